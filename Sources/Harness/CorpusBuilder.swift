@@ -1,0 +1,217 @@
+import Foundation
+
+/// Why a corpus program could not be built. Each case carries what a person needs to fix it.
+public enum CorpusBuildError: Error, CustomStringConvertible, Equatable {
+    /// No folder holding both Package.swift and Corpus/ above the given start directory.
+    case packageRootNotFound(searchedFrom: String)
+    /// clang or ld.lld is not in /opt/swift/usr/bin nor on the PATH.
+    case toolMissing(tool: String, searched: [String])
+    /// A source, header or linker script named by the catalogue does not exist.
+    case inputMissing(program: String, path: String)
+    /// clang or ld.lld ran and failed; `output` is what it printed.
+    case toolFailed(program: String, command: String, status: Int32, output: String)
+    /// The tool could not even be started.
+    case launchFailed(command: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .packageRootNotFound(let start):
+            return "no folder with Package.swift and Corpus/ found above \(start)"
+        case .toolMissing(let tool, let searched):
+            return "\(tool) not found (looked in \(searched.joined(separator: ", "))); install the Swift toolchain's clang and lld"
+        case .inputMissing(let program, let path):
+            return "corpus program \(program): missing input \(path)"
+        case .toolFailed(let program, let command, let status, let output):
+            return "corpus program \(program): `\(command)` exited with \(status):\n\(output)"
+        case .launchFailed(let command, let reason):
+            return "could not run `\(command)`: \(reason)"
+        }
+    }
+}
+
+/// The package's root folder, found by walking up to the folder that holds Package.swift and Corpus/.
+public enum PackageRoot {
+    /// Walks up from `start` (a directory or a file path).
+    public static func locate(from start: URL) throws(CorpusBuildError) -> URL {
+        let fm = FileManager.default
+        var dir = start.standardizedFileURL
+        var isDir: ObjCBool = false
+        if !(fm.fileExists(atPath: dir.path, isDirectory: &isDir) && isDir.boolValue) {
+            dir = dir.deletingLastPathComponent()
+        }
+        while true {
+            let manifest = dir.appendingPathComponent("Package.swift").path
+            let corpus = dir.appendingPathComponent("Corpus").path
+            var corpusIsDir: ObjCBool = false
+            if fm.fileExists(atPath: manifest), fm.fileExists(atPath: corpus, isDirectory: &corpusIsDir), corpusIsDir.boolValue {
+                return dir
+            }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { throw .packageRootNotFound(searchedFrom: start.path) }
+            dir = parent
+        }
+    }
+
+    /// Tries the current directory first (how users run the tool), then this source file's
+    /// location (how `swift test` runs from anywhere).
+    public static func locate(filePath: String = #filePath) throws(CorpusBuildError) -> URL {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        if let root = try? locate(from: cwd) { return root }
+        return try locate(from: URL(fileURLWithPath: filePath))
+    }
+}
+
+/// Where clang and ld.lld are. The Swift toolchain ships both and they target RISC-V and
+/// ARM, so no cross toolchain is needed.
+public struct CorpusToolchain: Sendable {
+    public let clang: URL
+    public let linker: URL
+
+    /// The folder the Swift toolchain is installed in on the CI image.
+    public static let toolchainDirectory = "/opt/swift/usr/bin"
+
+    public init(clang: URL, linker: URL) {
+        self.clang = clang
+        self.linker = linker
+    }
+
+    /// Finds both tools in the toolchain folder or on the PATH.
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(CorpusBuildError) -> CorpusToolchain {
+        let path = (environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return try locate(in: [toolchainDirectory] + path)
+    }
+
+    /// Finds both tools in the first of `directories` that holds each.
+    public static func locate(in directories: [String]) throws(CorpusBuildError) -> CorpusToolchain {
+        func find(_ tool: String) throws(CorpusBuildError) -> URL {
+            for dir in directories where !dir.isEmpty {
+                let candidate = URL(fileURLWithPath: dir).appendingPathComponent(tool)
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            }
+            throw .toolMissing(tool: tool, searched: directories)
+        }
+        return CorpusToolchain(clang: try find("clang"), linker: try find("ld.lld"))
+    }
+}
+
+/// Compiles corpus programs into `<package root>/.build/corpus/<name>.elf`.
+///
+/// The harness runs this step itself before a run, so it only rebuilds a program when its
+/// source or a common file (header, linker script) is newer than the image. Outputs are
+/// written under a temporary name and renamed, so concurrent builds of the same program
+/// (parallel tests) never see half-written files.
+public struct CorpusBuilder: Sendable {
+    public let packageRoot: URL
+    public let toolchain: CorpusToolchain
+    public let outputDirectory: URL
+
+    public init(packageRoot: URL, toolchain: CorpusToolchain) {
+        self.packageRoot = packageRoot
+        self.toolchain = toolchain
+        self.outputDirectory = packageRoot.appendingPathComponent(".build/corpus", isDirectory: true)
+    }
+
+    /// A builder for this checkout with the toolchain found on this machine.
+    public static func forThisPackage() throws(CorpusBuildError) -> CorpusBuilder {
+        CorpusBuilder(packageRoot: try PackageRoot.locate(), toolchain: try CorpusToolchain.locate())
+    }
+
+    /// The image a program builds to.
+    public func imageURL(for program: CorpusProgram) -> URL {
+        outputDirectory.appendingPathComponent("\(program.name).elf")
+    }
+
+    /// Whether the image exists and is newer than every input.
+    public func isUpToDate(_ program: CorpusProgram) throws(CorpusBuildError) -> Bool {
+        guard let built = modificationDate(imageURL(for: program)) else { return false }
+        for input in inputs(of: program) {
+            guard let date = modificationDate(input) else {
+                throw .inputMissing(program: program.name, path: input.path)
+            }
+            if date > built { return false }
+        }
+        return true
+    }
+
+    /// Builds `program` if it is out of date and returns the image's location.
+    @discardableResult
+    public func build(_ program: CorpusProgram) throws(CorpusBuildError) -> URL {
+        for input in inputs(of: program) where !FileManager.default.fileExists(atPath: input.path) {
+            throw .inputMissing(program: program.name, path: input.path)
+        }
+        let image = imageURL(for: program)
+        if try isUpToDate(program) { return image }
+        do {
+            try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .launchFailed(command: "mkdir \(outputDirectory.path)", reason: "\(error)")
+        }
+        let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let object = outputDirectory.appendingPathComponent("\(program.name).\(unique).o")
+        let temporaryImage = outputDirectory.appendingPathComponent("\(program.name).\(unique).elf")
+        defer {
+            try? FileManager.default.removeItem(at: object)
+            try? FileManager.default.removeItem(at: temporaryImage)
+        }
+        var compile = program.architecture.compilerFlags
+        compile += program.includeDirectories.map { "-I" + packageRoot.appendingPathComponent($0).path }
+        compile += ["-c", packageRoot.appendingPathComponent(program.source).path, "-o", object.path]
+        try run(toolchain.clang, compile, for: program)
+        let link = [
+            "-T", packageRoot.appendingPathComponent(program.linkerScript).path,
+            "--no-relax", "-static", object.path, "-o", temporaryImage.path,
+        ]
+        try run(toolchain.linker, link, for: program)
+        do {
+            if FileManager.default.fileExists(atPath: image.path) {
+                _ = try FileManager.default.replaceItemAt(image, withItemAt: temporaryImage)
+            } else {
+                try FileManager.default.moveItem(at: temporaryImage, to: image)
+            }
+        } catch {
+            // Another build of the same program won the race; its image is just as good.
+            if !FileManager.default.fileExists(atPath: image.path) {
+                throw .launchFailed(command: "mv \(temporaryImage.path) \(image.path)", reason: "\(error)")
+            }
+        }
+        return image
+    }
+
+    /// Builds every program, returning each image in order; the first failure stops the build.
+    public func buildAll(_ programs: [CorpusProgram] = CorpusCatalogue.all) throws(CorpusBuildError) -> [URL] {
+        var images: [URL] = []
+        for program in programs { images.append(try build(program)) }
+        return images
+    }
+
+    private func inputs(of program: CorpusProgram) -> [URL] {
+        ([program.source, program.linkerScript] + program.commonFiles).map { packageRoot.appendingPathComponent($0) }
+    }
+
+    private func modificationDate(_ url: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+    }
+
+    private func run(_ tool: URL, _ arguments: [String], for program: CorpusProgram) throws(CorpusBuildError) {
+        let command = ([tool.path] + arguments).joined(separator: " ")
+        let process = Process()
+        process.executableURL = tool
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw .launchFailed(command: command, reason: "\(error)")
+        }
+        // Drain before waiting so a chatty compiler cannot fill the pipe and block.
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus != 0 {
+            throw .toolFailed(program: program.name, command: command, status: process.terminationStatus, output: output)
+        }
+    }
+}

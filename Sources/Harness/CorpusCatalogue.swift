@@ -1,0 +1,106 @@
+/// Which family of guest programs a corpus entry belongs to.
+///
+/// The harness chooses what to run and how to judge it by category: `isa` programs are
+/// self-checking bare-metal tests, the others (added later) are workloads, corpus-kernel
+/// programs, isolation attacks and the Thumb builds run by the emulation mode.
+public enum CorpusCategory: String, Sendable, CaseIterable, Codable {
+    case isa
+    case cpu
+    case os
+    case isolation
+    case thumb
+}
+
+/// The instruction set and ABI a program is compiled for; it selects the clang target and flags.
+public enum CorpusArchitecture: Sendable, Hashable, Codable {
+    /// RISC-V 64-bit with the given `-march` string (ISA tests use "rv64gc" so compressed forms appear).
+    case riscv64(march: String)
+    /// ARMv6-M Thumb (Cortex-M0 class), for the emulation mode.
+    case thumbv6m
+
+    /// The clang flags that pick the target, ISA and ABI.
+    public var compilerFlags: [String] {
+        switch self {
+        case .riscv64(let march):
+            // lp64d matches rv64gc's hardware doubles; medany lets code run at 0x8000_0000.
+            return ["--target=riscv64-unknown-elf", "-march=\(march)", "-mabi=lp64d", "-mcmodel=medany", "-mno-relax"]
+        case .thumbv6m:
+            return ["--target=thumbv6m-none-eabi", "-mcpu=cortex-m0", "-mthumb"]
+        }
+    }
+}
+
+/// One guest program of the corpus: where its source is and what a correct run prints last.
+public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Unique name; the built image is `.build/corpus/<name>.elf`.
+    public let name: String
+    public let category: CorpusCategory
+    /// Source file, relative to the package root.
+    public let source: String
+    /// Linker script, relative to the package root.
+    public let linkerScript: String
+    /// Files every program of this kind depends on (headers, linker script), relative to the
+    /// package root; a change to any of them rebuilds the program.
+    public let commonFiles: [String]
+    /// Include directories, relative to the package root.
+    public let includeDirectories: [String]
+    public let architecture: CorpusArchitecture
+    /// The last line a correct run prints on the console; anything else is a failure.
+    public let expectedFinalLine: String
+
+    public init(
+        name: String, category: CorpusCategory, source: String, linkerScript: String,
+        commonFiles: [String], includeDirectories: [String], architecture: CorpusArchitecture,
+        expectedFinalLine: String
+    ) {
+        self.name = name
+        self.category = category
+        self.source = source
+        self.linkerScript = linkerScript
+        self.commonFiles = commonFiles
+        self.includeDirectories = includeDirectories
+        self.architecture = architecture
+        self.expectedFinalLine = expectedFinalLine
+    }
+
+    public var description: String { "\(category.rawValue)/\(name)" }
+
+    /// A self-checking ISA/privileged test in `Corpus/isa/<name>.S`, built with the shared
+    /// runtime in `Corpus/common`. It prints "PASS <name>" and powers off with status 0.
+    public static func isa(_ name: String) -> CorpusProgram {
+        CorpusProgram(
+            name: name,
+            category: .isa,
+            source: "Corpus/isa/\(name).S",
+            linkerScript: "Corpus/common/link.ld",
+            commonFiles: ["Corpus/common/test.h", "Corpus/common/link.ld"],
+            includeDirectories: ["Corpus/common"],
+            architecture: .riscv64(march: "rv64gc"),
+            expectedFinalLine: "PASS \(name)"
+        )
+    }
+}
+
+/// The list of corpus programs the harness knows about, by category.
+///
+/// Adding a program means adding its source and one line here; other categories append
+/// their own lists to `all`.
+public enum CorpusCatalogue {
+    /// Self-checking ISA and privileged-architecture tests (Corpus/isa).
+    public static let isa: [CorpusProgram] = [
+        "rv64i",
+    ].map(CorpusProgram.isa)
+
+    /// Every program in the corpus.
+    public static var all: [CorpusProgram] { isa }
+
+    /// The program with this name, if any.
+    public static func program(named name: String) -> CorpusProgram? {
+        all.first { $0.name == name }
+    }
+
+    /// The programs of one category.
+    public static func programs(in category: CorpusCategory) -> [CorpusProgram] {
+        all.filter { $0.category == category }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Harness
+
+/// The builder and the reference runs of the ISA corpus.
+@Suite struct CorpusTests {
+    /// The toolchain, or nil after recording why the test is skipped.
+    static func toolchainOrSkip() -> CorpusBuilder? {
+        do {
+            return try CorpusBuilder.forThisPackage()
+        } catch let error {
+            if case .toolMissing = error {
+                print("skipping: \(error)")
+                return nil
+            }
+            Issue.record("cannot set up the corpus builder: \(error)")
+            return nil
+        }
+    }
+
+    @Test func catalogueNamesAreUniqueAndSourcesExist() throws {
+        let root = try PackageRoot.locate()
+        let names = CorpusCatalogue.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        for program in CorpusCatalogue.all {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(program.source).path), "\(program.source)")
+            #expect(program.expectedFinalLine == "PASS \(program.name)")
+        }
+        #expect(CorpusCatalogue.programs(in: .isa).count == CorpusCatalogue.isa.count)
+    }
+
+    @Test func packageRootIsFoundFromThisFile() throws {
+        let root = try PackageRoot.locate(from: URL(fileURLWithPath: #filePath))
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path))
+        #expect(throws: CorpusBuildError.self) { try PackageRoot.locate(from: URL(fileURLWithPath: "/")) }
+    }
+
+    @Test func missingToolchainIsAClearError() {
+        #expect(throws: CorpusBuildError.toolMissing(tool: "clang", searched: ["/nonexistent"])) {
+            try CorpusToolchain.locate(in: ["/nonexistent"])
+        }
+    }
+
+    @Test func builderBuildsEveryProgram() throws {
+        guard let builder = Self.toolchainOrSkip() else { return }
+        let images = try builder.buildAll(CorpusCatalogue.isa)
+        #expect(images.count == CorpusCatalogue.isa.count)
+        for (program, image) in zip(CorpusCatalogue.isa, images) {
+            let data = try Data(contentsOf: image)
+            // ELF magic, 64-bit class, RISC-V machine (EM_RISCV = 243, ELF gABI).
+            #expect(data.prefix(4) == Data([0x7f, 0x45, 0x4c, 0x46]), "\(program.name)")
+            #expect(data[4] == 2)
+            #expect(data[18] == 243)
+            #expect(try builder.isUpToDate(program))
+        }
+    }
+
+    @Test func compileErrorsAreReported() throws {
+        guard let builder = Self.toolchainOrSkip() else { return }
+        let broken = CorpusProgram(
+            name: "broken-for-test", category: .isa, source: "Corpus/common/link.ld",
+            linkerScript: "Corpus/common/link.ld", commonFiles: [], includeDirectories: [],
+            architecture: .riscv64(march: "rv64gc"), expectedFinalLine: "PASS broken")
+        do {
+            try builder.build(broken)
+            Issue.record("a linker script compiled as assembly should not build")
+        } catch let error {
+            guard case .toolFailed(let name, _, _, let output) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(name == "broken-for-test")
+            #expect(!output.isEmpty)
+        }
+        let missing = CorpusProgram.isa("does-not-exist")
+        #expect(throws: CorpusBuildError.inputMissing(program: "does-not-exist",
+                                                      path: builder.packageRoot.appendingPathComponent("Corpus/isa/does-not-exist.S").path)) {
+            try builder.build(missing)
+        }
+    }
+
+    /// Every ISA program must pass on the reference machine: this is what makes the corpus
+    /// a specification VirtBench can be held to.
+    @Test(arguments: CorpusCatalogue.isa)
+    func passesOnQEMU(_ program: CorpusProgram) throws {
+        guard CorpusRun.qemuRISCV64() != nil else {
+            print("skipping \(program.name): qemu-system-riscv64 not on the PATH")
+            return
+        }
+        guard let builder = Self.toolchainOrSkip() else { return }
+        let image = try builder.build(program)
+        let result = try CorpusRun.onQEMU(image: image, timeout: 60)
+        #expect(!result.timedOut, "\(program.name) timed out; output:\n\(result.output)")
+        #expect(result.finalLine == program.expectedFinalLine, "output:\n\(result.output)")
+        #expect(result.exitStatus == 0)
+        #expect(result.passes(program))
+    }
+}
