@@ -1,0 +1,243 @@
+/// Where everything goes when the `virt` board boots, decided without touching a machine.
+///
+/// This is QEMU 7.2's `virt` boot behaviour as observed by booting `qemu-system-riscv64 -M virt`
+/// with small probe programs that print their registers and dump the boot ROM (see
+/// `Tests/LoaderTests/BootPlanTests.swift` for the observed values, and the README):
+///
+/// - The hart resets at 0x1000 in a small ROM. Its six instructions load a0 = `mhartid`,
+///   a1 = the DTB address, a2 = the address of a `fw_dynamic_info` block right after the code
+///   (0x1028), and jump through t0 to the **start of DRAM, 0x8000_0000, in M-mode, always**:
+///   QEMU does not jump to an ELF's `e_entry`, neither with `-bios none` nor with firmware.
+/// - Firmware (`-bios`) is loaded at 0x8000_0000 (raw) or at its ELF physical addresses.
+/// - A kernel (`-kernel`) ELF goes to its own physical addresses; a raw kernel goes to DRAM
+///   start with `-bios none`, else to the firmware's end rounded up to 2 MiB (0x8020_0000 for
+///   OpenSBI). `fw_dynamic_info.next_addr` is the kernel's *lowest loaded address* (for an ELF
+///   that is not necessarily `e_entry`), or 0 without a kernel; `next_mode` is S-mode.
+/// - The DTB goes at `alignDown(min(ramEnd, 3 GiB) - dtbSize, 2 MiB)`: 0x8fe0_0000 for 256 MiB,
+///   0xbfe0_0000 for 1 GiB and anything larger.
+///
+/// Where we differ on purpose: QEMU loads a malformed or foreign-architecture ELF as raw bytes
+/// and silently drops segments that fall outside RAM; we refuse both with a typed error.
+public struct BootPlan: Sendable {
+    /// One block of bytes to place in RAM; bytes past `bytes.count` up to `memorySize` are zero.
+    public struct Load: Sendable, Equatable {
+        /// "firmware", "kernel" or "device tree", for messages.
+        public let what: String
+        public let address: UInt64
+        public let bytes: ArraySlice<UInt8>
+        public let memorySize: UInt64
+        public var range: Range<UInt64> { address ..< address + memorySize }
+    }
+
+    /// An image together with the path it came from (for error messages).
+    public struct Input: Sendable {
+        public let path: String
+        public let image: BootImage
+        public init(path: String, image: BootImage) {
+            self.path = path
+            self.image = image
+        }
+    }
+
+    // QEMU 7.2 virt memory map and boot constants, as observed.
+    /// Reset vector ROM (`mrom`) window.
+    public static let bootROMBase: UInt64 = 0x1000
+    public static let bootROMSize: UInt64 = 0xf000
+    /// Offsets inside the ROM: code, then start address, DTB address, then fw_dynamic_info.
+    static let romStartAddressOffset: UInt64 = 0x18
+    static let romDeviceTreeAddressOffset: UInt64 = 0x20
+    static let romDynamicInfoOffset: UInt64 = 0x28
+    /// The DTB is kept below 3 GiB so 32-bit kernels can reach it; it is 2 MiB aligned.
+    public static let deviceTreeCeiling: UInt64 = 3 << 30
+    public static let deviceTreeAlignment: UInt64 = 2 << 20
+    /// A raw kernel after firmware starts at the next 2 MiB boundary (RV64; a megapage).
+    public static let kernelAlignment: UInt64 = 2 << 20
+    /// The hart that boots.
+    public static let bootHartID: UInt64 = 0
+
+    /// Everything to copy into RAM, in load order (firmware, kernel, device tree).
+    public let loads: [Load]
+    /// PC at the first instruction executed from RAM (DRAM start), in M-mode.
+    public let startAddress: UInt64
+    /// Where the DTB is placed (a1).
+    public let deviceTreeAddress: UInt64
+    /// Where a raw kernel is (or would be) placed.
+    public let kernelLoadAddress: UInt64
+    /// `fw_dynamic_info.next_addr`: where firmware should jump to in S-mode (0 = no kernel).
+    public let kernelEntry: UInt64
+    /// One past the highest firmware byte (DRAM start with `-bios none`).
+    public let firmwareEnd: UInt64
+    /// Address of `fw_dynamic_info` (a2).
+    public var dynamicInfoAddress: UInt64 { Self.bootROMBase + Self.romDynamicInfoOffset }
+    /// The reset vector ROM contents (code, addresses and `fw_dynamic_info`).
+    public let bootROM: [UInt8]
+    /// Things that will work but probably not as the user expects (e.g. an ELF entry QEMU ignores).
+    public let warnings: [String]
+
+    /// Integer registers as the reset vector leaves them on entry to DRAM: (register, value).
+    public var initialRegisters: [(register: Int, value: UInt64)] {
+        [(10, Self.bootHartID), (11, deviceTreeAddress), (12, dynamicInfoAddress), (5, startAddress)]
+    }
+
+    /// Decides where firmware, kernel and device tree go in `[ramBase, ramBase + ramSize)`.
+    ///
+    /// - Parameters:
+    ///   - firmware: the `-bios` image, nil for `-bios none`.
+    ///   - kernel: the `-kernel` image, if any.
+    ///   - deviceTree: the DTB the board generated.
+    public static func make(ramBase: UInt64, ramSize: UInt64, firmware: Input?, kernel: Input?,
+                            deviceTree: [UInt8]) throws(BootError) -> BootPlan {
+        let deviceTreeSize = deviceTree.count
+        try validate(memorySize: ramSize)
+        guard firmware != nil || kernel != nil else { throw .nothingToRun }
+        let ramEnd = ramBase + ramSize
+        var loads: [Load] = []
+        var warnings: [String] = []
+
+        // Firmware at DRAM start.
+        var firmwareEnd = ramBase
+        if let firmware {
+            let placed = try place(firmware, role: .firmware, rawAddress: ramBase, ramBase: ramBase, ramEnd: ramEnd)
+            loads += placed
+            firmwareEnd = placed.map { $0.range.upperBound }.max() ?? ramBase
+            if case .elf(let e) = firmware.image, e.entry != ramBase {
+                warnings.append("firmware entry \(hex(e.entry)) is ignored: the virt board starts at \(hex(ramBase))")
+            }
+        }
+
+        // Kernel: after the firmware, on a 2 MiB boundary.
+        let kernelLoadAddress = firmware == nil ? ramBase : alignUp(firmwareEnd, kernelAlignment)
+        var kernelEntry: UInt64 = 0
+        if let kernel {
+            let placed = try place(kernel, role: .kernel, rawAddress: kernelLoadAddress, ramBase: ramBase, ramEnd: ramEnd)
+            loads += placed
+            kernelEntry = placed.map(\.address).min() ?? kernelLoadAddress
+            if firmware == nil, case .elf(let e) = kernel.image, e.entry != ramBase {
+                warnings.append("kernel entry \(hex(e.entry)) is ignored: with -bios none the virt board starts at \(hex(ramBase))")
+            }
+        }
+
+        // Device tree at the top of (low) RAM.
+        let ceiling = ramBase < deviceTreeCeiling ? min(ramEnd, deviceTreeCeiling) : ramEnd
+        let dtbSize = UInt64(deviceTreeSize)
+        guard dtbSize <= ceiling - ramBase else {
+            throw .deviceTreeDoesNotFit(size: deviceTreeSize, ramStart: ramBase, ramEnd: ramEnd)
+        }
+        let deviceTreeAddress = alignDown(ceiling - dtbSize, deviceTreeAlignment)
+        guard deviceTreeAddress >= ramBase else {
+            throw .deviceTreeDoesNotFit(size: deviceTreeSize, ramStart: ramBase, ramEnd: ramEnd)
+        }
+        loads.append(Load(what: "device tree", address: deviceTreeAddress, bytes: deviceTree[...], memorySize: dtbSize))
+
+        // Nothing may be loaded over anything else.
+        for i in loads.indices {
+            for j in loads.indices where j > i {
+                let a = loads[i], b = loads[j]
+                if a.range.overlaps(b.range) {
+                    throw .overlap(first: a.what, firstStart: a.range.lowerBound, firstEnd: a.range.upperBound,
+                                   second: b.what, secondStart: b.range.lowerBound, secondEnd: b.range.upperBound)
+                }
+            }
+        }
+
+        return BootPlan(loads: loads, startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
+                        kernelLoadAddress: kernelLoadAddress, kernelEntry: kernelEntry, firmwareEnd: firmwareEnd,
+                        bootROM: makeBootROM(startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
+                                             kernelEntry: kernelEntry),
+                        warnings: warnings)
+    }
+
+    /// Rejects RAM sizes the board cannot have.
+    public static func validate(memorySize: UInt64) throws(BootError) {
+        guard memorySize > 0, memorySize % 4096 == 0, memorySize <= 64 << 30 else {
+            throw .invalidMemorySize(memorySize)
+        }
+    }
+
+    /// The loads for one image; ELF segments at their physical addresses, raw at `rawAddress`.
+    static func place(_ input: Input, role: BootError.Role, rawAddress: UInt64,
+                      ramBase: UInt64, ramEnd: UInt64) throws(BootError) -> [Load] {
+        switch input.image {
+        case .raw(let bytes):
+            let size = UInt64(bytes.count)
+            guard rawAddress >= ramBase, rawAddress <= ramEnd, size <= ramEnd - rawAddress else {
+                throw .imageTooLarge(role, path: input.path, address: rawAddress, size: size, ramEnd: ramEnd)
+            }
+            return [Load(what: role.rawValue, address: rawAddress, bytes: bytes[...], memorySize: size)]
+        case .elf(let elf):
+            guard elf.elfClass == .elf64 else { throw .wrongClass(role, path: input.path) }
+            var loads: [Load] = []
+            for s in elf.segments {
+                let r = s.physicalRange
+                guard r.lowerBound >= ramBase, r.upperBound <= ramEnd else {
+                    throw .segmentOutsideRAM(role, path: input.path, index: s.index, start: r.lowerBound,
+                                             end: r.upperBound, ramStart: ramBase, ramEnd: ramEnd)
+                }
+                loads.append(Load(what: "\(role.rawValue) segment \(s.index)", address: s.physicalAddress,
+                                  bytes: s.fileBytes, memorySize: s.memorySize))
+            }
+            return loads
+        }
+    }
+
+    /// The reset-vector ROM: six instructions, then the start address, the DTB address and
+    /// `fw_dynamic_info` (OpenSBI `include/sbi/fw_dynamic.h`, version 2).
+    static func makeBootROM(startAddress: UInt64, deviceTreeAddress: UInt64, kernelEntry: UInt64) -> [UInt8] {
+        let t0 = 5, a0 = 10, a1 = 11, a2 = 12
+        let code: [UInt32] = [
+            RVEncode.auipc(rd: t0, imm20: 0),
+            RVEncode.addi(rd: a2, rs1: t0, imm: Int32(romDynamicInfoOffset)),
+            RVEncode.csrrs(rd: a0, csr: RVEncode.csrMHartID, rs1: 0),
+            RVEncode.ld(rd: a1, rs1: t0, imm: Int32(romDeviceTreeAddressOffset)),
+            RVEncode.ld(rd: t0, rs1: t0, imm: Int32(romStartAddressOffset)),
+            RVEncode.jalr(rd: 0, rs1: t0, imm: 0),
+        ]
+        var rom: [UInt8] = []
+        for word in code { append(UInt64(word), bytes: 4, to: &rom) }
+        append(startAddress, bytes: 8, to: &rom)
+        append(deviceTreeAddress, bytes: 8, to: &rom)
+        let info: [UInt64] = [FirmwareDynamicInfo.magic, FirmwareDynamicInfo.version, kernelEntry,
+                              FirmwareDynamicInfo.nextModeSupervisor, 0, bootHartID]
+        for field in info { append(field, bytes: 8, to: &rom) }
+        return rom
+    }
+
+    static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
+        for i in 0 ..< bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
+    }
+
+    static func alignUp(_ v: UInt64, _ a: UInt64) -> UInt64 { (v &+ a &- 1) & ~(a - 1) }
+    static func alignDown(_ v: UInt64, _ a: UInt64) -> UInt64 { v & ~(a - 1) }
+}
+
+/// The hand-off block OpenSBI's `fw_dynamic` firmware reads through a2
+/// (OpenSBI `include/sbi/fw_dynamic.h`). `fw_jump` and `fw_payload` ignore a2.
+public enum FirmwareDynamicInfo {
+    /// "OSBI" read as a little-endian 32-bit number.
+    public static let magic: UInt64 = 0x4942_534f
+    public static let version: UInt64 = 2
+    /// `next_mode` value for S-mode.
+    public static let nextModeSupervisor: UInt64 = 1
+}
+
+/// The few RV64I encodings the reset vector needs (Unprivileged ISA, chapter 2, "Base Instruction Formats").
+enum RVEncode {
+    static let opcodeAUIPC: UInt32 = 0b001_0111
+    static let opcodeOPIMM: UInt32 = 0b001_0011
+    static let opcodeLOAD: UInt32 = 0b000_0011
+    static let opcodeJALR: UInt32 = 0b110_0111
+    static let opcodeSYSTEM: UInt32 = 0b111_0011
+    /// `mhartid` (Privileged spec, table 2.5).
+    static let csrMHartID: UInt32 = 0xf14
+
+    static func iType(opcode: UInt32, funct3: UInt32, rd: Int, rs1: Int, imm: Int32) -> UInt32 {
+        (UInt32(bitPattern: imm) & 0xfff) << 20 | UInt32(rs1) << 15 | funct3 << 12 | UInt32(rd) << 7 | opcode
+    }
+    static func auipc(rd: Int, imm20: UInt32) -> UInt32 { (imm20 & 0xf_ffff) << 12 | UInt32(rd) << 7 | opcodeAUIPC }
+    static func addi(rd: Int, rs1: Int, imm: Int32) -> UInt32 { iType(opcode: opcodeOPIMM, funct3: 0, rd: rd, rs1: rs1, imm: imm) }
+    static func ld(rd: Int, rs1: Int, imm: Int32) -> UInt32 { iType(opcode: opcodeLOAD, funct3: 0b011, rd: rd, rs1: rs1, imm: imm) }
+    static func jalr(rd: Int, rs1: Int, imm: Int32) -> UInt32 { iType(opcode: opcodeJALR, funct3: 0, rd: rd, rs1: rs1, imm: imm) }
+    static func csrrs(rd: Int, csr: UInt32, rs1: Int) -> UInt32 {
+        csr << 20 | UInt32(rs1) << 15 | 0b010 << 12 | UInt32(rd) << 7 | opcodeSYSTEM
+    }
+}
