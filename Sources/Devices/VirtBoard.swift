@@ -1,0 +1,274 @@
+import Machine
+
+/// What varies between `virt` boards: the things QEMU takes from `-m`, `-cpu ...,h=`,
+/// `-append` and `-initrd`, plus how time passes.
+public struct VirtBoardConfiguration: Sendable, Equatable {
+    /// Bytes of RAM at 0x8000_0000 (QEMU's default for `virt` is 128 MiB).
+    public var ramSize: UInt64
+    /// Whether the hart implements the hypervisor extension; adds "h" to `riscv,isa`.
+    public var hypervisor: Bool
+    /// The kernel command line, published as `/chosen/bootargs`.
+    public var bootArguments: String?
+    /// Where an initial RAM disk was loaded, published as `/chosen/linux,initrd-start/end`.
+    public var initrd: Range<UInt64>?
+    /// Real time follows the host clock; virtual time follows instructions retired, for
+    /// reproducible counts.
+    public var timebaseMode: Timebase.Mode
+
+    public init(ramSize: UInt64 = 128 << 20, hypervisor: Bool = false, bootArguments: String? = nil,
+                initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime) {
+        self.ramSize = ramSize
+        self.hypervisor = hypervisor
+        self.bootArguments = bootArguments
+        self.initrd = initrd
+        self.timebaseMode = timebaseMode
+    }
+}
+
+/// Why a board could not be built.
+public enum VirtBoardError: Error, CustomStringConvertible {
+    case memory(PhysicalMemory.AllocationError)
+    case attach(Bus.AttachError)
+    case bootArgumentsContainNUL
+    case initrdOutsideRAM(Range<UInt64>)
+
+    public var description: String {
+        switch self {
+        case .memory(let e): return e.description
+        case .attach(let e): return e.description
+        case .bootArgumentsContainNUL: return "the kernel command line contains a NUL byte, which cannot be put in the device tree"
+        case .initrdOutsideRAM(let r):
+            return "the initrd range 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound, radix: 16)) is empty or not inside RAM"
+        }
+    }
+}
+
+/// A thread-safe handle for feeding console input to the board's UART.
+///
+/// The board itself belongs to the thread running the hart; a console reader thread keeps
+/// only this handle.
+public struct ConsoleInput: Sendable {
+    fileprivate let uart: UART16550
+
+    /// Queues bytes as if typed on the serial console.
+    public func send(_ bytes: [UInt8]) { uart.receive(bytes) }
+}
+
+/// The `virt` board: RAM, bus, interrupt wiring and every device at the address QEMU 7.2's
+/// `virt` machine puts it, plus the device tree that describes them to firmware and kernels.
+///
+/// Software built for QEMU's `virt` (OpenSBI's generic platform, U-Boot's qemu-riscv64,
+/// Linux) therefore runs unchanged, and results can be compared with QEMU's.
+public final class VirtBoard {
+    public let configuration: VirtBoardConfiguration
+    public let memory: PhysicalMemory
+    public let bus: Bus
+    public let interrupts: InterruptLines
+    public let timebase: Timebase
+    public let control: MachineControl
+    public let uart: UART16550
+    public let plic: PLIC
+    public let clint: ACLINT
+    public let test: SiFiveTest
+    /// The eight virtio-mmio transports, slot n at `VirtMemoryMap.virtio(n)`.
+    public let virtioSlots: [VirtioMMIOSlot]
+    // hart: created by the lead's Hart init
+
+    /// `riscv,isa` of the hart: only what it implements, in the order QEMU writes it
+    /// (single letters, then multi-letter extensions). QEMU 7.2 also lists zihintpause and
+    /// the bit-manipulation extensions, which this hart does not implement.
+    public var isaString: String {
+        "rv64imafdc" + (configuration.hypervisor ? "h" : "") + "_zicsr_zifencei_zicntr_sstc"
+    }
+
+    /// - Parameter consoleOutput: receives every byte the guest writes to the UART, on the
+    ///   thread running the hart.
+    public init(configuration: VirtBoardConfiguration = .init(),
+                consoleOutput: @escaping (UInt8) -> Void) throws(VirtBoardError) {
+        if let args = configuration.bootArguments, args.utf8.contains(0) { throw .bootArgumentsContainNUL }
+        let ramEnd = VirtMemoryMap.dramBase + configuration.ramSize
+        if let initrd = configuration.initrd,
+           initrd.isEmpty || initrd.lowerBound < VirtMemoryMap.dramBase || initrd.upperBound > ramEnd {
+            throw .initrdOutsideRAM(initrd)
+        }
+        self.configuration = configuration
+        do {
+            memory = try PhysicalMemory(base: VirtMemoryMap.dramBase, size: configuration.ramSize)
+        } catch {
+            throw .memory(error)
+        }
+        bus = Bus(ram: memory)
+        interrupts = InterruptLines()
+        timebase = Timebase(mode: configuration.timebaseMode)
+        control = MachineControl()
+
+        let plic = PLIC(name: VirtMemoryMap.plic.name, interrupts: interrupts)
+        self.plic = plic
+        uart = UART16550(name: VirtMemoryMap.uart0.name, timebase: timebase, output: consoleOutput) {
+            [unowned plic] level in plic.setSourceLevel(VirtMemoryMap.uartIRQ, level)
+        }
+        clint = ACLINT(name: VirtMemoryMap.clint.name, timebase: timebase, interrupts: interrupts)
+        test = SiFiveTest(name: VirtMemoryMap.test.name, control: control)
+        virtioSlots = (0..<VirtMemoryMap.virtioCount).map {
+            VirtioMMIOSlot(name: VirtMemoryMap.virtio($0).name, interruptSource: VirtMemoryMap.virtioIRQ($0))
+        }
+
+        let devices: [(any Device, VirtMemoryMap.Entry)] =
+            [(test, VirtMemoryMap.test), (clint, VirtMemoryMap.clint), (plic, VirtMemoryMap.plic),
+             (uart, VirtMemoryMap.uart0)]
+            + virtioSlots.enumerated().map { ($0.element, VirtMemoryMap.virtio($0.offset)) }
+        do {
+            for (device, window) in devices { try bus.attach(device, at: window.base, size: window.size) }
+        } catch {
+            throw .attach(error)
+        }
+    }
+
+    /// A handle a console reader thread can use to type into the UART.
+    public var consoleInput: ConsoleInput { ConsoleInput(uart: uart) }
+
+    // MARK: Device tree
+
+    /// Phandles, numbered as QEMU 7.2 numbers them so the two trees compare equal.
+    private enum Phandle {
+        static let cpu: UInt32 = 1
+        static let cpuInterruptController: UInt32 = 2
+        static let plic: UInt32 = 3
+        static let test: UInt32 = 4
+    }
+
+    /// The `mcause` interrupt numbers the CLINT and PLIC lines arrive on (Privileged spec §3.1.9).
+    private enum CPUInterrupt {
+        static let machineSoftware: UInt32 = 3
+        static let machineTimer: UInt32 = 7
+        static let supervisorExternal: UInt32 = 9
+        static let machineExternal: UInt32 = 11
+    }
+
+    /// The board's device tree as a blob, ready to be copied into RAM for the boot protocol.
+    public func deviceTree() -> [UInt8] { deviceTreeDescription().flattened() }
+
+    /// The board's device tree: the nodes and properties QEMU 7.2 writes for the same
+    /// configuration, minus the devices this board does not have (PCIe, flash, fw-cfg,
+    /// goldfish RTC, platform bus, PMU) and minus `rng-seed`, which would make runs differ.
+    public func deviceTreeDescription() -> DeviceTree {
+        typealias P = DeviceTree.Property
+        typealias Node = DeviceTree.Node
+
+        func unitName(_ prefix: String, _ address: UInt64) -> String { prefix + "@" + String(address, radix: 16) }
+        func plicInterrupt(_ source: Int) -> [P] {
+            [.cells("interrupts", [UInt32(source)]), .cell("interrupt-parent", Phandle.plic)]
+        }
+
+        let cpu = Node("cpu@0", properties: [
+            .phandle(Phandle.cpu),
+            .string("device_type", "cpu"),
+            .cell("reg", 0),
+            .string("status", "okay"),
+            .string("compatible", "riscv"),
+            .string("riscv,isa", isaString),
+            .string("mmu-type", "riscv,sv48"),
+        ], children: [
+            Node("interrupt-controller", properties: [
+                .cell("#interrupt-cells", 1),
+                .empty("interrupt-controller"),
+                .string("compatible", "riscv,cpu-intc"),
+                .phandle(Phandle.cpuInterruptController),
+            ]),
+        ])
+        let cpus = Node("cpus", properties: [
+            .cell("#address-cells", 1),
+            .cell("#size-cells", 0),
+            .cell("timebase-frequency", UInt32(Timebase.frequency)),
+        ], children: [
+            cpu,
+            Node("cpu-map", children: [Node("cluster0", children: [Node("core0", properties: [.cell("cpu", Phandle.cpu)])])]),
+        ])
+
+        let memory = Node(unitName("memory", VirtMemoryMap.dramBase), properties: [
+            .string("device_type", "memory"),
+            .reg([(VirtMemoryMap.dramBase, configuration.ramSize)]),
+        ])
+
+        let clint = Node(unitName("clint", VirtMemoryMap.clint.base), properties: [
+            .cells("interrupts-extended", [Phandle.cpuInterruptController, CPUInterrupt.machineSoftware,
+                                           Phandle.cpuInterruptController, CPUInterrupt.machineTimer]),
+            .reg([(VirtMemoryMap.clint.base, VirtMemoryMap.clint.size)]),
+            .strings("compatible", ["sifive,clint0", "riscv,clint0"]),
+        ])
+        let plic = Node(unitName("plic", VirtMemoryMap.plic.base), properties: [
+            .phandle(Phandle.plic),
+            .cell("riscv,ndev", UInt32(PLIC.sourceCount)),
+            .reg([(VirtMemoryMap.plic.base, VirtMemoryMap.plic.size)]),
+            // Context order: hart 0 M-mode (MEIP), then hart 0 S-mode (SEIP).
+            .cells("interrupts-extended", [Phandle.cpuInterruptController, CPUInterrupt.machineExternal,
+                                           Phandle.cpuInterruptController, CPUInterrupt.supervisorExternal]),
+            .empty("interrupt-controller"),
+            .strings("compatible", ["sifive,plic-1.0.0", "riscv,plic0"]),
+            .cell("#address-cells", 0),
+            .cell("#interrupt-cells", 1),
+        ])
+        let serial = Node(unitName("serial", VirtMemoryMap.uart0.base), properties: plicInterrupt(VirtMemoryMap.uartIRQ) + [
+            .cell("clock-frequency", UInt32(UART16550.inputClockFrequency)),
+            .reg([(VirtMemoryMap.uart0.base, VirtMemoryMap.uart0.size)]),
+            .string("compatible", "ns16550a"),
+        ])
+        let test = Node(unitName("test", VirtMemoryMap.test.base), properties: [
+            .phandle(Phandle.test),
+            .reg([(VirtMemoryMap.test.base, VirtMemoryMap.test.size)]),
+            .strings("compatible", ["sifive,test1", "sifive,test0", "syscon"]),
+        ])
+        let virtio = (0..<VirtMemoryMap.virtioCount).map { index in
+            let window = VirtMemoryMap.virtio(index)
+            return Node(unitName("virtio_mmio", window.base), properties: plicInterrupt(VirtMemoryMap.virtioIRQ(index)) + [
+                .reg([(window.base, window.size)]),
+                .string("compatible", "virtio,mmio"),
+            ])
+        }
+        let soc = Node("soc", properties: [
+            .cell("#address-cells", 2),
+            .cell("#size-cells", 2),
+            .string("compatible", "simple-bus"),
+            .empty("ranges"),
+        ], children: [test, clint, plic, serial] + virtio)
+
+        // Linux and U-Boot find power off and reboot through syscon nodes pointing at the
+        // sifive_test register.
+        func syscon(_ name: String, _ value: UInt64, _ compatible: String) -> Node {
+            Node(name, properties: [
+                .cell("value", UInt32(value)),
+                .cell("offset", 0),
+                .cell("regmap", Phandle.test),
+                .string("compatible", compatible),
+            ])
+        }
+
+        var chosen: [P] = [.string("stdout-path", "/soc/" + serial.name)]
+        if let args = configuration.bootArguments { chosen.append(.string("bootargs", args)) }
+        if let initrd = configuration.initrd {
+            // QEMU 7.2 writes one cell each; a range above 4 GiB needs two, which Linux also accepts.
+            if initrd.upperBound <= UInt64(UInt32.max) {
+                chosen.append(.cell("linux,initrd-start", UInt32(initrd.lowerBound)))
+                chosen.append(.cell("linux,initrd-end", UInt32(initrd.upperBound)))
+            } else {
+                chosen.append(.u64("linux,initrd-start", initrd.lowerBound))
+                chosen.append(.u64("linux,initrd-end", initrd.upperBound))
+            }
+        }
+
+        let root = Node("", properties: [
+            .cell("#address-cells", 2),
+            .cell("#size-cells", 2),
+            .string("compatible", "riscv-virtio"),
+            .string("model", "riscv-virtio,qemu"),
+        ], children: [
+            Node("chosen", properties: chosen),
+            syscon("poweroff", SiFiveTest.Status.pass, "syscon-poweroff"),
+            syscon("reboot", SiFiveTest.Status.reset, "syscon-reboot"),
+            memory,
+            cpus,
+            soc,
+        ])
+        return DeviceTree(root: root)
+    }
+}

@@ -1,0 +1,52 @@
+import Machine
+
+/// One of the `virt` board's eight virtio-mmio transport windows with no device behind it.
+///
+/// The device tree lists all eight windows whether or not a device is plugged in, so a
+/// driver probes each and must find a well-formed transport that reports "no device": the
+/// magic value, a version, DeviceID 0 and QEMU's vendor ID (virtio spec 1.2, §4.2.2; a
+/// DeviceID of 0 means the slot is empty, §4.2.3.1.1). Everything else reads 0 and writes
+/// are ignored.
+///
+/// The version is 2 (the modern transport) because that is the layout this project's virtio
+/// devices implement; QEMU 7.2 reports 1 (legacy) by default and 2 only with
+/// `-global virtio-mmio.force-legacy=false`.
+public final class VirtioMMIOSlot: Device {
+    public let name: String
+    /// The PLIC source this slot's device would raise.
+    public let interruptSource: Int
+
+    /// Register offsets (virtio spec 1.2, §4.2.2 MMIO Device Register Layout).
+    public enum Register {
+        public static let magicValue: UInt64 = 0x000
+        public static let version: UInt64 = 0x004
+        public static let deviceID: UInt64 = 0x008
+        public static let vendorID: UInt64 = 0x00c
+    }
+
+    /// "virt" in little-endian ASCII.
+    public static let magicValue: UInt32 = 0x7472_6976
+    /// The modern (non-legacy) virtio-mmio interface.
+    public static let version: UInt32 = 2
+    /// "QEMU" in little-endian ASCII: the vendor ID QEMU's transports report.
+    public static let vendorID: UInt32 = 0x554d_4551
+
+    public init(name: String, interruptSource: Int) {
+        self.name = name
+        self.interruptSource = interruptSource
+    }
+
+    public func read(offset: UInt64, width: Int) -> UInt64 {
+        // The transport's registers are 32 bits wide and read only with aligned 32-bit
+        // accesses (§4.2.2.2); other widths get 0 rather than a torn value.
+        guard width == 4 else { return 0 }
+        switch offset {
+        case Register.magicValue: return UInt64(Self.magicValue)
+        case Register.version: return UInt64(Self.version)
+        case Register.vendorID: return UInt64(Self.vendorID)
+        default: return 0  // DeviceID 0: no device.
+        }
+    }
+
+    public func write(offset: UInt64, width: Int, value: UInt64) {}
+}
