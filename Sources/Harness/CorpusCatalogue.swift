@@ -73,7 +73,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
             category: .isa,
             source: "Corpus/isa/\(name).S",
             linkerScript: "Corpus/common/link.ld",
-            commonFiles: ["Corpus/common/test.h", "Corpus/common/link.ld"],
+            commonFiles: ["Corpus/common/test.h", "Corpus/common/fp.h", "Corpus/common/link.ld"],
             includeDirectories: ["Corpus/common"],
             architecture: .riscv64(march: "rv64gc"),
             expectedFinalLine: "PASS \(name)"
@@ -88,7 +88,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
 public enum CorpusCatalogue {
     /// Self-checking ISA and privileged-architecture tests (Corpus/isa).
     public static let isa: [CorpusProgram] = [
-        "rv64i",
+        "rv64i", "rv64m", "rv64a", "rv64f",
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
