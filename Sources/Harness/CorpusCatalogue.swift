@@ -88,7 +88,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
 public enum CorpusCatalogue {
     /// Self-checking ISA and privileged-architecture tests (Corpus/isa).
     public static let isa: [CorpusProgram] = [
-        "rv64i", "rv64m", "rv64a", "rv64f",
+        "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c",
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
