@@ -1,0 +1,947 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// RISC-V floating point (unprivileged spec, F and D chapters) on raw register bits.
+///
+/// The execution engine keeps f registers as raw 64-bit patterns and calls these pure functions
+/// for every F/D instruction, so the semantics of each instruction live in one place and can be
+/// compared to the manual line by line.
+///
+/// Conventions shared by every function:
+/// - Operands are raw 64-bit f-register contents. Single-precision operands are NaN-boxed
+///   (spec §12.2, "NaN Boxing of Narrower Values"): an operand whose upper 32 bits are not all
+///   ones reads as the canonical NaN. Single-precision results are returned NaN-boxed.
+/// - `rm` is a static rounding mode 0...4 (see ``RoundingMode``). The engine resolves the dynamic
+///   mode (7) from `frm` and raises illegal-instruction for 5, 6 or an invalid `frm` before calling;
+///   any other value that still arrives here is treated as round-to-nearest-even.
+/// - Exception flags are OR-ed into `flags` using the `fflags` encoding (see ``Flag``); nothing
+///   is ever cleared, matching the accrued semantics of `fflags`.
+/// - Every NaN produced by arithmetic is the canonical NaN (spec §11.3, "NaN Generation and
+///   Propagation"): RISC-V does not propagate NaN payloads.
+///
+/// How results are made exact: add, subtract, multiply, divide, square root and the fused
+/// operations run on the host's IEEE 754 hardware with its rounding mode set through `fenv`, and the
+/// host's exception flags are translated, for the four modes the host has (RNE, RTZ, RDN, RUP).
+/// Round-to-nearest-max-magnitude (RMM) has no host mode; for it the operation is computed in a
+/// wider host format (double for single, x87 80-bit extended for double) rounded toward zero,
+/// which keeps at least two bits beyond the target precision, and the host's inexact flag is the
+/// sticky bit; ``roundPack(sign:exponent:significand:sticky:rm:precision:maxExponent:signPosition:flags:)``
+/// then rounds that to the target format in software. Conversions involving integers and
+/// `fcvt.s.d` are done entirely in software. Like RISC-V, x86 detects tininess after rounding,
+/// so the host's underflow flag has the RISC-V meaning.
+public enum FloatingPoint {
+    /// Bits of the `fflags` CSR (unprivileged spec §11.2, "Accrued exception flag encoding").
+    public enum Flag {
+        /// NX: the rounded result differs from the exact result.
+        public static let inexact: UInt8 = 1 << 0
+        /// UF: the result is tiny (after rounding) and inexact.
+        public static let underflow: UInt8 = 1 << 1
+        /// OF: the rounded result's magnitude exceeded the largest finite number.
+        public static let overflow: UInt8 = 1 << 2
+        /// DZ: a finite nonzero number was divided by zero.
+        public static let divideByZero: UInt8 = 1 << 3
+        /// NV: the operation has no meaningful result (NaN operand rules, inf-inf, 0*inf, ...).
+        public static let invalid: UInt8 = 1 << 4
+    }
+
+    /// Static rounding-mode encodings of the `rm` field (unprivileged spec §11.2, "Rounding mode encoding").
+    public enum RoundingMode {
+        /// RNE: round to nearest, ties to even.
+        public static let nearestEven: UInt8 = 0
+        /// RTZ: round towards zero.
+        public static let towardZero: UInt8 = 1
+        /// RDN: round down, towards negative infinity.
+        public static let down: UInt8 = 2
+        /// RUP: round up, towards positive infinity.
+        public static let up: UInt8 = 3
+        /// RMM: round to nearest, ties to max magnitude (away from zero).
+        public static let nearestMaxMagnitude: UInt8 = 4
+    }
+
+    /// The single-precision canonical NaN (spec §11.3): positive, quiet, zero payload.
+    public static let canonicalNaN32: UInt32 = 0x7fc0_0000
+    /// The double-precision canonical NaN (spec §12.3).
+    public static let canonicalNaN64: UInt64 = 0x7ff8_0000_0000_0000
+
+    /// Upper half of a NaN-boxed single (spec §12.2): all ones.
+    @usableFromInline static let boxMask: UInt64 = 0xffff_ffff_0000_0000
+
+    // MARK: NaN boxing
+
+    /// Reads a single-precision operand from a 64-bit register: not properly boxed means canonical NaN (spec §12.2).
+    @inlinable @inline(__always)
+    static func unbox(_ x: UInt64) -> UInt32 {
+        x & boxMask == boxMask ? UInt32(truncatingIfNeeded: x) : canonicalNaN32
+    }
+
+    /// Writes a single-precision result into a 64-bit register, NaN-boxed (spec §12.2).
+    @inlinable @inline(__always)
+    static func box(_ x: UInt32) -> UInt64 {
+        boxMask | UInt64(x)
+    }
+
+    /// `fmv.x.w`: the low 32 bits of the f register, sign-extended, without looking at the boxing (spec §11.7).
+    @inlinable @inline(__always)
+    public static func moveXFromW(_ a: UInt64) -> UInt64 {
+        UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a)))
+    }
+
+    /// `fmv.w.x`: the low 32 bits of the integer register, NaN-boxed, bits unchanged (spec §11.7).
+    @inlinable @inline(__always)
+    public static func moveWFromX(_ x: UInt64) -> UInt64 {
+        box(UInt32(truncatingIfNeeded: x))
+    }
+
+    // MARK: Classification helpers on raw bits
+
+    @inlinable @inline(__always)
+    static func isNaN32(_ x: UInt32) -> Bool { x & 0x7fff_ffff > 0x7f80_0000 }
+
+    /// A signaling NaN has the most significant fraction bit clear (IEEE 754-2008 §6.2.1, as RISC-V uses it).
+    @inlinable @inline(__always)
+    static func isSignaling32(_ x: UInt32) -> Bool { isNaN32(x) && x & 0x0040_0000 == 0 }
+
+    @inlinable @inline(__always)
+    static func isNaN64(_ x: UInt64) -> Bool { x & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000 }
+
+    @inlinable @inline(__always)
+    static func isSignaling64(_ x: UInt64) -> Bool { isNaN64(x) && x & 0x0008_0000_0000_0000 == 0 }
+
+    // MARK: Single-precision arithmetic
+
+    /// `fadd.s`
+    public static func add32(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.add, a, b, box(0), operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fsub.s`
+    public static func sub32(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.subtract, a, b, box(0), operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fmul.s`
+    public static func mul32(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.multiply, a, b, box(0), operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fdiv.s`
+    public static func div32(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.divide, a, b, box(0), operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fsqrt.s`
+    public static func sqrt32(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.squareRoot, a, box(0), box(0), operands: 1, rm: rm, flags: &flags)
+    }
+
+    /// `fmadd.s`: (a × b) + c with one rounding.
+    public static func fmadd32(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.fusedMultiplyAdd, a, b, c, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// `fmsub.s`: (a × b) − c with one rounding.
+    public static func fmsub32(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.fusedMultiplyAdd, a, b, c ^ signBit32, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// `fnmsub.s`: −(a × b) + c with one rounding (the spec's definition, not −fmsub).
+    public static func fnmsub32(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.fusedMultiplyAdd, a ^ signBit32, b, c, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// `fnmadd.s`: −(a × b) − c with one rounding (the spec's definition, not −fmadd).
+    public static func fnmadd32(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic32(.fusedMultiplyAdd, a ^ signBit32, b, c ^ signBit32, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// Sign bit of a boxed single. Flipping it keeps the box intact, and an unboxed operand
+    /// still reads as the canonical NaN (its upper half stays not-all-ones).
+    @usableFromInline static let signBit32: UInt64 = 0x8000_0000
+
+    /// Every single-precision arithmetic instruction: NaN rules in software, then the host.
+    @usableFromInline
+    static func arithmetic32(
+        _ operation: Operation, _ a: UInt64, _ b: UInt64, _ c: UInt64,
+        operands: Int, rm: UInt8, flags: inout UInt8
+    ) -> UInt64 {
+        let x = unbox(a), y = unbox(b), z = unbox(c)
+        if operation == .fusedMultiplyAdd {
+            // Spec §11.6: inf × 0 sets NV even when the addend is a quiet NaN.
+            let xInf = x & 0x7fff_ffff == 0x7f80_0000, yInf = y & 0x7fff_ffff == 0x7f80_0000
+            let xZero = x & 0x7fff_ffff == 0, yZero = y & 0x7fff_ffff == 0
+            if (xInf && yZero) || (xZero && yInf) {
+                flags |= Flag.invalid
+                return box(canonicalNaN32)
+            }
+        }
+        let nanX = isNaN32(x), nanY = operands > 1 && isNaN32(y), nanZ = operands > 2 && isNaN32(z)
+        if nanX || nanY || nanZ {
+            if isSignaling32(x) || (operands > 1 && isSignaling32(y)) || (operands > 2 && isSignaling32(z)) {
+                flags |= Flag.invalid
+            }
+            return box(canonicalNaN32)
+        }
+        let fx = Float(bitPattern: x), fy = Float(bitPattern: y), fz = Float(bitPattern: z)
+        if rm == RoundingMode.nearestMaxMagnitude {
+            // Exact enough: the double result rounded toward zero plus its inexact flag carries
+            // 53 ≥ 24 + 2 bits, so rounding it once more is the correctly rounded single result.
+            var wideFlags: UInt8 = 0
+            let wide = hostCompute(operation, Double(fx), Double(fy), Double(fz),
+                                   rm: RoundingMode.towardZero, flags: &wideFlags)
+            flags |= wideFlags & (Flag.invalid | Flag.divideByZero)
+            return box(UInt32(truncatingIfNeeded: narrow(wide, sticky: wideFlags & Flag.inexact != 0, rm: rm,
+                                                         precision: 24, maxExponent: 127, signPosition: 31,
+                                                         flags: &flags)))
+        }
+        let r = hostCompute(operation, fx, fy, fz, rm: rm, flags: &flags)
+        return box(r.isNaN ? canonicalNaN32 : r.bitPattern)
+    }
+
+    // MARK: Double-precision arithmetic
+
+    /// `fadd.d`
+    public static func add64(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.add, a, b, 0, operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fsub.d`
+    public static func sub64(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.subtract, a, b, 0, operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fmul.d`
+    public static func mul64(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.multiply, a, b, 0, operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fdiv.d`
+    public static func div64(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.divide, a, b, 0, operands: 2, rm: rm, flags: &flags)
+    }
+
+    /// `fsqrt.d`
+    public static func sqrt64(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.squareRoot, a, 0, 0, operands: 1, rm: rm, flags: &flags)
+    }
+
+    /// `fmadd.d`: (a × b) + c with one rounding.
+    public static func fmadd64(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.fusedMultiplyAdd, a, b, c, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// `fmsub.d`: (a × b) − c with one rounding.
+    public static func fmsub64(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.fusedMultiplyAdd, a, b, c ^ signBit64, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// `fnmsub.d`: −(a × b) + c with one rounding.
+    public static func fnmsub64(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.fusedMultiplyAdd, a ^ signBit64, b, c, operands: 3, rm: rm, flags: &flags)
+    }
+
+    /// `fnmadd.d`: −(a × b) − c with one rounding.
+    public static func fnmadd64(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        arithmetic64(.fusedMultiplyAdd, a ^ signBit64, b, c ^ signBit64, operands: 3, rm: rm, flags: &flags)
+    }
+
+    @usableFromInline static let signBit64: UInt64 = 0x8000_0000_0000_0000
+
+    /// Every double-precision arithmetic instruction: NaN rules in software, then the host.
+    @usableFromInline
+    static func arithmetic64(
+        _ operation: Operation, _ a: UInt64, _ b: UInt64, _ c: UInt64,
+        operands: Int, rm: UInt8, flags: inout UInt8
+    ) -> UInt64 {
+        if operation == .fusedMultiplyAdd {
+            // Spec §11.6 (and §12.6 for D): inf × 0 sets NV even when the addend is a quiet NaN.
+            let aInf = a & ~signBit64 == 0x7ff0_0000_0000_0000, bInf = b & ~signBit64 == 0x7ff0_0000_0000_0000
+            let aZero = a & ~signBit64 == 0, bZero = b & ~signBit64 == 0
+            if (aInf && bZero) || (aZero && bInf) {
+                flags |= Flag.invalid
+                return canonicalNaN64
+            }
+        }
+        let nanA = isNaN64(a), nanB = operands > 1 && isNaN64(b), nanC = operands > 2 && isNaN64(c)
+        if nanA || nanB || nanC {
+            if isSignaling64(a) || (operands > 1 && isSignaling64(b)) || (operands > 2 && isSignaling64(c)) {
+                flags |= Flag.invalid
+            }
+            return canonicalNaN64
+        }
+        let x = Double(bitPattern: a), y = Double(bitPattern: b), z = Double(bitPattern: c)
+        if rm == RoundingMode.nearestMaxMagnitude {
+            return nearestMaxMagnitude64(operation, x, y, z, flags: &flags)
+        }
+        let r = hostCompute(operation, x, y, z, rm: rm, flags: &flags)
+        return r.isNaN ? canonicalNaN64 : r.bitPattern
+    }
+
+    #if arch(x86_64) || arch(i386)
+    /// RMM for doubles: x87 extended precision keeps 64 ≥ 53 + 2 bits, so its round-toward-zero
+    /// result plus its inexact flag determine the correctly rounded double in any mode. Doubles'
+    /// whole range (subnormals included) is normal in extended precision, so that result is never
+    /// itself tiny.
+    @usableFromInline
+    static func nearestMaxMagnitude64(_ operation: Operation, _ x: Double, _ y: Double, _ z: Double,
+                                      flags: inout UInt8) -> UInt64 {
+        var wideFlags: UInt8 = 0
+        let wide = hostCompute(operation, Float80(x), Float80(y), Float80(z),
+                               rm: RoundingMode.towardZero, flags: &wideFlags)
+        flags |= wideFlags & (Flag.invalid | Flag.divideByZero)
+        let sign = wide.sign == .minus
+        let signBits: UInt64 = sign ? signBit64 : 0
+        if wide.isNaN { return canonicalNaN64 }
+        if wide.isInfinite { return signBits | 0x7ff0_0000_0000_0000 }
+        if wide == 0 { return signBits }
+        // Every value that arrives here is a normal extended number: explicit integer bit set.
+        let exponent = Int(wide.exponentBitPattern) - 16383
+        let significand = (1 << 63) | wide.significandBitPattern
+        return roundPack(sign: sign, exponent: exponent, significand: significand,
+                         sticky: wideFlags & Flag.inexact != 0, rm: RoundingMode.nearestMaxMagnitude,
+                         precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    }
+    #else
+    /// RMM for doubles on hosts without a wider hardware format. RMM differs from RNE only when
+    /// the exact result is halfway and RNE went toward zero; an error-free transformation gives the
+    /// exact distance from the RNE result for add, subtract, multiply and divide. Square roots are
+    /// never halfway (a midpoint squared needs more bits than the operand has), so RNE is RMM there.
+    /// Known limits of this path: a residual that underflows (results near the subnormal range)
+    /// and fused multiply-add ties are not detected; x86-64 hosts take the exact path above.
+    @usableFromInline
+    static func nearestMaxMagnitude64(_ operation: Operation, _ x: Double, _ y: Double, _ z: Double,
+                                      flags: inout UInt8) -> UInt64 {
+        let r = hostCompute(operation, x, y, z, rm: RoundingMode.nearestEven, flags: &flags)
+        if r.isNaN { return canonicalNaN64 }
+        if !r.isFinite || r == 0 { return r.bitPattern }
+        let away = r < 0 ? r.nextDown : r.nextUp
+        let halfGap = ((away - r) / 2).magnitude
+        let residual: Double, scale: Double
+        switch operation {
+        case .add, .subtract:
+            let addend = operation == .add ? y : -y
+            let b = r - x
+            residual = (x - (r - b)) + (addend - b); scale = 1
+        case .multiply:
+            residual = (-r).addingProduct(x, y); scale = 1
+        case .divide:
+            // exact − r = (x − r·y) / y
+            residual = x.addingProduct(-r, y) * (y < 0 ? -1 : 1); scale = y.magnitude
+        case .squareRoot, .fusedMultiplyAdd:
+            return r.bitPattern
+        }
+        let towardAway = residual != 0 && (residual < 0) == (r < 0)
+        return towardAway && residual.magnitude == halfGap * scale ? away.bitPattern : r.bitPattern
+    }
+    #endif
+
+    // MARK: Host arithmetic under a chosen rounding mode
+
+    /// The arithmetic shapes the host computes; the negated fused forms are `fusedMultiplyAdd`
+    /// with operand signs flipped, which is exact and matches the spec's definitions.
+    @usableFromInline
+    enum Operation {
+        case add, subtract, multiply, divide, squareRoot, fusedMultiplyAdd
+    }
+
+    // Host `fenv` constants. Glibc declares each both as an enum case and as a macro; the
+    // explicit type picks one.
+    @usableFromInline static let hostInexact: Int32 = FE_INEXACT
+    @usableFromInline static let hostUnderflow: Int32 = FE_UNDERFLOW
+    @usableFromInline static let hostOverflow: Int32 = FE_OVERFLOW
+    @usableFromInline static let hostDivideByZero: Int32 = FE_DIVBYZERO
+    @usableFromInline static let hostInvalid: Int32 = FE_INVALID
+    @usableFromInline static let hostAllExceptions: Int32 =
+        hostInexact | hostUnderflow | hostOverflow | hostDivideByZero | hostInvalid
+    @usableFromInline static let hostToNearest: Int32 = FE_TONEAREST
+    @usableFromInline static let hostTowardZero: Int32 = FE_TOWARDZERO
+    @usableFromInline static let hostDownward: Int32 = FE_DOWNWARD
+    @usableFromInline static let hostUpward: Int32 = FE_UPWARD
+
+    /// Host rounding mode for a RISC-V one; RMM never reaches the host.
+    @inlinable @inline(__always)
+    static func hostRounding(_ rm: UInt8) -> Int32 {
+        switch rm {
+        case RoundingMode.towardZero: return hostTowardZero
+        case RoundingMode.down: return hostDownward
+        case RoundingMode.up: return hostUpward
+        default: return hostToNearest
+        }
+    }
+
+    /// Host exception flags to `fflags` bits. The x86 denormal-operand flag has no RISC-V
+    /// counterpart and is not part of the mask that is read.
+    @inlinable @inline(__always)
+    static func riscvFlags(_ host: Int32) -> UInt8 {
+        var flags: UInt8 = 0
+        if host & hostInexact != 0 { flags |= Flag.inexact }
+        if host & hostUnderflow != 0 { flags |= Flag.underflow }
+        if host & hostOverflow != 0 { flags |= Flag.overflow }
+        if host & hostDivideByZero != 0 { flags |= Flag.divideByZero }
+        if host & hostInvalid != 0 { flags |= Flag.invalid }
+        return flags
+    }
+
+    /// Runs one operation under `rm` and collects the host's exception flags.
+    ///
+    /// The compiler assumes the default floating-point environment and would be free to move
+    /// or fold a plain `a + b` across the `fenv` calls; the operation therefore happens inside
+    /// ``hostOperation(_:_:_:_:)-(_,Float,_,_)``, which is never inlined nor optimized, so it stays
+    /// an opaque call ordered between `fesetround`/`fetestexcept`. The host program runs in
+    /// round-to-nearest, which is restored afterwards.
+    @inline(__always)
+    static func hostCompute(_ operation: Operation, _ a: Float, _ b: Float, _ c: Float,
+                            rm: UInt8, flags: inout UInt8) -> Float {
+        // Clearing is the expensive part of fenv on x86 (it rewrites the x87 environment), so only when needed.
+        if fetestexcept(hostAllExceptions) != 0 { feclearexcept(hostAllExceptions) }
+        if rm != RoundingMode.nearestEven { fesetround(hostRounding(rm)) }
+        let r = hostOperation(operation, a, b, c)
+        let raised = fetestexcept(hostAllExceptions)
+        if rm != RoundingMode.nearestEven { fesetround(hostToNearest) }
+        flags |= riscvFlags(raised)
+        return r
+    }
+
+    /// Double-precision form of ``hostCompute(_:_:_:_:rm:flags:)-(_,Float,_,_,_,_)``.
+    @inline(__always)
+    static func hostCompute(_ operation: Operation, _ a: Double, _ b: Double, _ c: Double,
+                            rm: UInt8, flags: inout UInt8) -> Double {
+        if fetestexcept(hostAllExceptions) != 0 { feclearexcept(hostAllExceptions) }
+        if rm != RoundingMode.nearestEven { fesetround(hostRounding(rm)) }
+        let r = hostOperation(operation, a, b, c)
+        let raised = fetestexcept(hostAllExceptions)
+        if rm != RoundingMode.nearestEven { fesetround(hostToNearest) }
+        flags |= riscvFlags(raised)
+        return r
+    }
+
+    @usableFromInline @inline(never) @_optimize(none)
+    static func hostOperation(_ operation: Operation, _ a: Float, _ b: Float, _ c: Float) -> Float {
+        switch operation {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return a / b
+        case .squareRoot: return a.squareRoot()
+        case .fusedMultiplyAdd: return c.addingProduct(a, b)
+        }
+    }
+
+    @usableFromInline @inline(never) @_optimize(none)
+    static func hostOperation(_ operation: Operation, _ a: Double, _ b: Double, _ c: Double) -> Double {
+        switch operation {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return a / b
+        case .squareRoot: return a.squareRoot()
+        case .fusedMultiplyAdd: return c.addingProduct(a, b)
+        }
+    }
+
+    #if arch(x86_64) || arch(i386)
+    /// Extended-precision form of ``hostCompute(_:_:_:_:rm:flags:)-(_,Double,_,_,_,_)``; used only for RMM.
+    @inline(__always)
+    static func hostCompute(_ operation: Operation, _ a: Float80, _ b: Float80, _ c: Float80,
+                            rm: UInt8, flags: inout UInt8) -> Float80 {
+        if fetestexcept(hostAllExceptions) != 0 { feclearexcept(hostAllExceptions) }
+        if rm != RoundingMode.nearestEven { fesetround(hostRounding(rm)) }
+        let r = hostOperation(operation, a, b, c)
+        let raised = fetestexcept(hostAllExceptions)
+        if rm != RoundingMode.nearestEven { fesetround(hostToNearest) }
+        flags |= riscvFlags(raised)
+        return r
+    }
+
+    @usableFromInline @inline(never) @_optimize(none)
+    static func hostOperation(_ operation: Operation, _ a: Float80, _ b: Float80, _ c: Float80) -> Float80 {
+        switch operation {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .divide: return a / b
+        case .squareRoot: return a.squareRoot()
+        case .fusedMultiplyAdd: return c.addingProduct(a, b)
+        }
+    }
+    #endif
+
+    // MARK: Software rounding
+
+    /// Rounds the finite nonzero value `(-1)^sign × significand × 2^(exponent − 63)` (significand
+    /// normalized: bit 63 set), plus `sticky` meaning "more nonzero bits below", to a binary
+    /// format with `precision` bits and exponent range [1 − maxExponent, maxExponent], whose sign
+    /// bit is at `signPosition`. Raises NX, UF (tiny after rounding, spec §11.2 / IEEE 754 §7.5)
+    /// and OF as IEEE 754 specifies, and returns the encoded bits.
+    @usableFromInline
+    static func roundPack(sign: Bool, exponent: Int, significand: UInt64, sticky: Bool, rm: UInt8,
+                          precision: Int, maxExponent: Int, signPosition: Int, flags: inout UInt8) -> UInt64 {
+        let minExponent = 1 - maxExponent
+        let signBits: UInt64 = sign ? 1 << UInt64(signPosition) : 0
+        let normalDrop = 64 - precision
+        var drop = normalDrop
+        var biased = exponent + maxExponent
+        if exponent < minExponent {
+            // Subnormal: the rounding point is fixed at the bottom of the format.
+            drop += minExponent - exponent
+            biased = 0
+        }
+        let (kept, half, rest) = split(significand, sticky: sticky, drop: drop)
+        let inexact = half || rest
+        var rounded = kept + (roundsUp(kept: kept, half: half, rest: rest, sign: sign, rm: rm) ? 1 : 0)
+        if inexact { flags |= Flag.inexact }
+
+        if biased == 0 {
+            // IEEE tininess after rounding: tiny unless rounding to `precision` bits with an
+            // unbounded exponent reaches 2^minExponent. Only exponent minExponent − 1 can get there.
+            var tiny = true
+            if exponent == minExponent - 1 {
+                let (k, h, r) = split(significand, sticky: sticky, drop: normalDrop)
+                let carried = k + (roundsUp(kept: k, half: h, rest: r, sign: sign, rm: rm) ? 1 : 0)
+                tiny = carried != 1 << UInt64(precision)
+            }
+            if tiny && inexact { flags |= Flag.underflow }
+            // A carry out of the subnormal fraction lands in the exponent field: the smallest normal.
+            return signBits | rounded
+        }
+        if rounded == 1 << UInt64(precision) {
+            rounded >>= 1
+            biased += 1
+        }
+        let infinity = UInt64(2 * maxExponent + 1) << UInt64(precision - 1)
+        if biased >= 2 * maxExponent + 1 {
+            flags |= Flag.overflow | Flag.inexact
+            // IEEE 754 §7.4: directed modes that point toward zero give the largest finite number.
+            let toInfinity: Bool
+            switch rm {
+            case RoundingMode.towardZero: toInfinity = false
+            case RoundingMode.down: toInfinity = sign
+            case RoundingMode.up: toInfinity = !sign
+            default: toInfinity = true
+            }
+            return signBits | (toInfinity ? infinity : infinity - 1)
+        }
+        let fractionMask: UInt64 = (1 << UInt64(precision - 1)) - 1
+        return signBits | UInt64(biased) << UInt64(precision - 1) | (rounded & fractionMask)
+    }
+
+    /// Splits a significand at a rounding point `drop` bits from the bottom: the kept high part,
+    /// the first dropped bit, and whether anything below it is nonzero.
+    @inline(__always)
+    static func split(_ significand: UInt64, sticky: Bool, drop: Int) -> (kept: UInt64, half: Bool, rest: Bool) {
+        if drop > 64 { return (0, false, significand != 0 || sticky) }
+        if drop == 64 { return (0, significand >> 63 != 0, significand << 1 != 0 || sticky) }
+        let kept = significand >> UInt64(drop)
+        let half = (significand >> UInt64(drop - 1)) & 1 != 0
+        let restMask: UInt64 = (1 << UInt64(drop - 1)) - 1
+        return (kept, half, significand & restMask != 0 || sticky)
+    }
+
+    /// Whether the magnitude is incremented, per rounding mode (IEEE 754 §4.3).
+    @inline(__always)
+    static func roundsUp(kept: UInt64, half: Bool, rest: Bool, sign: Bool, rm: UInt8) -> Bool {
+        switch rm {
+        case RoundingMode.towardZero: return false
+        case RoundingMode.down: return sign && (half || rest)
+        case RoundingMode.up: return !sign && (half || rest)
+        case RoundingMode.nearestMaxMagnitude: return half
+        default: return half && (rest || kept & 1 != 0)
+        }
+    }
+
+    /// Rounds a double (the exact or round-toward-zero value of a wider computation) to single.
+    @usableFromInline
+    static func narrow(_ value: Double, sticky: Bool, rm: UInt8, precision: Int, maxExponent: Int,
+                       signPosition: Int, flags: inout UInt8) -> UInt64 {
+        let bits = value.bitPattern
+        let sign = bits >> 63 != 0
+        let signBits: UInt64 = sign ? 1 << UInt64(signPosition) : 0
+        if value.isNaN { return UInt64(canonicalNaN32) }
+        if value.isInfinite { return signBits | UInt64(2 * maxExponent + 1) << UInt64(precision - 1) }
+        if value == 0 { return signBits }
+        let fieldExponent = Int((bits >> 52) & 0x7ff)
+        let fraction = bits & 0x000f_ffff_ffff_ffff
+        let exponent: Int
+        let significand: UInt64
+        if fieldExponent == 0 {
+            let shift = fraction.leadingZeroBitCount
+            significand = fraction << UInt64(shift)
+            exponent = -1011 - shift
+        } else {
+            significand = (1 << 63) | fraction << 11
+            exponent = fieldExponent - 1023
+        }
+        return roundPack(sign: sign, exponent: exponent, significand: significand, sticky: sticky, rm: rm,
+                         precision: precision, maxExponent: maxExponent, signPosition: signPosition, flags: &flags)
+    }
+
+    /// Rounds an integer of the given sign and magnitude to a binary format (the `fcvt.{s,d}.{w,l}[u]` core).
+    @inline(__always)
+    static func fromInteger(negative: Bool, magnitude: UInt64, rm: UInt8, precision: Int, maxExponent: Int,
+                            signPosition: Int, flags: inout UInt8) -> UInt64 {
+        // Spec §11.7: integer zero converts to +0 in every rounding mode.
+        if magnitude == 0 { return 0 }
+        let shift = magnitude.leadingZeroBitCount
+        return roundPack(sign: negative, exponent: 63 - shift, significand: magnitude << UInt64(shift),
+                         sticky: false, rm: rm, precision: precision, maxExponent: maxExponent,
+                         signPosition: signPosition, flags: &flags)
+    }
+
+    // MARK: Sign injection, min/max, compare, classify (single)
+
+    /// `fsgnj.s`: a's magnitude with b's sign. No flags, no NaN canonicalization beyond unboxing (spec §11.6).
+    @inlinable
+    public static func sgnj32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        box((unbox(a) & 0x7fff_ffff) | (unbox(b) & 0x8000_0000))
+    }
+
+    /// `fsgnjn.s`: a's magnitude with the opposite of b's sign (`fneg.s` when a == b).
+    @inlinable
+    public static func sgnjn32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        box((unbox(a) & 0x7fff_ffff) | (~unbox(b) & 0x8000_0000))
+    }
+
+    /// `fsgnjx.s`: a with its sign XOR b's sign (`fabs.s` when a == b).
+    @inlinable
+    public static func sgnjx32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        box(unbox(a) ^ (unbox(b) & 0x8000_0000))
+    }
+
+    /// `fmin.s` with the 2.2 semantics (IEEE 754-2019 minimumNumber): a NaN operand loses to a
+    /// number, two NaNs give the canonical NaN, a signaling NaN raises NV, and −0 < +0.
+    public static func min32(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        box(minMax32(unbox(a), unbox(b), wantMax: false, flags: &flags))
+    }
+
+    /// `fmax.s` with the 2.2 semantics (IEEE 754-2019 maximumNumber).
+    public static func max32(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        box(minMax32(unbox(a), unbox(b), wantMax: true, flags: &flags))
+    }
+
+    @inline(__always)
+    static func minMax32(_ x: UInt32, _ y: UInt32, wantMax: Bool, flags: inout UInt8) -> UInt32 {
+        if isSignaling32(x) || isSignaling32(y) { flags |= Flag.invalid }
+        let nanX = isNaN32(x), nanY = isNaN32(y)
+        if nanX && nanY { return canonicalNaN32 }
+        if nanX { return y }
+        if nanY { return x }
+        let fx = Float(bitPattern: x), fy = Float(bitPattern: y)
+        if fx < fy { return wantMax ? y : x }
+        if fy < fx { return wantMax ? x : y }
+        // Equal: identical bits, or +0 and −0, where the sign bit decides.
+        return wantMax ? x & y : x | y
+    }
+
+    /// `feq.s`: quiet comparison, NV only for a signaling NaN operand (spec §11.8).
+    public static func eq32(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        let x = unbox(a), y = unbox(b)
+        if isNaN32(x) || isNaN32(y) {
+            if isSignaling32(x) || isSignaling32(y) { flags |= Flag.invalid }
+            return 0
+        }
+        return Float(bitPattern: x) == Float(bitPattern: y) ? 1 : 0
+    }
+
+    /// `flt.s`: signaling comparison, NV for any NaN operand (spec §11.8).
+    public static func lt32(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        let x = unbox(a), y = unbox(b)
+        if isNaN32(x) || isNaN32(y) { flags |= Flag.invalid; return 0 }
+        return Float(bitPattern: x) < Float(bitPattern: y) ? 1 : 0
+    }
+
+    /// `fle.s`: signaling comparison, NV for any NaN operand (spec §11.8).
+    public static func le32(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        let x = unbox(a), y = unbox(b)
+        if isNaN32(x) || isNaN32(y) { flags |= Flag.invalid; return 0 }
+        return Float(bitPattern: x) <= Float(bitPattern: y) ? 1 : 0
+    }
+
+    /// Bits of the `fclass` result (spec §11.9, "Format of result of FCLASS instruction").
+    public enum Class {
+        public static let negativeInfinity: UInt64 = 1 << 0
+        public static let negativeNormal: UInt64 = 1 << 1
+        public static let negativeSubnormal: UInt64 = 1 << 2
+        public static let negativeZero: UInt64 = 1 << 3
+        public static let positiveZero: UInt64 = 1 << 4
+        public static let positiveSubnormal: UInt64 = 1 << 5
+        public static let positiveNormal: UInt64 = 1 << 6
+        public static let positiveInfinity: UInt64 = 1 << 7
+        public static let signalingNaN: UInt64 = 1 << 8
+        public static let quietNaN: UInt64 = 1 << 9
+    }
+
+    /// `fclass.s`: exactly one of the ten class bits. An unboxed operand is the canonical (quiet) NaN.
+    @inlinable
+    public static func classify32(_ a: UInt64) -> UInt64 {
+        let x = unbox(a)
+        return classify(sign: x >> 31 != 0, exponentAllOnes: x & 0x7f80_0000 == 0x7f80_0000,
+                        exponentZero: x & 0x7f80_0000 == 0, fractionZero: x & 0x007f_ffff == 0,
+                        quietBit: x & 0x0040_0000 != 0)
+    }
+
+    @inlinable @inline(__always)
+    static func classify(sign: Bool, exponentAllOnes: Bool, exponentZero: Bool, fractionZero: Bool,
+                         quietBit: Bool) -> UInt64 {
+        if exponentAllOnes {
+            if fractionZero { return sign ? Class.negativeInfinity : Class.positiveInfinity }
+            return quietBit ? Class.quietNaN : Class.signalingNaN
+        }
+        if exponentZero {
+            if fractionZero { return sign ? Class.negativeZero : Class.positiveZero }
+            return sign ? Class.negativeSubnormal : Class.positiveSubnormal
+        }
+        return sign ? Class.negativeNormal : Class.positiveNormal
+    }
+
+    // MARK: Sign injection, min/max, compare, classify (double)
+
+    /// `fsgnj.d`
+    @inlinable
+    public static func sgnj64(_ a: UInt64, _ b: UInt64) -> UInt64 { (a & ~signBit64) | (b & signBit64) }
+
+    /// `fsgnjn.d`
+    @inlinable
+    public static func sgnjn64(_ a: UInt64, _ b: UInt64) -> UInt64 { (a & ~signBit64) | (~b & signBit64) }
+
+    /// `fsgnjx.d`
+    @inlinable
+    public static func sgnjx64(_ a: UInt64, _ b: UInt64) -> UInt64 { a ^ (b & signBit64) }
+
+    /// `fmin.d` (2.2 semantics, minimumNumber).
+    public static func min64(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        minMax64(a, b, wantMax: false, flags: &flags)
+    }
+
+    /// `fmax.d` (2.2 semantics, maximumNumber).
+    public static func max64(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        minMax64(a, b, wantMax: true, flags: &flags)
+    }
+
+    @inline(__always)
+    static func minMax64(_ x: UInt64, _ y: UInt64, wantMax: Bool, flags: inout UInt8) -> UInt64 {
+        if isSignaling64(x) || isSignaling64(y) { flags |= Flag.invalid }
+        let nanX = isNaN64(x), nanY = isNaN64(y)
+        if nanX && nanY { return canonicalNaN64 }
+        if nanX { return y }
+        if nanY { return x }
+        let fx = Double(bitPattern: x), fy = Double(bitPattern: y)
+        if fx < fy { return wantMax ? y : x }
+        if fy < fx { return wantMax ? x : y }
+        return wantMax ? x & y : x | y
+    }
+
+    /// `feq.d`: quiet comparison.
+    public static func eq64(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        if isNaN64(a) || isNaN64(b) {
+            if isSignaling64(a) || isSignaling64(b) { flags |= Flag.invalid }
+            return 0
+        }
+        return Double(bitPattern: a) == Double(bitPattern: b) ? 1 : 0
+    }
+
+    /// `flt.d`: signaling comparison.
+    public static func lt64(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        if isNaN64(a) || isNaN64(b) { flags |= Flag.invalid; return 0 }
+        return Double(bitPattern: a) < Double(bitPattern: b) ? 1 : 0
+    }
+
+    /// `fle.d`: signaling comparison.
+    public static func le64(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        if isNaN64(a) || isNaN64(b) { flags |= Flag.invalid; return 0 }
+        return Double(bitPattern: a) <= Double(bitPattern: b) ? 1 : 0
+    }
+
+    /// `fclass.d`
+    @inlinable
+    public static func classify64(_ a: UInt64) -> UInt64 {
+        let exponent = a & 0x7ff0_0000_0000_0000
+        return classify(sign: a >> 63 != 0, exponentAllOnes: exponent == 0x7ff0_0000_0000_0000,
+                        exponentZero: exponent == 0, fractionZero: a & 0x000f_ffff_ffff_ffff == 0,
+                        quietBit: a & 0x0008_0000_0000_0000 != 0)
+    }
+
+    // MARK: Conversions to integers
+
+    /// `fcvt.w.s`: to signed 32-bit, result sign-extended to 64 bits.
+    public static func cvtWFrom32(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(single(a), rm: rm, kind: .word, flags: &flags)
+    }
+
+    /// `fcvt.wu.s`: to unsigned 32-bit; the 32-bit result is sign-extended to 64 bits like every RV64 W result.
+    public static func cvtWUFrom32(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(single(a), rm: rm, kind: .unsignedWord, flags: &flags)
+    }
+
+    /// `fcvt.l.s`: to signed 64-bit.
+    public static func cvtLFrom32(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(single(a), rm: rm, kind: .long, flags: &flags)
+    }
+
+    /// `fcvt.lu.s`: to unsigned 64-bit.
+    public static func cvtLUFrom32(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(single(a), rm: rm, kind: .unsignedLong, flags: &flags)
+    }
+
+    /// `fcvt.w.d`
+    public static func cvtWFrom64(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(Double(bitPattern: a), rm: rm, kind: .word, flags: &flags)
+    }
+
+    /// `fcvt.wu.d` (result sign-extended to 64 bits)
+    public static func cvtWUFrom64(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(Double(bitPattern: a), rm: rm, kind: .unsignedWord, flags: &flags)
+    }
+
+    /// `fcvt.l.d`
+    public static func cvtLFrom64(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(Double(bitPattern: a), rm: rm, kind: .long, flags: &flags)
+    }
+
+    /// `fcvt.lu.d`
+    public static func cvtLUFrom64(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        toInteger(Double(bitPattern: a), rm: rm, kind: .unsignedLong, flags: &flags)
+    }
+
+    /// A boxed single widened exactly to double; NaNs stay NaN (only NaN-ness matters to the conversions).
+    @inline(__always)
+    static func single(_ a: UInt64) -> Double {
+        let x = unbox(a)
+        return isNaN32(x) ? .nan : Double(Float(bitPattern: x))
+    }
+
+    @usableFromInline
+    enum IntegerKind { case word, unsignedWord, long, unsignedLong }
+
+    /// Float-to-integer conversion (spec §11.7, "Domains of float-to-integer conversions"): round
+    /// to an integer with `rm`, then if that integer does not fit, saturate and raise NV (never NX);
+    /// NaN converts to the largest value. Inexact in-range results raise NX.
+    static func toInteger(_ value: Double, rm: UInt8, kind: IntegerKind, flags: inout UInt8) -> UInt64 {
+        // Bounds as doubles; each is exactly representable (powers of two, or 2^32 − 1 and −2^31).
+        let lowest: Double, highest: Double, lowestBits: UInt64, highestBits: UInt64
+        switch kind {
+        case .word:
+            lowest = -2147483648.0; highest = 2147483647.0
+            lowestBits = UInt64(bitPattern: Int64(Int32.min)); highestBits = UInt64(Int32.max)
+        case .unsignedWord:
+            // 2^32 − 1 sign-extended from 32 bits is all ones.
+            lowest = 0; highest = 4294967295.0
+            lowestBits = 0; highestBits = UInt64.max
+        case .long:
+            lowest = -9223372036854775808.0; highest = 9223372036854775808.0
+            lowestBits = UInt64(bitPattern: Int64.min); highestBits = UInt64(Int64.max)
+        case .unsignedLong:
+            lowest = 0; highest = 18446744073709551616.0
+            lowestBits = 0; highestBits = UInt64.max
+        }
+        if value.isNaN {
+            flags |= Flag.invalid
+            return highestBits
+        }
+        let integral = value.rounded(roundingRule(rm))
+        // For 64-bit kinds `highest` is 2^63 / 2^64, the first value that does not fit; for 32-bit ones it is the largest that does.
+        let tooHigh = (kind == .long || kind == .unsignedLong) ? integral >= highest : integral > highest
+        if integral < lowest || tooHigh {
+            flags |= Flag.invalid
+            return integral < lowest ? lowestBits : highestBits
+        }
+        if integral != value { flags |= Flag.inexact }
+        switch kind {
+        case .word: return UInt64(bitPattern: Int64(integral))
+        case .unsignedWord: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: UInt32(integral))))
+        case .long: return UInt64(bitPattern: Int64(integral))
+        case .unsignedLong: return UInt64(integral)
+        }
+    }
+
+    @inline(__always)
+    static func roundingRule(_ rm: UInt8) -> FloatingPointRoundingRule {
+        switch rm {
+        case RoundingMode.towardZero: return .towardZero
+        case RoundingMode.down: return .down
+        case RoundingMode.up: return .up
+        case RoundingMode.nearestMaxMagnitude: return .toNearestOrAwayFromZero
+        default: return .toNearestOrEven
+        }
+    }
+
+    // MARK: Conversions from integers
+
+    /// `fcvt.s.w`: from the low 32 bits of x as a signed integer, NaN-boxed.
+    public static func cvt32FromW(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        let v = Int64(Int32(truncatingIfNeeded: x))
+        return box(UInt32(truncatingIfNeeded: fromInteger(negative: v < 0, magnitude: v.magnitude, rm: rm,
+            precision: 24, maxExponent: 127, signPosition: 31, flags: &flags)))
+    }
+
+    /// `fcvt.s.wu`: from the low 32 bits of x as an unsigned integer.
+    public static func cvt32FromWU(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        box(UInt32(truncatingIfNeeded: fromInteger(negative: false, magnitude: x & 0xffff_ffff, rm: rm,
+            precision: 24, maxExponent: 127, signPosition: 31, flags: &flags)))
+    }
+
+    /// `fcvt.s.l`
+    public static func cvt32FromL(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        let v = Int64(bitPattern: x)
+        return box(UInt32(truncatingIfNeeded: fromInteger(negative: v < 0, magnitude: v.magnitude, rm: rm,
+            precision: 24, maxExponent: 127, signPosition: 31, flags: &flags)))
+    }
+
+    /// `fcvt.s.lu`
+    public static func cvt32FromLU(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        box(UInt32(truncatingIfNeeded: fromInteger(negative: false, magnitude: x, rm: rm,
+            precision: 24, maxExponent: 127, signPosition: 31, flags: &flags)))
+    }
+
+    /// `fcvt.d.w` (always exact)
+    public static func cvt64FromW(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        let v = Int64(Int32(truncatingIfNeeded: x))
+        return fromInteger(negative: v < 0, magnitude: v.magnitude, rm: rm,
+                           precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    }
+
+    /// `fcvt.d.wu` (always exact)
+    public static func cvt64FromWU(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        fromInteger(negative: false, magnitude: x & 0xffff_ffff, rm: rm,
+                    precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    }
+
+    /// `fcvt.d.l`
+    public static func cvt64FromL(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        let v = Int64(bitPattern: x)
+        return fromInteger(negative: v < 0, magnitude: v.magnitude, rm: rm,
+                           precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    }
+
+    /// `fcvt.d.lu`
+    public static func cvt64FromLU(_ x: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        fromInteger(negative: false, magnitude: x, rm: rm,
+                    precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    }
+
+    // MARK: Conversions between single and double
+
+    /// `fcvt.s.d`: rounds with `rm`; NaN gives the canonical NaN, NV only for a signaling NaN.
+    public static func cvt32From64(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        if isNaN64(a) {
+            if isSignaling64(a) { flags |= Flag.invalid }
+            return box(canonicalNaN32)
+        }
+        return box(UInt32(truncatingIfNeeded: narrow(Double(bitPattern: a), sticky: false, rm: rm,
+            precision: 24, maxExponent: 127, signPosition: 31, flags: &flags)))
+    }
+
+    /// `fcvt.d.s`: exact; NaN gives the canonical NaN, NV only for a signaling NaN. `rm` is
+    /// accepted because the encoding has the field, but no rounding can happen.
+    public static func cvt64From32(_ a: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+        let x = unbox(a)
+        if isNaN32(x) {
+            if isSignaling32(x) { flags |= Flag.invalid }
+            return canonicalNaN64
+        }
+        return Double(Float(bitPattern: x)).bitPattern
+    }
+}
