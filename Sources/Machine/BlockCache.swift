@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RISCV
+
+/// A run of decoded instructions that starts at one physical address and ends at a control
+/// transfer, a privileged or CSR instruction, the page end, or `BlockCache.maximumLength`.
+struct DecodedBlock {
+    /// RAM offset (physical address − RAM base) of the first instruction: blocks are keyed by
+    /// physical address so remapping a page never needs re-decoding.
+    var ramOffset: UInt64
+    var firstOp: Int32
+    var count: Int32
+    /// Bytes covered, so the fall-through pc is start + byteLength.
+    var byteLength: UInt32
+    var valid: Bool
+}
+
+/// The decoded-block cache (ARCHITECTURE.md "Decode once"): blocks keyed by physical address,
+/// a per-context jump cache from virtual pc to block, and a per-page record of which RAM pages
+/// hold decoded code, so stores into them (and only them) invalidate what they must.
+struct BlockCache {
+    static let maximumLength = 64
+    static let opCapacity = 1 << 20
+    static let blockCapacity = 1 << 17
+    static let jumpCacheEntries = 2048
+
+    struct JumpEntry { var pc: UInt64; var block: Int32 }
+
+    let ops: UnsafeMutablePointer<Instruction>
+    let blocks: UnsafeMutablePointer<DecodedBlock>
+    let jumpCache: UnsafeMutablePointer<JumpEntry>
+    var opCount = 0
+    var blockCount = 0
+    var byPhysical: [UInt64: Int32] = [:]
+    /// Blocks by RAM page number, for invalidation.
+    var blocksInPage: [UInt64: [Int32]] = [:]
+
+    init() {
+        ops = .allocate(capacity: BlockCache.opCapacity)
+        blocks = .allocate(capacity: BlockCache.blockCapacity)
+        jumpCache = .allocate(capacity: TranslationContext.count * BlockCache.jumpCacheEntries)
+        flushJumpCaches()
+    }
+
+    func release() {
+        ops.deallocate()
+        blocks.deallocate()
+        jumpCache.deallocate()
+    }
+
+    @inline(__always)
+    func jumpEntry(_ context: TranslationContext, _ pc: UInt64) -> UnsafeMutablePointer<JumpEntry> {
+        jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1)))
+    }
+
+    func flushJumpCaches() {
+        jumpCache.update(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
+    }
+
+    @inline(__always)
+    func isCodePage(_ ramOffset: UInt64) -> Bool { blocksInPage[ramOffset >> 12] != nil }
+
+    /// Drops every block decoded from RAM page `ramOffset >> 12`.
+    mutating func invalidatePage(_ ramOffset: UInt64) {
+        guard let ids = blocksInPage.removeValue(forKey: ramOffset >> 12) else { return }
+        for id in ids {
+            blocks[Int(id)].valid = false
+            byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset)
+        }
+        flushJumpCaches()
+    }
+
+    mutating func flushAll() {
+        opCount = 0
+        blockCount = 0
+        byPhysical.removeAll(keepingCapacity: true)
+        blocksInPage.removeAll(keepingCapacity: true)
+        flushJumpCaches()
+    }
+
+    var hasRoom: Bool { opCount + BlockCache.maximumLength <= BlockCache.opCapacity && blockCount < BlockCache.blockCapacity }
+}

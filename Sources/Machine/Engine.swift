@@ -1,0 +1,666 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RISCV
+
+/// The execution engine: finds (or decodes) the block at pc, runs it op by op with registers
+/// and the software TLB behind raw pointers, and leaves the fast loop only at block boundaries
+/// when `retired` crosses `nextEventAt` (device polls, interrupts, the run limit, stop requests).
+/// Every instruction's semantics is in `execute`'s switch, once.
+extension Hart {
+    /// How many instructions may run between device polls in real-time mode, so input and the
+    /// host clock are noticed promptly without polling per block.
+    static let realTimePollInterval: UInt64 = 1 << 14
+
+    /// Runs until the platform asks to stop, `instructionLimit` more instructions retire, or the
+    /// hart waits for an interrupt that nothing scheduled can deliver.
+    public func run(instructionLimit: UInt64) -> HartExit {
+        let (limit, overflow) = retired.addingReportingOverflow(instructionLimit)
+        runLimitAt = overflow ? .max : limit
+        nextEventAt = 0
+        while true {
+            if retired >= nextEventAt, let exit = handleEvents() { return exit }
+            executeBlock()
+        }
+    }
+
+    // MARK: Events at block boundaries
+
+    /// Polls devices, takes a pending interrupt, honours stop requests, WFI and the run limit.
+    /// Returns an exit when `run` must return; otherwise sets the next event point.
+    func handleEvents() -> HartExit? {
+        if control.stopPending { return .stopped }
+        timebase.retired = retired
+        var now = timebase.now
+        if retired >= nextDevicePollAt || interrupts.changed {
+            pollDevices(now: now)
+        }
+        if let interrupt = pendingInterrupt() {
+            waitingForInterrupt = false
+            takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true)
+        } else if waitingForInterrupt {
+            // WFI: nothing to run until an interrupt is pending (mip & mie, regardless of the
+            // global enables, privileged spec §3.3.3).
+            while mip & mie == 0 {
+                if control.stopPending { return .stopped }
+                let deadline = nextTimerDeadline()
+                counters.wfiSleeps += 1
+                switch timebase.mode {
+                case .virtual:
+                    guard deadline != .max else { return .waitingForInterrupt }
+                    if deadline > now { timebase.skipped &+= deadline - now }
+                case .realTime:
+                    // Sleep until the deadline or at most 1 ms, so console input is seen.
+                    let waitTicks = deadline > now ? min(deadline - now, 10_000) : 0
+                    if waitTicks > 0 { usleep(UInt32(waitTicks / 10)) }
+                }
+                now = timebase.now
+                pollDevices(now: now)
+                if deadline == .max, case .realTime = timebase.mode, mip & mie == 0 {
+                    // Nothing scheduled: let the caller decide whether input may still arrive.
+                    return .waitingForInterrupt
+                }
+            }
+            waitingForInterrupt = false
+            if let interrupt = pendingInterrupt() { takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true) }
+        }
+        if retired >= runLimitAt { return .limitReached }
+        scheduleNextEvent(now: timebase.now)
+        return nil
+    }
+
+    private func pollDevices(now: UInt64) {
+        interrupts.changed = false
+        let deadline = bus.pollDevices(now: now)
+        switch timebase.mode {
+        case .virtual:
+            let d = min(deadline, stimecmpDeadline)
+            nextDevicePollAt = d == .max ? .max : retired &+ max(1, timebase.instructionsUntil(d) ?? 1)
+            // Input devices still need an occasional look even without a deadline.
+            nextDevicePollAt = min(nextDevicePollAt, retired &+ Hart.realTimePollInterval * 16)
+        case .realTime:
+            nextDevicePollAt = retired &+ Hart.realTimePollInterval
+        }
+        devicesDeadline = deadline
+    }
+
+    /// The earliest `mtime` at which a timer (ACLINT or Sstc) fires.
+    private func nextTimerDeadline() -> UInt64 { min(devicesDeadline, stimecmpDeadline) }
+
+    private var stimecmpDeadline: UInt64 { menvcfg & Hart.STCE != 0 && mie & Hart.STIP != 0 ? stimecmp : .max }
+
+    private func scheduleNextEvent(now: UInt64) {
+        var next = min(runLimitAt, nextDevicePollAt)
+        if menvcfg & Hart.STCE != 0 && stimecmp != .max, let n = timebase.instructionsUntil(stimecmp) {
+            next = min(next, retired &+ max(1, n))
+        }
+        nextEventAt = next
+    }
+
+    // MARK: Block lookup and decoding
+
+    /// Finds the block for `pc` in the current fetch context, decoding it on a miss.
+    /// Returns nil after raising a fetch fault (pc then points at the trap handler).
+    @inline(__always)
+    private func lookupBlock() -> Int32? {
+        let entry = blocks.jumpEntry(fetchContext, pc)
+        if entry.pointee.pc == pc {
+            counters.blockCacheHits &+= 1
+            return entry.pointee.block
+        }
+        counters.blockCacheMisses &+= 1
+        guard let id = findOrDecodeBlock() else { return nil }
+        entry.pointee = BlockCache.JumpEntry(pc: pc, block: id)
+        return id
+    }
+
+    private func fetchPhysical(_ va: UInt64) -> UInt64? {
+        let e = tlbEntry(fetchContext, va)
+        if e.pointee.fetchTag == va & TLBEntry.pageMask {
+            let host = va &+ e.pointee.hostOffset
+            return host &- UInt64(UInt(bitPattern: memory.bytes)) &+ memory.base
+        }
+        do {
+            return try translateFetch(va)
+        } catch {
+            takeTrap(cause: error.cause, tval: va, epc: pc, interrupt: false)
+            return nil
+        }
+    }
+
+    private func findOrDecodeBlock() -> Int32? {
+        let start = pc
+        guard let pa = fetchPhysical(start) else { return nil }
+        let ramOffset = pa &- memory.base
+        if let id = blocks.byPhysical[ramOffset] { return id }
+        if !blocks.hasRoom { blocks.flushAll() }
+        // Decode up to the end of the page or a block-ending instruction.
+        let firstOp = blocks.opCount
+        var offset: UInt64 = 0
+        var count = 0
+        let pageEnd = 4096 - (start & 0xfff)
+        while count < BlockCache.maximumLength && offset < pageEnd {
+            let here = pa &+ offset
+            let low = UInt32(memory.load(here, width: 2)!)
+            var bits = low
+            if low & 3 == 3 {
+                if offset + 4 > pageEnd {
+                    // A 32-bit instruction straddles the page: it needs its own translation of the next page.
+                    if count > 0 { break }
+                    guard let highPA = fetchPhysical(start &+ 2) else { return nil }
+                    bits |= UInt32(memory.load(highPA, width: 2)!) << 16
+                    // Not cached: the second page's mapping may change independently.
+                    var inst = Decoder.decode32(bits)
+                    inst.blockOffset = 0
+                    blocks.ops[firstOp] = inst
+                    return registerBlock(ramOffset: ramOffset, firstOp: firstOp, count: 1, byteLength: 4, cache: false)
+                }
+                bits |= UInt32(memory.load(here &+ 2, width: 2)!) << 16
+            }
+            var inst = Decoder.decode(bits)
+            inst.blockOffset = UInt16(offset)
+            blocks.ops[firstOp + count] = inst
+            count += 1
+            offset += inst.length
+            if Hart.endsBlock(inst.op) { break }
+        }
+        return registerBlock(ramOffset: ramOffset, firstOp: firstOp, count: count, byteLength: UInt32(offset), cache: true)
+    }
+
+    private func registerBlock(ramOffset: UInt64, firstOp: Int, count: Int, byteLength: UInt32, cache: Bool) -> Int32 {
+        let id = Int32(blocks.blockCount)
+        blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
+                                              byteLength: byteLength, valid: true)
+        blocks.blockCount += 1
+        blocks.opCount += count
+        counters.blocksDecoded += 1
+        guard cache else { return id }
+        blocks.byPhysical[ramOffset] = id
+        let page = ramOffset >> 12
+        if blocks.blocksInPage[page] == nil {
+            // First code in this page: stores to it must now take the slow path.
+            revokeWrites(toHostPage: UInt64(UInt(bitPattern: memory.hostPointer(memory.base &+ (page << 12)))))
+            blocks.blocksInPage[page] = [id]
+        } else {
+            blocks.blocksInPage[page]!.append(id)
+        }
+        return id
+    }
+
+    /// Control transfers, traps, and instructions that change translation or privilege state end a block.
+    static func endsBlock(_ op: Op) -> Bool {
+        switch op {
+        case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .ecall, .ebreak, .illegal, .mret, .sret, .wfi,
+             .sfence_vma, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            return true
+        default:
+            return false
+        }
+    }
+
+    // MARK: The dispatch loop
+
+    /// Runs one block. All semantics are here; slow paths are out-of-line methods.
+    private func executeBlock() {
+        guard let id = lookupBlock() else { return }
+        let block = blocks.blocks[Int(id)]
+        let ops = blocks.ops + Int(block.firstOp)
+        let count = Int(block.count)
+        let x = self.x
+        let f = self.f
+        let blockPC = pc
+        let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
+        let tlbMask = UInt64(TLBEntry.entriesPerContext - 1)
+        var nextPC = blockPC &+ UInt64(block.byteLength)
+        var faultCause: UInt64 = .max
+        var faultValue: UInt64 = 0
+        var i = 0
+        let tracing = configuration.trace != nil
+
+        @inline(__always) func imm(_ op: Instruction) -> UInt64 { UInt64(bitPattern: Int64(op.imm)) }
+        @inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
+
+        execution: while i < count {
+            let op = ops[i]
+            let rd = Int(op.rd), rs1 = Int(op.rs1), rs2 = Int(op.rs2)
+            if tracing { traceInstruction(op, pc: blockPC &+ UInt64(op.blockOffset)) }
+
+            // Loads and stores: TLB fast path (one compare, then a host pointer), otherwise the slow path.
+            // The tag compare includes the low address bits so misaligned accesses fall to the slow path.
+            switch op.op {
+            case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .flw, .fld:
+                let width: UInt64
+                switch op.op {
+                case .lb, .lbu: width = 1
+                case .lh, .lhu: width = 2
+                case .lw, .lwu, .flw: width = 4
+                default: width = 8
+                }
+                if (op.op == .flw || op.op == .fld) && mstatus & Hart.FS == 0 {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+                let va = x[rs1] &+ imm(op)
+                let e = dataTLB + Int((va >> 12) & tlbMask)
+                var v: UInt64
+                if e.pointee.readTag == va & (TLBEntry.pageMask | (width - 1)) {
+                    let p = UnsafeRawPointer(bitPattern: UInt(va &+ e.pointee.hostOffset))!
+                    switch width {
+                    case 1: v = UInt64(p.load(as: UInt8.self))
+                    case 2: v = UInt64(p.load(as: UInt16.self))
+                    case 4: v = UInt64(p.load(as: UInt32.self))
+                    default: v = p.load(as: UInt64.self)
+                    }
+                } else {
+                    retired = retired &+ UInt64(i)
+                    do { v = try loadSlow(va, width: width) } catch {
+                        retired = retired &- UInt64(i)
+                        faultCause = error.cause; faultValue = va; break execution
+                    }
+                    retired = retired &- UInt64(i)
+                }
+                switch op.op {
+                case .lb: x[rd] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v)))
+                case .lh: x[rd] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v)))
+                case .lw: x[rd] = sext32(v)
+                case .flw: f[rd] = 0xffff_ffff_0000_0000 | v; markFloatingPointDirty()
+                case .fld: f[rd] = v; markFloatingPointDirty()
+                default: x[rd] = v
+                }
+            case .sb, .sh, .sw, .sd, .fsw, .fsd:
+                let width: UInt64
+                switch op.op {
+                case .sb: width = 1
+                case .sh: width = 2
+                case .sw, .fsw: width = 4
+                default: width = 8
+                }
+                if (op.op == .fsw || op.op == .fsd) && mstatus & Hart.FS == 0 {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+                let value = (op.op == .fsw || op.op == .fsd) ? f[rs2] : x[rs2]
+                let va = x[rs1] &+ imm(op)
+                let e = dataTLB + Int((va >> 12) & tlbMask)
+                if e.pointee.writeTag == va & (TLBEntry.pageMask | (width - 1)) {
+                    let p = UnsafeMutableRawPointer(bitPattern: UInt(va &+ e.pointee.hostOffset))!
+                    switch width {
+                    case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+                    case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+                    case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+                    default: p.storeBytes(of: value, as: UInt64.self)
+                    }
+                } else {
+                    retired = retired &+ UInt64(i)
+                    let invalidated: Bool
+                    do { invalidated = try storeSlow(va, width: width, value: value) } catch {
+                        retired = retired &- UInt64(i)
+                        faultCause = error.cause; faultValue = va; break execution
+                    }
+                    retired = retired &- UInt64(i)
+                    if invalidated || control.stopPending || nextEventAt == 0 {
+                        // The store changed code (possibly this block) or a device wants attention: stop here.
+                        i += 1
+                        nextPC = blockPC &+ UInt64(op.blockOffset) &+ op.length
+                        break execution
+                    }
+                }
+
+            // RV64I
+            case .lui: x[rd] = imm(op)
+            case .auipc: x[rd] = blockPC &+ UInt64(op.blockOffset) &+ imm(op)
+            case .jal:
+                let here = blockPC &+ UInt64(op.blockOffset)
+                x[rd] = here &+ op.length
+                nextPC = here &+ imm(op)
+            case .jalr:
+                let here = blockPC &+ UInt64(op.blockOffset)
+                let target = (x[rs1] &+ imm(op)) & ~1
+                x[rd] = here &+ op.length
+                nextPC = target
+            case .beq, .bne, .blt, .bge, .bltu, .bgeu:
+                let a = x[rs1], b = x[rs2]
+                let taken: Bool
+                switch op.op {
+                case .beq: taken = a == b
+                case .bne: taken = a != b
+                case .blt: taken = Int64(bitPattern: a) < Int64(bitPattern: b)
+                case .bge: taken = Int64(bitPattern: a) >= Int64(bitPattern: b)
+                case .bltu: taken = a < b
+                default: taken = a >= b
+                }
+                if taken { nextPC = blockPC &+ UInt64(op.blockOffset) &+ imm(op) }
+            case .addi: x[rd] = x[rs1] &+ imm(op)
+            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < Int64(op.imm) ? 1 : 0
+            case .sltiu: x[rd] = x[rs1] < imm(op) ? 1 : 0
+            case .xori: x[rd] = x[rs1] ^ imm(op)
+            case .ori: x[rd] = x[rs1] | imm(op)
+            case .andi: x[rd] = x[rs1] & imm(op)
+            case .slli: x[rd] = x[rs1] << UInt64(op.imm)
+            case .srli: x[rd] = x[rs1] >> UInt64(op.imm)
+            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> Int64(op.imm))
+            case .add: x[rd] = x[rs1] &+ x[rs2]
+            case .sub: x[rd] = x[rs1] &- x[rs2]
+            case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
+            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
+            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
+            case .xor: x[rd] = x[rs1] ^ x[rs2]
+            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
+            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> Int64(x[rs2] & 63))
+            case .or: x[rd] = x[rs1] | x[rs2]
+            case .and: x[rd] = x[rs1] & x[rs2]
+            case .addiw: x[rd] = sext32(x[rs1] &+ imm(op))
+            case .slliw: x[rd] = sext32(x[rs1] << UInt64(op.imm))
+            case .srliw: x[rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(op.imm)))
+            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(op.imm)))
+            case .addw: x[rd] = sext32(x[rs1] &+ x[rs2])
+            case .subw: x[rd] = sext32(x[rs1] &- x[rs2])
+            case .sllw: x[rd] = sext32(x[rs1] << (x[rs2] & 31))
+            case .srlw: x[rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)))
+            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
+            case .fence, .fence_i:
+                // One hart, stores invalidate decoded code as they happen: nothing to order or flush.
+                break
+
+            // M (unprivileged spec chapter 13): division by zero and overflow have defined results.
+            case .mul: x[rd] = x[rs1] &* x[rs2]
+            case .mulh: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
+            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high
+            case .mulhsu:
+                let a = Int64(bitPattern: x[rs1]), b = x[rs2]
+                var high = a.magnitude.multipliedFullWidth(by: b)
+                if a < 0 {
+                    // Negate the 128-bit product.
+                    let low = ~high.low &+ 1
+                    high = (~high.high &+ (low == 0 ? 1 : 0), low)
+                }
+                x[rd] = high.high
+            case .div:
+                let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
+                x[rd] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: a) : UInt64(bitPattern: a / b)
+            case .divu: x[rd] = x[rs2] == 0 ? .max : x[rs1] / x[rs2]
+            case .rem:
+                let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
+                x[rd] = b == 0 ? UInt64(bitPattern: a) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: a % b)
+            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]
+            case .mulw: x[rd] = sext32(x[rs1] &* x[rs2])
+            case .divw:
+                let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
+                x[rd] = b == 0 ? .max : (a == .min && b == -1) ? sext32(UInt64(UInt32(bitPattern: a))) : UInt64(bitPattern: Int64(a / b))
+            case .divuw:
+                let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
+                x[rd] = b == 0 ? .max : sext32(UInt64(a / b))
+            case .remw:
+                let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
+                x[rd] = b == 0 ? UInt64(bitPattern: Int64(a)) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: Int64(a % b))
+            case .remuw:
+                let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
+                x[rd] = b == 0 ? sext32(UInt64(a)) : sext32(UInt64(a % b))
+
+            // A: out of line, they are rare and need alignment checks.
+            case .lr_w, .lr_d, .sc_w, .sc_d, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
+                 .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
+                 .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
+                retired = retired &+ UInt64(i)
+                let result = executeAtomic(op)
+                retired = retired &- UInt64(i)
+                if let fault = result { faultCause = fault.cause; faultValue = fault.value; break execution }
+
+            // Zicsr, system and privileged instructions: out of line, each ends its block.
+            case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+                retired = retired &+ UInt64(i)
+                let ok = executeCSR(op)
+                retired = retired &- UInt64(i)
+                if !ok { faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution }
+            case .ecall:
+                faultCause = privilege == .machine ? TrapCause.environmentCallFromM
+                    : privilege == .supervisor ? TrapCause.environmentCallFromS : TrapCause.environmentCallFromU
+                faultValue = 0
+                break execution
+            case .ebreak:
+                // QEMU reports the breakpoint's pc in tval.
+                faultCause = TrapCause.breakpoint; faultValue = blockPC &+ UInt64(op.blockOffset); break execution
+            case .mret:
+                guard privilege == .machine else {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+                returnFromMachine()
+                nextPC = pc
+            case .sret:
+                guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TSR == 0) else {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+                returnFromSupervisor()
+                nextPC = pc
+            case .wfi:
+                // TW traps WFI below M; U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
+                guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TW == 0) else {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+                waitingForInterrupt = true
+                nextEventAt = 0
+            case .sfence_vma:
+                guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TVM == 0) else {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+                flushTLB()
+            case .illegal:
+                faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+
+            // F and D: semantics in FloatingPoint.swift.
+            default:
+                if mstatus & Hart.FS == 0 || !executeFloatingPoint(op) {
+                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
+                }
+            }
+            i += 1
+        }
+
+        retired = retired &+ UInt64(i)
+        counters.retiredByPrivilege[Int(privilege.rawValue)] &+= UInt64(i)
+        if faultCause != .max {
+            takeTrap(cause: faultCause, tval: faultValue, epc: blockPC &+ UInt64(ops[i].blockOffset), interrupt: false)
+        } else {
+            pc = nextPC
+        }
+    }
+
+    private func traceInstruction(_ op: Instruction, pc: UInt64) {
+        configuration.trace?("\(privilege) \(hex(pc)): \(Disassembler.text(op, pc: pc))")
+    }
+
+    // MARK: Out-of-line semantics
+
+    /// Executes a CSR instruction (Zicsr, unprivileged spec chapter 9). False means illegal.
+    private func executeCSR(_ op: Instruction) -> Bool {
+        let number = UInt16(op.imm & 0xfff)
+        let immediateForm = op.op == .csrrwi || op.op == .csrrsi || op.op == .csrrci
+        let source = immediateForm ? UInt64(op.rs1) : x[Int(op.rs1)]
+        // csrrs/csrrc with x0 (or a zero immediate) do not write, so they can read read-only CSRs.
+        let writes = op.op == .csrrw || op.op == .csrrwi || op.rs1 != 0
+        let readsValue = !(op.op == .csrrw || op.op == .csrrwi) || op.rd != Instruction.discard
+        do {
+            var old: UInt64 = 0
+            if readsValue || !writes {
+                old = try readCSR(number)
+            } else {
+                // csrrw with rd = x0 does not read, but the CSR must still exist and be accessible.
+                guard UInt8((number >> 8) & 3) <= privilege.rawValue else { return false }
+            }
+            if writes {
+                let value: UInt64
+                switch op.op {
+                case .csrrw, .csrrwi: value = source
+                case .csrrs, .csrrsi: value = old | source
+                default: value = old & ~source
+                }
+                try writeCSR(number, value)
+            }
+            x[Int(op.rd)] = old
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Executes LR/SC and AMOs (unprivileged spec chapter 14). Returns a fault (cause, tval) or nil.
+    private func executeAtomic(_ op: Instruction) -> (cause: UInt64, value: UInt64)? {
+        let rd = Int(op.rd)
+        let va = x[Int(op.rs1)]
+        let isWord: Bool
+        switch op.op {
+        case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w, .amomaxu_w:
+            isWord = true
+        default:
+            isWord = false
+        }
+        let width: UInt64 = isWord ? 4 : 8
+        let isLoadReserved = op.op == .lr_w || op.op == .lr_d
+        // Misaligned atomics trap (QEMU raises the misaligned exception rather than an access fault).
+        if va & (width - 1) != 0 {
+            return (isLoadReserved ? TrapCause.loadAddressMisaligned : TrapCause.storeAddressMisaligned, va)
+        }
+        func extend(_ v: UInt64) -> UInt64 { isWord ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) : v }
+        do {
+            if isLoadReserved {
+                let pa = try translateData(va, .read, width: width)
+                guard let v = bus.read(pa, width: Int(width)) else { return (TrapCause.loadAccessFault, va) }
+                reservationAddress = pa
+                reservationValue = v
+                x[rd] = extend(v)
+                return nil
+            }
+            let pa = try translateData(va, .write, width: width)
+            guard memory.contains(pa, length: width) else { return (TrapCause.storeAccessFault, va) }
+            let current = memory.load(pa, width: Int(width))!
+            if op.op == .sc_w || op.op == .sc_d {
+                // Succeeds while the reservation holds and the reserved word still has the loaded value.
+                let success = reservationAddress == pa && reservationValue == current
+                reservationAddress = .max
+                if success {
+                    noteWrite(physical: pa)
+                    memory.store(pa, width: Int(width), value: x[Int(op.rs2)])
+                }
+                x[rd] = success ? 0 : 1
+                return nil
+            }
+            let src = x[Int(op.rs2)]
+            let a = extend(current), b = extend(src)
+            let result: UInt64
+            switch op.op {
+            case .amoswap_w, .amoswap_d: result = src
+            case .amoadd_w, .amoadd_d: result = current &+ src
+            case .amoxor_w, .amoxor_d: result = current ^ src
+            case .amoand_w, .amoand_d: result = current & src
+            case .amoor_w, .amoor_d: result = current | src
+            case .amomin_w, .amomin_d: result = Int64(bitPattern: a) < Int64(bitPattern: b) ? current : src
+            case .amomax_w, .amomax_d: result = Int64(bitPattern: a) > Int64(bitPattern: b) ? current : src
+            case .amominu_w: result = UInt32(truncatingIfNeeded: current) < UInt32(truncatingIfNeeded: src) ? current : src
+            case .amomaxu_w: result = UInt32(truncatingIfNeeded: current) > UInt32(truncatingIfNeeded: src) ? current : src
+            case .amominu_d: result = current < src ? current : src
+            default: result = current > src ? current : src
+            }
+            noteWrite(physical: pa)
+            memory.store(pa, width: Int(width), value: result)
+            if reservationAddress == pa { reservationAddress = .max }
+            x[rd] = extend(current)
+            return nil
+        } catch {
+            return (error.cause, va)
+        }
+    }
+
+    /// The rounding mode for an op's rm field: dynamic (7) reads frm; 5, 6 and a bad frm are illegal.
+    @inline(__always)
+    private func roundingMode(_ rm: Int32) -> UInt8? {
+        let mode = rm == 7 ? UInt8(frm) : UInt8(rm)
+        return mode <= 4 ? mode : nil
+    }
+
+    /// Executes an F or D instruction other than loads and stores. False means illegal.
+    private func executeFloatingPoint(_ op: Instruction) -> Bool {
+        let rd = Int(op.rd), a = f[Int(op.rs1)], b = f[Int(op.rs2)], c = f[Int(op.rs3)]
+        let xa = x[Int(op.rs1)]
+        var flags: UInt8 = 0
+        typealias FP = FloatingPoint
+        // Ops with an rm field.
+        switch op.op {
+        case .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s,
+             .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d,
+             .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu,
+             .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu,
+             .fcvt_s_d, .fcvt_d_s:
+            guard let rm = roundingMode(op.imm) else { return false }
+            switch op.op {
+            case .fadd_s: f[rd] = FP.add32(a, b, rm: rm, flags: &flags)
+            case .fsub_s: f[rd] = FP.sub32(a, b, rm: rm, flags: &flags)
+            case .fmul_s: f[rd] = FP.mul32(a, b, rm: rm, flags: &flags)
+            case .fdiv_s: f[rd] = FP.div32(a, b, rm: rm, flags: &flags)
+            case .fsqrt_s: f[rd] = FP.sqrt32(a, rm: rm, flags: &flags)
+            case .fmadd_s: f[rd] = FP.fmadd32(a, b, c, rm: rm, flags: &flags)
+            case .fmsub_s: f[rd] = FP.fmsub32(a, b, c, rm: rm, flags: &flags)
+            case .fnmsub_s: f[rd] = FP.fnmsub32(a, b, c, rm: rm, flags: &flags)
+            case .fnmadd_s: f[rd] = FP.fnmadd32(a, b, c, rm: rm, flags: &flags)
+            case .fadd_d: f[rd] = FP.add64(a, b, rm: rm, flags: &flags)
+            case .fsub_d: f[rd] = FP.sub64(a, b, rm: rm, flags: &flags)
+            case .fmul_d: f[rd] = FP.mul64(a, b, rm: rm, flags: &flags)
+            case .fdiv_d: f[rd] = FP.div64(a, b, rm: rm, flags: &flags)
+            case .fsqrt_d: f[rd] = FP.sqrt64(a, rm: rm, flags: &flags)
+            case .fmadd_d: f[rd] = FP.fmadd64(a, b, c, rm: rm, flags: &flags)
+            case .fmsub_d: f[rd] = FP.fmsub64(a, b, c, rm: rm, flags: &flags)
+            case .fnmsub_d: f[rd] = FP.fnmsub64(a, b, c, rm: rm, flags: &flags)
+            case .fnmadd_d: f[rd] = FP.fnmadd64(a, b, c, rm: rm, flags: &flags)
+            case .fcvt_w_s: x[rd] = FP.cvtWFrom32(a, rm: rm, flags: &flags)
+            case .fcvt_wu_s: x[rd] = FP.cvtWUFrom32(a, rm: rm, flags: &flags)
+            case .fcvt_l_s: x[rd] = FP.cvtLFrom32(a, rm: rm, flags: &flags)
+            case .fcvt_lu_s: x[rd] = FP.cvtLUFrom32(a, rm: rm, flags: &flags)
+            case .fcvt_w_d: x[rd] = FP.cvtWFrom64(a, rm: rm, flags: &flags)
+            case .fcvt_wu_d: x[rd] = FP.cvtWUFrom64(a, rm: rm, flags: &flags)
+            case .fcvt_l_d: x[rd] = FP.cvtLFrom64(a, rm: rm, flags: &flags)
+            case .fcvt_lu_d: x[rd] = FP.cvtLUFrom64(a, rm: rm, flags: &flags)
+            case .fcvt_s_w: f[rd] = FP.cvt32FromW(xa, rm: rm, flags: &flags)
+            case .fcvt_s_wu: f[rd] = FP.cvt32FromWU(xa, rm: rm, flags: &flags)
+            case .fcvt_s_l: f[rd] = FP.cvt32FromL(xa, rm: rm, flags: &flags)
+            case .fcvt_s_lu: f[rd] = FP.cvt32FromLU(xa, rm: rm, flags: &flags)
+            case .fcvt_d_w: f[rd] = FP.cvt64FromW(xa, rm: rm, flags: &flags)
+            case .fcvt_d_wu: f[rd] = FP.cvt64FromWU(xa, rm: rm, flags: &flags)
+            case .fcvt_d_l: f[rd] = FP.cvt64FromL(xa, rm: rm, flags: &flags)
+            case .fcvt_d_lu: f[rd] = FP.cvt64FromLU(xa, rm: rm, flags: &flags)
+            case .fcvt_s_d: f[rd] = FP.cvt32From64(a, rm: rm, flags: &flags)
+            default: f[rd] = FP.cvt64From32(a, rm: rm, flags: &flags)
+            }
+        case .fsgnj_s: f[rd] = FP.sgnj32(a, b)
+        case .fsgnjn_s: f[rd] = FP.sgnjn32(a, b)
+        case .fsgnjx_s: f[rd] = FP.sgnjx32(a, b)
+        case .fmin_s: f[rd] = FP.min32(a, b, flags: &flags)
+        case .fmax_s: f[rd] = FP.max32(a, b, flags: &flags)
+        case .feq_s: x[rd] = FP.eq32(a, b, flags: &flags)
+        case .flt_s: x[rd] = FP.lt32(a, b, flags: &flags)
+        case .fle_s: x[rd] = FP.le32(a, b, flags: &flags)
+        case .fclass_s: x[rd] = FP.classify32(a)
+        case .fmv_x_w: x[rd] = FP.moveXFromW(a)
+        case .fmv_w_x: f[rd] = FP.moveWFromX(xa)
+        case .fsgnj_d: f[rd] = FP.sgnj64(a, b)
+        case .fsgnjn_d: f[rd] = FP.sgnjn64(a, b)
+        case .fsgnjx_d: f[rd] = FP.sgnjx64(a, b)
+        case .fmin_d: f[rd] = FP.min64(a, b, flags: &flags)
+        case .fmax_d: f[rd] = FP.max64(a, b, flags: &flags)
+        case .feq_d: x[rd] = FP.eq64(a, b, flags: &flags)
+        case .flt_d: x[rd] = FP.lt64(a, b, flags: &flags)
+        case .fle_d: x[rd] = FP.le64(a, b, flags: &flags)
+        case .fclass_d: x[rd] = FP.classify64(a)
+        case .fmv_x_d: x[rd] = a
+        case .fmv_d_x: f[rd] = xa
+        default: return false
+        }
+        fflags |= UInt64(flags)
+        markFloatingPointDirty()
+        return true
+    }
+}
+
+/// Sixteen lowercase hex digits, for traces (Machine does not use Foundation).
+func hex(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - s.count)) + s
+}
