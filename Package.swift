@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Machine", dependencies: ["RISCV"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices"]),
-        .target(name: "Harness"),
+        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader"]),
         .executableTarget(
             name: "virtbench",
             dependencies: [
@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness"]),
     ]
 )

@@ -72,7 +72,8 @@ public final class VirtBoard {
     public let test: SiFiveTest
     /// The eight virtio-mmio transports, slot n at `VirtMemoryMap.virtio(n)`.
     public let virtioSlots: [VirtioMMIOSlot]
-    // hart: created by the lead's Hart init
+    /// The board's single hart (hart 0).
+    public let hart: Hart
 
     /// `riscv,isa` of the hart: only what it implements, in the order QEMU writes it
     /// (single letters, then multi-letter extensions). QEMU 7.2 also lists zihintpause and
@@ -83,7 +84,7 @@ public final class VirtBoard {
 
     /// - Parameter consoleOutput: receives every byte the guest writes to the UART, on the
     ///   thread running the hart.
-    public init(configuration: VirtBoardConfiguration = .init(),
+    public init(configuration: VirtBoardConfiguration = .init(), hart hartConfiguration: HartConfiguration = .init(),
                 consoleOutput: @escaping (UInt8) -> Void) throws(VirtBoardError) {
         if let args = configuration.bootArguments, args.utf8.contains(0) { throw .bootArgumentsContainNUL }
         let ramEnd = VirtMemoryMap.dramBase + configuration.ramSize
@@ -122,6 +123,10 @@ public final class VirtBoard {
         } catch {
             throw .attach(error)
         }
+        var hartConfiguration = hartConfiguration
+        hartConfiguration.hypervisor = configuration.hypervisor
+        hart = Hart(hartID: 0, bus: bus, interrupts: interrupts, timebase: timebase, control: control,
+                    configuration: hartConfiguration)
     }
 
     /// A handle a console reader thread can use to type into the UART.
