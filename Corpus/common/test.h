@@ -25,7 +25,7 @@
  *     or skips the trapping instruction (2 or 4 bytes, read from memory at epc).
  *   - An exception with EXPECT clear is a failure of the current case.
  *   - An ecall with a7 == ECALL_MAGIC_M from any mode returns to M-mode at the address in a0
- *     (this is how tests climb back to M-mode; from S-mode the S handler forwards it).
+ *     with a7 cleared (this is how tests climb back to M-mode; the S handler forwards it).
  *   - An interrupt calls the frame's IRQ_HOOK (which must silence the source and return
  *     with `ret`; it may use t0-t3 and a0); with no hook it is a failure.
  */
@@ -492,6 +492,7 @@ m_trap_entry:
     csrw mepc, a0
     li t1, MSTATUS_MPP
     csrs mstatus, t1
+    li a7, 0                         /* so a later plain ecall is not taken as magic */
     j m_return
 1:  ld t1, F_EXPECT(sp)
     bnez t1, 2f
