@@ -1,0 +1,234 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import Devices
+import Loader
+import Machine
+
+/// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
+///
+/// Options use QEMU's spellings (`-m`, `-bios`, `-kernel`, `-append`, `-cpu`, `-M`,
+/// `-nographic`) so a `qemu-system-riscv64` command line can be pasted after `virtbench run`.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot firmware and/or a kernel on the simulated virt board.",
+        discussion: """
+        Exit status: 0 when the guest powers off through sifive_test (or Ctrl-A X), the guest's \
+        code when it reports failure, \(Run.limitExitStatus) when --max-insns ran out, 1 on bad input.
+        """
+    )
+
+    /// Exit status when `--max-insns` ends the run: the guest did not finish (as timeout(1) uses).
+    static let limitExitStatus: Int32 = 124
+    /// Instructions per 100 ns mtime tick in virtual time: a 1 GHz core (see `Timebase`).
+    static let virtualInstructionsPerTick: UInt64 = 100
+
+    @Option(name: .customShort("m"), help: "RAM size: 256M, 1G, or a number of MiB (QEMU's default is 128M).")
+    var memory: String = "128M"
+
+    @Option(name: [.customLong("bios", withSingleDash: true), .customLong("bios")], help: "Firmware: none, default (OpenSBI fw_dynamic), or a file (ELF or raw).")
+    var bios: String = "default"
+
+    @Option(name: [.customLong("kernel", withSingleDash: true), .customLong("kernel")], help: "Kernel or bare-metal program (ELF or raw).")
+    var kernel: String?
+
+    @Option(name: [.customLong("append", withSingleDash: true), .customLong("append")], help: "Kernel command line (/chosen/bootargs).")
+    var append: String?
+
+    @Flag(name: [.customLong("nographic", withSingleDash: true), .customLong("nographic")], help: "Accepted for QEMU compatibility; the serial console on stdio is the default.")
+    var nographic = false
+
+    @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], help: "rv64, optionally with ,h=on or ,h=off.")
+    var cpu: String = "rv64"
+
+    @Option(name: .customShort("M"), help: "Machine type; only virt exists.")
+    var machine: String = "virt"
+
+    @Option(name: .customLong("max-insns"), help: "Stop after this many instructions.")
+    var maxInstructions: UInt64?
+
+    @Flag(name: [.customLong("icount"), .customLong("virtual-time")],
+          help: "Time advances with instructions retired (deterministic counts) instead of the host clock.")
+    var virtualTime = false
+
+    @Flag(help: "Print every instruction and trap to stderr.")
+    var trace = false
+
+    @Flag(help: "Print counts to stderr when the run ends.")
+    var summary = false
+
+    func run() throws {
+        guard machine == "virt" else { throw CommandError("unsupported machine '\(machine)': only virt is available") }
+        let hypervisor = try Self.parseCPU(cpu)
+        let ramSize: UInt64
+        do {
+            ramSize = try MemorySize.parse(memory)
+            try BootPlan.validate(memorySize: ramSize)
+        } catch {
+            throw CommandError(error.description)
+        }
+        if let maxInstructions, maxInstructions == 0 { throw CommandError("--max-insns must be at least 1") }
+        let firmware: BootOptions.Firmware
+        switch bios {
+        case "none": firmware = .none
+        case "default": firmware = .default
+        case "": throw CommandError("-bios needs none, default or a file name")
+        default: firmware = .file(bios)
+        }
+
+        let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
+        let board: VirtBoard
+        do {
+            board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hypervisor: hypervisor,
+                                                                        bootArguments: append, timebaseMode: timebaseMode),
+                                  consoleOutput: Console.writeOutput)
+        } catch {
+            throw CommandError(error.description)
+        }
+        let plan: BootPlan
+        do {
+            plan = try BootLoader.plan(BootOptions(firmware: firmware, kernel: kernel), for: board)
+            try BootLoader.load(plan, into: board)
+        } catch {
+            throw CommandError(error.description)
+        }
+        for warning in plan.warnings { printError("virtbench: warning: " + warning) }
+
+        let traceSink: ((String) -> Void)? = trace ? { printError($0) } : nil
+        let hart = Hart(hartID: BootPlan.bootHartID, bus: board.bus, interrupts: board.interrupts,
+                        timebase: board.timebase, control: board.control,
+                        configuration: HartConfiguration(hypervisor: hypervisor, trace: traceSink))
+        Self.start(hart, plan: plan)
+
+        let consoleState = ConsoleState()
+        Console.enterRawMode()
+        Console.startInputThread(input: board.consoleInput, control: board.control, state: consoleState)
+
+        let started = Timebase.monotonicNanoseconds()
+        let outcome = try runLoop(hart: hart, board: board, plan: plan, console: consoleState)
+        let elapsed = Timebase.monotonicNanoseconds() - started
+        Console.restoreTerminal()
+        if summary { printSummary(hart: hart, outcome: outcome, nanoseconds: elapsed) }
+        if case .error(let message) = outcome { throw CommandError(message) }
+        let status = outcome.exitStatus
+        if status != 0 { throw GuestExit(status: status) }
+    }
+
+    /// How a run ended.
+    enum Outcome {
+        case stopped(MachineControl.StopRequest)
+        case instructionLimit
+        case error(String)
+
+        var exitStatus: Int32 {
+            switch self {
+            case .stopped(let request): return MachineControl.exitStatus(for: request)
+            case .instructionLimit: return Run.limitExitStatus
+            case .error: return 1
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .stopped(.powerOff): return "guest powered off"
+            case .stopped(.failure(let code)): return "guest reported failure (code \(code))"
+            case .stopped(.reset): return "guest reset"
+            case .stopped(.userQuit): return "quit from the console"
+            case .instructionLimit: return "instruction limit reached"
+            case .error(let message): return "error: " + message
+            }
+        }
+    }
+
+    /// Runs the hart until the platform stops it or the instruction budget is spent.
+    func runLoop(hart: Hart, board: VirtBoard, plan: BootPlan, console: ConsoleState) throws -> Outcome {
+        var remaining = maxInstructions ?? .max
+        while true {
+            let before = hart.retired
+            let exit = hart.run(instructionLimit: remaining)
+            let ran = hart.retired &- before
+            if maxInstructions != nil { remaining = ran >= remaining ? 0 : remaining - ran }
+            switch exit {
+            case .stopped:
+                guard let request = board.control.stopRequest else { continue }
+                if request == .reset {
+                    // QEMU re-copies its boot images and restarts the hart from the reset vector.
+                    board.control.clear()
+                    do { try BootLoader.load(plan, into: board) } catch { return .error(error.description) }
+                    hart.reset(pc: plan.startAddress)
+                    Self.start(hart, plan: plan)
+                    continue
+                }
+                return .stopped(request)
+            case .limitReached:
+                if remaining == 0 { return .instructionLimit }
+            case .waitingForInterrupt:
+                // Only console input can wake the hart now.
+                if console.inputClosed {
+                    return .error("the guest waits for an interrupt that nothing can raise (WFI, no timer, console input closed)")
+                }
+                usleep(1000)
+            }
+        }
+    }
+
+    /// Sets pc and the registers QEMU's reset vector leaves when it jumps to DRAM.
+    static func start(_ hart: Hart, plan: BootPlan) {
+        hart.pc = plan.startAddress
+        for (register, value) in plan.initialRegisters { hart.setRegister(register, value) }
+    }
+
+    /// `-cpu rv64[,h=on|off]` → whether the H extension is requested.
+    static func parseCPU(_ text: String) throws -> Bool {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.first == "rv64" else {
+            throw CommandError("unsupported -cpu '\(text)': only rv64[,h=on|off] is available")
+        }
+        var hypervisor = false
+        for property in parts.dropFirst() {
+            let pair = property.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, pair[0] == "h" else {
+                throw CommandError("unsupported -cpu property '\(property)': only h=on|off is available")
+            }
+            switch pair[1] {
+            case "on", "true", "yes": hypervisor = true
+            case "off", "false", "no": hypervisor = false
+            default: throw CommandError("-cpu h= must be on or off, not '\(pair[1])'")
+            }
+        }
+        return hypervisor
+    }
+
+    func printSummary(hart: Hart, outcome: Outcome, nanoseconds: UInt64) {
+        let c = hart.counters
+        let seconds = Double(nanoseconds) / 1e9
+        let mips = seconds > 0 ? Double(hart.retired) / seconds / 1e6 : 0
+        var lines = ["virtbench: summary: \(outcome.text)"]
+        lines.append("  instructions retired: \(hart.retired) (M \(c.retiredByPrivilege[3]), S \(c.retiredByPrivilege[1]), U \(c.retiredByPrivilege[0]))")
+        lines.append("  wall time: \(formatted(seconds, digits: 3)) s, \(formatted(mips, digits: 2)) MIPS")
+        lines.append("  traps: \(c.trapsToMachine) to M, \(c.trapsToSupervisor) to S")
+        let exceptions = c.exceptions.enumerated().filter { $0.element > 0 }.map { "cause \($0.offset): \($0.element)" }
+        if !exceptions.isEmpty { lines.append("  exceptions: " + exceptions.joined(separator: ", ")) }
+        let interrupts = c.interrupts.enumerated().filter { $0.element > 0 }.map { "irq \($0.offset): \($0.element)" }
+        if !interrupts.isEmpty { lines.append("  interrupts: " + interrupts.joined(separator: ", ")) }
+        lines.append("  page walks: \(c.pageWalks) (\(c.pageWalkSteps) steps), TLB misses: \(c.tlbMisses), TLB flushes: \(c.tlbFlushes)")
+        lines.append("  blocks decoded: \(c.blocksDecoded), block cache hits: \(c.blockCacheHits), misses: \(c.blockCacheMisses), code invalidations: \(c.codeInvalidations)")
+        lines.append("  MMIO accesses: \(c.mmioAccesses), WFI sleeps: \(c.wfiSleeps)")
+        for line in lines { printError(line) }
+    }
+
+    /// Fixed-point formatting without Foundation.
+    func formatted(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0 ..< digits { scale *= 10 }
+        let scaled = UInt64((value * scale).rounded())
+        let whole = scaled / UInt64(scale)
+        var fraction = String(scaled % UInt64(scale))
+        while fraction.count < digits { fraction = "0" + fraction }
+        return digits == 0 ? "\(whole)" : "\(whole).\(fraction)"
+    }
+}

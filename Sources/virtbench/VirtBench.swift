@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+
+/// The `virtbench` command: subcommands for running guests (and, later, comparing modes).
+struct VirtBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "virtbench",
+        abstract: "A simulated RISC-V virt machine, hypervisor and benchmark harness.",
+        subcommands: [Run.self]
+    )
+}
+
+/// A user-facing failure: printed as one line, exit status 1.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Exit with a specific status after a run (the guest's verdict), without an error message.
+struct GuestExit: Error {
+    let status: Int32
+}
+
+/// Entry point: ArgumentParser's own error output is several lines (usage, hints) and exits
+/// with 64; scripts and the harness want one `virtbench: error: ...` line and status 1.
+@main
+enum Main {
+    static func main() {
+        let status: Int32
+        do {
+            var command = try VirtBench.parseAsRoot()
+            try command.run()
+            status = 0
+        } catch let exit as GuestExit {
+            status = exit.status
+        } catch let error as CommandError {
+            status = fail(error.description)
+        } catch {
+            // Help and --version are "errors" with a success code: let ArgumentParser print them.
+            if VirtBench.exitCode(for: error) == .success { VirtBench.exit(withError: error) }
+            let message = VirtBench.message(for: error)
+            let first = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
+            status = fail(first.hasPrefix("Error: ") ? String(first.dropFirst("Error: ".count)) : first)
+        }
+        Console.restoreTerminal()
+        exit(status)
+    }
+
+    static func fail(_ message: String) -> Int32 {
+        let line = "virtbench: error: " + message.split(separator: "\n").joined(separator: " ") + "\n"
+        _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+        return 1
+    }
+}
+
+/// One line to stderr, unbuffered (stdout belongs to the guest's console).
+func printError(_ text: String) {
+    let line = text + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+}
