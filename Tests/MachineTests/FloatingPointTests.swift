@@ -15,7 +15,7 @@ struct FloatingPointTests {
 
     /// A NaN-boxed single (spec §12.2).
     static func s(_ bits: UInt32) -> UInt64 { 0xffff_ffff_0000_0000 | UInt64(bits) }
-    static func s(_ value: Float) -> UInt64 { s(value.bitPattern) }
+    static func sf(_ value: Float) -> UInt64 { s(value.bitPattern) }
     static func d(_ value: Double) -> UInt64 { value.bitPattern }
 
     // MARK: The exact table
@@ -98,7 +98,377 @@ struct FloatingPointTests {
             }
         }
         #expect(checked > 4000)
-        #expect(failures.isEmpty, "\(failures.count) mismatches, first: \(failures.prefix(20).joined(separator: "\n"))")
+        let allMatch = failures.isEmpty
+        #expect(allMatch, "\(failures.count) mismatches, first: \(failures.prefix(20).joined(separator: "\n"))")
+    }
+
+    // MARK: NaN boxing and moves (spec §12.2, §11.7)
+
+    @Test("an operand that is not NaN-boxed reads as the canonical NaN; results are boxed")
+    func nanBoxing() {
+        var flags: UInt8 = 0
+        let unboxed: UInt64 = 0x0000_0000_3f80_0000  // 1.0f with a zero upper half
+        #expect(FP.add32(unboxed, Self.sf(Float(1)), rm: Self.rne, flags: &flags) == Self.s(0x7fc0_0000))
+        #expect(FP.sqrt32(0x1234_5678_3f80_0000, rm: Self.rne, flags: &flags) == Self.s(0x7fc0_0000))
+        #expect(flags == 0, "a canonical (quiet) NaN operand raises nothing")
+        #expect(FP.classify32(unboxed) == FP.Class.quietNaN)
+        #expect(FP.sgnj32(unboxed, Self.sf(Float(-1))) == Self.s(0xffc0_0000))
+        #expect(FP.sgnjn32(unboxed, unboxed) == Self.s(0xffc0_0000))
+        #expect(FP.sgnjx32(Self.sf(Float(-2)), Self.sf(Float(-1))) == Self.sf(Float(2)))
+        #expect(FP.sgnj32(Self.sf(Float(3)), Self.sf(Float(-0.0))) == Self.sf(Float(-3)))
+        #expect(FP.cvt64From32(unboxed, rm: Self.rne, flags: &flags) == FP.canonicalNaN64)
+        #expect(FP.eq32(unboxed, unboxed, flags: &flags) == 0)
+        #expect(flags == 0)
+        var minFlags: UInt8 = 0
+        #expect(FP.min32(unboxed, Self.sf(Float(2)), flags: &minFlags) == Self.sf(Float(2)))
+        #expect(minFlags == 0)
+        // Sign injection never touches NaN payloads of properly boxed values.
+        #expect(FP.sgnjn32(Self.s(0x7f80_0001), Self.s(0)) == Self.s(0xff80_0001))
+        #expect(FP.sgnjx64(0x7ff0_0000_0000_0001, Self.d(-1)) == 0xfff0_0000_0000_0001)
+    }
+
+    @Test("fmv.x.w sign-extends the low half regardless of boxing; fmv.w.x boxes")
+    func moves() {
+        #expect(FP.moveXFromW(0x0000_0000_8000_0000) == 0xffff_ffff_8000_0000)
+        #expect(FP.moveXFromW(0x1234_5678_7f80_0000) == 0x7f80_0000)
+        #expect(FP.moveWFromX(0xdead_beef_3f80_0000) == Self.sf(Float(1)))
+        #expect(FP.moveWFromX(0x7fa0_0000) == 0xffff_ffff_7fa0_0000, "payload bits move unchanged")
+    }
+
+    // MARK: NaN generation and special cases
+
+    @Test("invalid operations give the canonical NaN and NV; quiet NaN operands propagate canonically without flags")
+    func canonicalNaN() {
+        let inf = Double.infinity
+        var flags: UInt8 = 0
+        #expect(FP.add64(Self.d(inf), Self.d(-inf), rm: Self.rne, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.mul32(Self.sf(Float(0)), Self.sf(Float.infinity), rm: Self.rup, flags: &flags) == Self.s(0x7fc0_0000))
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.add64(0x7ff8_dead_beef_0000, Self.d(1), rm: Self.rne, flags: &flags) == FP.canonicalNaN64)
+        #expect(FP.mul32(Self.s(0xffc0_1234), Self.sf(Float(1)), rm: Self.rmm, flags: &flags) == Self.s(0x7fc0_0000))
+        #expect(flags == 0)
+        #expect(FP.add64(0x7ff0_0000_0000_0001, Self.d(1), rm: Self.rne, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == Self.nv, "a signaling NaN operand raises NV")
+        flags = 0
+        #expect(FP.sqrt64(Self.d(-1), rm: Self.rne, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.sqrt64(Self.d(-0.0), rm: Self.rne, flags: &flags) == Self.d(-0.0))
+        #expect(FP.div64(Self.d(0), Self.d(0), rm: Self.rmm, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.div64(Self.d(-1), Self.d(0), rm: Self.rtz, flags: &flags) == Self.d(-inf))
+        #expect(flags == Self.dz)
+        flags = 0
+        #expect(FP.div32(Self.sf(Float(1)), Self.sf(Float(-0.0)), rm: Self.rmm, flags: &flags) == Self.sf(-Float.infinity))
+        #expect(flags == Self.dz)
+    }
+
+    @Test("fused multiply-add with infinity times zero sets NV even when the addend is a quiet NaN")
+    func fusedInfinityTimesZero() {
+        let qnan64 = FP.canonicalNaN64, qnan32 = Self.s(0x7fc0_0000)
+        for rm in [Self.rne, Self.rmm] {
+            var flags: UInt8 = 0
+            #expect(FP.fmadd64(Self.d(.infinity), Self.d(0), qnan64, rm: rm, flags: &flags) == qnan64)
+            #expect(flags == Self.nv)
+            flags = 0
+            #expect(FP.fnmadd64(Self.d(-0.0), Self.d(-.infinity), qnan64, rm: rm, flags: &flags) == qnan64)
+            #expect(flags == Self.nv)
+            flags = 0
+            #expect(FP.fmsub32(Self.sf(Float.infinity), Self.sf(Float(0)), qnan32, rm: rm, flags: &flags) == qnan32)
+            #expect(flags == Self.nv)
+            flags = 0
+            #expect(FP.fnmsub32(Self.sf(Float(0)), Self.sf(-Float.infinity), Self.sf(Float(1)), rm: rm, flags: &flags) == qnan32)
+            #expect(flags == Self.nv)
+        }
+        // A quiet NaN addend with an ordinary product: canonical NaN, no flag.
+        var flags: UInt8 = 0
+        #expect(FP.fmadd64(Self.d(2), Self.d(3), qnan64, rm: Self.rne, flags: &flags) == qnan64)
+        #expect(flags == 0)
+    }
+
+    @Test("the fused negations follow the spec's definitions, including the sign of exact zeros")
+    func fusedSigns() {
+        var flags: UInt8 = 0
+        // fnmadd = -(a*b) - c: -(+0) - (+0) = -0 under RNE; fnmsub = -(a*b) + c: -(+0) + (+0) = +0.
+        #expect(FP.fnmadd64(Self.d(0), Self.d(1), Self.d(0), rm: Self.rne, flags: &flags) == Self.d(-0.0))
+        #expect(FP.fnmsub64(Self.d(0), Self.d(1), Self.d(0), rm: Self.rne, flags: &flags) == Self.d(0))
+        #expect(FP.fmsub32(Self.sf(Float(2)), Self.sf(Float(3)), Self.sf(Float(6)), rm: Self.rdn, flags: &flags) == Self.sf(Float(-0.0)))
+        #expect(FP.fmadd32(Self.sf(Float(2)), Self.sf(Float(3)), Self.sf(Float(1)), rm: Self.rne, flags: &flags) == Self.sf(Float(7)))
+        #expect(FP.fnmadd32(Self.sf(Float(2)), Self.sf(Float(3)), Self.sf(Float(1)), rm: Self.rne, flags: &flags) == Self.sf(Float(-7)))
+        #expect(FP.fnmsub32(Self.sf(Float(2)), Self.sf(Float(3)), Self.sf(Float(1)), rm: Self.rne, flags: &flags) == Self.sf(Float(-5)))
+        #expect(flags == 0)
+    }
+
+    // MARK: Rounding through the host
+
+    @Test("each rounding mode reaches the host, and round-to-nearest is restored afterwards")
+    func hostRoundingModes() {
+        let third: [UInt64] = [0x3fd5_5555_5555_5555, 0x3fd5_5555_5555_5555, 0x3fd5_5555_5555_5555,
+                               0x3fd5_5555_5555_5556, 0x3fd5_5555_5555_5555]
+        for rm in 0..<UInt8(5) {
+            var flags: UInt8 = 0
+            #expect(FP.div64(Self.d(1), Self.d(3), rm: rm, flags: &flags) == third[Int(rm)], "rm \(rm)")
+            #expect(flags == Self.nx)
+            // Negative operands mirror RDN and RUP.
+            let negative = FP.div64(Self.d(-1), Self.d(3), rm: rm, flags: &flags)
+            #expect(negative == third[Int(rm == Self.rdn ? Self.rup : rm == Self.rup ? Self.rdn : rm)] | 1 << 63)
+        }
+        let singleThird: [UInt32] = [0x3eaa_aaab, 0x3eaa_aaaa, 0x3eaa_aaaa, 0x3eaa_aaab, 0x3eaa_aaab]
+        for rm in 0..<UInt8(5) {
+            var flags: UInt8 = 0
+            #expect(FP.div32(Self.sf(Float(1)), Self.sf(Float(3)), rm: rm, flags: &flags) == Self.s(singleThird[Int(rm)]))
+        }
+        var flags: UInt8 = 0
+        _ = FP.add64(Self.d(1), Self.d(0x1p-60), rm: Self.rup, flags: &flags)
+        #expect(fegetround() == FE_TONEAREST, "the host program's rounding mode is round-to-nearest again")
+        // Invalid modes never reach here from the engine; they behave as RNE rather than trapping.
+        #expect(FP.div64(Self.d(1), Self.d(3), rm: 7, flags: &flags) == third[0])
+    }
+
+    @Test("flags accumulate: nothing is ever cleared")
+    func flagsAccumulate() {
+        var flags = Self.nv | Self.dz
+        #expect(FP.add64(Self.d(1), Self.d(2), rm: Self.rne, flags: &flags) == Self.d(3))
+        #expect(flags == Self.nv | Self.dz)
+        _ = FP.add32(Self.sf(Float(1)), Self.sf(Float(0x1p-30)), rm: Self.rne, flags: &flags)
+        #expect(flags == Self.nv | Self.dz | Self.nx)
+    }
+
+    @Test("RMM ties go away from zero; non-ties round to nearest")
+    func nearestMaxMagnitudeTies() {
+        var flags: UInt8 = 0
+        // 1 + 2^-53 is halfway between 1 and 1 + 2^-52: RNE keeps 1 (even), RMM goes up.
+        #expect(FP.add64(Self.d(1), Self.d(0x1p-53), rm: Self.rne, flags: &flags) == Self.d(1))
+        #expect(FP.add64(Self.d(1), Self.d(0x1p-53), rm: Self.rmm, flags: &flags) == Self.d(1 + 0x1p-52))
+        #expect(FP.add64(Self.d(-1), Self.d(-0x1p-53), rm: Self.rmm, flags: &flags) == Self.d(-(1 + 0x1p-52)))
+        // (1 + 2^-26)(1 + 2^-27) = 1 + 2^-26 + 2^-27 + 2^-53: a product tie.
+        #expect(FP.mul64(Self.d(1 + 0x1p-26), Self.d(1 + 0x1p-27), rm: Self.rmm, flags: &flags)
+                == Self.d(1 + 0x1p-26 + 0x1p-27 + 0x1p-52))
+        // Smallest subnormal / 2 is halfway between 0 and it: RNE gives 0, RMM the subnormal; both underflow.
+        flags = 0
+        #expect(FP.div64(1, Self.d(2), rm: Self.rne, flags: &flags) == 0)
+        #expect(flags == Self.nx | Self.uf)
+        flags = 0
+        #expect(FP.div64(1, Self.d(2), rm: Self.rmm, flags: &flags) == 1)
+        #expect(flags == Self.nx | Self.uf)
+        // Single precision: 1 + 2^-24 is a tie.
+        #expect(FP.add32(Self.sf(Float(1)), Self.sf(Float(0x1p-24)), rm: Self.rmm, flags: &flags) == Self.sf(Float(1) + Float(0x1p-23)))
+        #expect(FP.fmadd32(Self.sf(Float(1)), Self.sf(Float(0x1p-24)), Self.sf(Float(1)), rm: Self.rmm, flags: &flags)
+                == Self.sf(Float(1) + Float(0x1p-23)))
+        // Integer conversions: 2.5 → 3 under RMM, 2 under RNE.
+        #expect(FP.cvtWFrom64(Self.d(2.5), rm: Self.rmm, flags: &flags) == 3)
+        #expect(FP.cvtWFrom64(Self.d(2.5), rm: Self.rne, flags: &flags) == 2)
+        #expect(FP.cvtLFrom32(Self.sf(Float(-2.5)), rm: Self.rmm, flags: &flags) == UInt64(bitPattern: -3))
+        // 2^24 + 1 is halfway between two singles.
+        #expect(FP.cvt32FromW(0x0100_0001, rm: Self.rmm, flags: &flags) == Self.sf(Float(16_777_218)))
+        #expect(FP.cvt32FromW(0x0100_0001, rm: Self.rne, flags: &flags) == Self.sf(Float(16_777_216)))
+    }
+
+    @Test("underflow is tininess after rounding, and only when inexact")
+    func underflowAfterRounding() {
+        // 2^-126 (1 - 2^-25) rounds (unbounded exponent) to 2^-126 under RNE: not tiny, so NX only.
+        var flags: UInt8 = 0
+        let justBelowMinNormal = Self.d(0x1p-126 * (1 - 0x1p-25))
+        #expect(FP.cvt32From64(justBelowMinNormal, rm: Self.rne, flags: &flags) == Self.s(0x0080_0000))
+        #expect(flags == Self.nx)
+        flags = 0
+        #expect(FP.cvt32From64(justBelowMinNormal, rm: Self.rtz, flags: &flags) == Self.s(0x007f_ffff))
+        #expect(flags == Self.nx | Self.uf)
+        // An exact subnormal result raises nothing.
+        flags = 0
+        #expect(FP.mul64(Self.d(0x1p-1022), Self.d(0.5), rm: Self.rne, flags: &flags) == Self.d(0x1p-1023))
+        #expect(flags == 0)
+        // The same boundary in double arithmetic through the host: (1 + 2^-52)(2^-1022 − 2^-1074)
+        // = 2^-1022 (1 − 2^-104) rounds to 2^-1022 with an unbounded exponent, so it is not tiny.
+        flags = 0
+        let below = FP.mul64(Self.d(1 + 0x1p-52), 0x000f_ffff_ffff_ffff, rm: Self.rne, flags: &flags)
+        #expect(below == Self.d(0x1p-1022))
+        #expect(flags == Self.nx, "x86 and RISC-V both detect tininess after rounding")
+        flags = 0
+        #expect(FP.mul64(Self.d(1 + 0x1p-52), 0x000f_ffff_ffff_ffff, rm: Self.rtz, flags: &flags) == 0x000f_ffff_ffff_ffff)
+        #expect(flags == Self.nx | Self.uf)
+        // 2^-1022 (1 − 2^-53) is exact with an unbounded exponent, so it stays tiny: UF with NX.
+        flags = 0
+        #expect(FP.mul64(Self.d(0x1p-1022), Self.d(1 - 0x1p-53), rm: Self.rne, flags: &flags) == Self.d(0x1p-1022))
+        #expect(flags == Self.nx | Self.uf)
+    }
+
+    @Test("overflow: nearest modes give infinity, directed modes may give the largest finite number")
+    func overflowResults() {
+        let big = Self.d(Double.greatestFiniteMagnitude)
+        let expected: [UInt64] = [Self.d(.infinity), big, big, Self.d(.infinity), Self.d(.infinity)]
+        for rm in 0..<UInt8(5) {
+            var flags: UInt8 = 0
+            #expect(FP.mul64(big, Self.d(2), rm: rm, flags: &flags) == expected[Int(rm)], "rm \(rm)")
+            #expect(flags == Self.of | Self.nx)
+        }
+        var flags: UInt8 = 0
+        #expect(FP.mul32(Self.sf(-Float.greatestFiniteMagnitude), Self.sf(Float(2)), rm: Self.rup, flags: &flags)
+                == Self.sf(-Float.greatestFiniteMagnitude))
+        #expect(FP.cvt32From64(Self.d(1e300), rm: Self.rdn, flags: &flags) == Self.sf(Float.greatestFiniteMagnitude))
+        #expect(flags == Self.of | Self.nx)
+    }
+
+    // MARK: Conversions to integers at the saturation boundaries (spec §11.7 table)
+
+    @Test("float-to-integer conversions saturate with NV and never add NX when out of range")
+    func conversionBoundaries() {
+        func check(_ result: UInt64, _ flags: UInt8, _ want: UInt64, _ wantFlags: UInt8, _ what: String) {
+            #expect(result == want, "\(what)")
+            #expect(flags == wantFlags, "\(what) flags")
+        }
+        var f: UInt8 = 0
+        f = 0; check(FP.cvtWFrom64(Self.d(0x1p31), rm: Self.rne, flags: &f), f, 0x7fff_ffff, Self.nv, "w 2^31")
+        f = 0; check(FP.cvtWFrom64(Self.d(0x1p31 - 1), rm: Self.rne, flags: &f), f, 0x7fff_ffff, 0, "w 2^31-1")
+        f = 0; check(FP.cvtWFrom64(Self.d(-0x1p31), rm: Self.rne, flags: &f), f, 0xffff_ffff_8000_0000, 0, "w -2^31")
+        f = 0; check(FP.cvtWFrom64(Self.d(-0x1p31 - 1), rm: Self.rne, flags: &f), f, 0xffff_ffff_8000_0000, Self.nv, "w -2^31-1")
+        f = 0; check(FP.cvtWFrom64(Self.d(-0x1p31 - 0.5), rm: Self.rtz, flags: &f), f, 0xffff_ffff_8000_0000, Self.nx, "w -2^31-0.5 rtz")
+        f = 0; check(FP.cvtWFrom64(Self.d(-0x1p31 - 0.5), rm: Self.rdn, flags: &f), f, 0xffff_ffff_8000_0000, Self.nv, "w -2^31-0.5 rdn")
+        f = 0; check(FP.cvtWFrom64(Self.d(.nan), rm: Self.rne, flags: &f), f, 0x7fff_ffff, Self.nv, "w NaN")
+        f = 0; check(FP.cvtWFrom64(Self.d(-.infinity), rm: Self.rne, flags: &f), f, 0xffff_ffff_8000_0000, Self.nv, "w -inf")
+        f = 0; check(FP.cvtWUFrom64(Self.d(.nan), rm: Self.rne, flags: &f), f, UInt64.max, Self.nv, "wu NaN is 2^32-1 sign-extended")
+        f = 0; check(FP.cvtWUFrom64(Self.d(0x1p32), rm: Self.rne, flags: &f), f, UInt64.max, Self.nv, "wu 2^32")
+        f = 0; check(FP.cvtWUFrom64(Self.d(0x1p32 - 1), rm: Self.rne, flags: &f), f, UInt64.max, 0, "wu 2^32-1")
+        f = 0; check(FP.cvtWUFrom64(Self.d(0x1p31), rm: Self.rne, flags: &f), f, 0xffff_ffff_8000_0000, 0, "wu 2^31 sign-extended")
+        f = 0; check(FP.cvtWUFrom64(Self.d(-1), rm: Self.rne, flags: &f), f, 0, Self.nv, "wu -1")
+        f = 0; check(FP.cvtWUFrom64(Self.d(-.infinity), rm: Self.rne, flags: &f), f, 0, Self.nv, "wu -inf")
+        f = 0; check(FP.cvtLFrom64(Self.d(0x1p63), rm: Self.rne, flags: &f), f, UInt64(Int64.max), Self.nv, "l 2^63")
+        f = 0; check(FP.cvtLFrom64(Self.d(-0x1p63), rm: Self.rne, flags: &f), f, UInt64(bitPattern: Int64.min), 0, "l -2^63")
+        f = 0; check(FP.cvtLFrom64(Self.d(.infinity), rm: Self.rne, flags: &f), f, UInt64(Int64.max), Self.nv, "l inf")
+        f = 0; check(FP.cvtLUFrom64(Self.d(0x1p64), rm: Self.rne, flags: &f), f, UInt64.max, Self.nv, "lu 2^64")
+        f = 0; check(FP.cvtLUFrom64(Self.d(0x1p64 - 0x1p11), rm: Self.rne, flags: &f), f, UInt64.max - 0x7ff, 0, "lu below 2^64")
+        f = 0; check(FP.cvtLUFrom32(Self.sf(Float(0x1p63)), rm: Self.rne, flags: &f), f, 1 << 63, 0, "lu.s 2^63")
+        f = 0; check(FP.cvtLUFrom32(Self.s(0x7f80_0001), rm: Self.rne, flags: &f), f, UInt64.max, Self.nv, "lu.s sNaN")
+        // -0.5 to an unsigned integer: rounds to -0 (fits, NX) or to -1 (does not fit, NV) depending on rm.
+        let results: [(UInt64, UInt8)] = [(0, Self.nx), (0, Self.nx), (0, Self.nv), (0, Self.nx), (0, Self.nv)]
+        for rm in 0..<UInt8(5) {
+            f = 0; check(FP.cvtWUFrom64(Self.d(-0.5), rm: rm, flags: &f), f, results[Int(rm)].0, results[Int(rm)].1, "wu -0.5 rm \(rm)")
+            f = 0; check(FP.cvtLUFrom32(Self.sf(Float(-0.5)), rm: rm, flags: &f), f, results[Int(rm)].0, results[Int(rm)].1, "lu.s -0.5 rm \(rm)")
+        }
+        f = 0; check(FP.cvtWUFrom64(Self.d(-0.0), rm: Self.rne, flags: &f), f, 0, 0, "wu -0")
+    }
+
+    @Test("integer-to-float conversions: exact zero is +0, large values round per rm")
+    func fromIntegers() {
+        var flags: UInt8 = 0
+        #expect(FP.cvt32FromW(0, rm: Self.rdn, flags: &flags) == Self.s(0))
+        #expect(FP.cvt64FromL(0, rm: Self.rdn, flags: &flags) == 0)
+        #expect(FP.cvt64FromW(0xffff_ffff, rm: Self.rne, flags: &flags) == Self.d(-1), "w reads the low 32 bits as signed")
+        #expect(FP.cvt64FromWU(0x1234_5678_ffff_ffff, rm: Self.rne, flags: &flags) == Self.d(4_294_967_295))
+        #expect(flags == 0)
+        #expect(FP.cvt64FromLU(UInt64.max, rm: Self.rtz, flags: &flags) == Self.d(0x1p64 - 0x1p11))
+        #expect(FP.cvt64FromLU(UInt64.max, rm: Self.rne, flags: &flags) == Self.d(0x1p64))
+        #expect(flags == Self.nx)
+    }
+
+    // MARK: Min/max (2.2 semantics), compare, classify
+
+    @Test("fmin/fmax: minimumNumber semantics, sNaN raises NV, -0 < +0")
+    func minMax() {
+        let snan64: UInt64 = 0x7ff0_0000_0000_0001, qnan64: UInt64 = 0x7ff8_0000_0000_0000
+        var flags: UInt8 = 0
+        #expect(FP.min64(qnan64, Self.d(1), flags: &flags) == Self.d(1))
+        #expect(FP.max64(Self.d(1), qnan64, flags: &flags) == Self.d(1))
+        #expect(flags == 0)
+        #expect(FP.min64(snan64, Self.d(1), flags: &flags) == Self.d(1))
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.max64(qnan64, 0xfff8_0000_0000_0001, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == 0)
+        #expect(FP.min64(snan64, snan64, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == Self.nv)
+        flags = 0
+        for (a, b) in [(Self.d(-0.0), Self.d(0)), (Self.d(0), Self.d(-0.0))] {
+            #expect(FP.min64(a, b, flags: &flags) == Self.d(-0.0))
+            #expect(FP.max64(a, b, flags: &flags) == Self.d(0))
+            #expect(FP.min32(Self.sf(Float(bitPattern: UInt32(a >> 32))), Self.sf(Float(bitPattern: UInt32(b >> 32))), flags: &flags)
+                    == Self.sf(Float(-0.0)))
+            #expect(FP.max32(Self.sf(Float(bitPattern: UInt32(a >> 32))), Self.sf(Float(bitPattern: UInt32(b >> 32))), flags: &flags)
+                    == Self.sf(Float(0)))
+        }
+        #expect(FP.min64(Self.d(-3), Self.d(2), flags: &flags) == Self.d(-3))
+        #expect(FP.max64(Self.d(-3), Self.d(2), flags: &flags) == Self.d(2))
+        #expect(FP.max64(Self.d(-.infinity), Self.d(-1e300), flags: &flags) == Self.d(-1e300))
+        #expect(FP.min32(Self.sf(Float(5)), Self.sf(Float(-7)), flags: &flags) == Self.sf(Float(-7)))
+        #expect(flags == 0)
+        #expect(FP.max32(Self.s(0x7f80_0001), Self.sf(Float(5)), flags: &flags) == Self.sf(Float(5)))
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.max32(Self.s(0x7fc0_0000), Self.s(0xffc0_0000), flags: &flags) == Self.s(0x7fc0_0000))
+        #expect(flags == 0)
+    }
+
+    @Test("feq is quiet (NV only for sNaN); flt and fle signal on any NaN")
+    func comparisons() {
+        let snan64: UInt64 = 0x7ff4_0000_0000_0000, qnan64 = FP.canonicalNaN64
+        var flags: UInt8 = 0
+        #expect(FP.eq64(qnan64, Self.d(1), flags: &flags) == 0)
+        #expect(FP.eq64(qnan64, qnan64, flags: &flags) == 0)
+        #expect(flags == 0)
+        #expect(FP.eq64(snan64, Self.d(1), flags: &flags) == 0)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.lt64(qnan64, Self.d(1), flags: &flags) == 0)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.le64(Self.d(1), qnan64, flags: &flags) == 0)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.eq64(Self.d(-0.0), Self.d(0), flags: &flags) == 1)
+        #expect(FP.lt64(Self.d(-0.0), Self.d(0), flags: &flags) == 0)
+        #expect(FP.le64(Self.d(-0.0), Self.d(0), flags: &flags) == 1)
+        #expect(FP.lt64(Self.d(1), Self.d(2), flags: &flags) == 1)
+        #expect(FP.lt64(Self.d(2), Self.d(2), flags: &flags) == 0)
+        #expect(FP.le64(Self.d(2), Self.d(2), flags: &flags) == 1)
+        #expect(FP.le64(Self.d(3), Self.d(2), flags: &flags) == 0)
+        #expect(FP.lt64(Self.d(-.infinity), Self.d(-1e308), flags: &flags) == 1)
+        #expect(flags == 0)
+        #expect(FP.eq32(Self.sf(Float(-0.0)), Self.sf(Float(0)), flags: &flags) == 1)
+        #expect(FP.lt32(Self.sf(Float(1)), Self.sf(Float(1.5)), flags: &flags) == 1)
+        #expect(FP.le32(Self.sf(Float(1.5)), Self.sf(Float(1)), flags: &flags) == 0)
+        #expect(flags == 0)
+        #expect(FP.eq32(Self.s(0x7fc0_0000), Self.sf(Float(1)), flags: &flags) == 0)
+        #expect(flags == 0)
+        #expect(FP.eq32(Self.s(0x7f80_0001), Self.sf(Float(1)), flags: &flags) == 0)
+        #expect(flags == Self.nv)
+        flags = 0
+        #expect(FP.le32(Self.s(0x7fc0_0000), Self.sf(Float(1)), flags: &flags) == 0)
+        #expect(flags == Self.nv)
+    }
+
+    @Test("fclass: each of the ten classes, both widths")
+    func classify() {
+        let singles: [(UInt32, UInt64)] = [
+            (0xff80_0000, 1 << 0), (0xbf80_0000, 1 << 1), (0x8000_0001, 1 << 2), (0x8000_0000, 1 << 3),
+            (0x0000_0000, 1 << 4), (0x007f_ffff, 1 << 5), (0x7f7f_ffff, 1 << 6), (0x7f80_0000, 1 << 7),
+            (0x7f80_0001, 1 << 8), (0x7fc0_0000, 1 << 9), (0xffbf_ffff, 1 << 8), (0xffc0_0001, 1 << 9),
+        ]
+        for (bits, want) in singles {
+            #expect(FP.classify32(Self.s(bits)) == want, "single \(String(bits, radix: 16))")
+        }
+        let doubles: [(UInt64, UInt64)] = [
+            (0xfff0_0000_0000_0000, 1 << 0), (0x8010_0000_0000_0000, 1 << 1), (0x800f_ffff_ffff_ffff, 1 << 2),
+            (0x8000_0000_0000_0000, 1 << 3), (0, 1 << 4), (1, 1 << 5), (0x3ff0_0000_0000_0000, 1 << 6),
+            (0x7ff0_0000_0000_0000, 1 << 7), (0x7ff7_ffff_ffff_ffff, 1 << 8), (0x7ff8_0000_0000_0000, 1 << 9),
+        ]
+        for (bits, want) in doubles {
+            #expect(FP.classify64(bits) == want, "double \(String(bits, radix: 16))")
+        }
+    }
+
+    @Test("fcvt.d.s is exact; fcvt.s.d canonicalizes NaN and raises NV only for a signaling one")
+    func singleDouble() {
+        var flags: UInt8 = 0
+        #expect(FP.cvt64From32(Self.sf(Float(0.1)), rm: Self.rne, flags: &flags) == Self.d(Double(Float(0.1))))
+        #expect(FP.cvt64From32(Self.s(0x0000_0001), rm: Self.rne, flags: &flags) == Self.d(0x1p-149))
+        #expect(FP.cvt32From64(0xfff8_0000_1234_0000, rm: Self.rne, flags: &flags) == Self.s(0x7fc0_0000))
+        #expect(flags == 0)
+        #expect(FP.cvt64From32(Self.s(0xff80_0001), rm: Self.rne, flags: &flags) == FP.canonicalNaN64)
+        #expect(flags == Self.nv)
     }
 }
 
