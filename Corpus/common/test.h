@@ -244,9 +244,10 @@
 
 /* ---------------------------------------------------------------- privilege moves */
 
-/* From M-mode: continue at `label` in S-mode (mret with MPP=S). Clobbers t0. */
+/* From M-mode: continue at `label` in S-mode (mret with MPP=S; MPIE cleared so M-mode
+   MIE is still 0 when a later trap returns to M). Clobbers t0. */
 .macro GOTO_S label
-    li t0, MSTATUS_MPP
+    li t0, MSTATUS_MPP | MSTATUS_MPIE
     csrc mstatus, t0
     li t0, MSTATUS_MPP_S
     csrs mstatus, t0
@@ -257,7 +258,7 @@
 
 /* From M-mode: continue at `label` in U-mode (mret with MPP=U). Clobbers t0. */
 .macro GOTO_U label
-    li t0, MSTATUS_MPP
+    li t0, MSTATUS_MPP | MSTATUS_MPIE
     csrc mstatus, t0
     la t0, \label
     csrw mepc, t0
@@ -492,6 +493,8 @@ m_trap_entry:
     csrw mepc, a0
     li t1, MSTATUS_MPP
     csrs mstatus, t1
+    li t1, MSTATUS_MPIE              /* arrive in M with interrupts off, as after reset */
+    csrc mstatus, t1
     li a7, 0                         /* so a later plain ecall is not taken as magic */
     j m_return
 1:  ld t1, F_EXPECT(sp)
@@ -505,6 +508,8 @@ m_trap_entry:
     csrw mepc, t1
     li t1, MSTATUS_MPP
     csrs mstatus, t1
+    li t1, MSTATUS_MPIE
+    csrc mstatus, t1
     j m_return
 m_skip:
     csrr t1, mepc
@@ -564,6 +569,7 @@ s_trap_entry:
     bgtu t1, t2, 1f
     li t1, ECALL_MAGIC_M
     bne a7, t1, 1f
+    csrrw sp, sscratch, sp           /* leave sscratch pointing at the frame: no sret follows */
     ecall                            /* forward to M: a0 and a7 are still the caller's */
 1:  ld t1, F_EXPECT(sp)
     bnez t1, 2f
