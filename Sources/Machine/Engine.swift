@@ -418,8 +418,8 @@ extension Hart {
                 faultValue = 0
                 break execution
             case .ebreak:
-                // QEMU reports the breakpoint's pc in tval.
-                faultCause = TrapCause.breakpoint; faultValue = blockPC &+ UInt64(op.blockOffset); break execution
+                // The spec allows tval = 0 or the pc; QEMU 7.2 writes 0, and we match it.
+                faultCause = TrapCause.breakpoint; faultValue = 0; break execution
             case .mret:
                 guard privilege == .machine else {
                     faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
