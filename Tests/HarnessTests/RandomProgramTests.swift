@@ -1,0 +1,216 @@
+import Foundation
+import Testing
+@testable import Harness
+
+/// Tests of the random-program generator and of the differential tester around it. Until
+/// VirtBench's board can run programs, QEMU is compared with itself: that checks that every
+/// generated program is valid (assembles, never traps, terminates) and deterministic.
+@Suite struct RandomProgramTests {
+    /// Mnemonics whose first operand is read, not written.
+    static let firstOperandIsSource: Set<String> = [
+        "sb", "sh", "sw", "sd", "fsw", "fsd", "c.sw", "c.sd", "c.fsd", "c.swsp", "c.sdsp", "c.fsdsp",
+        "beq", "bne", "blt", "bge", "bltu", "bgeu", "c.beqz", "c.bnez", "c.jr", "c.jalr", "c.j",
+    ]
+
+    @Test func sameSeedGivesTheSameProgram() {
+        let generator = RandomProgramGenerator()
+        for seed: UInt64 in [0, 1, 42, 0xDEAD_BEEF, .max] {
+            #expect(generator.generate(seed: seed).assembly == generator.generate(seed: seed).assembly)
+        }
+        #expect(generator.generate(seed: 1).assembly != generator.generate(seed: 2).assembly)
+    }
+
+    @Test func splitMixMatchesThePublishedSequence() {
+        // First outputs of SplitMix64 seeded with 1234567 (reference implementation by Vigna).
+        var rng = SplitMix64(seed: 1_234_567)
+        #expect(rng.next() == 6_457_827_717_110_365_317)
+        #expect(rng.next() == 3_203_168_211_198_807_973)
+    }
+
+    @Test func tableKeysAreUniqueAndEveryExtensionIsPresent() {
+        let keys = RandomInstructionTable.all.map(\.key)
+        #expect(Set(keys).count == keys.count, "duplicate keys: \(Dictionary(grouping: keys, by: { $0 }).filter { $0.value.count > 1 }.keys)")
+        #expect(Set(RandomInstructionTable.all.map(\.isaExtension)) == Set(RandomProgramExtension.allCases))
+        // RMM must never be generated (left out on purpose, see RandomOperandKind.roundingMode).
+        let text = (0..<20).map { RandomProgramGenerator().generate(seed: UInt64($0)).assembly }.joined()
+        #expect(!text.contains("rmm"))
+    }
+
+    @Test func everyTableRowAppearsOverFiftyPrograms() {
+        let generator = RandomProgramGenerator()
+        var seen = Set<String>()
+        for seed in 0..<50 {
+            for unit in generator.generate(seed: UInt64(seed)).units {
+                if let key = unit.instructionKey { seen.insert(key) }
+            }
+        }
+        let missing = Set(RandomInstructionTable.all.map(\.key)).subtracting(seen)
+        #expect(missing.isEmpty, "never generated: \(missing.sorted())")
+    }
+
+    @Test func pinnedRegistersAreNeverWrittenAndLabelsPointForward() {
+        let generator = RandomProgramGenerator()
+        for seed in 0..<30 {
+            let program = generator.generate(seed: UInt64(seed))
+            var defined: [String: Int] = [:]
+            var used: [(label: String, at: Int)] = []
+            var lineNumber = 0
+            for unit in program.units {
+                for line in unit.lines {
+                    lineNumber += 1
+                    if line.hasSuffix(":") {
+                        let name = String(line.dropLast())
+                        #expect(defined[name] == nil, "label \(name) defined twice")
+                        defined[name] = lineNumber
+                        continue
+                    }
+                    let mnemonic = String(line.prefix { $0 != " " })
+                    let operands = line.dropFirst(mnemonic.count).split(separator: ",")
+                        .map { $0.trimmingCharacters(in: .whitespaces) }
+                    if let first = operands.first, mnemonic != "c.addi16sp", !Self.firstOperandIsSource.contains(mnemonic) {
+                        #expect(first != "sp" && first != "s0", "seed \(seed): \(line) writes a pinned register")
+                    }
+                    for operand in operands where operand.hasPrefix(".L") {
+                        used.append((String(operand.prefix { $0 != " " }), lineNumber))
+                    }
+                }
+            }
+            for use in used {
+                let target = defined[use.label]
+                #expect(target != nil && target! > use.at, "seed \(seed): \(use.label) is not a later label")
+            }
+        }
+    }
+
+    @Test func dumpComparisonReportsEachDifferingField() {
+        let reference = RandomProgramDump(output: "x01=0000000000000001\nx02=0000000000000002\nfcsr=0000000000000000\nend\n")
+        let same = RandomProgramDump(output: "x01=0000000000000001\r\nx02=0000000000000002\nfcsr=0000000000000000\nend\n")
+        let different = RandomProgramDump(output: "trap mcause=0000000000000002 mepc=0000000080000100\nx01=0000000000000009\nx02=0000000000000002\n")
+        #expect(reference.isComplete && !reference.trapped)
+        #expect(reference.differences(from: same).isEmpty)
+        let differences = reference.differences(from: different, names: ("qemu", "virtbench"))
+        #expect(different.trapped && !different.isComplete)
+        #expect(differences.contains("x01: qemu=0000000000000001 virtbench=0000000000000009"))
+        #expect(differences.contains { $0.hasPrefix("trap: qemu=<missing>") })
+        #expect(differences.contains("fcsr: qemu=0000000000000000 virtbench=<missing>"))
+        #expect(differences.contains("end: qemu=present virtbench=missing"))
+        #expect(!differences.contains { $0.hasPrefix("x02") })
+    }
+
+    /// Tools for the tests that build and run programs, or nil after recording why they are absent.
+    static func tools() -> (RandomProgramBuilder, QEMURunner)? {
+        guard let builder = RandomProgramBuilder() else {
+            print("skipping: clang (the Swift toolchain's, with the RISC-V target) is not installed")
+            return nil
+        }
+        guard let runner = QEMURunner() else {
+            print("skipping: qemu-system-riscv64 is not on the PATH")
+            return nil
+        }
+        return (builder, runner)
+    }
+
+    @Test func fiftyProgramsAssembleRunAndFinishOnQEMU() throws {
+        guard let tools = Self.tools() else { return }
+        let (builder, runner) = tools
+        let generator = RandomProgramGenerator()
+        for seed in UInt64(1000)..<1050 {
+            let program = generator.generate(seed: seed)
+            let elf = try builder.build(program, name: "run-\(seed)")
+            let outcome = try runner.run(kernel: elf)
+            #expect(!outcome.timedOut && outcome.exitStatus == 0, "seed \(seed): status \(outcome.exitStatus)")
+            let dump = RandomProgramDump(output: outcome.output)
+            #expect(dump.isComplete, "seed \(seed): no end line")
+            // A valid program never traps: a trap line means the generator emitted something illegal.
+            #expect(!dump.trapped, "seed \(seed) trapped: \(dump.fields.first { $0.name == "trap" }?.value ?? "")")
+            let names = dump.fields.map(\.name)
+            #expect(names.filter { $0.hasPrefix("x") }.count == 31)
+            #expect(names.filter { $0.hasPrefix("f") && $0 != "fcsr" }.count == 32)
+            #expect(names.filter { $0.hasPrefix("m") }.count == 4096 / 32)
+            // The dump shows sp and s0 still pinned to the sandbox middle.
+            let sp = dump.fields.first { $0.name == "x02" }?.value
+            #expect(sp != nil && sp == dump.fields.first { $0.name == "x08" }?.value)
+        }
+    }
+
+    @Test func sameProgramTwiceOnQEMUPrintsTheSameDump() throws {
+        guard let tools = Self.tools() else { return }
+        let (builder, runner) = tools
+        for seed in UInt64(7)..<12 {
+            let elf = try builder.build(RandomProgramGenerator().generate(seed: seed), name: "twice-\(seed)")
+            let first = try runner.run(kernel: elf), second = try runner.run(kernel: elf)
+            #expect(first.output == second.output)
+            #expect(RandomProgramDump(output: first.output).isComplete)
+        }
+    }
+
+    @Test func hungGuestIsStoppedByTheTimeout() throws {
+        guard let tools = Self.tools() else { return }
+        let (builder, runner) = tools
+        var program = RandomProgramGenerator(configuration: .init(instructionCount: 1)).generate(seed: 3)
+        // `j .` never reaches the power-off: the runner must give up, not hang the test.
+        program.units = [RandomProgramUnit(lines: ["1: j 1b"], instructionKey: "jal", isaExtension: .i)]
+        let elf = try builder.build(program, name: "hang")
+        var shortRunner = runner
+        shortRunner.timeout = 1
+        let outcome = try shortRunner.run(kernel: elf)
+        #expect(outcome.timedOut)
+        #expect(throws: RandomProgramError.self) {
+            _ = try QEMURandomProgramTarget(runner: shortRunner).run(elf: elf)
+        }
+    }
+
+    /// The differential run. `VIRTBENCH_RANDOM_PROGRAMS` sets how many programs (default 200;
+    /// thousands on demand, e.g. `VIRTBENCH_RANDOM_PROGRAMS=5000 swift test --filter RandomProgram`).
+    /// The candidate is QEMU itself until VirtBench's board can run ELF images.
+    @Test func differentialRunAgreesOnEveryProgram() throws {
+        guard let tools = Self.tools() else { return }
+        let (builder, runner) = tools
+        let count = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200
+        let firstSeed = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_SEED"].flatMap { UInt64($0) } ?? 0x5EED_0000
+        let tester = RandomDifferentialTester(reference: QEMURandomProgramTarget(runner: runner),
+                                              candidate: QEMURandomProgramTarget(runner: runner, name: "qemu-again"),
+                                              builder: builder)
+        let results = try tester.run(seeds: firstSeed..<(firstSeed + UInt64(count)))
+        #expect(results.count == count)
+        for failure in results where !failure.matched {
+            Issue.record("seed \(failure.seed): \(failure.differences.prefix(5)) — files in \(failure.failureDirectory ?? "?")")
+        }
+    }
+
+    /// A candidate that disagrees whenever one mnemonic is in the program, to check the
+    /// minimizer isolates exactly that instruction. Needs clang, not QEMU.
+    struct ScriptedTarget: RandomProgramTarget {
+        let name: String
+        let culprit: String?
+        func run(elf: String) throws -> String {
+            let source = try String(contentsOfFile: String(elf.dropLast(4)) + ".S", encoding: .utf8)
+            let broken = culprit.map { word in source.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(word + " ") } } ?? false
+            return broken ? "x01=0000000000000001\nend\n" : "x01=0000000000000000\nend\n"
+        }
+    }
+
+    @Test func mismatchIsMinimizedToTheCulpritInstruction() throws {
+        guard let builder = RandomProgramBuilder(outputDirectory: RandomProgramBuilder.packageRoot + "/.build/random/minimizer-test") else {
+            print("skipping: clang is not installed")
+            return
+        }
+        let generator = RandomProgramGenerator(configuration: .init(instructionCount: 60))
+        let seed = (UInt64(0)..<500).first { seed in
+            generator.generate(seed: seed).units.filter { $0.instructionKey == "mulhsu" }.count >= 2
+        }!
+        let tester = RandomDifferentialTester(reference: ScriptedTarget(name: "good", culprit: nil),
+                                              candidate: ScriptedTarget(name: "bad", culprit: "mulhsu"),
+                                              builder: builder, generator: generator)
+        let result = try tester.check(generator.generate(seed: seed))
+        #expect(!result.matched)
+        #expect(result.differences == ["x01: good=0000000000000000 bad=0000000000000001"])
+        #expect(result.minimizedInstructionCount == 1)
+        let directory = try #require(result.failureDirectory)
+        let minimized = try String(contentsOfFile: directory + "/minimized.S", encoding: .utf8)
+        #expect(minimized.contains("mulhsu "))
+        for file in ["program.S", "good.txt", "bad.txt", "differences.txt", "minimized-good.txt", "minimized-bad.txt"] {
+            #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "\(file) missing")
+        }
+    }
+}
