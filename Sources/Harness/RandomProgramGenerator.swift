@@ -107,17 +107,23 @@ public struct RandomProgram: Sendable, Equatable {
         random_program:
 
         """
+        // The assembler may only emit compressed encodings where a c. mnemonic asks for one.
+        var compressedMode = false
         for unit in units {
             for line in unit.lines {
                 if line.hasSuffix(":") {
                     out += line + "\n"
-                } else if line.hasPrefix("c.") {
-                    out += "    .option rvc\n    \(line)\n    .option norvc\n"
-                } else {
-                    out += "    \(line)\n"
+                    continue
                 }
+                let compressed = line.hasPrefix("c.")
+                if compressed != compressedMode {
+                    out += compressed ? "    .option rvc\n" : "    .option norvc\n"
+                    compressedMode = compressed
+                }
+                out += "    \(line)\n"
             }
         }
+        if compressedMode { out += "    .option norvc\n" }
         out += "    j random_epilogue\n\n    .section .rodata\n    .balign 8\n"
         out += table("random_integer_corners", directive: ".quad", integerCorners.map { hex($0) })
         out += table("random_double_specials", directive: ".quad", doubleSpecials.map { hex($0) })

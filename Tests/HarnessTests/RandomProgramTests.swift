@@ -214,3 +214,47 @@ import Testing
         }
     }
 }
+
+/// Checks on QEMU that the generator's promises about particular units hold, so a VirtBench
+/// difference on them points at VirtBench, not at the generator.
+@Suite struct RandomProgramUnitSemanticsTests {
+    /// Runs a program made of `units` only and returns its dump.
+    static func dump(of units: [RandomProgramUnit], name: String) throws -> RandomProgramDump? {
+        guard let tools = RandomProgramTests.tools() else { return nil }
+        var program = RandomProgramGenerator(configuration: .init(instructionCount: 1)).generate(seed: 99)
+        program.units = units
+        let elf = try tools.0.build(program, name: name)
+        return RandomProgramDump(output: try tools.1.run(kernel: elf).output)
+    }
+
+    /// The register an instruction line writes first, as the dump names it ("x05").
+    static func dumpName(ofDestinationIn line: String) -> String {
+        let operand = line.split(separator: " ")[1].split(separator: ",")[0]
+        let number = Int(operand.dropFirst())!
+        return number < 10 ? "x0\(number)" : "x\(number)"
+    }
+
+    @Test(arguments: ["lr.w", "lr.d", "sc.w (no reservation)", "sc.d (no reservation)"])
+    func storeConditionalSucceedsOnlyAfterItsLoadReserved(key: String) throws {
+        let generator = RandomProgramGenerator()
+        let unit = try #require((UInt64(0)..<200).lazy.compactMap { seed in
+            generator.generate(seed: seed).units.first { $0.instructionKey == key }
+        }.first)
+        guard let dump = try Self.dump(of: [unit], name: "unit-\(key.prefix(4))") else { return }
+        let sc = try #require(unit.lines.last)
+        let value = dump.fields.first { $0.name == Self.dumpName(ofDestinationIn: sc) }?.value
+        // A spec §8.3: sc writes 0 on success and 1 (unspecified failure) otherwise.
+        let expected = key.hasPrefix("lr") ? "0000000000000000" : "0000000000000001"
+        #expect(value == expected, "\(unit.lines)")
+        #expect(dump.isComplete && !dump.trapped)
+    }
+
+    @Test func trapInTheBodyIsReportedAndStillDumps() throws {
+        let unit = RandomProgramUnit(lines: ["unimp"], instructionKey: "unimp", isaExtension: .i)
+        guard let dump = try Self.dump(of: [unit], name: "unit-trap") else { return }
+        #expect(dump.trapped)
+        // Privileged spec 1.12, Table 3.6: cause 2 is an illegal instruction.
+        #expect(dump.fields.first { $0.name == "trap" }?.value.hasPrefix("mcause=0000000000000002 mepc=00000000800") == true)
+        #expect(dump.isComplete)
+    }
+}
