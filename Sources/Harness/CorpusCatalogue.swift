@@ -89,7 +89,7 @@ public enum CorpusCatalogue {
     /// Self-checking ISA and privileged-architecture tests (Corpus/isa).
     public static let isa: [CorpusProgram] = [
         "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c",
-        "zicsr", "zifencei", "counters", "traps", "delegation", "mstatus", "misaligned", "interrupts", "sv39",
+        "zicsr", "zifencei", "counters", "traps", "delegation", "mstatus", "misaligned", "interrupts", "sv39", "pmp",
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
