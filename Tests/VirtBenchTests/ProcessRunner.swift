@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs the built `virtbench` binary the way a user would, with a hard timeout so a hang fails
+/// the test instead of stalling the suite.
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var timedOut: Bool
+    var stderrLines: [Substring] { stderr.split(separator: "\n") }
+}
+
+enum ProcessRunner {
+    /// `virtbench` next to the test bundle in the build products folder (.build/<config>/),
+    /// or where `VIRTBENCH_BINARY` points.
+    static var virtbenchPath: String? {
+        if let env = getenv("VIRTBENCH_BINARY") { return String(cString: env) }
+        var candidates: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            candidates.append(directory(of: exe))
+        }
+        candidates.append(directory(of: CommandLine.arguments[0]))
+        for dir in candidates {
+            // On macOS the bundle is <products>/X.xctest/Contents/MacOS/X.
+            for up in ["", "/../../.."] {
+                let path = dir + up + "/virtbench"
+                if access(path, X_OK) == 0 { return path }
+            }
+        }
+        return nil
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+
+    /// Runs `arguments` with stdin from `input` (bytes written to a file), killing it after `timeout` seconds.
+    static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], timeout: Double = 20) -> ProcessResult {
+        var template = Array("/tmp/virtbench-cli-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let inPath = dir + "/stdin", outPath = dir + "/stdout", errPath = dir + "/stderr"
+        writeFile(inPath, input)
+        defer {
+            unlink(inPath); unlink(outPath); unlink(errPath); rmdir(dir)
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            return ProcessResult(status: -1, stdout: "", stderr: "spawn failed: \(spawned)", timedOut: false)
+        }
+        var status: Int32 = 0
+        var timedOut = false
+        let deadline = now() + timeout
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if now() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                timedOut = true
+                break
+            }
+            usleep(5000)
+        }
+        // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ProcessResult(status: exitStatus, stdout: readFile(outPath), stderr: readFile(errPath), timedOut: timedOut)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func writeFile(_ path: String, _ bytes: [UInt8]) {
+        guard let f = fopen(path, "wb") else { return }
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, f) }
+        fclose(f)
+    }
+
+    static func readFile(_ path: String) -> String {
+        guard let f = fopen(path, "rb") else { return "" }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, f)
+            if n <= 0 { break }
+            out += buffer[0 ..< n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A temporary file with `bytes`, for images given on the command line.
+    static func temporaryFile(_ name: String, _ bytes: [UInt8]) -> String {
+        var template = Array("/tmp/virtbench-img-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let path = dir + "/" + name
+        writeFile(path, bytes)
+        return path
+    }
+
+    /// Deletes a file made by `temporaryFile` and its directory.
+    static func remove(_ path: String) {
+        unlink(path)
+        rmdir(directory(of: path))
+    }
+
+    /// Full path of `tool` on PATH, or nil (tests that need it then skip).
+    static func which(_ tool: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        let dirs = path.split(separator: ":").map(String.init) + ["/opt/swift/usr/bin"]
+        for dir in dirs {
+            let candidate = dir + "/" + tool
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+}
