@@ -213,7 +213,7 @@ public struct RandomDifferentialTester {
                 chunk = max(chunk / 2, 1)
             }
         }
-        return (current, best!.0, best!.1)
+        return (current.pruningUnusedLabels(), best!.0, best!.1)
     }
 
     /// The candidate's output; an error from it is itself a difference worth recording.
@@ -228,5 +228,25 @@ public struct RandomDifferentialTester {
     static func hex(_ value: UInt64) -> String {
         let text = String(value, radix: 16)
         return String(repeating: "0", count: 16 - text.count) + text
+    }
+}
+
+/// VirtBench's own `virt` board, run in-process, as a random-program target.
+public struct VirtBenchRandomProgramTarget: RandomProgramTarget {
+    public var name: String
+    /// Instructions before the guest counts as hung; generated programs need well under a million.
+    public var instructionLimit: UInt64
+
+    public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000) {
+        self.name = name
+        self.instructionLimit = instructionLimit
+    }
+
+    public func run(elf: String) throws -> String {
+        let result = try GuestRun.run(.init(kernel: elf, instructionLimit: instructionLimit))
+        if result.limitReached {
+            throw RandomProgramError.timedOut(target: name, seconds: result.wallSeconds, partialOutput: result.output)
+        }
+        return result.output
     }
 }

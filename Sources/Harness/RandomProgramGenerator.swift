@@ -94,6 +94,20 @@ public struct RandomProgram: Sendable, Equatable {
         return copy
     }
 
+    /// The same program without labels that no remaining instruction refers to. Labels emit
+    /// no code, so this never changes behaviour; it makes minimized programs readable.
+    public func pruningUnusedLabels() -> RandomProgram {
+        let text = units.filter { !$0.isLabel }.flatMap(\.lines).joined(separator: "\n")
+        var copy = self
+        copy.units = units.filter { unit in
+            guard unit.isLabel, let line = unit.lines.first else { return true }
+            let name = String(line.dropLast())
+            // Match whole label names only: ".L1" must not count as a use of ".L12".
+            return text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).contains { $0 == name }
+        }
+        return copy
+    }
+
     /// The complete assembly file, to be linked with Corpus/random/support.S.
     public var assembly: String {
         var out = """
