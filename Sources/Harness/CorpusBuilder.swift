@@ -162,17 +162,10 @@ public struct CorpusBuilder: Sendable {
             "--no-relax", "-static", object.path, "-o", temporaryImage.path,
         ]
         try run(toolchain.linker, link, for: program)
-        do {
-            if FileManager.default.fileExists(atPath: image.path) {
-                _ = try FileManager.default.replaceItemAt(image, withItemAt: temporaryImage)
-            } else {
-                try FileManager.default.moveItem(at: temporaryImage, to: image)
-            }
-        } catch {
-            // Another build of the same program won the race; its image is just as good.
-            if !FileManager.default.fileExists(atPath: image.path) {
-                throw .launchFailed(command: "mv \(temporaryImage.path) \(image.path)", reason: "\(error)")
-            }
+        // rename(2) replaces the image atomically, so a concurrent reader (another test
+        // running the same program) never finds it missing or half written.
+        if rename(temporaryImage.path, image.path) != 0 {
+            throw .launchFailed(command: "rename \(temporaryImage.path) \(image.path)", reason: String(cString: strerror(errno)))
         }
         return image
     }
