@@ -22,7 +22,7 @@ extension Hart {
         nextEventAt = 0
         while true {
             if retired >= nextEventAt, let exit = handleEvents() { return exit }
-            executeBlock()
+            executeBlocks()
         }
     }
 
@@ -46,7 +46,7 @@ extension Hart {
             while mip & mie == 0 {
                 if control.stopPending { return .stopped }
                 let deadline = nextTimerDeadline()
-                counters.wfiSleeps += 1
+                eventCounters.wfiSleeps += 1
                 switch timebase.mode {
                 case .virtual:
                     guard deadline != .max else { return .waitingForInterrupt }
@@ -107,10 +107,10 @@ extension Hart {
     private func lookupBlock() -> Int32? {
         let entry = blocks.jumpEntry(fetchContext, pc)
         if entry.pointee.pc == pc {
-            counters.blockCacheHits &+= 1
+            eventCounters.blockCacheHits &+= 1
             return entry.pointee.block
         }
-        counters.blockCacheMisses &+= 1
+        eventCounters.blockCacheMisses &+= 1
         guard let id = findOrDecodeBlock() else { return nil }
         entry.pointee = BlockCache.JumpEntry(pc: pc, block: id)
         return id
@@ -141,7 +141,7 @@ extension Hart {
         var offset: UInt64 = 0
         var count = 0
         let pageEnd = 4096 - (start & 0xfff)
-        while count < BlockCache.maximumLength && offset < pageEnd {
+        while count < maximumBlockLength && offset < pageEnd {
             let here = pa &+ offset
             let low = UInt32(memory.load(here, width: 2)!)
             var bits = low
@@ -175,7 +175,7 @@ extension Hart {
                                               byteLength: byteLength, valid: true)
         blocks.blockCount += 1
         blocks.opCount += count
-        counters.blocksDecoded += 1
+        eventCounters.blocksDecoded += 1
         guard cache else { return id }
         blocks.byPhysical[ramOffset] = id
         let page = ramOffset >> 12
@@ -202,266 +202,295 @@ extension Hart {
 
     // MARK: The dispatch loop
 
-    /// Runs one block. All semantics are here; slow paths are out-of-line methods.
-    private func executeBlock() {
-        guard let id = lookupBlock() else { return }
-        let block = blocks.blocks[Int(id)]
-        let ops = blocks.ops + Int(block.firstOp)
-        let count = Int(block.count)
+    /// Runs blocks back to back until `retired` reaches `nextEventAt` or a trap is taken.
+    /// All instruction semantics are here (F/D arithmetic in FloatingPoint.swift); slow paths
+    /// are out-of-line methods so the loop keeps its registers.
+    private func executeBlocks() {
         let x = self.x
         let f = self.f
-        let blockPC = pc
-        let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
         let tlbMask = UInt64(TLBEntry.entriesPerContext - 1)
-        var nextPC = blockPC &+ UInt64(block.byteLength)
-        var faultCause: UInt64 = .max
-        var faultValue: UInt64 = 0
-        var i = 0
-        let tracing = configuration.trace != nil
 
-        @inline(__always) func imm(_ op: Instruction) -> UInt64 { UInt64(bitPattern: Int64(op.imm)) }
+        @inline(__always) func rd(_ p: UnsafeMutablePointer<Instruction>) -> Int { Int(p.pointee.rd) }
+        @inline(__always) func rs1(_ p: UnsafeMutablePointer<Instruction>) -> Int { Int(p.pointee.rs1) }
+        @inline(__always) func rs2(_ p: UnsafeMutablePointer<Instruction>) -> Int { Int(p.pointee.rs2) }
+        @inline(__always) func imm(_ p: UnsafeMutablePointer<Instruction>) -> UInt64 { UInt64(bitPattern: Int64(p.pointee.imm)) }
         @inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
-
-        execution: while i < count {
-            let op = ops[i]
-            let rd = Int(op.rd), rs1 = Int(op.rs1), rs2 = Int(op.rs2)
-            if tracing { traceInstruction(op, pc: blockPC &+ UInt64(op.blockOffset)) }
-
-            // Loads and stores: TLB fast path (one compare, then a host pointer), otherwise the slow path.
-            // The tag compare includes the low address bits so misaligned accesses fall to the slow path.
-            switch op.op {
-            case .lb, .lh, .lw, .ld, .lbu, .lhu, .lwu, .flw, .fld:
-                let width: UInt64
-                switch op.op {
-                case .lb, .lbu: width = 1
-                case .lh, .lhu: width = 2
-                case .lw, .lwu, .flw: width = 4
-                default: width = 8
-                }
-                if (op.op == .flw || op.op == .fld) && mstatus & Hart.FS == 0 {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-                let va = x[rs1] &+ imm(op)
-                let e = dataTLB + Int((va >> 12) & tlbMask)
-                var v: UInt64
-                if e.pointee.readTag == va & (TLBEntry.pageMask | (width - 1)) {
-                    let p = UnsafeRawPointer(bitPattern: UInt(va &+ e.pointee.hostOffset))!
-                    switch width {
-                    case 1: v = UInt64(p.load(as: UInt8.self))
-                    case 2: v = UInt64(p.load(as: UInt16.self))
-                    case 4: v = UInt64(p.load(as: UInt32.self))
-                    default: v = p.load(as: UInt64.self)
-                    }
-                } else {
-                    retired = retired &+ UInt64(i)
-                    do { v = try loadSlow(va, width: width) } catch {
-                        retired = retired &- UInt64(i)
-                        faultCause = error.cause; faultValue = va; break execution
-                    }
-                    retired = retired &- UInt64(i)
-                }
-                switch op.op {
-                case .lb: x[rd] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v)))
-                case .lh: x[rd] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v)))
-                case .lw: x[rd] = sext32(v)
-                case .flw: f[rd] = 0xffff_ffff_0000_0000 | v; markFloatingPointDirty()
-                case .fld: f[rd] = v; markFloatingPointDirty()
-                default: x[rd] = v
-                }
-            case .sb, .sh, .sw, .sd, .fsw, .fsd:
-                let width: UInt64
-                switch op.op {
-                case .sb: width = 1
-                case .sh: width = 2
-                case .sw, .fsw: width = 4
-                default: width = 8
-                }
-                if (op.op == .fsw || op.op == .fsd) && mstatus & Hart.FS == 0 {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-                let value = (op.op == .fsw || op.op == .fsd) ? f[rs2] : x[rs2]
-                let va = x[rs1] &+ imm(op)
-                let e = dataTLB + Int((va >> 12) & tlbMask)
-                if e.pointee.writeTag == va & (TLBEntry.pageMask | (width - 1)) {
-                    let p = UnsafeMutableRawPointer(bitPattern: UInt(va &+ e.pointee.hostOffset))!
-                    switch width {
-                    case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-                    case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
-                    case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
-                    default: p.storeBytes(of: value, as: UInt64.self)
-                    }
-                } else {
-                    retired = retired &+ UInt64(i)
-                    let invalidated: Bool
-                    do { invalidated = try storeSlow(va, width: width, value: value) } catch {
-                        retired = retired &- UInt64(i)
-                        faultCause = error.cause; faultValue = va; break execution
-                    }
-                    retired = retired &- UInt64(i)
-                    if invalidated || control.stopPending || nextEventAt == 0 {
-                        // The store changed code (possibly this block) or a device wants attention: stop here.
-                        i += 1
-                        nextPC = blockPC &+ UInt64(op.blockOffset) &+ op.length
-                        break execution
-                    }
-                }
-
-            // RV64I
-            case .lui: x[rd] = imm(op)
-            case .auipc: x[rd] = blockPC &+ UInt64(op.blockOffset) &+ imm(op)
-            case .jal:
-                let here = blockPC &+ UInt64(op.blockOffset)
-                x[rd] = here &+ op.length
-                nextPC = here &+ imm(op)
-            case .jalr:
-                let here = blockPC &+ UInt64(op.blockOffset)
-                let target = (x[rs1] &+ imm(op)) & ~1
-                x[rd] = here &+ op.length
-                nextPC = target
-            case .beq, .bne, .blt, .bge, .bltu, .bgeu:
-                let a = x[rs1], b = x[rs2]
-                let taken: Bool
-                switch op.op {
-                case .beq: taken = a == b
-                case .bne: taken = a != b
-                case .blt: taken = Int64(bitPattern: a) < Int64(bitPattern: b)
-                case .bge: taken = Int64(bitPattern: a) >= Int64(bitPattern: b)
-                case .bltu: taken = a < b
-                default: taken = a >= b
-                }
-                if taken { nextPC = blockPC &+ UInt64(op.blockOffset) &+ imm(op) }
-            case .addi: x[rd] = x[rs1] &+ imm(op)
-            case .slti: x[rd] = Int64(bitPattern: x[rs1]) < Int64(op.imm) ? 1 : 0
-            case .sltiu: x[rd] = x[rs1] < imm(op) ? 1 : 0
-            case .xori: x[rd] = x[rs1] ^ imm(op)
-            case .ori: x[rd] = x[rs1] | imm(op)
-            case .andi: x[rd] = x[rs1] & imm(op)
-            case .slli: x[rd] = x[rs1] << UInt64(op.imm)
-            case .srli: x[rd] = x[rs1] >> UInt64(op.imm)
-            case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> Int64(op.imm))
-            case .add: x[rd] = x[rs1] &+ x[rs2]
-            case .sub: x[rd] = x[rs1] &- x[rs2]
-            case .sll: x[rd] = x[rs1] << (x[rs2] & 63)
-            case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0
-            case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0
-            case .xor: x[rd] = x[rs1] ^ x[rs2]
-            case .srl: x[rd] = x[rs1] >> (x[rs2] & 63)
-            case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> Int64(x[rs2] & 63))
-            case .or: x[rd] = x[rs1] | x[rs2]
-            case .and: x[rd] = x[rs1] & x[rs2]
-            case .addiw: x[rd] = sext32(x[rs1] &+ imm(op))
-            case .slliw: x[rd] = sext32(x[rs1] << UInt64(op.imm))
-            case .srliw: x[rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(op.imm)))
-            case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(op.imm)))
-            case .addw: x[rd] = sext32(x[rs1] &+ x[rs2])
-            case .subw: x[rd] = sext32(x[rs1] &- x[rs2])
-            case .sllw: x[rd] = sext32(x[rs1] << (x[rs2] & 31))
-            case .srlw: x[rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31)))
-            case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31)))
-            case .fence, .fence_i:
-                // One hart, stores invalidate decoded code as they happen: nothing to order or flush.
-                break
-
-            // M (unprivileged spec chapter 13): division by zero and overflow have defined results.
-            case .mul: x[rd] = x[rs1] &* x[rs2]
-            case .mulh: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]).multipliedFullWidth(by: Int64(bitPattern: x[rs2])).high)
-            case .mulhu: x[rd] = x[rs1].multipliedFullWidth(by: x[rs2]).high
-            case .mulhsu:
-                let a = Int64(bitPattern: x[rs1]), b = x[rs2]
-                var high = a.magnitude.multipliedFullWidth(by: b)
-                if a < 0 {
-                    // Negate the 128-bit product.
-                    let low = ~high.low &+ 1
-                    high = (~high.high &+ (low == 0 ? 1 : 0), low)
-                }
-                x[rd] = high.high
-            case .div:
-                let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
-                x[rd] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: a) : UInt64(bitPattern: a / b)
-            case .divu: x[rd] = x[rs2] == 0 ? .max : x[rs1] / x[rs2]
-            case .rem:
-                let a = Int64(bitPattern: x[rs1]), b = Int64(bitPattern: x[rs2])
-                x[rd] = b == 0 ? UInt64(bitPattern: a) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: a % b)
-            case .remu: x[rd] = x[rs2] == 0 ? x[rs1] : x[rs1] % x[rs2]
-            case .mulw: x[rd] = sext32(x[rs1] &* x[rs2])
-            case .divw:
-                let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
-                x[rd] = b == 0 ? .max : (a == .min && b == -1) ? sext32(UInt64(UInt32(bitPattern: a))) : UInt64(bitPattern: Int64(a / b))
-            case .divuw:
-                let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
-                x[rd] = b == 0 ? .max : sext32(UInt64(a / b))
-            case .remw:
-                let a = Int32(truncatingIfNeeded: x[rs1]), b = Int32(truncatingIfNeeded: x[rs2])
-                x[rd] = b == 0 ? UInt64(bitPattern: Int64(a)) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: Int64(a % b))
-            case .remuw:
-                let a = UInt32(truncatingIfNeeded: x[rs1]), b = UInt32(truncatingIfNeeded: x[rs2])
-                x[rd] = b == 0 ? sext32(UInt64(a)) : sext32(UInt64(a % b))
-
-            // A: out of line, they are rare and need alignment checks.
-            case .lr_w, .lr_d, .sc_w, .sc_d, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
-                 .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
-                 .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-                retired = retired &+ UInt64(i)
-                let result = executeAtomic(op)
-                retired = retired &- UInt64(i)
-                if let fault = result { faultCause = fault.cause; faultValue = fault.value; break execution }
-
-            // Zicsr, system and privileged instructions: out of line, each ends its block.
-            case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                retired = retired &+ UInt64(i)
-                let ok = executeCSR(op)
-                retired = retired &- UInt64(i)
-                if !ok { faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution }
-            case .ecall:
-                faultCause = privilege == .machine ? TrapCause.environmentCallFromM
-                    : privilege == .supervisor ? TrapCause.environmentCallFromS : TrapCause.environmentCallFromU
-                faultValue = 0
-                break execution
-            case .ebreak:
-                // The spec allows tval = 0 or the pc; QEMU 7.2 writes 0, and we match it.
-                faultCause = TrapCause.breakpoint; faultValue = 0; break execution
-            case .mret:
-                guard privilege == .machine else {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-                returnFromMachine()
-                nextPC = pc
-            case .sret:
-                guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TSR == 0) else {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-                returnFromSupervisor()
-                nextPC = pc
-            case .wfi:
-                // TW traps WFI below M; U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
-                guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TW == 0) else {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-                waitingForInterrupt = true
-                nextEventAt = 0
-            case .sfence_vma:
-                guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TVM == 0) else {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-                flushTLB()
-            case .illegal:
-                faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-
-            // F and D: semantics in FloatingPoint.swift.
-            default:
-                if mstatus & Hart.FS == 0 || !executeFloatingPoint(op) {
-                    faultCause = TrapCause.illegalInstruction; faultValue = UInt64(op.raw); break execution
-                }
-            }
-            i += 1
+        @inline(__always) func host(_ va: UInt64, _ e: UnsafeMutablePointer<TLBEntry>) -> UnsafeMutableRawPointer {
+            UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
         }
 
-        retired = retired &+ UInt64(i)
-        counters.retiredByPrivilege[Int(privilege.rawValue)] &+= UInt64(i)
-        if faultCause != .max {
-            takeTrap(cause: faultCause, tval: faultValue, epc: blockPC &+ UInt64(ops[i].blockOffset), interrupt: false)
-        } else {
+        while true {
+            guard let id = lookupBlock() else { return }
+            let block = blocks.blocks[Int(id)]
+            let ops = blocks.ops + Int(block.firstOp)
+            let count = Int(block.count)
+            let blockPC = pc
+            if configuration.trace != nil { traceInstruction(ops.pointee, pc: blockPC) }
+            let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
+            var nextPC = blockPC &+ UInt64(block.byteLength)
+            var i = 0
+
+            /// The data-TLB entry for `va`, and whether it grants a `width`-byte access (tag and alignment in one compare).
+            @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
+            @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
+
+            execution: while i < count {
+                let p = ops + i
+                switch p.pointee.op {
+                // Loads: TLB fast path, else the out-of-line slow path (misses, MMIO, misaligned).
+                case .lb, .lbu, .lh, .lhu, .lw, .lwu, .ld:
+                    let va = x[rs1(p)] &+ imm(p)
+                    let e = entry(va)
+                    let v: UInt64
+                    switch p.pointee.op {
+                    case .lb:
+                        if e.pointee.readTag == key(va, 1) { v = UInt64(bitPattern: Int64(host(va, e).load(as: Int8.self))) }
+                        else { guard let s = loadSlowPath(va, 1, executed: i) else { break execution }; v = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: s))) }
+                    case .lbu:
+                        if e.pointee.readTag == key(va, 1) { v = UInt64(host(va, e).load(as: UInt8.self)) }
+                        else { guard let s = loadSlowPath(va, 1, executed: i) else { break execution }; v = s }
+                    case .lh:
+                        if e.pointee.readTag == key(va, 2) { v = UInt64(bitPattern: Int64(host(va, e).load(as: Int16.self))) }
+                        else { guard let s = loadSlowPath(va, 2, executed: i) else { break execution }; v = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: s))) }
+                    case .lhu:
+                        if e.pointee.readTag == key(va, 2) { v = UInt64(host(va, e).load(as: UInt16.self)) }
+                        else { guard let s = loadSlowPath(va, 2, executed: i) else { break execution }; v = s }
+                    case .lw:
+                        if e.pointee.readTag == key(va, 4) { v = UInt64(bitPattern: Int64(host(va, e).load(as: Int32.self))) }
+                        else { guard let s = loadSlowPath(va, 4, executed: i) else { break execution }; v = sext32(s) }
+                    case .lwu:
+                        if e.pointee.readTag == key(va, 4) { v = UInt64(host(va, e).load(as: UInt32.self)) }
+                        else { guard let s = loadSlowPath(va, 4, executed: i) else { break execution }; v = s }
+                    default:
+                        if e.pointee.readTag == key(va, 8) { v = host(va, e).load(as: UInt64.self) }
+                        else { guard let s = loadSlowPath(va, 8, executed: i) else { break execution }; v = s }
+                    }
+                    x[rd(p)] = v
+                case .flw, .fld:
+                    guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
+                    let va = x[rs1(p)] &+ imm(p)
+                    let e = entry(va)
+                    let width: UInt64 = p.pointee.op == .flw ? 4 : 8
+                    var v: UInt64
+                    if e.pointee.readTag == key(va, width) {
+                        v = width == 4 ? UInt64(host(va, e).load(as: UInt32.self)) : host(va, e).load(as: UInt64.self)
+                    } else {
+                        guard let s = loadSlowPath(va, width, executed: i) else { break execution }
+                        v = s
+                    }
+                    if width == 4 { v |= 0xffff_ffff_0000_0000 }
+                    f[rd(p)] = v
+                    markFloatingPointDirty()
+
+                // Stores: TLB fast path (pages holding decoded code never get a write entry), else the slow path.
+                case .sb, .sh, .sw, .sd, .fsw, .fsd:
+                    let width: UInt64
+                    let value: UInt64
+                    switch p.pointee.op {
+                    case .sb: width = 1; value = x[rs2(p)]
+                    case .sh: width = 2; value = x[rs2(p)]
+                    case .sw: width = 4; value = x[rs2(p)]
+                    case .sd: width = 8; value = x[rs2(p)]
+                    default:
+                        guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
+                        width = p.pointee.op == .fsw ? 4 : 8; value = f[rs2(p)]
+                    }
+                    let va = x[rs1(p)] &+ imm(p)
+                    let e = entry(va)
+                    if e.pointee.writeTag == key(va, width) {
+                        let h = host(va, e)
+                        switch width {
+                        case 1: h.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+                        case 2: h.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+                        case 4: h.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+                        default: h.storeBytes(of: value, as: UInt64.self)
+                        }
+                    } else {
+                        guard let mustLeave = storeSlowPath(va, width, value, executed: i) else { break execution }
+                        if mustLeave {
+                            // The store changed decoded code (maybe this block) or a device wants attention.
+                            i += 1
+                            nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
+                            break execution
+                        }
+                    }
+
+                // RV64I
+                case .lui: x[rd(p)] = imm(p)
+                case .auipc: x[rd(p)] = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p)
+                case .jal:
+                    let here = blockPC &+ UInt64(p.pointee.blockOffset)
+                    x[rd(p)] = here &+ p.pointee.length
+                    nextPC = here &+ imm(p)
+                case .jalr:
+                    let here = blockPC &+ UInt64(p.pointee.blockOffset)
+                    nextPC = (x[rs1(p)] &+ imm(p)) & ~1
+                    x[rd(p)] = here &+ p.pointee.length
+                case .beq: if x[rs1(p)] == x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                case .bne: if x[rs1(p)] != x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                case .blt: if Int64(bitPattern: x[rs1(p)]) < Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                case .bge: if Int64(bitPattern: x[rs1(p)]) >= Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                case .bltu: if x[rs1(p)] < x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                case .bgeu: if x[rs1(p)] >= x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                case .addi: x[rd(p)] = x[rs1(p)] &+ imm(p)
+                case .slti: x[rd(p)] = Int64(bitPattern: x[rs1(p)]) < Int64(p.pointee.imm) ? 1 : 0
+                case .sltiu: x[rd(p)] = x[rs1(p)] < imm(p) ? 1 : 0
+                case .xori: x[rd(p)] = x[rs1(p)] ^ imm(p)
+                case .ori: x[rd(p)] = x[rs1(p)] | imm(p)
+                case .andi: x[rd(p)] = x[rs1(p)] & imm(p)
+                case .slli: x[rd(p)] = x[rs1(p)] << (imm(p) & 63)
+                case .srli: x[rd(p)] = x[rs1(p)] >> (imm(p) & 63)
+                case .srai: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]) >> Int64(p.pointee.imm & 63))
+                case .add: x[rd(p)] = x[rs1(p)] &+ x[rs2(p)]
+                case .sub: x[rd(p)] = x[rs1(p)] &- x[rs2(p)]
+                case .sll: x[rd(p)] = x[rs1(p)] << (x[rs2(p)] & 63)
+                case .slt: x[rd(p)] = Int64(bitPattern: x[rs1(p)]) < Int64(bitPattern: x[rs2(p)]) ? 1 : 0
+                case .sltu: x[rd(p)] = x[rs1(p)] < x[rs2(p)] ? 1 : 0
+                case .xor: x[rd(p)] = x[rs1(p)] ^ x[rs2(p)]
+                case .srl: x[rd(p)] = x[rs1(p)] >> (x[rs2(p)] & 63)
+                case .sra: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]) >> Int64(x[rs2(p)] & 63))
+                case .or: x[rd(p)] = x[rs1(p)] | x[rs2(p)]
+                case .and: x[rd(p)] = x[rs1(p)] & x[rs2(p)]
+                case .addiw: x[rd(p)] = sext32(x[rs1(p)] &+ imm(p))
+                case .slliw: x[rd(p)] = sext32(x[rs1(p)] << (imm(p) & 31))
+                case .srliw: x[rd(p)] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1(p)]) >> UInt32(p.pointee.imm & 31)))
+                case .sraiw: x[rd(p)] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1(p)]) >> Int32(p.pointee.imm & 31)))
+                case .addw: x[rd(p)] = sext32(x[rs1(p)] &+ x[rs2(p)])
+                case .subw: x[rd(p)] = sext32(x[rs1(p)] &- x[rs2(p)])
+                case .sllw: x[rd(p)] = sext32(x[rs1(p)] << (x[rs2(p)] & 31))
+                case .srlw: x[rd(p)] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1(p)]) >> UInt32(x[rs2(p)] & 31)))
+                case .sraw: x[rd(p)] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1(p)]) >> Int32(x[rs2(p)] & 31)))
+                case .fence, .fence_i:
+                    // One hart, and stores invalidate decoded code as they happen: nothing to order or flush.
+                    break
+
+                // M (unprivileged spec chapter 13): division by zero and overflow have defined results.
+                case .mul: x[rd(p)] = x[rs1(p)] &* x[rs2(p)]
+                case .mulh: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]).multipliedFullWidth(by: Int64(bitPattern: x[rs2(p)])).high)
+                case .mulhu: x[rd(p)] = x[rs1(p)].multipliedFullWidth(by: x[rs2(p)]).high
+                case .mulhsu:
+                    // signed × unsigned: the unsigned high product, corrected by b when a is negative.
+                    let a = x[rs1(p)], b = x[rs2(p)]
+                    let high = a.multipliedFullWidth(by: b).high
+                    x[rd(p)] = Int64(bitPattern: a) < 0 ? high &- b : high
+                case .div:
+                    let a = Int64(bitPattern: x[rs1(p)]), b = Int64(bitPattern: x[rs2(p)])
+                    x[rd(p)] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: a) : UInt64(bitPattern: a / b)
+                case .divu: x[rd(p)] = x[rs2(p)] == 0 ? .max : x[rs1(p)] / x[rs2(p)]
+                case .rem:
+                    let a = Int64(bitPattern: x[rs1(p)]), b = Int64(bitPattern: x[rs2(p)])
+                    x[rd(p)] = b == 0 ? UInt64(bitPattern: a) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: a % b)
+                case .remu: x[rd(p)] = x[rs2(p)] == 0 ? x[rs1(p)] : x[rs1(p)] % x[rs2(p)]
+                case .mulw: x[rd(p)] = sext32(x[rs1(p)] &* x[rs2(p)])
+                case .divw:
+                    let a = Int32(truncatingIfNeeded: x[rs1(p)]), b = Int32(truncatingIfNeeded: x[rs2(p)])
+                    x[rd(p)] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: Int64(a)) : UInt64(bitPattern: Int64(a / b))
+                case .divuw:
+                    let a = UInt32(truncatingIfNeeded: x[rs1(p)]), b = UInt32(truncatingIfNeeded: x[rs2(p)])
+                    x[rd(p)] = b == 0 ? .max : sext32(UInt64(a / b))
+                case .remw:
+                    let a = Int32(truncatingIfNeeded: x[rs1(p)]), b = Int32(truncatingIfNeeded: x[rs2(p)])
+                    x[rd(p)] = b == 0 ? UInt64(bitPattern: Int64(a)) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: Int64(a % b))
+                case .remuw:
+                    let a = UInt32(truncatingIfNeeded: x[rs1(p)]), b = UInt32(truncatingIfNeeded: x[rs2(p)])
+                    x[rd(p)] = b == 0 ? sext32(UInt64(a)) : sext32(UInt64(a % b))
+
+                // A: out of line, they are rare and need alignment checks.
+                case .lr_w, .lr_d, .sc_w, .sc_d, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
+                     .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
+                     .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
+                    retired = retired &+ UInt64(i)
+                    let fault = executeAtomic(p.pointee)
+                    retired = retired &- UInt64(i)
+                    if let fault { pendingTrapCause = fault.cause; pendingTrapValue = fault.value; break execution }
+
+                // Zicsr, system and privileged instructions: out of line, each ends its block.
+                case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+                    retired = retired &+ UInt64(i)
+                    let ok = executeCSR(p.pointee)
+                    retired = retired &- UInt64(i)
+                    guard ok else { raiseIllegal(p.pointee); break execution }
+                case .ecall:
+                    pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
+                        : privilege == .supervisor ? TrapCause.environmentCallFromS : TrapCause.environmentCallFromU
+                    pendingTrapValue = 0
+                    break execution
+                case .ebreak:
+                    // The spec allows tval = 0 or the pc; QEMU 7.2 writes 0, and we match it.
+                    pendingTrapCause = TrapCause.breakpoint; pendingTrapValue = 0; break execution
+                case .mret:
+                    guard privilege == .machine else { raiseIllegal(p.pointee); break execution }
+                    returnFromMachine()
+                    nextPC = pc
+                case .sret:
+                    guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TSR == 0) else {
+                        raiseIllegal(p.pointee); break execution
+                    }
+                    returnFromSupervisor()
+                    nextPC = pc
+                case .wfi:
+                    // TW traps WFI below M; U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
+                    guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TW == 0) else {
+                        raiseIllegal(p.pointee); break execution
+                    }
+                    waitingForInterrupt = true
+                    nextEventAt = 0
+                case .sfence_vma:
+                    guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TVM == 0) else {
+                        raiseIllegal(p.pointee); break execution
+                    }
+                    flushTLB()
+                    nextEventAt = 0
+                case .illegal:
+                    raiseIllegal(p.pointee); break execution
+
+                // F and D: semantics in FloatingPoint.swift.
+                default:
+                    guard mstatus & Hart.FS != 0, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                }
+                i += 1
+            }
+
+            retired = retired &+ UInt64(i)
+            if pendingTrapCause != .max {
+                let cause = pendingTrapCause
+                pendingTrapCause = .max
+                takeTrap(cause: cause, tval: pendingTrapValue, epc: blockPC &+ UInt64(ops[i].blockOffset), interrupt: false)
+                return
+            }
             pc = nextPC
+            if retired >= nextEventAt { return }
+        }
+    }
+
+    private func raiseIllegal(_ op: Instruction) {
+        pendingTrapCause = TrapCause.illegalInstruction
+        pendingTrapValue = UInt64(op.raw)
+    }
+
+    /// A load the TLB could not serve. `executed` instructions of the block have retired, so
+    /// devices and counters see the exact count. Nil after recording a fault.
+    @inline(never)
+    private func loadSlowPath(_ va: UInt64, _ width: UInt64, executed: Int) -> UInt64? {
+        retired = retired &+ UInt64(executed)
+        defer { retired = retired &- UInt64(executed) }
+        do { return try loadSlow(va, width: width) } catch {
+            pendingTrapCause = error.cause; pendingTrapValue = va
+            return nil
+        }
+    }
+
+    /// A store the TLB could not serve. Returns whether the block must end after it, or nil after a fault.
+    @inline(never)
+    private func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
+        retired = retired &+ UInt64(executed)
+        defer { retired = retired &- UInt64(executed) }
+        do {
+            let invalidated = try storeSlow(va, width: width, value: value)
+            return invalidated || control.stopPending || nextEventAt == 0
+        } catch {
+            pendingTrapCause = error.cause; pendingTrapValue = va
+            return nil
         }
     }
 

@@ -111,12 +111,35 @@ public final class Hart {
     // MARK: Bookkeeping
     /// Instructions retired since reset (the source of minstret, mcycle and virtual time).
     public internal(set) var retired: UInt64 = 0
-    public var counters = HartCounters()
+    /// Event counts as they accumulate; `counters` adds the open privilege interval.
+    var eventCounters = HartCounters()
+    /// `retired` when the hart last changed privilege: instructions since then belong to `privilege`.
+    var privilegeMark: UInt64 = 0
+
+    /// Exact event counts so far.
+    public var counters: HartCounters {
+        var c = eventCounters
+        c.retiredByPrivilege[Int(privilege.rawValue)] &+= retired &- privilegeMark
+        return c
+    }
+
+    /// Charges the instructions since the last privilege change to the current privilege.
+    /// Called before every privilege change so counting costs nothing per block.
+    @inline(__always)
+    func closePrivilegeInterval() {
+        eventCounters.retiredByPrivilege[Int(privilege.rawValue)] &+= retired &- privilegeMark
+        privilegeMark = retired
+    }
     /// When `retired` reaches this, the engine leaves its fast loop to poll devices, look at
     /// interrupts and the run limit. Set to 0 to force a check at the next block boundary.
     var nextEventAt: UInt64 = 0
     var runLimitAt: UInt64 = .max
     var nextDevicePollAt: UInt64 = 0
+    /// The exception an out-of-line slow path raised for the current instruction (.max = none).
+    var pendingTrapCause: UInt64 = .max
+    var pendingTrapValue: UInt64 = 0
+    /// 1 while tracing so every instruction is its own block and is traced once; 64 otherwise.
+    let maximumBlockLength: Int
     /// The earliest mtime a device asked to be polled at.
     var devicesDeadline: UInt64 = .max
 
@@ -153,6 +176,7 @@ public final class Hart {
         self.timebase = timebase
         self.control = control
         self.configuration = configuration
+        maximumBlockLength = configuration.trace == nil ? BlockCache.maximumLength : 1
         x = .allocate(capacity: 33)
         x.initialize(repeating: 0, count: 33)
         f = .allocate(capacity: 32)
@@ -186,6 +210,7 @@ public final class Hart {
         x.update(repeating: 0, count: 33)
         f.update(repeating: 0, count: 32)
         pc = resetVector
+        closePrivilegeInterval()
         privilege = .machine
         mstatus = 0
         mie = 0; mipSoftware = 0; medeleg = 0; mideleg = 0
@@ -236,15 +261,16 @@ public final class Hart {
     /// saves epc/cause/tval and the interrupt-enable stack, and jumps to the trap vector.
     func takeTrap(cause: UInt64, tval: UInt64, epc: UInt64, interrupt: Bool) {
         let code = cause
-        if interrupt { counters.interrupts[Int(code & 63)] += 1 } else { counters.exceptions[Int(code & 63)] += 1 }
+        if interrupt { eventCounters.interrupts[Int(code & 63)] += 1 } else { eventCounters.exceptions[Int(code & 63)] += 1 }
         let delegated = privilege != .machine && ((interrupt ? mideleg : medeleg) >> code) & 1 != 0
         let mcauseValue = interrupt ? code | TrapCause.interruptFlag : code
         if let trace = configuration.trace {
             trace("trap: \(TrapCause.name(mcauseValue)) (cause \(code)) at pc=\(hex(epc)) tval=\(hex(tval)) -> \(delegated ? "S" : "M")")
         }
         reservationAddress = .max
+        closePrivilegeInterval()
         if delegated {
-            counters.trapsToSupervisor += 1
+            eventCounters.trapsToSupervisor += 1
             scause = mcauseValue
             sepc = epc
             stval = tval
@@ -255,7 +281,7 @@ public final class Hart {
             privilege = .supervisor
             pc = vector(stvec, code: code, interrupt: interrupt)
         } else {
-            counters.trapsToMachine += 1
+            eventCounters.trapsToMachine += 1
             mcause = mcauseValue
             mepc = epc
             mtval = tval
@@ -283,6 +309,7 @@ public final class Hart {
         s |= Hart.MPIE
         if previous != .machine { s &= ~Hart.MPRV }
         mstatus = s
+        closePrivilegeInterval()
         privilege = previous
         pc = mepc
         updateTranslationContexts()
@@ -296,6 +323,7 @@ public final class Hart {
         if mstatus & Hart.SPIE != 0 { s |= Hart.SIE }
         s |= Hart.SPIE
         mstatus = s
+        closePrivilegeInterval()
         privilege = previous
         pc = sepc
         updateTranslationContexts()

@@ -92,7 +92,7 @@ extension Hart {
     func flushTLB() {
         let empty = TLBEntry(readTag: TLBEntry.invalid, writeTag: TLBEntry.invalid, fetchTag: TLBEntry.invalid, hostOffset: 0)
         tlb.update(repeating: empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
-        counters.tlbFlushes += 1
+        eventCounters.tlbFlushes += 1
         blocks.flushJumpCaches()
     }
 
@@ -119,11 +119,11 @@ extension Hart {
         let topShift = vaBits - 1
         let upper = va >> topShift
         guard upper == 0 || upper == (UInt64.max >> topShift) else { throw TranslationFault(cause: type.pageFault) }
-        counters.pageWalks += 1
+        eventCounters.pageWalks += 1
         var table = (satp & ((1 << 44) - 1)) << 12
         var level = levels - 1
         while true {
-            counters.pageWalkSteps += 1
+            eventCounters.pageWalkSteps += 1
             let vpn = (va >> (12 + 9 * UInt64(level))) & 0x1ff
             let pteAddress = table &+ vpn &* 8
             guard pmpAllows(pteAddress, width: 8, .read, privilege: .supervisor),
@@ -223,7 +223,7 @@ extension Hart {
 
     /// Translates for a data access and, when the page is RAM with a uniform PMP answer, fills the TLB.
     func translateData(_ va: UInt64, _ type: AccessType, width: UInt64) throws(TranslationFault) -> UInt64 {
-        counters.tlbMisses += 1
+        eventCounters.tlbMisses += 1
         let context = dataContext
         let (pa, pteFlags) = try translate(va, type, context: context)
         let p = effectiveDataPrivilege
@@ -248,7 +248,7 @@ extension Hart {
 
     /// Translates an instruction fetch; returns the physical address or raises nothing (the caller traps).
     func translateFetch(_ va: UInt64) throws(TranslationFault) -> UInt64 {
-        counters.tlbMisses += 1
+        eventCounters.tlbMisses += 1
         let context = fetchContext
         let (pa, _) = try translate(va, .fetch, context: context)
         guard memory.contains(pa, length: 2), pmpAllows(pa, width: 2, .fetch, privilege: privilege) else {
@@ -274,7 +274,7 @@ extension Hart {
         guard memory.contains(pa) else { return false }
         let offset = pa &- memory.base
         guard blocks.isCodePage(offset) else { return false }
-        counters.codeInvalidations += 1
+        eventCounters.codeInvalidations += 1
         blocks.invalidatePage(offset)
         return true
     }
@@ -318,7 +318,7 @@ extension Hart {
     }
 
     func mmioRead(_ pa: UInt64, width: UInt64) -> UInt64? {
-        counters.mmioAccesses += 1
+        eventCounters.mmioAccesses += 1
         timebase.retired = retired
         guard let r = bus.region(containing: pa), pa - r.base + width <= r.size else { return nil }
         let v = r.device.read(offset: pa - r.base, width: Int(width))
@@ -327,7 +327,7 @@ extension Hart {
     }
 
     func mmioWrite(_ pa: UInt64, width: UInt64, value: UInt64) -> Bool {
-        counters.mmioAccesses += 1
+        eventCounters.mmioAccesses += 1
         timebase.retired = retired
         guard let r = bus.region(containing: pa), pa - r.base + width <= r.size else { return false }
         r.device.write(offset: pa - r.base, width: Int(width), value: value)

@@ -7,12 +7,12 @@ public struct Instruction: Sendable, Equatable {
     public var rs1: UInt8
     public var rs2: UInt8
     public var rs3: UInt8
+    /// Byte offset of this instruction from the start of its block (set by the engine).
+    public var blockOffset: UInt16 = 0
     /// Immediate, shift amount, CSR number, or rounding mode, depending on the format.
     public var imm: Int32
     /// The original bits (16-bit parcels for compressed instructions), for tval and tracing.
     public var raw: UInt32
-    /// Byte offset of this instruction from the start of its block (set by the engine).
-    public var blockOffset: UInt16 = 0
 
     /// The integer register index that receives writes destined for x0.
     public static let discard: UInt8 = 32
