@@ -86,6 +86,22 @@ public enum BootLoader {
         try mapBootROM(plan.bootROM, on: board.bus)
     }
 
+    /// Points `hart` at the plan's start as QEMU's reset vector leaves it: architectural reset,
+    /// pc at DRAM start in M-mode, a0/a1/a2/t0 as the ROM code sets them.
+    public static func start(_ hart: Hart, with plan: BootPlan) {
+        hart.reset(pc: plan.startAddress)
+        for (register, value) in plan.initialRegisters { hart.setRegister(register, value) }
+    }
+
+    /// Plans, loads and starts `board`'s hart in one step (what `virtbench run` and the harness do).
+    @discardableResult
+    public static func boot(_ options: BootOptions, on board: VirtBoard) throws(BootError) -> BootPlan {
+        let plan = try plan(options, for: board)
+        try load(plan, into: board)
+        start(board.hart, with: plan)
+        return plan
+    }
+
     /// Puts `contents` in the reset-vector ROM window, reusing a ROM already mapped there.
     static func mapBootROM(_ contents: [UInt8], on bus: Bus) throws(BootError) {
         if let region = bus.region(containing: BootPlan.bootROMBase) {

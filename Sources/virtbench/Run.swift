@@ -82,26 +82,23 @@ struct Run: ParsableCommand {
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
         let board: VirtBoard
         do {
+            let traceSink: ((String) -> Void)? = trace ? { printError($0) } : nil
             board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hypervisor: hypervisor,
                                                                         bootArguments: append, timebaseMode: timebaseMode),
+                                  hart: HartConfiguration(hypervisor: hypervisor, trace: traceSink),
                                   consoleOutput: Console.writeOutput)
         } catch {
             throw CommandError(error.description)
         }
         let plan: BootPlan
         do {
-            plan = try BootLoader.plan(BootOptions(firmware: firmware, kernel: kernel), for: board)
-            try BootLoader.load(plan, into: board)
+            plan = try BootLoader.boot(BootOptions(firmware: firmware, kernel: kernel), on: board)
         } catch {
             throw CommandError(error.description)
         }
         for warning in plan.warnings { printError("virtbench: warning: " + warning) }
 
-        let traceSink: ((String) -> Void)? = trace ? { printError($0) } : nil
-        let hart = Hart(hartID: BootPlan.bootHartID, bus: board.bus, interrupts: board.interrupts,
-                        timebase: board.timebase, control: board.control,
-                        configuration: HartConfiguration(hypervisor: hypervisor, trace: traceSink))
-        Self.start(hart, plan: plan)
+        let hart = board.hart
 
         let consoleState = ConsoleState()
         Console.enterRawMode()
@@ -158,8 +155,7 @@ struct Run: ParsableCommand {
                     // QEMU re-copies its boot images and restarts the hart from the reset vector.
                     board.control.clear()
                     do { try BootLoader.load(plan, into: board) } catch { return .error(error.description) }
-                    hart.reset(pc: plan.startAddress)
-                    Self.start(hart, plan: plan)
+                    BootLoader.start(hart, with: plan)
                     continue
                 }
                 return .stopped(request)
@@ -173,12 +169,6 @@ struct Run: ParsableCommand {
                 usleep(1000)
             }
         }
-    }
-
-    /// Sets pc and the registers QEMU's reset vector leaves when it jumps to DRAM.
-    static func start(_ hart: Hart, plan: BootPlan) {
-        hart.pc = plan.startAddress
-        for (register, value) in plan.initialRegisters { hart.setRegister(register, value) }
     }
 
     /// `-cpu rv64[,h=on|off]` → whether the H extension is requested.
