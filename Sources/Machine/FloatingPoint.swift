@@ -187,6 +187,9 @@ public enum FloatingPoint {
             return box(canonicalNaN32)
         }
         let fx = Float(bitPattern: x), fy = Float(bitPattern: y), fz = Float(bitPattern: z)
+        if rm == RoundingMode.nearestEven, let fast = nearestEvenFast32(operation, fx, fy, fz, flags: &flags) {
+            return box(fast)
+        }
         if rm == RoundingMode.nearestMaxMagnitude {
             // Exact enough: the double result rounded toward zero plus its inexact flag carries
             // 53 ≥ 24 + 2 bits, so rounding it once more is the correctly rounded single result.
@@ -274,6 +277,9 @@ public enum FloatingPoint {
             return canonicalNaN64
         }
         let x = Double(bitPattern: a), y = Double(bitPattern: b), z = Double(bitPattern: c)
+        if rm == RoundingMode.nearestEven, let fast = nearestEvenFast64(operation, x, y, z, flags: &flags) {
+            return fast
+        }
         if rm == RoundingMode.nearestMaxMagnitude {
             return nearestMaxMagnitude64(operation, x, y, z, flags: &flags)
         }
@@ -338,6 +344,137 @@ public enum FloatingPoint {
         return towardAway && residual.magnitude == halfGap * scale ? away.bitPattern : r.bitPattern
     }
     #endif
+
+    // MARK: Round-to-nearest-even without touching fenv
+
+    // Changing and reading the host's exception state costs hundreds of nanoseconds on x86 (glibc
+    // rewrites the whole x87 environment to clear flags), while nearly every instruction a guest
+    // runs uses RNE on ordinary numbers. For those, the default host environment already gives
+    // the RNE result, and the only flag that can arise is NX, which an exact error term decides.
+    // Operands and results are kept far from the ends of the exponent range so that no overflow,
+    // underflow or inexact error term can occur; everything else takes the fenv path.
+
+    /// Double exponent fields for magnitudes in [2^-900, 2^900): products, quotients and square
+    /// roots of such numbers have error terms that are exact doubles (no underflow), and nothing overflows.
+    @inline(__always)
+    static func isModerate64(_ bits: UInt64) -> Bool {
+        ((bits >> 52) & 0x7ff) &- (1023 - 900) < 1800
+    }
+
+    /// Single exponent fields for magnitudes in [2^-100, 2^100): far from single over- and underflow.
+    @inline(__always)
+    static func isModerate32(_ bits: UInt32) -> Bool {
+        ((bits >> 23) & 0xff) &- (127 - 100) < 200
+    }
+
+    /// RNE double arithmetic with NX from an error-free transformation (TwoSum for sums, the fused
+    /// residual for products, quotients and roots); nil when the operation must take the fenv path.
+    @inline(__always)
+    static func nearestEvenFast64(_ operation: Operation, _ x: Double, _ y: Double, _ z: Double,
+                                  flags: inout UInt8) -> UInt64? {
+        let exact: Bool
+        let r: Double
+        switch operation {
+        case .add, .subtract:
+            let addend = operation == .add ? y : -y
+            guard isModerate64(x.bitPattern) || x == 0, isModerate64(y.bitPattern) || y == 0 else { return nil }
+            r = x + addend
+            guard isModerate64(r.bitPattern) else { return nil }
+            let b = r - x
+            exact = (x - (r - b)) + (addend - b) == 0
+        case .multiply:
+            guard isModerate64(x.bitPattern), isModerate64(y.bitPattern) else { return nil }
+            r = x * y
+            guard isModerate64(r.bitPattern) else { return nil }
+            exact = (-r).addingProduct(x, y) == 0
+        case .divide:
+            guard isModerate64(x.bitPattern), isModerate64(y.bitPattern) else { return nil }
+            r = x / y
+            guard isModerate64(r.bitPattern) else { return nil }
+            exact = x.addingProduct(-r, y) == 0
+        case .squareRoot:
+            guard isModerate64(x.bitPattern), x > 0 else { return nil }
+            r = x.squareRoot()
+            exact = x.addingProduct(-r, r) == 0
+        case .fusedMultiplyAdd:
+            // ErrFma (Boldo and Muller, "Exact and Approximated Error of the FMA", IEEE TC 2011):
+            // x·y + z = r + r2 + r3 exactly, with r2 = 0 only when the error is zero. The bounds
+            // keep every intermediate a multiple of at least 2^-1004, so nothing underflows.
+            guard isModerate64(x.bitPattern), isModerate64(y.bitPattern),
+                  isModerate64(z.bitPattern) || z == 0 else { return nil }
+            let u1 = x * y
+            guard isModerate64(u1.bitPattern) else { return nil }
+            r = z.addingProduct(x, y)
+            guard isModerate64(r.bitPattern) else { return nil }
+            let u2 = (-u1).addingProduct(x, y)
+            let (alpha1, alpha2) = twoSum(z, u2)
+            let (beta1, beta2) = twoSum(u1, alpha1)
+            let gamma = (beta1 - r) + beta2
+            exact = gamma + alpha2 == 0
+        }
+        if !exact { flags |= Flag.inexact }
+        return r.bitPattern
+    }
+
+    /// Knuth's TwoSum: `a + b == sum + error` exactly, for any finite doubles whose sum does not overflow.
+    @inline(__always)
+    static func twoSum(_ a: Double, _ b: Double) -> (sum: Double, error: Double) {
+        let sum = a + b
+        let bVirtual = sum - a
+        return (sum, (a - (sum - bVirtual)) + (b - bVirtual))
+    }
+
+    /// RNE single arithmetic through double: 53 ≥ 2·24 + 2 bits, so rounding the double result
+    /// to single is the correctly rounded single result (no double-rounding error for +, −, ×, ÷,
+    /// √), and exactness is checked with products of singles, which doubles hold exactly.
+    @inline(__always)
+    static func nearestEvenFast32(_ operation: Operation, _ x: Float, _ y: Float, _ z: Float,
+                                  flags: inout UInt8) -> UInt32? {
+        let dx = Double(x), dy = Double(y)
+        let r: Float
+        let exact: Bool
+        switch operation {
+        case .add, .subtract:
+            let addend = operation == .add ? dy : -dy
+            guard isModerate32(x.bitPattern) || x == 0, isModerate32(y.bitPattern) || y == 0 else { return nil }
+            let sum = dx + addend
+            let b = sum - dx
+            let error = (dx - (sum - b)) + (addend - b)
+            r = Float(sum)
+            guard isModerate32(r.bitPattern) else { return nil }
+            exact = error == 0 && Double(r) == sum
+        case .multiply:
+            let product = dx * dy
+            r = Float(product)
+            guard isModerate32(r.bitPattern) else { return nil }
+            exact = Double(r) == product
+        case .divide:
+            guard isModerate32(x.bitPattern), isModerate32(y.bitPattern) else { return nil }
+            r = Float(dx / dy)
+            guard isModerate32(r.bitPattern) else { return nil }
+            exact = Double(r) * dy == dx
+        case .squareRoot:
+            guard isModerate32(x.bitPattern), x > 0 else { return nil }
+            r = Float(dx.squareRoot())
+            exact = Double(r) * Double(r) == dx
+        case .fusedMultiplyAdd:
+            // The product of two singles is exact in double; the sum's error comes from TwoSum.
+            // When the sum is inexact, rounding it to odd (truncate, then set the last bit) keeps
+            // 53 ≥ 24 + 2 bits, so the final rounding to single is still correct.
+            let (sum, error) = twoSum(dx * dy, Double(z))
+            if error == 0 {
+                r = Float(sum)
+                exact = Double(r) == sum
+            } else {
+                let truncated = (error < 0) == (sum < 0) ? sum : (sum < 0 ? sum.nextUp : sum.nextDown)
+                r = Float(Double(bitPattern: truncated.bitPattern | 1))
+                exact = false
+            }
+            guard isModerate32(r.bitPattern) else { return nil }
+        }
+        if !exact { flags |= Flag.inexact }
+        return r.bitPattern
+    }
 
     // MARK: Host arithmetic under a chosen rounding mode
 
