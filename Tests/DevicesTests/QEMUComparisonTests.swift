@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import Devices
+
+/// Checks the board's device tree against the real tools: dtc must read it, QEMU 7.2's own
+/// `virt` tree must have the same nodes and properties (apart from the documented
+/// differences), and OpenSBI and U-Boot built for QEMU's `virt` must boot on it.
+@Suite(.serialized) struct QEMUComparisonTests {
+    /// QEMU nodes this board deliberately does not have (devices it does not model).
+    static let absentFromOurBoard: Set<String> = [
+        "/pmu", "/fw-cfg@10100000", "/flash@20000000", "/platform-bus@4000000",
+        "/soc/rtc@101000", "/soc/pci@30000000",
+    ]
+    /// Properties whose values differ on purpose: the ISA string lists only what our hart
+    /// implements, and rng-seed is random in QEMU (and would make our runs differ).
+    static let differingProperties: Set<String> = ["/cpus/cpu@0:riscv,isa", "/chosen:rng-seed"]
+
+    private func writeBlob(_ bytes: [UInt8], _ name: String) throws -> String {
+        let path = ExternalTool.temporaryFile(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func dtcReadsTheBlob() throws {
+        guard let dtc = ExternalTool.require("dtc", for: "dtcReadsTheBlob") else { return }
+        let board = try VirtBoard(configuration: .init(hypervisor: true, bootArguments: "console=ttyS0 earlycon")) { _ in }
+        let path = try writeBlob(board.deviceTree(), "board.dtb")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try ExternalTool.run(dtc, ["-I", "dtb", "-O", "dts", path])
+        #expect(result.status == 0, "dtc failed: \(result.output)")
+        for text in ["serial@10000000 {", "compatible = \"ns16550a\";", "plic@c000000 {", "clint@2000000 {",
+                     "riscv,isa = \"rv64imafdch_zicsr_zifencei_zicntr_sstc\";", "timebase-frequency = <0x989680>;",
+                     "stdout-path = \"/soc/serial@10000000\";", "bootargs = \"console=ttyS0 earlycon\";",
+                     "compatible = \"sifive,test1\\0sifive,test0\\0syscon\";", "mmu-type = \"riscv,sv48\";"] {
+            #expect(result.output.contains(text), "dtc output lacks \(text)")
+        }
+        // dtc -I dtb -O dtb re-encodes; a second decode must give the same source text.
+        let again = ExternalTool.temporaryFile("again.dtb")
+        defer { try? FileManager.default.removeItem(atPath: again) }
+        let reencode = try ExternalTool.run(dtc, ["-I", "dtb", "-O", "dtb", "-o", again, path])
+        #expect(reencode.status == 0)
+        let reread = try DeviceTree(flattened: Array(try Data(contentsOf: URL(fileURLWithPath: again))))
+        #expect(reread.root == board.deviceTreeDescription().root, "our reader agrees with dtc's encoding")
+    }
+
+    @Test func sameNodesAndPropertiesAsQEMU() throws {
+        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "sameNodesAndPropertiesAsQEMU") else { return }
+        let dump = ExternalTool.temporaryFile("qemu.dtb")
+        defer { try? FileManager.default.removeItem(atPath: dump) }
+        // QEMU 7.2's default rv64 CPU has the H extension, so compare with a hypervisor board.
+        let result = try ExternalTool.run(qemu, ["-M", "virt,dumpdtb=\(dump)", "-m", "128M", "-nographic", "-bios", "none"])
+        #expect(result.status == 0, "QEMU could not dump its device tree: \(result.output)")
+        guard result.status == 0 else { return }
+        let theirs = try DeviceTree(flattened: Array(try Data(contentsOf: URL(fileURLWithPath: dump))))
+        let ours = try VirtBoard(configuration: .init(hypervisor: true)) { _ in }.deviceTreeDescription()
+
+        let theirPaths = Set(theirs.nodePaths).filter { path in
+            !Self.absentFromOurBoard.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }
+        #expect(Set(ours.nodePaths) == theirPaths)
+
+        for path in theirPaths {
+            guard let mine = ours.node(at: path), let qemuNode = theirs.node(at: path) else { continue }
+            let myProperties = Dictionary(uniqueKeysWithValues: mine.properties.map { ($0.name, $0.value) })
+            let theirProperties = Dictionary(uniqueKeysWithValues: qemuNode.properties.map { ($0.name, $0.value) })
+            #expect(Set(myProperties.keys).subtracting(["rng-seed"]) == Set(theirProperties.keys).subtracting(["rng-seed"]),
+                    "property names differ at \(path)")
+            for (name, value) in theirProperties where !Self.differingProperties.contains(path + ":" + name) {
+                #expect(myProperties[name] == value, "\(path) \(name) differs from QEMU")
+            }
+        }
+        let theirISA = theirs.node(at: "/cpus/cpu@0")?.property("riscv,isa")?.stringValues?.first ?? ""
+        #expect(theirISA.hasPrefix("rv64imafdch_zicsr_zifencei"), "QEMU's ISA string changed: \(theirISA)")
+    }
+
+    @Test func dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave() throws {
+        guard let dtc = ExternalTool.require("dtc", for: "dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave"),
+              let qemu = ExternalTool.require("qemu-system-riscv64", for: "dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave")
+        else { return }
+        let dump = ExternalTool.temporaryFile("qemu-warnings.dtb")
+        defer { try? FileManager.default.removeItem(atPath: dump) }
+        _ = try ExternalTool.run(qemu, ["-M", "virt,dumpdtb=\(dump)", "-m", "128M", "-nographic", "-bios", "none"])
+        let ours = try writeBlob(try VirtBoard(configuration: .init(hypervisor: true)) { _ in }.deviceTree(), "warnings.dtb")
+        defer { try? FileManager.default.removeItem(atPath: ours) }
+        // "Warning (check_name): /path: text" -> "check_name /path", so the two trees' findings compare.
+        func warnings(_ path: String) throws -> Set<String> {
+            let result = try ExternalTool.run(dtc, ["-I", "dtb", "-O", "dts", "-o", "/dev/null", path])
+            #expect(result.status == 0, "dtc rejected \(path): \(result.output)")
+            return Set(result.output.split(separator: "\n").compactMap { line -> String? in
+                guard let open = line.range(of: "Warning ("), let close = line.range(of: "): ", range: open.upperBound..<line.endIndex)
+                else { return nil }
+                let check = line[open.upperBound..<close.lowerBound]
+                let node = line[close.upperBound...].split(separator: ":").first ?? ""
+                return "\(check) \(node)"
+            })
+        }
+        let theirWarnings = try warnings(dump)
+        let ourWarnings = try warnings(ours)
+        #expect(ourWarnings.isSubset(of: theirWarnings), "new dtc warnings: \(ourWarnings.subtracting(theirWarnings))")
+    }
+
+    @Test func openSBIBootsOnOurTree() throws {
+        let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "openSBIBootsOnOurTree") else { return }
+        guard FileManager.default.fileExists(atPath: firmware) else {
+            print("SKIPPED openSBIBootsOnOurTree: \(firmware) is not installed")
+            return
+        }
+        let board = try VirtBoard(configuration: .init(hypervisor: true)) { _ in }
+        let path = try writeBlob(board.deviceTree(), "opensbi.dtb")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // QEMU hands our blob (not its own) to the firmware in a1; OpenSBI's generic platform
+        // then finds the console, timer, IPI and reset devices from it.
+        let result = try ExternalTool.run(qemu, ["-M", "virt", "-m", "128M", "-nographic", "-bios", firmware, "-dtb", path],
+                                          timeout: 20, until: "Domain0 Next Address")
+        #expect(result.output.contains("Platform Name             : riscv-virtio,qemu"), "OpenSBI output:\n\(result.output)")
+        #expect(result.output.contains("Platform HART Count       : 1"))
+        #expect(result.output.contains("aclint-mtimer @ 10000000Hz"))
+        #expect(result.output.contains("Platform Console Device   : uart8250"))
+        #expect(result.output.contains("sifive_test"), "reset device found from the test node")
+    }
+
+    @Test func uBootBootsOnOurTree() throws {
+        let firmware = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin"
+        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "uBootBootsOnOurTree") else { return }
+        guard FileManager.default.fileExists(atPath: firmware) else {
+            print("SKIPPED uBootBootsOnOurTree: \(firmware) is not installed")
+            return
+        }
+        let board = try VirtBoard(configuration: .init(hypervisor: true)) { _ in }
+        let path = try writeBlob(board.deviceTree(), "uboot.dtb")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try ExternalTool.run(qemu, ["-M", "virt", "-m", "128M", "-nographic", "-bios", firmware, "-dtb", path],
+                                          timeout: 20, until: "Hit any key")
+        #expect(result.output.contains("DRAM:  128 MiB"), "U-Boot output:\n\(result.output)")
+        #expect(result.output.contains("serial@10000000"))
+        #expect(result.output.contains("Hit any key"))
+    }
+}

@@ -1,0 +1,179 @@
+import Machine
+import Testing
+@testable import Devices
+
+/// A UART on a virtual clock with its output and interrupt wire recorded.
+private final class UARTHarness {
+    let timebase = Timebase(mode: .virtual(instructionsPerTick: 1))
+    var transmitted: [UInt8] = []
+    var line = false
+    var lineChanges = 0
+    lazy var uart = UART16550(timebase: timebase, output: { [unowned self] in self.transmitted.append($0) },
+                              interrupt: { [unowned self] in self.line = $0; self.lineChanges += 1 })
+
+    func read(_ register: UInt64) -> UInt8 { UInt8(uart.read(offset: register, width: 1)) }
+    func write(_ register: UInt64, _ value: UInt8) { uart.write(offset: register, width: 1, value: UInt64(value)) }
+    func advance(_ ticks: UInt64) { timebase.retired += ticks }
+    @discardableResult func poll() -> UInt64 { uart.poll(now: timebase.now) }
+}
+
+// Register offsets and bits, from the PC16550D data sheet.
+private let RBR: UInt64 = 0, THR: UInt64 = 0, IER: UInt64 = 1, IIR: UInt64 = 2, FCR: UInt64 = 2
+private let LCR: UInt64 = 3, MCR: UInt64 = 4, LSR: UInt64 = 5, MSR: UInt64 = 6, SCR: UInt64 = 7
+
+@Suite struct UARTTests {
+    @Test func resetStateMatchesQEMU() {
+        let h = UARTHarness()
+        #expect(h.read(LSR) == 0x60, "THR empty and transmitter empty, no data")
+        #expect(h.read(IIR) == 0x01, "no interrupt pending, FIFOs off")
+        #expect(h.read(MSR) == 0xb0, "CTS, DSR, DCD asserted")
+        #expect(h.read(MCR) == 0x08, "OUT2 set at reset as in QEMU")
+        #expect(h.read(IER) == 0)
+        #expect(!h.line)
+    }
+
+    @Test func transmitGoesToTheSink() {
+        let h = UARTHarness()
+        for byte in Array("hi\n".utf8) { h.write(THR, byte) }
+        #expect(h.transmitted == Array("hi\n".utf8))
+        #expect(h.read(LSR) & 0x60 == 0x60)
+    }
+
+    @Test func divisorLatchIsBehindDLAB() {
+        let h = UARTHarness()
+        h.write(LCR, 0x80)
+        h.write(0, 0x02)
+        h.write(1, 0x01)
+        #expect(h.read(0) == 0x02)
+        #expect(h.read(1) == 0x01)
+        h.write(LCR, 0x03)
+        #expect(h.read(IER) == 0, "IER untouched by divisor writes")
+        #expect(h.transmitted.isEmpty, "DLL writes are not transmitted")
+        h.write(LCR, 0x83)
+        #expect(h.read(0) == 0x02 && h.read(LCR) == 0x83)
+    }
+
+    @Test func scratchRegisterHoldsAByte() {
+        let h = UARTHarness()
+        h.write(SCR, 0xa5)
+        #expect(h.read(SCR) == 0xa5)
+    }
+
+    @Test func transmitterEmptyInterrupt() {
+        let h = UARTHarness()
+        h.write(IER, 0x02)
+        #expect(h.line, "enabling ETBEI with THR empty raises the interrupt")
+        #expect(h.read(IIR) == 0x02)
+        #expect(!h.line, "reading IIR acknowledges the THRE interrupt")
+        #expect(h.read(IIR) == 0x01)
+        h.write(THR, 0x41)
+        #expect(h.line, "THR empties at once and interrupts again")
+        #expect(h.transmitted == [0x41])
+        h.write(IER, 0)
+        #expect(!h.line)
+    }
+
+    @Test func receiveDataWithoutFIFO() {
+        let h = UARTHarness()
+        h.write(IER, 0x01)
+        h.uart.receive([0x61, 0x62])
+        #expect(h.read(LSR) & 0x01 == 0, "input waits in the queue until polled")
+        h.poll()
+        #expect(h.line)
+        #expect(h.read(IIR) == 0x04)
+        #expect(h.read(LSR) & 0x01 == 1)
+        #expect(h.read(RBR) == 0x61)
+        // Without FIFOs the holding register refills from the queue as the guest reads.
+        #expect(h.read(LSR) & 0x01 == 1)
+        #expect(h.read(RBR) == 0x62)
+        #expect(h.read(LSR) & 0x01 == 0)
+        #expect(!h.line)
+        #expect(h.read(RBR) == 0, "empty receiver reads 0")
+    }
+
+    @Test func fifoTriggerLevelAndCharacterTimeout() {
+        let h = UARTHarness()
+        // Divisor 1 keeps the timeout short: 4 chars × 10 bits × 16 clocks at 3.6864 MHz ≈ 1737 ticks.
+        h.write(LCR, 0x80); h.write(0, 1); h.write(1, 0); h.write(LCR, 0x03)
+        h.write(FCR, 0x81)  // FIFOs on, trigger level 8
+        #expect(h.read(IIR) & 0xc0 == 0xc0, "IIR reports FIFOs enabled")
+        h.write(IER, 0x01)
+        h.uart.receive(Array(repeating: 0x30, count: 3))
+        let next = h.poll()
+        #expect(!h.line, "3 bytes are below the trigger level")
+        #expect(next > h.timebase.now && next <= h.timebase.now + 1800, "asks to be polled at the timeout")
+        h.advance(next - h.timebase.now)
+        h.poll()
+        #expect(h.line)
+        #expect(h.read(IIR) == 0xcc, "character timeout, FIFOs enabled")
+        _ = h.read(RBR)
+        #expect(!h.line, "reading RBR clears the timeout indication")
+        h.uart.receive(Array(repeating: 0x31, count: 10))
+        h.poll()
+        #expect(h.line)
+        #expect(h.read(IIR) == 0xc4, "received data available at the trigger level")
+    }
+
+    @Test func fifoHoldsSixteenBytesAndQueueKeepsTheRest() {
+        let h = UARTHarness()
+        h.write(FCR, 0x01)
+        h.uart.receive(Array(0..<40))
+        h.poll()
+        #expect(h.uart.queuedInputCount == 24)
+        var got: [UInt8] = []
+        while h.read(LSR) & 0x01 != 0 { got.append(h.read(RBR)) }
+        #expect(got == Array(0..<40), "no byte lost or reordered")
+        #expect(h.read(LSR) & 0x02 == 0, "no overrun from console input")
+    }
+
+    @Test func fifoClearDropsReceivedBytes() {
+        let h = UARTHarness()
+        h.write(FCR, 0x01)
+        h.uart.receive([1, 2, 3])
+        h.poll()
+        h.write(FCR, 0x03)
+        #expect(h.read(LSR) & 0x01 == 0)
+    }
+
+    @Test func loopbackOverrunRaisesLineStatusInterrupt() {
+        let h = UARTHarness()
+        h.write(MCR, 0x10)
+        h.write(IER, 0x04)
+        h.write(THR, 0x55)
+        #expect(h.transmitted.isEmpty, "loopback keeps bytes off the line")
+        #expect(h.read(LSR) & 0x01 == 1)
+        h.write(THR, 0x66)  // 1-byte holding register already full
+        #expect(h.line)
+        #expect(h.read(IIR) == 0x06)
+        let lsr = h.read(LSR)
+        #expect(lsr & 0x02 != 0, "overrun reported")
+        #expect(h.read(LSR) & 0x02 == 0, "reading LSR clears the error")
+        #expect(!h.line)
+        #expect(h.read(RBR) == 0x55)
+    }
+
+    @Test func loopbackModemStatus() {
+        let h = UARTHarness()
+        h.write(MCR, 0x10)
+        _ = h.read(MSR)  // clear deltas from entering loopback
+        h.write(IER, 0x08)
+        h.write(MCR, 0x13)  // loop + DTR + RTS
+        #expect(h.line)
+        #expect(h.read(IIR) == 0x00, "modem status interrupt")
+        let msr = h.read(MSR)
+        #expect(msr & 0x30 == 0x30, "CTS and DSR follow RTS and DTR")
+        #expect(msr & 0x03 == 0x03, "delta CTS and delta DSR")
+        #expect(!h.line, "reading MSR clears the deltas")
+    }
+
+    @Test func inputFromAnotherThread() async {
+        let h = UARTHarness()
+        let input = ConsoleInputProbe(uart: h.uart)
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<4 { group.addTask { input.uart.receive([UInt8(i)]) } }
+        }
+        #expect(h.uart.queuedInputCount == 4)
+    }
+}
+
+private struct ConsoleInputProbe: Sendable { let uart: UART16550 }
