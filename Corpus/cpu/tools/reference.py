@@ -100,7 +100,66 @@ def matmul(scale):
     return h
 
 
-WORKLOADS = {"crc32": crc32, "sha256": sha256, "sort": sort, "matmul": matmul}
+def nbody(scale):
+    import math
+    import struct
+
+    pi, days = 3.141592653589793, 365.24
+    solar = 4.0 * pi * pi
+    initial = [
+        (0, 0, 0, 0, 0, 0, 1),
+        (4.84143144246472090e+00, -1.16032004402742839e+00, -1.03622044471123109e-01,
+         1.66007664274403694e-03, 7.69901118419740425e-03, -6.90460016972063023e-05, 9.54791938424326609e-04),
+        (8.34336671824457987e+00, 4.12479856412430479e+00, -4.03523417114321381e-01,
+         -2.76742510726862411e-03, 4.99852801234917238e-03, 2.30417297573763929e-05, 2.85885980666130812e-04),
+        (1.28943695621391310e+01, -1.51111514016986312e+01, -2.23307578892655734e-01,
+         2.96460137564761618e-03, 2.37847173959480950e-03, -2.96589568540237556e-05, 4.36624404335156298e-05),
+        (1.53796971148509165e+01, -2.59193146099879641e+01, 1.79258772950371181e-01,
+         2.68067772490389322e-03, 1.62824170038242295e-03, -9.51592254519715870e-05, 5.15138902046611451e-05),
+    ]
+    n = len(initial)
+    x = [float(b[0]) for b in initial]
+    y = [float(b[1]) for b in initial]
+    z = [float(b[2]) for b in initial]
+    vx = [b[3] * days for b in initial]
+    vy = [b[4] * days for b in initial]
+    vz = [b[5] * days for b in initial]
+    m = [b[6] * solar for b in initial]
+    px = py = pz = 0.0
+    for i in range(n):
+        px = px + vx[i] * m[i]
+        py = py + vy[i] * m[i]
+        pz = pz + vz[i] * m[i]
+    vx[0], vy[0], vz[0] = -px / solar, -py / solar, -pz / solar
+    dt = 0.01
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    sqrt = math.sqrt
+    for _ in range(scale * 500):
+        for i, j in pairs:
+            dx, dy, dz = x[i] - x[j], y[i] - y[j], z[i] - z[j]
+            d2 = dx * dx + dy * dy + dz * dz
+            mag = dt / (d2 * sqrt(d2))
+            vx[i] = vx[i] - dx * m[j] * mag
+            vy[i] = vy[i] - dy * m[j] * mag
+            vz[i] = vz[i] - dz * m[j] * mag
+            vx[j] = vx[j] + dx * m[i] * mag
+            vy[j] = vy[j] + dy * m[i] * mag
+            vz[j] = vz[j] + dz * m[i] * mag
+        for i in range(n):
+            x[i] = x[i] + dt * vx[i]
+            y[i] = y[i] + dt * vy[i]
+            z[i] = z[i] + dt * vz[i]
+    e = 0.0
+    for i in range(n):
+        e = e + 0.5 * m[i] * (vx[i] * vx[i] + vy[i] * vy[i] + vz[i] * vz[i])
+        for j in range(i + 1, n):
+            dx, dy, dz = x[i] - x[j], y[i] - y[j], z[i] - z[j]
+            e = e - m[i] * m[j] / sqrt(dx * dx + dy * dy + dz * dz)
+    print(f"nbody scale {scale}: energy {e!r}")
+    return struct.unpack("<Q", struct.pack("<d", e))[0]
+
+
+WORKLOADS = {"crc32": crc32, "sha256": sha256, "sort": sort, "matmul": matmul, "nbody": nbody}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or WORKLOADS:
