@@ -8,6 +8,8 @@ import Darwin
 
 /// RISC-V floating point (unprivileged spec, F and D chapters) on raw register bits.
 ///
+/// Section numbers below are those of the unprivileged ISA manual 20191213 (F = chapter 11, D = 12).
+///
 /// The execution engine keeps f registers as raw 64-bit patterns and calls these pure functions
 /// for every F/D instruction, so the semantics of each instruction live in one place and can be
 /// compared to the manual line by line.
@@ -24,16 +26,19 @@ import Darwin
 /// - Every NaN produced by arithmetic is the canonical NaN (spec §11.3, "NaN Generation and
 ///   Propagation"): RISC-V does not propagate NaN payloads.
 ///
-/// How results are made exact: add, subtract, multiply, divide, square root and the fused
-/// operations run on the host's IEEE 754 hardware with its rounding mode set through `fenv`, and the
-/// host's exception flags are translated, for the four modes the host has (RNE, RTZ, RDN, RUP).
-/// Round-to-nearest-max-magnitude (RMM) has no host mode; for it the operation is computed in a
-/// wider host format (double for single, x87 80-bit extended for double) rounded toward zero,
-/// which keeps at least two bits beyond the target precision, and the host's inexact flag is the
-/// sticky bit; ``roundPack(sign:exponent:significand:sticky:rm:precision:maxExponent:signPosition:flags:)``
-/// then rounds that to the target format in software. Conversions involving integers and
-/// `fcvt.s.d` are done entirely in software. Like RISC-V, x86 detects tininess after rounding,
-/// so the host's underflow flag has the RISC-V meaning.
+/// How results are made exact:
+/// - RNE on moderate magnitudes (the common case) uses the host's default environment and
+///   decides NX from an exact error term, without touching `fenv` (see "Round-to-nearest-even
+///   without touching fenv" below).
+/// - Otherwise add, subtract, multiply, divide, square root and the fused operations run on the
+///   host's IEEE 754 hardware with its rounding mode set through `fenv`, and the host's exception
+///   flags are translated, for the four modes the host has (RNE, RTZ, RDN, RUP).
+/// - Round-to-nearest-max-magnitude (RMM) has no host mode: the operation is computed in a wider
+///   host format (double for single, x87 80-bit extended for double) rounded toward zero, which
+///   keeps at least two bits beyond the target precision, with the host's inexact flag as the
+///   sticky bit; `roundPack` then rounds that to the target format in software.
+/// - Conversions involving integers and `fcvt.s.d` are done entirely in software.
+/// Like RISC-V, x86 detects tininess after rounding, so the host's underflow flag has the RISC-V meaning.
 public enum FloatingPoint {
     /// Bits of the `fflags` CSR (unprivileged spec §11.2, "Accrued exception flag encoding").
     public enum Flag {
@@ -527,7 +532,7 @@ public enum FloatingPoint {
     ///
     /// The compiler assumes the default floating-point environment and would be free to move
     /// or fold a plain `a + b` across the `fenv` calls; the operation therefore happens inside
-    /// ``hostOperation(_:_:_:_:)-(_,Float,_,_)``, which is never inlined nor optimized, so it stays
+    /// `hostOperation`, which is never inlined nor optimized, so it stays
     /// an opaque call ordered between `fesetround`/`fetestexcept`. The host program runs in
     /// round-to-nearest, which is restored afterwards.
     @inline(__always)
@@ -543,7 +548,7 @@ public enum FloatingPoint {
         return r
     }
 
-    /// Double-precision form of ``hostCompute(_:_:_:_:rm:flags:)-(_,Float,_,_,_,_)``.
+    /// Double-precision form of the single-precision `hostCompute`.
     @inline(__always)
     static func hostCompute(_ operation: Operation, _ a: Double, _ b: Double, _ c: Double,
                             rm: UInt8, flags: inout UInt8) -> Double {
@@ -581,7 +586,7 @@ public enum FloatingPoint {
     }
 
     #if arch(x86_64) || arch(i386)
-    /// Extended-precision form of ``hostCompute(_:_:_:_:rm:flags:)-(_,Double,_,_,_,_)``; used only for RMM.
+    /// Extended-precision form of `hostCompute`; used only for RMM.
     @inline(__always)
     static func hostCompute(_ operation: Operation, _ a: Float80, _ b: Float80, _ c: Float80,
                             rm: UInt8, flags: inout UInt8) -> Float80 {
