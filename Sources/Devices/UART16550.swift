@@ -26,9 +26,6 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     /// Frequency of the UART's input clock, as the device tree's `clock-frequency` states it
     /// (QEMU 7.2 `virt`: 3.6864 MHz, `0x384000`). Used to time the character timeout.
     public static let inputClockFrequency: UInt64 = 3_686_400
-    /// How often (in `mtime` ticks) the UART asks to be polled for console input: 1 ms.
-    /// Input arrives from another thread at any time, so there is always a next deadline.
-    public static let inputPollInterval: UInt64 = Timebase.frequency / 1000
 
     // Register offsets with reg-shift 0 (PC16550D Table II).
     private enum Register {
@@ -173,14 +170,20 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
 
     // MARK: TimedDevice
 
+    /// Moves queued console input into the FIFO and raises the character timeout when due.
+    ///
+    /// The only deadline the UART asks for is the character timeout. Console input has no
+    /// deadline (it comes whenever the user types): the hart's regular polls pick it up, and
+    /// asking for periodic polls here would keep a virtual-time hart in WFI from ever
+    /// concluding that nothing can wake it.
     public func poll(now: UInt64) -> UInt64 {
         refillReceiveFIFO(now: now)
-        var next = now &+ Self.inputPollInterval
+        var next = UInt64.max
         if let deadline = characterTimeoutDeadline {
             if now >= deadline {
                 characterTimeoutIndicated = true
             } else {
-                next = min(next, deadline)
+                next = deadline
             }
         }
         updateInterruptLine()

@@ -76,6 +76,7 @@ private let LCR: UInt64 = 3, MCR: UInt64 = 4, LSR: UInt64 = 5, MSR: UInt64 = 6, 
     @Test func receiveDataWithoutFIFO() {
         let h = UARTHarness()
         h.write(IER, 0x01)
+        #expect(h.poll() == .max, "nothing to wait for: console input has no deadline")
         h.uart.receive([0x61, 0x62])
         #expect(h.read(LSR) & 0x01 == 0, "input waits in the queue until polled")
         h.poll()
