@@ -159,7 +159,35 @@ def nbody(scale):
     return struct.unpack("<Q", struct.pack("<d", e))[0]
 
 
-WORKLOADS = {"crc32": crc32, "sha256": sha256, "sort": sort, "matmul": matmul, "nbody": nbody}
+def bytecode(scale):
+    """What the stack-machine program in bytecode.c computes, written directly."""
+    size, seed, h = 8192, 0x2545F491, FNV_OFFSET
+    for _ in range(scale):
+        text, state = bytearray(size), seed
+        for i in range(size):
+            state = (state * 1103515245 + 12345) & MASK32
+            r = (state >> 16) & 31
+            text[i] = 97 + r if r < 26 else 32
+        i = words = 0
+        while i < size:
+            if text[i] == 32:
+                i += 1
+                continue
+            start = i
+            while i < size and text[i] != 32:
+                i += 1
+            words += 1
+            text[start:i] = text[start:i][::-1]
+        djb = 5381
+        for c in text:
+            djb = ((djb * 33) & MASK32) ^ c
+        vowels = sum(text.count(v) for v in b"aeiou")
+        seed = djb ^ ((words << 16) & MASK32) ^ vowels
+        h = fold(h, seed)
+    return h
+
+
+WORKLOADS = {"crc32": crc32, "sha256": sha256, "sort": sort, "matmul": matmul, "nbody": nbody, "bytecode": bytecode}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or WORKLOADS:
