@@ -187,7 +187,46 @@ def bytecode(scale):
     return h
 
 
-WORKLOADS = {"crc32": crc32, "sha256": sha256, "sort": sort, "matmul": matmul, "nbody": nbody, "bytecode": bytecode}
+def memops(scale):
+    size = 1 << 20
+
+    def fnv32_bytes(h, data):
+        for c in data:
+            h = ((h ^ c) * 16777619) & MASK32
+        return h
+
+    state = 0x1B873593
+    a = bytearray(size)
+    for i in range(size):
+        state = xorshift32(state)
+        a[i] = state & 0xFF
+    b = bytearray(size)
+    h = FNV_OFFSET
+    for _ in range(scale):
+        for _ in range(160):
+            state, (choice, length, src, dst) = xorshift_words(state, 4)
+            length = (length & 0xFFFF) + 1
+            src &= size // 2 - 1
+            dst &= size // 2 - 1
+            if choice & 4:
+                src &= ~7
+                dst &= ~7
+            kind = choice & 3
+            if kind == 0:
+                b[dst:dst + length] = a[src:src + length]
+            elif kind == 1:
+                a[dst:dst + length] = b[src:src + length]
+            elif kind == 2:
+                a[dst:dst + length] = bytes([(choice >> 8) & 0xFF]) * length
+            else:
+                a[dst:dst + length] = a[src:src + length]
+        sample = fnv32_bytes(fnv32_bytes(2166136261, a[::4096]), b[::4096])
+        h = fold(h, sample)
+    h = fold(h, fnv32_bytes(2166136261, a))
+    return fold(h, fnv32_bytes(2166136261, b))
+
+
+WORKLOADS = {"crc32": crc32, "sha256": sha256, "sort": sort, "matmul": matmul, "nbody": nbody, "bytecode": bytecode, "memops": memops}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or WORKLOADS:
