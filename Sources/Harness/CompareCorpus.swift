@@ -1,0 +1,77 @@
+import Foundation
+
+/// The programs a `compare` or `conform` run covers, and how they were chosen.
+public struct CorpusSelection: Sendable, Equatable {
+    public let programs: [CorpusProgram]
+    /// What was asked for, in words, for the report header.
+    public let description: String
+    /// Anything the reader must know about the choice (a fallback, a missing category).
+    public let notes: [String]
+
+    /// The keywords `--corpus` accepts besides program names.
+    public static let keywords = ["default", "small", "all"] + CorpusCategory.allCases.map(\.rawValue)
+
+    /// Resolves a `--corpus` value against the catalogue.
+    ///
+    /// - `nil` or `default`: the CPU-bound and OS-bound workloads at full size.
+    /// - `small`: their `-small` variants, quick enough for tests and CI.
+    /// - a category name (`isa`, `cpu`, `os`, …) or `all`.
+    /// - otherwise a comma-separated list of program names.
+    ///
+    /// While the workload corpus does not exist yet, `default` and `small` fall back to the
+    /// ISA self-checks and say so, so that `virtbench compare` works on any checkout.
+    public static func resolve(_ request: String?, catalogue: [CorpusProgram] = CorpusCatalogue.all) throws(CorpusSelectionError) -> CorpusSelection {
+        let request = request?.trimmingCharacters(in: .whitespaces) ?? "default"
+        let workloads = catalogue.filter { $0.category == .cpu || $0.category == .os }
+        func isSmall(_ program: CorpusProgram) -> Bool { program.name.hasSuffix(smallSuffix) }
+        switch request {
+        case "default", "", "small":
+            let small = request == "small"
+            let chosen = workloads.filter { isSmall($0) == small }
+            if !chosen.isEmpty {
+                return CorpusSelection(programs: chosen, description: small ? "cpu and os workloads, small variants" : "cpu and os workloads", notes: [])
+            }
+            let isa = catalogue.filter { $0.category == .isa }
+            guard !isa.isEmpty else { throw .empty(request) }
+            return CorpusSelection(
+                programs: isa, description: "isa self-checks (fallback)",
+                notes: ["The CPU-bound and OS-bound workload corpus is not in the catalogue yet; the ISA self-checks were run instead, so the figures describe short privileged-architecture tests, not workloads."]
+            )
+        case "all":
+            return CorpusSelection(programs: catalogue, description: "every corpus program", notes: [])
+        default:
+            if let category = CorpusCategory(rawValue: request) {
+                let chosen = catalogue.filter { $0.category == category }
+                guard !chosen.isEmpty else { throw .empty(request) }
+                return CorpusSelection(programs: chosen, description: "\(category.rawValue) programs", notes: [])
+            }
+            var chosen: [CorpusProgram] = []
+            for name in request.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                guard let program = catalogue.first(where: { $0.name == name }) else {
+                    throw .unknownWorkload(name, known: catalogue.map(\.name))
+                }
+                if !chosen.contains(program) { chosen.append(program) }
+            }
+            guard !chosen.isEmpty else { throw .empty(request) }
+            return CorpusSelection(programs: chosen, description: chosen.map(\.name).joined(separator: ", "), notes: [])
+        }
+    }
+
+    /// Workloads come in two sizes; the small one ends in this suffix.
+    public static let smallSuffix = "-small"
+}
+
+/// A `--corpus` value that selects nothing.
+public enum CorpusSelectionError: Error, CustomStringConvertible, Equatable {
+    case unknownWorkload(String, known: [String])
+    case empty(String)
+
+    public var description: String {
+        switch self {
+        case .unknownWorkload(let name, let known):
+            return "unknown workload '\(name)': use one of \(CorpusSelection.keywords.joined(separator: ", ")) or program names (\(known.joined(separator: ", ")))"
+        case .empty(let request):
+            return "corpus selection '\(request)' has no programs in the catalogue yet"
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// `report.md`: the comparison for people, drawn from the report alone. Every number's
+/// column says whether it is measured, exact or modeled.
+public enum ReportMarkdown {
+    public static func render(_ report: ComparisonReport, chartFiles: [String] = []) -> String {
+        var text = "# VirtBench comparison \(report.runID)\n\n"
+        text += "Created \(report.createdAt) on \(report.host.hostName) (\(report.host.processorCount) processors, \(report.host.operatingSystem)).\n"
+        text += "Corpus: \(report.settings.corpus); \(report.settings.rounds) round(s) per program and mode; "
+        text += report.settings.virtualTime ? "virtual time (deterministic counts); " : "real time; "
+        text += "instruction limit \(report.settings.instructionLimit); RAM \(report.settings.ramSize >> 20) MiB.\n\n"
+
+        text += "## What the numbers are\n\n"
+        text += "- **measured**: wall time, MIPS and relative throughput are host measurements and vary between runs and machines.\n"
+        text += "- **exact**: event counts come from the simulated hart and the mode; in virtual-time mode two runs give the same counts.\n"
+        text += "- **modeled**: cycles are exact counts multiplied by a cost profile's figures. Figures marked *recalled* or *assumed* are estimates, not the cited paper's printed numbers.\n\n"
+
+        if !report.notes.isEmpty {
+            text += "## Notes\n\n" + report.notes.map { "- \($0)\n" }.joined() + "\n"
+        }
+
+        text += "## Modes\n\n| mode | status | what runs where |\n|---|---|---|\n"
+        for mode in report.modes {
+            text += "| \(cell(mode.name)) | \(mode.implemented ? "implemented" : "not implemented yet") | \(cell(mode.summary)) |\n"
+        }
+
+        text += "\n## Results\n\n"
+        text += "| workload | mode | status | median wall s (measured) | instructions (exact) | MIPS (measured) | relative throughput (measured) | equivalent to native | counts stable |\n"
+        text += "|---|---|---|---:|---:|---:|---:|---|---|\n"
+        for result in report.results {
+            let status = result.reason.map { "\(result.status.rawValue): \(cell($0))" } ?? result.status.rawValue
+            text += "| \(cell(result.workload)) | \(result.mode) | \(status) | \(number(result.medianWallSeconds, "%.4f")) | "
+            text += "\(result.counts.map { String($0["instructions"]) } ?? "–") | \(number(result.medianMIPS, "%.3g")) | "
+            text += "\(number(result.relativeThroughput, "%.3f")) | \(flag(result.equivalentToNative, none: result.mode == "native" ? "baseline" : "–")) | \(flag(result.countsStable, none: "–")) |\n"
+        }
+
+        let measured = report.results.filter { $0.counts != nil }
+        if !measured.isEmpty {
+            text += "\n## Events per thousand instructions (exact counts)\n\n"
+            let kinds = ReportCharts.eventKinds
+            text += "| workload | mode | " + kinds.map(\.rawValue).joined(separator: " | ") + " |\n"
+            text += "|---|---|" + String(repeating: "---:|", count: kinds.count) + "\n"
+            for result in measured {
+                guard let counts = result.counts else { continue }
+                let instructions = Double(max(counts["instructions"], 1))
+                text += "| \(cell(result.workload)) | \(result.mode) | "
+                text += kinds.map { String(format: "%.3f", Double($0.count(in: counts)) * 1000 / instructions) }.joined(separator: " | ") + " |\n"
+            }
+
+            if !report.profiles.isEmpty {
+                text += "\n## Modeled cost (cost profiles × exact counts)\n\n"
+                text += "| workload | mode | profile | modeled cycles | modeled cycles / instruction | modeled seconds | largest non-instruction share |\n"
+                text += "|---|---|---|---:|---:|---:|---|\n"
+                for result in measured {
+                    let instructions = Double(max(result.counts?["instructions"] ?? 1, 1))
+                    for modeled in result.modeled {
+                        let others = modeled.cyclesByEvent.filter { $0.key != .instruction }.max { $0.value < $1.value }
+                        let share = others.map { modeled.totalCycles > 0 ? $0.key.rawValue + " " + String(format: "%.1f%%", $0.value / modeled.totalCycles * 100) : "–" } ?? "–"
+                        text += "| \(cell(result.workload)) | \(result.mode) | \(modeled.profile) | \(String(format: "%.0f", modeled.totalCycles)) | "
+                        text += "\(String(format: "%.2f", modeled.totalCycles / instructions)) | \(String(format: "%.6f", modeled.seconds)) | \(share) |\n"
+                    }
+                }
+            }
+        }
+
+        if !chartFiles.isEmpty {
+            text += "\n## Charts\n\n" + chartFiles.map { "![\($0)](\($0))\n" }.joined()
+        }
+
+        if !report.profiles.isEmpty {
+            text += "\n## Cost profiles\n\n"
+            for profile in report.profiles {
+                text += "### \(profile.name)\n\n\(profile.title)\n\n| event | cycles | status | source |\n|---|---:|---|---|\n"
+                text += "| clock | \(String(format: "%.3g", profile.clock.hertz / 1e9)) GHz | \(status(profile.clock.status)) | \(cell(profile.clock.source)) |\n"
+                for event in CostEvent.allCases {
+                    guard let figure = profile.figures[event] else { continue }
+                    text += "| \(event.rawValue) | \(String(format: "%g", figure.cycles)) | \(status(figure.status)) | \(cell(figure.source)) |\n"
+                }
+                text += "\n"
+            }
+        }
+        return text
+    }
+
+    static func status(_ status: FigureStatus) -> String {
+        status.isEstimate ? "\(status.rawValue) (estimate)" : status.rawValue
+    }
+
+    static func number(_ value: Double?, _ format: String) -> String {
+        guard let value, value.isFinite else { return "–" }
+        return String(format: format, value)
+    }
+
+    static func flag(_ value: Bool?, none: String) -> String {
+        guard let value else { return none }
+        return value ? "yes" : "**no**"
+    }
+
+    /// Table cells must not break the table: pipes escaped, line breaks flattened.
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
+    }
+}
