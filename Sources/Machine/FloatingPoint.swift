@@ -384,18 +384,20 @@ public enum FloatingPoint {
             let addend = operation == .add ? y : -y
             guard isModerate64(x.bitPattern) || x == 0, isModerate64(y.bitPattern) || y == 0 else { return nil }
             r = x + addend
-            guard isModerate64(r.bitPattern) else { return nil }
+            // A zero sum of such operands is exact (nonzero sums are at least 2^-952), and the host's sign is RNE's.
+            guard isModerate64(r.bitPattern) || r == 0 else { return nil }
             let b = r - x
             exact = (x - (r - b)) + (addend - b) == 0
         case .multiply:
-            guard isModerate64(x.bitPattern), isModerate64(y.bitPattern) else { return nil }
+            guard isModerate64(x.bitPattern) || x == 0, isModerate64(y.bitPattern) || y == 0 else { return nil }
             r = x * y
-            guard isModerate64(r.bitPattern) else { return nil }
+            // A zero operand gives an exact zero (a product of tiny ones may underflow to zero: not here).
+            guard isModerate64(r.bitPattern) || x == 0 || y == 0 else { return nil }
             exact = (-r).addingProduct(x, y) == 0
         case .divide:
-            guard isModerate64(x.bitPattern), isModerate64(y.bitPattern) else { return nil }
+            guard isModerate64(x.bitPattern) || x == 0, isModerate64(y.bitPattern) else { return nil }
             r = x / y
-            guard isModerate64(r.bitPattern) else { return nil }
+            guard isModerate64(r.bitPattern) || x == 0 else { return nil }
             exact = x.addingProduct(-r, y) == 0
         case .squareRoot:
             guard isModerate64(x.bitPattern), x > 0 else { return nil }
@@ -446,17 +448,18 @@ public enum FloatingPoint {
             let b = sum - dx
             let error = (dx - (sum - b)) + (addend - b)
             r = Float(sum)
-            guard isModerate32(r.bitPattern) else { return nil }
+            guard isModerate32(r.bitPattern) || sum == 0 else { return nil }
             exact = error == 0 && Double(r) == sum
         case .multiply:
             let product = dx * dy
             r = Float(product)
-            guard isModerate32(r.bitPattern) else { return nil }
+            // The double product of two nonzero singles is never zero: zero means an operand was.
+            guard isModerate32(r.bitPattern) || product == 0 else { return nil }
             exact = Double(r) == product
         case .divide:
-            guard isModerate32(x.bitPattern), isModerate32(y.bitPattern) else { return nil }
+            guard isModerate32(x.bitPattern) || x == 0, isModerate32(y.bitPattern) else { return nil }
             r = Float(dx / dy)
-            guard isModerate32(r.bitPattern) else { return nil }
+            guard isModerate32(r.bitPattern) || x == 0 else { return nil }
             exact = Double(r) * dy == dx
         case .squareRoot:
             guard isModerate32(x.bitPattern), x > 0 else { return nil }

@@ -291,6 +291,25 @@ struct FloatingPointTests {
         flags = 0
         #expect(FP.mul64(Self.d(1 + 0x1p-52), 0x000f_ffff_ffff_ffff, rm: Self.rtz, flags: &flags) == 0x000f_ffff_ffff_ffff)
         #expect(flags == Self.nx | Self.uf)
+        // Products and quotients of ordinary-looking numbers can underflow all the way to zero.
+        for (result, name) in [
+            (FP.mul64(Self.d(0x1p-900), Self.d(-0x1.8p-900), rm: Self.rne, flags: &flags), "mul64"),
+            (FP.div64(Self.d(0x1p-900), Self.d(0x1p900), rm: Self.rne, flags: &flags), "div64"),
+        ] {
+            #expect(result & ~(1 << 63) == 0, "\(name) underflows to zero")
+        }
+        flags = 0
+        #expect(FP.mul64(Self.d(0x1p-900), Self.d(-0x1.8p-900), rm: Self.rne, flags: &flags) == Self.d(-0.0))
+        #expect(flags == Self.nx | Self.uf)
+        flags = 0
+        #expect(FP.mul32(Self.sf(Float(0x1p-100)), Self.sf(Float(0x1p-100)), rm: Self.rne, flags: &flags) == Self.sf(Float(0)))
+        #expect(flags == Self.nx | Self.uf)
+        flags = 0
+        #expect(FP.mul32(Self.sf(Float(0)), Self.sf(Float(-3)), rm: Self.rne, flags: &flags) == Self.sf(Float(-0.0)))
+        #expect(FP.sub64(Self.d(1.5), Self.d(1.5), rm: Self.rne, flags: &flags) == Self.d(0))
+        #expect(FP.sub64(Self.d(1.5), Self.d(1.5), rm: Self.rdn, flags: &flags) == Self.d(-0.0))
+        #expect(FP.div64(Self.d(-0.0), Self.d(3), rm: Self.rne, flags: &flags) == Self.d(-0.0))
+        #expect(flags == 0, "exact zeros raise nothing")
         // 2^-1022 (1 − 2^-53) is exact with an unbounded exponent, so it stays tiny: UF with NX.
         flags = 0
         #expect(FP.mul64(Self.d(0x1p-1022), Self.d(1 - 0x1p-53), rm: Self.rne, flags: &flags) == Self.d(0x1p-1022))
