@@ -10,7 +10,7 @@
  */
 #include "workload.h"
 
-#define N 128
+#define N 160
 #define DATA_SEED 0xc0ffee11u
 #define FNV32_OFFSET 2166136261u
 #define FNV32_PRIME 16777619u
@@ -46,5 +46,5 @@ _Noreturn void workload_main(void) {
         checksum = wl_fold(checksum, hash);
     }
     wl_finish("matmul" WORKLOAD_SUFFIX, checksum,
-              WORKLOAD_EXPECTED(0x481456d9aa343ab6ull, 0x21f2a505eaaa8c17ull));
+              WORKLOAD_EXPECTED(0x2602344681e23e12ull, 0x416d52a94028000eull));
 }

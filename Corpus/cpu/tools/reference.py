@@ -44,7 +44,7 @@ def generated_bytes(seed, n):
 def crc32(scale):
     buf = generated_bytes(0x12345678, 65536)
     h = FNV_OFFSET
-    for _ in range(scale * 20):
+    for _ in range(scale * 32):
         c = zlib.crc32(buf)
         h = fold(h, c)
         buf[c & 0xFFFF] ^= (c >> 24) | 1
@@ -52,7 +52,7 @@ def crc32(scale):
 
 
 def sha256(scale):
-    message = generated_bytes(0x5A17C0DE, 524288)
+    message = generated_bytes(0x5A17C0DE, 1048576)
     for _ in range(scale):
         digest = hashlib.sha256(message).digest()
         message[0:32] = digest
@@ -86,7 +86,7 @@ def sort(scale):
 def matmul(scale):
     import numpy as np
 
-    n = 128
+    n = 160
     state, words = xorshift_words(0xC0FFEE11, n * n)
     b = np.array(words, dtype=np.uint64).reshape(n, n)
     h = FNV_OFFSET
@@ -203,7 +203,7 @@ def memops(scale):
     b = bytearray(size)
     h = FNV_OFFSET
     for _ in range(scale):
-        for _ in range(160):
+        for _ in range(480):
             state, (choice, length, src, dst) = xorshift_words(state, 4)
             length = (length & 0xFFFF) + 1
             src &= size // 2 - 1
