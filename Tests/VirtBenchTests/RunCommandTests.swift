@@ -203,6 +203,63 @@ enum Asm {
     }
 }
 
+extension RunCommandTests {
+    /// OpenSBI (QEMU's own default firmware) boots, reads fw_dynamic_info from our ROM and enters
+    /// a raw S-mode kernel at 0x8020_0000 with the same a0/a1 as on QEMU.
+    @Test func defaultFirmwareEntersTheKernelLikeQEMU() throws {
+        guard let qemu = ProcessRunner.which("qemu-system-riscv64") else {
+            print("skipped: qemu-system-riscv64 not on PATH (apt-get install qemu-system-misc)")
+            return
+        }
+        guard access("/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin", R_OK) == 0 else {
+            print("skipped: QEMU's OpenSBI firmware is not installed")
+            return
+        }
+        var code: [UInt32] = [Asm.i(0x13, 0, 8, 10, 0), Asm.i(0x13, 0, 9, 11, 0), 0x0000_0997]
+        for reg in [8, 9, 19] { code += Asm.printHex(register: reg) }
+        code += Asm.finish(0x5555)
+        let kernel = ProcessRunner.temporaryFile("kernel.bin", Asm.bytes(code))
+        defer { ProcessRunner.remove(kernel) }
+        let args = ["-M", "virt", "-m", "256M", "-nographic", "-kernel", kernel]
+        let reference = ProcessRunner.run(qemu, args, timeout: 30)
+        guard !reference.timedOut, reference.status == 0 else {
+            Issue.record("QEMU did not run the kernel: \(reference.stderr)")
+            return
+        }
+        let ours = try run(["run"] + args, timeout: 60)
+        #expect(ours.status == 0, "\(ours.stderr)")
+        #expect(ours.stdout.contains("OpenSBI"))
+        // Split on Character.isNewline: the console's "\r\n" is one Character, not two.
+        let tail = { (text: String) in Array(text.split(whereSeparator: \.isNewline).suffix(3)) }
+        #expect(tail(ours.stdout) == tail(reference.stdout))
+        #expect(tail(ours.stdout).last == "0000000080200008") // the auipc, third instruction at 0x8020_0000
+    }
+}
+
+extension RunCommandTests {
+    /// On a terminal the console goes raw while the guest runs and is restored afterwards,
+    /// whether the guest powers off or fails. `script` provides the pseudo-terminal.
+    @Test func terminalSettingsAreRestored() throws {
+        guard let script = ProcessRunner.which("script"), ProcessRunner.which("stty") != nil else {
+            print("skipped: script(1) or stty(1) not on PATH (util-linux, coreutils)")
+            return
+        }
+        let binary = try #require(binary, "virtbench binary not found next to the test bundle")
+        // Settings before and after the run must be identical, and the guest must have run.
+        let failing = ProcessRunner.temporaryFile("fail.bin", Asm.bytes(Asm.print("ran\n") + Asm.finish(3 << 16 | 0x3333)))
+        defer { ProcessRunner.remove(failing) }
+        let shell = "stty -g; \(binary) run -bios none -kernel \(failing); echo status=$?; stty -g"
+        let r = ProcessRunner.run(script, ["-qec", shell, "/dev/null"], timeout: 30)
+        #expect(!r.timedOut)
+        let lines = r.stdout.split(whereSeparator: \.isNewline).map(String.init)
+        #expect(lines.contains("ran"))
+        #expect(lines.contains("status=3"))
+        let settings = lines.filter { $0.contains(":") && !$0.contains(" ") }
+        #expect(settings.count == 2, "\(r.stdout)")
+        if settings.count == 2 { #expect(settings[0] == settings[1]) }
+    }
+}
+
 extension Asm {
     static let t3 = 28, t4 = 29
     static func srl(_ rd: Int, _ rs1: Int, _ rs2: Int) -> UInt32 { UInt32(rs2) << 20 | UInt32(rs1) << 15 | 5 << 12 | UInt32(rd) << 7 | 0x33 }
