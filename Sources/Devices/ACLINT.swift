@@ -5,9 +5,10 @@ import Machine
 /// (MTIMER) with `mtimecmp` and `mtime` (RISC-V ACLINT spec 1.0, §2 and §3; SiFive CLINT
 /// offsets).
 ///
-/// `mtime` is the board's `Timebase` plus an offset that guest writes to `mtime` adjust, so
-/// the clock itself never runs backwards for other users. The timer interrupt (MTIP) is
-/// asserted while `mtime >= mtimecmp`.
+/// `mtime` is the board's `Timebase`: there is one clock, so the hart's `time` CSR, Sstc's
+/// `stimecmp` and this timer always agree. A guest write to `mtime` therefore moves the
+/// timebase itself (through its `skipped` ticks, which wrap like `mtime` does). The timer
+/// interrupt (MTIP) is asserted while `mtime >= mtimecmp`.
 ///
 /// Like QEMU, the comparator only drives MTIP after `mtimecmp` has been written once:
 /// `mtimecmp` reads 0 after reset, but a hart that enables MTIE before programming the
@@ -32,8 +33,6 @@ public final class ACLINT: Device, TimedDevice {
     private var softwareInterrupt = false
     /// The hart-0 comparator; nil until software first writes it.
     private var comparator: UInt64?
-    /// Added to the timebase to give `mtime`; changed by writes to `mtime`.
-    private var mtimeOffset: UInt64 = 0
 
     public init(name: String = "clint", timebase: Timebase, interrupts: InterruptLines) {
         self.name = name
@@ -41,8 +40,8 @@ public final class ACLINT: Device, TimedDevice {
         self.interrupts = interrupts
     }
 
-    /// The current `mtime` as software reads it; the hart's `time` CSR must show the same value.
-    public var mtime: UInt64 { timebase.now &+ mtimeOffset }
+    /// The current `mtime` as software reads it (the same value as the hart's `time` CSR).
+    public var mtime: UInt64 { timebase.now }
 
     /// The hart-0 `mtimecmp` as software reads it.
     public var mtimecmp: UInt64 { comparator ?? 0 }
@@ -51,14 +50,13 @@ public final class ACLINT: Device, TimedDevice {
 
     public func poll(now: UInt64) -> UInt64 {
         guard let comparator else { return .max }
-        let time = now &+ mtimeOffset
-        if time >= comparator {
+        if now >= comparator {
             interrupts.set(InterruptLines.machineTimer, true)
             // Only a new mtimecmp (or mtime) can lower MTIP again.
             return .max
         }
         interrupts.set(InterruptLines.machineTimer, false)
-        return now &+ (comparator - time)
+        return comparator
     }
 
     // MARK: Device
@@ -83,7 +81,7 @@ public final class ACLINT: Device, TimedDevice {
             _ = poll(now: timebase.now)
         } else if let shift = byteShift(offset, inRegisterAt: Layout.mtime) {
             let newTime = merge(mtime, value, shift: shift, width: width)
-            mtimeOffset = newTime &- timebase.now
+            timebase.skipped &+= newTime &- timebase.now
             _ = poll(now: timebase.now)
         } else if offset == Layout.msip {
             // Only bit 0 is implemented; the rest of msip is hard-wired to zero (ACLINT §3.2).
