@@ -286,69 +286,236 @@ public enum FloatingPoint {
             return fast
         }
         if rm == RoundingMode.nearestMaxMagnitude {
-            return nearestMaxMagnitude64(operation, x, y, z, flags: &flags)
+            return nearestMaxMagnitude64(operation, a, b, c, flags: &flags)
         }
         let r = hostCompute(operation, x, y, z, rm: rm, flags: &flags)
         return r.isNaN ? canonicalNaN64 : r.bitPattern
     }
 
-    #if arch(x86_64) || arch(i386)
-    /// RMM for doubles: x87 extended precision keeps 64 ≥ 53 + 2 bits, so its round-toward-zero
-    /// result plus its inexact flag determine the correctly rounded double in any mode. Doubles'
-    /// whole range (subnormals included) is normal in extended precision, so that result is never
-    /// itself tiny.
+    /// RMM for doubles, exactly and in software: the host has no such mode and no wider format
+    /// on every architecture, so the exact result is formed with integer arithmetic (significands
+    /// in 64 or 128 bits, shifted-out bits kept as a sticky bit) and rounded by `roundPack`.
+    /// Square roots are never exactly halfway (a midpoint squared needs more bits than the operand
+    /// has), so RMM equals RNE there.
     @usableFromInline
-    static func nearestMaxMagnitude64(_ operation: Operation, _ x: Double, _ y: Double, _ z: Double,
+    static func nearestMaxMagnitude64(_ operation: Operation, _ a: UInt64, _ b: UInt64, _ c: UInt64,
                                       flags: inout UInt8) -> UInt64 {
-        var wideFlags: UInt8 = 0
-        let wide = hostCompute(operation, Float80(x), Float80(y), Float80(z),
-                               rm: RoundingMode.towardZero, flags: &wideFlags)
-        flags |= wideFlags & (Flag.invalid | Flag.divideByZero)
-        let sign = wide.sign == .minus
-        let signBits: UInt64 = sign ? signBit64 : 0
-        if wide.isNaN { return canonicalNaN64 }
-        if wide.isInfinite { return signBits | 0x7ff0_0000_0000_0000 }
-        if wide == 0 { return signBits }
-        // Every value that arrives here is a normal extended number: explicit integer bit set.
-        let exponent = Int(wide.exponentBitPattern) - 16383
-        let significand = (1 << 63) | wide.significandBitPattern
-        return roundPack(sign: sign, exponent: exponent, significand: significand,
-                         sticky: wideFlags & Flag.inexact != 0, rm: RoundingMode.nearestMaxMagnitude,
-                         precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
-    }
-    #else
-    /// RMM for doubles on hosts without a wider hardware format. RMM differs from RNE only when
-    /// the exact result is halfway and RNE went toward zero; an error-free transformation gives the
-    /// exact distance from the RNE result for add, subtract, multiply and divide. Square roots are
-    /// never halfway (a midpoint squared needs more bits than the operand has), so RNE is RMM there.
-    /// Known limits of this path: a residual that underflows (results near the subnormal range)
-    /// and fused multiply-add ties are not detected; x86-64 hosts take the exact path above.
-    @usableFromInline
-    static func nearestMaxMagnitude64(_ operation: Operation, _ x: Double, _ y: Double, _ z: Double,
-                                      flags: inout UInt8) -> UInt64 {
-        let r = hostCompute(operation, x, y, z, rm: RoundingMode.nearestEven, flags: &flags)
-        if r.isNaN { return canonicalNaN64 }
-        if !r.isFinite || r == 0 { return r.bitPattern }
-        let away = r < 0 ? r.nextDown : r.nextUp
-        let halfGap = ((away - r) / 2).magnitude
-        let residual: Double, scale: Double
         switch operation {
-        case .add, .subtract:
-            let addend = operation == .add ? y : -y
-            let b = r - x
-            residual = (x - (r - b)) + (addend - b); scale = 1
-        case .multiply:
-            residual = (-r).addingProduct(x, y); scale = 1
-        case .divide:
-            // exact − r = (x − r·y) / y
-            residual = x.addingProduct(-r, y) * (y < 0 ? -1 : 1); scale = y.magnitude
-        case .squareRoot, .fusedMultiplyAdd:
-            return r.bitPattern
+        case .add: return exactSum(a, b, flags: &flags)
+        case .subtract: return exactSum(a, b ^ signBit64, flags: &flags)
+        case .multiply: return exactProduct(a, b, flags: &flags)
+        case .divide: return exactQuotient(a, b, flags: &flags)
+        case .squareRoot:
+            let r = hostCompute(.squareRoot, Double(bitPattern: a), 0, 0, rm: RoundingMode.nearestEven, flags: &flags)
+            return r.isNaN ? canonicalNaN64 : r.bitPattern
+        case .fusedMultiplyAdd: return exactFusedMultiplyAdd(a, b, c, flags: &flags)
         }
-        let towardAway = residual != 0 && (residual < 0) == (r < 0)
-        return towardAway && residual.magnitude == halfGap * scale ? away.bitPattern : r.bitPattern
     }
-    #endif
+
+    static let infinity64: UInt64 = 0x7ff0_0000_0000_0000
+
+    @inline(__always)
+    static func isInfinite64(_ x: UInt64) -> Bool { x & ~signBit64 == infinity64 }
+
+    @inline(__always)
+    static func isZero64(_ x: UInt64) -> Bool { x & ~signBit64 == 0 }
+
+    /// A finite nonzero double as sign, unbiased exponent and a significand normalized to bit 63
+    /// (value = significand × 2^(exponent − 63)); subnormals are normalized too.
+    @inline(__always)
+    static func unpack64(_ bits: UInt64) -> (sign: Bool, exponent: Int, significand: UInt64) {
+        let field = Int((bits >> 52) & 0x7ff)
+        let fraction = bits & 0x000f_ffff_ffff_ffff
+        if field == 0 {
+            let shift = fraction.leadingZeroBitCount
+            return (bits >> 63 != 0, -1011 - shift, fraction << UInt64(shift))
+        }
+        return (bits >> 63 != 0, field - 1023, (1 << 63) | fraction << 11)
+    }
+
+    /// Rounds a double result with RMM.
+    @inline(__always)
+    static func packNearestMaxMagnitude64(sign: Bool, exponent: Int, significand: UInt64, sticky: Bool,
+                                          flags: inout UInt8) -> UInt64 {
+        roundPack(sign: sign, exponent: exponent, significand: significand, sticky: sticky,
+                  rm: RoundingMode.nearestMaxMagnitude, precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    }
+
+    /// a + b rounded with RMM (operands are not NaN).
+    static func exactSum(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        if isInfinite64(a) || isInfinite64(b) {
+            if isInfinite64(a) && isInfinite64(b) && a != b {
+                flags |= Flag.invalid
+                return canonicalNaN64
+            }
+            return isInfinite64(a) ? a : b
+        }
+        if isZero64(a) && isZero64(b) { return a & b }  // −0 only when both are −0 (IEEE 754 §6.3)
+        if isZero64(a) { return b }
+        if isZero64(b) { return a }
+        var x = unpack64(a), y = unpack64(b)
+        if x.exponent < y.exponent || (x.exponent == y.exponent && x.significand < y.significand) { swap(&x, &y) }
+        // Significands at bits 61...9 (the low 11 bits of a double's normalized significand are
+        // zero), leaving a carry bit above and guard bits below; bits shifted out of the smaller
+        // operand are jammed into bit 0, which stays far below the rounding point.
+        let large = x.significand >> 2
+        let small = shiftRightJamming(y.significand >> 2, by: x.exponent - y.exponent)
+        let sum = x.sign == y.sign ? large + small : large - small
+        if sum == 0 { return 0 }  // exact cancellation gives +0 in every mode but RDN
+        let shift = sum.leadingZeroBitCount
+        return packNearestMaxMagnitude64(sign: x.sign, exponent: x.exponent + 2 - shift,
+                                         significand: sum << UInt64(shift), sticky: false, flags: &flags)
+    }
+
+    @inline(__always)
+    static func shiftRightJamming(_ value: UInt64, by count: Int) -> UInt64 {
+        if count == 0 { return value }
+        if count >= 64 { return value != 0 ? 1 : 0 }
+        let lost = value << UInt64(64 - count) != 0
+        return value >> UInt64(count) | (lost ? 1 : 0)
+    }
+
+    /// a × b rounded with RMM (operands are not NaN).
+    static func exactProduct(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        let sign = (a ^ b) & signBit64
+        if isInfinite64(a) || isInfinite64(b) {
+            if isZero64(a) || isZero64(b) {
+                flags |= Flag.invalid
+                return canonicalNaN64
+            }
+            return sign | infinity64
+        }
+        if isZero64(a) || isZero64(b) { return sign }
+        let x = unpack64(a), y = unpack64(b)
+        let (high, low) = x.significand.multipliedFullWidth(by: y.significand)
+        // The product of two significands in [2^63, 2^64) lies in [2^126, 2^128).
+        if high >> 63 != 0 {
+            return packNearestMaxMagnitude64(sign: sign != 0, exponent: x.exponent + y.exponent + 1,
+                                             significand: high, sticky: low != 0, flags: &flags)
+        }
+        return packNearestMaxMagnitude64(sign: sign != 0, exponent: x.exponent + y.exponent,
+                                         significand: high << 1 | low >> 63, sticky: low << 1 != 0, flags: &flags)
+    }
+
+    /// a ÷ b rounded with RMM (operands are not NaN).
+    static func exactQuotient(_ a: UInt64, _ b: UInt64, flags: inout UInt8) -> UInt64 {
+        let sign = (a ^ b) & signBit64
+        if isInfinite64(a) {
+            if isInfinite64(b) {
+                flags |= Flag.invalid
+                return canonicalNaN64
+            }
+            return sign | infinity64
+        }
+        if isInfinite64(b) { return sign }
+        if isZero64(b) {
+            if isZero64(a) {
+                flags |= Flag.invalid
+                return canonicalNaN64
+            }
+            flags |= Flag.divideByZero
+            return sign | infinity64
+        }
+        if isZero64(a) { return sign }
+        let x = unpack64(a), y = unpack64(b)
+        // (x · 2^63) / y: the high half x >> 1 is below y, so the quotient fits in 64 bits and lies in (2^62, 2^64).
+        let (quotient, remainder) = y.significand.dividingFullWidth((high: x.significand >> 1, low: x.significand << 63))
+        let shift = quotient.leadingZeroBitCount
+        return packNearestMaxMagnitude64(sign: sign != 0, exponent: x.exponent - y.exponent - shift,
+                                         significand: quotient << UInt64(shift), sticky: remainder != 0, flags: &flags)
+    }
+
+    /// a × b + c rounded once with RMM (operands are not NaN; inf × 0 was handled by the caller).
+    static func exactFusedMultiplyAdd(_ a: UInt64, _ b: UInt64, _ c: UInt64, flags: inout UInt8) -> UInt64 {
+        let productSign = (a ^ b) & signBit64
+        if isInfinite64(a) || isInfinite64(b) {
+            if isInfinite64(c) && c & signBit64 != productSign {
+                flags |= Flag.invalid
+                return canonicalNaN64
+            }
+            return productSign | infinity64
+        }
+        if isInfinite64(c) { return c }
+        if isZero64(a) || isZero64(b) {
+            // An exact zero product: the sum is c, with IEEE 754 §6.3's sign for two zeros.
+            return isZero64(c) ? productSign & c : c
+        }
+        if isZero64(c) { return exactProduct(a, b, flags: &flags) }
+        let x = unpack64(a), y = unpack64(b), z = unpack64(c)
+        // Product in a 128-bit frame with its top bit at 125 or 124 (its low 22 bits are zero, so
+        // the shift by 2 loses nothing); the addend with its top bit at 125. Value = frame × 2^scale.
+        let (high, low) = x.significand.multipliedFullWidth(by: y.significand)
+        var product = Wide(high: high >> 2, low: low >> 2 | high << 62)
+        var productScale = x.exponent + y.exponent - 124
+        var addend = Wide(high: z.significand >> 2, low: z.significand << 62)
+        var addendScale = z.exponent - 125
+        // Align to the larger scale, jamming what falls off the other into bit 0.
+        if productScale > addendScale {
+            addend = addend.shiftedRightJamming(by: productScale - addendScale)
+            addendScale = productScale
+        } else {
+            product = product.shiftedRightJamming(by: addendScale - productScale)
+            productScale = addendScale
+        }
+        let sign: Bool
+        var total: Wide
+        if (productSign != 0) == z.sign {
+            total = product.adding(addend)
+            sign = z.sign
+        } else if product.isLess(than: addend) {
+            total = addend.subtracting(product)
+            sign = z.sign
+        } else {
+            total = product.subtracting(addend)
+            sign = productSign != 0
+        }
+        if total.isZero { return 0 }  // exact cancellation gives +0 in every mode but RDN
+        let shift = total.leadingZeroBitCount
+        total = total.shiftedLeft(by: shift)
+        return packNearestMaxMagnitude64(sign: sign, exponent: productScale - shift + 127,
+                                         significand: total.high, sticky: total.low != 0, flags: &flags)
+    }
+
+    /// A 128-bit unsigned integer for the fused multiply-add's exact sum (no `UInt128` before macOS 15).
+    struct Wide {
+        var high: UInt64
+        var low: UInt64
+
+        var isZero: Bool { high == 0 && low == 0 }
+
+        var leadingZeroBitCount: Int { high != 0 ? high.leadingZeroBitCount : 64 + low.leadingZeroBitCount }
+
+        func isLess(than other: Wide) -> Bool { high != other.high ? high < other.high : low < other.low }
+
+        func adding(_ other: Wide) -> Wide {
+            let (sum, carry) = low.addingReportingOverflow(other.low)
+            return Wide(high: high &+ other.high &+ (carry ? 1 : 0), low: sum)
+        }
+
+        func subtracting(_ other: Wide) -> Wide {
+            let (difference, borrow) = low.subtractingReportingOverflow(other.low)
+            return Wide(high: high &- other.high &- (borrow ? 1 : 0), low: difference)
+        }
+
+        func shiftedLeft(by count: Int) -> Wide {
+            if count == 0 { return self }
+            if count >= 64 { return Wide(high: low << UInt64(count - 64), low: 0) }
+            return Wide(high: high << UInt64(count) | low >> UInt64(64 - count), low: low << UInt64(count))
+        }
+
+        /// Shifts right, OR-ing every bit shifted out into bit 0 so that inexactness is not lost.
+        func shiftedRightJamming(by count: Int) -> Wide {
+            if count == 0 { return self }
+            if count >= 128 { return Wide(high: 0, low: isZero ? 0 : 1) }
+            if count >= 64 {
+                let lost = low != 0 || (count > 64 && high << UInt64(128 - count) != 0)
+                return Wide(high: 0, low: high >> UInt64(count - 64) | (lost ? 1 : 0))
+            }
+            let lost = low << UInt64(64 - count) != 0
+            return Wide(high: high >> UInt64(count),
+                        low: low >> UInt64(count) | high << UInt64(64 - count) | (lost ? 1 : 0))
+        }
+    }
 
     // MARK: Round-to-nearest-even without touching fenv
 
@@ -588,32 +755,6 @@ public enum FloatingPoint {
         }
     }
 
-    #if arch(x86_64) || arch(i386)
-    /// Extended-precision form of `hostCompute`; used only for RMM.
-    @inline(__always)
-    static func hostCompute(_ operation: Operation, _ a: Float80, _ b: Float80, _ c: Float80,
-                            rm: UInt8, flags: inout UInt8) -> Float80 {
-        if fetestexcept(hostAllExceptions) != 0 { feclearexcept(hostAllExceptions) }
-        if rm != RoundingMode.nearestEven { fesetround(hostRounding(rm)) }
-        let r = hostOperation(operation, a, b, c)
-        let raised = fetestexcept(hostAllExceptions)
-        if rm != RoundingMode.nearestEven { fesetround(hostToNearest) }
-        flags |= riscvFlags(raised)
-        return r
-    }
-
-    @usableFromInline @inline(never) @_optimize(none)
-    static func hostOperation(_ operation: Operation, _ a: Float80, _ b: Float80, _ c: Float80) -> Float80 {
-        switch operation {
-        case .add: return a + b
-        case .subtract: return a - b
-        case .multiply: return a * b
-        case .divide: return a / b
-        case .squareRoot: return a.squareRoot()
-        case .fusedMultiplyAdd: return c.addingProduct(a, b)
-        }
-    }
-    #endif
 
     // MARK: Software rounding
 
