@@ -33,10 +33,10 @@ import Darwin
 /// - Otherwise add, subtract, multiply, divide, square root and the fused operations run on the
 ///   host's IEEE 754 hardware with its rounding mode set through `fenv`, and the host's exception
 ///   flags are translated, for the four modes the host has (RNE, RTZ, RDN, RUP).
-/// - Round-to-nearest-max-magnitude (RMM) has no host mode: the operation is computed in a wider
-///   host format (double for single, x87 80-bit extended for double) rounded toward zero, which
-///   keeps at least two bits beyond the target precision, with the host's inexact flag as the
-///   sticky bit; `roundPack` then rounds that to the target format in software.
+/// - Round-to-nearest-max-magnitude (RMM) has no host mode. Single operations are computed in
+///   double rounded toward zero, which keeps at least two bits beyond single precision, with the
+///   host's inexact flag as the sticky bit; double operations form the exact result with integer
+///   arithmetic. `roundPack` then rounds either to the target format in software.
 /// - Conversions involving integers and `fcvt.s.d` are done entirely in software.
 /// Like RISC-V, x86 detects tininess after rounding, so the host's underflow flag has the RISC-V meaning.
 public enum FloatingPoint {
