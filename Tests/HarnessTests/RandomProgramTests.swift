@@ -82,6 +82,36 @@ import Testing
         }
     }
 
+    /// Every `offset(s0|sp)` access in the programs of `configuration`, as (offset, width).
+    static func sandboxAccesses(_ configuration: RandomProgramConfiguration) -> [(offset: Int, width: Int)] {
+        let widths = ["lb": 1, "lbu": 1, "sb": 1, "lh": 2, "lhu": 2, "sh": 2, "lw": 4, "lwu": 4, "sw": 4,
+                      "flw": 4, "fsw": 4, "ld": 8, "sd": 8, "fld": 8, "fsd": 8]
+        var accesses: [(Int, Int)] = []
+        for seed in 0..<20 {
+            for line in RandomProgramGenerator(configuration: configuration).generate(seed: UInt64(seed)).units.flatMap(\.lines) {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2, let width = widths[String(parts[0])],
+                      let address = parts[1].split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+                      address.hasSuffix("(s0)") || address.hasSuffix("(sp)"),
+                      let offset = Int(address.dropLast(4)) else { continue }
+                accesses.append((offset, width))
+            }
+        }
+        return accesses
+    }
+
+    @Test func accessesStayInTheSandboxAndAreAlignedUnlessAsked() {
+        let aligned = Self.sandboxAccesses(.init())
+        #expect(aligned.count > 100)
+        for access in aligned {
+            #expect(access.offset % access.width == 0, "misaligned \(access) without allowMisalignedAccesses")
+            #expect(access.offset >= -2048 && access.offset + access.width <= 2048)
+        }
+        let loose = Self.sandboxAccesses(.init(allowMisalignedAccesses: true))
+        #expect(loose.contains { $0.offset % $0.width != 0 })
+        #expect(loose.allSatisfy { $0.offset >= -2048 && $0.offset + $0.width <= 2048 })
+    }
+
     @Test func dumpComparisonReportsEachDifferingField() {
         let reference = RandomProgramDump(output: "x01=0000000000000001\nx02=0000000000000002\nfcsr=0000000000000000\nend\n")
         let same = RandomProgramDump(output: "x01=0000000000000001\r\nx02=0000000000000002\nfcsr=0000000000000000\nend\n")
