@@ -306,9 +306,10 @@ public struct DeviceTree: Equatable, Sendable {
             defer { cursor += 4 }
             return readBigEndian32(blob, cursor)
         }
-        func cString(at start: Int, limit: Int) -> String? {
+        /// The NUL-terminated string at `start` and its length in bytes (without the NUL).
+        func cString(at start: Int, limit: Int) -> (text: String, length: Int)? {
             guard start < limit, let nul = blob[start..<limit].firstIndex(of: 0) else { return nil }
-            return String(decoding: blob[start..<nul], as: UTF8.self)
+            return (String(decoding: blob[start..<nul], as: UTF8.self), nul - start)
         }
 
         // A stack of partly built nodes; the root is pushed by the first FDT_BEGIN_NODE.
@@ -322,8 +323,10 @@ public struct DeviceTree: Equatable, Sendable {
                 guard let name = cString(at: cursor, limit: structEnd) else {
                     throw .malformedStructure(offset: at, reason: "unterminated node name")
                 }
-                cursor += (name.utf8.count + 1 + 3) & ~3
-                stack.append(Node(name))
+                // Advance by the bytes in the blob, not by the decoded text, which may differ
+                // when the name is not valid UTF-8.
+                cursor += (name.length + 1 + 3) & ~3
+                stack.append(Node(name.text))
             case FDT.endNode:
                 guard let done = stack.popLast() else { throw .malformedStructure(offset: at, reason: "FDT_END_NODE without a node") }
                 if stack.isEmpty { finished = done } else { stack[stack.count - 1].children.append(done) }
@@ -336,7 +339,7 @@ public struct DeviceTree: Equatable, Sendable {
                 }
                 let value = Array(blob[cursor..<cursor + length])
                 cursor += (length + 3) & ~3
-                stack[stack.count - 1].properties.append(Property(name, bytes: value))
+                stack[stack.count - 1].properties.append(Property(name.text, bytes: value))
             case FDT.nop:
                 continue
             case FDT.end:

@@ -68,6 +68,17 @@ import Testing
         #expect(outcomes == (blob.count - 40) * 3)
     }
 
+    @Test func nodeNamesThatAreNotUTF8KeepTheParserInStep() throws {
+        // A name byte of 0xff decodes to U+FFFD (three bytes); the reader must still step
+        // over the one byte that is really there and find the property after it.
+        var blob = DeviceTree(root: .init("", children: [.init("abc", properties: [.cell("x", 5)])])).flattened()
+        let structureOffset = Int(blob[8]) << 24 | Int(blob[9]) << 16 | Int(blob[10]) << 8 | Int(blob[11])
+        // Root: BEGIN_NODE + 4 bytes of name padding; then the child's BEGIN_NODE and "abc\0".
+        blob[structureOffset + 12] = 0xff
+        let tree = try DeviceTree(flattened: blob)
+        #expect(tree.root.children.first?.property("x")?.cellValues == [5])
+    }
+
     @Test func nopTokensAreSkipped() throws {
         // FDT_NOP may appear anywhere between tokens (Devicetree Specification v0.4, §5.4.1).
         var blob = DeviceTree(root: .init("", properties: [.cell("x", 1)])).flattened()

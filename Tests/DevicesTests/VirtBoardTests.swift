@@ -59,6 +59,7 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
         let board = try VirtBoard(configuration: .init(hypervisor: true, bootArguments: "console=ttyS0")) { _ in }
         let tree = try DeviceTree(flattened: board.deviceTree())
         #expect(tree == board.deviceTreeDescription(), "the blob reads back as the tree it was made from")
+        #expect(throws: Never.self) { try tree.validate() }
         for path in ["/cpus/cpu@0/interrupt-controller", "/memory@80000000", "/soc/clint@2000000",
                      "/soc/plic@c000000", "/soc/serial@10000000", "/soc/test@100000", "/soc/virtio_mmio@10008000",
                      "/poweroff", "/reboot", "/chosen"] {
