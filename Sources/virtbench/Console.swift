@@ -15,7 +15,7 @@ nonisolated(unsafe) private var terminalIsRaw = false
 /// the UART byte by byte, UART output goes straight to stdout, Ctrl-A X quits.
 ///
 /// When stdin is a terminal it is switched to raw mode (so Ctrl-C reaches the guest, as in
-/// QEMU) and restored on every way out: normal exit, `exit()`, and SIGTERM/SIGHUP/SIGQUIT.
+/// QEMU) and restored on every way out: normal exit, `exit()`, and the terminating signals.
 final class Console {
     /// QEMU's escape character, Ctrl-A; Ctrl-A X quits, Ctrl-A Ctrl-A sends one Ctrl-A.
     static let escape: UInt8 = 0x01
@@ -38,7 +38,8 @@ final class Console {
         guard tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0 else { return false }
         terminalIsRaw = true
         atexit { Console.restoreTerminal() }
-        for sig in [SIGTERM, SIGHUP, SIGQUIT] {
+        // SIGINT only arrives by kill(1) in raw mode; SIGPIPE when stdout's reader goes away.
+        for sig in [SIGTERM, SIGHUP, SIGQUIT, SIGINT, SIGPIPE] {
             signal(sig) { received in
                 Console.restoreTerminal()
                 signal(received, SIG_DFL)

@@ -26,28 +26,28 @@ struct Run: ParsableCommand {
     /// Instructions per 100 ns mtime tick in virtual time: a 1 GHz core (see `Timebase`).
     static let virtualInstructionsPerTick: UInt64 = 100
 
-    @Option(name: .customShort("m"), help: "RAM size: 256M, 1G, or a number of MiB (QEMU's default is 128M).")
+    @Option(name: .customShort("m"), help: ArgumentHelp("RAM size: 256M, 1G, or a number of MiB (QEMU's default is 128M).", valueName: "size"))
     var memory: String = "128M"
 
-    @Option(name: [.customLong("bios", withSingleDash: true), .customLong("bios")], help: "Firmware: none, default (OpenSBI fw_dynamic), or a file (ELF or raw).")
+    @Option(name: [.customLong("bios", withSingleDash: true), .customLong("bios")], help: ArgumentHelp("Firmware: none, default (OpenSBI fw_dynamic), or a file (ELF or raw).", valueName: "none|default|file"))
     var bios: String = "default"
 
-    @Option(name: [.customLong("kernel", withSingleDash: true), .customLong("kernel")], help: "Kernel or bare-metal program (ELF or raw).")
+    @Option(name: [.customLong("kernel", withSingleDash: true), .customLong("kernel")], help: ArgumentHelp("Kernel or bare-metal program (ELF or raw).", valueName: "file"))
     var kernel: String?
 
-    @Option(name: [.customLong("append", withSingleDash: true), .customLong("append")], help: "Kernel command line (/chosen/bootargs).")
+    @Option(name: [.customLong("append", withSingleDash: true), .customLong("append")], help: ArgumentHelp("Kernel command line (/chosen/bootargs).", valueName: "string"))
     var append: String?
 
     @Flag(name: [.customLong("nographic", withSingleDash: true), .customLong("nographic")], help: "Accepted for QEMU compatibility; the serial console on stdio is the default.")
     var nographic = false
 
-    @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], help: "rv64, optionally with ,h=on or ,h=off.")
+    @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], help: ArgumentHelp("rv64, optionally with ,h=on or ,h=off.", valueName: "cpu"))
     var cpu: String = "rv64"
 
-    @Option(name: .customShort("M"), help: "Machine type; only virt exists.")
+    @Option(name: .customShort("M"), help: ArgumentHelp("Machine type; only virt exists.", valueName: "machine"))
     var machine: String = "virt"
 
-    @Option(name: .customLong("max-insns"), help: "Stop after this many instructions.")
+    @Option(name: .customLong("max-insns"), help: ArgumentHelp("Stop after this many instructions.", valueName: "n"))
     var maxInstructions: UInt64?
 
     @Flag(name: [.customLong("icount"), .customLong("virtual-time")],

@@ -107,6 +107,24 @@ final class ScratchDirectory {
         #expect(board.bus.read(0x1020, width: 8) == 0x83e0_0000)
     }
 
+    @Test func deviceTreeInRAMCarriesTheCommandLine() throws {
+        let dir = ScratchDirectory()
+        let kernel = dir.write("k.bin", [0x13, 0, 0, 0])
+        let board = try VirtBoard(configuration: .init(ramSize: 128 << 20, bootArguments: "console=ttyS0 quiet"), consoleOutput: { _ in })
+        let plan = try BootLoader.boot(BootOptions(firmware: .none, kernel: kernel), on: board)
+        #expect(plan.deviceTreeAddress == 0x87e0_0000)
+        let tree = try #require(board.memory.read(plan.deviceTreeAddress, count: board.deviceTree().count))
+        let text = String(decoding: tree.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        #expect(text.contains("console=ttyS0 quiet"))
+        // The hart starts where the reset vector would leave it.
+        #expect(board.hart.pc == 0x8000_0000)
+        #expect(board.hart.privilege == .machine)
+        #expect(board.hart.register(10) == 0)
+        #expect(board.hart.register(11) == 0x87e0_0000)
+        #expect(board.hart.register(12) == 0x1028)
+        #expect(board.hart.register(5) == 0x8000_0000)
+    }
+
     @Test func defaultFirmwareBootPlan() throws {
         guard BootLoader.defaultFirmwarePaths.contains(where: { access($0, R_OK) == 0 }) else {
             print("skipped: no OpenSBI fw_dynamic.bin installed (apt-get install opensbi or qemu-system-misc)")
