@@ -147,20 +147,20 @@ public struct CorpusBuilder: Sendable {
             throw .launchFailed(command: "mkdir \(outputDirectory.path)", reason: "\(error)")
         }
         let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let object = outputDirectory.appendingPathComponent("\(program.name).\(unique).o")
+        let sources = [program.source] + program.additionalSources
+        let objects = sources.indices.map { outputDirectory.appendingPathComponent("\(program.name).\(unique).\($0).o") }
         let temporaryImage = outputDirectory.appendingPathComponent("\(program.name).\(unique).elf")
         defer {
-            try? FileManager.default.removeItem(at: object)
+            for object in objects { try? FileManager.default.removeItem(at: object) }
             try? FileManager.default.removeItem(at: temporaryImage)
         }
-        var compile = program.architecture.compilerFlags
-        compile += program.includeDirectories.map { "-I" + packageRoot.appendingPathComponent($0).path }
-        compile += ["-c", packageRoot.appendingPathComponent(program.source).path, "-o", object.path]
-        try run(toolchain.clang, compile, for: program)
-        let link = [
-            "-T", packageRoot.appendingPathComponent(program.linkerScript).path,
-            "--no-relax", "-static", object.path, "-o", temporaryImage.path,
-        ]
+        var flags = program.architecture.compilerFlags + program.compilerFlags
+        flags += program.includeDirectories.map { "-I" + packageRoot.appendingPathComponent($0).path }
+        for (source, object) in zip(sources, objects) {
+            try run(toolchain.clang, flags + ["-c", packageRoot.appendingPathComponent(source).path, "-o", object.path], for: program)
+        }
+        let link = ["-T", packageRoot.appendingPathComponent(program.linkerScript).path, "--no-relax", "-static"]
+            + objects.map(\.path) + ["-o", temporaryImage.path]
         try run(toolchain.linker, link, for: program)
         // rename(2) replaces the image atomically, so a concurrent reader (another test
         // running the same program) never finds it missing or half written.
@@ -178,7 +178,8 @@ public struct CorpusBuilder: Sendable {
     }
 
     private func inputs(of program: CorpusProgram) -> [URL] {
-        ([program.source, program.linkerScript] + program.commonFiles).map { packageRoot.appendingPathComponent($0) }
+        ([program.source, program.linkerScript] + program.additionalSources + program.commonFiles)
+            .map { packageRoot.appendingPathComponent($0) }
     }
 
     private func modificationDate(_ url: URL) -> Date? {

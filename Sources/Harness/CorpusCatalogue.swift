@@ -47,11 +47,17 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
     public let architecture: CorpusArchitecture
     /// The last line a correct run prints on the console; anything else is a failure.
     public let expectedFinalLine: String
+    /// Flags for this program only, after the architecture's (optimisation level, defines
+    /// such as the CPU workloads' WORKLOAD_SCALE); the ISA tests need none.
+    public let compilerFlags: [String]
+    /// Further sources compiled with the same flags and linked with `source`, relative to the
+    /// package root: the runtime a workload shares with the others of its architecture.
+    public let additionalSources: [String]
 
     public init(
         name: String, category: CorpusCategory, source: String, linkerScript: String,
         commonFiles: [String], includeDirectories: [String], architecture: CorpusArchitecture,
-        expectedFinalLine: String
+        expectedFinalLine: String, compilerFlags: [String] = [], additionalSources: [String] = []
     ) {
         self.name = name
         self.category = category
@@ -61,6 +67,8 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
         self.includeDirectories = includeDirectories
         self.architecture = architecture
         self.expectedFinalLine = expectedFinalLine
+        self.compilerFlags = compilerFlags
+        self.additionalSources = additionalSources
     }
 
     public var description: String { "\(category.rawValue)/\(name)" }
@@ -93,7 +101,7 @@ public enum CorpusCatalogue {
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
-    public static var all: [CorpusProgram] { isa }
+    public static var all: [CorpusProgram] { isa + cpu }
 
     /// The program with this name, if any.
     public static func program(named name: String) -> CorpusProgram? {
