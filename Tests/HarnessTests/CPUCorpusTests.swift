@@ -108,3 +108,26 @@ import Testing
         Self.expectWorkloadOutput(result.output, of: program)
     }
 }
+
+/// The small workloads on VirtBench itself, compared with QEMU line for line. Serialized: each
+/// run keeps a 128 MiB board and a busy hart, and the machine is shared.
+@Suite(.serialized) struct CPUCorpusGuestRunTests {
+    @Test(arguments: CPUCorpusTests.small)
+    func smallWorkloadPassesOnVirtBenchAsOnQEMU(_ program: CorpusProgram) throws {
+        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let image = try builder.build(program)
+        // The small builds retire well under 100 million instructions; the limit turns a hang into a failure.
+        let result = try GuestRun.run(.init(kernel: image.path, instructionLimit: 400_000_000))
+        #expect(!result.limitReached, "\(program.name) did not finish; output:\n\(result.output)")
+        #expect(result.stop == .powerOff, "\(program.name): \(result.output)")
+        CPUCorpusTests.expectWorkloadOutput(result.output, of: program)
+        print("\(program.name): \(result.instructions) instructions on VirtBench, \(String(format: "%.1f", result.mips)) MIPS")
+        guard CorpusRun.qemuRISCV64() != nil else {
+            print("skipping the QEMU comparison for \(program.name): qemu-system-riscv64 is not installed")
+            return
+        }
+        let reference = try CorpusRun.onQEMU(image: image, timeout: 60)
+        #expect(reference.output == result.output, "QEMU printed:\n\(reference.output)\nVirtBench printed:\n\(result.output)")
+        #expect(reference.exitStatus == result.exitStatus)
+    }
+}

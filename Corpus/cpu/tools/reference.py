@@ -52,7 +52,7 @@ def crc32(scale):
 
 
 def sha256(scale):
-    message = generated_bytes(0x5A17C0DE, 1048576)
+    message = generated_bytes(0x5A17C0DE, 262144)
     for _ in range(scale):
         digest = hashlib.sha256(message).digest()
         message[0:32] = digest
@@ -203,7 +203,7 @@ def memops(scale):
     b = bytearray(size)
     h = FNV_OFFSET
     for _ in range(scale):
-        for _ in range(480):
+        for _ in range(200):
             state, (choice, length, src, dst) = xorshift_words(state, 4)
             length = (length & 0xFFFF) + 1
             src &= size // 2 - 1
