@@ -3,7 +3,7 @@
 # with the hosted runtime and the host's C compiler (gcc by default: a different compiler
 # from the clang that builds the guest images, so the two builds check each other). These are
 # the values recorded in each workload's WORKLOAD_EXPECTED(full, small); tools/reference.py
-# computes the ones it can independently (crc32, sha256, sort, matmul, nbody).
+# computes all but coremark-like independently (zlib, hashlib, sorted, numpy, Python models).
 #   Corpus/cpu/tools/expected.sh [workload ...]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
