@@ -3,7 +3,7 @@
 description rather than its C code: a standard library does the work where one can (zlib's CRC-32,
 hashlib's SHA-256, sorted(), numpy's matrix product, slices for memops), bytecode's program is
 modelled directly without an interpreter, and nbody replays the same IEEE double
-operations in the same order, which Python's floats perform exactly).
+operations in the same order, which Python's floats perform exactly.
 
     python3 Corpus/cpu/tools/reference.py [workload ...]
 
