@@ -34,6 +34,9 @@ public final class ACLINT: Device, TimedDevice {
     /// The hart-0 comparator; nil until software first writes it.
     private var comparator: UInt64?
 
+    /// - Parameters:
+    ///   - timebase: the board's clock, which is `mtime`.
+    ///   - interrupts: hart 0's wires; the CLINT drives MSIP and MTIP.
     public init(name: String = "clint", timebase: Timebase, interrupts: InterruptLines) {
         self.name = name
         self.timebase = timebase

@@ -10,9 +10,11 @@ public struct DeviceTree: Equatable, Sendable {
     /// A named value. The value is raw bytes; the constructors encode the usual types the
     /// way the specification prescribes (big-endian cells, NUL-terminated strings).
     public struct Property: Equatable, Sendable {
+        /// The property name (at most 31 characters, §2.2.4.1).
         public var name: String
         public var value: [UInt8]
 
+        /// A property with an already encoded value.
         public init(_ name: String, bytes: [UInt8]) {
             self.name = name
             self.value = bytes
@@ -77,18 +79,22 @@ public struct DeviceTree: Equatable, Sendable {
 
     /// A node: a name ("serial@10000000", "" for the root), its properties, and its children.
     public struct Node: Equatable, Sendable {
+        /// "node-name@unit-address"; the root's name is empty.
         public var name: String
         public var properties: [Property]
         public var children: [Node]
 
+        /// Properties must come before children in the blob; keeping them apart guarantees it.
         public init(_ name: String, properties: [Property] = [], children: [Node] = []) {
             self.name = name
             self.properties = properties
             self.children = children
         }
 
+        /// The property called `name`, if the node has one.
         public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
 
+        /// The direct child with exactly this name (including the unit address).
         public func child(_ name: String) -> Node? { children.first { $0.name == name } }
 
         /// The node's phandle, if it has one.
@@ -103,6 +109,7 @@ public struct DeviceTree: Equatable, Sendable {
 
     /// A memory reservation block entry: RAM the OS must not use (firmware, for instance).
     public struct MemoryReservation: Equatable, Sendable {
+        /// Physical start and length of the reserved range.
         public var address: UInt64
         public var size: UInt64
         public init(address: UInt64, size: UInt64) {
@@ -156,11 +163,14 @@ public struct DeviceTree: Equatable, Sendable {
         static let maximumPropertyNameLength = 31
     }
 
+    /// The root node ("/").
     public var root: Node
+    /// Entries of the memory reservation block.
     public var reservations: [MemoryReservation]
     /// Physical ID of the boot CPU, recorded in the header.
     public var bootCPUID: UInt32
 
+    /// A tree from its root; nothing is checked until `validate()`.
     public init(root: Node, reservations: [MemoryReservation] = [], bootCPUID: UInt32 = 0) {
         self.root = root
         self.reservations = reservations

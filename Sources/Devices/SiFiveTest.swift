@@ -22,6 +22,7 @@ public final class SiFiveTest: Device {
 
     private let control: MachineControl
 
+    /// - Parameter control: where the finisher's requests go; the hart stops at the next check.
     public init(name: String = "test", control: MachineControl) {
         self.name = name
         self.control = control

@@ -15,6 +15,7 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// reproducible counts.
     public var timebaseMode: Timebase.Mode
 
+    /// The defaults are QEMU's: `-m 128M`, no H extension, no command line, no initrd; real time.
     public init(ramSize: UInt64 = 128 << 20, hypervisor: Bool = false, bootArguments: String? = nil,
                 initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime) {
         self.ramSize = ramSize
@@ -60,15 +61,25 @@ public struct ConsoleInput: Sendable {
 /// Software built for QEMU's `virt` (OpenSBI's generic platform, U-Boot's qemu-riscv64,
 /// Linux) therefore runs unchanged, and results can be compared with QEMU's.
 public final class VirtBoard {
+    /// What this board was built with; the device tree is derived from it.
     public let configuration: VirtBoardConfiguration
+    /// RAM at `VirtMemoryMap.dramBase`, `configuration.ramSize` bytes.
     public let memory: PhysicalMemory
+    /// The physical address space: RAM plus every device window of `VirtMemoryMap`.
     public let bus: Bus
+    /// Hart 0's interrupt wires, driven by the CLINT (MSIP, MTIP) and the PLIC (MEIP, SEIP).
     public let interrupts: InterruptLines
+    /// The board's one clock: `mtime`, the `time` CSR and Sstc all read it.
     public let timebase: Timebase
+    /// Where sifive_test and the console ask the run to stop.
     public let control: MachineControl
+    /// The console UART at 0x1000_0000 (PLIC source 10).
     public let uart: UART16550
+    /// The interrupt controller at 0x0c00_0000.
     public let plic: PLIC
+    /// MSWI and MTIMER in the SiFive CLINT layout at 0x0200_0000.
     public let clint: ACLINT
+    /// The power-off / reboot / failure finisher at 0x10_0000.
     public let test: SiFiveTest
     /// The eight virtio-mmio transports, slot n at `VirtMemoryMap.virtio(n)`.
     public let virtioSlots: [VirtioMMIOSlot]

@@ -9,9 +9,12 @@ public enum VirtMemoryMap {
     public struct Entry: Sendable, Equatable {
         /// The name QEMU's memory map uses for the window ("uart0", "plic", ...).
         public let name: String
+        /// First physical address of the window.
         public let base: UInt64
+        /// Length of the window in bytes.
         public let size: UInt64
 
+        /// A window named as in QEMU's `virt_memmap[]`.
         public init(name: String, base: UInt64, size: UInt64) {
             self.name = name
             self.base = base

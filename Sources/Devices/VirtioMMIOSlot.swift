@@ -18,9 +18,13 @@ public final class VirtioMMIOSlot: Device {
 
     /// Register offsets (virtio spec 1.2, §4.2.2 MMIO Device Register Layout).
     public enum Register {
+        /// Reads "virt".
         public static let magicValue: UInt64 = 0x000
+        /// Transport version.
         public static let version: UInt64 = 0x004
+        /// Virtio device type; 0 = none.
         public static let deviceID: UInt64 = 0x008
+        /// Vendor of the transport.
         public static let vendorID: UInt64 = 0x00c
     }
 
@@ -31,6 +35,7 @@ public final class VirtioMMIOSlot: Device {
     /// "QEMU" in little-endian ASCII: the vendor ID QEMU's transports report.
     public static let vendorID: UInt32 = 0x554d_4551
 
+    /// - Parameter interruptSource: the PLIC source the DTB gives this slot (1 + slot index).
     public init(name: String, interruptSource: Int) {
         self.name = name
         self.interruptSource = interruptSource
