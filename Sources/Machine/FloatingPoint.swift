@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// RISC-V floating point (unprivileged spec, F and D chapters) on raw register bits.
 ///
 /// Section numbers below are those of the unprivileged ISA manual 20191213 (F = chapter 11, D = 12).
@@ -26,20 +18,17 @@ import Darwin
 /// - Every NaN produced by arithmetic is the canonical NaN (spec §11.3, "NaN Generation and
 ///   Propagation"): RISC-V does not propagate NaN payloads.
 ///
-/// How results are made exact:
-/// - RNE on moderate magnitudes (the common case) uses the host's default environment and
-///   decides NX from an exact error term, without touching `fenv` (see "Round-to-nearest-even
-///   without touching fenv" below).
-/// - Other double operations (except square root) form the exact result with integer arithmetic
-///   and round it in software (`roundPack`), in every mode including RMM, which no host has.
-/// - Single operations and double square roots otherwise run on the host's IEEE 754 hardware with
-///   its rounding mode set through `fenv`, and the host's exception flags are translated, for the
-///   four modes the host has (RNE, RTZ, RDN, RUP). For single RMM the operation is computed in
-///   double rounded toward zero, which keeps at least two bits beyond single precision, with the
-///   host's inexact flag as the sticky bit, and `roundPack` rounds that. A double square root is
-///   never exactly halfway, so its RMM is its RNE.
-/// - Conversions involving integers and `fcvt.s.d` are done entirely in software.
-/// Like RISC-V, x86 detects tininess after rounding, so the host's underflow flag has the RISC-V meaning.
+/// How results are made exact, without ever changing the host's floating-point environment:
+/// - RNE on moderate magnitudes (the common case) uses the host's IEEE 754 hardware in its default
+///   mode and decides NX from an exact error term (see "Round-to-nearest-even without touching
+///   fenv" below). No overflow, underflow, NV or DZ can arise there.
+/// - Everything else forms the exact result with integer arithmetic and rounds it in software
+///   (`roundPack`), in all five modes including RMM, which no host has. Singles are widened
+///   exactly to double and rounded once, straight to single.
+/// - Conversions involving integers and `fcvt.s.d` are software too.
+/// An earlier version switched the host's rounding mode through fenv; measured on the x86 build
+/// machine that cost 300-800 ns per instruction (glibc rewrites the x87 environment to clear flags)
+/// and relied on the compiler not moving arithmetic across the fenv calls.
 public enum FloatingPoint {
     /// Bits of the `fflags` CSR (unprivileged spec §11.2, "Accrued exception flag encoding").
     public enum Flag {
@@ -169,7 +158,7 @@ public enum FloatingPoint {
     /// still reads as the canonical NaN (its upper half stays not-all-ones).
     @usableFromInline static let signBit32: UInt64 = 0x8000_0000
 
-    /// Every single-precision arithmetic instruction: NaN rules in software, then the host.
+    /// Every single-precision arithmetic instruction: NaN rules, then the RNE fast path or exact software.
     @usableFromInline
     static func arithmetic32(
         _ operation: Operation, _ a: UInt64, _ b: UInt64, _ c: UInt64,
@@ -196,19 +185,10 @@ public enum FloatingPoint {
         if rm == RoundingMode.nearestEven, let fast = nearestEvenFast32(operation, fx, fy, fz, flags: &flags) {
             return box(fast)
         }
-        if rm == RoundingMode.nearestMaxMagnitude {
-            // Exact enough: the double result rounded toward zero plus its inexact flag carries
-            // 53 ≥ 24 + 2 bits, so rounding it once more is the correctly rounded single result.
-            var wideFlags: UInt8 = 0
-            let wide = hostCompute(operation, Double(fx), Double(fy), Double(fz),
-                                   rm: RoundingMode.towardZero, flags: &wideFlags)
-            flags |= wideFlags & (Flag.invalid | Flag.divideByZero)
-            return box(UInt32(truncatingIfNeeded: narrow(wide, sticky: wideFlags & Flag.inexact != 0, rm: rm,
-                                                         precision: 24, maxExponent: 127, signPosition: 31,
-                                                         flags: &flags)))
-        }
-        let r = hostCompute(operation, fx, fy, fz, rm: rm, flags: &flags)
-        return box(r.isNaN ? canonicalNaN32 : r.bitPattern)
+        // Singles widen to doubles exactly; the exact result is then rounded once, to single.
+        let wide = exact(operation, Double(fx).bitPattern, Double(fy).bitPattern, Double(fz).bitPattern,
+                         rm: rm, format: .binary32, flags: &flags)
+        return box(UInt32(truncatingIfNeeded: wide))
     }
 
     // MARK: Double-precision arithmetic
@@ -260,7 +240,7 @@ public enum FloatingPoint {
 
     @usableFromInline static let signBit64: UInt64 = 0x8000_0000_0000_0000
 
-    /// Every double-precision arithmetic instruction: NaN rules in software, then the host.
+    /// Every double-precision arithmetic instruction: NaN rules, then the RNE fast path or exact software.
     @usableFromInline
     static func arithmetic64(
         _ operation: Operation, _ a: UInt64, _ b: UInt64, _ c: UInt64,
@@ -286,27 +266,31 @@ public enum FloatingPoint {
         if rm == RoundingMode.nearestEven, let fast = nearestEvenFast64(operation, x, y, z, flags: &flags) {
             return fast
         }
-        switch operation {
-        case .add: return exactSum(a, b, rm: rm, flags: &flags)
-        case .subtract: return exactSum(a, b ^ signBit64, rm: rm, flags: &flags)
-        case .multiply: return exactProduct(a, b, rm: rm, flags: &flags)
-        case .divide: return exactQuotient(a, b, rm: rm, flags: &flags)
-        case .fusedMultiplyAdd: return exactFusedMultiplyAdd(a, b, c, rm: rm, flags: &flags)
-        case .squareRoot:
-            // Square roots are never exactly halfway (a midpoint squared needs more bits than the
-            // operand has), so RMM equals RNE; the other modes are the host's.
-            let hostMode = rm == RoundingMode.nearestMaxMagnitude ? RoundingMode.nearestEven : rm
-            let r = hostCompute(operation, x, y, z, rm: hostMode, flags: &flags)
-            return r.isNaN ? canonicalNaN64 : r.bitPattern
-        }
+        return exact(operation, a, b, c, rm: rm, format: .binary64, flags: &flags)
     }
 
-    // MARK: Exact double arithmetic in software
+    // MARK: Exact arithmetic in software
 
-    // Outside the RNE fast path, doubles are computed exactly with integer arithmetic
-    // (significands in 64 or 128 bits, shifted-out bits kept as a sticky bit) and rounded by
-    // `roundPack`. This gives RMM, which no host has, and it is also an order of magnitude faster
-    // than switching the host's rounding mode through fenv (measured: ~40 ns against ~600 ns).
+    // Outside the RNE fast path every operation forms its exact result with integer arithmetic
+    // (significands in 64 or 128 bits, shifted-out bits kept as a sticky bit) and rounds it in
+    // software with `roundPack`. That gives RMM, which no host has, needs no wider host format,
+    // and never changes the host's floating-point environment: switching rounding modes and
+    // reading flags through fenv cost 300-800 ns per operation on the x86 build machine, this ~40 ns.
+    // Singles are widened exactly to double first and rounded straight to single, once.
+
+    /// A binary interchange format to round into (IEEE 754 §3.6).
+    struct Format {
+        let precision: Int
+        let maxExponent: Int
+        let signPosition: Int
+
+        var signBit: UInt64 { 1 << UInt64(signPosition) }
+        var infinity: UInt64 { UInt64(2 * maxExponent + 1) << UInt64(precision - 1) }
+        var canonicalNaN: UInt64 { infinity | 1 << UInt64(precision - 2) }
+
+        static var binary32: Format { Format(precision: 24, maxExponent: 127, signPosition: 31) }
+        static var binary64: Format { Format(precision: 53, maxExponent: 1023, signPosition: 63) }
+    }
 
     static let infinity64: UInt64 = 0x7ff0_0000_0000_0000
 
@@ -315,6 +299,9 @@ public enum FloatingPoint {
 
     @inline(__always)
     static func isZero64(_ x: UInt64) -> Bool { x & ~signBit64 == 0 }
+
+    @inline(__always)
+    static func isNegative64(_ x: UInt64) -> Bool { x & signBit64 != 0 }
 
     /// A finite nonzero double as sign, unbiased exponent and a significand normalized to bit 63
     /// (value = significand × 2^(exponent − 63)); subnormals are normalized too.
@@ -329,33 +316,62 @@ public enum FloatingPoint {
         return (bits >> 63 != 0, field - 1023, (1 << 63) | fraction << 11)
     }
 
-    /// Rounds an exact double result.
+    /// Rounds an exact result into `format`.
     @inline(__always)
-    static func pack64(sign: Bool, exponent: Int, significand: UInt64, sticky: Bool, rm: UInt8,
-                       flags: inout UInt8) -> UInt64 {
-        roundPack(sign: sign, exponent: exponent, significand: significand, sticky: sticky,
-                  rm: rm, precision: 53, maxExponent: 1023, signPosition: 63, flags: &flags)
+    static func pack(sign: Bool, exponent: Int, significand: UInt64, sticky: Bool, rm: UInt8,
+                     format: Format, flags: inout UInt8) -> UInt64 {
+        roundPack(sign: sign, exponent: exponent, significand: significand, sticky: sticky, rm: rm,
+                  precision: format.precision, maxExponent: format.maxExponent,
+                  signPosition: format.signPosition, flags: &flags)
     }
 
-    /// The sign of an exact zero sum of nonzero terms: +0, except −0 when rounding down (IEEE 754 §6.3).
+    /// ±0 or ±infinity in `format`.
     @inline(__always)
-    static func cancellationZero64(_ rm: UInt8) -> UInt64 { rm == RoundingMode.down ? signBit64 : 0 }
+    static func special(negative: Bool, infinite: Bool, format: Format) -> UInt64 {
+        (negative ? format.signBit : 0) | (infinite ? format.infinity : 0)
+    }
 
-    /// a + b rounded with `rm` (operands are not NaN).
-    static func exactSum(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
+    /// A double that is exactly representable in `format` (an unchanged operand), re-encoded.
+    @inline(__always)
+    static func reencode(_ bits: UInt64, format: Format) -> UInt64 {
+        format.precision == 53 ? bits : UInt64(Float(Double(bitPattern: bits)).bitPattern)
+    }
+
+    /// The sign of an exact zero sum of nonzero terms, or of zeros of opposite signs: +0, except −0
+    /// when rounding down (IEEE 754 §6.3).
+    @inline(__always)
+    static func cancellationZero(_ rm: UInt8, format: Format) -> UInt64 {
+        rm == RoundingMode.down ? format.signBit : 0
+    }
+
+    /// Every arithmetic operation on non-NaN double operands (widened singles included), rounded into `format`.
+    static func exact(_ operation: Operation, _ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8,
+                      format: Format, flags: inout UInt8) -> UInt64 {
+        switch operation {
+        case .add: return exactSum(a, b, rm: rm, format: format, flags: &flags)
+        case .subtract: return exactSum(a, b ^ signBit64, rm: rm, format: format, flags: &flags)
+        case .multiply: return exactProduct(a, b, rm: rm, format: format, flags: &flags)
+        case .divide: return exactQuotient(a, b, rm: rm, format: format, flags: &flags)
+        case .squareRoot: return exactSquareRoot(a, rm: rm, format: format, flags: &flags)
+        case .fusedMultiplyAdd: return exactFusedMultiplyAdd(a, b, c, rm: rm, format: format, flags: &flags)
+        }
+    }
+
+    /// a + b (operands are not NaN).
+    static func exactSum(_ a: UInt64, _ b: UInt64, rm: UInt8, format: Format, flags: inout UInt8) -> UInt64 {
         if isInfinite64(a) || isInfinite64(b) {
             if isInfinite64(a) && isInfinite64(b) && a != b {
                 flags |= Flag.invalid
-                return canonicalNaN64
+                return format.canonicalNaN
             }
-            return isInfinite64(a) ? a : b
+            return special(negative: isNegative64(isInfinite64(a) ? a : b), infinite: true, format: format)
         }
         if isZero64(a) && isZero64(b) {
-            // Zeros of opposite signs sum like a cancellation (IEEE 754 §6.3).
-            return a == b ? a : cancellationZero64(rm)
+            return a == b ? special(negative: isNegative64(a), infinite: false, format: format)
+                          : cancellationZero(rm, format: format)
         }
-        if isZero64(a) { return b }
-        if isZero64(b) { return a }
+        if isZero64(a) { return reencode(b, format: format) }
+        if isZero64(b) { return reencode(a, format: format) }
         var x = unpack64(a), y = unpack64(b)
         if x.exponent < y.exponent || (x.exponent == y.exponent && x.significand < y.significand) { swap(&x, &y) }
         // Significands at bits 61...9 (the low 11 bits of a double's normalized significand are
@@ -364,10 +380,10 @@ public enum FloatingPoint {
         let large = x.significand >> 2
         let small = shiftRightJamming(y.significand >> 2, by: x.exponent - y.exponent)
         let sum = x.sign == y.sign ? large + small : large - small
-        if sum == 0 { return cancellationZero64(rm) }
+        if sum == 0 { return cancellationZero(rm, format: format) }
         let shift = sum.leadingZeroBitCount
-        return pack64(sign: x.sign, exponent: x.exponent + 2 - shift,
-                                         significand: sum << UInt64(shift), sticky: false, rm: rm, flags: &flags)
+        return pack(sign: x.sign, exponent: x.exponent + 2 - shift, significand: sum << UInt64(shift),
+                    sticky: false, rm: rm, format: format, flags: &flags)
     }
 
     @inline(__always)
@@ -378,73 +394,111 @@ public enum FloatingPoint {
         return value >> UInt64(count) | (lost ? 1 : 0)
     }
 
-    /// a × b rounded with `rm` (operands are not NaN).
-    static func exactProduct(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
-        let sign = (a ^ b) & signBit64
+    /// a × b (operands are not NaN).
+    static func exactProduct(_ a: UInt64, _ b: UInt64, rm: UInt8, format: Format, flags: inout UInt8) -> UInt64 {
+        let negative = isNegative64(a) != isNegative64(b)
         if isInfinite64(a) || isInfinite64(b) {
             if isZero64(a) || isZero64(b) {
                 flags |= Flag.invalid
-                return canonicalNaN64
+                return format.canonicalNaN
             }
-            return sign | infinity64
+            return special(negative: negative, infinite: true, format: format)
         }
-        if isZero64(a) || isZero64(b) { return sign }
+        if isZero64(a) || isZero64(b) { return special(negative: negative, infinite: false, format: format) }
         let x = unpack64(a), y = unpack64(b)
         let (high, low) = x.significand.multipliedFullWidth(by: y.significand)
         // The product of two significands in [2^63, 2^64) lies in [2^126, 2^128).
         if high >> 63 != 0 {
-            return pack64(sign: sign != 0, exponent: x.exponent + y.exponent + 1,
-                                             significand: high, sticky: low != 0, rm: rm, flags: &flags)
+            return pack(sign: negative, exponent: x.exponent + y.exponent + 1, significand: high,
+                        sticky: low != 0, rm: rm, format: format, flags: &flags)
         }
-        return pack64(sign: sign != 0, exponent: x.exponent + y.exponent,
-                                         significand: high << 1 | low >> 63, sticky: low << 1 != 0, rm: rm, flags: &flags)
+        return pack(sign: negative, exponent: x.exponent + y.exponent, significand: high << 1 | low >> 63,
+                    sticky: low << 1 != 0, rm: rm, format: format, flags: &flags)
     }
 
-    /// a ÷ b rounded with `rm` (operands are not NaN).
-    static func exactQuotient(_ a: UInt64, _ b: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
-        let sign = (a ^ b) & signBit64
+    /// a ÷ b (operands are not NaN).
+    static func exactQuotient(_ a: UInt64, _ b: UInt64, rm: UInt8, format: Format, flags: inout UInt8) -> UInt64 {
+        let negative = isNegative64(a) != isNegative64(b)
         if isInfinite64(a) {
             if isInfinite64(b) {
                 flags |= Flag.invalid
-                return canonicalNaN64
+                return format.canonicalNaN
             }
-            return sign | infinity64
+            return special(negative: negative, infinite: true, format: format)
         }
-        if isInfinite64(b) { return sign }
+        if isInfinite64(b) { return special(negative: negative, infinite: false, format: format) }
         if isZero64(b) {
             if isZero64(a) {
                 flags |= Flag.invalid
-                return canonicalNaN64
+                return format.canonicalNaN
             }
             flags |= Flag.divideByZero
-            return sign | infinity64
+            return special(negative: negative, infinite: true, format: format)
         }
-        if isZero64(a) { return sign }
+        if isZero64(a) { return special(negative: negative, infinite: false, format: format) }
         let x = unpack64(a), y = unpack64(b)
         // (x · 2^63) / y: the high half x >> 1 is below y, so the quotient fits in 64 bits and lies in (2^62, 2^64).
         let (quotient, remainder) = y.significand.dividingFullWidth((high: x.significand >> 1, low: x.significand << 63))
         let shift = quotient.leadingZeroBitCount
-        return pack64(sign: sign != 0, exponent: x.exponent - y.exponent - shift,
-                                         significand: quotient << UInt64(shift), sticky: remainder != 0, rm: rm, flags: &flags)
+        return pack(sign: negative, exponent: x.exponent - y.exponent - shift, significand: quotient << UInt64(shift),
+                    sticky: remainder != 0, rm: rm, format: format, flags: &flags)
     }
 
-    /// a × b + c rounded once with `rm` (operands are not NaN; inf × 0 was handled by the caller).
-    static func exactFusedMultiplyAdd(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, flags: inout UInt8) -> UInt64 {
-        let productSign = (a ^ b) & signBit64
-        if isInfinite64(a) || isInfinite64(b) {
-            if isInfinite64(c) && c & signBit64 != productSign {
-                flags |= Flag.invalid
-                return canonicalNaN64
-            }
-            return productSign | infinity64
+    /// √a (operand is not NaN).
+    ///
+    /// The host's square root in its default mode (RNE) is correctly rounded; after scaling the
+    /// operand by an even power of two into [1, 4), the fused residual m − r² is exact and says
+    /// on which side of r the exact root lies. The root is never exactly halfway between two
+    /// doubles (a midpoint squared needs more bits than the operand has), so r and that side
+    /// decide every rounding, to double or, through the same representative, to single.
+    static func exactSquareRoot(_ a: UInt64, rm: UInt8, format: Format, flags: inout UInt8) -> UInt64 {
+        if isZero64(a) { return special(negative: isNegative64(a), infinite: false, format: format) }
+        if isNegative64(a) {
+            flags |= Flag.invalid
+            return format.canonicalNaN
         }
-        if isInfinite64(c) { return c }
+        if isInfinite64(a) { return format.infinity }
+        let x = unpack64(a)
+        let half = x.exponent >> 1  // floor, also for negative exponents
+        let scaledExponent = x.exponent - 2 * half  // 0 or 1
+        let m = Double(bitPattern: UInt64(scaledExponent + 1023) << 52 | (x.significand >> 11) & 0x000f_ffff_ffff_ffff)
+        let root = m.squareRoot()
+        let residual = m.addingProduct(-root, root)
+        var significand = (1 << 63) | (root.bitPattern & 0x000f_ffff_ffff_ffff) << 11
+        var exponent = Int((root.bitPattern >> 52) & 0x7ff) - 1023 + half
+        if residual < 0 {
+            // Exact root just below r: r minus less than one unit of the 64-bit significand.
+            significand -= 1
+            let shift = significand.leadingZeroBitCount
+            significand <<= UInt64(shift)
+            exponent -= shift
+        }
+        return pack(sign: false, exponent: exponent, significand: significand, sticky: residual != 0,
+                    rm: rm, format: format, flags: &flags)
+    }
+
+    /// a × b + c rounded once (operands are not NaN; inf × 0 was handled by the caller).
+    static func exactFusedMultiplyAdd(_ a: UInt64, _ b: UInt64, _ c: UInt64, rm: UInt8, format: Format,
+                                      flags: inout UInt8) -> UInt64 {
+        let productNegative = isNegative64(a) != isNegative64(b)
+        if isInfinite64(a) || isInfinite64(b) {
+            if isInfinite64(c) && isNegative64(c) != productNegative {
+                flags |= Flag.invalid
+                return format.canonicalNaN
+            }
+            return special(negative: productNegative, infinite: true, format: format)
+        }
+        if isInfinite64(c) { return special(negative: isNegative64(c), infinite: true, format: format) }
         if isZero64(a) || isZero64(b) {
             // An exact zero product: the sum is c, with IEEE 754 §6.3's sign for two zeros.
-            if isZero64(c) { return productSign == c ? c : cancellationZero64(rm) }
-            return c
+            if isZero64(c) {
+                return productNegative == isNegative64(c)
+                    ? special(negative: productNegative, infinite: false, format: format)
+                    : cancellationZero(rm, format: format)
+            }
+            return reencode(c, format: format)
         }
-        if isZero64(c) { return exactProduct(a, b, rm: rm, flags: &flags) }
+        if isZero64(c) { return exactProduct(a, b, rm: rm, format: format, flags: &flags) }
         let x = unpack64(a), y = unpack64(b), z = unpack64(c)
         // Product in a 128-bit frame with its top bit at 125 or 124 (its low 22 bits are zero, so
         // the shift by 2 loses nothing); the addend with its top bit at 125. Value = frame × 2^scale.
@@ -461,23 +515,23 @@ public enum FloatingPoint {
             product = product.shiftedRightJamming(by: addendScale - productScale)
             productScale = addendScale
         }
-        let sign: Bool
+        let negative: Bool
         var total: Wide
-        if (productSign != 0) == z.sign {
+        if productNegative == z.sign {
             total = product.adding(addend)
-            sign = z.sign
+            negative = z.sign
         } else if product.isLess(than: addend) {
             total = addend.subtracting(product)
-            sign = z.sign
+            negative = z.sign
         } else {
             total = product.subtracting(addend)
-            sign = productSign != 0
+            negative = productNegative
         }
-        if total.isZero { return cancellationZero64(rm) }
+        if total.isZero { return cancellationZero(rm, format: format) }
         let shift = total.leadingZeroBitCount
         total = total.shiftedLeft(by: shift)
-        return pack64(sign: sign, exponent: productScale - shift + 127,
-                                         significand: total.high, sticky: total.low != 0, rm: rm, flags: &flags)
+        return pack(sign: negative, exponent: productScale - shift + 127, significand: total.high,
+                    sticky: total.low != 0, rm: rm, format: format, flags: &flags)
     }
 
     /// A 128-bit unsigned integer for the fused multiply-add's exact sum (no `UInt128` before macOS 15).
@@ -528,7 +582,7 @@ public enum FloatingPoint {
     // runs uses RNE on ordinary numbers. For those, the default host environment already gives
     // the RNE result, and the only flag that can arise is NX, which an exact error term decides.
     // Operands and results are kept far from the ends of the exponent range so that no overflow,
-    // underflow or inexact error term can occur; everything else takes the fenv path.
+    // underflow or inexact error term can occur; everything else takes the exact software path.
 
     /// Double exponent fields for magnitudes in [2^-900, 2^900): products, quotients and square
     /// roots of such numbers have error terms that are exact doubles (no underflow), and nothing overflows.
@@ -544,7 +598,7 @@ public enum FloatingPoint {
     }
 
     /// RNE double arithmetic with NX from an error-free transformation (TwoSum for sums, the fused
-    /// residual for products, quotients and roots); nil when the operation must take the fenv path.
+    /// residual for products, quotients and roots); nil when the operation must take the software path.
     @inline(__always)
     static func nearestEvenFast64(_ operation: Operation, _ x: Double, _ y: Double, _ z: Double,
                                   flags: inout UInt8) -> UInt64? {
@@ -655,110 +709,14 @@ public enum FloatingPoint {
         return r.bitPattern
     }
 
-    // MARK: Host arithmetic under a chosen rounding mode
+    // MARK: Operations
 
-    /// The arithmetic shapes the host computes; the negated fused forms are `fusedMultiplyAdd`
+    /// The arithmetic shapes; the negated fused forms are `fusedMultiplyAdd`
     /// with operand signs flipped, which is exact and matches the spec's definitions.
     @usableFromInline
     enum Operation {
         case add, subtract, multiply, divide, squareRoot, fusedMultiplyAdd
     }
-
-    // Host `fenv` constants. Glibc declares each both as an enum case and as a macro; the
-    // explicit type picks one.
-    @usableFromInline static let hostInexact: Int32 = FE_INEXACT
-    @usableFromInline static let hostUnderflow: Int32 = FE_UNDERFLOW
-    @usableFromInline static let hostOverflow: Int32 = FE_OVERFLOW
-    @usableFromInline static let hostDivideByZero: Int32 = FE_DIVBYZERO
-    @usableFromInline static let hostInvalid: Int32 = FE_INVALID
-    @usableFromInline static let hostAllExceptions: Int32 =
-        hostInexact | hostUnderflow | hostOverflow | hostDivideByZero | hostInvalid
-    @usableFromInline static let hostToNearest: Int32 = FE_TONEAREST
-    @usableFromInline static let hostTowardZero: Int32 = FE_TOWARDZERO
-    @usableFromInline static let hostDownward: Int32 = FE_DOWNWARD
-    @usableFromInline static let hostUpward: Int32 = FE_UPWARD
-
-    /// Host rounding mode for a RISC-V one; RMM never reaches the host.
-    @inlinable @inline(__always)
-    static func hostRounding(_ rm: UInt8) -> Int32 {
-        switch rm {
-        case RoundingMode.towardZero: return hostTowardZero
-        case RoundingMode.down: return hostDownward
-        case RoundingMode.up: return hostUpward
-        default: return hostToNearest
-        }
-    }
-
-    /// Host exception flags to `fflags` bits. The x86 denormal-operand flag has no RISC-V
-    /// counterpart and is not part of the mask that is read.
-    @inlinable @inline(__always)
-    static func riscvFlags(_ host: Int32) -> UInt8 {
-        var flags: UInt8 = 0
-        if host & hostInexact != 0 { flags |= Flag.inexact }
-        if host & hostUnderflow != 0 { flags |= Flag.underflow }
-        if host & hostOverflow != 0 { flags |= Flag.overflow }
-        if host & hostDivideByZero != 0 { flags |= Flag.divideByZero }
-        if host & hostInvalid != 0 { flags |= Flag.invalid }
-        return flags
-    }
-
-    /// Runs one operation under `rm` and collects the host's exception flags.
-    ///
-    /// The compiler assumes the default floating-point environment and would be free to move
-    /// or fold a plain `a + b` across the `fenv` calls; the operation therefore happens inside
-    /// `hostOperation`, which is never inlined nor optimized, so it stays
-    /// an opaque call ordered between `fesetround`/`fetestexcept`. The host program runs in
-    /// round-to-nearest, which is restored afterwards.
-    @inline(__always)
-    static func hostCompute(_ operation: Operation, _ a: Float, _ b: Float, _ c: Float,
-                            rm: UInt8, flags: inout UInt8) -> Float {
-        // Clearing is the expensive part of fenv on x86 (it rewrites the x87 environment), so only when needed.
-        if fetestexcept(hostAllExceptions) != 0 { feclearexcept(hostAllExceptions) }
-        if rm != RoundingMode.nearestEven { fesetround(hostRounding(rm)) }
-        let r = hostOperation(operation, a, b, c)
-        let raised = fetestexcept(hostAllExceptions)
-        if rm != RoundingMode.nearestEven { fesetround(hostToNearest) }
-        flags |= riscvFlags(raised)
-        return r
-    }
-
-    /// Double-precision form of the single-precision `hostCompute`.
-    @inline(__always)
-    static func hostCompute(_ operation: Operation, _ a: Double, _ b: Double, _ c: Double,
-                            rm: UInt8, flags: inout UInt8) -> Double {
-        if fetestexcept(hostAllExceptions) != 0 { feclearexcept(hostAllExceptions) }
-        if rm != RoundingMode.nearestEven { fesetround(hostRounding(rm)) }
-        let r = hostOperation(operation, a, b, c)
-        let raised = fetestexcept(hostAllExceptions)
-        if rm != RoundingMode.nearestEven { fesetround(hostToNearest) }
-        flags |= riscvFlags(raised)
-        return r
-    }
-
-    @usableFromInline @inline(never) @_optimize(none)
-    static func hostOperation(_ operation: Operation, _ a: Float, _ b: Float, _ c: Float) -> Float {
-        switch operation {
-        case .add: return a + b
-        case .subtract: return a - b
-        case .multiply: return a * b
-        case .divide: return a / b
-        case .squareRoot: return a.squareRoot()
-        case .fusedMultiplyAdd: return c.addingProduct(a, b)
-        }
-    }
-
-    @usableFromInline @inline(never) @_optimize(none)
-    static func hostOperation(_ operation: Operation, _ a: Double, _ b: Double, _ c: Double) -> Double {
-        switch operation {
-        case .add: return a + b
-        case .subtract: return a - b
-        case .multiply: return a * b
-        case .divide: return a / b
-        case .squareRoot: return a.squareRoot()
-        case .fusedMultiplyAdd: return c.addingProduct(a, b)
-        }
-    }
-
 
     // MARK: Software rounding
 

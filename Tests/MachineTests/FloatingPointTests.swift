@@ -5,7 +5,7 @@ import Testing
 /// Exactness of the F and D arithmetic that the execution engine calls (unprivileged spec, chapters
 /// "F" and "D"). The large table below was computed with exact rational arithmetic in Python
 /// (Fractions; the generator is reproduced at the end of this file), never with the host's FPU, so
-/// it checks the host-hardware path, the RMM path and the software rounding independently.
+/// it checks the host-hardware fast path and the software paths independently.
 @Suite("FloatingPoint")
 struct FloatingPointTests {
     typealias FP = FloatingPoint
@@ -205,7 +205,7 @@ struct FloatingPointTests {
 
     // MARK: Rounding through the host
 
-    @Test("each rounding mode reaches the host, and round-to-nearest is restored afterwards")
+    @Test("each rounding mode gives its own result, and the host's rounding mode is left alone")
     func hostRoundingModes() {
         let third: [UInt64] = [0x3fd5_5555_5555_5555, 0x3fd5_5555_5555_5555, 0x3fd5_5555_5555_5555,
                                0x3fd5_5555_5555_5556, 0x3fd5_5555_5555_5555]
@@ -224,7 +224,7 @@ struct FloatingPointTests {
         }
         var flags: UInt8 = 0
         _ = FP.add64(Self.d(1), Self.d(0x1p-60), rm: Self.rup, flags: &flags)
-        #expect(fegetround() == FE_TONEAREST, "the host program's rounding mode is round-to-nearest again")
+        #expect(fegetround() == FE_TONEAREST, "the host program's rounding mode is still round-to-nearest")
         // Invalid modes never reach here from the engine; they behave as RNE rather than trapping.
         #expect(FP.div64(Self.d(1), Self.d(3), rm: 7, flags: &flags) == third[0])
     }
