@@ -19,14 +19,27 @@ public enum RunJudgement {
     public static func difference(_ result: GuestRunResult, from native: GuestRunResult) -> String? {
         if result.exitStatus != native.exitStatus { return "exit status \(result.exitStatus), native \(native.exitStatus)" }
         if result.output == native.output { return nil }
-        let mine = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        let theirs = native.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let mine = result.output.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        let theirs = native.output.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for index in 0 ..< max(mine.count, theirs.count) {
             let a = index < mine.count ? String(mine[index]) : nil
             let b = index < theirs.count ? String(theirs[index]) : nil
             if a != b { return "console line \(index + 1) is \(quoted(a)), native printed \(quoted(b))" }
         }
         return "console output differs from native"
+    }
+
+    /// The value after the last "checksum" on the console (the CPU workloads print
+    /// `<name>: checksum <hex>` before their verdict), so reports can show it beside the verdict.
+    public static func checksum(in output: String) -> String? {
+        // "\r\n" is one Character in Swift, so split on any newline rather than on "\n".
+        for line in output.split(whereSeparator: \.isNewline).reversed() {
+            guard let range = line.range(of: "checksum ") else { continue }
+            let value = line[range.upperBound...].split(separator: " ").first.map(String.init)?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if let value, !value.isEmpty { return value }
+        }
+        return nil
     }
 
     static func quoted(_ text: String?) -> String {
@@ -189,7 +202,8 @@ public struct ComparisonRunner {
         return WorkloadResult(
             workload: program.name, category: program.category, mode: mode, status: .passed, rounds: rounds,
             medianWallSeconds: Self.median(rounds.map(\.wallSeconds)), medianMIPS: Self.median(rounds.map(\.mips)),
-            counts: counts, countsStable: stable, finalLine: finalLine, exitStatus: runs.first?.guest.exitStatus,
+            counts: counts, countsStable: stable, finalLine: finalLine,
+            checksum: runs.first.flatMap { RunJudgement.checksum(in: $0.guest.output) }, exitStatus: runs.first?.guest.exitStatus,
             modeled: counts.map { counts in plan.profiles.map { $0.model(counts) } } ?? []
         )
     }

@@ -46,6 +46,8 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
     /// Same console output, exit status and final line as native (nil for native itself).
     public var equivalentToNative: Bool?
     public var finalLine: String?
+    /// The checksum the program printed (`<name>: checksum <hex>`), if it prints one.
+    public var checksum: String?
     public var exitStatus: Int32?
     /// The first round's counts priced by each cost profile (modeled).
     public var modeled: [ModeledCost]
@@ -53,7 +55,7 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
     public init(workload: String, category: CorpusCategory, mode: String, status: ResultStatus, reason: String? = nil,
                 rounds: [RoundMeasurement] = [], medianWallSeconds: Double? = nil, medianMIPS: Double? = nil,
                 counts: EventCounts? = nil, countsStable: Bool? = nil, relativeThroughput: Double? = nil,
-                equivalentToNative: Bool? = nil, finalLine: String? = nil, exitStatus: Int32? = nil, modeled: [ModeledCost] = []) {
+                equivalentToNative: Bool? = nil, finalLine: String? = nil, checksum: String? = nil, exitStatus: Int32? = nil, modeled: [ModeledCost] = []) {
         self.workload = workload
         self.category = category
         self.mode = mode
@@ -67,6 +69,7 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
         self.relativeThroughput = relativeThroughput
         self.equivalentToNative = equivalentToNative
         self.finalLine = finalLine
+        self.checksum = checksum
         self.exitStatus = exitStatus
         self.modeled = modeled
     }

@@ -25,13 +25,13 @@ public enum ReportMarkdown {
         }
 
         text += "\n## Results\n\n"
-        text += "| workload | mode | status | median wall s (measured) | instructions (exact) | MIPS (measured) | relative throughput (measured) | equivalent to native | counts stable |\n"
-        text += "|---|---|---|---:|---:|---:|---:|---|---|\n"
+        text += "| workload | mode | status | median wall s (measured) | instructions (exact) | MIPS (measured) | relative throughput (measured) | checksum | equivalent to native | counts stable |\n"
+        text += "|---|---|---|---:|---:|---:|---:|---|---|---|\n"
         for result in report.results {
             let status = result.reason.map { "\(result.status.rawValue): \(cell($0))" } ?? result.status.rawValue
             text += "| \(cell(result.workload)) | \(result.mode) | \(status) | \(number(result.medianWallSeconds, "%.4f")) | "
             text += "\(result.counts.map { String($0["instructions"]) } ?? "–") | \(number(result.medianMIPS, "%.3g")) | "
-            text += "\(number(result.relativeThroughput, "%.3f")) | \(flag(result.equivalentToNative, none: result.mode == "native" ? "baseline" : "–")) | \(flag(result.countsStable, none: "–")) |\n"
+            text += "\(number(result.relativeThroughput, "%.3f")) | \(result.checksum.map(cell) ?? "–") | \(flag(result.equivalentToNative, none: result.mode == "native" ? "baseline" : "–")) | \(flag(result.countsStable, none: "–")) |\n"
         }
 
         let measured = report.results.filter { $0.counts != nil }

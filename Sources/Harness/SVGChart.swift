@@ -40,15 +40,40 @@ public struct SVGBarChart: Sendable, Equatable {
     /// Colour-blind-safe palette (Okabe & Ito, 2008), then repeated.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999"]
 
-    // Layout in SVG user units.
-    static let marginLeft = 80.0, marginRight = 24.0, marginTop = 92.0, marginBottom = 130.0, plotHeight = 300.0
+    // Layout in SVG user units. Text widths are estimated (no font metrics without a renderer):
+    // about 6.5 units per character of 12-unit sans-serif.
+    static let marginRight = 24.0, plotHeight = 300.0, characterWidth = 6.5
+    /// Category labels are rotated by this many degrees so long names fit under narrow bars.
+    static let labelAngle = 40.0
 
     /// The chart as a complete SVG document.
     public func render() -> String {
         let groupWidth = stacked ? 44.0 : max(24.0, Double(max(series.count, 1)) * 16.0 + 16.0)
-        let plotWidth = max(480.0, Double(max(categories.count, 1)) * groupWidth)
-        let width = Self.marginLeft + plotWidth + Self.marginRight
-        let height = Self.marginTop + Self.plotHeight + Self.marginBottom
+        let longestLabel = Double(categories.map(\.count).max() ?? 0) * Self.characterWidth
+        let angle = Self.labelAngle * .pi / 180
+        var plotWidth = max(480.0, Double(max(categories.count, 1)) * groupWidth)
+        let firstSlot = plotWidth / Double(max(categories.count, 1))
+        // Room for the first rotated label to the left, and for all of them below.
+        let marginLeft = max(80.0, longestLabel * cos(angle) - firstSlot / 2 + 20)
+        let marginBottom = max(60.0, longestLabel * sin(angle) + 40)
+        // The bold 16-unit title and the subtitle run wider per character than labels.
+        let headerWidth = max(Double(title.count) * 10, Double(subtitle.count) * 7.2)
+        plotWidth = max(plotWidth, headerWidth - Self.marginRight)
+        let width = marginLeft + plotWidth + Self.marginRight
+        // The legend wraps into as many rows as it needs.
+        var legendPlaces: [(x: Double, row: Int)] = []
+        var legendX = marginLeft, legendRow = 0
+        for entry in series {
+            let entryWidth = 16 + Double(entry.name.count) * Self.characterWidth + 18
+            if legendX > marginLeft, legendX + entryWidth > width - Self.marginRight {
+                legendX = marginLeft
+                legendRow += 1
+            }
+            legendPlaces.append((legendX, legendRow))
+            legendX += entryWidth
+        }
+        let marginTop = 58 + Double(series.isEmpty ? 0 : legendRow + 1) * 18 + 16
+        let height = marginTop + Self.plotHeight + marginBottom
         var maximum = 0.0
         for index in categories.indices {
             let values = series.compactMap { index < $0.values.count ? $0.values[index] : nil }.filter { $0.isFinite && $0 > 0 }
@@ -56,7 +81,7 @@ public struct SVGBarChart: Sendable, Equatable {
         }
         if let referenceLine { maximum = max(maximum, referenceLine) }
         let top = Self.niceCeiling(maximum)
-        func y(_ value: Double) -> Double { Self.marginTop + Self.plotHeight - (top > 0 ? value / top * Self.plotHeight : 0) }
+        func y(_ value: Double) -> Double { marginTop + Self.plotHeight - (top > 0 ? value / top * Self.plotHeight : 0) }
 
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.format(width))" height="\(Self.format(height))" \
@@ -64,34 +89,33 @@ public struct SVGBarChart: Sendable, Equatable {
 
         """
         svg += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-        svg += "<text x=\"\(Self.format(Self.marginLeft))\" y=\"24\" font-size=\"16\" font-weight=\"bold\">\(Self.escape(title))</text>\n"
-        svg += "<text x=\"\(Self.format(Self.marginLeft))\" y=\"44\" fill=\"#444444\">\(Self.escape(subtitle))</text>\n"
-        // Legend in one row under the subtitle.
-        var legendX = Self.marginLeft
+        svg += "<text x=\"\(Self.format(marginLeft))\" y=\"24\" font-size=\"16\" font-weight=\"bold\">\(Self.escape(title))</text>\n"
+        svg += "<text x=\"\(Self.format(marginLeft))\" y=\"44\" fill=\"#444444\">\(Self.escape(subtitle))</text>\n"
         for (index, entry) in series.enumerated() {
-            svg += "<rect x=\"\(Self.format(legendX))\" y=\"58\" width=\"12\" height=\"12\" fill=\"\(Self.color(index))\"/>\n"
-            svg += "<text x=\"\(Self.format(legendX + 16))\" y=\"69\">\(Self.escape(entry.name))</text>\n"
-            legendX += 16 + Double(entry.name.count) * 7 + 18
+            let place = legendPlaces[index]
+            let ly = 58 + Double(place.row) * 18
+            svg += "<rect x=\"\(Self.format(place.x))\" y=\"\(Self.format(ly))\" width=\"12\" height=\"12\" fill=\"\(Self.color(index))\"/>\n"
+            svg += "<text x=\"\(Self.format(place.x + 16))\" y=\"\(Self.format(ly + 11))\">\(Self.escape(entry.name))</text>\n"
         }
         // Axes, grid and tick labels.
         let ticks = 5
         for tick in 0 ... ticks {
             let value = top * Double(tick) / Double(ticks)
             let ty = y(value)
-            svg += "<line x1=\"\(Self.format(Self.marginLeft))\" y1=\"\(Self.format(ty))\" x2=\"\(Self.format(Self.marginLeft + plotWidth))\" y2=\"\(Self.format(ty))\" stroke=\"#dddddd\"/>\n"
-            svg += "<text x=\"\(Self.format(Self.marginLeft - 6))\" y=\"\(Self.format(ty + 4))\" text-anchor=\"end\">\(Self.escape(Self.tickLabel(value)))</text>\n"
+            svg += "<line x1=\"\(Self.format(marginLeft))\" y1=\"\(Self.format(ty))\" x2=\"\(Self.format(marginLeft + plotWidth))\" y2=\"\(Self.format(ty))\" stroke=\"#dddddd\"/>\n"
+            svg += "<text x=\"\(Self.format(marginLeft - 6))\" y=\"\(Self.format(ty + 4))\" text-anchor=\"end\">\(Self.escape(Self.tickLabel(value)))</text>\n"
         }
-        svg += "<line x1=\"\(Self.format(Self.marginLeft))\" y1=\"\(Self.format(Self.marginTop))\" x2=\"\(Self.format(Self.marginLeft))\" y2=\"\(Self.format(Self.marginTop + Self.plotHeight))\" stroke=\"#000000\"/>\n"
-        svg += "<line x1=\"\(Self.format(Self.marginLeft))\" y1=\"\(Self.format(Self.marginTop + Self.plotHeight))\" x2=\"\(Self.format(Self.marginLeft + plotWidth))\" y2=\"\(Self.format(Self.marginTop + Self.plotHeight))\" stroke=\"#000000\"/>\n"
-        let labelY = Self.marginTop + Self.plotHeight / 2
-        svg += "<text x=\"18\" y=\"\(Self.format(labelY))\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(Self.format(labelY)))\">\(Self.escape(yLabel))</text>\n"
+        svg += "<line x1=\"\(Self.format(marginLeft))\" y1=\"\(Self.format(marginTop))\" x2=\"\(Self.format(marginLeft))\" y2=\"\(Self.format(marginTop + Self.plotHeight))\" stroke=\"#000000\"/>\n"
+        svg += "<line x1=\"\(Self.format(marginLeft))\" y1=\"\(Self.format(marginTop + Self.plotHeight))\" x2=\"\(Self.format(marginLeft + plotWidth))\" y2=\"\(Self.format(marginTop + Self.plotHeight))\" stroke=\"#000000\"/>\n"
+        let labelY = marginTop + Self.plotHeight / 2, labelX = marginLeft - 58
+        svg += "<text x=\"\(Self.format(labelX))\" y=\"\(Self.format(labelY))\" text-anchor=\"middle\" transform=\"rotate(-90 \(Self.format(labelX)) \(Self.format(labelY)))\">\(Self.escape(yLabel))</text>\n"
 
         if categories.isEmpty || maximum == 0 {
-            svg += "<text x=\"\(Self.format(Self.marginLeft + plotWidth / 2))\" y=\"\(Self.format(labelY))\" text-anchor=\"middle\" fill=\"#666666\">no data</text>\n"
+            svg += "<text x=\"\(Self.format(marginLeft + plotWidth / 2))\" y=\"\(Self.format(labelY))\" text-anchor=\"middle\" fill=\"#666666\">no data</text>\n"
         }
         let slot = plotWidth / Double(max(categories.count, 1))
         for (index, category) in categories.enumerated() {
-            let groupX = Self.marginLeft + Double(index) * slot
+            let groupX = marginLeft + Double(index) * slot
             if stacked {
                 var base = 0.0
                 let barWidth = min(32.0, slot * 0.7)
@@ -110,12 +134,12 @@ public struct SVGBarChart: Sendable, Equatable {
                                color: Self.color(seriesIndex), tooltip: "\(category) · \(entry.name): \(Self.tickLabel(value))")
                 }
             }
-            let cx = groupX + slot / 2, cy = Self.marginTop + Self.plotHeight + 14
+            let cx = groupX + slot / 2, cy = marginTop + Self.plotHeight + 14
             svg += "<text x=\"\(Self.format(cx))\" y=\"\(Self.format(cy))\" text-anchor=\"end\" transform=\"rotate(-40 \(Self.format(cx)) \(Self.format(cy)))\">\(Self.escape(category))</text>\n"
         }
         if let referenceLine, top > 0 {
             let ry = y(referenceLine)
-            svg += "<line x1=\"\(Self.format(Self.marginLeft))\" y1=\"\(Self.format(ry))\" x2=\"\(Self.format(Self.marginLeft + plotWidth))\" y2=\"\(Self.format(ry))\" stroke=\"#D55E00\" stroke-dasharray=\"6 4\"/>\n"
+            svg += "<line x1=\"\(Self.format(marginLeft))\" y1=\"\(Self.format(ry))\" x2=\"\(Self.format(marginLeft + plotWidth))\" y2=\"\(Self.format(ry))\" stroke=\"#D55E00\" stroke-dasharray=\"6 4\"/>\n"
         }
         svg += "</svg>\n"
         return svg

@@ -63,6 +63,11 @@ public enum ReportCharts {
         return cells
     }
 
+    /// Event kinds that never happened would only crowd the legend; the tables still list them.
+    static func withData(_ series: [SVGBarChart.Series]) -> [SVGBarChart.Series] {
+        series.filter { $0.values.contains { ($0 ?? 0) > 0 } }
+    }
+
     /// Events per thousand instructions (exact counts).
     public static func events(_ report: ComparisonReport) -> SVGBarChart {
         let cells = cells(report)
@@ -70,12 +75,12 @@ public enum ReportCharts {
             title: "Events per thousand instructions",
             subtitle: "exact counts from the first round, by kind",
             yLabel: "events / 1000 instructions", categories: cells.map(\.label),
-            series: eventKinds.map { kind in
+            series: withData(eventKinds.map { kind in
                 SVGBarChart.Series(name: kind.rawValue, values: cells.map { cell in
                     guard let counts = cell.result.counts, counts["instructions"] > 0 else { return nil }
                     return Double(kind.count(in: counts)) * 1000 / Double(counts["instructions"])
                 })
-            }
+            })
         )
     }
 
@@ -96,7 +101,7 @@ public enum ReportCharts {
             title: "Modeled cycles per guest instruction, by event",
             subtitle: "modeled: exact counts × profile cycles" + (estimates.isEmpty ? "" : " · estimates in \(estimates.joined(separator: ", "))"),
             yLabel: "modeled cycles / instruction", categories: labels,
-            series: CostEvent.allCases.map { kind in SVGBarChart.Series(name: kind.rawValue, values: breakdowns.map { $0[kind] }) },
+            series: withData(CostEvent.allCases.map { kind in SVGBarChart.Series(name: kind.rawValue, values: breakdowns.map { $0[kind] }) }),
             stacked: true
         )
     }

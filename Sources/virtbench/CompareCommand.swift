@@ -38,8 +38,9 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("results"), help: "Results folder (default: results/ in the package).")
     var resultsPath: String?
 
+    /// Full-size workloads retire a few billion instructions; the limit only has to catch a hung guest.
     @Option(name: .customLong("max-insns"), help: "Stop a run that has not finished after this many instructions.")
-    var maxInstructions: UInt64 = 4_000_000_000
+    var maxInstructions: UInt64 = 20_000_000_000
 
     @Flag(name: .customLong("real-time"), help: "Use the host clock instead of virtual time (counts are then not reproducible).")
     var realTime = false
@@ -130,7 +131,7 @@ enum Summary {
                 result.workload, result.mode,
                 result.status.rawValue,
                 result.medianWallSeconds.map { String(format: "%.4f", $0) } ?? "-",
-                result.medianMIPS.map { String(format: "%.1f", $0) } ?? "-",
+                result.medianMIPS.map { String(format: "%.3g", $0) } ?? "-",
                 result.relativeThroughput.map { String(format: "%.3f", $0) } ?? "-",
                 result.counts.map { String($0["instructions"]) } ?? "-",
             ])

@@ -59,6 +59,9 @@ import Testing
         #expect(RunJudgement.failure(of: Self.guestResult(output: "PASS rv64m\n"), program: program, instructionLimit: 5)
             == "last line \"PASS rv64m\", expected \"PASS rv64i\"")
 
+        #expect(RunJudgement.checksum(in: "crc32-small: checksum 0xdeadbeef\r\nPASS crc32-small\n") == "0xdeadbeef")
+        #expect(RunJudgement.checksum(in: "PASS rv64i\n") == nil)
+
         let native = Self.guestResult(output: "a\nchecksum 1\n")
         #expect(RunJudgement.difference(Self.guestResult(output: "a\nchecksum 1\n"), from: native) == nil)
         #expect(RunJudgement.difference(Self.guestResult(output: "a\nchecksum 2\n"), from: native)

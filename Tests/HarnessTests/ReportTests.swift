@@ -22,7 +22,7 @@ struct ReportTests {
             workload: "crc32<small>", category: .cpu, mode: "native", status: .passed,
             rounds: [RoundMeasurement(wallSeconds: 0.25, instructions: 10_000, mips: 0.04), RoundMeasurement(wallSeconds: 0.5, instructions: 10_000, mips: 0.02)],
             medianWallSeconds: 0.375, medianMIPS: 0.03, counts: counts, countsStable: true, relativeThroughput: 1,
-            finalLine: "checksum 0x1234", exitStatus: 0, modeled: [profile.model(counts)]
+            finalLine: "PASS crc32<small>", checksum: "0x1234", exitStatus: 0, modeled: [profile.model(counts)]
         )
         let failed = WorkloadResult(workload: "sort", category: .cpu, mode: "native", status: .failed,
                                     reason: "last line \"x | y\", expected \"PASS sort\"", exitStatus: 1)
@@ -63,7 +63,7 @@ struct ReportTests {
     @Test func markdownHasTheTablesAndLabelsEstimates() {
         let markdown = ReportMarkdown.render(Self.sampleReport(), chartFiles: ["throughput.svg"])
         #expect(markdown.contains("| workload | mode | status | median wall s (measured) | instructions (exact) |"))
-        #expect(markdown.contains("| crc32<small> | native | passed | 0.3750 | 10000 |"))
+        #expect(markdown.contains("| crc32<small> | native | passed | 0.3750 | 10000 | 0.03 | 1.000 | 0x1234 | baseline | yes |"))
         // A pipe in a reason must not split the table row.
         #expect(markdown.contains("failed: last line \"x \\| y\""))
         #expect(markdown.contains("| hav | not implemented yet | H extension |"))
