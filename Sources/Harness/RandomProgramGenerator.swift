@@ -189,6 +189,8 @@ public struct RandomProgramGenerator: Sendable {
     /// The sandbox base register and the offset range its 12-bit displacements reach.
     static let sandboxSize = 4096
     static let sandboxBias = 2048
+    /// Bytes above s0 that half of all accesses share (see `alignedOffset`).
+    static let hotWindowBytes = 64
 
     /// Integer corner values: the operands on which division, overflow and sign extension
     /// differ between correct and nearly correct implementations.
@@ -397,10 +399,18 @@ private struct UnitContext {
         return rng.element(of: RandomProgramGenerator.writableRegisters)
     }
 
-    /// A `width`-aligned offset from s0 inside the sandbox.
+    /// A `width`-aligned offset from s0 inside the sandbox. Half of the accesses go to a small
+    /// window right at s0, which the compressed and sp-relative forms reach too, so that stores
+    /// and loads of different widths overlap and read each other's bytes.
     mutating func alignedOffset(width: Int) -> Int {
+        if rng.chance(50) { return hotOffset(width: width) }
         let slots = RandomProgramGenerator.sandboxSize / width
         return Self.sandboxLow + rng.int(in: 0..<slots) * width
+    }
+
+    /// A `width`-aligned offset in the shared window [0, hotWindowBytes) above s0.
+    mutating func hotOffset(width: Int) -> Int {
+        rng.int(in: 0..<(RandomProgramGenerator.hotWindowBytes / width)) * width
     }
 
     /// A label before unit `index + 2 ... index + maxUnits` (or the end of the program).
@@ -459,7 +469,9 @@ private struct UnitContext {
         case .sandboxAddress(let width):
             let base = rng.chance(50) ? "s0" : "sp"
             if configuration.allowMisalignedAccesses && width > 1 && rng.chance(15) {
-                return "\(rng.int(in: Self.sandboxLow...(Self.sandboxHigh - width)))(\(base))"
+                let offset = rng.chance(50) ? rng.int(in: 0...(RandomProgramGenerator.hotWindowBytes - width))
+                    : rng.int(in: Self.sandboxLow...(Self.sandboxHigh - width))
+                return "\(offset)(\(base))"
             }
             return "\(alignedOffset(width: width))(\(base))"
         case .atomicAddress(let width):
@@ -501,9 +513,11 @@ private struct UnitContext {
         case .stackPointerAddImmediate:
             return String(rng.int(in: 1...255) * 4)
         case .compressedSandboxAddress(let width):
-            return "\(rng.int(in: 0..<32) * width)(s0)"
+            let offset = rng.chance(50) ? hotOffset(width: width) : rng.int(in: 0..<32) * width
+            return "\(offset)(s0)"
         case .stackSandboxAddress(let width):
-            return "\(rng.int(in: 0..<64) * width)(sp)"
+            let offset = rng.chance(50) ? hotOffset(width: width) : rng.int(in: 0..<64) * width
+            return "\(offset)(sp)"
         }
     }
 }

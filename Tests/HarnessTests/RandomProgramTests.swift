@@ -212,7 +212,8 @@ import Testing
     /// QEMU against VirtBench: the test this tester exists for. `VIRTBENCH_RANDOM_PROGRAMS` sets
     /// how many programs (default 200; thousands on demand, e.g.
     /// `VIRTBENCH_RANDOM_PROGRAMS=5000 swift test --filter virtBenchAgreesWithQEMU`) and
-    /// `VIRTBENCH_RANDOM_SEED` the first seed. Each mismatch leaves the program, both dumps and a
+    /// `VIRTBENCH_RANDOM_SEED` the first seed; `VIRTBENCH_RANDOM_MISALIGNED=1` adds misaligned
+    /// loads and stores. Each mismatch leaves the program, both dumps and a
     /// minimized program under .build/random/failures/seed-<hex>/.
     @Test func virtBenchAgreesWithQEMUOnEveryProgram() throws {
         guard let tools = Self.tools() else { return }
@@ -223,8 +224,13 @@ import Testing
         // while QEMU 7.2's default rv64 CPU sets misa.H: compare against a QEMU CPU without H.
         var reference = runner
         reference.extraArguments = ["-cpu", "rv64,h=false"]
+        // Misaligned accesses are implementation-defined (they may trap or not), so they are only
+        // compared on demand: VIRTBENCH_RANDOM_MISALIGNED=1.
+        let misaligned = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_MISALIGNED"] == "1"
+        let generator = RandomProgramGenerator(configuration: .init(allowMisalignedAccesses: misaligned))
         let tester = RandomDifferentialTester(reference: QEMURandomProgramTarget(runner: reference),
-                                              candidate: VirtBenchRandomProgramTarget(), builder: builder)
+                                              candidate: VirtBenchRandomProgramTarget(), builder: builder,
+                                              generator: generator)
         let results = try tester.run(seeds: firstSeed..<(firstSeed + UInt64(count)))
         #expect(results.count == count)
         for failure in results where !failure.matched {
