@@ -16,6 +16,17 @@ struct DecodedBlock {
     /// Bytes covered, so the fall-through pc is start + byteLength.
     var byteLength: UInt32
     var valid: Bool
+    /// Chained successors (the block a jump or branch went to, and the fall-through block).
+    var taken = ChainSlot()
+    var fallThrough = ChainSlot()
+}
+
+/// A remembered successor: its pc, its block, and the cache key (generation and fetch context)
+/// under which the link is valid.
+struct ChainSlot {
+    var pc: UInt64 = .max
+    var block: Int32 = 0
+    var key: UInt32 = .max
 }
 
 /// The decoded-block cache (ARCHITECTURE.md "Decode once"): blocks keyed by physical address,
@@ -33,6 +44,8 @@ struct BlockCache {
     let blocks: UnsafeMutablePointer<DecodedBlock>
     let jumpCache: UnsafeMutablePointer<JumpEntry>
     var opCount = 0
+    /// Bumped whenever decoded code or the virtual-to-physical view changes, which breaks every chain.
+    var generation: UInt32 = 0
     var blockCount = 0
     var byPhysical: [UInt64: Int32] = [:]
     /// Blocks by RAM page number, for invalidation.
@@ -42,7 +55,7 @@ struct BlockCache {
         ops = .allocate(capacity: BlockCache.opCapacity)
         blocks = .allocate(capacity: BlockCache.blockCapacity)
         jumpCache = .allocate(capacity: TranslationContext.count * BlockCache.jumpCacheEntries)
-        flushJumpCaches()
+        jumpCache.initialize(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
     }
 
     func release() {
@@ -56,7 +69,8 @@ struct BlockCache {
         jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1)))
     }
 
-    func flushJumpCaches() {
+    mutating func flushJumpCaches() {
+        generation = (generation &+ 1) & 0x3fff_ffff
         jumpCache.update(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
     }
 
@@ -81,5 +95,5 @@ struct BlockCache {
         flushJumpCaches()
     }
 
-    var hasRoom: Bool { opCount + BlockCache.maximumLength <= BlockCache.opCapacity && blockCount < BlockCache.blockCapacity }
+    var hasRoom: Bool { opCount + BlockCache.maximumLength + 1 <= BlockCache.opCapacity && blockCount < BlockCache.blockCapacity }
 }

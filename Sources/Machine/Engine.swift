@@ -170,11 +170,12 @@ extension Hart {
     }
 
     private func registerBlock(ramOffset: UInt64, firstOp: Int, count: Int, byteLength: UInt32, cache: Bool) -> Int32 {
+        blocks.ops[firstOp + count] = Instruction(op: .blockEnd, raw: 0)
         let id = Int32(blocks.blockCount)
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
                                               byteLength: byteLength, valid: true)
         blocks.blockCount += 1
-        blocks.opCount += count
+        blocks.opCount += count + 1
         eventCounters.blocksDecoded += 1
         guard cache else { return id }
         blocks.byPhysical[ramOffset] = id
@@ -219,53 +220,64 @@ extension Hart {
             UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
         }
 
+        guard var id = lookupBlock() else { return }
+        // Chains are only followed within one fetch context (a context change always goes through handleEvents).
+        let context = UInt32(fetchContext.rawValue)
         while true {
-            guard let id = lookupBlock() else { return }
-            let block = blocks.blocks[Int(id)]
+            let blockPointer = blocks.blocks + Int(id)
+            let block = blockPointer.pointee
             let ops = blocks.ops + Int(block.firstOp)
-            let count = Int(block.count)
             let blockPC = pc
             if configuration.trace != nil { traceInstruction(ops.pointee, pc: blockPC) }
             let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
             var nextPC = blockPC &+ UInt64(block.byteLength)
-            var i = 0
+            var p = ops
 
             /// The data-TLB entry for `va`, and whether it grants a `width`-byte access (tag and alignment in one compare).
             @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
             @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
+            /// A store the TLB could not take. False means leave the block: after a fault (recorded),
+            /// or after a store that changed decoded code or woke a device (pc moves past the store).
+            var leaveAfterStore = false
+            @inline(__always) func storeThroughSlowPath(_ p: UnsafeMutablePointer<Instruction>, _ va: UInt64, _ width: UInt64, _ value: UInt64) -> Bool {
+                guard let mustLeave = storeSlowPath(va, width, value, executed: p - ops) else { return false }
+                if mustLeave { leaveAfterStore = true; return false }
+                return true
+            }
 
-            execution: while i < count {
-                let p = ops + i
+            execution: while true {
                 switch p.pointee.op {
+                case .blockEnd:
+                    break execution
                 // Loads: TLB fast path, else the out-of-line slow path (misses, MMIO, misaligned).
-                case .lb, .lbu, .lh, .lhu, .lw, .lwu, .ld:
-                    let va = x[rs1(p)] &+ imm(p)
-                    let e = entry(va)
-                    let v: UInt64
-                    switch p.pointee.op {
-                    case .lb:
-                        if e.pointee.readTag == key(va, 1) { v = UInt64(bitPattern: Int64(host(va, e).load(as: Int8.self))) }
-                        else { guard let s = loadSlowPath(va, 1, executed: i) else { break execution }; v = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: s))) }
-                    case .lbu:
-                        if e.pointee.readTag == key(va, 1) { v = UInt64(host(va, e).load(as: UInt8.self)) }
-                        else { guard let s = loadSlowPath(va, 1, executed: i) else { break execution }; v = s }
-                    case .lh:
-                        if e.pointee.readTag == key(va, 2) { v = UInt64(bitPattern: Int64(host(va, e).load(as: Int16.self))) }
-                        else { guard let s = loadSlowPath(va, 2, executed: i) else { break execution }; v = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: s))) }
-                    case .lhu:
-                        if e.pointee.readTag == key(va, 2) { v = UInt64(host(va, e).load(as: UInt16.self)) }
-                        else { guard let s = loadSlowPath(va, 2, executed: i) else { break execution }; v = s }
-                    case .lw:
-                        if e.pointee.readTag == key(va, 4) { v = UInt64(bitPattern: Int64(host(va, e).load(as: Int32.self))) }
-                        else { guard let s = loadSlowPath(va, 4, executed: i) else { break execution }; v = sext32(s) }
-                    case .lwu:
-                        if e.pointee.readTag == key(va, 4) { v = UInt64(host(va, e).load(as: UInt32.self)) }
-                        else { guard let s = loadSlowPath(va, 4, executed: i) else { break execution }; v = s }
-                    default:
-                        if e.pointee.readTag == key(va, 8) { v = host(va, e).load(as: UInt64.self) }
-                        else { guard let s = loadSlowPath(va, 8, executed: i) else { break execution }; v = s }
-                    }
-                    x[rd(p)] = v
+                case .lb:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 1) { x[rd(p)] = UInt64(bitPattern: Int64(host(va, e).load(as: Int8.self))) }
+                    else { guard let v = loadSlowPath(va, 1, executed: p - ops) else { break execution }; x[rd(p)] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))) }
+                case .lbu:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 1) { x[rd(p)] = UInt64(host(va, e).load(as: UInt8.self)) }
+                    else { guard let v = loadSlowPath(va, 1, executed: p - ops) else { break execution }; x[rd(p)] = v }
+                case .lh:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 2) { x[rd(p)] = UInt64(bitPattern: Int64(host(va, e).load(as: Int16.self))) }
+                    else { guard let v = loadSlowPath(va, 2, executed: p - ops) else { break execution }; x[rd(p)] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))) }
+                case .lhu:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 2) { x[rd(p)] = UInt64(host(va, e).load(as: UInt16.self)) }
+                    else { guard let v = loadSlowPath(va, 2, executed: p - ops) else { break execution }; x[rd(p)] = v }
+                case .lw:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 4) { x[rd(p)] = UInt64(bitPattern: Int64(host(va, e).load(as: Int32.self))) }
+                    else { guard let v = loadSlowPath(va, 4, executed: p - ops) else { break execution }; x[rd(p)] = sext32(v) }
+                case .lwu:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 4) { x[rd(p)] = UInt64(host(va, e).load(as: UInt32.self)) }
+                    else { guard let v = loadSlowPath(va, 4, executed: p - ops) else { break execution }; x[rd(p)] = v }
+                case .ld:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.readTag == key(va, 8) { x[rd(p)] = host(va, e).load(as: UInt64.self) }
+                    else { guard let v = loadSlowPath(va, 8, executed: p - ops) else { break execution }; x[rd(p)] = v }
                 case .flw, .fld:
                     guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
                     let va = x[rs1(p)] &+ imm(p)
@@ -275,7 +287,7 @@ extension Hart {
                     if e.pointee.readTag == key(va, width) {
                         v = width == 4 ? UInt64(host(va, e).load(as: UInt32.self)) : host(va, e).load(as: UInt64.self)
                     } else {
-                        guard let s = loadSlowPath(va, width, executed: i) else { break execution }
+                        guard let s = loadSlowPath(va, width, executed: p - ops) else { break execution }
                         v = s
                     }
                     if width == 4 { v |= 0xffff_ffff_0000_0000 }
@@ -283,37 +295,30 @@ extension Hart {
                     markFloatingPointDirty()
 
                 // Stores: TLB fast path (pages holding decoded code never get a write entry), else the slow path.
-                case .sb, .sh, .sw, .sd, .fsw, .fsd:
-                    let width: UInt64
-                    let value: UInt64
-                    switch p.pointee.op {
-                    case .sb: width = 1; value = x[rs2(p)]
-                    case .sh: width = 2; value = x[rs2(p)]
-                    case .sw: width = 4; value = x[rs2(p)]
-                    case .sd: width = 8; value = x[rs2(p)]
-                    default:
-                        guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
-                        width = p.pointee.op == .fsw ? 4 : 8; value = f[rs2(p)]
-                    }
-                    let va = x[rs1(p)] &+ imm(p)
-                    let e = entry(va)
+                case .sb:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.writeTag == key(va, 1) { host(va, e).storeBytes(of: UInt8(truncatingIfNeeded: x[rs2(p)]), as: UInt8.self) }
+                    else if !storeThroughSlowPath(p, va, 1, x[rs2(p)]) { break execution }
+                case .sh:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.writeTag == key(va, 2) { host(va, e).storeBytes(of: UInt16(truncatingIfNeeded: x[rs2(p)]), as: UInt16.self) }
+                    else if !storeThroughSlowPath(p, va, 2, x[rs2(p)]) { break execution }
+                case .sw:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.writeTag == key(va, 4) { host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2(p)]), as: UInt32.self) }
+                    else if !storeThroughSlowPath(p, va, 4, x[rs2(p)]) { break execution }
+                case .sd:
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                    if e.pointee.writeTag == key(va, 8) { host(va, e).storeBytes(of: x[rs2(p)], as: UInt64.self) }
+                    else if !storeThroughSlowPath(p, va, 8, x[rs2(p)]) { break execution }
+                case .fsw, .fsd:
+                    guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
+                    let width: UInt64 = p.pointee.op == .fsw ? 4 : 8
+                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
                     if e.pointee.writeTag == key(va, width) {
-                        let h = host(va, e)
-                        switch width {
-                        case 1: h.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-                        case 2: h.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
-                        case 4: h.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
-                        default: h.storeBytes(of: value, as: UInt64.self)
-                        }
-                    } else {
-                        guard let mustLeave = storeSlowPath(va, width, value, executed: i) else { break execution }
-                        if mustLeave {
-                            // The store changed decoded code (maybe this block) or a device wants attention.
-                            i += 1
-                            nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
-                            break execution
-                        }
-                    }
+                        if width == 4 { host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: f[rs2(p)]), as: UInt32.self) }
+                        else { host(va, e).storeBytes(of: f[rs2(p)], as: UInt64.self) }
+                    } else if !storeThroughSlowPath(p, va, width, f[rs2(p)]) { break execution }
 
                 // RV64I
                 case .lui: x[rd(p)] = imm(p)
@@ -399,16 +404,16 @@ extension Hart {
                 case .lr_w, .lr_d, .sc_w, .sc_d, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
                      .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
                      .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-                    retired = retired &+ UInt64(i)
+                    retired = retired &+ UInt64(p - ops)
                     let fault = executeAtomic(p.pointee)
-                    retired = retired &- UInt64(i)
+                    retired = retired &- UInt64(p - ops)
                     if let fault { pendingTrapCause = fault.cause; pendingTrapValue = fault.value; break execution }
 
                 // Zicsr, system and privileged instructions: out of line, each ends its block.
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                    retired = retired &+ UInt64(i)
+                    retired = retired &+ UInt64(p - ops)
                     let ok = executeCSR(p.pointee)
-                    retired = retired &- UInt64(i)
+                    retired = retired &- UInt64(p - ops)
                     guard ok else { raiseIllegal(p.pointee); break execution }
                 case .ecall:
                     pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
@@ -445,21 +450,48 @@ extension Hart {
                     raiseIllegal(p.pointee); break execution
 
                 // F and D: semantics in FloatingPoint.swift.
-                default:
+                case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
+                     .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s,
+                     .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_x_w, .fmv_w_x, .feq_s, .flt_s, .fle_s, .fclass_s,
+                     .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
+                     .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d,
+                     .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fmv_d_x,
+                     .feq_d, .flt_d, .fle_d, .fclass_d:
                     guard mstatus & Hart.FS != 0, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 }
-                i += 1
+                p += 1
             }
 
-            retired = retired &+ UInt64(i)
+            if leaveAfterStore {
+                // The store retired; continue after it (it may have rewritten this very block).
+                nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
+                p += 1
+            }
+            retired = retired &+ UInt64(p - ops)
             if pendingTrapCause != .max {
                 let cause = pendingTrapCause
                 pendingTrapCause = .max
-                takeTrap(cause: cause, tval: pendingTrapValue, epc: blockPC &+ UInt64(ops[i].blockOffset), interrupt: false)
+                takeTrap(cause: cause, tval: pendingTrapValue, epc: blockPC &+ UInt64(p.pointee.blockOffset), interrupt: false)
                 return
             }
             pc = nextPC
             if retired >= nextEventAt { return }
+            // Block chaining: each block remembers its last two successors (taken and fall-through),
+            // valid while no code, mapping or context changed (the cache generation says so).
+            let key = blocks.generation << 2 | context
+            let fallsThrough = nextPC == blockPC &+ UInt64(block.byteLength)
+            let chain = fallsThrough ? block.fallThrough : block.taken
+            if chain.pc == nextPC && chain.key == key {
+                id = chain.block
+                eventCounters.blockCacheHits &+= 1
+                continue
+            }
+            guard let next = lookupBlock() else { return }
+            if blocks.generation << 2 | context == key {
+                let link = ChainSlot(pc: nextPC, block: next, key: key)
+                if fallsThrough { blockPointer.pointee.fallThrough = link } else { blockPointer.pointee.taken = link }
+            }
+            id = next
         }
     }
 

@@ -41,6 +41,9 @@ public enum Op: UInt16, Sendable, CaseIterable {
     case csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci
     // Privileged
     case sret, mret, wfi, sfence_vma
+    // Engine-internal: never produced by the decoder. Marks the end of a decoded block so the
+    // dispatch loop needs no per-instruction bounds check.
+    case blockEnd
 }
 
 /// How an encoding's operand fields are laid out (unprivileged spec §2.2–2.3 and the F/A chapters).
