@@ -240,7 +240,7 @@ public struct RandomProgramGenerator: Sendable {
         let rows = Dictionary(grouping: RandomInstructionTable.all, by: \.isaExtension)
         let weighted = RandomProgramExtension.allCases.filter { (configuration.extensionWeights[$0] ?? 0) > 0 && rows[$0] != nil }
         let totalWeight = weighted.reduce(0) { $0 + configuration.extensionWeights[$1]! }
-        let count = configuration.instructionCount
+        let count = max(configuration.instructionCount, 0)
 
         var body: [RandomProgramUnit] = []
         var labels: [Int: String] = [:]   // position in body -> label placed before it

@@ -217,6 +217,9 @@ public enum RandomInstructionTable {
         }
         rows.append(RandomInstruction("csrr mstatus.FS", [rd], .zicsr, form: .mstatusFloatStatus))
         rows += [
+            // Read-and-clear: captures the flags of the instructions since the last clear, which
+            // the final fcsr (usually all flags by then) cannot show.
+            RandomInstruction("csrrw", [rd, .fixed("fflags"), .fixed("zero")], .zicsr),
             RandomInstruction("csrrw", [rd, .fixed("fflags"), rs], .zicsr),
             RandomInstruction("csrrs", [rd, .fixed("fflags"), rs], .zicsr),
             RandomInstruction("csrrc", [rd, .fixed("fflags"), rs], .zicsr),
