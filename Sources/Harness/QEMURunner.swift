@@ -4,6 +4,7 @@ import Foundation
 public struct ProcessOutcome: Sendable, Equatable {
     /// Everything the program wrote on standard output (for QEMU: the guest's UART).
     public let output: String
+    /// QEMU's own diagnostics (bad options, missing files).
     public let standardError: String
     /// The exit status, or the terminating signal number when the program was killed.
     public let exitStatus: Int32
@@ -23,6 +24,7 @@ public enum RandomProgramError: Error, CustomStringConvertible, Equatable {
     /// The target finished but not through the program's own power-off, or printed no dump end.
     case incompleteDump(target: String, exitStatus: Int32, output: String)
 
+    /// A message that says what failed and shows the end of any output.
     public var description: String {
         switch self {
         case .toolMissing(let tool): return "\(tool) is not installed (not found on PATH)"
@@ -102,7 +104,9 @@ public enum HostProcess {
 /// VirtBench must agree with. The guest's ns16550a UART is connected to standard output, and
 /// the guest ends the run by writing to sifive_test (0x5555 gives exit status 0).
 public struct QEMURunner: Sendable {
+    /// Path of qemu-system-riscv64.
     public var executable: String
+    /// The board, as `-M` takes it.
     public var machine = "virt"
     /// Guest RAM size, as QEMU's `-m` takes it.
     public var memory = "128M"
@@ -111,6 +115,7 @@ public struct QEMURunner: Sendable {
     public var bios: String? = "none"
     /// Seconds before the guest is considered hung and QEMU is terminated.
     public var timeout: Double = 20
+    /// More options, e.g. `["-cpu", "rv64,h=false"]` to match a hart without H.
     public var extraArguments: [String] = []
 
     /// The installed qemu-system-riscv64, or nil when QEMU is absent.
@@ -122,6 +127,7 @@ public struct QEMURunner: Sendable {
         self.init(executable: path)
     }
 
+    /// A runner for a specific QEMU binary.
     public init(executable: String) {
         self.executable = executable
     }

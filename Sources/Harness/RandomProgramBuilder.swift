@@ -3,6 +3,7 @@ import Foundation
 /// Turns a generated program into an ELF with the toolchain's clang and ld.lld, linked with
 /// the fixed support code in Corpus/random. Outputs go under `.build/random/`, never into git.
 public struct RandomProgramBuilder: Sendable {
+    /// Path of the clang that assembles and links (with ld.lld) for riscv64-unknown-elf.
     public var clang: String
     /// Folder holding support.S and link.ld.
     public var supportDirectory: String
@@ -28,6 +29,7 @@ public struct RandomProgramBuilder: Sendable {
                   outputDirectory: outputDirectory ?? root + "/.build/random")
     }
 
+    /// A builder with explicit tool and folder paths (tests point the output somewhere private).
     public init(clang: String, supportDirectory: String, outputDirectory: String) {
         self.clang = clang
         self.supportDirectory = supportDirectory

@@ -12,14 +12,18 @@ public protocol RandomProgramTarget {
 
 /// QEMU as a random-program target.
 public struct QEMURandomProgramTarget: RandomProgramTarget {
+    /// How QEMU is started (CPU options, time limit).
     public var runner: QEMURunner
+    /// The name reports and failure files use for this target.
     public var name: String
 
+    /// A QEMU target; give two of them different names to compare QEMU with itself.
     public init(runner: QEMURunner, name: String = "qemu") {
         self.runner = runner
         self.name = name
     }
 
+    /// Boots the ELF; a hang is an error, any other ending returns what the UART printed.
     public func run(elf: String) throws -> String {
         let outcome = try runner.run(kernel: elf)
         if outcome.timedOut {
@@ -32,16 +36,19 @@ public struct QEMURandomProgramTarget: RandomProgramTarget {
 /// The state dump a random program prints (format in Corpus/random/support.S), as
 /// `name=value` fields in print order, so two dumps can be compared field by field.
 public struct RandomProgramDump: Sendable, Equatable {
+    /// Each printed field in order: `x01`, `f00`, `fcsr`, `m000`, `trap`, ...
     public let fields: [(name: String, value: String)]
     /// True when the dump ran to its `end` line (the program reached its own power-off).
     public let isComplete: Bool
     /// True when the body trapped (the handler printed a `trap` line).
     public let trapped: Bool
 
+    /// Same fields with the same values in the same order, and the same completeness.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.isComplete == rhs.isComplete && lhs.fields.elementsEqual(rhs.fields, by: { $0 == $1 })
     }
 
+    /// Parses UART output; never fails, so a garbled dump still compares (and differs).
     public init(output: String) {
         var fields: [(String, String)] = []
         var complete = false, trapped = false
@@ -84,6 +91,7 @@ public struct RandomProgramDump: Sendable, Equatable {
 
 /// One compared program.
 public struct RandomDifferentialResult: Sendable {
+    /// The seed the program was generated from: enough to regenerate it.
     public let seed: UInt64
     /// Empty when both targets printed the same dump.
     public let differences: [String]
@@ -92,6 +100,7 @@ public struct RandomDifferentialResult: Sendable {
     /// Instruction units left in the minimized program (nil on a match).
     public let minimizedInstructionCount: Int?
 
+    /// True when both targets printed the same dump.
     public var matched: Bool { differences.isEmpty }
 }
 
@@ -101,14 +110,20 @@ public struct RandomDifferentialResult: Sendable {
 /// debugging (Zeller and Hildebrandt, "Simplifying and Isolating Failure-Inducing Input",
 /// TSE 2002): chunks of instructions are dropped as long as the targets still disagree.
 public struct RandomDifferentialTester {
+    /// The machine taken as right (QEMU).
     public var reference: any RandomProgramTarget
+    /// The machine under test (VirtBench).
     public var candidate: any RandomProgramTarget
+    /// Builds each program and each minimization trial.
     public var builder: RandomProgramBuilder
+    /// Turns seeds into programs.
     public var generator: RandomProgramGenerator
+    /// Where each mismatch gets its folder (default `.build/random/failures`).
     public var failureDirectory: String
     /// Most builds-and-runs spent minimizing one failure; keeps a bad day from taking hours.
     public var minimizationBudget = 250
 
+    /// A tester comparing `candidate` with `reference` on programs from `generator`.
     public init(reference: any RandomProgramTarget, candidate: any RandomProgramTarget,
                 builder: RandomProgramBuilder, generator: RandomProgramGenerator = .init(),
                 failureDirectory: String? = nil) {
@@ -233,15 +248,18 @@ public struct RandomDifferentialTester {
 
 /// VirtBench's own `virt` board, run in-process, as a random-program target.
 public struct VirtBenchRandomProgramTarget: RandomProgramTarget {
+    /// The name reports and failure files use for this target.
     public var name: String
     /// Instructions before the guest counts as hung; generated programs need well under a million.
     public var instructionLimit: UInt64
 
+    /// A VirtBench target with the default board (128 MiB, virtual time, no firmware).
     public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000) {
         self.name = name
         self.instructionLimit = instructionLimit
     }
 
+    /// Boots the ELF; a hang is an error, any other ending returns what the UART printed.
     public func run(elf: String) throws -> String {
         let result = try GuestRun.run(.init(kernel: elf, instructionLimit: instructionLimit))
         if result.limitReached {

@@ -5,6 +5,7 @@
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
+    /// Every seed, zero included, gives a full-period sequence.
     public init(seed: UInt64) { state = seed }
 
     /// The constants are the ones of the published algorithm.
@@ -49,6 +50,7 @@ public struct RandomProgramConfiguration: Sendable, Equatable {
     /// Percent of single-precision operands that are first replaced by an unboxed value.
     public var unboxedSinglePercent = 8
 
+    /// The default mix with a chosen length and misalignment policy.
     public init(instructionCount: Int = 200, allowMisalignedAccesses: Bool = false) {
         self.instructionCount = instructionCount
         self.allowMisalignedAccesses = allowMisalignedAccesses
@@ -63,25 +65,33 @@ public struct RandomProgramUnit: Sendable, Equatable {
     public var lines: [String]
     /// The table row this unit came from (`RandomInstruction.key`); nil for a label.
     public var instructionKey: String?
+    /// The extension of the table row; nil for a label.
     public var isaExtension: RandomProgramExtension?
 
+    /// Labels are never dropped by the minimizer.
     public var isLabel: Bool { instructionKey == nil }
 }
 
 /// A generated program: its body plus the data its fixed prologue loads. Everything here is a
 /// pure function of the seed and the configuration.
 public struct RandomProgram: Sendable, Equatable {
+    /// The seed this program was generated from.
     public let seed: UInt64
+    /// The body, in order; labels are units of their own.
     public var units: [RandomProgramUnit]
     /// x0..x31 at entry (x0, sp and s0 are overridden by the prologue).
     public let initialIntegerRegisters: [UInt64]
     /// f0..f31 at entry, raw bits.
     public let initialFloatRegisters: [UInt64]
+    /// fcsr at entry: a valid frm (0–3) and random accrued flags.
     public let initialFCSR: UInt64
     /// The 4 KiB sandbox's initial contents, as 512 little-endian doublewords.
     public let sandbox: [UInt64]
+    /// The table biased integer operands are reloaded from.
     public let integerCorners: [UInt64]
+    /// The binary32 specials single-precision operands are reloaded from.
     public let singleSpecials: [UInt32]
+    /// The binary64 specials double-precision operands are reloaded from.
     public let doubleSpecials: [UInt64]
 
     /// Units that are instructions (not labels).
@@ -178,8 +188,10 @@ private func hex(_ value: UInt64, digits: Int = 16) -> String {
 /// - `lr` and its `sc` use the same address with no memory access between them, so the sc
 ///   succeeds; an sc outside such a pair always fails (every pair's sc ends the reservation).
 public struct RandomProgramGenerator: Sendable {
+    /// The mix and policies every generated program follows.
     public var configuration: RandomProgramConfiguration
 
+    /// A generator with the given settings (defaults: the differential test's).
     public init(configuration: RandomProgramConfiguration = .init()) {
         self.configuration = configuration
     }

@@ -3,6 +3,7 @@
 public enum RandomProgramExtension: String, Sendable, CaseIterable, Comparable {
     case i = "I", m = "M", a = "A", f = "F", d = "D", c = "C", zicsr = "Zicsr", zifencei = "Zifencei"
 
+    /// Orders extensions as the ISA name lists them (I, M, A, F, D, C, ...).
     public static func < (lhs: Self, rhs: Self) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
@@ -96,11 +97,16 @@ public enum RandomInstructionForm: Sendable, Equatable {
 /// One row of the generator's instruction table: an assembler mnemonic, the kinds of its
 /// operands in assembler order, and the extension it comes from.
 public struct RandomInstruction: Sendable, Equatable {
+    /// The assembler mnemonic as clang accepts it (e.g. `amoadd.w.aq`).
     public let mnemonic: String
+    /// Operand kinds in assembler order.
     public let operands: [RandomOperandKind]
+    /// The extension the instruction belongs to.
     public let isaExtension: RandomProgramExtension
+    /// One instruction or one of the fixed groups.
     public let form: RandomInstructionForm
 
+    /// A table row; unnamed arguments keep the table reading like a listing.
     public init(_ mnemonic: String, _ operands: [RandomOperandKind], _ isaExtension: RandomProgramExtension,
                 form: RandomInstructionForm = .single) {
         self.mnemonic = mnemonic
