@@ -224,6 +224,7 @@ extension Hart {
         // Chains are only followed within one fetch context (a context change always goes through handleEvents).
         let context = UInt32(fetchContext.rawValue)
         while true {
+            let generationAtEntry = blocks.generation
             let blockPointer = blocks.blocks + Int(id)
             let block = blockPointer.pointee
             let ops = blocks.ops + Int(block.firstOp)
@@ -323,20 +324,35 @@ extension Hart {
                 // RV64I
                 case .lui: x[rd(p)] = imm(p)
                 case .auipc: x[rd(p)] = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p)
+                // Control transfers end their block: leave directly instead of dispatching the sentinel.
                 case .jal:
                     let here = blockPC &+ UInt64(p.pointee.blockOffset)
                     x[rd(p)] = here &+ p.pointee.length
                     nextPC = here &+ imm(p)
+                    p += 1; break execution
                 case .jalr:
                     let here = blockPC &+ UInt64(p.pointee.blockOffset)
                     nextPC = (x[rs1(p)] &+ imm(p)) & ~1
                     x[rd(p)] = here &+ p.pointee.length
-                case .beq: if x[rs1(p)] == x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                case .bne: if x[rs1(p)] != x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                case .blt: if Int64(bitPattern: x[rs1(p)]) < Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                case .bge: if Int64(bitPattern: x[rs1(p)]) >= Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                case .bltu: if x[rs1(p)] < x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                case .bgeu: if x[rs1(p)] >= x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
+                case .beq:
+                    if x[rs1(p)] == x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
+                case .bne:
+                    if x[rs1(p)] != x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
+                case .blt:
+                    if Int64(bitPattern: x[rs1(p)]) < Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
+                case .bge:
+                    if Int64(bitPattern: x[rs1(p)]) >= Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
+                case .bltu:
+                    if x[rs1(p)] < x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
+                case .bgeu:
+                    if x[rs1(p)] >= x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    p += 1; break execution
                 case .addi: x[rd(p)] = x[rs1(p)] &+ imm(p)
                 case .slti: x[rd(p)] = Int64(bitPattern: x[rs1(p)]) < Int64(p.pointee.imm) ? 1 : 0
                 case .sltiu: x[rd(p)] = x[rs1(p)] < imm(p) ? 1 : 0
@@ -478,6 +494,10 @@ extension Hart {
             if retired >= nextEventAt { return }
             // Block chaining: each block remembers its last two successors (taken and fall-through),
             // valid while no code, mapping or context changed (the cache generation says so).
+            if nextPC == blockPC && blocks.generation == generationAtEntry {
+                // A loop that is one block: run it again without any lookup.
+                continue
+            }
             let key = blocks.generation << 2 | context
             let fallsThrough = nextPC == blockPC &+ UInt64(block.byteLength)
             let chain = fallsThrough ? block.fallThrough : block.taken
