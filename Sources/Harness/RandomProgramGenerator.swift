@@ -70,6 +70,13 @@ public struct RandomProgramUnit: Sendable, Equatable {
 
     /// Labels are never dropped by the minimizer.
     public var isLabel: Bool { instructionKey == nil }
+
+    /// A unit written by hand (for a regression program); leave the key nil only for a label.
+    public init(lines: [String], instructionKey: String? = nil, isaExtension: RandomProgramExtension? = nil) {
+        self.lines = lines
+        self.instructionKey = instructionKey
+        self.isaExtension = isaExtension
+    }
 }
 
 /// A generated program: its body plus the data its fixed prologue loads. Everything here is a

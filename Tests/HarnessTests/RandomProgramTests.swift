@@ -212,8 +212,8 @@ import Testing
     /// QEMU against VirtBench: the test this tester exists for. `VIRTBENCH_RANDOM_PROGRAMS` sets
     /// how many programs (default 200; thousands on demand, e.g.
     /// `VIRTBENCH_RANDOM_PROGRAMS=5000 swift test --filter virtBenchAgreesWithQEMU`) and
-    /// `VIRTBENCH_RANDOM_SEED` the first seed; `VIRTBENCH_RANDOM_MISALIGNED=1` adds misaligned
-    /// loads and stores. Each mismatch leaves the program, both dumps and a
+    /// `VIRTBENCH_RANDOM_SEED` the first seed, `VIRTBENCH_RANDOM_LENGTH` the units per program
+    /// (default 200); `VIRTBENCH_RANDOM_MISALIGNED=1` adds misaligned loads and stores. Each mismatch leaves the program, both dumps and a
     /// minimized program under .build/random/failures/seed-<hex>/.
     @Test func virtBenchAgreesWithQEMUOnEveryProgram() throws {
         guard let tools = Self.tools() else { return }
@@ -227,7 +227,9 @@ import Testing
         // Misaligned accesses are implementation-defined (they may trap or not), so they are only
         // compared on demand: VIRTBENCH_RANDOM_MISALIGNED=1.
         let misaligned = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_MISALIGNED"] == "1"
-        let generator = RandomProgramGenerator(configuration: .init(allowMisalignedAccesses: misaligned))
+        let length = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_LENGTH"].flatMap(Int.init) ?? 200
+        let generator = RandomProgramGenerator(configuration: .init(instructionCount: length,
+                                                                    allowMisalignedAccesses: misaligned))
         let tester = RandomDifferentialTester(reference: QEMURandomProgramTarget(runner: reference),
                                               candidate: VirtBenchRandomProgramTarget(), builder: builder,
                                               generator: generator)
