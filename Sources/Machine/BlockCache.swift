@@ -25,8 +25,10 @@ struct DecodedBlock {
 /// under which the link is valid.
 struct ChainSlot {
     var pc: UInt64 = .max
-    var block: Int32 = 0
     var key: UInt32 = .max
+    var block: UnsafeMutablePointer<DecodedBlock>? = nil
+    /// The successor's first op, so following a chain needs no load through its block record.
+    var ops: UnsafeMutablePointer<Instruction>? = nil
 }
 
 /// The decoded-block cache (ARCHITECTURE.md "Decode once"): blocks keyed by physical address,
@@ -48,8 +50,22 @@ struct BlockCache {
     var generation: UInt32 = 0
     var blockCount = 0
     var byPhysical: [UInt64: Int32] = [:]
-    /// Blocks by RAM page number, for invalidation.
-    var blocksInPage: [UInt64: [Int32]] = [:]
+    /// Decoded code by RAM page number: the blocks (for invalidation) and which 64-byte chunks
+    /// of the page they cover, so a store to data that merely shares a page with code is not
+    /// mistaken for self-modifying code.
+    struct PageCode {
+        var blocks: [Int32]
+        var chunks: UInt64
+    }
+    var codeInPage: [UInt64: PageCode] = [:]
+
+    /// The bit mask of 64-byte chunks that `[offset, offset + length)` touches within its page.
+    static func chunkMask(_ ramOffset: UInt64, length: UInt64) -> UInt64 {
+        let first = (ramOffset & 0xfff) >> 6
+        let last = min(((ramOffset & 0xfff) + max(length, 1) - 1) >> 6, 63)
+        let count = last - first + 1
+        return (count == 64 ? UInt64.max : ((1 << count) - 1)) << first
+    }
 
     init() {
         ops = .allocate(capacity: BlockCache.opCapacity)
@@ -75,12 +91,31 @@ struct BlockCache {
     }
 
     @inline(__always)
-    func isCodePage(_ ramOffset: UInt64) -> Bool { blocksInPage[ramOffset >> 12] != nil }
+    func isCodePage(_ ramOffset: UInt64) -> Bool { codeInPage[ramOffset >> 12] != nil }
+
+    /// True when a write of `length` bytes at `ramOffset` overlaps decoded code.
+    func writeHitsCode(_ ramOffset: UInt64, length: UInt64) -> Bool {
+        guard let code = codeInPage[ramOffset >> 12] else { return false }
+        return code.chunks & BlockCache.chunkMask(ramOffset, length: length) != 0
+    }
+
+    /// Records a new block covering `[ramOffset, ramOffset + length)`; true if its page had no code before.
+    mutating func noteBlock(_ id: Int32, ramOffset: UInt64, length: UInt64) -> Bool {
+        let page = ramOffset >> 12
+        let mask = BlockCache.chunkMask(ramOffset, length: length)
+        if codeInPage[page] == nil {
+            codeInPage[page] = PageCode(blocks: [id], chunks: mask)
+            return true
+        }
+        codeInPage[page]!.blocks.append(id)
+        codeInPage[page]!.chunks |= mask
+        return false
+    }
 
     /// Drops every block decoded from RAM page `ramOffset >> 12`.
     mutating func invalidatePage(_ ramOffset: UInt64) {
-        guard let ids = blocksInPage.removeValue(forKey: ramOffset >> 12) else { return }
-        for id in ids {
+        guard let code = codeInPage.removeValue(forKey: ramOffset >> 12) else { return }
+        for id in code.blocks {
             blocks[Int(id)].valid = false
             byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset)
         }
@@ -91,7 +126,7 @@ struct BlockCache {
         opCount = 0
         blockCount = 0
         byPhysical.removeAll(keepingCapacity: true)
-        blocksInPage.removeAll(keepingCapacity: true)
+        codeInPage.removeAll(keepingCapacity: true)
         flushJumpCaches()
     }
 

@@ -179,13 +179,10 @@ extension Hart {
         eventCounters.blocksDecoded += 1
         guard cache else { return id }
         blocks.byPhysical[ramOffset] = id
-        let page = ramOffset >> 12
-        if blocks.blocksInPage[page] == nil {
+        if blocks.noteBlock(id, ramOffset: ramOffset, length: UInt64(byteLength)) {
             // First code in this page: stores to it must now take the slow path.
-            revokeWrites(toHostPage: UInt64(UInt(bitPattern: memory.hostPointer(memory.base &+ (page << 12)))))
-            blocks.blocksInPage[page] = [id]
-        } else {
-            blocks.blocksInPage[page]!.append(id)
+            let page = ramOffset & ~0xfff
+            revokeWrites(toHostPage: UInt64(UInt(bitPattern: memory.hostPointer(memory.base &+ page))))
         }
         return id
     }
@@ -220,23 +217,28 @@ extension Hart {
             UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
         }
 
-        guard var id = lookupBlock() else { return }
-        // Chains are only followed within one fetch context (a context change always goes through handleEvents).
+        guard let first = lookupBlock() else { return }
+        // Hoisted for the whole run of blocks: every change to them (trap, xRET, CSR write,
+        // sfence.vma, decoded-code invalidation) leaves this function or goes through a lookup.
+        let tracing = configuration.trace != nil
+        let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
+        // Chains are only followed within one fetch context and cache generation.
         let context = UInt32(fetchContext.rawValue)
+        var chainKey = blocks.generation << 2 | context
+        var blockPointer = blocks.blocks + Int(first)
+        var ops = blocks.ops + Int(blockPointer.pointee.firstOp)
+        var blockPC = pc
+
+        /// The data-TLB entry for `va`, and the tag a `width`-byte access must match (page and alignment in one compare).
+        @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
+        @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
+
         while true {
-            let generationAtEntry = blocks.generation
-            let blockPointer = blocks.blocks + Int(id)
-            let block = blockPointer.pointee
-            let ops = blocks.ops + Int(block.firstOp)
-            let blockPC = pc
-            if configuration.trace != nil { traceInstruction(ops.pointee, pc: blockPC) }
-            let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
-            var nextPC = blockPC &+ UInt64(block.byteLength)
+            let fallThroughPC = blockPC &+ UInt64(blockPointer.pointee.byteLength)
+            if tracing { traceInstruction(ops.pointee, pc: blockPC) }
+            var nextPC = fallThroughPC
             var p = ops
 
-            /// The data-TLB entry for `va`, and whether it grants a `width`-byte access (tag and alignment in one compare).
-            @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
-            @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
             /// A store the TLB could not take. False means leave the block: after a fault (recorded),
             /// or after a store that changed decoded code or woke a device (pc moves past the store).
             var leaveAfterStore = false
@@ -478,11 +480,6 @@ extension Hart {
                 p += 1
             }
 
-            if leaveAfterStore {
-                // The store retired; continue after it (it may have rewritten this very block).
-                nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
-                p += 1
-            }
             retired = retired &+ UInt64(p - ops)
             if pendingTrapCause != .max {
                 let cause = pendingTrapCause
@@ -490,28 +487,36 @@ extension Hart {
                 takeTrap(cause: cause, tval: pendingTrapValue, epc: blockPC &+ UInt64(p.pointee.blockOffset), interrupt: false)
                 return
             }
+            if leaveAfterStore {
+                // The store retired; continue after it (it may have rewritten this very block).
+                retired = retired &+ 1
+                pc = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
+                return
+            }
+            if retired >= nextEventAt { pc = nextPC; return }
+            if nextPC == blockPC { continue } // a loop that is one block: run it again
+            // Block chaining: each block remembers its last taken and fall-through successors.
+            let fallsThrough = nextPC == fallThroughPC
+            let chain = fallsThrough ? blockPointer.pointee.fallThrough : blockPointer.pointee.taken
+            if chain.pc == nextPC && chain.key == chainKey {
+                blockPointer = chain.block.unsafelyUnwrapped
+                ops = chain.ops.unsafelyUnwrapped
+                blockPC = nextPC
+                continue
+            }
             pc = nextPC
-            if retired >= nextEventAt { return }
-            // Block chaining: each block remembers its last two successors (taken and fall-through),
-            // valid while no code, mapping or context changed (the cache generation says so).
-            if nextPC == blockPC && blocks.generation == generationAtEntry {
-                // A loop that is one block: run it again without any lookup.
-                continue
-            }
-            let key = blocks.generation << 2 | context
-            let fallsThrough = nextPC == blockPC &+ UInt64(block.byteLength)
-            let chain = fallsThrough ? block.fallThrough : block.taken
-            if chain.pc == nextPC && chain.key == key {
-                id = chain.block
-                eventCounters.blockCacheHits &+= 1
-                continue
-            }
             guard let next = lookupBlock() else { return }
-            if blocks.generation << 2 | context == key {
-                let link = ChainSlot(pc: nextPC, block: next, key: key)
+            let currentKey = blocks.generation << 2 | context
+            let nextBlock = blocks.blocks + Int(next)
+            let nextOps = blocks.ops + Int(nextBlock.pointee.firstOp)
+            if currentKey == chainKey {
+                let link = ChainSlot(pc: nextPC, key: chainKey, block: nextBlock, ops: nextOps)
                 if fallsThrough { blockPointer.pointee.fallThrough = link } else { blockPointer.pointee.taken = link }
             }
-            id = next
+            chainKey = currentKey
+            blockPointer = nextBlock
+            ops = nextOps
+            blockPC = nextPC
         }
     }
 
@@ -619,7 +624,7 @@ extension Hart {
                 let success = reservationAddress == pa && reservationValue == current
                 reservationAddress = .max
                 if success {
-                    noteWrite(physical: pa)
+                    noteWrite(physical: pa, width: width)
                     memory.store(pa, width: Int(width), value: x[Int(op.rs2)])
                 }
                 x[rd] = success ? 0 : 1
@@ -641,7 +646,7 @@ extension Hart {
             case .amominu_d: result = current < src ? current : src
             default: result = current > src ? current : src
             }
-            noteWrite(physical: pa)
+            noteWrite(physical: pa, width: width)
             memory.store(pa, width: Int(width), value: result)
             if reservationAddress == pa { reservationAddress = .max }
             x[rd] = extend(current)

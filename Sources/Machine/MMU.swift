@@ -167,7 +167,7 @@ extension Hart {
                       bus.write(pteAddress, width: 8, value: updated) else {
                     throw TranslationFault(cause: type.accessFault)
                 }
-                noteWrite(physical: pteAddress)
+                noteWrite(physical: pteAddress, width: 8)
             }
             let offsetMask: UInt64 = (1 << (12 + 9 * UInt64(level))) - 1
             let pa = ((ppn << 12) & ~offsetMask) | (va & offsetMask)
@@ -270,10 +270,10 @@ extension Hart {
     /// Bookkeeping for a store that reached physical memory outside the fast path: decoded
     /// code in that page is invalidated. Returns true when code was invalidated.
     @discardableResult
-    func noteWrite(physical pa: UInt64) -> Bool {
+    func noteWrite(physical pa: UInt64, width: UInt64) -> Bool {
         guard memory.contains(pa) else { return false }
         let offset = pa &- memory.base
-        guard blocks.isCodePage(offset) else { return false }
+        guard blocks.writeHitsCode(offset, length: width) else { return false }
         eventCounters.codeInvalidations += 1
         blocks.invalidatePage(offset)
         return true
@@ -308,7 +308,7 @@ extension Hart {
         }
         let pa = try translateData(va, .write, width: width)
         if memory.contains(pa, length: width) {
-            let invalidated = noteWrite(physical: pa)
+            let invalidated = noteWrite(physical: pa, width: width)
             memory.store(pa, width: Int(width), value: value)
             if reservationAddress == pa { reservationAddress = .max }
             return invalidated
