@@ -98,6 +98,7 @@ public enum CorpusCatalogue {
     public static let isa: [CorpusProgram] = [
         "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c",
         "zicsr", "zifencei", "counters", "traps", "delegation", "mstatus", "misaligned", "interrupts", "sv39", "pmp",
+        "sv48",
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
