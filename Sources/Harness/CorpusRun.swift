@@ -48,12 +48,8 @@ public enum CorpusRunError: Error, CustomStringConvertible, Equatable {
 /// 0x8000_0000, exactly as it will on VirtBench.
 public enum CorpusRun {
     /// The QEMU binary on the PATH, if installed.
-    public static func qemuRISCV64(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        for dir in (environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent("qemu-system-riscv64")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
+    public static func qemuRISCV64() -> URL? {
+        HostProcess.locate("qemu-system-riscv64", extraDirectories: []).map { URL(fileURLWithPath: $0) }
     }
 
     /// The QEMU command line for a bare-metal image.
@@ -67,41 +63,16 @@ public enum CorpusRun {
         return try run(executable: qemu, arguments: qemuArguments(image: image), timeout: timeout)
     }
 
-    /// Runs a process with no input, collecting stdout and stderr into one string; kills it
-    /// at the deadline. Output goes to a temporary file so a chatty guest never blocks on a pipe.
+    /// Runs a process with no input (through `HostProcess.run`, which kills it at the deadline),
+    /// joining its standard output and error.
     public static func run(executable: URL, arguments: [String], timeout: TimeInterval) throws(CorpusRunError) -> CorpusRunResult {
-        let logURL = FileManager.default.temporaryDirectory
-            .appendingPathComponent("corpus-run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).log")
-        guard FileManager.default.createFile(atPath: logURL.path, contents: nil),
-              let log = try? FileHandle(forWritingTo: logURL)
-        else { throw .launchFailed("cannot create \(logURL.path)") }
-        defer {
-            try? log.close()
-            try? FileManager.default.removeItem(at: logURL)
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
+        let outcome: ProcessOutcome
         do {
-            try process.run()
+            outcome = try HostProcess.run(executable.path, arguments, timeout: timeout)
         } catch {
             throw .launchFailed("\(error)")
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() >= deadline {
-                timedOut = true
-                process.terminate()
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        process.waitUntilExit()
-        let data = (try? Data(contentsOf: logURL)) ?? Data()
-        return CorpusRunResult(output: String(decoding: data, as: UTF8.self), exitStatus: process.terminationStatus, timedOut: timedOut)
+        return CorpusRunResult(output: outcome.output + outcome.standardError, exitStatus: outcome.exitStatus,
+                               timedOut: outcome.timedOut)
     }
 }
