@@ -7,12 +7,21 @@ let hotPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked", "-wmo"], .when(configuration: .release)),
 ]
 
+// jemalloc is the process allocator (issue 3; libjemalloc-dev, installed by .ci/run). Linking it is
+// enough: the executable's own malloc/free symbols then resolve to jemalloc's. VIRTBENCH_JEMALLOC=0
+// builds without it, to measure the difference (results/bench-*/jemalloc.md).
+let jemalloc: [LinkerSetting] = Context.environment["VIRTBENCH_JEMALLOC"] == "0"
+    ? [] : [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+
 let package = Package(
     name: "VirtBench",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "virtbench", targets: ["virtbench"]),
         .library(name: "Machine", targets: ["Machine"]),
+        // For the separate Benchmarks/ package, which measures the decoder and whole guest runs.
+        .library(name: "RISCV", targets: ["RISCV"]),
+        .library(name: "Harness", targets: ["Harness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,7 +37,8 @@ let package = Package(
             dependencies: [
                 "Machine", "Devices", "Loader", "Harness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: jemalloc
         ),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),

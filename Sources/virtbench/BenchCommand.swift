@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import Foundation
+import Harness
+
+/// `virtbench bench --vs qemu`: the CPU-bound corpus on VirtBench and on qemu-system-riscv64,
+/// side by side, as issue 3 asks. Both run as child processes of this binary, alternating, so
+/// they pay process start-up alike and see the same host conditions.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the CPU-bound corpus on VirtBench and on QEMU side by side; write results/bench-<timestamp>/.",
+        discussion: """
+        Each round runs `virtbench run -M virt -m 128M -nographic -bios none -kernel ELF --summary` and \
+        `qemu-system-riscv64` with the same options on the same ELF, one after the other. Prints, per workload, \
+        instructions (VirtBench's exact instret), median wall time, MIPS and the VirtBench/QEMU throughput ratio, \
+        then geometric means; writes bench.json and bench.md. Build virtbench in release mode for meaningful figures. \
+        Exit status: 0 when every workload passed on both sides with equal checksums, 1 otherwise or on bad input.
+        """
+    )
+
+    @Option(name: .customLong("vs"), help: ArgumentHelp("The peer to compare with; only qemu exists.", valueName: "peer"))
+    var peer: String = "qemu"
+
+    @Option(help: "Rounds per workload; wall time is the median.")
+    var rounds: Int = 5
+
+    @Option(help: ArgumentHelp("default (full-size CPU workloads), small, or workload names separated by commas.", valueName: "default|small|names"))
+    var corpus: String?
+
+    @Option(help: ArgumentHelp("Folder the bench-<timestamp>/ report is written in (default: results/ in the package).", valueName: "dir"))
+    var output: String?
+
+    @Flag(help: "Also replace bench-latest/ in the output folder with this report.")
+    var publish = false
+
+    @Option(name: .customShort("m"), help: ArgumentHelp("Guest RAM of the timed runs, as -m takes it.", valueName: "size"))
+    var memory: String = "128M"
+
+    @Option(name: .customLong("rss-memory"), help: ArgumentHelp("Guest RAM of one extra VirtBench run per workload whose peak RSS is reported, or none.", valueName: "size|none"))
+    var rssMemory: String = "256M"
+
+    @Option(help: ArgumentHelp("qemu-system-riscv64 to run (default: from PATH).", valueName: "path"))
+    var qemu: String?
+
+    @Option(help: ArgumentHelp("virtbench binary for the VirtBench side (default: this one), e.g. a build without jemalloc.", valueName: "path"))
+    var virtbench: String?
+
+    @Option(help: ArgumentHelp("Seconds before a run counts as hung and is killed.", valueName: "seconds"))
+    var timeout: Double = 300
+
+    /// Lets a parent learn how a given virtbench binary was built (it may not be itself).
+    @Flag(name: .customLong("describe-build"), help: .hidden)
+    var describeBuild = false
+
+    func run() throws {
+        if describeBuild {
+            print(Self.buildDescription)
+            return
+        }
+        guard peer == "qemu" else { throw CommandError(BenchError.unknownPeer(peer).description) }
+        guard timeout > 0 else { throw CommandError("--timeout must be positive (got \(timeout))") }
+        let programs: [CorpusProgram]
+        do { programs = try BenchSelection.resolve(corpus) } catch { throw CommandError(error.description) }
+        guard let qemuPath = HostProcess.locate(qemu ?? "qemu-system-riscv64") else {
+            throw CommandError(BenchError.toolMissing(qemu ?? "qemu-system-riscv64").description)
+        }
+        guard let virtbenchPath = virtbench.map({ HostProcess.locate($0) }) ?? Self.ownExecutable() else {
+            throw CommandError("cannot find the virtbench binary \(virtbench ?? "of this process")")
+        }
+        let plan: BenchPlan
+        do {
+            plan = try BenchPlan(programs: programs, rounds: rounds, virtbench: virtbenchPath, qemu: qemuPath, memory: memory,
+                                 memoryCheck: rssMemory == "none" ? nil : rssMemory, timeout: timeout)
+        } catch {
+            throw CommandError(error.description)
+        }
+        let builder: CorpusBuilder
+        do { builder = try CorpusBuilder.forThisPackage() } catch { throw CommandError(error.description) }
+        let resultsFolder = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? builder.packageRoot.appendingPathComponent("results", isDirectory: true)
+        let writer = BenchReportWriter(resultsDirectory: resultsFolder)
+        do { try writer.checkWritable() } catch { throw CommandError(error.description) }
+
+        let build = virtbench == nil ? Self.buildDescription : Self.describe(binary: virtbenchPath)
+        if build.hasPrefix("debug") { printError("virtbench: warning: the VirtBench side is a debug build; its figures are not meaningful") }
+        let host = BenchHost.facts(qemu: qemuPath, packageRoot: builder.packageRoot, virtbenchBuild: build)
+        let progress = ProgressLine()
+        let runner = BenchRunner(plan: plan, build: { program throws(CorpusBuildError) in try builder.build(program) }, progress: progress.show)
+        let command = (["virtbench"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let report: BenchReport
+        do { report = try runner.run(runID: BenchRunner.makeRunID(), command: command, host: host) } catch {
+            progress.finish()
+            throw CommandError(error.description)
+        }
+        progress.finish()
+        let folder: URL
+        do { folder = try writer.write(report, publish: publish) } catch { throw CommandError(error.description) }
+        print(BenchReportText.table(report), terminator: "")
+        print("report: \(folder.path)/bench.md" + (publish ? " (published to \(resultsFolder.path)/\(BenchReportWriter.latestName))" : ""))
+        if report.hasFailures { throw CommandError("some workloads failed; see \(folder.path)/bench.md") }
+    }
+
+    /// "release, jemalloc" or "debug, system malloc": what this binary is. jemalloc is detected by
+    /// its `mallctl` entry point, which glibc's allocator does not have.
+    static var buildDescription: String {
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        let allocator = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallctl") != nil ? "jemalloc" : "system malloc"
+        return "\(configuration), \(allocator)"
+    }
+
+    /// Asks another virtbench binary how it was built.
+    static func describe(binary: String) -> String {
+        guard let outcome = try? HostProcess.run(binary, ["bench", "--describe-build"], timeout: 20), outcome.exitStatus == 0,
+              let line = outcome.output.split(separator: "\n").first else { return "unknown (\(binary))" }
+        return "\(line) (\(binary))"
+    }
+
+    /// This process's executable, so the VirtBench side runs exactly the binary the user invoked.
+    static func ownExecutable() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 { return String(decoding: buffer[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return Bundle.main.executablePath
+    }
+}
