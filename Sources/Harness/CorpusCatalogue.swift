@@ -99,6 +99,7 @@ public enum CorpusCatalogue {
         "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c",
         "zicsr", "zifencei", "counters", "traps", "delegation", "mstatus", "misaligned", "interrupts", "sv39", "pmp",
         "sv48",
+        "plic",
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
