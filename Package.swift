@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Machine", targets: ["Machine"]),
         // For the separate Benchmarks/ package, which measures the decoder and whole guest runs.
         .library(name: "RISCV", targets: ["RISCV"]),
+        .library(name: "Loader", targets: ["Loader"]),
         .library(name: "Harness", targets: ["Harness"]),
     ],
     dependencies: [

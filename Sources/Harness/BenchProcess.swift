@@ -18,7 +18,17 @@ public struct BenchProcessOutcome: Sendable, Equatable {
     /// Spawn to exit, on CLOCK_MONOTONIC: both peers pay process start-up and tear-down alike.
     public let wallSeconds: Double
     /// `ru_maxrss` from wait4(2): the child's peak resident set, in KiB on Linux.
+    ///
+    /// Linux folds the *spawning* process's peak RSS into this figure: posix_spawn's child
+    /// shares the parent's memory until exec, and exec(2) records the outgoing memory's high
+    /// water mark in the child's `maxrss` (fs/exec.c, `setmax_mm_hiwater_rss`). So the figure is
+    /// exact only above `spawnerPeakRSSKiB`; at or below it, it is an upper bound.
     public let peakRSSKiB: Int
+    /// This process's own peak RSS just before the spawn (getrusage RUSAGE_SELF).
+    public var spawnerPeakRSSKiB: Int = 0
+
+    /// Whether `peakRSSKiB` is the child's own peak rather than the spawner's (see `peakRSSKiB`).
+    public var peakRSSIsExact: Bool { peakRSSKiB > spawnerPeakRSSKiB }
 }
 
 /// Why a child could not even be started.
@@ -64,6 +74,12 @@ public enum BenchProcess {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
 
+        var own = rusage()
+        #if canImport(Glibc)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &own)
+        #else
+        getrusage(RUSAGE_SELF, &own)
+        #endif
         var pid: pid_t = 0
         let started = monotonicNanoseconds()
         let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, nil, $0.baseAddress!, environ) }
@@ -88,7 +104,7 @@ public enum BenchProcess {
         let standardError = String(decoding: readFile(errPath), as: UTF8.self)
         return BenchProcessOutcome(output: output, standardError: standardError,
                                    exitStatus: exitStatus(fromWaitStatus: status), timedOut: timedOut,
-                                   wallSeconds: Double(ended &- started) / 1e9, peakRSSKiB: Int(usage.ru_maxrss))
+                                   wallSeconds: Double(ended &- started) / 1e9, peakRSSKiB: Int(usage.ru_maxrss), spawnerPeakRSSKiB: Int(own.ru_maxrss))
     }
 
     /// The shell's convention: the exit code, or 128 + signal for a child killed by a signal.

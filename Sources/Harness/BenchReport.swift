@@ -46,9 +46,13 @@ public struct BenchWorkloadResult: Sendable, Codable, Equatable {
     public var qemuPeakRSSKiB: [Int]
     /// Why the workload has no figures (a failed or mismatched run); nil when it passed.
     public var failure: String?
+    /// The spawning process's own peak RSS: a child figure at or below it is only an upper
+    /// bound (see `BenchProcessOutcome.peakRSSKiB`).
+    public var spawnerPeakRSSKiB: Int?
 
     public init(workload: String, instructions: UInt64, checksumLine: String?, virtbenchSeconds: [Double], qemuSeconds: [Double],
-                virtbenchPeakRSSKiB: [Int], qemuPeakRSSKiB: [Int], failure: String? = nil) {
+                virtbenchPeakRSSKiB: [Int], qemuPeakRSSKiB: [Int], failure: String? = nil, spawnerPeakRSSKiB: Int? = nil) {
+        self.spawnerPeakRSSKiB = spawnerPeakRSSKiB
         self.workload = workload
         self.instructions = instructions
         self.checksumLine = checksumLine
@@ -78,9 +82,13 @@ public struct BenchMemoryResult: Sendable, Codable, Equatable {
     /// Guest RAM, bytes.
     public var guestRAMBytes: UInt64
     public var peakRSSKiB: Int
+    /// How the peak was measured: "GNU time" (the child's own peak, exact) or "wait4" (an
+    /// upper bound when the figure is at or below the spawner's own peak).
+    public var method: String
     public var failure: String?
 
-    public init(workload: String, guestRAMBytes: UInt64, peakRSSKiB: Int, failure: String? = nil) {
+    public init(workload: String, guestRAMBytes: UInt64, peakRSSKiB: Int, method: String = "wait4", failure: String? = nil) {
+        self.method = method
         self.workload = workload
         self.guestRAMBytes = guestRAMBytes
         self.peakRSSKiB = peakRSSKiB
@@ -192,19 +200,28 @@ public enum BenchReportText {
         return String(format: "%.1f", Double(kib) / 1024)
     }
 
+    /// A child's peak RSS in MiB, marked "≤" when it does not exceed the spawner's own peak and
+    /// so only bounds the child's (see `BenchProcessOutcome.peakRSSKiB`).
+    static func bounded(_ kib: Int?, floor: Int?) -> String {
+        guard let kib else { return "-" }
+        if let floor, kib <= floor { return "≤ " + mebibytes(kib) }
+        return mebibytes(kib)
+    }
+
     /// The per-workload rows shared by the terminal and Markdown tables.
     static func rows(_ report: BenchReport) -> [[String]] {
-        var rows = [["workload", "instructions", "VirtBench s", "QEMU s", "VirtBench MIPS", "QEMU MIPS", "ratio", "VirtBench peak RSS MiB"]]
+        var rows = [["workload", "instructions", "VirtBench s", "QEMU s", "VirtBench MIPS", "QEMU MIPS", "ratio", "VirtBench peak RSS MiB", "QEMU peak RSS MiB"]]
         for result in report.workloads {
             rows.append([
                 result.workload, result.failure == nil ? String(result.instructions) : "-",
                 fixed(result.virtbenchMedianSeconds, 3), fixed(result.qemuMedianSeconds, 3),
                 fixed(result.virtbenchMIPS, 0), fixed(result.qemuMIPS, 0), fixed(result.ratio, 3),
-                mebibytes(result.virtbenchMaxPeakRSSKiB),
+                bounded(result.virtbenchMaxPeakRSSKiB, floor: result.spawnerPeakRSSKiB),
+                bounded(result.qemuPeakRSSKiB.max(), floor: result.spawnerPeakRSSKiB),
             ])
         }
         rows.append(["geometric mean", "", "", "", fixed(report.geometricMeanVirtBenchMIPS, 0), fixed(report.geometricMeanQEMUMIPS, 0),
-                     fixed(report.geometricMeanRatio, 3), ""])
+                     fixed(report.geometricMeanRatio, 3), "", ""])
         return rows
     }
 
@@ -265,12 +282,13 @@ public enum BenchReportText {
         }
         if !report.memoryCheck.isEmpty {
             md += "## Host memory\n\n"
-            md += "One VirtBench run per workload with a larger guest. Peak RSS (wait4 `ru_maxrss`) counts every host page "
-            md += "the process touched, including the guest RAM the workload touched, so it is an upper bound on the memory "
-            md += "VirtBench needs beyond guest RAM.\n\n"
-            md += "| workload | guest RAM MiB | peak RSS MiB | result |\n|---|---:|---:|---|\n"
+            md += "One VirtBench run per workload with a larger guest. Peak RSS counts every host page the process touched, "
+            md += "including the guest RAM the workload touched, so it is an upper bound on the memory VirtBench needs beyond "
+            md += "guest RAM. Measured through GNU time (`/usr/bin/time -f %M`, the child's own peak) when installed; otherwise "
+            md += "wait4's `ru_maxrss`, which Linux raises to the spawning process's own peak at exec, so a figure marked ≤ is a bound.\n\n"
+            md += "| workload | guest RAM MiB | peak RSS MiB | measured by | result |\n|---|---:|---:|---|---|\n"
             for check in report.memoryCheck {
-                md += "| \(check.workload) | \(check.guestRAMBytes >> 20) | \(mebibytes(check.failure == nil ? check.peakRSSKiB : nil)) | \(check.failure ?? "ok") |\n"
+                md += "| \(check.workload) | \(check.guestRAMBytes >> 20) | \(mebibytes(check.failure == nil ? check.peakRSSKiB : nil)) | \(check.method) | \(check.failure ?? "ok") |\n"
             }
             md += "\n"
         }
@@ -278,6 +296,7 @@ public enum BenchReportText {
         md += "- Instructions: exact, VirtBench's instret over the whole run (QEMU runs the identical ELF to the same power-off, so the count is the same).\n"
         md += "- Wall time: measured, CLOCK_MONOTONIC from spawn to exit of each child, including start-up and image loading.\n"
         md += "- MIPS: instructions / median wall time. Ratio: QEMU median wall time / VirtBench median wall time (above 1 means VirtBench is faster).\n"
+        md += "- Peak RSS columns: wait4 `ru_maxrss` of each timed child; \"≤\" marks figures that do not exceed the spawning `virtbench bench` process's own peak (Linux records the spawner's peak at exec), which are upper bounds.\n"
         md += "- Both peers must print the same checksum line and pass; a workload that does not is listed as a failure and left out of the means.\n"
         if !report.notes.isEmpty {
             md += "\n## Notes\n\n"

@@ -197,6 +197,7 @@ public struct BenchRunner {
                 result.qemuSeconds.append(theirs.wallSeconds)
                 result.virtbenchPeakRSSKiB.append(ours.peakRSSKiB)
                 result.qemuPeakRSSKiB.append(theirs.peakRSSKiB)
+                result.spawnerPeakRSSKiB = max(result.spawnerPeakRSSKiB ?? 0, ours.spawnerPeakRSSKiB, theirs.spawnerPeakRSSKiB)
             }
         }
         let note = counts.count > 1
@@ -208,12 +209,37 @@ public struct BenchRunner {
     func checkMemory(_ program: CorpusProgram, image: String, memory: String) throws(BenchError) -> BenchMemoryResult {
         progress("\(program.name): peak RSS with -m \(memory)")
         let bytes = (try? MemorySize.parse(memory)) ?? 0
+        let arguments = plan.virtbenchArguments(kernel: image, memory: memory)
+        // GNU time forks from its own small process, so the figure it reports is the child's
+        // own peak, free of this process's (see BenchProcessOutcome.peakRSSKiB).
+        let gnuTime = HostProcess.locate("/usr/bin/time")
         let outcome: BenchProcessOutcome
-        do { outcome = try BenchProcess.run(plan.virtbench, plan.virtbenchArguments(kernel: image, memory: memory), timeout: plan.timeout) } catch {
+        do {
+            if let gnuTime {
+                outcome = try BenchProcess.run(gnuTime, ["-f", Self.gnuTimeMarker + "%M", plan.virtbench] + arguments, timeout: plan.timeout)
+            } else {
+                outcome = try BenchProcess.run(plan.virtbench, arguments, timeout: plan.timeout)
+            }
+        } catch {
             throw .process(error.description)
         }
         let failure = Self.sideFailure(program: program, side: "VirtBench", outcome: outcome, timeout: plan.timeout)
-        return BenchMemoryResult(workload: program.name, guestRAMBytes: bytes, peakRSSKiB: outcome.peakRSSKiB, failure: failure)
+        if gnuTime != nil, let kib = Self.gnuTimePeak(in: outcome.standardError) {
+            return BenchMemoryResult(workload: program.name, guestRAMBytes: bytes, peakRSSKiB: kib, method: "GNU time", failure: failure)
+        }
+        return BenchMemoryResult(workload: program.name, guestRAMBytes: bytes, peakRSSKiB: outcome.peakRSSKiB,
+                                 method: outcome.peakRSSIsExact ? "wait4" : "wait4 (upper bound)", failure: failure)
+    }
+
+    /// Prefix of the line GNU time adds to stderr, so it cannot be mistaken for the guest's or virtbench's.
+    static let gnuTimeMarker = "virtbench-bench-peak-rss-kib: "
+
+    /// The KiB figure from GNU time's marker line.
+    static func gnuTimePeak(in standardError: String) -> Int? {
+        for line in standardError.split(separator: "\n").reversed() where line.hasPrefix(gnuTimeMarker) {
+            return Int(line.dropFirst(gnuTimeMarker.count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     enum Verdict: Equatable {
