@@ -59,8 +59,10 @@ public final class PLIC: Device {
     public func setSourceLevel(_ source: Int, _ level: Bool) {
         guard source >= 1 && source <= Self.sourceCount else { return }
         self.level[source] = level
-        // The gateway forwards a new request only once the previous one was completed.
-        if !isSet(claimed, source) { setBit(&pending, source, level) }
+        // The gateway forwards a new request only once the previous one was completed, and it
+        // cannot retract a forwarded one: a line that drops leaves the pending bit set until a
+        // claim clears it (PLIC spec 1.0.0, "Interrupt Gateways").
+        if level && !isSet(claimed, source) { setBit(&pending, source, true) }
         updateOutputs()
     }
 
