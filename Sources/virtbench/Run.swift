@@ -189,6 +189,11 @@ struct Run: ParsableCommand {
             default: throw CommandError("-cpu h= must be on or off, not '\(pair[1])'")
             }
         }
+        // The hart has no H extension yet (issue: hardware-assisted virtualization): refuse rather
+        // than boot a machine that silently lacks what was asked for.
+        if hypervisor {
+            throw CommandError("-cpu rv64,h=on: the hypervisor (H) extension is not implemented yet; use h=off")
+        }
         return hypervisor
     }
 
