@@ -9,11 +9,11 @@ import Darwin
 ///
 /// The mutex lives in its own allocation because a `pthread_mutex_t` must not move once
 /// initialised, which a Swift stored property does not guarantee.
-final class HostLock: @unchecked Sendable {
+public final class HostLock: @unchecked Sendable {
     // @unchecked: the pointer is only ever touched through pthread calls, which do their own synchronisation.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -25,7 +25,7 @@ final class HostLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()

@@ -79,35 +79,16 @@ final class Console {
     }
 }
 
-/// What the input thread tells the run loop; guarded by a mutex.
+/// What the input thread tells the run loop; guarded by a lock.
 final class ConsoleState: @unchecked Sendable {
-    // @unchecked: every access goes through the pthread mutex below.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    // @unchecked: every access goes through `lock`.
+    private let lock = HostLock()
     private var closed = false
 
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
     /// True once stdin has ended: no more input can ever wake a guest waiting for it.
-    var inputClosed: Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return closed
-    }
+    var inputClosed: Bool { lock.withLock { closed } }
 
-    func markClosed() {
-        pthread_mutex_lock(mutex)
-        closed = true
-        pthread_mutex_unlock(mutex)
-    }
+    func markClosed() { lock.withLock { closed = true } }
 }
 
 private final class InputContext: @unchecked Sendable {
