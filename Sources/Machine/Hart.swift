@@ -8,7 +8,7 @@ public enum Privilege: UInt8, Sendable, CustomStringConvertible {
 
 /// What the hart supports; fixed when it is created.
 public struct HartConfiguration {
-    /// The H extension (hypervisor). Not implemented yet: requesting it is refused by the board.
+    /// The H extension (hypervisor). Not implemented yet: the hart ignores it and `virtbench run` refuses `h=on`.
     public var hypervisor = false
     /// Called with one line per executed instruction and per trap when tracing.
     public var trace: ((String) -> Void)?
@@ -46,7 +46,8 @@ public struct HartCounters: Sendable {
     /// Software TLB misses (data and fetch) and full flushes.
     public var tlbMisses: UInt64 = 0
     public var tlbFlushes: UInt64 = 0
-    /// Blocks decoded, block lookups served by the jump cache, and invalidations by code writes.
+    /// Blocks decoded, block lookups served by the jump cache (transitions along chained blocks
+    /// are not counted: counting them would cost every block), and invalidations by code writes.
     public var blocksDecoded: UInt64 = 0
     public var blockCacheHits: UInt64 = 0
     public var blockCacheMisses: UInt64 = 0

@@ -22,7 +22,8 @@ public final class Timebase {
     public let mode: Mode
     /// Instructions retired so far by the hart(s) driving virtual time.
     public var retired: UInt64 = 0
-    /// Ticks added while a hart slept in WFI in virtual-time mode (time jumps to the next deadline).
+    /// Ticks added to the clock: by WFI in virtual-time mode (time jumps to the next deadline) and
+    /// by guest writes to the ACLINT's mtime, so every reader of the clock agrees.
     public var skipped: UInt64 = 0
     private let startNanoseconds: UInt64
 
