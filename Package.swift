@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices"]),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader"]),
+        .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         .executableTarget(
             name: "virtbench",
             dependencies: [
@@ -47,5 +48,6 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness"]),
+        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "Loader"]),
     ]
 )
