@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine", "RISCV"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "Loader"]),
     ]
