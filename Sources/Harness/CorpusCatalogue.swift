@@ -103,7 +103,7 @@ public enum CorpusCatalogue {
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
-    public static var all: [CorpusProgram] { isa + cpu }
+    public static var all: [CorpusProgram] { isa + cpu + thumb }
 
     /// The program with this name, if any.
     public static func program(named name: String) -> CorpusProgram? {
