@@ -17,9 +17,13 @@ public struct BenchHostFacts: Sendable, Codable, Equatable {
     public var kernel: String
     /// How the VirtBench binary was built ("release"/"debug") and its allocator.
     public var virtbenchBuild: String
+    /// /proc/loadavg's 1, 5 and 15 minute figures when the run started: on a shared host, a
+    /// figure near the core count means the timings competed with other work.
+    public var loadAverage: String?
 
     public init(cpuModel: String, onlineCores: Int, date: String, qemuVersion: String, commit: String,
-                kernel: String, virtbenchBuild: String) {
+                kernel: String, virtbenchBuild: String, loadAverage: String? = nil) {
+        self.loadAverage = loadAverage
         self.cpuModel = cpuModel
         self.onlineCores = onlineCores
         self.date = date
@@ -259,7 +263,8 @@ public enum BenchReportText {
         md += "| CPU | \(report.host.cpuModel) |\n| cores online | \(report.host.onlineCores) |\n"
         md += "| date (UTC) | \(report.host.date) |\n| kernel | \(report.host.kernel) |\n"
         md += "| QEMU | \(report.host.qemuVersion) |\n| commit | \(report.host.commit) |\n"
-        md += "| VirtBench build | \(report.host.virtbenchBuild) |\n\n"
+        md += "| VirtBench build | \(report.host.virtbenchBuild) |\n"
+        md += "| load average at start (1/5/15 min) | \(report.host.loadAverage ?? "unknown") |\n\n"
         md += "Each round runs both peers once, one after the other (the order alternates by round), as child processes of "
         md += "the same `virtbench` so both pay process start-up alike; \(report.rounds) round(s), median wall time.\n\n"
         md += "- VirtBench: `\(report.virtbenchCommand)`\n- QEMU: `\(report.qemuCommand)`\n\n"

@@ -302,7 +302,13 @@ public enum BenchHost {
         return BenchHostFacts(cpuModel: cpuModel() ?? "unknown", onlineCores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
                               date: iso.string(from: date), qemuVersion: firstLine(of: qemu, ["--version"]) ?? "unknown",
                               commit: commit(in: packageRoot) ?? "unknown", kernel: kernel(),
-                              virtbenchBuild: virtbenchBuild)
+                              virtbenchBuild: virtbenchBuild, loadAverage: loadAverage())
+    }
+
+    /// The first three fields of /proc/loadavg, or nil where there is none.
+    public static func loadAverage() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     /// The first "model name" in /proc/cpuinfo (all cores of this host are the same model).

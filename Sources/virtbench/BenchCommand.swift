@@ -91,12 +91,13 @@ struct Bench: ParsableCommand {
         let progress = ProgressLine()
         let runner = BenchRunner(plan: plan, build: { program throws(CorpusBuildError) in try builder.build(program) }, progress: progress.show)
         let command = (["virtbench"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        let report: BenchReport
+        var report: BenchReport
         do { report = try runner.run(runID: BenchRunner.makeRunID(), command: command, host: host) } catch {
             progress.finish()
             throw CommandError(error.description)
         }
         progress.finish()
+        if let load = BenchHost.loadAverage() { report.notes.append("Load average at the end (1/5/15 min): \(load).") }
         let folder: URL
         do { folder = try writer.write(report, publish: publish) } catch { throw CommandError(error.description) }
         print(BenchReportText.table(report), terminator: "")
