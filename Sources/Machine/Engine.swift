@@ -16,9 +16,14 @@ extension Hart {
 
     /// Runs until the platform asks to stop, `instructionLimit` more instructions retire, or the
     /// hart waits for an interrupt that nothing scheduled can deliver.
+    ///
+    /// Trap entries count toward the limit as well: a guest whose trap vector itself faults
+    /// retires nothing yet never stops, and a limit must end that too (a hostile or broken
+    /// guest can never hang the host).
     public func run(instructionLimit: UInt64) -> HartExit {
         let (limit, overflow) = retired.addingReportingOverflow(instructionLimit)
         runLimitAt = overflow ? .max : limit
+        trapsAtRunStart = eventCounters.trapsToMachine &+ eventCounters.trapsToSupervisor
         nextEventAt = 0
         while true {
             if retired >= nextEventAt, let exit = handleEvents() { return exit }
@@ -66,7 +71,8 @@ extension Hart {
             waitingForInterrupt = false
             if let interrupt = pendingInterrupt() { takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true) }
         }
-        if retired >= runLimitAt { return .limitReached }
+        let trapsThisRun = eventCounters.trapsToMachine &+ eventCounters.trapsToSupervisor &- trapsAtRunStart
+        if retired >= runLimitAt || runLimitAt &- retired <= trapsThisRun { return .limitReached }
         scheduleNextEvent(now: timebase.now)
         return nil
     }

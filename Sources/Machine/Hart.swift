@@ -135,6 +135,8 @@ public final class Hart {
     /// interrupts and the run limit. Set to 0 to force a check at the next block boundary.
     var nextEventAt: UInt64 = 0
     var runLimitAt: UInt64 = .max
+    /// Traps taken before the current `run` call, so the limit can count trap entries too.
+    var trapsAtRunStart: UInt64 = 0
     var nextDevicePollAt: UInt64 = 0
     /// The exception an out-of-line slow path raised for the current instruction (.max = none).
     var pendingTrapCause: UInt64 = .max

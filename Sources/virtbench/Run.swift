@@ -160,7 +160,9 @@ struct Run: ParsableCommand {
                 }
                 return .stopped(request)
             case .limitReached:
-                if remaining == 0 { return .instructionLimit }
+                // The hart counts trap entries toward the limit too, so a guest faulting on its
+                // own trap vector ends here even though it retires nothing.
+                if maxInstructions != nil { return .instructionLimit }
             case .waitingForInterrupt:
                 // Only console input can wake the hart now.
                 if console.inputClosed {

@@ -32,4 +32,18 @@ import Testing
         #expect(first.counters.exceptions == second.counters.exceptions)
         #expect(first.output == second.output)
     }
+
+    /// A guest whose trap vector is unmapped retires nothing but traps forever; the instruction
+    /// limit must still end the run (trap entries count toward it), never hang the host.
+    @Test func trapStormEndsAtTheLimit() throws {
+        // lui t0, 0x1000; csrw mtvec, t0; ecall — every trap then faults fetching 0x0100_0000.
+        let words: [UInt32] = [0x0100_02b7, 0x3052_9073, 0x0000_0073]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trapstorm-\(UUID().uuidString).bin")
+        try Data(words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let result = try GuestRun.run(.init(kernel: path.path, instructionLimit: 100_000))
+        #expect(result.limitReached)
+        #expect(result.instructions < 10)
+        #expect(result.counters.exceptions[1] > 90_000, "instruction access faults at the unmapped vector")
+    }
 }
