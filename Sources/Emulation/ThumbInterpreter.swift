@@ -72,8 +72,9 @@ public final class ThumbInterpreter {
     public private(set) var processStackSelected = false
 
     public let memoryMap: ThumbMemoryMap
-    private var code: [UInt8]
-    private var sram: [UInt8]
+    /// Memory as little-endian words: one bounds-checked array access per load or store, however wide.
+    private var code: [UInt32]
+    private var sram: [UInt32]
 
     /// Instructions completed (a faulting instruction does not count; exception entry and return are not instructions).
     public private(set) var instructionsExecuted: UInt64 = 0
@@ -132,8 +133,8 @@ public final class ThumbInterpreter {
     /// A core with zeroed memory; load an image with `load(_:at:)` and then `reset()`.
     public init(memoryMap: ThumbMemoryMap = .mps2AN385) {
         self.memoryMap = memoryMap
-        code = [UInt8](repeating: 0, count: Int(memoryMap.codeSize))
-        sram = [UInt8](repeating: 0, count: Int(memoryMap.sramSize))
+        code = [UInt32](repeating: 0, count: Int(memoryMap.codeSize / 4))
+        sram = [UInt32](repeating: 0, count: Int(memoryMap.sramSize / 4))
     }
 
     // MARK: - Registers
@@ -213,14 +214,19 @@ public final class ThumbInterpreter {
         throw .busError(address: address)
     }
 
-    private static func little(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for i in 0 ..< size { value |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
-        return value
+    /// The `size` bytes at byte `offset` (aligned to `size`, so never crossing a word).
+    private static func little(_ words: [UInt32], _ offset: Int, _ size: Int) -> UInt32 {
+        let word = words[offset >> 2]
+        if size == 4 { return word }
+        let shifted = word >> (8 * UInt32(offset & 3))
+        return size == 2 ? shifted & 0xFFFF : shifted & 0xFF
     }
 
-    private static func storeLittle(_ bytes: inout [UInt8], _ offset: Int, _ size: Int, _ value: UInt32) {
-        for i in 0 ..< size { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+    private static func storeLittle(_ words: inout [UInt32], _ offset: Int, _ size: Int, _ value: UInt32) {
+        if size == 4 { words[offset >> 2] = value; return }
+        let shift = 8 * UInt32(offset & 3)
+        let mask: UInt32 = (size == 2 ? 0xFFFF : 0xFF) << shift
+        words[offset >> 2] = (words[offset >> 2] & ~mask) | ((value << shift) & mask)
     }
 
     // MARK: - System Control Space (§B3.2, §B3.3, §B3.4)
