@@ -24,7 +24,10 @@ import Testing
         #expect(Set(names).count == names.count)
         for program in CorpusCatalogue.all {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(program.source).path), "\(program.source)")
-            #expect(program.expectedFinalLine == "PASS \(program.name)")
+            // A Thumb build prints what its RV64 twin prints, so the two can be compared line for line.
+            let printedName = program.category == .thumb && program.name.hasSuffix("-thumb")
+                ? String(program.name.dropLast("-thumb".count)) : program.name
+            #expect(program.expectedFinalLine == "PASS \(printedName)")
         }
         #expect(CorpusCatalogue.programs(in: .isa).count == CorpusCatalogue.isa.count)
     }
