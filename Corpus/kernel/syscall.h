@@ -1,0 +1,29 @@
+/* The corpus kernel's system call ABI, shared by the kernel (kernel.c) and its user programs
+ * (user.c): ecall from U-mode with the number in a7 and arguments in a0..a1, result in a0
+ * (negative on error), as on Linux/RISC-V so the calls read familiarly. */
+#ifndef CORPUS_KERNEL_SYSCALL_H
+#define CORPUS_KERNEL_SYSCALL_H
+
+#define SYS_WRITE 64  /* write(buffer, length) -> bytes written, to the process's console */
+#define SYS_EXIT 93   /* exit(status): never returns */
+#define SYS_YIELD 124 /* yield(): give the hart to the next runnable process */
+#define SYS_GETPID 172
+
+#define SYSCALL_EFAULT (-14) /* a buffer not mapped readable for the user */
+#define SYSCALL_ENOSYS (-38) /* unknown system call number */
+
+/* What a user process runs: passed in a0 to user_start (user.c) with the iteration count in a1. */
+#define USER_PROGRAM_HELLO 0
+#define USER_PROGRAM_SYSCALL 1
+#define USER_PROGRAM_PAGEFAULT 2
+#define USER_PROGRAM_YIELD 3
+#define USER_PROGRAM_BAD_POINTER 4
+
+/* The user address space (Sv39, all below the kernel's identity map of RAM at 0x8000_0000 and
+ * away from the UART page at 0x1000_0000, which every address space maps for the kernel). */
+#define USER_BASE 0x400000UL        /* user code, shared read-only by every process */
+#define USER_STACK_TOP 0x800000UL   /* one page of stack below this */
+#define USER_HEAP_BASE 0x40000000UL /* demand-paged heap */
+#define USER_HEAP_SIZE 0x400000UL   /* 4 MiB: 1024 pages at most */
+
+#endif
