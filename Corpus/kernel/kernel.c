@@ -474,6 +474,37 @@ static long exit_status_of(u64 pid) {
     return -1;
 }
 
+/* Two compute-bound processes that never yield: only the timer can interleave them. The
+ * number of preemptions depends on the machine's speed, so only "at least one" is printed. */
+static void check_preemption(u64 iterations) {
+    u64 preemptions_before = preemptions;
+    u64 first = next_pid;
+    spawn(USER_PROGRAM_SPIN, iterations);
+    spawn(USER_PROGRAM_SPIN, iterations);
+    run_processes();
+    u64 checksum = (u64)exit_status_of(first) ^ ((u64)exit_status_of(first + 1) << 16);
+    puts_("preemption: ");
+    puts_(preemptions > preemptions_before ? "yes" : "NONE");
+    puts_(", checksum ");
+    put_hex(checksum);
+    puts_("\n");
+}
+
+/* Process create/destroy: build an address space, run a process that exits at once, tear it
+ * down. The page pool must not grow after the first round, or exit leaks pages. */
+static void bench_processes(u64 iterations) {
+    u64 checksum = 0, pool_after_first = 0;
+    for (u64 i = 0; i < iterations; i++) {
+        u64 pid = next_pid;
+        spawn(USER_PROGRAM_EXIT, 0);
+        run_processes();
+        checksum = checksum * 31 + (u64)exit_status_of(pid);
+        if (i == 0) pool_after_first = pool_next;
+    }
+    if (pool_next != pool_after_first) panic("process exit leaks pages: pool grew by", pool_next - pool_after_first, 0, 0);
+    report("process", iterations, checksum);
+}
+
 /* ---- kernel-mode microbenchmarks ---- */
 
 #define PTE_BENCH_VA 0xC0000000UL /* an otherwise unused gigabyte of the kernel's space */
@@ -532,6 +563,8 @@ static void bench_timer(u64 iterations) {
 #define PTE_ITERATIONS 2000
 #define MMIO_ITERATIONS 10000
 #define TIMER_ITERATIONS 20
+#define SPIN_ITERATIONS 300000 /* about 3 M instructions a process: several 1 ms quanta on QEMU */
+#define PROCESS_ITERATIONS 200
 
 void kmain(u64 hart_id, u64 dtb) {
     (void)dtb;
@@ -571,6 +604,8 @@ void kmain(u64 hart_id, u64 dtb) {
     report("ctxswitch", yields - yields_before,
            (u64)exit_status_of(first) ^ ((u64)exit_status_of(first + 1) << 16));
 
+    bench_processes(PROCESS_ITERATIONS);
+    check_preemption(SPIN_ITERATIONS);
     bench_pte(PTE_ITERATIONS);
     bench_mmio(MMIO_ITERATIONS);
     bench_timer(TIMER_ITERATIONS);

@@ -18,6 +18,8 @@
 #define USER_PROGRAM_PAGEFAULT 2
 #define USER_PROGRAM_YIELD 3
 #define USER_PROGRAM_BAD_POINTER 4
+#define USER_PROGRAM_SPIN 5
+#define USER_PROGRAM_EXIT 6
 
 /* The user address space (Sv39, all below the kernel's identity map of RAM at 0x8000_0000 and
  * away from the UART page at 0x1000_0000, which every address space maps for the kernel). */

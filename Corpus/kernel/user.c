@@ -118,6 +118,23 @@ static uint64_t yield_loop(uint64_t iterations) {
     return checksum;
 }
 
+/* Pure computation with every register busy, long enough to be preempted several times:
+ * a register the context switch failed to restore would change the checksum. */
+static uint64_t spin(uint64_t iterations) {
+    uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8;
+    for (uint64_t i = 0; i < iterations; i++) {
+        a += b ^ i;
+        b = ((b << 1) | (b >> 63)) + c;
+        c ^= d + a;
+        d += e * 3;
+        e ^= f >> 3;
+        f += g ^ a;
+        g = g * 5 + h;
+        h ^= a + i;
+    }
+    return a ^ b ^ c ^ d ^ e ^ f ^ g ^ h;
+}
+
 /* Hands the kernel a pointer into kernel memory: the kernel must refuse it, not read it. */
 static uint64_t bad_pointer(void) {
     long result = sys_write((const char *)0x80200000UL, 16);
@@ -137,6 +154,8 @@ __attribute__((section(".user.entry"), noreturn)) void user_start(long program, 
     case USER_PROGRAM_PAGEFAULT: status = touch_pages(argument); break;
     case USER_PROGRAM_YIELD: status = yield_loop(argument); break;
     case USER_PROGRAM_BAD_POINTER: status = bad_pointer(); break;
+    case USER_PROGRAM_SPIN: status = spin(argument); break;
+    case USER_PROGRAM_EXIT: status = (uint64_t)sys_getpid() * 3 + 1; break;
     default: status = 255; break;
     }
     sys_exit((long)(status & 0xffff));

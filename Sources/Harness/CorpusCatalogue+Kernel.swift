@@ -33,6 +33,7 @@ extension CorpusCatalogue {
     public static let os: [CorpusProgram] = [CorpusProgram.corpusKernel]
 
     /// The OS-bound microbenchmarks the corpus kernel runs, in the order it prints them; each
-    /// prints `<name>: <count> iterations, checksum 0x<16 hex digits>`.
-    public static let kernelMicrobenchmarks = ["syscall", "pagefault", "ctxswitch", "pte", "mmio", "timer"]
+    /// prints `<name>: <count> iterations, checksum 0x<16 hex digits>`. `process` is process
+    /// create/destroy; the kernel also prints a `preemption:` line, a check rather than a benchmark.
+    public static let kernelMicrobenchmarks = ["syscall", "pagefault", "ctxswitch", "process", "pte", "mmio", "timer"]
 }

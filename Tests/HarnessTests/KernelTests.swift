@@ -20,6 +20,8 @@ import Testing
         syscall: 20000 iterations, checksum 0x55da62a56fe48800
         pagefault: 256 iterations, checksum 0x000000890aa62100
         ctxswitch: 4000 iterations, checksum 0x00000000149fba9e
+        process: 200 iterations, checksum 0x2b004406f69d11ac
+        preemption: yes, checksum 0x00000000270a270a
         pte: 2000 iterations, checksum 0x8e4f9a0d69bdfae4
         mmio: 10000 iterations, checksum 0x00000000000ea600
         timer: 20 iterations, checksum 0x0000000000140014
