@@ -387,15 +387,26 @@ static struct frame *handle_syscall(struct frame *f) {
     }
 }
 
-static void kill_current(const char *why, u64 cause, u64 address) {
-    static const char prefix[] = "process killed: ";
+static void process_decimal(struct process *p, u64 value) {
+    char digits[20];
+    int count = 0;
+    do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value);
+    while (count) process_output(p, &digits[--count], 1);
+}
+
+/* The process's last words go to its own output, so they print in order with the rest of it;
+ * only scause is shown (stval and sepc are addresses that depend on the build). */
+static void kill_current(const char *why, u64 cause) {
+    static const char prefix[] = "process ", killed[] = " killed: ", scause_text[] = " (scause ";
     process_output(current, prefix, sizeof prefix - 1);
+    process_decimal(current, current->pid);
+    process_output(current, killed, sizeof killed - 1);
     u64 n = 0;
     while (why[n]) n++;
     process_output(current, why, n);
-    (void)cause;
-    (void)address;
-    process_output(current, "\n", 1);
+    process_output(current, scause_text, sizeof scause_text - 1);
+    process_decimal(current, cause);
+    process_output(current, ")\n", 2);
 }
 
 /* Demand paging: the heap is mapped a page at a time, on the first touch. */
@@ -437,9 +448,9 @@ struct frame *trap_handler(struct frame *f) {
     if (cause == EXC_ECALL_FROM_U) return handle_syscall(f);
     if (cause == EXC_LOAD_PAGE_FAULT || cause == EXC_STORE_PAGE_FAULT || cause == EXC_INSTRUCTION_PAGE_FAULT) {
         if (handle_user_page_fault(tval)) return f;
-        kill_current("page fault outside its memory", cause, tval);
+        kill_current("page fault outside its memory", cause);
     } else {
-        kill_current("unexpected exception", cause, tval);
+        kill_current("exception", cause);
     }
     return exit_current(-1);
 }
@@ -586,6 +597,9 @@ void kmain(u64 hart_id, u64 dtb) {
     spawn(USER_PROGRAM_HELLO, 0);
     spawn(USER_PROGRAM_HELLO, 0);
     spawn(USER_PROGRAM_BAD_POINTER, 0);
+    run_processes();
+    spawn(USER_PROGRAM_READ_KERNEL, 0);
+    spawn(USER_PROGRAM_PRIVILEGED, 0);
     run_processes();
 
     spawn(USER_PROGRAM_SYSCALL, SYSCALL_ITERATIONS);

@@ -20,6 +20,8 @@
 #define USER_PROGRAM_BAD_POINTER 4
 #define USER_PROGRAM_SPIN 5
 #define USER_PROGRAM_EXIT 6
+#define USER_PROGRAM_READ_KERNEL 7
+#define USER_PROGRAM_PRIVILEGED 8
 
 /* The user address space (Sv39, all below the kernel's identity map of RAM at 0x8000_0000 and
  * away from the UART page at 0x1000_0000, which every address space maps for the kernel). */

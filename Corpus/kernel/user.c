@@ -146,6 +146,15 @@ static uint64_t bad_pointer(void) {
     return result == SYSCALL_EFAULT ? 0 : 1;
 }
 
+/* Misbehaviour the kernel must contain: each of these gets its process killed, and the
+ * kernel and the other processes carry on. */
+static uint64_t read_kernel(void) { return *(volatile uint64_t *)0x80200000UL; }
+static uint64_t read_sstatus(void) {
+    uint64_t value;
+    __asm__ volatile("csrr %0, sstatus" : "=r"(value));
+    return value;
+}
+
 __attribute__((section(".user.entry"), noreturn)) void user_start(long program, uint64_t argument) {
     uint64_t status = 0;
     switch (program) {
@@ -155,6 +164,8 @@ __attribute__((section(".user.entry"), noreturn)) void user_start(long program, 
     case USER_PROGRAM_YIELD: status = yield_loop(argument); break;
     case USER_PROGRAM_BAD_POINTER: status = bad_pointer(); break;
     case USER_PROGRAM_SPIN: status = spin(argument); break;
+    case USER_PROGRAM_READ_KERNEL: status = read_kernel(); break;
+    case USER_PROGRAM_PRIVILEGED: status = read_sstatus(); break;
     case USER_PROGRAM_EXIT: status = (uint64_t)sys_getpid() * 3 + 1; break;
     default: status = 255; break;
     }

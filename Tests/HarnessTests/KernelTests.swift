@@ -10,17 +10,21 @@ import Testing
 
     /// Everything the kernel prints after the firmware's banner. The checksums are fixed by the
     /// benchmarks' arithmetic, so any difference is a real change in behaviour; counts and
-    /// checksums only, never times, so every machine prints the same.
+    /// checksums only, never times, so every machine prints the same. Processes 4 and 5 misbehave
+    /// on purpose (a load from kernel memory, a CSR read in U-mode) and must be killed while
+    /// everything after them still runs.
     static let expectedOutput = """
         VirtBench corpus kernel on hart 0
         sv39 paging on
         hello from user process 1
         hello from user process 2
         write from a kernel address: refused
-        syscall: 20000 iterations, checksum 0x55da62a56fe48800
+        process 4 killed: page fault outside its memory (scause 13)
+        process 5 killed: exception (scause 2)
+        syscall: 20000 iterations, checksum 0x80c793f827d6cc00
         pagefault: 256 iterations, checksum 0x000000890aa62100
-        ctxswitch: 4000 iterations, checksum 0x00000000149fba9e
-        process: 200 iterations, checksum 0x2b004406f69d11ac
+        ctxswitch: 4000 iterations, checksum 0x00000000c8a16ea0
+        process: 200 iterations, checksum 0xa05f2e8d37af3cac
         preemption: yes, checksum 0x00000000270a270a
         pte: 2000 iterations, checksum 0x8e4f9a0d69bdfae4
         mmio: 10000 iterations, checksum 0x00000000000ea600
