@@ -27,7 +27,9 @@ public struct CorpusSelection: Sendable, Equatable {
         switch request {
         case "default", "", "small":
             let small = request == "small"
-            let chosen = workloads.filter { isSmall($0) == small }
+            // The OS-bound programs are already small (the kernel runs its microbenchmarks in a
+            // few tens of millions of instructions), so both selections include them.
+            let chosen = workloads.filter { $0.category == .os || isSmall($0) == small }
             if !chosen.isEmpty {
                 return CorpusSelection(programs: chosen, description: small ? "cpu and os workloads, small variants" : "cpu and os workloads", notes: [])
             }

@@ -23,7 +23,8 @@ extension CorpusProgram {
         architecture: .riscv64(march: "rv64gc"),
         expectedFinalLine: "PASS kernel",
         compilerFlags: corpusKernelFlags,
-        additionalSources: ["Corpus/kernel/kernel.c", "Corpus/kernel/user.c"]
+        additionalSources: ["Corpus/kernel/kernel.c", "Corpus/kernel/user.c"],
+        firmware: .openSBIJump
     )
 }
 

@@ -30,6 +30,22 @@ public enum CorpusArchitecture: Sendable, Hashable, Codable {
     }
 }
 
+/// The firmware a corpus program runs on top of.
+public enum CorpusFirmware: String, Sendable, Hashable, Codable {
+    /// Bare metal: the image starts in M-mode at 0x8000_0000 (`-bios none`).
+    case none
+    /// An S-mode payload under Debian's OpenSBI `fw_jump` (the image at 0x8020_0000).
+    case openSBIJump
+
+    /// Where Debian's opensbi package installs the firmware image, if this firmware has one.
+    public var imagePath: String? {
+        switch self {
+        case .none: return nil
+        case .openSBIJump: return "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+        }
+    }
+}
+
 /// One guest program of the corpus: where its source is and what a correct run prints last.
 public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Unique name; the built image is `.build/corpus/<name>.elf`.
@@ -53,11 +69,14 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
     /// Further sources compiled with the same flags and linked with `source`, relative to the
     /// package root: the runtime a workload shares with the others of its architecture.
     public let additionalSources: [String]
+    /// What runs below the program (bare metal, or SBI firmware for an S-mode kernel).
+    public let firmware: CorpusFirmware
 
     public init(
         name: String, category: CorpusCategory, source: String, linkerScript: String,
         commonFiles: [String], includeDirectories: [String], architecture: CorpusArchitecture,
-        expectedFinalLine: String, compilerFlags: [String] = [], additionalSources: [String] = []
+        expectedFinalLine: String, compilerFlags: [String] = [], additionalSources: [String] = [],
+        firmware: CorpusFirmware = .none
     ) {
         self.name = name
         self.category = category
@@ -69,6 +88,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
         self.expectedFinalLine = expectedFinalLine
         self.compilerFlags = compilerFlags
         self.additionalSources = additionalSources
+        self.firmware = firmware
     }
 
     public var description: String { "\(category.rawValue)/\(name)" }
@@ -103,7 +123,7 @@ public enum CorpusCatalogue {
     ].map(CorpusProgram.isa)
 
     /// Every program in the corpus.
-    public static var all: [CorpusProgram] { isa + cpu + thumb }
+    public static var all: [CorpusProgram] { isa + cpu + os + thumb }
 
     /// The program with this name, if any.
     public static func program(named name: String) -> CorpusProgram? {

@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import Machine
 
 /// What every mode is given for one run: the same settings for every mode, so that the
@@ -76,13 +77,18 @@ public struct NativeMode: VirtualizationMode {
 
     public func refusal(for program: CorpusProgram) -> String? {
         switch program.architecture {
-        case .riscv64: return nil
+        case .riscv64:
+            if let firmware = program.firmware.imagePath, !FileManager.default.fileExists(atPath: firmware) {
+                return "needs SBI firmware at \(firmware) (Debian package opensbi)"
+            }
+            return nil
         case .thumbv6m: return "native runs RISC-V images only; Thumb programs need the emulation mode"
         }
     }
 
     public func run(_ program: CorpusProgram, image: URL, options: ModeRunOptions) throws(ModeRunError) -> ModeRunResult {
-        let guestOptions = GuestRun.Options(kernel: image.path, ramSize: options.ramSize,
+        let firmware: BootOptions.Firmware = program.firmware.imagePath.map { .file($0) } ?? .none
+        let guestOptions = GuestRun.Options(kernel: image.path, firmware: firmware, ramSize: options.ramSize,
                                             virtualTime: options.virtualTime, instructionLimit: options.instructionLimit)
         do {
             return ModeRunResult(guest: try GuestRun.run(guestOptions))
