@@ -111,7 +111,7 @@ public struct ComparisonRunner {
                 if case .toolMissing = error { throw .build(error) }
                 for mode in plan.modes {
                     results.append(WorkloadResult(workload: program.name, category: program.category, mode: mode,
-                                                  status: ModeRegistry.mode(named: mode) == nil ? .notImplemented : .failed,
+                                                  status: ModeRegistry.mode(named: mode) == nil ? .planned : .failed,
                                                   reason: "build failed: \(error.description)"))
                 }
                 done += implementedModes.count * plan.rounds
@@ -121,7 +121,7 @@ public struct ComparisonRunner {
             for modeName in plan.modes {
                 guard let mode = ModeRegistry.mode(named: modeName) else {
                     results.append(WorkloadResult(workload: program.name, category: program.category, mode: modeName,
-                                                  status: .notImplemented, reason: "mode not implemented yet"))
+                                                  status: .planned, reason: "mode not implemented yet"))
                     continue
                 }
                 if let refusal = mode.refusal(for: program) {

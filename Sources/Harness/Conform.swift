@@ -40,10 +40,10 @@ public enum Conformance {
                 case .passed: text = "passed"
                 case .failed: text = "FAILED"
                 case .skipped: text = "skipped"
-                case .notImplemented: text = "not implemented"
+                case .planned: text = "not implemented"
                 }
                 // Every mode that is not implemented gives the same reason: say it once, in the tally.
-                if let reason = result.reason, result.status != .notImplemented {
+                if let reason = result.reason, result.status != .planned {
                     notes.append("\(workload) · \(mode): \(reason)")
                     text += " [\(notes.count)]"
                 }

@@ -9,7 +9,7 @@ public enum ResultStatus: String, Codable, Sendable, Equatable {
     /// The mode exists but cannot run this program (wrong ISA or category), or the baseline failed.
     case skipped
     /// The mode is described in the architecture but not built yet: no numbers, on purpose.
-    case notImplemented = "not-implemented"
+    case planned = "not-implemented"
 }
 
 /// What one round measured. Wall time is host time and varies; instructions are exact.

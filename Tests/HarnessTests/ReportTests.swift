@@ -26,7 +26,7 @@ struct ReportTests {
         )
         let failed = WorkloadResult(workload: "sort", category: .cpu, mode: "native", status: .failed,
                                     reason: "last line \"x | y\", expected \"PASS sort\"", exitStatus: 1)
-        let planned = WorkloadResult(workload: "crc32<small>", category: .cpu, mode: "hav", status: .notImplemented, reason: "mode not implemented yet")
+        let planned = WorkloadResult(workload: "crc32<small>", category: .cpu, mode: "hav", status: .planned, reason: "mode not implemented yet")
         return ComparisonReport(
             runID: runID, createdAt: "2025-01-01T00:00:00Z",
             host: HostDescription(operatingSystem: "test OS", processorCount: 2, hostName: "test"),
