@@ -5,16 +5,16 @@ import Foundation
 /// and final line. It is a comparison with one round and no cost model, shown as a
 /// program × mode table.
 public enum Conformance {
-    /// The default suites: the ISA self-checks plus the small workload variants, which print
-    /// checksums and so test equivalence on real computation. A request is resolved as
-    /// `CorpusSelection.resolve` does.
+    /// The default suites: the ISA self-checks, the small workload variants (which print
+    /// checksums and so test equivalence on real computation) and the OS-bound corpus kernel,
+    /// which is small already. A request is resolved as `CorpusSelection.resolve` does.
     public static func suites(_ request: String?, catalogue: [CorpusProgram] = CorpusCatalogue.all) throws(CorpusSelectionError) -> CorpusSelection {
         if let request { return try CorpusSelection.resolve(request, catalogue: catalogue) }
         let programs = catalogue.filter {
-            $0.category == .isa || (($0.category == .cpu || $0.category == .os) && $0.name.hasSuffix(CorpusSelection.smallSuffix))
+            $0.category == .isa || $0.category == .os || ($0.category == .cpu && $0.name.hasSuffix(CorpusSelection.smallSuffix))
         }
         guard !programs.isEmpty else { throw .empty("conformance suites") }
-        return CorpusSelection(programs: programs, description: "isa self-checks and small workloads", notes: [])
+        return CorpusSelection(programs: programs, description: "isa self-checks, small workloads and the corpus kernel", notes: [])
     }
 
     /// Runs the suites in `modes` once each.

@@ -17,7 +17,7 @@ struct Conform: ParsableCommand {
     var modes: [String] = []
 
     @Option(name: [.customLong("suite"), .customLong("corpus")],
-            help: "Which programs: isa, cpu, small, all, or names (default: isa self-checks and small workloads).")
+            help: "Which programs: isa, cpu, os, small, all, or names (default: isa self-checks, small workloads and the corpus kernel).")
     var suite: String?
 
     @Option(name: .customLong("max-insns"), help: "Stop a run that has not finished after this many instructions.")

@@ -31,6 +31,13 @@ import Testing
         #expect(NativeMode().refusal(for: .isa("rv64i")) == nil)
     }
 
+    @Test func conformanceSuitesAreISASmallWorkloadsAndTheKernel() throws {
+        let names = try Conformance.suites(nil).programs.map(\.name)
+        #expect(names.contains("rv64i") && names.contains("crc32-small") && names.contains("kernel"))
+        #expect(!names.contains("crc32"), "full-size workloads belong to compare, not conform")
+        #expect(!names.contains { $0.hasSuffix("-thumb") }, "Thumb programs are not RV64 conformance suites")
+    }
+
     @Test func corpusSelectionDefaultsToWorkloadsAndFallsBackToISA() throws {
         let withWorkloads = [CorpusProgram.isa("rv64i"), Self.workload("crc32"), Self.workload("crc32-small"), Self.workload("fork", .os)]
         #expect(try CorpusSelection.resolve(nil, catalogue: withWorkloads).programs.map(\.name) == ["crc32", "fork"])
