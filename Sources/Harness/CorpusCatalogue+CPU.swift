@@ -46,12 +46,12 @@ extension CorpusProgram {
             category: .cpu,
             source: "Corpus/cpu/\(workload).c",
             linkerScript: "Corpus/cpu/runtime/rv64/link.ld",
-            commonFiles: ["Corpus/cpu/workload.h"],
+            commonFiles: ["Corpus/cpu/workload.h", "Corpus/cpu/runtime/memory.h"],
             includeDirectories: ["Corpus/cpu"],
             architecture: .riscv64(march: "rv64gc"),
             expectedFinalLine: "PASS \(name)",
             compilerFlags: cpuWorkloadFlags + ["-DWORKLOAD_SCALE=\(scale.rounds)"],
-            additionalSources: ["Corpus/cpu/runtime/rv64/runtime.c"]
+            additionalSources: ["Corpus/cpu/runtime/rv64/runtime.c", "Corpus/cpu/runtime/memory.c"]
         )
     }
 }

@@ -13,12 +13,12 @@ extension CorpusProgram {
             category: .thumb,
             source: "Corpus/cpu/\(workload).c",
             linkerScript: "Corpus/cpu/runtime/thumb/link.ld",
-            commonFiles: ["Corpus/cpu/workload.h"],
+            commonFiles: ["Corpus/cpu/workload.h", "Corpus/cpu/runtime/memory.h"],
             includeDirectories: ["Corpus/cpu"],
             architecture: .thumbv6m,
             expectedFinalLine: "PASS \(printedName)",
             compilerFlags: cpuWorkloadFlags + ["-DWORKLOAD_SCALE=\(scale.rounds)"],
-            additionalSources: ["Corpus/cpu/runtime/thumb/runtime.c"]
+            additionalSources: ["Corpus/cpu/runtime/thumb/runtime.c", "Corpus/cpu/runtime/memory.c"]
         )
     }
 }

@@ -14,4 +14,5 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 $bin/clang $flags -c "$here/$name.c" -o "$tmp/w.o"
 $bin/clang $flags -c "$here/runtime/rv64/runtime.c" -o "$tmp/r.o"
-$bin/ld.lld -T "$here/runtime/rv64/link.ld" --no-relax -static "$tmp/w.o" "$tmp/r.o" -o "$out"
+$bin/clang $flags -c "$here/runtime/memory.c" -o "$tmp/m.o"
+$bin/ld.lld -T "$here/runtime/rv64/link.ld" --no-relax -static "$tmp/w.o" "$tmp/r.o" "$tmp/m.o" -o "$out"

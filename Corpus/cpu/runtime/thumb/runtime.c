@@ -12,6 +12,7 @@
  * the helper being defined (or to compiler-rt, which this toolchain does not ship).
  */
 #include "workload.h"
+#include "../memory.h"
 
 /* ---- semihosting (ARM "Semihosting for AArch32 and AArch64", v2.0) ------------------ */
 
@@ -93,37 +94,7 @@ const wl_vector wl_vector_table[16] = {
 
 /* ---- memory helpers (C11 §5.1.2.1; ARM RTABI §4.3.4 for the __aeabi_ forms) ---------- */
 
-void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    while (n--) *d++ = *s++;
-    return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n) {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    if (d < s) {
-        while (n--) *d++ = *s++;
-    } else {
-        while (n--) d[n] = s[n];
-    }
-    return dst;
-}
-
-void *memset(void *dst, int value, size_t n) {
-    unsigned char *d = dst;
-    while (n--) *d++ = (unsigned char)value;
-    return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n) {
-    const unsigned char *x = a, *y = b;
-    for (; n; n--, x++, y++) {
-        if (*x != *y) return *x < *y ? -1 : 1;
-    }
-    return 0;
-}
+/* memcpy, memmove, memset and memcmp live in ../memory.c, shared with the RV64 runtime. */
 
 /* The RTABI forms: no return value, and __aeabi_memset takes (dest, n, c). The 4/8 variants
  * only promise alignment, which byte loops do not need. */
