@@ -312,11 +312,12 @@ public enum BenchReportText {
 }
 
 /// Writes `<results>/<run id>/bench.json` and `bench.md`, and with `publish` replaces
-/// `<results>/bench-latest/`. Both go through a hidden staging folder and a rename, so no
-/// reader ever finds half a report.
+/// `<results>/bench-latest/`, through the same staging-and-rename `ReportWriter` the
+/// comparison reports use, so no reader ever finds half a report.
 public struct BenchReportWriter {
     public let resultsDirectory: URL
     public static let latestName = "bench-latest"
+    private var writer: ReportWriter { ReportWriter(resultsDirectory: resultsDirectory, publishedName: Self.latestName) }
 
     public init(resultsDirectory: URL) {
         self.resultsDirectory = resultsDirectory
@@ -324,8 +325,7 @@ public struct BenchReportWriter {
 
     /// Fails early, before a long benchmark, if the results folder cannot be written.
     public func checkWritable() throws(ReportWriteError) {
-        let probe = try stagingFolder("probe")
-        try? FileManager.default.removeItem(at: probe)
+        try writer.checkWritable()
     }
 
     /// Writes the report and returns its folder.
@@ -334,55 +334,6 @@ public struct BenchReportWriter {
         let json: Data
         do { json = try report.jsonData() } catch { throw .encoding("\(error)") }
         let files = [("bench.json", json), ("bench.md", Data(BenchReportText.markdown(report).utf8))] + extraFiles
-        let fm = FileManager.default
-        var destination = resultsDirectory.appendingPathComponent(report.runID, isDirectory: true)
-        var suffix = 2
-        while fm.fileExists(atPath: destination.path) {
-            destination = resultsDirectory.appendingPathComponent("\(report.runID)-\(suffix)", isDirectory: true)
-            suffix += 1
-        }
-        try place(files, at: destination)
-        if publish {
-            let latest = resultsDirectory.appendingPathComponent(Self.latestName, isDirectory: true)
-            let retired = resultsDirectory.appendingPathComponent(".retired-\(Self.latestName)-\(UUID().uuidString)", isDirectory: true)
-            if fm.fileExists(atPath: latest.path) {
-                do { try fm.moveItem(at: latest, to: retired) } catch {
-                    throw .unwritable(path: latest.path, reason: error.localizedDescription)
-                }
-            }
-            do { try place(files, at: latest) } catch {
-                try? fm.moveItem(at: retired, to: latest)
-                throw error
-            }
-            try? fm.removeItem(at: retired)
-        }
-        return destination
-    }
-
-    private func place(_ files: [(String, Data)], at destination: URL) throws(ReportWriteError) {
-        let staging = try stagingFolder(destination.lastPathComponent)
-        do {
-            for (name, data) in files { try data.write(to: staging.appendingPathComponent(name)) }
-            try FileManager.default.moveItem(at: staging, to: destination)
-        } catch {
-            try? FileManager.default.removeItem(at: staging)
-            throw .unwritable(path: destination.path, reason: error.localizedDescription)
-        }
-    }
-
-    private func stagingFolder(_ purpose: String) throws(ReportWriteError) -> URL {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: resultsDirectory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw .unwritable(path: resultsDirectory.path, reason: "it exists and is not a folder")
-        }
-        let folder = resultsDirectory.appendingPathComponent(".incomplete-\(purpose)-\(UUID().uuidString)", isDirectory: true)
-        do {
-            try fm.createDirectory(at: resultsDirectory, withIntermediateDirectories: true)
-            try fm.createDirectory(at: folder, withIntermediateDirectories: false)
-        } catch {
-            throw .unwritable(path: resultsDirectory.path, reason: ReportWriter.reason(creating: folder, error))
-        }
-        return folder
+        return try writer.write(files: files, runID: report.runID, publish: publish)
     }
 }

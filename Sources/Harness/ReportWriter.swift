@@ -13,20 +13,24 @@ public enum ReportWriteError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Writes `results/<run-id>/` (report.json, report.md, the SVG charts) and, when publishing,
-/// replaces `results/latest/`.
+/// Writes `results/<run-id>/` (report.json, report.md, the SVG charts; or any set of files,
+/// as `virtbench bench` does) and, when publishing, replaces the published folder
+/// (`results/latest/` by default).
 ///
 /// Everything is written into a hidden temporary folder beside the destination and renamed
 /// into place at the end, so a crash, a full disk or an unwritable folder never leaves a
 /// half-written report where readers (or `latest`) would find it.
 public struct ReportWriter {
     public let resultsDirectory: URL
+    /// The folder `publish` replaces, inside `resultsDirectory`.
+    public let publishedName: String
 
-    public init(resultsDirectory: URL) {
+    public init(resultsDirectory: URL, publishedName: String = ReportWriter.latestName) {
         self.resultsDirectory = resultsDirectory
+        self.publishedName = publishedName
     }
 
-    /// Name of the published folder.
+    /// Name of the comparison report's published folder.
     public static let latestName = "latest"
 
     /// Checks up front that reports can be written, so a long comparison does not run only to
@@ -39,9 +43,14 @@ public struct ReportWriter {
     /// Writes the report and returns the run's folder.
     @discardableResult
     public func write(_ report: ComparisonReport, publish: Bool) throws(ReportWriteError) -> URL {
-        let files = try Self.files(for: report)
-        let staging = try makeTemporaryDirectory(purpose: report.runID)
-        var destination = resultsDirectory.appendingPathComponent(report.runID, isDirectory: true)
+        try write(files: Self.files(for: report), runID: report.runID, publish: publish)
+    }
+
+    /// Writes `files` (name → contents) as the folder `<runID>` and optionally publishes it.
+    @discardableResult
+    public func write(files: [(String, Data)], runID: String, publish: Bool) throws(ReportWriteError) -> URL {
+        let staging = try makeTemporaryDirectory(purpose: runID)
+        var destination = resultsDirectory.appendingPathComponent(runID, isDirectory: true)
         do {
             for (name, data) in files {
                 try data.write(to: staging.appendingPathComponent(name))
@@ -49,7 +58,7 @@ public struct ReportWriter {
             // Two runs started in the same second get distinct folders rather than one overwriting the other.
             var suffix = 2
             while FileManager.default.fileExists(atPath: destination.path) {
-                destination = resultsDirectory.appendingPathComponent("\(report.runID)-\(suffix)", isDirectory: true)
+                destination = resultsDirectory.appendingPathComponent("\(runID)-\(suffix)", isDirectory: true)
                 suffix += 1
             }
             try FileManager.default.moveItem(at: staging, to: destination)
@@ -70,13 +79,13 @@ public struct ReportWriter {
         return [("report.json", json), ("report.md", Data(markdown.utf8))] + charts.map { ($0.file, Data($0.svg.utf8)) }
     }
 
-    /// Copies a finished run folder to `latest/`: copy to a temporary folder, then swap, so
-    /// `latest/` always holds one complete report.
+    /// Copies a finished run folder to the published folder: copy to a temporary folder, then
+    /// swap, so the published folder always holds one complete report.
     func publish(from runFolder: URL) throws(ReportWriteError) {
-        let latest = resultsDirectory.appendingPathComponent(Self.latestName, isDirectory: true)
+        let latest = resultsDirectory.appendingPathComponent(publishedName, isDirectory: true)
         let fm = FileManager.default
-        let staging = resultsDirectory.appendingPathComponent(".incomplete-latest-\(UUID().uuidString)", isDirectory: true)
-        let retired = resultsDirectory.appendingPathComponent(".retired-latest-\(UUID().uuidString)", isDirectory: true)
+        let staging = resultsDirectory.appendingPathComponent(".incomplete-\(publishedName)-\(UUID().uuidString)", isDirectory: true)
+        let retired = resultsDirectory.appendingPathComponent(".retired-\(publishedName)-\(UUID().uuidString)", isDirectory: true)
         do {
             try fm.copyItem(at: runFolder, to: staging)
             if fm.fileExists(atPath: latest.path) { try fm.moveItem(at: latest, to: retired) }
