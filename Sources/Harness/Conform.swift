@@ -51,13 +51,7 @@ public enum Conformance {
             }
             rows.append(row)
         }
-        let widths = (0 ..< rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var text = ""
-        for (index, row) in rows.enumerated() {
-            text += zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces) + "\n"
-            if index == 0 { text += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
-        }
+        var text = PlainTextTable.render(rows)
         for (index, note) in notes.enumerated() { text += "[\(index + 1)] \(note)\n" }
         func count(_ status: ResultStatus) -> Int { report.results.filter { $0.status == status }.count }
         text += "\(count(.passed)) passed, \(count(.failed)) failed, \(count(.skipped)) skipped"

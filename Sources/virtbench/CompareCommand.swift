@@ -136,13 +136,7 @@ enum Summary {
                 result.counts.map { String($0["instructions"]) } ?? "-",
             ])
         }
-        let widths = (0 ..< rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var text = ""
-        for (index, row) in rows.enumerated() {
-            text += zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces) + "\n"
-            if index == 0 { text += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
-        }
+        var text = PlainTextTable.render(rows)
         let failed = report.results.filter { $0.status == .failed }
         for result in failed { text += "FAILED \(result.workload) · \(result.mode): \(result.reason ?? "")\n" }
         let missing = report.modes.filter { !$0.implemented }.map(\.name)

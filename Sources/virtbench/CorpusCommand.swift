@@ -35,11 +35,7 @@ struct Corpus: ParsableCommand {
                 rows.append([program.name, program.category.rawValue, isa, modes.isEmpty ? "none yet" : modes.joined(separator: ","),
                              "exit 0, last line \"\(program.expectedFinalLine)\""])
             }
-            let widths = (0 ..< rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces))
-            }
+            print(PlainTextTable.render(rows, ruleUnderHeader: false), terminator: "")
             let absent = CorpusCategory.allCases.filter { category in !CorpusCatalogue.all.contains { $0.category == category } }
             if category == nil, !absent.isEmpty {
                 print("no programs yet in: \(absent.map(\.rawValue).joined(separator: ", "))")
