@@ -15,7 +15,6 @@ struct DecodedBlock {
     var count: Int32
     /// Bytes covered, so the fall-through pc is start + byteLength.
     var byteLength: UInt32
-    var valid: Bool
     /// Chained successors (the block a jump or branch went to, and the fall-through block).
     var taken = ChainSlot()
     var fallThrough = ChainSlot()
@@ -115,10 +114,9 @@ struct BlockCache {
     /// Drops every block decoded from RAM page `ramOffset >> 12`.
     mutating func invalidatePage(_ ramOffset: UInt64) {
         guard let code = codeInPage.removeValue(forKey: ramOffset >> 12) else { return }
-        for id in code.blocks {
-            blocks[Int(id)].valid = false
-            byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset)
-        }
+        // The blocks' ops stay in the arena until the next full flush; nothing reaches them any
+        // more once they are out of the map and the generation change has broken every chain.
+        for id in code.blocks { byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset) }
         flushJumpCaches()
     }
 

@@ -179,7 +179,7 @@ extension Hart {
         blocks.ops[firstOp + count] = Instruction(op: .blockEnd, raw: 0)
         let id = Int32(blocks.blockCount)
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
-                                              byteLength: byteLength, valid: true)
+                                              byteLength: byteLength)
         blocks.blockCount += 1
         blocks.opCount += count + 1
         eventCounters.blocksDecoded += 1
