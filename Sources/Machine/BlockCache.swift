@@ -85,7 +85,7 @@ struct BlockCache {
     }
 
     mutating func flushJumpCaches() {
-        generation = (generation &+ 1) & 0x3fff_ffff
+        generation = (generation &+ 1) & 0x1fff_ffff
         jumpCache.update(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
     }
 

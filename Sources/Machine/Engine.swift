@@ -23,10 +23,12 @@ extension Hart {
     public func run(instructionLimit: UInt64) -> HartExit {
         let (limit, overflow) = retired.addingReportingOverflow(instructionLimit)
         runLimitAt = overflow ? .max : limit
-        trapsAtRunStart = eventCounters.trapsToMachine &+ eventCounters.trapsToSupervisor
+        trapsAtRunStart = eventCounters.traps
         nextEventAt = 0
         while true {
+            if guestExitPending { guestExitPending = false; return .guestExit }
             if retired >= nextEventAt, let exit = handleEvents() { return exit }
+            if guestExitPending { guestExitPending = false; return .guestExit }
             executeBlocks()
         }
     }
@@ -71,7 +73,7 @@ extension Hart {
             waitingForInterrupt = false
             if let interrupt = pendingInterrupt() { takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true) }
         }
-        let trapsThisRun = eventCounters.trapsToMachine &+ eventCounters.trapsToSupervisor &- trapsAtRunStart
+        let trapsThisRun = eventCounters.traps &- trapsAtRunStart
         if retired >= runLimitAt || runLimitAt &- retired <= trapsThisRun { return .limitReached }
         scheduleNextEvent(now: timebase.now)
         return nil
@@ -95,11 +97,17 @@ extension Hart {
     /// The earliest `mtime` at which a timer (ACLINT or Sstc) fires.
     private func nextTimerDeadline() -> UInt64 { min(devicesDeadline, stimecmpDeadline) }
 
-    private var stimecmpDeadline: UInt64 { menvcfg & Hart.STCE != 0 && mie & Hart.STIP != 0 ? stimecmp : .max }
+    /// The earliest Sstc deadline an enabled interrupt waits for (stimecmp, or vstimecmp in host time).
+    private var stimecmpDeadline: UInt64 {
+        let supervisor = menvcfg & Hart.STCE != 0 && mie & Hart.STIP != 0 ? stimecmp : .max
+        let virtual = mie & Hart.VSTIP != 0 ? virtualTimerDeadline : .max
+        return min(supervisor, virtual)
+    }
 
     private func scheduleNextEvent(now: UInt64) {
         var next = min(runLimitAt, nextDevicePollAt)
-        if menvcfg & Hart.STCE != 0 && stimecmp != .max, let n = timebase.instructionsUntil(stimecmp) {
+        let compare = min(menvcfg & Hart.STCE != 0 ? stimecmp : .max, virtualTimerDeadline)
+        if compare != .max, let n = timebase.instructionsUntil(compare) {
             next = min(next, retired &+ max(1, n))
         }
         nextEventAt = next
@@ -131,6 +139,7 @@ extension Hart {
         do {
             return try translateFetch(va)
         } catch {
+            noteGuestFault(error)
             takeTrap(cause: error.cause, tval: va, epc: pc, interrupt: false)
             return nil
         }
@@ -197,7 +206,9 @@ extension Hart {
     static func endsBlock(_ op: Op) -> Bool {
         switch op {
         case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .ecall, .ebreak, .illegal, .mret, .sret, .wfi,
-             .sfence_vma, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+             .sfence_vma, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci,
+             .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d,
+             .hsv_b, .hsv_h, .hsv_w, .hsv_d, .hfence_vvma, .hfence_gvma:
             return true
         default:
             return false
@@ -230,7 +241,7 @@ extension Hart {
         let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
         // Chains are only followed within one fetch context and cache generation.
         let context = UInt32(fetchContext.rawValue)
-        var chainKey = blocks.generation << 2 | context
+        var chainKey = blocks.generation << 3 | context
         var blockPointer = blocks.blocks + Int(first)
         var ops = blocks.ops + Int(blockPointer.pointee.firstOp)
         var blockPC = pc
@@ -288,7 +299,7 @@ extension Hart {
                     if e.pointee.readTag == key(va, 8) { x[rd(p)] = host(va, e).load(as: UInt64.self) }
                     else { guard let v = loadSlowPath(va, 8, executed: p - ops) else { break execution }; x[rd(p)] = v }
                 case .flw, .fld:
-                    guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
+                    guard floatingPointEnabled else { raiseIllegal(p.pointee); break execution }
                     let va = x[rs1(p)] &+ imm(p)
                     let e = entry(va)
                     let width: UInt64 = p.pointee.op == .flw ? 4 : 8
@@ -321,7 +332,7 @@ extension Hart {
                     if e.pointee.writeTag == key(va, 8) { host(va, e).storeBytes(of: x[rs2(p)], as: UInt64.self) }
                     else if !storeThroughSlowPath(p, va, 8, x[rs2(p)]) { break execution }
                 case .fsw, .fsd:
-                    guard mstatus & Hart.FS != 0 else { raiseIllegal(p.pointee); break execution }
+                    guard floatingPointEnabled else { raiseIllegal(p.pointee); break execution }
                     let width: UInt64 = p.pointee.op == .fsw ? 4 : 8
                     let va = x[rs1(p)] &+ imm(p), e = entry(va)
                     if e.pointee.writeTag == key(va, width) {
@@ -429,19 +440,20 @@ extension Hart {
                      .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
                      .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
                     retired = retired &+ UInt64(p - ops)
-                    let fault = executeAtomic(p.pointee)
+                    let completed = executeAtomic(p.pointee)
                     retired = retired &- UInt64(p - ops)
-                    if let fault { pendingTrapCause = fault.cause; pendingTrapValue = fault.value; break execution }
+                    if !completed { break execution }
 
                 // Zicsr, system and privileged instructions: out of line, each ends its block.
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     retired = retired &+ UInt64(p - ops)
-                    let ok = executeCSR(p.pointee)
+                    let fault = executeCSR(p.pointee)
                     retired = retired &- UInt64(p - ops)
-                    guard ok else { raiseIllegal(p.pointee); break execution }
+                    if let fault { raise(fault, p.pointee); break execution }
                 case .ecall:
                     pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
-                        : privilege == .supervisor ? TrapCause.environmentCallFromS : TrapCause.environmentCallFromU
+                        : privilege == .user ? TrapCause.environmentCallFromU
+                        : virtualized ? TrapCause.environmentCallFromVS : TrapCause.environmentCallFromS
                     pendingTrapValue = 0
                     break execution
                 case .ebreak:
@@ -452,24 +464,35 @@ extension Hart {
                     returnFromMachine()
                     nextPC = pc
                 case .sret:
-                    guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TSR == 0) else {
-                        raiseIllegal(p.pointee); break execution
+                    if let fault = supervisorInstructionFault(trappedBy: Hart.TSR, virtualTrap: Hart.hstatusVTSR) {
+                        raise(fault, p.pointee); break execution
                     }
                     returnFromSupervisor()
                     nextPC = pc
                 case .wfi:
-                    // TW traps WFI below M; U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
-                    guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TW == 0) else {
-                        raiseIllegal(p.pointee); break execution
+                    // TW traps WFI below M (VTW below HS); U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
+                    if let fault = supervisorInstructionFault(trappedBy: Hart.TW, virtualTrap: Hart.hstatusVTW) {
+                        raise(fault, p.pointee); break execution
                     }
                     waitingForInterrupt = true
                     nextEventAt = 0
                 case .sfence_vma:
-                    guard privilege == .machine || (privilege == .supervisor && mstatus & Hart.TVM == 0) else {
-                        raiseIllegal(p.pointee); break execution
+                    if let fault = supervisorInstructionFault(trappedBy: Hart.TVM, virtualTrap: Hart.hstatusVTVM) {
+                        raise(fault, p.pointee); break execution
                     }
                     flushTLB()
                     nextEventAt = 0
+                case .hfence_vvma, .hfence_gvma:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    flushTLB()
+                    nextEventAt = 0
+                case .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d,
+                     .hsv_b, .hsv_h, .hsv_w, .hsv_d:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    retired = retired &+ UInt64(p - ops)
+                    let completed = executeHypervisorAccess(p.pointee)
+                    retired = retired &- UInt64(p - ops)
+                    if !completed { break execution }
                 case .illegal:
                     raiseIllegal(p.pointee); break execution
 
@@ -481,7 +504,7 @@ extension Hart {
                      .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d,
                      .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fmv_d_x,
                      .feq_d, .flt_d, .fle_d, .fclass_d:
-                    guard mstatus & Hart.FS != 0, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 }
                 p += 1
             }
@@ -490,6 +513,9 @@ extension Hart {
             if pendingTrapCause != .max {
                 let cause = pendingTrapCause
                 pendingTrapCause = .max
+                if Hart.isExplicitGuestPageFault(cause) && pendingTrapDetail.instruction == 0 {
+                    pendingTrapDetail.instruction = transformedInstruction(p.pointee, faultAddress: pendingTrapValue)
+                }
                 takeTrap(cause: cause, tval: pendingTrapValue, epc: blockPC &+ UInt64(p.pointee.blockOffset), interrupt: false)
                 return
             }
@@ -512,7 +538,7 @@ extension Hart {
             }
             pc = nextPC
             guard let next = lookupBlock() else { return }
-            let currentKey = blocks.generation << 2 | context
+            let currentKey = blocks.generation << 3 | context
             let nextBlock = blocks.blocks + Int(next)
             let nextOps = blocks.ops + Int(nextBlock.pointee.firstOp)
             if currentKey == chainKey {
@@ -527,7 +553,12 @@ extension Hart {
     }
 
     private func raiseIllegal(_ op: Instruction) {
-        pendingTrapCause = TrapCause.illegalInstruction
+        raise(.illegal, op)
+    }
+
+    /// Records an illegal- or virtual-instruction exception for `op` (tval = the instruction bits).
+    private func raise(_ fault: PrivilegeFault, _ op: Instruction) {
+        pendingTrapCause = fault.cause
         pendingTrapValue = UInt64(op.raw)
     }
 
@@ -538,7 +569,7 @@ extension Hart {
         retired = retired &+ UInt64(executed)
         defer { retired = retired &- UInt64(executed) }
         do { return try loadSlow(va, width: width) } catch {
-            pendingTrapCause = error.cause; pendingTrapValue = va
+            recordAccessFault(error, va: va)
             return nil
         }
     }
@@ -552,7 +583,7 @@ extension Hart {
             let invalidated = try storeSlow(va, width: width, value: value)
             return invalidated || control.stopPending || nextEventAt == 0
         } catch {
-            pendingTrapCause = error.cause; pendingTrapValue = va
+            recordAccessFault(error, va: va)
             return nil
         }
     }
@@ -563,8 +594,8 @@ extension Hart {
 
     // MARK: Out-of-line semantics
 
-    /// Executes a CSR instruction (Zicsr, unprivileged spec chapter 9). False means illegal.
-    private func executeCSR(_ op: Instruction) -> Bool {
+    /// Executes a CSR instruction (Zicsr, unprivileged spec chapter 9); returns the fault if it may not.
+    private func executeCSR(_ op: Instruction) -> PrivilegeFault? {
         let number = UInt16(op.imm & 0xfff)
         let immediateForm = op.op == .csrrwi || op.op == .csrrsi || op.op == .csrrci
         let source = immediateForm ? UInt64(op.rs1) : x[Int(op.rs1)]
@@ -575,9 +606,6 @@ extension Hart {
             var old: UInt64 = 0
             if readsValue || !writes {
                 old = try readCSR(number)
-            } else {
-                // csrrw with rd = x0 does not read, but the CSR must still exist and be accessible.
-                guard UInt8((number >> 8) & 3) <= privilege.rawValue else { return false }
             }
             if writes {
                 let value: UInt64
@@ -589,14 +617,21 @@ extension Hart {
                 try writeCSR(number, value)
             }
             x[Int(op.rd)] = old
-            return true
+            return nil
         } catch {
-            return false
+            return error
         }
     }
 
-    /// Executes LR/SC and AMOs (unprivileged spec chapter 14). Returns a fault (cause, tval) or nil.
-    private func executeAtomic(_ op: Instruction) -> (cause: UInt64, value: UInt64)? {
+    /// Executes LR/SC and AMOs (unprivileged spec chapter 14). False after recording a fault.
+    private func executeAtomic(_ op: Instruction) -> Bool {
+        guard let fault = atomicFault(op) else { return true }
+        pendingTrapCause = fault.cause
+        pendingTrapValue = fault.value
+        return false
+    }
+
+    private func atomicFault(_ op: Instruction) -> (cause: UInt64, value: UInt64)? {
         let rd = Int(op.rd)
         let va = x[Int(op.rs1)]
         let isWord: Bool
@@ -658,6 +693,7 @@ extension Hart {
             x[rd] = extend(current)
             return nil
         } catch {
+            noteGuestFault(error)
             return (error.cause, va)
         }
     }

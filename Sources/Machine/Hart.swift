@@ -8,12 +8,18 @@ public enum Privilege: UInt8, Sendable, CustomStringConvertible {
 
 /// What the hart supports; fixed when it is created.
 public struct HartConfiguration {
-    /// The H extension (hypervisor). Not implemented yet: the hart ignores it and `virtbench run` refuses `h=on`.
+    /// The H extension (hypervisor, version 1.0): V mode, two-stage translation, the hypervisor
+    /// CSRs and instructions (`-cpu rv64,h=on`).
     public var hypervisor = false
     /// Called with one line per executed instruction and per trap when tracing.
     public var trace: ((String) -> Void)?
-    public init(hypervisor: Bool = false, trace: ((String) -> Void)? = nil) {
+    /// The Swift hypervisor owns HS-mode (and M-mode): a trap from a guest that hedeleg/hideleg
+    /// do not hand to VS-mode makes `run` return `.guestExit` with the hart left as it was at the
+    /// trap, instead of entering a trap vector (KVM_RUN returning to its caller).
+    public var hostOwnsSupervisor = false
+    public init(hypervisor: Bool = false, hostOwnsSupervisor: Bool = false, trace: ((String) -> Void)? = nil) {
         self.hypervisor = hypervisor
+        self.hostOwnsSupervisor = hostOwnsSupervisor
         self.trace = trace
     }
 }
@@ -27,12 +33,37 @@ public enum HartExit: Equatable, Sendable {
     /// The hart is in WFI and nothing it knows of (no timer deadline) can wake it; the caller
     /// may feed input and call `run` again.
     case waitingForInterrupt
+    /// With `hostOwnsSupervisor`: a guest trap the host must handle; see `Hart.guestExit`.
+    case guestExit
+}
+
+/// What a guest did that made the hart return to its host (`HartExit.guestExit`): the trap
+/// as HS-mode would have seen it in scause, stval, htval and htinst.
+public struct GuestExit: Sendable, Equatable {
+    /// Exception or interrupt code (no interrupt flag).
+    public var cause: UInt64
+    public var interrupt: Bool
+    /// stval: the faulting guest virtual address or instruction bits.
+    public var value: UInt64
+    /// htval: the faulting guest physical address shifted right by 2 (guest-page faults).
+    public var guestPhysicalAddressShifted: UInt64
+    /// htinst: the transformed instruction, a pseudoinstruction, or 0.
+    public var instruction: UInt64
+    /// The guest's pc at the trap (the trapping instruction, or the next one to run for an interrupt).
+    public var pc: UInt64
+    /// The guest's privilege at the trap: VS (.supervisor) or VU (.user).
+    public var privilege: Privilege
+
+    /// The full guest physical address of a guest-page fault: htval's upper bits and the page
+    /// offset's low two bits from the guest virtual address, as the H spec suggests.
+    public var guestPhysicalAddress: UInt64 { guestPhysicalAddressShifted << 2 | (value & 3) }
 }
 
 /// Exact event counts a run records (ARCHITECTURE.md, "Metrics every run records").
 public struct HartCounters: Sendable {
-    /// Instructions retired at each privilege level (index = Privilege.rawValue).
-    public var retiredByPrivilege = [UInt64](repeating: 0, count: 4)
+    /// Instructions retired at each privilege level: index Privilege.rawValue with V=0 (U, S, M),
+    /// plus 4 with V=1 (4 = VU, 5 = VS).
+    public var retiredByPrivilege = [UInt64](repeating: 0, count: 8)
     /// Exceptions taken, by cause code.
     public var exceptions = [UInt64](repeating: 0, count: 64)
     /// Interrupts taken, by interrupt number.
@@ -40,6 +71,16 @@ public struct HartCounters: Sendable {
     /// Traps taken into M-mode and into S-mode.
     public var trapsToMachine: UInt64 = 0
     public var trapsToSupervisor: UInt64 = 0
+    /// Traps taken straight into VS-mode (delegated by hedeleg/hideleg, no hypervisor involved).
+    public var trapsToVirtualSupervisor: UInt64 = 0
+    /// Traps that went to the Swift host instead (`HartConfiguration.hostOwnsSupervisor`).
+    public var guestExits: UInt64 = 0
+    /// Total traps taken, whatever their target.
+    public var traps: UInt64 { trapsToMachine &+ trapsToSupervisor &+ trapsToVirtualSupervisor &+ guestExits }
+    /// G-stage (guest-physical to host-physical) walks and their PTE reads, counted apart from
+    /// the stage-1 walks above.
+    public var guestPageWalks: UInt64 = 0
+    public var guestPageWalkSteps: UInt64 = 0
     /// Page-table walks and the PTE reads they made.
     public var pageWalks: UInt64 = 0
     public var pageWalkSteps: UInt64 = 0
@@ -77,6 +118,16 @@ public final class Hart {
     let f: UnsafeMutablePointer<UInt64>
     public var pc: UInt64 = 0
     public internal(set) var privilege: Privilege = .machine
+    /// V (H extension): the hart runs a guest in VS-mode (privilege S) or VU-mode (privilege U).
+    public internal(set) var virtualized = false
+    /// The H extension's CSRs (HypervisorExtension.swift).
+    var h = HypervisorState()
+    /// htval/htinst/GVA for the trap the current instruction raises.
+    var pendingTrapDetail = TrapDetail()
+    /// The guest trap `run` reports with `.guestExit` (hostOwnsSupervisor only).
+    public internal(set) var guestExit: GuestExit?
+    /// Set by a trap that goes to the host; `run` returns at the next check.
+    var guestExitPending = false
 
     // CSR state (privileged spec chapters 3 and 4). mstatus holds the writable fields only;
     // SD, UXL and SXL are computed on read.
@@ -120,7 +171,7 @@ public final class Hart {
     /// Exact event counts so far.
     public var counters: HartCounters {
         var c = eventCounters
-        c.retiredByPrivilege[Int(privilege.rawValue)] &+= retired &- privilegeMark
+        c.retiredByPrivilege[privilegeIndex] &+= retired &- privilegeMark
         return c
     }
 
@@ -128,9 +179,12 @@ public final class Hart {
     /// Called before every privilege change so counting costs nothing per block.
     @inline(__always)
     func closePrivilegeInterval() {
-        eventCounters.retiredByPrivilege[Int(privilege.rawValue)] &+= retired &- privilegeMark
+        eventCounters.retiredByPrivilege[privilegeIndex] &+= retired &- privilegeMark
         privilegeMark = retired
     }
+
+    /// The slot of `HartCounters.retiredByPrivilege` for the current privilege and V.
+    var privilegeIndex: Int { Int(privilege.rawValue) + (virtualized ? 4 : 0) }
     /// When `retired` reaches this, the engine leaves its fast loop to poll devices, look at
     /// interrupts and the run limit. Set to 0 to force a check at the next block boundary.
     var nextEventAt: UInt64 = 0
@@ -187,7 +241,9 @@ public final class Hart {
         // misa: MXL=64 and the letters A C D F I M S U (§3.1.1).
         var letters: UInt64 = 0
         for c in "ACDFIMSU".unicodeScalars { letters |= 1 << UInt64(c.value - 65) }
+        if configuration.hypervisor { letters |= 1 << UInt64(Character("H").asciiValue! - 65) }
         misa = 2 << 62 | letters
+        mideleg = configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
         blocks = BlockCache()
         flushTLB()
@@ -215,8 +271,11 @@ public final class Hart {
         pc = resetVector
         closePrivilegeInterval()
         privilege = .machine
+        virtualized = false
+        h = HypervisorState()
+        pendingTrapDetail = TrapDetail()
         mstatus = 0
-        mie = 0; mipSoftware = 0; medeleg = 0; mideleg = 0
+        mie = 0; mipSoftware = 0; medeleg = 0; mideleg = forcedDelegation
         satp = 0; menvcfg = 0; stimecmp = .max
         for i in 0..<16 { pmpcfg[i] = 0; pmpaddr[i] = 0 }
         reservationAddress = .max
@@ -234,128 +293,192 @@ public final class Hart {
 
     // MARK: Interrupts
 
-    /// The effective mip: software bits, device lines and Sstc's comparison.
+    /// The effective mip: software bits, device lines, Sstc's comparison and (with H) the
+    /// VS-level bits the hypervisor injects.
     var mip: UInt64 {
         var v = mipSoftware | interrupts.pending
         if menvcfg & Hart.STCE != 0 {
             v &= ~Hart.STIP
             if timebase.now >= stimecmp { v |= Hart.STIP }
         }
+        if hasHypervisor { v |= virtualSupervisorPending }
         return v
     }
 
-    /// The interrupt to take now, if any, in the spec's priority order (§3.1.9: MEI, MSI, MTI, SEI, SSI, STI).
+    /// The interrupt to take now, if any (§3.1.9, and the H spec's "Trap Cause Codes"): M-level
+    /// interrupts first, then those delegated to HS, then those delegated on to VS; within a
+    /// level, the order MEI, MSI, MTI, SEI, SSI, STI, SGEI, VSEI, VSSI, VSTI.
     func pendingInterrupt() -> UInt64? {
         let pending = mip & mie
         if pending == 0 { return nil }
         let machineEnabled = privilege != .machine || mstatus & Hart.MIE != 0
-        let supervisorEnabled = privilege == .user || (privilege == .supervisor && mstatus & Hart.SIE != 0)
+        // HS-level interrupts are always enabled below HS (in VS and VU), and in HS only with SIE.
+        let supervisorEnabled = privilege == .user || virtualized || (privilege == .supervisor && mstatus & Hart.SIE != 0)
+        let virtualEnabled = virtualized && (privilege == .user || h.vsstatus & Hart.SIE != 0)
         let toMachine = machineEnabled ? pending & ~mideleg : 0
-        let toSupervisor = supervisorEnabled ? pending & mideleg : 0
-        for set in [toMachine, toSupervisor] where set != 0 {
-            for bit: UInt64 in [11, 3, 7, 9, 1, 5] where set & (1 << bit) != 0 { return bit }
+        let toSupervisor = supervisorEnabled ? pending & mideleg & ~h.hideleg : 0
+        let toVirtualSupervisor = virtualEnabled ? pending & mideleg & h.hideleg : 0
+        for set in [toMachine, toSupervisor, toVirtualSupervisor] where set != 0 {
+            for bit: UInt64 in [11, 3, 7, 9, 1, 5, 12, 10, 2, 6] where set & (1 << bit) != 0 { return bit }
         }
         return nil
     }
 
     // MARK: Traps
 
-    /// Takes a trap (privileged spec §3.1.6.1, §3.3.1 and §4.1.1): chooses M or S by delegation,
-    /// saves epc/cause/tval and the interrupt-enable stack, and jumps to the trap vector.
+    /// Takes a trap (privileged spec §3.1.6.1, §3.3.1, §4.1.1 and the H spec's "Traps"):
+    /// chooses M, HS or VS by medeleg/mideleg and hedeleg/hideleg, saves epc/cause/tval (and
+    /// htval/htinst/GVA from `pendingTrapDetail`) and the interrupt-enable stack, and jumps to
+    /// the trap vector.
     func takeTrap(cause: UInt64, tval: UInt64, epc: UInt64, interrupt: Bool) {
         let code = cause
+        let detail = pendingTrapDetail
+        pendingTrapDetail = TrapDetail()
         if interrupt { eventCounters.interrupts[Int(code & 63)] += 1 } else { eventCounters.exceptions[Int(code & 63)] += 1 }
         let delegated = privilege != .machine && ((interrupt ? mideleg : medeleg) >> code) & 1 != 0
+        let toVirtual = delegated && virtualized && ((interrupt ? h.hideleg : h.hedeleg) >> code) & 1 != 0
         let mcauseValue = interrupt ? code | TrapCause.interruptFlag : code
         if let trace = configuration.trace {
-            trace("trap: \(TrapCause.name(mcauseValue)) (cause \(code)) at pc=\(hex(epc)) tval=\(hex(tval)) -> \(delegated ? "S" : "M")")
+            let target = toVirtual ? "VS" : delegated ? (hasHypervisor ? "HS" : "S") : "M"
+            trace("trap: \(TrapCause.name(mcauseValue)) (cause \(code)) at pc=\(hex(epc)) tval=\(hex(tval)) -> \(target)")
+        }
+        // tval holds a guest virtual address for address exceptions raised by a guest access
+        // (V=1) or by HLV/HSV on the guest's behalf.
+        let guestVirtual = !interrupt && Hart.isAddressException(code) && (virtualized || detail.guestVirtualAddress)
+        if configuration.hostOwnsSupervisor && !toVirtual {
+            // The host is HS (and M): leave the guest exactly as it was and return to Swift.
+            eventCounters.guestExits &+= 1
+            guestExit = GuestExit(cause: code, interrupt: interrupt, value: tval,
+                                  guestPhysicalAddressShifted: detail.guestPhysicalAddress, instruction: detail.instruction,
+                                  pc: epc, privilege: privilege)
+            pc = epc
+            guestExitPending = true
+            nextEventAt = 0
+            return
         }
         reservationAddress = .max
         closePrivilegeInterval()
-        if delegated {
+        if toVirtual {
+            eventCounters.trapsToVirtualSupervisor += 1
+            // VS-level interrupts arrive in the guest under their supervisor numbers (VSSI → SSI, …).
+            let vsCode = interrupt && Hart.virtualSupervisorInterrupts & (1 << code) != 0 ? code - 1 : code
+            h.vscause = interrupt ? vsCode | TrapCause.interruptFlag : vsCode
+            h.vsepc = epc
+            h.vstval = tval
+            var s = h.vsstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
+            if privilege == .supervisor { s |= Hart.SPP }
+            if h.vsstatus & Hart.SIE != 0 { s |= Hart.SPIE }
+            h.vsstatus = s
+            privilege = .supervisor
+            pc = vector(h.vstvec, code: vsCode, interrupt: interrupt)
+        } else if delegated {
             eventCounters.trapsToSupervisor += 1
             scause = mcauseValue
             sepc = epc
             stval = tval
+            if hasHypervisor {
+                var hs = h.hstatus & ~(Hart.hstatusSPV | Hart.hstatusGVA)
+                if virtualized {
+                    hs |= Hart.hstatusSPV
+                    hs = (hs & ~Hart.hstatusSPVP) | (privilege == .supervisor ? Hart.hstatusSPVP : 0)
+                }
+                if guestVirtual { hs |= Hart.hstatusGVA }
+                h.hstatus = hs
+                h.htval = detail.guestPhysicalAddress
+                h.htinst = detail.instruction
+            }
             var s = mstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
             if privilege == .supervisor { s |= Hart.SPP }
             if mstatus & Hart.SIE != 0 { s |= Hart.SPIE }
             mstatus = s
             privilege = .supervisor
+            virtualized = false
             pc = vector(stvec, code: code, interrupt: interrupt)
         } else {
             eventCounters.trapsToMachine += 1
             mcause = mcauseValue
             mepc = epc
             mtval = tval
-            var s = mstatus & ~(Hart.MPP | Hart.MPIE | Hart.MIE)
+            var s = mstatus & ~(Hart.MPP | Hart.MPIE | Hart.MIE | Hart.MPV | Hart.GVA)
             s |= UInt64(privilege.rawValue) << Hart.MPPShift
             if mstatus & Hart.MIE != 0 { s |= Hart.MPIE }
+            if hasHypervisor {
+                if virtualized { s |= Hart.MPV }
+                if guestVirtual { s |= Hart.GVA }
+                h.mtval2 = detail.guestPhysicalAddress
+                h.mtinst = detail.instruction
+            }
             mstatus = s
             privilege = .machine
+            virtualized = false
             pc = vector(mtvec, code: code, interrupt: interrupt)
         }
         updateTranslationContexts()
         nextEventAt = 0
     }
 
-    private func vector(_ tvec: UInt64, code: UInt64, interrupt: Bool) -> UInt64 {
+    func vector(_ tvec: UInt64, code: UInt64, interrupt: Bool) -> UInt64 {
         let base = tvec & ~3
         return (tvec & 3 == 1 && interrupt) ? base &+ 4 &* code : base
     }
 
-    /// mret (§3.3.2): restore MIE from MPIE, privilege from MPP; MPRV clears when leaving M.
+    /// mret (§3.3.2): restore MIE from MPIE, privilege from MPP and V from MPV (when MPP is not
+    /// M); MPRV clears when leaving M; MPV clears.
     func returnFromMachine() {
         let previous = Privilege(rawValue: UInt8((mstatus & Hart.MPP) >> Hart.MPPShift)) ?? .user
-        var s = mstatus & ~(Hart.MIE | Hart.MPP)
+        let previousVirtual = previous != .machine && mstatus & Hart.MPV != 0
+        var s = mstatus & ~(Hart.MIE | Hart.MPP | Hart.MPV)
         if mstatus & Hart.MPIE != 0 { s |= Hart.MIE }
         s |= Hart.MPIE
         if previous != .machine { s &= ~Hart.MPRV }
         mstatus = s
         closePrivilegeInterval()
         privilege = previous
+        virtualized = previousVirtual
         pc = mepc
         updateTranslationContexts()
         nextEventAt = 0
     }
 
-    /// sret (§4.1.1): restore SIE from SPIE, privilege from SPP; MPRV clears.
+    /// sret (§4.1.1, H spec "Trap Return"): from HS (or M), restore SIE from SPIE, privilege from
+    /// SPP and V from hstatus.SPV (which clears); from VS, the same through vsstatus with V kept.
+    /// MPRV clears.
     func returnFromSupervisor() {
-        let previous: Privilege = mstatus & Hart.SPP != 0 ? .supervisor : .user
-        var s = mstatus & ~(Hart.SIE | Hart.SPP | Hart.MPRV)
-        if mstatus & Hart.SPIE != 0 { s |= Hart.SIE }
-        s |= Hart.SPIE
-        mstatus = s
         closePrivilegeInterval()
-        privilege = previous
-        pc = sepc
+        if virtualized {
+            let previous: Privilege = h.vsstatus & Hart.SPP != 0 ? .supervisor : .user
+            var s = h.vsstatus & ~(Hart.SIE | Hart.SPP)
+            if h.vsstatus & Hart.SPIE != 0 { s |= Hart.SIE }
+            s |= Hart.SPIE
+            h.vsstatus = s
+            privilege = previous
+            pc = h.vsepc
+        } else {
+            let previous: Privilege = mstatus & Hart.SPP != 0 ? .supervisor : .user
+            var s = mstatus & ~(Hart.SIE | Hart.SPP | Hart.MPRV)
+            if mstatus & Hart.SPIE != 0 { s |= Hart.SIE }
+            s |= Hart.SPIE
+            mstatus = s
+            privilege = previous
+            if hasHypervisor {
+                virtualized = h.hstatus & Hart.hstatusSPV != 0
+                h.hstatus &= ~Hart.hstatusSPV
+            }
+            pc = sepc
+        }
         updateTranslationContexts()
         nextEventAt = 0
     }
 
     // MARK: CSRs
 
-    /// Result of a CSR access check.
-    enum CSRFault: Error { case illegal }
-
-    /// Reads CSR `number` on behalf of an instruction at the current privilege (§2.1: bits 9:8
-    /// give the lowest privilege that may access it; bits 11:10 == 3 mark it read-only).
-    func readCSR(_ number: UInt16) throws(CSRFault) -> UInt64 {
-        guard UInt8((number >> 8) & 3) <= privilege.rawValue else { throw .illegal }
-        try checkCounterAccess(number)
-        if number == CSR.satp && privilege == .supervisor && mstatus & Hart.TVM != 0 { throw .illegal }
-        if (number == CSR.fflags || number == CSR.frm || number == CSR.fcsr) && mstatus & Hart.FS == 0 { throw .illegal }
-        if number == CSR.stimecmp && privilege == .supervisor && menvcfg & Hart.STCE == 0 { throw .illegal }
-        guard let v = readCSRValue(number) else { throw .illegal }
+    /// Reads CSR `number` on behalf of an instruction at the current privilege and V (§2.1:
+    /// bits 9:8 give the lowest privilege that may access it; with V=1 the VS CSRs stand in for
+    /// the supervisor ones).
+    func readCSR(_ number: UInt16) throws(PrivilegeFault) -> UInt64 {
+        let target = try checkCSRAccess(number, write: false)
+        guard let v = readCSRValue(target) else { throw .illegal }
         return v
-    }
-
-    /// Counter CSRs from S/U are gated by mcounteren and scounteren (§3.1.11, §4.1.5).
-    private func checkCounterAccess(_ number: UInt16) throws(CSRFault) {
-        guard number >= CSR.cycle && number <= CSR.hpmcounter31 else { return }
-        let bit = UInt64(number - CSR.cycle)
-        if privilege != .machine && (mcounteren >> bit) & 1 == 0 { throw .illegal }
-        if privilege == .user && (scounteren >> bit) & 1 == 0 { throw .illegal }
     }
 
     func readCSRValue(_ number: UInt16) -> UInt64? {
@@ -365,11 +488,11 @@ public final class Hart {
         case CSR.fcsr: return frm << 5 | fflags
         case CSR.cycle, CSR.mcycle: return retired &+ cycleOffset
         case CSR.instret, CSR.minstret: return retired &+ instretOffset
-        case CSR.time: return timebase.now
+        case CSR.time: return virtualized ? timebase.now &+ h.htimedelta : timebase.now
         case CSR.hpmcounter3...CSR.hpmcounter31, CSR.mhpmcounter3...CSR.mhpmcounter31: return 0
         case CSR.mhpmevent3...CSR.mhpmevent31: return 0
         case CSR.sstatus: return statusValue() & Hart.sstatusMask
-        case CSR.sie: return mie & mideleg
+        case CSR.sie: return mie & mideleg & Hart.supervisorInterrupts
         case CSR.stvec: return stvec
         case CSR.scounteren: return scounteren
         case CSR.senvcfg: return senvcfg
@@ -377,7 +500,7 @@ public final class Hart {
         case CSR.sepc: return sepc
         case CSR.scause: return scause
         case CSR.stval: return stval
-        case CSR.sip: return mip & mideleg
+        case CSR.sip: return mip & mideleg & Hart.supervisorInterrupts
         case CSR.stimecmp: return stimecmp
         case CSR.satp: return satp
         case CSR.mvendorid, CSR.marchid, CSR.mimpid, CSR.mconfigptr: return 0
@@ -405,7 +528,7 @@ public final class Hart {
         case CSR.tselect: return 0
         case CSR.tdata1, CSR.tdata2, CSR.tdata3: return 0
         case CSR.mseccfg: return 0
-        default: return nil
+        default: return readHypervisorCSR(number)
         }
     }
 
@@ -416,17 +539,16 @@ public final class Hart {
     }
 
     /// Writes CSR `number`; throws for read-only, missing or privileged-above-us CSRs.
-    func writeCSR(_ number: UInt16, _ value: UInt64) throws(CSRFault) {
-        guard UInt8((number >> 8) & 3) <= privilege.rawValue, number >> 10 != 3 else { throw .illegal }
-        if number == CSR.satp && privilege == .supervisor && mstatus & Hart.TVM != 0 { throw .illegal }
-        if (number == CSR.fflags || number == CSR.frm || number == CSR.fcsr) && mstatus & Hart.FS == 0 { throw .illegal }
-        if number == CSR.stimecmp && privilege == .supervisor && menvcfg & Hart.STCE == 0 { throw .illegal }
+    func writeCSR(_ number: UInt16, _ value: UInt64) throws(PrivilegeFault) {
+        let number = try checkCSRAccess(number, write: true)
         switch number {
         case CSR.fflags: fflags = value & 0x1f; markFloatingPointDirty()
         case CSR.frm: frm = value & 7; markFloatingPointDirty()
         case CSR.fcsr: fflags = value & 0x1f; frm = (value >> 5) & 7; markFloatingPointDirty()
         case CSR.sstatus: writeStatus((mstatus & ~Hart.sstatusMask) | (value & Hart.sstatusMask))
-        case CSR.sie: mie = (mie & ~mideleg) | (value & mideleg)
+        case CSR.sie:
+            let writable = mideleg & Hart.supervisorInterrupts
+            mie = (mie & ~writable) | (value & writable)
         case CSR.stvec: stvec = legalTrapVector(value)
         case CSR.scounteren: scounteren = value & 0xffff_ffff
         case CSR.senvcfg: senvcfg = value & 1
@@ -442,9 +564,9 @@ public final class Hart {
         case CSR.satp: writeSATP(value)
         case CSR.mstatus: writeStatus(value)
         case CSR.misa: break // WARL, fixed here
-        case CSR.medeleg: medeleg = value & Hart.delegableExceptions
-        case CSR.mideleg: mideleg = value & Hart.supervisorInterrupts
-        case CSR.mie: mie = value & Hart.allInterrupts
+        case CSR.medeleg: medeleg = value & (Hart.delegableExceptions | (hasHypervisor ? Hart.hypervisorExceptions : 0))
+        case CSR.mideleg: mideleg = value & Hart.supervisorInterrupts | forcedDelegation
+        case CSR.mie: mie = value & (Hart.allInterrupts | (hasHypervisor ? Hart.hypervisorInterrupts : 0))
         case CSR.mtvec: mtvec = legalTrapVector(value)
         case CSR.mcounteren: mcounteren = value & 0xffff_ffff
         case CSR.menvcfg: menvcfg = value & (Hart.STCE | 1)
@@ -458,6 +580,8 @@ public final class Hart {
             var writable = Hart.supervisorInterrupts
             if menvcfg & Hart.STCE != 0 { writable &= ~Hart.STIP }
             mipSoftware = (mipSoftware & ~writable) | (value & writable)
+            // With H, mip.VSSIP is an alias of hvip.VSSIP.
+            if hasHypervisor { h.hvip = (h.hvip & ~Hart.VSSIP) | (value & Hart.VSSIP) }
         case CSR.mcycle: cycleOffset = value &- retired
         case CSR.minstret: instretOffset = value &- retired
         case CSR.mhpmcounter3...CSR.mhpmcounter31, CSR.mhpmevent3...CSR.mhpmevent31: break
@@ -479,18 +603,21 @@ public final class Hart {
             }
         case CSR.tselect, CSR.tdata1, CSR.tdata2, CSR.tdata3, CSR.mseccfg: break
         default:
-            if readCSRValue(number) == nil { throw .illegal }
+            if !writeHypervisorCSR(number, value), readCSRValue(number) == nil { throw .illegal }
         }
         nextEventAt = 0
     }
 
-    private func legalTrapVector(_ value: UInt64) -> UInt64 {
+    func legalTrapVector(_ value: UInt64) -> UInt64 {
         // MODE 2 and 3 are reserved (§3.1.7); keep such writes as direct.
         value & 3 >= 2 ? value & ~3 : value
     }
 
+    /// mideleg bits that read as one whatever is written (the VS-level interrupts with H).
+    var forcedDelegation: UInt64 { hasHypervisor ? Hart.hypervisorForcedDelegation : 0 }
+
     func writeStatus(_ value: UInt64) {
-        var v = value & Hart.mstatusWritable
+        var v = value & (Hart.mstatusWritable | (hasHypervisor ? Hart.MPV | Hart.GVA : 0))
         // MPP is WARL over the implemented privileges; 2 (reserved) keeps the old value.
         if (v & Hart.MPP) >> Hart.MPPShift == 2 { v = (v & ~Hart.MPP) | (mstatus & Hart.MPP) }
         let flush = (v ^ mstatus) & Hart.MXR != 0
@@ -509,5 +636,8 @@ public final class Hart {
     }
 
     @inline(__always)
-    func markFloatingPointDirty() { mstatus |= Hart.FS }
+    func markFloatingPointDirty() {
+        mstatus |= Hart.FS
+        if virtualized { h.vsstatus |= Hart.FS }
+    }
 }

@@ -11,7 +11,18 @@ enum TranslationContext: Int {
     /// S-mode with SUM=1: U pages readable and writable (never executable).
     case supervisorUserAccess = 2
     case user = 3
-    static let count = 4
+    /// The same three with V=1 (H extension): two-stage translation through vsatp and hgatp,
+    /// with vsstatus.SUM deciding between the two VS contexts.
+    case virtualSupervisor = 4
+    case virtualSupervisorUserAccess = 5
+    case virtualUser = 6
+    static let count = 7
+
+    var isVirtual: Bool { rawValue >= TranslationContext.virtualSupervisor.rawValue }
+    /// Accesses in this context are made as user-mode accesses (U pages only).
+    var isUser: Bool { self == .user || self == .virtualUser }
+    /// Supervisor accesses with SUM set may touch U pages (but never execute from them).
+    var permitsUserPages: Bool { self == .supervisorUserAccess || self == .virtualSupervisorUserAccess }
 }
 
 /// One software-TLB entry (QEMU's CPUTLBEntry shape): the page-aligned virtual address that
@@ -50,29 +61,54 @@ enum AccessType {
         case .fetch: return TrapCause.instructionAccessFault
         }
     }
+    var guestPageFault: UInt64 {
+        switch self {
+        case .read: return TrapCause.loadGuestPageFault
+        case .write: return TrapCause.storeGuestPageFault
+        case .fetch: return TrapCause.instructionGuestPageFault
+        }
+    }
 }
 
-/// A failed translation: the exception to raise (tval is the virtual address).
-struct TranslationFault: Error { let cause: UInt64 }
+/// A failed translation: the exception to raise (tval is the virtual address) and, for a
+/// guest-page fault, what htval/mtval2 and htinst/mtinst report.
+struct TranslationFault: Error {
+    let cause: UInt64
+    /// The guest physical address G-stage translation refused (0 for other faults).
+    var guestPhysicalAddress: UInt64 = 0
+    /// Set when G-stage refused an implicit access of a VS-stage walk: the pseudoinstruction
+    /// htinst reports (0x3000: a 64-bit PTE read; 0x3020: a PTE write for A/D).
+    var implicitAccessInstruction: UInt64 = 0
+}
+
+/// The H spec's pseudoinstructions for guest-page faults on VS-stage PTE accesses (RV64).
+let implicitPTEReadInstruction: UInt64 = 0x3000
+let implicitPTEWriteInstruction: UInt64 = 0x3020
 
 // Page-table entry bits (privileged spec §4.3.1).
 private let pteV: UInt64 = 1, pteR: UInt64 = 2, pteW: UInt64 = 4, pteX: UInt64 = 8
 private let pteU: UInt64 = 16, pteA: UInt64 = 64, pteD: UInt64 = 128
+/// What an untranslated access may do.
+private let allPermissions: UInt64 = pteR | pteW | pteX | pteA | pteD
 
 extension Hart {
     // MARK: Contexts
 
-    /// Recomputes which TLB context data accesses and fetches use (after privilege, MPRV, SUM or satp change).
+    /// Recomputes which TLB context data accesses and fetches use (after privilege, V, MPRV, SUM or satp change).
     func updateTranslationContexts() {
-        func context(for p: Privilege) -> TranslationContext {
-            switch p {
-            case .machine: return .machine
-            case .supervisor: return mstatus & Hart.SUM != 0 ? .supervisorUserAccess : .supervisor
-            case .user: return .user
-            }
+        fetchContext = translationContext(privilege, virtual: virtualized)
+        dataContext = translationContext(effectiveDataPrivilege, virtual: effectiveDataVirtualized)
+    }
+
+    /// The context for accesses made at privilege `p` with V = `virtual`.
+    func translationContext(_ p: Privilege, virtual: Bool) -> TranslationContext {
+        switch (p, virtual) {
+        case (.machine, _): return .machine
+        case (.supervisor, false): return mstatus & Hart.SUM != 0 ? .supervisorUserAccess : .supervisor
+        case (.user, false): return .user
+        case (.supervisor, true): return h.vsstatus & Hart.SUM != 0 ? .virtualSupervisorUserAccess : .virtualSupervisor
+        case (.user, true): return .virtualUser
         }
-        fetchContext = context(for: privilege)
-        dataContext = context(for: effectiveDataPrivilege)
     }
 
     /// The privilege loads and stores are checked at: MPP when MPRV is set in M-mode (§3.1.6.3).
@@ -81,6 +117,14 @@ extension Hart {
             return Privilege(rawValue: UInt8((mstatus & Hart.MPP) >> Hart.MPPShift)) ?? .user
         }
         return privilege
+    }
+
+    /// V for loads and stores: MPV when MPRV is set in M-mode and MPP is not M (H spec, mstatus.MPV).
+    var effectiveDataVirtualized: Bool {
+        if privilege == .machine && mstatus & Hart.MPRV != 0 {
+            return mstatus & Hart.MPP != Hart.MPP && mstatus & Hart.MPV != 0
+        }
+        return virtualized
     }
 
     @inline(__always)
@@ -107,67 +151,114 @@ extension Hart {
 
     // MARK: Translation
 
-    /// Translates `va` for an access of `type` at privilege `priv` (with `sum` for S-mode) and
-    /// returns the physical address, setting A/D bits as hardware does. The caller fills the TLB.
+    /// Translates `va` for an access of `type` in `context` and returns the physical address
+    /// with the permissions of the mapping (for V=1, what both stages grant), setting A/D bits
+    /// as hardware does. The caller fills the TLB.
     func translate(_ va: UInt64, _ type: AccessType, context: TranslationContext) throws(TranslationFault) -> (pa: UInt64, pteFlags: UInt64) {
-        if context == .machine { return (va, pteR | pteW | pteX | pteA | pteD) }
-        let mode = satp >> 60
-        if mode == 0 { return (va, pteR | pteW | pteX | pteA | pteD) }
+        if context == .machine { return (va, allPermissions) }
+        guard context.isVirtual else {
+            return try walk(va, type, atp: satp, stage: .single, user: context.isUser,
+                            userPages: context.permitsUserPages, mxr: mstatus & Hart.MXR != 0)
+        }
+        // VS-stage (vsatp) to a guest physical address, then G-stage (hgatp). MXR from either
+        // vsstatus or the HS-level sstatus makes executable pages readable at the VS stage.
+        let (gpa, vsFlags) = try walk(va, type, atp: h.vsatp, stage: .virtualSupervisor, user: context.isUser,
+                                      userPages: context.permitsUserPages, mxr: (mstatus | h.vsstatus) & Hart.MXR != 0)
+        let (pa, gFlags) = try guestStage(gpa, type)
+        return (pa, vsFlags & gFlags)
+    }
+
+    /// G-stage translation of guest physical address `gpa` (H spec "Guest Physical Address
+    /// Translation"). `implicitWrite` is nil for the access itself; for a VS-stage page-table
+    /// access it says whether the walk reads a PTE or writes its A/D bits, which is what G-stage
+    /// checks then, while a refusal is reported with the original access's type.
+    func guestStage(_ gpa: UInt64, _ type: AccessType, implicitWrite: Bool? = nil) throws(TranslationFault) -> (pa: UInt64, pteFlags: UInt64) {
+        do {
+            let checked: AccessType = implicitWrite.map { $0 ? .write : .read } ?? type
+            return try walk(gpa, checked, atp: h.hgatp, stage: .guest, user: true, userPages: true, mxr: mstatus & Hart.MXR != 0)
+        } catch {
+            guard error.cause == TrapCause.loadGuestPageFault || error.cause == TrapCause.storeGuestPageFault
+                || error.cause == TrapCause.instructionGuestPageFault else {
+                throw TranslationFault(cause: type.accessFault)
+            }
+            var fault = TranslationFault(cause: type.guestPageFault, guestPhysicalAddress: gpa)
+            if let implicitWrite { fault.implicitAccessInstruction = implicitWrite ? implicitPTEWriteInstruction : implicitPTEReadInstruction }
+            throw fault
+        }
+    }
+
+    /// Which table a walk reads: satp's (V=0), vsatp's (whose table addresses are guest
+    /// physical and go through G-stage), or hgatp's.
+    enum WalkStage { case single, virtualSupervisor, guest }
+
+    /// One stage of Sv39/Sv48 (or Sv39x4/Sv48x4 for `.guest`) translation (§4.3.2, §4.4, and
+    /// the H spec's x4 modes): the walk, the leaf's permission checks and the A/D update.
+    private func walk(_ va: UInt64, _ type: AccessType, atp: UInt64, stage: WalkStage, user: Bool, userPages: Bool,
+                      mxr: Bool) throws(TranslationFault) -> (UInt64, UInt64) {
+        let mode = atp >> Hart.atpModeShift
+        if mode == 0 { return (va, allPermissions) }
+        let fault = stage == .guest ? TranslationFault(cause: type.guestPageFault) : TranslationFault(cause: type.pageFault)
         let levels = mode == 9 ? 4 : 3
         let vaBits = UInt64(12 + 9 * levels)
-        // Bits above the VA width must all equal its top bit (§4.4.1).
-        let topShift = vaBits - 1
-        let upper = va >> topShift
-        guard upper == 0 || upper == (UInt64.max >> topShift) else { throw TranslationFault(cause: type.pageFault) }
-        eventCounters.pageWalks += 1
-        var table = (satp & ((1 << 44) - 1)) << 12
+        if stage == .guest {
+            // A guest physical address is two bits wider and zero-extended (41 bits for Sv39x4).
+            guard va >> (vaBits + 2) == 0 else { throw fault }
+            eventCounters.guestPageWalks += 1
+        } else {
+            // Bits above the VA width must all equal its top bit (§4.4.1).
+            let upper = va >> (vaBits - 1)
+            guard upper == 0 || upper == (UInt64.max >> (vaBits - 1)) else { throw fault }
+            eventCounters.pageWalks += 1
+        }
+        var table = (atp & Hart.atpPPNMask) << 12
         var level = levels - 1
         while true {
-            eventCounters.pageWalkSteps += 1
-            let vpn = (va >> (12 + 9 * UInt64(level))) & 0x1ff
-            let pteAddress = table &+ vpn &* 8
+            if stage == .guest { eventCounters.guestPageWalkSteps += 1 } else { eventCounters.pageWalkSteps += 1 }
+            // The x4 root table is 16 KiB: its index takes two more bits.
+            let indexBits: UInt64 = stage == .guest && level == levels - 1 ? 11 : 9
+            let vpn = (va >> (12 + 9 * UInt64(level))) & ((1 << indexBits) - 1)
+            let pteGuestAddress = table &+ vpn &* 8
+            let pteAddress = stage == .virtualSupervisor
+                ? try guestStage(pteGuestAddress, type, implicitWrite: false).pa : pteGuestAddress
             guard pmpAllows(pteAddress, width: 8, .read, privilege: .supervisor),
                   let pte = bus.read(pteAddress, width: 8) else {
                 throw TranslationFault(cause: type.accessFault)
             }
             // Invalid, W without R, or reserved bits 63:54 set (no Svpbmt or Svnapot): page fault.
-            if pte & pteV == 0 || (pte & pteR == 0 && pte & pteW != 0) || pte >> 54 != 0 {
-                throw TranslationFault(cause: type.pageFault)
-            }
+            if pte & pteV == 0 || (pte & pteR == 0 && pte & pteW != 0) || pte >> 54 != 0 { throw fault }
             if pte & (pteR | pteX) == 0 {
                 // Pointer to the next level; A/D/U must be clear in non-leaf PTEs.
-                guard level > 0, pte & (pteA | pteD | pteU) == 0 else { throw TranslationFault(cause: type.pageFault) }
-                table = ((pte >> 10) & ((1 << 44) - 1)) << 12
+                guard level > 0, pte & (pteA | pteD | pteU) == 0 else { throw fault }
+                table = ((pte >> 10) & Hart.atpPPNMask) << 12
                 level -= 1
                 continue
             }
-            // Leaf: check permissions.
+            // Leaf: check permissions. G-stage accesses count as user accesses (U must be set).
             let isUserPage = pte & pteU != 0
-            switch context {
-            case .user: if !isUserPage { throw TranslationFault(cause: type.pageFault) }
-            case .supervisor: if isUserPage { throw TranslationFault(cause: type.pageFault) }
-            case .supervisorUserAccess: if isUserPage && type == .fetch { throw TranslationFault(cause: type.pageFault) }
-            case .machine: break
-            }
-            let readable = pte & pteR != 0 || (mstatus & Hart.MXR != 0 && pte & pteX != 0)
+            if user && !isUserPage { throw fault }
+            if !user && isUserPage && (!userPages || type == .fetch) { throw fault }
+            let readable = pte & pteR != 0 || (mxr && pte & pteX != 0)
             switch type {
-            case .read: if !readable { throw TranslationFault(cause: type.pageFault) }
-            case .write: if pte & pteW == 0 { throw TranslationFault(cause: type.pageFault) }
-            case .fetch: if pte & pteX == 0 { throw TranslationFault(cause: type.pageFault) }
+            case .read: if !readable { throw fault }
+            case .write: if pte & pteW == 0 { throw fault }
+            case .fetch: if pte & pteX == 0 { throw fault }
             }
-            let ppn = (pte >> 10) & ((1 << 44) - 1)
+            let ppn = (pte >> 10) & Hart.atpPPNMask
             // A superpage's low PPN bits must be zero (§4.3.2 step 6).
             let lowMask: UInt64 = (1 << (9 * UInt64(level))) - 1
-            if ppn & lowMask != 0 { throw TranslationFault(cause: type.pageFault) }
-            // Hardware A/D update (§4.3.2 step 7), as QEMU does.
+            if ppn & lowMask != 0 { throw fault }
+            // Hardware A/D update (§4.3.2 step 7), as QEMU does; at the VS stage the PTE write
+            // is itself an access G-stage must allow.
             var updated = pte | pteA
             if type == .write { updated |= pteD }
             if updated != pte {
-                guard pmpAllows(pteAddress, width: 8, .write, privilege: .supervisor),
-                      bus.write(pteAddress, width: 8, value: updated) else {
+                let writeAddress = stage == .virtualSupervisor
+                    ? try guestStage(pteGuestAddress, type, implicitWrite: true).pa : pteAddress
+                guard pmpAllows(writeAddress, width: 8, .write, privilege: .supervisor),
+                      bus.write(writeAddress, width: 8, value: updated) else {
                     throw TranslationFault(cause: type.accessFault)
                 }
-                noteWrite(physical: pteAddress, width: 8)
+                noteWrite(physical: writeAddress, width: 8)
             }
             let offsetMask: UInt64 = (1 << (12 + 9 * UInt64(level))) - 1
             let pa = ((ppn << 12) & ~offsetMask) | (va & offsetMask)

@@ -9,6 +9,16 @@ public enum CSR {
     public static let senvcfg: UInt16 = 0x10a
     public static let sscratch: UInt16 = 0x140, sepc: UInt16 = 0x141, scause: UInt16 = 0x142, stval: UInt16 = 0x143
     public static let sip: UInt16 = 0x144, stimecmp: UInt16 = 0x14d, satp: UInt16 = 0x180
+    // Hypervisor and virtual supervisor (H extension)
+    public static let hstatus: UInt16 = 0x600, hedeleg: UInt16 = 0x602, hideleg: UInt16 = 0x603, hie: UInt16 = 0x604
+    public static let hcounteren: UInt16 = 0x606, hgeie: UInt16 = 0x607, henvcfg: UInt16 = 0x60a
+    public static let htimedelta: UInt16 = 0x605
+    public static let htval: UInt16 = 0x643, hip: UInt16 = 0x644, hvip: UInt16 = 0x645, htinst: UInt16 = 0x64a
+    public static let hgatp: UInt16 = 0x680, hgeip: UInt16 = 0xe12
+    public static let vsstatus: UInt16 = 0x200, vsie: UInt16 = 0x204, vstvec: UInt16 = 0x205, vsscratch: UInt16 = 0x240
+    public static let vsepc: UInt16 = 0x241, vscause: UInt16 = 0x242, vstval: UInt16 = 0x243, vsip: UInt16 = 0x244
+    public static let vstimecmp: UInt16 = 0x24d, vsatp: UInt16 = 0x280
+    public static let mtinst: UInt16 = 0x34a, mtval2: UInt16 = 0x34b
     // Machine
     public static let mvendorid: UInt16 = 0xf11, marchid: UInt16 = 0xf12, mimpid: UInt16 = 0xf13, mhartid: UInt16 = 0xf14
     public static let mconfigptr: UInt16 = 0xf15
@@ -40,6 +50,14 @@ public enum CSR {
         case mtvec: return "mtvec"; case mcounteren: return "mcounteren"; case menvcfg: return "menvcfg"
         case mscratch: return "mscratch"; case mepc: return "mepc"; case mcause: return "mcause"
         case mtval: return "mtval"; case mip: return "mip"; case mcycle: return "mcycle"; case minstret: return "minstret"
+        case hstatus: return "hstatus"; case hedeleg: return "hedeleg"; case hideleg: return "hideleg"
+        case hie: return "hie"; case hcounteren: return "hcounteren"; case hgeie: return "hgeie"
+        case henvcfg: return "henvcfg"; case htimedelta: return "htimedelta"; case htval: return "htval"
+        case hip: return "hip"; case hvip: return "hvip"; case htinst: return "htinst"; case hgatp: return "hgatp"
+        case hgeip: return "hgeip"; case vsstatus: return "vsstatus"; case vsie: return "vsie"; case vstvec: return "vstvec"
+        case vsscratch: return "vsscratch"; case vsepc: return "vsepc"; case vscause: return "vscause"
+        case vstval: return "vstval"; case vsip: return "vsip"; case vstimecmp: return "vstimecmp"; case vsatp: return "vsatp"
+        case mtinst: return "mtinst"; case mtval2: return "mtval2"
         case pmpcfg0...pmpcfg15: return "pmpcfg\(n - pmpcfg0)"
         case pmpaddr0...pmpaddr63: return "pmpaddr\(n - pmpaddr0)"
         default: return String(format16: n)
@@ -89,6 +107,8 @@ public enum TrapCause {
             case 1: return "supervisor software interrupt"; case 3: return "machine software interrupt"
             case 5: return "supervisor timer interrupt"; case 7: return "machine timer interrupt"
             case 9: return "supervisor external interrupt"; case 11: return "machine external interrupt"
+            case 2: return "virtual supervisor software interrupt"; case 6: return "virtual supervisor timer interrupt"
+            case 10: return "virtual supervisor external interrupt"; case 12: return "supervisor guest external interrupt"
             default: return "interrupt \(cause & ~interruptFlag)"
             }
         }

@@ -87,7 +87,8 @@ public enum Decoder {
              .fmv_w_x, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
              .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_d_w, .fcvt_d_wu,
              .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .sb, .sh, .sw, .sd, .beq, .bne, .blt, .bge, .bltu, .bgeu,
-             .fence, .fence_i, .ecall, .ebreak, .sret, .mret, .wfi, .sfence_vma:
+             .fence, .fence_i, .ecall, .ebreak, .sret, .mret, .wfi, .sfence_vma,
+             .hsv_b, .hsv_h, .hsv_w, .hsv_d, .hfence_vvma, .hfence_gvma:
             return false
         default:
             return true

@@ -45,12 +45,16 @@ public enum Disassembler {
             return "\(name) \(xreg(i.rs2)), \(i.imm)(\(xreg(i.rs1)))"
         case .fsw, .fsd:
             return "\(name) \(freg(i.rs2)), \(i.imm)(\(xreg(i.rs1)))"
+        case .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d:
+            return "\(name) \(rd), (\(xreg(i.rs1)))"
+        case .hsv_b, .hsv_h, .hsv_w, .hsv_d:
+            return "\(name) \(xreg(i.rs2)), (\(xreg(i.rs1)))"
         case .fmv_w_x, .fmv_d_x, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu:
             return "\(name) \(freg(i.rd)), \(xreg(i.rs1))"
         default: break
         }
         switch formats[Int(i.op.rawValue)] {
-        case .r: return i.op == .sfence_vma ? "\(name) \(rs1), \(rs2)" : "\(name) \(rd), \(rs1), \(rs2)"
+        case .r: return i.op == .sfence_vma || i.op == .hfence_vvma || i.op == .hfence_gvma ? "\(name) \(rs1), \(rs2)" : "\(name) \(rd), \(rs1), \(rs2)"
         case .rm:
             return i.op == .fsqrt_s || i.op == .fsqrt_d || name.hasPrefix("fcvt") ? "\(name) \(rd), \(rs1)" : "\(name) \(rd), \(rs1), \(rs2)"
         case .r4: return "\(name) \(rd), \(rs1), \(rs2), \(freg(i.rs3))"

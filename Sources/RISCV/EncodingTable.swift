@@ -19,6 +19,9 @@ public enum EncodingTable {
     static let shift64Mask: UInt32 = 0xfc00707f, amoMask: UInt32 = 0xf800707f, lrMask: UInt32 = 0xf9f0707f
     static let fmaMask: UInt32 = 0x0600007f, fpRmMask: UInt32 = 0xfe00007f, fpRmRs2Mask: UInt32 = 0xfff0007f
     static let fpF3Rs2Mask: UInt32 = 0xfff0707f
+    /// HLV/HLVX fix funct7 and the rs2 field (which selects unsigned and execute forms); HSV fixes rd = 0.
+    static let hlvMask: UInt32 = 0xfff0707f, hsvMask: UInt32 = 0xfe007fff
+    private static func hlv(_ funct7: UInt32, _ rs2: UInt32) -> UInt32 { SYSTEM | 4 << 12 | rs2 << 20 | funct7 << 25 }
 
     public static let encodings: [Encoding] = [
         Encoding(name: "lui", mask: opcodeMask, match: LUI, format: .u, op: .lui),
@@ -187,6 +190,22 @@ public enum EncodingTable {
         Encoding(name: "mret", mask: 0xffff_ffff, match: 0x3020_0073, format: .none, op: .mret),
         Encoding(name: "wfi", mask: 0xffff_ffff, match: 0x1050_0073, format: .none, op: .wfi),
         Encoding(name: "sfence.vma", mask: 0xfe00_7fff, match: 0x1200_0073, format: .r, op: .sfence_vma),
+        // H extension (privileged spec, "Hypervisor Instructions"): SYSTEM, funct3 4, funct7 picks the width.
+        Encoding(name: "hfence.vvma", mask: 0xfe00_7fff, match: 0x2200_0073, format: .r, op: .hfence_vvma),
+        Encoding(name: "hfence.gvma", mask: 0xfe00_7fff, match: 0x6200_0073, format: .r, op: .hfence_gvma),
+        Encoding(name: "hlv.b", mask: hlvMask, match: hlv(0x30, 0), format: .r, op: .hlv_b),
+        Encoding(name: "hlv.bu", mask: hlvMask, match: hlv(0x30, 1), format: .r, op: .hlv_bu),
+        Encoding(name: "hlv.h", mask: hlvMask, match: hlv(0x32, 0), format: .r, op: .hlv_h),
+        Encoding(name: "hlv.hu", mask: hlvMask, match: hlv(0x32, 1), format: .r, op: .hlv_hu),
+        Encoding(name: "hlvx.hu", mask: hlvMask, match: hlv(0x32, 3), format: .r, op: .hlvx_hu),
+        Encoding(name: "hlv.w", mask: hlvMask, match: hlv(0x34, 0), format: .r, op: .hlv_w),
+        Encoding(name: "hlv.wu", mask: hlvMask, match: hlv(0x34, 1), format: .r, op: .hlv_wu),
+        Encoding(name: "hlvx.wu", mask: hlvMask, match: hlv(0x34, 3), format: .r, op: .hlvx_wu),
+        Encoding(name: "hlv.d", mask: hlvMask, match: hlv(0x36, 0), format: .r, op: .hlv_d),
+        Encoding(name: "hsv.b", mask: hsvMask, match: f7(SYSTEM, 4, 0x31), format: .r, op: .hsv_b),
+        Encoding(name: "hsv.h", mask: hsvMask, match: f7(SYSTEM, 4, 0x33), format: .r, op: .hsv_h),
+        Encoding(name: "hsv.w", mask: hsvMask, match: f7(SYSTEM, 4, 0x35), format: .r, op: .hsv_w),
+        Encoding(name: "hsv.d", mask: hsvMask, match: f7(SYSTEM, 4, 0x37), format: .r, op: .hsv_d),
     ]
 
     /// Name of each op as the manual spells it (compressed ops print as their expansion).

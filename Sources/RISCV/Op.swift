@@ -41,6 +41,10 @@ public enum Op: UInt16, Sendable, CaseIterable {
     case csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci
     // Privileged
     case sret, mret, wfi, sfence_vma
+    // H extension: hypervisor virtual-machine loads/stores and fences
+    case hlv_b, hlv_bu, hlv_h, hlv_hu, hlvx_hu, hlv_w, hlvx_wu, hlv_wu, hlv_d
+    case hsv_b, hsv_h, hsv_w, hsv_d
+    case hfence_vvma, hfence_gvma
     // Engine-internal: never produced by the decoder. Marks the end of a decoded block so the
     // dispatch loop needs no per-instruction bounds check.
     case blockEnd

@@ -163,6 +163,9 @@ struct Run: ParsableCommand {
                 // The hart counts trap entries toward the limit too, so a guest faulting on its
                 // own trap vector ends here even though it retires nothing.
                 if maxInstructions != nil { return .instructionLimit }
+            case .guestExit:
+                // Only a hart whose HS-mode belongs to the Swift hypervisor exits to its host.
+                return .error("the hart exited to a hypervisor that this command does not run")
             case .waitingForInterrupt:
                 // Only console input can wake the hart now.
                 if console.inputClosed {
@@ -191,11 +194,6 @@ struct Run: ParsableCommand {
             default: throw CommandError("-cpu h= must be on or off, not '\(pair[1])'")
             }
         }
-        // The hart has no H extension yet (issue: hardware-assisted virtualization): refuse rather
-        // than boot a machine that silently lacks what was asked for.
-        if hypervisor {
-            throw CommandError("-cpu rv64,h=on: the hypervisor (H) extension is not implemented yet; use h=off")
-        }
         return hypervisor
     }
 
@@ -204,9 +202,10 @@ struct Run: ParsableCommand {
         let seconds = Double(nanoseconds) / 1e9
         let mips = seconds > 0 ? Double(hart.retired) / seconds / 1e6 : 0
         var lines = ["virtbench: summary: \(outcome.text)"]
-        lines.append("  instructions retired: \(hart.retired) (M \(c.retiredByPrivilege[3]), S \(c.retiredByPrivilege[1]), U \(c.retiredByPrivilege[0]))")
+        lines.append("  instructions retired: \(hart.retired) (M \(c.retiredByPrivilege[3]), S \(c.retiredByPrivilege[1]), U \(c.retiredByPrivilege[0])\(hart.configuration.hypervisor ? ", VS \(c.retiredByPrivilege[5]), VU \(c.retiredByPrivilege[4])" : ""))")
         lines.append("  wall time: \(formatted(seconds, digits: 3)) s, \(formatted(mips, digits: 2)) MIPS")
-        lines.append("  traps: \(c.trapsToMachine) to M, \(c.trapsToSupervisor) to S")
+        lines.append("  traps: \(c.trapsToMachine) to M, \(c.trapsToSupervisor) to S"
+                     + (hart.configuration.hypervisor ? ", \(c.trapsToVirtualSupervisor) to VS" : ""))
         let exceptions = c.exceptions.enumerated().filter { $0.element > 0 }.map { "cause \($0.offset): \($0.element)" }
         if !exceptions.isEmpty { lines.append("  exceptions: " + exceptions.joined(separator: ", ")) }
         let interrupts = c.interrupts.enumerated().filter { $0.element > 0 }.map { "irq \($0.offset): \($0.element)" }

@@ -84,7 +84,6 @@ enum Asm {
         try expectOneLineError(["run", "-m", "lots", "-bios", "none", "-kernel", hello], containing: "cannot read RAM size 'lots'")
         try expectOneLineError(["run", "-cpu", "rv32", "-bios", "none", "-kernel", hello], containing: "unsupported -cpu")
         try expectOneLineError(["run", "-cpu", "rv64,h=maybe", "-bios", "none", "-kernel", hello], containing: "h=")
-        try expectOneLineError(["run", "-cpu", "rv64,h=on", "-bios", "none", "-kernel", hello], containing: "not implemented yet")
         try expectOneLineError(["run", "-M", "sifive_u", "-bios", "none", "-kernel", hello], containing: "only virt")
         try expectOneLineError(["run", "--frobnicate"], containing: "frobnicate")
         try expectOneLineError(["run", "-bios", "none", "-kernel", hello, "--max-insns", "lots"], containing: "max-insns")
