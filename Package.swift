@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RISCV", targets: ["RISCV"]),
         .library(name: "Loader", targets: ["Loader"]),
         .library(name: "Harness", targets: ["Harness"]),
+        .library(name: "Hypervisor", targets: ["Hypervisor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "Machine", dependencies: ["RISCV"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices"]),
-        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader"]),
+        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"]),
+        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         .executableTarget(
             name: "virtbench",
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine", "RISCV"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Machine", "RISCV"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "Loader"]),
     ]
 )

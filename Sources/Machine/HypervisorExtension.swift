@@ -449,3 +449,120 @@ extension Hart {
         }
     }
 }
+
+// MARK: The host's view (HartConfiguration.hostOwnsSupervisor)
+
+/// One virtual hart's state as a hypervisor saves it between runs (Xen's vcpu_guest_context):
+/// registers, pc, VS or VU privilege, and the CSRs that belong to the guest rather than to HS.
+public struct VirtualHartState: Sendable, Equatable, Codable {
+    public var registers = [UInt64](repeating: 0, count: 32)
+    public var floatRegisters = [UInt64](repeating: 0, count: 32)
+    public var pc: UInt64 = 0
+    /// True in VS-mode, false in VU-mode.
+    public var supervisor = true
+    /// The guest-owned CSRs by number (`Hart.virtualHartCSRs`).
+    public var csrs: [UInt16: UInt64] = [:]
+
+    public init(pc: UInt64 = 0) {
+        self.pc = pc
+        csrs[CSR.vstimecmp] = .max
+    }
+}
+
+extension Hart {
+    /// The CSRs a vCPU owns: the VS copies, the VS interrupt state (vsie lives in mie's VS bits,
+    /// hvip is the injection register), the guest's timer and time offset, and the supervisor
+    /// CSRs that have no VS copy (scounteren, senvcfg) together with fcsr.
+    public static let virtualHartCSRs: [UInt16] = [
+        CSR.vsstatus, CSR.hie, CSR.hvip, CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vsatp,
+        CSR.vstimecmp, CSR.htimedelta, CSR.scounteren, CSR.senvcfg, CSR.fcsr,
+    ]
+
+    /// Reads any CSR as M-mode (the host is M and HS); nil if it does not exist.
+    public func hostReadCSR(_ number: UInt16) -> UInt64? { readCSRValue(number) }
+
+    /// Writes any CSR as M-mode would, without the privilege checks a guest instruction gets.
+    /// Returns false if the CSR does not exist.
+    @discardableResult
+    public func hostWriteCSR(_ number: UInt16, _ value: UInt64) -> Bool {
+        let savedPrivilege = privilege, savedVirtual = virtualized
+        privilege = .machine
+        virtualized = false
+        defer {
+            privilege = savedPrivilege
+            virtualized = savedVirtual
+            updateTranslationContexts()
+        }
+        do { try writeCSR(number, value); return true } catch { return false }
+    }
+
+    /// Puts vCPU `state` on the hart, in VS or VU mode under G-stage table `hgatp`.
+    public func loadVirtualHart(_ state: VirtualHartState, hgatp: UInt64) {
+        if h.hgatp != hgatp { hostWriteCSR(CSR.hgatp, hgatp) }
+        for i in 1..<32 { x[i] = state.registers[i] }
+        for i in 0..<32 { f[i] = state.floatRegisters[i] }
+        for number in Hart.virtualHartCSRs { hostWriteCSR(number, state.csrs[number] ?? 0) }
+        if state.csrs[CSR.vstimecmp] == nil { h.vstimecmp = .max }
+        closePrivilegeInterval()
+        privilege = state.supervisor ? .supervisor : .user
+        virtualized = true
+        pc = state.pc
+        waitingForInterrupt = false
+        reservationAddress = .max
+        // The guest's vsatp and VMID may both differ from the last vCPU's.
+        flushTLB()
+        updateTranslationContexts()
+        nextEventAt = 0
+    }
+
+    /// The vCPU state currently on the hart.
+    public func saveVirtualHart() -> VirtualHartState {
+        var state = VirtualHartState(pc: pc)
+        state.supervisor = privilege == .supervisor
+        for i in 1..<32 { state.registers[i] = x[i] }
+        for i in 0..<32 { state.floatRegisters[i] = f[i] }
+        for number in Hart.virtualHartCSRs { state.csrs[number] = readCSRValue(number) ?? 0 }
+        return state
+    }
+
+    /// Delivers an exception to the guest as the hardware would if hedeleg had delegated it:
+    /// vscause/vsepc/vstval, vsstatus's SPP/SPIE/SIE, VS-mode at vstvec. For faults the host
+    /// decides belong to the guest (an access outside its memory, an instruction it emulates
+    /// as illegal).
+    public func injectGuestException(cause: UInt64, value: UInt64) {
+        guard virtualized else { return }
+        eventCounters.exceptions[Int(cause & 63)] += 1
+        eventCounters.trapsToVirtualSupervisor += 1
+        closePrivilegeInterval()
+        h.vscause = cause
+        h.vsepc = pc
+        h.vstval = value
+        var s = h.vsstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
+        if privilege == .supervisor { s |= Hart.SPP }
+        if h.vsstatus & Hart.SIE != 0 { s |= Hart.SPIE }
+        h.vsstatus = s
+        privilege = .supervisor
+        pc = vector(h.vstvec, code: cause, interrupt: false)
+        updateTranslationContexts()
+        nextEventAt = 0
+    }
+
+    /// Reads `width` bytes at guest virtual address `va` as the guest at its current privilege
+    /// would fetch them (HLVX's rules), for a host that must decode a trapped instruction
+    /// itself. Nil when the guest could not fetch there.
+    public func readGuestInstruction(at va: UInt64) -> UInt32? {
+        let context = translationContext(privilege, virtual: true)
+        func half(_ address: UInt64) -> UInt64? {
+            guard let pa = try? translate(address, .fetch, context: context).pa, memory.contains(pa, length: 2) else { return nil }
+            return memory.load(pa, width: 2)
+        }
+        guard let low = half(va) else { return nil }
+        if low & 3 != 3 { return UInt32(low) }
+        guard let high = half(va &+ 2) else { return nil }
+        return UInt32(low | high << 16)
+    }
+
+    /// Whether an interrupt is pending for the guest on the hart now (hip & hie, VS bits):
+    /// what wakes a vCPU that stopped in WFI.
+    public var guestInterruptPending: Bool { mip & mie & Hart.virtualSupervisorInterrupts != 0 }
+}

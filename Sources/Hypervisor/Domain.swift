@@ -1,0 +1,121 @@
+import Machine
+
+/// What a domain is made from (Xen's domain configuration: `xl create`'s file).
+public struct DomainConfiguration: Sendable, Equatable, Codable {
+    public var name: String
+    /// Guest RAM at guest physical 0x8000_0000, as `-m` gives it; a multiple of 2 MiB.
+    public var memorySize: UInt64
+    /// Raw bytes of the S-mode kernel (an ELF or a raw image loaded at `kernelAddress`).
+    public var kernel: [UInt8]
+    /// Where a raw kernel image is loaded and entered (QEMU's `-kernel` address with firmware).
+    public var kernelAddress: UInt64
+    /// The instructions a domain may retire before it is stopped (a guest that never ends must
+    /// not keep the host busy forever).
+    public var instructionLimit: UInt64
+
+    public init(name: String, memorySize: UInt64 = 64 << 20, kernel: [UInt8],
+                kernelAddress: UInt64 = GuestLayout.kernelAddress, instructionLimit: UInt64 = 4_000_000_000) {
+        self.name = name
+        self.memorySize = memorySize
+        self.kernel = kernel
+        self.kernelAddress = kernelAddress
+        self.instructionLimit = instructionLimit
+    }
+}
+
+/// The guest physical memory map every domain sees: QEMU's `virt` layout, so the same
+/// kernel runs natively and as a guest.
+public enum GuestLayout {
+    public static let ramBase: UInt64 = 0x8000_0000
+    /// Where an S-mode kernel goes when firmware occupies the start of RAM (fw_jump's default).
+    public static let kernelAddress: UInt64 = 0x8020_0000
+    public static let uartBase: UInt64 = 0x1000_0000, uartSize: UInt64 = 0x100
+    public static let testBase: UInt64 = 0x10_0000, testSize: UInt64 = 0x1000
+}
+
+/// A domain's life cycle (as `xl list` shows it: r running/runnable, b blocked, p paused, s shutdown, c crashed).
+public enum DomainState: Sendable, Equatable, CustomStringConvertible {
+    case created
+    case runnable
+    /// Stopped in WFI until its timer fires or an interrupt is injected.
+    case blocked
+    case paused
+    /// The guest asked to stop (SBI SRST, legacy shutdown, or the test device) with this exit status.
+    case shutdown(status: Int32)
+    /// The host stopped it: it broke a rule or ran out of its instruction allowance.
+    case crashed(reason: String)
+
+    public var description: String {
+        switch self {
+        case .created: return "created"
+        case .runnable: return "running"
+        case .blocked: return "blocked"
+        case .paused: return "paused"
+        case .shutdown(let status): return "shutdown (\(status))"
+        case .crashed(let reason): return "crashed: \(reason)"
+        }
+    }
+
+    /// The one-letter state `xl list` prints.
+    public var letter: String {
+        switch self {
+        case .created: return "-"
+        case .runnable: return "r"
+        case .blocked: return "b"
+        case .paused: return "p"
+        case .shutdown: return "s"
+        case .crashed: return "c"
+        }
+    }
+
+    public var isFinished: Bool {
+        switch self {
+        case .shutdown, .crashed: return true
+        default: return false
+        }
+    }
+}
+
+/// One guest: its memory, its vCPU, its console and what it cost the host.
+public final class Domain {
+    public let id: Int
+    public let configuration: DomainConfiguration
+    public internal(set) var state: DomainState = .created
+    /// Host physical address of guest physical `GuestLayout.ramBase`.
+    public let hostBase: UInt64
+    /// The Sv39x4 G-stage root table in host memory, and the hgatp value that selects it.
+    let gstageRoot: UInt64
+    public var hgatp: UInt64 { 8 << 60 | UInt64(id & 0x3fff) << 44 | gstageRoot >> 12 }
+    var vcpu: VirtualHartState
+    /// Everything the guest wrote to its console.
+    public internal(set) var console: [UInt8] = []
+    /// Instructions this domain retired.
+    public internal(set) var instructions: UInt64 = 0
+    /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
+    /// "exit.sbi", "sbi.time", ...).
+    public internal(set) var events: [String: UInt64] = [:]
+
+    init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, gstageRoot: UInt64, vcpu: VirtualHartState) {
+        self.id = id
+        self.configuration = configuration
+        self.hostBase = hostBase
+        self.gstageRoot = gstageRoot
+        self.vcpu = vcpu
+    }
+
+    /// The vCPU's saved state (while the domain is not on the hart).
+    public var virtualHart: VirtualHartState { vcpu }
+
+    public var consoleText: String { String(decoding: console, as: UTF8.self) }
+
+    func count(_ key: String) { events[key, default: 0] &+= 1 }
+
+    /// True when `gpa ..< gpa + length` lies inside the guest's RAM.
+    func ownsRAM(_ gpa: UInt64, length: UInt64) -> Bool {
+        gpa >= GuestLayout.ramBase && length <= configuration.memorySize
+            && gpa - GuestLayout.ramBase <= configuration.memorySize - length
+    }
+
+    /// Host physical address of guest physical `gpa` in guest RAM (caller checks `ownsRAM`).
+    func hostAddress(_ gpa: UInt64) -> UInt64 { hostBase + (gpa - GuestLayout.ramBase) }
+}

@@ -1,0 +1,81 @@
+import RISCV
+
+/// A trapped load or store as MMIO emulation needs it: width, signedness, and the register
+/// it reads from or writes to.
+struct MMIOAccess {
+    let width: UInt64
+    let signed: Bool
+    let register: Int
+
+    /// Nil for anything but an integer load or store (FP, atomics, or a mismatch with the
+    /// fault's direction), which the host does not emulate on devices.
+    init?(instruction i: Instruction, isStore: Bool) {
+        switch (i.op, isStore) {
+        case (.lb, false): (width, signed) = (1, true)
+        case (.lbu, false): (width, signed) = (1, false)
+        case (.lh, false): (width, signed) = (2, true)
+        case (.lhu, false): (width, signed) = (2, false)
+        case (.lw, false): (width, signed) = (4, true)
+        case (.lwu, false): (width, signed) = (4, false)
+        case (.ld, false): (width, signed) = (8, false)
+        case (.sb, true): (width, signed) = (1, false)
+        case (.sh, true): (width, signed) = (2, false)
+        case (.sw, true): (width, signed) = (4, false)
+        case (.sd, true): (width, signed) = (8, false)
+        default: return nil
+        }
+        let target = isStore ? i.rs2 : i.rd
+        register = target == Instruction.discard ? 0 : Int(target)
+    }
+
+    /// A loaded value widened to 64 bits as the instruction does.
+    func extend(_ value: UInt64) -> UInt64 {
+        guard width < 8 else { return value }
+        let shift = 64 - 8 * width
+        return signed ? UInt64(bitPattern: Int64(bitPattern: value << shift) >> Int64(shift)) : value & ((1 << (8 * width)) - 1)
+    }
+}
+
+/// The devices every domain sees at the `virt` addresses, modelled by the host: a 16550 UART
+/// that is always ready to transmit, and the sifive_test finisher.
+enum GuestDevices {
+    // 16550 registers (offsets) and the line status a ready transmitter shows (THRE | TEMT).
+    static let transmitHolding: UInt64 = 0, interruptIdentification: UInt64 = 2, lineStatus: UInt64 = 5
+    static let transmitterIdle: UInt64 = 0x60
+    /// IIR with no interrupt pending.
+    static let noInterruptPending: UInt64 = 0x01
+    // sifive_test commands (low 16 bits of the written word).
+    static let finisherPass: UInt64 = 0x5555, finisherFail: UInt64 = 0x3333, finisherReset: UInt64 = 0x7777
+
+    struct Result {
+        var value: UInt64 = 0
+        /// Set when the access asked the domain to stop, with its exit status.
+        var shutdown: Int32?
+    }
+
+    /// Performs one access at guest physical `gpa`; nil when no device is there (the guest gets
+    /// an access fault).
+    static func access(domain: Domain, gpa: UInt64, width: UInt64, store: Bool, value: UInt64) -> Result? {
+        if gpa >= GuestLayout.uartBase && gpa + width <= GuestLayout.uartBase + GuestLayout.uartSize {
+            let offset = gpa - GuestLayout.uartBase
+            if store {
+                if offset == transmitHolding { domain.console.append(UInt8(truncatingIfNeeded: value)) }
+                return Result()
+            }
+            switch offset {
+            case lineStatus: return Result(value: transmitterIdle)
+            case interruptIdentification: return Result(value: noInterruptPending)
+            default: return Result(value: 0)
+            }
+        }
+        if gpa >= GuestLayout.testBase && gpa + width <= GuestLayout.testBase + GuestLayout.testSize {
+            guard store, gpa == GuestLayout.testBase else { return Result() }
+            switch value & 0xffff {
+            case finisherPass, finisherReset: return Result(shutdown: 0)
+            case finisherFail: return Result(shutdown: Int32(truncatingIfNeeded: (value >> 16) & 0xffff))
+            default: return Result()
+            }
+        }
+        return nil
+    }
+}

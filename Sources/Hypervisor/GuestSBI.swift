@@ -1,0 +1,185 @@
+import Machine
+import RISCV
+
+/// The SBI the hypervisor gives its guests (RISC-V Supervisor Binary Interface, version 2.0):
+/// what OpenSBI is to a native kernel, answered in Swift on each `ecall` from VS-mode.
+enum GuestSBI {
+    // Extension IDs (SBI spec §3–§12; the legacy ones from §5).
+    static let legacySetTimer: UInt64 = 0x00, legacyPutchar: UInt64 = 0x01, legacyGetchar: UInt64 = 0x02
+    static let legacyShutdown: UInt64 = 0x08
+    static let base: UInt64 = 0x10
+    static let time: UInt64 = 0x5449_4D45      // "TIME"
+    static let ipi: UInt64 = 0x0073_5049       // "sPI"
+    static let rfence: UInt64 = 0x5246_4E43    // "RFNC"
+    static let hsm: UInt64 = 0x0048_534D       // "HSM"
+    static let srst: UInt64 = 0x5352_5354      // "SRST"
+    static let dbcn: UInt64 = 0x4442_434E      // "DBCN"
+
+    /// The extensions `probe_extension` reports.
+    static let supported: Set<UInt64> = [legacySetTimer, legacyPutchar, legacyGetchar, legacyShutdown, base, time, ipi,
+                                         rfence, hsm, srst, dbcn]
+
+    // Error codes (SBI spec §3.2, Table 1).
+    static let success: Int64 = 0, failed: Int64 = -1, notSupported: Int64 = -2, invalidParameter: Int64 = -3
+    static let invalidAddress: Int64 = -5, alreadyAvailable: Int64 = -6
+
+    /// SBI 2.0 in get_spec_version's encoding (major in bits 30:24).
+    static let specVersion: UInt64 = 2 << 24
+    /// Our implementation ID: not in the spec's registry of IDs, chosen outside its range.
+    static let implementationID: UInt64 = 0x5642_5348 // "VBSH"
+    static let implementationVersion: UInt64 = 1
+
+    /// A report name for `extensionID`, used for the "sbi.<name>" event counts.
+    static func name(_ extensionID: UInt64) -> String {
+        switch extensionID {
+        case legacySetTimer: return "legacy-set-timer"
+        case legacyPutchar: return "legacy-putchar"
+        case legacyGetchar: return "legacy-getchar"
+        case legacyShutdown: return "legacy-shutdown"
+        case base: return "base"
+        case time: return "time"
+        case ipi: return "ipi"
+        case rfence: return "rfence"
+        case hsm: return "hsm"
+        case srst: return "srst"
+        case dbcn: return "dbcn"
+        default: return "unknown"
+        }
+    }
+
+    /// What a call asks of the host besides its return values.
+    enum Effect: Equatable {
+        case none
+        /// Stop the domain with this exit status (SRST shutdown, legacy shutdown).
+        case shutdown(Int32)
+        /// Block the vCPU until an interrupt is pending (HSM retentive suspend).
+        case suspend
+        /// Flush the vCPU's cached translations (RFENCE on itself).
+        case flushTranslations
+    }
+
+    /// Handles the call in a7 (extension), a6 (function) and a0–a5 for `domain`, whose vCPU
+    /// is on `hart`. Writes a0 (error) and a1 (value) back as the spec says; legacy calls write
+    /// only a0. The caller advances pc past the ecall.
+    static func handle(on hart: Hart, domain: Domain, now: UInt64) -> Effect {
+        let extensionID = hart.register(17), function = hart.register(16)
+        let a = (0..<6).map { hart.register(10 + $0) }
+        domain.count("sbi." + name(extensionID))
+        func reply(_ error: Int64, _ value: UInt64 = 0) {
+            hart.setRegister(10, UInt64(bitPattern: error))
+            hart.setRegister(11, value)
+        }
+        switch extensionID {
+        case legacySetTimer:
+            setTimer(hart, a[0])
+            hart.setRegister(10, 0)
+        case legacyPutchar:
+            domain.console.append(UInt8(truncatingIfNeeded: a[0]))
+            hart.setRegister(10, 0)
+        case legacyGetchar:
+            hart.setRegister(10, UInt64(bitPattern: -1)) // no input queued
+        case legacyShutdown:
+            return .shutdown(0)
+        case base:
+            switch function {
+            case 0: reply(success, specVersion)
+            case 1: reply(success, implementationID)
+            case 2: reply(success, implementationVersion)
+            case 3: reply(success, supported.contains(a[0]) ? 1 : 0)
+            case 4, 5, 6: reply(success, 0) // mvendorid, marchid, mimpid of the virtual hart
+            default: reply(notSupported)
+            }
+        case time:
+            guard function == 0 else { reply(notSupported); return .none }
+            setTimer(hart, a[0])
+            reply(success)
+        case ipi:
+            guard function == 0 else { reply(notSupported); return .none }
+            switch selectsOnlyHartZero(mask: a[0], base: a[1]) {
+            case nil: reply(invalidParameter)
+            case false?: reply(success)
+            case true?:
+                let pending = hart.hostReadCSR(CSR.hvip) ?? 0
+                hart.hostWriteCSR(CSR.hvip, pending | 1 << 2) // VSSIP
+                reply(success)
+            }
+        case rfence:
+            guard function <= 2 else { reply(notSupported); return .none } // no HFENCE: guests have no H
+            guard let selected = selectsOnlyHartZero(mask: a[0], base: a[1]) else { reply(invalidParameter); return .none }
+            reply(success)
+            return selected && function != 0 ? .flushTranslations : .none
+        case hsm:
+            switch function {
+            case 0: // hart_start
+                reply(a[0] == 0 ? alreadyAvailable : invalidParameter)
+            case 1: // hart_stop: the only vCPU stopping ends the domain
+                return .shutdown(0)
+            case 2: // hart_get_status
+                a[0] == 0 ? reply(success, 0) : reply(invalidParameter) // 0 = STARTED
+            case 3: // hart_suspend
+                switch a[0] {
+                case 0: reply(success); return .suspend // default retentive
+                case 0x8000_0000: // default non-retentive: resume at a1 with a0 = hartid, a1 = opaque
+                    guard domain.ownsRAM(a[1], length: 4) else { reply(invalidAddress); return .none }
+                    hart.pc = a[1] &- 4 // the caller adds 4 for the ecall
+                    hart.setRegister(10, 0)
+                    hart.setRegister(11, a[2])
+                    let status = hart.hostReadCSR(CSR.vsstatus) ?? 0
+                    hart.hostWriteCSR(CSR.vsstatus, status & ~2) // SIE clear
+                    hart.hostWriteCSR(CSR.vsatp, 0)
+                    return .suspend
+                default: reply(invalidParameter)
+                }
+            default: reply(notSupported)
+            }
+        case srst:
+            guard function == 0 else { reply(notSupported); return .none }
+            let type = a[0], reason = a[1]
+            let knownReason = reason <= 1 || reason >= 0xF000_0000
+            guard type <= 2 || type >= 0xF000_0000, knownReason else { reply(invalidParameter); return .none }
+            guard type == 0 else { reply(notSupported); return .none } // reboots are not offered
+            return .shutdown(reason == 0 ? 0 : 1)
+        case dbcn:
+            switch function {
+            case 0: // console_write(num_bytes, base_lo, base_hi)
+                let address = a[1] | a[2] << 32
+                guard a[2] == 0 || a[1] >> 32 == 0, domain.ownsRAM(address, length: a[0]) else {
+                    reply(invalidParameter); return .none
+                }
+                if a[0] > 0, let bytes = hart.memory.read(domain.hostAddress(address), count: Int(a[0])) {
+                    domain.console.append(contentsOf: bytes)
+                }
+                reply(success, a[0])
+            case 1: // console_read: nothing queued
+                let address = a[1] | a[2] << 32
+                guard domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
+                reply(success, 0)
+            case 2:
+                domain.console.append(UInt8(truncatingIfNeeded: a[0]))
+                reply(success)
+            default: reply(notSupported)
+            }
+        default:
+            reply(notSupported)
+        }
+        return .none
+    }
+
+    /// The guest's next timer event in its own time base (Sstc's vstimecmp, so it fires in the
+    /// guest without an exit).
+    private static func setTimer(_ hart: Hart, _ deadline: UInt64) {
+        hart.hostWriteCSR(CSR.vstimecmp, deadline)
+        // Legacy set_timer also clears a pending timer interrupt; with vstimecmp that is implied.
+        let pending = hart.hostReadCSR(CSR.hvip) ?? 0
+        hart.hostWriteCSR(CSR.hvip, pending & ~(1 << 6))
+    }
+
+    /// Whether a hart mask (SBI spec §3.1: `hart_mask_base` = -1 means every hart) selects hart
+    /// 0, the only vCPU; nil when it names harts that do not exist.
+    private static func selectsOnlyHartZero(mask: UInt64, base: UInt64) -> Bool? {
+        if base == UInt64.max { return true }
+        if mask == 0 { return false }
+        guard base == 0, mask == 1 else { return nil }
+        return true
+    }
+}

@@ -1,0 +1,411 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Devices
+import Loader
+import Machine
+import RISCV
+
+/// Why the host could not do what the control domain asked.
+public enum HostError: Error, CustomStringConvertible, Equatable {
+    case outOfMemory(requested: UInt64, free: UInt64)
+    case badMemorySize(UInt64)
+    case badKernel(String)
+    case noSuchDomain(Int)
+    case wrongState(Int, DomainState)
+    case snapshot(String)
+
+    public var description: String {
+        switch self {
+        case .outOfMemory(let requested, let free):
+            return "not enough host memory: \(requested >> 20) MiB requested, \(free >> 20) MiB free"
+        case .badMemorySize(let size): return "domain memory must be a non-zero multiple of 2 MiB, not \(size) bytes"
+        case .badKernel(let reason): return "kernel image: \(reason)"
+        case .noSuchDomain(let id): return "no domain \(id)"
+        case .wrongState(let id, let state): return "domain \(id) is \(state)"
+        case .snapshot(let reason): return "snapshot: \(reason)"
+        }
+    }
+}
+
+/// One simulated physical machine and the hypervisor on it (Xen's hypervisor plus the control
+/// domain's toolstack API): host memory handed out to domains, one hart that runs their vCPUs
+/// in VS/VU-mode under G-stage tables the host builds, and the SBI, MMIO emulation and
+/// scheduling that happen when a guest exits.
+public final class Host {
+    public struct Configuration: Sendable {
+        /// Host RAM: what all domains' memory and the G-stage tables come from.
+        public var memorySize: UInt64
+        /// Instructions a vCPU runs before the scheduler picks the next runnable one (round robin).
+        public var timeSlice: UInt64
+        /// Deterministic time: mtime advances with instructions retired.
+        public var virtualTime: Bool
+        public init(memorySize: UInt64 = 1 << 30, timeSlice: UInt64 = 200_000, virtualTime: Bool = true) {
+            self.memorySize = memorySize
+            self.timeSlice = timeSlice
+            self.virtualTime = virtualTime
+        }
+    }
+
+    public let configuration: Configuration
+    /// The host machine: a `virt` board whose hart has the H extension and whose HS-mode is this
+    /// Swift code.
+    public let board: VirtBoard
+    public var hart: Hart { board.hart }
+    public private(set) var domains: [Domain] = []
+
+    /// Host RAM reserved for G-stage page tables, at the bottom of RAM.
+    static let tableArea: UInt64 = 4 << 20
+    static let megapage: UInt64 = 2 << 20
+    private var nextTableAddress: UInt64
+    /// Free host RAM for domain memory, as 2 MiB-aligned ranges.
+    private var freeRanges: [Range<UInt64>]
+    /// The owner of each 2 MiB host frame (nil: the hypervisor's or free): a frame is never in
+    /// two domains' G-stage tables.
+    private var frameOwner: [Int?]
+    private var nextDomainID = 1
+    /// The domain whose vCPU is on the hart now.
+    private var loaded: Domain?
+
+    public init(configuration: Configuration = .init()) throws {
+        guard configuration.memorySize > Host.tableArea, configuration.memorySize % Host.megapage == 0 else {
+            throw HostError.badMemorySize(configuration.memorySize)
+        }
+        self.configuration = configuration
+        board = try VirtBoard(
+            configuration: VirtBoardConfiguration(ramSize: configuration.memorySize, hypervisor: true,
+                                                  timebaseMode: configuration.virtualTime ? .virtual(instructionsPerTick: 100) : .realTime),
+            hart: HartConfiguration(hypervisor: true, hostOwnsSupervisor: true), consoleOutput: { _ in })
+        let base = board.memory.base
+        nextTableAddress = base
+        freeRanges = [(base + Host.tableArea) ..< (base + configuration.memorySize)]
+        frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
+        prepareHart()
+    }
+
+    /// The HS-level set-up every guest runs under (KVM's choices): exceptions a guest kernel
+    /// handles itself go straight to VS; VS interrupts are delegated; WFI exits (VTW) so a
+    /// halted vCPU costs no host time; Sstc so a guest timer fires without an exit.
+    private func prepareHart() {
+        let hart = self.hart
+        hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty: guests may use F and D
+        hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
+        hart.hostWriteCSR(CSR.henvcfg, 1 << 63)
+        hart.hostWriteCSR(CSR.hedeleg, 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8
+                          | 1 << 12 | 1 << 13 | 1 << 15)
+        hart.hostWriteCSR(CSR.hideleg, 1 << 2 | 1 << 6 | 1 << 10)
+        hart.hostWriteCSR(CSR.hstatus, 1 << 21) // VTW
+        hart.hostWriteCSR(CSR.mcounteren, 7)
+        hart.hostWriteCSR(CSR.hcounteren, 7)
+        // PMP: one entry covering everything, so VS/VU accesses reach what G-stage maps.
+        hart.hostWriteCSR(CSR.pmpaddr0, UInt64.max >> 10)
+        hart.hostWriteCSR(CSR.pmpcfg0, 0x1f)
+    }
+
+    // MARK: Control API (what `xl` asks of Dom0)
+
+    /// Creates a domain: carves its memory from host RAM, builds its G-stage tables, loads its
+    /// kernel and a device tree, and sets its vCPU at the kernel's entry (a0 = 0, a1 = DTB).
+    @discardableResult
+    public func createDomain(_ configuration: DomainConfiguration) throws -> Domain {
+        let size = configuration.memorySize
+        guard size > 0, size % Host.megapage == 0 else { throw HostError.badMemorySize(size) }
+        guard let index = freeRanges.firstIndex(where: { UInt64($0.count) >= size }) else {
+            throw HostError.outOfMemory(requested: size, free: freeRanges.reduce(0) { $0 + UInt64($1.count) })
+        }
+        let range = freeRanges[index]
+        let hostBase = range.lowerBound
+        if UInt64(range.count) == size { freeRanges.remove(at: index) } else { freeRanges[index] = (hostBase + size) ..< range.upperBound }
+        let id = nextDomainID
+        nextDomainID += 1
+        // Guest memory starts zeroed: nothing of a previous owner may leak into it.
+        board.memory.hostPointer(hostBase).initializeMemory(as: UInt8.self, repeating: 0, count: Int(size))
+        for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase - board.memory.base) / Host.megapage) + frame] = id }
+        let root = try buildGStage(domainID: id, hostBase: hostBase, size: size)
+
+        let domain = Domain(id: id, configuration: configuration, hostBase: hostBase, gstageRoot: root,
+                            vcpu: VirtualHartState())
+        do {
+            try load(domain)
+        } catch {
+            release(domain)
+            throw error
+        }
+        domains.append(domain)
+        return domain
+    }
+
+    /// Starts (or unpauses) a domain's vCPU.
+    public func start(_ id: Int) throws {
+        let domain = try find(id)
+        guard domain.state == .created || domain.state == .paused else { throw HostError.wrongState(id, domain.state) }
+        domain.state = .runnable
+    }
+
+    public func pause(_ id: Int) throws {
+        let domain = try find(id)
+        guard domain.state == .runnable || domain.state == .blocked else { throw HostError.wrongState(id, domain.state) }
+        unload(domain)
+        domain.state = .paused
+    }
+
+    public func unpause(_ id: Int) throws { try start(id) }
+
+    /// Stops a domain for good and gives its memory back (zeroed when the next domain gets it).
+    public func destroy(_ id: Int) throws {
+        let domain = try find(id)
+        unload(domain)
+        release(domain)
+        domains.removeAll { $0 === domain }
+    }
+
+    public func domain(_ id: Int) -> Domain? { domains.first { $0.id == id } }
+
+    private func find(_ id: Int) throws -> Domain {
+        guard let domain = domain(id) else { throw HostError.noSuchDomain(id) }
+        return domain
+    }
+
+    // MARK: Memory
+
+    /// Builds Sv39x4 tables mapping guest RAM (GPA 0x8000_0000…) to `hostBase…` with 2 MiB
+    /// pages: read, write, execute, user (G-stage leaves must be U), accessed and dirty.
+    private func buildGStage(domainID: Int, hostBase: UInt64, size: UInt64) throws -> UInt64 {
+        let gigabyte: UInt64 = 1 << 30
+        let gigabytes = (size + gigabyte - 1) / gigabyte
+        let needed = 16 * 1024 + gigabytes * 4096
+        // The root of an x4 table is 16 KiB and 16 KiB-aligned.
+        let root = (nextTableAddress + 0x3fff) & ~0x3fff
+        guard root + needed <= board.memory.base + Host.tableArea else {
+            throw HostError.outOfMemory(requested: needed, free: board.memory.base + Host.tableArea - nextTableAddress)
+        }
+        nextTableAddress = root + needed
+        let memory = board.memory
+        memory.hostPointer(root).initializeMemory(as: UInt8.self, repeating: 0, count: Int(needed))
+        let valid: UInt64 = 1, leaf: UInt64 = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80
+        for g in 0 ..< gigabytes {
+            let table = root + 16 * 1024 + g * 4096
+            let gpa = GuestLayout.ramBase + g * gigabyte
+            _ = memory.store(root + (gpa >> 30) * 8, width: 8, value: (table >> 12) << 10 | valid)
+            for m in 0 ..< min(512, (size - g * gigabyte) / Host.megapage) {
+                let host = hostBase + g * gigabyte + m * Host.megapage
+                precondition(frameOwner[Int((host - memory.base) / Host.megapage)] == domainID, "G-stage maps a frame the domain does not own")
+                _ = memory.store(table + m * 8, width: 8, value: (host >> 12) << 10 | leaf | valid)
+            }
+        }
+        return root
+    }
+
+    private func release(_ domain: Domain) {
+        let first = Int((domain.hostBase - board.memory.base) / Host.megapage)
+        for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }
+        freeRanges.append(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
+        freeRanges.sort { $0.lowerBound < $1.lowerBound }
+        domain.state = .crashed(reason: "destroyed")
+    }
+
+    /// Copies the kernel (ELF segments, or a raw image at `kernelAddress`) and the device tree
+    /// into guest memory and points the vCPU at the entry.
+    private func load(_ domain: Domain) throws {
+        let configuration = domain.configuration
+        var entry = configuration.kernelAddress
+        func place(_ bytes: some Collection<UInt8>, at gpa: UInt64, size: UInt64) throws {
+            guard domain.ownsRAM(gpa, length: size) else {
+                throw HostError.badKernel("segment at 0x\(String(gpa, radix: 16)) (\(size) bytes) lies outside the guest's RAM")
+            }
+            _ = board.memory.write(bytes, at: domain.hostAddress(gpa))
+        }
+        if ELFImage.hasMagic(configuration.kernel) {
+            let image: ELFImage
+            do { image = try ELFImage(bytes: configuration.kernel, expecting: .riscv) } catch { throw HostError.badKernel(error.description) }
+            for segment in image.segments { try place(segment.fileBytes, at: segment.physicalAddress, size: segment.memorySize) }
+            entry = image.entry
+        } else {
+            try place(configuration.kernel, at: configuration.kernelAddress, size: UInt64(configuration.kernel.count))
+        }
+        // The guest's device tree: the virt board it believes it runs on, without H.
+        let guestBoard = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: configuration.memorySize), consoleOutput: { _ in })
+        let dtb = guestBoard.deviceTree()
+        let dtbAddress = (GuestLayout.ramBase + configuration.memorySize - UInt64(dtb.count)) & ~UInt64(0x1f_ffff)
+        guard dtbAddress >= GuestLayout.ramBase, !(entry ..< entry + UInt64(configuration.kernel.count)).contains(dtbAddress) else {
+            throw HostError.badKernel("no room for the device tree above the kernel")
+        }
+        try place(dtb, at: dtbAddress, size: UInt64(dtb.count))
+        var vcpu = VirtualHartState(pc: entry)
+        vcpu.registers[10] = 0
+        vcpu.registers[11] = dtbAddress
+        domain.vcpu = vcpu
+    }
+
+    // MARK: Scheduling
+
+    /// Runs runnable domains round robin until every started domain has finished (shut down or
+    /// crashed) or is paused. Blocked vCPUs wake on their timer or a pending interrupt; when all
+    /// are blocked, time skips ahead to the earliest timer (virtual time) or the host sleeps.
+    public func run() {
+        var cursor = 0
+        while true {
+            let live = domains.filter { $0.state == .runnable || $0.state == .blocked }
+            if live.isEmpty { return }
+            wakeBlocked()
+            let runnable = domains.filter { $0.state == .runnable }
+            if runnable.isEmpty {
+                guard waitForTimers() else {
+                    for domain in live { domain.state = .crashed(reason: "blocked with no timer armed") }
+                    return
+                }
+                continue
+            }
+            cursor %= runnable.count
+            let domain = runnable[cursor]
+            cursor += 1
+            runSlice(domain)
+        }
+    }
+
+    private func runSlice(_ domain: Domain) {
+        if loaded !== domain {
+            if let previous = loaded { unload(previous) }
+            hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
+            loaded = domain
+        }
+        let allowance = domain.configuration.instructionLimit &- domain.instructions
+        let before = hart.retired
+        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance))
+        domain.instructions &+= hart.retired &- before
+        switch exit {
+        case .guestExit:
+            if let trap = hart.guestExit { handleExit(trap, domain) }
+        case .limitReached:
+            if domain.instructions >= domain.configuration.instructionLimit {
+                domain.state = .crashed(reason: "did not finish within \(domain.configuration.instructionLimit) instructions")
+                unload(domain)
+            }
+        case .waitingForInterrupt, .stopped:
+            // VTW makes WFI exit, and nothing on the host board stops it; treat either as the
+            // guest blocking.
+            domain.state = .blocked
+            unload(domain)
+        }
+    }
+
+    private func unload(_ domain: Domain) {
+        guard loaded === domain else { return }
+        domain.vcpu = hart.saveVirtualHart()
+        loaded = nil
+    }
+
+    /// Current guest-visible time for `domain` (host mtime plus its htimedelta).
+    private func guestTime(_ domain: Domain) -> UInt64 {
+        board.timebase.retired = hart.retired
+        return board.timebase.now &+ (domain.vcpu.csrs[CSR.htimedelta] ?? 0)
+    }
+
+    private func wakeBlocked() {
+        for domain in domains where domain.state == .blocked {
+            let csrs = domain.vcpu.csrs
+            let timerDue = (csrs[CSR.vstimecmp] ?? .max) <= guestTime(domain)
+            let injected = (csrs[CSR.hvip] ?? 0) & (csrs[CSR.hie] ?? 0) != 0
+            if timerDue && (csrs[CSR.hie] ?? 0) & (1 << 6) != 0 || injected { domain.state = .runnable }
+        }
+    }
+
+    /// All vCPUs are blocked: move time to the earliest armed timer. False when none is armed.
+    private func waitForTimers() -> Bool {
+        let deadlines = domains.filter { $0.state == .blocked }.compactMap { domain -> UInt64? in
+            let compare = domain.vcpu.csrs[CSR.vstimecmp] ?? .max
+            guard compare != .max else { return nil }
+            let delta = domain.vcpu.csrs[CSR.htimedelta] ?? 0
+            return compare >= delta ? compare - delta : 0
+        }
+        guard let earliest = deadlines.min() else { return false }
+        board.timebase.retired = hart.retired
+        let now = board.timebase.now
+        guard earliest > now else { return true }
+        switch board.timebase.mode {
+        case .virtual: board.timebase.skipped &+= earliest - now
+        case .realTime: usleep(UInt32(min(earliest - now, 10_000) / 10))
+        }
+        return true
+    }
+
+    // MARK: Exits
+
+    private func handleExit(_ trap: GuestExit, _ domain: Domain) {
+        if trap.interrupt {
+            // The host enables no interrupts of its own; a VS interrupt hideleg did not pass
+            // cannot arise. Count it and let the guest go on.
+            domain.count("exit.interrupt")
+            return
+        }
+        switch trap.cause {
+        case TrapCause.environmentCallFromVS:
+            domain.count("exit.sbi")
+            let effect = GuestSBI.handle(on: hart, domain: domain, now: guestTime(domain))
+            hart.pc = hart.pc &+ 4
+            switch effect {
+            case .none: break
+            case .shutdown(let status): finish(domain, .shutdown(status: status))
+            case .suspend: domain.state = .blocked; unload(domain)
+            case .flushTranslations: hart.loadVirtualHart(hart.saveVirtualHart(), hgatp: domain.hgatp)
+            }
+        case TrapCause.loadGuestPageFault, TrapCause.storeGuestPageFault:
+            domain.count("exit.mmio")
+            emulateMMIO(trap, domain)
+        case TrapCause.instructionGuestPageFault:
+            domain.count("exit.guest-page-fault")
+            hart.injectGuestException(cause: TrapCause.instructionAccessFault, value: trap.value)
+        case TrapCause.virtualInstruction:
+            if trap.value == 0x1050_0073 { // wfi
+                domain.count("exit.wfi")
+                hart.pc = hart.pc &+ 4
+                domain.state = .blocked
+                unload(domain)
+            } else {
+                // What a guest kernel may not do even in VS-mode is illegal to it.
+                domain.count("exit.virtual-instruction")
+                hart.injectGuestException(cause: TrapCause.illegalInstruction, value: trap.value)
+            }
+        default:
+            // Exceptions hedeleg does not pass (none today) go to the guest as they are.
+            domain.count("exit.reflected")
+            hart.injectGuestException(cause: trap.cause, value: trap.value)
+        }
+    }
+
+    private func finish(_ domain: Domain, _ state: DomainState) {
+        unload(domain)
+        domain.state = state
+    }
+
+    /// Emulates a load or store the guest made to a device (or to nothing): the guest's UART
+    /// and test device are the host's models; any other address outside its RAM is an access
+    /// fault the guest sees.
+    private func emulateMMIO(_ trap: GuestExit, _ domain: Domain) {
+        let isStore = trap.cause == TrapCause.storeGuestPageFault
+        let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
+        // htinst's transformed instruction says what the access was and (bit 1) whether the
+        // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
+        let instruction: Instruction, length: UInt64
+        if trap.instruction & 0x7f != 0 {
+            instruction = Decoder.decode(UInt32(truncatingIfNeeded: trap.instruction) | 3)
+            length = trap.instruction & 2 != 0 ? 4 : 2
+        } else if let fetched = hart.readGuestInstruction(at: trap.pc) {
+            instruction = Decoder.decode(fetched)
+            length = fetched & 3 == 3 ? 4 : 2
+        } else {
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
+        guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
+              let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
+                                               store: isStore, value: isStore ? hart.register(access.register) : 0) else {
+            domain.count("exit.bad-access")
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
+        if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
+        hart.pc = trap.pc &+ length
+        if let status = result.shutdown { finish(domain, .shutdown(status: status)) }
+    }
+}
