@@ -19,8 +19,8 @@
  * and GPA 0x8000_0000..+1 GiB (RAM with the program). The identity keeps mepc/sepc readable
  * by the handlers (they fetch the trapping instruction to skip it).
  *
- * Register conventions on top of test.h's: s11 and t0-t4, a0, a1, ra are clobbered by the
- * printing macros; tests keep values in s0-s10.
+ * Register conventions on top of test.h's: s6-s11 and t0-t4, a0, a1, ra are clobbered by the
+ * printing macros; tests keep values in s0-s5.
  */
 #ifndef VIRTBENCH_HYP_H
 #define VIRTBENCH_HYP_H
@@ -348,10 +348,20 @@ hfail:
     sw t1, 0(t0)
 2:  j 2b
 
-/* print_trap(a0 = title, a1 = frame). Uses t0-t4, a0, a1, s10, ra via s9. */
+/* print_trap(a0 = title, a1 = frame). Uses t0-t4, a0, a1, s8-s10; ra kept in s9. */
 print_trap:
     mv s9, ra
     mv s10, a1
+    /* GVA into s8 bit 0 and the previous V into bit 1, before puts clobbers t0-t2:
+       mstatus bits 38/39 for the M frame, hstatus bits 6/7 for the HS frame. */
+    la t0, hm_frame
+    bne s10, t0, 1f
+    ld t1, F_STATUS(s10)
+    srli t1, t1, 38
+    j 3f
+1:  ld t1, F_HSTATUS(s10)
+    srli t1, t1, 6
+3:  andi s8, t1, 3
     jal puts
     la a0, str_cause
     jal puts
@@ -371,31 +381,14 @@ print_trap:
     jal puts
     ld a1, F_TINST(s10)
     jal puthex
-    /* GVA and the previous V: mstatus bits 38/39 for M, hstatus bits 6/7 for HS. */
-    la t0, hm_frame
-    ld t1, F_STATUS(s10)
-    li t2, 38
-    bne s10, t0, 1f
-    ld t1, F_STATUS(s10)
-    j 3f
-1:  ld t1, F_HSTATUS(s10)
-    li t2, 6
-3:  la a0, str_gva
+    la a0, str_gva
     jal puts
-    srl a0, t1, t2
-    andi a0, a0, 1
+    andi a0, s8, 1
     addi a0, a0, '0'
     jal putc
     la a0, str_pv
     jal puts
-    la t0, hm_frame
-    ld t1, F_STATUS(s10)
-    li t2, 39
-    beq s10, t0, 4f
-    ld t1, F_HSTATUS(s10)
-    li t2, 7
-4:  srl a0, t1, t2
-    andi a0, a0, 1
+    srli a0, s8, 1
     addi a0, a0, '0'
     jal putc
 2:  li a0, '\n'
@@ -405,12 +398,12 @@ print_trap:
 
 /* An exception nobody expected: "unexpected trap at <level>" and the record, then fail. */
 hyp_unexpected:
-    mv s8, a1
+    mv s6, a1
     mv s7, a0
     la a0, str_unexpected
     jal puts
     mv a0, s7
-    mv a1, s8
+    mv a1, s6
     jal print_trap
     j hfail
 
