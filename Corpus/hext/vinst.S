@@ -13,30 +13,12 @@
  */
 #include "hyp.h"
 
-/* Prints the last M trap record under `text`, or "<text>: no trap" (then, if `strict`,
-   fails). */
-.macro REPORT text, strict
-    la t5, hm_frame
-    ld t6, F_EXPECT(t5)
-    beqz t6, .Ltrapped\@
-    sd zero, F_EXPECT(t5)
-    NOTE "\text: no trap"
-    .if \strict
-    j hfail
-    .else
-    j .Ldone\@
-    .endif
-.Ltrapped\@:
-    SHOW_TRAP "\text", hm_frame
-.Ldone\@:
-.endm
-
 /* One instruction that must trap to M with `cause`; prints the record. */
 .macro VI text, cause, insn:vararg
     NEXT_CASE
     EXPECT_TRAP_MH
     \insn
-    REPORT "\text", 1
+    REPORT_TRAP hm_frame, "\text", 1
     CHECK_HFIELD hm_frame, F_CAUSE, \cause
 .endm
 
@@ -45,7 +27,7 @@
     NEXT_CASE
     EXPECT_TRAP_MH
     \insn
-    REPORT "\text", 0
+    REPORT_TRAP hm_frame, "\text", 0
 .endm
 
 TEST_START vinst
