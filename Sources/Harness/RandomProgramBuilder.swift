@@ -11,6 +11,9 @@ public struct RandomProgramBuilder: Sendable {
     public var outputDirectory: String
     /// Seconds before a stuck assembler is given up on.
     public var timeout: Double = 60
+    /// The privilege the body runs in, which picks the support file and drops the units that
+    /// mode cannot run the same way (see `RandomProgramExecutionMode`).
+    public var executionMode: RandomProgramExecutionMode = .machine
 
     /// The package root, found from this source file's location (Sources/Harness/<file>).
     public static var packageRoot: String {
@@ -39,11 +42,11 @@ public struct RandomProgramBuilder: Sendable {
     /// The clang command line that builds `source` into `elf`.
     public func arguments(source: String, elf: String) -> [String] {
         [
-            "--target=riscv64-unknown-elf", "-march=rv64gc", "-mabi=lp64d",
+            "--target=riscv64-unknown-elf", "-march=" + executionMode.march, "-mabi=lp64d",
             // No linker relaxation: the addresses in the listing stay the ones in the source.
             "-mno-relax", "-nostdlib", "-static", "-fuse-ld=lld",
-            "-Wl,-T," + supportDirectory + "/link.ld",
-            supportDirectory + "/support.S", source, "-o", elf,
+            "-Wl,-T," + supportDirectory + "/" + executionMode.linkerScriptName,
+            supportDirectory + "/" + executionMode.supportFileName, source, "-o", elf,
         ]
     }
 
@@ -52,7 +55,7 @@ public struct RandomProgramBuilder: Sendable {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let source = outputDirectory + "/" + name + ".S"
         let elf = outputDirectory + "/" + name + ".elf"
-        try program.assembly.write(toFile: source, atomically: true, encoding: .utf8)
+        try executionMode.adapt(program).assembly.write(toFile: source, atomically: true, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: elf)
         let outcome = try HostProcess.run(clang, arguments(source: source, elf: elf), timeout: timeout)
         guard outcome.exitStatus == 0, !outcome.timedOut, FileManager.default.fileExists(atPath: elf) else {

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+@testable import Harness
+
+/// The H-extension corpus (Corpus/hext) and the VS-mode random programs, checked against
+/// QEMU 7.2 (`-cpu rv64,h=true`).
+///
+/// These run on QEMU only for now: VirtBench's hart does not implement H yet, so the
+/// comparison of our hart with `Corpus/hext/expected/*.txt` (minus the lines listed in
+/// `Corpus/hext/expected/DEVIATIONS.md`) is wired in with the hart's H support.
+@Suite struct HypervisorCorpusTests {
+    @Test func catalogueEntriesHaveSourcesAndExpectedOutputs() throws {
+        let root = try PackageRoot.locate()
+        #expect(CorpusCatalogue.hext.count == 7)
+        for program in CorpusCatalogue.hext {
+            #expect(program.requiresHypervisorExtension, "\(program.name)")
+            #expect(program.expectedFinalLine == "PASS \(program.name)")
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(program.source).path), "\(program.source)")
+            let expected = try #require(program.expectedOutputPath)
+            let text = try String(contentsOf: root.appendingPathComponent(expected), encoding: .utf8)
+            #expect(text.split(separator: "\n").last.map(String.init) == program.expectedFinalLine, "\(expected)")
+        }
+        // Gated: a hart without H must not be handed these through `all`.
+        let all = Set(CorpusCatalogue.all.map(\.name))
+        let leaked = CorpusCatalogue.hext.filter { all.contains($0.name) }.map(\.name)
+        #expect(leaked.isEmpty)
+        let needH = CorpusCatalogue.all.filter(\.requiresHypervisorExtension).map(\.name)
+        #expect(needH.isEmpty)
+    }
+
+    @Test func marchDecidesWhetherHIsNeeded() {
+        func program(_ march: String) -> CorpusProgram {
+            CorpusProgram(name: "x", category: .isa, source: "x.S", linkerScript: "l.ld", commonFiles: [],
+                          includeDirectories: [], architecture: .riscv64(march: march), expectedFinalLine: "PASS x")
+        }
+        #expect(program("rv64gch").requiresHypervisorExtension)
+        #expect(program("rv64imach_zicsr").requiresHypervisorExtension)
+        #expect(!program("rv64gc").requiresHypervisorExtension)
+        // An "h" inside a multi-letter extension name is not the H extension.
+        #expect(!program("rv64gc_zihintpause").requiresHypervisorExtension)
+        #expect(!CorpusProgram.isa("rv64i").requiresHypervisorExtension)
+    }
+
+    @Test func qemuRunnerGetsHForHPrograms() {
+        var runner = QEMURunner(executable: "/usr/bin/qemu-system-riscv64")
+        runner.extraArguments = ["-cpu", "rv64,h=false", "-smp", "1"]
+        let hRunner = runner.configured(for: CorpusProgram.hypervisor("hcsr"))
+        #expect(hRunner.extraArguments == ["-smp", "1", "-cpu", "rv64,h=true"])
+        #expect(runner.configured(for: CorpusProgram.isa("rv64i")).extraArguments == runner.extraArguments)
+    }
+
+    /// Each program passes on QEMU and prints exactly what Corpus/hext/expected holds.
+    @Test(arguments: CorpusCatalogue.hext)
+    func qemuPrintsTheRecordedOutput(program: CorpusProgram) throws {
+        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        guard let plain = QEMURunner() else {
+            print("skipping: qemu-system-riscv64 is not on the PATH")
+            return
+        }
+        let image = try builder.build(program)
+        let outcome = try plain.configured(for: program).run(kernel: image.path)
+        #expect(!outcome.timedOut, "\(program.name) hung: \(outcome.output.suffix(500))")
+        #expect(outcome.exitStatus == 0, "\(program.name): \(outcome.output.suffix(500)) \(outcome.standardError)")
+        let expectedPath = try #require(program.expectedOutputPath)
+        let expected = try String(contentsOf: builder.packageRoot.appendingPathComponent(expectedPath), encoding: .utf8)
+        #expect(outcome.output == expected, "\(program.name) differs from \(expectedPath)")
+    }
+}
+
+/// The VS-mode variant of the random differential programs (Corpus/random/support-vs.S).
+@Suite struct RandomProgramVirtualSupervisorTests {
+    static func tools() -> (native: RandomProgramBuilder, virtual: RandomProgramBuilder, runner: QEMURunner)? {
+        guard let native = RandomProgramBuilder(executionMode: .machine),
+              let virtual = RandomProgramBuilder(executionMode: .virtualSupervisor) else {
+            print("skipping: clang (the Swift toolchain's, with the RISC-V target) is not installed")
+            return nil
+        }
+        guard var runner = QEMURunner() else {
+            print("skipping: qemu-system-riscv64 is not on the PATH")
+            return nil
+        }
+        runner.extraArguments = RandomProgramExecutionMode.virtualSupervisor.qemuArguments
+        return (native, virtual, runner)
+    }
+
+    @Test func virtualSupervisorDropsMachineLevelCSRReads() {
+        let generator = RandomProgramGenerator()
+        let seeds = UInt64(0)..<100
+        let programs = seeds.map { generator.generate(seed: $0) }
+        // The generator does emit them, so the filter has something to do...
+        #expect(programs.contains { $0.units.contains { RandomProgramExecutionMode.machineLevelInstructionKeys.contains($0.instructionKey ?? "") } })
+        for program in programs {
+            let adapted = RandomProgramExecutionMode.virtualSupervisor.adapt(program)
+            let text = adapted.units.flatMap(\.lines).joined(separator: "\n")
+            // ...and afterwards no line names a machine-level CSR.
+            #expect(!text.contains("misa") && !text.contains("mhartid") && !text.contains("mstatus"), "seed \(program.seed)")
+            #expect(adapted.units.filter(\.isLabel).count == program.units.filter(\.isLabel).count)
+            #expect(RandomProgramExecutionMode.machine.adapt(program) == program)
+        }
+    }
+
+    /// The same body in M-mode and in VS-mode under the identity two-stage mapping prints the
+    /// same dump on QEMU: the VS prologue changes nothing the body can observe.
+    @Test func vsDumpEqualsNativeDumpOnQEMU() throws {
+        guard let tools = Self.tools() else { return }
+        let count = max((ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200) / 10, 8)
+        let generator = RandomProgramGenerator()
+        for seed in UInt64(0x5600_0000)..<(0x5600_0000 + UInt64(count)) {
+            // Both variants run the VS-adapted body, so the only difference is the privilege.
+            let program = RandomProgramExecutionMode.virtualSupervisor.adapt(generator.generate(seed: seed))
+            let nativeELF = try tools.native.build(program, name: "seed-\(seed)")
+            let virtualELF = try tools.virtual.build(program, name: "seed-\(seed)")
+            let native = RandomProgramDump(output: try QEMURandomProgramTarget(runner: tools.runner).run(elf: nativeELF))
+            let virtual = RandomProgramDump(output: try QEMURandomProgramTarget(runner: tools.runner).run(elf: virtualELF))
+            #expect(native.isComplete && virtual.isComplete, "seed \(seed)")
+            #expect(native.differences(from: virtual, names: ("M", "VS")).isEmpty,
+                    "seed \(seed): \(native.differences(from: virtual, names: ("M", "VS")).prefix(5))")
+        }
+    }
+
+    /// A trap in a VS body reaches the M-mode handler and is reported like a native one.
+    @Test func trapInAVirtualSupervisorBodyIsReported() throws {
+        guard let tools = Self.tools() else { return }
+        var program = RandomProgramGenerator(configuration: .init(instructionCount: 1)).generate(seed: 99)
+        program.units = [RandomProgramUnit(lines: ["unimp"], instructionKey: "unimp", isaExtension: .i)]
+        let elf = try tools.virtual.build(program, name: "unit-trap")
+        let dump = RandomProgramDump(output: try QEMURandomProgramTarget(runner: tools.runner).run(elf: elf))
+        #expect(dump.trapped && dump.isComplete)
+        // Privileged spec 1.12, Table 3.6: cause 2 is an illegal instruction, taken to M (medeleg = 0).
+        #expect(dump.fields.first { $0.name == "trap" }?.value.hasPrefix("mcause=0000000000000002 mepc=00000000800") == true)
+    }
+
+    /// The differential tester runs VS programs like native ones (QEMU against itself here;
+    /// VirtBench becomes the candidate once its hart has H).
+    @Test func differentialTesterRunsVirtualSupervisorPrograms() throws {
+        guard let tools = Self.tools() else { return }
+        let tester = RandomDifferentialTester(reference: QEMURandomProgramTarget(runner: tools.runner),
+                                              candidate: QEMURandomProgramTarget(runner: tools.runner, name: "qemu-again"),
+                                              builder: tools.virtual)
+        let results = try tester.run(seeds: UInt64(0x7500_0000)..<0x7500_0004)
+        #expect(results.count == 4)
+        let mismatches = results.filter { !$0.matched }.map(\.differences)
+        #expect(mismatches.isEmpty)
+    }
+}
