@@ -382,7 +382,8 @@ static void wait_for_supervisor_interrupt(void) {
     }
 }
 
-/* Returns 0 when the frame already holds the outcome (non-retentive resume), else the result. */
+/* Sets *resumed when a non-retentive suspend has rewritten the frame to enter S-mode afresh
+ * at the resume address: the result must then not be written into a0/a1. */
 static struct sbiret hsm_call(u64 function, struct frame *f, int *resumed) {
     u64 hart = f->x[A0];
     switch (function) {

@@ -31,9 +31,8 @@
 /* get_spec_version: major in bits 30:24, minor in bits 23:0. */
 #define SBI_SPEC_VERSION(major, minor) (((long)(major) << 24) | (long)(minor))
 
-/* Implementation IDs the specification has assigned (§4.9) that the self-test recognises. */
-#define SBI_IMPL_OPENSBI 1
-/* Ours, outside the assigned range (0..11 at v2.0) so it is never mistaken for another. */
+/* Our implementation ID: outside the range the specification has assigned (0..11 at v2.0,
+ * §4.9), so it is never mistaken for another implementation. */
 #define SBI_IMPL_VIRTBENCH 0x5642 /* "VB" */
 /* get_impl_version of this firmware: 0.1, encoded major << 16 | minor like OpenSBI's. */
 #define VIRTBENCH_SBI_VERSION ((0L << 16) | 1L)

@@ -5,7 +5,7 @@
  * It prints one line per extension ("<extension>: ok") and ends with "PASS sbi" (then an SRST
  * shutdown) or "FAIL sbi" after the failed checks' lines. Checks marked strict hold our
  * firmware to the exact error codes of the specification; with another implementation
- * (OpenSBI 1.2 in Debian) they are skipped, because it answers some bad arguments differently
+ * (Debian's OpenSBI) they are skipped, because it answers some bad arguments differently
  * (see Corpus/firmware/README.md). Everything printed is independent of the machine: no
  * times, no vendor or architecture IDs, so QEMU and VirtBench print the same bytes.
  *
