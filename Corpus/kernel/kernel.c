@@ -133,6 +133,9 @@ static void __attribute__((noreturn)) panic(const char *why, u64 a, u64 b, u64 c
 #define SSTATUS_SPIE (1UL << 5)
 #define SSTATUS_SPP (1UL << 8)
 #define SSTATUS_FS (3UL << 13)
+#define SSTATUS_FS_INITIAL (1UL << 13)
+#define SSTATUS_FS_CLEAN (2UL << 13)
+#define SSTATUS_FS_DIRTY (3UL << 13)
 #define SSTATUS_SUM (1UL << 18)
 #define SIE_STIE (1UL << 5)
 #define SCAUSE_INTERRUPT (1UL << 63)
@@ -273,6 +276,10 @@ struct process {
     u64 pid;
     u64 *root;
     struct frame *frame;
+    /* f0..f31 and fcsr while another process owns the FPU (only for processes started with
+     * the FPU on: the CPU workloads). */
+    u64 fp[32];
+    u64 fcsr;
     long exit_status;
     u64 output_length;
     int output_truncated;
@@ -284,12 +291,16 @@ static struct process processes[MAX_PROCESSES];
 static struct process *current;
 static u64 next_pid = 1;
 static u64 kmain_context[14];
-static u64 yields, preemptions, user_page_faults;
+static u64 yields, preemptions, user_page_faults, zero_fill_faults;
 
 extern char __user_load[], __user_load_end[];
+extern char __udata_load[], __udata_start[], __udata_end[], __ubss_start[], __ubss_end[];
 extern void trap_return(struct frame *frame);
 extern int kcontext_save(u64 *context);
 extern void __attribute__((noreturn)) kcontext_restore(u64 *context);
+
+/* Whether a user program computes in floating point: only the CPU workloads do. */
+static int uses_fpu(long program) { return program == USER_PROGRAM_WORKLOAD; }
 
 static struct process *spawn(long program, u64 argument) {
     struct process *p = 0;
@@ -301,9 +312,19 @@ static struct process *spawn(long program, u64 argument) {
         if (map_page(p->root, USER_BASE + (pa - (u64)__user_load), pa, PTE_R | PTE_X | PTE_U) != 0)
             panic("out of memory mapping user code", pa, 0, 0);
     }
+    /* Each process's own copy of the user-*.c files' initialised data (empty in the plain build). */
+    for (u64 va = (u64)__udata_start; va < (u64)__udata_end; va += PAGE_SIZE) {
+        u64 *page = page_alloc();
+        if (!page || map_page(p->root, va, (u64)page, PTE_R | PTE_W | PTE_U) != 0)
+            panic("out of memory copying user data", va, 0, 0);
+        const u64 *source = (const u64 *)((u64)__udata_load + (va - (u64)__udata_start));
+        for (u64 i = 0; i < PAGE_SIZE / 8; i++) page[i] = source[i];
+    }
     void *stack = page_alloc();
     if (!stack || map_page(p->root, USER_STACK_TOP - PAGE_SIZE, (u64)stack, PTE_R | PTE_W | PTE_U) != 0)
         panic("out of memory for a user stack", (u64)program, 0, 0);
+    for (int i = 0; i < 32; i++) p->fp[i] = 0;
+    p->fcsr = 0;
     p->pid = next_pid++;
     p->output_length = 0;
     p->output_truncated = 0;
@@ -314,15 +335,44 @@ static struct process *spawn(long program, u64 argument) {
     f->x[10] = (u64)program;
     f->x[11] = argument;
     f->sepc = USER_BASE; /* user_start, first in .user */
-    /* Return to U-mode with the FPU off: user programs are integer-only, and the context switch
-     * does not save f registers, so a stray FP instruction must trap, not corrupt a neighbour. */
+    /* Return to U-mode with the FPU off unless the program computes in floating point (then
+     * switch_to saves and restores its f registers): a stray FP instruction must trap. */
     f->sstatus = (csr_read(sstatus) & ~(SSTATUS_SPP | SSTATUS_SIE | SSTATUS_FS | SSTATUS_SUM)) | SSTATUS_SPIE;
+    if (uses_fpu(program)) f->sstatus |= SSTATUS_FS_INITIAL;
     p->frame = f;
     p->state = PROC_RUNNABLE;
     return p;
 }
 
+/* f registers by number, with the FPU enabled for the kernel for the moment; trap_return
+ * then sets sstatus.FS from the frame it resumes. */
+#define FP_REGISTERS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) \
+    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
+static void fp_save(struct process *p) {
+    csr_set(sstatus, SSTATUS_FS_DIRTY);
+#define SAVE(n) __asm__ volatile("fsd f" #n ", %0" : "=m"(p->fp[n]));
+    FP_REGISTERS(SAVE)
+#undef SAVE
+    p->fcsr = csr_read(fcsr);
+}
+static void fp_restore(struct process *p) {
+    csr_set(sstatus, SSTATUS_FS_DIRTY);
+#define RESTORE(n) __asm__ volatile("fld f" #n ", %0" ::"m"(p->fp[n]));
+    FP_REGISTERS(RESTORE)
+#undef RESTORE
+    csr_write(fcsr, p->fcsr);
+}
+
 static struct frame *switch_to(struct process *p) {
+    /* Lazy FPU context: save only what the outgoing process changed (FS = Dirty in the
+     * sstatus its trap saved), load only for a process that has the FPU on. */
+    if (p != current) {
+        if (current && current->state == PROC_RUNNABLE && (current->frame->sstatus & SSTATUS_FS) == SSTATUS_FS_DIRTY) {
+            fp_save(current);
+            current->frame->sstatus = (current->frame->sstatus & ~SSTATUS_FS) | SSTATUS_FS_CLEAN;
+        }
+        if ((p->frame->sstatus & SSTATUS_FS) != 0) fp_restore(p);
+    }
     current = p;
     csr_write(satp, satp_for(p->root));
     sfence_all(); /* no ASIDs: every address space change flushes */
@@ -409,9 +459,13 @@ static void kill_current(const char *why, u64 cause) {
     process_output(current, ")\n", 2);
 }
 
-/* Demand paging: the heap is mapped a page at a time, on the first touch. */
+/* Demand paging: the heap, the stack below its first page and the user .bss are mapped a
+ * page at a time, zeroed, on the first touch; only heap faults count for the pagefault check. */
 static int handle_user_page_fault(u64 address) {
-    if (address < USER_HEAP_BASE || address >= USER_HEAP_BASE + USER_HEAP_SIZE) return 0;
+    int heap = address >= USER_HEAP_BASE && address < USER_HEAP_BASE + USER_HEAP_SIZE;
+    int stack = address >= USER_STACK_TOP - USER_STACK_SIZE && address < USER_STACK_TOP;
+    int bss = address >= (u64)__ubss_start && address < (u64)__ubss_end;
+    if (!heap && !stack && !bss) return 0;
     u64 page_va = address & ~(PAGE_SIZE - 1);
     u64 *pte = walk(current->root, page_va, 0);
     if (pte && (*pte & PTE_V)) return 0; /* mapped already: a real protection fault */
@@ -422,7 +476,8 @@ static int handle_user_page_fault(u64 address) {
         return 0;
     }
     sfence_page(page_va);
-    user_page_faults++;
+    if (heap) user_page_faults++;
+    else zero_fill_faults++;
     return 1;
 }
 
@@ -566,6 +621,25 @@ static void bench_timer(u64 iterations) {
     report("timer", iterations, kernel_timer_interrupts * 0x10001);
 }
 
+/* ---- the CPU workloads as user programs (the kernel-cpu build) ---- */
+
+#ifdef KERNEL_CPU_WORKLOADS
+/* Runs every CPU workload (Corpus/cpu, cpu/user-*.c) as a user process, one at a time so
+ * that only one of them holds demand-paged memory, prints what each printed (the same lines
+ * as its bare-metal build) and ends the run: this build has no microbenchmarks. */
+static void __attribute__((noreturn)) run_workloads(void) {
+    int failed = 0;
+    for (u64 index = 0; index < KERNEL_WORKLOADS; index++) {
+        u64 pid = next_pid;
+        spawn(USER_PROGRAM_WORKLOAD, index);
+        run_processes();
+        if (exit_status_of(pid) != 0) failed = 1;
+    }
+    puts_(failed ? "FAIL kernel-cpu\n" : "PASS kernel-cpu\n");
+    shutdown(failed);
+}
+#endif
+
 /* ---- main ---- */
 
 #define SYSCALL_ITERATIONS 20000
@@ -593,6 +667,10 @@ void kmain(u64 hart_id, u64 dtb) {
     csr_write(satp, satp_for(kernel_root));
     sfence_all();
     puts_("sv39 paging on\n");
+
+#ifdef KERNEL_CPU_WORKLOADS
+    run_workloads();
+#endif
 
     spawn(USER_PROGRAM_HELLO, 0);
     spawn(USER_PROGRAM_HELLO, 0);

@@ -14,13 +14,12 @@
 
 #define USER_TEXT(name, text) static const char name[] = text
 
-static long syscall2(long number, long a0, long a1) {
-    register long r_a0 __asm__("a0") = a0;
-    register long r_a1 __asm__("a1") = a1;
-    register long r_a7 __asm__("a7") = number;
-    __asm__ volatile("ecall" : "+r"(r_a0) : "r"(r_a1), "r"(r_a7) : "memory");
-    return r_a0;
-}
+#define syscall2 user_syscall2
+
+#ifdef KERNEL_CPU_WORKLOADS
+/* cpu/user-runtime.c: runs the CPU workload with this index; ends the process itself. */
+extern void __attribute__((noreturn)) workload_run(uint64_t index);
+#endif
 
 static long sys_write(const char *buffer, long length) { return syscall2(SYS_WRITE, (long)buffer, length); }
 static long sys_getpid(void) { return syscall2(SYS_GETPID, 0, 0); }
@@ -167,6 +166,9 @@ __attribute__((section(".user.entry"), noreturn)) void user_start(long program, 
     case USER_PROGRAM_READ_KERNEL: status = read_kernel(); break;
     case USER_PROGRAM_PRIVILEGED: status = read_sstatus(); break;
     case USER_PROGRAM_EXIT: status = (uint64_t)sys_getpid() * 3 + 1; break;
+#ifdef KERNEL_CPU_WORKLOADS
+    case USER_PROGRAM_WORKLOAD: workload_run(argument);
+#endif
     default: status = 255; break;
     }
     sys_exit((long)(status & 0xffff));

@@ -105,10 +105,13 @@ public struct CorpusBuilder: Sendable {
     public let toolchain: CorpusToolchain
     public let outputDirectory: URL
 
+    /// The output folder, relative to the package root (the tools run in the package root).
+    static let outputFolder = ".build/corpus"
+
     public init(packageRoot: URL, toolchain: CorpusToolchain) {
         self.packageRoot = packageRoot
         self.toolchain = toolchain
-        self.outputDirectory = packageRoot.appendingPathComponent(".build/corpus", isDirectory: true)
+        self.outputDirectory = packageRoot.appendingPathComponent(Self.outputFolder, isDirectory: true)
     }
 
     /// A builder for this checkout with the toolchain found on this machine.
@@ -139,6 +142,8 @@ public struct CorpusBuilder: Sendable {
         for input in inputs(of: program) where !FileManager.default.fileExists(atPath: input.path) {
             throw .inputMissing(program: program.name, path: input.path)
         }
+        // A payload on the corpus's own firmware needs that firmware built beside it.
+        if let firmware = program.firmware.program { try build(firmware) }
         let image = imageURL(for: program)
         if try isUpToDate(program) { return image }
         do {
@@ -148,7 +153,12 @@ public struct CorpusBuilder: Sendable {
         }
         let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let sources = [program.source] + program.additionalSources
-        let objects = sources.indices.map { outputDirectory.appendingPathComponent("\(program.name).\(unique).\($0).o") }
+        // Objects are named after their sources, so a linker script can place a file's sections
+        // by name (the corpus kernel puts its user-*.c files in user memory).
+        let objects = sources.enumerated().map { index, source in
+            let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+            return outputDirectory.appendingPathComponent("\(program.name).\(unique).\(index).\(stem).o")
+        }
         let temporaryImage = outputDirectory.appendingPathComponent("\(program.name).\(unique).elf")
         defer {
             for object in objects { try? FileManager.default.removeItem(at: object) }
@@ -159,8 +169,10 @@ public struct CorpusBuilder: Sendable {
         for (source, object) in zip(sources, objects) {
             try run(toolchain.clang, flags + ["-c", packageRoot.appendingPathComponent(source).path, "-o", object.path], for: program)
         }
+        // Objects by relative path: a linker script's file patterns (`*.user-*.o`) then see only
+        // the names chosen here, never the folders of the checkout.
         let link = ["-T", packageRoot.appendingPathComponent(program.linkerScript).path, "--no-relax", "-static"]
-            + objects.map(\.path) + ["-o", temporaryImage.path]
+            + objects.map { Self.outputFolder + "/" + $0.lastPathComponent } + ["-o", temporaryImage.path]
         try run(toolchain.linker, link, for: program)
         // rename(2) replaces the image atomically, so a concurrent reader (another test
         // running the same program) never finds it missing or half written.
@@ -168,6 +180,13 @@ public struct CorpusBuilder: Sendable {
             throw .launchFailed(command: "rename \(temporaryImage.path) \(image.path)", reason: String(cString: strerror(errno)))
         }
         return image
+    }
+
+    /// The firmware image `program` boots on: the installed one, or the corpus firmware,
+    /// built here if it is out of date. Nil for bare-metal programs.
+    public func firmwareImage(for program: CorpusProgram) throws(CorpusBuildError) -> URL? {
+        if let firmware = program.firmware.program { return try build(firmware) }
+        return program.firmware.imagePath.map { URL(fileURLWithPath: $0) }
     }
 
     /// Builds every program, returning each image in order; the first failure stops the build.

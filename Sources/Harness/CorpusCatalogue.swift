@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which family of guest programs a corpus entry belongs to.
 ///
 /// The harness chooses what to run and how to judge it by category: `isa` programs are
@@ -36,13 +38,39 @@ public enum CorpusFirmware: String, Sendable, Hashable, Codable {
     case none
     /// An S-mode payload under Debian's OpenSBI `fw_jump` (the image at 0x8020_0000).
     case openSBIJump
+    /// An S-mode payload under the corpus's own M-mode SBI firmware (`Corpus/firmware`, the
+    /// same fw_jump layout), which CorpusBuilder builds beside the payload: so the native mode
+    /// runs a kernel as real hardware would, with no firmware package installed.
+    case corpusSBI
 
-    /// Where Debian's opensbi package installs the firmware image, if this firmware has one.
+    /// The first line the corpus firmware prints, before its payload prints anything.
+    public static let corpusSBIBanner = "VirtBench SBI v0.1"
+
+    /// Where Debian's opensbi package installs the firmware image, if this firmware is an
+    /// installed one (nil for none and for the corpus's own, which is built).
     public var imagePath: String? {
         switch self {
-        case .none: return nil
+        case .none, .corpusSBI: return nil
         case .openSBIJump: return "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
         }
+    }
+
+    /// The corpus program that builds this firmware, if it is built from the corpus.
+    public var program: CorpusProgram? {
+        switch self {
+        case .none, .openSBIJump: return nil
+        case .corpusSBI: return .corpusSBIFirmware
+        }
+    }
+
+    /// The firmware image to boot a payload whose built image is `programImage` with: the
+    /// installed file, or the built firmware in the same output folder (CorpusBuilder builds
+    /// it together with the payload). Nil for bare metal.
+    public func image(besides programImage: URL) -> String? {
+        if let program {
+            return programImage.deletingLastPathComponent().appendingPathComponent("\(program.name).elf").path
+        }
+        return imagePath
     }
 }
 

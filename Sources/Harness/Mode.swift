@@ -87,7 +87,7 @@ public struct NativeMode: VirtualizationMode {
     }
 
     public func run(_ program: CorpusProgram, image: URL, options: ModeRunOptions) throws(ModeRunError) -> ModeRunResult {
-        let firmware: BootOptions.Firmware = program.firmware.imagePath.map { .file($0) } ?? .none
+        let firmware: BootOptions.Firmware = program.firmware.image(besides: image).map { .file($0) } ?? .none
         let guestOptions = GuestRun.Options(kernel: image.path, firmware: firmware, ramSize: options.ramSize,
                                             virtualTime: options.virtualTime, instructionLimit: options.instructionLimit)
         do {
