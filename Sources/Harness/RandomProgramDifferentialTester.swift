@@ -252,16 +252,21 @@ public struct VirtBenchRandomProgramTarget: RandomProgramTarget {
     public var name: String
     /// Instructions before the guest counts as hung; generated programs need well under a million.
     public var instructionLimit: UInt64
+    /// Give the hart the H extension (for the VS-mode programs).
+    public var hypervisor: Bool
 
     /// A VirtBench target with the default board (128 MiB, virtual time, no firmware).
-    public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000) {
+    public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000, hypervisor: Bool = false) {
         self.name = name
         self.instructionLimit = instructionLimit
+        self.hypervisor = hypervisor
     }
 
     /// Boots the ELF; a hang is an error, any other ending returns what the UART printed.
     public func run(elf: String) throws -> String {
-        let result = try GuestRun.run(.init(kernel: elf, instructionLimit: instructionLimit))
+        var options = GuestRun.Options(kernel: elf, instructionLimit: instructionLimit)
+        options.board.hypervisor = hypervisor
+        let result = try GuestRun.run(options)
         if result.limitReached {
             throw RandomProgramError.timedOut(target: name, seconds: result.wallSeconds, partialOutput: result.output)
         }
