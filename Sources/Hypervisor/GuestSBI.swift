@@ -25,9 +25,11 @@ enum GuestSBI {
 
     /// SBI 2.0 in get_spec_version's encoding (major in bits 30:24).
     static let specVersion: UInt64 = 2 << 24
-    /// Our implementation ID: not in the spec's registry of IDs, chosen outside its range.
-    static let implementationID: UInt64 = 0x5642_5348 // "VBSH"
-    static let implementationVersion: UInt64 = 1
+    /// VirtBench's SBI implementation ID and version (0.1 as major << 16 | minor), the same as
+    /// the corpus firmware's (Corpus/firmware/sbi.h): both are ours and must answer alike, so the
+    /// SBI self-test checks exact error codes against either.
+    static let implementationID: UInt64 = 0x5642 // "VB", outside the spec's registry
+    static let implementationVersion: UInt64 = 0 << 16 | 1
 
     /// A report name for `extensionID`, used for the "sbi.<name>" event counts.
     static func name(_ extensionID: UInt64) -> String {
