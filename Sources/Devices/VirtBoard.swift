@@ -15,8 +15,8 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// reproducible counts.
     public var timebaseMode: Timebase.Mode
     /// Backing files of the two flash banks (QEMU's `-drive if=pflash,file=...`, first one
-    /// for bank 0); a bank without a file starts blank and keeps writes in memory.
-    public var flashImages: [String]
+    /// for bank 0, nil for none); a bank without a file starts blank and keeps writes in memory.
+    public var flashImages: [String?]
     /// Seeds the generator behind `/chosen/rng-seed` so that runs are repeatable, like QEMU's
     /// `-seed`; nil takes the seed from the host's random number generator, as QEMU does by default.
     public var randomSeed: UInt64?
@@ -25,7 +25,7 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// flash, a random rng-seed; real time.
     public init(ramSize: UInt64 = 128 << 20, hypervisor: Bool = false, bootArguments: String? = nil,
                 initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime,
-                flashImages: [String] = [], randomSeed: UInt64? = nil) {
+                flashImages: [String?] = [], randomSeed: UInt64? = nil) {
         self.ramSize = ramSize
         self.hypervisor = hypervisor
         self.bootArguments = bootArguments
@@ -136,9 +136,9 @@ public final class VirtBoard {
         var flashBanks: [CFIFlash] = []
         for index in 0..<VirtMemoryMap.flashBankCount {
             let name = VirtMemoryMap.flash(index).name
-            if index < configuration.flashImages.count {
+            if index < configuration.flashImages.count, let path = configuration.flashImages[index] {
                 do {
-                    flashBanks.append(try CFIFlash(name: name, backingFile: configuration.flashImages[index]))
+                    flashBanks.append(try CFIFlash(name: name, backingFile: path))
                 } catch {
                     throw .flash(error)
                 }
