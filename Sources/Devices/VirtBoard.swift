@@ -442,6 +442,10 @@ public final class VirtBoard {
     /// programmable counters): which counters OpenSBI may use for which perf events. Each
     /// triple is (first event, last event, counter bitmap); the events are the SBI PMU
     /// hardware and cache event codes (SBI spec §11.6).
+    ///
+    /// This hart's mhpmcounter3-31 are read-only zero (a legal implementation), so OpenSBI
+    /// finds no programmable counters and only cycle and instret ever count; the node is kept
+    /// so that the tree, and every address firmware derives from its size, stay QEMU's.
     private func pmuNode() -> DeviceTree.Node {
         let programmable: UInt32 = 0x7fff8  // mhpmcounter3 ... mhpmcounter18
         let cycle: UInt32 = 0x1, instructions: UInt32 = 0x4
@@ -454,6 +458,7 @@ public final class VirtBoard {
                 dTLBReadMiss, dTLBReadMiss, programmable,
                 dTLBWriteMiss, dTLBWriteMiss, programmable,
                 iTLBReadMiss, iTLBReadMiss, programmable,
+                // QEMU writes its whole 20-cell table; the unused tail is zeros.
                 0, 0, 0, 0, 0,
             ]),
             .string("compatible", "riscv,pmu"),
