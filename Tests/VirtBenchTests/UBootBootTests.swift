@@ -69,6 +69,38 @@ import Testing
     @Test func machineModeUBootWithoutFirmware() throws {
         try compare(firmware: "none", kernel: Self.uBootMachine)
     }
+
+    /// `-drive if=pflash,unit=1,file=...`: U-Boot reads the image through the CFI flash bank,
+    /// erases and programs it, and the changes land in the file.
+    @Test func flashBankBackedByADriveImage() throws {
+        guard Self.available(Self.uBootMachine) else { return }
+        guard let virtbench = ProcessRunner.virtbenchPath else { Issue.record("virtbench binary not found"); return }
+        var image = [UInt8](repeating: 0, count: 32 << 20)
+        image.replaceSubrange(0..<16, with: Array("VirtBench flash!".utf8))
+        let path = ProcessRunner.temporaryFile("pflash1.img", image)
+        defer { ProcessRunner.remove(path) }
+        let p = try InteractiveProcess(virtbench, ["run", "-m", "128M", "-bios", "none", "-kernel", Self.uBootMachine,
+                                                   "-drive", "if=pflash,format=raw,unit=1,file=\(path)"])
+        defer { p.terminate() }
+        try p.waitFor("autoboot", timeout: 120)
+        p.send(" ")
+        try p.waitFor("=> ", timeout: 30)
+        for command in ["md.b 0x22000000 0x10", "protect off all", "erase 0x22040000 +0x40000",
+                        "mw.l 0x80200000 0x0d15ea5e 1", "cp.l 0x80200000 0x22040000 1"] {
+            let start = p.output.count
+            p.send(command + "\r")
+            try p.waitFor("=> ", after: start + 1, timeout: 30)
+        }
+        let transcript = String(decoding: p.output, as: UTF8.self)
+        #expect(transcript.contains("VirtBench flash!"), "bank 1 shows the image: \(transcript)")
+        #expect(transcript.contains("Erased 2 sectors"))
+        // The program went through to the file: the erased block, then the word at its start.
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var written = [UInt8](repeating: 0, count: 8)
+        _ = written.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0x4_0000) }
+        #expect(written == [0x5e, 0xea, 0x15, 0x0d, 0xff, 0xff, 0xff, 0xff])
+    }
 }
 
 /// Finds host tools on the PATH.
