@@ -14,6 +14,10 @@ import Machine
 /// The items are those QEMU 7.2's `virt` board shows a guest: the signature, the interface
 /// ID (traditional and DMA), the (all-zero) UUID, "no graphics", the CPU count, the boot
 /// menu flag and the file directory with `bios-geometry`, `bootorder` and `etc/boot-fail-wait`.
+///
+/// DMA stores go straight into RAM, past the hart's decoded-block cache: none of these items
+/// is code, but a guest that DMAs over instructions it already ran must `fence.i` (as the
+/// ISA asks of any agent writing code) and would, today, still need the engine to notice.
 public final class FirmwareConfig: Device {
     public let name: String
 
