@@ -15,9 +15,9 @@ import Machine
 /// ID (traditional and DMA), the (all-zero) UUID, "no graphics", the CPU count, the boot
 /// menu flag and the file directory with `bios-geometry`, `bootorder` and `etc/boot-fail-wait`.
 ///
-/// DMA stores go straight into RAM, past the hart's decoded-block cache: none of these items
-/// is code, but a guest that DMAs over instructions it already ran must `fence.i` (as the
-/// ISA asks of any agent writing code) and would, today, still need the engine to notice.
+/// DMA stores go straight into RAM and the engine is not told, so a DMA over instructions the
+/// hart has already decoded would leave stale decoded blocks until the guest's `fence.i`. None
+/// of these items is code, so nothing on this board does that.
 public final class FirmwareConfig: Device {
     public let name: String
 
