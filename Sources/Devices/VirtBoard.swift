@@ -14,15 +14,25 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// Real time follows the host clock; virtual time follows instructions retired, for
     /// reproducible counts.
     public var timebaseMode: Timebase.Mode
+    /// Backing files of the two flash banks (QEMU's `-drive if=pflash,file=...`, first one
+    /// for bank 0, nil for none); a bank without a file starts blank and keeps writes in memory.
+    public var flashImages: [String?]
+    /// Seeds the generator behind `/chosen/rng-seed` so that runs are repeatable, like QEMU's
+    /// `-seed`; nil takes the seed from the host's random number generator, as QEMU does by default.
+    public var randomSeed: UInt64?
 
-    /// The defaults are QEMU's: `-m 128M`, no H extension, no command line, no initrd; real time.
+    /// The defaults are QEMU's: `-m 128M`, no H extension, no command line, no initrd, blank
+    /// flash, a random rng-seed; real time.
     public init(ramSize: UInt64 = 128 << 20, hypervisor: Bool = false, bootArguments: String? = nil,
-                initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime) {
+                initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime,
+                flashImages: [String?] = [], randomSeed: UInt64? = nil) {
         self.ramSize = ramSize
         self.hypervisor = hypervisor
         self.bootArguments = bootArguments
         self.initrd = initrd
         self.timebaseMode = timebaseMode
+        self.flashImages = flashImages
+        self.randomSeed = randomSeed
     }
 }
 
@@ -32,6 +42,8 @@ public enum VirtBoardError: Error, CustomStringConvertible {
     case attach(Bus.AttachError)
     case bootArgumentsContainNUL
     case initrdOutsideRAM(Range<UInt64>)
+    case flash(CFIFlash.Error)
+    case tooManyFlashImages(Int)
 
     public var description: String {
         switch self {
@@ -40,6 +52,9 @@ public enum VirtBoardError: Error, CustomStringConvertible {
         case .bootArgumentsContainNUL: return "the kernel command line contains a NUL byte, which cannot be put in the device tree"
         case .initrdOutsideRAM(let r):
             return "the initrd range 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound, radix: 16)) is empty or not inside RAM"
+        case .flash(let e): return e.description
+        case .tooManyFlashImages(let n):
+            return "\(n) pflash drives given; the virt board has \(VirtMemoryMap.flashBankCount) flash banks"
         }
     }
 }
@@ -83,6 +98,18 @@ public final class VirtBoard {
     public let test: SiFiveTest
     /// The eight virtio-mmio transports, slot n at `VirtMemoryMap.virtio(n)`.
     public let virtioSlots: [VirtioMMIOSlot]
+    /// The Goldfish real-time clock at 0x10_1000 (PLIC source 11).
+    public let rtc: GoldfishRTC
+    /// QEMU's firmware configuration interface at 0x1010_0000.
+    public let firmwareConfig: FirmwareConfig
+    /// The two CFI flash banks at 0x2000_0000 and 0x2200_0000.
+    public let flashBanks: [CFIFlash]
+    /// PCIe configuration space (ECAM) at 0x3000_0000: the host bridge and an empty bus.
+    public let pcieECAM: PCIeECAM
+    /// The PCIe port I/O window at 0x0300_0000.
+    public let pciePortIO: PCIePortIOWindow
+    /// The 32 bytes published as `/chosen/rng-seed`, drawn once per board.
+    public let randomSeedBytes: [UInt8]
     /// The board's single hart (hart 0).
     public let hart: Hart
 
@@ -103,6 +130,24 @@ public final class VirtBoard {
            initrd.isEmpty || initrd.lowerBound < VirtMemoryMap.dramBase || initrd.upperBound > ramEnd {
             throw .initrdOutsideRAM(initrd)
         }
+        guard configuration.flashImages.count <= VirtMemoryMap.flashBankCount else {
+            throw .tooManyFlashImages(configuration.flashImages.count)
+        }
+        var flashBanks: [CFIFlash] = []
+        for index in 0..<VirtMemoryMap.flashBankCount {
+            let name = VirtMemoryMap.flash(index).name
+            if index < configuration.flashImages.count, let path = configuration.flashImages[index] {
+                do {
+                    flashBanks.append(try CFIFlash(name: name, backingFile: path))
+                } catch {
+                    throw .flash(error)
+                }
+            } else {
+                flashBanks.append(CFIFlash(name: name))
+            }
+        }
+        self.flashBanks = flashBanks
+        randomSeedBytes = Self.makeRandomSeed(configuration.randomSeed)
         self.configuration = configuration
         do {
             memory = try PhysicalMemory(base: VirtMemoryMap.dramBase, size: configuration.ramSize)
@@ -125,10 +170,20 @@ public final class VirtBoard {
             VirtioMMIOSlot(name: VirtMemoryMap.virtio($0).name, interruptSource: VirtMemoryMap.virtioIRQ($0))
         }
 
+        rtc = GoldfishRTC(name: VirtMemoryMap.rtc.name, timebase: timebase) {
+            [unowned plic] level in plic.setSourceLevel(VirtMemoryMap.rtcIRQ, level)
+        }
+        firmwareConfig = FirmwareConfig(name: VirtMemoryMap.firmwareConfig.name, memory: memory)
+        pcieECAM = PCIeECAM(name: VirtMemoryMap.pcieECAM.name)
+        pciePortIO = PCIePortIOWindow(name: VirtMemoryMap.pciePortIO.name)
+
         let devices: [(any Device, VirtMemoryMap.Entry)] =
-            [(test, VirtMemoryMap.test), (clint, VirtMemoryMap.clint), (plic, VirtMemoryMap.plic),
-             (uart, VirtMemoryMap.uart0)]
+            [(test, VirtMemoryMap.test), (rtc, VirtMemoryMap.rtc), (clint, VirtMemoryMap.clint),
+             (pciePortIO, VirtMemoryMap.pciePortIO), (plic, VirtMemoryMap.plic), (uart, VirtMemoryMap.uart0)]
             + virtioSlots.enumerated().map { ($0.element, VirtMemoryMap.virtio($0.offset)) }
+            + [(firmwareConfig, VirtMemoryMap.firmwareConfig)]
+            + flashBanks.enumerated().map { ($0.element, VirtMemoryMap.flash($0.offset)) }
+            + [(pcieECAM, VirtMemoryMap.pcieECAM)]
         do {
             for (device, window) in devices { try bus.attach(device, at: window.base, size: window.size) }
         } catch {
@@ -142,6 +197,33 @@ public final class VirtBoard {
 
     /// A handle a console reader thread can use to type into the UART.
     public var consoleInput: ConsoleInput { ConsoleInput(uart: uart) }
+
+    /// Bytes of `/chosen/rng-seed`: QEMU 7.2's `virt` board writes 32.
+    static let randomSeedLength = 32
+
+    /// The rng-seed bytes: from the host's generator, or repeatable from `seed` (SplitMix64).
+    private static func makeRandomSeed(_ seed: UInt64?) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(randomSeedLength)
+        if var state = seed {
+            while bytes.count < randomSeedLength {
+                // SplitMix64 (Steele, Lea, Flood 2014): a fixed seed gives a fixed, well-mixed stream.
+                state &+= 0x9e37_79b9_7f4a_7c15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+                z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+                z ^= z >> 31
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: z >> (8 * UInt64(i)))) }
+            }
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            while bytes.count < randomSeedLength {
+                let z = generator.next()
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: z >> (8 * UInt64(i)))) }
+            }
+        }
+        return Array(bytes.prefix(randomSeedLength))
+    }
 
     // MARK: Device tree
 
@@ -165,8 +247,9 @@ public final class VirtBoard {
     public func deviceTree() -> [UInt8] { deviceTreeDescription().flattened() }
 
     /// The board's device tree: the nodes and properties QEMU 7.2 writes for the same
-    /// configuration, minus the devices this board does not have (PCIe, flash, fw-cfg,
-    /// goldfish RTC, platform bus, PMU) and minus `rng-seed`, which would make runs differ.
+    /// configuration, in the same order and with the same phandles, so that the blob has
+    /// QEMU's size and firmware lays out memory around it exactly as on QEMU. Only
+    /// `riscv,isa` (what this hart implements) and the random `rng-seed` bytes differ.
     public func deviceTreeDescription() -> DeviceTree {
         typealias P = DeviceTree.Property
         typealias Node = DeviceTree.Node
@@ -234,19 +317,25 @@ public final class VirtBoard {
             .reg([(VirtMemoryMap.test.base, VirtMemoryMap.test.size)]),
             .strings("compatible", ["sifive,test1", "sifive,test0", "syscon"]),
         ])
-        let virtio = (0..<VirtMemoryMap.virtioCount).map { index in
+        // QEMU adds the transports from the last to the first, and libfdt puts each new
+        // node first, so they appear in descending address order.
+        let virtio = (0..<VirtMemoryMap.virtioCount).reversed().map { index in
             let window = VirtMemoryMap.virtio(index)
             return Node(unitName("virtio_mmio", window.base), properties: plicInterrupt(VirtMemoryMap.virtioIRQ(index)) + [
                 .reg([(window.base, window.size)]),
                 .string("compatible", "virtio,mmio"),
             ])
         }
+        let rtc = Node(unitName("rtc", VirtMemoryMap.rtc.base), properties: plicInterrupt(VirtMemoryMap.rtcIRQ) + [
+            .reg([(VirtMemoryMap.rtc.base, VirtMemoryMap.rtc.size)]),
+            .string("compatible", "google,goldfish-rtc"),
+        ])
         let soc = Node("soc", properties: [
             .cell("#address-cells", 2),
             .cell("#size-cells", 2),
             .string("compatible", "simple-bus"),
             .empty("ranges"),
-        ], children: [test, clint, plic, serial] + virtio)
+        ], children: [rtc, serial, test, pcieHostNode()] + virtio + [plic, clint])
 
         // Linux and U-Boot find power off and reboot through syscon nodes pointing at the
         // sifive_test register.
@@ -259,7 +348,7 @@ public final class VirtBoard {
             ])
         }
 
-        var chosen: [P] = [.string("stdout-path", "/soc/" + serial.name)]
+        var chosen: [P] = [P("rng-seed", bytes: randomSeedBytes), .string("stdout-path", "/soc/" + serial.name)]
         if let args = configuration.bootArguments { chosen.append(.string("bootargs", args)) }
         if let initrd = configuration.initrd {
             // QEMU 7.2 writes one cell each; a range above 4 GiB needs two, which Linux also accepts.
@@ -272,19 +361,107 @@ public final class VirtBoard {
             }
         }
 
+        let flash = Node(unitName("flash", VirtMemoryMap.flash.base), properties: [
+            .cell("bank-width", UInt32(CFIFlash.Geometry.bankWidth)),
+            .reg((0..<VirtMemoryMap.flashBankCount).map { (VirtMemoryMap.flash($0).base, VirtMemoryMap.flash($0).size) }),
+            .string("compatible", "cfi-flash"),
+        ])
+        let firmwareConfig = Node(unitName("fw-cfg", VirtMemoryMap.firmwareConfig.base), properties: [
+            .empty("dma-coherent"),
+            .reg([(VirtMemoryMap.firmwareConfig.base, VirtMemoryMap.firmwareConfig.size)]),
+            .string("compatible", "qemu,fw-cfg-mmio"),
+        ])
+        // QEMU's window for user-created sysbus devices: empty, but described.
+        let platformBus = Node(unitName("platform-bus", VirtMemoryMap.platformBus.base), properties: [
+            .cell("interrupt-parent", Phandle.plic),
+            .cells("ranges", [0, 0, UInt32(VirtMemoryMap.platformBus.base), UInt32(VirtMemoryMap.platformBus.size)]),
+            .cell("#address-cells", 1),
+            .cell("#size-cells", 1),
+            .strings("compatible", ["qemu,platform", "simple-bus"]),
+        ])
+
         let root = Node("", properties: [
             .cell("#address-cells", 2),
             .cell("#size-cells", 2),
             .string("compatible", "riscv-virtio"),
             .string("model", "riscv-virtio,qemu"),
         ], children: [
+            pmuNode(),
+            firmwareConfig,
+            flash,
             Node("chosen", properties: chosen),
             syscon("poweroff", SiFiveTest.Status.pass, "syscon-poweroff"),
             syscon("reboot", SiFiveTest.Status.reset, "syscon-reboot"),
+            platformBus,
             memory,
             cpus,
             soc,
         ])
         return DeviceTree(root: root)
+    }
+
+    /// The PCIe host bridge (ECAM, bus 0-255) with QEMU's windows and its INTx swizzle.
+    private func pcieHostNode() -> DeviceTree.Node {
+        // interrupt-map: one entry per (slot 0-3, pin INTA-INTD); the mask repeats it for the
+        // other slots. Slot s, pin p raises PCIE_IRQ + (p + s) mod 4 (PCI-to-PCI Bridge
+        // Architecture Specification §9.1, the standard swizzle).
+        var interruptMap: [UInt32] = []
+        for slot in 0..<VirtMemoryMap.pcieIRQCount {
+            for pin in 0..<VirtMemoryMap.pcieIRQCount {
+                interruptMap += [UInt32(slot << 11), 0, 0, UInt32(pin + 1), Phandle.plic,
+                                 UInt32(VirtMemoryMap.pcieIRQ + (pin + slot) % VirtMemoryMap.pcieIRQCount)]
+            }
+        }
+        // ranges: (PCI space code and address, CPU address, size). Space codes from the PCI
+        // bus binding (IEEE 1275): 0x0100_0000 I/O, 0x0200_0000 32-bit memory, 0x0300_0000 64-bit memory.
+        func split(_ value: UInt64) -> [UInt32] { [UInt32(truncatingIfNeeded: value >> 32), UInt32(truncatingIfNeeded: value)] }
+        let io = VirtMemoryMap.pciePortIO, mmio = VirtMemoryMap.pcieMMIO
+        let high = VirtMemoryMap.pcieHighMMIO(ramSize: configuration.ramSize)
+        let ranges: [UInt32] = [0x0100_0000] + split(0) + split(io.base) + split(io.size)
+            + [0x0200_0000] + split(mmio.base) + split(mmio.base) + split(mmio.size)
+            + [0x0300_0000] + split(high.base) + split(high.base) + split(high.size)
+        let ecam = VirtMemoryMap.pcieECAM
+        let lastBus = UInt32(ecam.size >> 20) - 1  // one MiB of ECAM per bus
+        return DeviceTree.Node("pci@" + String(ecam.base, radix: 16), properties: [
+            .cells("interrupt-map-mask", [0x1800, 0, 0, 0x7]),
+            .cells("interrupt-map", interruptMap),
+            .cells("ranges", ranges),
+            .reg([(ecam.base, ecam.size)]),
+            .empty("dma-coherent"),
+            .cells("bus-range", [0, lastBus]),
+            .cell("linux,pci-domain", 0),
+            .string("device_type", "pci"),
+            .string("compatible", "pci-host-ecam-generic"),
+            .cell("#size-cells", 2),
+            .cell("#interrupt-cells", 1),
+            .cell("#address-cells", 3),
+        ])
+    }
+
+    /// The SBI PMU description QEMU 7.2 writes (`riscv_pmu_generate_fdt_node` with its 16
+    /// programmable counters): which counters OpenSBI may use for which perf events. Each
+    /// triple is (first event, last event, counter bitmap); the events are the SBI PMU
+    /// hardware and cache event codes (SBI spec §11.6).
+    ///
+    /// This hart's mhpmcounter3-31 are read-only zero (a legal implementation), so OpenSBI
+    /// finds no programmable counters and only cycle and instret ever count; the node is kept
+    /// so that the tree, and every address firmware derives from its size, stay QEMU's.
+    private func pmuNode() -> DeviceTree.Node {
+        let programmable: UInt32 = 0x7fff8  // mhpmcounter3 ... mhpmcounter18
+        let cycle: UInt32 = 0x1, instructions: UInt32 = 0x4
+        let cpuCycles: UInt32 = 0x1, instructionsRetired: UInt32 = 0x2
+        let dTLBReadMiss: UInt32 = 0x1_0019, dTLBWriteMiss: UInt32 = 0x1_001b, iTLBReadMiss: UInt32 = 0x1_0021
+        return DeviceTree.Node("pmu", properties: [
+            .cells("riscv,event-to-mhpmcounters", [
+                cpuCycles, cpuCycles, cycle | programmable,
+                instructionsRetired, instructionsRetired, instructions | programmable,
+                dTLBReadMiss, dTLBReadMiss, programmable,
+                dTLBWriteMiss, dTLBWriteMiss, programmable,
+                iTLBReadMiss, iTLBReadMiss, programmable,
+                // QEMU writes its whole 20-cell table; the unused tail is zeros.
+                0, 0, 0, 0, 0,
+            ]),
+            .string("compatible", "riscv,pmu"),
+        ])
     }
 }

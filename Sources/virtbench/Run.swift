@@ -44,6 +44,10 @@ struct Run: ParsableCommand {
     @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], help: ArgumentHelp("rv64, optionally with ,h=on or ,h=off.", valueName: "cpu"))
     var cpu: String = "rv64"
 
+    @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")],
+            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back).", valueName: "spec"))
+    var drives: [String] = []
+
     @Option(name: .customShort("M"), help: ArgumentHelp("Machine type; only virt exists.", valueName: "machine"))
     var machine: String = "virt"
 
@@ -79,12 +83,14 @@ struct Run: ParsableCommand {
         default: firmware = .file(bios)
         }
 
+        let flashImages = try Self.parseDrives(drives)
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
         let board: VirtBoard
         do {
             let traceSink: ((String) -> Void)? = trace ? { printError($0) } : nil
             board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hypervisor: hypervisor,
-                                                                        bootArguments: append, timebaseMode: timebaseMode),
+                                                                        bootArguments: append, timebaseMode: timebaseMode,
+                                                                        flashImages: flashImages),
                                   hart: HartConfiguration(hypervisor: hypervisor, trace: traceSink),
                                   consoleOutput: Console.writeOutput)
         } catch {
@@ -112,6 +118,48 @@ struct Run: ParsableCommand {
         if case .error(let message) = outcome { throw CommandError(message) }
         let status = outcome.exitStatus
         if status != 0 { throw GuestExit(status: status) }
+    }
+
+    /// The flash bank images named by `-drive` options, bank 0 first (nil: that bank is blank).
+    ///
+    /// QEMU's syntax: comma-separated `key=value` pairs. Only `if=pflash` drives exist on this
+    /// board; `unit` picks the bank (otherwise drives fill banks in order), and the only
+    /// format is raw.
+    static func parseDrives(_ specs: [String]) throws -> [String?] {
+        var banks: [Int: String] = [:]
+        var nextUnit = 0
+        for spec in specs {
+            var fields: [String: String] = [:]
+            for pair in spec.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw CommandError("-drive \(spec): '\(pair)' is not key=value") }
+                guard fields.updateValue(parts[1], forKey: parts[0]) == nil else { throw CommandError("-drive \(spec): \(parts[0]) given twice") }
+            }
+            for key in fields.keys where !["if", "file", "format", "unit"].contains(key) {
+                throw CommandError("-drive \(spec): unsupported option '\(key)' (if, file, format and unit are understood)")
+            }
+            guard fields["if"] == "pflash" else {
+                throw CommandError("-drive \(spec): only if=pflash drives exist on this board")
+            }
+            guard let file = fields["file"], !file.isEmpty else { throw CommandError("-drive \(spec): file= is required") }
+            if let format = fields["format"], format != "raw" { throw CommandError("-drive \(spec): only format=raw is supported") }
+            let unit: Int
+            if let text = fields["unit"] {
+                guard let n = Int(text), n >= 0, n < VirtMemoryMap.flashBankCount else {
+                    throw CommandError("-drive \(spec): unit must be 0 or 1")
+                }
+                unit = n
+            } else {
+                unit = nextUnit
+            }
+            guard unit < VirtMemoryMap.flashBankCount else { throw CommandError("-drive \(spec): both flash banks are already taken") }
+            guard banks[unit] == nil else { throw CommandError("-drive \(spec): flash bank \(unit) is already taken") }
+            banks[unit] = file
+            nextUnit = unit + 1
+        }
+        let lastBank = banks.keys.max() ?? -1
+        let images = lastBank < 0 ? [] : (0...lastBank).map { banks[$0] }
+        return images
     }
 
     /// How a run ended.

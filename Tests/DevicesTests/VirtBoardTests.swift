@@ -20,7 +20,7 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
         #expect(console.bytes == [0x21])
         #expect(board.bus.read(0x0200_bff8, width: 8) != nil, "mtime is mapped")
         #expect(board.bus.read(0x0c00_0000 + 4 * 10, width: 4) == 0, "PLIC priority of the UART source")
-        #expect(board.bus.read(0x0010_1000, width: 4) == nil, "nothing past the test device")
+        #expect(board.bus.read(0x0010_2000, width: 4) == nil, "nothing between the RTC and the CLINT")
         #expect(board.bus.write(0x0010_0000, width: 4, value: 0x5555))
         #expect(board.control.stopRequest == .powerOff)
     }

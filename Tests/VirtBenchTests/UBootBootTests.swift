@@ -6,9 +6,12 @@ import Testing
 /// End-to-end: Debian's OpenSBI + U-Boot (S-mode) and U-Boot for M-mode boot to the `=>` prompt
 /// on `virtbench run`, answer `version` and `bdinfo`, and say what QEMU says for the same command line.
 ///
-/// Known, documented differences in `bdinfo`: QEMU's virt board also has CFI flash, PCIe, an RTC
-/// and fw_cfg, which this board does not model yet, so `flashstart`/`flashsize` and the lines that
-/// depend on the device tree's size (`fdt_*`, the lmb reserved ranges) differ. Every other line must match.
+/// The whole transcript after the first prompt must match, `bdinfo` included: the board has
+/// QEMU's CFI flash (`flashstart`/`flashsize`), and its device tree has QEMU's nodes in QEMU's
+/// order, so the blob's size, and with it U-Boot's `fdt_blob`/`fdt_size` and the lmb reserved
+/// ranges, are QEMU's. The one value that differs inside the tree (`riscv,isa`, which names
+/// only the extensions this hart has) is shorter by less than U-Boot's 32-byte rounding, and
+/// `version` and `bdinfo` do not print it.
 @Suite(.serialized) struct UBootBootTests {
     static let openSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
     static let uBootSupervisor = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
@@ -38,11 +41,9 @@ import Testing
         return String(decoding: p.output[start...].filter { $0 != 13 }, as: UTF8.self)
     }
 
-    /// Lines of `bdinfo` that depend on devices this board does not model (see the suite comment).
-    static func comparable(_ transcript: String) -> [String] {
-        transcript.split(separator: "\n").map(String.init).filter { line in
-            !["flashstart", "flashsize", "fdt_blob", "new_fdt", "fdt_size", " reserved"].contains { line.hasPrefix($0) }
-        }
+    /// The transcript's lines (U-Boot ends lines with CR LF; the CRs are already gone).
+    static func lines(_ transcript: String) -> [String] {
+        transcript.split(separator: "\n").map(String.init)
     }
 
     func compare(firmware: String, kernel: String) throws {
@@ -57,7 +58,8 @@ import Testing
             return
         }
         let theirs = try Self.session(qemu, arguments + ["-monitor", "none", "-serial", "stdio"])
-        #expect(Self.comparable(ours) == Self.comparable(theirs), "VirtBench:\n\(ours)\nQEMU:\n\(theirs)")
+        #expect(ours.contains("flashsize   = 0x0000000002000000"), "the flash banks are found: \(ours)")
+        #expect(Self.lines(ours) == Self.lines(theirs), "VirtBench:\n\(ours)\nQEMU:\n\(theirs)")
     }
 
     @Test func openSBIAndSupervisorUBoot() throws {
@@ -66,6 +68,38 @@ import Testing
 
     @Test func machineModeUBootWithoutFirmware() throws {
         try compare(firmware: "none", kernel: Self.uBootMachine)
+    }
+
+    /// `-drive if=pflash,unit=1,file=...`: U-Boot reads the image through the CFI flash bank,
+    /// erases and programs it, and the changes land in the file.
+    @Test func flashBankBackedByADriveImage() throws {
+        guard Self.available(Self.uBootMachine) else { return }
+        guard let virtbench = ProcessRunner.virtbenchPath else { Issue.record("virtbench binary not found"); return }
+        var image = [UInt8](repeating: 0, count: 32 << 20)
+        image.replaceSubrange(0..<16, with: Array("VirtBench flash!".utf8))
+        let path = ProcessRunner.temporaryFile("pflash1.img", image)
+        defer { ProcessRunner.remove(path) }
+        let p = try InteractiveProcess(virtbench, ["run", "-m", "128M", "-bios", "none", "-kernel", Self.uBootMachine,
+                                                   "-drive", "if=pflash,format=raw,unit=1,file=\(path)"])
+        defer { p.terminate() }
+        try p.waitFor("autoboot", timeout: 120)
+        p.send(" ")
+        try p.waitFor("=> ", timeout: 30)
+        for command in ["md.b 0x22000000 0x10", "protect off all", "erase 0x22040000 +0x40000",
+                        "mw.l 0x80200000 0x0d15ea5e 1", "cp.l 0x80200000 0x22040000 1"] {
+            let start = p.output.count
+            p.send(command + "\r")
+            try p.waitFor("=> ", after: start + 1, timeout: 30)
+        }
+        let transcript = String(decoding: p.output, as: UTF8.self)
+        #expect(transcript.contains("VirtBench flash!"), "bank 1 shows the image: \(transcript)")
+        #expect(transcript.contains("Erased 2 sectors"))
+        // The program went through to the file: the erased block, then the word at its start.
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var written = [UInt8](repeating: 0, count: 8)
+        _ = written.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0x4_0000) }
+        #expect(written == [0x5e, 0xea, 0x15, 0x0d, 0xff, 0xff, 0xff, 0xff])
     }
 }
 
