@@ -26,6 +26,20 @@ resume_entry:
 4:  wfi
     j 4b
 
+/* long probe_readable(u64 address): 1 when an S-mode load from address succeeds, 0 when it
+ * traps (firmware memory behind PMP). The load's trap lands on 1: with a1 still 0. */
+    .globl probe_readable
+probe_readable:
+    la t0, 1f
+    csrrw t1, stvec, t0
+    li a1, 0
+    ld t2, 0(a0)
+    li a1, 1
+    .balign 4
+1:  csrw stvec, t1
+    mv a0, a1
+    ret
+
     .balign 4
 unexpected_trap_entry:
     la sp, stack_top

@@ -100,6 +100,8 @@ static int wait_pending(u64 bit) {
     return 0;
 }
 
+long probe_readable(u64 address);
+
 static u64 now(void) { return csr_read(time); }
 
 static void test_base(void) {
@@ -255,7 +257,9 @@ static void test_dbcn(void) {
                  SBI_ERR_INVALID_PARAM);
     expect_error("dbcn console_read into outside RAM", call3(SBI_EXT_DBCN, SBI_DBCN_CONSOLE_READ, 4, 0x1000, 0),
                  SBI_ERR_INVALID_PARAM);
-    if (strict) {
+    /* Only where firmware occupies the start of RAM, out of S-mode's reach: under a hypervisor's
+     * SBI that memory is the guest's own. */
+    if (strict && !probe_readable(0x80000000)) {
         expect_error("dbcn console_write from the firmware's memory",
                      call3(SBI_EXT_DBCN, SBI_DBCN_CONSOLE_WRITE, 4, 0x80000000, 0), SBI_ERR_INVALID_PARAM);
     }

@@ -16,14 +16,24 @@ public enum RunJudgement {
     }
 
     /// Nil when `result` is equivalent to `native`; otherwise what differs.
+    ///
+    /// SBI firmware prints a banner before the kernel runs; in a mode where the hypervisor
+    /// answers SBI calls there is no firmware and no banner. So when native's output does not
+    /// start with the mode's first line, native's lines before that line are firmware output
+    /// and are not compared.
     public static func difference(_ result: GuestRunResult, from native: GuestRunResult) -> String? {
         if result.exitStatus != native.exitStatus { return "exit status \(result.exitStatus), native \(native.exitStatus)" }
         if result.output == native.output { return nil }
         let mine = result.output.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        let theirs = native.output.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        var theirs = native.output.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)[...]
+        if let first = mine.first, theirs.first != first, let start = theirs.firstIndex(of: first) {
+            theirs = theirs[start...]
+        }
+        if mine.elementsEqual(theirs) { return nil }
+        let startLine = theirs.startIndex
         for index in 0 ..< max(mine.count, theirs.count) {
             let a = index < mine.count ? String(mine[index]) : nil
-            let b = index < theirs.count ? String(theirs[index]) : nil
+            let b = startLine + index < theirs.endIndex ? String(theirs[startLine + index]) : nil
             if a != b { return "console line \(index + 1) is \(quoted(a)), native printed \(quoted(b))" }
         }
         return "console output differs from native"

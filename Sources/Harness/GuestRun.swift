@@ -30,8 +30,10 @@ public enum GuestRun {
         public init(kernel: String, firmware: BootOptions.Firmware = .none, ramSize: UInt64 = 128 << 20,
                     virtualTime: Bool = true, instructionLimit: UInt64 = 4_000_000_000) {
             boot = BootOptions(firmware: firmware, kernel: kernel)
+            // Virtual time promises repeatable runs, so the device tree's rng-seed is fixed too.
             board = VirtBoardConfiguration(ramSize: ramSize,
-                                           timebaseMode: virtualTime ? .virtual(instructionsPerTick: 100) : .realTime)
+                                           timebaseMode: virtualTime ? .virtual(instructionsPerTick: 100) : .realTime,
+                                           randomSeed: virtualTime ? 0 : nil)
             self.instructionLimit = instructionLimit
         }
     }

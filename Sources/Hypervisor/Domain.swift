@@ -89,6 +89,8 @@ public final class Domain {
     var vcpu: VirtualHartState
     /// Everything the guest wrote to its console.
     public internal(set) var console: [UInt8] = []
+    /// Called with each byte the guest writes to its console (`xl console`), as it is written.
+    public var consoleListener: ((UInt8) -> Void)?
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
@@ -109,6 +111,11 @@ public final class Domain {
     public var consoleText: String { String(decoding: console, as: UTF8.self) }
 
     func count(_ key: String) { events[key, default: 0] &+= 1 }
+
+    func writeConsole(_ bytes: some Collection<UInt8>) {
+        console.append(contentsOf: bytes)
+        if let consoleListener { for byte in bytes { consoleListener(byte) } }
+    }
 
     /// True when `gpa ..< gpa + length` lies inside the guest's RAM.
     func ownsRAM(_ gpa: UInt64, length: UInt64) -> Bool {

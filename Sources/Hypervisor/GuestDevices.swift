@@ -59,7 +59,7 @@ enum GuestDevices {
         if gpa >= GuestLayout.uartBase && gpa + width <= GuestLayout.uartBase + GuestLayout.uartSize {
             let offset = gpa - GuestLayout.uartBase
             if store {
-                if offset == transmitHolding { domain.console.append(UInt8(truncatingIfNeeded: value)) }
+                if offset == transmitHolding { domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: value))) }
                 return Result()
             }
             switch offset {

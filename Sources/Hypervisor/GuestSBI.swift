@@ -76,7 +76,7 @@ enum GuestSBI {
             setTimer(hart, a[0])
             hart.setRegister(10, 0)
         case legacyPutchar:
-            domain.console.append(UInt8(truncatingIfNeeded: a[0]))
+            domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: a[0])))
             hart.setRegister(10, 0)
         case legacyGetchar:
             hart.setRegister(10, UInt64(bitPattern: -1)) // no input queued
@@ -108,6 +108,10 @@ enum GuestSBI {
         case rfence:
             guard function <= 2 else { reply(notSupported); return .none } // no HFENCE: guests have no H
             guard let selected = selectsOnlyHartZero(mask: a[0], base: a[1]) else { reply(invalidParameter); return .none }
+            // start + size must not wrap, unless size is -1 ("the whole address space").
+            if function != 0, a[3] != .max, a[2].addingReportingOverflow(a[3]).overflow {
+                reply(invalidAddress); return .none
+            }
             reply(success)
             return selected && function != 0 ? .flushTranslations : .none
         case hsm:
@@ -149,7 +153,7 @@ enum GuestSBI {
                     reply(invalidParameter); return .none
                 }
                 if a[0] > 0, let bytes = hart.memory.read(domain.hostAddress(address), count: Int(a[0])) {
-                    domain.console.append(contentsOf: bytes)
+                    domain.writeConsole(bytes)
                 }
                 reply(success, a[0])
             case 1: // console_read: nothing queued
@@ -157,7 +161,7 @@ enum GuestSBI {
                 guard domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
                 reply(success, 0)
             case 2:
-                domain.console.append(UInt8(truncatingIfNeeded: a[0]))
+                domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: a[0])))
                 reply(success)
             default: reply(notSupported)
             }

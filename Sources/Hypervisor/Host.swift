@@ -56,6 +56,8 @@ public final class Host {
 
     /// Host RAM reserved for G-stage page tables, at the bottom of RAM.
     static let tableArea: UInt64 = 4 << 20
+    /// Host memory beyond its domains' that a host needs (the table area).
+    public static let reservedMemory: UInt64 = tableArea
     static let megapage: UInt64 = 2 << 20
     private var nextTableAddress: UInt64
     /// Free host RAM for domain memory, as 2 MiB-aligned ranges.

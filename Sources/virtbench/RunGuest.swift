@@ -1,0 +1,43 @@
+import Foundation
+import Hypervisor
+import Loader
+import Machine
+
+extension Run {
+    /// `virtbench run --mode hav`: the kernel becomes domain 1 of a Swift hypervisor on a host
+    /// with the H extension; the hypervisor is its SBI, so there is no firmware to give.
+    func runAsGuest() throws {
+        guard bios == "default" || bios == "none" else {
+            throw CommandError("--mode hav: the hypervisor provides the SBI, so -bios must be none (or left out)")
+        }
+        guard let kernel else { throw CommandError("--mode hav needs -kernel") }
+        let ramSize: UInt64
+        do { ramSize = try MemorySize.parse(memory) } catch { throw CommandError(error.description) }
+        guard let image = FileManager.default.contents(atPath: kernel) else { throw CommandError("kernel '\(kernel)' not found or unreadable") }
+        let started = Timebase.monotonicNanoseconds()
+        let host: Hypervisor.Host, domain: Domain
+        do {
+            host = try Hypervisor.Host(configuration: .init(memorySize: ramSize + Hypervisor.Host.reservedMemory, virtualTime: virtualTime))
+            domain = try host.createDomain(DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
+                                                               instructionLimit: maxInstructions ?? .max))
+            domain.consoleListener = Console.writeOutput
+            try host.start(domain.id)
+        } catch {
+            throw CommandError("\(error)")
+        }
+        host.run()
+        let elapsed = Timebase.monotonicNanoseconds() - started
+        if summary {
+            var lines = ["virtbench: domain \(domain.id) \(domain.state), \(domain.instructions) instructions in \(Double(elapsed) / 1e9) s"]
+            for (key, value) in domain.events.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
+            printError(lines.joined(separator: "\n"))
+        }
+        switch domain.state {
+        case .shutdown(let status): if status != 0 { throw GuestExit(status: status) }
+        case .crashed(let reason):
+            if reason.hasPrefix("did not finish") { throw GuestExit(status: Run.limitExitStatus) }
+            throw CommandError("domain \(domain.id) crashed: \(reason)")
+        default: throw CommandError("domain \(domain.id) ended \(domain.state)")
+        }
+    }
+}
