@@ -59,15 +59,15 @@ public final class Host {
     /// Host memory beyond its domains' that a host needs (the table area).
     public static let reservedMemory: UInt64 = tableArea
     static let megapage: UInt64 = 2 << 20
-    private var nextTableAddress: UInt64
+    var nextTableAddress: UInt64
     /// Free host RAM for domain memory, as 2 MiB-aligned ranges.
-    private var freeRanges: [Range<UInt64>]
+    var freeRanges: [Range<UInt64>]
     /// The owner of each 2 MiB host frame (nil: the hypervisor's or free): a frame is never in
     /// two domains' G-stage tables.
-    private var frameOwner: [Int?]
-    private var nextDomainID = 1
+    var frameOwner: [Int?]
+    var nextDomainID = 1
     /// The domain whose vCPU is on the hart now.
-    private var loaded: Domain?
+    var loaded: Domain?
 
     public init(configuration: Configuration = .init()) throws {
         guard configuration.memorySize > Host.tableArea, configuration.memorySize % Host.megapage == 0 else {
@@ -88,7 +88,7 @@ public final class Host {
     /// The HS-level set-up every guest runs under (KVM's choices): exceptions a guest kernel
     /// handles itself go straight to VS; VS interrupts are delegated; WFI exits (VTW) so a
     /// halted vCPU costs no host time; Sstc so a guest timer fires without an exit.
-    private func prepareHart() {
+    func prepareHart() {
         let hart = self.hart
         hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty: guests may use F and D
         hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
@@ -163,7 +163,7 @@ public final class Host {
 
     public func domain(_ id: Int) -> Domain? { domains.first { $0.id == id } }
 
-    private func find(_ id: Int) throws -> Domain {
+    func find(_ id: Int) throws -> Domain {
         guard let domain = domain(id) else { throw HostError.noSuchDomain(id) }
         return domain
     }
@@ -172,7 +172,7 @@ public final class Host {
 
     /// Builds Sv39x4 tables mapping guest RAM (GPA 0x8000_0000…) to `hostBase…` with 2 MiB
     /// pages: read, write, execute, user (G-stage leaves must be U), accessed and dirty.
-    private func buildGStage(domainID: Int, hostBase: UInt64, size: UInt64) throws -> UInt64 {
+    func buildGStage(domainID: Int, hostBase: UInt64, size: UInt64) throws -> UInt64 {
         let gigabyte: UInt64 = 1 << 30
         let gigabytes = (size + gigabyte - 1) / gigabyte
         let needed = 16 * 1024 + gigabytes * 4096
@@ -198,7 +198,7 @@ public final class Host {
         return root
     }
 
-    private func release(_ domain: Domain) {
+    func release(_ domain: Domain) {
         let first = Int((domain.hostBase - board.memory.base) / Host.megapage)
         for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }
         freeRanges.append(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
@@ -208,7 +208,7 @@ public final class Host {
 
     /// Copies the kernel (ELF segments, or a raw image at `kernelAddress`) and the device tree
     /// into guest memory and points the vCPU at the entry.
-    private func load(_ domain: Domain) throws {
+    func load(_ domain: Domain) throws {
         let configuration = domain.configuration
         var entry = configuration.kernelAddress
         func place(_ bytes: some Collection<UInt8>, at gpa: UInt64, size: UInt64) throws {
@@ -265,7 +265,7 @@ public final class Host {
         }
     }
 
-    private func runSlice(_ domain: Domain) {
+    func runSlice(_ domain: Domain) {
         if loaded !== domain {
             if let previous = loaded { unload(previous) }
             hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
@@ -291,19 +291,19 @@ public final class Host {
         }
     }
 
-    private func unload(_ domain: Domain) {
+    func unload(_ domain: Domain) {
         guard loaded === domain else { return }
         domain.vcpu = hart.saveVirtualHart()
         loaded = nil
     }
 
     /// Current guest-visible time for `domain` (host mtime plus its htimedelta).
-    private func guestTime(_ domain: Domain) -> UInt64 {
+    func guestTime(_ domain: Domain) -> UInt64 {
         board.timebase.retired = hart.retired
         return board.timebase.now &+ (domain.vcpu.csrs[CSR.htimedelta] ?? 0)
     }
 
-    private func wakeBlocked() {
+    func wakeBlocked() {
         for domain in domains where domain.state == .blocked {
             let csrs = domain.vcpu.csrs
             let timerDue = (csrs[CSR.vstimecmp] ?? .max) <= guestTime(domain)
@@ -313,7 +313,7 @@ public final class Host {
     }
 
     /// All vCPUs are blocked: move time to the earliest armed timer. False when none is armed.
-    private func waitForTimers() -> Bool {
+    func waitForTimers() -> Bool {
         let deadlines = domains.filter { $0.state == .blocked }.compactMap { domain -> UInt64? in
             let compare = domain.vcpu.csrs[CSR.vstimecmp] ?? .max
             guard compare != .max else { return nil }
@@ -333,7 +333,7 @@ public final class Host {
 
     // MARK: Exits
 
-    private func handleExit(_ trap: GuestExit, _ domain: Domain) {
+    func handleExit(_ trap: GuestExit, _ domain: Domain) {
         if trap.interrupt {
             // The host enables no interrupts of its own; a VS interrupt hideleg did not pass
             // cannot arise. Count it and let the guest go on.
@@ -375,7 +375,7 @@ public final class Host {
         }
     }
 
-    private func finish(_ domain: Domain, _ state: DomainState) {
+    func finish(_ domain: Domain, _ state: DomainState) {
         unload(domain)
         domain.state = state
     }
@@ -383,7 +383,7 @@ public final class Host {
     /// Emulates a load or store the guest made to a device (or to nothing): the guest's UART
     /// and test device are the host's models; any other address outside its RAM is an access
     /// fault the guest sees.
-    private func emulateMMIO(_ trap: GuestExit, _ domain: Domain) {
+    func emulateMMIO(_ trap: GuestExit, _ domain: Domain) {
         let isStore = trap.cause == TrapCause.storeGuestPageFault
         let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
         // htinst's transformed instruction says what the access was and (bit 1) whether the
