@@ -93,8 +93,12 @@ public final class Host {
         hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty: guests may use F and D
         hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
         hart.hostWriteCSR(CSR.henvcfg, 1 << 63)
-        hart.hostWriteCSR(CSR.hedeleg, 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8
-                          | 1 << 12 | 1 << 13 | 1 << 15)
+        let guestExceptions: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8
+            | 1 << 12 | 1 << 13 | 1 << 15
+        // Everything leaves M (the host is M as well as HS); of that, hedeleg passes what a guest
+        // kernel handles itself straight to VS-mode, without an exit.
+        hart.hostWriteCSR(CSR.medeleg, guestExceptions | 1 << 9 | 1 << 10 | 0xf << 20)
+        hart.hostWriteCSR(CSR.hedeleg, guestExceptions)
         hart.hostWriteCSR(CSR.hideleg, 1 << 2 | 1 << 6 | 1 << 10)
         hart.hostWriteCSR(CSR.hstatus, 1 << 21) // VTW
         hart.hostWriteCSR(CSR.mcounteren, 7)
@@ -120,8 +124,8 @@ public final class Host {
         if UInt64(range.count) == size { freeRanges.remove(at: index) } else { freeRanges[index] = (hostBase + size) ..< range.upperBound }
         let id = nextDomainID
         nextDomainID += 1
-        // Guest memory starts zeroed: nothing of a previous owner may leak into it.
-        board.memory.hostPointer(hostBase).initializeMemory(as: UInt8.self, repeating: 0, count: Int(size))
+        // Free host memory is always zero (fresh, or cleared when its last owner was destroyed),
+        // so nothing of a previous owner leaks into a new domain and creation touches no pages.
         for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase - board.memory.base) / Host.megapage) + frame] = id }
         let root = try buildGStage(domainID: id, hostBase: hostBase, size: size)
 
@@ -199,6 +203,8 @@ public final class Host {
     }
 
     func release(_ domain: Domain) {
+        board.memory.hostPointer(domain.hostBase).initializeMemory(as: UInt8.self, repeating: 0,
+                                                                   count: Int(domain.configuration.memorySize))
         let first = Int((domain.hostBase - board.memory.base) / Host.megapage)
         for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }
         freeRanges.append(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
@@ -370,7 +376,7 @@ public final class Host {
             }
         default:
             // Exceptions hedeleg does not pass (none today) go to the guest as they are.
-            domain.count("exit.reflected")
+            domain.count("exit.reflected.cause-\(trap.cause)")
             hart.injectGuestException(cause: trap.cause, value: trap.value)
         }
     }
