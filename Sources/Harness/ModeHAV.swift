@@ -48,6 +48,21 @@ public struct HAVMode: VirtualizationMode {
         }
         let guest = GuestRunResult(output: domain.consoleText, exitStatus: exitStatus, stop: nil, limitReached: limitReached,
                                    instructions: domain.instructions, counters: host.hart.counters, wallSeconds: seconds)
-        return ModeRunResult(guest: guest, modeEvents: domain.events)
+        return ModeRunResult(guest: guest, modeEvents: domain.events.merging(Self.phaseEvents(domain.eventsAtLines)) { a, _ in a })
+    }
+
+    /// What each of the corpus kernel's OS-bound microbenchmarks cost the hypervisor: the
+    /// events between the line before its result line and its result line, under
+    /// "phase.<benchmark>.<event>" (the kernel prints `<name>: <count> iterations, ...` when one ends).
+    static func phaseEvents(_ marks: [(line: String, events: [String: UInt64])]) -> [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        for (index, mark) in marks.enumerated() where index > 0 {
+            guard let name = CorpusCatalogue.kernelMicrobenchmarks.first(where: { mark.line.hasPrefix("\($0): ") }) else { continue }
+            let before = marks[index - 1].events
+            for (key, value) in mark.events where value > before[key, default: 0] {
+                result["phase.\(name).\(key)"] = value - before[key, default: 0]
+            }
+        }
+        return result
     }
 }

@@ -63,6 +63,8 @@ public enum ReportMarkdown {
             }
         }
 
+        text += phaseSection(report)
+
         if !chartFiles.isEmpty {
             text += "\n## Charts\n\n" + chartFiles.map { "![\($0)](\($0))\n" }.joined()
         }
@@ -99,5 +101,25 @@ public enum ReportMarkdown {
     /// Table cells must not break the table: pipes escaped, line breaks flattened.
     static func cell(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// VM exits and SBI calls per OS-bound microbenchmark (exact counts the hypervisor recorded
+    /// between the kernel's result lines), for the modes that have a host side.
+    static func phaseSection(_ report: ComparisonReport) -> String {
+        let rows = report.results.compactMap { result -> [String]? in
+            guard let counts = result.counts else { return nil }
+            let phases = CorpusCatalogue.kernelMicrobenchmarks.filter { counts.total(prefix: "phase.\($0).") > 0 }
+            guard !phases.isEmpty else { return nil }
+            return phases.map { phase in
+                let exits = counts.values.filter { $0.key.hasPrefix("phase.\(phase).vmexit.") }
+                    .sorted { $0.key < $1.key }
+                    .map { "\($0.key.dropFirst("phase.\(phase).vmexit.".count)) \($0.value)" }
+                let total = counts.total(prefix: "phase.\(phase).vmexit.")
+                return "| \(result.workload) | \(result.mode) | \(phase) | \(total) | \(exits.isEmpty ? "–" : exits.joined(separator: ", ")) |\n"
+            }
+        }.flatMap { $0 }
+        guard !rows.isEmpty else { return "" }
+        return "\n## VM exits per OS-bound microbenchmark (exact counts)\n\n"
+            + "| workload | mode | microbenchmark | VM exits | by reason |\n|---|---|---|---:|---|\n" + rows.joined()
     }
 }

@@ -36,6 +36,11 @@ public struct EventCounts: Sendable, Equatable, Codable {
         values["block.cache-hits"] = counters.blockCacheHits
         values["block.cache-misses"] = counters.blockCacheMisses
         values["block.code-invalidations"] = counters.codeInvalidations
+        values["pagewalk.g-stage-walks"] = counters.guestPageWalks
+        values["pagewalk.g-stage-steps"] = counters.guestPageWalkSteps
+        values["trap.to-virtual-supervisor"] = counters.trapsToVirtualSupervisor
+        values["instructions.virtual-supervisor"] = counters.retiredByPrivilege[5]
+        values["instructions.virtual-user"] = counters.retiredByPrivilege[4]
         values["mmio.accesses"] = counters.mmioAccesses
         values["wfi.sleeps"] = counters.wfiSleeps
         self.values = values.filter { $0.value > 0 }

@@ -343,12 +343,12 @@ public final class Host {
         if trap.interrupt {
             // The host enables no interrupts of its own; a VS interrupt hideleg did not pass
             // cannot arise. Count it and let the guest go on.
-            domain.count("exit.interrupt")
+            domain.count("vmexit.interrupt")
             return
         }
         switch trap.cause {
         case TrapCause.environmentCallFromVS:
-            domain.count("exit.sbi")
+            domain.count("vmexit.sbi")
             let effect = GuestSBI.handle(on: hart, domain: domain, now: guestTime(domain))
             hart.pc = hart.pc &+ 4
             switch effect {
@@ -358,25 +358,26 @@ public final class Host {
             case .flushTranslations: hart.loadVirtualHart(hart.saveVirtualHart(), hgatp: domain.hgatp)
             }
         case TrapCause.loadGuestPageFault, TrapCause.storeGuestPageFault:
-            domain.count("exit.mmio")
+            domain.count("vmexit.mmio")
+            domain.count("mmio.accesses")
             emulateMMIO(trap, domain)
         case TrapCause.instructionGuestPageFault:
-            domain.count("exit.guest-page-fault")
+            domain.count("vmexit.guest-page-fault")
             hart.injectGuestException(cause: TrapCause.instructionAccessFault, value: trap.value)
         case TrapCause.virtualInstruction:
             if trap.value == 0x1050_0073 { // wfi
-                domain.count("exit.wfi")
+                domain.count("vmexit.wfi")
                 hart.pc = hart.pc &+ 4
                 domain.state = .blocked
                 unload(domain)
             } else {
                 // What a guest kernel may not do even in VS-mode is illegal to it.
-                domain.count("exit.virtual-instruction")
+                domain.count("vmexit.virtual-instruction")
                 hart.injectGuestException(cause: TrapCause.illegalInstruction, value: trap.value)
             }
         default:
             // Exceptions hedeleg does not pass (none today) go to the guest as they are.
-            domain.count("exit.reflected.cause-\(trap.cause)")
+            domain.count("vmexit.reflected.cause-\(trap.cause)")
             hart.injectGuestException(cause: trap.cause, value: trap.value)
         }
     }
@@ -408,7 +409,7 @@ public final class Host {
         guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
                                                store: isStore, value: isStore ? hart.register(access.register) : 0) else {
-            domain.count("exit.bad-access")
+            domain.count("vmexit.bad-access")
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }

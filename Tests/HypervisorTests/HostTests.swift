@@ -28,7 +28,7 @@ import Testing
         host.run()
         #expect(domain.state == .shutdown(status: 0), "\(domain.state): \(domain.consoleText.suffix(600))")
         #expect(domain.consoleText.hasSuffix("PASS kernel\n"), "\(domain.consoleText.suffix(600))")
-        #expect((domain.events["exit.sbi"] ?? 0) > 0)
-        #expect((domain.events["exit.mmio"] ?? 0) > 0)
+        #expect((domain.events["vmexit.sbi"] ?? 0) > 0)
+        #expect((domain.events["vmexit.mmio"] ?? 0) > 0)
     }
 }
