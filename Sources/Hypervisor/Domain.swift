@@ -1,3 +1,4 @@
+import Devices
 import Machine
 
 /// What a domain is made from (Xen's domain configuration: `xl create`'s file).
@@ -91,6 +92,9 @@ public final class Domain {
     public internal(set) var console: [UInt8] = []
     /// Called with each byte the guest writes to its console (`xl console`), as it is written.
     public var consoleListener: ((UInt8) -> Void)?
+    /// What the console's user typed and the guest has not read yet (UART receive register,
+    /// SBI getchar and DBCN read take from it). Any thread may add to it.
+    public let consoleInput = GuestConsoleInput()
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
@@ -141,4 +145,32 @@ public final class Domain {
 
     /// Host physical address of guest physical `gpa` in guest RAM (caller checks `ownsRAM`).
     func hostAddress(_ gpa: UInt64) -> UInt64 { hostBase + (gpa - GuestLayout.ramBase) }
+}
+
+/// Bytes typed at a domain's console, handed from an input thread to the hart's thread.
+public final class GuestConsoleInput: @unchecked Sendable {
+    // @unchecked: `pending` is only touched under `lock`.
+    private let lock = HostLock()
+    private var pending: [UInt8] = []
+    /// Input beyond this is dropped, as a real UART with a full FIFO would (a flood must not grow memory).
+    static let capacity = 64 * 1024
+
+    public init() {}
+
+    public func send(_ bytes: [UInt8]) {
+        lock.withLock {
+            pending.append(contentsOf: bytes.prefix(max(0, GuestConsoleInput.capacity - pending.count)))
+        }
+    }
+
+    var hasInput: Bool { lock.withLock { !pending.isEmpty } }
+
+    /// Takes up to `count` bytes.
+    func take(_ count: Int) -> [UInt8] {
+        lock.withLock {
+            let taken = Array(pending.prefix(count))
+            pending.removeFirst(taken.count)
+            return taken
+        }
+    }
 }

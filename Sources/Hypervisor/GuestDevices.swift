@@ -42,6 +42,8 @@ enum GuestDevices {
     // 16550 registers (offsets) and the line status a ready transmitter shows (THRE | TEMT).
     static let transmitHolding: UInt64 = 0, interruptIdentification: UInt64 = 2, lineStatus: UInt64 = 5
     static let transmitterIdle: UInt64 = 0x60
+    /// RBR (offset 0 on reads) and LSR's data-ready bit.
+    static let receiveBuffer: UInt64 = 0, dataReady: UInt64 = 0x01
     /// IIR with no interrupt pending.
     static let noInterruptPending: UInt64 = 0x01
     // sifive_test commands (low 16 bits of the written word).
@@ -63,7 +65,8 @@ enum GuestDevices {
                 return Result()
             }
             switch offset {
-            case lineStatus: return Result(value: transmitterIdle)
+            case receiveBuffer: return Result(value: UInt64(domain.consoleInput.take(1).first ?? 0))
+            case lineStatus: return Result(value: transmitterIdle | (domain.consoleInput.hasInput ? dataReady : 0))
             case interruptIdentification: return Result(value: noInterruptPending)
             default: return Result(value: 0)
             }

@@ -79,7 +79,7 @@ enum GuestSBI {
             domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: a[0])))
             hart.setRegister(10, 0)
         case legacyGetchar:
-            hart.setRegister(10, UInt64(bitPattern: -1)) // no input queued
+            hart.setRegister(10, domain.consoleInput.take(1).first.map(UInt64.init) ?? UInt64(bitPattern: -1))
         case legacyShutdown:
             return .shutdown(0)
         case base:
@@ -156,10 +156,12 @@ enum GuestSBI {
                     domain.writeConsole(bytes)
                 }
                 reply(success, a[0])
-            case 1: // console_read: nothing queued
+            case 1: // console_read(num_bytes, base_lo, base_hi): what has been typed, up to num_bytes
                 let address = a[1] | a[2] << 32
                 guard domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
-                reply(success, 0)
+                let bytes = domain.consoleInput.take(Int(min(a[0], 4096)))
+                _ = hart.memory.write(bytes, at: domain.hostAddress(address))
+                reply(success, UInt64(bytes.count))
             case 2:
                 domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: a[0])))
                 reply(success)

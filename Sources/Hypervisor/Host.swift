@@ -231,9 +231,7 @@ public final class Host {
         } else {
             try place(configuration.kernel, at: configuration.kernelAddress, size: UInt64(configuration.kernel.count))
         }
-        // The guest's device tree: the virt board it believes it runs on, without H.
-        let guestBoard = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: configuration.memorySize), consoleOutput: { _ in })
-        let dtb = guestBoard.deviceTree()
+        let dtb = Host.guestDeviceTree(memorySize: configuration.memorySize)
         let dtbAddress = (GuestLayout.ramBase + configuration.memorySize - UInt64(dtb.count)) & ~UInt64(0x1f_ffff)
         guard dtbAddress >= GuestLayout.ramBase, !(entry ..< entry + UInt64(configuration.kernel.count)).contains(dtbAddress) else {
             throw HostError.badKernel("no room for the device tree above the kernel")
@@ -245,6 +243,31 @@ public final class Host {
         domain.vcpu = vcpu
     }
 
+    /// The device tree a domain boots with: the `virt` board's (without H: guests get no nested
+    /// virtualization), keeping only the devices the hypervisor models for a guest (UART, test
+    /// finisher and its poweroff/reboot) and the interrupt controllers they name. Anything else
+    /// a guest probed would be an access fault, so it is not offered.
+    static func guestDeviceTree(memorySize: UInt64) -> [UInt8] {
+        guard let board = try? VirtBoard(configuration: VirtBoardConfiguration(ramSize: memorySize, randomSeed: 0),
+                                         consoleOutput: { _ in }) else { return [] }
+        var tree = board.deviceTreeDescription()
+        let kept = ["serial@", "test@", "plic@", "interrupt-controller@", "clint@"]
+        tree.root.children = tree.root.children.compactMap { node in
+            switch node.name {
+            case "soc":
+                var soc = node
+                soc.children = soc.children.filter { child in kept.contains { child.name.hasPrefix($0) } }
+                return soc
+            case let name where name.hasPrefix("flash@") || name.hasPrefix("fw-cfg@") || name.hasPrefix("platform-bus@")
+                || name == "pmu":
+                return nil
+            default:
+                return node
+            }
+        }
+        return tree.flattened()
+    }
+
     // MARK: Scheduling
 
     /// Runs runnable domains round robin until every started domain has finished (shut down or
@@ -253,6 +276,8 @@ public final class Host {
     public func run() {
         var cursor = 0
         while true {
+            // Ctrl-A X at the console (or anything else that stops the host board) ends the run.
+            if board.control.stopPending { return }
             let live = domains.filter { $0.state == .runnable || $0.state == .blocked }
             if live.isEmpty { return }
             wakeBlocked()

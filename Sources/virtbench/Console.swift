@@ -59,7 +59,12 @@ final class Console {
 
     /// Starts a thread that feeds stdin to the UART and watches for Ctrl-A X.
     static func startInputThread(input: ConsoleInput, control: MachineControl, state: ConsoleState) {
-        let context = Unmanaged.passRetained(InputContext(input: input, control: control, state: state))
+        startInputThread(send: { input.send($0) }, control: control, state: state)
+    }
+
+    /// Starts a thread that hands stdin to `send` and watches for Ctrl-A X.
+    static func startInputThread(send: @escaping @Sendable ([UInt8]) -> Void, control: MachineControl, state: ConsoleState) {
+        let context = Unmanaged.passRetained(InputContext(send: send, control: control, state: state))
         var thread = pthread_t()
         let started = pthread_create(&thread, nil, { raw in
             #if canImport(Darwin)
@@ -92,13 +97,13 @@ final class ConsoleState: @unchecked Sendable {
 }
 
 private final class InputContext: @unchecked Sendable {
-    // @unchecked: `input` and `state` are Sendable; `control` is documented as settable by the console.
-    let input: ConsoleInput
+    // @unchecked: `send` and `state` are Sendable; `control` is documented as settable by the console.
+    let send: @Sendable ([UInt8]) -> Void
     let control: MachineControl
     let state: ConsoleState
 
-    init(input: ConsoleInput, control: MachineControl, state: ConsoleState) {
-        self.input = input
+    init(send: @escaping @Sendable ([UInt8]) -> Void, control: MachineControl, state: ConsoleState) {
+        self.send = send
         self.control = control
         self.state = state
     }
@@ -120,7 +125,7 @@ private final class InputContext: @unchecked Sendable {
                         let message = "virtbench: terminated\n"
                         _ = message.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
                         control.requestStop(.userQuit)
-                        if !out.isEmpty { input.send(out) }
+                        if !out.isEmpty { send(out) }
                         state.markClosed()
                         return
                     }
@@ -132,7 +137,7 @@ private final class InputContext: @unchecked Sendable {
                     out.append(byte)
                 }
             }
-            if !out.isEmpty { input.send(out) }
+            if !out.isEmpty { send(out) }
         }
     }
 }

@@ -25,7 +25,13 @@ extension Run {
         } catch {
             throw CommandError("\(error)")
         }
+        let input = domain.consoleInput
+        let consoleState = ConsoleState()
+        Console.enterRawMode()
+        Console.startInputThread(send: { input.send($0) }, control: host.board.control, state: consoleState)
         host.run()
+        Console.restoreTerminal()
+        if host.board.control.stopRequest == .userQuit { return }
         let elapsed = Timebase.monotonicNanoseconds() - started
         if summary {
             var lines = ["virtbench: domain \(domain.id) \(domain.state), \(domain.instructions) instructions in \(Double(elapsed) / 1e9) s"]

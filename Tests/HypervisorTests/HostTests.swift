@@ -31,4 +31,36 @@ import Testing
         #expect((domain.events["vmexit.sbi"] ?? 0) > 0)
         #expect((domain.events["vmexit.mmio"] ?? 0) > 0)
     }
+
+    /// Debian's U-Boot for S-mode boots as an hav guest, with the hypervisor as its SBI, to the
+    /// `=>` prompt and answers `version` (typed at the domain's console).
+    @Test func debianUBootAnswersVersionAsAGuest() throws {
+        let path = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
+        guard let image = FileManager.default.contents(atPath: path) else {
+            print("skipping: \(path) is missing (Debian package u-boot-qemu)")
+            return
+        }
+        let host = try Host(configuration: .init(memorySize: (128 << 20) + Host.reservedMemory))
+        let domain = try host.createDomain(DomainConfiguration(name: "u-boot", memorySize: 128 << 20, kernel: [UInt8](image),
+                                                               instructionLimit: 1_000_000_000))
+        // A key stops the autoboot countdown; the command follows at the prompt.
+        domain.consoleInput.send(Array(" version\r".utf8))
+        let control = host.board.control
+        var seen: [UInt8] = []
+        domain.consoleListener = { byte in
+            seen.append(byte)
+            // Stop once the prompt is back after the version banner (U-Boot polls its console forever).
+            if String(decoding: seen, as: UTF8.self).contains("GNU ld") && seen.suffix(3) == Array("=> ".utf8) {
+                control.requestStop(.userQuit)
+            }
+        }
+        try host.start(domain.id)
+        host.run()
+        let text = domain.consoleText
+        #expect(text.contains("DRAM:  128 MiB"), "\(text)")
+        #expect(text.contains("=> version"), "\(text)")
+        #expect(text.contains("U-Boot 2023.01"), "\(text)")
+        #expect(text.hasSuffix("=> "), "\(text.suffix(200))")
+        #expect((domain.events["vmexit.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
+    }
 }
