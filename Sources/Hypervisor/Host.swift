@@ -241,31 +241,45 @@ public final class Host {
 
     // MARK: Scheduling
 
+    /// Why `run` returned.
+    public enum RunOutcome: Sendable, Equatable {
+        /// No domain is runnable or blocked any more: each finished, is paused or was never started.
+        case idle
+        /// The instruction budget is used up while domains were still live (so the control
+        /// domain can pause, save or list them mid-run, then call `run` again).
+        case budgetUsed
+    }
+
     /// Runs runnable domains round robin until every started domain has finished (shut down or
-    /// crashed) or is paused. Blocked vCPUs wake on their timer or a pending interrupt; when all
-    /// are blocked, time skips ahead to the earliest timer (virtual time) or the host sleeps.
-    public func run() {
+    /// crashed) or is paused, or until the hart has retired `instructionBudget` instructions in
+    /// this call. Blocked vCPUs wake on their timer or a pending interrupt; when all are
+    /// blocked, time skips ahead to the earliest timer (virtual time) or the host sleeps.
+    @discardableResult
+    public func run(instructionBudget: UInt64 = .max) -> RunOutcome {
+        let start = hart.retired
         var cursor = 0
         while true {
+            let used = hart.retired &- start
+            if used >= instructionBudget { return .budgetUsed }
             let live = domains.filter { $0.state == .runnable || $0.state == .blocked }
-            if live.isEmpty { return }
+            if live.isEmpty { return .idle }
             wakeBlocked()
             let runnable = domains.filter { $0.state == .runnable }
             if runnable.isEmpty {
                 guard waitForTimers() else {
                     for domain in live { domain.state = .crashed(reason: "blocked with no timer armed") }
-                    return
+                    return .idle
                 }
                 continue
             }
             cursor %= runnable.count
             let domain = runnable[cursor]
             cursor += 1
-            runSlice(domain)
+            runSlice(domain, limit: instructionBudget - used)
         }
     }
 
-    func runSlice(_ domain: Domain) {
+    func runSlice(_ domain: Domain, limit: UInt64 = .max) {
         if loaded !== domain {
             if let previous = loaded { unload(previous) }
             hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
@@ -273,7 +287,7 @@ public final class Host {
         }
         let allowance = domain.configuration.instructionLimit &- domain.instructions
         let before = hart.retired
-        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance))
+        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance, limit))
         domain.instructions &+= hart.retired &- before
         switch exit {
         case .guestExit:
