@@ -79,17 +79,7 @@ public enum DomainSnapshot {
         do { prefix = [UInt8](try handle.read(upToCount: prefixLength) ?? Data()) } catch {
             throw HostError.snapshot("cannot read \(url.path): \(error.localizedDescription)")
         }
-        guard prefix.count >= magic.count, prefix.prefix(magic.count).elementsEqual(magic) else {
-            throw bad("not a VirtBench domain snapshot (no VBDOMSAV magic)")
-        }
-        guard prefix.count == prefixLength else { throw bad("truncated (\(prefix.count) bytes)") }
-        let (version, headerLength) = prefix.withUnsafeBytes {
-            (readLittleEndian(UInt32.self, $0, at: 8), Int(readLittleEndian(UInt32.self, $0, at: 12)))
-        }
-        guard version == DomainSnapshot.version else {
-            throw bad("format version \(version); this VirtBench reads version \(DomainSnapshot.version)")
-        }
-        guard UInt64(headerLength) <= maximumHeaderLength else { throw bad("header of \(headerLength) bytes is too large") }
+        let headerLength = try prefix.withUnsafeBytes { try checkPrefix($0, path: url.path) }
         let json = (try? handle.read(upToCount: headerLength)) ?? Data()
         guard json.count == headerLength else { throw bad("truncated in the header") }
         do {
@@ -98,6 +88,22 @@ public enum DomainSnapshot {
         } catch {
             throw bad("damaged header (\(String(describing: error).prefix(160)))")
         }
+    }
+
+    /// Checks the magic, the version and the header length of a file starting with `bytes`;
+    /// returns the header length.
+    static func checkPrefix(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Int {
+        guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else {
+            throw HostError.snapshot("\(path): not a VirtBench domain snapshot (no VBDOMSAV magic)")
+        }
+        guard bytes.count >= prefixLength else { throw HostError.snapshot("\(path): truncated (\(bytes.count) bytes)") }
+        let version = readLittleEndian(UInt32.self, bytes, at: 8)
+        guard version == DomainSnapshot.version else {
+            throw HostError.snapshot("\(path): format version \(version); this VirtBench reads version \(DomainSnapshot.version)")
+        }
+        let headerLength = Int(readLittleEndian(UInt32.self, bytes, at: 12))
+        guard UInt64(headerLength) <= maximumHeaderLength else { throw HostError.snapshot("\(path): header of \(headerLength) bytes is too large") }
+        return headerLength
     }
 
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
@@ -221,16 +227,7 @@ extension Host {
     /// allocated, so a bad file changes nothing on the host.
     func parseSnapshot(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (DomainSnapshot.Header, SnapshotPages) {
         func bad(_ reason: String) -> HostError { HostError.snapshot("\(path): \(reason)") }
-        guard bytes.count >= DomainSnapshot.magic.count, bytes.prefix(DomainSnapshot.magic.count).elementsEqual(DomainSnapshot.magic) else {
-            throw bad("not a VirtBench domain snapshot (no VBDOMSAV magic)")
-        }
-        guard bytes.count >= DomainSnapshot.prefixLength else { throw bad("truncated (\(bytes.count) bytes)") }
-        let version = DomainSnapshot.readLittleEndian(UInt32.self, bytes, at: 8)
-        guard version == DomainSnapshot.version else {
-            throw bad("format version \(version); this VirtBench reads version \(DomainSnapshot.version)")
-        }
-        let headerLength = Int(DomainSnapshot.readLittleEndian(UInt32.self, bytes, at: 12))
-        guard UInt64(headerLength) <= DomainSnapshot.maximumHeaderLength else { throw bad("header of \(headerLength) bytes is too large") }
+        let headerLength = try DomainSnapshot.checkPrefix(bytes, path: path)
         guard bytes.count >= DomainSnapshot.prefixLength + headerLength + DomainSnapshot.checksumLength else {
             throw bad("truncated (\(bytes.count) bytes, header alone needs \(DomainSnapshot.prefixLength + headerLength))")
         }
