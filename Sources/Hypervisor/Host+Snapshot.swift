@@ -247,6 +247,11 @@ extension Host {
         guard header.vcpu.registers.count == 32, header.vcpu.floatRegisters.count == 32 else {
             throw bad("vCPU state has \(header.vcpu.registers.count) integer and \(header.vcpu.floatRegisters.count) float registers, not 32 each")
         }
+        // Past its allowance the scheduler's remaining-instructions sum would wrap and the
+        // domain would run unbounded.
+        guard header.instructions <= header.instructionLimit else {
+            throw bad("\(header.instructions) instructions retired, more than the domain's limit of \(header.instructionLimit)")
+        }
         let pageCount = Int(header.memorySize) / DomainSnapshot.pageSize
         let mapStart = DomainSnapshot.prefixLength + headerLength
         let mapLength = (pageCount + 7) / 8

@@ -170,6 +170,7 @@ import Testing
         try expectRefused(try Self.rewritten(good) { $0["memorySize"] = 1 << 40 }, "more than this host")
         try expectRefused(try Self.rewritten(good) { $0["memorySize"] = 3 << 20 }, "multiple of 2 MiB")
         try expectRefused(try Self.rewritten(good) { $0["name"] = 17 }, "damaged header")
+        try expectRefused(try Self.rewritten(good) { $0["instructionLimit"] = 100 }, "more than the domain's limit of 100")
         try expectRefused(try Self.rewritten(good) { header in
             var vcpu = header["vcpu"] as? [String: Any] ?? [:]
             vcpu["registers"] = [1, 2, 3]
