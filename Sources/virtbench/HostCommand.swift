@@ -75,6 +75,10 @@ struct HostCommand: ParsableCommand {
             let url = URL(fileURLWithPath: path)
             let summary: (name: String, memorySize: UInt64)
             do { summary = try DomainSnapshot.summary(of: url) } catch { throw CommandError("\(error)") }
+            // The name comes from a file and names the console file: no paths.
+            guard HostConfiguration.isFileSafe(summary.name) else {
+                throw CommandError("\(path): the saved domain's name '\(summary.name)' is not letters, digits, '.', '_' or '-'")
+            }
             guard summary.memorySize <= Self.maximumHostMemory - Hypervisor.Host.reservedMemory else {
                 throw CommandError("\(path): the saved domain has \(summary.memorySize >> 20) MiB; a host holds at most \(Self.maximumHostMemory >> 20) MiB")
             }
