@@ -133,6 +133,8 @@ public final class Host {
                             vcpu: VirtualHartState())
         do {
             try load(domain)
+            // Code the hart decoded from this memory for an earlier owner must not run for this one.
+            hart.hostWroteMemory(hostBase ..< hostBase + size)
         } catch {
             release(domain)
             throw error
@@ -205,6 +207,7 @@ public final class Host {
     func release(_ domain: Domain) {
         board.memory.hostPointer(domain.hostBase).initializeMemory(as: UInt8.self, repeating: 0,
                                                                    count: Int(domain.configuration.memorySize))
+        hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
         let first = Int((domain.hostBase - board.memory.base) / Host.megapage)
         for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }
         freeRanges.append(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
@@ -270,33 +273,47 @@ public final class Host {
 
     // MARK: Scheduling
 
+    /// Why `run` returned.
+    public enum RunOutcome: Sendable, Equatable {
+        /// No domain is runnable or blocked any more: each finished, is paused or was never started.
+        case idle
+        /// The instruction budget is used up while domains were still live (so the control
+        /// domain can pause, save or list them mid-run, then call `run` again).
+        case budgetUsed
+    }
+
     /// Runs runnable domains round robin until every started domain has finished (shut down or
-    /// crashed) or is paused. Blocked vCPUs wake on their timer or a pending interrupt; when all
-    /// are blocked, time skips ahead to the earliest timer (virtual time) or the host sleeps.
-    public func run() {
+    /// crashed) or is paused, or until the hart has retired `instructionBudget` instructions in
+    /// this call. Blocked vCPUs wake on their timer or a pending interrupt; when all are
+    /// blocked, time skips ahead to the earliest timer (virtual time) or the host sleeps.
+    @discardableResult
+    public func run(instructionBudget: UInt64 = .max) -> RunOutcome {
+        let start = hart.retired
         var cursor = 0
         while true {
             // Ctrl-A X at the console (or anything else that stops the host board) ends the run.
-            if board.control.stopPending { return }
+            if board.control.stopPending { return .idle }
+            let used = hart.retired &- start
+            if used >= instructionBudget { return .budgetUsed }
             let live = domains.filter { $0.state == .runnable || $0.state == .blocked }
-            if live.isEmpty { return }
+            if live.isEmpty { return .idle }
             wakeBlocked()
             let runnable = domains.filter { $0.state == .runnable }
             if runnable.isEmpty {
                 guard waitForTimers() else {
                     for domain in live { domain.state = .crashed(reason: "blocked with no timer armed") }
-                    return
+                    return .idle
                 }
                 continue
             }
             cursor %= runnable.count
             let domain = runnable[cursor]
             cursor += 1
-            runSlice(domain)
+            runSlice(domain, limit: instructionBudget - used)
         }
     }
 
-    func runSlice(_ domain: Domain) {
+    func runSlice(_ domain: Domain, limit: UInt64 = .max) {
         if loaded !== domain {
             if let previous = loaded { unload(previous) }
             hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
@@ -304,7 +321,7 @@ public final class Host {
         }
         let allowance = domain.configuration.instructionLimit &- domain.instructions
         let before = hart.retired
-        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance))
+        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance, limit))
         domain.instructions &+= hart.retired &- before
         switch exit {
         case .guestExit:

@@ -562,6 +562,20 @@ extension Hart {
         return UInt32(low | high << 16)
     }
 
+    /// Tells the hart that its host wrote `range` of physical memory behind its back (loading a
+    /// guest, restoring a snapshot, clearing a destroyed domain's memory): instructions decoded
+    /// from those bytes are dropped, as a store by the hart itself would drop them.
+    public func hostWroteMemory(_ range: Range<UInt64>) {
+        guard let first = range.first.map({ max($0, memory.base) }), range.upperBound > first else { return }
+        let low = (first &- memory.base) >> 12, high = (range.upperBound &- 1 &- memory.base) >> 12
+        let pages = blocks.codeInPage.keys.filter { $0 >= low && $0 <= high }
+        for page in pages {
+            eventCounters.codeInvalidations += 1
+            blocks.invalidatePage(page << 12)
+        }
+        if !pages.isEmpty { nextEventAt = 0 }
+    }
+
     /// Whether an interrupt is pending for the guest on the hart now (hip & hie, VS bits):
     /// what wakes a vCPU that stopped in WFI.
     public var guestInterruptPending: Bool { mip & mie & Hart.virtualSupervisorInterrupts != 0 }

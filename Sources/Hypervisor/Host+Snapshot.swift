@@ -1,0 +1,272 @@
+import Foundation
+import Machine
+import RISCV
+
+/// Save and restore of a paused domain (`xl save` / `xl restore`): its configuration, vCPU,
+/// console and counters, and its guest RAM, in one file that a new host can resume from.
+///
+/// File layout (all integers little-endian):
+///
+/// | offset | what |
+/// |---|---|
+/// | 0 | magic `VBDOMSAV` (8 bytes) |
+/// | 8 | format version (UInt32), `DomainSnapshot.version` |
+/// | 12 | header length H (UInt32) |
+/// | 16 | header: JSON of `DomainSnapshot.Header` (configuration incl. kernel, vCPU, guest time, console, counters) |
+/// | 16 + H | page map: one bit per 4 KiB page of guest RAM (bit i of byte i / 8 is page i), set when the page is stored |
+/// | … | the stored pages in ascending order; pages not stored are all zero |
+/// | end − 8 | checksum (UInt64) of every byte before it |
+///
+/// Zero pages are left out because a guest rarely touches most of its RAM; the checksum
+/// catches a file damaged anywhere, so a restore never resumes a guest from corrupt memory.
+public enum DomainSnapshot {
+    /// "VBDOMSAV": VirtBench domain save.
+    public static let magic: [UInt8] = Array("VBDOMSAV".utf8)
+    /// Bumped whenever the layout or the header's meaning changes; older files are refused.
+    public static let version: UInt32 = 1
+    /// The granule of the page map.
+    static let pageSize = 4096
+    /// Bytes before the header: magic, version, header length.
+    static let prefixLength = 16
+    static let checksumLength = 8
+    /// A header larger than this is damage, not a domain (it holds the kernel and the console).
+    public static let maximumHeaderLength: UInt64 = 256 << 20
+
+    /// Everything about the domain but its RAM.
+    struct Header: Codable {
+        var name: String
+        var memorySize: UInt64
+        var kernelAddress: UInt64
+        var instructionLimit: UInt64
+        /// The kernel image the domain was created from (so the restored domain's
+        /// configuration is the original one).
+        var kernel: Data
+        var vcpu: VirtualHartState
+        /// The guest's `time` when it was saved: the restoring host sets htimedelta so the
+        /// guest's clock continues from here instead of jumping.
+        var guestTime: UInt64
+        var console: Data
+        var instructions: UInt64
+        var events: [String: UInt64]
+    }
+
+    /// 64-bit FNV-1a over 8-byte words (bytes for a tail): cheap enough to run over a whole
+    /// guest's RAM, and any damaged byte changes it. Not a defence against a forger.
+    struct Checksum {
+        static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+        static let prime: UInt64 = 0x0000_0100_0000_01b3
+        var value = offsetBasis
+
+        mutating func add(_ bytes: UnsafeRawBufferPointer) {
+            let words = bytes.count / 8
+            for i in 0 ..< words {
+                value = (value ^ bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* Checksum.prime
+            }
+            for i in words * 8 ..< bytes.count { value = (value ^ UInt64(bytes[i])) &* Checksum.prime }
+        }
+    }
+
+    /// The saved domain's name and guest memory size, read from the header alone: what a
+    /// control domain needs to size a host before it restores. `Host.restore` checks the rest.
+    public static func summary(of url: URL) throws -> (name: String, memorySize: UInt64) {
+        func bad(_ reason: String) -> HostError { HostError.snapshot("\(url.path): \(reason)") }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw HostError.snapshot("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        defer { try? handle.close() }
+        let prefix: [UInt8]
+        do { prefix = [UInt8](try handle.read(upToCount: prefixLength) ?? Data()) } catch {
+            throw HostError.snapshot("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        let headerLength = try prefix.withUnsafeBytes { try checkPrefix($0, path: url.path) }
+        let json = (try? handle.read(upToCount: headerLength)) ?? Data()
+        guard json.count == headerLength else { throw bad("truncated in the header") }
+        do {
+            let header = try JSONDecoder().decode(Header.self, from: json)
+            return (header.name, header.memorySize)
+        } catch {
+            throw bad("damaged header (\(String(describing: error).prefix(160)))")
+        }
+    }
+
+    /// Checks the magic, the version and the header length of a file starting with `bytes`;
+    /// returns the header length.
+    static func checkPrefix(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Int {
+        guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else {
+            throw HostError.snapshot("\(path): not a VirtBench domain snapshot (no VBDOMSAV magic)")
+        }
+        guard bytes.count >= prefixLength else { throw HostError.snapshot("\(path): truncated (\(bytes.count) bytes)") }
+        let version = readLittleEndian(UInt32.self, bytes, at: 8)
+        guard version == DomainSnapshot.version else {
+            throw HostError.snapshot("\(path): format version \(version); this VirtBench reads version \(DomainSnapshot.version)")
+        }
+        let headerLength = Int(readLittleEndian(UInt32.self, bytes, at: 12))
+        guard UInt64(headerLength) <= maximumHeaderLength else { throw HostError.snapshot("\(path): header of \(headerLength) bytes is too large") }
+        return headerLength
+    }
+
+    static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
+        withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+    }
+
+    static func readLittleEndian<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> T {
+        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
+
+extension Host {
+    /// Writes paused domain `id` to `url`: configuration, vCPU, guest time, console, counters
+    /// and its RAM. The domain stays paused; destroy it to hand its memory back (what `xl save`
+    /// does), or unpause it to carry on (a checkpoint).
+    public func save(_ id: Int, to url: URL) throws {
+        let domain = try find(id)
+        guard domain.state == .paused else { throw HostError.wrongState(id, domain.state) }
+        let configuration = domain.configuration
+        let header = DomainSnapshot.Header(
+            name: configuration.name, memorySize: configuration.memorySize, kernelAddress: configuration.kernelAddress,
+            instructionLimit: configuration.instructionLimit, kernel: Data(configuration.kernel), vcpu: domain.vcpu,
+            guestTime: guestTime(domain), console: Data(domain.console), instructions: domain.instructions,
+            events: domain.events)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json: Data
+        do { json = try encoder.encode(header) } catch { throw HostError.snapshot("cannot encode domain \(id): \(error)") }
+
+        let pageCount = Int(configuration.memorySize) / DomainSnapshot.pageSize
+        var pageMap = [UInt8](repeating: 0, count: (pageCount + 7) / 8)
+        let ram = UnsafeRawBufferPointer(start: board.memory.hostPointer(domain.hostBase), count: Int(configuration.memorySize))
+        let zeroPage = [UInt8](repeating: 0, count: DomainSnapshot.pageSize)
+        var stored = 0
+        for page in 0 ..< pageCount {
+            let isZero = zeroPage.withUnsafeBytes { memcmp(ram.baseAddress! + page * DomainSnapshot.pageSize, $0.baseAddress!, $0.count) == 0 }
+            if !isZero {
+                pageMap[page / 8] |= 1 << (page % 8)
+                stored += 1
+            }
+        }
+
+        var file = Data()
+        file.reserveCapacity(DomainSnapshot.prefixLength + json.count + pageMap.count + stored * DomainSnapshot.pageSize + 8)
+        file.append(contentsOf: DomainSnapshot.magic)
+        DomainSnapshot.appendLittleEndian(DomainSnapshot.version, to: &file)
+        DomainSnapshot.appendLittleEndian(UInt32(json.count), to: &file)
+        file.append(json)
+        file.append(contentsOf: pageMap)
+        for page in 0 ..< pageCount where pageMap[page / 8] & (1 << (page % 8)) != 0 {
+            file.append(contentsOf: UnsafeRawBufferPointer(rebasing: ram[page * DomainSnapshot.pageSize ..< (page + 1) * DomainSnapshot.pageSize]))
+        }
+        var checksum = DomainSnapshot.Checksum()
+        file.withUnsafeBytes { checksum.add($0) }
+        DomainSnapshot.appendLittleEndian(checksum.value, to: &file)
+        do { try file.write(to: url, options: .atomic) } catch {
+            throw HostError.snapshot("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Creates a new domain from a file `save` wrote: new memory and G-stage tables on this
+    /// host, the saved RAM, vCPU, console and counters, and htimedelta chosen so the guest's
+    /// clock goes on from the saved time. The domain is paused; unpause it to resume.
+    ///
+    /// A file that is not a snapshot, has another version, is truncated, damaged, or larger
+    /// than this host could hold throws `HostError.snapshot` (or `outOfMemory` when the host
+    /// is too full for the domain's RAM) and leaves the host as it was.
+    @discardableResult
+    public func restore(from url: URL) throws -> Domain {
+        let path = url.path
+        let size: UInt64
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            guard attributes[.type] as? FileAttributeType != .typeDirectory else { throw HostError.snapshot("\(path) is a directory") }
+            size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+        } catch let error as HostError { throw error } catch {
+            throw HostError.snapshot("cannot read \(path): \(error.localizedDescription)")
+        }
+        // No domain this host could run needs a larger file; refuse before reading it all.
+        let largest = DomainSnapshot.maximumHeaderLength + configuration.memorySize + configuration.memorySize / 4096 / 8 + 64
+        guard size <= largest else {
+            throw HostError.snapshot("\(path) is \(size >> 20) MiB, more than a domain on this host (\(configuration.memorySize >> 20) MiB of RAM) can need")
+        }
+        let file: Data
+        do { file = try Data(contentsOf: url) } catch {
+            throw HostError.snapshot("cannot read \(path): \(error.localizedDescription)")
+        }
+        let (header, pages) = try file.withUnsafeBytes { try parseSnapshot($0, path: path) }
+
+        let configuration = DomainConfiguration(name: header.name, memorySize: header.memorySize, kernel: [UInt8](header.kernel),
+                                                kernelAddress: header.kernelAddress, instructionLimit: header.instructionLimit)
+        let domain = try createDomain(configuration)
+        // createDomain loaded the kernel and a device tree; the saved RAM replaces all of it.
+        let ram = board.memory.hostPointer(domain.hostBase)
+        ram.initializeMemory(as: UInt8.self, repeating: 0, count: Int(header.memorySize))
+        file.withUnsafeBytes { bytes in
+            var offset = pages.firstPage
+            for page in pages.stored {
+                (ram + page * DomainSnapshot.pageSize).copyMemory(from: bytes.baseAddress! + offset, byteCount: DomainSnapshot.pageSize)
+                offset += DomainSnapshot.pageSize
+            }
+        }
+        hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + header.memorySize)
+        var vcpu = header.vcpu
+        board.timebase.retired = hart.retired
+        vcpu.csrs[CSR.htimedelta] = header.guestTime &- board.timebase.now
+        domain.vcpu = vcpu
+        domain.console = [UInt8](header.console)
+        domain.instructions = header.instructions
+        domain.events = header.events
+        domain.state = .paused
+        return domain
+    }
+
+    /// Where the stored pages are: the file offset of the first and the guest page numbers in order.
+    struct SnapshotPages {
+        var firstPage: Int
+        var stored: [Int]
+    }
+
+    /// Checks every length, the checksum and the header's contents before anything is
+    /// allocated, so a bad file changes nothing on the host.
+    func parseSnapshot(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (DomainSnapshot.Header, SnapshotPages) {
+        func bad(_ reason: String) -> HostError { HostError.snapshot("\(path): \(reason)") }
+        let headerLength = try DomainSnapshot.checkPrefix(bytes, path: path)
+        guard bytes.count >= DomainSnapshot.prefixLength + headerLength + DomainSnapshot.checksumLength else {
+            throw bad("truncated (\(bytes.count) bytes, header alone needs \(DomainSnapshot.prefixLength + headerLength))")
+        }
+        let header: DomainSnapshot.Header
+        do {
+            let json = Data(UnsafeRawBufferPointer(rebasing: bytes[DomainSnapshot.prefixLength ..< DomainSnapshot.prefixLength + headerLength]))
+            header = try JSONDecoder().decode(DomainSnapshot.Header.self, from: json)
+        } catch {
+            throw bad("damaged header (\(String(describing: error).prefix(160)))")
+        }
+        guard header.memorySize > 0, header.memorySize % Host.megapage == 0 else {
+            throw bad("guest memory of \(header.memorySize) bytes is not a non-zero multiple of 2 MiB")
+        }
+        guard header.memorySize <= configuration.memorySize - Host.reservedMemory else {
+            throw bad("guest memory of \(header.memorySize >> 20) MiB is more than this host (\(configuration.memorySize >> 20) MiB) can give")
+        }
+        guard header.vcpu.registers.count == 32, header.vcpu.floatRegisters.count == 32 else {
+            throw bad("vCPU state has \(header.vcpu.registers.count) integer and \(header.vcpu.floatRegisters.count) float registers, not 32 each")
+        }
+        // Past its allowance the scheduler's remaining-instructions sum would wrap and the
+        // domain would run unbounded.
+        guard header.instructions <= header.instructionLimit else {
+            throw bad("\(header.instructions) instructions retired, more than the domain's limit of \(header.instructionLimit)")
+        }
+        let pageCount = Int(header.memorySize) / DomainSnapshot.pageSize
+        let mapStart = DomainSnapshot.prefixLength + headerLength
+        let mapLength = (pageCount + 7) / 8
+        guard bytes.count >= mapStart + mapLength + DomainSnapshot.checksumLength else { throw bad("truncated in the page map") }
+        var stored: [Int] = []
+        for page in 0 ..< pageCount where bytes[mapStart + page / 8] & (1 << (page % 8)) != 0 { stored.append(page) }
+        let expected = mapStart + mapLength + stored.count * DomainSnapshot.pageSize + DomainSnapshot.checksumLength
+        guard bytes.count >= expected else { throw bad("truncated (\(bytes.count) bytes of \(expected))") }
+        guard bytes.count == expected else { throw bad("\(bytes.count - expected) bytes after the end of the snapshot") }
+        var checksum = DomainSnapshot.Checksum()
+        checksum.add(UnsafeRawBufferPointer(rebasing: bytes[0 ..< expected - DomainSnapshot.checksumLength]))
+        guard checksum.value == DomainSnapshot.readLittleEndian(UInt64.self, bytes, at: expected - DomainSnapshot.checksumLength) else {
+            throw bad("damaged (checksum mismatch)")
+        }
+        return (header, SnapshotPages(firstPage: mapStart + mapLength, stored: stored))
+    }
+}

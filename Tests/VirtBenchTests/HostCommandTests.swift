@@ -1,0 +1,209 @@
+import Foundation
+import Harness
+import Testing
+
+/// `virtbench host` as a user runs it: domains from a configuration file, their consoles with
+/// name prefixes or in files, the xl-style table, save after N instructions and restore, and
+/// one-line errors for bad configurations.
+@Suite(.serialized) struct HostCommandTests {
+    let binary = ProcessRunner.virtbenchPath
+
+    func run(_ arguments: [String], timeout: Double = 60) throws -> ProcessResult {
+        let binary = try #require(binary, "virtbench binary not found next to the test bundle; build the package first")
+        let result = ProcessRunner.run(binary, arguments, timeout: timeout)
+        #expect(!result.timedOut, "virtbench \(arguments) did not finish within \(timeout) s")
+        return result
+    }
+
+    /// A scratch directory holding the configuration and the images it names.
+    final class Scratch {
+        let url: URL
+        init() throws {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent("virtbench-host-\(getpid())-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(at: url) }
+
+        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+        @discardableResult
+        func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+            try Data(bytes).write(to: url.appendingPathComponent(name))
+            return path(name)
+        }
+
+        @discardableResult
+        func write(_ name: String, _ text: String) throws -> String { try write(name, Array(text.utf8)) }
+    }
+
+    /// Prints `text` through the emulated UART and powers off through sifive_test: runs as an
+    /// hav guest as it is (position independent, only MMIO).
+    static func greeter(_ text: String) -> [UInt8] { Asm.bytes(Asm.print(text) + Asm.finish(0x5555)) }
+
+    /// Rows of the xl table in `output`, by domain name: the cells split on runs of spaces.
+    static func tableRows(_ output: String) -> [String: [String]] {
+        var rows: [String: [String]] = [:]
+        for line in output.split(separator: "\n") where !line.contains(" | ") {
+            let cells = line.split(separator: " ").map(String.init)
+            if cells.count == 8, cells[0] != "Name" { rows[cells[0]] = cells }
+        }
+        return rows
+    }
+
+    @Test func domainsRunTogetherWithPrefixedConsolesAndATable() throws {
+        let scratch = try Scratch()
+        try scratch.write("alpha.bin", Self.greeter("hello from alpha\n"))
+        try scratch.write("beta.bin", Self.greeter("hello from beta\n"))
+        try scratch.write("spin.bin", Asm.bytes(Asm.print("spinning\n") + [Asm.spin]))
+        let config = try scratch.write("host.json", """
+            {"domains": [
+              {"name": "alpha", "kernel": "alpha.bin", "memory": "8M"},
+              {"name": "beta", "kernel": "\(scratch.path("beta.bin"))", "memory": 8},
+              {"name": "spin", "kernel": "spin.bin", "memory": "8M", "max-insns": 200000}
+            ], "time-slice": 5000}
+            """)
+        let r = try run(["host", config])
+        // The spinner ran out of instructions: status 2 and a line saying so.
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr == "virtbench: domain 3 (spin) crashed: did not finish within 200000 instructions\n")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("alpha | hello from alpha"), "\(r.stdout)")
+        #expect(lines.contains("beta  | hello from beta"), "\(r.stdout)")
+        #expect(lines.contains("spin  | spinning"), "\(r.stdout)")
+        #expect(lines.contains { $0.hasPrefix("Name") && $0.contains("ID") && $0.contains("Mem(MiB)") && $0.contains("VCPUs")
+            && $0.contains("State") && $0.contains("Instructions") && $0.contains("Exits") && $0.hasSuffix("SBI calls") })
+        let rows = Self.tableRows(r.stdout)
+        #expect(rows["alpha"]?[1 ... 4] == ["1", "8", "1", "---s--"], "\(r.stdout)")
+        #expect(rows["beta"]?[1 ... 4] == ["2", "8", "1", "---s--"], "\(r.stdout)")
+        #expect(rows["spin"]?[1 ... 4] == ["3", "8", "1", "----c-"], "\(r.stdout)")
+        #expect(rows["spin"].flatMap { UInt64($0[5]) }.map { $0 >= 200_000 } == true, "\(r.stdout)")
+        // alpha printed 17 characters through the UART and wrote sifive_test once: 18 MMIO exits, no SBI.
+        #expect(rows["alpha"]?[6 ... 7] == ["18", "0"], "\(r.stdout)")
+    }
+
+    @Test func consolesGoToFilesAndTheTableRepeats() throws {
+        let scratch = try Scratch()
+        try scratch.write("alpha.bin", Self.greeter("to a file\n"))
+        try scratch.write("spin.bin", Asm.bytes([Asm.spin]))
+        let config = try scratch.write("host.json", """
+            {"domains": [{"name": "alpha", "kernel": "alpha.bin", "memory": "8M"},
+                         {"name": "spin", "kernel": "spin.bin", "memory": "8M", "max-insns": 100000}]}
+            """)
+        let consoles = scratch.path("consoles")
+        let r = try run(["host", config, "--console-dir", consoles, "--list", "30000"])
+        #expect(r.status == 2)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: consoles + "/alpha.log")), as: UTF8.self) == "to a file\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: consoles + "/spin.log")).isEmpty)
+        #expect(!r.stdout.contains("to a file"))
+        // Listed at 30k, 60k and 90k host instructions and at the end.
+        let tables = r.stdout.split(separator: "\n").filter { $0.hasPrefix("Name") }
+        #expect(tables.count == 4, "\(r.stdout)")
+        #expect(r.stdout.contains("r-----"), "a mid-run listing shows the spinner running: \(r.stdout)")
+    }
+
+    @Test func savedKernelResumesInAnotherProcess() throws {
+        let kernel: URL
+        do {
+            let builder = try CorpusBuilder.forThisPackage()
+            kernel = try builder.build(try #require(CorpusCatalogue.program(named: "kernel")))
+        } catch {
+            print("skipping: cannot build the corpus kernel: \(error)")
+            return
+        }
+        let scratch = try Scratch()
+        let config = try scratch.write("host.json", """
+            {"domains": [{"name": "os", "kernel": "\(kernel.path)", "memory": "32M"}]}
+            """)
+        let whole = try run(["host", config], timeout: 300)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.contains("os | PASS kernel\n"))
+
+        let saved = scratch.path("os.vbsave")
+        let first = try run(["host", config, "--save", "1:" + saved, "--after", "5000000"], timeout: 300)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.hasPrefix("virtbench: saved domain 1 (os) after "), "\(first.stderr)")
+        #expect(!first.stdout.contains("PASS kernel"))
+        let second = try run(["host", "--restore", saved], timeout: 300)
+        #expect(second.status == 0, "\(second.stderr)")
+        let rows = Self.tableRows(second.stdout)
+        #expect(rows["os"]?[4] == "---s--", "\(second.stdout)")
+        // The console lines before the save and after the restore make up the uninterrupted run's.
+        func consoleLines(_ output: String) -> [Substring] { output.split(separator: "\n").filter { $0.hasPrefix("os | ") } }
+        #expect(consoleLines(first.stdout) + consoleLines(second.stdout) == consoleLines(whole.stdout))
+        // The restored domain's counters continue the saved ones: same total as the whole run, to
+        // within where timer interrupts fell.
+        let wholeInstructions = Self.tableRows(whole.stdout)["os"].flatMap { UInt64($0[5]) } ?? 0
+        let resumedInstructions = rows["os"].flatMap { UInt64($0[5]) } ?? 0
+        #expect(resumedInstructions > 5_000_000 && resumedInstructions.distance(to: wholeInstructions).magnitude < wholeInstructions / 100,
+                "\(resumedInstructions) vs \(wholeInstructions)")
+    }
+
+    /// Bad input ends with status 1 and exactly one `virtbench: error:` line.
+    func expectOneLineError(_ arguments: [String], containing fragment: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try run(arguments)
+        #expect(r.status == 1, "status for \(arguments)", sourceLocation: sourceLocation)
+        #expect(r.stderrLines.count == 1, "stderr for \(arguments): \(r.stderr)", sourceLocation: sourceLocation)
+        let line = r.stderrLines.first.map(String.init) ?? ""
+        #expect(line.hasPrefix("virtbench: error: "), "\(line)", sourceLocation: sourceLocation)
+        #expect(line.contains(fragment), "\(line) should mention \(fragment)", sourceLocation: sourceLocation)
+        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    @Test func badConfigurationsAreOneLineErrors() throws {
+        let scratch = try Scratch()
+        try scratch.write("alpha.bin", Self.greeter("hi\n"))
+        func config(_ text: String) throws -> String { try scratch.write("c\(UUID().uuidString).json", text) }
+        try expectOneLineError(["host", scratch.path("missing.json")], containing: "not found")
+        try expectOneLineError(["host", scratch.url.path], containing: "not a readable file")
+        try expectOneLineError(["host", try config("{\"domains\": [")], containing: "not valid JSON")
+        try expectOneLineError(["host", try config("{\"domain\": []}")], containing: "unknown key")
+        try expectOneLineError(["host", try config("{\"domains\": []}")], containing: "lists no domain")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M", "cpus": 2}]}
+            """)], containing: "domains[0].cpus: unknown key")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin"}]}
+            """)], containing: "domains[0].memory is missing")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "nowhere.bin", "memory": "8M"}]}
+            """)], containing: "nowhere.bin' not found")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "128G"}]}
+            """)], containing: "too big")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "40G"}, {"name": "b", "kernel": "alpha.bin", "memory": "40G"}]}
+            """)], containing: "a host holds at most")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "3M"}]}
+            """)], containing: "multiple of 2 MiB")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "lots"}]}
+            """)], containing: "lots")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M", "max-insns": -5}]}
+            """)], containing: "domains[0].max-insns must be a positive integer")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M", "max-insns": 1.5}]}
+            """)], containing: "domains[0].max-insns must be a positive integer")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M"}], "time-slice": 0}
+            """)], containing: "time-slice must be a positive integer")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": 7, "kernel": "alpha.bin", "memory": "8M"}]}
+            """)], containing: "domains[0].name must be a string")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a/b", "kernel": "alpha.bin", "memory": "8M"}]}
+            """)], containing: "names the console file")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M"}, {"name": "a", "kernel": "alpha.bin", "memory": "8M"}]}
+            """)], containing: "already listed")
+        let good = try config("{\"domains\": [{\"name\": \"a\", \"kernel\": \"alpha.bin\", \"memory\": \"8M\"}]}")
+        try expectOneLineError(["host"], containing: "--restore")
+        try expectOneLineError(["host", good, "--save", "1:x.vbsave"], containing: "--after")
+        try expectOneLineError(["host", good, "--save", "one", "--after", "10"], containing: "ID:FILE")
+        try expectOneLineError(["host", good, "--save", "7:" + scratch.path("x.vbsave"), "--after", "10"], containing: "no domain 7")
+        try expectOneLineError(["host", "--restore", try scratch.write("junk.vbsave", "junk")], containing: "no VBDOMSAV magic")
+        try expectOneLineError(["host", "--restore", scratch.path("absent.vbsave")], containing: "cannot read")
+    }
+}
