@@ -174,7 +174,7 @@ struct HostCommand: ParsableCommand {
     static func table(_ host: Hypervisor.Host) -> String {
         var rows = [["Name", "ID", "Mem(MiB)", "VCPUs", "State", "Instructions", "Exits", "SBI calls"]]
         for domain in host.domains {
-            let exits = domain.events.filter { $0.key.hasPrefix("exit.") }.values.reduce(0, +)
+            let exits = domain.events.filter { $0.key.hasPrefix("vmexit.") }.values.reduce(0, +)
             let sbi = domain.events.filter { $0.key.hasPrefix("sbi.") }.values.reduce(0, +)
             rows.append([domain.configuration.name, "\(domain.id)", "\(domain.configuration.memorySize >> 20)", "1",
                          stateColumn(domain.state), "\(domain.instructions)", "\(exits)", "\(sbi)"])

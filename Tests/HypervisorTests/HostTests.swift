@@ -63,4 +63,36 @@ import Testing
         #expect(text.hasSuffix("=> "), "\(text.suffix(200))")
         #expect((domain.events["vmexit.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
     }
+
+    /// A raw guest that prints one letter through the UART and powers off through the test device.
+    static func printer(_ letter: Character) -> [UInt8] {
+        let words: [UInt32] = [
+            0x1000_02b7,                                   // lui t0, 0x10000 (UART)
+            0x0000_0313 | UInt32(letter.asciiValue!) << 20, // addi t1, zero, letter
+            0x0062_8023,                                   // sb t1, 0(t0)
+            0x0010_02b7,                                   // lui t0, 0x100 (sifive_test)
+            0x0000_5337, 0x5553_0313,                      // li t1, 0x5555
+            0x0062_a023,                                   // sw t1, 0(t0)
+            0x0000_006f,                                   // j .
+        ]
+        return words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
+    }
+
+    /// A domain created in a destroyed domain's memory runs its own code, never instructions the
+    /// hart decoded for the previous owner, and starts from zeroed memory.
+    @Test func reusedMemoryRunsTheNewDomainsCode() throws {
+        let host = try Host(configuration: .init(memorySize: (8 << 20) + Host.reservedMemory))
+        let first = try host.createDomain(DomainConfiguration(name: "a", memorySize: 8 << 20, kernel: Self.printer("A")))
+        try host.start(first.id)
+        host.run()
+        #expect(first.consoleText == "A")
+        let reusedBase = first.hostBase
+        try host.destroy(first.id)
+        let second = try host.createDomain(DomainConfiguration(name: "b", memorySize: 8 << 20, kernel: Self.printer("B")))
+        #expect(second.hostBase == reusedBase, "the only free memory is the first domain's")
+        try host.start(second.id)
+        host.run()
+        #expect(second.consoleText == "B")
+        #expect(second.state == .shutdown(status: 0))
+    }
 }
