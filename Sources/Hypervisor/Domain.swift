@@ -93,6 +93,9 @@ public final class Domain {
     public var consoleListener: ((UInt8) -> Void)?
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
+    /// Exits to the hypervisor this domain made (each is charged one instruction against its
+    /// `instructionLimit`).
+    public internal(set) var exits: UInt64 = 0
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
     /// "exit.sbi", "sbi.time", ...).
     public internal(set) var events: [String: UInt64] = [:]

@@ -122,6 +122,15 @@ public final class Host {
         nextDomainID += 1
         // Guest memory starts zeroed: nothing of a previous owner may leak into it.
         board.memory.hostPointer(hostBase).initializeMemory(as: UInt8.self, repeating: 0, count: Int(size))
+        // Nor may its code: the hart keeps decoded blocks by host physical address, and the
+        // host's own writes (zeroing, loading) do not invalidate them. Once the hart has run
+        // anything, reset it (dropping every decoded block and TLB entry) and set it up again;
+        // the vCPU on it is saved first and reloaded on its next slice.
+        if hart.retired > 0 {
+            if let previous = loaded { unload(previous) }
+            hart.reset(pc: 0)
+            prepareHart()
+        }
         for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase - board.memory.base) / Host.megapage) + frame] = id }
         let root = try buildGStage(domainID: id, hostBase: hostBase, size: size)
 
@@ -265,29 +274,45 @@ public final class Host {
         }
     }
 
+    /// Runs `domain` for one time slice: through the exits it makes (SBI calls, MMIO, faults
+    /// the host reflects) until the slice is used up, it blocks or it ends. Staying on the hart
+    /// across exits keeps a guest that exits often (an SBI flood) from forcing a world switch,
+    /// with its TLB flush, onto every other domain at each of its calls.
     func runSlice(_ domain: Domain) {
         if loaded !== domain {
             if let previous = loaded { unload(previous) }
             hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
             loaded = domain
         }
-        let allowance = domain.configuration.instructionLimit &- domain.instructions
-        let before = hart.retired
-        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance))
-        domain.instructions &+= hart.retired &- before
-        switch exit {
-        case .guestExit:
-            if let trap = hart.guestExit { handleExit(trap, domain) }
-        case .limitReached:
-            if domain.instructions >= domain.configuration.instructionLimit {
+        var sliceLeft = configuration.timeSlice
+        while domain.state == .runnable {
+            // Each exit is charged one instruction against the slice and the limit, so a guest
+            // that faults forever without retiring anything still runs out of both.
+            let used = domain.instructions &+ domain.exits
+            guard used < domain.configuration.instructionLimit else {
                 domain.state = .crashed(reason: "did not finish within \(domain.configuration.instructionLimit) instructions")
                 unload(domain)
+                return
             }
-        case .waitingForInterrupt, .stopped:
-            // VTW makes WFI exit, and nothing on the host board stops it; treat either as the
-            // guest blocking.
-            domain.state = .blocked
-            unload(domain)
+            guard sliceLeft > 0 else { return }
+            let before = hart.retired
+            let exit = hart.run(instructionLimit: min(sliceLeft, domain.configuration.instructionLimit - used))
+            let ran = hart.retired &- before
+            domain.instructions &+= ran
+            sliceLeft -= min(sliceLeft, ran)
+            switch exit {
+            case .guestExit:
+                domain.exits &+= 1
+                sliceLeft -= min(sliceLeft, 1)
+                if let trap = hart.guestExit { handleExit(trap, domain) }
+            case .limitReached:
+                continue
+            case .waitingForInterrupt, .stopped:
+                // VTW makes WFI exit, and nothing on the host board stops it; treat either as the
+                // guest blocking.
+                domain.state = .blocked
+                unload(domain)
+            }
         }
     }
 
@@ -375,6 +400,8 @@ public final class Host {
         }
     }
 
+    static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
+
     func finish(_ domain: Domain, _ state: DomainState) {
         unload(domain)
         domain.state = state
@@ -388,6 +415,16 @@ public final class Host {
         let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
         // htinst's transformed instruction says what the access was and (bit 1) whether the
         // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
+        // A pseudoinstruction in htinst (H extension, "Transformed Instruction or
+        // Pseudoinstruction for mtinst or htinst": 0x2000/0x3000 read, 0x2020/0x3020 write of a
+        // PTE) means the fault was the guest's own page-table walk reaching outside its RAM: no
+        // device is emulated for page tables, so the guest's access faults, as a walk into
+        // nothing does on the real machine.
+        if Host.pageTableAccessPseudoinstructions.contains(trap.instruction) {
+            domain.count("exit.bad-access")
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
         let instruction: Instruction, length: UInt64
         if trap.instruction & 0x7f != 0 {
             instruction = Decoder.decode(UInt32(truncatingIfNeeded: trap.instruction) | 3)
