@@ -400,6 +400,9 @@ public final class Host {
         }
     }
 
+    /// The htinst values of a guest-page fault on an implicit VS-stage PTE access (H extension,
+    /// "Transformed Instruction or Pseudoinstruction for mtinst or htinst": 32- and 64-bit
+    /// reads 0x2000 and 0x3000, writes for A/D updates 0x2020 and 0x3020).
     static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
 
     func finish(_ domain: Domain, _ state: DomainState) {
@@ -413,18 +416,16 @@ public final class Host {
     func emulateMMIO(_ trap: GuestExit, _ domain: Domain) {
         let isStore = trap.cause == TrapCause.storeGuestPageFault
         let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
-        // htinst's transformed instruction says what the access was and (bit 1) whether the
-        // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
-        // A pseudoinstruction in htinst (H extension, "Transformed Instruction or
-        // Pseudoinstruction for mtinst or htinst": 0x2000/0x3000 read, 0x2020/0x3020 write of a
-        // PTE) means the fault was the guest's own page-table walk reaching outside its RAM: no
-        // device is emulated for page tables, so the guest's access faults, as a walk into
-        // nothing does on the real machine.
+        // A pseudoinstruction in htinst means the fault was the guest's own page-table walk
+        // reaching outside its RAM: page tables are never emulated, so the guest's access
+        // faults, as a walk into nothing does on the real machine.
         if Host.pageTableAccessPseudoinstructions.contains(trap.instruction) {
             domain.count("exit.bad-access")
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }
+        // htinst's transformed instruction says what the access was and (bit 1) whether the
+        // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
         let instruction: Instruction, length: UInt64
         if trap.instruction & 0x7f != 0 {
             instruction = Decoder.decode(UInt32(truncatingIfNeeded: trap.instruction) | 3)
