@@ -2,13 +2,16 @@ import Machine
 
 /// One leaf of a domain's G-stage table: guest-physical range → host-physical range.
 public struct GStageMapping: Sendable, Equatable, CustomStringConvertible {
+    /// The first guest-physical address the leaf translates.
     public var guestPhysical: UInt64
+    /// Where that address lands in host RAM: the frame an isolation audit checks ownership of.
     public var hostPhysical: UInt64
     /// 4 KiB, 2 MiB or 1 GiB: the level the leaf sits at.
     public var size: UInt64
     /// The leaf's R, W, X bits (PTE bits 1–3).
     public var permissions: UInt64
 
+    /// The host-physical bytes the leaf exposes to the guest.
     public var hostRange: Range<UInt64> { hostPhysical ..< hostPhysical + size }
     public var description: String {
         "GPA 0x\(String(guestPhysical, radix: 16)) -> HPA 0x\(String(hostPhysical, radix: 16)) (\(size >> 10) KiB)"

@@ -215,6 +215,8 @@ import Testing
         host.run()
         #expect(first.state == .shutdown(status: 0))
         try host.destroy(first.id)
+        #expect(host.frameOwner(ofHostAddress: first.hostBase) == nil, "a destroyed domain still owns its frames")
+        #expect(host.frameOwner(ofHostAddress: host.pageTableArea.lowerBound) == nil)
         let second = try host.createDomain(DomainConfiguration(name: "spin", memorySize: Self.domainMemory, kernel: spin,
                                                                instructionLimit: 1_000_000))
         #expect(second.hostBase == first.hostBase, "the test needs the frames reused")
