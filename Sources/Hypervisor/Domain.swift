@@ -97,6 +97,9 @@ public final class Domain {
     public let consoleInput = GuestConsoleInput()
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
+    /// Exits to the hypervisor this domain made (each is charged one instruction against its
+    /// `instructionLimit`).
+    public internal(set) var exits: UInt64 = 0
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
     /// "vmexit.sbi", "sbi.time", ...).
     public internal(set) var events: [String: UInt64] = [:]

@@ -148,17 +148,16 @@ enum GuestSBI {
         case dbcn:
             switch function {
             case 0: // console_write(num_bytes, base_lo, base_hi)
-                let address = a[1] | a[2] << 32
-                guard a[2] == 0 || a[1] >> 32 == 0, domain.ownsRAM(address, length: a[0]) else {
-                    reply(invalidParameter); return .none
-                }
+                // On RV64 base_addr_hi is the upper 64 bits of a 128-bit address: it must be 0.
+                let address = a[1]
+                guard a[2] == 0, domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
                 if a[0] > 0, let bytes = hart.memory.read(domain.hostAddress(address), count: Int(a[0])) {
                     domain.writeConsole(bytes)
                 }
                 reply(success, a[0])
             case 1: // console_read(num_bytes, base_lo, base_hi): what has been typed, up to num_bytes
-                let address = a[1] | a[2] << 32
-                guard domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
+                let address = a[1]
+                guard a[2] == 0, domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
                 let bytes = domain.consoleInput.take(Int(min(a[0], 4096)))
                 _ = hart.memory.write(bytes, at: domain.hostAddress(address))
                 reply(success, UInt64(bytes.count))

@@ -60,6 +60,8 @@ public final class Host {
     public static let reservedMemory: UInt64 = tableArea
     static let megapage: UInt64 = 2 << 20
     var nextTableAddress: UInt64
+    /// G-stage table blocks of destroyed domains, for the next domains to reuse.
+    var freeTables: [(address: UInt64, size: UInt64)] = []
     /// Free host RAM for domain memory, as 2 MiB-aligned ranges.
     var freeRanges: [Range<UInt64>]
     /// The owner of each 2 MiB host frame (nil: the hypervisor's or free): a frame is never in
@@ -182,12 +184,18 @@ public final class Host {
         let gigabyte: UInt64 = 1 << 30
         let gigabytes = (size + gigabyte - 1) / gigabyte
         let needed = 16 * 1024 + gigabytes * 4096
-        // The root of an x4 table is 16 KiB and 16 KiB-aligned.
-        let root = (nextTableAddress + 0x3fff) & ~0x3fff
-        guard root + needed <= board.memory.base + Host.tableArea else {
-            throw HostError.outOfMemory(requested: needed, free: board.memory.base + Host.tableArea - nextTableAddress)
+        // The root of an x4 table is 16 KiB and 16 KiB-aligned. A destroyed domain's tables are
+        // reused first, so creating and destroying domains never exhausts the table area.
+        let root: UInt64
+        if let index = freeTables.firstIndex(where: { $0.size >= needed }) {
+            root = freeTables.remove(at: index).address
+        } else {
+            root = (nextTableAddress + 0x3fff) & ~0x3fff
+            guard root + needed <= board.memory.base + Host.tableArea else {
+                throw HostError.outOfMemory(requested: needed, free: board.memory.base + Host.tableArea - nextTableAddress)
+            }
+            nextTableAddress = root + needed
         }
-        nextTableAddress = root + needed
         let memory = board.memory
         memory.hostPointer(root).initializeMemory(as: UInt8.self, repeating: 0, count: Int(needed))
         let valid: UInt64 = 1, leaf: UInt64 = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80
@@ -205,6 +213,8 @@ public final class Host {
     }
 
     func release(_ domain: Domain) {
+        let gigabytes = (domain.configuration.memorySize + (1 << 30) - 1) >> 30
+        freeTables.append((domain.gstageRoot, 16 * 1024 + gigabytes * 4096))
         board.memory.hostPointer(domain.hostBase).initializeMemory(as: UInt8.self, repeating: 0,
                                                                    count: Int(domain.configuration.memorySize))
         hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
@@ -313,29 +323,45 @@ public final class Host {
         }
     }
 
+    /// Runs `domain` for one time slice (at most `limit` instructions): through the exits it
+    /// makes (SBI calls, MMIO, faults the host reflects) until the slice is used up, it blocks or
+    /// it ends. Staying on the hart across exits keeps a guest that exits often (an SBI flood)
+    /// from forcing a world switch, with its TLB flush, onto every other domain at each call.
     func runSlice(_ domain: Domain, limit: UInt64 = .max) {
         if loaded !== domain {
             if let previous = loaded { unload(previous) }
             hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
             loaded = domain
         }
-        let allowance = domain.configuration.instructionLimit &- domain.instructions
-        let before = hart.retired
-        let exit = hart.run(instructionLimit: min(configuration.timeSlice, allowance, limit))
-        domain.instructions &+= hart.retired &- before
-        switch exit {
-        case .guestExit:
-            if let trap = hart.guestExit { handleExit(trap, domain) }
-        case .limitReached:
-            if domain.instructions >= domain.configuration.instructionLimit {
+        var sliceLeft = min(configuration.timeSlice, limit)
+        while domain.state == .runnable {
+            // Each exit is charged one instruction against the slice and the limit, so a guest
+            // that faults forever without retiring anything still runs out of both.
+            let used = domain.instructions &+ domain.exits
+            guard used < domain.configuration.instructionLimit else {
                 domain.state = .crashed(reason: "did not finish within \(domain.configuration.instructionLimit) instructions")
                 unload(domain)
+                return
             }
-        case .waitingForInterrupt, .stopped:
-            // VTW makes WFI exit, and nothing on the host board stops it; treat either as the
-            // guest blocking.
-            domain.state = .blocked
-            unload(domain)
+            guard sliceLeft > 0 else { return }
+            let before = hart.retired
+            let exit = hart.run(instructionLimit: min(sliceLeft, domain.configuration.instructionLimit - used))
+            let ran = hart.retired &- before
+            domain.instructions &+= ran
+            sliceLeft -= min(sliceLeft, ran)
+            switch exit {
+            case .guestExit:
+                domain.exits &+= 1
+                sliceLeft -= min(sliceLeft, 1)
+                if let trap = hart.guestExit { handleExit(trap, domain) }
+            case .limitReached:
+                continue
+            case .waitingForInterrupt, .stopped:
+                // VTW makes WFI exit, and nothing on the host board stops it; treat either as the
+                // guest blocking.
+                domain.state = .blocked
+                unload(domain)
+            }
         }
     }
 
@@ -424,6 +450,11 @@ public final class Host {
         }
     }
 
+    /// The htinst values of a guest-page fault on an implicit VS-stage PTE access (H extension,
+    /// "Transformed Instruction or Pseudoinstruction for mtinst or htinst": 32- and 64-bit
+    /// reads 0x2000 and 0x3000, writes for A/D updates 0x2020 and 0x3020).
+    static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
+
     func finish(_ domain: Domain, _ state: DomainState) {
         unload(domain)
         domain.state = state
@@ -435,6 +466,14 @@ public final class Host {
     func emulateMMIO(_ trap: GuestExit, _ domain: Domain) {
         let isStore = trap.cause == TrapCause.storeGuestPageFault
         let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
+        // A pseudoinstruction in htinst means the fault was the guest's own page-table walk
+        // reaching outside its RAM: page tables are never emulated, so the guest's access
+        // faults, as a walk into nothing does on the real machine.
+        if Host.pageTableAccessPseudoinstructions.contains(trap.instruction) {
+            domain.count("exit.bad-access")
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
         // htinst's transformed instruction says what the access was and (bit 1) whether the
         // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
         let instruction: Instruction, length: UInt64

@@ -1,0 +1,246 @@
+import Foundation
+import Harness
+import Machine
+import Testing
+@testable import Hypervisor
+
+/// Issue 6, must-show 3: isolation between `hav` domains on one host. Many copies of the corpus
+/// kernel run together exactly as one runs alone; a guest that attacks memory outside its own
+/// sees faults and changes nothing of anyone else's; guests that spin or flood SBI calls do
+/// not keep the others from finishing; a domain built in a destroyed domain's frames runs its
+/// own code on zeroed memory.
+///
+/// Serialized: each test keeps the host cores busy on its own, and they share corpus images.
+@Suite(.serialized) struct IsolationTests {
+    /// Guest RAM of each domain: 32 kernel domains fit a 516 MiB host.
+    static let domainMemory: UInt64 = 16 << 20
+    static let megapage: UInt64 = 2 << 20
+
+    // MARK: Helpers
+
+    /// The built image of `program`, or nil (the test then returns early) without the corpus
+    /// toolchain.
+    static func image(_ program: CorpusProgram) throws -> [UInt8]? {
+        let builder: CorpusBuilder
+        do { builder = try CorpusBuilder.forThisPackage() } catch {
+            print("skipping: \(error)")
+            return nil
+        }
+        return [UInt8](try Data(contentsOf: try builder.build(program)))
+    }
+
+    /// Images of the corpus kernel and `others`, or nil without the toolchain.
+    static func images(_ others: CorpusProgram...) throws -> (kernel: [UInt8], others: [[UInt8]])? {
+        let kernelProgram = try #require(CorpusCatalogue.program(named: "kernel"))
+        guard let kernel = try image(kernelProgram) else { return nil }
+        var images: [[UInt8]] = []
+        for program in others {
+            guard let built = try image(program) else { return nil }
+            images.append(built)
+        }
+        return (kernel, images)
+    }
+
+    /// A host with room for `domains` domains of `domainMemory` bytes.
+    static func host(domains: Int) throws -> Hypervisor.Host {
+        try Hypervisor.Host(configuration: .init(memorySize: UInt64(domains) * domainMemory + Hypervisor.Host.reservedMemory))
+    }
+
+    /// Creates and starts a domain.
+    @discardableResult
+    static func add(_ host: Hypervisor.Host, _ name: String, _ kernel: [UInt8],
+                    limit: UInt64 = 4_000_000_000) throws -> Domain {
+        let domain = try host.createDomain(DomainConfiguration(name: name, memorySize: domainMemory, kernel: kernel,
+                                                               instructionLimit: limit))
+        try host.start(domain.id)
+        return domain
+    }
+
+    /// What `image` prints and leaves in memory when it runs alone on its own host.
+    static func runAlone(_ image: [UInt8], limit: UInt64 = 4_000_000_000) throws -> (console: String, state: DomainState, digest: UInt64) {
+        let host = try host(domains: 1)
+        let domain = try add(host, "alone", image, limit: limit)
+        host.run()
+        return (domain.consoleText, domain.state, try #require(host.memoryDigest(of: domain.id)))
+    }
+
+    /// Reads every live domain's G-stage table back from host memory and checks it maps exactly
+    /// the domain's own RAM onto host frames recorded as the domain's, none of them in the
+    /// host's page-table area and none mapped by two domains.
+    static func expectExclusiveFrames(_ host: Hypervisor.Host) throws {
+        var mappedBy: [UInt64: Int] = [:]
+        for domain in host.domains {
+            let size = domain.configuration.memorySize
+            let mappings = try host.gstageMappings(of: domain.id)
+            #expect(mappings.reduce(0) { $0 + $1.size } == size, "domain \(domain.id) maps \(mappings)")
+            for mapping in mappings {
+                let offset = mapping.guestPhysical &- GuestLayout.ramBase
+                #expect(mapping.guestPhysical >= GuestLayout.ramBase && offset + mapping.size <= size, "\(mapping)")
+                #expect(mapping.hostPhysical == domain.hostBase + offset, "\(mapping)")
+                #expect(!mapping.hostRange.overlaps(host.pageTableArea), "\(mapping) maps the host's page tables")
+                for frame in stride(from: mapping.hostPhysical, to: mapping.hostRange.upperBound, by: Int(megapage)) {
+                    #expect(host.frameOwner(ofHostAddress: frame) == domain.id, "frame 0x\(String(frame, radix: 16))")
+                    if let other = mappedBy.updateValue(domain.id, forKey: frame) {
+                        Issue.record("host frame 0x\(String(frame, radix: 16)) is mapped by domains \(other) and \(domain.id)")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Tests
+
+    /// 32 corpus-kernel domains of 16 MiB on one host, round robin: each prints byte for byte
+    /// what one prints alone and ends with PASS; their frames are disjoint.
+    @Test func thirtyTwoKernelDomainsPrintWhatOnePrintsAlone() throws {
+        guard let (kernel, _) = try Self.images() else { return }
+        let alone = try Self.runAlone(kernel)
+        // 16 MiB is enough for the kernel (image, its 8 MiB page pool and the device tree).
+        #expect(alone.state == .shutdown(status: 0), "\(alone.state): \(alone.console.suffix(400))")
+        #expect(alone.console.hasSuffix("PASS kernel\n"))
+
+        let host = try Self.host(domains: 32)
+        let domains = try (1 ... 32).map { try Self.add(host, "kernel-\($0)", kernel) }
+        try Self.expectExclusiveFrames(host)
+        host.run()
+        for domain in domains {
+            #expect(domain.state == .shutdown(status: 0), "\(domain.configuration.name): \(domain.state)")
+            #expect(domain.consoleText == alone.console, "\(domain.configuration.name) printed: \(domain.consoleText.suffix(400))")
+        }
+        try Self.expectExclusiveFrames(host)
+    }
+
+    /// attack-memory's accesses outside its RAM all fault in the guest, and the same run beside
+    /// kernel domains prints the same and leaves the same memory; the kernels print what they
+    /// print alone; a second attacker run after the kernels finished leaves their memory
+    /// digests unchanged; frames stay exclusive.
+    @Test func memoryAttackerFaultsAndTouchesNoOtherDomain() throws {
+        guard let (kernel, others) = try Self.images(.attackMemory) else { return }
+        let attacker = others[0]
+        let kernelAlone = try Self.runAlone(kernel)
+        let attackAlone = try Self.runAlone(attacker)
+        #expect(attackAlone.state == .shutdown(status: 0), "\(attackAlone.state): \(attackAlone.console)")
+        #expect(attackAlone.console.hasSuffix("PASS attack-memory\n"), "\(attackAlone.console)")
+        let attempts = attackAlone.console.split(separator: "\n").filter {
+            $0.hasPrefix("read ") || $0.hasPrefix("write ") || $0.hasPrefix("fetch ") || $0.hasPrefix("table at ")
+        }
+        #expect(attempts.count >= 60, "\(attackAlone.console)")
+        for line in attempts { #expect(line.contains(" -> fault cause ") && !line.contains("FAILED"), "\(line)") }
+        // 16 MiB of RAM ends at 0x8100_0000: the first address past it, directly and mapped.
+        for expected in ["read 0x81000000 -> fault cause 5", "write 0x81000000 -> fault cause 7",
+                         "fetch 0x81000000 -> fault cause 1", "read 0x81000000 via va 0x40000000 -> fault cause 5",
+                         "write 0xfffffffff000 -> fault cause 7",
+                         "table at 0x10000000: read 0x100000000 -> fault cause 5",
+                         "table at 0x81000000: write 0xc0000000 -> fault cause 7"] {
+            #expect(attempts.contains { $0 == expected }, "missing \"\(expected)\" in:\n\(attackAlone.console)")
+        }
+
+        // Attackers between kernel domains, all round robin on one host.
+        let host = try Self.host(domains: 6)
+        var kernels: [Domain] = [], attackers: [Domain] = []
+        for index in 0 ..< 5 {
+            if index % 2 == 0 { kernels.append(try Self.add(host, "kernel-\(index)", kernel)) }
+            else { attackers.append(try Self.add(host, "attack-\(index)", attacker)) }
+        }
+        host.run()
+        for domain in kernels {
+            #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
+            #expect(domain.consoleText == kernelAlone.console, "\(domain.consoleText.suffix(400))")
+        }
+        for domain in attackers {
+            #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
+            #expect(domain.consoleText == attackAlone.console)
+            #expect(host.memoryDigest(of: domain.id) == attackAlone.digest, "attacker's memory differs from its run alone")
+            #expect((domain.events["exit.bad-access"] ?? 0) > 0, "\(domain.events)")
+        }
+
+        // The finished kernels' memory, before and after another attacker runs on the host.
+        let before = kernels.map { host.memoryDigest(of: $0.id) }
+        let late = try Self.add(host, "attack-late", attacker)
+        try Self.expectExclusiveFrames(host)
+        host.run()
+        #expect(late.state == .shutdown(status: 0), "\(late.state): \(late.consoleText)")
+        #expect(late.consoleText == attackAlone.console)
+        #expect(kernels.map { host.memoryDigest(of: $0.id) } == before, "a kernel domain's memory changed while the attacker ran")
+        for domain in attackers { #expect(host.memoryDigest(of: domain.id) == attackAlone.digest) }
+    }
+
+    /// Two spinners (no exits at all) and two SBI flooders beside four kernel domains: the
+    /// kernels finish with what they print alone, the others end crashed by their limit.
+    @Test func spinAndSBIFloodDoNotStopTheOthers() throws {
+        guard let (kernel, others) = try Self.images(.spin, .sbiFlood) else { return }
+        let kernelAlone = try Self.runAlone(kernel)
+        let host = try Self.host(domains: 8)
+        let spinLimit: UInt64 = 20_000_000, floodLimit: UInt64 = 2_000_000
+        var kernels: [Domain] = [], spinners: [Domain] = [], flooders: [Domain] = []
+        for index in 0 ..< 2 {
+            spinners.append(try Self.add(host, "spin-\(index)", others[0], limit: spinLimit))
+            kernels.append(try Self.add(host, "kernel-\(2 * index)", kernel))
+            flooders.append(try Self.add(host, "flood-\(index)", others[1], limit: floodLimit))
+            kernels.append(try Self.add(host, "kernel-\(2 * index + 1)", kernel))
+        }
+        host.run()
+        for domain in kernels {
+            #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
+            #expect(domain.consoleText == kernelAlone.console, "\(domain.consoleText.suffix(400))")
+        }
+        for (domain, limit, line) in spinners.map({ ($0, spinLimit, CorpusProgram.spin.expectedFinalLine) })
+            + flooders.map({ ($0, floodLimit, CorpusProgram.sbiFlood.expectedFinalLine) }) {
+            guard case .crashed(let reason) = domain.state else {
+                Issue.record("\(domain.configuration.name) ended \(domain.state)")
+                continue
+            }
+            #expect(reason.contains("did not finish within \(limit) instructions"), "\(reason)")
+            #expect(domain.consoleText == line + "\n")
+            #expect(domain.instructions + domain.exits >= limit)
+        }
+        for domain in flooders { #expect((domain.events["sbi.base"] ?? 0) > 100_000, "\(domain.events)") }
+        for domain in spinners { #expect(domain.events["sbi.base"] == nil && (domain.events["exit.sbi"] ?? 0) < 100) }
+    }
+
+    /// A domain created in the frames of a destroyed one starts on zeroed memory holding only its
+    /// own image, and runs its own code, not what the hart decoded for the previous owner.
+    @Test func reusedFramesHoldOnlyTheNewDomain() throws {
+        guard let (kernel, others) = try Self.images(.spin) else { return }
+        let spin = others[0]
+        let fresh = try Self.host(domains: 1)
+        let reference = try fresh.createDomain(DomainConfiguration(name: "spin", memorySize: Self.domainMemory, kernel: spin,
+                                                                   instructionLimit: 1_000_000))
+        // Everything below the device tree: each board draws its own /chosen/rng-seed.
+        let belowDeviceTree = GuestLayout.ramBase ..< reference.virtualHart.registers[11]
+        let freshDigest = try #require(fresh.memoryDigest(of: reference.id, range: belowDeviceTree))
+
+        let host = try Self.host(domains: 1)
+        let first = try Self.add(host, "kernel", kernel)
+        host.run()
+        #expect(first.state == .shutdown(status: 0))
+        try host.destroy(first.id)
+        #expect(host.frameOwner(ofHostAddress: first.hostBase) == nil, "a destroyed domain still owns its frames")
+        #expect(host.frameOwner(ofHostAddress: host.pageTableArea.lowerBound) == nil)
+        let second = try host.createDomain(DomainConfiguration(name: "spin", memorySize: Self.domainMemory, kernel: spin,
+                                                               instructionLimit: 1_000_000))
+        #expect(second.hostBase == first.hostBase, "the test needs the frames reused")
+        #expect(second.virtualHart.registers[11] == belowDeviceTree.upperBound)
+        #expect(host.memoryDigest(of: second.id, range: belowDeviceTree) == freshDigest, "the new domain's memory is not zeroed plus its own image")
+        try host.start(second.id)
+        host.run()
+        #expect(second.consoleText == CorpusProgram.spin.expectedFinalLine + "\n", "\(second.consoleText.prefix(400))")
+        #expect(second.state == .crashed(reason: "did not finish within 1000000 instructions"), "\(second.state)")
+        try Self.expectExclusiveFrames(host)
+    }
+
+    /// A guest whose trap vector is itself unfetchable faults forever without retiring an
+    /// instruction; the exits it makes still count against its limit, so the host stops it.
+    @Test func faultLoopWithoutProgressEndsAtItsLimit() throws {
+        // csrw stvec, zero; jr zero: the fetch at guest-physical 0 faults, and so does the
+        // trap vector it is sent to.
+        let csrwStvecZero: UInt32 = 0x1050_1073, jumpToZero: UInt32 = 0x0000_0067
+        let image = [csrwStvecZero, jumpToZero].flatMap { word in (0 ..< 4).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
+        let host = try Self.host(domains: 2)
+        let looping = try Self.add(host, "fault-loop", image, limit: 50_000)
+        host.run()
+        #expect(looping.state == .crashed(reason: "did not finish within 50000 instructions"), "\(looping.state)")
+        #expect(looping.instructions < 10, "\(looping.instructions)")
+        #expect((looping.events["exit.guest-page-fault"] ?? 0) > 40_000, "\(looping.events)")
+    }
+}
