@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Machine", dependencies: ["RISCV"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices"]),
-        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader"]),
+        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Emulation"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         .executableTarget(
             name: "virtbench",

@@ -726,7 +726,8 @@ public final class ThumbInterpreter {
         case 0 ... 7:
             var value: UInt32 = 0
             if sysm & 1 != 0 { value |= UInt32(exceptionNumber) }
-            if sysm & 2 == 0 { value |= xpsr & 0xF000_0000 }
+            // SYSm bit 2 clear selects APSR (§B5.2.2: APSR, IAPSR, EAPSR, XPSR are 0–3).
+            if sysm & 4 == 0 { value |= xpsr & 0xF000_0000 }
             return value   // EPSR reads as zero
         case 8: return mainStackPointer
         case 9: return processStackPointer
