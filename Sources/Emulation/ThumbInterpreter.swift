@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why an instruction could not complete: each becomes a HardFault, since ARMv6-M has no
 /// configurable fault handlers and escalates every fault (ARMv6-M ARM §B1.5.4).
 public enum ThumbFault: Error, Sendable, Equatable, CustomStringConvertible {
@@ -843,13 +849,15 @@ public final class ThumbMemoryStorage {
     private let owned: Bool
     private let owner: AnyObject?
 
-    /// Zeroed regions of its own.
+    /// Zeroed regions of its own. calloc hands out fresh, lazily zeroed pages for sizes like
+    /// these, so a core that touches little memory costs little (tests build thousands).
     public init(memoryMap: ThumbMemoryMap) {
         self.memoryMap = memoryMap
-        code = .allocate(byteCount: Int(memoryMap.codeSize), alignment: 16)
-        code.initializeMemory(as: UInt8.self, repeating: 0, count: Int(memoryMap.codeSize))
-        sram = .allocate(byteCount: Int(memoryMap.sramSize), alignment: 16)
-        sram.initializeMemory(as: UInt8.self, repeating: 0, count: Int(memoryMap.sramSize))
+        guard let code = calloc(Int(memoryMap.codeSize), 1), let sram = calloc(Int(memoryMap.sramSize), 1) else {
+            preconditionFailure("cannot allocate \(memoryMap.codeSize + memoryMap.sramSize) bytes for the Thumb core's memory")
+        }
+        self.code = code
+        self.sram = sram
         owned = true
         owner = nil
     }
@@ -865,8 +873,8 @@ public final class ThumbMemoryStorage {
 
     deinit {
         if owned {
-            code.deallocate()
-            sram.deallocate()
+            free(code)
+            free(sram)
         }
     }
 }

@@ -142,6 +142,8 @@ public final class ThumbTranslator {
                     throw .segmentOutsideMemory(index: index, address: UInt64(segment.address), size: UInt64(segment.bytes.count))
                 }
             }
+            // As for an ELF: something must be loaded at 0 for reset to read SP and PC from.
+            guard segments.contains(where: { $0.address == 0 && $0.bytes.count >= 8 }) else { throw .noVectorTable }
             do { try core.reset() } catch { throw .noVectorTable }
         }
     }
