@@ -82,6 +82,8 @@ public final class ThumbTranslator {
     /// everything translated code hands back.
     public let cpu: ThumbInterpreter
     public private(set) var statistics = ThumbTranslationStatistics()
+    /// The RV64 hart's own counts (blocks it decoded from the translation cache, MMIO exits, ...).
+    public var hostCounters: HartCounters { hart.counters }
 
     private let memory: PhysicalMemory
     private let hart: Hart

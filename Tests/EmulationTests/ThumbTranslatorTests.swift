@@ -63,7 +63,9 @@ struct ThumbTranslatorTests {
         return code
     }
 
-    static let values: [UInt32] = [0, 1, 2, 31, 32, 33, 255, 256, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, 0xFFFF_FFFF, 0xFFFF_FFFE]
+    /// Operands around every carry, overflow and shift-amount boundary (each run builds two
+    /// machines, so the list is short; the random tester covers the space in between).
+    static let values: [UInt32] = [0, 1, 31, 32, 33, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, 0xFFFF_FFFF]
 
     /// Each flag-setting family with r4 as Rd/Rdn/Rn and r5 as Rm.
     static let flagOps: [(String, UInt16)] = [
@@ -83,7 +85,7 @@ struct ThumbTranslatorTests {
         let op = Self.flagOps.first { $0.0 == name }!.1
         let program = Self.flagProgram(op)
         for a in Self.values {
-            for b in Self.values + [257, 0x100 + 32, 0x1000_0021] {
+            for b in Self.values + [255, 0x100 + 32, 0x1000_0021] {
                 for carry in [false, true] {
                     let (reference, referenceRun, translator, translated) = try Self.runBoth(
                         program, registers: [4: a, 5: b, 6: 1, 7: 0, 12: b], flags: (true, false, carry, true))
