@@ -55,7 +55,7 @@ public struct ThumbRunResult: Sendable, Equatable {
 
 /// The ARMv6-M board: the interpreter with an ELF image loaded on the `mps2-an385` memory
 /// map, reset from the image's vector table. This is the emulation mode's reference path; the
-/// translator will run the same board.
+/// translator (`ThumbTranslator`) loads images through the same `load(elf:into:)`.
 public final class ThumbBoard {
     public let interpreter: ThumbInterpreter
 

@@ -101,6 +101,8 @@ public final class ThumbTranslator {
     private var pendingPatch: (slot: Int, target: Int)?
     private var needsInitialisation = true
     private var invalidationPending = false
+    /// Translated code handed over the instruction at the current PC: the reference core runs it next.
+    private var interpretNext = false
     private var hostFailure: String?
 
     /// Where things are in the RV64 machine's RAM (offsets from `Layout.ramBase`).
@@ -194,7 +196,10 @@ public final class ThumbTranslator {
         let end = cpu.instructionsExecuted &+ instructionLimit
         while hostFailure == nil, cpu.stop == nil, cpu.instructionsExecuted < end {
             if invalidationPending { flush() }
-            if !cpu.thumbState || cpu.exceptionWaiting {
+            if interpretNext || !cpu.thumbState || cpu.exceptionWaiting {
+                // Here, after the limit check: translated code may have used the whole budget
+                // just before the instruction it hands over.
+                interpretNext = false
                 interpretOne()
                 continue
             }
@@ -285,7 +290,7 @@ public final class ThumbTranslator {
         switch TranslatorExit(rawValue: hart.register(Int(R.exitReason))) {
         case .interpret:
             statistics.exitsToInterpreter &+= 1
-            interpretOne()
+            interpretNext = true
         case .budget:
             statistics.exitsForBudget &+= 1
         case .lookup:
