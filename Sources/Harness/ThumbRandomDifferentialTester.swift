@@ -15,13 +15,16 @@ public enum ThumbRandomDifferentialTester {
     public static let instructionLimit: UInt64 = 200_000
 
     /// The first difference found, or nil when every machine agreed. Throws only when a
-    /// machine could not be started at all.
-    public static func compare(_ program: ThumbRandomProgram, qemu: String?) throws -> String? {
+    /// machine could not be started at all. `statistics` receives the translator's counts, so
+    /// a caller can check that translated code (not the reference core) did the work.
+    public static func compare(_ program: ThumbRandomProgram, qemu: String?,
+                               statistics: ((ThumbTranslationStatistics) -> Void)? = nil) throws -> String? {
         let elf = program.elf
         let board = try ThumbBoard(elf: elf)
         let reference = board.run(instructionLimit: instructionLimit)
         let translator = try ThumbTranslator(elf: elf)
         let translated = translator.run(instructionLimit: instructionLimit)
+        statistics?(translator.statistics)
         let tag = "seed \(program.seed) (qemuCompatible: \(program.configuration.qemuCompatible))"
         if translated.console != reference.console {
             return "\(tag): console differs\n--- interpreter\n\(reference.console)\n--- translator\n\(translated.console)"

@@ -205,17 +205,23 @@ struct ThumbTranslatorTests {
         if qemu == nil { print("skipping the QEMU side: qemu-system-arm is not on the PATH") }
         let count = ThumbRandomDifferentialTester.programCount
         var failures: [String] = []
+        var translated: UInt64 = 0, interpreted: UInt64 = 0
         for index in 0 ..< count {
             // Alternate: programs QEMU can check, and wild ones (faults, loops, SysTick) for the two VirtBench cores.
             let configuration = ThumbRandomProgramConfiguration(instructionCount: 120, qemuCompatible: index % 2 == 0)
             let program = ThumbRandomProgram(seed: UInt64(index) &* 0x9E37_79B9 &+ 1, configuration: configuration)
             // QEMU for every fourth compatible program keeps the default run short; set
             // VIRTBENCH_RANDOM_THUMB_PROGRAMS for more of both.
-            if let failure = try ThumbRandomDifferentialTester.compare(program, qemu: index % 8 == 0 ? qemu : nil) {
+            if let failure = try ThumbRandomDifferentialTester.compare(program, qemu: index % 8 == 0 ? qemu : nil, statistics: {
+                translated += $0.translatedThumbInstructions
+                interpreted += $0.interpretedThumbInstructions
+            }) {
                 failures.append(failure)
                 if failures.count >= 3 { break }
             }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        #expect(translated > interpreted, "translated code ran most instructions (\(translated) translated, \(interpreted) interpreted)")
+        print("random Thumb programs: \(count) run, \(translated) instructions translated, \(interpreted) interpreted")
     }
 }
