@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"]),
-        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor"]),
+        .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         .executableTarget(
             name: "virtbench",

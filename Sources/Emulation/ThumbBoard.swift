@@ -55,20 +55,27 @@ public struct ThumbRunResult: Sendable, Equatable {
 
 /// The ARMv6-M board: the interpreter with an ELF image loaded on the `mps2-an385` memory
 /// map, reset from the image's vector table. This is the emulation mode's reference path; the
-/// translator will run the same board.
+/// translator (`ThumbTranslator`) loads images through the same `load(elf:into:)`.
 public final class ThumbBoard {
     public let interpreter: ThumbInterpreter
 
     /// Loads an ARM ELF32 executable (`e_machine` 40) by physical address, as QEMU's
     /// `-kernel` does on M-profile boards, and resets the core from the vector table at 0.
     public init(elf bytes: [UInt8], memoryMap: ThumbMemoryMap = .mps2AN385) throws(ThumbBoardError) {
+        interpreter = ThumbInterpreter(memoryMap: memoryMap)
+        try Self.load(elf: bytes, into: interpreter)
+    }
+
+    /// Loads an image into `core`'s memory and resets it: the one loader the interpreter's
+    /// board and the translator share, so both refuse the same images for the same reasons.
+    public static func load(elf bytes: [UInt8], into core: ThumbInterpreter) throws(ThumbBoardError) {
+        let memoryMap = core.memoryMap
         let image: ELFImage
         do {
             image = try ELFImage(bytes: bytes, expecting: .arm)
         } catch {
             throw .image(error)
         }
-        interpreter = ThumbInterpreter(memoryMap: memoryMap)
         var coversVectors = false
         for segment in image.segments {
             let inCode = segment.physicalRange.upperBound <= UInt64(memoryMap.codeSize)
@@ -79,14 +86,14 @@ public final class ThumbBoard {
             }
             if segment.physicalAddress == 0 && segment.fileBytes.count >= 8 { coversVectors = true }
             do {
-                try interpreter.load(segment.fileBytes, at: UInt32(segment.physicalAddress))
+                try core.load(segment.fileBytes, at: UInt32(segment.physicalAddress))
             } catch {
                 throw .segmentOutsideMemory(index: segment.index, address: segment.physicalAddress, size: segment.memorySize)
             }
         }
         guard coversVectors else { throw .noVectorTable }
         do {
-            try interpreter.reset()
+            try core.reset()
         } catch {
             throw .noVectorTable
         }

@@ -1,5 +1,5 @@
 /// One decoded ARMv6-M instruction: the compact form the interpreter executes and the
-/// translator will translate, so neither looks at encoding bits again.
+/// translator translates, so neither looks at encoding bits again.
 ///
 /// Field use by format: `rd` is the destination or transfer register (Rd, Rdn, Rt), `rn` the
 /// base or first operand (and the condition of `B<cond>`), `rm` the second operand. `immediate`

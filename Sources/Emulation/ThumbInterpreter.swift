@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why an instruction could not complete: each becomes a HardFault, since ARMv6-M has no
 /// configurable fault handlers and escalates every fault (ARMv6-M ARM §B1.5.4).
 public enum ThumbFault: Error, Sendable, Equatable, CustomStringConvertible {
@@ -72,9 +78,12 @@ public final class ThumbInterpreter {
     public private(set) var processStackSelected = false
 
     public let memoryMap: ThumbMemoryMap
-    /// Memory as little-endian words: one bounds-checked array access per load or store, however wide.
-    private var code: [UInt32]
-    private var sram: [UInt32]
+    /// Where the code region and SRAM live: the interpreter's own allocation, or (for the
+    /// translator) the RV64 machine's RAM, so both execution paths see one memory.
+    public let storage: ThumbMemoryStorage
+    /// Called after every store into the code region or SRAM (address, size), so the translator
+    /// can retire translations of code the guest rewrites.
+    public var writeObserver: ((UInt32, Int) -> Void)?
 
     /// Instructions completed (a faulting instruction does not count; exception entry and return are not instructions).
     public private(set) var instructionsExecuted: UInt64 = 0
@@ -133,8 +142,13 @@ public final class ThumbInterpreter {
     /// A core with zeroed memory; load an image with `load(_:at:)` and then `reset()`.
     public init(memoryMap: ThumbMemoryMap = .mps2AN385) {
         self.memoryMap = memoryMap
-        code = [UInt32](repeating: 0, count: Int(memoryMap.codeSize / 4))
-        sram = [UInt32](repeating: 0, count: Int(memoryMap.sramSize / 4))
+        storage = ThumbMemoryStorage(memoryMap: memoryMap)
+    }
+
+    /// A core whose memory is `storage` (already sized for `storage.memoryMap`).
+    public init(storage: ThumbMemoryStorage) {
+        self.memoryMap = storage.memoryMap
+        self.storage = storage
     }
 
     // MARK: - Registers
@@ -183,11 +197,11 @@ public final class ThumbInterpreter {
     public func read(_ address: UInt32, size: Int) throws(ThumbFault) -> UInt32 {
         guard address % UInt32(size) == 0 else { throw .unalignedAccess(address: address) }
         if address < memoryMap.codeSize, memoryMap.codeSize - address >= UInt32(size) {
-            return Self.little(code, Int(address), size)
+            return Self.little(storage.code, Int(address), size)
         }
         if address >= memoryMap.sramBase, address - memoryMap.sramBase < memoryMap.sramSize,
            memoryMap.sramSize - (address - memoryMap.sramBase) >= UInt32(size) {
-            return Self.little(sram, Int(address - memoryMap.sramBase), size)
+            return Self.little(storage.sram, Int(address - memoryMap.sramBase), size)
         }
         if ThumbMemoryMap.systemControlSpace.contains(address), size == 4 {
             return try systemControlRead(address)
@@ -199,12 +213,14 @@ public final class ThumbInterpreter {
     public func write(_ address: UInt32, size: Int, value: UInt32) throws(ThumbFault) {
         guard address % UInt32(size) == 0 else { throw .unalignedAccess(address: address) }
         if address < memoryMap.codeSize, memoryMap.codeSize - address >= UInt32(size) {
-            Self.storeLittle(&code, Int(address), size, value)
+            Self.storeLittle(storage.code, Int(address), size, value)
+            writeObserver?(address, size)
             return
         }
         if address >= memoryMap.sramBase, address - memoryMap.sramBase < memoryMap.sramSize,
            memoryMap.sramSize - (address - memoryMap.sramBase) >= UInt32(size) {
-            Self.storeLittle(&sram, Int(address - memoryMap.sramBase), size, value)
+            Self.storeLittle(storage.sram, Int(address - memoryMap.sramBase), size, value)
+            writeObserver?(address, size)
             return
         }
         if ThumbMemoryMap.systemControlSpace.contains(address), size == 4 {
@@ -214,19 +230,21 @@ public final class ThumbInterpreter {
         throw .busError(address: address)
     }
 
-    /// The `size` bytes at byte `offset` (aligned to `size`, so never crossing a word).
-    private static func little(_ words: [UInt32], _ offset: Int, _ size: Int) -> UInt32 {
-        let word = words[offset >> 2]
-        if size == 4 { return word }
-        let shifted = word >> (8 * UInt32(offset & 3))
-        return size == 2 ? shifted & 0xFFFF : shifted & 0xFF
+    /// The `size` bytes at byte `offset` of a region (the caller has checked the bounds and alignment).
+    private static func little(_ region: UnsafeMutableRawPointer, _ offset: Int, _ size: Int) -> UInt32 {
+        switch size {
+        case 4: return UInt32(littleEndian: region.load(fromByteOffset: offset, as: UInt32.self))
+        case 2: return UInt32(UInt16(littleEndian: region.load(fromByteOffset: offset, as: UInt16.self)))
+        default: return UInt32(region.load(fromByteOffset: offset, as: UInt8.self))
+        }
     }
 
-    private static func storeLittle(_ words: inout [UInt32], _ offset: Int, _ size: Int, _ value: UInt32) {
-        if size == 4 { words[offset >> 2] = value; return }
-        let shift = 8 * UInt32(offset & 3)
-        let mask: UInt32 = (size == 2 ? 0xFFFF : 0xFF) << shift
-        words[offset >> 2] = (words[offset >> 2] & ~mask) | ((value << shift) & mask)
+    private static func storeLittle(_ region: UnsafeMutableRawPointer, _ offset: Int, _ size: Int, _ value: UInt32) {
+        switch size {
+        case 4: region.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+        case 2: region.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self)
+        default: region.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        }
     }
 
     // MARK: - System Control Space (§B3.2, §B3.3, §B3.4)
@@ -714,7 +732,8 @@ public final class ThumbInterpreter {
         case 0 ... 7:
             var value: UInt32 = 0
             if sysm & 1 != 0 { value |= UInt32(exceptionNumber) }
-            if sysm & 2 == 0 { value |= xpsr & 0xF000_0000 }
+            // SYSm bit 2 clear selects APSR (§B5.2.2: APSR, IAPSR, EAPSR, XPSR are 0–3).
+            if sysm & 4 == 0 { value |= xpsr & 0xF000_0000 }
             return value   // EPSR reads as zero
         case 8: return mainStackPointer
         case 9: return processStackPointer
@@ -767,6 +786,95 @@ public final class ThumbInterpreter {
             stopReason = .exited(status: reason == Semihosting.applicationExit ? Int32(bitPattern: subcode) : 1)
         default:
             stopReason = .unsupportedSemihosting(operation: operation)
+        }
+    }
+}
+
+// MARK: - What the translator needs from the reference core
+
+extension ThumbInterpreter {
+    /// Why the run ended, once it has (SYS_EXIT, lockup, ...); nil while the core can go on.
+    public var stop: ThumbStop? { stopReason }
+
+    /// Whether a pending exception would be taken before the next instruction: the translator
+    /// then lets this core take it (`step`) instead of running translated code.
+    public var exceptionWaiting: Bool { preemptingException() != nil }
+
+    /// Instructions that may complete before SysTick next changes the exception state (sets
+    /// its pending bit). Translated code runs at most this many, so an interrupt is taken at
+    /// exactly the instruction boundary where the interpreter takes it. `.max` when SysTick is off.
+    public var instructionsUntilTimerEvent: UInt64 {
+        guard sysTickControl & SCS.sysTickEnable != 0, sysTickControl & SCS.sysTickInterrupt != 0 else { return .max }
+        if sysTickCurrent != 0 { return UInt64(sysTickCurrent) }
+        // The next tick reloads; counting down from a zero reload never fires.
+        return sysTickReload == 0 ? .max : 1 + UInt64(sysTickReload)
+    }
+
+    /// Accounts for `count` instructions that translated code completed: the instruction
+    /// count and SysTick advance exactly as `count` calls of `step` would have advanced them.
+    public func retireTranslated(_ count: UInt64) {
+        instructionsExecuted &+= count
+        guard sysTickControl & SCS.sysTickEnable != 0 else { return }
+        var remaining = count
+        while remaining > 0 {
+            if sysTickCurrent == 0 {
+                // A zero reload keeps the counter at zero: nothing further can happen.
+                if sysTickReload == 0 { return }
+                sysTickCurrent = sysTickReload
+                remaining -= 1
+                continue
+            }
+            let ticks = min(remaining, UInt64(sysTickCurrent))
+            sysTickCurrent -= UInt32(ticks)
+            remaining -= ticks
+            if sysTickCurrent == 0 {
+                sysTickControl |= SCS.sysTickCountFlag
+                if sysTickControl & SCS.sysTickInterrupt != 0 { pending |= 1 << UInt64(Exception.sysTick) }
+            }
+        }
+    }
+}
+
+/// The memory of one Thumb core: the code region and SRAM as raw little-endian bytes.
+///
+/// The interpreter allocates its own; the translator points both regions into the RV64
+/// machine's RAM, where translated code reaches them directly, and keeps that RAM alive
+/// through `owner`.
+public final class ThumbMemoryStorage {
+    public let memoryMap: ThumbMemoryMap
+    /// Host address of ARM address 0 (the code region), `memoryMap.codeSize` bytes.
+    public let code: UnsafeMutableRawPointer
+    /// Host address of `memoryMap.sramBase`, `memoryMap.sramSize` bytes.
+    public let sram: UnsafeMutableRawPointer
+    private let owned: Bool
+    private let owner: AnyObject?
+
+    /// Zeroed regions of its own. calloc hands out fresh, lazily zeroed pages for sizes like
+    /// these, so a core that touches little memory costs little (tests build thousands).
+    public init(memoryMap: ThumbMemoryMap) {
+        self.memoryMap = memoryMap
+        guard let code = calloc(Int(memoryMap.codeSize), 1), let sram = calloc(Int(memoryMap.sramSize), 1) else {
+            preconditionFailure("cannot allocate \(memoryMap.codeSize + memoryMap.sramSize) bytes for the Thumb core's memory")
+        }
+        self.code = code
+        self.sram = sram
+        owned = true
+        owner = nil
+    }
+
+    /// Regions inside memory someone else owns; `owner` is retained for as long as this storage lives.
+    public init(memoryMap: ThumbMemoryMap, code: UnsafeMutableRawPointer, sram: UnsafeMutableRawPointer, owner: AnyObject) {
+        self.memoryMap = memoryMap
+        self.code = code
+        self.sram = sram
+        self.owned = false
+        self.owner = owner
+    }
+
+    deinit {
+        if owned {
+            free(code)
+            free(sram)
         }
     }
 }

@@ -18,7 +18,7 @@ import Testing
 
     @Test func modeNamesResolveAndUnknownOnesAreRefused() throws {
         // Implemented modes first, then the planned ones in ARCHITECTURE.md's order.
-        #expect(try ModeRegistry.resolve([]) == ["native", "hav", "emulation", "full", "para"])
+        #expect(try ModeRegistry.resolve([]) == ["native", "emulation", "hav", "full", "para"])
         #expect(try ModeRegistry.resolve(["hav,native", "native"]) == ["hav", "native"])
         #expect(throws: ModeSelectionError.unknownMode("kvm", known: ModeRegistry.allNames)) { try ModeRegistry.resolve(["native,kvm"]) }
         #expect(ModeRegistry.mode(named: "native") != nil)
