@@ -151,7 +151,7 @@ import Testing
             #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
             #expect(domain.consoleText == attackAlone.console)
             #expect(host.memoryDigest(of: domain.id) == attackAlone.digest, "attacker's memory differs from its run alone")
-            #expect((domain.events["exit.bad-access"] ?? 0) > 0, "\(domain.events)")
+            #expect((domain.events["vmexit.bad-access"] ?? 0) > 0, "\(domain.events)")
         }
 
         // The finished kernels' memory, before and after another attacker runs on the host.
@@ -195,7 +195,7 @@ import Testing
             #expect(domain.instructions + domain.exits >= limit)
         }
         for domain in flooders { #expect((domain.events["sbi.base"] ?? 0) > 100_000, "\(domain.events)") }
-        for domain in spinners { #expect(domain.events["sbi.base"] == nil && (domain.events["exit.sbi"] ?? 0) < 100) }
+        for domain in spinners { #expect(domain.events["sbi.base"] == nil && (domain.events["vmexit.sbi"] ?? 0) < 100) }
     }
 
     /// A domain created in the frames of a destroyed one starts on zeroed memory holding only its
@@ -241,6 +241,6 @@ import Testing
         host.run()
         #expect(looping.state == .crashed(reason: "did not finish within 50000 instructions"), "\(looping.state)")
         #expect(looping.instructions < 10, "\(looping.instructions)")
-        #expect((looping.events["exit.guest-page-fault"] ?? 0) > 40_000, "\(looping.events)")
+        #expect((looping.events["vmexit.guest-page-fault"] ?? 0) > 40_000, "\(looping.events)")
     }
 }
