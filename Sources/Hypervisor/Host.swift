@@ -470,7 +470,7 @@ public final class Host {
         // reaching outside its RAM: page tables are never emulated, so the guest's access
         // faults, as a walk into nothing does on the real machine.
         if Host.pageTableAccessPseudoinstructions.contains(trap.instruction) {
-            domain.count("exit.bad-access")
+            domain.count("mmio.bad-access")
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }
@@ -490,7 +490,7 @@ public final class Host {
         guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
                                                store: isStore, value: isStore ? hart.register(access.register) : 0) else {
-            domain.count("vmexit.bad-access")
+            domain.count("mmio.bad-access")
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }

@@ -151,7 +151,7 @@ import Testing
             #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
             #expect(domain.consoleText == attackAlone.console)
             #expect(host.memoryDigest(of: domain.id) == attackAlone.digest, "attacker's memory differs from its run alone")
-            #expect((domain.events["vmexit.bad-access"] ?? 0) > 0, "\(domain.events)")
+            #expect((domain.events["mmio.bad-access"] ?? 0) > 0, "\(domain.events)")
         }
 
         // The finished kernels' memory, before and after another attacker runs on the host.
