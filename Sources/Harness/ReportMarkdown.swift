@@ -64,6 +64,10 @@ public enum ReportMarkdown {
         }
 
         text += phaseSection(report)
+        let emulation = EmulationSummary.rows(report)
+        if !emulation.isEmpty {
+            text += "\n## Emulation (ARMv6-M Thumb translated to RV64)\n\n```\n" + EmulationSummary.table(emulation) + "```\n"
+        }
 
         if !chartFiles.isEmpty {
             text += "\n## Charts\n\n" + chartFiles.map { "![\($0)](\($0))\n" }.joined()
