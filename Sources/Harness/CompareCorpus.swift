@@ -8,6 +8,12 @@ public struct CorpusSelection: Sendable, Equatable {
     /// Anything the reader must know about the choice (a fallback, a missing category).
     public let notes: [String]
 
+    /// The RV64 program a Thumb build comes from (`crc32-small-thumb` → `crc32-small`).
+    static func rv64Name(of program: CorpusProgram) -> String {
+        program.name.hasSuffix("-thumb") ? String(program.name.dropLast("-thumb".count)) : program.name
+    }
+    static func isSmall(_ name: String) -> Bool { name.hasSuffix(smallSuffix) }
+
     /// The keywords `--corpus` accepts besides program names.
     public static let keywords = ["default", "small", "all"] + CorpusCategory.allCases.map(\.rawValue)
 
@@ -29,9 +35,18 @@ public struct CorpusSelection: Sendable, Equatable {
             let small = request == "small"
             // The OS-bound programs are already small (the kernel runs its microbenchmarks in a
             // few tens of millions of instructions), so both selections include them.
-            let chosen = workloads.filter { $0.category == .os || isSmall($0) == small }
+            var chosen = workloads.filter { $0.category == .os || isSmall($0) == small }
+            // The emulation mode runs the Thumb builds (small: translated code runs several RV64
+            // instructions per Thumb one), beside the RV64 build of the same source so that the
+            // report can give emulation's slowdown against native.
+            let thumb = catalogue.filter { $0.category == .thumb && CorpusSelection.isSmall(CorpusSelection.rv64Name(of: $0)) }
+            let references = catalogue.filter { program in
+                program.category == .cpu && thumb.contains { CorpusSelection.rv64Name(of: $0) == program.name }
+            }
             if !chosen.isEmpty {
-                return CorpusSelection(programs: chosen, description: small ? "cpu and os workloads, small variants" : "cpu and os workloads", notes: [])
+                chosen += (references + thumb).filter { !chosen.contains($0) }
+                return CorpusSelection(programs: chosen, description: small ? "cpu, os and thumb workloads, small variants"
+                                       : "cpu and os workloads, and the small Thumb builds for emulation", notes: [])
             }
             let isa = catalogue.filter { $0.category == .isa }
             guard !isa.isEmpty else { throw .empty(request) }
