@@ -51,6 +51,10 @@ import Testing
         #expect(try CorpusSelection.resolve(nil, catalogue: withWorkloads).programs.map(\.name) == ["crc32", "fork"])
         // OS-bound programs are small already, so the small selection keeps them.
         #expect(try CorpusSelection.resolve("small", catalogue: withWorkloads).programs.map(\.name) == ["crc32-small", "fork"])
+        // The small Thumb builds join both, with their RV64 originals as emulation's reference.
+        let withThumb = withWorkloads + [Self.workload("crc32-small-thumb", .thumb)]
+        #expect(try CorpusSelection.resolve(nil, catalogue: withThumb).programs.map(\.name) == ["crc32", "fork", "crc32-small", "crc32-small-thumb"])
+        #expect(try CorpusSelection.resolve("small", catalogue: withThumb).programs.map(\.name) == ["crc32-small", "fork", "crc32-small-thumb"])
         #expect(try CorpusSelection.resolve("isa", catalogue: withWorkloads).programs.map(\.name) == ["rv64i"])
         #expect(try CorpusSelection.resolve("fork, rv64i", catalogue: withWorkloads).programs.map(\.name) == ["fork", "rv64i"])
 
