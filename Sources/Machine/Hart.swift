@@ -359,18 +359,9 @@ public final class Hart {
         reservationAddress = .max
         closePrivilegeInterval()
         if toVirtual {
-            eventCounters.trapsToVirtualSupervisor += 1
             // VS-level interrupts arrive in the guest under their supervisor numbers (VSSI → SSI, …).
             let vsCode = interrupt && Hart.virtualSupervisorInterrupts & (1 << code) != 0 ? code - 1 : code
-            h.vscause = interrupt ? vsCode | TrapCause.interruptFlag : vsCode
-            h.vsepc = epc
-            h.vstval = tval
-            var s = h.vsstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
-            if privilege == .supervisor { s |= Hart.SPP }
-            if h.vsstatus & Hart.SIE != 0 { s |= Hart.SPIE }
-            h.vsstatus = s
-            privilege = .supervisor
-            pc = vector(h.vstvec, code: vsCode, interrupt: interrupt)
+            enterVirtualSupervisor(code: vsCode, interrupt: interrupt, epc: epc, tval: tval)
         } else if delegated {
             eventCounters.trapsToSupervisor += 1
             scause = mcauseValue

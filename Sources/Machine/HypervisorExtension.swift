@@ -532,19 +532,25 @@ extension Hart {
     public func injectGuestException(cause: UInt64, value: UInt64) {
         guard virtualized else { return }
         eventCounters.exceptions[Int(cause & 63)] += 1
-        eventCounters.trapsToVirtualSupervisor += 1
         closePrivilegeInterval()
-        h.vscause = cause
-        h.vsepc = pc
-        h.vstval = value
+        enterVirtualSupervisor(code: cause, interrupt: false, epc: pc, tval: value)
+        updateTranslationContexts()
+        nextEventAt = 0
+    }
+
+    /// A trap into VS-mode (H spec, "Trap Entry"): vscause/vsepc/vstval, vsstatus's SPP, SPIE and
+    /// SIE, then VS-mode at vstvec; V stays 1. The caller has closed the privilege interval.
+    func enterVirtualSupervisor(code: UInt64, interrupt: Bool, epc: UInt64, tval: UInt64) {
+        eventCounters.trapsToVirtualSupervisor += 1
+        h.vscause = interrupt ? code | TrapCause.interruptFlag : code
+        h.vsepc = epc
+        h.vstval = tval
         var s = h.vsstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
         if privilege == .supervisor { s |= Hart.SPP }
         if h.vsstatus & Hart.SIE != 0 { s |= Hart.SPIE }
         h.vsstatus = s
         privilege = .supervisor
-        pc = vector(h.vstvec, code: cause, interrupt: false)
-        updateTranslationContexts()
-        nextEventAt = 0
+        pc = vector(h.vstvec, code: code, interrupt: interrupt)
     }
 
     /// Reads `width` bytes at guest virtual address `va` as the guest at its current privilege
