@@ -97,6 +97,10 @@ public final class Domain {
     public let consoleInput = GuestConsoleInput()
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
+    /// The domain's own clock in virtual time (see `Host.hostTime(for:)`): instructions it has
+    /// retired and ticks it skipped while idle, as of the last time it left the hart.
+    var clockInstructions: UInt64 = 0
+    var clockSkipped: UInt64 = 0
     /// Exits to the hypervisor this domain made (each is charged one instruction against its
     /// `instructionLimit`).
     public internal(set) var exits: UInt64 = 0

@@ -208,8 +208,7 @@ extension Host {
         }
         hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + header.memorySize)
         var vcpu = header.vcpu
-        board.timebase.retired = hart.retired
-        vcpu.csrs[CSR.htimedelta] = header.guestTime &- board.timebase.now
+        vcpu.csrs[CSR.htimedelta] = header.guestTime &- hostTime(for: domain)
         domain.vcpu = vcpu
         domain.console = [UInt8](header.console)
         domain.instructions = header.instructions

@@ -330,6 +330,10 @@ public final class Host {
     func runSlice(_ domain: Domain, limit: UInt64 = .max) {
         if loaded !== domain {
             if let previous = loaded { unload(previous) }
+            if isVirtualTime {
+                board.timebase.retiredOffset = hart.retired &- domain.clockInstructions
+                board.timebase.skipped = domain.clockSkipped
+            }
             hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
             loaded = domain
         }
@@ -368,26 +372,60 @@ public final class Host {
     func unload(_ domain: Domain) {
         guard loaded === domain else { return }
         domain.vcpu = hart.saveVirtualHart()
+        if isVirtualTime {
+            domain.clockInstructions = hart.retired &- board.timebase.retiredOffset
+            domain.clockSkipped = board.timebase.skipped
+        }
         loaded = nil
     }
 
-    /// Current guest-visible time for `domain` (host mtime plus its htimedelta).
-    func guestTime(_ domain: Domain) -> UInt64 {
-        board.timebase.retired = hart.retired
-        return board.timebase.now &+ (domain.vcpu.csrs[CSR.htimedelta] ?? 0)
+    var isVirtualTime: Bool {
+        if case .virtual = board.timebase.mode { return true }
+        return false
     }
 
+    /// The host time `domain` sees (before its htimedelta). In virtual time every domain has a
+    /// clock of its own, made of its own instructions and the idle time it skipped, so nothing a
+    /// guest sees (its timer interrupts, its counts, its memory) depends on which other domains
+    /// share the host. In real time all share the host clock.
+    func hostTime(for domain: Domain) -> UInt64 {
+        guard isVirtualTime, loaded !== domain, case .virtual(let perTick) = board.timebase.mode else {
+            board.timebase.retired = hart.retired
+            return board.timebase.now
+        }
+        return domain.clockInstructions / perTick &+ domain.clockSkipped
+    }
+
+    /// Current guest-visible time for `domain` (its host time plus its htimedelta).
+    func guestTime(_ domain: Domain) -> UInt64 {
+        hostTime(for: domain) &+ (domain.vcpu.csrs[CSR.htimedelta] ?? 0)
+    }
+
+    /// Makes blocked vCPUs runnable when an interrupt is pending for them or their timer is due.
+    /// In virtual time an idle domain's clock jumps to its timer at once, as WFI does natively.
     func wakeBlocked() {
         for domain in domains where domain.state == .blocked {
             let csrs = domain.vcpu.csrs
-            let timerDue = (csrs[CSR.vstimecmp] ?? .max) <= guestTime(domain)
-            let injected = (csrs[CSR.hvip] ?? 0) & (csrs[CSR.hie] ?? 0) != 0
-            if timerDue && (csrs[CSR.hie] ?? 0) & (1 << 6) != 0 || injected { domain.state = .runnable }
+            let enables = csrs[CSR.hie] ?? 0
+            if (csrs[CSR.hvip] ?? 0) & enables != 0 { domain.state = .runnable; continue }
+            let compare = csrs[CSR.vstimecmp] ?? .max
+            guard compare != .max, enables & (1 << 6) != 0 else { continue }
+            if isVirtualTime {
+                let delta = csrs[CSR.htimedelta] ?? 0
+                let deadline = compare >= delta ? compare - delta : 0
+                let now = hostTime(for: domain)
+                if deadline > now { domain.clockSkipped &+= deadline - now }
+                domain.state = .runnable
+            } else if compare <= guestTime(domain) {
+                domain.state = .runnable
+            }
         }
     }
 
-    /// All vCPUs are blocked: move time to the earliest armed timer. False when none is armed.
+    /// All vCPUs are blocked (real time): sleep until the earliest armed timer. False when none is armed.
     func waitForTimers() -> Bool {
+        // In virtual time wakeBlocked already woke every domain a timer could wake.
+        guard !isVirtualTime else { return false }
         let deadlines = domains.filter { $0.state == .blocked }.compactMap { domain -> UInt64? in
             let compare = domain.vcpu.csrs[CSR.vstimecmp] ?? .max
             guard compare != .max else { return nil }
@@ -398,10 +436,7 @@ public final class Host {
         board.timebase.retired = hart.retired
         let now = board.timebase.now
         guard earliest > now else { return true }
-        switch board.timebase.mode {
-        case .virtual: board.timebase.skipped &+= earliest - now
-        case .realTime: usleep(UInt32(min(earliest - now, 10_000) / 10))
-        }
+        usleep(UInt32(min(earliest - now, 10_000) / 10))
         return true
     }
 

@@ -25,6 +25,9 @@ public final class Timebase {
     /// Ticks added to the clock: by WFI in virtual-time mode (time jumps to the next deadline) and
     /// by guest writes to the ACLINT's mtime, so every reader of the clock agrees.
     public var skipped: UInt64 = 0
+    /// Instructions that do not count toward virtual time: a hypervisor that gives each domain
+    /// its own clock sets it to the instructions other domains retired.
+    public var retiredOffset: UInt64 = 0
     private let startNanoseconds: UInt64
 
     public init(mode: Mode) {
@@ -36,7 +39,7 @@ public final class Timebase {
     @inline(__always)
     public var now: UInt64 {
         switch mode {
-        case .virtual(let ipt): return retired / ipt &+ skipped
+        case .virtual(let ipt): return (retired &- retiredOffset) / ipt &+ skipped
         case .realTime: return (Timebase.monotonicNanoseconds() &- startNanoseconds) / 100 &+ skipped
         }
     }

@@ -106,6 +106,7 @@ import Testing
         for domain in domains {
             #expect(domain.state == .shutdown(status: 0), "\(domain.configuration.name): \(domain.state)")
             #expect(domain.consoleText == alone.console, "\(domain.configuration.name) printed: \(domain.consoleText.suffix(400))")
+            #expect(host.memoryDigest(of: domain.id) == alone.digest, "\(domain.configuration.name)'s memory differs from a run alone")
         }
         try Self.expectExclusiveFrames(host)
     }
@@ -146,6 +147,8 @@ import Testing
         for domain in kernels {
             #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
             #expect(domain.consoleText == kernelAlone.console, "\(domain.consoleText.suffix(400))")
+            // Each domain has its own virtual clock, so its memory ends exactly as when it ran alone.
+            #expect(host.memoryDigest(of: domain.id) == kernelAlone.digest, "a kernel's memory differs from its run alone")
         }
         for domain in attackers {
             #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
@@ -183,6 +186,8 @@ import Testing
         for domain in kernels {
             #expect(domain.state == .shutdown(status: 0), "\(domain.state)")
             #expect(domain.consoleText == kernelAlone.console, "\(domain.consoleText.suffix(400))")
+            // Each domain has its own virtual clock, so its memory ends exactly as when it ran alone.
+            #expect(host.memoryDigest(of: domain.id) == kernelAlone.digest, "a kernel's memory differs from its run alone")
         }
         for (domain, limit, line) in spinners.map({ ($0, spinLimit, CorpusProgram.spin.expectedFinalLine) })
             + flooders.map({ ($0, floodLimit, CorpusProgram.sbiFlood.expectedFinalLine) }) {
