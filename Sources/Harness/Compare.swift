@@ -171,6 +171,13 @@ public struct ComparisonRunner {
                             cell.reason = "not equivalent to native: \(difference)"
                         }
                         if let wall = cell.medianWallSeconds, wall > 0 { cell.relativeThroughput = native.wall / wall }
+                    } else if program.category == .thumb, let wall = cell.medianWallSeconds, wall > 0,
+                              let reference = results.first(where: {
+                                  $0.workload == CorpusSelection.rv64Name(of: program) && $0.mode == "native" && $0.status == .passed
+                              }), let referenceWall = reference.medianWallSeconds {
+                        // A Thumb build has no native run of its own: its yardstick is the RV64 build
+                        // of the same source run natively (the emulation table says so).
+                        cell.relativeThroughput = referenceWall / wall
                     }
                     if plan.options.virtualTime, cell.countsStable == false, cell.status == .passed {
                         cell.status = .failed

@@ -129,7 +129,7 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     public static let standardMeasurementKinds: [String: String] = [
         "wallSeconds": "measured: host wall-clock time of the run, varies from run to run and machine to machine",
         "mips": "measured: guest instructions retired per wall-clock microsecond",
-        "relativeThroughput": "measured: native's median wall time divided by the mode's",
+        "relativeThroughput": "measured: native's median wall time divided by the mode's (for a Thumb build under emulation, the native run of the RV64 build of the same source)",
         "counts": "exact: events counted by the simulated hart and the mode; identical across runs in virtual-time mode",
         "modeled": "modeled: exact counts multiplied by a cost profile's cycles per event; profile figures marked recalled or assumed are estimates",
     ]
