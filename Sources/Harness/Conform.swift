@@ -6,15 +6,19 @@ import Foundation
 /// program × mode table.
 public enum Conformance {
     /// The default suites: the ISA self-checks, the small workload variants (which print
-    /// checksums and so test equivalence on real computation) and the OS-bound corpus kernel,
-    /// which is small already. A request is resolved as `CorpusSelection.resolve` does.
+    /// checksums and so test equivalence on real computation), the OS-bound corpus kernel,
+    /// which is small already, and the small Thumb builds the emulation mode runs. A request is
+    /// resolved as `CorpusSelection.resolve` does.
     public static func suites(_ request: String?, catalogue: [CorpusProgram] = CorpusCatalogue.all) throws(CorpusSelectionError) -> CorpusSelection {
         if let request { return try CorpusSelection.resolve(request, catalogue: catalogue) }
         let programs = catalogue.filter {
-            $0.category == .isa || $0.category == .os || ($0.category == .cpu && $0.name.hasSuffix(CorpusSelection.smallSuffix))
+            $0.category == .isa || $0.category == .os
+                || ($0.category == .cpu && $0.name.hasSuffix(CorpusSelection.smallSuffix))
+                || ($0.category == .thumb && CorpusSelection.isSmall(CorpusSelection.rv64Name(of: $0)))
         }
         guard !programs.isEmpty else { throw .empty("conformance suites") }
-        return CorpusSelection(programs: programs, description: "isa self-checks, small workloads and the corpus kernel", notes: [])
+        return CorpusSelection(programs: programs, description: "isa self-checks, small workloads, the corpus kernel and the small Thumb builds",
+                               notes: [])
     }
 
     /// Runs the suites in `modes` once each.
