@@ -95,6 +95,68 @@ public enum Decoder {
         }
     }
 
+    // MARK: - Superinstructions (engine-internal)
+
+    /// The superinstruction for `first` followed by `second`, if there is one (see `Op.slli_add`).
+    static func fusedOp(_ first: Op, _ second: Op) -> Op? {
+        switch (first, second) {
+        case (.slli, .add): .slli_add
+        case (.srli, .add): .srli_add
+        case (.slli, .xor): .slli_xor
+        case (.slliw, .xor): .slliw_xor
+        case (.srliw, .xor): .srliw_xor
+        case (.slli, .or): .slli_or
+        case (.srliw, .or): .srliw_or
+        case (.mul, .add): .mul_add
+        case (.add, .add): .add_add
+        case (.and, .xor): .and_xor
+        case (.sltu, .and): .sltu_and
+        case (.addw, .add): .addw_add
+        case (.xor, .srliw): .xor_srliw
+        case (.xor, .slli): .xor_slli
+        case (.xor, .slliw): .xor_slliw
+        case (.xor, .andi): .xor_andi
+        case (.andi, .slli): .andi_slli
+        case (.slli, .srli): .slli_srli
+        case (.addi, .bne): .addi_bne
+        case (.addi, .beq): .addi_beq
+        case (.addiw, .bgeu): .addiw_bgeu
+        case (.addiw, .bltu): .addiw_bltu
+        default: nil
+        }
+    }
+
+    /// Rewrites a decoded block in place so adjacent dependent pairs run as one superinstruction.
+    /// The first op of a pair gets the fused op; the second keeps everything, except that a
+    /// commutative second op may have its sources swapped so the first's result is always in
+    /// the same operand slot the engine expects: rs2 for register-register ops, rs1 for
+    /// register-immediate ops and branches. Pairs never overlap.
+    public static func fusePairs(_ ops: UnsafeMutableBufferPointer<Instruction>) {
+        var i = 0
+        while i + 1 < ops.count {
+            let first = ops[i]
+            var second = ops[i + 1]
+            guard let fused = fusedOp(first.op, second.op) else { i += 1; continue }
+            // Writes to x0 go to the discard slot, which no source names, so they never fuse.
+            let result = first.rd
+            let dependent: Bool
+            switch second.op {
+            case .add, .xor, .or, .and:
+                if second.rs2 != result && second.rs1 == result { swap(&second.rs1, &second.rs2) }
+                dependent = second.rs2 == result
+            case .beq, .bne:
+                if second.rs1 != result && second.rs2 == result { swap(&second.rs1, &second.rs2) }
+                dependent = second.rs1 == result
+            default:
+                dependent = second.rs1 == result
+            }
+            guard dependent else { i += 1; continue }
+            ops[i].op = fused
+            ops[i + 1] = second
+            i += 2
+        }
+    }
+
     // MARK: - Compressed (unprivileged spec, "C" Standard Extension, RVC opcode listing for RV64)
 
     /// Expands a 16-bit instruction to the base instruction it stands for. Reserved and
