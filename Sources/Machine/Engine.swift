@@ -322,6 +322,23 @@ extension Hart {
                 let q = p + 1
                 x[rd(q)] = Hart.alu(op, t, imm(q))
             }
+            /// Independent-pair tails: write the first op's result, then run the second op on
+            /// the registers it names (which may include the one just written).
+            @inline(__always) func andRR(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
+                x[rd(p)] = t
+                let q = p + 1
+                x[rd(q)] = Hart.alu(op, x[rs1(q)], x[rs2(q)])
+            }
+            @inline(__always) func andRI(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
+                x[rd(p)] = t
+                let q = p + 1
+                x[rd(q)] = Hart.alu(op, x[rs1(q)], imm(q))
+            }
+            @inline(__always) func andBranch(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op, _ base: UInt64) -> UInt64? {
+                x[rd(p)] = t
+                let q = p + 1
+                return Hart.branchTaken(op, x[rs1(q)], x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
+            }
             /// The branch target if the fused branch is taken, else nil.
             @inline(__always) func thenBranch(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op, _ base: UInt64) -> UInt64? {
                 x[rd(p)] = t
@@ -362,6 +379,23 @@ extension Hart {
                     p += 2; break execution
                 case .addiw_bgeu:
                     if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bgeu, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .add_then_add: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .addi_then_addi: andRI(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .addi); p += 1
+                case .srliw_then_slli: andRI(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .slli); p += 1
+                case .slli_then_srliw: andRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .srliw); p += 1
+                case .or_then_slli: andRI(p, Hart.alu(.or, x[rs1(p)], x[rs2(p)]), .slli); p += 1
+                case .xor_then_xor: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .xor); p += 1
+                case .slli_then_or: andRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .or); p += 1
+                case .srliw_then_or: andRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .or); p += 1
+                case .addiw_then_add: andRR(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .add); p += 1
+                case .add_then_sltu: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
+                case .sltu_then_sltu: andRR(p, Hart.alu(.sltu, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
+                case .add_then_bltu:
+                    if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bltu, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .add_then_bne:
+                    if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bne, blockPC) { nextPC = target }
                     p += 2; break execution
                 case .addiw_bltu:
                     if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bltu, blockPC) { nextPC = target }

@@ -126,6 +126,26 @@ public enum Decoder {
         }
     }
 
+    /// The superinstruction that runs `first` then `second` whatever registers they name, if there is one.
+    static func pairedOp(_ first: Op, _ second: Op) -> Op? {
+        switch (first, second) {
+        case (.add, .add): .add_then_add
+        case (.addi, .addi): .addi_then_addi
+        case (.srliw, .slli): .srliw_then_slli
+        case (.slli, .srliw): .slli_then_srliw
+        case (.or, .slli): .or_then_slli
+        case (.xor, .xor): .xor_then_xor
+        case (.slli, .or): .slli_then_or
+        case (.srliw, .or): .srliw_then_or
+        case (.addiw, .add): .addiw_then_add
+        case (.add, .sltu): .add_then_sltu
+        case (.sltu, .sltu): .sltu_then_sltu
+        case (.add, .bltu): .add_then_bltu
+        case (.add, .bne): .add_then_bne
+        default: nil
+        }
+    }
+
     /// Rewrites a decoded block in place so adjacent dependent pairs run as one superinstruction.
     /// The first op of a pair gets the fused op; the second keeps everything, except that a
     /// commutative second op may have its sources swapped so the first's result is always in
@@ -136,7 +156,15 @@ public enum Decoder {
         while i + 1 < ops.count {
             let first = ops[i]
             var second = ops[i + 1]
-            guard let fused = fusedOp(first.op, second.op) else { i += 1; continue }
+            guard let fused = fusedOp(first.op, second.op) else {
+                if let paired = pairedOp(first.op, second.op) {
+                    ops[i].op = paired
+                    i += 2
+                } else {
+                    i += 1
+                }
+                continue
+            }
             // Writes to x0 go to the discard slot, which no source names, so they never fuse.
             let result = first.rd
             let dependent: Bool
@@ -150,7 +178,15 @@ public enum Decoder {
             default:
                 dependent = second.rs1 == result
             }
-            guard dependent else { i += 1; continue }
+            guard dependent else {
+                if let paired = pairedOp(first.op, ops[i + 1].op) {
+                    ops[i].op = paired
+                    i += 2
+                } else {
+                    i += 1
+                }
+                continue
+            }
             ops[i].op = fused
             ops[i + 1] = second
             i += 2

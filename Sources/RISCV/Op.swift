@@ -57,6 +57,11 @@ public enum Op: UInt16, Sendable, CaseIterable {
     case mul_add, add_add, and_xor, sltu_and, addw_add
     case xor_srliw, xor_slli, xor_slliw, xor_andi, andi_slli, slli_srli
     case addi_bne, addi_beq, addiw_bgeu, addiw_bltu
+    // Superinstructions for pairs that need not be dependent: the second op reads its own
+    // operands after the first has written its result, exactly as if run one after the other.
+    case add_then_add, addi_then_addi, srliw_then_slli, slli_then_srliw, or_then_slli, xor_then_xor
+    case slli_then_or, srliw_then_or, addiw_then_add, add_then_sltu, sltu_then_sltu
+    case add_then_bltu, add_then_bne
 
     /// True for the engine's own ops (`blockEnd` and the superinstructions), which no encoding produces.
     public var isEngineInternal: Bool { rawValue >= Op.blockEnd.rawValue }

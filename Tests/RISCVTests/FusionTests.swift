@@ -27,11 +27,19 @@ import Testing
         #expect(out[1].rs1 == 15 && out[1].rs2 == 13)
     }
 
-    @Test func independentPairsAndDiscardedResultsDoNotFuse() {
-        // add a0, a1, a2 ; add a3, a4, a5 (no dependency)
+    @Test func independentPairsFuseOnlyAsPlainPairs() {
+        // add a0, a1, a2 ; add a3, a4, a5 (no dependency): the re-reading pair, operands untouched.
         let independent = fused([Instruction(op: .add, rd: 10, rs1: 11, rs2: 12, raw: 0),
                                  Instruction(op: .add, rd: 13, rs1: 14, rs2: 15, raw: 0)])
-        #expect(independent.map(\.op) == [.add, .add])
+        #expect(independent.map(\.op) == [.add_then_add, .add])
+        #expect(independent[1].rs1 == 14 && independent[1].rs2 == 15)
+        // slli a3, a2, 1 ; add a4, a5, a6: no dependency and no plain pair for slli+add.
+        let unfused = fused([Instruction(op: .slli, rd: 13, rs1: 12, imm: 1, raw: 0),
+                             Instruction(op: .add, rd: 14, rs1: 15, rs2: 16, raw: 0)])
+        #expect(unfused.map(\.op) == [.slli, .add])
+    }
+
+    @Test func discardedResultsDoNotFuse() {
         // addi x0, ... writes the discard slot, which `bne x0, ...` does not read.
         let discarded = fused([Instruction(op: .addi, rd: Instruction.discard, rs1: 10, imm: 1, raw: 0),
                                Instruction(op: .bne, rs1: 0, rs2: 11, raw: 0)])
