@@ -391,6 +391,17 @@ extension Hart {
                 case .addiw_then_add: andRR(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .add); p += 1
                 case .add_then_sltu: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
                 case .sltu_then_sltu: andRR(p, Hart.alu(.sltu, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
+                case .slli_then_slli: andRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .slli); p += 1
+                case .addi_then_slli: andRI(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .slli); p += 1
+                case .addi_then_add: andRR(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .add); p += 1
+                case .xor_then_add: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .srli_then_slli: andRI(p, Hart.alu(.srli, x[rs1(p)], imm(p)), .slli); p += 1
+                case .xor_then_and: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .and); p += 1
+                case .srliw_then_addi: andRI(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .addi); p += 1
+                case .addi_then_xor: andRR(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .xor); p += 1
+                case .xor_then_bne:
+                    if let target = andBranch(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .bne, blockPC) { nextPC = target }
+                    p += 2; break execution
                 case .add_then_bltu:
                     if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bltu, blockPC) { nextPC = target }
                     p += 2; break execution

@@ -142,6 +142,15 @@ public enum Decoder {
         case (.sltu, .sltu): .sltu_then_sltu
         case (.add, .bltu): .add_then_bltu
         case (.add, .bne): .add_then_bne
+        case (.slli, .slli): .slli_then_slli
+        case (.addi, .slli): .addi_then_slli
+        case (.addi, .add): .addi_then_add
+        case (.xor, .add): .xor_then_add
+        case (.srli, .slli): .srli_then_slli
+        case (.xor, .and): .xor_then_and
+        case (.srliw, .addi): .srliw_then_addi
+        case (.addi, .xor): .addi_then_xor
+        case (.xor, .bne): .xor_then_bne
         default: nil
         }
     }

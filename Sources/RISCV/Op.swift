@@ -62,6 +62,8 @@ public enum Op: UInt16, Sendable, CaseIterable {
     case add_then_add, addi_then_addi, srliw_then_slli, slli_then_srliw, or_then_slli, xor_then_xor
     case slli_then_or, srliw_then_or, addiw_then_add, add_then_sltu, sltu_then_sltu
     case add_then_bltu, add_then_bne
+    case slli_then_slli, addi_then_slli, addi_then_add, xor_then_add, srli_then_slli, xor_then_and
+    case srliw_then_addi, addi_then_xor, xor_then_bne
 
     /// True for the engine's own ops (`blockEnd` and the superinstructions), which no encoding produces.
     public var isEngineInternal: Bool { rawValue >= Op.blockEnd.rawValue }
