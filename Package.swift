@@ -4,7 +4,7 @@ import PackageDescription
 // The execution core owns raw memory and the dispatch loop; in release builds it is compiled
 // without exclusivity checks so the hot path carries no runtime bookkeeping (ARCHITECTURE.md, "The engine").
 let hotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked", "-wmo", "-Xllvm", "-enable-tail-merge=false"], .when(configuration: .release)),
 ]
 
 // jemalloc is the process allocator (issue 3; libjemalloc-dev, installed by .ci/run). Linking it is

@@ -185,6 +185,7 @@ extension Hart {
     }
 
     private func registerBlock(ramOffset: UInt64, firstOp: Int, count: Int, byteLength: UInt32, cache: Bool) -> Int32 {
+        Decoder.fusePairs(UnsafeMutableBufferPointer(start: blocks.ops + firstOp, count: count))
         blocks.ops[firstOp + count] = Instruction(op: .blockEnd, raw: 0)
         let id = Int32(blocks.blockCount)
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
@@ -212,6 +213,49 @@ extension Hart {
             return true
         default:
             return false
+        }
+    }
+
+    // MARK: Integer semantics
+
+    /// The result of an integer register-register op (`b` = rs2) or register-immediate op (`b` =
+    /// the sign-extended immediate). The one place these semantics live: the dispatch loop's
+    /// plain cases and its superinstructions both call it with a constant op, which folds away.
+    @inline(__always)
+    static func alu(_ op: Op, _ a: UInt64, _ b: UInt64) -> UInt64 {
+        @inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
+        switch op {
+        case .add, .addi: return a &+ b
+        case .sub: return a &- b
+        case .sll, .slli: return a << (b & 63)
+        case .slt, .slti: return Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
+        case .sltu, .sltiu: return a < b ? 1 : 0
+        case .xor, .xori: return a ^ b
+        case .srl, .srli: return a >> (b & 63)
+        case .sra, .srai: return UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
+        case .or, .ori: return a | b
+        case .and, .andi: return a & b
+        case .addw, .addiw: return sext32(a &+ b)
+        case .subw: return sext32(a &- b)
+        case .sllw, .slliw: return sext32(a << (b & 31))
+        case .srlw, .srliw: return sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+        case .sraw, .sraiw: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
+        case .mul: return a &* b
+        default: preconditionFailure("not an integer ALU op: \(op)")
+        }
+    }
+
+    /// Whether a conditional branch is taken (unprivileged spec §2.5.2).
+    @inline(__always)
+    static func branchTaken(_ op: Op, _ a: UInt64, _ b: UInt64) -> Bool {
+        switch op {
+        case .beq: return a == b
+        case .bne: return a != b
+        case .blt: return Int64(bitPattern: a) < Int64(bitPattern: b)
+        case .bge: return Int64(bitPattern: a) >= Int64(bitPattern: b)
+        case .bltu: return a < b
+        case .bgeu: return a >= b
+        default: preconditionFailure("not a branch: \(op)")
         }
     }
 
@@ -265,10 +309,108 @@ extension Hart {
                 return true
             }
 
+            /// Superinstruction tails: write the first op's result `t`, then run the second op
+            /// (at p + 1) with `t` as its rs2 (register-register) or rs1 (immediate, branch).
+            /// They take `p` by value: a captured `var p` would live in memory.
+            @inline(__always) func thenRR(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
+                x[rd(p)] = t
+                let q = p + 1
+                x[rd(q)] = Hart.alu(op, x[rs1(q)], t)
+            }
+            @inline(__always) func thenRI(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
+                x[rd(p)] = t
+                let q = p + 1
+                x[rd(q)] = Hart.alu(op, t, imm(q))
+            }
+            /// Independent-pair tails: write the first op's result, then run the second op on
+            /// the registers it names (which may include the one just written).
+            @inline(__always) func andRR(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
+                x[rd(p)] = t
+                let q = p + 1
+                x[rd(q)] = Hart.alu(op, x[rs1(q)], x[rs2(q)])
+            }
+            @inline(__always) func andRI(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
+                x[rd(p)] = t
+                let q = p + 1
+                x[rd(q)] = Hart.alu(op, x[rs1(q)], imm(q))
+            }
+            @inline(__always) func andBranch(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op, _ base: UInt64) -> UInt64? {
+                x[rd(p)] = t
+                let q = p + 1
+                return Hart.branchTaken(op, x[rs1(q)], x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
+            }
+            /// The branch target if the fused branch is taken, else nil.
+            @inline(__always) func thenBranch(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op, _ base: UInt64) -> UInt64? {
+                x[rd(p)] = t
+                let q = p + 1
+                return Hart.branchTaken(op, t, x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
+            }
+
             execution: while true {
                 switch p.pointee.op {
                 case .blockEnd:
                     break execution
+
+                // Superinstructions (Decoder.fusePairs): the first op's result `t` is written
+                // back and also handed straight to the second op, which sits at p + 1.
+                case .slli_add: thenRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .add); p += 1
+                case .srli_add: thenRR(p, Hart.alu(.srli, x[rs1(p)], imm(p)), .add); p += 1
+                case .slli_xor: thenRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .xor); p += 1
+                case .slliw_xor: thenRR(p, Hart.alu(.slliw, x[rs1(p)], imm(p)), .xor); p += 1
+                case .srliw_xor: thenRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .xor); p += 1
+                case .slli_or: thenRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .or); p += 1
+                case .srliw_or: thenRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .or); p += 1
+                case .mul_add: thenRR(p, Hart.alu(.mul, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .add_add: thenRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .and_xor: thenRR(p, Hart.alu(.and, x[rs1(p)], x[rs2(p)]), .xor); p += 1
+                case .sltu_and: thenRR(p, Hart.alu(.sltu, x[rs1(p)], x[rs2(p)]), .and); p += 1
+                case .addw_add: thenRR(p, Hart.alu(.addw, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .xor_srliw: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .srliw); p += 1
+                case .xor_slli: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .slli); p += 1
+                case .xor_slliw: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .slliw); p += 1
+                case .xor_andi: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .andi); p += 1
+                case .andi_slli: thenRI(p, Hart.alu(.andi, x[rs1(p)], imm(p)), .slli); p += 1
+                case .slli_srli: thenRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .srli); p += 1
+                case .addi_bne:
+                    if let target = thenBranch(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .bne, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .addi_beq:
+                    if let target = thenBranch(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .beq, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .addiw_bgeu:
+                    if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bgeu, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .add_then_add: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .addi_then_addi: andRI(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .addi); p += 1
+                case .srliw_then_slli: andRI(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .slli); p += 1
+                case .slli_then_srliw: andRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .srliw); p += 1
+                case .or_then_slli: andRI(p, Hart.alu(.or, x[rs1(p)], x[rs2(p)]), .slli); p += 1
+                case .xor_then_xor: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .xor); p += 1
+                case .slli_then_or: andRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .or); p += 1
+                case .srliw_then_or: andRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .or); p += 1
+                case .addiw_then_add: andRR(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .add); p += 1
+                case .add_then_sltu: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
+                case .sltu_then_sltu: andRR(p, Hart.alu(.sltu, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
+                case .slli_then_slli: andRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .slli); p += 1
+                case .addi_then_slli: andRI(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .slli); p += 1
+                case .addi_then_add: andRR(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .add); p += 1
+                case .xor_then_add: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .add); p += 1
+                case .srli_then_slli: andRI(p, Hart.alu(.srli, x[rs1(p)], imm(p)), .slli); p += 1
+                case .xor_then_and: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .and); p += 1
+                case .srliw_then_addi: andRI(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .addi); p += 1
+                case .addi_then_xor: andRR(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .xor); p += 1
+                case .xor_then_bne:
+                    if let target = andBranch(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .bne, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .add_then_bltu:
+                    if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bltu, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .add_then_bne:
+                    if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bne, blockPC) { nextPC = target }
+                    p += 2; break execution
+                case .addiw_bltu:
+                    if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bltu, blockPC) { nextPC = target }
+                    p += 2; break execution
                 // Loads: TLB fast path, else the out-of-line slow path (misses, MMIO, misaligned).
                 case .lb:
                     let va = x[rs1(p)] &+ imm(p), e = entry(va)
@@ -355,57 +497,57 @@ extension Hart {
                     x[rd(p)] = here &+ p.pointee.length
                     p += 1; break execution
                 case .beq:
-                    if x[rs1(p)] == x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    if Hart.branchTaken(.beq, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
                     p += 1; break execution
                 case .bne:
-                    if x[rs1(p)] != x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    if Hart.branchTaken(.bne, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
                     p += 1; break execution
                 case .blt:
-                    if Int64(bitPattern: x[rs1(p)]) < Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    if Hart.branchTaken(.blt, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
                     p += 1; break execution
                 case .bge:
-                    if Int64(bitPattern: x[rs1(p)]) >= Int64(bitPattern: x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    if Hart.branchTaken(.bge, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
                     p += 1; break execution
                 case .bltu:
-                    if x[rs1(p)] < x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    if Hart.branchTaken(.bltu, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
                     p += 1; break execution
                 case .bgeu:
-                    if x[rs1(p)] >= x[rs2(p)] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
+                    if Hart.branchTaken(.bgeu, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
                     p += 1; break execution
-                case .addi: x[rd(p)] = x[rs1(p)] &+ imm(p)
-                case .slti: x[rd(p)] = Int64(bitPattern: x[rs1(p)]) < Int64(p.pointee.imm) ? 1 : 0
-                case .sltiu: x[rd(p)] = x[rs1(p)] < imm(p) ? 1 : 0
-                case .xori: x[rd(p)] = x[rs1(p)] ^ imm(p)
-                case .ori: x[rd(p)] = x[rs1(p)] | imm(p)
-                case .andi: x[rd(p)] = x[rs1(p)] & imm(p)
-                case .slli: x[rd(p)] = x[rs1(p)] << (imm(p) & 63)
-                case .srli: x[rd(p)] = x[rs1(p)] >> (imm(p) & 63)
-                case .srai: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]) >> Int64(p.pointee.imm & 63))
-                case .add: x[rd(p)] = x[rs1(p)] &+ x[rs2(p)]
-                case .sub: x[rd(p)] = x[rs1(p)] &- x[rs2(p)]
-                case .sll: x[rd(p)] = x[rs1(p)] << (x[rs2(p)] & 63)
-                case .slt: x[rd(p)] = Int64(bitPattern: x[rs1(p)]) < Int64(bitPattern: x[rs2(p)]) ? 1 : 0
-                case .sltu: x[rd(p)] = x[rs1(p)] < x[rs2(p)] ? 1 : 0
-                case .xor: x[rd(p)] = x[rs1(p)] ^ x[rs2(p)]
-                case .srl: x[rd(p)] = x[rs1(p)] >> (x[rs2(p)] & 63)
-                case .sra: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]) >> Int64(x[rs2(p)] & 63))
-                case .or: x[rd(p)] = x[rs1(p)] | x[rs2(p)]
-                case .and: x[rd(p)] = x[rs1(p)] & x[rs2(p)]
-                case .addiw: x[rd(p)] = sext32(x[rs1(p)] &+ imm(p))
-                case .slliw: x[rd(p)] = sext32(x[rs1(p)] << (imm(p) & 31))
-                case .srliw: x[rd(p)] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1(p)]) >> UInt32(p.pointee.imm & 31)))
-                case .sraiw: x[rd(p)] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1(p)]) >> Int32(p.pointee.imm & 31)))
-                case .addw: x[rd(p)] = sext32(x[rs1(p)] &+ x[rs2(p)])
-                case .subw: x[rd(p)] = sext32(x[rs1(p)] &- x[rs2(p)])
-                case .sllw: x[rd(p)] = sext32(x[rs1(p)] << (x[rs2(p)] & 31))
-                case .srlw: x[rd(p)] = sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1(p)]) >> UInt32(x[rs2(p)] & 31)))
-                case .sraw: x[rd(p)] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1(p)]) >> Int32(x[rs2(p)] & 31)))
+                case .addi: x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
+                case .slti: x[rd(p)] = Hart.alu(.slti, x[rs1(p)], imm(p))
+                case .sltiu: x[rd(p)] = Hart.alu(.sltiu, x[rs1(p)], imm(p))
+                case .xori: x[rd(p)] = Hart.alu(.xori, x[rs1(p)], imm(p))
+                case .ori: x[rd(p)] = Hart.alu(.ori, x[rs1(p)], imm(p))
+                case .andi: x[rd(p)] = Hart.alu(.andi, x[rs1(p)], imm(p))
+                case .slli: x[rd(p)] = Hart.alu(.slli, x[rs1(p)], imm(p))
+                case .srli: x[rd(p)] = Hart.alu(.srli, x[rs1(p)], imm(p))
+                case .srai: x[rd(p)] = Hart.alu(.srai, x[rs1(p)], imm(p))
+                case .add: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)])
+                case .sub: x[rd(p)] = Hart.alu(.sub, x[rs1(p)], x[rs2(p)])
+                case .sll: x[rd(p)] = Hart.alu(.sll, x[rs1(p)], x[rs2(p)])
+                case .slt: x[rd(p)] = Hart.alu(.slt, x[rs1(p)], x[rs2(p)])
+                case .sltu: x[rd(p)] = Hart.alu(.sltu, x[rs1(p)], x[rs2(p)])
+                case .xor: x[rd(p)] = Hart.alu(.xor, x[rs1(p)], x[rs2(p)])
+                case .srl: x[rd(p)] = Hart.alu(.srl, x[rs1(p)], x[rs2(p)])
+                case .sra: x[rd(p)] = Hart.alu(.sra, x[rs1(p)], x[rs2(p)])
+                case .or: x[rd(p)] = Hart.alu(.or, x[rs1(p)], x[rs2(p)])
+                case .and: x[rd(p)] = Hart.alu(.and, x[rs1(p)], x[rs2(p)])
+                case .addiw: x[rd(p)] = Hart.alu(.addiw, x[rs1(p)], imm(p))
+                case .slliw: x[rd(p)] = Hart.alu(.slliw, x[rs1(p)], imm(p))
+                case .srliw: x[rd(p)] = Hart.alu(.srliw, x[rs1(p)], imm(p))
+                case .sraiw: x[rd(p)] = Hart.alu(.sraiw, x[rs1(p)], imm(p))
+                case .addw: x[rd(p)] = Hart.alu(.addw, x[rs1(p)], x[rs2(p)])
+                case .subw: x[rd(p)] = Hart.alu(.subw, x[rs1(p)], x[rs2(p)])
+                case .sllw: x[rd(p)] = Hart.alu(.sllw, x[rs1(p)], x[rs2(p)])
+                case .srlw: x[rd(p)] = Hart.alu(.srlw, x[rs1(p)], x[rs2(p)])
+                case .sraw: x[rd(p)] = Hart.alu(.sraw, x[rs1(p)], x[rs2(p)])
                 case .fence, .fence_i:
                     // One hart, and stores invalidate decoded code as they happen: nothing to order or flush.
                     break
 
                 // M (unprivileged spec chapter 13): division by zero and overflow have defined results.
-                case .mul: x[rd(p)] = x[rs1(p)] &* x[rs2(p)]
+                case .mul: x[rd(p)] = Hart.alu(.mul, x[rs1(p)], x[rs2(p)])
                 case .mulh: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]).multipliedFullWidth(by: Int64(bitPattern: x[rs2(p)])).high)
                 case .mulhu: x[rd(p)] = x[rs1(p)].multipliedFullWidth(by: x[rs2(p)]).high
                 case .mulhsu:

@@ -95,6 +95,113 @@ public enum Decoder {
         }
     }
 
+    // MARK: - Superinstructions (engine-internal)
+
+    /// The superinstruction for `first` followed by `second`, if there is one (see `Op.slli_add`).
+    static func fusedOp(_ first: Op, _ second: Op) -> Op? {
+        switch (first, second) {
+        case (.slli, .add): .slli_add
+        case (.srli, .add): .srli_add
+        case (.slli, .xor): .slli_xor
+        case (.slliw, .xor): .slliw_xor
+        case (.srliw, .xor): .srliw_xor
+        case (.slli, .or): .slli_or
+        case (.srliw, .or): .srliw_or
+        case (.mul, .add): .mul_add
+        case (.add, .add): .add_add
+        case (.and, .xor): .and_xor
+        case (.sltu, .and): .sltu_and
+        case (.addw, .add): .addw_add
+        case (.xor, .srliw): .xor_srliw
+        case (.xor, .slli): .xor_slli
+        case (.xor, .slliw): .xor_slliw
+        case (.xor, .andi): .xor_andi
+        case (.andi, .slli): .andi_slli
+        case (.slli, .srli): .slli_srli
+        case (.addi, .bne): .addi_bne
+        case (.addi, .beq): .addi_beq
+        case (.addiw, .bgeu): .addiw_bgeu
+        case (.addiw, .bltu): .addiw_bltu
+        default: nil
+        }
+    }
+
+    /// The superinstruction that runs `first` then `second` whatever registers they name, if there is one.
+    static func pairedOp(_ first: Op, _ second: Op) -> Op? {
+        switch (first, second) {
+        case (.add, .add): .add_then_add
+        case (.addi, .addi): .addi_then_addi
+        case (.srliw, .slli): .srliw_then_slli
+        case (.slli, .srliw): .slli_then_srliw
+        case (.or, .slli): .or_then_slli
+        case (.xor, .xor): .xor_then_xor
+        case (.slli, .or): .slli_then_or
+        case (.srliw, .or): .srliw_then_or
+        case (.addiw, .add): .addiw_then_add
+        case (.add, .sltu): .add_then_sltu
+        case (.sltu, .sltu): .sltu_then_sltu
+        case (.add, .bltu): .add_then_bltu
+        case (.add, .bne): .add_then_bne
+        case (.slli, .slli): .slli_then_slli
+        case (.addi, .slli): .addi_then_slli
+        case (.addi, .add): .addi_then_add
+        case (.xor, .add): .xor_then_add
+        case (.srli, .slli): .srli_then_slli
+        case (.xor, .and): .xor_then_and
+        case (.srliw, .addi): .srliw_then_addi
+        case (.addi, .xor): .addi_then_xor
+        case (.xor, .bne): .xor_then_bne
+        default: nil
+        }
+    }
+
+    /// Rewrites a decoded block in place so adjacent dependent pairs run as one superinstruction.
+    /// The first op of a pair gets the fused op; the second keeps everything, except that a
+    /// commutative second op may have its sources swapped so the first's result is always in
+    /// the same operand slot the engine expects: rs2 for register-register ops, rs1 for
+    /// register-immediate ops and branches. Pairs never overlap.
+    public static func fusePairs(_ ops: UnsafeMutableBufferPointer<Instruction>) {
+        var i = 0
+        while i + 1 < ops.count {
+            let first = ops[i]
+            var second = ops[i + 1]
+            guard let fused = fusedOp(first.op, second.op) else {
+                if let paired = pairedOp(first.op, second.op) {
+                    ops[i].op = paired
+                    i += 2
+                } else {
+                    i += 1
+                }
+                continue
+            }
+            // Writes to x0 go to the discard slot, which no source names, so they never fuse.
+            let result = first.rd
+            let dependent: Bool
+            switch second.op {
+            case .add, .xor, .or, .and:
+                if second.rs2 != result && second.rs1 == result { swap(&second.rs1, &second.rs2) }
+                dependent = second.rs2 == result
+            case .beq, .bne:
+                if second.rs1 != result && second.rs2 == result { swap(&second.rs1, &second.rs2) }
+                dependent = second.rs1 == result
+            default:
+                dependent = second.rs1 == result
+            }
+            guard dependent else {
+                if let paired = pairedOp(first.op, ops[i + 1].op) {
+                    ops[i].op = paired
+                    i += 2
+                } else {
+                    i += 1
+                }
+                continue
+            }
+            ops[i].op = fused
+            ops[i + 1] = second
+            i += 2
+        }
+    }
+
     // MARK: - Compressed (unprivileged spec, "C" Standard Extension, RVC opcode listing for RV64)
 
     /// Expands a 16-bit instruction to the base instruction it stands for. Reserved and

@@ -48,6 +48,25 @@ public enum Op: UInt16, Sendable, CaseIterable {
     // Engine-internal: never produced by the decoder. Marks the end of a decoded block so the
     // dispatch loop needs no per-instruction bounds check.
     case blockEnd
+    // Engine-internal superinstructions: never produced by `decode`. `Decoder.fusePairs` puts one
+    // in place of the first of two adjacent ops whose second reads the first's result; the second
+    // instruction stays in the block unchanged and supplies its operands. One dispatch runs both,
+    // and the intermediate value stays in a host register instead of round-tripping through the
+    // register file. Pairs chosen from the corpus's dynamically hottest dependent pairs.
+    case slli_add, srli_add, slli_xor, slliw_xor, srliw_xor, slli_or, srliw_or
+    case mul_add, add_add, and_xor, sltu_and, addw_add
+    case xor_srliw, xor_slli, xor_slliw, xor_andi, andi_slli, slli_srli
+    case addi_bne, addi_beq, addiw_bgeu, addiw_bltu
+    // Superinstructions for pairs that need not be dependent: the second op reads its own
+    // operands after the first has written its result, exactly as if run one after the other.
+    case add_then_add, addi_then_addi, srliw_then_slli, slli_then_srliw, or_then_slli, xor_then_xor
+    case slli_then_or, srliw_then_or, addiw_then_add, add_then_sltu, sltu_then_sltu
+    case add_then_bltu, add_then_bne
+    case slli_then_slli, addi_then_slli, addi_then_add, xor_then_add, srli_then_slli, xor_then_and
+    case srliw_then_addi, addi_then_xor, xor_then_bne
+
+    /// True for the engine's own ops (`blockEnd` and the superinstructions), which no encoding produces.
+    public var isEngineInternal: Bool { rawValue >= Op.blockEnd.rawValue }
 }
 
 /// How an encoding's operand fields are laid out (unprivileged spec §2.2–2.3 and the F/A chapters).
