@@ -88,6 +88,12 @@ public struct ReportWriter {
         let retired = resultsDirectory.appendingPathComponent(".retired-\(publishedName)-\(UUID().uuidString)", isDirectory: true)
         do {
             try fm.copyItem(at: runFolder, to: staging)
+            // Files someone placed beside the published report (measurements this writer does not
+            // make, such as the jemalloc comparison next to the bench report) stay.
+            let written = Set((try? fm.contentsOfDirectory(atPath: staging.path)) ?? [])
+            for name in (try? fm.contentsOfDirectory(atPath: latest.path)) ?? [] where !written.contains(name) {
+                try fm.copyItem(at: latest.appendingPathComponent(name), to: staging.appendingPathComponent(name))
+            }
             if fm.fileExists(atPath: latest.path) { try fm.moveItem(at: latest, to: retired) }
             do { try fm.moveItem(at: staging, to: latest) } catch {
                 // Put the old report back rather than leave no `latest` at all.
