@@ -1,3 +1,4 @@
+import RISCV
 /// The fixed register assignment of translated code: every guest register lives in an RV64
 /// register for the whole run (as QEMU's TCG keeps guest state in host registers across a
 /// block), so a translated block touches memory only for the guest's own loads and stores.

@@ -1,3 +1,4 @@
+import RISCV
 import Machine
 
 /// Counts that say what translation cost and bought, for the emulation mode's report.

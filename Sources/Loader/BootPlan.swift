@@ -1,3 +1,4 @@
+import RISCV
 /// Where everything goes when the `virt` board boots, decided without touching a machine.
 ///
 /// This is QEMU 7.2's `virt` boot behaviour as observed by booting `qemu-system-riscv64 -M virt`
@@ -183,17 +184,16 @@ public struct BootPlan: Sendable {
     /// The reset-vector ROM: six instructions, then the start address, the DTB address and
     /// `fw_dynamic_info` (OpenSBI `include/sbi/fw_dynamic.h`, version 2).
     static func makeBootROM(startAddress: UInt64, deviceTreeAddress: UInt64, kernelEntry: UInt64) -> [UInt8] {
-        let t0 = 5, a0 = 10, a1 = 11, a2 = 12
-        let code: [UInt32] = [
-            RVEncode.auipc(rd: t0, imm20: 0),
-            RVEncode.addi(rd: a2, rs1: t0, imm: Int32(romDynamicInfoOffset)),
-            RVEncode.csrrs(rd: a0, csr: RVEncode.csrMHartID, rs1: 0),
-            RVEncode.ld(rd: a1, rs1: t0, imm: Int32(romDeviceTreeAddressOffset)),
-            RVEncode.ld(rd: t0, rs1: t0, imm: Int32(romStartAddressOffset)),
-            RVEncode.jalr(rd: 0, rs1: t0, imm: 0),
-        ]
+        let t0: UInt8 = 5, a0: UInt8 = 10, a1: UInt8 = 11, a2: UInt8 = 12
+        var code = RV64Assembler()
+        code.auipc(t0, 0)
+        code.addi(a2, t0, Int32(romDynamicInfoOffset))
+        code.csrrs(a0, CSR.mhartid, 0)
+        code.ld(a1, t0, Int32(romDeviceTreeAddressOffset))
+        code.ld(t0, t0, Int32(romStartAddressOffset))
+        code.jalr(0, t0)
         var rom: [UInt8] = []
-        for word in code { append(UInt64(word), bytes: 4, to: &rom) }
+        for word in code.words { append(UInt64(word), bytes: 4, to: &rom) }
         append(startAddress, bytes: 8, to: &rom)
         append(deviceTreeAddress, bytes: 8, to: &rom)
         let info: [UInt64] = [FirmwareDynamicInfo.magic, FirmwareDynamicInfo.version, kernelEntry,
@@ -220,24 +220,3 @@ public enum FirmwareDynamicInfo {
     public static let nextModeSupervisor: UInt64 = 1
 }
 
-/// The few RV64I encodings the reset vector needs (Unprivileged ISA, chapter 2, "Base Instruction Formats").
-enum RVEncode {
-    static let opcodeAUIPC: UInt32 = 0b001_0111
-    static let opcodeOPIMM: UInt32 = 0b001_0011
-    static let opcodeLOAD: UInt32 = 0b000_0011
-    static let opcodeJALR: UInt32 = 0b110_0111
-    static let opcodeSYSTEM: UInt32 = 0b111_0011
-    /// `mhartid` (Privileged spec, table 2.5).
-    static let csrMHartID: UInt32 = 0xf14
-
-    static func iType(opcode: UInt32, funct3: UInt32, rd: Int, rs1: Int, imm: Int32) -> UInt32 {
-        (UInt32(bitPattern: imm) & 0xfff) << 20 | UInt32(rs1) << 15 | funct3 << 12 | UInt32(rd) << 7 | opcode
-    }
-    static func auipc(rd: Int, imm20: UInt32) -> UInt32 { (imm20 & 0xf_ffff) << 12 | UInt32(rd) << 7 | opcodeAUIPC }
-    static func addi(rd: Int, rs1: Int, imm: Int32) -> UInt32 { iType(opcode: opcodeOPIMM, funct3: 0, rd: rd, rs1: rs1, imm: imm) }
-    static func ld(rd: Int, rs1: Int, imm: Int32) -> UInt32 { iType(opcode: opcodeLOAD, funct3: 0b011, rd: rd, rs1: rs1, imm: imm) }
-    static func jalr(rd: Int, rs1: Int, imm: Int32) -> UInt32 { iType(opcode: opcodeJALR, funct3: 0, rd: rd, rs1: rs1, imm: imm) }
-    static func csrrs(rd: Int, csr: UInt32, rs1: Int) -> UInt32 {
-        csr << 20 | UInt32(rs1) << 15 | 0b010 << 12 | UInt32(rd) << 7 | opcodeSYSTEM
-    }
-}
