@@ -1,3 +1,4 @@
+import Testing
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,6 +13,16 @@ struct ProcessResult {
     var stderr: String
     var timedOut: Bool
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
+
+    /// Bad input ends with status 1, exactly one `virtbench: error:` line naming `fragment`, and no output.
+    func expectOneLineError(for arguments: [String], containing fragment: String, sourceLocation: SourceLocation) {
+        #expect(status == 1, "status for \(arguments)", sourceLocation: sourceLocation)
+        #expect(stderrLines.count == 1, "stderr for \(arguments): \(stderr)", sourceLocation: sourceLocation)
+        let line = stderrLines.first.map(String.init) ?? ""
+        #expect(line.hasPrefix("virtbench: error: "), "\(line)", sourceLocation: sourceLocation)
+        #expect(line.contains(fragment), "\(line) should mention \(fragment)", sourceLocation: sourceLocation)
+        #expect(stdout.isEmpty, sourceLocation: sourceLocation)
+    }
 }
 
 enum ProcessRunner {

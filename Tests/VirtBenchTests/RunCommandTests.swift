@@ -62,13 +62,7 @@ enum Asm {
     /// Bad input must end with status 1 and exactly one `virtbench: error:` line.
     func expectOneLineError(_ arguments: [String], containing fragment: String,
                             sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let r = try run(arguments)
-        #expect(r.status == 1, "status for \(arguments)", sourceLocation: sourceLocation)
-        #expect(r.stderrLines.count == 1, "stderr for \(arguments): \(r.stderr)", sourceLocation: sourceLocation)
-        let line = r.stderrLines.first.map(String.init) ?? ""
-        #expect(line.hasPrefix("virtbench: error: "), "\(line)", sourceLocation: sourceLocation)
-        #expect(line.contains(fragment), "\(line) should mention \(fragment)", sourceLocation: sourceLocation)
-        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
+        try run(arguments).expectOneLineError(for: arguments, containing: fragment, sourceLocation: sourceLocation)
     }
 
     @Test func badCommandLines() throws {
