@@ -212,9 +212,8 @@ extension Hart {
         case CSR.vscause: h.vscause = value
         case CSR.vstval: h.vstval = value
         case CSR.vsatp:
-            let mode = value >> Hart.atpModeShift
-            guard mode == 0 || mode == 8 || mode == 9 else { break }
-            h.vsatp = value & (0xf << Hart.atpModeShift | 0xffff << 44 | Hart.atpPPNMask)
+            guard let legal = Hart.legalATP(value) else { break }
+            h.vsatp = legal
             flushTLB()
         case CSR.vstimecmp: h.vstimecmp = value
         case CSR.mtval2: h.mtval2 = value
