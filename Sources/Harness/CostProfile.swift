@@ -17,10 +17,21 @@ public enum CostEvent: String, CaseIterable, Codable, CodingKeyRepresentable, Se
     case mmioAccess
     /// A VM exit and the re-entry that follows it (the round trip, without the handler's own work).
     case vmExit
+    /// A trap into a software hypervisor that is not a hypercall (`trap.*`, per the modes'
+    /// contract): a privileged instruction trapped and emulated in `full`, a guest trap or
+    /// interrupt the hypervisor reflects into the guest kernel (`full`, `para`); entry, the
+    /// hypervisor's handling and the return.
+    case trap
     /// A hypercall from a paravirtual guest and the return.
     case hypercall
-    /// A fault the hypervisor takes to keep a shadow page table in sync with the guest's.
+    /// A fault the hypervisor takes to keep a shadow page table in sync with the guest's: a
+    /// hidden page fault filled from the guest's tables, or a trapped write to a guest
+    /// page-table page (`shadow.*` other than `shadow.resync`).
     case shadowPageFault
+    /// Shadow entries dropped because the guest changed its tables (`shadow.resync`): the
+    /// hypervisor's work only, since the trap that caused it is counted as a `trap` and the
+    /// refill as shadow page faults.
+    case shadowResync
 
     /// What the event is, for report legends.
     public var summary: String {
@@ -32,8 +43,10 @@ public enum CostEvent: String, CaseIterable, Codable, CodingKeyRepresentable, Se
         case .pageWalkStep: return "page-table entry reads by the page walker"
         case .mmioAccess: return "device register accesses"
         case .vmExit: return "VM exit and re-entry round trips"
+        case .trap: return "traps into a software hypervisor (trap-and-emulate, reflected traps)"
         case .hypercall: return "hypercall round trips"
-        case .shadowPageFault: return "shadow page-table faults and resyncs"
+        case .shadowPageFault: return "shadow page-table faults (hidden faults, trapped page-table writes)"
+        case .shadowResync: return "shadow page-table resyncs (entries dropped after a guest change)"
         }
     }
 
@@ -49,9 +62,27 @@ public enum CostEvent: String, CaseIterable, Codable, CodingKeyRepresentable, Se
         case .pageWalkStep: return counts["pagewalk.steps"] &+ counts["pagewalk.g-stage-steps"]
         case .mmioAccess: return counts["mmio.accesses"]
         case .vmExit: return counts.total(prefix: "vmexit.")
+        // The hart's own `trap.to-machine`/`trap.to-supervisor`/… summaries share the prefix
+        // but count every trap the hart took, not transitions into a software hypervisor.
+        case .trap: return counts.total(prefix: "trap.") &- counts.total(prefix: EventCounts.hartTrapPrefix)
         case .hypercall: return counts.total(prefix: "hypercall.")
-        case .shadowPageFault: return counts.total(prefix: "shadow.")
+        case .shadowPageFault: return counts.total(prefix: "shadow.") &- counts[EventCounts.shadowResyncKey]
+        case .shadowResync: return counts[EventCounts.shadowResyncKey]
         }
+    }
+
+    /// Whether one of these events is a transition into the hypervisor (what the report counts
+    /// per OS-bound microbenchmark): an exit, a trap, a hypercall or a shadow page fault.
+    public var isTransitionIntoHypervisor: Bool {
+        switch self {
+        case .vmExit, .trap, .hypercall, .shadowPageFault: return true
+        default: return false
+        }
+    }
+
+    /// Whether `key` is one of the counts this event sums (used to list transitions by kind).
+    public func covers(_ key: String) -> Bool {
+        count(in: EventCounts([key: 1])) == 1
     }
 
     public static func < (a: CostEvent, b: CostEvent) -> Bool {

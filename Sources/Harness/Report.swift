@@ -122,8 +122,12 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     public var measurementKinds: [String: String]
     public var modes: [ModeDescription]
     public var workloads: [String]
-    public var profiles: [CostProfile]
-    public var results: [WorkloadResult]
+    public var profiles: [CostProfile] { didSet { refreshMicrobenchmarks() } }
+    public var results: [WorkloadResult] { didSet { refreshMicrobenchmarks() } }
+    /// The OS-bound microbenchmarks across modes and the Adams & Agesen comparison, derived from
+    /// `results` and `profiles` (kept in step with them) so the JSON carries what the Markdown
+    /// prints; nil in reports written before it existed.
+    public var microbenchmarks: MicrobenchmarkComparison?
 
     /// The legend every report carries.
     public static let standardMeasurementKinds: [String: String] = [
@@ -147,6 +151,12 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         self.workloads = workloads
         self.profiles = profiles
         self.results = results
+        refreshMicrobenchmarks()
+    }
+
+    private mutating func refreshMicrobenchmarks() {
+        let view = MicrobenchmarkComparison(results: results, profiles: profiles)
+        microbenchmarks = view.isEmpty ? nil : view
     }
 
     /// The result for one cell, if the comparison covered it.

@@ -63,7 +63,7 @@ public enum ReportMarkdown {
             }
         }
 
-        text += phaseSection(report)
+        text += microbenchmarkSections(report)
         let emulation = EmulationSummary.rows(report)
         if !emulation.isEmpty {
             text += "\n## Emulation (ARMv6-M Thumb translated to RV64)\n\n```\n" + EmulationSummary.table(emulation) + "```\n"
@@ -107,23 +107,64 @@ public enum ReportMarkdown {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// VM exits and SBI calls per OS-bound microbenchmark (exact counts the hypervisor recorded
-    /// between the kernel's result lines), for the modes that have a host side.
-    static func phaseSection(_ report: ComparisonReport) -> String {
-        let rows = report.results.compactMap { result -> [String]? in
-            guard let counts = result.counts else { return nil }
-            let phases = CorpusCatalogue.kernelMicrobenchmarks.filter { counts.total(prefix: "phase.\($0).") > 0 }
-            guard !phases.isEmpty else { return nil }
-            return phases.map { phase in
-                let exits = counts.values.filter { $0.key.hasPrefix("phase.\(phase).vmexit.") }
-                    .sorted { $0.key < $1.key }
-                    .map { "\($0.key.dropFirst("phase.\(phase).vmexit.".count)) \($0.value)" }
-                let total = counts.total(prefix: "phase.\(phase).vmexit.")
-                return "| \(result.workload) | \(result.mode) | \(phase) | \(total) | \(exits.isEmpty ? "–" : exits.joined(separator: ", ")) |\n"
+    /// The OS-bound microbenchmarks across modes (`MicrobenchmarkComparison`, computed once
+    /// with the report): transitions by kind, para beside full, modeled cycles per iteration,
+    /// and the Adams & Agesen comparison.
+    static func microbenchmarkSections(_ report: ComparisonReport) -> String {
+        let view = report.microbenchmarks ?? MicrobenchmarkComparison(results: report.results, profiles: report.profiles)
+        guard !view.isEmpty else { return "" }
+        var text = "\n## Transitions into the hypervisor per OS-bound microbenchmark (exact counts)\n\n"
+        text += "Counted between the corpus kernel's result lines: VM exits by reason (hav); traps by instruction, reflected traps, "
+        text += "shadow page faults and resyncs (full); hypercalls by kind and reflected traps (para). Resyncs are listed but are not "
+        text += "transitions (the trap that asked for one is).\n\n"
+        text += "| workload | mode | microbenchmark | iterations | transitions | per iteration | by kind: count (per iteration) |\n"
+        text += "|---|---|---|---:|---:|---:|---|\n"
+        for row in view.rows {
+            let kinds = row.byKind.sorted { $0.key < $1.key }.map { key, count in
+                "\(key) \(count)" + (row.iterations.map { " (\(MicrobenchmarkComparison.amount(Double(count) / Double($0))))" } ?? "")
             }
-        }.flatMap { $0 }
-        guard !rows.isEmpty else { return "" }
-        return "\n## VM exits per OS-bound microbenchmark (exact counts)\n\n"
-            + "| workload | mode | microbenchmark | VM exits | by reason |\n|---|---|---|---:|---|\n" + rows.joined()
+            let detail = row.note.map { "– (\(cell($0)))" } ?? (kinds.isEmpty ? "none" : kinds.joined(separator: ", "))
+            let transitions = row.note != nil && row.byKind.isEmpty ? "–" : String(row.transitions)
+            text += "| \(cell(row.workload)) | \(row.mode) | \(row.microbenchmark) | \(row.iterations.map(String.init) ?? "–") | "
+            text += "\(transitions) | \(number(row.transitionsPerIteration, "%.3g")) | \(detail) |\n"
+        }
+
+        if !view.paraVersusFull.isEmpty {
+            text += "\n### para beside full: transitions per iteration\n\n| microbenchmark | full | para | para ÷ full |\n|---|---:|---:|---:|\n"
+            for ratio in view.paraVersusFull {
+                text += "| \(ratio.microbenchmark) | \(number(ratio.fullPerIteration, "%.3g")) | \(number(ratio.paraPerIteration, "%.3g")) | \(number(ratio.ratio, "%.3g")) |\n"
+            }
+        }
+
+        if !report.profiles.isEmpty {
+            text += "\n## Modeled cycles per iteration of each OS-bound microbenchmark (cost profiles × exact counts)\n\n"
+            text += "Rows marked † price only what was counted per microbenchmark without the guest's own instructions and traps "
+            text += "(the same guest code runs in every mode): there the figure is what the hypervisor adds.\n\n"
+            text += "| workload | microbenchmark | mode | " + report.profiles.map(\.name).joined(separator: " | ") + " |\n"
+            text += "|---|---|---|" + String(repeating: "---:|", count: report.profiles.count) + "\n"
+            for row in view.rows {
+                let mark = row.note == nil && !row.includesGuestWork ? " †" : ""
+                let figures = report.profiles.map { profile in
+                    row.cyclesPerIteration[profile.name].map { String(format: "%.0f", $0) + mark } ?? "– (\(cell(row.note ?? "not priced")))"
+                }
+                text += "| \(cell(row.workload)) | \(row.microbenchmark) | \(row.mode) | " + figures.joined(separator: " | ") + " |\n"
+            }
+        }
+
+        if !view.adamsAgesen.isEmpty {
+            text += "\n## Adams & Agesen 2006: software (full) against hardware (hav)\n\n"
+            text += "Modeled cycles per iteration under \(AdamsAgesen2006.profile) (figures marked recalled or assumed are estimates); "
+            text += "what they reported is from ASPLOS 2006 as recorded in ANCHORS.md, with its status.\n\n"
+            text += "| ours | theirs | they reported (status) | full cycles | hav cycles | cheaper in ours | agree | why |\n"
+            text += "|---|---|---|---:|---:|---|---|---|\n"
+            for row in view.adamsAgesen {
+                let reported = "\(row.reported.winner.rawValue) (\(row.reported.winner.mode)): \(row.reported.basis) (\(status(row.reported.status)))"
+                let ours = row.ours.map { "\($0.rawValue) (\($0.mode))" } ?? "–"
+                let agree = row.agrees.map { $0 ? "yes" : "**no**" } ?? "–"
+                text += "| \(row.reported.microbenchmark) | \(cell(row.reported.theirs)) | \(cell(reported)) | "
+                text += "\(number(row.softwareCyclesPerIteration, "%.0f")) | \(number(row.hardwareCyclesPerIteration, "%.0f")) | \(ours) | \(agree) | \(cell(row.why)) |\n"
+            }
+        }
+        return text
     }
 }

@@ -53,6 +53,12 @@ public struct EventCounts: Sendable, Equatable, Codable {
         values.reduce(0) { $1.key.hasPrefix(prefix) ? $0 &+ $1.value : $0 }
     }
 
+    /// The hart's trap summaries (`trap.to-machine`, `trap.to-supervisor`,
+    /// `trap.to-virtual-supervisor`), told apart from the modes' `trap.<what>` transitions.
+    public static let hartTrapPrefix = "trap.to-"
+    /// Shadow entries dropped after a guest page-table change (the modes' contract).
+    public static let shadowResyncKey = "shadow.resync"
+
     /// Page faults are counted apart from other exceptions because every cost table prices them apart.
     public static let pageFaultKeys: Set<String> = [
         TrapCause.instructionPageFault, TrapCause.loadPageFault, TrapCause.storePageFault,
