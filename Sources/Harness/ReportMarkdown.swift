@@ -123,7 +123,8 @@ public enum ReportMarkdown {
             let kinds = row.byKind.sorted { $0.key < $1.key }.map { key, count in
                 "\(key) \(count)" + (row.iterations.map { " (\(MicrobenchmarkComparison.amount(Double(count) / Double($0))))" } ?? "")
             }
-            let detail = row.note.map { "– (\(cell($0)))" } ?? (kinds.isEmpty ? "none" : kinds.joined(separator: ", "))
+            let listed = kinds.isEmpty ? (row.note == nil ? "none" : "–") : kinds.joined(separator: ", ")
+            let detail = listed + (row.note.map { " (\(cell($0)))" } ?? "")
             let transitions = row.note != nil && row.byKind.isEmpty ? "–" : String(row.transitions)
             text += "| \(cell(row.workload)) | \(row.mode) | \(row.microbenchmark) | \(row.iterations.map(String.init) ?? "–") | "
             text += "\(transitions) | \(number(row.transitionsPerIteration, "%.3g")) | \(detail) |\n"
@@ -158,7 +159,8 @@ public enum ReportMarkdown {
             text += "| ours | theirs | they reported (status) | full cycles | hav cycles | cheaper in ours | agree | why |\n"
             text += "|---|---|---|---:|---:|---|---|---|\n"
             for row in view.adamsAgesen {
-                let reported = "\(row.reported.winner.rawValue) (\(row.reported.winner.mode)): \(row.reported.basis) (\(status(row.reported.status)))"
+                let trust = row.reported.status.rawValue + (row.reported.status.isEstimate ? ", an estimate" : "")
+                let reported = "\(row.reported.winner.rawValue) (\(row.reported.winner.mode)): \(row.reported.basis) (\(trust))"
                 let ours = row.ours.map { "\($0.rawValue) (\($0.mode))" } ?? "–"
                 let agree = row.agrees.map { $0 ? "yes" : "**no**" } ?? "–"
                 text += "| \(row.reported.microbenchmark) | \(cell(row.reported.theirs)) | \(cell(reported)) | "
