@@ -45,9 +45,9 @@ public enum AdamsAgesen2006 {
         AdamsAgesenResult(microbenchmark: "ctxswitch", theirs: "process switch", winner: .software, status: .verified,
                           basis: "conclusion: binary translation wins on process switches"),
         AdamsAgesenResult(microbenchmark: "process", theirs: "forkwait", winner: .software, status: .verified,
-                          basis: "conclusion: binary translation wins on process switches; forkwait (40,000 processes) native 6.0, software 36.9, hardware 106.4 s (figures recalled)"),
+                          basis: "conclusion: binary translation wins on process switches; forkwait (40,000 processes) native 6.0, software 36.9, hardware 106.4 s (these figures recalled)"),
         AdamsAgesenResult(microbenchmark: "pte", theirs: "ptemod", winner: .software, status: .verified,
-                          basis: "conclusion: binary translation wins on page-table changes; ptemod native ~1, software 391, hardware 12,733 cycles (figures recalled)"),
+                          basis: "conclusion: binary translation wins on page-table changes; ptemod native ~1, software 391, hardware 12,733 cycles (these figures recalled)"),
         AdamsAgesenResult(microbenchmark: "mmio", theirs: "I/O", winner: .software, status: .verified,
                           basis: "conclusion: binary translation wins on I/O"),
     ]
@@ -119,17 +119,28 @@ public struct AdamsAgesenComparison: Codable, Sendable, Equatable {
     public var why: String
 }
 
+/// A mode that ran (or was asked to run) a workload with microbenchmarks but has no
+/// per-microbenchmark counts for it, and why.
+public struct MissingMicrobenchmarkCounts: Codable, Sendable, Equatable {
+    public var workload: String
+    public var mode: String
+    public var reason: String
+}
+
 /// The whole view (report.json's `microbenchmarks`).
 public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
+    /// One per microbenchmark and result that has phase counts.
     public var rows: [MicrobenchmarkCost]
+    /// Results of the same workloads without any phase counts (native, modes not built, failures).
+    public var missing: [MissingMicrobenchmarkCounts]
     public var paraVersusFull: [TransitionRatio]
     public var adamsAgesen: [AdamsAgesenComparison]
 
     public var isEmpty: Bool { rows.isEmpty }
 
     /// Computes the view from a comparison's results and profiles. Only workloads with phase
-    /// counts in some mode (the corpus kernel's builds) get rows; every result of such a workload
-    /// gets one per microbenchmark, saying why when it has no figures.
+    /// counts in some mode (the corpus kernel's builds) are shown; a result of such a workload
+    /// gets a row per microbenchmark when it has phase counts, else an entry in `missing`.
     public init(results: [WorkloadResult], profiles: [CostProfile]) {
         let names = CorpusCatalogue.kernelMicrobenchmarks
         let workloads = results.reduce(into: [String]()) { list, result in
@@ -138,20 +149,30 @@ public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
             list.append(result.workload)
         }
         var rows: [MicrobenchmarkCost] = []
+        var missing: [MissingMicrobenchmarkCounts] = []
         for workload in workloads {
             let cells = results.filter { $0.workload == workload }
-            let measured = names.filter { name in cells.contains { ($0.counts?.total(prefix: "phase.\(name).") ?? 0) > 0 } }
+            let counted = cells.filter { ($0.counts?.total(prefix: "phase.") ?? 0) > 0 }
+            for cell in cells where !counted.contains(cell) {
+                missing.append(MissingMicrobenchmarkCounts(workload: workload, mode: cell.mode, reason: Self.missingReason(cell)))
+            }
+            let measured = names.filter { name in counted.contains { ($0.counts?.total(prefix: "phase.\(name).") ?? 0) > 0 } }
             for name in measured {
-                rows += cells.map { Self.row($0, microbenchmark: name, profiles: profiles) }
+                rows += counted.map { Self.row($0, microbenchmark: name, profiles: profiles) }
             }
         }
         self.rows = rows
+        self.missing = missing
 
         func first(_ mode: String, _ name: String) -> MicrobenchmarkCost? {
             rows.first { $0.mode == mode && $0.microbenchmark == name && $0.transitionsPerIteration != nil }
                 ?? rows.first { $0.mode == mode && $0.microbenchmark == name }
+                ?? missing.first { $0.mode == mode }.map {
+                    MicrobenchmarkCost(workload: $0.workload, mode: mode, microbenchmark: name, iterations: nil, byKind: [:], transitions: 0,
+                                       transitionsPerIteration: nil, modeled: [], cyclesPerIteration: [:], includesGuestWork: false, note: $0.reason)
+                }
         }
-        let hasPara = rows.contains { $0.mode == "para" }
+        let hasPara = rows.contains { $0.mode == "para" } && rows.contains { $0.mode == "full" }
         paraVersusFull = !hasPara ? [] : names.compactMap { name in
             let full = first("full", name), para = first("para", name)
             guard full != nil || para != nil else { return nil }
@@ -182,16 +203,9 @@ public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
         let transitions = CostEvent.allCases.filter(\.isTransitionIntoHypervisor).reduce(0) { $0 &+ $1.count(in: phase) }
         var note: String?
         if phase.values.isEmpty {
-            if result.status != .passed {
-                note = "\(result.status.rawValue)" + (result.reason.map { ": \($0)" } ?? "")
-            } else if result.mode == "native" {
-                note = "no per-microbenchmark counts: native has no hypervisor to count them, and this run did not split the hart's counts by microbenchmark"
-            } else {
-                note = "no per-microbenchmark counts in this run"
-            }
             return MicrobenchmarkCost(workload: result.workload, mode: result.mode, microbenchmark: name, iterations: iterations,
                                       byKind: [:], transitions: 0, transitionsPerIteration: nil, modeled: [], cyclesPerIteration: [:],
-                                      includesGuestWork: false, note: note)
+                                      includesGuestWork: false, note: "no counts for this microbenchmark in this run")
         }
         if iterations == nil { note = "iterations not recorded (no \(KernelMicrobenchmarkLine.iterationsKey(name)) count): totals only" }
         let modeled = profiles.map { $0.model(phase) }
@@ -202,6 +216,14 @@ public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
                                   transitionsPerIteration: iterations.map { Double(transitions) / Double($0) },
                                   modeled: modeled, cyclesPerIteration: perIteration,
                                   includesGuestWork: phase["instructions"] > 0, note: note)
+    }
+
+    static func missingReason(_ result: WorkloadResult) -> String {
+        if result.status != .passed { return result.status.rawValue + (result.reason.map { ": \($0)" } ?? "") }
+        if result.mode == "native" {
+            return "native has no hypervisor to count transitions, and this run did not split the hart's counts by microbenchmark"
+        }
+        return "no per-microbenchmark counts in this run"
     }
 
     // MARK: Adams & Agesen
@@ -252,7 +274,7 @@ public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
         let havPaging = perIteration(hardware, iterationsHAV) { $0.contains("fault") || $0.contains("page") }
         if hav < full {
             if reflected > 0 {
-                parts.append("full hands each guest trap on through the hypervisor (\(amount(reflected)) reflected), hav delegates them to the guest kernel without an exit, as VT-x did for system calls")
+                parts.append("full hands each guest trap on through the hypervisor (\(amount(reflected)) reflected), hav delegates them to the guest kernel without an exit")
             }
             if paging > 0 && havPaging < paging {
                 parts.append("our hav has a G-stage (nested paging), which 2006 VT-x lacked: the guest takes its page faults and changes its tables without an exit, where their hardware VMM exited to keep shadow tables (full: \(amount(paging)) shadow events, page-fault reflections and sfence.vma traps)")
@@ -261,10 +283,14 @@ public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
                 parts.append("our full is trap-and-emulate, not binary translation: each privileged instruction costs a trap (\(amount(privileged)) per iteration) where their BT VMM ran translated code with callouts")
             }
         } else {
-            parts.append("full takes \(full == hav ? "as many" : "fewer") transitions than hav")
+            parts.append(full == hav ? "full takes as many transitions as hav" : "full takes fewer transitions than hav")
         }
         if min(full, hav) > 0 && max(full, hav) <= min(full, hav) * 1.1 {
-            parts.append("with about as many transitions on both sides, the verdict rests on the profile's prices: \(price(.trap, profile)) and \(price(.shadowPageFault, profile)) against \(price(.vmExit, profile))")
+            let priced = { (row: MicrobenchmarkCost) in
+                CostEvent.allCases.filter { event in event.isTransitionIntoHypervisor && row.byKind.keys.contains { event.covers($0) } }
+            }
+            let prices = { (events: [CostEvent]) in events.map { price($0, profile) }.joined(separator: " and ") }
+            parts.append("with about as many transitions on both sides, the verdict rests on the profile's prices: \(prices(priced(software))) against \(prices(priced(hardware)))")
         }
         switch (ours, ours == reported.winner) {
         case (nil, _): parts.append("the two cost the same in our model")

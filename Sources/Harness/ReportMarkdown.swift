@@ -129,6 +129,9 @@ public enum ReportMarkdown {
             text += "| \(cell(row.workload)) | \(row.mode) | \(row.microbenchmark) | \(row.iterations.map(String.init) ?? "–") | "
             text += "\(transitions) | \(number(row.transitionsPerIteration, "%.3g")) | \(detail) |\n"
         }
+        if !view.missing.isEmpty {
+            text += "\nWithout per-microbenchmark counts: " + view.missing.map { "\(cell($0.workload)) in \($0.mode) (\(cell($0.reason)))" }.joined(separator: "; ") + ".\n"
+        }
 
         if !view.paraVersusFull.isEmpty {
             text += "\n### para beside full: transitions per iteration\n\n| microbenchmark | full | para | para ÷ full |\n|---|---:|---:|---:|\n"
@@ -141,14 +144,12 @@ public enum ReportMarkdown {
             text += "\n## Modeled cycles per iteration of each OS-bound microbenchmark (cost profiles × exact counts)\n\n"
             text += "Rows marked † price only what was counted per microbenchmark without the guest's own instructions and traps "
             text += "(the same guest code runs in every mode): there the figure is what the hypervisor adds.\n\n"
-            text += "| workload | microbenchmark | mode | " + report.profiles.map(\.name).joined(separator: " | ") + " |\n"
-            text += "|---|---|---|" + String(repeating: "---:|", count: report.profiles.count) + "\n"
+            text += "| workload | microbenchmark | mode | " + report.profiles.map(\.name).joined(separator: " | ") + " | note |\n"
+            text += "|---|---|---|" + String(repeating: "---:|", count: report.profiles.count) + "---|\n"
             for row in view.rows {
-                let mark = row.note == nil && !row.includesGuestWork ? " †" : ""
-                let figures = report.profiles.map { profile in
-                    row.cyclesPerIteration[profile.name].map { String(format: "%.0f", $0) + mark } ?? "– (\(cell(row.note ?? "not priced")))"
-                }
-                text += "| \(cell(row.workload)) | \(row.microbenchmark) | \(row.mode) | " + figures.joined(separator: " | ") + " |\n"
+                let mark = row.includesGuestWork ? "" : " †"
+                let figures = report.profiles.map { row.cyclesPerIteration[$0.name].map { String(format: "%.0f", $0) + mark } ?? "–" }
+                text += "| \(cell(row.workload)) | \(row.microbenchmark) | \(row.mode) | " + figures.joined(separator: " | ") + " | \(cell(row.note ?? "")) |\n"
             }
         }
 
@@ -156,14 +157,13 @@ public enum ReportMarkdown {
             text += "\n## Adams & Agesen 2006: software (full) against hardware (hav)\n\n"
             text += "Modeled cycles per iteration under \(AdamsAgesen2006.profile) (figures marked recalled or assumed are estimates); "
             text += "what they reported is from ASPLOS 2006 as recorded in ANCHORS.md, with its status.\n\n"
-            text += "| ours | theirs | they reported (status) | full cycles | hav cycles | cheaper in ours | agree | why |\n"
-            text += "|---|---|---|---:|---:|---|---|---|\n"
+            text += "| ours | theirs | they reported | status | full cycles | hav cycles | cheaper in ours | agree | why |\n"
+            text += "|---|---|---|---|---:|---:|---|---|---|\n"
             for row in view.adamsAgesen {
-                let trust = row.reported.status.rawValue + (row.reported.status.isEstimate ? ", an estimate" : "")
-                let reported = "\(row.reported.winner.rawValue) (\(row.reported.winner.mode)): \(row.reported.basis) (\(trust))"
+                let reported = "\(row.reported.winner.rawValue) (\(row.reported.winner.mode)): \(row.reported.basis)"
                 let ours = row.ours.map { "\($0.rawValue) (\($0.mode))" } ?? "–"
                 let agree = row.agrees.map { $0 ? "yes" : "**no**" } ?? "–"
-                text += "| \(row.reported.microbenchmark) | \(cell(row.reported.theirs)) | \(cell(reported)) | "
+                text += "| \(row.reported.microbenchmark) | \(cell(row.reported.theirs)) | \(cell(reported)) | \(status(row.reported.status)) | "
                 text += "\(number(row.softwareCyclesPerIteration, "%.0f")) | \(number(row.hardwareCyclesPerIteration, "%.0f")) | \(ours) | \(agree) | \(cell(row.why)) |\n"
             }
         }

@@ -22,8 +22,8 @@ struct MicrobenchmarkModelTests {
         return EventCounts(values)
     }
 
-    static func result(_ workload: String, _ mode: String, _ counts: EventCounts?, status: ResultStatus = .passed) -> WorkloadResult {
-        WorkloadResult(workload: workload, category: .os, mode: mode, status: status, counts: counts)
+    static func result(_ workload: String, _ mode: String, _ counts: EventCounts?, status: ResultStatus = .passed, reason: String? = nil) -> WorkloadResult {
+        WorkloadResult(workload: workload, category: .os, mode: mode, status: status, reason: reason, counts: counts)
     }
 
     static let native = result("kernel", "native", phases([
@@ -112,13 +112,20 @@ struct MicrobenchmarkModelTests {
         #expect(nativeSyscall.cyclesPerIteration[Self.profile.name] == 150)  // (50,000 + 1,000 × 100) / 1,000
         #expect(nativeSyscall.includesGuestWork)
         #expect(nativeSyscall.transitions == 0)
-        #expect(try Self.row(view, "native", "pagefault").note?.contains("native has no hypervisor") == true)
+        #expect(try Self.row(view, "native", "pagefault").note == "no counts for this microbenchmark in this run")
 
         // No iteration count: totals, no per-iteration figures, and a note saying why.
         let havPTE = try Self.row(view, "hav", "pte")
         #expect(havPTE.transitions == 6 && havPTE.transitionsPerIteration == nil && havPTE.cyclesPerIteration.isEmpty)
         #expect(havPTE.note?.contains("iterations not recorded") == true)
-        #expect(try Self.row(view, "full", "ctxswitch").note == "no per-microbenchmark counts in this run")
+        #expect(try Self.row(view, "full", "ctxswitch").note == "no counts for this microbenchmark in this run")
+        // A result without any phase counts is listed once, with the reason, instead of a row per microbenchmark.
+        let bare = MicrobenchmarkComparison(results: [Self.hav, Self.result("kernel", "native", EventCounts(["instructions": 5])),
+                                                      Self.result("kernel", "full", nil, status: .planned)], profiles: [Self.profile])
+        #expect(bare.missing.map(\.mode) == ["native", "full"])
+        #expect(bare.missing[0].reason.contains("native has no hypervisor"))
+        #expect(!bare.rows.contains { $0.mode != "hav" })
+        #expect(bare.adamsAgesen.first?.why == "full: not-implemented")
         // Microbenchmarks nobody measured get no rows; workloads without phase counts neither.
         #expect(!view.rows.contains { $0.microbenchmark == "process" || $0.microbenchmark == "timer" })
     }
@@ -159,14 +166,15 @@ struct MicrobenchmarkModelTests {
         let mmio = try row("mmio")
         #expect(mmio.softwareCyclesPerIteration == 310 && mmio.hardwareCyclesPerIteration == 1010)
         #expect(mmio.ours == .software && mmio.agrees == true)
-        #expect(mmio.why.contains("the verdict rests on the profile's prices: trap 300 (assumed)"))
+        #expect(mmio.why.contains("the verdict rests on the profile's prices: trap 300 (assumed) against vmExit 1000 (assumed)"))
+        #expect(mmio.why.contains("full takes as many transitions as hav"))
 
         // A side without figures: no verdict, and the reason.
         let pte = try row("pte")
         #expect(pte.ours == nil && pte.agrees == nil && pte.softwareCyclesPerIteration == 850)
         #expect(pte.why.contains("hav: iterations not recorded"))
         let ctxswitch = try row("ctxswitch")
-        #expect(ctxswitch.agrees == nil && ctxswitch.why == "full: no per-microbenchmark counts in this run")
+        #expect(ctxswitch.agrees == nil && ctxswitch.why == "full: no counts for this microbenchmark in this run")
         #expect(try row("process").why == "full: not in this report; hav: not in this report")
 
         // Swapping the costs swaps the verdict: the winner really is the cheaper side.
@@ -220,10 +228,11 @@ struct MicrobenchmarkModelTests {
         #expect(markdown.contains("| kernel | full | syscall | 1000 | 5000 | 5 | trap.csrr 2000 (2), trap.csrw 1000 (1), trap.reflected.8 1000 (1), trap.sret 1000 (1) |"))
         #expect(markdown.contains("| kernel | hav | pte | – | 6 | – | vmexit.sbi 6 (iterations not recorded"))
         #expect(markdown.contains("| syscall | 5 | 2 | 0.4 |"))
-        #expect(markdown.contains("| kernel | syscall | full | 1500 † |"))
-        #expect(markdown.contains("| kernel | syscall | native | 150 |"))
-        #expect(markdown.contains("| pagefault | pgfault | software (full): pgfault: native 1,093, software 3,927, hardware 11,242 cycles (recalled, an estimate) | 1110 | 6 | hardware (hav) | **no** |"))
-        #expect(markdown.contains("| syscall | syscall | hardware (hav): conclusion: hardware wins on system calls (verified) | 1500 | 5 | hardware (hav) | yes |"))
+        #expect(markdown.contains("| kernel | syscall | full | 1500 † |  |"))
+        #expect(markdown.contains("| kernel | syscall | native | 150 |  |"))
+        #expect(markdown.contains("| kernel | pagefault | native | – | no counts for this microbenchmark in this run |"))
+        #expect(markdown.contains("| pagefault | pgfault | software (full): pgfault: native 1,093, software 3,927, hardware 11,242 cycles | recalled (estimate) | 1110 | 6 | hardware (hav) | **no** |"))
+        #expect(markdown.contains("| syscall | syscall | hardware (hav): conclusion: hardware wins on system calls | verified | 1500 | 5 | hardware (hav) | yes |"))
         // Each figure printed is the one the JSON holds.
         for row in view.adamsAgesen {
             if let cycles = row.softwareCyclesPerIteration { #expect(markdown.contains("| \(String(format: "%.0f", cycles)) |")) }
@@ -234,15 +243,15 @@ struct MicrobenchmarkModelTests {
         object.removeValue(forKey: "microbenchmarks")
         let old = try ComparisonReport.decode(try JSONSerialization.data(withJSONObject: object))
         #expect(old.microbenchmarks == nil)
-        #expect(ReportMarkdown.render(old).contains("| kernel | syscall | full | 1500 † |"))
+        #expect(ReportMarkdown.render(old).contains("| kernel | syscall | full | 1500 † |  |"))
     }
 
     @Test func theViewFollowsTheResults() throws {
         var report = Self.report([Self.hav])
         #expect(report.microbenchmarks?.rows.allSatisfy { $0.mode == "hav" } == true)
-        report.results.append(Self.result("kernel", "full", nil, status: .planned))
-        let planned = try Self.row(try #require(report.microbenchmarks), "full", "syscall")
-        #expect(planned.note == "not-implemented")
+        report.results.append(Self.result("kernel", "full", nil, status: .planned, reason: "mode not implemented yet"))
+        #expect(report.microbenchmarks?.missing == [MissingMicrobenchmarkCounts(workload: "kernel", mode: "full", reason: "not-implemented: mode not implemented yet")])
+        #expect(ReportMarkdown.render(report).contains("Without per-microbenchmark counts: kernel in full (not-implemented: mode not implemented yet)."))
         report.results = [Self.result("crc32", "native", EventCounts(["instructions": 10]))]
         #expect(report.microbenchmarks == nil)
         #expect(!ReportMarkdown.render(report).contains("OS-bound microbenchmark"))
