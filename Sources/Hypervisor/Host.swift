@@ -14,6 +14,10 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
     case noSuchDomain(Int)
     case wrongState(Int, DomainState)
     case snapshot(String)
+    /// An operation that only one kind of virtualization offers.
+    case unsupported(String)
+    /// An isolation audit found a table the hypervisor should never have built.
+    case audit(String)
 
     public var description: String {
         switch self {
@@ -24,6 +28,8 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
         case .noSuchDomain(let id): return "no domain \(id)"
         case .wrongState(let id, let state): return "domain \(id) is \(state)"
         case .snapshot(let reason): return "snapshot: \(reason)"
+        case .unsupported(let reason): return reason
+        case .audit(let reason): return "isolation audit: \(reason)"
         }
     }
 }
@@ -38,6 +44,9 @@ public final class Host {
     public enum Virtualization: String, Sendable, CaseIterable {
         /// `hav`: the guest kernel in VS-mode with the H extension, two-stage translation.
         case hardwareAssisted
+        /// `full`: the guest kernel deprivileged to U-mode on a hart without H; every privileged
+        /// instruction traps and is emulated; memory goes through shadow page tables.
+        case full
     }
 
     public struct Configuration: Sendable {
@@ -87,6 +96,7 @@ public final class Host {
     public static func domainOverhead(for virtualization: Virtualization) -> UInt64 {
         switch virtualization {
         case .hardwareAssisted: return HardwareAssistedVirtualization.domainOverhead
+        case .full: return FullVirtualization.domainOverhead
         }
     }
 
@@ -105,6 +115,7 @@ public final class Host {
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
         switch configuration.virtualization {
         case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
+        case .full: kind = FullVirtualization()
         }
         kind.prepare(hart)
     }
