@@ -64,15 +64,20 @@ struct Run: ParsableCommand {
     @Flag(help: "Print counts to stderr when the run ends.")
     var summary = false
 
-    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls.", valueName: "native|hav"))
+    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables.", valueName: "native|hav|full"))
     var mode: String = "native"
 
     func run() throws {
         guard machine == "virt" else { throw CommandError("unsupported machine '\(machine)': only virt is available") }
         switch mode {
         case "native": break
-        case "hav": return try runAsGuest()
-        default: throw CommandError("unsupported --mode '\(mode)': native or hav")
+        case "hav":
+            if cpu != "rv64", try !Self.parseCPU(cpu) { throw CommandError("--mode hav runs its guest with the H extension: -cpu rv64,h=off cannot be used") }
+            return try runAsGuest(.hardwareAssisted)
+        case "full", "simulation":
+            if try Self.parseCPU(cpu) { throw CommandError("--mode full uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
+            return try runAsGuest(.full)
+        default: throw CommandError("unsupported --mode '\(mode)': native, hav or full")
         }
         let hypervisor = try Self.parseCPU(cpu)
         let ramSize: UInt64
