@@ -15,6 +15,9 @@ public struct GuestRunResult: Sendable {
     public let instructions: UInt64
     public let counters: HartCounters
     public let wallSeconds: Double
+    /// The run's counts per OS-bound microbenchmark of the corpus kernel (`LineMarks`): empty
+    /// for a guest that prints no result line.
+    public var phaseCounts: [String: UInt64] = [:]
     public var mips: Double { wallSeconds > 0 ? Double(instructions) / wallSeconds / 1e6 : 0 }
 }
 
@@ -68,7 +71,13 @@ public enum GuestRun {
     /// Runs the guest until it powers off, fails, or reaches the instruction limit.
     public static func run(_ options: Options) throws(Failure) -> GuestRunResult {
         let output = OutputCollector()
-        let board = try prepare(options) { output.bytes.append($0) }
+        // The board's console calls back before the hart exists, so the marks reach it through `output`.
+        let marks = LineMarks { [unowned output] in
+            guard let hart = output.hart else { return [:] }
+            return EventCounts(hart.counters, instructions: hart.retired).values
+        }
+        let board = try prepare(options) { output.bytes.append($0); marks.feed($0) }
+        output.hart = board.hart
         let start = Date()
         var limitReached = false
         let hart = board.hart
@@ -84,8 +93,11 @@ public enum GuestRun {
         return GuestRunResult(output: String(decoding: output.bytes, as: UTF8.self),
                               exitStatus: limitReached ? -1 : MachineControl.exitStatus(for: stop),
                               stop: stop, limitReached: limitReached, instructions: hart.retired,
-                              counters: hart.counters, wallSeconds: seconds)
+                              counters: hart.counters, wallSeconds: seconds, phaseCounts: marks.phaseCounts)
     }
 
-    private final class OutputCollector: @unchecked Sendable { var bytes: [UInt8] = [] }
+    private final class OutputCollector: @unchecked Sendable {
+        var bytes: [UInt8] = []
+        weak var hart: Hart?
+    }
 }

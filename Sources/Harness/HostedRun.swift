@@ -37,6 +37,12 @@ enum HostedRun {
         } catch {
             throw .setup(mode: mode, program: program.name, reason: "\(error)")
         }
+        // Each console line marks the domain's instructions, the hart's counts and the
+        // hypervisor's events, so each microbenchmark's share of them can be reported.
+        let marks = LineMarks { [unowned host, unowned domain] in
+            EventCounts(host.hart.counters, instructions: domain.instructions).values.merging(domain.events) { a, b in a &+ b }
+        }
+        domain.consoleListener = marks.feed
         host.run()
         let seconds = Double(Timebase.monotonicNanoseconds() - started) / 1e9
         var exitStatus: Int32 = 1
@@ -48,21 +54,6 @@ enum HostedRun {
         }
         let guest = GuestRunResult(output: domain.consoleText, exitStatus: exitStatus, stop: nil, limitReached: limitReached,
                                    instructions: domain.instructions, counters: host.hart.counters, wallSeconds: seconds)
-        return ModeRunResult(guest: guest, modeEvents: domain.events.merging(phaseEvents(domain.eventsAtLines)) { a, _ in a })
-    }
-
-    /// What each of the corpus kernel's OS-bound microbenchmarks cost the hypervisor: the
-    /// events between the line before its result line and its result line, under
-    /// "phase.<benchmark>.<event>" (the kernel prints `<name>: <count> iterations, ...` when one ends).
-    static func phaseEvents(_ marks: [(line: String, events: [String: UInt64])]) -> [String: UInt64] {
-        var result: [String: UInt64] = [:]
-        for (index, mark) in marks.enumerated() where index > 0 {
-            guard let name = CorpusCatalogue.kernelMicrobenchmarks.first(where: { mark.line.hasPrefix("\($0): ") }) else { continue }
-            let before = marks[index - 1].events
-            for (key, value) in mark.events where value > before[key, default: 0] {
-                result["phase.\(name).\(key)"] = value - before[key, default: 0]
-            }
-        }
-        return result
+        return ModeRunResult(guest: guest, modeEvents: domain.events.merging(marks.phaseCounts) { a, _ in a })
     }
 }

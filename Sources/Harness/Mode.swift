@@ -24,7 +24,8 @@ public struct ModeRunOptions: Sendable, Equatable {
 /// hypercalls by kind, shadow page faults, translated blocks), keyed as in `EventCounts`.
 public struct ModeRunResult: Sendable {
     public let guest: GuestRunResult
-    /// Events counted by the mode's host-side code; empty for `native`, which has no host side.
+    /// Events counted by the mode's host-side code (none for `native`, which has no host side),
+    /// and every mode's counts per OS-bound microbenchmark (`phase.<benchmark>.*`, `LineMarks`).
     public let modeEvents: [String: UInt64]
 
     public init(guest: GuestRunResult, modeEvents: [String: UInt64] = [:]) {
@@ -91,7 +92,8 @@ public struct NativeMode: VirtualizationMode {
         let guestOptions = GuestRun.Options(kernel: image.path, firmware: firmware, ramSize: options.ramSize,
                                             virtualTime: options.virtualTime, instructionLimit: options.instructionLimit)
         do {
-            return ModeRunResult(guest: try GuestRun.run(guestOptions))
+            let guest = try GuestRun.run(guestOptions)
+            return ModeRunResult(guest: guest, modeEvents: guest.phaseCounts)
         } catch {
             throw .setup(mode: name, program: program.name, reason: error.description)
         }

@@ -116,12 +116,6 @@ public final class Domain {
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
     /// "vmexit.sbi", "sbi.time", ...).
     public internal(set) var events: [String: UInt64] = [:]
-    /// `events` as they stood when each console line was finished, so a report can say what
-    /// each phase of a guest (one benchmark, say) cost: the difference between two lines.
-    public internal(set) var eventsAtLines: [(line: String, events: [String: UInt64])] = []
-    /// How many lines `eventsAtLines` keeps (a guest that prints without end must not grow it forever).
-    public static let markedLineLimit = 10_000
-    private var currentLine: [UInt8] = []
 
     init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, hypervisorRange: Range<UInt64>, vcpu: VirtualHartState) {
         self.id = id
@@ -140,17 +134,7 @@ public final class Domain {
 
     func writeConsole(_ bytes: some Collection<UInt8>) {
         console.append(contentsOf: bytes)
-        for byte in bytes {
-            consoleListener?(byte)
-            if byte == UInt8(ascii: "\n") {
-                if eventsAtLines.count < Domain.markedLineLimit {
-                    eventsAtLines.append((String(decoding: currentLine, as: UTF8.self), events))
-                }
-                currentLine.removeAll(keepingCapacity: true)
-            } else if currentLine.count < 256 {
-                currentLine.append(byte)
-            }
-        }
+        if let consoleListener { for byte in bytes { consoleListener(byte) } }
     }
 
     /// True when `gpa ..< gpa + length` lies inside the guest's RAM.

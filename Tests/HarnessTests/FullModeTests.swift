@@ -17,14 +17,16 @@ import Testing
         #expect(FullMode().refusal(for: CorpusProgram.hypervisor("hcsr")) != nil, "no nested virtualization")
     }
 
-    /// phaseEvents (shared by hav and full) attributes events to the benchmark whose result line ends a phase.
-    @Test func phaseEventsAreTheDifferenceBetweenResultLines() {
-        let marks: [(line: String, events: [String: UInt64])] = [
+    /// LineMarks (shared by every mode) attributes counts to the benchmark whose result line ends a phase.
+    @Test func phaseCountsAreTheDifferenceBetweenResultLines() {
+        let marks: [(line: String, counts: [String: UInt64])] = [
             ("probing", ["trap.sbi": 3]),
             ("syscall: 10000 iterations, checksum 0x1", ["trap.sbi": 5, "trap.reflected.8": 10_000]),
         ]
-        let phases = HostedRun.phaseEvents(marks)
+        let phases = LineMarks.phaseCounts(marks)
         #expect(phases["phase.syscall.trap.sbi"] == 2)
+        #expect(phases["phase.syscall.iterations"] == 10_000)
+        #expect(phases["phase.probing.trap.sbi"] == nil, "a line that ends no microbenchmark starts the next phase only")
         #expect(phases["phase.syscall.trap.reflected.8"] == 10_000)
     }
 }

@@ -79,6 +79,13 @@ import Testing
         #expect(!result.limitReached, "the kernel did not finish; output:\n\(result.output)")
         #expect(result.exitStatus == 0, "output:\n\(result.output)")
         #expect(Self.kernelOutput(result.output) == Self.expectedOutput, "output:\n\(result.output)")
+        // Each microbenchmark's share of the run is marked by its result line (LineMarks): the
+        // iterations it printed, and the hart's counts between it and the line before.
+        #expect(result.phaseCounts["phase.syscall.iterations"] == 20_000)
+        #expect(result.phaseCounts["phase.syscall.exception.ecall-from-u", default: 0] >= 20_000)
+        #expect(result.phaseCounts["phase.pagefault.iterations"] == 256)
+        let phaseInstructions = CorpusCatalogue.kernelMicrobenchmarks.map { result.phaseCounts["phase.\($0).instructions", default: 0] }
+        #expect(phaseInstructions.allSatisfy { $0 > 0 } && phaseInstructions.reduce(0, +) < result.instructions)
     }
 
     @Test func kernelGivesTheSameOutputOnQEMU() throws {
