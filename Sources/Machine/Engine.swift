@@ -719,6 +719,23 @@ extension Hart {
     /// A store the TLB could not serve. Returns whether the block must end after it, or nil after a fault.
     @inline(never)
     private func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
+        // A writable page that holds decoded code (data next to code is common in small
+        // programs): a store that misses the code's 64-byte chunks goes straight to RAM.
+        let e = tlbEntry(dataContext, va)
+        if e.pointee.writeTag == va & (TLBEntry.pageMask | (width &- 1)) | TLBEntry.codePageMarker {
+            let host = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
+            let ramOffset = UInt64(UInt(bitPattern: host) &- UInt(bitPattern: memory.bytes))
+            if !blocks.writeHitsCode(ramOffset, length: width) {
+                switch width {
+                case 1: host.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+                case 2: host.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+                case 4: host.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+                default: host.storeBytes(of: value, as: UInt64.self)
+                }
+                if reservationAddress == ramOffset &+ memory.base { reservationAddress = .max }
+                return false
+            }
+        }
         retired = retired &+ UInt64(executed)
         defer { retired = retired &- UInt64(executed) }
         do {
