@@ -49,14 +49,14 @@ struct BlockCache {
     var generation: UInt32 = 0
     var blockCount = 0
     var byPhysical: [UInt64: Int32] = [:]
-    /// Decoded code by RAM page number: the blocks (for invalidation) and which 64-byte chunks
-    /// of the page they cover, so a store to data that merely shares a page with code is not
-    /// mistaken for self-modifying code.
-    struct PageCode {
-        var blocks: [Int32]
-        var chunks: UInt64
-    }
-    var codeInPage: [UInt64: PageCode] = [:]
+    /// The blocks decoded from each RAM page (by page number), for invalidation.
+    var codeInPage: [UInt64: [Int32]] = [:]
+    /// Which 64-byte chunks of each RAM page (by page number; zero = no code) hold decoded
+    /// code, so a store to data that merely shares a page with code is not mistaken for
+    /// self-modifying code, and finds that out with one load. Mapped lazily (MAP_NORESERVE):
+    /// only pages that ever held code cost host memory.
+    let codeChunks: UnsafeMutablePointer<UInt64>
+    let ramPages: Int
 
     /// The bit mask of 64-byte chunks that `[offset, offset + length)` touches within its page.
     static func chunkMask(_ ramOffset: UInt64, length: UInt64) -> UInt64 {
@@ -66,7 +66,17 @@ struct BlockCache {
         return (count == 64 ? UInt64.max : ((1 << count) - 1)) << first
     }
 
-    init() {
+    init(ramSize: UInt64) {
+        ramPages = Int((ramSize + 4095) >> 12)
+        let chunkBytes = max(ramPages, 1) * MemoryLayout<UInt64>.stride
+        let mapped = mmap(nil, chunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        if let mapped, mapped != MAP_FAILED {
+            codeChunks = mapped.bindMemory(to: UInt64.self, capacity: max(ramPages, 1))
+        } else {
+            // The map is small (8 bytes per 4 KiB of RAM); without mmap, an ordinary zeroed allocation.
+            codeChunks = .allocate(capacity: max(ramPages, 1))
+            codeChunks.initialize(repeating: 0, count: max(ramPages, 1))
+        }
         ops = .allocate(capacity: BlockCache.opCapacity)
         blocks = .allocate(capacity: BlockCache.blockCapacity)
         jumpCache = .allocate(capacity: TranslationContext.count * BlockCache.jumpCacheEntries)
@@ -74,6 +84,7 @@ struct BlockCache {
     }
 
     func release() {
+        munmap(codeChunks, max(ramPages, 1) * MemoryLayout<UInt64>.stride)
         ops.deallocate()
         blocks.deallocate()
         jumpCache.deallocate()
@@ -90,33 +101,34 @@ struct BlockCache {
     }
 
     @inline(__always)
-    func isCodePage(_ ramOffset: UInt64) -> Bool { codeInPage[ramOffset >> 12] != nil }
+    func isCodePage(_ ramOffset: UInt64) -> Bool { codeChunks[Int(ramOffset >> 12)] != 0 }
 
-    /// True when a write of `length` bytes at `ramOffset` overlaps decoded code.
+    /// True when a write of `length` bytes at `ramOffset` (within RAM) overlaps decoded code.
+    @inline(__always)
     func writeHitsCode(_ ramOffset: UInt64, length: UInt64) -> Bool {
-        guard let code = codeInPage[ramOffset >> 12] else { return false }
-        return code.chunks & BlockCache.chunkMask(ramOffset, length: length) != 0
+        codeChunks[Int(ramOffset >> 12)] & BlockCache.chunkMask(ramOffset, length: length) != 0
     }
 
     /// Records a new block covering `[ramOffset, ramOffset + length)`; true if its page had no code before.
     mutating func noteBlock(_ id: Int32, ramOffset: UInt64, length: UInt64) -> Bool {
         let page = ramOffset >> 12
         let mask = BlockCache.chunkMask(ramOffset, length: length)
+        codeChunks[Int(page)] |= mask
         if codeInPage[page] == nil {
-            codeInPage[page] = PageCode(blocks: [id], chunks: mask)
+            codeInPage[page] = [id]
             return true
         }
-        codeInPage[page]!.blocks.append(id)
-        codeInPage[page]!.chunks |= mask
+        codeInPage[page]!.append(id)
         return false
     }
 
     /// Drops every block decoded from RAM page `ramOffset >> 12`.
     mutating func invalidatePage(_ ramOffset: UInt64) {
-        guard let code = codeInPage.removeValue(forKey: ramOffset >> 12) else { return }
+        guard let ids = codeInPage.removeValue(forKey: ramOffset >> 12) else { return }
+        codeChunks[Int(ramOffset >> 12)] = 0
         // The blocks' ops stay in the arena until the next full flush; nothing reaches them any
         // more once they are out of the map and the generation change has broken every chain.
-        for id in code.blocks { byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset) }
+        for id in ids { byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset) }
         flushJumpCaches()
     }
 
@@ -124,6 +136,7 @@ struct BlockCache {
         opCount = 0
         blockCount = 0
         byPhysical.removeAll(keepingCapacity: true)
+        for page in codeInPage.keys { codeChunks[Int(page)] = 0 }
         codeInPage.removeAll(keepingCapacity: true)
         flushJumpCaches()
     }

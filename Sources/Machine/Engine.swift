@@ -309,6 +309,30 @@ extension Hart {
                 return true
             }
 
+            /// An integer load (T's width and signedness) through the TLB fast path, else the slow
+            /// path. False means leave the block (a fault was recorded).
+            @inline(__always) func load<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type) -> Bool {
+                let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                let width = UInt64(MemoryLayout<T>.size)
+                if e.pointee.readTag == key(va, width) {
+                    x[rd(p)] = UInt64(bitPattern: Int64(truncatingIfNeeded: host(va, e).load(as: T.self)))
+                    return true
+                }
+                guard let v = loadSlowPath(va, width, executed: p - ops) else { return false }
+                x[rd(p)] = UInt64(bitPattern: Int64(truncatingIfNeeded: T(truncatingIfNeeded: v)))
+                return true
+            }
+            /// An integer store of T's width. False means leave the block (see `storeThroughSlowPath`).
+            @inline(__always) func store<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type) -> Bool {
+                let va = x[rs1(p)] &+ imm(p), e = entry(va)
+                let width = UInt64(MemoryLayout<T>.size)
+                if e.pointee.writeTag == key(va, width) {
+                    host(va, e).storeBytes(of: T(truncatingIfNeeded: x[rs2(p)]), as: T.self)
+                    return true
+                }
+                return storeThroughSlowPath(p, va, width, x[rs2(p)])
+            }
+
             /// Superinstruction tails: write the first op's result `t`, then run the second op
             /// (at p + 1) with `t` as its rs2 (register-register) or rs1 (immediate, branch).
             /// They take `p` by value: a captured `var p` would live in memory.
@@ -411,35 +435,34 @@ extension Hart {
                 case .addiw_bltu:
                     if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bltu, blockPC) { nextPC = target }
                     p += 2; break execution
+                case .addi_then_bne:
+                    if let target = andBranch(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .bne, blockPC) { nextPC = target }
+                    p += 2; break execution
+                // Pairs with a load or store: each half as its plain case; p moves to the second
+                // half before it runs, so a slow path or fault there sees its own op and count.
+                case .lw_then_lw: guard load(p, Int32.self) else { break execution }; p += 1; guard load(p, Int32.self) else { break execution }
+                case .lhu_then_lhu: guard load(p, UInt16.self) else { break execution }; p += 1; guard load(p, UInt16.self) else { break execution }
+                case .sw_then_addi: guard store(p, UInt32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
+                case .sb_then_addi: guard store(p, UInt8.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
+                case .lw_then_srliw: guard load(p, Int32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.srliw, x[rs1(p)], imm(p))
+                case .lbu_then_xor: guard load(p, UInt8.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.xor, x[rs1(p)], x[rs2(p)])
+                case .lw_then_add: guard load(p, Int32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)])
+                case .lw_then_slli: guard load(p, Int32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.slli, x[rs1(p)], imm(p))
+                case .ld_then_addiw: guard load(p, UInt64.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addiw, x[rs1(p)], imm(p))
+                case .ld_then_addi: guard load(p, UInt64.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
+                case .add_then_sw: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)]); p += 1; guard store(p, UInt32.self) else { break execution }
+                case .add_then_lw: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)]); p += 1; guard load(p, Int32.self) else { break execution }
+                case .add_then_lwu: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)]); p += 1; guard load(p, UInt32.self) else { break execution }
+                case .sd_then_add: guard store(p, UInt64.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)])
+
                 // Loads: TLB fast path, else the out-of-line slow path (misses, MMIO, misaligned).
-                case .lb:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 1) { x[rd(p)] = UInt64(bitPattern: Int64(host(va, e).load(as: Int8.self))) }
-                    else { guard let v = loadSlowPath(va, 1, executed: p - ops) else { break execution }; x[rd(p)] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v))) }
-                case .lbu:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 1) { x[rd(p)] = UInt64(host(va, e).load(as: UInt8.self)) }
-                    else { guard let v = loadSlowPath(va, 1, executed: p - ops) else { break execution }; x[rd(p)] = v }
-                case .lh:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 2) { x[rd(p)] = UInt64(bitPattern: Int64(host(va, e).load(as: Int16.self))) }
-                    else { guard let v = loadSlowPath(va, 2, executed: p - ops) else { break execution }; x[rd(p)] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v))) }
-                case .lhu:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 2) { x[rd(p)] = UInt64(host(va, e).load(as: UInt16.self)) }
-                    else { guard let v = loadSlowPath(va, 2, executed: p - ops) else { break execution }; x[rd(p)] = v }
-                case .lw:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 4) { x[rd(p)] = UInt64(bitPattern: Int64(host(va, e).load(as: Int32.self))) }
-                    else { guard let v = loadSlowPath(va, 4, executed: p - ops) else { break execution }; x[rd(p)] = sext32(v) }
-                case .lwu:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 4) { x[rd(p)] = UInt64(host(va, e).load(as: UInt32.self)) }
-                    else { guard let v = loadSlowPath(va, 4, executed: p - ops) else { break execution }; x[rd(p)] = v }
-                case .ld:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.readTag == key(va, 8) { x[rd(p)] = host(va, e).load(as: UInt64.self) }
-                    else { guard let v = loadSlowPath(va, 8, executed: p - ops) else { break execution }; x[rd(p)] = v }
+                case .lb: guard load(p, Int8.self) else { break execution }
+                case .lbu: guard load(p, UInt8.self) else { break execution }
+                case .lh: guard load(p, Int16.self) else { break execution }
+                case .lhu: guard load(p, UInt16.self) else { break execution }
+                case .lw: guard load(p, Int32.self) else { break execution }
+                case .lwu: guard load(p, UInt32.self) else { break execution }
+                case .ld: guard load(p, UInt64.self) else { break execution }
                 case .flw, .fld:
                     guard floatingPointEnabled else { raiseIllegal(p.pointee); break execution }
                     let va = x[rs1(p)] &+ imm(p)
@@ -457,22 +480,10 @@ extension Hart {
                     markFloatingPointDirty()
 
                 // Stores: TLB fast path (pages holding decoded code never get a write entry), else the slow path.
-                case .sb:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.writeTag == key(va, 1) { host(va, e).storeBytes(of: UInt8(truncatingIfNeeded: x[rs2(p)]), as: UInt8.self) }
-                    else if !storeThroughSlowPath(p, va, 1, x[rs2(p)]) { break execution }
-                case .sh:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.writeTag == key(va, 2) { host(va, e).storeBytes(of: UInt16(truncatingIfNeeded: x[rs2(p)]), as: UInt16.self) }
-                    else if !storeThroughSlowPath(p, va, 2, x[rs2(p)]) { break execution }
-                case .sw:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.writeTag == key(va, 4) { host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: x[rs2(p)]), as: UInt32.self) }
-                    else if !storeThroughSlowPath(p, va, 4, x[rs2(p)]) { break execution }
-                case .sd:
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.writeTag == key(va, 8) { host(va, e).storeBytes(of: x[rs2(p)], as: UInt64.self) }
-                    else if !storeThroughSlowPath(p, va, 8, x[rs2(p)]) { break execution }
+                case .sb: guard store(p, UInt8.self) else { break execution }
+                case .sh: guard store(p, UInt16.self) else { break execution }
+                case .sw: guard store(p, UInt32.self) else { break execution }
+                case .sd: guard store(p, UInt64.self) else { break execution }
                 case .fsw, .fsd:
                     guard floatingPointEnabled else { raiseIllegal(p.pointee); break execution }
                     let width: UInt64 = p.pointee.op == .fsw ? 4 : 8
@@ -656,7 +667,10 @@ extension Hart {
                 let cause = pendingTrapCause
                 pendingTrapCause = .max
                 if Hart.isExplicitGuestPageFault(cause) && pendingTrapDetail.instruction == 0 {
-                    pendingTrapDetail.instruction = transformedInstruction(p.pointee, faultAddress: pendingTrapValue)
+                    // The first half of a pair carries the pair's op: htinst describes the instruction itself.
+                    var faulting = p.pointee
+                    if faulting.op.isEngineInternal { faulting.op = Decoder.decode(faulting.raw).op }
+                    pendingTrapDetail.instruction = transformedInstruction(faulting, faultAddress: pendingTrapValue)
                 }
                 takeTrap(cause: cause, tval: pendingTrapValue, epc: blockPC &+ UInt64(p.pointee.blockOffset), interrupt: false)
                 return
@@ -719,6 +733,23 @@ extension Hart {
     /// A store the TLB could not serve. Returns whether the block must end after it, or nil after a fault.
     @inline(never)
     private func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
+        // A writable page that holds decoded code (data next to code is common in small
+        // programs): a store that misses the code's 64-byte chunks goes straight to RAM.
+        let e = tlbEntry(dataContext, va)
+        if e.pointee.writeTag == va & (TLBEntry.pageMask | (width &- 1)) | TLBEntry.codePageMarker {
+            let host = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
+            let ramOffset = UInt64(UInt(bitPattern: host) &- UInt(bitPattern: memory.bytes))
+            if !blocks.writeHitsCode(ramOffset, length: width) {
+                switch width {
+                case 1: host.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+                case 2: host.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+                case 4: host.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+                default: host.storeBytes(of: value, as: UInt64.self)
+                }
+                if reservationAddress == ramOffset &+ memory.base { reservationAddress = .max }
+                return false
+            }
+        }
         retired = retired &+ UInt64(executed)
         defer { retired = retired &- UInt64(executed) }
         do {

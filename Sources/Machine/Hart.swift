@@ -245,7 +245,7 @@ public final class Hart {
         misa = 2 << 62 | letters
         mideleg = configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
-        blocks = BlockCache()
+        blocks = BlockCache(ramSize: bus.ram.size)
         flushTLB()
         updateTranslationContexts()
     }

@@ -36,6 +36,10 @@ struct TLBEntry {
     static let entriesPerContext = 1024
     static let invalid: UInt64 = .max
     static let pageMask: UInt64 = ~0xfff
+    /// Set in a write tag whose page may be written but holds decoded code. No access key has
+    /// this bit (keys are a page plus alignment bits 0-2), so the store fast path misses, and
+    /// the engine's store path checks whether the store hits code before writing straight to RAM.
+    static let codePageMarker: UInt64 = 0x10
 }
 
 /// PMP configuration bits (privileged spec §3.7.1).
@@ -140,10 +144,11 @@ extension Hart {
         blocks.flushJumpCaches()
     }
 
-    /// Removes write permission for every entry that maps host page `hostPage` (it now holds decoded code).
+    /// Takes every entry that maps host page `hostPage` (it now holds decoded code) off the store
+    /// fast path, keeping the fact that it may be written (`TLBEntry.codePageMarker`).
     func revokeWrites(toHostPage hostPage: UInt64) {
         for i in 0..<(TranslationContext.count * TLBEntry.entriesPerContext) where tlb[i].writeTag != TLBEntry.invalid {
-            if (tlb[i].writeTag &+ tlb[i].hostOffset) & TLBEntry.pageMask == hostPage { tlb[i].writeTag = TLBEntry.invalid }
+            if (tlb[i].writeTag &+ tlb[i].hostOffset) & TLBEntry.pageMask == hostPage { tlb[i].writeTag |= TLBEntry.codePageMarker }
         }
     }
 
@@ -328,8 +333,8 @@ extension Hart {
                 e.pointee = TLBEntry(readTag: TLBEntry.invalid, writeTag: TLBEntry.invalid, fetchTag: TLBEntry.invalid, hostOffset: offset)
             }
             if type == .read { e.pointee.readTag = vpage }
-            if type == .write && pteFlags & pteD != 0 && !blocks.isCodePage(page &- memory.base) {
-                e.pointee.writeTag = vpage
+            if type == .write && pteFlags & pteD != 0 {
+                e.pointee.writeTag = blocks.isCodePage(page &- memory.base) ? vpage | TLBEntry.codePageMarker : vpage
                 // A writable page is also readable (W implies R) once A is set.
                 if pmpUniformPage(page, .read, privilege: p) && pteFlags & pteR != 0 { e.pointee.readTag = vpage }
             }

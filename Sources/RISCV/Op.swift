@@ -63,7 +63,12 @@ public enum Op: UInt16, Sendable, CaseIterable {
     case slli_then_or, srliw_then_or, addiw_then_add, add_then_sltu, sltu_then_sltu
     case add_then_bltu, add_then_bne
     case slli_then_slli, addi_then_slli, addi_then_add, xor_then_add, srli_then_slli, xor_then_and
-    case srliw_then_addi, addi_then_xor, xor_then_bne
+    case srliw_then_addi, addi_then_xor, xor_then_bne, addi_then_bne
+    // Pairs with a load or store, made by `Decoder.fusePairs`' second pass from ops left over by
+    // the first, so they never displace a pair above. Each half runs exactly as its plain op.
+    case lw_then_lw, lhu_then_lhu, sw_then_addi, sb_then_addi
+    case lw_then_srliw, lbu_then_xor, lw_then_add, lw_then_slli, ld_then_addiw, ld_then_addi
+    case add_then_sw, add_then_lw, add_then_lwu, sd_then_add
 
     /// True for the engine's own ops (`blockEnd` and the superinstructions), which no encoding produces.
     public var isEngineInternal: Bool { rawValue >= Op.blockEnd.rawValue }

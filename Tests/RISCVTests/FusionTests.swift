@@ -43,7 +43,8 @@ import Testing
         // addi x0, ... writes the discard slot, which `bne x0, ...` does not read.
         let discarded = fused([Instruction(op: .addi, rd: Instruction.discard, rs1: 10, imm: 1, raw: 0),
                                Instruction(op: .bne, rs1: 0, rs2: 11, raw: 0)])
-        #expect(discarded.map(\.op) == [.addi, .bne])
+        // Not the dependent addi_bne: only the pair that re-reads its own operands.
+        #expect(discarded.map(\.op) == [.addi_then_bne, .bne])
     }
 
     @Test func nonCommutativeBranchNeedsTheResultInRs1() {
@@ -63,5 +64,22 @@ import Testing
                          Instruction(op: .srliw, rd: 13, rs1: 12, imm: 17, raw: 0),
                          Instruction(op: .xor, rd: 12, rs1: 12, rs2: 13, raw: 0)])
         #expect(out.map(\.op) == [.xor_srliw, .srliw, .xor])
+    }
+
+    @Test func memoryPairsTakeOnlyWhatTheALUPairsLeave() {
+        // lw a1, 0(s1) ; lw a5, 0(a3) ; mul a1, a1, a2 ; add a1, a1, a5 ; sw a1, 0(a3) ; addi a3, a3, 4
+        // (matmul's inner loop): the loads pair, mul+add fuse, the store pairs with the addi.
+        let loop = fused([Instruction(op: .lw, rd: 11, rs1: 9, raw: 0),
+                          Instruction(op: .lw, rd: 15, rs1: 13, raw: 0),
+                          Instruction(op: .mul, rd: 11, rs1: 11, rs2: 12, raw: 0),
+                          Instruction(op: .add, rd: 11, rs1: 11, rs2: 15, raw: 0),
+                          Instruction(op: .sw, rs1: 13, rs2: 11, raw: 0),
+                          Instruction(op: .addi, rd: 13, rs1: 13, imm: 4, raw: 0)])
+        #expect(loop.map(\.op) == [.lw_then_lw, .lw, .mul_add, .add, .sw_then_addi, .addi])
+        // add ; add ; lw: the ALU pair keeps its add, so add+lw is not formed across it.
+        let kept = fused([Instruction(op: .add, rd: 10, rs1: 11, rs2: 12, raw: 0),
+                          Instruction(op: .add, rd: 13, rs1: 14, rs2: 15, raw: 0),
+                          Instruction(op: .lw, rd: 16, rs1: 13, raw: 0)])
+        #expect(kept.map(\.op) == [.add_then_add, .add, .lw])
     }
 }
