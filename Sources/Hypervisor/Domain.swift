@@ -84,10 +84,19 @@ public final class Domain {
     public internal(set) var state: DomainState = .created
     /// Host physical address of guest physical `GuestLayout.ramBase`.
     public let hostBase: UInt64
-    /// The Sv39x4 G-stage root table in host memory, and the hgatp value that selects it.
-    let gstageRoot: UInt64
+    /// Host memory the hypervisor keeps for this domain right above its RAM
+    /// (`VirtualizationKind.domainOverhead`: full's shadow-table pool); owned by no domain.
+    public let hypervisorRange: Range<UInt64>
+    /// The Sv39x4 G-stage root table in host memory (hardware-assisted only, 0 otherwise), and
+    /// the hgatp value that selects it.
+    var gstageRoot: UInt64 = 0
     public var hgatp: UInt64 { 8 << 60 | UInt64(id & 0x3fff) << 44 | gstageRoot >> 12 }
+    /// The vCPU while it is off the hart: registers, pc and the guest's CSRs (for `hav` the VS
+    /// CSRs by their H numbers; for `full` the virtual supervisor's CSRs by their S numbers).
     var vcpu: VirtualHartState
+    /// What the host's virtualization kind keeps per domain besides `vcpu` (full: its shadow
+    /// page tables); nil when the kind keeps nothing.
+    var virtualizationState: AnyObject?
     /// Everything the guest wrote to its console.
     public internal(set) var console: [UInt8] = []
     /// Called with each byte the guest writes to its console (`xl console`), as it is written.
@@ -114,11 +123,11 @@ public final class Domain {
     public static let markedLineLimit = 10_000
     private var currentLine: [UInt8] = []
 
-    init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, gstageRoot: UInt64, vcpu: VirtualHartState) {
+    init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, hypervisorRange: Range<UInt64>, vcpu: VirtualHartState) {
         self.id = id
         self.configuration = configuration
         self.hostBase = hostBase
-        self.gstageRoot = gstageRoot
+        self.hypervisorRange = hypervisorRange
         self.vcpu = vcpu
     }
 

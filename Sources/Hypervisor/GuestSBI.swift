@@ -49,6 +49,18 @@ enum GuestSBI {
         }
     }
 
+    /// How the SBI reaches the calling vCPU's supervisor state, which each kind of
+    /// virtualization keeps differently (VS CSRs on the hart, or the host's virtual supervisor).
+    struct SupervisorControl {
+        /// Arms the guest's timer at `deadline` in its time base and clears a pending timer
+        /// interrupt (set_timer's contract).
+        var setTimer: (UInt64) -> Void
+        /// Makes the supervisor software interrupt pending (an IPI to itself).
+        var raiseSoftwareInterrupt: () -> Void
+        /// What a non-retentive resume finds: sstatus.SIE clear and satp bare (SBI §9.3).
+        var resetForNonRetentiveResume: () -> Void
+    }
+
     /// What a call asks of the host besides its return values.
     enum Effect: Equatable {
         case none
@@ -63,7 +75,7 @@ enum GuestSBI {
     /// Handles the call in a7 (extension), a6 (function) and a0–a5 for `domain`, whose vCPU
     /// is on `hart`. Writes a0 (error) and a1 (value) back as the spec says; legacy calls write
     /// only a0. The caller advances pc past the ecall.
-    static func handle(on hart: Hart, domain: Domain, now: UInt64) -> Effect {
+    static func handle(on hart: Hart, domain: Domain, now: UInt64, supervisor: SupervisorControl) -> Effect {
         let extensionID = hart.register(17), function = hart.register(16)
         let a = (0..<6).map { hart.register(10 + $0) }
         domain.count("sbi." + name(extensionID))
@@ -73,7 +85,7 @@ enum GuestSBI {
         }
         switch extensionID {
         case legacySetTimer:
-            setTimer(hart, a[0])
+            supervisor.setTimer(a[0])
             hart.setRegister(10, 0)
         case legacyPutchar:
             domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: a[0])))
@@ -93,7 +105,7 @@ enum GuestSBI {
             }
         case time:
             guard function == 0 else { reply(notSupported); return .none }
-            setTimer(hart, a[0])
+            supervisor.setTimer(a[0])
             reply(success)
         case ipi:
             guard function == 0 else { reply(notSupported); return .none }
@@ -101,8 +113,7 @@ enum GuestSBI {
             case nil: reply(invalidParameter)
             case false?: reply(success)
             case true?:
-                let pending = hart.hostReadCSR(CSR.hvip) ?? 0
-                hart.hostWriteCSR(CSR.hvip, pending | 1 << 2) // VSSIP
+                supervisor.raiseSoftwareInterrupt()
                 reply(success)
             }
         case rfence:
@@ -130,9 +141,7 @@ enum GuestSBI {
                     hart.pc = a[1] &- 4 // the caller adds 4 for the ecall
                     hart.setRegister(10, 0)
                     hart.setRegister(11, a[2])
-                    let status = hart.hostReadCSR(CSR.vsstatus) ?? 0
-                    hart.hostWriteCSR(CSR.vsstatus, status & ~2) // SIE clear
-                    hart.hostWriteCSR(CSR.vsatp, 0)
+                    supervisor.resetForNonRetentiveResume()
                     return .suspend
                 default: reply(invalidParameter)
                 }
@@ -170,15 +179,6 @@ enum GuestSBI {
             reply(notSupported)
         }
         return .none
-    }
-
-    /// The guest's next timer event in its own time base (Sstc's vstimecmp, so it fires in the
-    /// guest without an exit).
-    private static func setTimer(_ hart: Hart, _ deadline: UInt64) {
-        hart.hostWriteCSR(CSR.vstimecmp, deadline)
-        // Legacy set_timer also clears a pending timer interrupt; with vstimecmp that is implied.
-        let pending = hart.hostReadCSR(CSR.hvip) ?? 0
-        hart.hostWriteCSR(CSR.hvip, pending & ~(1 << 6))
     }
 
     /// Whether a hart mask (SBI spec §3.1: `hart_mask_base` = -1 means every hart) selects hart

@@ -29,110 +29,116 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
 }
 
 /// One simulated physical machine and the hypervisor on it (Xen's hypervisor plus the control
-/// domain's toolstack API): host memory handed out to domains, one hart that runs their vCPUs
-/// in VS/VU-mode under G-stage tables the host builds, and the SBI, MMIO emulation and
-/// scheduling that happen when a guest exits.
+/// domain's toolstack API): host memory handed out to domains, one hart that runs their vCPUs,
+/// and the SBI, MMIO emulation and scheduling that happen when a guest exits. How a guest is
+/// deprivileged (VS-mode under G-stage tables, or U-mode under shadow page tables) is the
+/// host's `Virtualization`, chosen when it is created; see `VirtualizationKind`.
 public final class Host {
+    /// How the host runs guest kernels (ARCHITECTURE.md, "The modes").
+    public enum Virtualization: String, Sendable, CaseIterable {
+        /// `hav`: the guest kernel in VS-mode with the H extension, two-stage translation.
+        case hardwareAssisted
+    }
+
     public struct Configuration: Sendable {
-        /// Host RAM: what all domains' memory and the G-stage tables come from.
+        /// Host RAM: what all domains' memory and the hypervisor's page tables come from.
         public var memorySize: UInt64
         /// Instructions a vCPU runs before the scheduler picks the next runnable one (round robin).
         public var timeSlice: UInt64
         /// Deterministic time: mtime advances with instructions retired.
         public var virtualTime: Bool
-        public init(memorySize: UInt64 = 1 << 30, timeSlice: UInt64 = 200_000, virtualTime: Bool = true) {
+        /// How guests are virtualized (one kind per host).
+        public var virtualization: Virtualization
+        public init(memorySize: UInt64 = 1 << 30, timeSlice: UInt64 = 200_000, virtualTime: Bool = true,
+                    virtualization: Virtualization = .hardwareAssisted) {
             self.memorySize = memorySize
             self.timeSlice = timeSlice
             self.virtualTime = virtualTime
+            self.virtualization = virtualization
         }
     }
 
     public let configuration: Configuration
-    /// The host machine: a `virt` board whose hart has the H extension and whose HS-mode is this
-    /// Swift code.
+    /// The host machine: a `virt` board (with the H extension for hardware-assisted
+    /// virtualization, without it for full) whose S/HS- and M-mode are this Swift code.
     public let board: VirtBoard
     public var hart: Hart { board.hart }
     public private(set) var domains: [Domain] = []
+    /// The part of the hypervisor that depends on `configuration.virtualization`.
+    let kind: any VirtualizationKind
 
     /// Host RAM reserved for G-stage page tables, at the bottom of RAM.
     static let tableArea: UInt64 = 4 << 20
-    /// Host memory beyond its domains' that a host needs (the table area).
+    /// Host memory beyond its domains' that a host needs (the table area). Each domain also
+    /// needs `domainOverhead(for:)` beside its RAM.
     public static let reservedMemory: UInt64 = tableArea
     static let megapage: UInt64 = 2 << 20
-    var nextTableAddress: UInt64
-    /// G-stage table blocks of destroyed domains, for the next domains to reuse.
-    var freeTables: [(address: UInt64, size: UInt64)] = []
     /// Free host RAM for domain memory, as 2 MiB-aligned ranges.
     var freeRanges: [Range<UInt64>]
     /// The owner of each 2 MiB host frame (nil: the hypervisor's or free): a frame is never in
-    /// two domains' G-stage tables.
+    /// two domains' translation tables.
     var frameOwner: [Int?]
     var nextDomainID = 1
     /// The domain whose vCPU is on the hart now.
     var loaded: Domain?
+
+    /// Host memory a domain needs beside its RAM under `virtualization` (a multiple of 2 MiB:
+    /// full's shadow-table pool), so a caller can size a host for the domains it will create.
+    public static func domainOverhead(for virtualization: Virtualization) -> UInt64 {
+        switch virtualization {
+        case .hardwareAssisted: return HardwareAssistedVirtualization.domainOverhead
+        }
+    }
 
     public init(configuration: Configuration = .init()) throws {
         guard configuration.memorySize > Host.tableArea, configuration.memorySize % Host.megapage == 0 else {
             throw HostError.badMemorySize(configuration.memorySize)
         }
         self.configuration = configuration
+        let hypervisor = configuration.virtualization == .hardwareAssisted
         board = try VirtBoard(
-            configuration: VirtBoardConfiguration(ramSize: configuration.memorySize, hypervisor: true,
+            configuration: VirtBoardConfiguration(ramSize: configuration.memorySize, hypervisor: hypervisor,
                                                   timebaseMode: configuration.virtualTime ? .virtual(instructionsPerTick: 100) : .realTime),
-            hart: HartConfiguration(hypervisor: true, hostOwnsSupervisor: true), consoleOutput: { _ in })
+            hart: HartConfiguration(hypervisor: hypervisor, hostOwnsSupervisor: true), consoleOutput: { _ in })
         let base = board.memory.base
-        nextTableAddress = base
         freeRanges = [(base + Host.tableArea) ..< (base + configuration.memorySize)]
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
-        prepareHart()
-    }
-
-    /// The HS-level set-up every guest runs under (KVM's choices): exceptions a guest kernel
-    /// handles itself go straight to VS; VS interrupts are delegated; WFI exits (VTW) so a
-    /// halted vCPU costs no host time; Sstc so a guest timer fires without an exit.
-    func prepareHart() {
-        let hart = self.hart
-        hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty: guests may use F and D
-        hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
-        hart.hostWriteCSR(CSR.henvcfg, 1 << 63)
-        let guestExceptions: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8
-            | 1 << 12 | 1 << 13 | 1 << 15
-        // Everything leaves M (the host is M as well as HS); of that, hedeleg passes what a guest
-        // kernel handles itself straight to VS-mode, without an exit.
-        hart.hostWriteCSR(CSR.medeleg, guestExceptions | 1 << 9 | 1 << 10 | 0xf << 20)
-        hart.hostWriteCSR(CSR.hedeleg, guestExceptions)
-        hart.hostWriteCSR(CSR.hideleg, 1 << 2 | 1 << 6 | 1 << 10)
-        hart.hostWriteCSR(CSR.hstatus, 1 << 21) // VTW
-        hart.hostWriteCSR(CSR.mcounteren, 7)
-        hart.hostWriteCSR(CSR.hcounteren, 7)
-        // PMP: one entry covering everything, so VS/VU accesses reach what G-stage maps.
-        hart.hostWriteCSR(CSR.pmpaddr0, UInt64.max >> 10)
-        hart.hostWriteCSR(CSR.pmpcfg0, 0x1f)
+        switch configuration.virtualization {
+        case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
+        }
+        kind.prepare(hart)
     }
 
     // MARK: Control API (what `xl` asks of Dom0)
 
-    /// Creates a domain: carves its memory from host RAM, builds its G-stage tables, loads its
-    /// kernel and a device tree, and sets its vCPU at the kernel's entry (a0 = 0, a1 = DTB).
+    /// Creates a domain: carves its memory (and the hypervisor's per-domain memory beside it)
+    /// from host RAM, builds its translation tables, loads its kernel and a device tree, and sets
+    /// its vCPU at the kernel's entry (a0 = 0, a1 = DTB).
     @discardableResult
     public func createDomain(_ configuration: DomainConfiguration) throws -> Domain {
         let size = configuration.memorySize
         guard size > 0, size % Host.megapage == 0 else { throw HostError.badMemorySize(size) }
-        guard let index = freeRanges.firstIndex(where: { UInt64($0.count) >= size }) else {
-            throw HostError.outOfMemory(requested: size, free: freeRanges.reduce(0) { $0 + UInt64($1.count) })
+        let total = size + kind.domainOverhead
+        guard let index = freeRanges.firstIndex(where: { UInt64($0.count) >= total }) else {
+            throw HostError.outOfMemory(requested: total, free: freeRanges.reduce(0) { $0 + UInt64($1.count) })
         }
         let range = freeRanges[index]
         let hostBase = range.lowerBound
-        if UInt64(range.count) == size { freeRanges.remove(at: index) } else { freeRanges[index] = (hostBase + size) ..< range.upperBound }
+        if UInt64(range.count) == total { freeRanges.remove(at: index) } else { freeRanges[index] = (hostBase + total) ..< range.upperBound }
         let id = nextDomainID
         nextDomainID += 1
         // Free host memory is always zero (fresh, or cleared when its last owner was destroyed),
         // so nothing of a previous owner leaks into a new domain and creation touches no pages.
+        // The hypervisor's frames beside the RAM keep no owner: no domain may ever map them.
         for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase - board.memory.base) / Host.megapage) + frame] = id }
-        let root = try buildGStage(domainID: id, hostBase: hostBase, size: size)
-
-        let domain = Domain(id: id, configuration: configuration, hostBase: hostBase, gstageRoot: root,
-                            vcpu: VirtualHartState())
+        let domain = Domain(id: id, configuration: configuration, hostBase: hostBase,
+                            hypervisorRange: (hostBase + size) ..< (hostBase + total), vcpu: VirtualHartState())
+        do {
+            try kind.attach(domain, host: self)
+        } catch {
+            freeMemory(of: domain)
+            throw error
+        }
         do {
             try load(domain)
             // Code the hart decoded from this memory for an earlier owner must not run for this one.
@@ -178,51 +184,21 @@ public final class Host {
 
     // MARK: Memory
 
-    /// Builds Sv39x4 tables mapping guest RAM (GPA 0x8000_0000…) to `hostBase…` with 2 MiB
-    /// pages: read, write, execute, user (G-stage leaves must be U), accessed and dirty.
-    func buildGStage(domainID: Int, hostBase: UInt64, size: UInt64) throws -> UInt64 {
-        let gigabyte: UInt64 = 1 << 30
-        let gigabytes = (size + gigabyte - 1) / gigabyte
-        let needed = 16 * 1024 + gigabytes * 4096
-        // The root of an x4 table is 16 KiB and 16 KiB-aligned. A destroyed domain's tables are
-        // reused first, so creating and destroying domains never exhausts the table area.
-        let root: UInt64
-        if let index = freeTables.firstIndex(where: { $0.size >= needed }) {
-            root = freeTables.remove(at: index).address
-        } else {
-            root = (nextTableAddress + 0x3fff) & ~0x3fff
-            guard root + needed <= board.memory.base + Host.tableArea else {
-                throw HostError.outOfMemory(requested: needed, free: board.memory.base + Host.tableArea - nextTableAddress)
-            }
-            nextTableAddress = root + needed
-        }
-        let memory = board.memory
-        memory.hostPointer(root).initializeMemory(as: UInt8.self, repeating: 0, count: Int(needed))
-        let valid: UInt64 = 1, leaf: UInt64 = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80
-        for g in 0 ..< gigabytes {
-            let table = root + 16 * 1024 + g * 4096
-            let gpa = GuestLayout.ramBase + g * gigabyte
-            _ = memory.store(root + (gpa >> 30) * 8, width: 8, value: (table >> 12) << 10 | valid)
-            for m in 0 ..< min(512, (size - g * gigabyte) / Host.megapage) {
-                let host = hostBase + g * gigabyte + m * Host.megapage
-                precondition(frameOwner[Int((host - memory.base) / Host.megapage)] == domainID, "G-stage maps a frame the domain does not own")
-                _ = memory.store(table + m * 8, width: 8, value: (host >> 12) << 10 | leaf | valid)
-            }
-        }
-        return root
+    func release(_ domain: Domain) {
+        kind.detach(domain, host: self)
+        freeMemory(of: domain)
+        domain.state = .crashed(reason: "destroyed")
     }
 
-    func release(_ domain: Domain) {
-        let gigabytes = (domain.configuration.memorySize + (1 << 30) - 1) >> 30
-        freeTables.append((domain.gstageRoot, 16 * 1024 + gigabytes * 4096))
-        board.memory.hostPointer(domain.hostBase).initializeMemory(as: UInt8.self, repeating: 0,
-                                                                   count: Int(domain.configuration.memorySize))
-        hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
+    /// Zeroes a domain's RAM and the hypervisor's memory beside it and makes both free again.
+    func freeMemory(of domain: Domain) {
+        let range = domain.hostBase ..< domain.hypervisorRange.upperBound
+        board.memory.hostPointer(range.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: range.count)
+        hart.hostWroteMemory(range)
         let first = Int((domain.hostBase - board.memory.base) / Host.megapage)
         for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }
-        freeRanges.append(domain.hostBase ..< domain.hostBase + domain.configuration.memorySize)
+        freeRanges.append(range)
         freeRanges.sort { $0.lowerBound < $1.lowerBound }
-        domain.state = .crashed(reason: "destroyed")
     }
 
     /// Copies the kernel (ELF segments, or a raw image at `kernelAddress`) and the device tree
@@ -334,7 +310,7 @@ public final class Host {
                 board.timebase.retiredOffset = hart.retired &- domain.clockInstructions
                 board.timebase.skipped = domain.clockSkipped
             }
-            hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
+            kind.load(domain, host: self)
             loaded = domain
         }
         var sliceLeft = min(configuration.timeSlice, limit)
@@ -357,12 +333,12 @@ public final class Host {
             case .guestExit:
                 domain.exits &+= 1
                 sliceLeft -= min(sliceLeft, 1)
-                if let trap = hart.guestExit { handleExit(trap, domain) }
+                if let trap = hart.guestExit { kind.handleExit(trap, domain, host: self) }
             case .limitReached:
                 continue
             case .waitingForInterrupt, .stopped:
-                // VTW makes WFI exit, and nothing on the host board stops it; treat either as the
-                // guest blocking.
+                // WFI always exits to the host (VTW, or U-mode WFI being illegal), and nothing on
+                // the host board stops it; treat either as the guest blocking.
                 domain.state = .blocked
                 unload(domain)
             }
@@ -371,7 +347,7 @@ public final class Host {
 
     func unload(_ domain: Domain) {
         guard loaded === domain else { return }
-        domain.vcpu = hart.saveVirtualHart()
+        kind.save(domain, host: self)
         if isVirtualTime {
             domain.clockInstructions = hart.retired &- board.timebase.retiredOffset
             domain.clockSkipped = board.timebase.skipped
@@ -405,19 +381,17 @@ public final class Host {
     /// In virtual time an idle domain's clock jumps to its timer at once, as WFI does natively.
     func wakeBlocked() {
         for domain in domains where domain.state == .blocked {
-            let csrs = domain.vcpu.csrs
-            let enables = csrs[CSR.hie] ?? 0
-            if (csrs[CSR.hvip] ?? 0) & enables != 0 { domain.state = .runnable; continue }
-            let compare = csrs[CSR.vstimecmp] ?? .max
-            guard compare != .max, enables & (1 << 6) != 0 else { continue }
-            if isVirtualTime {
-                let delta = csrs[CSR.htimedelta] ?? 0
-                let deadline = compare >= delta ? compare - delta : 0
-                let now = hostTime(for: domain)
-                if deadline > now { domain.clockSkipped &+= deadline - now }
-                domain.state = .runnable
-            } else if compare <= guestTime(domain) {
-                domain.state = .runnable
+            switch kind.wakeUp(domain, host: self) {
+            case .now: domain.state = .runnable
+            case .never: continue
+            case .at(let deadline):
+                if isVirtualTime {
+                    let now = hostTime(for: domain)
+                    if deadline > now { domain.clockSkipped &+= deadline - now }
+                    domain.state = .runnable
+                } else if deadline <= hostTime(for: domain) {
+                    domain.state = .runnable
+                }
             }
         }
     }
@@ -427,10 +401,8 @@ public final class Host {
         // In virtual time wakeBlocked already woke every domain a timer could wake.
         guard !isVirtualTime else { return false }
         let deadlines = domains.filter { $0.state == .blocked }.compactMap { domain -> UInt64? in
-            let compare = domain.vcpu.csrs[CSR.vstimecmp] ?? .max
-            guard compare != .max else { return nil }
-            let delta = domain.vcpu.csrs[CSR.htimedelta] ?? 0
-            return compare >= delta ? compare - delta : 0
+            if case .at(let deadline) = kind.wakeUp(domain, host: self) { return deadline }
+            return nil
         }
         guard let earliest = deadlines.min() else { return false }
         board.timebase.retired = hart.retired
@@ -440,97 +412,51 @@ public final class Host {
         return true
     }
 
-    // MARK: Exits
-
-    func handleExit(_ trap: GuestExit, _ domain: Domain) {
-        if trap.interrupt {
-            // The host enables no interrupts of its own; a VS interrupt hideleg did not pass
-            // cannot arise. Count it and let the guest go on.
-            domain.count("vmexit.interrupt")
-            return
-        }
-        switch trap.cause {
-        case TrapCause.environmentCallFromVS:
-            domain.count("vmexit.sbi")
-            let effect = GuestSBI.handle(on: hart, domain: domain, now: guestTime(domain))
-            hart.pc = hart.pc &+ 4
-            switch effect {
-            case .none: break
-            case .shutdown(let status): finish(domain, .shutdown(status: status))
-            case .suspend: domain.state = .blocked; unload(domain)
-            case .flushTranslations: hart.loadVirtualHart(hart.saveVirtualHart(), hgatp: domain.hgatp)
-            }
-        case TrapCause.loadGuestPageFault, TrapCause.storeGuestPageFault:
-            domain.count("vmexit.mmio")
-            domain.count("mmio.accesses")
-            emulateMMIO(trap, domain)
-        case TrapCause.instructionGuestPageFault:
-            domain.count("vmexit.guest-page-fault")
-            hart.injectGuestException(cause: TrapCause.instructionAccessFault, value: trap.value)
-        case TrapCause.virtualInstruction:
-            if trap.value == 0x1050_0073 { // wfi
-                domain.count("vmexit.wfi")
-                hart.pc = hart.pc &+ 4
-                domain.state = .blocked
-                unload(domain)
-            } else {
-                // What a guest kernel may not do even in VS-mode is illegal to it.
-                domain.count("vmexit.virtual-instruction")
-                hart.injectGuestException(cause: TrapCause.illegalInstruction, value: trap.value)
-            }
-        default:
-            // Exceptions hedeleg does not pass (none today) go to the guest as they are.
-            domain.count("vmexit.reflected.cause-\(trap.cause)")
-            hart.injectGuestException(cause: trap.cause, value: trap.value)
-        }
-    }
-
-    /// The htinst values of a guest-page fault on an implicit VS-stage PTE access (H extension,
-    /// "Transformed Instruction or Pseudoinstruction for mtinst or htinst": 32- and 64-bit
-    /// reads 0x2000 and 0x3000, writes for A/D updates 0x2020 and 0x3020).
-    static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
-
     func finish(_ domain: Domain, _ state: DomainState) {
         unload(domain)
         domain.state = state
     }
+}
 
-    /// Emulates a load or store the guest made to a device (or to nothing): the guest's UART
-    /// and test device are the host's models; any other address outside its RAM is an access
-    /// fault the guest sees.
-    func emulateMMIO(_ trap: GuestExit, _ domain: Domain) {
-        let isStore = trap.cause == TrapCause.storeGuestPageFault
-        let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
-        // A pseudoinstruction in htinst means the fault was the guest's own page-table walk
-        // reaching outside its RAM: page tables are never emulated, so the guest's access
-        // faults, as a walk into nothing does on the real machine.
-        if Host.pageTableAccessPseudoinstructions.contains(trap.instruction) {
-            domain.count("mmio.bad-access")
-            hart.injectGuestException(cause: fault, value: trap.value)
-            return
-        }
-        // htinst's transformed instruction says what the access was and (bit 1) whether the
-        // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
-        let instruction: Instruction, length: UInt64
-        if trap.instruction & 0x7f != 0 {
-            instruction = Decoder.decode(UInt32(truncatingIfNeeded: trap.instruction) | 3)
-            length = trap.instruction & 2 != 0 ? 4 : 2
-        } else if let fetched = hart.readGuestInstruction(at: trap.pc) {
-            instruction = Decoder.decode(fetched)
-            length = fetched & 3 == 3 ? 4 : 2
-        } else {
-            hart.injectGuestException(cause: fault, value: trap.value)
-            return
-        }
-        guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
-              let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
-                                               store: isStore, value: isStore ? hart.register(access.register) : 0) else {
-            domain.count("mmio.bad-access")
-            hart.injectGuestException(cause: fault, value: trap.value)
-            return
-        }
-        if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
-        hart.pc = trap.pc &+ length
-        if let status = result.shutdown { finish(domain, .shutdown(status: status)) }
-    }
+// MARK: The seam between the shared hypervisor and one kind of virtualization
+
+/// What differs between ways of running a guest kernel (hardware-assisted, full, and any kind
+/// added later): everything else (memory carving and frame ownership, the scheduler and its
+/// per-domain clocks, consoles, the SBI, the device models, instruction limits) is `Host`'s and
+/// shared. A kind is one object per host; it keeps per-domain state in `Domain.vcpu` and
+/// `Domain.virtualizationState`.
+///
+/// To add a kind: a case in `Host.Virtualization`, a class conforming to this protocol, and
+/// the two switches in `Host` (`init`, `domainOverhead(for:)`) that pick it.
+protocol VirtualizationKind: AnyObject {
+    /// Host memory each domain needs beside its RAM (a multiple of 2 MiB, possibly 0), carved
+    /// right above it, owned by no domain and handed over as `Domain.hypervisorRange`.
+    var domainOverhead: UInt64 { get }
+    /// Sets the host hart up once, when the host is created (delegation, counters, PMP, ...).
+    func prepare(_ hart: Hart)
+    /// A domain's memory was carved: build what its guest runs under (G-stage tables, a shadow
+    /// table pool). Throwing makes `createDomain` fail with the host unchanged.
+    func attach(_ domain: Domain, host: Host) throws
+    /// The domain is being destroyed: give back what `attach` took (its memory is freed after).
+    func detach(_ domain: Domain, host: Host)
+    /// Puts the domain's vCPU (`domain.vcpu` and the kind's state) on the hart.
+    func load(_ domain: Domain, host: Host)
+    /// Takes the vCPU off the hart into `domain.vcpu` (the scheduler switches domains, or the
+    /// domain blocks, pauses or ends).
+    func save(_ domain: Domain, host: Host)
+    /// Handles one exit the domain's guest made (`hart.run` returned `.guestExit`). May block
+    /// or finish the domain through `host`.
+    func handleExit(_ trap: GuestExit, _ domain: Domain, host: Host)
+    /// When a blocked (WFI, suspended) domain may run again.
+    func wakeUp(_ domain: Domain, host: Host) -> WakeUp
+}
+
+/// When a blocked vCPU wakes (`VirtualizationKind.wakeUp`).
+enum WakeUp: Equatable {
+    /// An interrupt it has enabled is pending.
+    case now
+    /// Its armed timer fires at this time of the domain's host clock (`Host.hostTime(for:)`).
+    case at(UInt64)
+    /// Nothing it has enabled can wake it.
+    case never
 }

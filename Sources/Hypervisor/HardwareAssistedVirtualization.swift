@@ -1,0 +1,221 @@
+import Machine
+import RISCV
+
+/// `hav`: guests run in VS/VU-mode with the H extension, under Sv39x4 G-stage tables the host
+/// builds in its table area; their own traps and interrupts go straight to VS-mode, and only
+/// SBI calls, MMIO, WFI and G-stage faults exit to the host (KVM's arrangement).
+final class HardwareAssistedVirtualization: VirtualizationKind {
+    /// G-stage tables live in the host's table area, not beside the domain.
+    static let domainOverhead: UInt64 = 0
+    var domainOverhead: UInt64 { Self.domainOverhead }
+    /// Host RAM for G-stage tables (`Host.tableArea`), handed out from the bottom.
+    let tableArea: Range<UInt64>
+    var nextTableAddress: UInt64
+    /// G-stage table blocks of destroyed domains, for the next domains to reuse.
+    var freeTables: [(address: UInt64, size: UInt64)] = []
+
+    init(tableArea: Range<UInt64>) {
+        self.tableArea = tableArea
+        nextTableAddress = tableArea.lowerBound
+    }
+
+    /// The HS-level set-up every guest runs under (KVM's choices): exceptions a guest kernel
+    /// handles itself go straight to VS; VS interrupts are delegated; WFI exits (VTW) so a
+    /// halted vCPU costs no host time; Sstc so a guest timer fires without an exit.
+    func prepare(_ hart: Hart) {
+        hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty: guests may use F and D
+        hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
+        hart.hostWriteCSR(CSR.henvcfg, 1 << 63)
+        let guestExceptions: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8
+            | 1 << 12 | 1 << 13 | 1 << 15
+        // Everything leaves M (the host is M as well as HS); of that, hedeleg passes what a guest
+        // kernel handles itself straight to VS-mode, without an exit.
+        hart.hostWriteCSR(CSR.medeleg, guestExceptions | 1 << 9 | 1 << 10 | 0xf << 20)
+        hart.hostWriteCSR(CSR.hedeleg, guestExceptions)
+        hart.hostWriteCSR(CSR.hideleg, 1 << 2 | 1 << 6 | 1 << 10)
+        hart.hostWriteCSR(CSR.hstatus, 1 << 21) // VTW
+        hart.hostWriteCSR(CSR.mcounteren, 7)
+        hart.hostWriteCSR(CSR.hcounteren, 7)
+        // PMP: one entry covering everything, so VS/VU accesses reach what G-stage maps.
+        hart.hostWriteCSR(CSR.pmpaddr0, UInt64.max >> 10)
+        hart.hostWriteCSR(CSR.pmpcfg0, 0x1f)
+    }
+
+    func attach(_ domain: Domain, host: Host) throws {
+        domain.gstageRoot = try buildGStage(domain, host: host)
+    }
+
+    func detach(_ domain: Domain, host: Host) {
+        freeTables.append((domain.gstageRoot, Self.tableSize(memorySize: domain.configuration.memorySize)))
+    }
+
+    func load(_ domain: Domain, host: Host) {
+        host.hart.loadVirtualHart(domain.vcpu, hgatp: domain.hgatp)
+    }
+
+    func save(_ domain: Domain, host: Host) {
+        domain.vcpu = host.hart.saveVirtualHart()
+    }
+
+    func wakeUp(_ domain: Domain, host: Host) -> WakeUp {
+        let csrs = domain.vcpu.csrs
+        let enables = csrs[CSR.hie] ?? 0
+        if (csrs[CSR.hvip] ?? 0) & enables != 0 { return .now }
+        let compare = csrs[CSR.vstimecmp] ?? .max
+        guard compare != .max, enables & (1 << 6) != 0 else { return .never }
+        let delta = csrs[CSR.htimedelta] ?? 0
+        return .at(compare >= delta ? compare - delta : 0)
+    }
+
+    // MARK: G-stage tables
+
+    /// Bytes of G-stage tables a domain of `memorySize` needs: the 16 KiB Sv39x4 root and one
+    /// 4 KiB table per GiB.
+    static func tableSize(memorySize: UInt64) -> UInt64 {
+        16 * 1024 + ((memorySize + (1 << 30) - 1) >> 30) * 4096
+    }
+
+    /// Builds Sv39x4 tables mapping guest RAM (GPA 0x8000_0000…) to `hostBase…` with 2 MiB
+    /// pages: read, write, execute, user (G-stage leaves must be U), accessed and dirty.
+    func buildGStage(_ domain: Domain, host: Host) throws -> UInt64 {
+        let gigabyte: UInt64 = 1 << 30
+        let size = domain.configuration.memorySize, hostBase = domain.hostBase
+        let gigabytes = (size + gigabyte - 1) / gigabyte
+        let needed = Self.tableSize(memorySize: size)
+        // The root of an x4 table is 16 KiB and 16 KiB-aligned. A destroyed domain's tables are
+        // reused first, so creating and destroying domains never exhausts the table area.
+        let root: UInt64
+        if let index = freeTables.firstIndex(where: { $0.size >= needed }) {
+            root = freeTables.remove(at: index).address
+        } else {
+            root = (nextTableAddress + 0x3fff) & ~0x3fff
+            guard root + needed <= tableArea.upperBound else {
+                throw HostError.outOfMemory(requested: needed, free: tableArea.upperBound - nextTableAddress)
+            }
+            nextTableAddress = root + needed
+        }
+        let memory = host.board.memory
+        memory.hostPointer(root).initializeMemory(as: UInt8.self, repeating: 0, count: Int(needed))
+        let valid: UInt64 = 1, leaf: UInt64 = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80
+        for g in 0 ..< gigabytes {
+            let table = root + 16 * 1024 + g * 4096
+            let gpa = GuestLayout.ramBase + g * gigabyte
+            _ = memory.store(root + (gpa >> 30) * 8, width: 8, value: (table >> 12) << 10 | valid)
+            for m in 0 ..< min(512, (size - g * gigabyte) / Host.megapage) {
+                let hostFrame = hostBase + g * gigabyte + m * Host.megapage
+                precondition(host.frameOwner(ofHostAddress: hostFrame) == domain.id, "G-stage maps a frame the domain does not own")
+                _ = memory.store(table + m * 8, width: 8, value: (hostFrame >> 12) << 10 | leaf | valid)
+            }
+        }
+        return root
+    }
+
+    // MARK: Exits
+
+    func handleExit(_ trap: GuestExit, _ domain: Domain, host: Host) {
+        let hart = host.hart
+        if trap.interrupt {
+            // The host enables no interrupts of its own; a VS interrupt hideleg did not pass
+            // cannot arise. Count it and let the guest go on.
+            domain.count("vmexit.interrupt")
+            return
+        }
+        switch trap.cause {
+        case TrapCause.environmentCallFromVS:
+            domain.count("vmexit.sbi")
+            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain), supervisor: supervisorControl(hart))
+            hart.pc = hart.pc &+ 4
+            switch effect {
+            case .none: break
+            case .shutdown(let status): host.finish(domain, .shutdown(status: status))
+            case .suspend: domain.state = .blocked; host.unload(domain)
+            case .flushTranslations: hart.loadVirtualHart(hart.saveVirtualHart(), hgatp: domain.hgatp)
+            }
+        case TrapCause.loadGuestPageFault, TrapCause.storeGuestPageFault:
+            domain.count("vmexit.mmio")
+            domain.count("mmio.accesses")
+            emulateMMIO(trap, domain, host: host)
+        case TrapCause.instructionGuestPageFault:
+            domain.count("vmexit.guest-page-fault")
+            hart.injectGuestException(cause: TrapCause.instructionAccessFault, value: trap.value)
+        case TrapCause.virtualInstruction:
+            if trap.value == 0x1050_0073 { // wfi
+                domain.count("vmexit.wfi")
+                hart.pc = hart.pc &+ 4
+                domain.state = .blocked
+                host.unload(domain)
+            } else {
+                // What a guest kernel may not do even in VS-mode is illegal to it.
+                domain.count("vmexit.virtual-instruction")
+                hart.injectGuestException(cause: TrapCause.illegalInstruction, value: trap.value)
+            }
+        default:
+            // Exceptions hedeleg does not pass (none today) go to the guest as they are.
+            domain.count("vmexit.reflected.cause-\(trap.cause)")
+            hart.injectGuestException(cause: trap.cause, value: trap.value)
+        }
+    }
+
+    /// What the SBI changes in a VS guest: vstimecmp (Sstc, so the timer fires without an
+    /// exit), hvip's VSSIP, and for a non-retentive suspend vsstatus.SIE and vsatp.
+    func supervisorControl(_ hart: Hart) -> GuestSBI.SupervisorControl {
+        GuestSBI.SupervisorControl(
+            setTimer: { deadline in
+                hart.hostWriteCSR(CSR.vstimecmp, deadline)
+                // Legacy set_timer also clears a pending timer interrupt; with vstimecmp that is implied.
+                hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) & ~(1 << 6))
+            },
+            raiseSoftwareInterrupt: {
+                hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) | 1 << 2) // VSSIP
+            },
+            resetForNonRetentiveResume: {
+                hart.hostWriteCSR(CSR.vsstatus, (hart.hostReadCSR(CSR.vsstatus) ?? 0) & ~2) // SIE clear
+                hart.hostWriteCSR(CSR.vsatp, 0)
+            })
+    }
+
+    /// The htinst values of a guest-page fault on an implicit VS-stage PTE access (H extension,
+    /// "Transformed Instruction or Pseudoinstruction for mtinst or htinst": 32- and 64-bit
+    /// reads 0x2000 and 0x3000, writes for A/D updates 0x2020 and 0x3020).
+    static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
+
+    /// Emulates a load or store the guest made to a device (or to nothing): the guest's UART
+    /// and test device are the host's models; any other address outside its RAM is an access
+    /// fault the guest sees.
+    func emulateMMIO(_ trap: GuestExit, _ domain: Domain, host: Host) {
+        let hart = host.hart
+        let isStore = trap.cause == TrapCause.storeGuestPageFault
+        let fault = isStore ? TrapCause.storeAccessFault : TrapCause.loadAccessFault
+        // A pseudoinstruction in htinst means the fault was the guest's own page-table walk
+        // reaching outside its RAM: page tables are never emulated, so the guest's access
+        // faults, as a walk into nothing does on the real machine.
+        if Self.pageTableAccessPseudoinstructions.contains(trap.instruction) {
+            domain.count("mmio.bad-access")
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
+        // htinst's transformed instruction says what the access was and (bit 1) whether the
+        // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
+        let instruction: Instruction, length: UInt64
+        if trap.instruction & 0x7f != 0 {
+            instruction = Decoder.decode(UInt32(truncatingIfNeeded: trap.instruction) | 3)
+            length = trap.instruction & 2 != 0 ? 4 : 2
+        } else if let fetched = hart.readGuestInstruction(at: trap.pc) {
+            instruction = Decoder.decode(fetched)
+            length = fetched & 3 == 3 ? 4 : 2
+        } else {
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
+        guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
+              let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
+                                               store: isStore, value: isStore ? hart.register(access.register) : 0) else {
+            domain.count("mmio.bad-access")
+            hart.injectGuestException(cause: fault, value: trap.value)
+            return
+        }
+        if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
+        hart.pc = trap.pc &+ length
+        if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
+    }
+}
