@@ -14,6 +14,8 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
     case noSuchDomain(Int)
     case wrongState(Int, DomainState)
     case snapshot(String)
+    /// The host's kind of virtualization cannot offer what the configuration asks.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
         case .noSuchDomain(let id): return "no domain \(id)"
         case .wrongState(let id, let state): return "domain \(id) is \(state)"
         case .snapshot(let reason): return "snapshot: \(reason)"
+        case .unsupported(let reason): return reason
         }
     }
 }
@@ -38,6 +41,9 @@ public final class Host {
     public enum Virtualization: String, Sendable, CaseIterable {
         /// `hav`: the guest kernel in VS-mode with the H extension, two-stage translation.
         case hardwareAssisted
+        /// `para`: a kernel built for the hypervisor, in U-mode on a hart without H, calling
+        /// hypercalls (ParaVirtualization.swift).
+        case para
     }
 
     public struct Configuration: Sendable {
@@ -87,6 +93,7 @@ public final class Host {
     public static func domainOverhead(for virtualization: Virtualization) -> UInt64 {
         switch virtualization {
         case .hardwareAssisted: return HardwareAssistedVirtualization.domainOverhead
+        case .para: return 0
         }
     }
 
@@ -105,6 +112,7 @@ public final class Host {
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
         switch configuration.virtualization {
         case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
+        case .para: kind = ParaVirtualization(hostRAM: base ..< base + configuration.memorySize)
         }
         kind.prepare(hart)
     }
@@ -141,6 +149,7 @@ public final class Host {
         }
         do {
             try load(domain)
+            try kind.kernelLoaded(domain, host: self)
             // Code the hart decoded from this memory for an earlier owner must not run for this one.
             hart.hostWroteMemory(hostBase ..< hostBase + size)
         } catch {
@@ -449,6 +458,13 @@ protocol VirtualizationKind: AnyObject {
     func handleExit(_ trap: GuestExit, _ domain: Domain, host: Host)
     /// When a blocked (WFI, suspended) domain may run again.
     func wakeUp(_ domain: Domain, host: Host) -> WakeUp
+    /// The kernel is in the domain's memory and `domain.vcpu` at its entry: what the kind adds
+    /// before the first run (para: boot page tables, start info). Throwing fails `createDomain`.
+    func kernelLoaded(_ domain: Domain, host: Host) throws
+}
+
+extension VirtualizationKind {
+    func kernelLoaded(_ domain: Domain, host: Host) throws {}
 }
 
 /// When a blocked vCPU wakes (`VirtualizationKind.wakeUp`).

@@ -35,9 +35,9 @@ public enum HypercallABI {
         Call(function: .version, name: "version", arguments: "—", returns: "a1 = ABI version",
              meaning: "the ABI version; any hypercall also delivers pending unmasked events on return"),
         Call(function: .mmuUpdate, name: "mmu-update",
-             arguments: "a0 = request array (guest-physical, 16-byte aligned), a1 = count (≤ 512), a2 = 1 to flush the TLB after",
+             arguments: "a0 = request array (guest-physical, 16-byte aligned), a1 = count (≤ 512)",
              returns: "a1 = requests applied",
-             meaning: "applies (pointer, value) requests in order up to the first invalid one (Xen's mmu_update): pointer & 7 = 0 writes value to the PTE at machine address pointer, 1 pins the frame at pointer as a table of level value, 2 unpins it"),
+             meaning: "applies (pointer, value) requests in order up to the first invalid one (Xen's mmu_update): pointer & 7 = 0 writes value to the PTE at machine address pointer, 1 pins the frame at pointer as a table of level value, 2 unpins it; the TLB is flushed after a batch that applied any request, so a stale translation never outlives a type change"),
         Call(function: .pinTable, name: "pin-table", arguments: "a0 = frame (machine address), a1 = level (0–2)", returns: "—",
              meaning: "validates the frame as a page table of that level and holds a reference on it"),
         Call(function: .unpinTable, name: "unpin-table", arguments: "a0 = frame (machine address)", returns: "—",
@@ -117,8 +117,7 @@ public enum HypercallABI {
         Field(name: "memory-size", offset: 16, meaning: "bytes of guest RAM"),
         Field(name: "shared-info", offset: 24, meaning: "guest-physical address of the shared-info page"),
         Field(name: "kernel-root", offset: 32, meaning: "machine address of the boot page table (pinned, level 2): RAM mapped one to one in 4 KiB pages, its own table pages read-only"),
-        Field(name: "first-free", offset: 40, meaning: "guest-physical address above the kernel image"),
-        Field(name: "reserved", offset: 48, meaning: "guest-physical start of the boot tables, start info and shared info (to the end of RAM)"),
+        Field(name: "reserved", offset: 40, meaning: "guest-physical start of the boot tables, start info and shared info (to the end of RAM)"),
     ]
     public static let startInfoMagic: UInt64 = 0x5642_5056_5354_4152
 
