@@ -64,15 +64,16 @@ struct Run: ParsableCommand {
     @Flag(help: "Print counts to stderr when the run ends.")
     var summary = false
 
-    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls.", valueName: "native|hav"))
+    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|para"))
     var mode: String = "native"
 
     func run() throws {
         guard machine == "virt" else { throw CommandError("unsupported machine '\(machine)': only virt is available") }
         switch mode {
         case "native": break
-        case "hav": return try runAsGuest()
-        default: throw CommandError("unsupported --mode '\(mode)': native or hav")
+        case "hav": return try runAsGuest(.hardwareAssisted)
+        case "para": return try runAsGuest(.para)
+        default: throw CommandError("unsupported --mode '\(mode)': native, hav or para")
         }
         let hypervisor = try Self.parseCPU(cpu)
         let ramSize: UInt64

@@ -4,20 +4,22 @@ import Loader
 import Machine
 
 extension Run {
-    /// `virtbench run --mode hav`: the kernel becomes domain 1 of a Swift hypervisor on a host
-    /// with the H extension; the hypervisor is its SBI, so there is no firmware to give.
-    func runAsGuest() throws {
+    /// `virtbench run --mode hav|para`: the kernel becomes domain 1 of a Swift hypervisor (on a
+    /// host with the H extension for hav, without for para); the hypervisor is its SBI, so there
+    /// is no firmware to give.
+    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard bios == "default" || bios == "none" else {
-            throw CommandError("--mode hav: the hypervisor provides the SBI, so -bios must be none (or left out)")
+            throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")
         }
-        guard let kernel else { throw CommandError("--mode hav needs -kernel") }
+        guard let kernel else { throw CommandError("--mode \(mode) needs -kernel") }
         let ramSize: UInt64
         do { ramSize = try MemorySize.parse(memory) } catch { throw CommandError(error.description) }
         guard let image = FileManager.default.contents(atPath: kernel) else { throw CommandError("kernel '\(kernel)' not found or unreadable") }
         let started = Timebase.monotonicNanoseconds()
         let host: Hypervisor.Host, domain: Domain
         do {
-            host = try Hypervisor.Host(configuration: .init(memorySize: ramSize + Hypervisor.Host.reservedMemory, virtualTime: virtualTime))
+            host = try Hypervisor.Host(configuration: .init(memorySize: ramSize + Hypervisor.Host.reservedMemory, virtualTime: virtualTime,
+                                                            virtualization: virtualization))
             domain = try host.createDomain(DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
                                                                instructionLimit: maxInstructions ?? .max))
             domain.consoleListener = Console.writeOutput
