@@ -107,23 +107,41 @@ public enum ReportMarkdown {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// VM exits and SBI calls per OS-bound microbenchmark (exact counts the hypervisor recorded
-    /// between the kernel's result lines), for the modes that have a host side.
+    /// What counts as a transition into the hypervisor (the shared event contract): a hardware
+    /// VM exit (hav), a trap into the software hypervisor (full, para), a hypercall (para).
+    static let transitionPrefixes = ["vmexit.", "trap.", "hypercall."]
+
+    /// Transitions into the hypervisor per OS-bound microbenchmark (exact counts the hypervisor
+    /// recorded between the kernel's result lines), for the modes that have a host side.
     static func phaseSection(_ report: ComparisonReport) -> String {
         let rows = report.results.compactMap { result -> [String]? in
             guard let counts = result.counts else { return nil }
             let phases = CorpusCatalogue.kernelMicrobenchmarks.filter { counts.total(prefix: "phase.\($0).") > 0 }
             guard !phases.isEmpty else { return nil }
             return phases.map { phase in
-                let exits = counts.values.filter { $0.key.hasPrefix("phase.\(phase).vmexit.") }
+                let prefixes = transitionPrefixes.map { "phase.\(phase).\($0)" }
+                let exits = counts.values.filter { entry in prefixes.contains { entry.key.hasPrefix($0) } }
                     .sorted { $0.key < $1.key }
-                    .map { "\($0.key.dropFirst("phase.\(phase).vmexit.".count)) \($0.value)" }
-                let total = counts.total(prefix: "phase.\(phase).vmexit.")
+                    .map { "\($0.key.dropFirst("phase.\(phase).".count)) \($0.value)" }
+                let total = prefixes.reduce(0) { $0 + counts.total(prefix: $1) }
                 return "| \(result.workload) | \(result.mode) | \(phase) | \(total) | \(exits.isEmpty ? "–" : exits.joined(separator: ", ")) |\n"
             }
         }.flatMap { $0 }
         guard !rows.isEmpty else { return "" }
-        return "\n## VM exits per OS-bound microbenchmark (exact counts)\n\n"
-            + "| workload | mode | microbenchmark | VM exits | by reason |\n|---|---|---|---:|---|\n" + rows.joined()
+        return "\n## Transitions into the hypervisor per OS-bound microbenchmark (exact counts)\n\n"
+            + "| workload | mode | microbenchmark | transitions | by kind |\n|---|---|---|---:|---|\n" + rows.joined()
+            + hypercallSection(report)
+    }
+
+    /// Hypercalls by kind over whole runs (para).
+    static func hypercallSection(_ report: ComparisonReport) -> String {
+        let rows = report.results.compactMap { result -> String? in
+            guard let counts = result.counts, counts.total(prefix: "hypercall.") > 0 else { return nil }
+            let kinds = counts.values.filter { $0.key.hasPrefix("hypercall.") }.sorted { $0.key < $1.key }
+                .map { "\($0.key.dropFirst("hypercall.".count)) \($0.value)" }
+            return "| \(result.workload) | \(result.mode) | \(counts.total(prefix: "hypercall.")) | \(kinds.joined(separator: ", ")) |\n"
+        }
+        guard !rows.isEmpty else { return "" }
+        return "\n## Hypercalls by kind (exact counts, whole run)\n\n| workload | mode | hypercalls | by kind |\n|---|---|---:|---|\n" + rows.joined()
     }
 }

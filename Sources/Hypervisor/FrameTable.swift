@@ -35,6 +35,9 @@ public final class FrameTable {
     /// Writable leaves that map the frame.
     private(set) var writableMappings: [UInt32]
     private(set) var pinned: [Bool]
+    /// Frames the hypervisor itself writes into (the shared-info page, I/O ring pages): they may
+    /// never become page tables, or a hypervisor write would be an unvalidated PTE.
+    private(set) var hypervisorWritten: Set<Int> = []
 
     public init(memory: PhysicalMemory, machineBase: UInt64, size: UInt64, devicePages: Set<UInt64>) {
         self.memory = memory
@@ -64,6 +67,13 @@ public final class FrameTable {
 
     public func isPinned(_ address: UInt64) -> Bool { frame(address).map { pinned[$0] } ?? false }
     public func writableCount(_ address: UInt64) -> UInt32 { frame(address).map { writableMappings[$0] } ?? 0 }
+
+    /// Marks frame `address` as one the hypervisor writes into (refused if it is a table now).
+    public func reserveForHypervisorWrites(_ address: UInt64) throws(Failure) {
+        guard let f = frame(address) else { throw .notOwned }
+        guard type[f] == 0 else { throw .typeConflict }
+        hypervisorWritten.insert(f)
+    }
 
     // MARK: Guest requests
 
@@ -161,7 +171,7 @@ public final class FrameTable {
             tableReferences[f] += 1
             return
         }
-        guard writableMappings[f] == 0 else { throw .typeConflict }
+        guard writableMappings[f] == 0, !hypervisorWritten.contains(f) else { throw .typeConflict }
         type[f] = UInt8(level + 1)
         let base = address(of: f)
         for index in 0 ..< 512 {
@@ -199,6 +209,7 @@ public final class FrameTable {
         var writable = [UInt32](repeating: 0, count: type.count)
         for f in 0 ..< type.count where pinned[f] { tableRefs[f] += 1 }
         for root in roots { if let f = frame(root) { tableRefs[f] += 1 } else { problems.append("root \(root) not owned") } }
+        for f in hypervisorWritten where type[f] != 0 { problems.append("frame \(f) is written by the hypervisor and a page table") }
         for f in 0 ..< type.count where type[f] != 0 {
             guard tableReferences[f] > 0 else { problems.append("frame \(f) typed with no references"); continue }
             let level = Int(type[f]) - 1

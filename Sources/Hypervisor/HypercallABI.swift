@@ -57,7 +57,7 @@ public enum HypercallABI {
         Call(function: .block, name: "block", arguments: "—", returns: "—",
              meaning: "sleeps until an unmasked event is pending (the PV wfi); returns at once if one is"),
         Call(function: .ringSetup, name: "ring-setup", arguments: "a0 = ring page (guest-physical, 4 KiB aligned), a1 = backend (1 = console)",
-             returns: "a1 = ring id", meaning: "shares an I/O ring with a backend; the ring's event is 1 + its id"),
+             returns: "a1 = ring id", meaning: "shares an I/O ring with a backend (at most 8); the ring's event is 1 + its id; the page can never become a page table"),
         Call(function: .ringNotify, name: "ring-notify", arguments: "a0 = ring id", returns: "a1 = responses produced",
              meaning: "the backend consumes requests up to req-prod and produces one response each, then raises the ring's event"),
     ]
@@ -167,12 +167,15 @@ public enum HypercallABI {
         "a writable leaf never maps a page-table frame, and a frame mapped writable never becomes a page table",
         "reserved bits (N, PBMT, bits 54–63) are zero; pointers have no U, A, D or G",
         "an invalid entry (V = 0) is always accepted and references nothing",
+        "frames the hypervisor writes into (the shared-info page, I/O ring pages) never become page tables",
     ]
 
     /// The ABI as Markdown: the body of `docs/hypercalls.md` below its title and introduction.
     public static func markdown() -> String {
         var text = "Extension ID `0x\(String(extensionID, radix: 16, uppercase: true))`, version \(version). "
-        text += "a7 = extension, a6 = function, a0–a5 arguments; a0 returns 0 or an error, a1 a value.\n\n"
+        text += "a7 = extension, a6 = function, a0–a5 arguments; a0 returns 0 or an error, a1 a value. "
+        text += "Other SBI calls from the kernel pass through (base, TIME, SRST, legacy set-timer, putchar and shutdown: "
+        text += "the ones that write no guest memory); the rest answer not-supported.\n\n"
         text += "## Calls\n\n| a6 | name | arguments | returns | meaning |\n|---|---|---|---|---|\n"
         for call in calls {
             text += "| \(call.function.rawValue) | `\(call.name)` | \(call.arguments) | \(call.returns) | \(call.meaning) |\n"

@@ -7,6 +7,9 @@ import RISCV
 enum Hypercalls {
     typealias Failure = HypercallABI.HypercallError
 
+    static let passedThroughSBI: Set<UInt64> = [GuestSBI.base, GuestSBI.time, GuestSBI.srst, GuestSBI.legacyShutdown,
+                                                GuestSBI.legacySetTimer, GuestSBI.legacyPutchar, HypercallABI.extensionID]
+
     /// Most requests one mmu-update takes (a batch is one guest page of requests at most).
     static let batchLimit: UInt64 = 512
 
@@ -16,6 +19,16 @@ enum Hypercalls {
         let ecall = hart.pc
         guard hart.register(17) == HypercallABI.extensionID else {
             domain.count("hypercall.sbi")
+            // Only SBI calls that write no guest memory (a write could land in a page table):
+            // base, the timer, shutdown, and the legacy console output.
+            if !passedThroughSBI.contains(hart.register(17)) || (hart.register(17) == GuestSBI.base && hart.register(16) == 3) {
+                let probe = hart.register(17) == GuestSBI.base
+                domain.count("sbi." + GuestSBI.name(hart.register(17)))
+                hart.setRegister(10, probe ? 0 : UInt64(bitPattern: GuestSBI.notSupported))
+                hart.setRegister(11, probe && passedThroughSBI.contains(a[0]) ? 1 : 0)
+                hart.pc = ecall &+ 4
+                return
+            }
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.hostTime(for: domain),
                                          supervisor: supervisorControl(domain, cpu, host: host))
             hart.pc = ecall &+ 4
@@ -208,6 +221,8 @@ enum Hypercalls {
         guard backend == HypercallABI.consoleBackend, cpu.rings.count < ParaVirtualCPU.maximumRings else {
             return .failure(.invalidParameter)
         }
+        // The backend writes responses into the page: it must never be (or become) a page table.
+        do throws(Failure) { try cpu.frames.reserveForHypervisorWrites(domain.hostAddress(page)) } catch { return .failure(error) }
         let producer = domain.hostAddress(page) + HypercallABI.ringRequestProducer
         cpu.rings.append(.init(page: page, backend: backend, requestConsumer: cpu.frames.memory.load(producer, width: 8) ?? 0))
         return .value(UInt64(cpu.rings.count - 1))

@@ -74,6 +74,7 @@ final class ParaVirtualization: VirtualizationKind {
         do {
             try frames.pin(root, level: 2)
             try frames.acquireRoot(root)
+            try frames.reserveForHypervisorWrites(sharedInfo)
         } catch {
             throw HostError.badKernel("boot page tables refused: \(error.name)")
         }
