@@ -172,7 +172,8 @@ public enum HypercallABI {
 
     /// The ABI as Markdown: the body of `docs/hypercalls.md` below its title and introduction.
     public static func markdown() -> String {
-        var text = "Extension ID `0x\(String(extensionID, radix: 16, uppercase: true))`, version \(version). "
+        let hex = String(extensionID, radix: 16, uppercase: true)
+        var text = "Extension ID `0x\(String(repeating: "0", count: max(0, 8 - hex.count)) + hex)`, version \(version). "
         text += "a7 = extension, a6 = function, a0–a5 arguments; a0 returns 0 or an error, a1 a value. "
         text += "Other SBI calls from the kernel pass through (base, TIME, SRST, legacy set-timer, putchar and shutdown: "
         text += "the ones that write no guest memory); the rest answer not-supported.\n\n"
