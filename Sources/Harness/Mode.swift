@@ -108,14 +108,13 @@ public struct PlannedMode: Sendable, Equatable {
 /// The modes the harness knows, implemented or not.
 public enum ModeRegistry {
     /// Modes that can run programs today.
-    public static let implemented: [any VirtualizationMode] = [NativeMode(), EmulationMode(), HAVMode(), ParaMode()]
+    public static let implemented: [any VirtualizationMode] = [NativeMode(), EmulationMode(), HAVMode(), FullMode(), ParaMode()]
 
     /// Modes from ARCHITECTURE.md that are not implemented yet. When a mode lands, its entry
     /// moves from here to `implemented`.
     public static var planned: [PlannedMode] {
         [
             PlannedMode(name: "emulation", summary: "an ARMv6-M Thumb program, binary-translated block by block into RV64 code"),
-            PlannedMode(name: "full", summary: "unmodified S-mode kernel deprivileged to U-mode: trap and emulate, shadow page tables"),
             PlannedMode(name: "hav", summary: "guest kernel in VS-mode with the H extension: two-stage translation, exits for SBI and MMIO"),
             PlannedMode(name: "para", summary: "guest kernel calls the hypervisor: batched page-table hypercalls, PV timer, console and rings"),
         ].filter { planned in !implemented.contains { $0.name == planned.name } }
@@ -129,12 +128,16 @@ public enum ModeRegistry {
         implemented.first { $0.name == name }
     }
 
+    /// Other names users may give a mode (ARCHITECTURE.md: `full` is also called simulation).
+    public static let aliases: [String: String] = ["simulation": "full"]
+
     /// Resolves user-given names (an empty list means every mode, implemented or not).
     /// Planned modes are accepted so that reports can show them as not implemented.
     public static func resolve(_ names: [String]) throws(ModeSelectionError) -> [String] {
         if names.isEmpty { return allNames }
         var result: [String] = []
-        for name in names.flatMap({ $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }) {
+        for given in names.flatMap({ $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }) {
+            let name = aliases[given] ?? given
             guard allNames.contains(name) else { throw .unknownMode(name, known: allNames) }
             if !result.contains(name) { result.append(name) }
         }

@@ -1,6 +1,4 @@
 import Foundation
-import Hypervisor
-import Machine
 
 /// Para-virtualization (Xen's PV): a kernel built for the hypervisor (`kernel-pv`, the corpus
 /// kernel with -DPARAVIRT) runs in the hart's U-mode on a host without the H extension and asks
@@ -21,33 +19,7 @@ public struct ParaMode: VirtualizationMode {
     }
 
     public func run(_ program: CorpusProgram, image: URL, options: ModeRunOptions) throws(ModeRunError) -> ModeRunResult {
-        let kernel: [UInt8]
-        do { kernel = [UInt8](try Data(contentsOf: image)) } catch {
-            throw .setup(mode: name, program: program.name, reason: "cannot read \(image.path): \(error.localizedDescription)")
-        }
-        let started = Timebase.monotonicNanoseconds()
-        let host: Hypervisor.Host, domain: Domain
-        do {
-            host = try Hypervisor.Host(configuration: .init(memorySize: options.ramSize + Hypervisor.Host.reservedMemory,
-                                                            virtualTime: options.virtualTime, virtualization: .para))
-            domain = try host.createDomain(DomainConfiguration(name: program.name, memorySize: options.ramSize, kernel: kernel,
-                                                               instructionLimit: options.instructionLimit))
-            try host.start(domain.id)
-        } catch {
-            throw .setup(mode: name, program: program.name, reason: "\(error)")
-        }
-        host.run()
-        let seconds = Double(Timebase.monotonicNanoseconds() - started) / 1e9
-        var exitStatus: Int32 = 1
-        var limitReached = false
-        switch domain.state {
-        case .shutdown(let status): exitStatus = status
-        case .crashed(let reason): limitReached = reason.hasPrefix("did not finish")
-        default: break
-        }
-        let guest = GuestRunResult(output: domain.consoleText, exitStatus: exitStatus, stop: nil, limitReached: limitReached,
-                                   instructions: domain.instructions, counters: host.hart.counters, wallSeconds: seconds)
-        return ModeRunResult(guest: guest, modeEvents: domain.events.merging(HAVMode.phaseEvents(domain.eventsAtLines)) { a, _ in a })
+        try HostedRun.run(program, image: image, options: options, mode: name, virtualization: .para)
     }
 }
 

@@ -120,6 +120,7 @@ extension Host {
     /// and its RAM. The domain stays paused; destroy it to hand its memory back (what `xl save`
     /// does), or unpause it to carry on (a checkpoint).
     public func save(_ id: Int, to url: URL) throws {
+        try requireSnapshots()
         let domain = try find(id)
         guard domain.state == .paused else { throw HostError.wrongState(id, domain.state) }
         let configuration = domain.configuration
@@ -173,6 +174,7 @@ extension Host {
     /// is too full for the domain's RAM) and leaves the host as it was.
     @discardableResult
     public func restore(from url: URL) throws -> Domain {
+        try requireSnapshots()
         let path = url.path
         let size: UInt64
         do {
@@ -215,6 +217,14 @@ extension Host {
         domain.events = header.events
         domain.state = .paused
         return domain
+    }
+
+    /// Snapshots hold a VS-mode vCPU (its H CSRs and htimedelta): only hardware-assisted
+    /// hosts offer them.
+    func requireSnapshots() throws {
+        guard configuration.virtualization == .hardwareAssisted else {
+            throw HostError.unsupported("snapshots are offered for hardware-assisted (hav) domains only")
+        }
     }
 
     /// Where the stored pages are: the file offset of the first and the guest page numbers in order.

@@ -14,8 +14,10 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
     case noSuchDomain(Int)
     case wrongState(Int, DomainState)
     case snapshot(String)
-    /// The host's kind of virtualization cannot offer what the configuration asks.
+    /// An operation that only one kind of virtualization offers.
     case unsupported(String)
+    /// An isolation audit found a table the hypervisor should never have built.
+    case audit(String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
         case .wrongState(let id, let state): return "domain \(id) is \(state)"
         case .snapshot(let reason): return "snapshot: \(reason)"
         case .unsupported(let reason): return reason
+        case .audit(let reason): return "isolation audit: \(reason)"
         }
     }
 }
@@ -44,6 +47,9 @@ public final class Host {
         /// `para`: a kernel built for the hypervisor, in U-mode on a hart without H, calling
         /// hypercalls (ParaVirtualization.swift).
         case para
+        /// `full`: the guest kernel deprivileged to U-mode on a hart without H; every privileged
+        /// instruction traps and is emulated; memory goes through shadow page tables.
+        case full
     }
 
     public struct Configuration: Sendable {
@@ -94,6 +100,7 @@ public final class Host {
         switch virtualization {
         case .hardwareAssisted: return HardwareAssistedVirtualization.domainOverhead
         case .para: return 0
+        case .full: return FullVirtualization.domainOverhead
         }
     }
 
@@ -113,6 +120,7 @@ public final class Host {
         switch configuration.virtualization {
         case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
         case .para: kind = ParaVirtualization(hostRAM: base ..< base + configuration.memorySize)
+        case .full: kind = FullVirtualization()
         }
         kind.prepare(hart)
     }

@@ -626,7 +626,7 @@ public final class Hart {
 
     /// A satp or vsatp value as written, or nil when its mode is not implemented: only Bare (0),
     /// Sv39 (8) and Sv48 (9) are, and another mode leaves the register unchanged (§4.1.11, §8.2.18).
-    static func legalATP(_ value: UInt64) -> UInt64? {
+    public static func legalATP(_ value: UInt64) -> UInt64? {
         let mode = value >> 60
         guard mode == 0 || mode == 8 || mode == 9 else { return nil }
         return value & (0xf << 60 | 0xffff << 44 | (1 << 44) - 1)

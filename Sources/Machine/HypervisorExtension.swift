@@ -585,3 +585,54 @@ extension Hart {
     /// what wakes a vCPU that stopped in WFI.
     public var guestInterruptPending: Bool { mip & mie & Hart.virtualSupervisorInterrupts != 0 }
 }
+
+// MARK: The host's view without H (full virtualization: the guest kernel in U-mode)
+
+extension Hart {
+    /// Puts a deprivileged guest's registers and pc on the hart in U-mode (V=0): a full
+    /// virtualization host runs both the guest's kernel and its programs there, under a satp it
+    /// sets with `hostSwitchUserAddressSpace`. The caller chooses mstatus.FS and satp.
+    public func loadDeprivilegedGuest(_ state: VirtualHartState) {
+        for i in 1..<32 { x[i] = state.registers[i] }
+        for i in 0..<32 { f[i] = state.floatRegisters[i] }
+        closePrivilegeInterval()
+        privilege = .user
+        virtualized = false
+        pc = state.pc
+        waitingForInterrupt = false
+        reservationAddress = .max
+        updateTranslationContexts()
+        nextEventAt = 0
+    }
+
+    /// Points U-mode translation at a new root (`satp` value) and drops only the user context's
+    /// cached translations: a full-virtualization host switches shadow roots on every guest
+    /// kernel/user transition, and the other contexts hold nothing a U-mode guest uses.
+    public func hostSwitchUserAddressSpace(satp value: UInt64) {
+        guard let legal = Hart.legalATP(value) else { return }
+        satp = legal
+        hostFlushUserTranslations()
+    }
+
+    /// Drops the user context's cached translations after the host changed a table its satp
+    /// points at (a shadow entry removed or its permissions raised).
+    public func hostFlushUserTranslations() {
+        let empty = TLBEntry(readTag: TLBEntry.invalid, writeTag: TLBEntry.invalid, fetchTag: TLBEntry.invalid, hostOffset: 0)
+        (tlb + TranslationContext.user.rawValue * TLBEntry.entriesPerContext).update(repeating: empty, count: TLBEntry.entriesPerContext)
+        eventCounters.tlbFlushes += 1
+        blocks.flushJumpCaches()
+        nextEventAt = 0
+    }
+
+    /// Stores `value` at physical `pa` on the guest's behalf (a full-virtualization host setting
+    /// A/D bits in a guest PTE), with the bookkeeping a store by the hart does: decoded code
+    /// there is dropped and a reservation on it is lost. False outside RAM.
+    @discardableResult
+    public func hostStore(physical pa: UInt64, width: UInt64, value: UInt64) -> Bool {
+        guard memory.contains(pa, length: width) else { return false }
+        if noteWrite(physical: pa, width: width) { nextEventAt = 0 }
+        _ = memory.store(pa, width: Int(width), value: value)
+        if reservationAddress == pa { reservationAddress = .max }
+        return true
+    }
+}

@@ -64,16 +64,23 @@ struct Run: ParsableCommand {
     @Flag(help: "Print counts to stderr when the run ends.")
     var summary = false
 
-    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|para"))
+    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|full|para"))
     var mode: String = "native"
 
     func run() throws {
         guard machine == "virt" else { throw CommandError("unsupported machine '\(machine)': only virt is available") }
         switch mode {
         case "native": break
-        case "hav": return try runAsGuest(.hardwareAssisted)
-        case "para": return try runAsGuest(.para)
-        default: throw CommandError("unsupported --mode '\(mode)': native, hav or para")
+        case "hav":
+            if cpu != "rv64", try !Self.parseCPU(cpu) { throw CommandError("--mode hav runs its guest with the H extension: -cpu rv64,h=off cannot be used") }
+            return try runAsGuest(.hardwareAssisted)
+        case "full", "simulation":
+            if try Self.parseCPU(cpu) { throw CommandError("--mode full uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
+            return try runAsGuest(.full)
+        case "para":
+            if try Self.parseCPU(cpu) { throw CommandError("--mode para uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
+            return try runAsGuest(.para)
+        default: throw CommandError("unsupported --mode '\(mode)': native, hav, full or para")
         }
         let hypervisor = try Self.parseCPU(cpu)
         let ramSize: UInt64

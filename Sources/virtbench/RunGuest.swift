@@ -4,9 +4,9 @@ import Loader
 import Machine
 
 extension Run {
-    /// `virtbench run --mode hav|para`: the kernel becomes domain 1 of a Swift hypervisor (on a
-    /// host with the H extension for hav, without for para); the hypervisor is its SBI, so there
-    /// is no firmware to give.
+    /// `virtbench run --mode hav`, `full` or `para`: the kernel becomes domain 1 of a Swift
+    /// hypervisor of that kind (with the H extension for hav, without for full and para); the
+    /// hypervisor is its SBI, so there is no firmware to give.
     func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard bios == "default" || bios == "none" else {
             throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")
@@ -18,8 +18,8 @@ extension Run {
         let started = Timebase.monotonicNanoseconds()
         let host: Hypervisor.Host, domain: Domain
         do {
-            host = try Hypervisor.Host(configuration: .init(memorySize: ramSize + Hypervisor.Host.reservedMemory, virtualTime: virtualTime,
-                                                            virtualization: virtualization))
+            let hostMemory = ramSize + Hypervisor.Host.reservedMemory + Hypervisor.Host.domainOverhead(for: virtualization)
+            host = try Hypervisor.Host(configuration: .init(memorySize: hostMemory, virtualTime: virtualTime, virtualization: virtualization))
             domain = try host.createDomain(DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
                                                                instructionLimit: maxInstructions ?? .max))
             domain.consoleListener = Console.writeOutput

@@ -1,0 +1,139 @@
+import Machine
+import RISCV
+
+/// The supervisor a `full` guest kernel believes it runs on: its privilege (S or U, while the
+/// hart runs both in U-mode) and every S-mode CSR, kept by the hypervisor and changed only by
+/// the instructions it emulates and the traps it reflects (privileged spec chapter 4 and §3.1.6.1).
+/// sstatus.FS is the exception: the hart's own mstatus.FS holds it while the vCPU is loaded, so
+/// F/D instructions run (and mark it dirty) without a trap.
+struct VirtualSupervisor {
+    var privilege: Privilege = .supervisor
+    /// sstatus's SIE, SPIE, SPP, SUM and MXR (FS lives on the hart, see above).
+    var status: UInt64 = 0
+    /// sie: SSIE, STIE, SEIE.
+    var interruptEnable: UInt64 = 0
+    /// sip.SSIP as the guest (or the SBI IPI) set it; STIP comes from `timerCompare`.
+    var softwarePending: UInt64 = 0
+    var trapVector: UInt64 = 0, scratch: UInt64 = 0, exceptionPC: UInt64 = 0, cause: UInt64 = 0, trapValue: UInt64 = 0
+    var addressTranslation: UInt64 = 0
+    /// Sstc's stimecmp, in the guest's time base (which is the domain's host clock).
+    var timerCompare: UInt64 = .max
+    var counterEnable: UInt64 = 0, environment: UInt64 = 0
+
+    // sstatus fields and interrupt bits (privileged spec §4.1.1, §4.1.3).
+    static let SIE: UInt64 = 1 << 1, SPIE: UInt64 = 1 << 5, SPP: UInt64 = 1 << 8
+    static let FS: UInt64 = 3 << 13, SUM: UInt64 = 1 << 18, MXR: UInt64 = 1 << 19
+    static let UXL64: UInt64 = 2 << 32, SD: UInt64 = 1 << 63
+    static let statusWritable: UInt64 = SIE | SPIE | SPP | SUM | MXR
+    static let SSIP: UInt64 = 1 << 1, STIP: UInt64 = 1 << 5, SEIP: UInt64 = 1 << 9
+    static let interrupts: UInt64 = SSIP | STIP | SEIP
+    /// The order a hart takes pending supervisor interrupts in (§3.1.9): SEI, SSI, STI.
+    static let interruptPriority: [UInt64] = [9, 1, 5]
+
+    /// sip as the guest reads it at guest time `now`.
+    func pending(now: UInt64) -> UInt64 {
+        softwarePending | (now >= timerCompare ? VirtualSupervisor.STIP : 0)
+    }
+
+    /// Whether an enabled pending interrupt may be taken now: always below S, in S with SIE (§3.1.6.1).
+    var interruptsEnabled: Bool { privilege == .user || status & VirtualSupervisor.SIE != 0 }
+
+    /// Enters the guest's trap handler as the hardware would (§4.1.1 and §3.1.6.1): scause,
+    /// sepc, stval, SPP/SPIE/SIE, S-mode, and the pc stvec gives (vectored for interrupts).
+    /// Returns the handler's address.
+    mutating func enterTrap(code: UInt64, interrupt: Bool, epc: UInt64, value: UInt64) -> UInt64 {
+        cause = interrupt ? code | TrapCause.interruptFlag : code
+        exceptionPC = epc & ~1
+        trapValue = value
+        var s = status & ~(VirtualSupervisor.SPP | VirtualSupervisor.SPIE | VirtualSupervisor.SIE)
+        if privilege == .supervisor { s |= VirtualSupervisor.SPP }
+        if status & VirtualSupervisor.SIE != 0 { s |= VirtualSupervisor.SPIE }
+        status = s
+        privilege = .supervisor
+        let base = trapVector & ~3
+        return trapVector & 3 == 1 && interrupt ? base &+ 4 &* code : base
+    }
+
+    /// sret (§3.3.2): privilege from SPP, SIE from SPIE, SPIE set, SPP cleared. Returns sepc.
+    mutating func returnFromTrap() -> UInt64 {
+        privilege = status & VirtualSupervisor.SPP != 0 ? .supervisor : .user
+        var s = status & ~(VirtualSupervisor.SIE | VirtualSupervisor.SPP)
+        if status & VirtualSupervisor.SPIE != 0 { s |= VirtualSupervisor.SIE }
+        status = s | VirtualSupervisor.SPIE
+        return exceptionPC
+    }
+
+    /// Reads S-mode CSR `number` (`fs`: the hart's mstatus.FS); nil for a CSR a guest kernel
+    /// does not have (M, H, debug, or unknown), which is illegal to it.
+    func read(_ number: UInt16, fs: UInt64, now: UInt64) -> UInt64? {
+        switch number {
+        case CSR.sstatus:
+            var s = status | fs | VirtualSupervisor.UXL64
+            if fs == VirtualSupervisor.FS { s |= VirtualSupervisor.SD }
+            return s
+        case CSR.sie: return interruptEnable
+        case CSR.stvec: return trapVector
+        case CSR.scounteren: return counterEnable
+        case CSR.senvcfg: return environment
+        case CSR.sscratch: return scratch
+        case CSR.sepc: return exceptionPC
+        case CSR.scause: return cause
+        case CSR.stval: return trapValue
+        case CSR.sip: return pending(now: now)
+        case CSR.stimecmp: return timerCompare
+        case CSR.satp: return addressTranslation
+        default: return nil
+        }
+    }
+
+    /// Writes S-mode CSR `number` with the WARL rules the hart applies to its own (legal stvec
+    /// modes, sepc bit 0, satp modes Bare/Sv39/Sv48, only SSIP writable in sip). Returns the new
+    /// FS for sstatus writes, and false for a CSR the guest does not have.
+    mutating func write(_ number: UInt16, _ value: UInt64, fs: inout UInt64) -> Bool {
+        switch number {
+        case CSR.sstatus:
+            status = value & VirtualSupervisor.statusWritable
+            fs = value & VirtualSupervisor.FS
+        case CSR.sie: interruptEnable = value & VirtualSupervisor.interrupts
+        case CSR.stvec: trapVector = value & 3 >= 2 ? value & ~3 : value
+        case CSR.scounteren: counterEnable = value & 0xffff_ffff
+        case CSR.senvcfg: environment = value & 1
+        case CSR.sscratch: scratch = value
+        case CSR.sepc: exceptionPC = value & ~1
+        case CSR.scause: cause = value
+        case CSR.stval: trapValue = value
+        case CSR.sip: softwarePending = value & VirtualSupervisor.SSIP
+        case CSR.stimecmp: timerCompare = value
+        case CSR.satp:
+            if let legal = Hart.legalATP(value) { addressTranslation = legal }
+        default: return false
+        }
+        return true
+    }
+
+    /// The guest's CSRs by their S numbers, as `VirtualHartState.csrs` shows them off the hart.
+    func csrs(fs: UInt64) -> [UInt16: UInt64] {
+        var result: [UInt16: UInt64] = [:]
+        for number in [CSR.sstatus, CSR.sie, CSR.stvec, CSR.scounteren, CSR.senvcfg, CSR.sscratch, CSR.sepc, CSR.scause,
+                       CSR.stval, CSR.sip, CSR.stimecmp, CSR.satp] {
+            result[number] = read(number, fs: fs, now: 0)
+        }
+        result[CSR.sip] = softwarePending
+        return result
+    }
+}
+
+/// One `full` domain's vCPU beyond its registers: the virtual supervisor and the shadow page
+/// tables its guest runs under (`Domain.virtualizationState`).
+final class FullVirtualCPU {
+    var supervisor = VirtualSupervisor()
+    let shadow: ShadowPageTables
+    /// sstatus.FS while the vCPU is off the hart (on it, the hart's mstatus.FS).
+    var floatingPointState: UInt64 = 0
+    /// The shadow root the hart's satp points at, by key and the pool generation it was made in.
+    var loadedRoot: (key: ShadowPageTables.Key, generation: Int)?
+
+    init(shadow: ShadowPageTables) {
+        self.shadow = shadow
+    }
+}

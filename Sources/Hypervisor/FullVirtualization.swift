@@ -1,0 +1,364 @@
+import Machine
+import RISCV
+
+/// `full`: trap-and-emulate with shadow page tables, the way hypervisors ran unmodified kernels
+/// before hardware help. The hart has no H extension; the guest's kernel and its programs both
+/// run in the hart's U-mode under a shadow root (`ShadowPageTables`), so every privileged
+/// instruction of the kernel (CSR accesses, sret, wfi, sfence.vma) is illegal there and exits
+/// to the host, which emulates it on the virtual supervisor (`VirtualSupervisor`). Guest traps
+/// are reflected into the guest kernel as the hardware would deliver them; the guest's timer
+/// is the hart's own Sstc timer while the guest can take it; ecall from the guest kernel is an
+/// SBI call; accesses outside guest RAM go to the same device models as `hav`.
+final class FullVirtualization: VirtualizationKind {
+    /// Each domain's shadow-table pool: 512 tables of 4 KiB.
+    static let domainOverhead: UInt64 = 2 << 20
+    var domainOverhead: UInt64 { Self.domainOverhead }
+
+    // Bits of the host hart's CSRs the host sets (privileged spec §3.1.6, §3.1.9; Sstc).
+    static let STIP: UInt64 = 1 << 5
+    static let mstatusFS: UInt64 = 3 << 13
+
+    /// The host hart: every trap from U-mode goes to the host (hostOwnsSupervisor), the S timer
+    /// interrupt is delegated so Sstc's stimecmp raises it in U-mode, all counters readable
+    /// (each guest transition sets scounteren), and PMP open so U-mode reaches what the shadow
+    /// tables map (and nothing else: they are the only way in).
+    func prepare(_ hart: Hart) {
+        hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
+        hart.hostWriteCSR(CSR.medeleg, 0xb3ff)
+        hart.hostWriteCSR(CSR.mideleg, Self.STIP)
+        hart.hostWriteCSR(CSR.mie, Self.STIP)
+        hart.hostWriteCSR(CSR.stimecmp, .max)
+        hart.hostWriteCSR(CSR.mcounteren, 7)
+        hart.hostWriteCSR(CSR.pmpaddr0, UInt64.max >> 10)
+        hart.hostWriteCSR(CSR.pmpcfg0, 0x1f)
+    }
+
+    func attach(_ domain: Domain, host: Host) throws {
+        let shadow = ShadowPageTables(pool: domain.hypervisorRange, memory: host.board.memory)
+        domain.virtualizationState = FullVirtualCPU(shadow: shadow)
+    }
+
+    func detach(_ domain: Domain, host: Host) {
+        domain.virtualizationState = nil
+    }
+
+    static func cpu(_ domain: Domain) -> FullVirtualCPU? { domain.virtualizationState as? FullVirtualCPU }
+
+    func load(_ domain: Domain, host: Host) {
+        guard let cpu = Self.cpu(domain) else { return }
+        let hart = host.hart
+        hart.loadDeprivilegedGuest(domain.vcpu)
+        setFloatingPointState(cpu.floatingPointState, hart)
+        cpu.loadedRoot = nil
+        resume(domain, cpu, host: host)
+    }
+
+    func save(_ domain: Domain, host: Host) {
+        guard let cpu = Self.cpu(domain) else { return }
+        let hart = host.hart
+        var state = hart.saveVirtualHart()
+        cpu.floatingPointState = floatingPointState(hart)
+        state.supervisor = cpu.supervisor.privilege == .supervisor
+        state.csrs = cpu.supervisor.csrs(fs: cpu.floatingPointState)
+        state.csrs[CSR.fcsr] = hart.hostReadCSR(CSR.fcsr) ?? 0
+        domain.vcpu = state
+        // The next domain must not inherit this one's timer.
+        hart.hostWriteCSR(CSR.stimecmp, .max)
+    }
+
+    func floatingPointState(_ hart: Hart) -> UInt64 { (hart.hostReadCSR(CSR.mstatus) ?? 0) & Self.mstatusFS }
+
+    func setFloatingPointState(_ fs: UInt64, _ hart: Hart) {
+        let status = hart.hostReadCSR(CSR.mstatus) ?? 0
+        if status & Self.mstatusFS != fs { hart.hostWriteCSR(CSR.mstatus, (status & ~Self.mstatusFS) | fs) }
+    }
+
+    func wakeUp(_ domain: Domain, host: Host) -> WakeUp {
+        guard let cpu = Self.cpu(domain) else { return .never }
+        let supervisor = cpu.supervisor
+        // WFI resumes on any pending interrupt sie enables, whatever SIE says (§3.3.3).
+        if supervisor.softwarePending & supervisor.interruptEnable != 0 { return .now }
+        guard supervisor.timerCompare != .max, supervisor.interruptEnable & VirtualSupervisor.STIP != 0 else { return .never }
+        return .at(supervisor.timerCompare)
+    }
+
+    // MARK: Exits
+
+    func handleExit(_ trap: GuestExit, _ domain: Domain, host: Host) {
+        guard let cpu = Self.cpu(domain) else { return }
+        let hart = host.hart
+        if trap.interrupt {
+            // The hart's S timer, armed with the guest's stimecmp: `resume` delivers it.
+            resume(domain, cpu, host: host)
+            return
+        }
+        switch trap.cause {
+        case TrapCause.environmentCallFromU where cpu.supervisor.privilege == .supervisor:
+            domain.count("trap.sbi")
+            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain),
+                                         supervisor: supervisorControl(cpu, domain: domain, host: host))
+            hart.pc = hart.pc &+ 4
+            switch effect {
+            case .none: break
+            case .shutdown(let status): host.finish(domain, .shutdown(status: status)); return
+            case .suspend: block(domain, host: host); return
+            case .flushTranslations: dropShadows(cpu, domain, host: host)
+            }
+        case TrapCause.illegalInstruction where cpu.supervisor.privilege == .supervisor:
+            if !emulatePrivileged(trap, domain, cpu, host: host) {
+                reflect(trap.cause, value: trap.value, pc: trap.pc, domain, cpu, host: host)
+            }
+            if domain.state != .runnable { return }
+        case TrapCause.instructionPageFault, TrapCause.loadPageFault, TrapCause.storePageFault:
+            shadowFault(trap, domain, cpu, host: host)
+            if domain.state != .runnable { return }
+        default:
+            // The guest's own exceptions (a user's ecall, misaligned and access faults,
+            // breakpoints, illegal instructions in guest user mode): delivered to its kernel.
+            reflect(trap.cause, value: trap.value, pc: trap.pc, domain, cpu, host: host)
+        }
+        resume(domain, cpu, host: host)
+    }
+
+    /// Delivers exception `cause` to the guest kernel as the hardware would.
+    func reflect(_ cause: UInt64, value: UInt64, pc: UInt64, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+        domain.count("trap.reflected.\(cause)")
+        host.hart.pc = cpu.supervisor.enterTrap(code: cause, interrupt: false, epc: pc, value: value)
+    }
+
+    /// Before the guest runs again: take an interrupt it can take now, point the hart at the
+    /// shadow root its privilege, satp, SUM and MXR select, give the guest's U-mode only the
+    /// counters its kernel allows, and arm the hart's timer with the guest's stimecmp only
+    /// while the guest could take that interrupt (otherwise it would exit at once, forever).
+    func resume(_ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+        guard domain.state == .runnable else { return }
+        let hart = host.hart
+        let now = host.guestTime(domain)
+        if cpu.supervisor.interruptsEnabled {
+            let ready = cpu.supervisor.pending(now: now) & cpu.supervisor.interruptEnable
+            if let code = VirtualSupervisor.interruptPriority.first(where: { ready & (1 << $0) != 0 }) {
+                domain.count("trap.interrupt.\(code)")
+                hart.pc = cpu.supervisor.enterTrap(code: code, interrupt: true, epc: hart.pc, value: 0)
+            }
+        }
+        switchAddressSpace(domain, cpu, host: host)
+        let counters: UInt64 = cpu.supervisor.privilege == .supervisor ? 7 : cpu.supervisor.counterEnable & 7
+        if hart.hostReadCSR(CSR.scounteren) != counters { hart.hostWriteCSR(CSR.scounteren, counters) }
+        let timerDeliverable = cpu.supervisor.interruptsEnabled && cpu.supervisor.interruptEnable & VirtualSupervisor.STIP != 0
+        let compare = timerDeliverable ? cpu.supervisor.timerCompare : .max
+        if hart.hostReadCSR(CSR.stimecmp) != compare { hart.hostWriteCSR(CSR.stimecmp, compare) }
+    }
+
+    /// The shadow key the guest's current state selects.
+    func currentKey(_ cpu: FullVirtualCPU) -> ShadowPageTables.Key {
+        let supervisor = cpu.supervisor
+        let atp = supervisor.addressTranslation
+        // Bare: no U bit to honour; one identity view serves kernel and user alike.
+        guard atp >> 60 != 0 else { return .init(guestATP: 0, view: .kernel, mxr: false) }
+        let view: ShadowPageTables.View = supervisor.privilege == .user ? .user
+            : supervisor.status & VirtualSupervisor.SUM != 0 ? .kernelWithUserPages : .kernel
+        return .init(guestATP: atp, view: view, mxr: supervisor.status & VirtualSupervisor.MXR != 0)
+    }
+
+    /// Points the hart's satp at the shadow root for the guest's current state.
+    func switchAddressSpace(_ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+        let key = currentKey(cpu)
+        if let loaded = cpu.loadedRoot, loaded.key == key, loaded.generation == cpu.shadow.generation { return }
+        var root = cpu.shadow.root(for: key)
+        if root == nil {
+            // Too many roots or a full pool: start over (counted as a resync).
+            domain.count("shadow.resync")
+            cpu.shadow.dropAll()
+            root = cpu.shadow.root(for: key)
+        }
+        guard let root else { return } // a pool always holds at least one root
+        cpu.loadedRoot = (key, cpu.shadow.generation)
+        host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root >> 12)
+    }
+
+    /// Drops every shadow table (the guest flushed everything).
+    func dropShadows(_ cpu: FullVirtualCPU, _ domain: Domain, host: Host) {
+        guard !cpu.shadow.isEmpty else { return }
+        domain.count("shadow.resync")
+        cpu.shadow.dropAll()
+        cpu.loadedRoot = nil
+    }
+
+    func block(_ domain: Domain, host: Host) {
+        domain.state = .blocked
+        host.unload(domain)
+    }
+
+    /// What the SBI changes in a `full` guest: its virtual stimecmp and sip.SSIP, and for a
+    /// non-retentive suspend its sstatus.SIE and satp.
+    func supervisorControl(_ cpu: FullVirtualCPU, domain: Domain, host: Host) -> GuestSBI.SupervisorControl {
+        GuestSBI.SupervisorControl(
+            setTimer: { cpu.supervisor.timerCompare = $0 },
+            raiseSoftwareInterrupt: { cpu.supervisor.softwarePending |= VirtualSupervisor.SSIP },
+            resetForNonRetentiveResume: {
+                cpu.supervisor.status &= ~VirtualSupervisor.SIE
+                cpu.supervisor.addressTranslation = 0
+            })
+    }
+
+    // MARK: Privileged instructions
+
+    /// Emulates a privileged instruction the guest kernel executed (it trapped as illegal in
+    /// U-mode): CSR accesses to S-mode CSRs, sret, wfi, sfence.vma. False when the guest kernel
+    /// itself may not execute it (an M or H CSR, mret, a write to a read-only CSR, ...): the
+    /// caller reflects the illegal instruction.
+    func emulatePrivileged(_ trap: GuestExit, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) -> Bool {
+        let hart = host.hart
+        let bits = UInt32(truncatingIfNeeded: trap.value)
+        guard bits & 3 == 3 else { return false }
+        let instruction = Decoder.decode(bits)
+        switch instruction.op {
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            guard emulateCSR(instruction, domain, cpu, host: host) else { return false }
+            hart.pc = trap.pc &+ 4
+        case .sret:
+            domain.count("trap.sret")
+            hart.pc = cpu.supervisor.returnFromTrap()
+        case .wfi:
+            domain.count("trap.wfi")
+            hart.pc = trap.pc &+ 4
+            let supervisor = cpu.supervisor
+            if supervisor.pending(now: host.guestTime(domain)) & supervisor.interruptEnable == 0 { block(domain, host: host) }
+        case .sfence_vma:
+            domain.count("trap.sfence.vma")
+            hart.pc = trap.pc &+ 4
+            if instruction.rs1 == 0 {
+                dropShadows(cpu, domain, host: host)
+            } else if cpu.shadow.unmap(va: hart.register(Int(instruction.rs1))) > 0 {
+                domain.count("shadow.resync")
+                hart.hostFlushUserTranslations()
+            }
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// csrrw/csrrs/csrrc (and immediates) on the virtual supervisor's CSRs, with the spec's
+    /// read and write side rules (§2.1, Zicsr: rd = x0 skips the read of csrrw, rs1 = x0 or a
+    /// zero immediate skips the write of csrrs/csrrc).
+    func emulateCSR(_ op: Instruction, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) -> Bool {
+        let hart = host.hart
+        let number = UInt16(op.imm & 0xfff)
+        let immediate = op.op == .csrrwi || op.op == .csrrsi || op.op == .csrrci
+        let source = immediate ? UInt64(op.rs1) : hart.register(Int(op.rs1))
+        let swaps = op.op == .csrrw || op.op == .csrrwi
+        let writes = swaps || op.rs1 != 0
+        // Only S-level CSRs (bits 9:8 = 1) are emulated; a write to a read-only one is illegal.
+        guard (number >> 8) & 3 == 1, !(writes && number >> 10 == 3) else { return false }
+        var fs = floatingPointState(hart)
+        guard let old = cpu.supervisor.read(number, fs: fs, now: host.guestTime(domain)) else { return false }
+        domain.count(swaps ? "trap.csrw" : !writes ? "trap.csrr" : op.op == .csrrs || op.op == .csrrsi ? "trap.csrs" : "trap.csrc")
+        if writes {
+            let value: UInt64
+            switch op.op {
+            case .csrrw, .csrrwi: value = source
+            case .csrrs, .csrrsi: value = old | source
+            default: value = old & ~source
+            }
+            _ = cpu.supervisor.write(number, value, fs: &fs)
+            setFloatingPointState(fs, hart)
+        }
+        hart.setRegister(Int(op.rd), old)
+        return true
+    }
+
+    // MARK: Memory
+
+    /// A page fault under the shadow root: the guest's tables decide. Allowed → a hidden fault,
+    /// filled in the shadow (the guest never sees it); refused → the guest's own page fault (or
+    /// access fault for a walk outside its RAM); allowed but outside guest RAM → MMIO.
+    func shadowFault(_ trap: GuestExit, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+        let hart = host.hart
+        guard let access = GuestAccess(pageFault: trap.cause) else { return }
+        let va = trap.value
+        let key = currentKey(cpu)
+        let supervisor = cpu.supervisor
+        let translation = ShadowPageTables.translate(
+            va, access, atp: supervisor.addressTranslation, user: supervisor.privilege == .user,
+            sum: supervisor.status & VirtualSupervisor.SUM != 0, mxr: supervisor.status & VirtualSupervisor.MXR != 0,
+            domain: domain, hart: hart)
+        switch translation {
+        case .pageFault:
+            reflect(access.pageFault, value: va, pc: trap.pc, domain, cpu, host: host)
+        case .accessFault:
+            reflect(access.accessFault, value: va, pc: trap.pc, domain, cpu, host: host)
+        case .allowed(let gpa, let pte):
+            let page = gpa & ~(ShadowPageTables.pageSize - 1)
+            guard domain.ownsRAM(page, length: ShadowPageTables.pageSize) else {
+                guard access != .fetch else {
+                    reflect(access.accessFault, value: va, pc: trap.pc, domain, cpu, host: host)
+                    return
+                }
+                emulateMMIO(trap, gpa: gpa, access: access, domain, cpu, host: host)
+                return
+            }
+            domain.count("shadow.fault")
+            let permissions = ShadowPageTables.permissions(of: pte, view: key.view, mxr: key.mxr)
+            var replaced = cpu.shadow.map(key, va: va, hostPage: domain.hostAddress(page), permissions: permissions)
+            if replaced == nil {
+                // The pool is used up: drop everything, rebuild this root, map again.
+                domain.count("shadow.resync")
+                cpu.shadow.dropAll()
+                cpu.loadedRoot = nil
+                switchAddressSpace(domain, cpu, host: host)
+                replaced = cpu.shadow.map(key, va: va, hostPage: domain.hostAddress(page), permissions: permissions)
+            }
+            if replaced == true { hart.hostFlushUserTranslations() }
+        }
+    }
+
+    /// Reads the instruction at guest virtual `pc` through the guest's own tables, as the
+    /// guest's fetch would; nil when it could not fetch there.
+    func fetchInstruction(at pc: UInt64, _ domain: Domain, _ cpu: FullVirtualCPU, hart: Hart) -> UInt32? {
+        let supervisor = cpu.supervisor
+        func half(_ va: UInt64) -> UInt64? {
+            guard case .allowed(let gpa, _) = ShadowPageTables.translate(
+                va, .fetch, atp: supervisor.addressTranslation, user: supervisor.privilege == .user,
+                sum: false, mxr: false, domain: domain, hart: hart),
+                domain.ownsRAM(gpa, length: 2) else { return nil }
+            return hart.memory.load(domain.hostAddress(gpa), width: 2)
+        }
+        guard let low = half(pc) else { return nil }
+        if low & 3 != 3 { return UInt32(low) }
+        guard let high = half(pc &+ 2) else { return nil }
+        return UInt32(low | high << 16)
+    }
+
+    /// Emulates a guest load or store to a device (the same models `hav` uses); an access to
+    /// nothing, or one the host does not emulate on devices, is an access fault the guest sees.
+    func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: GuestAccess, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+        let hart = host.hart
+        domain.count("trap.mmio")
+        domain.count("mmio.accesses")
+        let isStore = access == .write
+        guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
+              let mmio = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
+              let result = GuestDevices.access(domain: domain, gpa: gpa, width: mmio.width, store: isStore,
+                                               value: isStore ? hart.register(mmio.register) : 0) else {
+            domain.count("mmio.bad-access")
+            reflect(access.accessFault, value: trap.value, pc: trap.pc, domain, cpu, host: host)
+            return
+        }
+        if !isStore { hart.setRegister(mmio.register, mmio.extend(result.value)) }
+        hart.pc = trap.pc &+ (bits & 3 == 3 ? 4 : 2)
+        if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
+    }
+}
+
+extension Host {
+    /// Every leaf of every shadow table the `full` domain `id` has now, read back from host
+    /// memory: for isolation audits (each must map a frame the domain owns, none the pool).
+    public func shadowMappings(of id: Int) throws -> [ShadowMapping] {
+        let domain = try find(id)
+        guard let cpu = FullVirtualization.cpu(domain) else {
+            throw HostError.unsupported("domain \(id) is not fully virtualized: it has no shadow page tables")
+        }
+        return try cpu.shadow.mappings()
+    }
+}
