@@ -357,14 +357,14 @@ static struct process *spawn(long program, u64 argument) {
 #define FP_REGISTERS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) \
     X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
 static void fp_save(struct process *p) {
-    csr_set(sstatus, SSTATUS_FS_DIRTY);
+    pv->fpu_on();
 #define SAVE(n) __asm__ volatile("fsd f" #n ", %0" : "=m"(p->fp[n]));
     FP_REGISTERS(SAVE)
 #undef SAVE
     p->fcsr = csr_read(fcsr);
 }
 static void fp_restore(struct process *p) {
-    csr_set(sstatus, SSTATUS_FS_DIRTY);
+    pv->fpu_on();
 #define RESTORE(n) __asm__ volatile("fld f" #n ", %0" ::"m"(p->fp[n]));
     FP_REGISTERS(RESTORE)
 #undef RESTORE
@@ -662,12 +662,13 @@ static u64 native_pte_read(u64 *pte) { return *pte; }
 static void native_pte_write(u64 *pte, u64 value) { *pte = value; }
 static u64 *native_table_alloc(int level) { (void)level; return page_alloc(); }
 static void native_table_free(u64 *table, int level) { (void)level; page_free(table); }
+static void native_fpu_on(void) { csr_set(sstatus, SSTATUS_FS_DIRTY); }
 
 static const struct pv_ops native_ops = {
     native_init, native_console_write, native_set_timer, native_wait, native_interrupts, native_timer_interrupt,
     native_trap_cause, native_trap_value, native_status, native_boot_root, native_map_kernel, native_set_root,
     sfence_page, native_pte_read, native_pte_write, native_pte_address, native_pte_for, native_table_alloc,
-    native_table_free, 0,
+    native_table_free, native_fpu_on, 0,
 };
 
 #ifdef PARAVIRT

@@ -146,6 +146,7 @@ static u64 pv_trap_value(void) { return pv_shared->stval; }
 static u64 pv_status(void) { return pv_shared->sstatus; }
 static void pv_set_timer(u64 deadline) { hypercall(HYPERCALL_SET_TIMER, deadline, 0); }
 static void pv_wait(void) { hypercall(HYPERCALL_BLOCK, 0, 0); }
+static void pv_fpu_on(void) { hypercall(HYPERCALL_FPU_STATE, 3, 0); }
 
 /* entry.S's trap_return: the queue goes first, then the PV sret (which does not return). */
 void __attribute__((noreturn)) pv_trap_return(struct frame *f) {
@@ -194,5 +195,5 @@ static const struct pv_ops paravirt_ops = {
     pv_init, pv_console_write, pv_set_timer, pv_wait, pv_interrupts, pv_timer_interrupt,
     pv_trap_cause, pv_trap_value, pv_status, pv_boot_root, pv_map_kernel, pv_set_root,
     pv_flush_page, pv_pte_read, pv_pte_write, pv_pte_address, pv_pte_for, pv_table_alloc,
-    pv_table_free, PTE_U, /* the kernel itself runs in U-mode */
+    pv_table_free, pv_fpu_on, PTE_U, /* the kernel itself runs in U-mode */
 };

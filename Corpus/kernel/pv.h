@@ -20,6 +20,7 @@
 #define HYPERCALL_BLOCK 11
 #define HYPERCALL_RING_SETUP 12
 #define HYPERCALL_RING_NOTIFY 13
+#define HYPERCALL_FPU_STATE 14
 
 /* mmu-update request commands (the low bits of the pointer) */
 #define MMU_PTE_WRITE 0
@@ -80,6 +81,7 @@ struct pv_ops {
     uint64_t (*pte_for)(uint64_t address);       /* PTE bits pointing at a physical address */
     uint64_t *(*table_alloc)(int level);         /* a zeroed page for a page table */
     void (*table_free)(uint64_t *table, int level);
+    void (*fpu_on)(void);                        /* sstatus.FS = Dirty, to save or load f registers */
     uint64_t kernel_pte_bits;                    /* added to every leaf the kernel maps */
 };
 #endif

@@ -72,6 +72,22 @@ extension CorpusProgram {
         firmware: .corpusSBI
     )
 
+    /// The CPU workloads as user programs of the para-virtual kernel: `kernel-cpu` with
+    /// -DPARAVIRT, held against `kernel-cpu` in `native`.
+    public static let corpusKernelCPUPV = CorpusProgram(
+        name: "kernel-cpu-pv",
+        category: .os,
+        source: corpusKernelCPU.source,
+        linkerScript: corpusKernelCPU.linkerScript,
+        commonFiles: corpusKernelCPU.commonFiles + ["Corpus/kernel/pv.c"],
+        includeDirectories: corpusKernelCPU.includeDirectories,
+        architecture: corpusKernelCPU.architecture,
+        expectedFinalLine: corpusKernelCPU.expectedFinalLine,
+        compilerFlags: corpusKernelCPU.compilerFlags + ["-DPARAVIRT"],
+        additionalSources: corpusKernelCPU.additionalSources,
+        firmware: .corpusSBI
+    )
+
     /// The corpus's M-mode SBI firmware (`Corpus/firmware`), linked at 0x8000_0000 like
     /// OpenSBI's fw_jump. Not a program of the catalogue: CorpusBuilder builds it beside every
     /// payload whose firmware is `.corpusSBI`.
@@ -109,7 +125,7 @@ extension CorpusCatalogue {
     /// Programs that need an operating-system environment (SBI firmware below them): the
     /// corpus kernel and, through it, the OS-bound microbenchmarks; the kernel running the CPU
     /// workloads as user programs; and the SBI self-test.
-    public static let os: [CorpusProgram] = [CorpusProgram.corpusKernel, .corpusKernelCPU, .sbiSelfTest, .corpusKernelPV]
+    public static let os: [CorpusProgram] = [CorpusProgram.corpusKernel, .corpusKernelCPU, .sbiSelfTest, .corpusKernelPV, .corpusKernelCPUPV]
 
     /// The OS-bound microbenchmarks the corpus kernel runs, in the order it prints them; each
     /// prints `<name>: <count> iterations, checksum 0x<16 hex digits>`. `process` is process

@@ -14,7 +14,7 @@ public struct ParaMode: VirtualizationMode {
         if program.isParavirtualBuild { return nil }
         switch program.architecture {
         case .thumbv6m: return "para runs RISC-V kernels built for the hypercall ABI; Thumb programs need the emulation mode"
-        case .riscv64: return "para runs kernels built for the hypercall ABI (kernel-pv); this program uses privileged instructions"
+        case .riscv64: return "para runs kernels built for the hypercall ABI (kernel-pv, kernel-cpu-pv); this program uses privileged instructions"
         }
     }
 
@@ -27,7 +27,11 @@ extension CorpusProgram {
     /// The program whose `native` run a para-virtual build is held against: its plain build
     /// (the same source without -DPARAVIRT). Nil for every other program.
     public var nativeCounterpart: String? {
-        name == CorpusProgram.corpusKernelPV.name ? CorpusProgram.corpusKernel.name : nil
+        switch name {
+        case CorpusProgram.corpusKernelPV.name: return CorpusProgram.corpusKernel.name
+        case CorpusProgram.corpusKernelCPUPV.name: return CorpusProgram.corpusKernelCPU.name
+        default: return nil
+        }
     }
 
     /// Built for the hypercall ABI: only `para` can run it.

@@ -18,7 +18,7 @@ public enum HypercallABI {
     /// The hypercalls by function ID (a6).
     public enum Function: UInt64, CaseIterable, Sendable {
         case version = 0, mmuUpdate, pinTable, unpinTable, newBaseptr, tlbFlush, setCallbacks, trapReturn, setTimer
-        case eventPoll, yield, block, ringSetup, ringNotify
+        case eventPoll, yield, block, ringSetup, ringNotify, fpuState
     }
 
     /// One row of the ABI table.
@@ -60,6 +60,8 @@ public enum HypercallABI {
              returns: "a1 = ring id", meaning: "shares an I/O ring with a backend (at most 8); the ring's event is 1 + its id; the page can never become a page table"),
         Call(function: .ringNotify, name: "ring-notify", arguments: "a0 = ring id", returns: "a1 = responses produced",
              meaning: "the backend consumes requests up to req-prod and produces one response each, then raises the ring's event"),
+        Call(function: .fpuState, name: "fpu-state", arguments: "a0 = FS (0 off, 1 initial, 2 clean, 3 dirty)", returns: "—",
+             meaning: "the FPU state the kernel runs with from now on, as sstatus.FS (Xen's fpu_taskswitch); trap-return takes it from the frame"),
     ]
 
     /// The row for `function`.

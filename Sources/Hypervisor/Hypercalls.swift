@@ -80,6 +80,15 @@ enum Hypercalls {
             return
         case .ringSetup: outcome = ringSetup(domain, cpu, page: a[0], backend: a[1])
         case .ringNotify: outcome = ringNotify(domain, cpu, host: host, id: a[0])
+        case .fpuState:
+            if a[0] <= 3 {
+                kind.setFloatingPointState(hart, a[0] << 13)
+                let memory = host.board.memory, status = domain.hostAddress(cpu.sharedInfo) + HypercallABI.sharedStatus
+                _ = memory.store(status, width: 8, value: (memory.load(status, width: 8) ?? 0) & ~ParaVirtualization.fsMask | a[0] << 13)
+                outcome = .value(0)
+            } else {
+                outcome = .failure(.invalidParameter)
+            }
         }
         reply(hart, outcome)
     }

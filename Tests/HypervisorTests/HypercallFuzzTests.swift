@@ -84,10 +84,12 @@ import Testing
             if function == HypercallABI.Function.mmuUpdate.rawValue {
                 let count = random.below(24)
                 let buffer = d.scratch + random.below(4) * 0x1000
+                // Half the batches are mostly well formed, so requests past the first get applied too.
+                let wellFormed = random.below(2) == 0
                 for index in 0 ..< count {
                     var pointer = random.below(4) == 0 ? argument() : (d.directMapSlot(d.scratch + random.below(16) * 0x1000) ?? 0) | random.pick([0, 0, 1, 2, 3])
                     var value = random.below(3) == 0 ? random.below(3) : pte()
-                    if random.below(3) == 0, let slot = d.directMapSlot(d.scratch + random.below(16) * 0x1000) {
+                    if wellFormed ? random.below(16) != 0 : random.below(3) == 0, let slot = d.directMapSlot(d.scratch + random.below(16) * 0x1000) {
                         // Toggle a page's write permission in the kernel's own map, as a PV kernel does
                         // before a page becomes a table and after it stops being one.
                         pointer = slot

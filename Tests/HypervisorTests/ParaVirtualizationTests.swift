@@ -272,4 +272,15 @@ import Testing
         #expect((events["phase.pte.hypercall.mmu-update"] ?? 0) <= 2 * 2000 + 10, "one batch per map and per unmap")
         #expect(ParaMode().refusal(for: .corpusKernel) != nil && ParaMode().refusal(for: .corpusKernelPV) == nil)
     }
+
+    /// The CPU workloads as processes of the PV kernel (its lazy FPU through fpu-state) print
+    /// what `kernel-cpu` prints natively.
+    @Test func pvKernelRunsTheCPUWorkloadsAsNativeDoes() throws {
+        guard let plain = try Self.image(.corpusKernelCPU), let pv = try Self.image(.corpusKernelCPUPV) else { return }
+        let native = try NativeMode().run(.corpusKernelCPU, image: plain, options: .init())
+        let para = try ParaMode().run(.corpusKernelCPUPV, image: pv, options: .init())
+        #expect(para.guest.output.hasSuffix("PASS kernel-cpu\n"), "\(para.guest.output.suffix(800))")
+        #expect(RunJudgement.difference(para.guest, from: native.guest) == nil)
+        #expect((para.modeEvents["hypercall.fpu-state"] ?? 0) > 0)
+    }
 }
