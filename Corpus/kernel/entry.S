@@ -6,6 +6,7 @@
  * x1..x31 at 8*i, sepc at 8*32 and sstatus at 8*33. trap_handler returns the frame to resume,
  * which may belong to another process: that return value is the whole context switch.
  */
+#include "pv.h"
 #define FRAME_SIZE (34 * 8)
 #define SSTATUS_SPP (1 << 8)
 
@@ -14,9 +15,11 @@
 _start:
     /* a0 = hart id, a1 = DTB address (fw_jump's payload convention); keep both for kmain. */
     la sp, boot_stack_top
+#ifndef PARAVIRT /* PV: the shared scratch word starts 0; the trap entry is a hypercall (pv_init) */
     csrw sscratch, zero
     la t0, trap_vector
     csrw stvec, t0
+#endif
     la t0, __bss_start
     la t1, __bss_end
 1:  bgeu t0, t1, 2f
@@ -31,10 +34,12 @@ _start:
     .balign 4
     .globl trap_vector
 trap_vector:
+#ifndef PARAVIRT /* PV: the hypervisor swaps sp and the scratch word on a trap from user mode */
     csrrw sp, sscratch, sp
     bnez sp, 1f
     /* From the kernel: sscratch held 0; put sp back and keep sscratch 0. */
     csrrw sp, sscratch, sp
+#endif
 1:  addi sp, sp, -FRAME_SIZE
     sd x1, 1*8(sp)
     sd x3, 3*8(sp)
@@ -67,6 +72,19 @@ trap_vector:
     sd x30, 30*8(sp)
     sd x31, 31*8(sp)
     /* The interrupted sp: the user's (now in sscratch) or, from the kernel, just above the frame. */
+#ifdef PARAVIRT /* sscratch, sepc and sstatus are words of the shared-info page */
+    la t1, pv_shared_address
+    ld t1, 0(t1)
+    ld t0, PV_SHARED_SCRATCH(t1)
+    bnez t0, 2f
+    addi t0, sp, FRAME_SIZE
+2:  sd t0, 2*8(sp)
+    sd zero, PV_SHARED_SCRATCH(t1)
+    ld t0, PV_SHARED_SEPC(t1)
+    sd t0, 32*8(sp)
+    ld t0, PV_SHARED_SSTATUS(t1)
+    sd t0, 33*8(sp)
+#else
     csrr t0, sscratch
     bnez t0, 2f
     addi t0, sp, FRAME_SIZE
@@ -76,12 +94,16 @@ trap_vector:
     sd t0, 32*8(sp)
     csrr t0, sstatus
     sd t0, 33*8(sp)
+#endif
     mv a0, sp
     call trap_handler
     /* fall through: a0 = frame to resume */
     .globl trap_return
 trap_return:
     mv sp, a0
+#ifdef PARAVIRT /* the PV sret is a hypercall (pv.c) */
+    tail pv_trap_return
+#endif
     ld t0, 32*8(sp)
     csrw sepc, t0
     ld t0, 33*8(sp)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "syscall.h"
+#include "pv.h"
 
 typedef uint64_t u64;
 
@@ -52,8 +53,10 @@ static int sbi_probe(long extension) {
 }
 
 static int have_dbcn, have_time, have_srst;
+/* The privileged operations: native_ops, or paravirt_ops in the PV build (pv.c). */
+static const struct pv_ops *pv;
 
-static void set_timer(u64 deadline) {
+static void native_set_timer(u64 deadline) {
     if (have_time) sbi_call(SBI_EXT_TIME, SBI_TIME_SET_TIMER, deadline, 0, 0);
     else sbi_call(SBI_EXT_LEGACY_SET_TIMER, 0, deadline, 0, 0);
 }
@@ -64,12 +67,12 @@ static void __attribute__((noreturn)) shutdown(int failed) {
                  failed ? SBI_SRST_REASON_FAILURE : SBI_SRST_REASON_NONE, 0);
     }
     sbi_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0, 0);
-    for (;;) __asm__ volatile("wfi");
+    for (;;) pv->wait();
 }
 
 /* ---- console ---- */
 
-static void console_write(const char *text, u64 length) {
+static void native_console_write(const char *text, u64 length) {
     if (length == 0) return;
     /* DBCN takes a physical address; the kernel's identity map makes its addresses physical. */
     if (have_dbcn) {
@@ -83,6 +86,8 @@ static void console_write(const char *text, u64 length) {
     }
     for (u64 i = 0; i < length; i++) sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, (u64)(unsigned char)text[i], 0, 0);
 }
+
+static void console_write(const char *text, u64 length) { pv->console_write(text, length); }
 
 static void puts_(const char *text) {
     u64 n = 0;
@@ -200,8 +205,10 @@ static void page_free(void *page) {
 #define UART_BASE 0x10000000UL
 #define UART_LSR (UART_BASE + 5) /* ns16550a line status register */
 
-static u64 pte_to_pa(u64 pte) { return (pte >> 10) << 12; }
-static u64 pa_to_pte(u64 pa) { return (pa >> 12) << 10; }
+static u64 native_pte_address(u64 pte) { return (pte >> 10) << 12; }
+static u64 native_pte_for(u64 pa) { return (pa >> 12) << 10; }
+static u64 pte_to_pa(u64 pte) { return pv->pte_address(pte); }
+static u64 pa_to_pte(u64 pa) { return pv->pte_for(pa); }
 static u64 vpn(u64 va, int level) { return (va >> (12 + 9 * level)) & 511; }
 
 /* The leaf PTE slot for va, creating intermediate tables when `create`; 0 when absent. */
@@ -209,14 +216,15 @@ static u64 *walk(u64 *root, u64 va, int create) {
     u64 *table = root;
     for (int level = 2; level > 0; level--) {
         u64 *pte = &table[vpn(va, level)];
-        if (*pte & PTE_V) {
-            if (*pte & (PTE_R | PTE_X)) return 0; /* a superpage: not ours to split */
-            table = (u64 *)pte_to_pa(*pte);
+        u64 entry = pv->pte_read(pte);
+        if (entry & PTE_V) {
+            if (entry & (PTE_R | PTE_X)) return 0; /* a superpage: not ours to split */
+            table = (u64 *)pte_to_pa(entry);
         } else {
             if (!create) return 0;
-            u64 *next = page_alloc();
+            u64 *next = pv->table_alloc(level - 1);
             if (!next) return 0;
-            *pte = pa_to_pte((u64)next) | PTE_V;
+            pv->pte_write(pte, pa_to_pte((u64)next) | PTE_V);
             table = next;
         }
     }
@@ -228,12 +236,12 @@ static u64 *walk(u64 *root, u64 va, int create) {
 static int map_page(u64 *root, u64 va, u64 pa, u64 permissions) {
     u64 *pte = walk(root, va, 1);
     if (!pte) return -1;
-    *pte = pa_to_pte(pa) | permissions | PTE_V | PTE_A | (permissions & PTE_W ? PTE_D : 0);
+    pv->pte_write(pte, pa_to_pte(pa) | permissions | pv->kernel_pte_bits | PTE_V | PTE_A | (permissions & PTE_W ? PTE_D : 0));
     return 0;
 }
 
 /* Every address space holds the kernel: RAM as one 1 GiB identity superpage and the UART page. */
-static int map_kernel(u64 *root) {
+static int native_map_kernel(u64 *root) {
     root[vpn(RAM_BASE, 2)] = pa_to_pte(RAM_BASE) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_G | PTE_A | PTE_D;
     return map_page(root, UART_BASE, UART_BASE, PTE_R | PTE_W | PTE_G);
 }
@@ -248,7 +256,7 @@ static void free_tables(u64 *table, int level, int free_leaves) {
         }
         free_tables((u64 *)pte_to_pa(pte), level - 1, free_leaves);
     }
-    page_free(table);
+    pv->table_free(table, level);
 }
 
 static u64 *kernel_root;
@@ -306,8 +314,8 @@ static struct process *spawn(long program, u64 argument) {
     struct process *p = 0;
     for (int i = 0; i < MAX_PROCESSES; i++) if (processes[i].state == PROC_FREE) { p = &processes[i]; break; }
     if (!p) panic("no free process slot", (u64)program, 0, 0);
-    p->root = page_alloc();
-    if (!p->root || map_kernel(p->root) != 0) panic("out of memory creating a process", (u64)program, 0, 0);
+    p->root = pv->table_alloc(2);
+    if (!p->root || pv->map_kernel(p->root) != 0) panic("out of memory creating a process", (u64)program, 0, 0);
     for (u64 pa = (u64)__user_load; pa < (u64)__user_load_end; pa += PAGE_SIZE) {
         if (map_page(p->root, USER_BASE + (pa - (u64)__user_load), pa, PTE_R | PTE_X | PTE_U) != 0)
             panic("out of memory mapping user code", pa, 0, 0);
@@ -337,7 +345,7 @@ static struct process *spawn(long program, u64 argument) {
     f->sepc = USER_BASE; /* user_start, first in .user */
     /* Return to U-mode with the FPU off unless the program computes in floating point (then
      * switch_to saves and restores its f registers): a stray FP instruction must trap. */
-    f->sstatus = (csr_read(sstatus) & ~(SSTATUS_SPP | SSTATUS_SIE | SSTATUS_FS | SSTATUS_SUM)) | SSTATUS_SPIE;
+    f->sstatus = (pv->status() & ~(SSTATUS_SPP | SSTATUS_SIE | SSTATUS_FS | SSTATUS_SUM)) | SSTATUS_SPIE;
     if (uses_fpu(program)) f->sstatus |= SSTATUS_FS_INITIAL;
     p->frame = f;
     p->state = PROC_RUNNABLE;
@@ -349,14 +357,14 @@ static struct process *spawn(long program, u64 argument) {
 #define FP_REGISTERS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) \
     X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
 static void fp_save(struct process *p) {
-    csr_set(sstatus, SSTATUS_FS_DIRTY);
+    pv->fpu_on();
 #define SAVE(n) __asm__ volatile("fsd f" #n ", %0" : "=m"(p->fp[n]));
     FP_REGISTERS(SAVE)
 #undef SAVE
     p->fcsr = csr_read(fcsr);
 }
 static void fp_restore(struct process *p) {
-    csr_set(sstatus, SSTATUS_FS_DIRTY);
+    pv->fpu_on();
 #define RESTORE(n) __asm__ volatile("fld f" #n ", %0" ::"m"(p->fp[n]));
     FP_REGISTERS(RESTORE)
 #undef RESTORE
@@ -374,8 +382,7 @@ static struct frame *switch_to(struct process *p) {
         if ((p->frame->sstatus & SSTATUS_FS) != 0) fp_restore(p);
     }
     current = p;
-    csr_write(satp, satp_for(p->root));
-    sfence_all(); /* no ASIDs: every address space change flushes */
+    pv->set_root(p->root);
     return p->frame;
 }
 
@@ -386,9 +393,8 @@ static struct frame *schedule(void) {
         struct process *p = &processes[(start + step) % MAX_PROCESSES];
         if (p->state == PROC_RUNNABLE) return switch_to(p);
     }
-    set_timer(UINT64_MAX);
-    csr_write(satp, satp_for(kernel_root));
-    sfence_all();
+    pv->set_timer(UINT64_MAX);
+    pv->set_root(kernel_root);
     current = 0;
     kcontext_restore(kmain_context);
 }
@@ -475,7 +481,7 @@ static int handle_user_page_fault(u64 address) {
         page_free(page);
         return 0;
     }
-    sfence_page(page_va);
+    pv->flush_page(page_va);
     if (heap) user_page_faults++;
     else zero_fill_faults++;
     return 1;
@@ -484,18 +490,18 @@ static int handle_user_page_fault(u64 address) {
 static volatile u64 kernel_timer_interrupts;
 
 struct frame *trap_handler(struct frame *f) {
-    u64 cause = csr_read(scause);
-    u64 tval = csr_read(stval);
+    u64 cause = pv->trap_cause();
+    u64 tval = pv->trap_value();
     int from_user = (f->sstatus & SSTATUS_SPP) == 0;
     if (cause == (SCAUSE_INTERRUPT | IRQ_S_TIMER)) {
         if (!from_user) {
             kernel_timer_interrupts++;
-            set_timer(UINT64_MAX);
+            pv->set_timer(UINT64_MAX);
             return f;
         }
         preemptions++;
         current->frame = f;
-        set_timer(read_time() + QUANTUM_TICKS);
+        pv->set_timer(read_time() + QUANTUM_TICKS);
         return schedule();
     }
     if (!from_user) panic("trap in the kernel: scause, sepc, stval", cause, f->sepc, tval);
@@ -517,12 +523,12 @@ static void run_processes(void) {
         struct process *first = 0;
         for (int i = 0; i < MAX_PROCESSES && !first; i++) if (processes[i].state == PROC_RUNNABLE) first = &processes[i];
         if (!first) return;
-        set_timer(read_time() + QUANTUM_TICKS);
-        csr_set(sie, SIE_STIE);
+        pv->set_timer(read_time() + QUANTUM_TICKS);
+        pv->timer_interrupt(1);
         trap_return(switch_to(first));
     }
     /* Back from schedule() when none is runnable. */
-    csr_clear(sie, SIE_STIE);
+    pv->timer_interrupt(0);
     for (u64 pid = 1; pid < next_pid; pid++) {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             struct process *p = &processes[i];
@@ -585,11 +591,11 @@ static void bench_pte(u64 iterations) {
     for (u64 i = 0; i < iterations; i++) {
         u64 *page = pages[i & 1];
         if (map_page(kernel_root, PTE_BENCH_VA, (u64)page, PTE_R | PTE_W) != 0) panic("pte map failed", i, 0, 0);
-        sfence_page(PTE_BENCH_VA);
+        pv->flush_page(PTE_BENCH_VA);
         window[0] = window[0] + i;
         checksum = checksum * 7 + window[0] + (i & 1);
-        *walk(kernel_root, PTE_BENCH_VA, 0) = 0;
-        sfence_page(PTE_BENCH_VA);
+        pv->pte_write(walk(kernel_root, PTE_BENCH_VA, 0), 0);
+        pv->flush_page(PTE_BENCH_VA);
     }
     checksum ^= pages[0][0] ^ (pages[1][0] << 1);
     page_free(pages[0]);
@@ -610,14 +616,14 @@ static void bench_mmio(u64 iterations) {
 #define TIMER_BENCH_DELTA 1000 /* 100 us at 10 MHz */
 static void bench_timer(u64 iterations) {
     kernel_timer_interrupts = 0;
-    csr_set(sie, SIE_STIE);
-    csr_set(sstatus, SSTATUS_SIE);
+    pv->timer_interrupt(1);
+    pv->interrupts(1);
     for (u64 i = 0; i < iterations; i++) {
-        set_timer(read_time() + TIMER_BENCH_DELTA);
-        while (kernel_timer_interrupts <= i) __asm__ volatile("wfi");
+        pv->set_timer(read_time() + TIMER_BENCH_DELTA);
+        while (kernel_timer_interrupts <= i) pv->wait();
     }
-    csr_clear(sstatus, SSTATUS_SIE);
-    csr_clear(sie, SIE_STIE);
+    pv->interrupts(0);
+    pv->timer_interrupt(0);
     report("timer", iterations, kernel_timer_interrupts * 0x10001);
 }
 
@@ -640,6 +646,35 @@ static void __attribute__((noreturn)) run_workloads(void) {
 }
 #endif
 
+/* ---- the native privileged operations ---- */
+
+static void native_init(u64 dtb) { (void)dtb; }
+static void native_wait(void) { __asm__ volatile("wfi"); }
+static void native_interrupts(int on) { if (on) csr_set(sstatus, SSTATUS_SIE); else csr_clear(sstatus, SSTATUS_SIE); }
+static void native_timer_interrupt(int on) { if (on) csr_set(sie, SIE_STIE); else csr_clear(sie, SIE_STIE); }
+static u64 native_trap_cause(void) { return csr_read(scause); }
+static u64 native_trap_value(void) { return csr_read(stval); }
+static u64 native_status(void) { return csr_read(sstatus); }
+static u64 *native_boot_root(void) { return page_alloc(); }
+/* no ASIDs: every address space change flushes */
+static void native_set_root(u64 *root) { csr_write(satp, satp_for(root)); sfence_all(); }
+static u64 native_pte_read(u64 *pte) { return *pte; }
+static void native_pte_write(u64 *pte, u64 value) { *pte = value; }
+static u64 *native_table_alloc(int level) { (void)level; return page_alloc(); }
+static void native_table_free(u64 *table, int level) { (void)level; page_free(table); }
+static void native_fpu_on(void) { csr_set(sstatus, SSTATUS_FS_DIRTY); }
+
+static const struct pv_ops native_ops = {
+    native_init, native_console_write, native_set_timer, native_wait, native_interrupts, native_timer_interrupt,
+    native_trap_cause, native_trap_value, native_status, native_boot_root, native_map_kernel, native_set_root,
+    sfence_page, native_pte_read, native_pte_write, native_pte_address, native_pte_for, native_table_alloc,
+    native_table_free, native_fpu_on, 0,
+};
+
+#ifdef PARAVIRT
+#include "pv.c"
+#endif
+
 /* ---- main ---- */
 
 #define SYSCALL_ITERATIONS 20000
@@ -652,7 +687,12 @@ static void __attribute__((noreturn)) run_workloads(void) {
 #define PROCESS_ITERATIONS 200
 
 void kmain(u64 hart_id, u64 dtb) {
-    (void)dtb;
+#ifdef PARAVIRT
+    pv = &paravirt_ops;
+#else
+    pv = &native_ops;
+#endif
+    pv->init(dtb);
     have_dbcn = sbi_probe(SBI_EXT_DBCN);
     have_time = sbi_probe(SBI_EXT_TIME);
     have_srst = sbi_probe(SBI_EXT_SRST);
@@ -662,10 +702,9 @@ void kmain(u64 hart_id, u64 dtb) {
 
     pool_next = ((u64)_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     pool_limit = pool_next + PAGE_POOL_SIZE;
-    kernel_root = page_alloc();
-    if (!kernel_root || map_kernel(kernel_root) != 0) panic("cannot build the kernel page table", 0, 0, 0);
-    csr_write(satp, satp_for(kernel_root));
-    sfence_all();
+    kernel_root = pv->boot_root();
+    if (!kernel_root || pv->map_kernel(kernel_root) != 0) panic("cannot build the kernel page table", 0, 0, 0);
+    pv->set_root(kernel_root);
     puts_("sv39 paging on\n");
 
 #ifdef KERNEL_CPU_WORKLOADS

@@ -114,6 +114,7 @@ public struct ComparisonRunner {
         let implementedModes = plan.modes.compactMap(ModeRegistry.mode(named:))
         let total = programs.count * implementedModes.count * plan.rounds
         var done = 0
+        var nativeRuns: [String: (result: GuestRunResult, wall: Double)] = [:]
         for program in programs {
             let image: URL
             do { image = try build(program) } catch {
@@ -128,13 +129,17 @@ public struct ComparisonRunner {
                 continue
             }
             var native: (result: GuestRunResult, wall: Double)?
+            // A para-virtual build has no native run of its own: its plain build's stands in.
+            if let counterpart = program.nativeCounterpart { native = nativeRuns[counterpart] }
             for modeName in plan.modes {
                 guard let mode = ModeRegistry.mode(named: modeName) else {
                     results.append(WorkloadResult(workload: program.name, category: program.category, mode: modeName,
                                                   status: .planned, reason: "mode not implemented yet"))
                     continue
                 }
-                if let refusal = mode.refusal(for: program) {
+                // A para-virtual build runs on hypercalls only; every other mode would run it into them.
+                let paraOnly = program.isParavirtualBuild && modeName != ParaMode.modeName
+                if let refusal = paraOnly ? "built for the hypercall ABI: only para runs it" : mode.refusal(for: program) {
                     results.append(WorkloadResult(workload: program.name, category: program.category, mode: modeName,
                                                   status: .skipped, reason: refusal))
                     done += plan.rounds
@@ -161,7 +166,10 @@ public struct ComparisonRunner {
                         cell.reason = failure
                     }
                     if modeName == "native" {
-                        if let wall = cell.medianWallSeconds { native = (first.guest, wall) }
+                        if let wall = cell.medianWallSeconds {
+                            native = (first.guest, wall)
+                            nativeRuns[program.name] = (first.guest, wall)
+                        }
                         cell.relativeThroughput = 1
                     } else if let native {
                         let difference = RunJudgement.difference(first.guest, from: native.result)

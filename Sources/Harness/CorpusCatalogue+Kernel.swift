@@ -19,11 +19,29 @@ extension CorpusProgram {
         category: .os,
         source: "Corpus/kernel/entry.S",
         linkerScript: "Corpus/kernel/link.ld",
-        commonFiles: ["Corpus/kernel/syscall.h", "Corpus/kernel/link.ld"],
+        commonFiles: ["Corpus/kernel/syscall.h", "Corpus/kernel/link.ld", "Corpus/kernel/pv.h"],
         includeDirectories: ["Corpus/kernel"],
         architecture: .riscv64(march: "rv64gc"),
         expectedFinalLine: "PASS kernel",
         compilerFlags: corpusKernelFlags,
+        additionalSources: ["Corpus/kernel/kernel.c", "Corpus/kernel/user.c"],
+        firmware: .corpusSBI
+    )
+
+    /// The corpus kernel built as a para-virtual kernel (`-DPARAVIRT`): the same source, its
+    /// privileged operations (`struct pv_ops`, Corpus/kernel/pv.h) done by hypercalls instead
+    /// (Corpus/kernel/pv.c). Only `para` runs it; it prints exactly what `kernel` prints in
+    /// `native`, and the harness holds the two against each other (`nativeCounterpart`).
+    public static let corpusKernelPV = CorpusProgram(
+        name: "kernel-pv",
+        category: .os,
+        source: "Corpus/kernel/entry.S",
+        linkerScript: "Corpus/kernel/link.ld",
+        commonFiles: ["Corpus/kernel/syscall.h", "Corpus/kernel/link.ld", "Corpus/kernel/pv.h", "Corpus/kernel/pv.c"],
+        includeDirectories: ["Corpus/kernel"],
+        architecture: .riscv64(march: "rv64gc"),
+        expectedFinalLine: "PASS kernel",
+        compilerFlags: corpusKernelFlags + ["-DPARAVIRT"],
         additionalSources: ["Corpus/kernel/kernel.c", "Corpus/kernel/user.c"],
         firmware: .corpusSBI
     )
@@ -42,7 +60,7 @@ extension CorpusProgram {
         category: .os,
         source: "Corpus/kernel/entry.S",
         linkerScript: "Corpus/kernel/link.ld",
-        commonFiles: ["Corpus/kernel/syscall.h", "Corpus/kernel/link.ld", "Corpus/cpu/workload.h"]
+        commonFiles: ["Corpus/kernel/syscall.h", "Corpus/kernel/link.ld", "Corpus/kernel/pv.h", "Corpus/cpu/workload.h"]
             + CorpusCatalogue.cpuWorkloads.map { "Corpus/cpu/\($0).c" },
         includeDirectories: ["Corpus/kernel", "Corpus/cpu"],
         architecture: .riscv64(march: "rv64gc"),
@@ -51,6 +69,22 @@ extension CorpusProgram {
                                             "-DWORKLOAD_SCALE=\(CPUWorkloadScale.small.rounds)"],
         additionalSources: ["Corpus/kernel/kernel.c", "Corpus/kernel/user.c", "Corpus/kernel/cpu/user-runtime.c"]
             + CorpusCatalogue.cpuWorkloads.map { "Corpus/kernel/cpu/user-\($0).c" },
+        firmware: .corpusSBI
+    )
+
+    /// The CPU workloads as user programs of the para-virtual kernel: `kernel-cpu` with
+    /// -DPARAVIRT, held against `kernel-cpu` in `native`.
+    public static let corpusKernelCPUPV = CorpusProgram(
+        name: "kernel-cpu-pv",
+        category: .os,
+        source: corpusKernelCPU.source,
+        linkerScript: corpusKernelCPU.linkerScript,
+        commonFiles: corpusKernelCPU.commonFiles + ["Corpus/kernel/pv.c"],
+        includeDirectories: corpusKernelCPU.includeDirectories,
+        architecture: corpusKernelCPU.architecture,
+        expectedFinalLine: corpusKernelCPU.expectedFinalLine,
+        compilerFlags: corpusKernelCPU.compilerFlags + ["-DPARAVIRT"],
+        additionalSources: corpusKernelCPU.additionalSources,
         firmware: .corpusSBI
     )
 
@@ -91,7 +125,7 @@ extension CorpusCatalogue {
     /// Programs that need an operating-system environment (SBI firmware below them): the
     /// corpus kernel and, through it, the OS-bound microbenchmarks; the kernel running the CPU
     /// workloads as user programs; and the SBI self-test.
-    public static let os: [CorpusProgram] = [CorpusProgram.corpusKernel, .corpusKernelCPU, .sbiSelfTest]
+    public static let os: [CorpusProgram] = [CorpusProgram.corpusKernel, .corpusKernelCPU, .sbiSelfTest, .corpusKernelPV, .corpusKernelCPUPV]
 
     /// The OS-bound microbenchmarks the corpus kernel runs, in the order it prints them; each
     /// prints `<name>: <count> iterations, checksum 0x<16 hex digits>`. `process` is process

@@ -3,7 +3,7 @@ import Hypervisor
 import Machine
 
 /// What the modes that run an S-mode kernel as a domain of the Swift hypervisor share (`hav`,
-/// `full`): one host of the mode's kind of virtualization with one domain, its console and
+/// `full`, `para`): one host of the mode's kind of virtualization with one domain, its console and
 /// exit status as the run's, and its hypervisor events, also per OS-bound microbenchmark.
 enum HostedRun {
     /// The refusal every hosted mode gives: hosted modes run RISC-V S-mode kernels.

@@ -110,7 +110,7 @@ public struct PlannedMode: Sendable, Equatable {
 /// The modes the harness knows, implemented or not.
 public enum ModeRegistry {
     /// Modes that can run programs today.
-    public static let implemented: [any VirtualizationMode] = [NativeMode(), EmulationMode(), HAVMode(), FullMode()]
+    public static let implemented: [any VirtualizationMode] = [NativeMode(), EmulationMode(), HAVMode(), FullMode(), ParaMode()]
 
     /// Modes from ARCHITECTURE.md that are not implemented yet. When a mode lands, its entry
     /// moves from here to `implemented`.

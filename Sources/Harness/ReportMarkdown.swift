@@ -64,6 +64,7 @@ public enum ReportMarkdown {
         }
 
         text += microbenchmarkSections(report)
+        text += hypercallSection(report)
         let emulation = EmulationSummary.rows(report)
         if !emulation.isEmpty {
             text += "\n## Emulation (ARMv6-M Thumb translated to RV64)\n\n```\n" + EmulationSummary.table(emulation) + "```\n"
@@ -168,5 +169,17 @@ public enum ReportMarkdown {
             }
         }
         return text
+    }
+
+    /// Hypercalls by kind over whole runs (para).
+    static func hypercallSection(_ report: ComparisonReport) -> String {
+        let rows = report.results.compactMap { result -> String? in
+            guard let counts = result.counts, counts.total(prefix: "hypercall.") > 0 else { return nil }
+            let kinds = counts.values.filter { $0.key.hasPrefix("hypercall.") }.sorted { $0.key < $1.key }
+                .map { "\($0.key.dropFirst("hypercall.".count)) \($0.value)" }
+            return "| \(result.workload) | \(result.mode) | \(counts.total(prefix: "hypercall.")) | \(kinds.joined(separator: ", ")) |\n"
+        }
+        guard !rows.isEmpty else { return "" }
+        return "\n## Hypercalls by kind (exact counts, whole run)\n\n| workload | mode | hypercalls | by kind |\n|---|---|---:|---|\n" + rows.joined()
     }
 }

@@ -44,6 +44,9 @@ public final class Host {
     public enum Virtualization: String, Sendable, CaseIterable {
         /// `hav`: the guest kernel in VS-mode with the H extension, two-stage translation.
         case hardwareAssisted
+        /// `para`: a kernel built for the hypervisor, in U-mode on a hart without H, calling
+        /// hypercalls (ParaVirtualization.swift).
+        case para
         /// `full`: the guest kernel deprivileged to U-mode on a hart without H; every privileged
         /// instruction traps and is emulated; memory goes through shadow page tables.
         case full
@@ -96,6 +99,7 @@ public final class Host {
     public static func domainOverhead(for virtualization: Virtualization) -> UInt64 {
         switch virtualization {
         case .hardwareAssisted: return HardwareAssistedVirtualization.domainOverhead
+        case .para: return 0
         case .full: return FullVirtualization.domainOverhead
         }
     }
@@ -115,6 +119,7 @@ public final class Host {
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
         switch configuration.virtualization {
         case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
+        case .para: kind = ParaVirtualization(hostRAM: base ..< base + configuration.memorySize)
         case .full: kind = FullVirtualization()
         }
         kind.prepare(hart)
@@ -152,6 +157,7 @@ public final class Host {
         }
         do {
             try load(domain)
+            try kind.kernelLoaded(domain, host: self)
             // Code the hart decoded from this memory for an earlier owner must not run for this one.
             hart.hostWroteMemory(hostBase ..< hostBase + size)
         } catch {
@@ -460,6 +466,13 @@ protocol VirtualizationKind: AnyObject {
     func handleExit(_ trap: GuestExit, _ domain: Domain, host: Host)
     /// When a blocked (WFI, suspended) domain may run again.
     func wakeUp(_ domain: Domain, host: Host) -> WakeUp
+    /// The kernel is in the domain's memory and `domain.vcpu` at its entry: what the kind adds
+    /// before the first run (para: boot page tables, start info). Throwing fails `createDomain`.
+    func kernelLoaded(_ domain: Domain, host: Host) throws
+}
+
+extension VirtualizationKind {
+    func kernelLoaded(_ domain: Domain, host: Host) throws {}
 }
 
 /// When a blocked vCPU wakes (`VirtualizationKind.wakeUp`).

@@ -13,8 +13,8 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the corpus in each mode, measure, and write results/<run-id>/ (report.json, report.md, charts).",
         discussion: """
-        Modes: \(ModeRegistry.allNames.joined(separator: ", ")) (not implemented yet: \
-        \(ModeRegistry.planned.map(\.name).joined(separator: ", "))). Corpus: \
+        Modes: \(ModeRegistry.allNames.joined(separator: ", "))\
+        \(ModeRegistry.planned.isEmpty ? "" : " (not implemented yet: \(ModeRegistry.planned.map(\.name).joined(separator: ", ")))"). Corpus: \
         \(CorpusSelection.keywords.joined(separator: ", ")), or program names separated by commas. \
         Exit status: 0 when every program passed in every implemented mode, 1 otherwise or on bad input.
         """

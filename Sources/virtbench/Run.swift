@@ -64,7 +64,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Print counts to stderr when the run ends.")
     var summary = false
 
-    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables.", valueName: "native|hav|full"))
+    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|full|para"))
     var mode: String = "native"
 
     func run() throws {
@@ -77,7 +77,10 @@ struct Run: ParsableCommand {
         case "full", "simulation":
             if try Self.parseCPU(cpu) { throw CommandError("--mode full uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
             return try runAsGuest(.full)
-        default: throw CommandError("unsupported --mode '\(mode)': native, hav or full")
+        case "para":
+            if try Self.parseCPU(cpu) { throw CommandError("--mode para uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
+            return try runAsGuest(.para)
+        default: throw CommandError("unsupported --mode '\(mode)': native, hav, full or para")
         }
         let hypervisor = try Self.parseCPU(cpu)
         let ramSize: UInt64

@@ -4,9 +4,9 @@ import Loader
 import Machine
 
 extension Run {
-    /// `virtbench run --mode hav` or `--mode full`: the kernel becomes domain 1 of a Swift
-    /// hypervisor of that kind (with the H extension for hav, without for full); the hypervisor
-    /// is its SBI, so there is no firmware to give.
+    /// `virtbench run --mode hav`, `full` or `para`: the kernel becomes domain 1 of a Swift
+    /// hypervisor of that kind (with the H extension for hav, without for full and para); the
+    /// hypervisor is its SBI, so there is no firmware to give.
     func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard bios == "default" || bios == "none" else {
             throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")

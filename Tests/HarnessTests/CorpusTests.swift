@@ -24,9 +24,10 @@ import Testing
         #expect(Set(names).count == names.count)
         for program in CorpusCatalogue.all {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(program.source).path), "\(program.source)")
-            // A Thumb build prints what its RV64 twin prints, so the two can be compared line for line.
-            let printedName = program.category == .thumb && program.name.hasSuffix("-thumb")
-                ? String(program.name.dropLast("-thumb".count)) : program.name
+            // A Thumb build prints what its RV64 twin prints, and a para-virtual build what its plain
+            // build prints, so each can be compared with the other line for line.
+            let printedName = program.nativeCounterpart ?? (program.category == .thumb && program.name.hasSuffix("-thumb")
+                ? String(program.name.dropLast("-thumb".count)) : program.name)
             #expect(program.expectedFinalLine == "PASS \(printedName)")
         }
         #expect(CorpusCatalogue.programs(in: .isa).count == CorpusCatalogue.isa.count)

@@ -13,6 +13,10 @@ import Testing
 ///
 /// Serialized: each test keeps the host cores busy on its own, and they share corpus images.
 @Suite(.serialized) struct IsolationTests {
+    /// The kinds that run unmodified S-mode kernels (para runs only kernels built for its
+    /// hypercalls; its isolation is HypercallFuzzTests').
+    static let kindsForUnmodifiedKernels: [Hypervisor.Host.Virtualization] = [.hardwareAssisted, .full]
+
     /// Guest RAM of each domain: 32 kernel domains fit a 516 MiB host.
     static let domainMemory: UInt64 = 16 << 20
     static let megapage: UInt64 = 2 << 20
@@ -116,7 +120,7 @@ import Testing
 
     /// 32 corpus-kernel domains of 16 MiB on one host, round robin: each prints byte for byte
     /// what one prints alone and ends with PASS; their frames are disjoint.
-    @Test(arguments: Hypervisor.Host.Virtualization.allCases)
+    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
     func thirtyTwoKernelDomainsPrintWhatOnePrintsAlone(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard let (kernel, _) = try Self.images() else { return }
         let alone = try Self.runAlone(kernel, virtualization)
@@ -143,7 +147,7 @@ import Testing
     /// kernel domains prints the same and leaves the same memory; the kernels print what they
     /// print alone; a second attacker run after the kernels finished leaves their memory
     /// digests unchanged; frames stay exclusive.
-    @Test(arguments: Hypervisor.Host.Virtualization.allCases)
+    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
     func memoryAttackerFaultsAndTouchesNoOtherDomain(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard let (kernel, others) = try Self.images(.attackMemory) else { return }
         let attacker = others[0]
@@ -201,7 +205,7 @@ import Testing
 
     /// Two spinners (no exits at all) and two SBI flooders beside four kernel domains: the
     /// kernels finish with what they print alone, the others end crashed by their limit.
-    @Test(arguments: Hypervisor.Host.Virtualization.allCases)
+    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
     func spinAndSBIFloodDoNotStopTheOthers(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard let (kernel, others) = try Self.images(.spin, .sbiFlood) else { return }
         let kernelAlone = try Self.runAlone(kernel, virtualization)
@@ -237,7 +241,7 @@ import Testing
 
     /// A domain created in the frames of a destroyed one starts on zeroed memory holding only its
     /// own image, and runs its own code, not what the hart decoded for the previous owner.
-    @Test(arguments: Hypervisor.Host.Virtualization.allCases)
+    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
     func reusedFramesHoldOnlyTheNewDomain(_ virtualization: Hypervisor.Host.Virtualization) throws {
         guard let (kernel, others) = try Self.images(.spin) else { return }
         let spin = others[0]
@@ -269,7 +273,7 @@ import Testing
 
     /// A guest whose trap vector is itself unfetchable faults forever without retiring an
     /// instruction; the exits it makes still count against its limit, so the host stops it.
-    @Test(arguments: Hypervisor.Host.Virtualization.allCases)
+    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
     func faultLoopWithoutProgressEndsAtItsLimit(_ virtualization: Hypervisor.Host.Virtualization) throws {
         // csrw stvec, zero; jr zero: the fetch at guest-physical 0 faults, and so does the
         // trap vector it is sent to.
