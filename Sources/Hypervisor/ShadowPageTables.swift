@@ -363,6 +363,8 @@ final class ShadowPageTables {
             dropped += 1
         }
         if dropped > 0 { flushPending = true }
+        // A leaf has no tables below it: the common case needs no search.
+        guard level > 0 else { return dropped }
         let size = ShadowPageTables.span(level)
         forgetUses(of: guestATP) { $0.level < level && $0.base >= va && $0.base - va < size }
         return dropped
