@@ -130,8 +130,9 @@ final class FullVirtualCPU {
     let shadow: ShadowPageTables
     /// sstatus.FS while the vCPU is off the hart (on it, the hart's mstatus.FS).
     var floatingPointState: UInt64 = 0
-    /// The shadow root the hart's satp points at, by key and the pool generation it was made in.
-    var loadedRoot: (key: ShadowPageTables.Key, generation: Int)?
+    /// The shadow root the hart's satp points at, and its key (it is stale when the shadow
+    /// tables no longer hold that root for that key).
+    var loadedRoot: (key: ShadowPageTables.Key, root: UInt64)?
 
     init(shadow: ShadowPageTables) {
         self.shadow = shadow

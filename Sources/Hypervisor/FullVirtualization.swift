@@ -9,10 +9,19 @@ import RISCV
 /// are reflected into the guest kernel as the hardware would deliver them; the guest's timer
 /// is the hart's own Sstc timer while the guest can take it; ecall from the guest kernel is an
 /// SBI call; accesses outside guest RAM go to the same device models as `hav`.
+///
+/// With `tracesPageTables` the shadows follow the guest's tables by write-protecting them
+/// (`ShadowPageTables`): a guest store to one traps and is done here, and sfence.vma drops
+/// nothing; without it, every sfence.vma drops the shadows it names.
 final class FullVirtualization: VirtualizationKind {
     /// Each domain's shadow-table pool: 512 tables of 4 KiB.
     static let domainOverhead: UInt64 = 2 << 20
     var domainOverhead: UInt64 { Self.domainOverhead }
+    let tracesPageTables: Bool
+
+    init(tracesPageTables: Bool = true) {
+        self.tracesPageTables = tracesPageTables
+    }
 
     // Bits of the host hart's CSRs the host sets (privileged spec §3.1.6, §3.1.9; Sstc).
     static let STIP: UInt64 = 1 << 5
@@ -34,7 +43,7 @@ final class FullVirtualization: VirtualizationKind {
     }
 
     func attach(_ domain: Domain, host: Host) throws {
-        let shadow = ShadowPageTables(pool: domain.hypervisorRange, memory: host.board.memory)
+        let shadow = ShadowPageTables(pool: domain.hypervisorRange, memory: host.board.memory, tracing: tracesPageTables)
         domain.virtualizationState = FullVirtualCPU(shadow: shadow)
     }
 
@@ -95,14 +104,21 @@ final class FullVirtualization: VirtualizationKind {
         switch trap.cause {
         case TrapCause.environmentCallFromU where cpu.supervisor.privilege == .supervisor:
             domain.count("trap.sbi")
+            // A console read writes guest memory behind the shadows' back: note where (below).
+            let consoleRead = hart.register(17) == GuestSBI.dbcn && hart.register(16) == 1
+            let readLength = hart.register(10), readAddress = hart.register(11)
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain),
                                          supervisor: supervisorControl(cpu, domain: domain, host: host))
             hart.pc = hart.pc &+ 4
+            if consoleRead, hart.register(10) == 0, hart.register(11) > 0,
+               cpu.shadow.hostWrote(domain.hostAddress(readAddress) ..< domain.hostAddress(readAddress) + min(readLength, hart.register(11))) > 0 {
+                domain.count("shadow.resync")
+            }
             switch effect {
             case .none: break
             case .shutdown(let status): host.finish(domain, .shutdown(status: status)); return
             case .suspend: block(domain, host: host); return
-            case .flushTranslations: dropShadows(cpu, domain, host: host)
+            case .flushTranslations: if !cpu.shadow.tracing { dropShadows(cpu, domain, host: host) }
             }
         case TrapCause.illegalInstruction where cpu.supervisor.privilege == .supervisor:
             if !emulatePrivileged(trap, domain, cpu, host: host) {
@@ -131,8 +147,12 @@ final class FullVirtualization: VirtualizationKind {
     /// counters its kernel allows, and arm the hart's timer with the guest's stimecmp only
     /// while the guest could take that interrupt (otherwise it would exit at once, forever).
     func resume(_ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
-        guard domain.state == .runnable else { return }
         let hart = host.hart
+        if cpu.shadow.flushPending {
+            cpu.shadow.flushPending = false
+            hart.hostFlushUserTranslations()
+        }
+        guard domain.state == .runnable else { return }
         let now = host.guestTime(domain)
         if cpu.supervisor.interruptsEnabled {
             let ready = cpu.supervisor.pending(now: now) & cpu.supervisor.interruptEnable
@@ -163,7 +183,7 @@ final class FullVirtualization: VirtualizationKind {
     /// Points the hart's satp at the shadow root for the guest's current state.
     func switchAddressSpace(_ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let key = currentKey(cpu)
-        if let loaded = cpu.loadedRoot, loaded.key == key, loaded.generation == cpu.shadow.generation { return }
+        if let loaded = cpu.loadedRoot, loaded.key == key, cpu.shadow.roots[key] == loaded.root { return }
         var root = cpu.shadow.root(for: key)
         if root == nil {
             // Too many roots or a full pool: start over (counted as a resync).
@@ -172,7 +192,7 @@ final class FullVirtualization: VirtualizationKind {
             root = cpu.shadow.root(for: key)
         }
         guard let root else { return } // a pool always holds at least one root
-        cpu.loadedRoot = (key, cpu.shadow.generation)
+        cpu.loadedRoot = (key, root)
         host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root >> 12)
     }
 
@@ -227,11 +247,12 @@ final class FullVirtualization: VirtualizationKind {
         case .sfence_vma:
             domain.count("trap.sfence.vma")
             hart.pc = trap.pc &+ 4
+            // Traced shadows are never staler than a TLB: nothing to drop.
+            guard !cpu.shadow.tracing else { break }
             if instruction.rs1 == 0 {
                 dropShadows(cpu, domain, host: host)
             } else if cpu.shadow.unmap(va: hart.register(Int(instruction.rs1))) > 0 {
                 domain.count("shadow.resync")
-                hart.hostFlushUserTranslations()
             }
         default:
             return false
@@ -288,7 +309,7 @@ final class FullVirtualization: VirtualizationKind {
             reflect(access.pageFault, value: va, pc: trap.pc, domain, cpu, host: host)
         case .accessFault:
             reflect(access.accessFault, value: va, pc: trap.pc, domain, cpu, host: host)
-        case .allowed(let gpa, let pte):
+        case .allowed(let gpa, let pte, let tables):
             let page = gpa & ~(ShadowPageTables.pageSize - 1)
             guard domain.ownsRAM(page, length: ShadowPageTables.pageSize) else {
                 guard access != .fetch else {
@@ -298,19 +319,71 @@ final class FullVirtualization: VirtualizationKind {
                 emulateMMIO(trap, gpa: gpa, access: access, domain, cpu, host: host)
                 return
             }
-            domain.count("shadow.fault")
-            let permissions = ShadowPageTables.permissions(of: pte, view: key.view, mxr: key.mxr)
-            var replaced = cpu.shadow.map(key, va: va, hostPage: domain.hostAddress(page), permissions: permissions)
-            if replaced == nil {
-                // The pool is used up: drop everything, rebuild this root, map again.
-                domain.count("shadow.resync")
-                cpu.shadow.dropAll()
-                cpu.loadedRoot = nil
-                switchAddressSpace(domain, cpu, host: host)
-                replaced = cpu.shadow.map(key, va: va, hostPage: domain.hostAddress(page), permissions: permissions)
+            let hostPage = domain.hostAddress(page)
+            if access == .write && cpu.shadow.isTraced(hostPage) {
+                storeToTracedTable(trap, gpa: gpa, pte: pte, tables: tables, domain, cpu, host: host)
+                return
             }
-            if replaced == true { hart.hostFlushUserTranslations() }
+            domain.count("shadow.fault")
+            fill(key, va: va, hostPage: hostPage, pte: pte, tables: tables, domain, cpu, host: host)
         }
+    }
+
+    /// Maps `va` in `key`'s shadow to `hostPage` as guest leaf `pte` allows, noting the guest
+    /// tables it came from (`tables`, guest physical); a full pool is emptied first.
+    /// Returns whether a valid leaf was there already.
+    @discardableResult
+    func fill(_ key: ShadowPageTables.Key, va: UInt64, hostPage: UInt64, pte: UInt64, tables: [UInt64],
+              _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) -> Bool {
+        let hostTables = tables.map { domain.hostAddress($0) }
+        let permissions = ShadowPageTables.permissions(of: pte, view: key.view, mxr: key.mxr)
+        func attempt() -> Bool? {
+            cpu.shadow.trace(hostTables, guestATP: key.guestATP, va: va)
+            return cpu.shadow.map(key, va: va, hostPage: hostPage, permissions: permissions)
+        }
+        if let replaced = attempt() { return replaced }
+        // The pool is used up: drop everything, rebuild this root, map again.
+        domain.count("shadow.resync")
+        cpu.shadow.dropAll()
+        cpu.loadedRoot = nil
+        switchAddressSpace(domain, cpu, host: host)
+        return attempt() ?? false
+    }
+
+    /// A guest store to a traced page-table page (no shadow leaf lets it write there): done here
+    /// with the instruction's own width and semantics (stores, F/D stores, compressed forms,
+    /// AMOs, SC), then the shadow entries derived from what it overwrote are dropped. A store
+    /// that crosses into the next page is not emulated: the page stops being traced and the
+    /// guest runs the instruction again, natively.
+    func storeToTracedTable(_ trap: GuestExit, gpa: UInt64, pte: UInt64, tables: [UInt64],
+                            _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+        let hart = host.hart
+        domain.count("shadow.write-protect")
+        let page = gpa & ~(ShadowPageTables.pageSize - 1)
+        let frame = domain.hostAddress(page)
+        // Reads through the page need no trap: map it (read-only, as a traced table).
+        fill(currentKey(cpu), va: trap.value, hostPage: frame, pte: pte, tables: tables, domain, cpu, host: host)
+        guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
+              let store = GuestStore(Decoder.decode(bits), hart: hart),
+              store.address == trap.value, (store.address & (ShadowPageTables.pageSize - 1)) + store.width <= ShadowPageTables.pageSize else {
+            if cpu.shadow.untrace(frame) > 0 { domain.count("shadow.resync") }
+            hart.pc = trap.pc
+            return
+        }
+        let target = domain.hostAddress(gpa)
+        switch store.kind {
+        case .store(let value):
+            hart.hostStore(physical: target, width: store.width, value: value)
+        case .conditional(let value):
+            let stored = hart.hostStoreConditional(physical: target, width: store.width, value: value)
+            hart.setRegister(Int(store.destination), stored ? 0 : 1)
+        case .atomic(let op, let source):
+            let old = hart.memory.load(target, width: Int(store.width)) ?? 0
+            hart.hostStore(physical: target, width: store.width, value: GuestStore.combine(op, old, source))
+            hart.setRegister(Int(store.destination), store.width == 4 ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) : old)
+        }
+        if cpu.shadow.tableWritten(frame, offset: gpa - page, width: store.width) > 0 { domain.count("shadow.resync") }
+        hart.pc = trap.pc &+ (bits & 3 == 3 ? 4 : 2)
     }
 
     /// Reads the instruction at guest virtual `pc` through the guest's own tables, as the
@@ -318,7 +391,7 @@ final class FullVirtualization: VirtualizationKind {
     func fetchInstruction(at pc: UInt64, _ domain: Domain, _ cpu: FullVirtualCPU, hart: Hart) -> UInt32? {
         let supervisor = cpu.supervisor
         func half(_ va: UInt64) -> UInt64? {
-            guard case .allowed(let gpa, _) = ShadowPageTables.translate(
+            guard case .allowed(let gpa, _, _) = ShadowPageTables.translate(
                 va, .fetch, atp: supervisor.addressTranslation, user: supervisor.privilege == .user,
                 sum: false, mxr: false, domain: domain, hart: hart),
                 domain.ownsRAM(gpa, length: 2) else { return nil }
@@ -360,5 +433,69 @@ extension Host {
             throw HostError.unsupported("domain \(id) is not fully virtualized: it has no shadow page tables")
         }
         return try cpu.shadow.mappings()
+    }
+}
+
+/// A store-class instruction as a trapped write to a traced page table needs it: its address,
+/// width and effect (unprivileged spec: the RV64I and F/D stores, the C forms that expand to
+/// them, and the A extension's AMOs and SC). Nil for any other instruction.
+struct GuestStore {
+    enum Kind {
+        case store(UInt64)
+        case conditional(UInt64)
+        case atomic(Op, source: UInt64)
+    }
+
+    let address: UInt64
+    let width: UInt64
+    let kind: Kind
+    /// The register an AMO or SC writes (`Instruction.discard` for x0).
+    let destination: UInt8
+
+    init?(_ i: Instruction, hart: Hart) {
+        let base = hart.register(Int(i.rs1))
+        let source = hart.register(Int(i.rs2))
+        destination = i.rd
+        switch i.op {
+        case .sb, .sh, .sw, .sd, .fsw, .fsd:
+            address = base &+ UInt64(bitPattern: Int64(i.imm))
+            switch i.op {
+            case .sb: (width, kind) = (1, .store(source))
+            case .sh: (width, kind) = (2, .store(source))
+            case .sw: (width, kind) = (4, .store(source))
+            case .sd: (width, kind) = (8, .store(source))
+            case .fsw: (width, kind) = (4, .store(hart.fregister(Int(i.rs2)) & 0xffff_ffff))
+            default: (width, kind) = (8, .store(hart.fregister(Int(i.rs2))))
+            }
+        case .sc_w, .sc_d:
+            (address, width, kind) = (base, i.op == .sc_w ? 4 : 8, .conditional(source))
+        case .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w, .amomaxu_w:
+            (address, width, kind) = (base, 4, .atomic(i.op, source: source))
+        case .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
+            (address, width, kind) = (base, 8, .atomic(i.op, source: source))
+        default:
+            return nil
+        }
+    }
+
+    /// What AMO `op` stores, given the value in memory (`old`, `width` bytes zero-extended) and
+    /// rs2 (unprivileged spec, "Atomic Memory Operations": the .W forms compare 32-bit values).
+    static func combine(_ op: Op, _ old: UInt64, _ source: UInt64) -> UInt64 {
+        func signed32(_ v: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: v)) }
+        switch op {
+        case .amoswap_w, .amoswap_d: return source
+        case .amoadd_w, .amoadd_d: return old &+ source
+        case .amoxor_w, .amoxor_d: return old ^ source
+        case .amoand_w, .amoand_d: return old & source
+        case .amoor_w, .amoor_d: return old | source
+        case .amomin_w: return signed32(old) < signed32(source) ? old : source
+        case .amomax_w: return signed32(old) > signed32(source) ? old : source
+        case .amominu_w: return UInt32(truncatingIfNeeded: old) < UInt32(truncatingIfNeeded: source) ? old : source
+        case .amomaxu_w: return UInt32(truncatingIfNeeded: old) > UInt32(truncatingIfNeeded: source) ? old : source
+        case .amomin_d: return Int64(bitPattern: old) < Int64(bitPattern: source) ? old : source
+        case .amomax_d: return Int64(bitPattern: old) > Int64(bitPattern: source) ? old : source
+        case .amominu_d: return old < source ? old : source
+        default: return old > source ? old : source
+        }
     }
 }

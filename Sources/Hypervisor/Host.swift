@@ -61,6 +61,8 @@ public final class Host {
         public var virtualTime: Bool
         /// How guests are virtualized (one kind per host).
         public var virtualization: Virtualization
+        /// `full` only: keep shadow page tables fresh by write-protecting the guest's page-table pages (true), or drop them on sfence.vma.
+        public var tracesGuestPageTables = true
         public init(memorySize: UInt64 = 1 << 30, timeSlice: UInt64 = 200_000, virtualTime: Bool = true,
                     virtualization: Virtualization = .hardwareAssisted) {
             self.memorySize = memorySize
@@ -120,7 +122,7 @@ public final class Host {
         switch configuration.virtualization {
         case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
         case .para: kind = ParaVirtualization(hostRAM: base ..< base + configuration.memorySize)
-        case .full: kind = FullVirtualization()
+        case .full: kind = FullVirtualization(tracesPageTables: configuration.tracesGuestPageTables)
         }
         kind.prepare(hart)
     }

@@ -635,4 +635,17 @@ extension Hart {
         if reservationAddress == pa { reservationAddress = .max }
         return true
     }
+
+    /// A store-conditional done on the guest's behalf at physical `pa` (a full-virtualization
+    /// host emulating an SC to a page it write-protects): it succeeds, and stores, under the
+    /// rule the hart's own SC follows (the reservation is on `pa` and the reserved value is
+    /// unchanged); the reservation is gone afterwards either way. False when it failed.
+    public func hostStoreConditional(physical pa: UInt64, width: UInt64, value: UInt64) -> Bool {
+        defer { reservationAddress = .max }
+        guard memory.contains(pa, length: width), reservationAddress == pa,
+              memory.load(pa, width: Int(width)) == reservationValue else { return false }
+        if noteWrite(physical: pa, width: width) { nextEventAt = 0 }
+        _ = memory.store(pa, width: Int(width), value: value)
+        return true
+    }
 }
