@@ -168,7 +168,10 @@ enum GuestSBI {
                 let address = a[1]
                 guard a[2] == 0, domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
                 let bytes = domain.consoleInput.take(Int(min(a[0], 4096)))
-                _ = hart.memory.write(bytes, at: domain.hostAddress(address))
+                let target = domain.hostAddress(address)
+                _ = hart.memory.write(bytes, at: target)
+                // Typed bytes may land on a page the guest has code on: drop what was decoded there.
+                if !bytes.isEmpty { hart.hostWroteMemory(target ..< target + UInt64(bytes.count)) }
                 reply(success, UInt64(bytes.count))
             case 2:
                 domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: a[0])))
