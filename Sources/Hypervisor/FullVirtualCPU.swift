@@ -95,7 +95,7 @@ struct VirtualSupervisor {
             status = value & VirtualSupervisor.statusWritable
             fs = value & VirtualSupervisor.FS
         case CSR.sie: interruptEnable = value & VirtualSupervisor.interrupts
-        case CSR.stvec: trapVector = value & 3 >= 2 ? value & ~3 : value
+        case CSR.stvec: trapVector = Hart.legalTrapVector(value)
         case CSR.scounteren: counterEnable = value & 0xffff_ffff
         case CSR.senvcfg: environment = value & 1
         case CSR.sscratch: scratch = value

@@ -276,13 +276,7 @@ final class FullVirtualization: VirtualizationKind {
         guard let old = cpu.supervisor.read(number, fs: fs, now: host.guestTime(domain)) else { return false }
         domain.count(swaps ? "trap.csrw" : !writes ? "trap.csrr" : op.op == .csrrs || op.op == .csrrsi ? "trap.csrs" : "trap.csrc")
         if writes {
-            let value: UInt64
-            switch op.op {
-            case .csrrw, .csrrwi: value = source
-            case .csrrs, .csrrsi: value = old | source
-            default: value = old & ~source
-            }
-            _ = cpu.supervisor.write(number, value, fs: &fs)
+            _ = cpu.supervisor.write(number, Hart.csrWriteValue(op.op, old: old, source: source), fs: &fs)
             setFloatingPointState(fs, hart)
         }
         hart.setRegister(Int(op.rd), old)

@@ -780,15 +780,7 @@ extension Hart {
             if readsValue || !writes {
                 old = try readCSR(number)
             }
-            if writes {
-                let value: UInt64
-                switch op.op {
-                case .csrrw, .csrrwi: value = source
-                case .csrrs, .csrrsi: value = old | source
-                default: value = old & ~source
-                }
-                try writeCSR(number, value)
-            }
+            if writes { try writeCSR(number, Hart.csrWriteValue(op.op, old: old, source: source)) }
             x[Int(op.rd)] = old
             return nil
         } catch {

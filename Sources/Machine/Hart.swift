@@ -540,7 +540,7 @@ public final class Hart {
         case CSR.sie:
             let writable = mideleg & Hart.supervisorInterrupts
             mie = (mie & ~writable) | (value & writable)
-        case CSR.stvec: stvec = legalTrapVector(value)
+        case CSR.stvec: stvec = Hart.legalTrapVector(value)
         case CSR.scounteren: scounteren = value & 0xffff_ffff
         case CSR.senvcfg: senvcfg = value & 1
         case CSR.sscratch: sscratch = value
@@ -558,7 +558,7 @@ public final class Hart {
         case CSR.medeleg: medeleg = value & (Hart.delegableExceptions | (hasHypervisor ? Hart.hypervisorExceptions : 0))
         case CSR.mideleg: mideleg = value & Hart.supervisorInterrupts | forcedDelegation
         case CSR.mie: mie = value & (Hart.allInterrupts | (hasHypervisor ? Hart.hypervisorInterrupts : 0))
-        case CSR.mtvec: mtvec = legalTrapVector(value)
+        case CSR.mtvec: mtvec = Hart.legalTrapVector(value)
         case CSR.mcounteren: mcounteren = value & 0xffff_ffff
         case CSR.menvcfg: menvcfg = value & (Hart.STCE | 1)
         case CSR.mcountinhibit: mcountinhibit = value & 0xffff_fffd
@@ -599,7 +599,17 @@ public final class Hart {
         nextEventAt = 0
     }
 
-    func legalTrapVector(_ value: UInt64) -> UInt64 {
+    /// The value a Zicsr instruction writes: csrrw(i) writes `source`, csrrs(i) sets its bits in
+    /// `old`, csrrc(i) clears them. (The full-virtualization hypervisor emulates the same rule.)
+    public static func csrWriteValue(_ op: Op, old: UInt64, source: UInt64) -> UInt64 {
+        switch op {
+        case .csrrw, .csrrwi: return source
+        case .csrrs, .csrrsi: return old | source
+        default: return old & ~source
+        }
+    }
+
+    public static func legalTrapVector(_ value: UInt64) -> UInt64 {
         // MODE 2 and 3 are reserved (§3.1.7); keep such writes as direct.
         value & 3 >= 2 ? value & ~3 : value
     }

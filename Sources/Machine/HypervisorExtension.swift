@@ -206,7 +206,7 @@ extension Hart {
         case CSR.vsip:
             let writable = h.hideleg & Hart.VSSIP
             h.hvip = (h.hvip & ~writable) | ((value << 1) & writable)
-        case CSR.vstvec: h.vstvec = legalTrapVector(value)
+        case CSR.vstvec: h.vstvec = Hart.legalTrapVector(value)
         case CSR.vsscratch: h.vsscratch = value
         case CSR.vsepc: h.vsepc = value & ~1
         case CSR.vscause: h.vscause = value

@@ -87,31 +87,7 @@ import Testing
 
     /// Debian's U-Boot for S-mode boots in `full` to its prompt and answers `version`.
     @Test func debianUBootAnswersVersion() throws {
-        let path = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
-        guard let image = FileManager.default.contents(atPath: path) else {
-            print("skipping: \(path) is missing (Debian package u-boot-qemu)")
-            return
-        }
-        let host = try Host(configuration: .init(memorySize: (128 << 20) + Host.reservedMemory + Host.domainOverhead(for: .full),
-                                                 virtualization: .full))
-        let domain = try host.createDomain(DomainConfiguration(name: "u-boot", memorySize: 128 << 20, kernel: [UInt8](image),
-                                                               instructionLimit: 1_000_000_000))
-        domain.consoleInput.send(Array(" version\r".utf8))
-        let control = host.board.control
-        var seen: [UInt8] = []
-        domain.consoleListener = { byte in
-            seen.append(byte)
-            if String(decoding: seen, as: UTF8.self).contains("GNU ld") && seen.suffix(3) == Array("=> ".utf8) {
-                control.requestStop(.userQuit)
-            }
-        }
-        try host.start(domain.id)
-        host.run()
-        let text = domain.consoleText
-        #expect(text.contains("DRAM:  128 MiB"), "\(text)")
-        #expect(text.contains("=> version"), "\(text)")
-        #expect(text.contains("U-Boot 2023.01"), "\(text)")
-        #expect(text.hasSuffix("=> "), "\(text.suffix(200))")
+        guard let (host, domain) = try HostTests.bootDebianUBootAndAskVersion(.full) else { return }
         #expect((domain.events["trap.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
         #expect(host.hart.debugReadCSR(CSR.hstatus) == nil, "the host hart has no H extension")
     }

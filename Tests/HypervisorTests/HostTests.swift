@@ -35,12 +35,21 @@ import Testing
     /// Debian's U-Boot for S-mode boots as an hav guest, with the hypervisor as its SBI, to the
     /// `=>` prompt and answers `version` (typed at the domain's console).
     @Test func debianUBootAnswersVersionAsAGuest() throws {
+        guard let (_, domain) = try Self.bootDebianUBootAndAskVersion(.hardwareAssisted) else { return }
+        #expect((domain.events["vmexit.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
+    }
+
+    /// Boots Debian's U-Boot for S-mode as a domain of a host of `virtualization`, types
+    /// `version` at its console, runs until the prompt is back and checks the transcript. Nil
+    /// (with a message) when the package is not installed.
+    static func bootDebianUBootAndAskVersion(_ virtualization: Hypervisor.Host.Virtualization) throws -> (Hypervisor.Host, Domain)? {
         let path = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
         guard let image = FileManager.default.contents(atPath: path) else {
             print("skipping: \(path) is missing (Debian package u-boot-qemu)")
-            return
+            return nil
         }
-        let host = try Host(configuration: .init(memorySize: (128 << 20) + Host.reservedMemory))
+        let host = try Host(configuration: .init(memorySize: (128 << 20) + Host.reservedMemory + Host.domainOverhead(for: virtualization),
+                                                 virtualization: virtualization))
         let domain = try host.createDomain(DomainConfiguration(name: "u-boot", memorySize: 128 << 20, kernel: [UInt8](image),
                                                                instructionLimit: 1_000_000_000))
         // A key stops the autoboot countdown; the command follows at the prompt.
@@ -61,7 +70,7 @@ import Testing
         #expect(text.contains("=> version"), "\(text)")
         #expect(text.contains("U-Boot 2023.01"), "\(text)")
         #expect(text.hasSuffix("=> "), "\(text.suffix(200))")
-        #expect((domain.events["vmexit.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
+        return (host, domain)
     }
 
     /// A raw guest that prints one letter through the UART and powers off through the test device.
