@@ -167,6 +167,17 @@ public enum ReportMarkdown {
                 text += "| \(row.reported.microbenchmark) | \(cell(row.reported.theirs)) | \(cell(reported)) | \(status(row.reported.status)) | "
                 text += "\(number(row.softwareCyclesPerIteration, "%.0f")) | \(number(row.hardwareCyclesPerIteration, "%.0f")) | \(ours) | \(agree) | \(cell(row.why)) |\n"
             }
+            let agreeing = view.adamsAgesen.filter { $0.agrees == true }.map(\.reported.microbenchmark)
+            let differing = view.adamsAgesen.filter { $0.agrees == false }.map(\.reported.microbenchmark)
+            if !agreeing.isEmpty || !differing.isEmpty {
+                text += "\nOurs agrees with theirs on " + (agreeing.isEmpty ? "none" : agreeing.joined(separator: ", "))
+                text += " and differs on " + (differing.isEmpty ? "none" : differing.joined(separator: ", ")) + ". "
+                text += "Two differences between their machines and ours decide it: our `hav` has a G-stage (nested paging, which x86 gained "
+                text += "only later: AMD NPT in 2007, Intel EPT in 2008), so page faults, page-table changes and address-space switches take no exit; and our `full` is "
+                text += "trap-and-emulate, not binary translation, so every privileged instruction of the guest kernel is a trap where "
+                text += "their software VMM ran translated code. Their software VMM beat first-generation VT-x by avoiding exits that "
+                text += "our `hav` does not take and paying callouts where our `full` pays traps.\n"
+            }
         }
         return text
     }
