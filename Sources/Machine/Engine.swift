@@ -662,11 +662,13 @@ extension Hart {
                 case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
                      .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s,
                      .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_x_w, .fmv_w_x, .feq_s, .flt_s, .fle_s, .fclass_s,
-                     .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
+                     .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fdiv_d, .fsqrt_d,
                      .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d,
                      .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fmv_d_x,
                      .feq_d, .flt_d, .fle_d, .fclass_d:
                     guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fadd_d, .fsub_d, .fmul_d:
+                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 }
                 p += 1
             }
@@ -886,6 +888,24 @@ extension Hart {
     private func roundingMode(_ rm: Int32) -> UInt8? {
         let mode = rm == 7 ? UInt8(frm) : UInt8(rm)
         return mode <= 4 ? mode : nil
+    }
+
+    /// fadd.d, fsub.d and fmul.d, the bulk of double-precision code: round-to-nearest-even on
+    /// moderate operands (FloatingPoint's fast path, which leaves NaNs, infinities and extreme
+    /// magnitudes to the exact path) without `executeFloatingPoint`'s general dispatch; anything
+    /// else goes there. False means illegal.
+    private func executeDoubleArithmetic(_ op: Instruction) -> Bool {
+        let rm = op.imm == 7 ? frm : UInt64(UInt32(bitPattern: op.imm))
+        guard rm == UInt64(FloatingPoint.RoundingMode.nearestEven) else { return executeFloatingPoint(op) }
+        let operation: FloatingPoint.Operation = op.op == .fadd_d ? .add : op.op == .fsub_d ? .subtract : .multiply
+        var flags: UInt8 = 0
+        guard let r = FloatingPoint.nearestEvenFast64(operation, Double(bitPattern: f[Int(op.rs1)]),
+                                                      Double(bitPattern: f[Int(op.rs2)]), 0, flags: &flags)
+        else { return executeFloatingPoint(op) }
+        f[Int(op.rd)] = r
+        fflags |= UInt64(flags)
+        markFloatingPointDirty()
+        return true
     }
 
     /// Executes an F or D instruction other than loads and stores. False means illegal.
