@@ -59,6 +59,8 @@ struct BlockCache {
     let ramPages: Int
 
     /// The bit mask of 64-byte chunks that `[offset, offset + length)` touches within its page.
+    /// Inlined: a store to data beside code (`writeHitsCode`) asks this on every store.
+    @inline(__always)
     static func chunkMask(_ ramOffset: UInt64, length: UInt64) -> UInt64 {
         let first = (ramOffset & 0xfff) >> 6
         let last = min(((ramOffset & 0xfff) + max(length, 1) - 1) >> 6, 63)

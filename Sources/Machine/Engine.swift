@@ -261,6 +261,9 @@ extension Hart {
 
     // MARK: The dispatch loop
 
+    /// `nextPC` while a block runs to its end: odd, so never a pc (IALIGN is 16).
+    private static let fallsThrough: UInt64 = .max
+
     /// Runs blocks back to back until `retired` reaches `nextEventAt` or a trap is taken.
     /// All instruction semantics are here (F/D arithmetic in FloatingPoint.swift); slow paths
     /// are out-of-line methods so the loop keeps its registers.
@@ -295,16 +298,22 @@ extension Hart {
         @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
 
         while true {
-            let fallThroughPC = blockPC &+ UInt64(blockPointer.pointee.byteLength)
             if tracing { traceInstruction(ops.pointee, pc: blockPC) }
-            var nextPC = fallThroughPC
+            // Set only by ops that leave the block elsewhere; the fall-through pc is worked out at
+            // the block end, so nothing is computed or kept in a register for it while the block runs.
+            var nextPC = Hart.fallsThrough
             var p = ops
+            let blockOps = ops
+            /// How many ops of the current block precede `p` (unsigned: a shift, not a signed division).
+            @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
+                Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: blockOps)) / UInt(MemoryLayout<Instruction>.stride))
+            }
 
             /// A store the TLB could not take. False means leave the block: after a fault (recorded),
             /// or after a store that changed decoded code or woke a device (pc moves past the store).
             var leaveAfterStore = false
             @inline(__always) func storeThroughSlowPath(_ p: UnsafeMutablePointer<Instruction>, _ va: UInt64, _ width: UInt64, _ value: UInt64) -> Bool {
-                guard let mustLeave = storeSlowPath(va, width, value, executed: p - ops) else { return false }
+                guard let mustLeave = storeSlowPath(va, width, value, executed: executed(p)) else { return false }
                 if mustLeave { leaveAfterStore = true; return false }
                 return true
             }
@@ -318,7 +327,7 @@ extension Hart {
                     x[rd(p)] = UInt64(bitPattern: Int64(truncatingIfNeeded: host(va, e).load(as: T.self)))
                     return true
                 }
-                guard let v = loadSlowPath(va, width, executed: p - ops) else { return false }
+                guard let v = loadSlowPath(va, width, executed: executed(p)) else { return false }
                 x[rd(p)] = UInt64(bitPattern: Int64(truncatingIfNeeded: T(truncatingIfNeeded: v)))
                 return true
             }
@@ -472,7 +481,7 @@ extension Hart {
                     if e.pointee.readTag == key(va, width) {
                         v = width == 4 ? UInt64(host(va, e).load(as: UInt32.self)) : host(va, e).load(as: UInt64.self)
                     } else {
-                        guard let s = loadSlowPath(va, width, executed: p - ops) else { break execution }
+                        guard let s = loadSlowPath(va, width, executed: executed(p)) else { break execution }
                         v = s
                     }
                     if width == 4 { v |= 0xffff_ffff_0000_0000 }
@@ -592,16 +601,16 @@ extension Hart {
                 case .lr_w, .lr_d, .sc_w, .sc_d, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
                      .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
                      .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-                    retired = retired &+ UInt64(p - ops)
+                    retired = retired &+ UInt64(executed(p))
                     let completed = executeAtomic(p.pointee)
-                    retired = retired &- UInt64(p - ops)
+                    retired = retired &- UInt64(executed(p))
                     if !completed { break execution }
 
                 // Zicsr, system and privileged instructions: out of line, each ends its block.
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                    retired = retired &+ UInt64(p - ops)
+                    retired = retired &+ UInt64(executed(p))
                     let fault = executeCSR(p.pointee)
-                    retired = retired &- UInt64(p - ops)
+                    retired = retired &- UInt64(executed(p))
                     if let fault { raise(fault, p.pointee); break execution }
                 case .ecall:
                     pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
@@ -642,9 +651,9 @@ extension Hart {
                 case .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d,
                      .hsv_b, .hsv_h, .hsv_w, .hsv_d:
                     if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    retired = retired &+ UInt64(p - ops)
+                    retired = retired &+ UInt64(executed(p))
                     let completed = executeHypervisorAccess(p.pointee)
-                    retired = retired &- UInt64(p - ops)
+                    retired = retired &- UInt64(executed(p))
                     if !completed { break execution }
                 case .illegal:
                     raiseIllegal(p.pointee); break execution
@@ -653,16 +662,18 @@ extension Hart {
                 case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
                      .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s,
                      .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_x_w, .fmv_w_x, .feq_s, .flt_s, .fle_s, .fclass_s,
-                     .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
+                     .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fdiv_d, .fsqrt_d,
                      .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d,
                      .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fmv_d_x,
                      .feq_d, .flt_d, .fle_d, .fclass_d:
                     guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fadd_d, .fsub_d, .fmul_d:
+                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 }
                 p += 1
             }
 
-            retired = retired &+ UInt64(p - ops)
+            retired = retired &+ UInt64(executed(p))
             if pendingTrapCause != .max {
                 let cause = pendingTrapCause
                 pendingTrapCause = .max
@@ -681,10 +692,11 @@ extension Hart {
                 pc = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
                 return
             }
+            let fallsThrough = nextPC == Hart.fallsThrough
+            if fallsThrough { nextPC = blockPC &+ UInt64(blockPointer.pointee.byteLength) }
             if retired >= nextEventAt { pc = nextPC; return }
             if nextPC == blockPC { continue } // a loop that is one block: run it again
             // Block chaining: each block remembers its last taken and fall-through successors.
-            let fallsThrough = nextPC == fallThroughPC
             let chain = fallsThrough ? blockPointer.pointee.fallThrough : blockPointer.pointee.taken
             if chain.pc == nextPC && chain.key == chainKey {
                 blockPointer = chain.block.unsafelyUnwrapped
@@ -868,6 +880,24 @@ extension Hart {
     private func roundingMode(_ rm: Int32) -> UInt8? {
         let mode = rm == 7 ? UInt8(frm) : UInt8(rm)
         return mode <= 4 ? mode : nil
+    }
+
+    /// fadd.d, fsub.d and fmul.d, the bulk of double-precision code: round-to-nearest-even on
+    /// moderate operands (FloatingPoint's fast path, which leaves NaNs, infinities and extreme
+    /// magnitudes to the exact path) without `executeFloatingPoint`'s general dispatch; anything
+    /// else goes there. False means illegal.
+    private func executeDoubleArithmetic(_ op: Instruction) -> Bool {
+        let rm = op.imm == 7 ? frm : UInt64(UInt32(bitPattern: op.imm))
+        guard rm == UInt64(FloatingPoint.RoundingMode.nearestEven) else { return executeFloatingPoint(op) }
+        let operation: FloatingPoint.Operation = op.op == .fadd_d ? .add : op.op == .fsub_d ? .subtract : .multiply
+        var flags: UInt8 = 0
+        guard let r = FloatingPoint.nearestEvenFast64(operation, Double(bitPattern: f[Int(op.rs1)]),
+                                                      Double(bitPattern: f[Int(op.rs2)]), 0, flags: &flags)
+        else { return executeFloatingPoint(op) }
+        f[Int(op.rd)] = r
+        fflags |= UInt64(flags)
+        markFloatingPointDirty()
+        return true
     }
 
     /// Executes an F or D instruction other than loads and stores. False means illegal.
