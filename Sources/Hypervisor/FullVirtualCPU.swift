@@ -21,12 +21,13 @@ struct VirtualSupervisor {
     var counterEnable: UInt64 = 0, environment: UInt64 = 0
 
     // sstatus fields and interrupt bits (privileged spec §4.1.1, §4.1.3).
-    static let SIE: UInt64 = 1 << 1, SPIE: UInt64 = 1 << 5, SPP: UInt64 = 1 << 8
-    static let FS: UInt64 = 3 << 13, SUM: UInt64 = 1 << 18, MXR: UInt64 = 1 << 19
-    static let UXL64: UInt64 = 2 << 32, SD: UInt64 = 1 << 63
+    // (The bit positions are the hart's: one declaration of each.)
+    static let SIE = Hart.SIE, SPIE = Hart.SPIE, SPP = Hart.SPP
+    static let FS = Hart.FS, SUM = Hart.SUM, MXR = Hart.MXR
+    static let UXL64 = Hart.UXL64, SD = Hart.SD
     static let statusWritable: UInt64 = SIE | SPIE | SPP | SUM | MXR
-    static let SSIP: UInt64 = 1 << 1, STIP: UInt64 = 1 << 5, SEIP: UInt64 = 1 << 9
-    static let interrupts: UInt64 = SSIP | STIP | SEIP
+    static let SSIP = Hart.SSIP, STIP = Hart.STIP, SEIP = Hart.SEIP
+    static let interrupts = Hart.supervisorInterrupts
     /// The order a hart takes pending supervisor interrupts in (§3.1.9): SEI, SSI, STI.
     static let interruptPriority: [UInt64] = [9, 1, 5]
 

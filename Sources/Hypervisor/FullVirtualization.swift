@@ -24,8 +24,8 @@ final class FullVirtualization: VirtualizationKind {
     }
 
     // Bits of the host hart's CSRs the host sets (privileged spec §3.1.6, §3.1.9; Sstc).
-    static let STIP: UInt64 = 1 << 5
-    static let mstatusFS: UInt64 = 3 << 13
+    static let STIP = Hart.STIP
+    static let mstatusFS = Hart.FS
 
     /// The host hart: every trap from U-mode goes to the host (hostOwnsSupervisor), the S timer
     /// interrupt is delegated so Sstc's stimecmp raises it in U-mode, all counters readable

@@ -23,7 +23,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
     /// handles itself go straight to VS; VS interrupts are delegated; WFI exits (VTW) so a
     /// halted vCPU costs no host time; Sstc so a guest timer fires without an exit.
     func prepare(_ hart: Hart) {
-        hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty: guests may use F and D
+        hart.hostWriteCSR(CSR.mstatus, Hart.FS) // FS dirty: guests may use F and D
         hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // STCE
         hart.hostWriteCSR(CSR.henvcfg, 1 << 63)
         let guestExceptions: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8

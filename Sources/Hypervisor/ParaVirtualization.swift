@@ -20,7 +20,7 @@ final class ParaVirtualization: VirtualizationKind {
     static let pageSize: UInt64 = 4096
 
     func prepare(_ hart: Hart) {
-        hart.hostWriteCSR(CSR.mstatus, 3 << 13) // FS dirty until a guest says otherwise
+        hart.hostWriteCSR(CSR.mstatus, Hart.FS) // FS dirty until a guest says otherwise
         hart.hostWriteCSR(CSR.menvcfg, 1 << 63) // Sstc: the host's one-shot timer per vCPU
         hart.hostWriteCSR(CSR.mie, 1 << 5) // STIE: the timer makes the hart exit
         hart.hostWriteCSR(CSR.mcounteren, 7)
@@ -116,7 +116,7 @@ final class ParaVirtualization: VirtualizationKind {
         hart.hostWriteCSR(CSR.stimecmp, .max)
     }
 
-    static let fsMask: UInt64 = 3 << 13
+    static let fsMask = Hart.FS
 
     func setFloatingPointState(_ hart: Hart, _ fs: UInt64) {
         let status = hart.hostReadCSR(CSR.mstatus) ?? 0
@@ -183,7 +183,7 @@ final class ParaVirtualization: VirtualizationKind {
         hart.enterDeprivileged(pc: cpu.callback, satp: cpu.satp)
     }
 
-    static let sie: UInt64 = 1 << 1, spie: UInt64 = 1 << 5, spp: UInt64 = 1 << 8
+    static let sie = Hart.SIE, spie = Hart.SPIE, spp = Hart.SPP
     /// Interrupt causes events arrive with: the supervisor timer, and external for I/O rings.
     static let timerCause: UInt64 = 5, ringCause: UInt64 = 9
 

@@ -207,17 +207,17 @@ public final class Hart {
     var blocks: BlockCache
 
     // mstatus fields (privileged spec §3.1.6).
-    static let SIE: UInt64 = 1 << 1, MIE: UInt64 = 1 << 3, SPIE: UInt64 = 1 << 5, MPIE: UInt64 = 1 << 7
-    static let SPP: UInt64 = 1 << 8, MPPShift: UInt64 = 11, MPP: UInt64 = 3 << 11
-    static let FSShift: UInt64 = 13, FS: UInt64 = 3 << 13, MPRV: UInt64 = 1 << 17, SUM: UInt64 = 1 << 18
-    static let MXR: UInt64 = 1 << 19, TVM: UInt64 = 1 << 20, TW: UInt64 = 1 << 21, TSR: UInt64 = 1 << 22
-    static let UXL64: UInt64 = 2 << 32, SXL64: UInt64 = 2 << 34, SD: UInt64 = 1 << 63
-    static let mstatusWritable: UInt64 = SIE | MIE | SPIE | MPIE | SPP | MPP | FS | MPRV | SUM | MXR | TVM | TW | TSR
-    static let sstatusMask: UInt64 = SIE | SPIE | SPP | FS | SUM | MXR | UXL64 | SD
+    public static let SIE: UInt64 = 1 << 1, MIE: UInt64 = 1 << 3, SPIE: UInt64 = 1 << 5, MPIE: UInt64 = 1 << 7
+    public static let SPP: UInt64 = 1 << 8, MPPShift: UInt64 = 11, MPP: UInt64 = 3 << 11
+    public static let FSShift: UInt64 = 13, FS: UInt64 = 3 << 13, MPRV: UInt64 = 1 << 17, SUM: UInt64 = 1 << 18
+    public static let MXR: UInt64 = 1 << 19, TVM: UInt64 = 1 << 20, TW: UInt64 = 1 << 21, TSR: UInt64 = 1 << 22
+    public static let UXL64: UInt64 = 2 << 32, SXL64: UInt64 = 2 << 34, SD: UInt64 = 1 << 63
+    public static let mstatusWritable: UInt64 = SIE | MIE | SPIE | MPIE | SPP | MPP | FS | MPRV | SUM | MXR | TVM | TW | TSR
+    public static let sstatusMask: UInt64 = SIE | SPIE | SPP | FS | SUM | MXR | UXL64 | SD
     // Interrupt bits (§3.1.9).
-    static let SSIP: UInt64 = 1 << 1, MSIP: UInt64 = 1 << 3, STIP: UInt64 = 1 << 5, MTIP: UInt64 = 1 << 7
-    static let SEIP: UInt64 = 1 << 9, MEIP: UInt64 = 1 << 11
-    static let supervisorInterrupts: UInt64 = SSIP | STIP | SEIP
+    public static let SSIP: UInt64 = 1 << 1, MSIP: UInt64 = 1 << 3, STIP: UInt64 = 1 << 5, MTIP: UInt64 = 1 << 7
+    public static let SEIP: UInt64 = 1 << 9, MEIP: UInt64 = 1 << 11
+    public static let supervisorInterrupts: UInt64 = SSIP | STIP | SEIP
     static let allInterrupts: UInt64 = supervisorInterrupts | MSIP | MTIP | MEIP
     /// Exceptions that medeleg can delegate (QEMU's set: everything but ecall from M).
     static let delegableExceptions: UInt64 = 0xb3ff
