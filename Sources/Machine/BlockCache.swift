@@ -18,6 +18,8 @@ struct DecodedBlock {
     /// Chained successors (the block a jump or branch went to, and the fall-through block).
     var taken = ChainSlot()
     var fallThrough = ChainSlot()
+    /// The block as host code (BlockCompiler.swift), when it has been compiled.
+    var compiled: CompiledBlock? = nil
 }
 
 /// A remembered successor: its pc, its block, and the cache key (generation and fetch context)
@@ -57,6 +59,8 @@ struct BlockCache {
     /// only pages that ever held code cost host memory.
     let codeChunks: UnsafeMutablePointer<UInt64>
     let ramPages: Int
+    /// Host code for compiled blocks; emptied with the cache.
+    var code: CodeCache
 
     /// The bit mask of 64-byte chunks that `[offset, offset + length)` touches within its page.
     /// Inlined: a store to data beside code (`writeHitsCode`) asks this on every store.
@@ -68,7 +72,8 @@ struct BlockCache {
         return (count == 64 ? UInt64.max : ((1 << count) - 1)) << first
     }
 
-    init(ramSize: UInt64) {
+    init(ramSize: UInt64, compileBlocks: Bool) {
+        code = CodeCache(enabled: compileBlocks)
         ramPages = Int((ramSize + 4095) >> 12)
         let chunkBytes = max(ramPages, 1) * MemoryLayout<UInt64>.stride
         let mapped = mmap(nil, chunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
@@ -90,6 +95,7 @@ struct BlockCache {
         ops.deallocate()
         blocks.deallocate()
         jumpCache.deallocate()
+        code.release()
     }
 
     @inline(__always)
@@ -140,8 +146,11 @@ struct BlockCache {
         byPhysical.removeAll(keepingCapacity: true)
         for page in codeInPage.keys { codeChunks[Int(page)] = 0 }
         codeInPage.removeAll(keepingCapacity: true)
+        code.used = 0
         flushJumpCaches()
     }
 
-    var hasRoom: Bool { opCount + BlockCache.maximumLength + 1 <= BlockCache.opCapacity && blockCount < BlockCache.blockCapacity }
+    var hasRoom: Bool {
+        opCount + BlockCache.maximumLength + 1 <= BlockCache.opCapacity && blockCount < BlockCache.blockCapacity && code.hasRoom
+    }
 }

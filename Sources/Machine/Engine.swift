@@ -190,6 +190,10 @@ extension Hart {
         let id = Int32(blocks.blockCount)
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
                                               byteLength: byteLength)
+        if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength) {
+            blocks.blocks[Int(id)].compiled = blocks.code.install(code)
+            eventCounters.blocksCompiled += 1
+        }
         blocks.blockCount += 1
         blocks.opCount += count + 1
         eventCounters.blocksDecoded += 1
@@ -379,7 +383,20 @@ extension Hart {
                 return Hart.branchTaken(op, t, x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
             }
 
-            execution: while true {
+            // A compiled block runs as host code; when it stops early, the loop runs the rest.
+            var interpret = true
+            if let compiled = blockPointer.pointee.compiled {
+                let result = compiled(x, UnsafeMutableRawPointer(dataTLB), blockPC)
+                if result & 1 == 0 || result == Hart.fallsThrough {
+                    nextPC = result
+                    p = ops + Int(blockPointer.pointee.count)
+                    interpret = false
+                } else {
+                    p = ops + Int(result >> 1)
+                }
+            }
+
+            if interpret { execution: while true {
                 switch p.pointee.op {
                 case .blockEnd:
                     break execution
@@ -671,7 +688,7 @@ extension Hart {
                     guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 }
                 p += 1
-            }
+            } }
 
             retired = retired &+ UInt64(executed(p))
             if pendingTrapCause != .max {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RISCV
 
 /// Privilege levels (privileged spec §1.2). The raw values are the encodings used in MPP/SPP.
@@ -17,6 +22,14 @@ public struct HartConfiguration {
     /// do not hand to VS-mode makes `run` return `.guestExit` with the hart left as it was at the
     /// trap, instead of entering a trap vector (KVM_RUN returning to its caller).
     public var hostOwnsSupervisor = false
+    /// Compile decoded blocks to host code (BlockCompiler.swift) on x86-64 hosts; false keeps
+    /// every block in the dispatch loop (`virtbench run --engine interpreter`). The default is
+    /// true unless the environment sets VIRTBENCH_ENGINE=interpreter, so a whole test run can
+    /// check the interpreter alone.
+    public var compileBlocks = HartConfiguration.compileBlocksByDefault
+    public static var compileBlocksByDefault: Bool {
+        getenv("VIRTBENCH_ENGINE").map { String(cString: $0) } != "interpreter"
+    }
     public init(hypervisor: Bool = false, hostOwnsSupervisor: Bool = false, trace: ((String) -> Void)? = nil) {
         self.hypervisor = hypervisor
         self.hostOwnsSupervisor = hostOwnsSupervisor
@@ -90,6 +103,8 @@ public struct HartCounters: Sendable {
     /// Blocks decoded, block lookups served by the jump cache (transitions along chained blocks
     /// are not counted: counting them would cost every block), and invalidations by code writes.
     public var blocksDecoded: UInt64 = 0
+    /// Of those, blocks compiled to host code.
+    public var blocksCompiled: UInt64 = 0
     public var blockCacheHits: UInt64 = 0
     public var blockCacheMisses: UInt64 = 0
     public var codeInvalidations: UInt64 = 0
@@ -245,7 +260,7 @@ public final class Hart {
         misa = 2 << 62 | letters
         mideleg = configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
-        blocks = BlockCache(ramSize: bus.ram.size)
+        blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil)
         flushTLB()
         updateTranslationContexts()
     }

@@ -1,0 +1,494 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RISCV
+
+/// A decoded block compiled to host machine code: `(x, dataTLB, blockPC) -> result`.
+/// The result is the pc a taken control transfer goes to (even), `Hart.fallsThrough` when the
+/// block ran to its end without one, or `2k + 1` when the code stopped before op `k` (an op it
+/// does not compile, or a TLB miss) with ops `0..<k` retired: the dispatch loop runs the rest.
+typealias CompiledBlock = @convention(c) (UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UInt64) -> UInt64
+
+/// Executable memory for compiled blocks: one mapping, filled front to back, emptied with the
+/// block cache (`BlockCache.flushAll`). Pages are touched only as code is written.
+struct CodeCache {
+    static let capacity = 16 << 20
+    /// The largest code one block can need (64 ops, the longest a load or store at ~60 bytes, plus stubs).
+    static let blockReserve = 16 << 10
+    let base: UnsafeMutableRawPointer?
+    var used = 0
+
+    init(enabled: Bool) {
+        guard enabled else { base = nil; return }
+        let mapped = mmap(nil, CodeCache.capacity, PROT_READ | PROT_WRITE | PROT_EXEC,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        // A host that refuses writable executable memory keeps the interpreter alone.
+        base = (mapped == MAP_FAILED) ? nil : mapped
+    }
+
+    var hasRoom: Bool { base == nil || used + CodeCache.blockReserve <= CodeCache.capacity }
+
+    mutating func install(_ code: [UInt8]) -> CompiledBlock? {
+        guard let base, used + code.count <= CodeCache.capacity else { return nil }
+        let start = base + used
+        code.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
+        used = (used + code.count + 15) & ~15
+        return unsafeBitCast(start, to: CompiledBlock.self)
+    }
+
+    func release() {
+        if let base { munmap(base, CodeCache.capacity) }
+    }
+}
+
+#if arch(x86_64)
+
+/// An x86-64 encoder for the few instruction forms the block compiler uses (Intel SDM vol. 2).
+struct X86Assembler {
+    enum Register: UInt8 { case rax = 0, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15 }
+    enum Operand { case register(Register), memory(Register, Int32) }
+    /// Condition codes (the low nibble of Jcc/SETcc/CMOVcc).
+    enum Condition: UInt8 { case below = 2, aboveOrEqual = 3, equal = 4, notEqual = 5, less = 0xc, greaterOrEqual = 0xd }
+
+    var bytes: [UInt8] = []
+
+    mutating func int32(_ v: Int32) {
+        let u = UInt32(bitPattern: v)
+        bytes += [UInt8(u & 0xff), UInt8(u >> 8 & 0xff), UInt8(u >> 16 & 0xff), UInt8(u >> 24)]
+    }
+
+    /// prefix, REX, opcode, ModRM (+SIB, displacement) for `reg` and the r/m operand.
+    /// `byteRegister` forces a REX so registers 4-7 name spl/bpl/sil/dil, not ah/ch/dh/bh.
+    mutating func emit(_ opcode: [UInt8], wide: Bool, reg: UInt8, _ rm: Operand, operandSize16: Bool = false, byteRegister: Bool = false) {
+        if operandSize16 { bytes.append(0x66) }
+        let base: UInt8
+        switch rm { case .register(let r): base = r.rawValue; case .memory(let r, _): base = r.rawValue }
+        let rex: UInt8 = 0x40 | (wide ? 8 : 0) | (reg >> 3 & 1) << 2 | (base >> 3 & 1)
+        if rex != 0x40 || (byteRegister && reg >= 4 && reg < 8) { bytes.append(rex) }
+        bytes += opcode
+        switch rm {
+        case .register(let r):
+            bytes.append(0xc0 | (reg & 7) << 3 | (r.rawValue & 7))
+        case .memory(let r, let disp):
+            let low = r.rawValue & 7
+            if disp == 0 && low != 5 {
+                bytes.append((reg & 7) << 3 | low)
+                if low == 4 { bytes.append(0x24) }
+            } else if disp >= -128 && disp <= 127 {
+                bytes.append(0x40 | (reg & 7) << 3 | low)
+                if low == 4 { bytes.append(0x24) }
+                bytes.append(UInt8(bitPattern: Int8(disp)))
+            } else {
+                bytes.append(0x80 | (reg & 7) << 3 | low)
+                if low == 4 { bytes.append(0x24) }
+                int32(disp)
+            }
+        }
+    }
+
+    mutating func mov(_ dst: Register, _ src: Operand) { emit([0x8b], wide: true, reg: dst.rawValue, src) }
+    mutating func store(_ src: Register, to base: Register, _ disp: Int32) { emit([0x89], wide: true, reg: src.rawValue, .memory(base, disp)) }
+    mutating func lea(_ dst: Register, _ base: Register, _ disp: Int32) { emit([0x8d], wide: true, reg: dst.rawValue, .memory(base, disp)) }
+    /// A 32-bit immediate, sign-extended to 64 bits.
+    mutating func mov(_ dst: Register, immediate: Int32) { emit([0xc7], wide: true, reg: 0, .register(dst)); int32(immediate) }
+    /// add/or/and/sub/xor/cmp reg, r/m (opcodes 03 0b 23 2b 33 3b).
+    mutating func arithmetic(_ opcode: UInt8, _ dst: Register, _ src: Operand, wide: Bool = true) {
+        emit([opcode], wide: wide, reg: dst.rawValue, src)
+    }
+    /// The 81/83 group: /0 add, /1 or, /4 and, /5 sub, /6 xor, /7 cmp, with a sign-extended immediate.
+    mutating func arithmetic(extension ext: UInt8, _ dst: Register, immediate: Int32, wide: Bool = true) {
+        if immediate >= -128 && immediate <= 127 {
+            emit([0x83], wide: wide, reg: ext, .register(dst)); bytes.append(UInt8(bitPattern: Int8(immediate)))
+        } else {
+            emit([0x81], wide: wide, reg: ext, .register(dst)); int32(immediate)
+        }
+    }
+    /// Shifts: /4 shl, /5 shr, /7 sar; by an immediate or by cl (count masked to 63, or 31 when not wide).
+    mutating func shift(extension ext: UInt8, _ dst: Register, by count: UInt8?, wide: Bool = true) {
+        if let count {
+            emit([0xc1], wide: wide, reg: ext, .register(dst)); bytes.append(count)
+        } else {
+            emit([0xd3], wide: wide, reg: ext, .register(dst))
+        }
+    }
+    mutating func imul(_ dst: Register, _ src: Operand, wide: Bool = true) { emit([0x0f, 0xaf], wide: wide, reg: dst.rawValue, src) }
+    mutating func movsxd(_ dst: Register, _ src: Operand) { emit([0x63], wide: true, reg: dst.rawValue, src) }
+    /// setcc al; movzx dst32, al (a 32-bit write clears the upper half).
+    mutating func set(_ cc: Condition, _ dst: Register) {
+        emit([0x0f, 0x90 | cc.rawValue], wide: false, reg: 0, .register(.rax))
+        emit([0x0f, 0xb6], wide: false, reg: dst.rawValue, .register(.rax))
+    }
+    mutating func cmov(_ cc: Condition, _ dst: Register, _ src: Register) {
+        emit([0x0f, 0x40 | cc.rawValue], wide: true, reg: dst.rawValue, .register(src))
+    }
+    /// A load of `width` bytes from memory, zero- or sign-extended to 64 bits.
+    mutating func load(_ dst: Register, _ src: Operand, width: Int, signed: Bool) {
+        switch (width, signed) {
+        case (1, false): emit([0x0f, 0xb6], wide: false, reg: dst.rawValue, src)
+        case (1, true): emit([0x0f, 0xbe], wide: true, reg: dst.rawValue, src)
+        case (2, false): emit([0x0f, 0xb7], wide: false, reg: dst.rawValue, src)
+        case (2, true): emit([0x0f, 0xbf], wide: true, reg: dst.rawValue, src)
+        case (4, false): emit([0x8b], wide: false, reg: dst.rawValue, src)
+        case (4, true): movsxd(dst, src)
+        default: mov(dst, src)
+        }
+    }
+    /// A store of the low `width` bytes of `src`.
+    mutating func store(_ src: Register, _ dst: Operand, width: Int) {
+        switch width {
+        case 1: emit([0x88], wide: false, reg: src.rawValue, dst, byteRegister: true)
+        case 2: emit([0x89], wide: false, reg: src.rawValue, dst, operandSize16: true)
+        case 4: emit([0x89], wide: false, reg: src.rawValue, dst)
+        default: emit([0x89], wide: true, reg: src.rawValue, dst)
+        }
+    }
+    /// A jump with a 32-bit displacement to be patched; returns the displacement's position.
+    mutating func jump(if cc: Condition?) -> Int {
+        if let cc { bytes += [0x0f, 0x80 | cc.rawValue] } else { bytes.append(0xe9) }
+        int32(0)
+        return bytes.count - 4
+    }
+    mutating func patch(_ at: Int, to target: Int) {
+        let rel = Int32(target - (at + 4))
+        let u = UInt32(bitPattern: rel)
+        bytes[at] = UInt8(u & 0xff); bytes[at + 1] = UInt8(u >> 8 & 0xff)
+        bytes[at + 2] = UInt8(u >> 16 & 0xff); bytes[at + 3] = UInt8(u >> 24)
+    }
+    mutating func push(_ r: Register) { if r.rawValue >= 8 { bytes.append(0x41) }; bytes.append(0x50 | r.rawValue & 7) }
+    mutating func pop(_ r: Register) { if r.rawValue >= 8 { bytes.append(0x41) }; bytes.append(0x58 | r.rawValue & 7) }
+    mutating func ret() { bytes.append(0xc3) }
+}
+
+/// Compiles a decoded block's integer ops to x86-64 (the dispatch loop's semantics, op for op).
+///
+/// Guest registers stay in the hart's register file; the code caches them in host registers and
+/// writes every result through at once, so whichever op the code stops before, the register file
+/// is exactly as the interpreter would leave it and no state needs flushing. Loads and stores
+/// take the same one-compare TLB path as the interpreter; anything else (a miss, an access that
+/// is misaligned or touches a code page, an op not compiled here) stops the code before that op
+/// and the dispatch loop runs on from it, so faults, devices and self-modifying code keep the
+/// interpreter's exact behaviour.
+struct BlockCompiler {
+    typealias R = X86Assembler.Register
+    // Fixed by the calling convention (System V AMD64): the arguments, then the scratch registers.
+    static let registerFile = R.rdi, dataTLB = R.rsi, blockPC = R.rdx
+    static let scratch = R.rax, entry = R.rcx, key = R.r11
+    /// Host registers that cache guest registers: caller-saved first, so small blocks save nothing.
+    static let cachePool: [R] = [.r8, .r9, .r10, .rbx, .rbp, .r12, .r13, .r14, .r15]
+    static let calleeSaved: Set<R> = [.rbx, .rbp, .r12, .r13, .r14, .r15]
+    /// A block is compiled when at least this many of its leading ops can be.
+    static let minimumOps = 3
+
+    var asm = X86Assembler()
+    var hostOf = [R?](repeating: nil, count: 33)
+    var guestOf = [Int](repeating: -1, count: 16)
+    var lastUse = [Int](repeating: 0, count: 16)
+    var clock = 0
+    var usedCalleeSaved: Set<R> = []
+    /// Jumps to the code that stops before op k: (displacement position, k).
+    var stops: [(Int, Int)] = []
+    /// Jumps to the epilogue.
+    var exits: [Int] = []
+
+    static let tlbStride = MemoryLayout<TLBEntry>.stride
+    static let readTagOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.readTag)!)
+    static let writeTagOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.writeTag)!)
+    static let hostOffsetOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.hostOffset)!)
+
+    /// The machine code for `ops[0..<count]`, or nil when too few of its leading ops compile.
+    static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32) -> [UInt8]? {
+        guard tlbStride == 32, TLBEntry.entriesPerContext == 1024 else { return nil }
+        var compiler = BlockCompiler()
+        return compiler.compile(ops, count: count, byteLength: byteLength)
+    }
+
+    // MARK: Guest registers in host registers
+
+    static func slot(_ guest: Int) -> Int32 { Int32(guest * 8) }
+
+    mutating func touch(_ h: R) { clock += 1; lastUse[Int(h.rawValue)] = clock }
+
+    /// A free cache register, else the least recently used one not in `keep`.
+    mutating func allocate(keeping keep: [R]) -> R {
+        var choice: R? = nil
+        for h in BlockCompiler.cachePool where !keep.contains(h) {
+            if guestOf[Int(h.rawValue)] < 0 { choice = h; break }
+            if choice == nil || lastUse[Int(h.rawValue)] < lastUse[Int(choice!.rawValue)] { choice = h }
+        }
+        let h = choice!
+        let previous = guestOf[Int(h.rawValue)]
+        if previous >= 0 { hostOf[previous] = nil; guestOf[Int(h.rawValue)] = -1 }
+        if BlockCompiler.calleeSaved.contains(h) { usedCalleeSaved.insert(h) }
+        touch(h)
+        return h
+    }
+
+    /// The host register holding guest register `g`, loading it from the register file if needed.
+    mutating func source(_ g: Int, keeping keep: [R] = []) -> R {
+        if let h = hostOf[g] { touch(h); return h }
+        let h = allocate(keeping: keep)
+        asm.mov(h, .memory(BlockCompiler.registerFile, BlockCompiler.slot(g)))
+        hostOf[g] = h; guestOf[Int(h.rawValue)] = g
+        return h
+    }
+
+    /// Writes `h` through to guest register `g` and remembers that `h` holds it.
+    mutating func define(_ g: Int, in h: R) {
+        asm.store(h, to: BlockCompiler.registerFile, BlockCompiler.slot(g))
+        if let old = hostOf[g], old != h { guestOf[Int(old.rawValue)] = -1 }
+        hostOf[g] = h; guestOf[Int(h.rawValue)] = g
+    }
+
+    // MARK: Translation
+
+    mutating func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32) -> [UInt8]? {
+        var ended = false
+        var k = 0
+        while k < count && !ended {
+            var inst = ops[k]
+            // Superinstructions keep the first op's operands; the op itself is in its bits.
+            if inst.op.isEngineInternal { inst.op = Decoder.decode(inst.raw).op }
+            guard let endsHere = translate(inst, index: k) else { break }
+            ended = endsHere
+            k += 1
+        }
+        guard k >= min(BlockCompiler.minimumOps, count) && k > 0 else { return nil }
+        if !ended {
+            if k < count {
+                asm.mov(.rax, immediate: Int32(2 * k + 1))   // stop before the op not compiled
+            } else {
+                asm.mov(.rax, immediate: -1)                  // Hart.fallsThrough
+            }
+        }
+        // Stops, then the epilogue everything jumps to.
+        var stubFor: [Int: Int] = [:]
+        var stubs: [(Int, Int)] = []
+        let epilogueJumpFromBody = asm.jump(if: nil)
+        for (position, index) in stops {
+            if stubFor[index] == nil {
+                stubFor[index] = asm.bytes.count
+                asm.mov(.rax, immediate: Int32(2 * index + 1))
+                exits.append(asm.jump(if: nil))
+            }
+            stubs.append((position, stubFor[index]!))
+        }
+        for (position, target) in stubs { asm.patch(position, to: target) }
+        let epilogue = asm.bytes.count
+        asm.patch(epilogueJumpFromBody, to: epilogue)
+        for position in exits { asm.patch(position, to: epilogue) }
+        let saved = BlockCompiler.cachePool.filter { usedCalleeSaved.contains($0) }
+        for r in saved.reversed() { asm.pop(r) }
+        asm.ret()
+
+        var prologue = X86Assembler()
+        for r in saved { prologue.push(r) }
+        return prologue.bytes + asm.bytes
+    }
+
+    /// Emits one op. Nil when the op is not compiled (the code stops before it); true when it
+    /// ends the block (the result is in rax).
+    mutating func translate(_ inst: Instruction, index k: Int) -> Bool? {
+        let rd = Int(inst.rd), rs1 = Int(inst.rs1), rs2 = Int(inst.rs2), imm = inst.imm
+        let here = Int64(inst.blockOffset)
+        switch inst.op {
+        // Register-register: add 03, or 0b, and 23, sub 2b, xor 33.
+        case .add: registerRegister(0x03, rd, rs1, rs2)
+        case .sub: registerRegister(0x2b, rd, rs1, rs2)
+        case .and: registerRegister(0x23, rd, rs1, rs2)
+        case .or: registerRegister(0x0b, rd, rs1, rs2)
+        case .xor: registerRegister(0x33, rd, rs1, rs2)
+        case .addw: registerRegister(0x03, rd, rs1, rs2, word: true)
+        case .subw: registerRegister(0x2b, rd, rs1, rs2, word: true)
+        case .mul, .mulw:
+            guard rd != 32 else { break }
+            let a = source(rs1), b = source(rs2, keeping: [a])
+            let h = allocate(keeping: [a, b])
+            asm.mov(h, .register(a))
+            asm.imul(h, .register(b), wide: inst.op == .mul)
+            if inst.op == .mulw { asm.movsxd(h, .register(h)) }
+            define(rd, in: h)
+        // Register-immediate: the 81/83 group's /0 add, /1 or, /4 and, /6 xor.
+        case .addi: registerImmediate(0, rd, rs1, imm)
+        case .ori: registerImmediate(1, rd, rs1, imm)
+        case .andi: registerImmediate(4, rd, rs1, imm)
+        case .xori: registerImmediate(6, rd, rs1, imm)
+        case .addiw: registerImmediate(0, rd, rs1, imm, word: true)
+        // Shifts: /4 shl, /5 shr, /7 sar.
+        case .slli: shiftImmediate(4, rd, rs1, imm)
+        case .srli: shiftImmediate(5, rd, rs1, imm)
+        case .srai: shiftImmediate(7, rd, rs1, imm)
+        case .slliw: shiftImmediate(4, rd, rs1, imm, word: true)
+        case .srliw: shiftImmediate(5, rd, rs1, imm, word: true)
+        case .sraiw: shiftImmediate(7, rd, rs1, imm, word: true)
+        case .sll: shiftRegister(4, rd, rs1, rs2)
+        case .srl: shiftRegister(5, rd, rs1, rs2)
+        case .sra: shiftRegister(7, rd, rs1, rs2)
+        case .sllw: shiftRegister(4, rd, rs1, rs2, word: true)
+        case .srlw: shiftRegister(5, rd, rs1, rs2, word: true)
+        case .sraw: shiftRegister(7, rd, rs1, rs2, word: true)
+        case .slt, .sltu:
+            guard rd != 32 else { break }
+            let a = source(rs1), b = source(rs2, keeping: [a])
+            let h = allocate(keeping: [a, b])
+            asm.arithmetic(0x3b, a, .register(b))
+            asm.set(inst.op == .slt ? .less : .below, h)
+            define(rd, in: h)
+        case .slti, .sltiu:
+            guard rd != 32 else { break }
+            let a = source(rs1)
+            let h = allocate(keeping: [a])
+            asm.arithmetic(extension: 7, a, immediate: imm)
+            asm.set(inst.op == .slti ? .less : .below, h)
+            define(rd, in: h)
+        case .lui:
+            guard rd != 32 else { break }
+            let h = allocate(keeping: [])
+            asm.mov(h, immediate: imm)
+            define(rd, in: h)
+        case .auipc:
+            guard rd != 32 else { break }
+            guard let disp = Int32(exactly: here + Int64(imm)) else { return nil }
+            let h = allocate(keeping: [])
+            asm.lea(h, BlockCompiler.blockPC, disp)
+            define(rd, in: h)
+        case .fence, .fence_i:
+            break   // as in the dispatch loop: one hart, and code stores invalidate as they happen
+        case .lb: memoryAccess(k, rd: rd, base: rs1, imm, width: 1, signed: true)
+        case .lbu: memoryAccess(k, rd: rd, base: rs1, imm, width: 1, signed: false)
+        case .lh: memoryAccess(k, rd: rd, base: rs1, imm, width: 2, signed: true)
+        case .lhu: memoryAccess(k, rd: rd, base: rs1, imm, width: 2, signed: false)
+        case .lw: memoryAccess(k, rd: rd, base: rs1, imm, width: 4, signed: true)
+        case .lwu: memoryAccess(k, rd: rd, base: rs1, imm, width: 4, signed: false)
+        case .ld: memoryAccess(k, rd: rd, base: rs1, imm, width: 8, signed: false)
+        case .sb: memoryAccess(k, store: rs2, base: rs1, imm, width: 1)
+        case .sh: memoryAccess(k, store: rs2, base: rs1, imm, width: 2)
+        case .sw: memoryAccess(k, store: rs2, base: rs1, imm, width: 4)
+        case .sd: memoryAccess(k, store: rs2, base: rs1, imm, width: 8)
+        case .jal:
+            guard let target = Int32(exactly: here + Int64(imm)), let link = Int32(exactly: here + Int64(inst.length)) else { return nil }
+            if rd != 32 {
+                let h = allocate(keeping: [])
+                asm.lea(h, BlockCompiler.blockPC, link)
+                define(rd, in: h)
+            }
+            asm.lea(.rax, BlockCompiler.blockPC, target)
+            return true
+        case .jalr:
+            guard let link = Int32(exactly: here + Int64(inst.length)) else { return nil }
+            let a = source(rs1)
+            asm.lea(.rax, a, imm)
+            asm.arithmetic(extension: 4, .rax, immediate: -2)
+            if rd != 32 {
+                let h = allocate(keeping: [])
+                asm.lea(h, BlockCompiler.blockPC, link)
+                define(rd, in: h)
+            }
+            return true
+        case .beq, .bne, .blt, .bge, .bltu, .bgeu:
+            guard let target = Int32(exactly: here + Int64(imm)) else { return nil }
+            let a = source(rs1), b = source(rs2, keeping: [a])
+            let cc: X86Assembler.Condition
+            switch inst.op {
+            case .beq: cc = .equal
+            case .bne: cc = .notEqual
+            case .blt: cc = .less
+            case .bge: cc = .greaterOrEqual
+            case .bltu: cc = .below
+            default: cc = .aboveOrEqual
+            }
+            asm.lea(.rcx, BlockCompiler.blockPC, target)
+            asm.mov(.rax, immediate: -1)                    // Hart.fallsThrough unless taken
+            asm.arithmetic(0x3b, a, .register(b))
+            asm.cmov(cc, .rax, .rcx)
+            return true
+        default:
+            return nil
+        }
+        return false
+    }
+
+    mutating func registerRegister(_ opcode: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
+        guard rd != 32 else { return }
+        let a = source(rs1), b = source(rs2, keeping: [a])
+        let h = allocate(keeping: [a, b])
+        asm.mov(h, .register(a))
+        asm.arithmetic(opcode, h, .register(b), wide: !word)
+        if word { asm.movsxd(h, .register(h)) }
+        define(rd, in: h)
+    }
+
+    mutating func registerImmediate(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ imm: Int32, word: Bool = false) {
+        guard rd != 32 else { return }
+        let a = source(rs1)
+        let h = allocate(keeping: [a])
+        asm.mov(h, .register(a))
+        if imm != 0 || word { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
+        if word { asm.movsxd(h, .register(h)) }
+        define(rd, in: h)
+    }
+
+    mutating func shiftImmediate(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ imm: Int32, word: Bool = false) {
+        guard rd != 32 else { return }
+        let a = source(rs1)
+        let h = allocate(keeping: [a])
+        asm.mov(h, .register(a))
+        asm.shift(extension: ext, h, by: UInt8(truncatingIfNeeded: imm) & (word ? 31 : 63), wide: !word)
+        if word { asm.movsxd(h, .register(h)) }
+        define(rd, in: h)
+    }
+
+    mutating func shiftRegister(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
+        guard rd != 32 else { return }
+        let a = source(rs1), b = source(rs2, keeping: [a])
+        let h = allocate(keeping: [a, b])
+        asm.mov(.rcx, .register(b))
+        asm.mov(h, .register(a))
+        asm.shift(extension: ext, h, by: nil, wide: !word)
+        if word { asm.movsxd(h, .register(h)) }
+        define(rd, in: h)
+    }
+
+    /// rax = address, rcx = its TLB entry; jumps to the stop before op `k` unless the entry's
+    /// tag at `tagOffset` matches the page and alignment key; then rax = the host address.
+    mutating func translateAddress(_ k: Int, base a: R, _ imm: Int32, width: Int, tagOffset: Int32) {
+        asm.lea(.rax, a, imm)
+        asm.emit([0x8b], wide: false, reg: R.rcx.rawValue, .register(.rax))          // mov ecx, eax
+        asm.shift(extension: 5, .rcx, by: 12, wide: false)                          // shr ecx, 12
+        asm.arithmetic(extension: 4, .rcx, immediate: Int32(TLBEntry.entriesPerContext - 1), wide: false)
+        asm.shift(extension: 4, .rcx, by: 5, wide: false)                           // × 32 bytes per entry
+        asm.arithmetic(0x03, .rcx, .register(BlockCompiler.dataTLB))               // add rcx, rsi
+        asm.mov(BlockCompiler.key, .register(.rax))
+        asm.arithmetic(extension: 4, BlockCompiler.key, immediate: Int32(truncatingIfNeeded: Int64(bitPattern: TLBEntry.pageMask | UInt64(width - 1))))
+        asm.arithmetic(0x3b, BlockCompiler.key, .memory(.rcx, tagOffset))
+        stops.append((asm.jump(if: .notEqual), k))
+        asm.arithmetic(0x03, .rax, .memory(.rcx, BlockCompiler.hostOffsetOffset))
+    }
+
+    mutating func memoryAccess(_ k: Int, rd: Int, base: Int, _ imm: Int32, width: Int, signed: Bool) {
+        translateAddress(k, base: source(base), imm, width: width, tagOffset: BlockCompiler.readTagOffset)
+        guard rd != 32 else {
+            asm.load(BlockCompiler.key, .memory(.rax, 0), width: width, signed: signed)   // the access still happens
+            return
+        }
+        let h = allocate(keeping: [])
+        asm.load(h, .memory(.rax, 0), width: width, signed: signed)
+        define(rd, in: h)
+    }
+
+    mutating func memoryAccess(_ k: Int, store rs2: Int, base: Int, _ imm: Int32, width: Int) {
+        let a = source(base), value = source(rs2, keeping: [a])
+        translateAddress(k, base: a, imm, width: width, tagOffset: BlockCompiler.writeTagOffset)
+        asm.store(value, .memory(.rax, 0), width: width)
+    }
+}
+
+#else
+
+/// Hosts other than x86-64 run every block through the dispatch loop.
+struct BlockCompiler {
+    static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32) -> [UInt8]? { nil }
+}
+
+#endif
