@@ -11,6 +11,23 @@ import RISCV
 /// does not compile, or a TLB miss) with ops `0..<k` retired: the dispatch loop runs the rest.
 typealias CompiledBlock = @convention(c) (UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UInt64) -> UInt64
 
+/// Slots past the integer registers (x0-x31, the discard slot 32) through which compiled code and
+/// the dispatch loop share a run of chained blocks, so the code needs no pointer but the register file.
+enum CompiledRun {
+    /// In: 0. Out: instructions retired by blocks that chained on to another (the last block's
+    /// share is the dispatch loop's to count, as for an interpreted block).
+    static let chained = 33
+    /// In: instructions left before the next event; a block that reaches it does not chain.
+    static let budget = 34
+    /// In: the chain key (cache generation and fetch context) chains must carry to be followed.
+    static let key = 35
+    /// Out: the block the code returned from, and its pc.
+    static let exitBlock = 36
+    static let exitPC = 37
+    /// Register file slots to allocate.
+    static let registerFileSlots = 38
+}
+
 /// Executable memory for compiled blocks: one mapping, filled front to back, emptied with the
 /// block cache (`BlockCache.flushAll`). Pages are touched only as code is written.
 struct CodeCache {
@@ -120,9 +137,6 @@ struct X86Assembler {
         emit([0x0f, 0x90 | cc.rawValue], wide: false, reg: 0, .register(.rax))
         emit([0x0f, 0xb6], wide: false, reg: dst.rawValue, .register(.rax))
     }
-    mutating func cmov(_ cc: Condition, _ dst: Register, _ src: Register) {
-        emit([0x0f, 0x40 | cc.rawValue], wide: true, reg: dst.rawValue, .register(src))
-    }
     /// A load of `width` bytes from memory, zero- or sign-extended to 64 bits.
     mutating func load(_ dst: Register, _ src: Operand, width: Int, signed: Bool) {
         switch (width, signed) {
@@ -156,6 +170,13 @@ struct X86Assembler {
         bytes[at] = UInt8(u & 0xff); bytes[at + 1] = UInt8(u >> 8 & 0xff)
         bytes[at + 2] = UInt8(u >> 16 & 0xff); bytes[at + 3] = UInt8(u >> 24)
     }
+    /// movabs: a full 64-bit immediate.
+    mutating func mov(_ dst: Register, immediate64: UInt64) {
+        bytes.append(0x48 | (dst.rawValue >> 3 & 1)); bytes.append(0xb8 | dst.rawValue & 7)
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: immediate64 >> (8 * UInt64(i)))) }
+    }
+    mutating func test(_ a: Register, _ b: Register) { emit([0x85], wide: true, reg: b.rawValue, .register(a)) }
+    mutating func jump(to r: Register) { emit([0xff], wide: false, reg: 4, .register(r)) }
     mutating func push(_ r: Register) { if r.rawValue >= 8 { bytes.append(0x41) }; bytes.append(0x50 | r.rawValue & 7) }
     mutating func pop(_ r: Register) { if r.rawValue >= 8 { bytes.append(0x41) }; bytes.append(0x58 | r.rawValue & 7) }
     mutating func ret() { bytes.append(0xc3) }
@@ -189,8 +210,20 @@ struct BlockCompiler {
     var usedCalleeSaved: Set<R> = []
     /// Jumps to the code that stops before op k: (displacement position, k).
     var stops: [(Int, Int)] = []
-    /// Jumps to the epilogue.
+    /// Jumps to the common exit (rax = the result) and to the tail that enters the next block (rcx = its code).
     var exits: [Int] = []
+    var chains: [Int] = []
+    /// The block being compiled: its record (for its chain slots), instruction count and length.
+    var record: UnsafeMutablePointer<DecodedBlock>? = nil
+    var count = 0
+    var byteLength: UInt32 = 0
+
+    static let takenOffset = Int32(MemoryLayout<DecodedBlock>.offset(of: \DecodedBlock.taken)!)
+    static let fallThroughOffset = Int32(MemoryLayout<DecodedBlock>.offset(of: \DecodedBlock.fallThrough)!)
+    static let compiledOffset = Int32(MemoryLayout<DecodedBlock>.offset(of: \DecodedBlock.compiled)!)
+    static let slotPCOffset = Int32(MemoryLayout<ChainSlot>.offset(of: \ChainSlot.pc)!)
+    static let slotKeyOffset = Int32(MemoryLayout<ChainSlot>.offset(of: \ChainSlot.key)!)
+    static let slotBlockOffset = Int32(MemoryLayout<ChainSlot>.offset(of: \ChainSlot.block)!)
 
     static let tlbStride = MemoryLayout<TLBEntry>.stride
     static let readTagOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.readTag)!)
@@ -198,10 +231,15 @@ struct BlockCompiler {
     static let hostOffsetOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.hostOffset)!)
 
     /// The machine code for `ops[0..<count]`, or nil when too few of its leading ops compile.
-    static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32) -> [UInt8]? {
+    /// `record` is the block's own record: its code follows the record's chain slots.
+    static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
+                        record: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? {
         guard tlbStride == 32, TLBEntry.entriesPerContext == 1024 else { return nil }
         var compiler = BlockCompiler()
-        return compiler.compile(ops, count: count, byteLength: byteLength)
+        compiler.record = record
+        compiler.count = count
+        compiler.byteLength = byteLength
+        return compiler.compile(ops)
     }
 
     // MARK: Guest registers in host registers
@@ -243,7 +281,7 @@ struct BlockCompiler {
 
     // MARK: Translation
 
-    mutating func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32) -> [UInt8]? {
+    mutating func compile(_ ops: UnsafePointer<Instruction>) -> [UInt8]? {
         var ended = false
         var k = 0
         while k < count && !ended {
@@ -258,33 +296,96 @@ struct BlockCompiler {
         if !ended {
             if k < count {
                 asm.mov(.rax, immediate: Int32(2 * k + 1))   // stop before the op not compiled
+                exits.append(asm.jump(if: nil))
             } else {
-                asm.mov(.rax, immediate: -1)                  // Hart.fallsThrough
+                fallThrough()                                 // the block ends at a page end or its length limit
             }
         }
-        // Stops, then the epilogue everything jumps to.
+        // The stops, then the exit (which records the block for the dispatch loop) and the chain tail.
         var stubFor: [Int: Int] = [:]
-        var stubs: [(Int, Int)] = []
-        let epilogueJumpFromBody = asm.jump(if: nil)
         for (position, index) in stops {
             if stubFor[index] == nil {
                 stubFor[index] = asm.bytes.count
                 asm.mov(.rax, immediate: Int32(2 * index + 1))
                 exits.append(asm.jump(if: nil))
             }
-            stubs.append((position, stubFor[index]!))
+            asm.patch(position, to: stubFor[index]!)
         }
-        for (position, target) in stubs { asm.patch(position, to: target) }
-        let epilogue = asm.bytes.count
-        asm.patch(epilogueJumpFromBody, to: epilogue)
-        for position in exits { asm.patch(position, to: epilogue) }
         let saved = BlockCompiler.cachePool.filter { usedCalleeSaved.contains($0) }
+        let exit = asm.bytes.count
+        for position in exits { asm.patch(position, to: exit) }
+        asm.mov(.r11, immediate64: UInt64(UInt(bitPattern: record)))
+        asm.store(.r11, to: BlockCompiler.registerFile, BlockCompiler.slot(CompiledRun.exitBlock))
+        asm.store(BlockCompiler.blockPC, to: BlockCompiler.registerFile, BlockCompiler.slot(CompiledRun.exitPC))
         for r in saved.reversed() { asm.pop(r) }
         asm.ret()
+        let tail = asm.bytes.count
+        for position in chains { asm.patch(position, to: tail) }
+        for r in saved.reversed() { asm.pop(r) }
+        asm.jump(to: .rcx)
 
         var prologue = X86Assembler()
         for r in saved { prologue.push(r) }
         return prologue.bytes + asm.bytes
+    }
+
+    // MARK: Leaving the block
+
+    /// With the next pc in rax: when the instruction budget allows and the chain slot at
+    /// `slotOffset` names that pc under the current key and a compiled block, count this block
+    /// and go on into that block; else leave with `result` (nil: rax as it is). The cache
+    /// registers are all written through by now, so they are free to use here.
+    mutating func chain(slotOffset: Int32, result: Int32?) {
+        let file = BlockCompiler.registerFile
+        var misses: [Int] = []
+        asm.mov(.r8, .memory(file, BlockCompiler.slot(CompiledRun.chained)))
+        asm.arithmetic(extension: 0, .r8, immediate: Int32(count))
+        asm.arithmetic(0x3b, .r8, .memory(file, BlockCompiler.slot(CompiledRun.budget)))
+        misses.append(asm.jump(if: .aboveOrEqual))
+        asm.mov(.rcx, immediate64: UInt64(UInt(bitPattern: record)) &+ UInt64(slotOffset))
+        asm.arithmetic(0x3b, .rax, .memory(.rcx, BlockCompiler.slotPCOffset))
+        misses.append(asm.jump(if: .notEqual))
+        asm.emit([0x8b], wide: false, reg: R.r9.rawValue, .memory(.rcx, BlockCompiler.slotKeyOffset))
+        asm.arithmetic(0x3b, .r9, .memory(file, BlockCompiler.slot(CompiledRun.key)), wide: false)
+        misses.append(asm.jump(if: .notEqual))
+        asm.mov(.rcx, .memory(.rcx, BlockCompiler.slotBlockOffset))
+        asm.mov(.rcx, .memory(.rcx, BlockCompiler.compiledOffset))
+        asm.test(.rcx, .rcx)
+        misses.append(asm.jump(if: .equal))
+        asm.store(.r8, to: file, BlockCompiler.slot(CompiledRun.chained))
+        asm.mov(BlockCompiler.blockPC, .register(.rax))
+        chains.append(asm.jump(if: nil))
+        let miss = asm.bytes.count
+        for position in misses { asm.patch(position, to: miss) }
+        if let result { asm.mov(.rax, immediate: result) }
+        exits.append(asm.jump(if: nil))
+    }
+
+    /// Runs this block again from its first op (a loop that is one block), budget allowing.
+    mutating func loopToStart() {
+        let file = BlockCompiler.registerFile
+        asm.mov(.r8, .memory(file, BlockCompiler.slot(CompiledRun.chained)))
+        asm.arithmetic(extension: 0, .r8, immediate: Int32(count))
+        asm.arithmetic(0x3b, .r8, .memory(file, BlockCompiler.slot(CompiledRun.budget)))
+        let exhausted = asm.jump(if: .aboveOrEqual)
+        asm.store(.r8, to: file, BlockCompiler.slot(CompiledRun.chained))
+        asm.patch(asm.jump(if: nil), to: 0)
+        asm.patch(exhausted, to: asm.bytes.count)
+        asm.mov(.rax, .register(BlockCompiler.blockPC))
+        exits.append(asm.jump(if: nil))
+    }
+
+    /// The block ran to its end without a control transfer, or past a branch not taken.
+    mutating func fallThrough() {
+        asm.lea(.rax, BlockCompiler.blockPC, Int32(byteLength))
+        chain(slotOffset: BlockCompiler.fallThroughOffset, result: -1)   // Hart.fallsThrough
+    }
+
+    /// A control transfer to blockPC + `target`.
+    mutating func jump(to target: Int32) {
+        if target == 0 { loopToStart(); return }
+        asm.lea(.rax, BlockCompiler.blockPC, target)
+        chain(slotOffset: BlockCompiler.takenOffset, result: nil)
     }
 
     /// Emits one op. Nil when the op is not compiled (the code stops before it); true when it
@@ -373,7 +474,7 @@ struct BlockCompiler {
                 asm.lea(h, BlockCompiler.blockPC, link)
                 define(rd, in: h)
             }
-            asm.lea(.rax, BlockCompiler.blockPC, target)
+            jump(to: target)
             return true
         case .jalr:
             guard let link = Int32(exactly: here + Int64(inst.length)) else { return nil }
@@ -385,6 +486,7 @@ struct BlockCompiler {
                 asm.lea(h, BlockCompiler.blockPC, link)
                 define(rd, in: h)
             }
+            chain(slotOffset: BlockCompiler.takenOffset, result: nil)
             return true
         case .beq, .bne, .blt, .bge, .bltu, .bgeu:
             guard let target = Int32(exactly: here + Int64(imm)) else { return nil }
@@ -398,10 +500,11 @@ struct BlockCompiler {
             case .bltu: cc = .below
             default: cc = .aboveOrEqual
             }
-            asm.lea(.rcx, BlockCompiler.blockPC, target)
-            asm.mov(.rax, immediate: -1)                    // Hart.fallsThrough unless taken
             asm.arithmetic(0x3b, a, .register(b))
-            asm.cmov(cc, .rax, .rcx)
+            let taken = asm.jump(if: cc)
+            fallThrough()
+            asm.patch(taken, to: asm.bytes.count)
+            jump(to: target)
             return true
         default:
             return nil
@@ -488,7 +591,8 @@ struct BlockCompiler {
 
 /// Hosts other than x86-64 run every block through the dispatch loop.
 struct BlockCompiler {
-    static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32) -> [UInt8]? { nil }
+    static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
+                        record: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? { nil }
 }
 
 #endif

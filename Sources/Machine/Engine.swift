@@ -190,7 +190,8 @@ extension Hart {
         let id = Int32(blocks.blockCount)
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
                                               byteLength: byteLength)
-        if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength) {
+        if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength,
+                                                                                         record: blocks.blocks + Int(id)) {
             blocks.blocks[Int(id)].compiled = blocks.code.install(code)
             eventCounters.blocksCompiled += 1
         }
@@ -306,7 +307,29 @@ extension Hart {
             // Set only by ops that leave the block elsewhere; the fall-through pc is worked out at
             // the block end, so nothing is computed or kept in a register for it while the block runs.
             var nextPC = Hart.fallsThrough
-            var p = ops
+            // A compiled block runs as host code, chaining on through compiled successors while the
+            // budget lasts; it returns in the block it ended in, and when that stopped early, the
+            // loop below runs the rest of it.
+            var interpretFrom = 0, ranToEnd = false
+            if let compiled = blockPointer.pointee.compiled {
+                x[CompiledRun.chained] = 0
+                x[CompiledRun.budget] = nextEventAt > retired ? nextEventAt &- retired : 0
+                x[CompiledRun.key] = UInt64(chainKey)
+                let result = compiled(x, UnsafeMutableRawPointer(dataTLB), blockPC)
+                retired = retired &+ x[CompiledRun.chained]
+                blockPointer = UnsafeMutablePointer(bitPattern: UInt(x[CompiledRun.exitBlock])).unsafelyUnwrapped
+                blockPC = x[CompiledRun.exitPC]
+                ops = blocks.ops + Int(blockPointer.pointee.firstOp)
+                if result & 1 == 0 || result == Hart.fallsThrough {
+                    nextPC = result
+                    interpretFrom = Int(blockPointer.pointee.count)
+                    ranToEnd = true
+                } else {
+                    interpretFrom = Int(result >> 1)
+                    eventCounters.compiledBlockStops &+= 1
+                }
+            }
+            var p = ops + interpretFrom
             let blockOps = ops
             /// How many ops of the current block precede `p` (unsigned: a shift, not a signed division).
             @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
@@ -383,20 +406,7 @@ extension Hart {
                 return Hart.branchTaken(op, t, x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
             }
 
-            // A compiled block runs as host code; when it stops early, the loop runs the rest.
-            var interpret = true
-            if let compiled = blockPointer.pointee.compiled {
-                let result = compiled(x, UnsafeMutableRawPointer(dataTLB), blockPC)
-                if result & 1 == 0 || result == Hart.fallsThrough {
-                    nextPC = result
-                    p = ops + Int(blockPointer.pointee.count)
-                    interpret = false
-                } else {
-                    p = ops + Int(result >> 1)
-                }
-            }
-
-            if interpret { execution: while true {
+            if !ranToEnd { execution: while true {
                 switch p.pointee.op {
                 case .blockEnd:
                     break execution

@@ -105,6 +105,9 @@ public struct HartCounters: Sendable {
     public var blocksDecoded: UInt64 = 0
     /// Of those, blocks compiled to host code.
     public var blocksCompiled: UInt64 = 0
+    /// Times compiled code stopped before its block's end (a TLB miss, a store near code, an op it
+    /// does not compile) and the dispatch loop ran the rest.
+    public var compiledBlockStops: UInt64 = 0
     public var blockCacheHits: UInt64 = 0
     public var blockCacheMisses: UInt64 = 0
     public var codeInvalidations: UInt64 = 0
@@ -127,7 +130,8 @@ public final class Hart {
     public let configuration: HartConfiguration
 
     // MARK: Architectural state
-    /// x0…x31 plus the discard slot (index 32) that decoded writes to x0 target.
+    /// x0…x31 plus the discard slot (index 32) that decoded writes to x0 target, then the slots
+    /// compiled code shares with the dispatch loop (`CompiledRun`).
     let x: UnsafeMutablePointer<UInt64>
     /// f0…f31 as raw bits (singles NaN-boxed).
     let f: UnsafeMutablePointer<UInt64>
@@ -249,8 +253,8 @@ public final class Hart {
         self.control = control
         self.configuration = configuration
         maximumBlockLength = configuration.trace == nil ? BlockCache.maximumLength : 1
-        x = .allocate(capacity: 33)
-        x.initialize(repeating: 0, count: 33)
+        x = .allocate(capacity: CompiledRun.registerFileSlots)
+        x.initialize(repeating: 0, count: CompiledRun.registerFileSlots)
         f = .allocate(capacity: 32)
         f.initialize(repeating: 0, count: 32)
         // misa: MXL=64 and the letters A C D F I M S U (§3.1.1).
