@@ -30,6 +30,8 @@ public enum GuestRun {
         public var board: VirtBoardConfiguration
         /// Stop after this many instructions (a hung guest must not hang the host).
         public var instructionLimit: UInt64
+        /// Compile blocks to host code (`HartConfiguration.compileBlocks`); false: the interpreter alone.
+        public var compileBlocks = HartConfiguration.compileBlocksByDefault
         public init(kernel: String, firmware: BootOptions.Firmware = .none, ramSize: UInt64 = 128 << 20,
                     virtualTime: Bool = true, instructionLimit: UInt64 = 4_000_000_000) {
             boot = BootOptions(firmware: firmware, kernel: kernel)
@@ -76,7 +78,9 @@ public enum GuestRun {
             guard let hart = output.hart else { return [:] }
             return EventCounts(hart.counters, instructions: hart.retired).values
         }
-        let board = try prepare(options) { output.bytes.append($0); marks.feed($0) }
+        var configuration = HartConfiguration()
+        configuration.compileBlocks = options.compileBlocks
+        let board = try prepare(options, hart: configuration) { output.bytes.append($0); marks.feed($0) }
         output.hart = board.hart
         let start = Date()
         var limitReached = false

@@ -1,4 +1,5 @@
 import Foundation
+import Machine
 
 /// A machine that can run a random program's ELF and return what it printed on its UART.
 /// QEMU is one target; VirtBench's own board is the other, so the two can be compared.
@@ -254,18 +255,23 @@ public struct VirtBenchRandomProgramTarget: RandomProgramTarget {
     public var instructionLimit: UInt64
     /// Give the hart the H extension (for the VS-mode programs).
     public var hypervisor: Bool
+    /// Compile blocks to host code, or run the interpreter alone (`HartConfiguration.compileBlocks`).
+    public var compileBlocks: Bool
 
     /// A VirtBench target with the default board (128 MiB, virtual time, no firmware).
-    public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000, hypervisor: Bool = false) {
+    public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000, hypervisor: Bool = false,
+                compileBlocks: Bool = HartConfiguration.compileBlocksByDefault) {
         self.name = name
         self.instructionLimit = instructionLimit
         self.hypervisor = hypervisor
+        self.compileBlocks = compileBlocks
     }
 
     /// Boots the ELF; a hang is an error, any other ending returns what the UART printed.
     public func run(elf: String) throws -> String {
         var options = GuestRun.Options(kernel: elf, instructionLimit: instructionLimit)
         options.board.hypervisor = hypervisor
+        options.compileBlocks = compileBlocks
         let result = try GuestRun.run(options)
         if result.limitReached {
             throw RandomProgramError.timedOut(target: name, seconds: result.wallSeconds, partialOutput: result.output)

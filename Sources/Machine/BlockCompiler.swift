@@ -527,7 +527,8 @@ struct BlockCompiler {
         let a = source(rs1)
         let h = allocate(keeping: [a])
         asm.mov(h, .register(a))
-        if imm != 0 || word { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
+        // x + 0, x | 0 and x ^ 0 are x; x & 0 is not.
+        if imm != 0 || word || ext == 4 { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
         if word { asm.movsxd(h, .register(h)) }
         define(rd, in: h)
     }

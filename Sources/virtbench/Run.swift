@@ -67,8 +67,20 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|full|para"))
     var mode: String = "native"
 
+    @Option(help: ArgumentHelp("compiled: blocks run as x86-64 host code where the host allows (the default; VIRTBENCH_ENGINE=interpreter changes it); interpreter: every block through the dispatch loop.", valueName: "compiled|interpreter"))
+    var engine: String = HartConfiguration.compileBlocksByDefault ? "compiled" : "interpreter"
+
+    func hartConfiguration(hypervisor: Bool, trace: ((String) -> Void)?) -> HartConfiguration {
+        var configuration = HartConfiguration(hypervisor: hypervisor, trace: trace)
+        configuration.compileBlocks = engine == "compiled"
+        return configuration
+    }
+
     func run() throws {
         guard machine == "virt" else { throw CommandError("unsupported machine '\(machine)': only virt is available") }
+        guard engine == "compiled" || engine == "interpreter" else {
+            throw CommandError("unknown engine '\(engine)': use compiled or interpreter")
+        }
         switch mode {
         case "native": break
         case "hav":
@@ -107,7 +119,7 @@ struct Run: ParsableCommand {
             board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hypervisor: hypervisor,
                                                                         bootArguments: append, timebaseMode: timebaseMode,
                                                                         flashImages: flashImages),
-                                  hart: HartConfiguration(hypervisor: hypervisor, trace: traceSink),
+                                  hart: hartConfiguration(hypervisor: hypervisor, trace: traceSink),
                                   consoleOutput: Console.writeOutput)
         } catch {
             throw CommandError(error.description)

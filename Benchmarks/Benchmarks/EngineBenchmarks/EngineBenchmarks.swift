@@ -20,18 +20,21 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 20
     )
 
+    // Compiled blocks (the default engine) and the interpreter alone, so the compiler's gain is measured too.
     for workload in CorpusCatalogue.cpuWorkloads {
+      for compiled in [true, false] {
         let program = CorpusProgram.cpuWorkload(workload, scale: .small)
-        Benchmark("Guest MIPS/\(program.name)",
+        Benchmark(compiled ? "Guest MIPS/\(program.name)" : "Guest MIPS (interpreter)/\(program.name)",
                   configuration: .init(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident, GuestMetric.mips, GuestMetric.instructions])) { benchmark, image in
             for _ in benchmark.scaledIterations {
-                let result = try GuestBench.run(program, image: image)
+                let result = try GuestBench.run(program, image: image, compileBlocks: compiled)
                 benchmark.measurement(GuestMetric.mips, Int(result.mips.rounded()))
                 benchmark.measurement(GuestMetric.instructions, Int(result.instructions))
             }
         } setup: {
             try GuestBench.build(program)
         }
+      }
     }
 
     Benchmark("Decode/one instruction",
@@ -96,8 +99,10 @@ enum GuestBench {
     }
 
     /// Runs the image to completion in process and checks it passed.
-    static func run(_ program: CorpusProgram, image: String) throws -> GuestRunResult {
-        let result = try GuestRun.run(GuestRun.Options(kernel: image, instructionLimit: 2_000_000_000))
+    static func run(_ program: CorpusProgram, image: String, compileBlocks: Bool = true) throws -> GuestRunResult {
+        var options = GuestRun.Options(kernel: image, instructionLimit: 2_000_000_000)
+        options.compileBlocks = compileBlocks
+        let result = try GuestRun.run(options)
         let last = result.output.split(separator: "\n").last.map(String.init)
         guard result.exitStatus == 0, last == program.expectedFinalLine else {
             throw GuestBenchFailure(description: "\(program.name) did not pass (status \(result.exitStatus), last line '\(last ?? "")')")
