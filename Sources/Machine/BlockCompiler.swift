@@ -36,8 +36,12 @@ struct CodeCache {
     static let blockReserve = 16 << 10
     let base: UnsafeMutableRawPointer?
     var used = 0
+    /// With VIRTBENCH_PERF_MAP set, each block's code is named in /tmp/perf-<pid>.map (the
+    /// file `perf report` reads for JIT code), so profiles show guest addresses, not raw host ones.
+    let perfMap: UnsafeMutablePointer<FILE>?
 
     init(enabled: Bool) {
+        perfMap = enabled && getenv("VIRTBENCH_PERF_MAP") != nil ? fopen("/tmp/perf-\(getpid()).map", "a") : nil
         guard enabled else { base = nil; return }
         let mapped = mmap(nil, CodeCache.capacity, PROT_READ | PROT_WRITE | PROT_EXEC,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
@@ -47,16 +51,22 @@ struct CodeCache {
 
     var hasRoom: Bool { base == nil || used + CodeCache.blockReserve <= CodeCache.capacity }
 
-    mutating func install(_ code: [UInt8]) -> CompiledBlock? {
+    /// Copies `code` in; `guestAddress` (the block's physical address) names it in the perf map.
+    mutating func install(_ code: [UInt8], guestAddress: UInt64) -> CompiledBlock? {
         guard let base, used + code.count <= CodeCache.capacity else { return nil }
         let start = base + used
         code.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
+        if let perfMap {
+            fputs("\(String(UInt(bitPattern: start), radix: 16)) \(String(code.count, radix: 16)) guest-0x\(String(guestAddress, radix: 16))\n", perfMap)
+            fflush(perfMap)
+        }
         used = (used + code.count + 15) & ~15
         return unsafeBitCast(start, to: CompiledBlock.self)
     }
 
     func release() {
         if let base { munmap(base, CodeCache.capacity) }
+        if let perfMap { fclose(perfMap) }
     }
 }
 

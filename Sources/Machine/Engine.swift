@@ -192,7 +192,7 @@ extension Hart {
                                               byteLength: byteLength)
         if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength,
                                                                                          record: blocks.blocks + Int(id)) {
-            blocks.blocks[Int(id)].compiled = blocks.code.install(code)
+            blocks.blocks[Int(id)].compiled = blocks.code.install(code, guestAddress: memory.base &+ ramOffset)
             eventCounters.blocksCompiled += 1
         }
         blocks.blockCount += 1

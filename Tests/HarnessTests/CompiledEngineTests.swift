@@ -27,6 +27,16 @@ import Testing
         try Self.expectSameRun(GuestRun.Options(kernel: image.path, instructionLimit: 400_000_000), program)
     }
 
+    /// Stopped by an instruction limit mid-run (odd, so it falls inside a block and inside a
+    /// run of chained compiled blocks): both engines stop at the same instruction with the same output.
+    @Test(arguments: [1_000_003, 7_777_777] as [UInt64])
+    func instructionLimitStopsBothEnginesAlike(_ limit: UInt64) throws {
+        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let program = CorpusProgram.cpuWorkload("bytecode", scale: .small)
+        let image = try builder.build(program)
+        try Self.expectSameRun(GuestRun.Options(kernel: image.path, instructionLimit: limit), program)
+    }
+
     /// The OS-bound kernel under OpenSBI: S- and U-mode, Sv39, timer interrupts, system calls.
     @Test func kernelUnderOpenSBIRunsTheSameCompiledAndInterpreted() throws {
         guard let builder = CorpusTests.toolchainOrSkip(), let firmware = KernelTests.openSBIOrSkip() else { return }
