@@ -19,7 +19,7 @@ struct DecodedBlock {
     var taken = ChainSlot()
     var fallThrough = ChainSlot()
     /// The block as host code (BlockCompiler.swift), when it has been compiled.
-    var compiled: CompiledBlock? = nil
+    var compiled: UnsafeRawPointer? = nil
 }
 
 /// A remembered successor: its pc, its block, and the cache key (generation and fetch context)
@@ -146,7 +146,7 @@ struct BlockCache {
         byPhysical.removeAll(keepingCapacity: true)
         for page in codeInPage.keys { codeChunks[Int(page)] = 0 }
         codeInPage.removeAll(keepingCapacity: true)
-        code.used = 0
+        code.reset()
         flushJumpCaches()
     }
 

@@ -5,11 +5,12 @@ import Darwin
 #endif
 import RISCV
 
-/// A decoded block compiled to host machine code: `(x, dataTLB, blockPC) -> result`.
-/// The result is the pc a taken control transfer goes to (even), `Hart.fallsThrough` when the
+/// How the dispatch loop runs compiled code: `(x, dataTLB, blockPC, code) -> result` saves the
+/// callee-saved registers once and jumps to the block's `code`; blocks then jump from one to the
+/// next with nothing to save, and the one that leaves restores them and returns. The result is the pc a taken control transfer goes to (even), `Hart.fallsThrough` when the
 /// block ran to its end without one, or `2k + 1` when the code stopped before op `k` (an op it
 /// does not compile, or a TLB miss) with ops `0..<k` retired: the dispatch loop runs the rest.
-typealias CompiledBlock = @convention(c) (UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UInt64) -> UInt64
+typealias CompiledEntry = @convention(c) (UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer, UInt64, UnsafeRawPointer) -> UInt64
 
 /// Slots past the integer registers (x0-x31, the discard slot 32) through which compiled code and
 /// the dispatch loop share a run of chained blocks, so the code needs no pointer but the register file.
@@ -36,23 +37,35 @@ struct CodeCache {
     static let blockReserve = 16 << 10
     let base: UnsafeMutableRawPointer?
     var used = 0
+    /// The entry sequence, at the start of the mapping (kept across flushes).
+    let entry: CompiledEntry?
+    let entryBytes: Int
     /// With VIRTBENCH_PERF_MAP set, each block's code is named in /tmp/perf-<pid>.map (the
     /// file `perf report` reads for JIT code), so profiles show guest addresses, not raw host ones.
     let perfMap: UnsafeMutablePointer<FILE>?
 
     init(enabled: Bool) {
         perfMap = enabled && getenv("VIRTBENCH_PERF_MAP") != nil ? fopen("/tmp/perf-\(getpid()).map", "a") : nil
-        guard enabled else { base = nil; return }
-        let mapped = mmap(nil, CodeCache.capacity, PROT_READ | PROT_WRITE | PROT_EXEC,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        // A host that refuses writable executable memory keeps the interpreter alone.
-        base = (mapped == MAP_FAILED) ? nil : mapped
+        let mapped = enabled ? mmap(nil, CodeCache.capacity, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) : MAP_FAILED
+        // A host that refuses writable executable memory (or another ISA) keeps the interpreter alone.
+        guard let mapped, mapped != MAP_FAILED, let code = BlockCompiler.entrySequence() else {
+            base = nil; entry = nil; entryBytes = 0; return
+        }
+        base = mapped
+        code.withUnsafeBytes { mapped.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
+        entry = unsafeBitCast(mapped, to: CompiledEntry.self)
+        entryBytes = (code.count + 15) & ~15
+        used = entryBytes
     }
+
+    /// Drops every compiled block (with the block cache).
+    mutating func reset() { used = entryBytes }
 
     var hasRoom: Bool { base == nil || used + CodeCache.blockReserve <= CodeCache.capacity }
 
     /// Copies `code` in; `guestAddress` (the block's physical address) names it in the perf map.
-    mutating func install(_ code: [UInt8], guestAddress: UInt64) -> CompiledBlock? {
+    mutating func install(_ code: [UInt8], guestAddress: UInt64) -> UnsafeRawPointer? {
         guard let base, used + code.count <= CodeCache.capacity else { return nil }
         let start = base + used
         code.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
@@ -61,7 +74,7 @@ struct CodeCache {
             fflush(perfMap)
         }
         used = (used + code.count + 15) & ~15
-        return unsafeBitCast(start, to: CompiledBlock.self)
+        return UnsafeRawPointer(start)
     }
 
     func release() {
@@ -206,9 +219,18 @@ struct BlockCompiler {
     // Fixed by the calling convention (System V AMD64): the arguments, then the scratch registers.
     static let registerFile = R.rdi, dataTLB = R.rsi, blockPC = R.rdx
     static let scratch = R.rax, entry = R.rcx, key = R.r11
-    /// Host registers that cache guest registers: caller-saved first, so small blocks save nothing.
+    /// Host registers that cache guest registers.
     static let cachePool: [R] = [.r8, .r9, .r10, .rbx, .rbp, .r12, .r13, .r14, .r15]
-    static let calleeSaved: Set<R> = [.rbx, .rbp, .r12, .r13, .r14, .r15]
+    /// Saved by the entry sequence, restored by the block that leaves.
+    static let calleeSaved: [R] = [.rbx, .rbp, .r12, .r13, .r14, .r15]
+
+    /// push the callee-saved registers; jmp rcx (the block's code, the fourth argument).
+    static func entrySequence() -> [UInt8]? {
+        var asm = X86Assembler()
+        for r in calleeSaved { asm.push(r) }
+        asm.jump(to: .rcx)
+        return asm.bytes
+    }
     /// A block is compiled when at least this many of its leading ops can be.
     static let minimumOps = 3
 
@@ -217,12 +239,10 @@ struct BlockCompiler {
     var guestOf = [Int](repeating: -1, count: 16)
     var lastUse = [Int](repeating: 0, count: 16)
     var clock = 0
-    var usedCalleeSaved: Set<R> = []
     /// Jumps to the code that stops before op k: (displacement position, k).
     var stops: [(Int, Int)] = []
-    /// Jumps to the common exit (rax = the result) and to the tail that enters the next block (rcx = its code).
+    /// Jumps to the common exit (rax = the result).
     var exits: [Int] = []
-    var chains: [Int] = []
     /// The block being compiled: its record (for its chain slots), instruction count and length.
     var record: UnsafeMutablePointer<DecodedBlock>? = nil
     var count = 0
@@ -268,7 +288,6 @@ struct BlockCompiler {
         let h = choice!
         let previous = guestOf[Int(h.rawValue)]
         if previous >= 0 { hostOf[previous] = nil; guestOf[Int(h.rawValue)] = -1 }
-        if BlockCompiler.calleeSaved.contains(h) { usedCalleeSaved.insert(h) }
         touch(h)
         return h
     }
@@ -321,22 +340,14 @@ struct BlockCompiler {
             }
             asm.patch(position, to: stubFor[index]!)
         }
-        let saved = BlockCompiler.cachePool.filter { usedCalleeSaved.contains($0) }
         let exit = asm.bytes.count
         for position in exits { asm.patch(position, to: exit) }
         asm.mov(.r11, immediate64: UInt64(UInt(bitPattern: record)))
         asm.store(.r11, to: BlockCompiler.registerFile, BlockCompiler.slot(CompiledRun.exitBlock))
         asm.store(BlockCompiler.blockPC, to: BlockCompiler.registerFile, BlockCompiler.slot(CompiledRun.exitPC))
-        for r in saved.reversed() { asm.pop(r) }
+        for r in BlockCompiler.calleeSaved.reversed() { asm.pop(r) }
         asm.ret()
-        let tail = asm.bytes.count
-        for position in chains { asm.patch(position, to: tail) }
-        for r in saved.reversed() { asm.pop(r) }
-        asm.jump(to: .rcx)
-
-        var prologue = X86Assembler()
-        for r in saved { prologue.push(r) }
-        return prologue.bytes + asm.bytes
+        return asm.bytes
     }
 
     // MARK: Leaving the block
@@ -364,7 +375,7 @@ struct BlockCompiler {
         misses.append(asm.jump(if: .equal))
         asm.store(.r8, to: file, BlockCompiler.slot(CompiledRun.chained))
         asm.mov(BlockCompiler.blockPC, .register(.rax))
-        chains.append(asm.jump(if: nil))
+        asm.jump(to: .rcx)
         let miss = asm.bytes.count
         for position in misses { asm.patch(position, to: miss) }
         if let result { asm.mov(.rax, immediate: result) }
@@ -604,6 +615,7 @@ struct BlockCompiler {
 struct BlockCompiler {
     static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
                         record: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? { nil }
+    static func entrySequence() -> [UInt8]? { nil }
 }
 
 #endif

@@ -322,7 +322,8 @@ extension Hart {
                 x[CompiledRun.chained] = 0
                 x[CompiledRun.budget] = nextEventAt > retired ? nextEventAt &- retired : 0
                 x[CompiledRun.key] = UInt64(chainKey)
-                let result = compiled(x, UnsafeMutableRawPointer(dataTLB), blockPC)
+                let result = blocks.code.entry.unsafelyUnwrapped(x, UnsafeMutableRawPointer(dataTLB), blockPC, compiled)
+                eventCounters.compiledEntries &+= 1
                 retired = retired &+ x[CompiledRun.chained]
                 blockPointer = UnsafeMutablePointer(bitPattern: UInt(x[CompiledRun.exitBlock])).unsafelyUnwrapped
                 blockPC = x[CompiledRun.exitPC]

@@ -108,6 +108,8 @@ public struct HartCounters: Sendable {
     /// Times compiled code stopped before its block's end (a TLB miss, a store near code, an op it
     /// does not compile) and the dispatch loop ran the rest.
     public var compiledBlockStops: UInt64 = 0
+    /// Calls from the dispatch loop into compiled code (each may run a whole chain of blocks).
+    public var compiledEntries: UInt64 = 0
     public var blockCacheHits: UInt64 = 0
     public var blockCacheMisses: UInt64 = 0
     public var codeInvalidations: UInt64 = 0

@@ -288,7 +288,7 @@ struct Run: ParsableCommand {
         if !interrupts.isEmpty { lines.append("  interrupts: " + interrupts.joined(separator: ", ")) }
         lines.append("  page walks: \(c.pageWalks) (\(c.pageWalkSteps) steps), TLB misses: \(c.tlbMisses), TLB flushes: \(c.tlbFlushes)")
         lines.append("  blocks decoded: \(c.blocksDecoded), block cache hits: \(c.blockCacheHits), misses: \(c.blockCacheMisses), code invalidations: \(c.codeInvalidations)")
-        lines.append("  blocks compiled to host code: \(c.blocksCompiled), early stops back to the interpreter: \(c.compiledBlockStops)")
+        lines.append("  blocks compiled to host code: \(c.blocksCompiled), entries from the dispatch loop: \(c.compiledEntries), early stops back to it: \(c.compiledBlockStops)")
         lines.append("  MMIO accesses: \(c.mmioAccesses), WFI sleeps: \(c.wfiSleeps)")
         for line in lines { printError(line) }
     }
