@@ -209,16 +209,18 @@ struct X86Assembler {
 ///
 /// Guest registers stay in the hart's register file; the code caches them in host registers and
 /// writes every result through at once, so whichever op the code stops before, the register file
-/// is exactly as the interpreter would leave it and no state needs flushing. Loads and stores
+/// is exactly as the interpreter would leave it and no state needs flushing (keeping results in
+/// host registers until the block leaves measured no faster). Loads and stores
 /// take the same one-compare TLB path as the interpreter; anything else (a miss, an access that
 /// is misaligned or touches a code page, an op not compiled here) stops the code before that op
 /// and the dispatch loop runs on from it, so faults, devices and self-modifying code keep the
 /// interpreter's exact behaviour.
 struct BlockCompiler {
     typealias R = X86Assembler.Register
-    // Fixed by the calling convention (System V AMD64): the arguments, then the scratch registers.
+    // Fixed by the calling convention (System V AMD64): the arguments. rax (address, result),
+    // rcx (TLB entry, shift count, next block) and r11 (TLB key) are scratch.
     static let registerFile = R.rdi, dataTLB = R.rsi, blockPC = R.rdx
-    static let scratch = R.rax, entry = R.rcx, key = R.r11
+    static let key = R.r11
     /// Host registers that cache guest registers.
     static let cachePool: [R] = [.r8, .r9, .r10, .rbx, .rbp, .r12, .r13, .r14, .r15]
     /// Saved by the entry sequence, restored by the block that leaves.
