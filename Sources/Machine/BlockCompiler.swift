@@ -426,13 +426,10 @@ struct BlockCompiler {
         case .addw: registerRegister(0x03, rd, rs1, rs2, word: true)
         case .subw: registerRegister(0x2b, rd, rs1, rs2, word: true)
         case .mul, .mulw:
-            guard rd != 32 else { break }
-            let a = source(rs1), b = source(rs2, keeping: [a])
-            let h = allocate(keeping: [a, b])
-            asm.mov(h, .register(a))
-            asm.imul(h, .register(b), wide: inst.op == .mul)
-            if inst.op == .mulw { asm.movsxd(h, .register(h)) }
-            define(rd, in: h)
+            let word = inst.op == .mulw
+            compute(rd, from: [rs1, rs2], word: word) { asm, h, s in
+                asm.mov(h, .register(s[0])); asm.imul(h, .register(s[1]), wide: !word)
+            }
         // Register-immediate: the 81/83 group's /0 add, /1 or, /4 and, /6 xor.
         case .addi: registerImmediate(0, rd, rs1, imm)
         case .ori: registerImmediate(1, rd, rs1, imm)
@@ -453,30 +450,16 @@ struct BlockCompiler {
         case .srlw: shiftRegister(5, rd, rs1, rs2, word: true)
         case .sraw: shiftRegister(7, rd, rs1, rs2, word: true)
         case .slt, .sltu:
-            guard rd != 32 else { break }
-            let a = source(rs1), b = source(rs2, keeping: [a])
-            let h = allocate(keeping: [a, b])
-            asm.arithmetic(0x3b, a, .register(b))
-            asm.set(inst.op == .slt ? .less : .below, h)
-            define(rd, in: h)
+            let cc: X86Assembler.Condition = inst.op == .slt ? .less : .below
+            compute(rd, from: [rs1, rs2]) { asm, h, s in asm.arithmetic(0x3b, s[0], .register(s[1])); asm.set(cc, h) }
         case .slti, .sltiu:
-            guard rd != 32 else { break }
-            let a = source(rs1)
-            let h = allocate(keeping: [a])
-            asm.arithmetic(extension: 7, a, immediate: imm)
-            asm.set(inst.op == .slti ? .less : .below, h)
-            define(rd, in: h)
+            let cc: X86Assembler.Condition = inst.op == .slti ? .less : .below
+            compute(rd, from: [rs1]) { asm, h, s in asm.arithmetic(extension: 7, s[0], immediate: imm); asm.set(cc, h) }
         case .lui:
-            guard rd != 32 else { break }
-            let h = allocate(keeping: [])
-            asm.mov(h, immediate: imm)
-            define(rd, in: h)
+            compute(rd, from: []) { asm, h, _ in asm.mov(h, immediate: imm) }
         case .auipc:
-            guard rd != 32 else { break }
             guard let disp = Int32(exactly: here + Int64(imm)) else { return nil }
-            let h = allocate(keeping: [])
-            asm.lea(h, BlockCompiler.blockPC, disp)
-            define(rd, in: h)
+            compute(rd, from: []) { asm, h, _ in asm.lea(h, BlockCompiler.blockPC, disp) }
         case .fence, .fence_i:
             break   // as in the dispatch loop: one hart, and code stores invalidate as they happen
         case .lb: memoryAccess(k, rd: rd, base: rs1, imm, width: 1, signed: true)
@@ -535,46 +518,43 @@ struct BlockCompiler {
         return false
     }
 
-    mutating func registerRegister(_ opcode: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
+    /// rd = an operation on `sources`: each source in a host register, a fresh register for the
+    /// result (`body` computes it from the sources), the `*w` sign extension, and the result
+    /// defined. An op whose rd is the discard slot has no effect and emits nothing.
+    mutating func compute(_ rd: Int, from sources: [Int], word: Bool = false, _ body: (inout X86Assembler, R, [R]) -> Void) {
         guard rd != 32 else { return }
-        let a = source(rs1), b = source(rs2, keeping: [a])
-        let h = allocate(keeping: [a, b])
-        asm.mov(h, .register(a))
-        asm.arithmetic(opcode, h, .register(b), wide: !word)
+        var held: [R] = []
+        for g in sources { held.append(source(g, keeping: held)) }
+        let h = allocate(keeping: held)
+        body(&asm, h, held)
         if word { asm.movsxd(h, .register(h)) }
         define(rd, in: h)
+    }
+
+    mutating func registerRegister(_ opcode: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
+        compute(rd, from: [rs1, rs2], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.arithmetic(opcode, h, .register(s[1]), wide: !word)
+        }
     }
 
     mutating func registerImmediate(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ imm: Int32, word: Bool = false) {
-        guard rd != 32 else { return }
-        let a = source(rs1)
-        let h = allocate(keeping: [a])
-        asm.mov(h, .register(a))
-        // x + 0, x | 0 and x ^ 0 are x; x & 0 is not.
-        if imm != 0 || word || ext == 4 { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
-        if word { asm.movsxd(h, .register(h)) }
-        define(rd, in: h)
+        compute(rd, from: [rs1], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0]))
+            // x + 0, x | 0 and x ^ 0 are x; x & 0 is not.
+            if imm != 0 || word || ext == 4 { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
+        }
     }
 
     mutating func shiftImmediate(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ imm: Int32, word: Bool = false) {
-        guard rd != 32 else { return }
-        let a = source(rs1)
-        let h = allocate(keeping: [a])
-        asm.mov(h, .register(a))
-        asm.shift(extension: ext, h, by: UInt8(truncatingIfNeeded: imm) & (word ? 31 : 63), wide: !word)
-        if word { asm.movsxd(h, .register(h)) }
-        define(rd, in: h)
+        compute(rd, from: [rs1], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.shift(extension: ext, h, by: UInt8(truncatingIfNeeded: imm) & (word ? 31 : 63), wide: !word)
+        }
     }
 
     mutating func shiftRegister(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
-        guard rd != 32 else { return }
-        let a = source(rs1), b = source(rs2, keeping: [a])
-        let h = allocate(keeping: [a, b])
-        asm.mov(.rcx, .register(b))
-        asm.mov(h, .register(a))
-        asm.shift(extension: ext, h, by: nil, wide: !word)
-        if word { asm.movsxd(h, .register(h)) }
-        define(rd, in: h)
+        compute(rd, from: [rs1, rs2], word: word) { asm, h, s in
+            asm.mov(.rcx, .register(s[1])); asm.mov(h, .register(s[0])); asm.shift(extension: ext, h, by: nil, wide: !word)
+        }
     }
 
     /// rax = address, rcx = its TLB entry; jumps to the stop before op `k` unless the entry's
