@@ -25,8 +25,10 @@ enum CompiledRun {
     /// Out: the block the code returned from, and its pc.
     static let exitBlock = 36
     static let exitPC = 37
+    /// In: the fetch context's jump cache (its first `BlockCache.JumpEntry`), for indirect jumps.
+    static let jumpCache = 38
     /// Register file slots to allocate.
-    static let registerFileSlots = 38
+    static let registerFileSlots = 39
 }
 
 /// Executable memory for compiled blocks: one mapping, filled front to back, emptied with the
@@ -154,6 +156,8 @@ struct X86Assembler {
         }
     }
     mutating func imul(_ dst: Register, _ src: Operand, wide: Bool = true) { emit([0x0f, 0xaf], wide: wide, reg: dst.rawValue, src) }
+    /// dst = src × a sign-extended 32-bit immediate.
+    mutating func imul(_ dst: Register, _ src: Operand, immediate: Int32) { emit([0x69], wide: true, reg: dst.rawValue, src); int32(immediate) }
     mutating func movsxd(_ dst: Register, _ src: Operand) { emit([0x63], wide: true, reg: dst.rawValue, src) }
     /// setcc al; movzx dst32, al (a 32-bit write clears the upper half).
     mutating func set(_ cc: Condition, _ dst: Register) {
@@ -247,6 +251,7 @@ struct BlockCompiler {
     var exits: [Int] = []
     /// The block being compiled: its record (for its chain slots), instruction count and length.
     var record: UnsafeMutablePointer<DecodedBlock>? = nil
+    var records: UnsafeMutablePointer<DecodedBlock>? = nil
     var count = 0
     var byteLength: UInt32 = 0
 
@@ -256,6 +261,8 @@ struct BlockCompiler {
     static let slotPCOffset = Int32(MemoryLayout<ChainSlot>.offset(of: \ChainSlot.pc)!)
     static let slotKeyOffset = Int32(MemoryLayout<ChainSlot>.offset(of: \ChainSlot.key)!)
     static let slotBlockOffset = Int32(MemoryLayout<ChainSlot>.offset(of: \ChainSlot.block)!)
+    static let jumpEntryPCOffset = Int32(MemoryLayout<BlockCache.JumpEntry>.offset(of: \BlockCache.JumpEntry.pc)!)
+    static let jumpEntryBlockOffset = Int32(MemoryLayout<BlockCache.JumpEntry>.offset(of: \BlockCache.JumpEntry.block)!)
 
     static let tlbStride = MemoryLayout<TLBEntry>.stride
     static let readTagOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.readTag)!)
@@ -263,12 +270,14 @@ struct BlockCompiler {
     static let hostOffsetOffset = Int32(MemoryLayout<TLBEntry>.offset(of: \TLBEntry.hostOffset)!)
 
     /// The machine code for `ops[0..<count]`, or nil when too few of its leading ops compile.
-    /// `record` is the block's own record: its code follows the record's chain slots.
+    /// `record` is the block's own record among `records` (the cache's array): its code follows
+    /// the record's chain slots, and the jump cache's block numbers index `records`.
     static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
-                        record: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? {
+                        record: UnsafeMutablePointer<DecodedBlock>, records: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? {
         guard tlbStride == 32, TLBEntry.entriesPerContext == 1024 else { return nil }
         var compiler = BlockCompiler()
         compiler.record = record
+        compiler.records = records
         compiler.count = count
         compiler.byteLength = byteLength
         return compiler.compile(ops)
@@ -358,27 +367,48 @@ struct BlockCompiler {
     /// `slotOffset` names that pc under the current key and a compiled block, count this block
     /// and go on into that block; else leave with `result` (nil: rax as it is). The cache
     /// registers are all written through by now, so they are free to use here.
-    mutating func chain(slotOffset: Int32, result: Int32?) {
+    mutating func chain(slotOffset: Int32, result: Int32?, indirect: Bool = false) {
         let file = BlockCompiler.registerFile
         var misses: [Int] = []
+        var slotMisses: [Int] = []
         asm.mov(.r8, .memory(file, BlockCompiler.slot(CompiledRun.chained)))
         asm.arithmetic(extension: 0, .r8, immediate: Int32(count))
         asm.arithmetic(0x3b, .r8, .memory(file, BlockCompiler.slot(CompiledRun.budget)))
         misses.append(asm.jump(if: .aboveOrEqual))
         asm.mov(.rcx, immediate64: UInt64(UInt(bitPattern: record)) &+ UInt64(slotOffset))
         asm.arithmetic(0x3b, .rax, .memory(.rcx, BlockCompiler.slotPCOffset))
-        misses.append(asm.jump(if: .notEqual))
+        slotMisses.append(asm.jump(if: .notEqual))
         asm.emit([0x8b], wide: false, reg: R.r9.rawValue, .memory(.rcx, BlockCompiler.slotKeyOffset))
         asm.arithmetic(0x3b, .r9, .memory(file, BlockCompiler.slot(CompiledRun.key)), wide: false)
-        misses.append(asm.jump(if: .notEqual))
+        slotMisses.append(asm.jump(if: .notEqual))
         asm.mov(.rcx, .memory(.rcx, BlockCompiler.slotBlockOffset))
+        let enter = asm.bytes.count
         asm.mov(.rcx, .memory(.rcx, BlockCompiler.compiledOffset))
         asm.test(.rcx, .rcx)
         misses.append(asm.jump(if: .equal))
         asm.store(.r8, to: file, BlockCompiler.slot(CompiledRun.chained))
         asm.mov(BlockCompiler.blockPC, .register(.rax))
         asm.jump(to: .rcx)
+        if indirect {
+            // An indirect jump whose target is not the slot's: ask the fetch context's jump cache
+            // (BlockCache.jumpEntry: pc >> 1 picks the entry; valid entries are of this generation).
+            for position in slotMisses { asm.patch(position, to: asm.bytes.count) }
+            slotMisses = []
+            asm.mov(.rcx, .register(.rax))
+            asm.shift(extension: 5, .rcx, by: 1)
+            asm.arithmetic(extension: 4, .rcx, immediate: Int32(BlockCache.jumpCacheEntries - 1), wide: false)
+            asm.imul(.rcx, .register(.rcx), immediate: Int32(MemoryLayout<BlockCache.JumpEntry>.stride))
+            asm.arithmetic(0x03, .rcx, .memory(file, BlockCompiler.slot(CompiledRun.jumpCache)))
+            asm.arithmetic(0x3b, .rax, .memory(.rcx, BlockCompiler.jumpEntryPCOffset))
+            misses.append(asm.jump(if: .notEqual))
+            asm.movsxd(.rcx, .memory(.rcx, BlockCompiler.jumpEntryBlockOffset))
+            asm.imul(.rcx, .register(.rcx), immediate: Int32(MemoryLayout<DecodedBlock>.stride))
+            asm.mov(.r9, immediate64: UInt64(UInt(bitPattern: records)))
+            asm.arithmetic(0x03, .rcx, .register(.r9))
+            asm.patch(asm.jump(if: nil), to: enter)
+        }
         let miss = asm.bytes.count
+        for position in slotMisses { asm.patch(position, to: miss) }
         for position in misses { asm.patch(position, to: miss) }
         if let result { asm.mov(.rax, immediate: result) }
         exits.append(asm.jump(if: nil))
@@ -492,7 +522,7 @@ struct BlockCompiler {
                 asm.lea(h, BlockCompiler.blockPC, link)
                 define(rd, in: h)
             }
-            chain(slotOffset: BlockCompiler.takenOffset, result: nil)
+            chain(slotOffset: BlockCompiler.takenOffset, result: nil, indirect: true)
             return true
         case .beq, .bne, .blt, .bge, .bltu, .bgeu:
             guard let target = Int32(exactly: here + Int64(imm)) else { return nil }
@@ -596,7 +626,7 @@ struct BlockCompiler {
 /// Hosts other than x86-64 run every block through the dispatch loop.
 struct BlockCompiler {
     static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
-                        record: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? { nil }
+                        record: UnsafeMutablePointer<DecodedBlock>, records: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? { nil }
     static func entrySequence() -> [UInt8]? { nil }
 }
 

@@ -191,7 +191,7 @@ extension Hart {
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
                                               byteLength: byteLength)
         if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength,
-                                                                                         record: blocks.blocks + Int(id)) {
+                                                                                         record: blocks.blocks + Int(id), records: blocks.blocks) {
             blocks.blocks[Int(id)].compiled = blocks.code.install(code, guestAddress: memory.base &+ ramOffset)
             eventCounters.blocksCompiled += 1
         }
@@ -304,6 +304,9 @@ extension Hart {
         var blockPointer = blocks.blocks + Int(first)
         var ops = blocks.ops + Int(blockPointer.pointee.firstOp)
         var blockPC = pc
+        if compiling {
+            x[CompiledRun.jumpCache] = UInt64(UInt(bitPattern: blocks.jumpEntry(fetchContext, 0)))
+        }
 
         /// The data-TLB entry for `va`, and the tag a `width`-byte access must match (page and alignment in one compare).
         @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
