@@ -270,8 +270,10 @@ extension Hart {
     private static let fallsThrough: UInt64 = .max
 
     /// Runs blocks back to back until `retired` reaches `nextEventAt` or a trap is taken.
-    /// All instruction semantics are here (F/D arithmetic in FloatingPoint.swift); slow paths
-    /// are out-of-line methods so the loop keeps its registers.
+    /// All instruction semantics are here (F/D arithmetic in FloatingPoint.swift); compiled code
+    /// (BlockCompiler.swift) restates the integer fast paths and stops wherever it would need
+    /// more, and CompiledEngineTests holds the two together. Slow paths are out-of-line methods
+    /// so the loop keeps its registers.
     @inline(never) private func executeCompiledBlocks() { executeBlocks(compiling: true) }
 
     /// The loop without the compiled-code call, specialised separately so the call's register
