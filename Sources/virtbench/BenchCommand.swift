@@ -6,6 +6,7 @@ import Darwin
 import ArgumentParser
 import Foundation
 import Harness
+import Machine
 
 /// `virtbench bench --vs qemu`: the CPU-bound corpus on VirtBench and on qemu-system-riscv64,
 /// side by side, as issue 3 asks. Both run as child processes of this binary, alternating, so
@@ -114,7 +115,13 @@ struct Bench: ParsableCommand {
         let configuration = "release"
         #endif
         let allocator = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallctl") != nil ? "jemalloc" : "system malloc"
-        return "\(configuration), \(allocator)"
+        // The engine the runs get: `virtbench run`'s default, which VIRTBENCH_ENGINE (inherited) can change.
+        #if arch(x86_64)
+        let engine = HartConfiguration.compileBlocksByDefault ? "blocks compiled to x86-64" : "interpreter only"
+        #else
+        let engine = "interpreter only"
+        #endif
+        return "\(configuration), \(allocator), \(engine)"
     }
 
     /// Asks another virtbench binary how it was built.
