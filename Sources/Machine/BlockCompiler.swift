@@ -131,7 +131,7 @@ struct X86Assembler {
     }
 
     mutating func mov(_ dst: Register, _ src: Operand) { emit([0x8b], wide: true, reg: dst.rawValue, src) }
-    mutating func store(_ src: Register, to base: Register, _ disp: Int32) { emit([0x89], wide: true, reg: src.rawValue, .memory(base, disp)) }
+    mutating func store(_ src: Register, to base: Register, _ disp: Int32) { store(src, .memory(base, disp), width: 8) }
     mutating func lea(_ dst: Register, _ base: Register, _ disp: Int32) { emit([0x8d], wide: true, reg: dst.rawValue, .memory(base, disp)) }
     /// A 32-bit immediate, sign-extended to 64 bits.
     mutating func mov(_ dst: Register, immediate: Int32) { emit([0xc7], wide: true, reg: 0, .register(dst)); int32(immediate) }
@@ -164,7 +164,7 @@ struct X86Assembler {
         emit([0x0f, 0x90 | cc.rawValue], wide: false, reg: 0, .register(.rax))
         emit([0x0f, 0xb6], wide: false, reg: dst.rawValue, .register(.rax))
     }
-    /// A load of `width` bytes from memory, zero- or sign-extended to 64 bits.
+    /// A load of `width` bytes (from memory, or the low bytes of a register), zero- or sign-extended to 64 bits.
     mutating func load(_ dst: Register, _ src: Operand, width: Int, signed: Bool) {
         switch (width, signed) {
         case (1, false): emit([0x0f, 0xb6], wide: false, reg: dst.rawValue, src)
@@ -371,14 +371,11 @@ struct BlockCompiler {
         let file = BlockCompiler.registerFile
         var misses: [Int] = []
         var slotMisses: [Int] = []
-        asm.mov(.r8, .memory(file, BlockCompiler.slot(CompiledRun.chained)))
-        asm.arithmetic(extension: 0, .r8, immediate: Int32(count))
-        asm.arithmetic(0x3b, .r8, .memory(file, BlockCompiler.slot(CompiledRun.budget)))
-        misses.append(asm.jump(if: .aboveOrEqual))
+        misses.append(countThisBlock())
         asm.mov(.rcx, immediate64: UInt64(UInt(bitPattern: record)) &+ UInt64(slotOffset))
         asm.arithmetic(0x3b, .rax, .memory(.rcx, BlockCompiler.slotPCOffset))
         slotMisses.append(asm.jump(if: .notEqual))
-        asm.emit([0x8b], wide: false, reg: R.r9.rawValue, .memory(.rcx, BlockCompiler.slotKeyOffset))
+        asm.load(.r9, .memory(.rcx, BlockCompiler.slotKeyOffset), width: 4, signed: false)
         asm.arithmetic(0x3b, .r9, .memory(file, BlockCompiler.slot(CompiledRun.key)), wide: false)
         slotMisses.append(asm.jump(if: .notEqual))
         asm.mov(.rcx, .memory(.rcx, BlockCompiler.slotBlockOffset))
@@ -414,13 +411,20 @@ struct BlockCompiler {
         exits.append(asm.jump(if: nil))
     }
 
-    /// Runs this block again from its first op (a loop that is one block), budget allowing.
-    mutating func loopToStart() {
+    /// r8 = the chained count with this block's instructions added; returns the jump (to be
+    /// patched) taken when that reaches the budget, so the code must leave instead of going on.
+    mutating func countThisBlock() -> Int {
         let file = BlockCompiler.registerFile
         asm.mov(.r8, .memory(file, BlockCompiler.slot(CompiledRun.chained)))
         asm.arithmetic(extension: 0, .r8, immediate: Int32(count))
         asm.arithmetic(0x3b, .r8, .memory(file, BlockCompiler.slot(CompiledRun.budget)))
-        let exhausted = asm.jump(if: .aboveOrEqual)
+        return asm.jump(if: .aboveOrEqual)
+    }
+
+    /// Runs this block again from its first op (a loop that is one block), budget allowing.
+    mutating func loopToStart() {
+        let file = BlockCompiler.registerFile
+        let exhausted = countThisBlock()
         asm.store(.r8, to: file, BlockCompiler.slot(CompiledRun.chained))
         asm.patch(asm.jump(if: nil), to: 0)
         asm.patch(exhausted, to: asm.bytes.count)
@@ -591,7 +595,7 @@ struct BlockCompiler {
     /// tag at `tagOffset` matches the page and alignment key; then rax = the host address.
     mutating func translateAddress(_ k: Int, base a: R, _ imm: Int32, width: Int, tagOffset: Int32) {
         asm.lea(.rax, a, imm)
-        asm.emit([0x8b], wide: false, reg: R.rcx.rawValue, .register(.rax))          // mov ecx, eax
+        asm.load(.rcx, .register(.rax), width: 4, signed: false)                   // mov ecx, eax
         asm.shift(extension: 5, .rcx, by: 12, wide: false)                          // shr ecx, 12
         asm.arithmetic(extension: 4, .rcx, immediate: Int32(TLBEntry.entriesPerContext - 1), wide: false)
         asm.shift(extension: 4, .rcx, by: 5, wide: false)                           // × 32 bytes per entry
