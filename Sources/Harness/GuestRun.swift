@@ -18,6 +18,8 @@ public struct GuestRunResult: Sendable {
     /// The run's counts per OS-bound microbenchmark of the corpus kernel (`LineMarks`): empty
     /// for a guest that prints no result line.
     public var phaseCounts: [String: UInt64] = [:]
+    /// Set when the no-progress guard stopped the guest: `Hart.noProgressReport`.
+    public var noProgress: String?
     public var mips: Double { wallSeconds > 0 ? Double(instructions) / wallSeconds / 1e6 : 0 }
 }
 
@@ -84,6 +86,7 @@ public enum GuestRun {
         output.hart = board.hart
         let start = Date()
         var limitReached = false
+        var noProgress: String?
         let hart = board.hart
         while true {
             let remaining = options.instructionLimit &- hart.retired
@@ -91,13 +94,15 @@ public enum GuestRun {
             let exit = hart.run(instructionLimit: remaining)
             if exit == .stopped || exit == .waitingForInterrupt { break }
             if exit == .limitReached { limitReached = true; break }
+            if exit == .noProgress { noProgress = hart.noProgressReport; break }
         }
         let seconds = Date().timeIntervalSince(start)
         let stop = board.control.stopRequest
         return GuestRunResult(output: String(decoding: output.bytes, as: UTF8.self),
-                              exitStatus: limitReached ? -1 : MachineControl.exitStatus(for: stop),
+                              exitStatus: limitReached || noProgress != nil ? -1 : MachineControl.exitStatus(for: stop),
                               stop: stop, limitReached: limitReached, instructions: hart.retired,
-                              counters: hart.counters, wallSeconds: seconds, phaseCounts: marks.phaseCounts)
+                              counters: hart.counters, wallSeconds: seconds, phaseCounts: marks.phaseCounts,
+                              noProgress: noProgress)
     }
 
     private final class OutputCollector: @unchecked Sendable {

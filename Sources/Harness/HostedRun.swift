@@ -52,8 +52,9 @@ enum HostedRun {
         case .crashed(let reason): limitReached = reason.hasPrefix("did not finish")
         default: break
         }
-        let guest = GuestRunResult(output: domain.consoleText, exitStatus: exitStatus, stop: nil, limitReached: limitReached,
+        var guest = GuestRunResult(output: domain.consoleText, exitStatus: exitStatus, stop: nil, limitReached: limitReached,
                                    instructions: domain.instructions, counters: host.hart.counters, wallSeconds: seconds)
+        if domain.stuckAt != nil, case .crashed(let reason) = domain.state { guest.noProgress = reason }
         return ModeRunResult(guest: guest, modeEvents: domain.events.merging(marks.phaseCounts) { a, _ in a })
     }
 }

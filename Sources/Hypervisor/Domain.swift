@@ -13,6 +13,8 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
     /// The instructions a domain may retire before it is stopped (a guest that never ends must
     /// not keep the host busy forever).
     public var instructionLimit: UInt64
+    /// Where the kernel came from, for messages (the domain's name when nil).
+    public var kernelPath: String?
 
     public init(name: String, memorySize: UInt64 = 64 << 20, kernel: [UInt8],
                 kernelAddress: UInt64 = GuestLayout.kernelAddress, instructionLimit: UInt64 = 4_000_000_000) {
@@ -32,6 +34,8 @@ public enum GuestLayout {
     public static let kernelAddress: UInt64 = 0x8020_0000
     public static let uartBase: UInt64 = 0x1000_0000, uartSize: UInt64 = 0x100
     public static let testBase: UInt64 = 0x10_0000, testSize: UInt64 = 0x1000
+    public static var uart: Range<UInt64> { uartBase ..< uartBase + uartSize }
+    public static var test: Range<UInt64> { testBase ..< testBase + testSize }
 }
 
 /// A domain's life cycle (as `xl list` shows it: r running/runnable, b blocked, p paused, s shutdown, c crashed).
@@ -113,6 +117,13 @@ public final class Domain {
     /// Exits to the hypervisor this domain made (each is charged one instruction against its
     /// `instructionLimit`).
     public internal(set) var exits: UInt64 = 0
+    /// Traps the guest took without an exit (hav: delegated straight to VS-mode); charged
+    /// against `instructionLimit` like exits.
+    public internal(set) var trapsInGuest: UInt64 = 0
+    /// The no-progress guard's count for this vCPU while it is off the hart (ProgressGuard.swift).
+    var trapsWithoutProgress: UInt64 = 0
+    /// Set when the no-progress guard stopped the domain: the last trap of its loop.
+    public internal(set) var stuckAt: TrapRecord?
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
     /// "vmexit.sbi", "sbi.time", ...).
     public internal(set) var events: [String: UInt64] = [:]
@@ -139,9 +150,11 @@ public final class Domain {
 
     /// True when `gpa ..< gpa + length` lies inside the guest's RAM.
     func ownsRAM(_ gpa: UInt64, length: UInt64) -> Bool {
-        gpa >= GuestLayout.ramBase && length <= configuration.memorySize
-            && gpa - GuestLayout.ramBase <= configuration.memorySize - length
+        guestRAM.contains(gpa, length: length)
     }
+
+    /// Guest physical addresses of the domain's RAM.
+    var guestRAM: Range<UInt64> { GuestLayout.ramBase ..< GuestLayout.ramBase + configuration.memorySize }
 
     /// Host physical address of guest physical `gpa` in guest RAM (caller checks `ownsRAM`).
     func hostAddress(_ gpa: UInt64) -> UInt64 { hostBase + (gpa - GuestLayout.ramBase) }

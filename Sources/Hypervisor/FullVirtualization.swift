@@ -109,7 +109,7 @@ final class FullVirtualization: VirtualizationKind {
             let readLength = hart.register(10), readAddress = hart.register(11)
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain),
                                          supervisor: supervisorControl(cpu, domain: domain, host: host))
-            hart.pc = hart.pc &+ 4
+            hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
             if consoleRead, hart.register(10) == 0, hart.register(11) > 0,
                cpu.shadow.hostWrote(domain.hostAddress(readAddress) ..< domain.hostAddress(readAddress) + min(readLength, hart.register(11))) > 0 {
                 domain.count("shadow.resync")
@@ -235,18 +235,18 @@ final class FullVirtualization: VirtualizationKind {
         switch instruction.op {
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             guard emulateCSR(instruction, domain, cpu, host: host) else { return false }
-            hart.pc = trap.pc &+ 4
+            hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
         case .sret:
             domain.count("trap.sret")
-            hart.pc = cpu.supervisor.returnFromTrap()
+            hart.completeEmulatedInstruction(resumingAt: cpu.supervisor.returnFromTrap())
         case .wfi:
             domain.count("trap.wfi")
-            hart.pc = trap.pc &+ 4
+            hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
             let supervisor = cpu.supervisor
             if supervisor.pending(now: host.guestTime(domain)) & supervisor.interruptEnable == 0 { block(domain, host: host) }
         case .sfence_vma:
             domain.count("trap.sfence.vma")
-            hart.pc = trap.pc &+ 4
+            hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
             // Traced shadows are never staler than a TLB: nothing to drop.
             guard !cpu.shadow.tracing else { break }
             if instruction.rs1 == 0 {
@@ -377,7 +377,7 @@ final class FullVirtualization: VirtualizationKind {
             hart.setRegister(Int(store.destination), store.width == 4 ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) : old)
         }
         if cpu.shadow.tableWritten(frame, offset: gpa - page, width: store.width) > 0 { domain.count("shadow.resync") }
-        hart.pc = trap.pc &+ (bits & 3 == 3 ? 4 : 2)
+        hart.completeEmulatedInstruction(resumingAt: trap.pc &+ (bits & 3 == 3 ? 4 : 2))
     }
 
     /// Reads the instruction at guest virtual `pc` through the guest's own tables, as the
@@ -413,7 +413,7 @@ final class FullVirtualization: VirtualizationKind {
             return
         }
         if !isStore { hart.setRegister(mmio.register, mmio.extend(result.value)) }
-        hart.pc = trap.pc &+ (bits & 3 == 3 ? 4 : 2)
+        hart.completeEmulatedInstruction(resumingAt: trap.pc &+ (bits & 3 == 3 ? 4 : 2))
         if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
     }
 }

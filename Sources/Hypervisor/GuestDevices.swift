@@ -58,7 +58,7 @@ enum GuestDevices {
     /// Performs one access at guest physical `gpa`; nil when no device is there (the guest gets
     /// an access fault).
     static func access(domain: Domain, gpa: UInt64, width: UInt64, store: Bool, value: UInt64) -> Result? {
-        if gpa >= GuestLayout.uartBase && gpa + width <= GuestLayout.uartBase + GuestLayout.uartSize {
+        if GuestLayout.uart.contains(gpa, length: width) {
             let offset = gpa - GuestLayout.uartBase
             if store {
                 if offset == transmitHolding { domain.writeConsole(CollectionOfOne(UInt8(truncatingIfNeeded: value))) }
@@ -71,7 +71,7 @@ enum GuestDevices {
             default: return Result(value: 0)
             }
         }
-        if gpa >= GuestLayout.testBase && gpa + width <= GuestLayout.testBase + GuestLayout.testSize {
+        if GuestLayout.test.contains(gpa, length: width) {
             guard store, gpa == GuestLayout.testBase else { return Result() }
             switch value & 0xffff {
             case finisherPass, finisherReset: return Result(shutdown: 0)

@@ -124,7 +124,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         case TrapCause.environmentCallFromVS:
             domain.count("vmexit.sbi")
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain), supervisor: supervisorControl(hart))
-            hart.pc = hart.pc &+ 4
+            hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
             switch effect {
             case .none: break
             case .shutdown(let status): host.finish(domain, .shutdown(status: status))
@@ -141,7 +141,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         case TrapCause.virtualInstruction:
             if trap.value == 0x1050_0073 { // wfi
                 domain.count("vmexit.wfi")
-                hart.pc = hart.pc &+ 4
+                hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
                 domain.state = .blocked
                 host.unload(domain)
             } else {
@@ -215,7 +215,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             return
         }
         if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
-        hart.pc = trap.pc &+ length
+        hart.completeEmulatedInstruction(resumingAt: trap.pc &+ length)
         if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
     }
 }

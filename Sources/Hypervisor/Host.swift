@@ -11,6 +11,8 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
     case outOfMemory(requested: UInt64, free: UInt64)
     case badMemorySize(UInt64)
     case badKernel(String)
+    /// The kernel cannot be placed in the domain's RAM, or cannot run as a guest.
+    case boot(BootError)
     case noSuchDomain(Int)
     case wrongState(Int, DomainState)
     case snapshot(String)
@@ -25,6 +27,7 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
             return "not enough host memory: \(requested >> 20) MiB requested, \(free >> 20) MiB free"
         case .badMemorySize(let size): return "domain memory must be a non-zero multiple of 2 MiB, not \(size) bytes"
         case .badKernel(let reason): return "kernel image: \(reason)"
+        case .boot(let error): return error.description
         case .noSuchDomain(let id): return "no domain \(id)"
         case .wrongState(let id, let state): return "domain \(id) is \(state)"
         case .snapshot(let reason): return "snapshot: \(reason)"
@@ -221,33 +224,29 @@ public final class Host {
     }
 
     /// Copies the kernel (ELF segments, or a raw image at `kernelAddress`) and the device tree
-    /// into guest memory and points the vCPU at the entry.
+    /// into guest memory and points the vCPU at the entry, with the board's rules for what may
+    /// be loaded where (`GuestBootPlan`).
     func load(_ domain: Domain) throws {
         let configuration = domain.configuration
-        var entry = configuration.kernelAddress
-        func place(_ bytes: some Collection<UInt8>, at gpa: UInt64, size: UInt64) throws {
-            guard domain.ownsRAM(gpa, length: size) else {
-                throw HostError.badKernel("segment at 0x\(String(gpa, radix: 16)) (\(size) bytes) lies outside the guest's RAM")
-            }
-            _ = board.memory.write(bytes, at: domain.hostAddress(gpa))
+        let plan: GuestBootPlan
+        do {
+            let image = try BootImage.identify(configuration.kernel, machine: .riscv)
+            plan = try GuestBootPlan.make(kernel: BootPlan.Input(path: configuration.kernelPath ?? configuration.name, image: image),
+                                          rawAddress: configuration.kernelAddress, ramBase: GuestLayout.ramBase,
+                                          ramSize: configuration.memorySize,
+                                          deviceTree: Host.guestDeviceTree(memorySize: configuration.memorySize))
+        } catch let error as ImageError {
+            throw HostError.badKernel("'\(configuration.kernelPath ?? configuration.name)': \(error)")
+        } catch let error as BootError {
+            throw HostError.boot(error)
         }
-        if ELFImage.hasMagic(configuration.kernel) {
-            let image: ELFImage
-            do { image = try ELFImage(bytes: configuration.kernel, expecting: .riscv) } catch { throw HostError.badKernel(error.description) }
-            for segment in image.segments { try place(segment.fileBytes, at: segment.physicalAddress, size: segment.memorySize) }
-            entry = image.entry
-        } else {
-            try place(configuration.kernel, at: configuration.kernelAddress, size: UInt64(configuration.kernel.count))
+        for load in plan.loads {
+            // The plan placed every load inside the guest's RAM.
+            _ = board.memory.write(load.bytes, at: domain.hostAddress(load.address))
         }
-        let dtb = Host.guestDeviceTree(memorySize: configuration.memorySize)
-        let dtbAddress = (GuestLayout.ramBase + configuration.memorySize - UInt64(dtb.count)) & ~UInt64(0x1f_ffff)
-        guard dtbAddress >= GuestLayout.ramBase, !(entry ..< entry + UInt64(configuration.kernel.count)).contains(dtbAddress) else {
-            throw HostError.badKernel("no room for the device tree above the kernel")
-        }
-        try place(dtb, at: dtbAddress, size: UInt64(dtb.count))
-        var vcpu = VirtualHartState(pc: entry)
+        var vcpu = VirtualHartState(pc: plan.entry)
         vcpu.registers[10] = 0
-        vcpu.registers[11] = dtbAddress
+        vcpu.registers[11] = plan.deviceTreeAddress
         domain.vcpu = vcpu
     }
 
@@ -330,24 +329,28 @@ public final class Host {
                 board.timebase.skipped = domain.clockSkipped
             }
             kind.load(domain, host: self)
+            hart.trapsWithoutProgress = domain.trapsWithoutProgress
             loaded = domain
         }
         var sliceLeft = min(configuration.timeSlice, limit)
         while domain.state == .runnable {
-            // Each exit is charged one instruction against the slice and the limit, so a guest
-            // that faults forever without retiring anything still runs out of both.
-            let used = domain.instructions &+ domain.exits
+            // Each exit, and each trap the guest takes without leaving the hart, is charged one
+            // instruction against the slice and the limit (as `Hart.run` charges trap entries),
+            // so a guest that faults forever without retiring anything still runs out of both.
+            let used = domain.instructions &+ domain.exits &+ domain.trapsInGuest
             guard used < domain.configuration.instructionLimit else {
                 domain.state = .crashed(reason: "did not finish within \(domain.configuration.instructionLimit) instructions")
                 unload(domain)
                 return
             }
             guard sliceLeft > 0 else { return }
-            let before = hart.retired
+            let before = hart.retired, trapsBefore = hart.trapsTaken
             let exit = hart.run(instructionLimit: min(sliceLeft, domain.configuration.instructionLimit - used))
             let ran = hart.retired &- before
+            let trapped = hart.trapsTaken &- trapsBefore &- (exit == .guestExit ? 1 : 0)
             domain.instructions &+= ran
-            sliceLeft -= min(sliceLeft, ran)
+            domain.trapsInGuest &+= trapped
+            sliceLeft -= min(sliceLeft, ran &+ trapped)
             switch exit {
             case .guestExit:
                 domain.exits &+= 1
@@ -355,6 +358,10 @@ public final class Host {
                 if let trap = hart.guestExit { kind.handleExit(trap, domain, host: self) }
             case .limitReached:
                 continue
+            case .noProgress:
+                domain.stuckAt = hart.lastTrap
+                domain.state = .crashed(reason: "no progress: " + hart.noProgressReport)
+                unload(domain)
             case .waitingForInterrupt, .stopped:
                 // WFI always exits to the host (VTW, or U-mode WFI being illegal), and nothing on
                 // the host board stops it; treat either as the guest blocking.
@@ -367,6 +374,7 @@ public final class Host {
     func unload(_ domain: Domain) {
         guard loaded === domain else { return }
         kind.save(domain, host: self)
+        domain.trapsWithoutProgress = hart.trapsWithoutProgress
         if isVirtualTime {
             domain.clockInstructions = hart.retired &- board.timebase.retiredOffset
             domain.clockSkipped = board.timebase.skipped

@@ -26,12 +26,12 @@ enum Hypercalls {
                 domain.count("sbi." + GuestSBI.name(hart.register(17)))
                 hart.setRegister(10, probe ? 0 : UInt64(bitPattern: GuestSBI.notSupported))
                 hart.setRegister(11, probe && passedThroughSBI.contains(a[0]) ? 1 : 0)
-                hart.pc = ecall &+ 4
+                hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
                 return
             }
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.hostTime(for: domain),
                                          supervisor: supervisorControl(domain, cpu, host: host))
-            hart.pc = ecall &+ 4
+            hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
             switch effect {
             case .none: break
             case .shutdown(let status): host.finish(domain, .shutdown(status: status))
@@ -43,11 +43,11 @@ enum Hypercalls {
         guard let function = HypercallABI.Function(rawValue: hart.register(16)) else {
             domain.count("hypercall.unknown")
             reply(hart, .failure(.notSupported))
-            hart.pc = ecall &+ 4
+            hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
             return
         }
         domain.count("hypercall." + HypercallABI.call(function).name)
-        hart.pc = ecall &+ 4
+        hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
         let outcome: Outcome
         switch function {
         case .version: outcome = .value(HypercallABI.version)

@@ -254,7 +254,7 @@ final class ParaVirtualization: VirtualizationKind {
             return false
         }
         if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
-        hart.pc = trap.pc &+ length
+        hart.completeEmulatedInstruction(resumingAt: trap.pc &+ length)
         if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
         return true
     }

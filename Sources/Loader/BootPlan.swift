@@ -88,7 +88,6 @@ public struct BootPlan: Sendable {
     ///   - deviceTree: the DTB the board generated.
     public static func make(ramBase: UInt64, ramSize: UInt64, firmware: Input?, kernel: Input?,
                             deviceTree: [UInt8]) throws(BootError) -> BootPlan {
-        let deviceTreeSize = deviceTree.count
         try validate(memorySize: ramSize)
         guard firmware != nil || kernel != nil else { throw .nothingToRun }
         let ramEnd = ramBase + ramSize
@@ -118,19 +117,34 @@ public struct BootPlan: Sendable {
             }
         }
 
-        // Device tree at the top of (low) RAM.
-        let ceiling = ramBase < deviceTreeCeiling ? min(ramEnd, deviceTreeCeiling) : ramEnd
-        let dtbSize = UInt64(deviceTreeSize)
-        guard dtbSize <= ceiling - ramBase else {
-            throw .deviceTreeDoesNotFit(size: deviceTreeSize, ramStart: ramBase, ramEnd: ramEnd)
-        }
-        let deviceTreeAddress = alignDown(ceiling - dtbSize, deviceTreeAlignment)
-        guard deviceTreeAddress >= ramBase else {
-            throw .deviceTreeDoesNotFit(size: deviceTreeSize, ramStart: ramBase, ramEnd: ramEnd)
-        }
-        loads.append(Load(what: "device tree", address: deviceTreeAddress, bytes: deviceTree[...], memorySize: dtbSize))
+        let deviceTree = try deviceTreeLoad(deviceTree, ramBase: ramBase, ramEnd: ramEnd)
+        loads.append(deviceTree)
+        try checkNoOverlap(loads)
+        let deviceTreeAddress = deviceTree.address
 
-        // Nothing may be loaded over anything else.
+        return BootPlan(loads: loads, startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
+                        kernelLoadAddress: kernelLoadAddress, kernelEntry: kernelEntry, firmwareEnd: firmwareEnd,
+                        bootROM: makeBootROM(startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
+                                             kernelEntry: kernelEntry),
+                        warnings: warnings)
+    }
+
+    /// The device tree at the top of (low) RAM: below 3 GiB, 2 MiB aligned.
+    static func deviceTreeLoad(_ deviceTree: [UInt8], ramBase: UInt64, ramEnd: UInt64) throws(BootError) -> Load {
+        let ceiling = ramBase < deviceTreeCeiling ? min(ramEnd, deviceTreeCeiling) : ramEnd
+        let dtbSize = UInt64(deviceTree.count)
+        guard dtbSize <= ceiling - ramBase else {
+            throw .deviceTreeDoesNotFit(size: deviceTree.count, ramStart: ramBase, ramEnd: ramEnd)
+        }
+        let address = alignDown(ceiling - dtbSize, deviceTreeAlignment)
+        guard address >= ramBase else {
+            throw .deviceTreeDoesNotFit(size: deviceTree.count, ramStart: ramBase, ramEnd: ramEnd)
+        }
+        return Load(what: "device tree", address: address, bytes: deviceTree[...], memorySize: dtbSize)
+    }
+
+    /// Nothing may be loaded over anything else.
+    static func checkNoOverlap(_ loads: [Load]) throws(BootError) {
         for i in loads.indices {
             for j in loads.indices where j > i {
                 let a = loads[i], b = loads[j]
@@ -140,12 +154,6 @@ public struct BootPlan: Sendable {
                 }
             }
         }
-
-        return BootPlan(loads: loads, startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
-                        kernelLoadAddress: kernelLoadAddress, kernelEntry: kernelEntry, firmwareEnd: firmwareEnd,
-                        bootROM: makeBootROM(startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
-                                             kernelEntry: kernelEntry),
-                        warnings: warnings)
     }
 
     /// Rejects RAM sizes the board cannot have.

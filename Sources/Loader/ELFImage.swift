@@ -52,6 +52,20 @@ public struct ELFImage: Sendable {
         public var physicalRange: Range<UInt64> { physicalAddress ..< physicalAddress + memorySize }
     }
 
+    /// `e_entry` as a physical address: inside the executable segment whose virtual range
+    /// holds it, moved by that segment's physical − virtual offset. Nil when no loaded
+    /// executable segment holds the entry (it would run whatever lies there, or nothing).
+    public var physicalEntry: UInt64? {
+        let executable: UInt32 = 1 // PF_X
+        for segment in segments where segment.flags & executable != 0 {
+            let offset = entry &- segment.virtualAddress
+            if entry >= segment.virtualAddress && offset < UInt64(segment.fileBytes.count) {
+                return segment.physicalAddress &+ offset
+            }
+        }
+        return nil
+    }
+
     public let elfClass: Class
     public let machine: ELFMachine
     /// `e_entry`.

@@ -14,8 +14,9 @@ extension Hart {
     /// host clock are noticed promptly without polling per block.
     static let realTimePollInterval: UInt64 = 1 << 14
 
-    /// Runs until the platform asks to stop, `instructionLimit` more instructions retire, or the
-    /// hart waits for an interrupt that nothing scheduled can deliver.
+    /// Runs until the platform asks to stop, `instructionLimit` more instructions retire, the
+    /// hart waits for an interrupt that nothing scheduled can deliver, or it is stuck taking
+    /// trap after trap without retiring anything (`.noProgress`, ProgressGuard.swift).
     ///
     /// Trap entries count toward the limit as well: a guest whose trap vector itself faults
     /// retires nothing yet never stops, and a limit must end that too (a hostile or broken
@@ -39,6 +40,7 @@ extension Hart {
     /// Returns an exit when `run` must return; otherwise sets the next event point.
     func handleEvents() -> HartExit? {
         if control.stopPending { return .stopped }
+        if madeNoProgress { return .noProgress }
         timebase.retired = retired
         var now = timebase.now
         if retired >= nextDevicePollAt || interrupts.changed {

@@ -27,6 +27,9 @@ public struct HartConfiguration {
     /// true unless the environment sets VIRTBENCH_ENGINE=interpreter, so a whole test run can
     /// check the interpreter alone.
     public var compileBlocks = HartConfiguration.compileBlocksByDefault
+    /// Traps in a row without an instruction retiring after which `run` returns `.noProgress`
+    /// (ProgressGuard.swift).
+    public var noProgressTrapLimit = HartConfiguration.defaultNoProgressTrapLimit
     public static var compileBlocksByDefault: Bool {
         getenv("VIRTBENCH_ENGINE").map { String(cString: $0) } != "interpreter"
     }
@@ -48,6 +51,9 @@ public enum HartExit: Equatable, Sendable {
     case waitingForInterrupt
     /// With `hostOwnsSupervisor`: a guest trap the host must handle; see `Hart.guestExit`.
     case guestExit
+    /// `HartConfiguration.noProgressTrapLimit` traps in a row retired nothing: the hart is stuck
+    /// in a trap loop; `Hart.lastTrap` says where (ProgressGuard.swift).
+    case noProgress
 }
 
 /// What a guest did that made the hart return to its host (`HartExit.guestExit`): the trap
@@ -186,6 +192,8 @@ public final class Hart {
     public internal(set) var retired: UInt64 = 0
     /// Event counts as they accumulate; `counters` adds the open privilege interval.
     var eventCounters = HartCounters()
+    /// Traps in a row that retired nothing (ProgressGuard.swift).
+    var progress = ProgressGuard()
     /// `retired` when the hart last changed privilege: instructions since then belong to `privilege`.
     var privilegeMark: UInt64 = 0
 
@@ -356,6 +364,7 @@ public final class Hart {
         let detail = pendingTrapDetail
         pendingTrapDetail = TrapDetail()
         if interrupt { eventCounters.interrupts[Int(code & 63)] += 1 } else { eventCounters.exceptions[Int(code & 63)] += 1 }
+        noteTrap(cause: code, interrupt: interrupt, value: tval, pc: epc)
         let delegated = privilege != .machine && ((interrupt ? mideleg : medeleg) >> code) & 1 != 0
         let toVirtual = delegated && virtualized && ((interrupt ? h.hideleg : h.hedeleg) >> code) & 1 != 0
         let mcauseValue = interrupt ? code | TrapCause.interruptFlag : code

@@ -531,6 +531,7 @@ extension Hart {
     public func injectGuestException(cause: UInt64, value: UInt64) {
         guard virtualized else { return }
         eventCounters.exceptions[Int(cause & 63)] += 1
+        noteTrap(cause: cause, interrupt: false, value: value, pc: pc)
         closePrivilegeInterval()
         enterVirtualSupervisor(code: cause, interrupt: false, epc: pc, tval: value)
         updateTranslationContexts()

@@ -331,8 +331,10 @@ struct HostConfiguration {
             guard memory <= HostCommand.maximumHostMemory - Hypervisor.Host.reservedMemory else {
                 throw CommandError("\(place) (\(name)): memory '\(entry.memory)' is too big; a host holds at most \(HostCommand.maximumHostMemory >> 30) GiB")
             }
-            result.domains.append(DomainConfiguration(name: name, memorySize: memory, kernel: [UInt8](kernel),
-                                                      instructionLimit: entry.maxInstructions ?? .max))
+            var domain = DomainConfiguration(name: name, memorySize: memory, kernel: [UInt8](kernel),
+                                             instructionLimit: entry.maxInstructions ?? .max)
+            domain.kernelPath = kernelURL.path
+            result.domains.append(domain)
         }
         return result
     }

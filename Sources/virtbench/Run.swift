@@ -17,12 +17,16 @@ struct Run: ParsableCommand {
         abstract: "Boot firmware and/or a kernel on the simulated virt board.",
         discussion: """
         Exit status: 0 when the guest powers off through sifive_test (or Ctrl-A X), the guest's \
-        code when it reports failure, \(Run.limitExitStatus) when --max-insns ran out, 1 on bad input.
+        code when it reports failure, \(Run.limitExitStatus) when --max-insns ran out, \(Run.noProgressExitStatus) when \
+        the guest was stopped for taking trap after trap without retiring an instruction (a line on \
+        stderr names its last trap), 1 on bad input.
         """
     )
 
     /// Exit status when `--max-insns` ends the run: the guest did not finish (as timeout(1) uses).
     static let limitExitStatus: Int32 = 124
+    /// Exit status when the no-progress guard stopped the guest (Machine/ProgressGuard.swift).
+    static let noProgressExitStatus: Int32 = 3
     /// Instructions per 100 ns mtime tick in virtual time: a 1 GHz core (see `Timebase`).
     static let virtualInstructionsPerTick: UInt64 = 100
 
@@ -144,6 +148,7 @@ struct Run: ParsableCommand {
         Console.restoreTerminal()
         if summary { printSummary(hart: hart, outcome: outcome, nanoseconds: elapsed) }
         if case .error(let message) = outcome { throw CommandError(message) }
+        if case .noProgress = outcome { printError("virtbench: " + outcome.text) }
         let status = outcome.exitStatus
         if status != 0 { throw GuestExit(status: status) }
     }
@@ -194,12 +199,15 @@ struct Run: ParsableCommand {
     enum Outcome {
         case stopped(MachineControl.StopRequest)
         case instructionLimit
+        /// The no-progress guard stopped the hart (`Hart.noProgressReport`).
+        case noProgress(report: String)
         case error(String)
 
         var exitStatus: Int32 {
             switch self {
             case .stopped(let request): return MachineControl.exitStatus(for: request)
             case .instructionLimit: return Run.limitExitStatus
+            case .noProgress: return Run.noProgressExitStatus
             case .error: return 1
             }
         }
@@ -211,6 +219,7 @@ struct Run: ParsableCommand {
             case .stopped(.reset): return "guest reset"
             case .stopped(.userQuit): return "quit from the console"
             case .instructionLimit: return "instruction limit reached"
+            case .noProgress(let report): return "guest made no progress: " + report
             case .error(let message): return "error: " + message
             }
         }
@@ -239,6 +248,8 @@ struct Run: ParsableCommand {
                 // The hart counts trap entries toward the limit too, so a guest faulting on its
                 // own trap vector ends here even though it retires nothing.
                 if maxInstructions != nil { return .instructionLimit }
+            case .noProgress:
+                return .noProgress(report: hart.noProgressReport)
             case .guestExit:
                 // Only a hart whose HS-mode belongs to the Swift hypervisor exits to its host.
                 return .error("the hart exited to a hypervisor that this command does not run")

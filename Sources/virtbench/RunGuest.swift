@@ -20,8 +20,10 @@ extension Run {
         do {
             let hostMemory = ramSize + Hypervisor.Host.reservedMemory + Hypervisor.Host.domainOverhead(for: virtualization)
             host = try Hypervisor.Host(configuration: .init(memorySize: hostMemory, virtualTime: virtualTime, virtualization: virtualization))
-            domain = try host.createDomain(DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
-                                                               instructionLimit: maxInstructions ?? .max))
+            var configuration = DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
+                                                    instructionLimit: maxInstructions ?? .max)
+            configuration.kernelPath = kernel
+            domain = try host.createDomain(configuration)
             domain.consoleListener = Console.writeOutput
             try host.start(domain.id)
         } catch {
@@ -44,6 +46,10 @@ extension Run {
         case .shutdown(let status): if status != 0 { throw GuestExit(status: status) }
         case .crashed(let reason):
             if reason.hasPrefix("did not finish") { throw GuestExit(status: Run.limitExitStatus) }
+            if domain.stuckAt != nil {
+                printError("virtbench: domain \(domain.id): \(reason)")
+                throw GuestExit(status: Run.noProgressExitStatus)
+            }
             throw CommandError("domain \(domain.id) crashed: \(reason)")
         default: throw CommandError("domain \(domain.id) ended \(domain.state)")
         }

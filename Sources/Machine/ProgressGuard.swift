@@ -1,0 +1,100 @@
+import RISCV
+
+/// The no-progress guard: a hart (or vCPU) that takes trap after trap without retiring an
+/// instruction is stuck (a trap vector that itself faults, a handler in zeroed memory, a
+/// vector outside memory) and would otherwise spin forever whatever its instruction budget
+/// says, since trap entries retire nothing. `Hart.run` returns `.noProgress` when
+/// `HartConfiguration.noProgressTrapLimit` traps in a row leave `retired` unchanged; the
+/// caller reports `Hart.lastTrap`. Instruction limits keep their meaning (instructions
+/// retired), so counts compared with QEMU do not change.
+
+/// One trap as the guard records it: what the guest was doing when it trapped.
+public struct TrapRecord: Sendable, Equatable, CustomStringConvertible {
+    /// Exception or interrupt code (no interrupt flag).
+    public var cause: UInt64
+    public var interrupt: Bool
+    /// The trap value (xtval): a faulting address or instruction bits.
+    public var value: UInt64
+    /// The pc of the trapping instruction (xepc).
+    public var pc: UInt64
+    /// The privilege and V the trap came from.
+    public var privilege: Privilege
+    public var virtualized: Bool
+
+    public init(cause: UInt64, interrupt: Bool, value: UInt64, pc: UInt64, privilege: Privilege, virtualized: Bool) {
+        self.cause = cause
+        self.interrupt = interrupt
+        self.value = value
+        self.pc = pc
+        self.privilege = privilege
+        self.virtualized = virtualized
+    }
+
+    public var description: String {
+        let name = TrapCause.name(interrupt ? cause | TrapCause.interruptFlag : cause)
+        let mode = (virtualized ? "V" : "") + privilege.description + "-mode"
+        return "\(name) (cause \(cause)) at pc 0x\(String(pc, radix: 16)), tval 0x\(String(value, radix: 16)), from \(mode)"
+    }
+}
+
+/// The guard's state: how many traps in a row found `retired` where the previous one left it.
+struct ProgressGuard {
+    var trapsInARow: UInt64 = 0
+    var retiredAtLastTrap: UInt64 = .max
+    var lastTrap: TrapRecord?
+}
+
+extension HartConfiguration {
+    /// Traps in a row without an instruction retiring after which `run` gives up: far more than
+    /// any working trap path takes (a fault in a handler's first instruction, a shadow fill and
+    /// its retry), few enough that a stuck guest is stopped within milliseconds.
+    public static let defaultNoProgressTrapLimit: UInt64 = 10_000
+}
+
+extension Hart {
+    /// Counts a trap the hart takes (or the host injects) at `pc` from the current privilege.
+    @inline(__always)
+    func noteTrap(cause: UInt64, interrupt: Bool, value: UInt64, pc: UInt64) {
+        if retired != progress.retiredAtLastTrap {
+            progress.trapsInARow = 0
+            progress.retiredAtLastTrap = retired
+        }
+        progress.trapsInARow &+= 1
+        progress.lastTrap = TrapRecord(cause: cause, interrupt: interrupt, value: value, pc: pc,
+                                       privilege: privilege, virtualized: virtualized)
+    }
+
+    /// Traps taken since the last instruction retired (0 once one retires or the host
+    /// completes one on the guest's behalf).
+    public var trapsWithoutProgress: UInt64 {
+        get { retired == progress.retiredAtLastTrap ? progress.trapsInARow : 0 }
+        // A host that runs several vCPUs on this hart carries each one's count across switches.
+        set {
+            progress.trapsInARow = newValue
+            progress.retiredAtLastTrap = retired
+        }
+    }
+
+    /// Traps taken since reset, whatever their target (guest exits included).
+    public var trapsTaken: UInt64 { eventCounters.traps }
+
+    /// The most recent trap (nil before the first).
+    public var lastTrap: TrapRecord? { progress.lastTrap }
+
+    /// What the guard saw, for a report: "N traps in a row retired no instruction; the last was …".
+    public var noProgressReport: String {
+        "\(trapsWithoutProgress) traps in a row retired no instruction; the last was "
+            + (lastTrap.map(String.init(describing:)) ?? "unknown")
+    }
+
+    /// True when the guard has stopped the hart: `run` returns `.noProgress` until the count is reset.
+    public var madeNoProgress: Bool { trapsWithoutProgress >= configuration.noProgressTrapLimit }
+
+    /// The host finished the trapped instruction for the guest (emulated a CSR access, an SBI
+    /// call, an MMIO access, a hypercall) and resumes it at `nextPC`: that is progress, though
+    /// the hart retired nothing.
+    public func completeEmulatedInstruction(resumingAt nextPC: UInt64) {
+        pc = nextPC
+        progress.trapsInARow = 0
+    }
+}
