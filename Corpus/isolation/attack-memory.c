@@ -10,7 +10,8 @@
  *   1. physical addresses with translation off (satp Bare): just past its RAM, where the
  *      host's other domains and its G-stage tables would be if guest and host addresses
  *      were the same, the host's own devices (CLINT, PLIC, virtio), 0, and the top and just
- *      past the top of what Sv39x4 G-stage can express (41 bits), and 0xffff_ffff_f000;
+ *      past the top of what Sv39x4 G-stage can express (41 bits), 0xffff_ffff_f000, and the
+ *      last doubleword below 2^64 (where address + size wraps);
  *   2. the same addresses mapped through its own Sv39 tables (4 KiB leaves, and RAM's 1 GiB
  *      identity superpage, which reaches past the end of its RAM);
  *   3. Sv39 tables whose next-level table lies outside its RAM (past its end, on the UART,
@@ -152,6 +153,7 @@ void guest_main(u64 hartid, const void *dtb) {
         0x1fffffff000ul,             /* the last page Sv39x4 G-stage can express */
         0x20000000000ul,             /* 2^41: past what Sv39x4 can express */
         0xfffffffff000ul,
+        0xfffffffffffffff8ul,        /* the last doubleword of the address space: address + size wraps to 0 */
     };
     const int count = sizeof targets / sizeof targets[0];
 

@@ -90,7 +90,8 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         } else {
             root = (nextTableAddress + 0x3fff) & ~0x3fff
             guard root + needed <= tableArea.upperBound else {
-                throw HostError.outOfMemory(requested: needed, free: tableArea.upperBound - nextTableAddress)
+                throw HostError.tableAreaFull(needed: needed, free: tableArea.upperBound - min(root, tableArea.upperBound),
+                                              size: UInt64(tableArea.count))
             }
             nextTableAddress = root + needed
         }

@@ -70,7 +70,7 @@ extension Host {
     }
 
     /// Host RAM set aside for the hypervisor's G-stage tables: no domain may map it.
-    public var pageTableArea: Range<UInt64> { board.memory.base ..< board.memory.base + Host.tableArea }
+    public var pageTableArea: Range<UInt64> { board.memory.base ..< board.memory.base + tableArea }
 
     /// Every leaf of the domain's G-stage table (Sv39x4, H extension spec "Guest Physical
     /// Address Translation"), read back from host memory in guest-physical order.

@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import Machine
 import RISCV
 
@@ -82,11 +83,18 @@ public enum DomainSnapshot {
         let headerLength = try prefix.withUnsafeBytes { try checkPrefix($0, path: url.path) }
         let json = (try? handle.read(upToCount: headerLength)) ?? Data()
         guard json.count == headerLength else { throw bad("truncated in the header") }
-        do {
-            let header = try JSONDecoder().decode(Header.self, from: json)
-            return (header.name, header.memorySize)
-        } catch {
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
             throw bad("damaged header (\(String(describing: error).prefix(160)))")
+        }
+        try checkMemorySize(header.memorySize, path: url.path)
+        return (header.name, header.memorySize)
+    }
+
+    /// A saved domain's RAM must be what a domain can have: a non-zero multiple of 2 MiB.
+    static func checkMemorySize(_ size: UInt64, path: String) throws {
+        guard size > 0, size % Host.megapage == 0 else {
+            throw HostError.snapshot("\(path): guest memory of \(MemorySize.text(size)) is not a non-zero multiple of 2 MiB")
         }
     }
 
@@ -248,10 +256,8 @@ extension Host {
         } catch {
             throw bad("damaged header (\(String(describing: error).prefix(160)))")
         }
-        guard header.memorySize > 0, header.memorySize % Host.megapage == 0 else {
-            throw bad("guest memory of \(header.memorySize) bytes is not a non-zero multiple of 2 MiB")
-        }
-        guard header.memorySize <= configuration.memorySize - Host.reservedMemory else {
+        try DomainSnapshot.checkMemorySize(header.memorySize, path: path)
+        guard header.memorySize <= configuration.memorySize - tableArea else {
             throw bad("guest memory of \(header.memorySize >> 20) MiB is more than this host (\(configuration.memorySize >> 20) MiB) can give")
         }
         guard header.vcpu.registers.count == 32, header.vcpu.floatRegisters.count == 32 else {

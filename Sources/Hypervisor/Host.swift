@@ -9,7 +9,10 @@ import RISCV
 /// Why the host could not do what the control domain asked.
 public enum HostError: Error, CustomStringConvertible, Equatable {
     case outOfMemory(requested: UInt64, free: UInt64)
+    /// The G-stage table area (`Configuration.tableAreaSize`) has no room for a new domain's tables.
+    case tableAreaFull(needed: UInt64, free: UInt64, size: UInt64)
     case badMemorySize(UInt64)
+    case badHostMemorySize(memory: UInt64, reserved: UInt64)
     case badKernel(String)
     /// The kernel cannot be placed in the domain's RAM, or cannot run as a guest.
     case boot(BootError)
@@ -24,8 +27,13 @@ public enum HostError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .outOfMemory(let requested, let free):
-            return "not enough host memory: \(requested >> 20) MiB requested, \(free >> 20) MiB free"
-        case .badMemorySize(let size): return "domain memory must be a non-zero multiple of 2 MiB, not \(size) bytes"
+            return "not enough host memory: \(MemorySize.text(requested)) requested, \(MemorySize.text(free)) free"
+        case .tableAreaFull(let needed, let free, let size):
+            return "no room for the domain's G-stage tables: they need \(MemorySize.text(needed)), and \(MemorySize.text(free)) "
+                + "of the host's \(MemorySize.text(size)) table area is free (size the host for its domains: Host.tableArea(forDomainsOf:))"
+        case .badMemorySize(let size): return "domain memory must be a non-zero multiple of 2 MiB, not \(MemorySize.text(size))"
+        case .badHostMemorySize(let memory, let reserved):
+            return "host memory must be a multiple of 2 MiB above the \(MemorySize.text(reserved)) the hypervisor keeps, not \(MemorySize.text(memory))"
         case .badKernel(let reason): return "kernel image: \(reason)"
         case .boot(let error): return error.description
         case .noSuchDomain(let id): return "no domain \(id)"
@@ -64,6 +72,9 @@ public final class Host {
         public var virtualTime: Bool
         /// How guests are virtualized (one kind per host).
         public var virtualization: Virtualization
+        /// Host RAM at its bottom for the domains' G-stage tables (`hav`); the default holds those
+        /// of 128 domains of up to 4 GiB, `Host.tableArea(forDomainsOf:)` sizes it for any set.
+        public var tableAreaSize: UInt64 = Host.reservedMemory
         /// `full` only: keep shadow page tables fresh by write-protecting the guest's page-table pages (true), or drop them on sfence.vma.
         public var tracesGuestPageTables = true
         public init(memorySize: UInt64 = 1 << 30, timeSlice: UInt64 = 200_000, virtualTime: Bool = true,
@@ -84,11 +95,20 @@ public final class Host {
     /// The part of the hypervisor that depends on `configuration.virtualization`.
     let kind: any VirtualizationKind
 
-    /// Host RAM reserved for G-stage page tables, at the bottom of RAM.
-    static let tableArea: UInt64 = 4 << 20
-    /// Host memory beyond its domains' that a host needs (the table area). Each domain also
-    /// needs `domainOverhead(for:)` beside its RAM.
-    public static let reservedMemory: UInt64 = tableArea
+    /// Host memory beyond its domains' that a host of the default configuration needs (the
+    /// G-stage table area). Each domain also needs `domainOverhead(for:)` beside its RAM.
+    public static let reservedMemory: UInt64 = 4 << 20
+    /// Host RAM reserved for G-stage page tables, at the bottom of RAM (`Configuration.tableAreaSize`).
+    public var tableArea: UInt64 { configuration.tableAreaSize }
+
+    /// A G-stage table area that holds the tables of domains of these sizes (at least the default).
+    public static func tableArea(forDomainsOf sizes: [UInt64]) -> UInt64 {
+        let rootAlignment: UInt64 = 16 << 10
+        let tables = sizes.reduce(rootAlignment) { total, size in
+            total + (HardwareAssistedVirtualization.tableSize(memorySize: size) + rootAlignment - 1) / rootAlignment * rootAlignment
+        }
+        return max(reservedMemory, (tables + megapage - 1) / megapage * megapage)
+    }
     static let megapage: UInt64 = 2 << 20
     /// Free host RAM for domain memory, as 2 MiB-aligned ranges.
     var freeRanges: [Range<UInt64>]
@@ -109,9 +129,16 @@ public final class Host {
         }
     }
 
+    /// The most RAM one domain can have under `virtualization`: the largest host (the board's
+    /// RAM limit) less what the hypervisor keeps, in 2 MiB units.
+    public static func maximumDomainMemory(for virtualization: Virtualization) -> UInt64 {
+        (BootPlan.maximumRAMSize - reservedMemory - domainOverhead(for: virtualization)) & ~(megapage - 1)
+    }
+
     public init(configuration: Configuration = .init()) throws {
-        guard configuration.memorySize > Host.tableArea, configuration.memorySize % Host.megapage == 0 else {
-            throw HostError.badMemorySize(configuration.memorySize)
+        guard configuration.tableAreaSize % Host.megapage == 0, configuration.memorySize > configuration.tableAreaSize,
+              configuration.memorySize % Host.megapage == 0 else {
+            throw HostError.badHostMemorySize(memory: configuration.memorySize, reserved: configuration.tableAreaSize)
         }
         self.configuration = configuration
         let hypervisor = configuration.virtualization == .hardwareAssisted
@@ -120,10 +147,10 @@ public final class Host {
                                                   timebaseMode: configuration.virtualTime ? .virtual(instructionsPerTick: 100) : .realTime),
             hart: HartConfiguration(hypervisor: hypervisor, hostOwnsSupervisor: true), consoleOutput: { _ in })
         let base = board.memory.base
-        freeRanges = [(base + Host.tableArea) ..< (base + configuration.memorySize)]
+        freeRanges = [(base + configuration.tableAreaSize) ..< (base + configuration.memorySize)]
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
         switch configuration.virtualization {
-        case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + Host.tableArea)
+        case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + configuration.tableAreaSize)
         case .para: kind = ParaVirtualization(hostRAM: base ..< base + configuration.memorySize)
         case .full: kind = FullVirtualization(tracesPageTables: configuration.tracesGuestPageTables)
         }

@@ -53,6 +53,8 @@ public struct BootPlan: Sendable {
     public static let deviceTreeAlignment: UInt64 = 2 << 20
     /// A raw kernel after firmware starts at the next 2 MiB boundary (RV64; a megapage).
     public static let kernelAlignment: UInt64 = 2 << 20
+    /// The most RAM the board has: the 64 GiB its RAM window at 0x8000_0000 holds.
+    public static let maximumRAMSize: UInt64 = 64 << 30
     /// The hart that boots.
     public static let bootHartID: UInt64 = 0
 
@@ -158,7 +160,7 @@ public struct BootPlan: Sendable {
 
     /// Rejects RAM sizes the board cannot have.
     public static func validate(memorySize: UInt64) throws(BootError) {
-        guard memorySize > 0, memorySize % 4096 == 0, memorySize <= 64 << 30 else {
+        guard memorySize > 0, memorySize % 4096 == 0, memorySize <= maximumRAMSize else {
             throw .invalidMemorySize(memorySize)
         }
     }

@@ -1,5 +1,14 @@
 /// RAM sizes as QEMU's `-m` option spells them.
 public enum MemorySize {
+    /// `bytes` in the largest binary unit that states it exactly ("64 MiB", "20 KiB", "4097
+    /// bytes"), so a message never rounds a size away.
+    public static func text(_ bytes: UInt64) -> String {
+        for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] where bytes != 0 && bytes & ((1 << UInt64(shift)) - 1) == 0 {
+            return "\(bytes >> UInt64(shift)) \(unit)"
+        }
+        return bytes == 1 ? "1 byte" : "\(bytes) bytes"
+    }
+
     /// Parses `256M`, `1G`, `1.5G`, `512` (a plain number is MiB, as in QEMU), `4096K`, `size=256M`.
     ///
     /// Suffixes are binary (K = 1024) and case-insensitive, as QEMU's size parser accepts them.

@@ -29,7 +29,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("profile"), help: "A cost profile name from Corpus/profiles or a .json path (repeatable; default: all shipped).")
     var profiles: [String] = []
 
-    @Option(help: "Rounds per program and mode; wall time is the median.")
+    @Option(parsing: .unconditional, help: "Rounds per program and mode; wall time is the median.", transform: NumberArgument.smallCount("number of rounds"))
     var rounds: Int = 3
 
     @Flag(help: "Also replace results/latest/ with this report.")
@@ -39,7 +39,8 @@ struct Compare: ParsableCommand {
     var resultsPath: String?
 
     /// Full-size workloads retire a few billion instructions; the limit only has to catch a hung guest.
-    @Option(name: .customLong("max-insns"), help: "Stop a run that has not finished after this many instructions.")
+    @Option(name: .customLong("max-insns"), parsing: .unconditional, help: "Stop a run that has not finished after this many instructions.",
+            transform: NumberArgument.count("instruction limit"))
     var maxInstructions: UInt64 = 20_000_000_000
 
     @Flag(name: .customLong("real-time"), help: "Use the host clock instead of virtual time (counts are then not reproducible).")
@@ -48,7 +49,6 @@ struct Compare: ParsableCommand {
     func run() throws {
         let setup = try CommandSetup(modes: modes, corpus: corpus, maxInstructions: maxInstructions, realTime: realTime,
                                      resolveSelection: { request throws(CorpusSelectionError) in try CorpusSelection.resolve(request) })
-        guard rounds >= 1 else { throw CommandError("--rounds must be at least 1 (got \(rounds))") }
         let profileFolder = setup.root.appendingPathComponent(CostProfileLibrary.directory, isDirectory: true)
         let chosenProfiles: [CostProfile]
         do { chosenProfiles = try CostProfileLibrary.select(profiles, in: profileFolder) } catch { throw CommandError(error.description) }

@@ -20,7 +20,8 @@ struct Conform: ParsableCommand {
             help: "Which programs: isa, cpu, os, small, all, or names (default: isa self-checks, small workloads and the corpus kernel).")
     var suite: String?
 
-    @Option(name: .customLong("max-insns"), help: "Stop a run that has not finished after this many instructions.")
+    @Option(name: .customLong("max-insns"), parsing: .unconditional, help: "Stop a run that has not finished after this many instructions.",
+            transform: NumberArgument.count("instruction limit"))
     var maxInstructions: UInt64 = 4_000_000_000
 
     func run() throws {

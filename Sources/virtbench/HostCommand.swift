@@ -24,7 +24,7 @@ struct HostCommand: ParsableCommand {
     /// Exit status when the run itself worked but a domain crashed or reported failure.
     static let domainFailedStatus: Int32 = 2
     /// The most host RAM one host may have: the `virt` board's limit (BootPlan.validate).
-    static let maximumHostMemory: UInt64 = 64 << 30
+    static let maximumHostMemory = BootPlan.maximumRAMSize
 
     @Argument(help: ArgumentHelp("Domain configuration (JSON).", valueName: "config.json"))
     var config: String?
@@ -35,13 +35,15 @@ struct HostCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write each domain's console to DIR/<name>.log instead of stdout.", valueName: "dir"))
     var consoleDir: String?
 
-    @Option(help: ArgumentHelp("Also print the domain table every N host instructions.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Also print the domain table every N host instructions.", valueName: "n"),
+            transform: NumberArgument.count("--list interval"))
     var list: UInt64?
 
     @Option(help: ArgumentHelp("Pause domain ID after --after instructions, save it to FILE and destroy it (xl save).", valueName: "id:file"))
     var save: String?
 
-    @Option(help: ArgumentHelp("Host instructions to run before --save.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Host instructions to run before --save.", valueName: "n"),
+            transform: NumberArgument.count("instruction count for --after", minimum: 0))
     var after: UInt64?
 
     @Flag(help: "Time follows the host clock instead of instructions retired (counts then vary between runs).")
@@ -57,11 +59,16 @@ struct HostCommand: ParsableCommand {
         case (.some, .some): throw CommandError("give a configuration file or --restore, not both")
         case (let path?, nil):
             let configuration = try HostConfiguration.load(path)
-            let total = configuration.domains.reduce(UInt64(0)) { $0 + $1.memorySize } + Hypervisor.Host.reservedMemory
+            // Each domain's RAM, what the hypervisor keeps beside it, and a table area for all their G-stage tables.
+            let sizes = configuration.domains.map(\.memorySize)
+            let tableArea = Hypervisor.Host.tableArea(forDomainsOf: sizes)
+            let overhead = Hypervisor.Host.domainOverhead(for: .hardwareAssisted)
+            let total = sizes.reduce(UInt64(0)) { $0 + $1 + overhead } + tableArea
             guard total <= Self.maximumHostMemory else {
-                throw CommandError("\(path): domains need \(total >> 20) MiB of host memory; a host holds at most \(Self.maximumHostMemory >> 20) MiB")
+                throw CommandError("\(path): \(sizes.count) domains need \(MemorySize.text(total)) of host memory "
+                                   + "(with \(MemorySize.text(tableArea)) for their page tables); a host holds at most \(MemorySize.text(Self.maximumHostMemory))")
             }
-            host = try makeHost(memorySize: total, timeSlice: configuration.timeSlice)
+            host = try makeHost(memorySize: total, tableArea: tableArea, timeSlice: configuration.timeSlice)
             prefixWidth = configuration.domains.map(\.name.count).max() ?? 0
             for domainConfiguration in configuration.domains {
                 do {
@@ -82,7 +89,7 @@ struct HostCommand: ParsableCommand {
             guard summary.memorySize <= Self.maximumHostMemory - Hypervisor.Host.reservedMemory else {
                 throw CommandError("\(path): the saved domain has \(summary.memorySize >> 20) MiB; a host holds at most \(Self.maximumHostMemory >> 20) MiB")
             }
-            host = try makeHost(memorySize: summary.memorySize + Hypervisor.Host.reservedMemory, timeSlice: nil)
+            host = try makeHost(memorySize: summary.memorySize + Hypervisor.Host.reservedMemory, tableArea: Hypervisor.Host.reservedMemory, timeSlice: nil)
             do {
                 let domain = try host.restore(from: url)
                 try host.unpause(domain.id)
@@ -107,8 +114,9 @@ struct HostCommand: ParsableCommand {
         if failed { throw GuestExit(status: Self.domainFailedStatus) }
     }
 
-    func makeHost(memorySize: UInt64, timeSlice: UInt64?) throws -> Hypervisor.Host {
+    func makeHost(memorySize: UInt64, tableArea: UInt64, timeSlice: UInt64?) throws -> Hypervisor.Host {
         var configuration = Hypervisor.Host.Configuration(memorySize: memorySize, virtualTime: !realTime)
+        configuration.tableAreaSize = tableArea
         if let timeSlice { configuration.timeSlice = timeSlice }
         do { return try Hypervisor.Host(configuration: configuration) } catch { throw CommandError("\(error)") }
     }

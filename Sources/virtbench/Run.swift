@@ -30,7 +30,7 @@ struct Run: ParsableCommand {
     /// Instructions per 100 ns mtime tick in virtual time: a 1 GHz core (see `Timebase`).
     static let virtualInstructionsPerTick: UInt64 = 100
 
-    @Option(name: .customShort("m"), help: ArgumentHelp("RAM size: 256M, 1G, or a number of MiB (QEMU's default is 128M).", valueName: "size"))
+    @Option(name: .customShort("m"), parsing: .unconditional, help: ArgumentHelp("RAM size: 256M, 1G, or a number of MiB (QEMU's default is 128M).", valueName: "size"))
     var memory: String = "128M"
 
     @Option(name: [.customLong("bios", withSingleDash: true), .customLong("bios")], help: ArgumentHelp("Firmware: none, default (OpenSBI fw_dynamic), or a file (ELF or raw).", valueName: "none|default|file"))
@@ -55,7 +55,8 @@ struct Run: ParsableCommand {
     @Option(name: .customShort("M"), help: ArgumentHelp("Machine type; only virt exists.", valueName: "machine"))
     var machine: String = "virt"
 
-    @Option(name: .customLong("max-insns"), help: ArgumentHelp("Stop after this many instructions.", valueName: "n"))
+    @Option(name: .customLong("max-insns"), parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions.", valueName: "n"),
+            transform: NumberArgument.count("instruction limit"))
     var maxInstructions: UInt64?
 
     @Flag(name: [.customLong("icount"), .customLong("virtual-time")],

@@ -14,6 +14,12 @@ extension Run {
         guard let kernel else { throw CommandError("--mode \(mode) needs -kernel") }
         let ramSize: UInt64
         do { ramSize = try MemorySize.parse(memory) } catch { throw CommandError(error.description) }
+        let largest = Hypervisor.Host.maximumDomainMemory(for: virtualization)
+        guard ramSize <= largest else {
+            throw CommandError("-m \(memory): a guest under --mode \(mode) can have at most \(largest >> 20) MiB "
+                               + "(a host has at most \(BootPlan.maximumRAMSize >> 30) GiB, and the hypervisor keeps "
+                               + "\((BootPlan.maximumRAMSize - largest) >> 20) MiB of it)")
+        }
         guard let image = FileManager.default.contents(atPath: kernel) else { throw CommandError("kernel '\(kernel)' not found or unreadable") }
         let started = Timebase.monotonicNanoseconds()
         let host: Hypervisor.Host, domain: Domain
