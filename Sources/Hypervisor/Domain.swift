@@ -120,8 +120,8 @@ public final class Domain {
     /// Traps the guest took without an exit (hav: delegated straight to VS-mode); charged
     /// against `instructionLimit` like exits.
     public internal(set) var trapsInGuest: UInt64 = 0
-    /// The no-progress guard's count for this vCPU while it is off the hart (ProgressGuard.swift).
-    var trapsWithoutProgress: UInt64 = 0
+    /// The no-progress guard's state of this vCPU while it is off the hart (ProgressGuard.swift).
+    var progressState = ProgressGuard()
     /// Set when the no-progress guard stopped the domain: the last trap of its loop.
     public internal(set) var stuckAt: TrapRecord?
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:

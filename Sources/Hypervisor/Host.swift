@@ -356,7 +356,7 @@ public final class Host {
                 board.timebase.skipped = domain.clockSkipped
             }
             kind.load(domain, host: self)
-            hart.trapsWithoutProgress = domain.trapsWithoutProgress
+            hart.progressState = domain.progressState
             loaded = domain
         }
         var sliceLeft = min(configuration.timeSlice, limit)
@@ -387,7 +387,10 @@ public final class Host {
                 continue
             case .noProgress:
                 domain.stuckAt = hart.lastTrap
-                domain.state = .crashed(reason: "no progress: " + hart.noProgressReport)
+                // A kernel that needs M-mode stops at its first M-mode instruction, with no handler to catch it.
+                let machineMode = hart.firstTrapWithoutProgress?.isMachineModeInstruction == true
+                domain.state = .crashed(reason: "no progress: " + hart.noProgressReport
+                                        + (machineMode ? "; guest modes run S-mode kernels: run an M-mode program with --mode native" : ""))
                 unload(domain)
             case .waitingForInterrupt, .stopped:
                 // WFI always exits to the host (VTW, or U-mode WFI being illegal), and nothing on
@@ -401,7 +404,7 @@ public final class Host {
     func unload(_ domain: Domain) {
         guard loaded === domain else { return }
         kind.save(domain, host: self)
-        domain.trapsWithoutProgress = hart.trapsWithoutProgress
+        domain.progressState = hart.progressState
         if isVirtualTime {
             domain.clockInstructions = hart.retired &- board.timebase.retiredOffset
             domain.clockSkipped = board.timebase.skipped

@@ -25,8 +25,6 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case deviceTreeDoesNotFit(size: Int, ramStart: UInt64, ramEnd: UInt64)
     /// A guest kernel's ELF entry point lies in no loaded executable segment (`GuestBootPlan`).
     case entryOutsideSegments(path: String, entry: UInt64)
-    /// A guest mode was given a program that needs M-mode (`MachineModeScan`).
-    case machineModeKernel(path: String, address: UInt64, instruction: String)
     /// `-bios none` and no `-kernel`: the hart would execute zeroed RAM.
     case nothingToRun
     /// `-bios default` and no OpenSBI build was found.
@@ -58,9 +56,6 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
             return "RAM \(hex(ramStart))-\(hex(ramEnd)) is too small for the \(size)-byte device tree"
         case .entryOutsideSegments(let path, let entry):
             return "kernel '\(path)': entry point \(hex(entry)) lies in no loaded executable segment"
-        case .machineModeKernel(let path, let address, let instruction):
-            return "kernel '\(path)': '\(instruction)' at \(hex(address)) needs M-mode; guest modes run S-mode kernels "
-                + "(run an M-mode program with --mode native)"
         case .nothingToRun:
             return "nothing to run: -bios none needs -kernel"
         case .defaultFirmwareNotFound(let searched):

@@ -30,18 +30,32 @@ public struct TrapRecord: Sendable, Equatable, CustomStringConvertible {
         self.virtualized = virtualized
     }
 
+    /// An illegal-instruction trap on an instruction only M-mode may execute (its tval holds the bits).
+    public var isMachineModeInstruction: Bool {
+        !interrupt && cause == TrapCause.illegalInstruction && CSR.requiresMachineMode(UInt32(truncatingIfNeeded: value))
+    }
+
     public var description: String {
         let name = TrapCause.name(interrupt ? cause | TrapCause.interruptFlag : cause)
         let mode = (virtualized ? "V" : "") + privilege.description + "-mode"
-        return "\(name) (cause \(cause)) at pc 0x\(String(pc, radix: 16)), tval 0x\(String(value, radix: 16)), from \(mode)"
+        var text = "\(name) (cause \(cause)) at pc 0x\(String(pc, radix: 16)), tval 0x\(String(value, radix: 16))"
+        if !interrupt && cause == TrapCause.illegalInstruction && value & 3 == 3 && value >> 32 == 0 {
+            text += " (\(Disassembler.text(Decoder.decode(UInt32(value)), pc: pc))\(isMachineModeInstruction ? ", an M-mode instruction" : ""))"
+        }
+        return text + ", from \(mode)"
     }
 }
 
 /// The guard's state: how many traps in a row found `retired` where the previous one left it.
-struct ProgressGuard {
+/// A host that runs several vCPUs on one hart keeps each one's (`Hart.progressState`).
+public struct ProgressGuard: Sendable {
     var trapsInARow: UInt64 = 0
     var retiredAtLastTrap: UInt64 = .max
+    /// The trap that began the current run of traps (what went wrong) and the latest (where it loops).
+    var firstTrap: TrapRecord?
     var lastTrap: TrapRecord?
+
+    public init() {}
 }
 
 extension HartConfiguration {
@@ -59,18 +73,26 @@ extension Hart {
             progress.trapsInARow = 0
             progress.retiredAtLastTrap = retired
         }
+        let record = TrapRecord(cause: cause, interrupt: interrupt, value: value, pc: pc, privilege: privilege, virtualized: virtualized)
+        if progress.trapsInARow == 0 { progress.firstTrap = record }
         progress.trapsInARow &+= 1
-        progress.lastTrap = TrapRecord(cause: cause, interrupt: interrupt, value: value, pc: pc,
-                                       privilege: privilege, virtualized: virtualized)
+        progress.lastTrap = record
     }
 
     /// Traps taken since the last instruction retired (0 once one retires or the host
     /// completes one on the guest's behalf).
-    public var trapsWithoutProgress: UInt64 {
-        get { retired == progress.retiredAtLastTrap ? progress.trapsInARow : 0 }
-        // A host that runs several vCPUs on this hart carries each one's count across switches.
+    public var trapsWithoutProgress: UInt64 { retired == progress.retiredAtLastTrap ? progress.trapsInARow : 0 }
+
+    /// The guard's state of the vCPU on the hart: a host saves it when the vCPU leaves the hart
+    /// and gives it back when it returns, so a loop split across time slices is still counted.
+    public var progressState: ProgressGuard {
+        get {
+            var state = progress
+            if retired != state.retiredAtLastTrap { state.trapsInARow = 0 }
+            return state
+        }
         set {
-            progress.trapsInARow = newValue
+            progress = newValue
             progress.retiredAtLastTrap = retired
         }
     }
@@ -81,10 +103,15 @@ extension Hart {
     /// The most recent trap (nil before the first).
     public var lastTrap: TrapRecord? { progress.lastTrap }
 
-    /// What the guard saw, for a report: "N traps in a row retired no instruction; the last was …".
+    /// The trap that began the current run of traps without progress.
+    public var firstTrapWithoutProgress: TrapRecord? { trapsWithoutProgress > 0 ? progress.firstTrap : nil }
+
+    /// What the guard saw, for a report: "N traps in a row retired no instruction; the first
+    /// was …; the last was …".
     public var noProgressReport: String {
-        "\(trapsWithoutProgress) traps in a row retired no instruction; the last was "
-            + (lastTrap.map(String.init(describing:)) ?? "unknown")
+        var text = "\(trapsWithoutProgress) traps in a row retired no instruction"
+        if let first = firstTrapWithoutProgress, first != lastTrap { text += "; the first was \(first)" }
+        return text + "; the last was " + (lastTrap.map(String.init(describing:)) ?? "unknown")
     }
 
     /// True when the guard has stopped the hart: `run` returns `.noProgress` until the count is reset.

@@ -65,6 +65,17 @@ public enum CSR {
     }
 }
 
+extension CSR {
+    /// True for instruction bits only M-mode may execute: `mret`, and CSR instructions on a
+    /// machine-level CSR (address bits 9:8 = 3, §2.1). Used to say why a guest kernel faulted.
+    public static func requiresMachineMode(_ bits: UInt32) -> Bool {
+        let mret: UInt32 = 0x3020_0073, system: UInt32 = 0x73
+        if bits == mret { return true }
+        let funct3 = (bits >> 12) & 7
+        return bits & 0x7f == system && funct3 != 0 && funct3 != 4 && (bits >> 28) & 3 == 3
+    }
+}
+
 extension String {
     init(format16 n: UInt16) { self = "0x" + String(n, radix: 16) }
 }
