@@ -26,7 +26,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("vs"), help: ArgumentHelp("The peer to compare with; only qemu exists.", valueName: "peer"))
     var peer: String = "qemu"
 
-    @Option(parsing: .unconditional, help: "Rounds per workload; wall time is the median.", transform: NumberArgument.smallCount("number of rounds"))
+    @Option(parsing: .unconditional, help: "Rounds per workload; wall time is the median.", transform: NumberArgument.smallCount("the number of rounds"))
     var rounds: Int = 5
 
     @Option(help: ArgumentHelp("default (full-size CPU workloads), small, or workload names separated by commas.", valueName: "default|small|names"))

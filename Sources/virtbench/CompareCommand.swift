@@ -29,7 +29,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("profile"), help: "A cost profile name from Corpus/profiles or a .json path (repeatable; default: all shipped).")
     var profiles: [String] = []
 
-    @Option(parsing: .unconditional, help: "Rounds per program and mode; wall time is the median.", transform: NumberArgument.smallCount("number of rounds"))
+    @Option(parsing: .unconditional, help: "Rounds per program and mode; wall time is the median.", transform: NumberArgument.smallCount("the number of rounds"))
     var rounds: Int = 3
 
     @Flag(help: "Also replace results/latest/ with this report.")
@@ -40,7 +40,7 @@ struct Compare: ParsableCommand {
 
     /// Full-size workloads retire a few billion instructions; the limit only has to catch a hung guest.
     @Option(name: .customLong("max-insns"), parsing: .unconditional, help: "Stop a run that has not finished after this many instructions.",
-            transform: NumberArgument.count("instruction limit"))
+            transform: NumberArgument.count("the instruction limit"))
     var maxInstructions: UInt64 = 20_000_000_000
 
     @Flag(name: .customLong("real-time"), help: "Use the host clock instead of virtual time (counts are then not reproducible).")

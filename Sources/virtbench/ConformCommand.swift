@@ -21,7 +21,7 @@ struct Conform: ParsableCommand {
     var suite: String?
 
     @Option(name: .customLong("max-insns"), parsing: .unconditional, help: "Stop a run that has not finished after this many instructions.",
-            transform: NumberArgument.count("instruction limit"))
+            transform: NumberArgument.count("the instruction limit"))
     var maxInstructions: UInt64 = 4_000_000_000
 
     func run() throws {

@@ -36,14 +36,14 @@ struct HostCommand: ParsableCommand {
     var consoleDir: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Also print the domain table every N host instructions.", valueName: "n"),
-            transform: NumberArgument.count("--list interval"))
+            transform: NumberArgument.count("the --list interval"))
     var list: UInt64?
 
     @Option(help: ArgumentHelp("Pause domain ID after --after instructions, save it to FILE and destroy it (xl save).", valueName: "id:file"))
     var save: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Host instructions to run before --save.", valueName: "n"),
-            transform: NumberArgument.count("instruction count for --after", minimum: 0))
+            transform: NumberArgument.count("the instruction count of --after", minimum: 0))
     var after: UInt64?
 
     @Flag(help: "Time follows the host clock instead of instructions retired (counts then vary between runs).")

@@ -56,7 +56,7 @@ struct Run: ParsableCommand {
     var machine: String = "virt"
 
     @Option(name: .customLong("max-insns"), parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions.", valueName: "n"),
-            transform: NumberArgument.count("instruction limit"))
+            transform: NumberArgument.count("the instruction limit"))
     var maxInstructions: UInt64?
 
     @Flag(name: [.customLong("icount"), .customLong("virtual-time")],

@@ -306,7 +306,7 @@ import Testing
         }
         let zero = try BenchProcess.run(virtbench, ["bench", "--vs", "qemu", "--rounds", "0", "--corpus", "crc32-small"], timeout: 60)
         #expect(zero.exitStatus == 1)
-        #expect(zero.standardError == "virtbench: error: --rounds must be at least 1 (got 0)\n")
+        #expect(zero.standardError == "virtbench: error: The value '0' is invalid for '--rounds <rounds>': the number of rounds must be a whole number of at least 1\n")
         let unknown = try BenchProcess.run(virtbench, ["bench", "--corpus", "crc32,nosuch"], timeout: 60)
         #expect(unknown.exitStatus == 1)
         #expect(unknown.standardError.hasPrefix("virtbench: error: unknown workload 'nosuch'"))

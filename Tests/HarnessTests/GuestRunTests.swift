@@ -33,17 +33,23 @@ import Testing
         #expect(first.output == second.output)
     }
 
-    /// A guest whose trap vector is unmapped retires nothing but traps forever; the instruction
-    /// limit must still end the run (trap entries count toward it), never hang the host.
-    @Test func trapStormEndsAtTheLimit() throws {
+    /// A guest whose trap vector is unmapped retires nothing but traps forever: the no-progress
+    /// guard stops it after 10,000 traps and names them; a smaller instruction limit still ends
+    /// it first (trap entries count toward it), so the host is never hung.
+    @Test func trapStormIsStoppedByTheGuardOrTheLimit() throws {
         // lui t0, 0x1000; csrw mtvec, t0; ecall — every trap then faults fetching 0x0100_0000.
         let words: [UInt32] = [0x0100_02b7, 0x3052_9073, 0x0000_0073]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("trapstorm-\(UUID().uuidString).bin")
         try Data(words.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }).write(to: path)
         defer { try? FileManager.default.removeItem(at: path) }
-        let result = try GuestRun.run(.init(kernel: path.path, instructionLimit: 100_000))
-        #expect(result.limitReached)
-        #expect(result.instructions < 10)
-        #expect(result.counters.exceptions[1] > 90_000, "instruction access faults at the unmapped vector")
+        let stuck = try GuestRun.run(.init(kernel: path.path, instructionLimit: 100_000))
+        #expect(!stuck.limitReached && stuck.instructions == 2)
+        #expect(stuck.counters.exceptions[1] == 9_999, "instruction access faults at the unmapped vector, after the ecall")
+        #expect(stuck.noProgress == "10000 traps in a row retired no instruction; the first was ecall from M "
+            + "(cause 11) at pc 0x80000008, tval 0x0, from M-mode; the last was instruction access fault (cause 1) at pc 0x1000000, "
+            + "tval 0x1000000, from M-mode", "\(stuck.noProgress ?? "nil")")
+        let limited = try GuestRun.run(.init(kernel: path.path, instructionLimit: 5_000))
+        #expect(limited.limitReached && limited.noProgress == nil)
+        #expect(limited.counters.exceptions[1] < 5_000)
     }
 }
