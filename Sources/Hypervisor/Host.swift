@@ -166,9 +166,9 @@ public final class Host {
     public func createDomain(_ configuration: DomainConfiguration) throws -> Domain {
         let size = configuration.memorySize
         guard size > 0, size % Host.megapage == 0 else { throw HostError.badMemorySize(size) }
-        let total = size + kind.domainOverhead
-        guard let index = freeRanges.firstIndex(where: { UInt64($0.count) >= total }) else {
-            throw HostError.outOfMemory(requested: total, free: freeRanges.reduce(0) { $0 + UInt64($1.count) })
+        let (total, overflow) = size.addingReportingOverflow(kind.domainOverhead)
+        guard !overflow, let index = freeRanges.firstIndex(where: { UInt64($0.count) >= total }) else {
+            throw HostError.outOfMemory(requested: overflow ? .max : total, free: freeRanges.reduce(0) { $0 + UInt64($1.count) })
         }
         let range = freeRanges[index]
         let hostBase = range.lowerBound
