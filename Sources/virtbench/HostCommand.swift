@@ -182,8 +182,14 @@ struct HostCommand: ParsableCommand {
     static func table(_ host: Hypervisor.Host) -> String {
         var rows = [["Name", "ID", "Mem(MiB)", "VCPUs", "State", "Instructions", "Exits", "SBI calls"]]
         for domain in host.domains {
-            let exits = domain.events.filter { $0.key.hasPrefix("vmexit.") }.values.reduce(0, +)
-            let sbi = domain.events.filter { $0.key.hasPrefix("sbi.") }.values.reduce(0, +)
+            // Saturating: a restored domain's counts come from its save file, whatever they say.
+            func total(_ prefix: String) -> UInt64 {
+                domain.events.filter { $0.key.hasPrefix(prefix) }.values.reduce(0) { sum, count in
+                    let (next, overflow) = sum.addingReportingOverflow(count)
+                    return overflow ? .max : next
+                }
+            }
+            let exits = total("vmexit."), sbi = total("sbi.")
             rows.append([domain.configuration.name, "\(domain.id)", "\(domain.configuration.memorySize >> 20)", "1",
                          stateColumn(domain.state), "\(domain.instructions)", "\(exits)", "\(sbi)"])
         }
