@@ -22,7 +22,8 @@ public struct FuzzELFMutator: Sendable {
             case 14, 15: notes.append(overlapSegments(&bytes, &rng))
             case 16, 17: notes.append(flipBytes(&bytes, &rng))
             case 18:
-                let length = rng.chance(50) ? rng.int(in: 0 ... min(bytes.count, 200)) : rng.int(in: 0 ... bytes.count)
+                guard !bytes.isEmpty else { continue }
+                let length = rng.chance(50) ? rng.int(in: 0 ..< min(bytes.count, 200)) : rng.int(in: 0 ..< bytes.count)
                 bytes.removeLast(bytes.count - length)
                 notes.append("truncated to \(length) bytes")
             default:
@@ -78,15 +79,16 @@ public struct FuzzELFMutator: Sendable {
         // The entry point is what issue 15's loader crash was about: picked most often.
         let field: Field = rng.chance(50) ? .entry : rng.element(of: Field.allCases)
         let original = FuzzELFWriter.read(bytes, at: field.rawValue, width: field.width) ?? 0
-        let value: UInt64
+        var value: UInt64
         switch field {
         case .entry: value = self.value(for: addressValues(original: original), &rng)
         case .programHeaderOffset, .sectionHeaderOffset: value = self.value(for: sizeValues(original: original, fileSize: bytes.count), &rng)
         case .version, .flags: value = rng.element(of: [0, 2, 0xffff_ffff, rng.next()])
         default: value = rng.element(of: [0, 1, 2, 0xffff, 0x7fff, original &+ 1, original &- 1, 32, 55, 56, 57, 64, 243, 3, rng.next() & 0xffff])
         }
+        value = Self.changed(value, from: original, width: field.width)
         FuzzELFWriter.write(value, into: &bytes, at: field.rawValue, width: field.width)
-        return "ELF header \(field) = 0x\(String(value & (field.width == 8 ? .max : (1 << UInt64(field.width * 8)) - 1), radix: 16))"
+        return "ELF header \(field) = 0x\(String(value, radix: 16))"
     }
 
     func mutateProgramHeader(_ bytes: inout [UInt8], _ rng: inout SplitMix64) -> String {
@@ -97,15 +99,23 @@ public struct FuzzELFMutator: Sendable {
         let field = rng.element(of: Field.allCases)
         let offset = headers[index] + field.rawValue
         let original = FuzzELFWriter.read(bytes, at: offset, width: field.width) ?? 0
-        let value: UInt64
+        var value: UInt64
         switch field {
         case .type: value = rng.element(of: [0, 1, 2, 3, 4, 6, 7, 0x6474_e551, 0x7000_0003, 0xffff_ffff, rng.next() & 0xffff_ffff])
         case .flags: value = rng.chance(70) ? UInt64(rng.int(in: 0 ... 7)) : rng.next() & 0xffff_ffff
         case .virtualAddress, .physicalAddress: value = self.value(for: addressValues(original: original), &rng)
         case .offset, .fileSize, .memorySize, .alignment: value = self.value(for: sizeValues(original: original, fileSize: bytes.count), &rng)
         }
+        value = Self.changed(value, from: original, width: field.width)
         FuzzELFWriter.write(value, into: &bytes, at: offset, width: field.width)
         return "program header \(index) \(field) = 0x\(String(value, radix: 16))"
+    }
+
+    /// `value` cut to the field's width, or the original with every bit flipped when the pick
+    /// happens to be what the field already holds: a mutation always mutates.
+    static func changed(_ value: UInt64, from original: UInt64, width: Int) -> UInt64 {
+        let mask: UInt64 = width == 8 ? .max : (1 << UInt64(width * 8)) - 1
+        return value & mask == original & mask ? ~original & mask : value & mask
     }
 
     /// Two segments at the same or nearly the same physical address.
@@ -117,7 +127,8 @@ public struct FuzzELFMutator: Sendable {
         if destination == source { destination = (source + 1) % headers.count }
         let address = FuzzELFWriter.ProgramHeaderField.physicalAddress.rawValue
         let shared = FuzzELFWriter.read(bytes, at: headers[source] + address, width: 8) ?? 0
-        let moved = shared &+ UInt64(rng.int(in: 0 ... 3)) * 8
+        var moved = shared &+ UInt64(rng.int(in: 0 ... 3)) * 8
+        if moved == FuzzELFWriter.read(bytes, at: headers[destination] + address, width: 8) { moved &+= 8 }
         FuzzELFWriter.write(moved, into: &bytes, at: headers[destination] + address, width: 8)
         return "program header \(destination) moved onto segment \(source) (paddr 0x\(String(moved, radix: 16)))"
     }
