@@ -37,7 +37,7 @@ public struct FuzzVerdict: Sendable, Equatable {
     public let place: String?
 
     /// Text only the Swift runtime writes when it stops the process.
-    static let runtimeMarkers = ["Fatal error", "Swift runtime failure", "Backtrace", "*** Signal"]
+    static let runtimeMarkers = ["Fatal error", "Swift runtime failure", "Backtrace", "*** Signal", "*** Program crashed"]
     static let errorPrefix = "virtbench: error: "
 
     public static func classify(_ outcome: FuzzChildOutcome, controlDomain: String?) -> FuzzVerdict {
@@ -93,10 +93,15 @@ public struct FuzzVerdict: Sendable, Equatable {
     /// (Hypervisor/GuestDevices.swift:61)".
     static func crashPlace(_ stderr: String) -> String? {
         var reason: String?
+        var crashed: String?
         var frame: String?
         for line in stderr.split(separator: "\n") {
             if reason == nil, let range = line.range(of: "Swift runtime failure: ") ?? line.range(of: "Fatal error: ") {
                 reason = line[range.upperBound...].replacingOccurrences(of: "***", with: "").trimmingCharacters(in: .whitespaces)
+            }
+            // A trap inlined from the standard library (an overflowing reduce) names only the signal.
+            if crashed == nil, let range = line.range(of: "*** Program crashed: ") {
+                crashed = line[range.upperBound...].components(separatedBy: " at 0x").first
             }
             // Frames of our code name a file under Sources/ (inlined ones by a relative path);
             // the runtime's own say //<compiler-generated>.
@@ -110,7 +115,7 @@ public struct FuzzVerdict: Sendable, Equatable {
             if let plus = symbol.range(of: " + ", options: .backwards) { symbol = String(symbol[..<plus.lowerBound]) }
             frame = "\(symbol) (\(location))"
         }
-        switch (reason, frame) {
+        switch (reason ?? crashed, frame) {
         case (let reason?, let frame?): return "\(reason) in \(frame)"
         case (nil, let frame?): return "in \(frame)"
         case (let reason?, nil): return reason

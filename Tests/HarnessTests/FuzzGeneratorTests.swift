@@ -217,6 +217,13 @@ extension FuzzSaveHeader {
         """
         #expect(FuzzVerdict.classify(Self.outcome(.signaled(4), stderr: inlined), controlDomain: nil).place
                 == "arithmetic overflow in static GuestDevices.access(domain:gpa:width:store:value:) (Hypervisor/GuestDevices.swift:61)")
+        let inlinedLibrary = """
+        *** Program crashed: Illegal instruction at 0x0000555f4cb6755a ***
+          0 [inlined] [system]      0x0000555f4cb6755a specialized Sequence.reduce<A>(_:_:) in virtbench at //<compiler-generated>
+          1                         0x0000555f4cb6755a specialized static HostCommand.table(_:) + 1226 in virtbench at /w/Sources/virtbench/HostCommand.swift:178:80
+        """
+        #expect(FuzzVerdict.classify(Self.outcome(.signaled(4), stderr: inlinedLibrary), controlDomain: nil).place
+                == "Illegal instruction in specialized static HostCommand.table(_:) (virtbench/HostCommand.swift:178)")
         let plain = FuzzVerdict.classify(Self.outcome(.signaled(11)), controlDomain: nil)
         #expect(plain.finding == .signal(11) && !plain.runtimeTrap)
     }
