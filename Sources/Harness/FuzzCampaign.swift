@@ -69,7 +69,11 @@ public final class FuzzCampaign: @unchecked Sendable {
     public init(_ configuration: FuzzCampaignConfiguration) throws {
         self.configuration = configuration
         plan = FuzzPlan(seed: configuration.seed, modes: configuration.modes)
-        let work = NSTemporaryDirectory() + "/virtbench-fuzz-work-\(ProcessInfo.processInfo.processIdentifier)-\(configuration.seed)"
+        guard FileManager.default.isExecutableFile(atPath: configuration.executable) else {
+            throw FuzzCampaignError(description: "the binary to fuzz, \(configuration.executable), is not an executable file")
+        }
+        let work = FileManager.default.temporaryDirectory
+            .appendingPathComponent("virtbench-fuzz-work-\(ProcessInfo.processInfo.processIdentifier)-\(configuration.seed)").path
         workDirectory = work
         do {
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -88,7 +92,8 @@ public final class FuzzCampaign: @unchecked Sendable {
         }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: workDirectory) }
+    /// Removes the scratch folder (what findings need was copied to the output folder).
+    public func removeWorkDirectory() { try? FileManager.default.removeItem(atPath: workDirectory) }
 
     /// The cases this campaign runs, in order.
     public var caseList: [(kind: FuzzKind, index: Int)] {

@@ -50,7 +50,7 @@ struct FuzzCommand: ParsableCommand {
         let chosenKinds: [FuzzKind] = try Self.parseList(kinds, option: "--kinds")
         let chosenModes: [FuzzMode] = try Self.parseList(modes, option: "--modes")
         let campaignSeed = seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
-        let outputDirectory = out ?? NSTemporaryDirectory() + "virtbench-fuzz-\(campaignSeed)"
+        let outputDirectory = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("virtbench-fuzz-\(campaignSeed)").path
         let executable = Self.ownExecutable()
         let corpusDirectory = corpus == "none" ? nil : corpus ?? Self.defaultCorpusDirectory()
 
@@ -62,6 +62,7 @@ struct FuzzCommand: ParsableCommand {
         } catch {
             throw CommandError("\(error)")
         }
+        defer { campaign.removeWorkDirectory() }
         writeStandardOutput("virtbench fuzz --seed \(campaignSeed) --count \(count) --kinds \(chosenKinds.map(\.rawValue).joined(separator: ",")) "
                             + "--modes \(chosenModes.map(\.rawValue).joined(separator: ",")) --jobs \(jobs) --timeout \(timeout)\n")
         writeStandardOutput("binary: \(executable)\n")
