@@ -171,7 +171,7 @@ public final class FuzzCampaign: @unchecked Sendable {
             lock.unlock()
             return nil
         }
-        let verdict = FuzzVerdict.classify(outcome, controlDomain: fuzzCase.controlDomain)
+        let verdict = FuzzVerdict.classify(outcome, controlDomain: fuzzCase.controlDomain, guestMayExitWithOne: fuzzCase.guestMayExitWithOne)
         var reproducer: String?
         if verdict.finding != nil {
             reproducer = keepReproducer(fuzzCase, directory: directory, outcome: outcome, verdict: verdict)

@@ -57,10 +57,14 @@ public struct FuzzCase: Sendable, Equatable {
     public var notes: [String]
     /// For a `host` case: the domain that breaks no rule and must shut down with status 0.
     public var controlDomain: String?
+    /// Whether the guest itself may end the run with status 1 (a corpus kernel reporting a
+    /// failure with code 1, as `run` passes guest codes on): then status 1 with no error line
+    /// is not a malformed error. Generated guests never do (see FuzzGuestGenerator).
+    public var guestMayExitWithOne = false
 
     public static func == (a: FuzzCase, b: FuzzCase) -> Bool {
         a.kind == b.kind && a.index == b.index && a.mode == b.mode && a.seed == b.seed && a.arguments == b.arguments
-            && a.notes == b.notes && a.controlDomain == b.controlDomain
+            && a.notes == b.notes && a.controlDomain == b.controlDomain && a.guestMayExitWithOne == b.guestMayExitWithOne
             && a.files.map(\.name) == b.files.map(\.name) && a.files.map(\.bytes) == b.files.map(\.bytes)
     }
 
@@ -151,6 +155,7 @@ public struct FuzzPlan: Sendable {
                 made.files.append(("kernel.elf", mutated.bytes))
                 made.notes += notes
                 made.arguments = Self.runArguments(mode: mode, memory: memory, limit: limit)
+                made.guestMayExitWithOne = baseName.hasPrefix(Self.corpusBasePrefix)
             }
         case .save:
             guard let saveBase else { return nil }
@@ -169,6 +174,8 @@ public struct FuzzPlan: Sendable {
                                                  .text("-kernel"), .file("kernel.elf")]
     }
 
+    static let corpusBasePrefix = "corpus "
+
     /// A valid image to mutate: a generated one (well-behaved or hostile) or a corpus kernel.
     func elfBase(target: FuzzGuestTarget, memory: UInt64, rng: inout SplitMix64) -> (String, [UInt8]) {
         let generator = FuzzGuestGenerator(target: target, memorySize: memory)
@@ -179,7 +186,7 @@ public struct FuzzPlan: Sendable {
         default:
             guard !corpus.isEmpty else { return ("generated well-behaved \(target.rawValue) image", generator.wellBehaved(message: "fuzz\n", iterations: 1000, dataBytes: 6144)) }
             let chosen = rng.element(of: corpus)
-            return ("corpus \(chosen.name)", chosen.bytes)
+            return (Self.corpusBasePrefix + chosen.name, chosen.bytes)
         }
     }
 

@@ -40,7 +40,9 @@ public struct FuzzVerdict: Sendable, Equatable {
     static let runtimeMarkers = ["Fatal error", "Swift runtime failure", "Backtrace", "*** Signal", "*** Program crashed"]
     static let errorPrefix = "virtbench: error: "
 
-    public static func classify(_ outcome: FuzzChildOutcome, controlDomain: String?) -> FuzzVerdict {
+    /// `guestMayExitWithOne`: the guest could have asked for status 1 itself (see
+    /// `FuzzCase.guestMayExitWithOne`), so status 1 with no error line at all is its verdict.
+    public static func classify(_ outcome: FuzzChildOutcome, controlDomain: String?, guestMayExitWithOne: Bool = false) -> FuzzVerdict {
         let stderr = outcome.standardError
         let runtimeTrap = runtimeMarkers.contains { stderr.contains($0) }
         let place = runtimeTrap ? crashPlace(stderr) : nil
@@ -53,8 +55,9 @@ public struct FuzzVerdict: Sendable, Equatable {
             if runtimeTrap { return FuzzVerdict(finding: .runtimeError, runtimeTrap: true, place: place) }
             let errorLines = stderr.split(separator: "\n").filter { $0.hasPrefix(errorPrefix) }.count
             if status == 1 {
-                // One clean line is how bad input must end; status 1 is never a guest's (see FuzzGuestGenerator).
-                return errorLines == 1 ? fine : FuzzVerdict(finding: .badError(errorLines: errorLines), runtimeTrap: false,
+                // One clean line is how bad input must end; status 1 is a guest's only where the case says so.
+                if errorLines == 1 || (errorLines == 0 && guestMayExitWithOne) { return fine }
+                return FuzzVerdict(finding: .badError(errorLines: errorLines), runtimeTrap: false,
                                                              place: "status 1 with \(errorLines) error lines")
             }
             // 0 and 2 are the host's "all shut down with 0" and "some domain did not": then the

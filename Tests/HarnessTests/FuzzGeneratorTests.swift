@@ -231,8 +231,11 @@ extension FuzzSaveHeader {
     @Test func overrunsAndMalformedErrorsAreFindings() {
         #expect(FuzzVerdict.classify(Self.outcome(.overrun), controlDomain: nil).finding == .overrun)
         #expect(FuzzVerdict.classify(Self.outcome(.exited(1)), controlDomain: nil).finding == .badError(errorLines: 0))
+        // A corpus kernel may report failure code 1 itself; two error lines are still malformed.
+        #expect(FuzzVerdict.classify(Self.outcome(.exited(1)), controlDomain: nil, guestMayExitWithOne: true).finding == nil)
         let two = "virtbench: error: a\nvirtbench: error: b\n"
         #expect(FuzzVerdict.classify(Self.outcome(.exited(1), stderr: two), controlDomain: nil).finding == .badError(errorLines: 2))
+        #expect(FuzzVerdict.classify(Self.outcome(.exited(1), stderr: two), controlDomain: nil, guestMayExitWithOne: true).finding == .badError(errorLines: 2))
         #expect(FuzzVerdict.classify(Self.outcome(.exited(0), stderr: "Fatal error: x\n"), controlDomain: nil).finding == .runtimeError)
     }
 
