@@ -53,7 +53,9 @@ public enum FuzzChildProcess {
         let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, &attributes, $0.baseAddress!, environ) }
         guard spawned == 0 else { throw .spawnFailed(executable: executable, errno: spawned) }
 
-        let deadline = started + UInt64(seconds * 1e9)
+        // Saturating: a deadline past the clock's range means no deadline, not a trap.
+        let budget = UInt64(min(max(seconds, 0), 1e9) * 1e9)
+        let deadline = started > .max - budget ? .max : started + budget
         var status: Int32 = 0
         var overrun = false
         var pause: UInt32 = 200     // microseconds, doubled up to 10 ms: short runs end fast, long ones cost little

@@ -45,13 +45,14 @@ public struct FuzzELFMutator: Sendable {
         return (0 ..< Int(min(count, 64))).map { Int(offset) + $0 * size }.filter { $0 + size <= bytes.count }
     }
 
-    var ramEnd: UInt64 { VirtMemoryMap.dramBase + memorySize }
+    /// Wrapping: a save file's mutated header can claim any memory size at all.
+    var ramEnd: UInt64 { VirtMemoryMap.dramBase &+ memorySize }
 
     /// Edge values for an address field.
     func addressValues(original: UInt64) -> [UInt64] {
         [0, 1, .max, 1 << 63, (1 << 63) - 1, 0xffff_ffff_ffff_f000, 0xffff_ffff_ffff_fff0, 0xffff_ffff_ffff_fff8,
          0xffff_ffff_8000_0000, 0x7fff_ffff, VirtMemoryMap.dramBase - 0x1000, VirtMemoryMap.dramBase, 0x8020_0000, 0x8040_0000,
-         ramEnd, ramEnd - 0x10, ramEnd - 1, ramEnd - 0x1000, ramEnd + 0x1000, VirtMemoryMap.uart0.base, VirtMemoryMap.test.base,
+         ramEnd, ramEnd &- 0x10, ramEnd &- 1, ramEnd &- 0x1000, ramEnd &+ 0x1000, VirtMemoryMap.uart0.base, VirtMemoryMap.test.base,
          original &+ 1, original &- 1, original &+ 0x1000, original &- 0x1000, original &+ memorySize]
     }
 
@@ -59,7 +60,7 @@ public struct FuzzELFMutator: Sendable {
     func sizeValues(original: UInt64, fileSize: Int) -> [UInt64] {
         let size = UInt64(fileSize)
         return [0, 1, .max, 1 << 63, 0xffff_ffff_ffff_f000, 0xffff_ffff_ffff_fff0, size, size + 1, size &- 1, 1 << 32, 1 << 40,
-                0x7fff_ffff, 0xffff_ffff, memorySize, memorySize + 0x1000, memorySize * 2,
+                0x7fff_ffff, 0xffff_ffff, memorySize, memorySize &+ 0x1000, memorySize &* 2,
                 original &+ 1, original &- 1, original &* 2, original &+ 0x1000, original &- 0x1000]
     }
 

@@ -103,9 +103,13 @@ public struct FuzzSaveFileMutator: Sendable {
                 note = "every csr removed"
             }
         case 6:
-            let register = rng.int(in: 0 ... 31)
+            // Bounded by the arrays as they are now: an earlier mutation may have resized them.
+            guard !header.vcpu.registers.isEmpty else { return mutatePages(&file, &rng) }
+            let register = rng.int(in: 0 ..< header.vcpu.registers.count)
             header.vcpu.registers[register] = rng.chance(50) ? address(header, &rng) : value(&rng)
-            if rng.chance(30) { header.vcpu.floatRegisters[rng.int(in: 0 ... 31)] = rng.next() }
+            if rng.chance(30) && !header.vcpu.floatRegisters.isEmpty {
+                header.vcpu.floatRegisters[rng.int(in: 0 ..< header.vcpu.floatRegisters.count)] = rng.next()
+            }
             note = "x\(register) = 0x\(String(header.vcpu.registers[register], radix: 16))"
         case 7:
             if rng.chance(50) || header.vcpu.floatRegisters.isEmpty { header.vcpu.registers.append(rng.next()) } else { header.vcpu.floatRegisters.removeLast() }
@@ -114,8 +118,9 @@ public struct FuzzSaveFileMutator: Sendable {
             header.vcpu.supervisor.toggle()
             note = "vCPU in \(header.vcpu.supervisor ? "VS" : "VU")-mode"
         case 9:
-            header.memorySize = rng.element(of: [0, 2 << 20, 4 << 20, header.memorySize + (2 << 20), header.memorySize - (2 << 20),
-                                                 header.memorySize + 4096, 64 << 30, 1 << 63, .max, 4 << 30])
+            // Wrapping: an earlier mutation of this case may have left any value here.
+            header.memorySize = rng.element(of: [0, 2 << 20, 4 << 20, header.memorySize &+ (2 << 20), header.memorySize &- (2 << 20),
+                                                 header.memorySize &+ 4096, 64 << 30, 1 << 63, .max, 4 << 30])
             note = "memory size \(header.memorySize)"
         case 10:
             header.kernelAddress = address(header, &rng)
@@ -127,7 +132,8 @@ public struct FuzzSaveFileMutator: Sendable {
             header.kernel = Data(mutated.bytes)
             note = "kernel ELF: " + mutated.notes.joined(separator: "; ")
         case 12:
-            header.instructionLimit = rng.element(of: [0, 1, header.instructions, header.instructions + 1, Self.instructionLimitCeiling])
+            header.instructionLimit = rng.element(of: [0, 1, min(header.instructions, Self.instructionLimitCeiling),
+                                                       min(header.instructions &+ 1, Self.instructionLimitCeiling), Self.instructionLimitCeiling])
             note = "instruction limit \(header.instructionLimit)"
         case 13:
             header.instructions = rng.element(of: [0, header.instructionLimit, header.instructionLimit &+ 1, .max, header.instructions / 2])

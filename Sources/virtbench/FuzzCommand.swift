@@ -46,7 +46,7 @@ struct FuzzCommand: ParsableCommand {
     func run() throws {
         guard count >= 0 else { throw CommandError("--count must be 0 or more, not \(count)") }
         guard (1 ... 64).contains(jobs) else { throw CommandError("--jobs must be from 1 to 64, not \(jobs)") }
-        guard timeout > 0, timeout.isFinite else { throw CommandError("--timeout must be a positive number of seconds, not \(timeout)") }
+        guard timeout > 0, timeout <= 86_400 else { throw CommandError("--timeout must be a positive number of seconds, at most 86400 (a day), not \(timeout)") }
         let chosenKinds: [FuzzKind] = try Self.parseList(kinds, option: "--kinds")
         let chosenModes: [FuzzMode] = try Self.parseList(modes, option: "--modes")
         let campaignSeed = seed ?? UInt64(Date().timeIntervalSince1970 * 1000)

@@ -171,6 +171,28 @@ import Testing
         return file
     }
 
+    /// The mutators work on values earlier mutations left (a memory size of 2^64 - 1, a
+    /// register file of 31): many seeds must run without a trap in the fuzzer itself.
+    @Test func mutatorsSurviveTheirOwnValues() throws {
+        let base = try FuzzSaveFile(parsing: Self.sampleSaveFile())
+        var header = base.header!
+        header.kernel = Data(FuzzGuestGenerator(target: .supervisor, memorySize: 16 << 20).wellBehaved(message: "k", iterations: 1, dataBytes: 64))
+        var withELF = base
+        withELF.setHeader(header)
+        let mutator = FuzzSaveFileMutator(base: withELF)
+        var sizes: Set<UInt64> = []
+        for seed in 0 ..< UInt64(3000) {
+            let mutated = mutator.mutate(seed: seed)
+            if let size = (try? FuzzSaveFile(parsing: mutated.bytes))?.header?.memorySize { sizes.insert(size) }
+        }
+        // Memory-size mutations reach files that still parse (the rest claim sizes no file can hold).
+        #expect(sizes.count > 1)
+        for memory in [0, 1 << 63, UInt64.max] {
+            let elf = FuzzELFMutator(memorySize: memory)
+            for seed in 0 ..< UInt64(300) { _ = elf.mutate(header.kernel.map { $0 }, seed: seed) }
+        }
+    }
+
     @Test func headerCSRsAreWrittenInOrder() throws {
         var header = FuzzSaveHeader(fromJSON: Self.sampleHeaderJSON)
         header.vcpu.csrs = [0x280: 3, 0x205: 1, 0x240: 2]

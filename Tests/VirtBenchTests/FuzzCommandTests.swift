@@ -45,6 +45,7 @@ import Testing
             (["fuzz", "--modes", "emulation"], "--modes: unknown 'emulation'"),
             (["fuzz", "--jobs", "0"], "--jobs must be from 1 to 64"),
             (["fuzz", "--timeout", "0"], "--timeout must be a positive number"),
+            (["fuzz", "--timeout", "1e30"], "at most 86400"),
         ]
         for (arguments, fragment) in cases {
             ProcessRunner.run(binary, arguments).expectOneLineError(for: arguments, containing: fragment, sourceLocation: #_sourceLocation)
