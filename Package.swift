@@ -44,13 +44,16 @@ let package = Package(
             ],
             linkerSettings: jemalloc
         ),
+        // Test declarations shared by every test target: which tools and host capabilities a test needs.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine"]),
-        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine", "RISCV"]),
-        .testTarget(name: "VirtBenchTests", dependencies: ["Harness"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Machine", "RISCV"]),
-        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "Loader"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "TestSupport"]),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "Loader", "TestSupport"]),
     ]
 )

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Something the host itself offers or not (a device, a kernel feature), which no package
+/// installs: a test that needs a missing one is always skipped, and the skip names it.
+public struct HostCapability: Sendable, CustomStringConvertible {
+    /// A short name `.ci/run` lists: "kvm".
+    public let name: String
+    /// What is missing when it is absent, for the skip reason.
+    public let absence: String
+    let isPresentOnThisHost: @Sendable () -> Bool
+
+    public init(_ name: String, absence: String, isPresent: @escaping @Sendable () -> Bool) {
+        self.name = name
+        self.absence = absence
+        self.isPresentOnThisHost = isPresent
+    }
+
+    public var isPresent: Bool { isPresentOnThisHost() }
+
+    public var description: String { "\(name) (\(absence))" }
+}
+
+extension HostCapability {
+    /// Hardware-assisted virtualization through Linux KVM: the device must open read-write.
+    public static let kvm = HostCapability("kvm", absence: "/dev/kvm cannot be opened read-write") {
+        access("/dev/kvm", R_OK | W_OK) == 0
+    }
+}

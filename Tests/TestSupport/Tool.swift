@@ -1,0 +1,116 @@
+import Foundation
+
+/// A program or file from outside this package that a test runs or reads: a peer emulator,
+/// firmware from a Debian package, the Swift toolchain's clang. `.ci/run` installs every one of
+/// them, so on CI a missing tool is a failure (`VIRTBENCH_REQUIRE_TOOLS=1`), never a skip.
+public struct Tool: Sendable, Hashable, CustomStringConvertible {
+    /// One file the tool consists of.
+    public enum File: Sendable, Hashable {
+        /// An executable looked up on the PATH, then in the Swift toolchain's folder (where
+        /// HostProcess.locate and CorpusToolchain look too).
+        case executable(String)
+        /// A file at a fixed path (firmware images).
+        case path(String)
+        /// The first readable one of several paths (the same firmware from two packages).
+        case firstOf([String])
+        /// The `virtbench` executable this package builds, next to the test bundle.
+        case builtExecutable(String)
+    }
+
+    /// What the test output calls it: "qemu-system-riscv64", "OpenSBI fw_jump.elf".
+    public let name: String
+    /// Where it comes from, for the skip reason: "Debian package qemu-system-misc".
+    public let origin: String
+    /// Everything that must be present; `path` is the first file's.
+    public let files: [File]
+
+    public init(_ name: String, from origin: String, files: [File]) {
+        self.name = name
+        self.origin = origin
+        self.files = files
+    }
+
+    /// The Swift toolchain's folder on the CI image.
+    public static let toolchainDirectory = "/opt/swift/usr/bin"
+
+    /// Path of the tool's first file, or nil when any of its files is missing.
+    public var path: String? {
+        let found = files.map(Self.locate)
+        guard found.allSatisfy({ $0 != nil }) else { return nil }
+        return found.first ?? nil
+    }
+
+    public var isAvailable: Bool { path != nil }
+
+    public var description: String { "\(name) (\(origin))" }
+
+    static func locate(_ file: File) -> String? {
+        let fileManager = FileManager.default
+        switch file {
+        case .executable(let name):
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+            let directories = path.split(separator: ":").map(String.init) + [toolchainDirectory]
+            return directories.lazy.map { $0 + "/" + name }.first { fileManager.isExecutableFile(atPath: $0) }
+        case .path(let path):
+            return fileManager.isReadableFile(atPath: path) ? path : nil
+        case .firstOf(let paths):
+            return paths.first { fileManager.isReadableFile(atPath: $0) }
+        case .builtExecutable(let name):
+            if let path = ProcessInfo.processInfo.environment["VIRTBENCH_BINARY"] {
+                return fileManager.isExecutableFile(atPath: path) ? path : nil
+            }
+            // SwiftPM puts executables and the test bundle in one products folder (.build/<config>/).
+            guard let bundle = try? fileManager.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+            let candidate = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent(name).path
+            return fileManager.isExecutableFile(atPath: candidate) ? candidate : nil
+        }
+    }
+}
+
+extension Tool {
+    public static let qemuSystemRISCV64 = Tool("qemu-system-riscv64", from: "Debian package qemu-system-misc",
+                                               files: [.executable("qemu-system-riscv64")])
+    public static let qemuSystemARM = Tool("qemu-system-arm", from: "Debian package qemu-system-arm",
+                                           files: [.executable("qemu-system-arm")])
+    public static let dtc = Tool("dtc", from: "Debian package device-tree-compiler", files: [.executable("dtc")])
+
+    /// clang and ld.lld, which build the corpus and the random programs (Harness.CorpusToolchain).
+    public static let corpusToolchain = Tool("clang and ld.lld", from: "the Swift toolchain",
+                                             files: [.executable("clang"), .executable("ld.lld")])
+    public static let llvmObjdump = Tool("llvm-objdump", from: "the Swift toolchain", files: [.executable("llvm-objdump")])
+
+    public static let openSBIJumpELF = Tool("OpenSBI fw_jump.elf", from: "Debian package opensbi",
+                                            files: [.path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf")])
+    public static let openSBIJumpBinary = Tool("OpenSBI fw_jump.bin", from: "Debian package opensbi",
+                                               files: [.path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin")])
+    public static let openSBIDynamicELF = Tool("OpenSBI fw_dynamic.elf", from: "Debian package opensbi",
+                                               files: [.path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf")])
+    /// Where `-bios default` looks (Loader.BootLoader.defaultFirmwarePaths), in its order.
+    public static let openSBIDynamicBinary = Tool("OpenSBI fw_dynamic.bin", from: "Debian package qemu-system-data or opensbi",
+                                                  files: [.firstOf(["/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin",
+                                                                    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"])])
+    /// QEMU's own copy, the firmware `qemu-system-riscv64` boots without `-bios`.
+    public static let qemuOpenSBIDynamicBinary = Tool("QEMU's OpenSBI fw_dynamic.bin", from: "Debian package qemu-system-data",
+                                                      files: [.path("/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin")])
+
+    public static let uBootMachineELF = Tool("U-Boot qemu-riscv64 uboot.elf", from: "Debian package u-boot-qemu",
+                                             files: [.path("/usr/lib/u-boot/qemu-riscv64/uboot.elf")])
+    public static let uBootMachineBinary = Tool("U-Boot qemu-riscv64 u-boot.bin", from: "Debian package u-boot-qemu",
+                                                files: [.path("/usr/lib/u-boot/qemu-riscv64/u-boot.bin")])
+    public static let uBootSupervisorELF = Tool("U-Boot qemu-riscv64_smode uboot.elf", from: "Debian package u-boot-qemu",
+                                                files: [.path("/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf")])
+
+    /// script(1) and stty(1), which give a test a pseudo-terminal and read its settings.
+    public static let terminalTools = Tool("script and stty", from: "Debian packages util-linux and coreutils",
+                                           files: [.executable("script"), .executable("stty")])
+
+    /// The command-line tool, built with the tests (`VIRTBENCH_BINARY` overrides the path).
+    public static let virtbench = Tool("virtbench", from: "this package's build", files: [.builtExecutable("virtbench")])
+
+    /// Every tool a test may declare: what `.ci/run` must install and check.
+    public static let all: [Tool] = [
+        qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
+        openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, virtbench,
+    ]
+}
