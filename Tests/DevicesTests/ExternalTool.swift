@@ -1,25 +1,8 @@
 import Foundation
 
-/// Runs the real tools (dtc, qemu-system-riscv64) the device tree is checked against.
-/// Tests that need one skip with a printed reason when it is not on the PATH.
+/// Runs the real tools (dtc, qemu-system-riscv64) the device tree is checked against; tests
+/// that need one declare it (`@Test(.requires(.dtc))`).
 enum ExternalTool {
-    /// Absolute path of `name` on the PATH, or nil.
-    static func find(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = String(directory) + "/" + name
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    /// Finds `name` or prints why the calling test is skipped.
-    static func require(_ name: String, for test: String) -> String? {
-        if let found = find(name) { return found }
-        print("SKIPPED \(test): \(name) is not on the PATH")
-        return nil
-    }
-
     struct Result {
         var status: Int32
         var output: String

@@ -2,6 +2,7 @@ import Foundation
 import Machine
 import Testing
 @testable import Devices
+import TestSupport
 
 /// Boots the real firmware QEMU users boot (raw images, so no ELF loader is needed) on the
 /// board's own hart: the strongest check that the device models and the device tree are
@@ -17,8 +18,9 @@ import Testing
     /// Collects console output on the hart's thread.
     final class Console { var text = "" }
 
-    private func boot(_ firmwarePath: String, hypervisor: Bool = false) throws -> (VirtBoard, Console)? {
-        guard let image = FileManager.default.contents(atPath: firmwarePath) else { return nil }
+    private func boot(_ firmware: Tool, hypervisor: Bool = false) throws -> (VirtBoard, Console) {
+        let path = try #require(firmware.path)
+        let image = try #require(FileManager.default.contents(atPath: path))
         let console = Console()
         let board = try VirtBoard(configuration: .init(hypervisor: hypervisor, timebaseMode: .virtual(instructionsPerTick: 1))) {
             console.text.unicodeScalars.append(Unicode.Scalar($0))
@@ -45,12 +47,8 @@ import Testing
         return false
     }
 
-    @Test func openSBIFindsEveryPlatformDevice() throws {
-        let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
-        guard let (board, console) = try boot(firmware) else {
-            print("SKIPPED openSBIFindsEveryPlatformDevice: \(firmware) is not installed")
-            return
-        }
+    @Test(.requires(.openSBIJumpBinary)) func openSBIFindsEveryPlatformDevice() throws {
+        let (board, console) = try boot(.openSBIJumpBinary)
         #expect(run(board, console, until: "Boot HART MEDELEG", budget: 200_000_000), "OpenSBI output:\n\(console.text)")
         for line in ["Platform Name             : riscv-virtio,qemu",
                      "Platform HART Count       : 1",
@@ -65,12 +63,8 @@ import Testing
         }
     }
 
-    @Test func uBootReachesItsPromptTakesInputAndPowersOff() throws {
-        let firmware = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin"
-        guard let (board, console) = try boot(firmware) else {
-            print("SKIPPED uBootReachesItsPromptTakesInputAndPowersOff: \(firmware) is not installed")
-            return
-        }
+    @Test(.requires(.uBootMachineBinary)) func uBootReachesItsPromptTakesInputAndPowersOff() throws {
+        let (board, console) = try boot(.uBootMachineBinary)
         #expect(run(board, console, until: "Hit any key", budget: 500_000_000), "U-Boot output:\n\(console.text)")
         #expect(console.text.contains("DRAM:  128 MiB"))
         #expect(console.text.contains("In:    serial@10000000"))

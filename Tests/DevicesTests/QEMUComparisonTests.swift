@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Devices
+import TestSupport
 
 /// Checks the board's device tree against the real tools: dtc must read it, QEMU 7.2's own
 /// `virt` tree must have the same nodes and properties (apart from the documented
@@ -19,8 +20,8 @@ import Testing
         return path
     }
 
-    @Test func dtcReadsTheBlob() throws {
-        guard let dtc = ExternalTool.require("dtc", for: "dtcReadsTheBlob") else { return }
+    @Test(.requires(.dtc)) func dtcReadsTheBlob() throws {
+        let dtc = try #require(Tool.dtc.path)
         let board = try VirtBoard(configuration: .init(hypervisor: true, bootArguments: "console=ttyS0 earlycon")) { _ in }
         let path = try writeBlob(board.deviceTree(), "board.dtb")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -41,8 +42,8 @@ import Testing
         #expect(reread.root == board.deviceTreeDescription().root, "our reader agrees with dtc's encoding")
     }
 
-    @Test func sameNodesAndPropertiesAsQEMU() throws {
-        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "sameNodesAndPropertiesAsQEMU") else { return }
+    @Test(.requires(.qemuSystemRISCV64)) func sameNodesAndPropertiesAsQEMU() throws {
+        let qemu = try #require(Tool.qemuSystemRISCV64.path)
         let dump = ExternalTool.temporaryFile("qemu.dtb")
         defer { try? FileManager.default.removeItem(atPath: dump) }
         // QEMU 7.2's default rv64 CPU has the H extension, so compare with a hypervisor board.
@@ -71,10 +72,8 @@ import Testing
         #expect(theirISA.hasPrefix("rv64imafdch_zicsr_zifencei"), "QEMU's ISA string changed: \(theirISA)")
     }
 
-    @Test func dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave() throws {
-        guard let dtc = ExternalTool.require("dtc", for: "dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave"),
-              let qemu = ExternalTool.require("qemu-system-riscv64", for: "dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave")
-        else { return }
+    @Test(.requires(.dtc, .qemuSystemRISCV64)) func dtcWarnsAboutNothingQEMUsTreeDoesNotAlsoHave() throws {
+        let dtc = try #require(Tool.dtc.path), qemu = try #require(Tool.qemuSystemRISCV64.path)
         let dump = ExternalTool.temporaryFile("qemu-warnings.dtb")
         defer { try? FileManager.default.removeItem(atPath: dump) }
         _ = try ExternalTool.run(qemu, ["-M", "virt,dumpdtb=\(dump)", "-m", "128M", "-nographic", "-bios", "none"])
@@ -97,13 +96,8 @@ import Testing
         #expect(ourWarnings.isSubset(of: theirWarnings), "new dtc warnings: \(ourWarnings.subtracting(theirWarnings))")
     }
 
-    @Test func openSBIBootsOnOurTree() throws {
-        let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
-        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "openSBIBootsOnOurTree") else { return }
-        guard FileManager.default.fileExists(atPath: firmware) else {
-            print("SKIPPED openSBIBootsOnOurTree: \(firmware) is not installed")
-            return
-        }
+    @Test(.requires(.qemuSystemRISCV64, .openSBIJumpELF)) func openSBIBootsOnOurTree() throws {
+        let qemu = try #require(Tool.qemuSystemRISCV64.path), firmware = try #require(Tool.openSBIJumpELF.path)
         let board = try VirtBoard(configuration: .init(hypervisor: true)) { _ in }
         let path = try writeBlob(board.deviceTree(), "opensbi.dtb")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -118,13 +112,8 @@ import Testing
         #expect(result.output.contains("sifive_test"), "reset device found from the test node")
     }
 
-    @Test func uBootBootsOnOurTree() throws {
-        let firmware = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin"
-        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "uBootBootsOnOurTree") else { return }
-        guard FileManager.default.fileExists(atPath: firmware) else {
-            print("SKIPPED uBootBootsOnOurTree: \(firmware) is not installed")
-            return
-        }
+    @Test(.requires(.qemuSystemRISCV64, .uBootMachineBinary)) func uBootBootsOnOurTree() throws {
+        let qemu = try #require(Tool.qemuSystemRISCV64.path), firmware = try #require(Tool.uBootMachineBinary.path)
         let board = try VirtBoard(configuration: .init(hypervisor: true)) { _ in }
         let path = try writeBlob(board.deviceTree(), "uboot.dtb")
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Devices
+import TestSupport
 
 /// Our device tree against QEMU 7.2's, as text: `dtc -I dtb -O dts` of both must be the same
 /// node for node and property for property, in the same order, for several memory sizes
@@ -29,10 +30,9 @@ import Testing
         blob[4..<8].reduce(0) { $0 << 8 | Int($1) }
     }
 
-    @Test(arguments: ["128M", "1G", "16G"])
+    @Test(.requires(.qemuSystemRISCV64, .dtc), arguments: ["128M", "1G", "16G"])
     func sameSourceTextAsQEMU(memory: String) throws {
-        guard let qemu = ExternalTool.require("qemu-system-riscv64", for: "sameSourceTextAsQEMU"),
-              let dtc = ExternalTool.require("dtc", for: "sameSourceTextAsQEMU") else { return }
+        let qemu = try #require(Tool.qemuSystemRISCV64.path), dtc = try #require(Tool.dtc.path)
         let theirPath = ExternalTool.temporaryFile("qemu-\(memory).dtb")
         let ourPath = ExternalTool.temporaryFile("ours-\(memory).dtb")
         defer {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Harness
 import Testing
+import TestSupport
 
 /// The `emulation` mode as the harness sees it: listed, refusing RV64 images, and running a
 /// Thumb workload through the translator with its costs in the mode events.
@@ -18,8 +19,8 @@ struct EmulationModeTests {
         #expect(mode.refusal(for: CorpusProgram.thumbWorkload("crc32", scale: .small)) == nil)
     }
 
-    @Test func runsAThumbWorkloadAndReportsTranslationEvents() throws {
-        guard let builder = ThumbWorkloadTests.builderOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func runsAThumbWorkloadAndReportsTranslationEvents() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let program = CorpusProgram.thumbWorkload("crc32", scale: .small)
         let image = try builder.build(program)
         let mode = try #require(ModeRegistry.mode(named: "emulation"))

@@ -2,6 +2,7 @@ import Foundation
 import Harness
 import Testing
 @testable import Emulation
+import TestSupport
 
 /// The translator against the reference interpreter on small hand-made programs: flag
 /// semantics of every flag-setting family (read back lazily by the host and by conditional
@@ -200,9 +201,8 @@ struct ThumbTranslatorTests {
         #expect(translated.instructionsExecuted == reference.instructionsExecuted)
     }
 
-    @Test func randomProgramsAgreeWithTheInterpreterAndQEMU() throws {
-        let qemu = HostProcess.locate("qemu-system-arm", extraDirectories: [])
-        if qemu == nil { print("skipping the QEMU side: qemu-system-arm is not on the PATH") }
+    @Test(.requires(.qemuSystemARM)) func randomProgramsAgreeWithTheInterpreterAndQEMU() throws {
+        let qemu = try #require(Tool.qemuSystemARM.path)
         let count = ThumbRandomDifferentialTester.programCount
         var failures: [String] = []
         var translated: UInt64 = 0, interpreted: UInt64 = 0

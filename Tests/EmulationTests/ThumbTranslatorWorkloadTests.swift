@@ -3,14 +3,15 @@ import Harness
 import Loader
 import Testing
 @testable import Emulation
+import TestSupport
 
 /// Every Thumb corpus image runs the same on the translator as on the reference interpreter:
 /// same console, same ending, same instruction count, same exceptions; and, where
 /// qemu-system-arm is installed, the same console as QEMU.
 struct ThumbTranslatorWorkloadTests {
-    @Test(arguments: CorpusCatalogue.cpuWorkloads)
+    @Test(.requires(.corpusToolchain, .qemuSystemARM), arguments: CorpusCatalogue.cpuWorkloads)
     func smallWorkloadMatchesInterpreterAndQEMU(_ workload: String) throws {
-        guard let builder = ThumbWorkloadTests.builderOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let program = CorpusProgram.thumbWorkload(workload, scale: .small)
         let image = try builder.build(program)
         let bytes = Array(try Data(contentsOf: image))
@@ -30,10 +31,7 @@ struct ThumbTranslatorWorkloadTests {
         #expect(statistics.rv64Instructions > statistics.translatedThumbInstructions)
         print("\(program.name): \(statistics.translatedThumbInstructions) translated + \(statistics.interpretedThumbInstructions) interpreted Thumb instructions, \(statistics.rv64Instructions) RV64 (\(String(format: "%.2f", statistics.rv64PerThumbInstruction)) per Thumb), \(statistics.blocksTranslated) blocks, \(statistics.cacheBytesInUse) cache bytes, \(statistics.chainsPatched) chains, \(statistics.hostEntries) host entries")
 
-        guard let qemu = HostProcess.locate("qemu-system-arm", extraDirectories: []) else {
-            print("skipping the QEMU comparison: qemu-system-arm is not on the PATH")
-            return
-        }
+        let qemu = try #require(Tool.qemuSystemARM.path)
         let outcome = try HostProcess.run(qemu, ["-M", "mps2-an385", "-semihosting", "-nographic", "-monitor", "none",
                                                  "-serial", "none", "-kernel", image.path], timeout: 120)
         #expect(outcome.output + outcome.standardError == translated.console)

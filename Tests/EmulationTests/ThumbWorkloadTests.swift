@@ -3,6 +3,7 @@ import Harness
 import Loader
 import Testing
 @testable import Emulation
+import TestSupport
 
 /// The Thumb builds of the CPU corpus: each small workload passes on the reference interpreter
 /// (its checksum is the one recorded for the RV64 build, so a PASS line means the same value),
@@ -11,19 +12,6 @@ struct ThumbWorkloadTests {
     /// Instructions a small workload may take before the test calls it stuck.
     static let instructionLimit: UInt64 = 400_000_000
 
-    static func builderOrSkip() -> CorpusBuilder? {
-        do {
-            return try CorpusBuilder.forThisPackage()
-        } catch let error {
-            if case .toolMissing = error {
-                print("skipping: \(error)")
-                return nil
-            }
-            Issue.record("cannot set up the corpus builder: \(error)")
-            return nil
-        }
-    }
-
     @Test func catalogueHasEveryWorkloadAtBothScales() {
         #expect(CorpusCatalogue.thumb.count == CorpusCatalogue.cpuWorkloads.count * 2)
         #expect(CorpusCatalogue.thumb.allSatisfy { $0.architecture == .thumbv6m && $0.category == .thumb })
@@ -31,9 +19,9 @@ struct ThumbWorkloadTests {
         #expect(Set(CorpusCatalogue.all.map(\.name)).count == CorpusCatalogue.all.count, "Thumb names do not collide with RV64 ones")
     }
 
-    @Test(arguments: CorpusCatalogue.cpuWorkloads)
+    @Test(.requires(.corpusToolchain, .qemuSystemARM), arguments: CorpusCatalogue.cpuWorkloads)
     func smallWorkloadMatchesRV64AndQEMU(_ workload: String) throws {
-        guard let builder = Self.builderOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let program = CorpusProgram.thumbWorkload(workload, scale: .small)
         let rv64 = CorpusProgram.cpuWorkload(workload, scale: .small)
         #expect(program.expectedFinalLine == rv64.expectedFinalLine, "the same lines as the RV64 build")
@@ -46,10 +34,7 @@ struct ThumbWorkloadTests {
         #expect(lines.first?.hasPrefix("\(workload)-small: checksum ") == true)
         #expect(result.exceptionsTaken.isEmpty, "a clean run takes no exceptions")
 
-        guard let qemu = HostProcess.locate("qemu-system-arm", extraDirectories: []) else {
-            print("skipping the QEMU comparison: qemu-system-arm is not on the PATH")
-            return
-        }
+        let qemu = try #require(Tool.qemuSystemARM.path)
         let outcome = try HostProcess.run(qemu, ["-M", "mps2-an385", "-semihosting", "-nographic", "-monitor", "none",
                                                  "-serial", "none", "-kernel", image.path], timeout: 120)
         #expect(outcome.exitStatus == 0)
@@ -57,8 +42,8 @@ struct ThumbWorkloadTests {
         #expect(outcome.output + outcome.standardError == result.console)
     }
 
-    @Test func imageWithoutVectorTableIsRefused() throws {
-        guard let builder = Self.builderOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func imageWithoutVectorTableIsRefused() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         // A valid ARM ELF whose only segment is in SRAM: nothing at address 0.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thumb-novector-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

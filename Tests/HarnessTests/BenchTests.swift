@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import Testing
 @testable import Harness
+import TestSupport
 
 /// `virtbench bench --vs qemu`: the statistics, the selection and argument checks, judging a
 /// round, the report files, the child-process measurement, the benchmark guests, and one tiny
@@ -270,11 +271,8 @@ import Testing
 
     // MARK: benchmark guests
 
-    @Test(arguments: BenchGuests.all) func benchmarkGuestPassesOnVirtBench(_ program: CorpusProgram) throws {
-        let builder: CorpusBuilder
-        do { builder = try CorpusBuilder.forThisPackage() } catch {
-            print("skipping \(program.name): \(error)"); return
-        }
+    @Test(.requires(.corpusToolchain), arguments: BenchGuests.all) func benchmarkGuestPassesOnVirtBench(_ program: CorpusProgram) throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
         let result = try GuestRun.run(GuestRun.Options(kernel: image.path, instructionLimit: 50_000_000))
         #expect(result.exitStatus == 0)
@@ -289,21 +287,8 @@ import Testing
 
     // MARK: end to end
 
-    /// The built `virtbench` next to the test bundle (.build/<config>/), or VIRTBENCH_BINARY.
-    static var virtbenchBinary: String? {
-        if let path = ProcessInfo.processInfo.environment["VIRTBENCH_BINARY"] { return path }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        let exe = URL(fileURLWithPath: String(decoding: buffer[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        let candidate = exe.deletingLastPathComponent().appendingPathComponent("virtbench").path
-        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
-    }
-
-    @Test func badArgumentsGiveOneErrorLine() throws {
-        guard let virtbench = Self.virtbenchBinary else {
-            print("skipping the bench argument checks: the virtbench binary is not built next to the tests"); return
-        }
+    @Test(.requires(.virtbench)) func badArgumentsGiveOneErrorLine() throws {
+        let virtbench = try #require(Tool.virtbench.path)
         let zero = try BenchProcess.run(virtbench, ["bench", "--vs", "qemu", "--rounds", "0", "--corpus", "crc32-small"], timeout: 60)
         #expect(zero.exitStatus == 1)
         #expect(zero.standardError == "virtbench: error: The value '0' is invalid for '--rounds <rounds>': the number of rounds must be a whole number of at least 1\n")
@@ -315,13 +300,8 @@ import Testing
         #expect(peer.standardError.contains("unknown peer 'spike'"))
     }
 
-    @Test func tinySideBySideRunAgainstQEMU() throws {
-        guard QEMURunner.locate() != nil else {
-            print("skipping bench --vs qemu end to end: qemu-system-riscv64 is not installed"); return
-        }
-        guard let virtbench = Self.virtbenchBinary else {
-            print("skipping bench --vs qemu end to end: the virtbench binary is not built next to the tests"); return
-        }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64, .virtbench)) func tinySideBySideRunAgainstQEMU() throws {
+        let virtbench = try #require(Tool.virtbench.path)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let root = try PackageRoot.locate()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The CPU-bound workload corpus (Corpus/cpu): the catalogue matches the sources, every small
 /// build compiles, prints its checksum and PASS line on qemu-system-riscv64 and on VirtBench,
@@ -57,9 +58,9 @@ import Testing
     }
 
     /// Every workload compiles for ARMv6-M (Cortex-M0) as it is, the emulation mode's target.
-    @Test(arguments: CorpusCatalogue.cpuWorkloads)
+    @Test(.requires(.corpusToolchain), arguments: CorpusCatalogue.cpuWorkloads)
     func workloadCompilesForThumb(_ workload: String) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let root = builder.packageRoot
         let object = FileManager.default.temporaryDirectory.appendingPathComponent("cpu-thumb-\(workload)-\(UUID().uuidString).o")
         defer { try? FileManager.default.removeItem(at: object) }
@@ -73,8 +74,8 @@ import Testing
     }
 
     /// A scale without recorded checksums is refused at build time with a message that says why.
-    @Test func unknownScaleIsABuildError() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func unknownScaleIsABuildError() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let base = CorpusProgram.cpuWorkload("crc32", scale: .small)
         let odd = CorpusProgram(
             name: "crc32-scale7-\(UUID().uuidString.prefix(8))", category: .cpu, source: base.source,
@@ -94,14 +95,10 @@ import Testing
         }
     }
 
-    @Test(arguments: small)
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: small)
     func smallWorkloadPassesOnQEMU(_ program: CorpusProgram) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
-        guard CorpusRun.qemuRISCV64() != nil else {
-            print("skipping \(program.name) on QEMU: qemu-system-riscv64 is not installed")
-            return
-        }
         let result = try CorpusRun.onQEMU(image: image, timeout: 60)
         #expect(!result.timedOut, "\(program.name) timed out; output:\n\(result.output)")
         #expect(result.exitStatus == 0, "\(program.name): \(result.output)")
@@ -112,9 +109,9 @@ import Testing
 /// The small workloads on VirtBench itself, compared with QEMU line for line. Serialized: each
 /// run keeps a 128 MiB board and a busy hart, and the machine is shared.
 @Suite(.serialized) struct CPUCorpusGuestRunTests {
-    @Test(arguments: CPUCorpusTests.small)
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: CPUCorpusTests.small)
     func smallWorkloadPassesOnVirtBenchAsOnQEMU(_ program: CorpusProgram) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
         // The small builds retire well under 100 million instructions; the limit turns a hang into a failure.
         let result = try GuestRun.run(.init(kernel: image.path, instructionLimit: 400_000_000))
@@ -122,10 +119,6 @@ import Testing
         #expect(result.stop == .powerOff, "\(program.name): \(result.output)")
         CPUCorpusTests.expectWorkloadOutput(result.output, of: program)
         print("\(program.name): \(result.instructions) instructions on VirtBench, \(String(format: "%.1f", result.mips)) MIPS")
-        guard CorpusRun.qemuRISCV64() != nil else {
-            print("skipping the QEMU comparison for \(program.name): qemu-system-riscv64 is not installed")
-            return
-        }
         let reference = try CorpusRun.onQEMU(image: image, timeout: 60)
         #expect(reference.output == result.output, "QEMU printed:\n\(reference.output)\nVirtBench printed:\n\(result.output)")
         #expect(reference.exitStatus == result.exitStatus)

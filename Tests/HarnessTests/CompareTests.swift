@@ -2,6 +2,7 @@ import Foundation
 import Machine
 import Testing
 @testable import Harness
+import TestSupport
 
 /// Mode and corpus selection, judging runs, and whole comparisons of small ISA programs on native.
 @Suite(.serialized) struct CompareTests {
@@ -118,9 +119,9 @@ import Testing
 
     /// Virtual time makes counts a function of the program alone: two runs, same counts.
     /// `interrupts` takes timer interrupts, the part most likely to depend on the host clock.
-    @Test(arguments: ["interrupts", "rv64i"])
+    @Test(.requires(.corpusToolchain), arguments: ["interrupts", "rv64i"])
     func countsAreIdenticalAcrossRunsInVirtualTime(_ name: String) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let program = try #require(CorpusCatalogue.program(named: name))
         let image = try builder.build(program)
         let options = ModeRunOptions(virtualTime: true, instructionLimit: 200_000_000)
@@ -131,8 +132,8 @@ import Testing
         #expect(first.eventCounts["instructions"] > 0)
     }
 
-    @Test func comparisonOfSmallProgramsReportsNativeAndSkipsWhatAModeCannotRun() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func comparisonOfSmallProgramsReportsNativeAndSkipsWhatAModeCannotRun() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let selection = try CorpusSelection.resolve("rv64i,traps")
         let profiles = try CostProfileLibrary.loadAll(in: CostProfileTests.shippedFolder())
         let plan = ComparisonPlan(corpus: selection, modes: ["native", "para"], profiles: profiles, rounds: 2,
@@ -162,8 +163,8 @@ import Testing
         #expect(table.contains("2 passed, 0 failed, 2 skipped"), "\(table)")
     }
 
-    @Test func aFailingProgramFailsItsCellWithTheReason() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func aFailingProgramFailsItsCellWithTheReason() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         // rv64i with an expectation it cannot meet, and a limit far too small for traps.
         let impostor = CorpusProgram(name: "rv64i", category: .isa, source: "Corpus/isa/rv64i.S", linkerScript: "Corpus/common/link.ld",
                                      commonFiles: CorpusProgram.isa("rv64i").commonFiles, includeDirectories: ["Corpus/common"],

@@ -2,6 +2,7 @@ import Foundation
 import Machine
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The compiled engine (Machine/BlockCompiler.swift) against the interpreter it stands in for:
 /// the same guest must print the same, stop the same way and retire exactly as many
@@ -20,26 +21,27 @@ import Testing
     /// page tables), bare metal.
     static let programs = CPUCorpusTests.small + CorpusCatalogue.programs(in: .isa)
 
-    @Test(arguments: programs)
+    @Test(.requires(.corpusToolchain), arguments: programs)
     func programRunsTheSameCompiledAndInterpreted(_ program: CorpusProgram) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
         try Self.expectSameRun(GuestRun.Options(kernel: image.path, instructionLimit: 400_000_000), program)
     }
 
     /// Stopped by an instruction limit mid-run (odd, so it falls inside a block and inside a
     /// run of chained compiled blocks): both engines stop at the same instruction with the same output.
-    @Test(arguments: [1_000_003, 7_777_777] as [UInt64])
+    @Test(.requires(.corpusToolchain), arguments: [1_000_003, 7_777_777] as [UInt64])
     func instructionLimitStopsBothEnginesAlike(_ limit: UInt64) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let program = CorpusProgram.cpuWorkload("bytecode", scale: .small)
         let image = try builder.build(program)
         try Self.expectSameRun(GuestRun.Options(kernel: image.path, instructionLimit: limit), program)
     }
 
     /// The OS-bound kernel under OpenSBI: S- and U-mode, Sv39, timer interrupts, system calls.
-    @Test func kernelUnderOpenSBIRunsTheSameCompiledAndInterpreted() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let firmware = KernelTests.openSBIOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .openSBIJumpELF)) func kernelUnderOpenSBIRunsTheSameCompiledAndInterpreted() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let firmware = KernelTests.openSBI
         let program = try #require(CorpusCatalogue.program(named: "kernel"))
         let image = try builder.build(program)
         try Self.expectSameRun(GuestRun.Options(kernel: image.path, firmware: .file(firmware), instructionLimit: 200_000_000), program)
@@ -66,12 +68,9 @@ import Testing
     /// Random programs (every RV64GC row of the generator's table, branches, loads and stores
     /// near their data), aligned and with misaligned accesses, whose dumps must agree.
     /// `VIRTBENCH_RANDOM_PROGRAMS` scales the count as for the QEMU comparison.
-    @Test(arguments: [false, true])
+    @Test(.requires(.corpusToolchain), arguments: [false, true])
     func randomProgramsDumpTheSameCompiledAndInterpreted(misaligned: Bool) throws {
-        guard let builder = RandomProgramBuilder(outputDirectory: RandomProgramBuilder.packageRoot + "/.build/random/engines") else {
-            print("skipping: clang (the Swift toolchain's, with the RISC-V target) is not installed")
-            return
-        }
+        let builder = try #require(RandomProgramBuilder(outputDirectory: RandomProgramBuilder.packageRoot + "/.build/random/engines"))
         let count = max((ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200) / 2, 10)
         let firstSeed: UInt64 = misaligned ? 0xE61E_8000 : 0xE61E_0000
         let generator = RandomProgramGenerator(configuration: .init(instructionCount: 200, allowMisalignedAccesses: misaligned))

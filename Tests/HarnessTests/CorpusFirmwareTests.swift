@@ -2,6 +2,7 @@ import Foundation
 import Loader
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The corpus's own SBI firmware (Corpus/firmware) and its self-test payload (Corpus/sbi): the
 /// firmware builds in fw_jump's layout, the corpus kernel prints on it exactly what it prints on
@@ -26,14 +27,6 @@ import Testing
 
         """
 
-    static func qemuOrSkip() -> QEMURunner? {
-        guard let qemu = QEMURunner() else {
-            print("skipping: qemu-system-riscv64 is not on the PATH")
-            return nil
-        }
-        return qemu
-    }
-
     /// Runs a payload on VirtBench on top of the corpus firmware (built beside it).
     static func runOnVirtBench(_ program: CorpusProgram, builder: CorpusBuilder,
                                instructionLimit: UInt64 = 400_000_000) throws -> GuestRunResult {
@@ -52,8 +45,8 @@ import Testing
         return try qemu.run(kernel: image.path)
     }
 
-    @Test func firmwareIsBuiltAtTheResetAddressBelowThePayload() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func firmwareIsBuiltAtTheResetAddressBelowThePayload() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         #expect(CorpusFirmware.corpusSBI.program == CorpusProgram.corpusSBIFirmware)
         #expect(CorpusFirmware.corpusSBI.imagePath == nil)
         #expect(!CorpusCatalogue.all.contains(CorpusProgram.corpusSBIFirmware), "the firmware is not a runnable program")
@@ -67,8 +60,8 @@ import Testing
     }
 
     /// Building a payload on the corpus firmware builds the firmware too, so a mode can boot it.
-    @Test func nativeModeBootsTheKernelOnTheCorpusFirmware() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func nativeModeBootsTheKernelOnTheCorpusFirmware() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let kernel = CorpusProgram.corpusKernel
         #expect(kernel.firmware == .corpusSBI)
         let image = try builder.build(kernel)
@@ -82,8 +75,9 @@ import Testing
         #expect(run.guest.counters.exceptions[9] > 0)
     }
 
-    @Test func kernelOnTheCorpusFirmwarePrintsTheSameOnQEMUAndVirtBench() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let qemu = Self.qemuOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func kernelOnTheCorpusFirmwarePrintsTheSameOnQEMUAndVirtBench() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let qemu = try #require(QEMURunner())
         let ours = try Self.runOnVirtBench(CorpusProgram.corpusKernel, builder: builder)
         #expect(!ours.limitReached && ours.exitStatus == 0, "output:\n\(ours.output)")
         let reference = try Self.runOnQEMU(CorpusProgram.corpusKernel, builder: builder, qemu: qemu)
@@ -93,16 +87,17 @@ import Testing
         #expect(reference.output == CorpusFirmware.corpusSBIBanner + "\n" + KernelTests.expectedOutput)
     }
 
-    @Test func selfTestPassesOnVirtBench() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func selfTestPassesOnVirtBench() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let result = try Self.runOnVirtBench(CorpusProgram.sbiSelfTest, builder: builder, instructionLimit: 50_000_000)
         #expect(!result.limitReached, "output:\n\(result.output)")
         #expect(result.exitStatus == 0, "output:\n\(result.output)")
         #expect(result.output == Self.expectedSelfTestOutput)
     }
 
-    @Test func selfTestPrintsTheSameOnQEMU() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let qemu = Self.qemuOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func selfTestPrintsTheSameOnQEMU() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let qemu = try #require(QEMURunner())
         let outcome = try Self.runOnQEMU(CorpusProgram.sbiSelfTest, builder: builder, qemu: qemu)
         #expect(!outcome.timedOut && outcome.exitStatus == 0, "\(outcome.standardError)")
         #expect(outcome.output == Self.expectedSelfTestOutput)
@@ -110,9 +105,10 @@ import Testing
 
     /// OpenSBI is another implementation: the self-test skips its strict checks there (see
     /// Corpus/firmware/README.md for where the two differ) and must still pass.
-    @Test func selfTestPassesOnQEMUWithOpenSBI() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let qemu = Self.qemuOrSkip(),
-              let openSBI = KernelTests.openSBIOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64, .openSBIJumpELF)) func selfTestPassesOnQEMUWithOpenSBI() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let qemu = try #require(QEMURunner())
+        let openSBI = KernelTests.openSBI
         let outcome = try Self.runOnQEMU(CorpusProgram.sbiSelfTest, builder: builder, qemu: qemu, bios: openSBI)
         #expect(!outcome.timedOut && outcome.exitStatus == 0, "\(outcome.standardError)")
         let start = try #require(outcome.output.range(of: "SBI self-test on hart"), "output:\n\(outcome.output)")

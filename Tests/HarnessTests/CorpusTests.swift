@@ -1,23 +1,10 @@
 import Foundation
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The builder and the reference runs of the ISA corpus.
 @Suite struct CorpusTests {
-    /// The toolchain, or nil after recording why the test is skipped.
-    static func toolchainOrSkip() -> CorpusBuilder? {
-        do {
-            return try CorpusBuilder.forThisPackage()
-        } catch let error {
-            if case .toolMissing = error {
-                print("skipping: \(error)")
-                return nil
-            }
-            Issue.record("cannot set up the corpus builder: \(error)")
-            return nil
-        }
-    }
-
     @Test func catalogueNamesAreUniqueAndSourcesExist() throws {
         let root = try PackageRoot.locate()
         let names = CorpusCatalogue.all.map(\.name)
@@ -45,8 +32,8 @@ import Testing
         }
     }
 
-    @Test func builderBuildsEveryProgram() throws {
-        guard let builder = Self.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func builderBuildsEveryProgram() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let images = try builder.buildAll(CorpusCatalogue.isa)
         #expect(images.count == CorpusCatalogue.isa.count)
         for (program, image) in zip(CorpusCatalogue.isa, images) {
@@ -59,8 +46,8 @@ import Testing
         }
     }
 
-    @Test func compileErrorsAreReported() throws {
-        guard let builder = Self.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func compileErrorsAreReported() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let broken = CorpusProgram(
             name: "broken-for-test", category: .isa, source: "Corpus/common/link.ld",
             linkerScript: "Corpus/common/link.ld", commonFiles: [], includeDirectories: [],
@@ -85,13 +72,9 @@ import Testing
 
     /// Every ISA program must pass on the reference machine: this is what makes the corpus
     /// a specification VirtBench can be held to.
-    @Test(arguments: CorpusCatalogue.isa)
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: CorpusCatalogue.isa)
     func passesOnQEMU(_ program: CorpusProgram) throws {
-        guard CorpusRun.qemuRISCV64() != nil else {
-            print("skipping \(program.name): qemu-system-riscv64 not on the PATH")
-            return
-        }
-        guard let builder = Self.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
         let result = try CorpusRun.onQEMU(image: image, timeout: 60)
         #expect(!result.timedOut, "\(program.name) timed out; output:\n\(result.output)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The H-extension corpus (Corpus/hext) and the VS-mode random programs, checked against
 /// QEMU 7.2 (`-cpu rv64,h=true`).
@@ -51,13 +52,10 @@ import Testing
     }
 
     /// Each program passes on QEMU and prints exactly what Corpus/hext/expected holds.
-    @Test(arguments: CorpusCatalogue.hext)
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: CorpusCatalogue.hext)
     func qemuPrintsTheRecordedOutput(program: CorpusProgram) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
-        guard let plain = QEMURunner() else {
-            print("skipping: qemu-system-riscv64 is not on the PATH")
-            return
-        }
+        let builder = try CorpusBuilder.forThisPackage()
+        let plain = try #require(QEMURunner())
         let image = try builder.build(program)
         let outcome = try plain.configured(for: program).run(kernel: image.path)
         #expect(!outcome.timedOut, "\(program.name) hung: \(outcome.output.suffix(500))")
@@ -69,9 +67,9 @@ import Testing
 
     /// Each program passes on VirtBench's hart with H and prints exactly its recorded output;
     /// every line where that differs from QEMU's is one DEVIATIONS.md explains.
-    @Test(arguments: CorpusCatalogue.hext)
+    @Test(.requires(.corpusToolchain), arguments: CorpusCatalogue.hext)
     func virtBenchFollowsTheSpecification(program: CorpusProgram) throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
         var options = GuestRun.Options(kernel: image.path, instructionLimit: 100_000_000)
         options.board.hypervisor = true
@@ -108,16 +106,11 @@ import Testing
 
 /// The VS-mode variant of the random differential programs (Corpus/random/support-vs.S).
 @Suite struct RandomProgramVirtualSupervisorTests {
-    static func tools() -> (native: RandomProgramBuilder, virtual: RandomProgramBuilder, runner: QEMURunner)? {
-        guard let native = RandomProgramBuilder(executionMode: .machine),
-              let virtual = RandomProgramBuilder(executionMode: .virtualSupervisor) else {
-            print("skipping: clang (the Swift toolchain's, with the RISC-V target) is not installed")
-            return nil
-        }
-        guard var runner = QEMURunner() else {
-            print("skipping: qemu-system-riscv64 is not on the PATH")
-            return nil
-        }
+    /// For tests that declare `.requires(.corpusToolchain, .qemuSystemRISCV64)`.
+    static func tools() throws -> (native: RandomProgramBuilder, virtual: RandomProgramBuilder, runner: QEMURunner) {
+        let native = try #require(RandomProgramBuilder(executionMode: .machine))
+        let virtual = try #require(RandomProgramBuilder(executionMode: .virtualSupervisor))
+        var runner = try #require(QEMURunner())
         runner.extraArguments = RandomProgramExecutionMode.virtualSupervisor.qemuArguments
         return (native, virtual, runner)
     }
@@ -140,8 +133,8 @@ import Testing
 
     /// The same body in M-mode and in VS-mode under the identity two-stage mapping prints the
     /// same dump on QEMU: the VS prologue changes nothing the body can observe.
-    @Test func vsDumpEqualsNativeDumpOnQEMU() throws {
-        guard let tools = Self.tools() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func vsDumpEqualsNativeDumpOnQEMU() throws {
+        let tools = try Self.tools()
         let count = max((ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200) / 10, 8)
         let generator = RandomProgramGenerator()
         for seed in UInt64(0x5600_0000)..<(0x5600_0000 + UInt64(count)) {
@@ -158,8 +151,8 @@ import Testing
     }
 
     /// A trap in a VS body reaches the M-mode handler and is reported like a native one.
-    @Test func trapInAVirtualSupervisorBodyIsReported() throws {
-        guard let tools = Self.tools() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func trapInAVirtualSupervisorBodyIsReported() throws {
+        let tools = try Self.tools()
         var program = RandomProgramGenerator(configuration: .init(instructionCount: 1)).generate(seed: 99)
         program.units = [RandomProgramUnit(lines: ["unimp"], instructionKey: "unimp", isaExtension: .i)]
         let elf = try tools.virtual.build(program, name: "unit-trap")
@@ -171,8 +164,8 @@ import Testing
 
     /// Random programs in VS-mode under a G-stage mapping: VirtBench's hart with H against
     /// QEMU (VIRTBENCH_RANDOM_PROGRAMS sets how many; a quarter of it, at least 8, run here).
-    @Test func virtBenchMatchesQEMUOnVirtualSupervisorPrograms() throws {
-        guard let tools = Self.tools() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func virtBenchMatchesQEMUOnVirtualSupervisorPrograms() throws {
+        let tools = try Self.tools()
         let count = max((ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200) / 4, 8)
         let tester = RandomDifferentialTester(reference: QEMURandomProgramTarget(runner: tools.runner),
                                               candidate: VirtBenchRandomProgramTarget(hypervisor: true),

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The corpus kernel running the CPU-bound corpus as user programs (`kernel-cpu`): every
 /// workload prints in a U-mode process exactly the two lines its bare-metal `-small` build
@@ -35,8 +36,8 @@ import Testing
     }
 
     /// The kernel's transcript is the bare-metal builds' output, workload after workload.
-    @Test func workloadsPrintWhatTheirBareMetalBuildsPrint() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func workloadsPrintWhatTheirBareMetalBuildsPrint() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let result = try CorpusFirmwareTests.runOnVirtBench(Self.program, builder: builder, instructionLimit: 1_000_000_000)
         #expect(!result.limitReached && result.exitStatus == 0, "output:\n\(result.output)")
         var expected = [CorpusFirmware.corpusSBIBanner] + Self.header
@@ -52,8 +53,9 @@ import Testing
         #expect(result.counters.retiredByPrivilege[0] > result.instructions / 2)
     }
 
-    @Test func qemuPrintsTheSame() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let qemu = CorpusFirmwareTests.qemuOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func qemuPrintsTheSame() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let qemu = try #require(QEMURunner())
         let ours = try CorpusFirmwareTests.runOnVirtBench(Self.program, builder: builder, instructionLimit: 1_000_000_000)
         let reference = try CorpusFirmwareTests.runOnQEMU(Self.program, builder: builder, qemu: qemu)
         #expect(!reference.timedOut && reference.exitStatus == 0, "\(reference.standardError)")
@@ -62,9 +64,10 @@ import Testing
     }
 
     /// On OpenSBI too: the kernel needs nothing of its firmware but the SBI.
-    @Test func runsOnOpenSBIAsWell() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let qemu = CorpusFirmwareTests.qemuOrSkip(),
-              let openSBI = KernelTests.openSBIOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64, .openSBIJumpELF)) func runsOnOpenSBIAsWell() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let qemu = try #require(QEMURunner())
+        let openSBI = KernelTests.openSBI
         let ours = try CorpusFirmwareTests.runOnVirtBench(Self.program, builder: builder, instructionLimit: 1_000_000_000)
         let reference = try CorpusFirmwareTests.runOnQEMU(Self.program, builder: builder, qemu: qemu, bios: openSBI)
         #expect(!reference.timedOut && reference.exitStatus == 0, "\(reference.standardError)")

@@ -2,10 +2,12 @@ import Foundation
 import Loader
 import Testing
 @testable import Harness
+import TestSupport
 
 /// The corpus kernel (Corpus/kernel): it builds, boots on Debian's OpenSBI fw_jump on VirtBench
 /// and prints exactly the expected lines, and QEMU (the reference) prints the same.
 @Suite struct KernelTests {
+    /// Debian's OpenSBI fw_jump.elf: tests that boot on it declare `.requires(.openSBIJumpELF)`.
     static let openSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
 
     /// Everything the kernel prints after the firmware's banner. The checksums are fixed by the
@@ -40,12 +42,6 @@ import Testing
         return String(text[start.lowerBound...])
     }
 
-    static func openSBIOrSkip() -> String? {
-        if FileManager.default.fileExists(atPath: openSBI) { return openSBI }
-        print("skipping: OpenSBI fw_jump.elf is not installed at \(openSBI) (Debian package opensbi)")
-        return nil
-    }
-
     @Test func catalogueEntryPointsAtTheSources() throws {
         let root = try PackageRoot.locate()
         let kernel = CorpusProgram.corpusKernel
@@ -62,8 +58,8 @@ import Testing
     }
 
     /// The image is an RV64 ELF whose entry is fw_jump's next address, 0x8020_0000.
-    @Test func kernelBuildsAtTheFirmwarePayloadAddress() throws {
-        guard let builder = CorpusTests.toolchainOrSkip() else { return }
+    @Test(.requires(.corpusToolchain)) func kernelBuildsAtTheFirmwarePayloadAddress() throws {
+        let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(CorpusProgram.corpusKernel)
         let elf = try ELFImage(bytes: [UInt8](Data(contentsOf: image)), expecting: .riscv)
         #expect(elf.entry == 0x8020_0000)
@@ -72,8 +68,9 @@ import Testing
         #expect(!elf.segments.isEmpty && elf.segments.allSatisfy { $0.physicalAddress >= 0x8020_0000 })
     }
 
-    @Test func kernelPassesOnVirtBenchWithOpenSBI() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let firmware = Self.openSBIOrSkip() else { return }
+    @Test(.requires(.corpusToolchain, .openSBIJumpELF)) func kernelPassesOnVirtBenchWithOpenSBI() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let firmware = Self.openSBI
         let image = try builder.build(CorpusProgram.corpusKernel)
         let result = try GuestRun.run(.init(kernel: image.path, firmware: .file(firmware), instructionLimit: 200_000_000))
         #expect(!result.limitReached, "the kernel did not finish; output:\n\(result.output)")
@@ -88,12 +85,10 @@ import Testing
         #expect(phaseInstructions.allSatisfy { $0 > 0 } && phaseInstructions.reduce(0, +) < result.instructions)
     }
 
-    @Test func kernelGivesTheSameOutputOnQEMU() throws {
-        guard let builder = CorpusTests.toolchainOrSkip(), let firmware = Self.openSBIOrSkip() else { return }
-        guard var qemu = QEMURunner() else {
-            print("skipping: qemu-system-riscv64 is not on the PATH")
-            return
-        }
+    @Test(.requires(.corpusToolchain, .openSBIJumpELF, .qemuSystemRISCV64)) func kernelGivesTheSameOutputOnQEMU() throws {
+        let builder = try CorpusBuilder.forThisPackage()
+        let firmware = Self.openSBI
+        var qemu = try #require(QEMURunner())
         qemu.bios = firmware
         qemu.timeout = 60
         let image = try builder.build(CorpusProgram.corpusKernel)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Harness
+import TestSupport
 
 /// Tests of the random-program generator and of the differential tester around it. Until
 /// VirtBench's board can run programs, QEMU is compared with itself: that checks that every
@@ -127,22 +128,14 @@ import Testing
         #expect(!differences.contains { $0.hasPrefix("x02") })
     }
 
-    /// Tools for the tests that build and run programs, or nil after recording why they are absent.
-    static func tools() -> (RandomProgramBuilder, QEMURunner)? {
-        guard let builder = RandomProgramBuilder() else {
-            print("skipping: clang (the Swift toolchain's, with the RISC-V target) is not installed")
-            return nil
-        }
-        guard let runner = QEMURunner() else {
-            print("skipping: qemu-system-riscv64 is not on the PATH")
-            return nil
-        }
-        return (builder, runner)
+    /// Tools for the tests that build and run programs (they declare
+    /// `.requires(.corpusToolchain, .qemuSystemRISCV64)`).
+    static func tools() throws -> (RandomProgramBuilder, QEMURunner) {
+        (try #require(RandomProgramBuilder()), try #require(QEMURunner()))
     }
 
-    @Test func fiftyProgramsAssembleRunAndFinishOnQEMU() throws {
-        guard let tools = Self.tools() else { return }
-        let (builder, runner) = tools
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func fiftyProgramsAssembleRunAndFinishOnQEMU() throws {
+        let (builder, runner) = try Self.tools()
         let generator = RandomProgramGenerator()
         for seed in UInt64(1000)..<1050 {
             let program = generator.generate(seed: seed)
@@ -163,9 +156,8 @@ import Testing
         }
     }
 
-    @Test func sameProgramTwiceOnQEMUPrintsTheSameDump() throws {
-        guard let tools = Self.tools() else { return }
-        let (builder, runner) = tools
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func sameProgramTwiceOnQEMUPrintsTheSameDump() throws {
+        let (builder, runner) = try Self.tools()
         for seed in UInt64(7)..<12 {
             let elf = try builder.build(RandomProgramGenerator().generate(seed: seed), name: "twice-\(seed)")
             let first = try runner.run(kernel: elf), second = try runner.run(kernel: elf)
@@ -174,9 +166,8 @@ import Testing
         }
     }
 
-    @Test func hungGuestIsStoppedByTheTimeout() throws {
-        guard let tools = Self.tools() else { return }
-        let (builder, runner) = tools
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func hungGuestIsStoppedByTheTimeout() throws {
+        let (builder, runner) = try Self.tools()
         var program = RandomProgramGenerator(configuration: .init(instructionCount: 1)).generate(seed: 3)
         // `j .` never reaches the power-off: the runner must give up, not hang the test.
         program.units = [RandomProgramUnit(lines: ["1: j 1b"], instructionKey: "jal", isaExtension: .i)]
@@ -192,9 +183,8 @@ import Testing
 
     /// QEMU against itself: every generated program must give the same dump twice, or the
     /// differential run below would report noise instead of VirtBench bugs.
-    @Test func differentialRunAgreesOnEveryProgram() throws {
-        guard let tools = Self.tools() else { return }
-        let (builder, runner) = tools
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func differentialRunAgreesOnEveryProgram() throws {
+        let (builder, runner) = try Self.tools()
         // A quarter of the VirtBench run's count: this only re-checks that QEMU is deterministic.
         let count = max((ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200) / 4, 10)
         // Other seeds than the VirtBench run's, so the two runs together cover twice as many programs.
@@ -215,9 +205,8 @@ import Testing
     /// `VIRTBENCH_RANDOM_SEED` the first seed, `VIRTBENCH_RANDOM_LENGTH` the units per program
     /// (default 200); `VIRTBENCH_RANDOM_MISALIGNED=1` adds misaligned loads and stores. Each mismatch leaves the program, both dumps and a
     /// minimized program under .build/random/failures/seed-<hex>/.
-    @Test func virtBenchAgreesWithQEMUOnEveryProgram() throws {
-        guard let tools = Self.tools() else { return }
-        let (builder, runner) = tools
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func virtBenchAgreesWithQEMUOnEveryProgram() throws {
+        let (builder, runner) = try Self.tools()
         let count = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_PROGRAMS"].flatMap(Int.init) ?? 200
         let firstSeed = ProcessInfo.processInfo.environment["VIRTBENCH_RANDOM_SEED"].flatMap { UInt64($0) } ?? 0x5EED_0000
         // VirtBench's hart has no H extension yet (the board refuses HartConfiguration.hypervisor),
@@ -255,11 +244,8 @@ import Testing
         }
     }
 
-    @Test func mismatchIsMinimizedToTheCulpritInstruction() throws {
-        guard let builder = RandomProgramBuilder(outputDirectory: RandomProgramBuilder.packageRoot + "/.build/random/minimizer-test") else {
-            print("skipping: clang is not installed")
-            return
-        }
+    @Test(.requires(.corpusToolchain)) func mismatchIsMinimizedToTheCulpritInstruction() throws {
+        let builder = try #require(RandomProgramBuilder(outputDirectory: RandomProgramBuilder.packageRoot + "/.build/random/minimizer-test"))
         let generator = RandomProgramGenerator(configuration: .init(instructionCount: 60))
         let seed = (UInt64(0)..<500).first { seed in
             generator.generate(seed: seed).units.filter { $0.instructionKey == "mulhsu" }.count >= 2
@@ -284,8 +270,8 @@ import Testing
 /// difference on them points at VirtBench, not at the generator.
 @Suite struct RandomProgramUnitSemanticsTests {
     /// Runs a program made of `units` only and returns its dump.
-    static func dump(of units: [RandomProgramUnit], name: String) throws -> RandomProgramDump? {
-        guard let tools = RandomProgramTests.tools() else { return nil }
+    static func dump(of units: [RandomProgramUnit], name: String) throws -> RandomProgramDump {
+        let tools = try RandomProgramTests.tools()
         var program = RandomProgramGenerator(configuration: .init(instructionCount: 1)).generate(seed: 99)
         program.units = units
         let elf = try tools.0.build(program, name: name)
@@ -299,13 +285,13 @@ import Testing
         return number < 10 ? "x0\(number)" : "x\(number)"
     }
 
-    @Test(arguments: ["lr.w", "lr.d", "sc.w (no reservation)", "sc.d (no reservation)"])
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: ["lr.w", "lr.d", "sc.w (no reservation)", "sc.d (no reservation)"])
     func storeConditionalSucceedsOnlyAfterItsLoadReserved(key: String) throws {
         let generator = RandomProgramGenerator()
         let unit = try #require((UInt64(0)..<200).lazy.compactMap { seed in
             generator.generate(seed: seed).units.first { $0.instructionKey == key }
         }.first)
-        guard let dump = try Self.dump(of: [unit], name: "unit-\(key.prefix(4))") else { return }
+        let dump = try Self.dump(of: [unit], name: "unit-\(key.prefix(4))")
         let sc = try #require(unit.lines.last)
         let value = dump.fields.first { $0.name == Self.dumpName(ofDestinationIn: sc) }?.value
         // A spec §8.3: sc writes 0 on success and 1 (unspecified failure) otherwise.
@@ -314,9 +300,9 @@ import Testing
         #expect(dump.isComplete && !dump.trapped)
     }
 
-    @Test func trapInTheBodyIsReportedAndStillDumps() throws {
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func trapInTheBodyIsReportedAndStillDumps() throws {
         let unit = RandomProgramUnit(lines: ["unimp"], instructionKey: "unimp", isaExtension: .i)
-        guard let dump = try Self.dump(of: [unit], name: "unit-trap") else { return }
+        let dump = try Self.dump(of: [unit], name: "unit-trap")
         #expect(dump.trapped)
         // Privileged spec 1.12, Table 3.6: cause 2 is an illegal instruction.
         #expect(dump.fields.first { $0.name == "trap" }?.value.hasPrefix("mcause=0000000000000002 mepc=00000000800") == true)

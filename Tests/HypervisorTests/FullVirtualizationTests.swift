@@ -4,30 +4,29 @@ import Machine
 import RISCV
 import Testing
 @testable import Hypervisor
+import TestSupport
 
 /// Issue 7: full virtualization in software. The corpus kernel, kernel-cpu and the SBI test run
 /// deprivileged in U-mode on a hart without H and print exactly what they print natively; the
 /// hypervisor counts the traps by instruction and the shadow faults and resyncs; U-Boot for
 /// S-mode boots to its prompt; a guest whose tables point outside its RAM sees faults.
 @Suite(.serialized) struct FullVirtualizationTests {
-    static func image(_ program: CorpusProgram) throws -> URL? {
-        do { return try CorpusBuilder.forThisPackage().build(program) } catch let error as CorpusBuildError {
-            print("skipping: \(error)")
-            return nil
-        }
+    /// The built image of `program`, for tests that declare `.requires(.corpusToolchain)`.
+    static func image(_ program: CorpusProgram) throws -> URL {
+        try CorpusBuilder.forThisPackage().build(program)
     }
 
     /// Native output and `full`'s, for the same image.
-    static func nativeAndFull(_ name: String) throws -> (native: ModeRunResult, full: ModeRunResult)? {
+    static func nativeAndFull(_ name: String) throws -> (native: ModeRunResult, full: ModeRunResult) {
         let program = try #require(CorpusCatalogue.program(named: name))
-        guard let url = try image(program) else { return nil }
+        let url = try image(program)
         let options = ModeRunOptions()
         return (try NativeMode().run(program, image: url, options: options), try FullMode().run(program, image: url, options: options))
     }
 
-    @Test(arguments: ["kernel", "kernel-cpu", "sbi"])
+    @Test(.requires(.corpusToolchain), arguments: ["kernel", "kernel-cpu", "sbi"])
     func printsWhatNativePrints(_ name: String) throws {
-        guard let (native, full) = try Self.nativeAndFull(name) else { return }
+        let (native, full) = try Self.nativeAndFull(name)
         #expect(native.guest.exitStatus == 0)
         #expect(full.guest.exitStatus == 0, "\(full.guest.output.suffix(600))")
         // Native runs on SBI firmware, which prints a banner first; the rest must match byte for byte.
@@ -46,8 +45,8 @@ import Testing
     /// is a trapped store to a write-protected page table that drops the one shadow leaf it
     /// changed, plus an emulated sfence.vma that drops nothing; MMIO is emulated. A context
     /// switch (satp write and global sfence.vma) finds its shadows cached: no rebuild.
-    @Test func kernelMicrobenchmarksCountTrapsAndShadowEvents() throws {
-        guard let (_, full) = try Self.nativeAndFull("kernel") else { return }
+    @Test(.requires(.corpusToolchain)) func kernelMicrobenchmarksCountTrapsAndShadowEvents() throws {
+        let (_, full) = try Self.nativeAndFull("kernel")
         let events = full.modeEvents
         func phase(_ benchmark: String, _ key: String) -> UInt64 { events["phase.\(benchmark).\(key)"] ?? 0 }
         #expect(phase("syscall", "trap.reflected.8") >= 20_000, "\(events.filter { $0.key.hasPrefix("phase.syscall") })")
@@ -65,8 +64,8 @@ import Testing
 
     /// Without tracing (`tracesGuestPageTables = false`) the same kernel prints the same and
     /// every sfence.vma drops shadows: the context switch rebuilds them each time.
-    @Test func withoutTracingSfenceDropsTheShadows() throws {
-        guard let url = try Self.image(.corpusKernel) else { return }
+    @Test(.requires(.corpusToolchain)) func withoutTracingSfenceDropsTheShadows() throws {
+        let url = try Self.image(.corpusKernel)
         func run(tracing: Bool) throws -> Domain {
             var configuration = Host.Configuration(memorySize: (128 << 20) + Host.reservedMemory + Host.domainOverhead(for: .full),
                                                    virtualization: .full)
@@ -86,8 +85,8 @@ import Testing
     }
 
     /// Debian's U-Boot for S-mode boots in `full` to its prompt and answers `version`.
-    @Test func debianUBootAnswersVersion() throws {
-        guard let (host, domain) = try HostTests.bootDebianUBootAndAskVersion(.full) else { return }
+    @Test(.requires(.uBootSupervisorELF)) func debianUBootAnswersVersion() throws {
+        let (host, domain) = try HostTests.bootDebianUBootAndAskVersion(.full)
         #expect((domain.events["trap.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
         #expect(host.hart.debugReadCSR(CSR.hstatus) == nil, "the host hart has no H extension")
     }
@@ -95,8 +94,8 @@ import Testing
     /// attack-memory points its page tables and mappings outside its RAM: in `full` every attempt
     /// faults in the guest with the cause native hardware gives, and no shadow leaf ever maps a
     /// frame outside the domain's RAM.
-    @Test func pageTablesPointingOutsideRAMFaultInTheGuest() throws {
-        guard let url = try Self.image(.attackMemory) else { return }
+    @Test(.requires(.corpusToolchain)) func pageTablesPointingOutsideRAMFaultInTheGuest() throws {
+        let url = try Self.image(.attackMemory)
         let options = ModeRunOptions(ramSize: 16 << 20)
         let hav = try HAVMode().run(.attackMemory, image: url, options: options)
         let full = try FullMode().run(.attackMemory, image: url, options: options)

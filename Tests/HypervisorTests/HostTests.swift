@@ -3,25 +3,19 @@ import Harness
 import Machine
 import Testing
 @testable import Hypervisor
+import TestSupport
 
 /// The hypervisor running real guests: the corpus kernel as an `hav` domain, several at once,
 /// and the isolation rules.
 @Suite struct HostTests {
-    static func builder() -> CorpusBuilder? {
-        do { return try CorpusBuilder.forThisPackage() } catch {
-            print("skipping: \(error)")
-            return nil
-        }
+    /// The built corpus program `name`, for tests that declare `.requires(.corpusToolchain)`.
+    static func kernelImage(_ name: String = "kernel") throws -> [UInt8] {
+        let program = try #require(CorpusCatalogue.program(named: name))
+        return [UInt8](try Data(contentsOf: try CorpusBuilder.forThisPackage().build(program)))
     }
 
-    static func kernelImage(_ name: String = "kernel") throws -> [UInt8]? {
-        guard let builder = builder(), let program = CorpusCatalogue.program(named: name) else { return nil }
-        let url = try builder.build(program)
-        return [UInt8](try Data(contentsOf: url))
-    }
-
-    @Test func corpusKernelRunsAsAGuest() throws {
-        guard let kernel = try Self.kernelImage() else { return }
+    @Test(.requires(.corpusToolchain)) func corpusKernelRunsAsAGuest() throws {
+        let kernel = try Self.kernelImage()
         let host = try Host(configuration: .init(memorySize: 256 << 20))
         let domain = try host.createDomain(DomainConfiguration(name: "kernel", memorySize: 64 << 20, kernel: kernel))
         try host.start(domain.id)
@@ -34,20 +28,17 @@ import Testing
 
     /// Debian's U-Boot for S-mode boots as an hav guest, with the hypervisor as its SBI, to the
     /// `=>` prompt and answers `version` (typed at the domain's console).
-    @Test func debianUBootAnswersVersionAsAGuest() throws {
-        guard let (_, domain) = try Self.bootDebianUBootAndAskVersion(.hardwareAssisted) else { return }
+    @Test(.requires(.uBootSupervisorELF)) func debianUBootAnswersVersionAsAGuest() throws {
+        let (_, domain) = try Self.bootDebianUBootAndAskVersion(.hardwareAssisted)
         #expect((domain.events["vmexit.mmio"] ?? 0) > 0, "its console is the hypervisor's UART model")
     }
 
     /// Boots Debian's U-Boot for S-mode as a domain of a host of `virtualization`, types
-    /// `version` at its console, runs until the prompt is back and checks the transcript. Nil
-    /// (with a message) when the package is not installed.
-    static func bootDebianUBootAndAskVersion(_ virtualization: Hypervisor.Host.Virtualization) throws -> (Hypervisor.Host, Domain)? {
-        let path = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
-        guard let image = FileManager.default.contents(atPath: path) else {
-            print("skipping: \(path) is missing (Debian package u-boot-qemu)")
-            return nil
-        }
+    /// `version` at its console, runs until the prompt is back and checks the transcript. Its
+    /// callers declare `.requires(.uBootSupervisorELF)`.
+    static func bootDebianUBootAndAskVersion(_ virtualization: Hypervisor.Host.Virtualization) throws -> (Hypervisor.Host, Domain) {
+        let path = try #require(Tool.uBootSupervisorELF.path)
+        let image = try #require(FileManager.default.contents(atPath: path))
         let host = try Host(configuration: .init(memorySize: (128 << 20) + Host.reservedMemory + Host.domainOverhead(for: virtualization),
                                                  virtualization: virtualization))
         let domain = try host.createDomain(DomainConfiguration(name: "u-boot", memorySize: 128 << 20, kernel: [UInt8](image),

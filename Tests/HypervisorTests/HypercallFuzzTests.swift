@@ -3,6 +3,7 @@ import Harness
 import Machine
 import Testing
 @testable import Hypervisor
+import TestSupport
 
 /// Must-show 3: a hostile guest's random hypercalls with random arguments. The hypervisor never
 /// crashes, its frame bookkeeping always matches the tables (so no table maps a frame the guest
@@ -169,8 +170,8 @@ import Testing
 
     /// The PV kernel runs to the end beside a fuzzing domain on one host, and prints and leaves
     /// in memory exactly what it does alone (its clock is its own, so nothing may differ).
-    @Test func kernelBesideTheFuzzerEndsAsAlone() throws {
-        guard let image = try ParaVirtualizationTests.image(.corpusKernelPV) else { return }
+    @Test(.requires(.corpusToolchain)) func kernelBesideTheFuzzerEndsAsAlone() throws {
+        let image = try ParaVirtualizationTests.image(.corpusKernelPV)
         let kernel = [UInt8](try Data(contentsOf: image))
         func run(fuzzing: Bool) throws -> (output: String, digest: UInt64, state: DomainState) {
             let host = try Host(configuration: .init(memorySize: 68 << 20, virtualization: .para))

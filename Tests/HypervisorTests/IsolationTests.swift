@@ -3,6 +3,7 @@ import Harness
 import Machine
 import Testing
 @testable import Hypervisor
+import TestSupport
 
 /// Issue 6, must-show 3 (and issue 7's for `full`): isolation between domains on one host, for
 /// each kind of virtualization. Many copies of the corpus
@@ -23,27 +24,15 @@ import Testing
 
     // MARK: Helpers
 
-    /// The built image of `program`, or nil (the test then returns early) without the corpus
-    /// toolchain.
-    static func image(_ program: CorpusProgram) throws -> [UInt8]? {
-        let builder: CorpusBuilder
-        do { builder = try CorpusBuilder.forThisPackage() } catch {
-            print("skipping: \(error)")
-            return nil
-        }
-        return [UInt8](try Data(contentsOf: try builder.build(program)))
+    /// The built image of `program`, for tests that declare `.requires(.corpusToolchain)`.
+    static func image(_ program: CorpusProgram) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: try CorpusBuilder.forThisPackage().build(program)))
     }
 
-    /// Images of the corpus kernel and `others`, or nil without the toolchain.
-    static func images(_ others: CorpusProgram...) throws -> (kernel: [UInt8], others: [[UInt8]])? {
+    /// Images of the corpus kernel and `others`.
+    static func images(_ others: CorpusProgram...) throws -> (kernel: [UInt8], others: [[UInt8]]) {
         let kernelProgram = try #require(CorpusCatalogue.program(named: "kernel"))
-        guard let kernel = try image(kernelProgram) else { return nil }
-        var images: [[UInt8]] = []
-        for program in others {
-            guard let built = try image(program) else { return nil }
-            images.append(built)
-        }
-        return (kernel, images)
+        return (try image(kernelProgram), try others.map(image))
     }
 
     /// A host with room for `domains` domains of `domainMemory` bytes.
@@ -120,9 +109,9 @@ import Testing
 
     /// 32 corpus-kernel domains of 16 MiB on one host, round robin: each prints byte for byte
     /// what one prints alone and ends with PASS; their frames are disjoint.
-    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
+    @Test(.requires(.corpusToolchain), arguments: IsolationTests.kindsForUnmodifiedKernels)
     func thirtyTwoKernelDomainsPrintWhatOnePrintsAlone(_ virtualization: Hypervisor.Host.Virtualization) throws {
-        guard let (kernel, _) = try Self.images() else { return }
+        let (kernel, _) = try Self.images()
         let alone = try Self.runAlone(kernel, virtualization)
         // 16 MiB is enough for the kernel (image, its 8 MiB page pool and the device tree).
         #expect(alone.state == .shutdown(status: 0), "\(alone.state): \(alone.console.suffix(400))")
@@ -147,9 +136,9 @@ import Testing
     /// kernel domains prints the same and leaves the same memory; the kernels print what they
     /// print alone; a second attacker run after the kernels finished leaves their memory
     /// digests unchanged; frames stay exclusive.
-    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
+    @Test(.requires(.corpusToolchain), arguments: IsolationTests.kindsForUnmodifiedKernels)
     func memoryAttackerFaultsAndTouchesNoOtherDomain(_ virtualization: Hypervisor.Host.Virtualization) throws {
-        guard let (kernel, others) = try Self.images(.attackMemory) else { return }
+        let (kernel, others) = try Self.images(.attackMemory)
         let attacker = others[0]
         let kernelAlone = try Self.runAlone(kernel, virtualization)
         let attackAlone = try Self.runAlone(attacker, virtualization)
@@ -205,9 +194,9 @@ import Testing
 
     /// Two spinners (no exits at all) and two SBI flooders beside four kernel domains: the
     /// kernels finish with what they print alone, the others end crashed by their limit.
-    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
+    @Test(.requires(.corpusToolchain), arguments: IsolationTests.kindsForUnmodifiedKernels)
     func spinAndSBIFloodDoNotStopTheOthers(_ virtualization: Hypervisor.Host.Virtualization) throws {
-        guard let (kernel, others) = try Self.images(.spin, .sbiFlood) else { return }
+        let (kernel, others) = try Self.images(.spin, .sbiFlood)
         let kernelAlone = try Self.runAlone(kernel, virtualization)
         let host = try Self.host(domains: 8, virtualization)
         let spinLimit: UInt64 = 20_000_000, floodLimit: UInt64 = 2_000_000
@@ -241,9 +230,9 @@ import Testing
 
     /// A domain created in the frames of a destroyed one starts on zeroed memory holding only its
     /// own image, and runs its own code, not what the hart decoded for the previous owner.
-    @Test(arguments: IsolationTests.kindsForUnmodifiedKernels)
+    @Test(.requires(.corpusToolchain), arguments: IsolationTests.kindsForUnmodifiedKernels)
     func reusedFramesHoldOnlyTheNewDomain(_ virtualization: Hypervisor.Host.Virtualization) throws {
-        guard let (kernel, others) = try Self.images(.spin) else { return }
+        let (kernel, others) = try Self.images(.spin)
         let spin = others[0]
         let fresh = try Self.host(domains: 1, virtualization)
         let reference = try fresh.createDomain(DomainConfiguration(name: "spin", memorySize: Self.domainMemory, kernel: spin,

@@ -3,6 +3,7 @@ import Harness
 import Machine
 import Testing
 @testable import Hypervisor
+import TestSupport
 
 /// Para-virtualization (issue 8): the ABI is stated once and the docs and the PV kernel's header
 /// agree with it; every validation rule refuses with its error code and changes nothing; the PV
@@ -248,17 +249,15 @@ import Testing
 
     // MARK: The PV kernel
 
-    static func image(_ program: CorpusProgram) throws -> URL? {
-        do { return try CorpusBuilder.forThisPackage().build(program) } catch {
-            print("skipping: \(error)")
-            return nil
-        }
+    /// The built image of `program`, for tests that declare `.requires(.corpusToolchain)`.
+    static func image(_ program: CorpusProgram) throws -> URL {
+        try CorpusBuilder.forThisPackage().build(program)
     }
 
     /// Must-show 1: the same source built with -DPARAVIRT prints in para exactly what the plain
     /// build prints in native, through the harness's own judgement.
-    @Test func pvKernelInParaPrintsWhatTheKernelPrintsNatively() throws {
-        guard let plain = try Self.image(.corpusKernel), let pv = try Self.image(.corpusKernelPV) else { return }
+    @Test(.requires(.corpusToolchain)) func pvKernelInParaPrintsWhatTheKernelPrintsNatively() throws {
+        let plain = try Self.image(.corpusKernel), pv = try Self.image(.corpusKernelPV)
         let native = try NativeMode().run(.corpusKernel, image: plain, options: .init())
         let para = try ParaMode().run(.corpusKernelPV, image: pv, options: .init())
         #expect(para.guest.exitStatus == 0, "\(para.guest.output.suffix(800))")
@@ -275,8 +274,8 @@ import Testing
 
     /// The CPU workloads as processes of the PV kernel (its lazy FPU through fpu-state) print
     /// what `kernel-cpu` prints natively.
-    @Test func pvKernelRunsTheCPUWorkloadsAsNativeDoes() throws {
-        guard let plain = try Self.image(.corpusKernelCPU), let pv = try Self.image(.corpusKernelCPUPV) else { return }
+    @Test(.requires(.corpusToolchain)) func pvKernelRunsTheCPUWorkloadsAsNativeDoes() throws {
+        let plain = try Self.image(.corpusKernelCPU), pv = try Self.image(.corpusKernelCPUPV)
         let native = try NativeMode().run(.corpusKernelCPU, image: plain, options: .init())
         let para = try ParaMode().run(.corpusKernelCPUPV, image: pv, options: .init())
         #expect(para.guest.output.hasSuffix("PASS kernel-cpu\n"), "\(para.guest.output.suffix(800))")

@@ -4,6 +4,7 @@ import Machine
 import RISCV
 import Testing
 @testable import Hypervisor
+import TestSupport
 
 /// Save and restore of a paused domain: a guest interrupted, written to a file, destroyed and
 /// resumed on another host prints what an uninterrupted run prints; bad files fail cleanly.
@@ -24,9 +25,9 @@ import Testing
         return (domain.consoleText, domain.state, domain.instructions)
     }
 
-    @Test(arguments: [2_000_000, 11_000_000] as [UInt64])
+    @Test(.requires(.corpusToolchain), arguments: [2_000_000, 11_000_000] as [UInt64])
     func interruptedRunPrintsWhatAnUninterruptedRunPrints(after budget: UInt64) throws {
-        guard let kernel = try HostTests.kernelImage() else { return }
+        let kernel = try HostTests.kernelImage()
         let reference = try Self.uninterruptedRun(kernel)
         #expect(reference.state == .shutdown(status: 0))
 

@@ -5,6 +5,7 @@ import Machine
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// A scratch directory for image files, removed when the test ends.
@@ -125,11 +126,12 @@ final class ScratchDirectory {
         #expect(board.hart.register(5) == 0x8000_0000)
     }
 
-    @Test func defaultFirmwareBootPlan() throws {
-        guard BootLoader.defaultFirmwarePaths.contains(where: { access($0, R_OK) == 0 }) else {
-            print("skipped: no OpenSBI fw_dynamic.bin installed (apt-get install opensbi or qemu-system-misc)")
-            return
-        }
+    /// The trait above must look where `-bios default` looks, or the test could run without firmware.
+    @Test func declaredDefaultFirmwareIsWhereTheLoaderLooks() {
+        #expect(Tool.openSBIDynamicBinary.files == [.firstOf(BootLoader.defaultFirmwarePaths)])
+    }
+
+    @Test(.requires(.openSBIDynamicBinary)) func defaultFirmwareBootPlan() throws {
         let dir = ScratchDirectory()
         let kernel = dir.write("k.bin", [0x13, 0, 0, 0])
         let board = try board(ram: 256 << 20)

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 @Suite struct ELFImageTests {
@@ -198,12 +199,8 @@ import Glibc
     }
 
     /// A real image built by someone else: OpenSBI's fw_dynamic.elf from the Debian package.
-    @Test func parsesInstalledOpenSBI() throws {
-        let path = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf"
-        guard access(path, R_OK) == 0 else {
-            print("skipped: \(path) not installed (apt-get install opensbi)")
-            return
-        }
+    @Test(.requires(.openSBIDynamicELF)) func parsesInstalledOpenSBI() throws {
+        let path = try #require(Tool.openSBIDynamicELF.path)
         let bytes = try readTestFile(path)
         let image = try ELFImage(bytes: bytes, expecting: .riscv)
         #expect(image.entry == 0x8000_0000)

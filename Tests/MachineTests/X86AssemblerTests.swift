@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import Machine
+import TestSupport
 
 /// The block compiler's x86-64 encoder against the toolchain's own: every form the compiler
 /// emits, over registers that need REX bits, SIB bytes (rsp/r12 bases), a displacement with
@@ -83,15 +84,6 @@ import Testing
         return cases
     }
 
-    static func tool(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        for directory in path.split(separator: ":").map(String.init) + ["/opt/swift/usr/bin", "/usr/bin"] {
-            let candidate = directory + "/" + name
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
     /// Assembles `source` with clang and returns llvm-objdump's instruction lines (Intel syntax).
     static func disassemble(_ source: String, clang: String, objdump: String, in directory: URL, name: String) throws -> [String] {
         let assembly = directory.appendingPathComponent(name + ".s"), object = directory.appendingPathComponent(name + ".o")
@@ -117,11 +109,8 @@ import Testing
         return output
     }
 
-    @Test func everyEmittedFormDisassemblesLikeTheToolchainsOwnEncoding() throws {
-        guard let clang = Self.tool("clang"), let objdump = Self.tool("llvm-objdump") else {
-            print("skipping: clang or llvm-objdump (the Swift toolchain's) is not installed")
-            return
-        }
+    @Test(.requires(.corpusToolchain, .llvmObjdump)) func everyEmittedFormDisassemblesLikeTheToolchainsOwnEncoding() throws {
+        let clang = try #require(Tool.corpusToolchain.path), objdump = try #require(Tool.llvmObjdump.path)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("x86-assembler-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

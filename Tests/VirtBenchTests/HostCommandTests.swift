@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import Testing
+import TestSupport
 
 /// `virtbench host` as a user runs it: domains from a configuration file, their consoles with
 /// name prefixes or in files, the xl-style table, save after N instructions and restore, and
@@ -104,15 +105,8 @@ import Testing
         #expect(r.stdout.contains("r-----"), "a mid-run listing shows the spinner running: \(r.stdout)")
     }
 
-    @Test func savedKernelResumesInAnotherProcess() throws {
-        let kernel: URL
-        do {
-            let builder = try CorpusBuilder.forThisPackage()
-            kernel = try builder.build(try #require(CorpusCatalogue.program(named: "kernel")))
-        } catch {
-            print("skipping: cannot build the corpus kernel: \(error)")
-            return
-        }
+    @Test(.requires(.corpusToolchain)) func savedKernelResumesInAnotherProcess() throws {
+        let kernel = try CorpusBuilder.forThisPackage().build(try #require(CorpusCatalogue.program(named: "kernel")))
         let scratch = try Scratch()
         let config = try scratch.write("host.json", """
             {"domains": [{"name": "os", "kernel": "\(kernel.path)", "memory": "32M"}]}

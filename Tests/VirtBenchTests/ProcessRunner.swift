@@ -135,15 +135,4 @@ enum ProcessRunner {
         unlink(path)
         rmdir(directory(of: path))
     }
-
-    /// Full path of `tool` on PATH, or nil (tests that need it then skip).
-    static func which(_ tool: String) -> String? {
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        let dirs = path.split(separator: ":").map(String.init) + ["/opt/swift/usr/bin"]
-        for dir in dirs {
-            let candidate = dir + "/" + tool
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -171,11 +172,8 @@ enum Asm {
 
     /// The same image on QEMU and on VirtBench prints the same thing: a probe that prints the
     /// boot registers (a0 hart id, a1 DTB, a2 fw_dynamic_info), its own pc and mstatus.
-    @Test func bootRegistersMatchQEMU() throws {
-        guard let qemu = ProcessRunner.which("qemu-system-riscv64") else {
-            print("skipped: qemu-system-riscv64 not on PATH (apt-get install qemu-system-misc)")
-            return
-        }
+    @Test(.requires(.qemuSystemRISCV64)) func bootRegistersMatchQEMU() throws {
+        let qemu = try #require(Tool.qemuSystemRISCV64.path)
         // auipc s3,0 / print a0, a1, a2, s3 as 16 hex digits each, then power off.
         var code: [UInt32] = [Asm.i(0x13, 0, 8, 10, 0), Asm.i(0x13, 0, 9, 11, 0), Asm.i(0x13, 0, 18, 12, 0), 0x0000_0997]
         for reg in [8, 9, 18, 19] { code += Asm.printHex(register: reg) }
@@ -200,15 +198,8 @@ enum Asm {
 extension RunCommandTests {
     /// OpenSBI (QEMU's own default firmware) boots, reads fw_dynamic_info from our ROM and enters
     /// a raw S-mode kernel at 0x8020_0000 with the same a0/a1 as on QEMU.
-    @Test func defaultFirmwareEntersTheKernelLikeQEMU() throws {
-        guard let qemu = ProcessRunner.which("qemu-system-riscv64") else {
-            print("skipped: qemu-system-riscv64 not on PATH (apt-get install qemu-system-misc)")
-            return
-        }
-        guard access("/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin", R_OK) == 0 else {
-            print("skipped: QEMU's OpenSBI firmware is not installed")
-            return
-        }
+    @Test(.requires(.qemuSystemRISCV64, .qemuOpenSBIDynamicBinary)) func defaultFirmwareEntersTheKernelLikeQEMU() throws {
+        let qemu = try #require(Tool.qemuSystemRISCV64.path)
         var code: [UInt32] = [Asm.i(0x13, 0, 8, 10, 0), Asm.i(0x13, 0, 9, 11, 0), 0x0000_0997]
         for reg in [8, 9, 19] { code += Asm.printHex(register: reg) }
         code += Asm.finish(0x5555)
@@ -233,11 +224,8 @@ extension RunCommandTests {
 extension RunCommandTests {
     /// On a terminal the console goes raw while the guest runs and is restored afterwards,
     /// whether the guest powers off or fails. `script` provides the pseudo-terminal.
-    @Test func terminalSettingsAreRestored() throws {
-        guard let script = ProcessRunner.which("script"), ProcessRunner.which("stty") != nil else {
-            print("skipped: script(1) or stty(1) not on PATH (util-linux, coreutils)")
-            return
-        }
+    @Test(.requires(.terminalTools)) func terminalSettingsAreRestored() throws {
+        let script = try #require(Tool.terminalTools.path)
         let binary = try #require(binary, "virtbench binary not found next to the test bundle")
         // Settings before and after the run must be identical, and the guest must have run.
         let failing = ProcessRunner.temporaryFile("fail.bin", Asm.bytes(Asm.print("ran\n") + Asm.finish(3 << 16 | 0x3333)))

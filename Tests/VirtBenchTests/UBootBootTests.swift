@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 
 /// End-to-end: Debian's OpenSBI + U-Boot (S-mode) and U-Boot for M-mode boot to the `=>` prompt
 /// on `virtbench run`, answer `version` and `bdinfo`, and say what QEMU says for the same command line.
@@ -13,18 +14,6 @@ import Testing
 /// only the extensions this hart has) is shorter by less than U-Boot's 32-byte rounding, and
 /// `version` and `bdinfo` do not print it.
 @Suite(.serialized) struct UBootBootTests {
-    static let openSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
-    static let uBootSupervisor = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
-    static let uBootMachine = "/usr/lib/u-boot/qemu-riscv64/uboot.elf"
-
-    static func available(_ paths: String...) -> Bool {
-        for p in paths where access(p, R_OK) != 0 {
-            print("skipping: \(p) is not installed (apt-get install opensbi u-boot-qemu qemu-system-misc)")
-            return false
-        }
-        return true
-    }
-
     /// Boots to the prompt, runs the commands, and returns the text after the first prompt.
     static func session(_ executable: String, _ arguments: [String]) throws -> String {
         let p = try InteractiveProcess(executable, arguments)
@@ -47,39 +36,35 @@ import Testing
     }
 
     func compare(firmware: String, kernel: String) throws {
-        guard Self.available(kernel), firmware == "none" || Self.available(firmware) else { return }
         guard let virtbench = ProcessRunner.virtbenchPath else { Issue.record("virtbench binary not found"); return }
         let arguments = ["-M", "virt", "-m", "128M", "-nographic", "-bios", firmware, "-kernel", kernel]
         let ours = try Self.session(virtbench, ["run"] + arguments)
         #expect(ours.contains("U-Boot 2"), "\(ours)")
         #expect(ours.contains("DRAM bank"), "\(ours)")
-        guard let qemu = HostTool.find("qemu-system-riscv64") else {
-            print("skipping the QEMU comparison: qemu-system-riscv64 is not installed")
-            return
-        }
+        let qemu = try #require(Tool.qemuSystemRISCV64.path)
         let theirs = try Self.session(qemu, arguments + ["-monitor", "none", "-serial", "stdio"])
         #expect(ours.contains("flashsize   = 0x0000000002000000"), "the flash banks are found: \(ours)")
         #expect(Self.lines(ours) == Self.lines(theirs), "VirtBench:\n\(ours)\nQEMU:\n\(theirs)")
     }
 
-    @Test func openSBIAndSupervisorUBoot() throws {
-        try compare(firmware: Self.openSBI, kernel: Self.uBootSupervisor)
+    @Test(.requires(.openSBIJumpELF, .uBootSupervisorELF, .qemuSystemRISCV64)) func openSBIAndSupervisorUBoot() throws {
+        try compare(firmware: try #require(Tool.openSBIJumpELF.path), kernel: try #require(Tool.uBootSupervisorELF.path))
     }
 
-    @Test func machineModeUBootWithoutFirmware() throws {
-        try compare(firmware: "none", kernel: Self.uBootMachine)
+    @Test(.requires(.uBootMachineELF, .qemuSystemRISCV64)) func machineModeUBootWithoutFirmware() throws {
+        try compare(firmware: "none", kernel: try #require(Tool.uBootMachineELF.path))
     }
 
     /// `-drive if=pflash,unit=1,file=...`: U-Boot reads the image through the CFI flash bank,
     /// erases and programs it, and the changes land in the file.
-    @Test func flashBankBackedByADriveImage() throws {
-        guard Self.available(Self.uBootMachine) else { return }
+    @Test(.requires(.uBootMachineELF)) func flashBankBackedByADriveImage() throws {
+        let uBoot = try #require(Tool.uBootMachineELF.path)
         guard let virtbench = ProcessRunner.virtbenchPath else { Issue.record("virtbench binary not found"); return }
         var image = [UInt8](repeating: 0, count: 32 << 20)
         image.replaceSubrange(0..<16, with: Array("VirtBench flash!".utf8))
         let path = ProcessRunner.temporaryFile("pflash1.img", image)
         defer { ProcessRunner.remove(path) }
-        let p = try InteractiveProcess(virtbench, ["run", "-m", "128M", "-bios", "none", "-kernel", Self.uBootMachine,
+        let p = try InteractiveProcess(virtbench, ["run", "-m", "128M", "-bios", "none", "-kernel", uBoot,
                                                    "-drive", "if=pflash,format=raw,unit=1,file=\(path)"])
         defer { p.terminate() }
         try p.waitFor("autoboot", timeout: 120)
@@ -100,15 +85,6 @@ import Testing
         var written = [UInt8](repeating: 0, count: 8)
         _ = written.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0x4_0000) }
         #expect(written == [0x5e, 0xea, 0x15, 0x0d, 0xff, 0xff, 0xff, 0xff])
-    }
-}
-
-/// Finds host tools on the PATH.
-enum HostTool {
-    static func find(_ name: String) -> String? {
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
-        return nil
     }
 }
 
