@@ -6,8 +6,8 @@ import Testing
 import TestSupport
 
 /// Every Thumb corpus image runs the same on the translator as on the reference interpreter:
-/// same console, same ending, same instruction count, same exceptions; and, where
-/// qemu-system-arm is installed, the same console as QEMU.
+/// same console, same ending, same instruction count, same exceptions; and the same console as
+/// qemu-system-arm.
 struct ThumbTranslatorWorkloadTests {
     @Test(.requires(.corpusToolchain, .qemuSystemARM), arguments: CorpusCatalogue.cpuWorkloads)
     func smallWorkloadMatchesInterpreterAndQEMU(_ workload: String) throws {

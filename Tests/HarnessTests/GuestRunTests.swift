@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The ISA corpus on VirtBench itself: every program must print its PASS line and power off
-/// with status 0, and print exactly what it prints on qemu-system-riscv64 (when installed).
+/// with status 0, and print exactly what it prints on qemu-system-riscv64.
 @Suite(.serialized) struct GuestRunTests {
     @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: CorpusCatalogue.isa)
     func corpusProgramPassesOnVirtBenchAsOnQEMU(_ program: CorpusProgram) throws {
