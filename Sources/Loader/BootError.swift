@@ -25,6 +25,8 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case deviceTreeDoesNotFit(size: Int, ramStart: UInt64, ramEnd: UInt64)
     /// A guest kernel's ELF entry point lies in no loaded executable segment (`GuestBootPlan`).
     case entryOutsideSegments(path: String, entry: UInt64)
+    /// A guest kernel would start at an odd address (RISC-V instructions start on even bytes).
+    case misalignedEntry(path: String, entry: UInt64)
     /// `-bios none` and no `-kernel`: the hart would execute zeroed RAM.
     case nothingToRun
     /// `-bios default` and no OpenSBI build was found.
@@ -56,6 +58,8 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
             return "RAM \(hex(ramStart))-\(hex(ramEnd)) is too small for the \(size)-byte device tree"
         case .entryOutsideSegments(let path, let entry):
             return "kernel '\(path)': entry point \(hex(entry)) lies in no loaded executable segment"
+        case .misalignedEntry(let path, let entry):
+            return "kernel '\(path)': entry point \(hex(entry)) is odd; RISC-V instructions start on even addresses"
         case .nothingToRun:
             return "nothing to run: -bios none needs -kernel"
         case .defaultFirmwareNotFound(let searched):

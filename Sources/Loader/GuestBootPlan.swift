@@ -32,6 +32,7 @@ public struct GuestBootPlan: Sendable {
         case .raw: entry = rawAddress
         case .elf(let image):
             guard let physical = image.physicalEntry else { throw .entryOutsideSegments(path: kernel.path, entry: image.entry) }
+            guard physical & 1 == 0 else { throw .misalignedEntry(path: kernel.path, entry: physical) }
             entry = physical
         }
         let deviceTree = try BootPlan.deviceTreeLoad(deviceTree, ramBase: ramBase, ramEnd: ramEnd)

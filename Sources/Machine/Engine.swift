@@ -149,6 +149,13 @@ extension Hart {
 
     private func findOrDecodeBlock() -> Int32? {
         let start = pc
+        // Every way the guest sets pc clears bit 0 (jalr, xepc), but a host can hand the hart any
+        // pc (an ELF entry, a save file, a para trap frame): an odd one faults as a misaligned
+        // fetch instead of reaching the decoder, which assumes instructions start on even bytes.
+        guard start & 1 == 0 else {
+            takeTrap(cause: TrapCause.instructionAddressMisaligned, tval: start, epc: start & ~1, interrupt: false)
+            return nil
+        }
         guard let pa = fetchPhysical(start) else { return nil }
         let ramOffset = pa &- memory.base
         if let id = blocks.byPhysical[ramOffset] { return id }

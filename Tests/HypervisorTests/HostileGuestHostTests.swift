@@ -116,6 +116,28 @@ import Testing
         try Data(bytes).write(to: url)
     }
 
+    /// An odd pc cannot arise inside a guest, but a host can hand one over (here a save file; a
+    /// para trap frame or an ELF entry could too): the fetch faults as misaligned, never reaching
+    /// the decoder (found by virtbench fuzz: a segment loaded at an odd address crashed the host).
+    @Test func anOddPCFaultsAsAMisalignedFetch() throws {
+        let virtualization = Hypervisor.Host.Virtualization.hardwareAssisted // save files are hav's
+        let url = SnapshotTests.temporaryURL("odd.vbsave")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let first = try Self.host(virtualization)
+        let original = try first.createDomain(DomainConfiguration(name: "spin", memorySize: 8 << 20, kernel: SnapshotTests.spinKernel))
+        try first.start(original.id)
+        #expect(first.run(instructionBudget: 1000) == .budgetUsed)
+        try first.pause(original.id)
+        try first.save(original.id, to: url)
+        try Self.rewriteHeader(url) { $0.vcpu.pc = GuestLayout.kernelAddress + 1 }
+        let second = try Self.host(virtualization)
+        let restored = try second.restore(from: url)
+        try second.unpause(restored.id)
+        #expect(second.run() == .idle)
+        guard case .crashed(let reason) = restored.state else { Issue.record("\(restored.state)"); return }
+        #expect(reason.contains("the first was instruction address misaligned (cause 0) at pc 0x80200000, tval 0x80200001"), "\(reason)")
+    }
+
     @Test func aSavedDomainWithNoMemoryIsRefusedByItsRule() throws {
         let url = SnapshotTests.temporaryURL("empty.vbsave")
         defer { try? FileManager.default.removeItem(at: url) }

@@ -117,6 +117,14 @@ import Testing
             for: [mode], containing: "entry point 0xfffffffffffff000 lies in no loaded executable segment", sourceLocation: #_sourceLocation)
     }
 
+    @Test(arguments: ["hav", "full", "para"])
+    func anOddEntryIsRefused(mode: String) throws {
+        let image = ProcessRunner.temporaryFile("odd-\(mode).elf", Self.elf(code: Self.reportingCause(.supervisor, Self.loadAtTop), entry: 0x8020_0001))
+        defer { ProcessRunner.remove(image) }
+        try run(Self.arguments(mode, image)).expectOneLineError(
+            for: [mode], containing: "entry point 0x80200001 is odd; RISC-V instructions start on even addresses", sourceLocation: #_sourceLocation)
+    }
+
     /// An M-mode program in a guest mode stops at its first M-mode instruction, named in the report
     /// (whether code needs M-mode cannot be told from the bytes: see Loader/GuestBootPlan.swift).
     @Test(arguments: ["hav", "full"])
