@@ -134,6 +134,10 @@ public struct RV64Assembler {
         words.append(UInt32(csr) << 20 | UInt32(source) << 15 | 2 << 12 | UInt32(rd) << 7 | Self.opSystem)
     }
 
+    /// `ecall` and `ebreak` (unprivileged spec §2.8, "Environment Call and Breakpoints").
+    public mutating func ecall() { words.append(Self.opSystem) }
+    public mutating func ebreak() { words.append(1 << 20 | Self.opSystem) }
+
     public mutating func auipc(_ rd: UInt8, _ upper20: UInt32) { words.append((upper20 & 0xFFFFF) << 12 | UInt32(rd) << 7 | Self.opAUIPC) }
 
     private enum BranchCondition: UInt32 { case eq = 0, ne = 1, lt = 4, ge = 5, ltu = 6, geu = 7 }

@@ -10,7 +10,7 @@ struct VirtBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "virtbench",
         abstract: "A simulated RISC-V virt machine, hypervisor and benchmark harness.",
-        subcommands: [Run.self, HostCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self]
+        subcommands: [Run.self, HostCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self, Transitions.self]
     )
 }
 
