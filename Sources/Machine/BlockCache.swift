@@ -46,6 +46,8 @@ struct BlockCache {
     let ops: UnsafeMutablePointer<Instruction>
     let blocks: UnsafeMutablePointer<DecodedBlock>
     let jumpCache: UnsafeMutablePointer<JumpEntry>
+    /// The jump-cache entries filled since the last flush, so a flush clears only those.
+    let jumpTouched = TouchedEntries(contexts: TranslationContext.count)
     var opCount = 0
     /// Bumped whenever decoded code or the virtual-to-physical view changes, which breaks every chain.
     var generation: UInt32 = 0
@@ -95,6 +97,7 @@ struct BlockCache {
         ops.deallocate()
         blocks.deallocate()
         jumpCache.deallocate()
+        jumpTouched.release()
         code.release()
     }
 
@@ -105,7 +108,16 @@ struct BlockCache {
 
     mutating func flushJumpCaches() {
         generation = (generation &+ 1) & 0x1fff_ffff
-        jumpCache.update(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
+        jumpTouched.clear(jumpCache, entriesPerContext: BlockCache.jumpCacheEntries, to: JumpEntry(pc: .max, block: -1))
+    }
+
+    /// Fills the jump-cache entry for `pc` in `context`, remembering it for the next flush.
+    @inline(__always)
+    func fillJumpEntry(_ context: TranslationContext, _ pc: UInt64, block: Int32) {
+        let index = Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1))
+        // SAFETY: the index is masked to one context's entries, within the table (see jumpEntry).
+        (jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + index)).pointee = JumpEntry(pc: pc, block: block)
+        jumpTouched.note(context.rawValue, index)
     }
 
     @inline(__always)

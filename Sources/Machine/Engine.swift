@@ -128,7 +128,7 @@ extension Hart {
         }
         eventCounters.blockCacheMisses &+= 1
         guard let id = findOrDecodeBlock() else { return nil }
-        entry.pointee = BlockCache.JumpEntry(pc: pc, block: id)
+        blocks.fillJumpEntry(fetchContext, pc, block: id)
         return id
     }
 

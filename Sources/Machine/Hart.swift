@@ -231,6 +231,8 @@ public final class Hart {
 
     // Translation state (MMU.swift) and the decoded-block cache (Engine.swift).
     let tlb: UnsafeMutablePointer<TLBEntry>
+    /// The TLB entries filled since the last flush, so a flush clears only those.
+    let tlbTouched = TouchedEntries(contexts: TranslationContext.count)
     var dataContext = TranslationContext.machine
     var fetchContext = TranslationContext.machine
     var blocks: BlockCache
@@ -274,6 +276,7 @@ public final class Hart {
         misa = 2 << 62 | letters
         mideleg = configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
+        tlb.initialize(repeating: TLBEntry.empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
         blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil)
         flushTLB()
         updateTranslationContexts()
@@ -283,6 +286,7 @@ public final class Hart {
         x.deallocate()
         f.deallocate()
         tlb.deallocate()
+        tlbTouched.release()
         blocks.release()
     }
 

@@ -618,8 +618,7 @@ extension Hart {
     /// Drops the user context's cached translations after the host changed a table its satp
     /// points at (a shadow entry removed or its permissions raised).
     public func hostFlushUserTranslations() {
-        let empty = TLBEntry(readTag: TLBEntry.invalid, writeTag: TLBEntry.invalid, fetchTag: TLBEntry.invalid, hostOffset: 0)
-        (tlb + TranslationContext.user.rawValue * TLBEntry.entriesPerContext).update(repeating: empty, count: TLBEntry.entriesPerContext)
+        tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty, context: TranslationContext.user.rawValue)
         eventCounters.tlbFlushes += 1
         blocks.flushJumpCaches()
         nextEventAt = 0

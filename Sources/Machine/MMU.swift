@@ -40,6 +40,7 @@ struct TLBEntry {
     /// this bit (keys are a page plus alignment bits 0-2), so the store fast path misses, and
     /// the engine's store path checks whether the store hits code before writing straight to RAM.
     static let codePageMarker: UInt64 = 0x10
+    static let empty = TLBEntry(readTag: invalid, writeTag: invalid, fetchTag: invalid, hostOffset: 0)
 }
 
 /// PMP configuration bits (privileged spec §3.7.1).
@@ -138,8 +139,7 @@ extension Hart {
 
     /// Drops every cached translation (satp write, sfence.vma, MXR or PMP change).
     func flushTLB() {
-        let empty = TLBEntry(readTag: TLBEntry.invalid, writeTag: TLBEntry.invalid, fetchTag: TLBEntry.invalid, hostOffset: 0)
-        tlb.update(repeating: empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
+        tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty)
         eventCounters.tlbFlushes += 1
         blocks.flushJumpCaches()
     }
@@ -327,6 +327,7 @@ extension Hart {
         let page = pa & TLBEntry.pageMask
         if memory.contains(page, length: 4096) && pmpUniformPage(page, type, privilege: p) {
             let e = tlbEntry(context, va)
+            tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask
             let offset = UInt64(UInt(bitPattern: memory.hostPointer(page))) &- vpage
             if e.pointee.hostOffset != offset || (e.pointee.readTag != vpage && e.pointee.writeTag != vpage && e.pointee.fetchTag != vpage) {
@@ -353,6 +354,7 @@ extension Hart {
         let page = pa & TLBEntry.pageMask
         if pmpUniformPage(page, .fetch, privilege: privilege) {
             let e = tlbEntry(context, va)
+            tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask
             let offset = UInt64(UInt(bitPattern: memory.hostPointer(page))) &- vpage
             if e.pointee.hostOffset != offset {

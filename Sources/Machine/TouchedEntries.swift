@@ -1,0 +1,70 @@
+/// Which entries of a table kept per translation context (the software TLB, the jump cache)
+/// were written since the table was last cleared. A hypervisor clears both on many world
+/// switches (a para-virtual trap return, a shadow-root switch), and a guest touches a handful
+/// of pages between two of them: clearing the entries written costs a few stores, where
+/// clearing whole tables (7 contexts × 1024 TLB entries × 32 bytes, as much again of jump
+/// cache) cost microseconds per switch (issue 22).
+struct TouchedEntries {
+    /// Entries remembered per context; a context written more often than this is cleared whole.
+    static let capacity = 128
+    let contexts: Int
+    /// `capacity` slots per context: the indices written, in order, possibly repeated.
+    private let indices: UnsafeMutablePointer<Int32>
+    /// Writes per context since its last clear (beyond `capacity`: only counted).
+    private let counts: UnsafeMutablePointer<Int>
+
+    init(contexts: Int) {
+        self.contexts = contexts
+        indices = .allocate(capacity: contexts * TouchedEntries.capacity)
+        indices.initialize(repeating: 0, count: contexts * TouchedEntries.capacity)
+        counts = .allocate(capacity: contexts)
+        counts.initialize(repeating: 0, count: contexts)
+    }
+
+    func release() {
+        indices.deallocate()
+        counts.deallocate()
+    }
+
+    /// Remembers that entry `index` of `context` now holds something to clear.
+    @inline(__always)
+    func note(_ context: Int, _ index: Int) {
+        // SAFETY: `context` is a TranslationContext raw value (< contexts) and the slot written
+        // is below `capacity` within that context's block of `indices`.
+        let written = counts[context]
+        if written < TouchedEntries.capacity { indices[context &* TouchedEntries.capacity &+ written] = Int32(truncatingIfNeeded: index) }
+        counts[context] = written &+ 1
+    }
+
+    /// Sets every entry written since the last clear (of every context) back to `empty`, in
+    /// `table`, which holds `entriesPerContext` entries per context.
+    func clear<Entry>(_ table: UnsafeMutablePointer<Entry>, entriesPerContext: Int, to empty: Entry) {
+        for context in 0 ..< contexts {
+            let written = counts[context]
+            guard written > 0 else { continue }
+            // SAFETY: `table` holds `contexts * entriesPerContext` entries; every noted index is an
+            // entry index within one context (< entriesPerContext), as the callers compute them.
+            let base = table + context * entriesPerContext
+            if written > TouchedEntries.capacity {
+                base.update(repeating: empty, count: entriesPerContext)
+            } else {
+                for slot in 0 ..< written { base[Int(indices[context * TouchedEntries.capacity + slot])] = empty }
+            }
+            counts[context] = 0
+        }
+    }
+
+    /// Like `clear`, for one context only.
+    func clear<Entry>(_ table: UnsafeMutablePointer<Entry>, entriesPerContext: Int, to empty: Entry, context: Int) {
+        let written = counts[context]
+        guard written > 0 else { return }
+        // SAFETY: as in `clear(_:entriesPerContext:to:)`.
+        let base = table + context * entriesPerContext
+        if written > TouchedEntries.capacity {
+            base.update(repeating: empty, count: entriesPerContext)
+        } else {
+            for slot in 0 ..< written { base[Int(indices[context * TouchedEntries.capacity + slot])] = empty }
+        }
+        counts[context] = 0
+    }
+}
