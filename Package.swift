@@ -7,6 +7,13 @@ let hotPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked", "-wmo", "-Xllvm", "-enable-tail-merge=false"], .when(configuration: .release)),
 ]
 
+// The hypervisor's exit paths run once per guest transition (issue 22): without runtime
+// exclusivity checks, as the execution core, since each check costs a thread-local access-set
+// insertion on every property access of the domain and its vCPU state.
+let exitPathSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 // jemalloc is the process allocator (issue 3; libjemalloc-dev, installed by .ci/run). Linking it is
 // enough: the executable's own malloc/free symbols then resolve to jemalloc's. VIRTBENCH_JEMALLOC=0
 // builds without it, to measure the difference (results/bench-*/jemalloc.md).
@@ -33,7 +40,7 @@ let package = Package(
         .target(name: "Machine", dependencies: ["RISCV"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
-        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"]),
+        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         .executableTarget(
