@@ -125,8 +125,13 @@ public final class Domain {
     /// Set when the no-progress guard stopped the domain: the last trap of its loop.
     public internal(set) var stuckAt: TrapRecord?
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
-    /// "vmexit.sbi", "sbi.time", ...).
-    public internal(set) var events: [String: UInt64] = [:]
+    /// "vmexit.sbi", "sbi.time", ...); built from `eventCounts` when read.
+    public internal(set) var events: [String: UInt64] {
+        get { eventCounts.dictionary }
+        set { eventCounts.dictionary = newValue }
+    }
+    /// What `events` reads: fixed slots the exit paths count into (DomainEvent.swift).
+    var eventCounts = DomainEventCounts()
 
     init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, hypervisorRange: Range<UInt64>, vcpu: VirtualHartState) {
         self.id = id
@@ -141,7 +146,12 @@ public final class Domain {
 
     public var consoleText: String { String(decoding: console, as: UTF8.self) }
 
-    func count(_ key: String) { events[key, default: 0] &+= 1 }
+    func count(_ event: DomainEvent) { eventCounts.count(event) }
+
+    /// Counts an event of a per-cause family; a cause beyond the table under its key.
+    func count(_ event: DomainEvent?, orKey key: @autoclosure () -> String) {
+        if let event { eventCounts.count(event) } else { eventCounts.count(key()) }
+    }
 
     func writeConsole(_ bytes: some Collection<UInt8>) {
         console.append(contentsOf: bytes)

@@ -103,16 +103,16 @@ final class FullVirtualization: VirtualizationKind {
         }
         switch trap.cause {
         case TrapCause.environmentCallFromU where cpu.supervisor.privilege == .supervisor:
-            domain.count("trap.sbi")
+            domain.count(.trapSBI)
             // A console read writes guest memory behind the shadows' back: note where (below).
             let consoleRead = hart.register(17) == GuestSBI.dbcn && hart.register(16) == 1
             let readLength = hart.register(10), readAddress = hart.register(11)
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain),
-                                         supervisor: supervisorControl(cpu, domain: domain, host: host))
+                                         supervisor: SupervisorControl(cpu: cpu))
             hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
             if consoleRead, hart.register(10) == 0, hart.register(11) > 0,
                cpu.shadow.hostWrote(domain.hostAddress(readAddress) ..< domain.hostAddress(readAddress) + min(readLength, hart.register(11))) > 0 {
-                domain.count("shadow.resync")
+                domain.count(.shadowResync)
             }
             switch effect {
             case .none: break
@@ -138,7 +138,7 @@ final class FullVirtualization: VirtualizationKind {
 
     /// Delivers exception `cause` to the guest kernel as the hardware would.
     func reflect(_ cause: UInt64, value: UInt64, pc: UInt64, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
-        domain.count("trap.reflected.\(cause)")
+        domain.count(DomainEvent.reflected(cause), orKey: "trap.reflected.\(cause)")
         host.hart.pc = cpu.supervisor.enterTrap(code: cause, interrupt: false, epc: pc, value: value)
     }
 
@@ -157,7 +157,7 @@ final class FullVirtualization: VirtualizationKind {
         if cpu.supervisor.interruptsEnabled {
             let ready = cpu.supervisor.pending(now: now) & cpu.supervisor.interruptEnable
             if let code = VirtualSupervisor.interruptPriority.first(where: { ready & (1 << $0) != 0 }) {
-                domain.count("trap.interrupt.\(code)")
+                domain.count(DomainEvent.interrupt(code), orKey: "trap.interrupt.\(code)")
                 hart.pc = cpu.supervisor.enterTrap(code: code, interrupt: true, epc: hart.pc, value: 0)
             }
         }
@@ -187,7 +187,7 @@ final class FullVirtualization: VirtualizationKind {
         var root = cpu.shadow.root(for: key)
         if root == nil {
             // Too many roots or a full pool: start over (counted as a resync).
-            domain.count("shadow.resync")
+            domain.count(.shadowResync)
             cpu.shadow.dropAll()
             root = cpu.shadow.root(for: key)
         }
@@ -199,7 +199,7 @@ final class FullVirtualization: VirtualizationKind {
     /// Drops every shadow table (the guest flushed everything).
     func dropShadows(_ cpu: FullVirtualCPU, _ domain: Domain, host: Host) {
         guard !cpu.shadow.isEmpty else { return }
-        domain.count("shadow.resync")
+        domain.count(.shadowResync)
         cpu.shadow.dropAll()
         cpu.loadedRoot = nil
     }
@@ -211,14 +211,14 @@ final class FullVirtualization: VirtualizationKind {
 
     /// What the SBI changes in a `full` guest: its virtual stimecmp and sip.SSIP, and for a
     /// non-retentive suspend its sstatus.SIE and satp.
-    func supervisorControl(_ cpu: FullVirtualCPU, domain: Domain, host: Host) -> GuestSBI.SupervisorControl {
-        GuestSBI.SupervisorControl(
-            setTimer: { cpu.supervisor.timerCompare = $0 },
-            raiseSoftwareInterrupt: { cpu.supervisor.softwarePending |= VirtualSupervisor.SSIP },
-            resetForNonRetentiveResume: {
-                cpu.supervisor.status &= ~VirtualSupervisor.SIE
-                cpu.supervisor.addressTranslation = 0
-            })
+    struct SupervisorControl: GuestSBI.SupervisorControl {
+        let cpu: FullVirtualCPU
+        func setTimer(_ deadline: UInt64) { cpu.supervisor.timerCompare = deadline }
+        func raiseSoftwareInterrupt() { cpu.supervisor.softwarePending |= VirtualSupervisor.SSIP }
+        func resetForNonRetentiveResume() {
+            cpu.supervisor.status &= ~VirtualSupervisor.SIE
+            cpu.supervisor.addressTranslation = 0
+        }
     }
 
     // MARK: Privileged instructions
@@ -237,22 +237,22 @@ final class FullVirtualization: VirtualizationKind {
             guard emulateCSR(instruction, domain, cpu, host: host) else { return false }
             hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
         case .sret:
-            domain.count("trap.sret")
+            domain.count(.trapSret)
             hart.completeEmulatedInstruction(resumingAt: cpu.supervisor.returnFromTrap())
         case .wfi:
-            domain.count("trap.wfi")
+            domain.count(.trapWFI)
             hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
             let supervisor = cpu.supervisor
             if supervisor.pending(now: host.guestTime(domain)) & supervisor.interruptEnable == 0 { block(domain, host: host) }
         case .sfence_vma:
-            domain.count("trap.sfence.vma")
+            domain.count(.trapSfenceVMA)
             hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
             // Traced shadows are never staler than a TLB: nothing to drop.
             guard !cpu.shadow.tracing else { break }
             if instruction.rs1 == 0 {
                 dropShadows(cpu, domain, host: host)
             } else if cpu.shadow.unmap(va: hart.register(Int(instruction.rs1))) > 0 {
-                domain.count("shadow.resync")
+                domain.count(.shadowResync)
             }
         default:
             return false
@@ -274,7 +274,7 @@ final class FullVirtualization: VirtualizationKind {
         guard (number >> 8) & 3 == 1, !(writes && number >> 10 == 3) else { return false }
         var fs = floatingPointState(hart)
         guard let old = cpu.supervisor.read(number, fs: fs, now: host.guestTime(domain)) else { return false }
-        domain.count(swaps ? "trap.csrw" : !writes ? "trap.csrr" : op.op == .csrrs || op.op == .csrrsi ? "trap.csrs" : "trap.csrc")
+        domain.count(swaps ? .trapCSRWrite : !writes ? .trapCSRRead : op.op == .csrrs || op.op == .csrrsi ? .trapCSRSet : .trapCSRClear)
         if writes {
             _ = cpu.supervisor.write(number, Hart.csrWriteValue(op.op, old: old, source: source), fs: &fs)
             setFloatingPointState(fs, hart)
@@ -318,7 +318,7 @@ final class FullVirtualization: VirtualizationKind {
                 storeToTracedTable(trap, gpa: gpa, pte: pte, tables: tables, domain, cpu, host: host)
                 return
             }
-            domain.count("shadow.fault")
+            domain.count(.shadowFault)
             fill(key, va: va, hostPage: hostPage, pte: pte, tables: tables, domain, cpu, host: host)
         }
     }
@@ -337,7 +337,7 @@ final class FullVirtualization: VirtualizationKind {
         }
         if let replaced = attempt() { return replaced }
         // The pool is used up: drop everything, rebuild this root, map again.
-        domain.count("shadow.resync")
+        domain.count(.shadowResync)
         cpu.shadow.dropAll()
         cpu.loadedRoot = nil
         switchAddressSpace(domain, cpu, host: host)
@@ -352,7 +352,7 @@ final class FullVirtualization: VirtualizationKind {
     func storeToTracedTable(_ trap: GuestExit, gpa: UInt64, pte: UInt64, tables: [UInt64],
                             _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
-        domain.count("shadow.write-protect")
+        domain.count(.shadowWriteProtect)
         let page = gpa & ~(ShadowPageTables.pageSize - 1)
         let frame = domain.hostAddress(page)
         // Reads through the page need no trap: map it (read-only, as a traced table).
@@ -360,7 +360,7 @@ final class FullVirtualization: VirtualizationKind {
         guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
               let store = GuestStore(Decoder.decode(bits), hart: hart),
               store.address == trap.value, (store.address & (ShadowPageTables.pageSize - 1)) + store.width <= ShadowPageTables.pageSize else {
-            if cpu.shadow.untrace(frame) > 0 { domain.count("shadow.resync") }
+            if cpu.shadow.untrace(frame) > 0 { domain.count(.shadowResync) }
             hart.pc = trap.pc
             return
         }
@@ -376,7 +376,7 @@ final class FullVirtualization: VirtualizationKind {
             hart.hostStore(physical: target, width: store.width, value: GuestStore.combine(op, old, source))
             hart.setRegister(Int(store.destination), store.width == 4 ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) : old)
         }
-        if cpu.shadow.tableWritten(frame, offset: gpa - page, width: store.width) > 0 { domain.count("shadow.resync") }
+        if cpu.shadow.tableWritten(frame, offset: gpa - page, width: store.width) > 0 { domain.count(.shadowResync) }
         hart.completeEmulatedInstruction(resumingAt: trap.pc &+ (bits & 3 == 3 ? 4 : 2))
     }
 
@@ -401,14 +401,14 @@ final class FullVirtualization: VirtualizationKind {
     /// nothing, or one the host does not emulate on devices, is an access fault the guest sees.
     func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: GuestAccess, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
-        domain.count("trap.mmio")
-        domain.count("mmio.accesses")
+        domain.count(.trapMMIO)
+        domain.count(.mmioAccesses)
         let isStore = access == .write
         guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
               let mmio = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: gpa, width: mmio.width, store: isStore,
                                                value: isStore ? hart.register(mmio.register) : 0) else {
-            domain.count("mmio.bad-access")
+            domain.count(.mmioBadAccess)
             reflect(access.accessFault, value: trap.value, pc: trap.pc, domain, cpu, host: host)
             return
         }

@@ -51,14 +51,34 @@ enum GuestSBI {
 
     /// How the SBI reaches the calling vCPU's supervisor state, which each kind of
     /// virtualization keeps differently (VS CSRs on the hart, or the host's virtual supervisor).
-    struct SupervisorControl {
+    /// A protocol with small conforming structs, not a struct of closures: `handle` is
+    /// specialised for each, so an SBI call allocates no closure contexts.
+    protocol SupervisorControl {
         /// Arms the guest's timer at `deadline` in its time base and clears a pending timer
         /// interrupt (set_timer's contract).
-        var setTimer: (UInt64) -> Void
+        func setTimer(_ deadline: UInt64)
         /// Makes the supervisor software interrupt pending (an IPI to itself).
-        var raiseSoftwareInterrupt: () -> Void
+        func raiseSoftwareInterrupt()
         /// What a non-retentive resume finds: sstatus.SIE clear and satp bare (SBI §9.3).
-        var resetForNonRetentiveResume: () -> Void
+        func resetForNonRetentiveResume()
+    }
+
+    /// a0–a5 as the call made them (a tuple, not an array: nothing allocated per call).
+    struct Arguments {
+        private let values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+        init(_ hart: Hart) {
+            values = (hart.register(10), hart.register(11), hart.register(12), hart.register(13), hart.register(14), hart.register(15))
+        }
+        subscript(_ index: Int) -> UInt64 {
+            switch index {
+            case 0: return values.0
+            case 1: return values.1
+            case 2: return values.2
+            case 3: return values.3
+            case 4: return values.4
+            default: return values.5
+            }
+        }
     }
 
     /// What a call asks of the host besides its return values.
@@ -75,10 +95,10 @@ enum GuestSBI {
     /// Handles the call in a7 (extension), a6 (function) and a0–a5 for `domain`, whose vCPU
     /// is on `hart`. Writes a0 (error) and a1 (value) back as the spec says; legacy calls write
     /// only a0. The caller advances pc past the ecall.
-    static func handle(on hart: Hart, domain: Domain, now: UInt64, supervisor: SupervisorControl) -> Effect {
+    static func handle(on hart: Hart, domain: Domain, now: UInt64, supervisor: some SupervisorControl) -> Effect {
         let extensionID = hart.register(17), function = hart.register(16)
-        let a = (0..<6).map { hart.register(10 + $0) }
-        domain.count("sbi." + name(extensionID))
+        let a = Arguments(hart)
+        domain.count(DomainEvent.sbi(extensionID))
         func reply(_ error: Int64, _ value: UInt64 = 0) {
             hart.setRegister(10, UInt64(bitPattern: error))
             hart.setRegister(11, value)

@@ -118,13 +118,13 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         if trap.interrupt {
             // The host enables no interrupts of its own; a VS interrupt hideleg did not pass
             // cannot arise. Count it and let the guest go on.
-            domain.count("vmexit.interrupt")
+            domain.count(.vmexitInterrupt)
             return
         }
         switch trap.cause {
         case TrapCause.environmentCallFromVS:
-            domain.count("vmexit.sbi")
-            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain), supervisor: supervisorControl(hart))
+            domain.count(.vmexitSBI)
+            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain), supervisor: SupervisorControl(hart: hart))
             hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
             switch effect {
             case .none: break
@@ -133,46 +133,46 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             case .flushTranslations: hart.loadVirtualHart(hart.saveVirtualHart(), hgatp: domain.hgatp)
             }
         case TrapCause.loadGuestPageFault, TrapCause.storeGuestPageFault:
-            domain.count("vmexit.mmio")
-            domain.count("mmio.accesses")
+            domain.count(.vmexitMMIO)
+            domain.count(.mmioAccesses)
             emulateMMIO(trap, domain, host: host)
         case TrapCause.instructionGuestPageFault:
-            domain.count("vmexit.guest-page-fault")
+            domain.count(.vmexitGuestPageFault)
             hart.injectGuestException(cause: TrapCause.instructionAccessFault, value: trap.value)
         case TrapCause.virtualInstruction:
             if trap.value == 0x1050_0073 { // wfi
-                domain.count("vmexit.wfi")
+                domain.count(.vmexitWFI)
                 hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
                 domain.state = .blocked
                 host.unload(domain)
             } else {
                 // What a guest kernel may not do even in VS-mode is illegal to it.
-                domain.count("vmexit.virtual-instruction")
+                domain.count(.vmexitVirtualInstruction)
                 hart.injectGuestException(cause: TrapCause.illegalInstruction, value: trap.value)
             }
         default:
             // Exceptions hedeleg does not pass (none today) go to the guest as they are.
-            domain.count("vmexit.reflected.cause-\(trap.cause)")
+            domain.count(DomainEvent.havReflected(trap.cause), orKey: "vmexit.reflected.cause-\(trap.cause)")
             hart.injectGuestException(cause: trap.cause, value: trap.value)
         }
     }
 
     /// What the SBI changes in a VS guest: vstimecmp (Sstc, so the timer fires without an
     /// exit), hvip's VSSIP, and for a non-retentive suspend vsstatus.SIE and vsatp.
-    func supervisorControl(_ hart: Hart) -> GuestSBI.SupervisorControl {
-        GuestSBI.SupervisorControl(
-            setTimer: { deadline in
-                hart.hostWriteCSR(CSR.vstimecmp, deadline)
-                // Legacy set_timer also clears a pending timer interrupt; with vstimecmp that is implied.
-                hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) & ~(1 << 6))
-            },
-            raiseSoftwareInterrupt: {
-                hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) | 1 << 2) // VSSIP
-            },
-            resetForNonRetentiveResume: {
-                hart.hostWriteCSR(CSR.vsstatus, (hart.hostReadCSR(CSR.vsstatus) ?? 0) & ~2) // SIE clear
-                hart.hostWriteCSR(CSR.vsatp, 0)
-            })
+    struct SupervisorControl: GuestSBI.SupervisorControl {
+        let hart: Hart
+        func setTimer(_ deadline: UInt64) {
+            hart.hostWriteCSR(CSR.vstimecmp, deadline)
+            // Legacy set_timer also clears a pending timer interrupt; with vstimecmp that is implied.
+            hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) & ~(1 << 6))
+        }
+        func raiseSoftwareInterrupt() {
+            hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) | 1 << 2) // VSSIP
+        }
+        func resetForNonRetentiveResume() {
+            hart.hostWriteCSR(CSR.vsstatus, (hart.hostReadCSR(CSR.vsstatus) ?? 0) & ~2) // SIE clear
+            hart.hostWriteCSR(CSR.vsatp, 0)
+        }
     }
 
     /// The htinst values of a guest-page fault on an implicit VS-stage PTE access (H extension,
@@ -191,7 +191,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         // reaching outside its RAM: page tables are never emulated, so the guest's access
         // faults, as a walk into nothing does on the real machine.
         if Self.pageTableAccessPseudoinstructions.contains(trap.instruction) {
-            domain.count("mmio.bad-access")
+            domain.count(.mmioBadAccess)
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }
@@ -211,7 +211,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
                                                store: isStore, value: isStore ? hart.register(access.register) : 0) else {
-            domain.count("mmio.bad-access")
+            domain.count(.mmioBadAccess)
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }

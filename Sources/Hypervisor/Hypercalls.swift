@@ -15,22 +15,22 @@ enum Hypercalls {
 
     static func handle(_ domain: Domain, _ cpu: ParaVirtualCPU, kind: ParaVirtualization, host: Host) {
         let hart = host.hart
-        let a = (0 ..< 6).map { hart.register(10 + $0) }
+        let a = GuestSBI.Arguments(hart)
         let ecall = hart.pc
         guard hart.register(17) == HypercallABI.extensionID else {
-            domain.count("hypercall.sbi")
+            domain.count(.hypercallSBI)
             // Only SBI calls that write no guest memory (a write could land in a page table):
             // base, the timer, shutdown, and the legacy console output.
             if !passedThroughSBI.contains(hart.register(17)) || (hart.register(17) == GuestSBI.base && hart.register(16) == 3) {
                 let probe = hart.register(17) == GuestSBI.base
-                domain.count("sbi." + GuestSBI.name(hart.register(17)))
+                domain.count(DomainEvent.sbi(hart.register(17)))
                 hart.setRegister(10, probe ? 0 : UInt64(bitPattern: GuestSBI.notSupported))
                 hart.setRegister(11, probe && passedThroughSBI.contains(a[0]) ? 1 : 0)
                 hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
                 return
             }
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.hostTime(for: domain),
-                                         supervisor: supervisorControl(domain, cpu, host: host))
+                                         supervisor: SupervisorControl(domain: domain, cpu: cpu, host: host))
             hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
             switch effect {
             case .none: break
@@ -41,12 +41,12 @@ enum Hypercalls {
             return
         }
         guard let function = HypercallABI.Function(rawValue: hart.register(16)) else {
-            domain.count("hypercall.unknown")
+            domain.count(.hypercallUnknown)
             reply(hart, .failure(.notSupported))
             hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
             return
         }
-        domain.count("hypercall." + HypercallABI.call(function).name)
+        domain.count(DomainEvent.hypercall(function))
         hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
         let outcome: Outcome
         switch function {
@@ -129,14 +129,14 @@ enum Hypercalls {
     /// The SBI's view of a para vCPU: its timer is the one-shot timer, its software interrupt
     /// is not offered (one vCPU), and a non-retentive resume keeps the kernel root (it has no
     /// bare mode to fall back to).
-    static func supervisorControl(_ domain: Domain, _ cpu: ParaVirtualCPU, host: Host) -> GuestSBI.SupervisorControl {
-        GuestSBI.SupervisorControl(
-            setTimer: { deadline in setTimer(domain, cpu, host: host, deadline) },
-            raiseSoftwareInterrupt: {},
-            resetForNonRetentiveResume: {
-                let memory = host.board.memory, status = domain.hostAddress(cpu.sharedInfo) + HypercallABI.sharedStatus
-                _ = memory.store(status, width: 8, value: (memory.load(status, width: 8) ?? 0) & ~ParaVirtualization.sie)
-            })
+    struct SupervisorControl: GuestSBI.SupervisorControl {
+        let domain: Domain, cpu: ParaVirtualCPU, host: Host
+        func setTimer(_ deadline: UInt64) { Hypercalls.setTimer(domain, cpu, host: host, deadline) }
+        func raiseSoftwareInterrupt() {}
+        func resetForNonRetentiveResume() {
+            let memory = host.board.memory, status = domain.hostAddress(cpu.sharedInfo) + HypercallABI.sharedStatus
+            _ = memory.store(status, width: 8, value: (memory.load(status, width: 8) ?? 0) & ~ParaVirtualization.sie)
+        }
     }
 
     // MARK: Page tables

@@ -158,7 +158,11 @@ final class ParaVirtualization: VirtualizationKind {
     /// swap (csrrw sp, sscratch, sp) and the kernel root becomes active.
     func bounce(_ domain: Domain, _ cpu: ParaVirtualCPU, host: Host, cause: UInt64, value: UInt64, epc: UInt64, interrupt: Bool) {
         let hart = host.hart, memory = host.board.memory, page = domain.hostAddress(cpu.sharedInfo)
-        domain.count(interrupt ? "trap.interrupt.\(cause)" : "trap.reflected.\(cause)")
+        if interrupt {
+            domain.count(DomainEvent.interrupt(cause), orKey: "trap.interrupt.\(cause)")
+        } else {
+            domain.count(DomainEvent.reflected(cause), orKey: "trap.reflected.\(cause)")
+        }
         // A fault at the trap entry itself would bounce forever (Xen's failsafe: the domain dies).
         guard cpu.callback != 0, interrupt || !(cpu.mode == .kernel && epc == cpu.callback) else {
             host.finish(domain, .crashed(reason: "trap (cause \(cause)) with no usable trap entry at pc 0x\(String(epc, radix: 16))"))
@@ -245,12 +249,12 @@ final class ParaVirtualization: VirtualizationKind {
         } else {
             bits = UInt32(low); length = 2
         }
-        domain.count("trap.mmio")
-        domain.count("mmio.accesses")
+        domain.count(.trapMMIO)
+        domain.count(.mmioAccesses)
         guard let access = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: target.address, width: access.width, store: isStore,
                                                value: isStore ? hart.register(access.register) : 0) else {
-            domain.count("mmio.bad-access")
+            domain.count(.mmioBadAccess)
             return false
         }
         if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
