@@ -1,5 +1,6 @@
 import Devices
 import Machine
+import RISCV
 
 /// What a domain is made from (Xen's domain configuration: `xl create`'s file).
 public struct DomainConfiguration: Sendable, Equatable, Codable {
@@ -97,7 +98,12 @@ public final class Domain {
     public var hgatp: UInt64 { 8 << 60 | UInt64(id & 0x3fff) << 44 | gstageRoot >> 12 }
     /// The vCPU while it is off the hart: registers, pc and the guest's CSRs (for `hav` the VS
     /// CSRs by their H numbers; for `full` the virtual supervisor's CSRs by their S numbers).
-    var vcpu: VirtualHartState
+    var vcpu: VirtualHartState {
+        didSet { timeDelta = vcpu.csrs[CSR.htimedelta] ?? 0 }
+    }
+    /// The vCPU's htimedelta, kept beside `vcpu` so reading the guest's time on an exit needs
+    /// no dictionary lookup (the guest cannot change it; only a new `vcpu` can).
+    private(set) var timeDelta: UInt64 = 0
     /// What the host's virtualization kind keeps per domain besides `vcpu` (full: its shadow
     /// page tables); nil when the kind keeps nothing.
     var virtualizationState: AnyObject?
@@ -139,6 +145,7 @@ public final class Domain {
         self.hostBase = hostBase
         self.hypervisorRange = hypervisorRange
         self.vcpu = vcpu
+        timeDelta = vcpu.csrs[CSR.htimedelta] ?? 0
     }
 
     /// The vCPU's saved state (while the domain is not on the hart).

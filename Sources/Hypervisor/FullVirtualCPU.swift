@@ -66,7 +66,7 @@ struct VirtualSupervisor {
 
     /// Reads S-mode CSR `number` (`fs`: the hart's mstatus.FS); nil for a CSR a guest kernel
     /// does not have (M, H, debug, or unknown), which is illegal to it.
-    func read(_ number: UInt16, fs: UInt64, now: UInt64) -> UInt64? {
+    func read(_ number: UInt16, fs: UInt64, now: @autoclosure () -> UInt64) -> UInt64? {
         switch number {
         case CSR.sstatus:
             var s = status | fs | VirtualSupervisor.UXL64
@@ -80,7 +80,7 @@ struct VirtualSupervisor {
         case CSR.sepc: return exceptionPC
         case CSR.scause: return cause
         case CSR.stval: return trapValue
-        case CSR.sip: return pending(now: now)
+        case CSR.sip: return pending(now: now())
         case CSR.stimecmp: return timerCompare
         case CSR.satp: return addressTranslation
         default: return nil
@@ -131,9 +131,9 @@ final class FullVirtualCPU {
     let shadow: ShadowPageTables
     /// sstatus.FS while the vCPU is off the hart (on it, the hart's mstatus.FS).
     var floatingPointState: UInt64 = 0
-    /// The shadow root the hart's satp points at, and its key (it is stale when the shadow
-    /// tables no longer hold that root for that key).
-    var loadedRoot: (key: ShadowPageTables.Key, root: UInt64)?
+    /// The shadow root the hart's satp points at, its key, and the shadow tables' `rootsVersion`
+    /// when it was loaded (it may be stale once the roots have changed since).
+    var loadedRoot: (key: ShadowPageTables.Key, root: UInt64, version: UInt64)?
 
     init(shadow: ShadowPageTables) {
         self.shadow = shadow

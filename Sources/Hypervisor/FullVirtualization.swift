@@ -183,7 +183,11 @@ final class FullVirtualization: VirtualizationKind {
     /// Points the hart's satp at the shadow root for the guest's current state.
     func switchAddressSpace(_ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let key = currentKey(cpu)
-        if let loaded = cpu.loadedRoot, loaded.key == key, cpu.shadow.roots[key] == loaded.root { return }
+        if let loaded = cpu.loadedRoot, loaded.key == key,
+           loaded.version == cpu.shadow.rootsVersion || cpu.shadow.roots[key] == loaded.root {
+            if loaded.version != cpu.shadow.rootsVersion { cpu.loadedRoot = (key, loaded.root, cpu.shadow.rootsVersion) }
+            return
+        }
         var root = cpu.shadow.root(for: key)
         if root == nil {
             // Too many roots or a full pool: start over (counted as a resync).
@@ -192,7 +196,7 @@ final class FullVirtualization: VirtualizationKind {
             root = cpu.shadow.root(for: key)
         }
         guard let root else { return } // a pool always holds at least one root
-        cpu.loadedRoot = (key, root)
+        cpu.loadedRoot = (key, root, cpu.shadow.rootsVersion)
         host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root >> 12)
     }
 

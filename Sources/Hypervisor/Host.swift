@@ -431,7 +431,7 @@ public final class Host {
 
     /// Current guest-visible time for `domain` (its host time plus its htimedelta).
     func guestTime(_ domain: Domain) -> UInt64 {
-        hostTime(for: domain) &+ (domain.vcpu.csrs[CSR.htimedelta] ?? 0)
+        hostTime(for: domain) &+ domain.timeDelta
     }
 
     /// Makes blocked vCPUs runnable when an interrupt is pending for them or their timer is due.

@@ -137,7 +137,12 @@ final class ShadowPageTables {
     private var nextTable: UInt64
     /// Tables given back (zeroed) by a precise drop, used before the rest of the pool.
     private var freeTables: [UInt64] = []
-    private(set) var roots: [Key: UInt64] = [:]
+    private(set) var roots: [Key: UInt64] = [:] {
+        didSet { rootsVersion &+= 1 }
+    }
+    /// Changes whenever `roots` does, so the root a vCPU has loaded is known to be current
+    /// without a dictionary lookup on every exit.
+    private(set) var rootsVersion: UInt64 = 0
     /// Roots in the order they were made: the oldest goes first at `rootLimit`.
     private var rootOrder: [Key] = []
     /// The traced guest tables, by host physical page.
