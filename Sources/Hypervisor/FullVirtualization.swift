@@ -59,6 +59,8 @@ final class FullVirtualization: VirtualizationKind {
         hart.loadDeprivilegedGuest(domain.vcpu)
         setFloatingPointState(cpu.floatingPointState, hart)
         cpu.loadedRoot = nil
+        cpu.hartCounterEnable = nil
+        cpu.hartTimerCompare = nil
         resume(domain, cpu, host: host)
     }
 
@@ -73,6 +75,8 @@ final class FullVirtualization: VirtualizationKind {
         domain.vcpu = state
         // The next domain must not inherit this one's timer.
         hart.hostWriteCSR(CSR.stimecmp, .max)
+        cpu.hartTimerCompare = nil
+        cpu.hartCounterEnable = nil
     }
 
     func floatingPointState(_ hart: Hart) -> UInt64 { (hart.hostReadCSR(CSR.mstatus) ?? 0) & Self.mstatusFS }
@@ -163,10 +167,16 @@ final class FullVirtualization: VirtualizationKind {
         }
         switchAddressSpace(domain, cpu, host: host)
         let counters: UInt64 = cpu.supervisor.privilege == .supervisor ? 7 : cpu.supervisor.counterEnable & 7
-        if hart.hostReadCSR(CSR.scounteren) != counters { hart.hostWriteCSR(CSR.scounteren, counters) }
+        if cpu.hartCounterEnable != counters {
+            hart.hostWriteCSR(CSR.scounteren, counters)
+            cpu.hartCounterEnable = counters
+        }
         let timerDeliverable = cpu.supervisor.interruptsEnabled && cpu.supervisor.interruptEnable & VirtualSupervisor.STIP != 0
         let compare = timerDeliverable ? cpu.supervisor.timerCompare : .max
-        if hart.hostReadCSR(CSR.stimecmp) != compare { hart.hostWriteCSR(CSR.stimecmp, compare) }
+        if cpu.hartTimerCompare != compare {
+            hart.hostWriteCSR(CSR.stimecmp, compare)
+            cpu.hartTimerCompare = compare
+        }
     }
 
     /// The shadow key the guest's current state selects.

@@ -53,6 +53,12 @@ struct BlockCache {
     var generation: UInt32 = 0
     var blockCount = 0
     var byPhysical: [UInt64: Int32] = [:]
+    /// A direct-mapped copy of part of `byPhysical` (never holding what it does not), so the
+    /// lookup after a jump-cache miss, which every world switch causes, is one compare rather
+    /// than a hash. Not flushed with the jump caches: physical keys outlive address spaces.
+    static let physicalCacheEntries = 4096
+    struct PhysicalEntry { var ramOffset: UInt64; var block: Int32 }
+    let physicalCache: UnsafeMutablePointer<PhysicalEntry>
     /// The blocks decoded from each RAM page (by page number), for invalidation.
     var codeInPage: [UInt64: [Int32]] = [:]
     /// Which 64-byte chunks of each RAM page (by page number; zero = no code) hold decoded
@@ -88,6 +94,8 @@ struct BlockCache {
         }
         ops = .allocate(capacity: BlockCache.opCapacity)
         blocks = .allocate(capacity: BlockCache.blockCapacity)
+        physicalCache = .allocate(capacity: BlockCache.physicalCacheEntries)
+        physicalCache.initialize(repeating: PhysicalEntry(ramOffset: .max, block: -1), count: BlockCache.physicalCacheEntries)
         jumpCache = .allocate(capacity: TranslationContext.count * BlockCache.jumpCacheEntries)
         jumpCache.initialize(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
     }
@@ -98,7 +106,25 @@ struct BlockCache {
         blocks.deallocate()
         jumpCache.deallocate()
         jumpTouched.release()
+        physicalCache.deallocate()
         code.release()
+    }
+
+    /// The physical-cache entry `ramOffset` maps to.
+    @inline(__always)
+    func physicalEntry(_ ramOffset: UInt64) -> UnsafeMutablePointer<PhysicalEntry> {
+        // SAFETY: the index is masked below physicalCacheEntries.
+        physicalCache + Int((ramOffset >> 1) & UInt64(BlockCache.physicalCacheEntries - 1))
+    }
+
+    /// The cached block decoded from `ramOffset`: the direct-mapped copy first, then the map.
+    @inline(__always)
+    func block(atPhysical ramOffset: UInt64) -> Int32? {
+        let entry = physicalEntry(ramOffset)
+        if entry.pointee.ramOffset == ramOffset { return entry.pointee.block }
+        guard let id = byPhysical[ramOffset] else { return nil }
+        entry.pointee = PhysicalEntry(ramOffset: ramOffset, block: id)
+        return id
     }
 
     @inline(__always)
@@ -148,7 +174,12 @@ struct BlockCache {
         codeChunks[Int(ramOffset >> 12)] = 0
         // The blocks' ops stay in the arena until the next full flush; nothing reaches them any
         // more once they are out of the map and the generation change has broken every chain.
-        for id in ids { byPhysical.removeValue(forKey: blocks[Int(id)].ramOffset) }
+        for id in ids {
+            let ramOffset = blocks[Int(id)].ramOffset
+            byPhysical.removeValue(forKey: ramOffset)
+            let entry = physicalEntry(ramOffset)
+            if entry.pointee.ramOffset == ramOffset { entry.pointee = PhysicalEntry(ramOffset: .max, block: -1) }
+        }
         flushJumpCaches()
     }
 
@@ -156,6 +187,7 @@ struct BlockCache {
         opCount = 0
         blockCount = 0
         byPhysical.removeAll(keepingCapacity: true)
+        physicalCache.update(repeating: PhysicalEntry(ramOffset: .max, block: -1), count: BlockCache.physicalCacheEntries)
         for page in codeInPage.keys { codeChunks[Int(page)] = 0 }
         codeInPage.removeAll(keepingCapacity: true)
         code.reset()

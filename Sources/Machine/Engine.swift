@@ -158,7 +158,7 @@ extension Hart {
         }
         guard let pa = fetchPhysical(start) else { return nil }
         let ramOffset = pa &- memory.base
-        if let id = blocks.byPhysical[ramOffset] { return id }
+        if let id = blocks.block(atPhysical: ramOffset) { return id }
         if !blocks.hasRoom { blocks.flushAll() }
         // Decode up to the end of the page or a block-ending instruction.
         let firstOp = blocks.opCount
