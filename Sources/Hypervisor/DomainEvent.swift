@@ -37,7 +37,7 @@ struct DomainEvent: Equatable {
         self.slot = slot
     }
 
-    private init(slot: Int) { self.slot = slot }
+    fileprivate init(slot: Int) { self.slot = slot }
 
     static let vmexitSBI = DomainEvent("vmexit.sbi"), vmexitMMIO = DomainEvent("vmexit.mmio")
     static let vmexitInterrupt = DomainEvent("vmexit.interrupt"), vmexitGuestPageFault = DomainEvent("vmexit.guest-page-fault")
@@ -80,10 +80,14 @@ struct DomainEventCounts {
     private var counts = [UInt64](repeating: 0, count: DomainEvent.names.count)
     private var others: [String: UInt64] = [:]
 
-    mutating func count(_ event: DomainEvent) { counts[event.slot] &+= 1 }
+    mutating func count(_ event: DomainEvent) {
+        counts[event.slot] &+= 1
+        // A count that wrapped (a restored save file may start near 2^64) stays listed, at 0.
+        if counts[event.slot] == 0 { others[DomainEvent.names[event.slot]] = 0 }
+    }
 
     mutating func count(_ key: String) {
-        if let slot = DomainEvent.slots[key] { counts[slot] &+= 1 } else { others[key, default: 0] &+= 1 }
+        if let slot = DomainEvent.slots[key] { count(DomainEvent(slot: slot)) } else { others[key, default: 0] &+= 1 }
     }
 
     /// Every event counted at least once, by key.
@@ -96,8 +100,9 @@ struct DomainEventCounts {
         set {
             counts = [UInt64](repeating: 0, count: DomainEvent.names.count)
             others = [:]
+            // A key restored with the count 0 stays listed (a save file may say so): kept outside the table.
             for (key, value) in newValue {
-                if let slot = DomainEvent.slots[key] { counts[slot] = value } else { others[key] = value }
+                if let slot = DomainEvent.slots[key], value != 0 { counts[slot] = value } else { others[key] = value }
             }
         }
     }
