@@ -39,26 +39,16 @@ struct TouchedEntries {
     /// Sets every entry written since the last clear (of every context) back to `empty`, in
     /// `table`, which holds `entriesPerContext` entries per context.
     func clear<Entry>(_ table: UnsafeMutablePointer<Entry>, entriesPerContext: Int, to empty: Entry) {
-        for context in 0 ..< contexts {
-            let written = counts[context]
-            guard written > 0 else { continue }
-            // SAFETY: `table` holds `contexts * entriesPerContext` entries; every noted index is an
-            // entry index within one context (< entriesPerContext), as the callers compute them.
-            let base = table + context * entriesPerContext
-            if written > TouchedEntries.capacity {
-                base.update(repeating: empty, count: entriesPerContext)
-            } else {
-                for slot in 0 ..< written { base[Int(indices[context * TouchedEntries.capacity + slot])] = empty }
-            }
-            counts[context] = 0
-        }
+        for context in 0 ..< contexts { clear(table, entriesPerContext: entriesPerContext, to: empty, context: context) }
     }
 
     /// Like `clear`, for one context only.
+    @inline(__always)
     func clear<Entry>(_ table: UnsafeMutablePointer<Entry>, entriesPerContext: Int, to empty: Entry, context: Int) {
         let written = counts[context]
         guard written > 0 else { return }
-        // SAFETY: as in `clear(_:entriesPerContext:to:)`.
+        // SAFETY: `table` holds `contexts * entriesPerContext` entries; every noted index is an
+        // entry index within one context (< entriesPerContext), as the callers compute them.
         let base = table + context * entriesPerContext
         if written > TouchedEntries.capacity {
             base.update(repeating: empty, count: entriesPerContext)
