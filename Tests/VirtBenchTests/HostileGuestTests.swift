@@ -138,6 +138,19 @@ import Testing
         #expect(result.stderr.contains("guest modes run S-mode kernels: run an M-mode program with --mode native"), "\(result.stderr)")
     }
 
+    /// The messages issue 15 found wrong name the value and the rule now.
+    @Test func badNumbersSayWhatIsWrong() throws {
+        let image = ProcessRunner.temporaryFile("ok.bin", HostCommandTests.greeter("hi\n"))
+        defer { ProcessRunner.remove(image) }
+        try run(["run", "-m", "-1", "-kernel", image]).expectOneLineError(
+            for: ["-m -1"], containing: "cannot read RAM size '-1'", sourceLocation: #_sourceLocation)
+        try run(["run", "--max-insns", "-5", "-kernel", image]).expectOneLineError(
+            for: ["--max-insns -5"], containing: "The value '-5' is invalid for '--max-insns <n>': the instruction limit must be a whole number of at least 1",
+            sourceLocation: #_sourceLocation)
+        try run(["run", "--mode", "hav", "-m", "64G", "-kernel", image]).expectOneLineError(
+            for: ["-m 64G"], containing: "-m 64G: a guest under --mode hav can have at most 65532 MiB", sourceLocation: #_sourceLocation)
+    }
+
     /// `virtbench host`: the hostile domains end (fault, no-progress report) and the others,
     /// created before and after them, shut down normally.
     @Test func hostileDomainsLeaveTheOthersRunning() throws {
