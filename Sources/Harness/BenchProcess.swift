@@ -64,26 +64,14 @@ public enum BenchProcess {
         let outPath = folder + "/stdout", errPath = folder + "/stderr"
         defer { unlink(outPath); unlink(errPath); rmdir(folder) }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-
         var own = rusage()
         #if canImport(Glibc)
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &own)
         #else
         getrusage(RUSAGE_SELF, &own)
         #endif
-        var pid: pid_t = 0
         let started = monotonicNanoseconds()
-        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, nil, $0.baseAddress!, environ) }
-        guard spawned == 0 else { throw .spawnFailed(executable: executable, errno: spawned) }
+        let pid = try spawn(executable, arguments, standardOutput: outPath, standardError: errPath)
 
         let watchdog = Watchdog(pid: pid)
         let timer = Thread { watchdog.expire(after: timeout) }
@@ -105,6 +93,33 @@ public enum BenchProcess {
         return BenchProcessOutcome(output: output, standardError: standardError,
                                    exitStatus: exitStatus(fromWaitStatus: status), timedOut: timedOut,
                                    wallSeconds: Double(ended &- started) / 1e9, peakRSSKiB: Int(usage.ru_maxrss), spawnerPeakRSSKiB: Int(own.ru_maxrss))
+    }
+
+    /// Starts `executable` with stdin from /dev/null (never a terminal) and stdout and stderr to
+    /// the given files; in a process group of its own when `newProcessGroup`, so the whole
+    /// group can be killed.
+    static func spawn(_ executable: String, _ arguments: [String], standardOutput: String, standardError: String,
+                      newProcessGroup: Bool = false) throws(BenchProcessError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if newProcessGroup {
+            // A new process group led by the child (setpgid(0, 0) in the child).
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, &attributes, $0.baseAddress!, environ) }
+        guard spawned == 0 else { throw .spawnFailed(executable: executable, errno: spawned) }
+        return pid
     }
 
     /// The shell's convention: the exit code, or 128 + signal for a child killed by a signal.

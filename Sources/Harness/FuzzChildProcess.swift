@@ -32,26 +32,8 @@ public enum FuzzChildProcess {
     public static func run(_ executable: String, _ arguments: [String], outputDirectory: String,
                            deadline seconds: Double) throws(BenchProcessError) -> FuzzChildOutcome {
         let outPath = outputDirectory + "/stdout", errPath = outputDirectory + "/stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        // A new process group led by the child (setpgid(0, 0) in the child).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
         let started = BenchProcess.monotonicNanoseconds()
-        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, &attributes, $0.baseAddress!, environ) }
-        guard spawned == 0 else { throw .spawnFailed(executable: executable, errno: spawned) }
+        let pid = try BenchProcess.spawn(executable, arguments, standardOutput: outPath, standardError: errPath, newProcessGroup: true)
 
         // Saturating: a deadline past the clock's range means no deadline, not a trap.
         let budget = UInt64(min(max(seconds, 0), 1e9) * 1e9)
