@@ -37,6 +37,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "RISCV"),
+        // The instruction descriptions and the generator that writes the engine's per-instruction
+        // code from them (Sources/*/Generated); not linked into virtbench.
+        .target(name: "InstructionSpec"),
+        .executableTarget(name: "generate-engine", dependencies: ["InstructionSpec"]),
         .target(name: "Machine", dependencies: ["RISCV"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
@@ -55,6 +59,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
+        .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),

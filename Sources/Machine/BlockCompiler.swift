@@ -445,111 +445,127 @@ struct BlockCompiler {
         chain(slotOffset: BlockCompiler.takenOffset, result: nil)
     }
 
-    /// Emits one op. Nil when the op is not compiled (the code stops before it); true when it
-    /// ends the block (the result is in rax).
-    mutating func translate(_ inst: Instruction, index k: Int) -> Bool? {
-        let rd = Int(inst.rd), rs1 = Int(inst.rs1), rs2 = Int(inst.rs2), imm = inst.imm
-        let here = Int64(inst.blockOffset)
-        switch inst.op {
-        // Register-register: add 03, or 0b, and 23, sub 2b, xor 33.
-        case .add: registerRegister(0x03, rd, rs1, rs2)
-        case .sub: registerRegister(0x2b, rd, rs1, rs2)
-        case .and: registerRegister(0x23, rd, rs1, rs2)
-        case .or: registerRegister(0x0b, rd, rs1, rs2)
-        case .xor: registerRegister(0x33, rd, rs1, rs2)
-        case .addw: registerRegister(0x03, rd, rs1, rs2, word: true)
-        case .subw: registerRegister(0x2b, rd, rs1, rs2, word: true)
-        case .mul, .mulw:
-            let word = inst.op == .mulw
-            compute(rd, from: [rs1, rs2], word: word) { asm, h, s in
-                asm.mov(h, .register(s[0])); asm.imul(h, .register(s[1]), wide: !word)
-            }
-        // Register-immediate: the 81/83 group's /0 add, /1 or, /4 and, /6 xor.
-        case .addi: registerImmediate(0, rd, rs1, imm)
-        case .ori: registerImmediate(1, rd, rs1, imm)
-        case .andi: registerImmediate(4, rd, rs1, imm)
-        case .xori: registerImmediate(6, rd, rs1, imm)
-        case .addiw: registerImmediate(0, rd, rs1, imm, word: true)
-        // Shifts: /4 shl, /5 shr, /7 sar.
-        case .slli: shiftImmediate(4, rd, rs1, imm)
-        case .srli: shiftImmediate(5, rd, rs1, imm)
-        case .srai: shiftImmediate(7, rd, rs1, imm)
-        case .slliw: shiftImmediate(4, rd, rs1, imm, word: true)
-        case .srliw: shiftImmediate(5, rd, rs1, imm, word: true)
-        case .sraiw: shiftImmediate(7, rd, rs1, imm, word: true)
-        case .sll: shiftRegister(4, rd, rs1, rs2)
-        case .srl: shiftRegister(5, rd, rs1, rs2)
-        case .sra: shiftRegister(7, rd, rs1, rs2)
-        case .sllw: shiftRegister(4, rd, rs1, rs2, word: true)
-        case .srlw: shiftRegister(5, rd, rs1, rs2, word: true)
-        case .sraw: shiftRegister(7, rd, rs1, rs2, word: true)
-        case .slt, .sltu:
-            let cc: X86Assembler.Condition = inst.op == .slt ? .less : .below
-            compute(rd, from: [rs1, rs2]) { asm, h, s in asm.arithmetic(0x3b, s[0], .register(s[1])); asm.set(cc, h) }
-        case .slti, .sltiu:
-            let cc: X86Assembler.Condition = inst.op == .slti ? .less : .below
-            compute(rd, from: [rs1]) { asm, h, s in asm.arithmetic(extension: 7, s[0], immediate: imm); asm.set(cc, h) }
-        case .lui:
-            compute(rd, from: []) { asm, h, _ in asm.mov(h, immediate: imm) }
-        case .auipc:
-            guard let disp = Int32(exactly: here + Int64(imm)) else { return nil }
-            compute(rd, from: []) { asm, h, _ in asm.lea(h, BlockCompiler.blockPC, disp) }
-        case .fence, .fence_i:
-            break   // as in the dispatch loop: one hart, and code stores invalidate as they happen
-        case .lb: memoryAccess(k, rd: rd, base: rs1, imm, width: 1, signed: true)
-        case .lbu: memoryAccess(k, rd: rd, base: rs1, imm, width: 1, signed: false)
-        case .lh: memoryAccess(k, rd: rd, base: rs1, imm, width: 2, signed: true)
-        case .lhu: memoryAccess(k, rd: rd, base: rs1, imm, width: 2, signed: false)
-        case .lw: memoryAccess(k, rd: rd, base: rs1, imm, width: 4, signed: true)
-        case .lwu: memoryAccess(k, rd: rd, base: rs1, imm, width: 4, signed: false)
-        case .ld: memoryAccess(k, rd: rd, base: rs1, imm, width: 8, signed: false)
-        case .sb: memoryAccess(k, store: rs2, base: rs1, imm, width: 1)
-        case .sh: memoryAccess(k, store: rs2, base: rs1, imm, width: 2)
-        case .sw: memoryAccess(k, store: rs2, base: rs1, imm, width: 4)
-        case .sd: memoryAccess(k, store: rs2, base: rs1, imm, width: 8)
-        case .jal:
-            guard let target = Int32(exactly: here + Int64(imm)), let link = Int32(exactly: here + Int64(inst.length)) else { return nil }
-            if rd != 32 {
-                let h = allocate(keeping: [])
-                asm.lea(h, BlockCompiler.blockPC, link)
-                define(rd, in: h)
-            }
-            jump(to: target)
-            return true
-        case .jalr:
-            guard let link = Int32(exactly: here + Int64(inst.length)) else { return nil }
-            let a = source(rs1)
-            asm.lea(.rax, a, imm)
-            asm.arithmetic(extension: 4, .rax, immediate: -2)
-            if rd != 32 {
-                let h = allocate(keeping: [])
-                asm.lea(h, BlockCompiler.blockPC, link)
-                define(rd, in: h)
-            }
-            chain(slotOffset: BlockCompiler.takenOffset, result: nil, indirect: true)
-            return true
-        case .beq, .bne, .blt, .bge, .bltu, .bgeu:
-            guard let target = Int32(exactly: here + Int64(imm)) else { return nil }
-            let a = source(rs1), b = source(rs2, keeping: [a])
-            let cc: X86Assembler.Condition
-            switch inst.op {
-            case .beq: cc = .equal
-            case .bne: cc = .notEqual
-            case .blt: cc = .less
-            case .bge: cc = .greaterOrEqual
-            case .bltu: cc = .below
-            default: cc = .aboveOrEqual
-            }
-            asm.arithmetic(0x3b, a, .register(b))
-            let taken = asm.jump(if: cc)
-            fallThrough()
-            asm.patch(taken, to: asm.bytes.count)
-            jump(to: target)
-            return true
-        default:
-            return nil
+    // `translate(_:index:)`, which picks each op's emitter below, is generated from the
+    // instruction descriptions: Generated/GeneratedCompilerTemplates.swift.
+
+    // MARK: Emitters: each returns nil when it cannot compile the op (the code stops before it),
+    // true when the op ends the block (the next pc is in rax), false otherwise.
+
+    /// Register-register: add 03, or 0b, and 23, sub 2b, xor 33.
+    mutating func registerRegister(_ opcode: UInt8, _ inst: Instruction, word: Bool = false) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.arithmetic(opcode, h, .register(s[1]), wide: !word)
         }
         return false
+    }
+
+    mutating func multiply(_ inst: Instruction, word: Bool = false) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.imul(h, .register(s[1]), wide: !word)
+        }
+        return false
+    }
+
+    /// Register-immediate: the 81/83 group's /0 add, /1 or, /4 and, /6 xor.
+    mutating func registerImmediate(_ ext: UInt8, _ inst: Instruction, word: Bool = false) -> Bool? {
+        let imm = inst.imm
+        compute(Int(inst.rd), from: [Int(inst.rs1)], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0]))
+            // x + 0, x | 0 and x ^ 0 are x; x & 0 is not.
+            if imm != 0 || word || ext == 4 { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
+        }
+        return false
+    }
+
+    /// Shifts by the immediate: /4 shl, /5 shr, /7 sar.
+    mutating func shiftImmediate(_ ext: UInt8, _ inst: Instruction, word: Bool = false) -> Bool? {
+        let count = UInt8(truncatingIfNeeded: inst.imm) & (word ? 31 : 63)
+        compute(Int(inst.rd), from: [Int(inst.rs1)], word: word) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.shift(extension: ext, h, by: count, wide: !word)
+        }
+        return false
+    }
+
+    /// Shifts by rs2 (in cl; x86 masks the count as RISC-V does).
+    mutating func shiftRegister(_ ext: UInt8, _ inst: Instruction, word: Bool = false) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)], word: word) { asm, h, s in
+            asm.mov(.rcx, .register(s[1])); asm.mov(h, .register(s[0])); asm.shift(extension: ext, h, by: nil, wide: !word)
+        }
+        return false
+    }
+
+    mutating func setIfLess(_ inst: Instruction, _ cc: X86Assembler.Condition) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)]) { asm, h, s in asm.arithmetic(0x3b, s[0], .register(s[1])); asm.set(cc, h) }
+        return false
+    }
+
+    mutating func setIfLessImmediate(_ inst: Instruction, _ cc: X86Assembler.Condition) -> Bool? {
+        let imm = inst.imm
+        compute(Int(inst.rd), from: [Int(inst.rs1)]) { asm, h, s in asm.arithmetic(extension: 7, s[0], immediate: imm); asm.set(cc, h) }
+        return false
+    }
+
+    mutating func loadUpperImmediate(_ inst: Instruction) -> Bool? {
+        let imm = inst.imm
+        compute(Int(inst.rd), from: []) { asm, h, _ in asm.mov(h, immediate: imm) }
+        return false
+    }
+
+    mutating func addUpperImmediateToPC(_ inst: Instruction) -> Bool? {
+        guard let disp = Int32(exactly: Int64(inst.blockOffset) + Int64(inst.imm)) else { return nil }
+        compute(Int(inst.rd), from: []) { asm, h, _ in asm.lea(h, BlockCompiler.blockPC, disp) }
+        return false
+    }
+
+    /// An op with nothing to do in compiled code (fences: one hart, and code stores invalidate as they happen).
+    mutating func nothing() -> Bool? { false }
+
+    mutating func load(_ k: Int, _ inst: Instruction, width: Int, signed: Bool) -> Bool? {
+        memoryAccess(k, rd: Int(inst.rd), base: Int(inst.rs1), inst.imm, width: width, signed: signed)
+        return false
+    }
+
+    mutating func store(_ k: Int, _ inst: Instruction, width: Int) -> Bool? {
+        memoryAccess(k, store: Int(inst.rs2), base: Int(inst.rs1), inst.imm, width: width)
+        return false
+    }
+
+    mutating func jumpAndLink(_ inst: Instruction) -> Bool? {
+        let here = Int64(inst.blockOffset)
+        guard let target = Int32(exactly: here + Int64(inst.imm)), let link = Int32(exactly: here + Int64(inst.length)) else { return nil }
+        if inst.rd != Instruction.discard {
+            let h = allocate(keeping: [])
+            asm.lea(h, BlockCompiler.blockPC, link)
+            define(Int(inst.rd), in: h)
+        }
+        jump(to: target)
+        return true
+    }
+
+    mutating func jumpAndLinkRegister(_ inst: Instruction) -> Bool? {
+        guard let link = Int32(exactly: Int64(inst.blockOffset) + Int64(inst.length)) else { return nil }
+        let a = source(Int(inst.rs1))
+        asm.lea(.rax, a, inst.imm)
+        asm.arithmetic(extension: 4, .rax, immediate: -2)
+        if inst.rd != Instruction.discard {
+            let h = allocate(keeping: [])
+            asm.lea(h, BlockCompiler.blockPC, link)
+            define(Int(inst.rd), in: h)
+        }
+        chain(slotOffset: BlockCompiler.takenOffset, result: nil, indirect: true)
+        return true
+    }
+
+    /// A conditional branch taken when `cc` holds after comparing rs1 with rs2.
+    mutating func branch(_ inst: Instruction, _ cc: X86Assembler.Condition) -> Bool? {
+        guard let target = Int32(exactly: Int64(inst.blockOffset) + Int64(inst.imm)) else { return nil }
+        let a = source(Int(inst.rs1)), b = source(Int(inst.rs2), keeping: [a])
+        asm.arithmetic(0x3b, a, .register(b))
+        let taken = asm.jump(if: cc)
+        fallThrough()
+        asm.patch(taken, to: asm.bytes.count)
+        jump(to: target)
+        return true
     }
 
     /// rd = an operation on `sources`: each source in a host register, a fresh register for the
@@ -563,32 +579,6 @@ struct BlockCompiler {
         body(&asm, h, held)
         if word { asm.movsxd(h, .register(h)) }
         define(rd, in: h)
-    }
-
-    mutating func registerRegister(_ opcode: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
-        compute(rd, from: [rs1, rs2], word: word) { asm, h, s in
-            asm.mov(h, .register(s[0])); asm.arithmetic(opcode, h, .register(s[1]), wide: !word)
-        }
-    }
-
-    mutating func registerImmediate(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ imm: Int32, word: Bool = false) {
-        compute(rd, from: [rs1], word: word) { asm, h, s in
-            asm.mov(h, .register(s[0]))
-            // x + 0, x | 0 and x ^ 0 are x; x & 0 is not.
-            if imm != 0 || word || ext == 4 { asm.arithmetic(extension: ext, h, immediate: imm, wide: !word) }
-        }
-    }
-
-    mutating func shiftImmediate(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ imm: Int32, word: Bool = false) {
-        compute(rd, from: [rs1], word: word) { asm, h, s in
-            asm.mov(h, .register(s[0])); asm.shift(extension: ext, h, by: UInt8(truncatingIfNeeded: imm) & (word ? 31 : 63), wide: !word)
-        }
-    }
-
-    mutating func shiftRegister(_ ext: UInt8, _ rd: Int, _ rs1: Int, _ rs2: Int, word: Bool = false) {
-        compute(rd, from: [rs1, rs2], word: word) { asm, h, s in
-            asm.mov(.rcx, .register(s[1])); asm.mov(h, .register(s[0])); asm.shift(extension: ext, h, by: nil, wide: !word)
-        }
     }
 
     /// rax = address, rcx = its TLB entry; jumps to the stop before op `k` unless the entry's

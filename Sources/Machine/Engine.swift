@@ -217,61 +217,8 @@ extension Hart {
         return id
     }
 
-    /// Control transfers, traps, and instructions that change translation or privilege state end a block.
-    static func endsBlock(_ op: Op) -> Bool {
-        switch op {
-        case .jal, .jalr, .beq, .bne, .blt, .bge, .bltu, .bgeu, .ecall, .ebreak, .illegal, .mret, .sret, .wfi,
-             .sfence_vma, .fence_i, .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci,
-             .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d,
-             .hsv_b, .hsv_h, .hsv_w, .hsv_d, .hfence_vvma, .hfence_gvma:
-            return true
-        default:
-            return false
-        }
-    }
-
-    // MARK: Integer semantics
-
-    /// The result of an integer register-register op (`b` = rs2) or register-immediate op (`b` =
-    /// the sign-extended immediate). The one place these semantics live: the dispatch loop's
-    /// plain cases and its superinstructions both call it with a constant op, which folds away.
-    @inline(__always)
-    static func alu(_ op: Op, _ a: UInt64, _ b: UInt64) -> UInt64 {
-        @inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
-        switch op {
-        case .add, .addi: return a &+ b
-        case .sub: return a &- b
-        case .sll, .slli: return a << (b & 63)
-        case .slt, .slti: return Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
-        case .sltu, .sltiu: return a < b ? 1 : 0
-        case .xor, .xori: return a ^ b
-        case .srl, .srli: return a >> (b & 63)
-        case .sra, .srai: return UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
-        case .or, .ori: return a | b
-        case .and, .andi: return a & b
-        case .addw, .addiw: return sext32(a &+ b)
-        case .subw: return sext32(a &- b)
-        case .sllw, .slliw: return sext32(a << (b & 31))
-        case .srlw, .srliw: return sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-        case .sraw, .sraiw: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
-        case .mul: return a &* b
-        default: preconditionFailure("not an integer ALU op: \(op)")
-        }
-    }
-
-    /// Whether a conditional branch is taken (unprivileged spec §2.5.2).
-    @inline(__always)
-    static func branchTaken(_ op: Op, _ a: UInt64, _ b: UInt64) -> Bool {
-        switch op {
-        case .beq: return a == b
-        case .bne: return a != b
-        case .blt: return Int64(bitPattern: a) < Int64(bitPattern: b)
-        case .bge: return Int64(bitPattern: a) >= Int64(bitPattern: b)
-        case .bltu: return a < b
-        case .bgeu: return a >= b
-        default: preconditionFailure("not a branch: \(op)")
-        }
-    }
+    // `Hart.endsBlock`, `Hart.alu` and `Hart.branchTaken` are generated from the instruction
+    // descriptions: Generated/GeneratedSemantics.swift.
 
     // MARK: The dispatch loop
 
@@ -293,16 +240,6 @@ extension Hart {
     @inline(__always) private func executeBlocks(compiling: Bool) {
         let x = self.x
         let f = self.f
-        let tlbMask = UInt64(TLBEntry.entriesPerContext - 1)
-
-        @inline(__always) func rd(_ p: UnsafeMutablePointer<Instruction>) -> Int { Int(p.pointee.rd) }
-        @inline(__always) func rs1(_ p: UnsafeMutablePointer<Instruction>) -> Int { Int(p.pointee.rs1) }
-        @inline(__always) func rs2(_ p: UnsafeMutablePointer<Instruction>) -> Int { Int(p.pointee.rs2) }
-        @inline(__always) func imm(_ p: UnsafeMutablePointer<Instruction>) -> UInt64 { UInt64(bitPattern: Int64(p.pointee.imm)) }
-        @inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
-        @inline(__always) func host(_ va: UInt64, _ e: UnsafeMutablePointer<TLBEntry>) -> UnsafeMutableRawPointer {
-            UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
-        }
 
         guard let first = lookupBlock() else { return }
         // Hoisted for the whole run of blocks: every change to them (trap, xRET, CSR write,
@@ -318,10 +255,6 @@ extension Hart {
         if compiling {
             x[CompiledRun.jumpCache] = UInt64(UInt(bitPattern: blocks.jumpEntry(fetchContext, 0)))
         }
-
-        /// The data-TLB entry for `va`, and the tag a `width`-byte access must match (page and alignment in one compare).
-        @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
-        @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
 
         while true {
             if tracing { traceInstruction(ops.pointee, pc: blockPC) }
@@ -352,377 +285,10 @@ extension Hart {
                 }
             }
             var p = ops + interpretFrom
-            let blockOps = ops
-            /// How many ops of the current block precede `p` (unsigned: a shift, not a signed division).
-            @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
-                Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: blockOps)) / UInt(MemoryLayout<Instruction>.stride))
-            }
+            let run = BlockContext(x: x, f: f, dataTLB: dataTLB, blockPC: blockPC, blockOps: ops)
+            if !ranToEnd { interpretOps(&p, &nextPC, run) }
 
-            /// A store the TLB could not take. False means leave the block: after a fault (recorded),
-            /// or after a store that changed decoded code or woke a device (pc moves past the store).
-            var leaveAfterStore = false
-            @inline(__always) func storeThroughSlowPath(_ p: UnsafeMutablePointer<Instruction>, _ va: UInt64, _ width: UInt64, _ value: UInt64) -> Bool {
-                guard let mustLeave = storeSlowPath(va, width, value, executed: executed(p)) else { return false }
-                if mustLeave { leaveAfterStore = true; return false }
-                return true
-            }
-
-            /// An integer load (T's width and signedness) through the TLB fast path, else the slow
-            /// path. False means leave the block (a fault was recorded).
-            @inline(__always) func load<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type) -> Bool {
-                let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                let width = UInt64(MemoryLayout<T>.size)
-                if e.pointee.readTag == key(va, width) {
-                    x[rd(p)] = UInt64(bitPattern: Int64(truncatingIfNeeded: host(va, e).load(as: T.self)))
-                    return true
-                }
-                guard let v = loadSlowPath(va, width, executed: executed(p)) else { return false }
-                x[rd(p)] = UInt64(bitPattern: Int64(truncatingIfNeeded: T(truncatingIfNeeded: v)))
-                return true
-            }
-            /// An integer store of T's width. False means leave the block (see `storeThroughSlowPath`).
-            @inline(__always) func store<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type) -> Bool {
-                let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                let width = UInt64(MemoryLayout<T>.size)
-                if e.pointee.writeTag == key(va, width) {
-                    host(va, e).storeBytes(of: T(truncatingIfNeeded: x[rs2(p)]), as: T.self)
-                    return true
-                }
-                return storeThroughSlowPath(p, va, width, x[rs2(p)])
-            }
-
-            /// Superinstruction tails: write the first op's result `t`, then run the second op
-            /// (at p + 1) with `t` as its rs2 (register-register) or rs1 (immediate, branch).
-            /// They take `p` by value: a captured `var p` would live in memory.
-            @inline(__always) func thenRR(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
-                x[rd(p)] = t
-                let q = p + 1
-                x[rd(q)] = Hart.alu(op, x[rs1(q)], t)
-            }
-            @inline(__always) func thenRI(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
-                x[rd(p)] = t
-                let q = p + 1
-                x[rd(q)] = Hart.alu(op, t, imm(q))
-            }
-            /// Independent-pair tails: write the first op's result, then run the second op on
-            /// the registers it names (which may include the one just written).
-            @inline(__always) func andRR(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
-                x[rd(p)] = t
-                let q = p + 1
-                x[rd(q)] = Hart.alu(op, x[rs1(q)], x[rs2(q)])
-            }
-            @inline(__always) func andRI(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op) {
-                x[rd(p)] = t
-                let q = p + 1
-                x[rd(q)] = Hart.alu(op, x[rs1(q)], imm(q))
-            }
-            @inline(__always) func andBranch(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op, _ base: UInt64) -> UInt64? {
-                x[rd(p)] = t
-                let q = p + 1
-                return Hart.branchTaken(op, x[rs1(q)], x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
-            }
-            /// The branch target if the fused branch is taken, else nil.
-            @inline(__always) func thenBranch(_ p: UnsafeMutablePointer<Instruction>, _ t: UInt64, _ op: Op, _ base: UInt64) -> UInt64? {
-                x[rd(p)] = t
-                let q = p + 1
-                return Hart.branchTaken(op, t, x[rs2(q)]) ? base &+ UInt64(q.pointee.blockOffset) &+ imm(q) : nil
-            }
-
-            if !ranToEnd { execution: while true {
-                switch p.pointee.op {
-                case .blockEnd:
-                    break execution
-
-                // Superinstructions (Decoder.fusePairs): the first op's result `t` is written
-                // back and also handed straight to the second op, which sits at p + 1.
-                case .slli_add: thenRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .add); p += 1
-                case .srli_add: thenRR(p, Hart.alu(.srli, x[rs1(p)], imm(p)), .add); p += 1
-                case .slli_xor: thenRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .xor); p += 1
-                case .slliw_xor: thenRR(p, Hart.alu(.slliw, x[rs1(p)], imm(p)), .xor); p += 1
-                case .srliw_xor: thenRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .xor); p += 1
-                case .slli_or: thenRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .or); p += 1
-                case .srliw_or: thenRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .or); p += 1
-                case .mul_add: thenRR(p, Hart.alu(.mul, x[rs1(p)], x[rs2(p)]), .add); p += 1
-                case .add_add: thenRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .add); p += 1
-                case .and_xor: thenRR(p, Hart.alu(.and, x[rs1(p)], x[rs2(p)]), .xor); p += 1
-                case .sltu_and: thenRR(p, Hart.alu(.sltu, x[rs1(p)], x[rs2(p)]), .and); p += 1
-                case .addw_add: thenRR(p, Hart.alu(.addw, x[rs1(p)], x[rs2(p)]), .add); p += 1
-                case .xor_srliw: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .srliw); p += 1
-                case .xor_slli: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .slli); p += 1
-                case .xor_slliw: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .slliw); p += 1
-                case .xor_andi: thenRI(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .andi); p += 1
-                case .andi_slli: thenRI(p, Hart.alu(.andi, x[rs1(p)], imm(p)), .slli); p += 1
-                case .slli_srli: thenRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .srli); p += 1
-                case .addi_bne:
-                    if let target = thenBranch(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .bne, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .addi_beq:
-                    if let target = thenBranch(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .beq, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .addiw_bgeu:
-                    if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bgeu, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .add_then_add: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .add); p += 1
-                case .addi_then_addi: andRI(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .addi); p += 1
-                case .srliw_then_slli: andRI(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .slli); p += 1
-                case .slli_then_srliw: andRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .srliw); p += 1
-                case .or_then_slli: andRI(p, Hart.alu(.or, x[rs1(p)], x[rs2(p)]), .slli); p += 1
-                case .xor_then_xor: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .xor); p += 1
-                case .slli_then_or: andRR(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .or); p += 1
-                case .srliw_then_or: andRR(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .or); p += 1
-                case .addiw_then_add: andRR(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .add); p += 1
-                case .add_then_sltu: andRR(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
-                case .sltu_then_sltu: andRR(p, Hart.alu(.sltu, x[rs1(p)], x[rs2(p)]), .sltu); p += 1
-                case .slli_then_slli: andRI(p, Hart.alu(.slli, x[rs1(p)], imm(p)), .slli); p += 1
-                case .addi_then_slli: andRI(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .slli); p += 1
-                case .addi_then_add: andRR(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .add); p += 1
-                case .xor_then_add: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .add); p += 1
-                case .srli_then_slli: andRI(p, Hart.alu(.srli, x[rs1(p)], imm(p)), .slli); p += 1
-                case .xor_then_and: andRR(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .and); p += 1
-                case .srliw_then_addi: andRI(p, Hart.alu(.srliw, x[rs1(p)], imm(p)), .addi); p += 1
-                case .addi_then_xor: andRR(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .xor); p += 1
-                case .xor_then_bne:
-                    if let target = andBranch(p, Hart.alu(.xor, x[rs1(p)], x[rs2(p)]), .bne, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .add_then_bltu:
-                    if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bltu, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .add_then_bne:
-                    if let target = andBranch(p, Hart.alu(.add, x[rs1(p)], x[rs2(p)]), .bne, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .addiw_bltu:
-                    if let target = thenBranch(p, Hart.alu(.addiw, x[rs1(p)], imm(p)), .bltu, blockPC) { nextPC = target }
-                    p += 2; break execution
-                case .addi_then_bne:
-                    if let target = andBranch(p, Hart.alu(.addi, x[rs1(p)], imm(p)), .bne, blockPC) { nextPC = target }
-                    p += 2; break execution
-                // Pairs with a load or store: each half as its plain case; p moves to the second
-                // half before it runs, so a slow path or fault there sees its own op and count.
-                case .lw_then_lw: guard load(p, Int32.self) else { break execution }; p += 1; guard load(p, Int32.self) else { break execution }
-                case .lhu_then_lhu: guard load(p, UInt16.self) else { break execution }; p += 1; guard load(p, UInt16.self) else { break execution }
-                case .sw_then_addi: guard store(p, UInt32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
-                case .sb_then_addi: guard store(p, UInt8.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
-                case .lw_then_srliw: guard load(p, Int32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.srliw, x[rs1(p)], imm(p))
-                case .lbu_then_xor: guard load(p, UInt8.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.xor, x[rs1(p)], x[rs2(p)])
-                case .lw_then_add: guard load(p, Int32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)])
-                case .lw_then_slli: guard load(p, Int32.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.slli, x[rs1(p)], imm(p))
-                case .ld_then_addiw: guard load(p, UInt64.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addiw, x[rs1(p)], imm(p))
-                case .ld_then_addi: guard load(p, UInt64.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
-                case .add_then_sw: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)]); p += 1; guard store(p, UInt32.self) else { break execution }
-                case .add_then_lw: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)]); p += 1; guard load(p, Int32.self) else { break execution }
-                case .add_then_lwu: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)]); p += 1; guard load(p, UInt32.self) else { break execution }
-                case .sd_then_add: guard store(p, UInt64.self) else { break execution }; p += 1; x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)])
-
-                // Loads: TLB fast path, else the out-of-line slow path (misses, MMIO, misaligned).
-                case .lb: guard load(p, Int8.self) else { break execution }
-                case .lbu: guard load(p, UInt8.self) else { break execution }
-                case .lh: guard load(p, Int16.self) else { break execution }
-                case .lhu: guard load(p, UInt16.self) else { break execution }
-                case .lw: guard load(p, Int32.self) else { break execution }
-                case .lwu: guard load(p, UInt32.self) else { break execution }
-                case .ld: guard load(p, UInt64.self) else { break execution }
-                case .flw, .fld:
-                    guard floatingPointEnabled else { raiseIllegal(p.pointee); break execution }
-                    let va = x[rs1(p)] &+ imm(p)
-                    let e = entry(va)
-                    let width: UInt64 = p.pointee.op == .flw ? 4 : 8
-                    var v: UInt64
-                    if e.pointee.readTag == key(va, width) {
-                        v = width == 4 ? UInt64(host(va, e).load(as: UInt32.self)) : host(va, e).load(as: UInt64.self)
-                    } else {
-                        guard let s = loadSlowPath(va, width, executed: executed(p)) else { break execution }
-                        v = s
-                    }
-                    if width == 4 { v |= 0xffff_ffff_0000_0000 }
-                    f[rd(p)] = v
-                    markFloatingPointDirty()
-
-                // Stores: TLB fast path (pages holding decoded code never get a write entry), else the slow path.
-                case .sb: guard store(p, UInt8.self) else { break execution }
-                case .sh: guard store(p, UInt16.self) else { break execution }
-                case .sw: guard store(p, UInt32.self) else { break execution }
-                case .sd: guard store(p, UInt64.self) else { break execution }
-                case .fsw, .fsd:
-                    guard floatingPointEnabled else { raiseIllegal(p.pointee); break execution }
-                    let width: UInt64 = p.pointee.op == .fsw ? 4 : 8
-                    let va = x[rs1(p)] &+ imm(p), e = entry(va)
-                    if e.pointee.writeTag == key(va, width) {
-                        if width == 4 { host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: f[rs2(p)]), as: UInt32.self) }
-                        else { host(va, e).storeBytes(of: f[rs2(p)], as: UInt64.self) }
-                    } else if !storeThroughSlowPath(p, va, width, f[rs2(p)]) { break execution }
-
-                // RV64I
-                case .lui: x[rd(p)] = imm(p)
-                case .auipc: x[rd(p)] = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p)
-                // Control transfers end their block: leave directly instead of dispatching the sentinel.
-                case .jal:
-                    let here = blockPC &+ UInt64(p.pointee.blockOffset)
-                    x[rd(p)] = here &+ p.pointee.length
-                    nextPC = here &+ imm(p)
-                    p += 1; break execution
-                case .jalr:
-                    let here = blockPC &+ UInt64(p.pointee.blockOffset)
-                    nextPC = (x[rs1(p)] &+ imm(p)) & ~1
-                    x[rd(p)] = here &+ p.pointee.length
-                    p += 1; break execution
-                case .beq:
-                    if Hart.branchTaken(.beq, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                    p += 1; break execution
-                case .bne:
-                    if Hart.branchTaken(.bne, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                    p += 1; break execution
-                case .blt:
-                    if Hart.branchTaken(.blt, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                    p += 1; break execution
-                case .bge:
-                    if Hart.branchTaken(.bge, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                    p += 1; break execution
-                case .bltu:
-                    if Hart.branchTaken(.bltu, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                    p += 1; break execution
-                case .bgeu:
-                    if Hart.branchTaken(.bgeu, x[rs1(p)], x[rs2(p)]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ imm(p) }
-                    p += 1; break execution
-                case .addi: x[rd(p)] = Hart.alu(.addi, x[rs1(p)], imm(p))
-                case .slti: x[rd(p)] = Hart.alu(.slti, x[rs1(p)], imm(p))
-                case .sltiu: x[rd(p)] = Hart.alu(.sltiu, x[rs1(p)], imm(p))
-                case .xori: x[rd(p)] = Hart.alu(.xori, x[rs1(p)], imm(p))
-                case .ori: x[rd(p)] = Hart.alu(.ori, x[rs1(p)], imm(p))
-                case .andi: x[rd(p)] = Hart.alu(.andi, x[rs1(p)], imm(p))
-                case .slli: x[rd(p)] = Hart.alu(.slli, x[rs1(p)], imm(p))
-                case .srli: x[rd(p)] = Hart.alu(.srli, x[rs1(p)], imm(p))
-                case .srai: x[rd(p)] = Hart.alu(.srai, x[rs1(p)], imm(p))
-                case .add: x[rd(p)] = Hart.alu(.add, x[rs1(p)], x[rs2(p)])
-                case .sub: x[rd(p)] = Hart.alu(.sub, x[rs1(p)], x[rs2(p)])
-                case .sll: x[rd(p)] = Hart.alu(.sll, x[rs1(p)], x[rs2(p)])
-                case .slt: x[rd(p)] = Hart.alu(.slt, x[rs1(p)], x[rs2(p)])
-                case .sltu: x[rd(p)] = Hart.alu(.sltu, x[rs1(p)], x[rs2(p)])
-                case .xor: x[rd(p)] = Hart.alu(.xor, x[rs1(p)], x[rs2(p)])
-                case .srl: x[rd(p)] = Hart.alu(.srl, x[rs1(p)], x[rs2(p)])
-                case .sra: x[rd(p)] = Hart.alu(.sra, x[rs1(p)], x[rs2(p)])
-                case .or: x[rd(p)] = Hart.alu(.or, x[rs1(p)], x[rs2(p)])
-                case .and: x[rd(p)] = Hart.alu(.and, x[rs1(p)], x[rs2(p)])
-                case .addiw: x[rd(p)] = Hart.alu(.addiw, x[rs1(p)], imm(p))
-                case .slliw: x[rd(p)] = Hart.alu(.slliw, x[rs1(p)], imm(p))
-                case .srliw: x[rd(p)] = Hart.alu(.srliw, x[rs1(p)], imm(p))
-                case .sraiw: x[rd(p)] = Hart.alu(.sraiw, x[rs1(p)], imm(p))
-                case .addw: x[rd(p)] = Hart.alu(.addw, x[rs1(p)], x[rs2(p)])
-                case .subw: x[rd(p)] = Hart.alu(.subw, x[rs1(p)], x[rs2(p)])
-                case .sllw: x[rd(p)] = Hart.alu(.sllw, x[rs1(p)], x[rs2(p)])
-                case .srlw: x[rd(p)] = Hart.alu(.srlw, x[rs1(p)], x[rs2(p)])
-                case .sraw: x[rd(p)] = Hart.alu(.sraw, x[rs1(p)], x[rs2(p)])
-                case .fence, .fence_i:
-                    // One hart, and stores invalidate decoded code as they happen: nothing to order or flush.
-                    break
-
-                // M (unprivileged spec chapter 13): division by zero and overflow have defined results.
-                case .mul: x[rd(p)] = Hart.alu(.mul, x[rs1(p)], x[rs2(p)])
-                case .mulh: x[rd(p)] = UInt64(bitPattern: Int64(bitPattern: x[rs1(p)]).multipliedFullWidth(by: Int64(bitPattern: x[rs2(p)])).high)
-                case .mulhu: x[rd(p)] = x[rs1(p)].multipliedFullWidth(by: x[rs2(p)]).high
-                case .mulhsu:
-                    // signed × unsigned: the unsigned high product, corrected by b when a is negative.
-                    let a = x[rs1(p)], b = x[rs2(p)]
-                    let high = a.multipliedFullWidth(by: b).high
-                    x[rd(p)] = Int64(bitPattern: a) < 0 ? high &- b : high
-                case .div:
-                    let a = Int64(bitPattern: x[rs1(p)]), b = Int64(bitPattern: x[rs2(p)])
-                    x[rd(p)] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: a) : UInt64(bitPattern: a / b)
-                case .divu: x[rd(p)] = x[rs2(p)] == 0 ? .max : x[rs1(p)] / x[rs2(p)]
-                case .rem:
-                    let a = Int64(bitPattern: x[rs1(p)]), b = Int64(bitPattern: x[rs2(p)])
-                    x[rd(p)] = b == 0 ? UInt64(bitPattern: a) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: a % b)
-                case .remu: x[rd(p)] = x[rs2(p)] == 0 ? x[rs1(p)] : x[rs1(p)] % x[rs2(p)]
-                case .mulw: x[rd(p)] = sext32(x[rs1(p)] &* x[rs2(p)])
-                case .divw:
-                    let a = Int32(truncatingIfNeeded: x[rs1(p)]), b = Int32(truncatingIfNeeded: x[rs2(p)])
-                    x[rd(p)] = b == 0 ? .max : (a == .min && b == -1) ? UInt64(bitPattern: Int64(a)) : UInt64(bitPattern: Int64(a / b))
-                case .divuw:
-                    let a = UInt32(truncatingIfNeeded: x[rs1(p)]), b = UInt32(truncatingIfNeeded: x[rs2(p)])
-                    x[rd(p)] = b == 0 ? .max : sext32(UInt64(a / b))
-                case .remw:
-                    let a = Int32(truncatingIfNeeded: x[rs1(p)]), b = Int32(truncatingIfNeeded: x[rs2(p)])
-                    x[rd(p)] = b == 0 ? UInt64(bitPattern: Int64(a)) : (a == .min && b == -1) ? 0 : UInt64(bitPattern: Int64(a % b))
-                case .remuw:
-                    let a = UInt32(truncatingIfNeeded: x[rs1(p)]), b = UInt32(truncatingIfNeeded: x[rs2(p)])
-                    x[rd(p)] = b == 0 ? sext32(UInt64(a)) : sext32(UInt64(a % b))
-
-                // A: out of line, they are rare and need alignment checks.
-                case .lr_w, .lr_d, .sc_w, .sc_d, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w,
-                     .amomax_w, .amominu_w, .amomaxu_w, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
-                     .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-                    retired = retired &+ UInt64(executed(p))
-                    let completed = executeAtomic(p.pointee)
-                    retired = retired &- UInt64(executed(p))
-                    if !completed { break execution }
-
-                // Zicsr, system and privileged instructions: out of line, each ends its block.
-                case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                    retired = retired &+ UInt64(executed(p))
-                    let fault = executeCSR(p.pointee)
-                    retired = retired &- UInt64(executed(p))
-                    if let fault { raise(fault, p.pointee); break execution }
-                case .ecall:
-                    pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
-                        : privilege == .user ? TrapCause.environmentCallFromU
-                        : virtualized ? TrapCause.environmentCallFromVS : TrapCause.environmentCallFromS
-                    pendingTrapValue = 0
-                    break execution
-                case .ebreak:
-                    // The spec allows tval = 0 or the pc; QEMU 7.2 writes 0, and we match it.
-                    pendingTrapCause = TrapCause.breakpoint; pendingTrapValue = 0; break execution
-                case .mret:
-                    guard privilege == .machine else { raiseIllegal(p.pointee); break execution }
-                    returnFromMachine()
-                    nextPC = pc
-                case .sret:
-                    if let fault = supervisorInstructionFault(trappedBy: Hart.TSR, virtualTrap: Hart.hstatusVTSR) {
-                        raise(fault, p.pointee); break execution
-                    }
-                    returnFromSupervisor()
-                    nextPC = pc
-                case .wfi:
-                    // TW traps WFI below M (VTW below HS); U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
-                    if let fault = supervisorInstructionFault(trappedBy: Hart.TW, virtualTrap: Hart.hstatusVTW) {
-                        raise(fault, p.pointee); break execution
-                    }
-                    waitingForInterrupt = true
-                    nextEventAt = 0
-                case .sfence_vma:
-                    if let fault = supervisorInstructionFault(trappedBy: Hart.TVM, virtualTrap: Hart.hstatusVTVM) {
-                        raise(fault, p.pointee); break execution
-                    }
-                    flushTLB()
-                    nextEventAt = 0
-                case .hfence_vvma, .hfence_gvma:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    flushTLB()
-                    nextEventAt = 0
-                case .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d,
-                     .hsv_b, .hsv_h, .hsv_w, .hsv_d:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    retired = retired &+ UInt64(executed(p))
-                    let completed = executeHypervisorAccess(p.pointee)
-                    retired = retired &- UInt64(executed(p))
-                    if !completed { break execution }
-                case .illegal:
-                    raiseIllegal(p.pointee); break execution
-
-                // F and D: semantics in FloatingPoint.swift.
-                case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
-                     .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s,
-                     .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_x_w, .fmv_w_x, .feq_s, .flt_s, .fle_s, .fclass_s,
-                     .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fdiv_d, .fsqrt_d,
-                     .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d,
-                     .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w, .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fmv_d_x,
-                     .feq_d, .flt_d, .fle_d, .fclass_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fadd_d, .fsub_d, .fmul_d:
-                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                }
-                p += 1
-            } }
-
-            retired = retired &+ UInt64(executed(p))
+            retired = retired &+ UInt64(run.executed(p))
             if pendingTrapCause != .max {
                 let cause = pendingTrapCause
                 pendingTrapCause = .max
@@ -736,6 +302,7 @@ extension Hart {
                 return
             }
             if leaveAfterStore {
+                leaveAfterStore = false
                 // The store retired; continue after it (it may have rewritten this very block).
                 retired = retired &+ 1
                 pc = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
@@ -769,12 +336,96 @@ extension Hart {
         }
     }
 
-    private func raiseIllegal(_ op: Instruction) {
+    // MARK: What the generated cases run on
+
+    /// An integer load of T's width and signedness at rs1 + imm through the TLB fast path, else
+    /// the slow path. False means leave the block (a fault was recorded).
+    @inline(__always)
+    func load<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type, _ c: BlockContext) -> Bool {
+        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
+        let width = UInt64(MemoryLayout<T>.size)
+        if e.pointee.readTag == BlockContext.tag(va, width) {
+            // SAFETY: a matching read tag means the entry maps va's page to host RAM for reads and
+            // the access is aligned to its width (the tag keeps va's low bits), so it lies in one page.
+            c.x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: c.host(va, e).load(as: T.self)))
+            return true
+        }
+        guard let v = loadSlowPath(va, width, executed: c.executed(p)) else { return false }
+        c.x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: T(truncatingIfNeeded: v)))
+        return true
+    }
+
+    /// An integer store of T's width of rs2 at rs1 + imm. False means leave the block: after a
+    /// fault (recorded), or after a store that set `leaveAfterStore`.
+    @inline(__always)
+    func store<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type, _ c: BlockContext) -> Bool {
+        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
+        let width = UInt64(MemoryLayout<T>.size)
+        if e.pointee.writeTag == BlockContext.tag(va, width) {
+            // SAFETY: a matching write tag means the page is host RAM, writable and holds no decoded
+            // code, and the access is aligned to its width, so it lies in one page.
+            c.host(va, e).storeBytes(of: T(truncatingIfNeeded: c.x[p.rs2]), as: T.self)
+            return true
+        }
+        return storeThroughSlowPath(p, va, width, c.x[p.rs2], c)
+    }
+
+    /// flw/fld: the loaded bits into rd (a single NaN-boxed). False means leave the block.
+    @inline(__always)
+    func loadFloat(_ p: UnsafeMutablePointer<Instruction>, width: UInt64, _ c: BlockContext) -> Bool {
+        guard floatingPointEnabled else { raiseIllegal(p.pointee); return false }
+        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
+        var v: UInt64
+        if e.pointee.readTag == BlockContext.tag(va, width) {
+            // SAFETY: as for `load`: a matching read tag bounds the access to one mapped RAM page.
+            v = width == 4 ? UInt64(c.host(va, e).load(as: UInt32.self)) : c.host(va, e).load(as: UInt64.self)
+        } else {
+            guard let s = loadSlowPath(va, width, executed: c.executed(p)) else { return false }
+            v = s
+        }
+        if width == 4 { v |= 0xffff_ffff_0000_0000 }
+        c.f[p.rd] = v
+        markFloatingPointDirty()
+        return true
+    }
+
+    /// fsw/fsd. False means leave the block.
+    @inline(__always)
+    func storeFloat(_ p: UnsafeMutablePointer<Instruction>, width: UInt64, _ c: BlockContext) -> Bool {
+        guard floatingPointEnabled else { raiseIllegal(p.pointee); return false }
+        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
+        if e.pointee.writeTag == BlockContext.tag(va, width) {
+            // SAFETY: as for `store`: a matching write tag bounds the access to one writable RAM page.
+            if width == 4 { c.host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: c.f[p.rs2]), as: UInt32.self) }
+            else { c.host(va, e).storeBytes(of: c.f[p.rs2], as: UInt64.self) }
+            return true
+        }
+        return storeThroughSlowPath(p, va, width, c.f[p.rs2], c)
+    }
+
+    @inline(__always)
+    private func storeThroughSlowPath(_ p: UnsafeMutablePointer<Instruction>, _ va: UInt64, _ width: UInt64, _ value: UInt64, _ c: BlockContext) -> Bool {
+        guard let mustLeave = storeSlowPath(va, width, value, executed: c.executed(p)) else { return false }
+        if mustLeave { leaveAfterStore = true; return false }
+        return true
+    }
+
+    /// Runs an out-of-line op with `retired` counting the ops before it in the block, so what it
+    /// does (a CSR read of instret, a trap) sees the exact count.
+    @inline(__always)
+    func countingOpsBefore<R>(_ p: UnsafeMutablePointer<Instruction>, _ c: BlockContext, _ body: () -> R) -> R {
+        let before = UInt64(c.executed(p))
+        retired = retired &+ before
+        defer { retired = retired &- before }
+        return body()
+    }
+
+    func raiseIllegal(_ op: Instruction) {
         raise(.illegal, op)
     }
 
     /// Records an illegal- or virtual-instruction exception for `op` (tval = the instruction bits).
-    private func raise(_ fault: PrivilegeFault, _ op: Instruction) {
+    func raise(_ fault: PrivilegeFault, _ op: Instruction) {
         pendingTrapCause = fault.cause
         pendingTrapValue = UInt64(op.raw)
     }
@@ -782,7 +433,7 @@ extension Hart {
     /// A load the TLB could not serve. `executed` instructions of the block have retired, so
     /// devices and counters see the exact count. Nil after recording a fault.
     @inline(never)
-    private func loadSlowPath(_ va: UInt64, _ width: UInt64, executed: Int) -> UInt64? {
+    func loadSlowPath(_ va: UInt64, _ width: UInt64, executed: Int) -> UInt64? {
         retired = retired &+ UInt64(executed)
         defer { retired = retired &- UInt64(executed) }
         do { return try loadSlow(va, width: width) } catch {
@@ -793,7 +444,7 @@ extension Hart {
 
     /// A store the TLB could not serve. Returns whether the block must end after it, or nil after a fault.
     @inline(never)
-    private func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
+    func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
         // A writable page that holds decoded code (data next to code is common in small
         // programs): a store that misses the code's 64-byte chunks goes straight to RAM.
         let e = tlbEntry(dataContext, va)
@@ -829,7 +480,7 @@ extension Hart {
     // MARK: Out-of-line semantics
 
     /// Executes a CSR instruction (Zicsr, unprivileged spec chapter 9); returns the fault if it may not.
-    private func executeCSR(_ op: Instruction) -> PrivilegeFault? {
+    func executeCSR(_ op: Instruction) -> PrivilegeFault? {
         let number = UInt16(op.imm & 0xfff)
         let immediateForm = op.op == .csrrwi || op.op == .csrrsi || op.op == .csrrci
         let source = immediateForm ? UInt64(op.rs1) : x[Int(op.rs1)]
@@ -850,7 +501,7 @@ extension Hart {
     }
 
     /// Executes LR/SC and AMOs (unprivileged spec chapter 14). False after recording a fault.
-    private func executeAtomic(_ op: Instruction) -> Bool {
+    func executeAtomic(_ op: Instruction) -> Bool {
         guard let fault = atomicFault(op) else { return true }
         pendingTrapCause = fault.cause
         pendingTrapValue = fault.value
@@ -935,7 +586,7 @@ extension Hart {
     /// moderate operands (FloatingPoint's fast path, which leaves NaNs, infinities and extreme
     /// magnitudes to the exact path) without `executeFloatingPoint`'s general dispatch; anything
     /// else goes there. False means illegal.
-    private func executeDoubleArithmetic(_ op: Instruction) -> Bool {
+    func executeDoubleArithmetic(_ op: Instruction) -> Bool {
         let rm = op.imm == 7 ? frm : UInt64(UInt32(bitPattern: op.imm))
         guard rm == UInt64(FloatingPoint.RoundingMode.nearestEven) else { return executeFloatingPoint(op) }
         let operation: FloatingPoint.Operation = op.op == .fadd_d ? .add : op.op == .fsub_d ? .subtract : .multiply
@@ -950,7 +601,7 @@ extension Hart {
     }
 
     /// Executes an F or D instruction other than loads and stores. False means illegal.
-    private func executeFloatingPoint(_ op: Instruction) -> Bool {
+    func executeFloatingPoint(_ op: Instruction) -> Bool {
         let rd = Int(op.rd), a = f[Int(op.rs1)], b = f[Int(op.rs2)], c = f[Int(op.rs3)]
         let xa = x[Int(op.rs1)]
         var flags: UInt8 = 0
@@ -1035,4 +686,45 @@ extension Hart {
 func hex(_ v: UInt64) -> String {
     let s = String(v, radix: 16)
     return String(repeating: "0", count: max(0, 16 - s.count)) + s
+}
+
+/// What the generated op cases (Generated/GeneratedInterpreter.swift) need of the block being run,
+/// hoisted out of the hart so the loop keeps them in registers.
+struct BlockContext {
+    let x: UnsafeMutablePointer<UInt64>
+    let f: UnsafeMutablePointer<UInt64>
+    /// The data TLB of the current translation regime.
+    let dataTLB: UnsafeMutablePointer<TLBEntry>
+    let blockPC: UInt64
+    /// The block's first op.
+    let blockOps: UnsafeMutablePointer<Instruction>
+
+    /// How many ops of the block precede `p` (unsigned: a shift, not a signed division).
+    @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
+        Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: blockOps)) / UInt(MemoryLayout<Instruction>.stride))
+    }
+
+    /// The data-TLB entry for `va`.
+    @inline(__always) func dataEntry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> {
+        // SAFETY: the index is masked to the context's entry count, and `dataTLB` points at a context's first entry.
+        dataTLB + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1))
+    }
+
+    /// The tag a `width`-byte access at `va` must match: page and alignment in one compare.
+    @inline(__always) static func tag(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
+
+    /// The host address of `va` through an entry whose tag matched.
+    @inline(__always) func host(_ va: UInt64, _ e: UnsafeMutablePointer<TLBEntry>) -> UnsafeMutableRawPointer {
+        // SAFETY: only called after a tag match, when `hostOffset` maps the page into host RAM.
+        UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
+    }
+}
+
+/// An op's operand fields as the interpreter indexes them.
+extension UnsafeMutablePointer where Pointee == Instruction {
+    @inline(__always) var rd: Int { Int(pointee.rd) }
+    @inline(__always) var rs1: Int { Int(pointee.rs1) }
+    @inline(__always) var rs2: Int { Int(pointee.rs2) }
+    /// The immediate, sign-extended to 64 bits.
+    @inline(__always) var imm: UInt64 { UInt64(bitPattern: Int64(pointee.imm)) }
 }

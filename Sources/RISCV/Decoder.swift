@@ -79,104 +79,10 @@ public enum Decoder {
         return i
     }
 
-    /// True for ops whose rd names an integer register.
-    public static func writesIntegerRegister(_ op: Op) -> Bool {
-        switch op {
-        case .flw, .fld, .fsw, .fsd, .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s,
-             .fsqrt_s, .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu,
-             .fmv_w_x, .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fadd_d, .fsub_d, .fmul_d, .fdiv_d, .fsqrt_d,
-             .fsgnj_d, .fsgnjn_d, .fsgnjx_d, .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_d_w, .fcvt_d_wu,
-             .fcvt_d_l, .fcvt_d_lu, .fmv_d_x, .sb, .sh, .sw, .sd, .beq, .bne, .blt, .bge, .bltu, .bgeu,
-             .fence, .fence_i, .ecall, .ebreak, .sret, .mret, .wfi, .sfence_vma,
-             .hsv_b, .hsv_h, .hsv_w, .hsv_d, .hfence_vvma, .hfence_gvma:
-            return false
-        default:
-            return true
-        }
-    }
-
     // MARK: - Superinstructions (engine-internal)
 
-    /// The superinstruction for `first` followed by `second`, if there is one (see `Op.slli_add`).
-    static func fusedOp(_ first: Op, _ second: Op) -> Op? {
-        switch (first, second) {
-        case (.slli, .add): .slli_add
-        case (.srli, .add): .srli_add
-        case (.slli, .xor): .slli_xor
-        case (.slliw, .xor): .slliw_xor
-        case (.srliw, .xor): .srliw_xor
-        case (.slli, .or): .slli_or
-        case (.srliw, .or): .srliw_or
-        case (.mul, .add): .mul_add
-        case (.add, .add): .add_add
-        case (.and, .xor): .and_xor
-        case (.sltu, .and): .sltu_and
-        case (.addw, .add): .addw_add
-        case (.xor, .srliw): .xor_srliw
-        case (.xor, .slli): .xor_slli
-        case (.xor, .slliw): .xor_slliw
-        case (.xor, .andi): .xor_andi
-        case (.andi, .slli): .andi_slli
-        case (.slli, .srli): .slli_srli
-        case (.addi, .bne): .addi_bne
-        case (.addi, .beq): .addi_beq
-        case (.addiw, .bgeu): .addiw_bgeu
-        case (.addiw, .bltu): .addiw_bltu
-        default: nil
-        }
-    }
-
-    /// The superinstruction that runs `first` then `second` whatever registers they name, if there is one.
-    static func pairedOp(_ first: Op, _ second: Op) -> Op? {
-        switch (first, second) {
-        case (.add, .add): .add_then_add
-        case (.addi, .addi): .addi_then_addi
-        case (.srliw, .slli): .srliw_then_slli
-        case (.slli, .srliw): .slli_then_srliw
-        case (.or, .slli): .or_then_slli
-        case (.xor, .xor): .xor_then_xor
-        case (.slli, .or): .slli_then_or
-        case (.srliw, .or): .srliw_then_or
-        case (.addiw, .add): .addiw_then_add
-        case (.add, .sltu): .add_then_sltu
-        case (.sltu, .sltu): .sltu_then_sltu
-        case (.add, .bltu): .add_then_bltu
-        case (.add, .bne): .add_then_bne
-        case (.slli, .slli): .slli_then_slli
-        case (.addi, .slli): .addi_then_slli
-        case (.addi, .add): .addi_then_add
-        case (.xor, .add): .xor_then_add
-        case (.srli, .slli): .srli_then_slli
-        case (.xor, .and): .xor_then_and
-        case (.srliw, .addi): .srliw_then_addi
-        case (.addi, .xor): .addi_then_xor
-        case (.xor, .bne): .xor_then_bne
-        case (.addi, .bne): .addi_then_bne
-        default: nil
-        }
-    }
-
-    /// The pair with a load or store that runs `first` then `second`, if there is one. Chosen from
-    /// the corpus's hottest adjacent pairs that the ALU pairs leave unpaired.
-    static func memoryPairedOp(_ first: Op, _ second: Op) -> Op? {
-        switch (first, second) {
-        case (.lw, .lw): .lw_then_lw
-        case (.lhu, .lhu): .lhu_then_lhu
-        case (.sw, .addi): .sw_then_addi
-        case (.sb, .addi): .sb_then_addi
-        case (.lw, .srliw): .lw_then_srliw
-        case (.lbu, .xor): .lbu_then_xor
-        case (.lw, .add): .lw_then_add
-        case (.lw, .slli): .lw_then_slli
-        case (.ld, .addiw): .ld_then_addiw
-        case (.ld, .addi): .ld_then_addi
-        case (.add, .sw): .add_then_sw
-        case (.add, .lw): .add_then_lw
-        case (.add, .lwu): .add_then_lwu
-        case (.sd, .add): .sd_then_add
-        default: nil
-        }
-    }
+    // Which pairs exist (`fusedOp`, `pairedOp`, `memoryPairedOp`) and which operand slot takes a
+    // dependent pair's first result are generated from the descriptions: Generated/GeneratedPairs.swift.
 
     /// Rewrites a decoded block in place so adjacent dependent pairs run as one superinstruction.
     /// The first op of a pair gets the fused op; the second keeps everything, except that a
@@ -200,14 +106,11 @@ public enum Decoder {
             // Writes to x0 go to the discard slot, which no source names, so they never fuse.
             let result = first.rd
             let dependent: Bool
-            switch second.op {
-            case .add, .xor, .or, .and:
-                if second.rs2 != result && second.rs1 == result { swap(&second.rs1, &second.rs2) }
+            if takesPairedResultInRS2(second.op) {
+                if isCommutative(second.op) && second.rs2 != result && second.rs1 == result { swap(&second.rs1, &second.rs2) }
                 dependent = second.rs2 == result
-            case .beq, .bne:
-                if second.rs1 != result && second.rs2 == result { swap(&second.rs1, &second.rs2) }
-                dependent = second.rs1 == result
-            default:
+            } else {
+                if isCommutative(second.op) && second.rs1 != result && second.rs2 == result { swap(&second.rs1, &second.rs2) }
                 dependent = second.rs1 == result
             }
             guard dependent else {

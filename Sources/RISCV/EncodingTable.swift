@@ -1,7 +1,8 @@
 /// The 32-bit encodings of RV64GC, Zicsr, Zifencei and the privileged instructions, as
 /// mask/match pairs (the unprivileged spec's chapter 34 "RV32/64G Instruction Set Listings" and
 /// the privileged spec's table of privileged instructions). The decoder, the disassembler and the
-/// random-program tests all read this one table.
+/// random-program tests all read this one table. Its entries come from the instruction descriptions
+/// (Sources/InstructionSpec); the named opcodes and field helpers below are what they are written in.
 public enum EncodingTable {
     // Major opcodes (unprivileged spec, Table 70 "RISC-V base opcode map").
     static let LOAD: UInt32 = 0x03, LOAD_FP: UInt32 = 0x07, MISC_MEM: UInt32 = 0x0f, OP_IMM: UInt32 = 0x13
@@ -10,10 +11,10 @@ public enum EncodingTable {
     static let MADD: UInt32 = 0x43, MSUB: UInt32 = 0x47, NMSUB: UInt32 = 0x4b, NMADD: UInt32 = 0x4f
     static let OP_FP: UInt32 = 0x53, BRANCH: UInt32 = 0x63, JALR: UInt32 = 0x67, JAL: UInt32 = 0x6f, SYSTEM: UInt32 = 0x73
 
-    private static func f3(_ opcode: UInt32, _ funct3: UInt32) -> UInt32 { opcode | funct3 << 12 }
-    private static func f7(_ opcode: UInt32, _ funct3: UInt32, _ funct7: UInt32) -> UInt32 { opcode | funct3 << 12 | funct7 << 25 }
-    private static func amo(_ funct5: UInt32, _ width: UInt32) -> UInt32 { AMO | width << 12 | funct5 << 27 }
-    private static func fp(_ funct7: UInt32, rs2: UInt32 = 0, funct3: UInt32 = 0) -> UInt32 { OP_FP | funct3 << 12 | rs2 << 20 | funct7 << 25 }
+    static func f3(_ opcode: UInt32, _ funct3: UInt32) -> UInt32 { opcode | funct3 << 12 }
+    static func f7(_ opcode: UInt32, _ funct3: UInt32, _ funct7: UInt32) -> UInt32 { opcode | funct3 << 12 | funct7 << 25 }
+    static func amo(_ funct5: UInt32, _ width: UInt32) -> UInt32 { AMO | width << 12 | funct5 << 27 }
+    static func fp(_ funct7: UInt32, rs2: UInt32 = 0, funct3: UInt32 = 0) -> UInt32 { OP_FP | funct3 << 12 | rs2 << 20 | funct7 << 25 }
 
     static let opcodeMask: UInt32 = 0x7f, funct3Mask: UInt32 = 0x707f, rMask: UInt32 = 0xfe00707f
     static let shift64Mask: UInt32 = 0xfc00707f, amoMask: UInt32 = 0xf800707f, lrMask: UInt32 = 0xf9f0707f
@@ -21,192 +22,9 @@ public enum EncodingTable {
     static let fpF3Rs2Mask: UInt32 = 0xfff0707f
     /// HLV/HLVX fix funct7 and the rs2 field (which selects unsigned and execute forms); HSV fixes rd = 0.
     static let hlvMask: UInt32 = 0xfff0707f, hsvMask: UInt32 = 0xfe007fff
-    private static func hlv(_ funct7: UInt32, _ rs2: UInt32) -> UInt32 { SYSTEM | 4 << 12 | rs2 << 20 | funct7 << 25 }
+    static func hlv(_ funct7: UInt32, _ rs2: UInt32) -> UInt32 { SYSTEM | 4 << 12 | rs2 << 20 | funct7 << 25 }
 
-    public static let encodings: [Encoding] = [
-        Encoding(name: "lui", mask: opcodeMask, match: LUI, format: .u, op: .lui),
-        Encoding(name: "auipc", mask: opcodeMask, match: AUIPC, format: .u, op: .auipc),
-        Encoding(name: "jal", mask: opcodeMask, match: JAL, format: .j, op: .jal),
-        Encoding(name: "jalr", mask: funct3Mask, match: f3(JALR, 0), format: .i, op: .jalr),
-        Encoding(name: "beq", mask: funct3Mask, match: f3(BRANCH, 0), format: .b, op: .beq),
-        Encoding(name: "bne", mask: funct3Mask, match: f3(BRANCH, 1), format: .b, op: .bne),
-        Encoding(name: "blt", mask: funct3Mask, match: f3(BRANCH, 4), format: .b, op: .blt),
-        Encoding(name: "bge", mask: funct3Mask, match: f3(BRANCH, 5), format: .b, op: .bge),
-        Encoding(name: "bltu", mask: funct3Mask, match: f3(BRANCH, 6), format: .b, op: .bltu),
-        Encoding(name: "bgeu", mask: funct3Mask, match: f3(BRANCH, 7), format: .b, op: .bgeu),
-        Encoding(name: "lb", mask: funct3Mask, match: f3(LOAD, 0), format: .i, op: .lb),
-        Encoding(name: "lh", mask: funct3Mask, match: f3(LOAD, 1), format: .i, op: .lh),
-        Encoding(name: "lw", mask: funct3Mask, match: f3(LOAD, 2), format: .i, op: .lw),
-        Encoding(name: "ld", mask: funct3Mask, match: f3(LOAD, 3), format: .i, op: .ld),
-        Encoding(name: "lbu", mask: funct3Mask, match: f3(LOAD, 4), format: .i, op: .lbu),
-        Encoding(name: "lhu", mask: funct3Mask, match: f3(LOAD, 5), format: .i, op: .lhu),
-        Encoding(name: "lwu", mask: funct3Mask, match: f3(LOAD, 6), format: .i, op: .lwu),
-        Encoding(name: "sb", mask: funct3Mask, match: f3(STORE, 0), format: .s, op: .sb),
-        Encoding(name: "sh", mask: funct3Mask, match: f3(STORE, 1), format: .s, op: .sh),
-        Encoding(name: "sw", mask: funct3Mask, match: f3(STORE, 2), format: .s, op: .sw),
-        Encoding(name: "sd", mask: funct3Mask, match: f3(STORE, 3), format: .s, op: .sd),
-        Encoding(name: "addi", mask: funct3Mask, match: f3(OP_IMM, 0), format: .i, op: .addi),
-        Encoding(name: "slti", mask: funct3Mask, match: f3(OP_IMM, 2), format: .i, op: .slti),
-        Encoding(name: "sltiu", mask: funct3Mask, match: f3(OP_IMM, 3), format: .i, op: .sltiu),
-        Encoding(name: "xori", mask: funct3Mask, match: f3(OP_IMM, 4), format: .i, op: .xori),
-        Encoding(name: "ori", mask: funct3Mask, match: f3(OP_IMM, 6), format: .i, op: .ori),
-        Encoding(name: "andi", mask: funct3Mask, match: f3(OP_IMM, 7), format: .i, op: .andi),
-        Encoding(name: "slli", mask: shift64Mask, match: f3(OP_IMM, 1), format: .shift64, op: .slli),
-        Encoding(name: "srli", mask: shift64Mask, match: f3(OP_IMM, 5), format: .shift64, op: .srli),
-        Encoding(name: "srai", mask: shift64Mask, match: f3(OP_IMM, 5) | 0x4000_0000, format: .shift64, op: .srai),
-        Encoding(name: "add", mask: rMask, match: f7(OP, 0, 0), format: .r, op: .add),
-        Encoding(name: "sub", mask: rMask, match: f7(OP, 0, 0x20), format: .r, op: .sub),
-        Encoding(name: "sll", mask: rMask, match: f7(OP, 1, 0), format: .r, op: .sll),
-        Encoding(name: "slt", mask: rMask, match: f7(OP, 2, 0), format: .r, op: .slt),
-        Encoding(name: "sltu", mask: rMask, match: f7(OP, 3, 0), format: .r, op: .sltu),
-        Encoding(name: "xor", mask: rMask, match: f7(OP, 4, 0), format: .r, op: .xor),
-        Encoding(name: "srl", mask: rMask, match: f7(OP, 5, 0), format: .r, op: .srl),
-        Encoding(name: "sra", mask: rMask, match: f7(OP, 5, 0x20), format: .r, op: .sra),
-        Encoding(name: "or", mask: rMask, match: f7(OP, 6, 0), format: .r, op: .or),
-        Encoding(name: "and", mask: rMask, match: f7(OP, 7, 0), format: .r, op: .and),
-        Encoding(name: "addiw", mask: funct3Mask, match: f3(OP_IMM_32, 0), format: .i, op: .addiw),
-        Encoding(name: "slliw", mask: rMask, match: f7(OP_IMM_32, 1, 0), format: .shift32, op: .slliw),
-        Encoding(name: "srliw", mask: rMask, match: f7(OP_IMM_32, 5, 0), format: .shift32, op: .srliw),
-        Encoding(name: "sraiw", mask: rMask, match: f7(OP_IMM_32, 5, 0x20), format: .shift32, op: .sraiw),
-        Encoding(name: "addw", mask: rMask, match: f7(OP_32, 0, 0), format: .r, op: .addw),
-        Encoding(name: "subw", mask: rMask, match: f7(OP_32, 0, 0x20), format: .r, op: .subw),
-        Encoding(name: "sllw", mask: rMask, match: f7(OP_32, 1, 0), format: .r, op: .sllw),
-        Encoding(name: "srlw", mask: rMask, match: f7(OP_32, 5, 0), format: .r, op: .srlw),
-        Encoding(name: "sraw", mask: rMask, match: f7(OP_32, 5, 0x20), format: .r, op: .sraw),
-        Encoding(name: "fence", mask: funct3Mask, match: f3(MISC_MEM, 0), format: .none, op: .fence),
-        Encoding(name: "fence.i", mask: funct3Mask, match: f3(MISC_MEM, 1), format: .none, op: .fence_i),
-        Encoding(name: "ecall", mask: 0xffff_ffff, match: 0x0000_0073, format: .none, op: .ecall),
-        Encoding(name: "ebreak", mask: 0xffff_ffff, match: 0x0010_0073, format: .none, op: .ebreak),
-        // M
-        Encoding(name: "mul", mask: rMask, match: f7(OP, 0, 1), format: .r, op: .mul),
-        Encoding(name: "mulh", mask: rMask, match: f7(OP, 1, 1), format: .r, op: .mulh),
-        Encoding(name: "mulhsu", mask: rMask, match: f7(OP, 2, 1), format: .r, op: .mulhsu),
-        Encoding(name: "mulhu", mask: rMask, match: f7(OP, 3, 1), format: .r, op: .mulhu),
-        Encoding(name: "div", mask: rMask, match: f7(OP, 4, 1), format: .r, op: .div),
-        Encoding(name: "divu", mask: rMask, match: f7(OP, 5, 1), format: .r, op: .divu),
-        Encoding(name: "rem", mask: rMask, match: f7(OP, 6, 1), format: .r, op: .rem),
-        Encoding(name: "remu", mask: rMask, match: f7(OP, 7, 1), format: .r, op: .remu),
-        Encoding(name: "mulw", mask: rMask, match: f7(OP_32, 0, 1), format: .r, op: .mulw),
-        Encoding(name: "divw", mask: rMask, match: f7(OP_32, 4, 1), format: .r, op: .divw),
-        Encoding(name: "divuw", mask: rMask, match: f7(OP_32, 5, 1), format: .r, op: .divuw),
-        Encoding(name: "remw", mask: rMask, match: f7(OP_32, 6, 1), format: .r, op: .remw),
-        Encoding(name: "remuw", mask: rMask, match: f7(OP_32, 7, 1), format: .r, op: .remuw),
-        // A: aq/rl (bits 26:25) are not part of the match.
-        Encoding(name: "lr.w", mask: lrMask, match: amo(0b00010, 2), format: .r, op: .lr_w),
-        Encoding(name: "sc.w", mask: amoMask, match: amo(0b00011, 2), format: .r, op: .sc_w),
-        Encoding(name: "amoswap.w", mask: amoMask, match: amo(0b00001, 2), format: .r, op: .amoswap_w),
-        Encoding(name: "amoadd.w", mask: amoMask, match: amo(0b00000, 2), format: .r, op: .amoadd_w),
-        Encoding(name: "amoxor.w", mask: amoMask, match: amo(0b00100, 2), format: .r, op: .amoxor_w),
-        Encoding(name: "amoand.w", mask: amoMask, match: amo(0b01100, 2), format: .r, op: .amoand_w),
-        Encoding(name: "amoor.w", mask: amoMask, match: amo(0b01000, 2), format: .r, op: .amoor_w),
-        Encoding(name: "amomin.w", mask: amoMask, match: amo(0b10000, 2), format: .r, op: .amomin_w),
-        Encoding(name: "amomax.w", mask: amoMask, match: amo(0b10100, 2), format: .r, op: .amomax_w),
-        Encoding(name: "amominu.w", mask: amoMask, match: amo(0b11000, 2), format: .r, op: .amominu_w),
-        Encoding(name: "amomaxu.w", mask: amoMask, match: amo(0b11100, 2), format: .r, op: .amomaxu_w),
-        Encoding(name: "lr.d", mask: lrMask, match: amo(0b00010, 3), format: .r, op: .lr_d),
-        Encoding(name: "sc.d", mask: amoMask, match: amo(0b00011, 3), format: .r, op: .sc_d),
-        Encoding(name: "amoswap.d", mask: amoMask, match: amo(0b00001, 3), format: .r, op: .amoswap_d),
-        Encoding(name: "amoadd.d", mask: amoMask, match: amo(0b00000, 3), format: .r, op: .amoadd_d),
-        Encoding(name: "amoxor.d", mask: amoMask, match: amo(0b00100, 3), format: .r, op: .amoxor_d),
-        Encoding(name: "amoand.d", mask: amoMask, match: amo(0b01100, 3), format: .r, op: .amoand_d),
-        Encoding(name: "amoor.d", mask: amoMask, match: amo(0b01000, 3), format: .r, op: .amoor_d),
-        Encoding(name: "amomin.d", mask: amoMask, match: amo(0b10000, 3), format: .r, op: .amomin_d),
-        Encoding(name: "amomax.d", mask: amoMask, match: amo(0b10100, 3), format: .r, op: .amomax_d),
-        Encoding(name: "amominu.d", mask: amoMask, match: amo(0b11000, 3), format: .r, op: .amominu_d),
-        Encoding(name: "amomaxu.d", mask: amoMask, match: amo(0b11100, 3), format: .r, op: .amomaxu_d),
-        // F
-        Encoding(name: "flw", mask: funct3Mask, match: f3(LOAD_FP, 2), format: .i, op: .flw),
-        Encoding(name: "fsw", mask: funct3Mask, match: f3(STORE_FP, 2), format: .s, op: .fsw),
-        Encoding(name: "fmadd.s", mask: fmaMask, match: MADD, format: .r4, op: .fmadd_s),
-        Encoding(name: "fmsub.s", mask: fmaMask, match: MSUB, format: .r4, op: .fmsub_s),
-        Encoding(name: "fnmsub.s", mask: fmaMask, match: NMSUB, format: .r4, op: .fnmsub_s),
-        Encoding(name: "fnmadd.s", mask: fmaMask, match: NMADD, format: .r4, op: .fnmadd_s),
-        Encoding(name: "fadd.s", mask: fpRmMask, match: fp(0x00), format: .rm, op: .fadd_s),
-        Encoding(name: "fsub.s", mask: fpRmMask, match: fp(0x04), format: .rm, op: .fsub_s),
-        Encoding(name: "fmul.s", mask: fpRmMask, match: fp(0x08), format: .rm, op: .fmul_s),
-        Encoding(name: "fdiv.s", mask: fpRmMask, match: fp(0x0c), format: .rm, op: .fdiv_s),
-        Encoding(name: "fsqrt.s", mask: fpRmRs2Mask, match: fp(0x2c), format: .rm, op: .fsqrt_s),
-        Encoding(name: "fsgnj.s", mask: rMask, match: fp(0x10, funct3: 0), format: .r, op: .fsgnj_s),
-        Encoding(name: "fsgnjn.s", mask: rMask, match: fp(0x10, funct3: 1), format: .r, op: .fsgnjn_s),
-        Encoding(name: "fsgnjx.s", mask: rMask, match: fp(0x10, funct3: 2), format: .r, op: .fsgnjx_s),
-        Encoding(name: "fmin.s", mask: rMask, match: fp(0x14, funct3: 0), format: .r, op: .fmin_s),
-        Encoding(name: "fmax.s", mask: rMask, match: fp(0x14, funct3: 1), format: .r, op: .fmax_s),
-        Encoding(name: "fcvt.w.s", mask: fpRmRs2Mask, match: fp(0x60, rs2: 0), format: .rm, op: .fcvt_w_s),
-        Encoding(name: "fcvt.wu.s", mask: fpRmRs2Mask, match: fp(0x60, rs2: 1), format: .rm, op: .fcvt_wu_s),
-        Encoding(name: "fcvt.l.s", mask: fpRmRs2Mask, match: fp(0x60, rs2: 2), format: .rm, op: .fcvt_l_s),
-        Encoding(name: "fcvt.lu.s", mask: fpRmRs2Mask, match: fp(0x60, rs2: 3), format: .rm, op: .fcvt_lu_s),
-        Encoding(name: "fcvt.s.w", mask: fpRmRs2Mask, match: fp(0x68, rs2: 0), format: .rm, op: .fcvt_s_w),
-        Encoding(name: "fcvt.s.wu", mask: fpRmRs2Mask, match: fp(0x68, rs2: 1), format: .rm, op: .fcvt_s_wu),
-        Encoding(name: "fcvt.s.l", mask: fpRmRs2Mask, match: fp(0x68, rs2: 2), format: .rm, op: .fcvt_s_l),
-        Encoding(name: "fcvt.s.lu", mask: fpRmRs2Mask, match: fp(0x68, rs2: 3), format: .rm, op: .fcvt_s_lu),
-        Encoding(name: "fmv.x.w", mask: fpF3Rs2Mask, match: fp(0x70, funct3: 0), format: .r, op: .fmv_x_w),
-        Encoding(name: "fclass.s", mask: fpF3Rs2Mask, match: fp(0x70, funct3: 1), format: .r, op: .fclass_s),
-        Encoding(name: "fmv.w.x", mask: fpF3Rs2Mask, match: fp(0x78, funct3: 0), format: .r, op: .fmv_w_x),
-        Encoding(name: "feq.s", mask: rMask, match: fp(0x50, funct3: 2), format: .r, op: .feq_s),
-        Encoding(name: "flt.s", mask: rMask, match: fp(0x50, funct3: 1), format: .r, op: .flt_s),
-        Encoding(name: "fle.s", mask: rMask, match: fp(0x50, funct3: 0), format: .r, op: .fle_s),
-        // D
-        Encoding(name: "fld", mask: funct3Mask, match: f3(LOAD_FP, 3), format: .i, op: .fld),
-        Encoding(name: "fsd", mask: funct3Mask, match: f3(STORE_FP, 3), format: .s, op: .fsd),
-        Encoding(name: "fmadd.d", mask: fmaMask, match: MADD | 1 << 25, format: .r4, op: .fmadd_d),
-        Encoding(name: "fmsub.d", mask: fmaMask, match: MSUB | 1 << 25, format: .r4, op: .fmsub_d),
-        Encoding(name: "fnmsub.d", mask: fmaMask, match: NMSUB | 1 << 25, format: .r4, op: .fnmsub_d),
-        Encoding(name: "fnmadd.d", mask: fmaMask, match: NMADD | 1 << 25, format: .r4, op: .fnmadd_d),
-        Encoding(name: "fadd.d", mask: fpRmMask, match: fp(0x01), format: .rm, op: .fadd_d),
-        Encoding(name: "fsub.d", mask: fpRmMask, match: fp(0x05), format: .rm, op: .fsub_d),
-        Encoding(name: "fmul.d", mask: fpRmMask, match: fp(0x09), format: .rm, op: .fmul_d),
-        Encoding(name: "fdiv.d", mask: fpRmMask, match: fp(0x0d), format: .rm, op: .fdiv_d),
-        Encoding(name: "fsqrt.d", mask: fpRmRs2Mask, match: fp(0x2d), format: .rm, op: .fsqrt_d),
-        Encoding(name: "fsgnj.d", mask: rMask, match: fp(0x11, funct3: 0), format: .r, op: .fsgnj_d),
-        Encoding(name: "fsgnjn.d", mask: rMask, match: fp(0x11, funct3: 1), format: .r, op: .fsgnjn_d),
-        Encoding(name: "fsgnjx.d", mask: rMask, match: fp(0x11, funct3: 2), format: .r, op: .fsgnjx_d),
-        Encoding(name: "fmin.d", mask: rMask, match: fp(0x15, funct3: 0), format: .r, op: .fmin_d),
-        Encoding(name: "fmax.d", mask: rMask, match: fp(0x15, funct3: 1), format: .r, op: .fmax_d),
-        Encoding(name: "fcvt.s.d", mask: fpRmRs2Mask, match: fp(0x20, rs2: 1), format: .rm, op: .fcvt_s_d),
-        Encoding(name: "fcvt.d.s", mask: fpRmRs2Mask, match: fp(0x21, rs2: 0), format: .rm, op: .fcvt_d_s),
-        Encoding(name: "fcvt.w.d", mask: fpRmRs2Mask, match: fp(0x61, rs2: 0), format: .rm, op: .fcvt_w_d),
-        Encoding(name: "fcvt.wu.d", mask: fpRmRs2Mask, match: fp(0x61, rs2: 1), format: .rm, op: .fcvt_wu_d),
-        Encoding(name: "fcvt.l.d", mask: fpRmRs2Mask, match: fp(0x61, rs2: 2), format: .rm, op: .fcvt_l_d),
-        Encoding(name: "fcvt.lu.d", mask: fpRmRs2Mask, match: fp(0x61, rs2: 3), format: .rm, op: .fcvt_lu_d),
-        Encoding(name: "fcvt.d.w", mask: fpRmRs2Mask, match: fp(0x69, rs2: 0), format: .rm, op: .fcvt_d_w),
-        Encoding(name: "fcvt.d.wu", mask: fpRmRs2Mask, match: fp(0x69, rs2: 1), format: .rm, op: .fcvt_d_wu),
-        Encoding(name: "fcvt.d.l", mask: fpRmRs2Mask, match: fp(0x69, rs2: 2), format: .rm, op: .fcvt_d_l),
-        Encoding(name: "fcvt.d.lu", mask: fpRmRs2Mask, match: fp(0x69, rs2: 3), format: .rm, op: .fcvt_d_lu),
-        Encoding(name: "fmv.x.d", mask: fpF3Rs2Mask, match: fp(0x71, funct3: 0), format: .r, op: .fmv_x_d),
-        Encoding(name: "fclass.d", mask: fpF3Rs2Mask, match: fp(0x71, funct3: 1), format: .r, op: .fclass_d),
-        Encoding(name: "fmv.d.x", mask: fpF3Rs2Mask, match: fp(0x79, funct3: 0), format: .r, op: .fmv_d_x),
-        Encoding(name: "feq.d", mask: rMask, match: fp(0x51, funct3: 2), format: .r, op: .feq_d),
-        Encoding(name: "flt.d", mask: rMask, match: fp(0x51, funct3: 1), format: .r, op: .flt_d),
-        Encoding(name: "fle.d", mask: rMask, match: fp(0x51, funct3: 0), format: .r, op: .fle_d),
-        // Zicsr
-        Encoding(name: "csrrw", mask: funct3Mask, match: f3(SYSTEM, 1), format: .csr, op: .csrrw),
-        Encoding(name: "csrrs", mask: funct3Mask, match: f3(SYSTEM, 2), format: .csr, op: .csrrs),
-        Encoding(name: "csrrc", mask: funct3Mask, match: f3(SYSTEM, 3), format: .csr, op: .csrrc),
-        Encoding(name: "csrrwi", mask: funct3Mask, match: f3(SYSTEM, 5), format: .csr, op: .csrrwi),
-        Encoding(name: "csrrsi", mask: funct3Mask, match: f3(SYSTEM, 6), format: .csr, op: .csrrsi),
-        Encoding(name: "csrrci", mask: funct3Mask, match: f3(SYSTEM, 7), format: .csr, op: .csrrci),
-        // Privileged (privileged spec, "Privileged Instruction Listing")
-        Encoding(name: "sret", mask: 0xffff_ffff, match: 0x1020_0073, format: .none, op: .sret),
-        Encoding(name: "mret", mask: 0xffff_ffff, match: 0x3020_0073, format: .none, op: .mret),
-        Encoding(name: "wfi", mask: 0xffff_ffff, match: 0x1050_0073, format: .none, op: .wfi),
-        Encoding(name: "sfence.vma", mask: 0xfe00_7fff, match: 0x1200_0073, format: .r, op: .sfence_vma),
-        // H extension (privileged spec, "Hypervisor Instructions"): SYSTEM, funct3 4, funct7 picks the width.
-        Encoding(name: "hfence.vvma", mask: 0xfe00_7fff, match: 0x2200_0073, format: .r, op: .hfence_vvma),
-        Encoding(name: "hfence.gvma", mask: 0xfe00_7fff, match: 0x6200_0073, format: .r, op: .hfence_gvma),
-        Encoding(name: "hlv.b", mask: hlvMask, match: hlv(0x30, 0), format: .r, op: .hlv_b),
-        Encoding(name: "hlv.bu", mask: hlvMask, match: hlv(0x30, 1), format: .r, op: .hlv_bu),
-        Encoding(name: "hlv.h", mask: hlvMask, match: hlv(0x32, 0), format: .r, op: .hlv_h),
-        Encoding(name: "hlv.hu", mask: hlvMask, match: hlv(0x32, 1), format: .r, op: .hlv_hu),
-        Encoding(name: "hlvx.hu", mask: hlvMask, match: hlv(0x32, 3), format: .r, op: .hlvx_hu),
-        Encoding(name: "hlv.w", mask: hlvMask, match: hlv(0x34, 0), format: .r, op: .hlv_w),
-        Encoding(name: "hlv.wu", mask: hlvMask, match: hlv(0x34, 1), format: .r, op: .hlv_wu),
-        Encoding(name: "hlvx.wu", mask: hlvMask, match: hlv(0x34, 3), format: .r, op: .hlvx_wu),
-        Encoding(name: "hlv.d", mask: hlvMask, match: hlv(0x36, 0), format: .r, op: .hlv_d),
-        Encoding(name: "hsv.b", mask: hsvMask, match: f7(SYSTEM, 4, 0x31), format: .r, op: .hsv_b),
-        Encoding(name: "hsv.h", mask: hsvMask, match: f7(SYSTEM, 4, 0x33), format: .r, op: .hsv_h),
-        Encoding(name: "hsv.w", mask: hsvMask, match: f7(SYSTEM, 4, 0x35), format: .r, op: .hsv_w),
-        Encoding(name: "hsv.d", mask: hsvMask, match: f7(SYSTEM, 4, 0x37), format: .r, op: .hsv_d),
-    ]
+    // `encodings`, one line per described instruction, is generated: Generated/GeneratedEncodings.swift.
 
     /// Name of each op as the manual spells it (compressed ops print as their expansion).
     public static let names: [String] = {

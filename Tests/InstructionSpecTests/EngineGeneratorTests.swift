@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import InstructionSpec
+
+/// The engine's per-instruction code is generated from the descriptions and checked in; these
+/// tests fail when someone edits a generated file by hand or changes a description without
+/// running `swift run generate-engine`.
+@Suite struct EngineGeneratorTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(arguments: EngineGenerator.files().map(\.path))
+    func checkedInFileIsWhatTheDescriptionsGive(_ path: String) throws {
+        let expected = try #require(EngineGenerator.files().first { $0.path == path }).contents
+        let onDisk = try String(contentsOf: Self.packageRoot.appendingPathComponent(path), encoding: .utf8)
+        #expect(onDisk == expected, "\(path) differs from what the descriptions give: run `swift run generate-engine`")
+    }
+
+    @Test func everyInstructionHasAnInterpreterCaseAndEveryPairItsOwnOp() {
+        let table = Table(RV64Instructions.all)
+        let interpreter = table.interpreter()
+        for i in RV64Instructions.all { #expect(interpreter.contains("case .\(i.op):\n"), "\(i.name) has no case") }
+        let pairOps = table.pairs.map(\.op)
+        #expect(Set(pairOps).count == pairOps.count, "two superinstructions share a name")
+        for op in pairOps { #expect(interpreter.contains("case .\(op):\n")) }
+    }
+
+    @Test func pairsDeriveTheirCasesFromBothHalves() {
+        let table = Table(RV64Instructions.all)
+        let dependent = try! #require(table.pairs.first { $0.op == "slli_add" })
+        let sequential = try! #require(table.pairs.first { $0.op == "add_then_bne" })
+        // The dependent pair feeds the first result to the second op's rs2; the sequential one reads its own registers.
+        #expect(table.pairCase(dependent).contains("Hart.alu(.add, x[q.rs1], t)"))
+        #expect(table.pairCase(sequential).contains("Hart.branchTaken(.bne, x[q.rs1], x[q.rs2])"))
+    }
+
+    @Test func compiledOpsAreTheOnesWithAnEmitter() {
+        let templates = Table(RV64Instructions.all).compilerTemplates()
+        #expect(templates.contains("case .lw: return load(k, inst, width: 4, signed: true)"))
+        #expect(templates.contains("case .sd: return store(k, inst, width: 8)"))
+        #expect(!templates.contains("case .div:"), "div has no emitter, so compiled code stops before it")
+    }
+}
