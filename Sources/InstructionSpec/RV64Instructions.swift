@@ -213,6 +213,10 @@ public enum RV64Instructions {
         I("remuw", "M", mask: "rMask", match: "f7(OP_32, 7, 1)", format: "r",
           .registerRegister("UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))")),
 
+        // MARK: Zba (unprivileged spec, "B" extension, address generation)
+        I("sh1add", "Zba", mask: "rMask", match: "f7(OP, 2, 0x10)", format: "r",
+          .registerRegister("b &+ (a << 1)")),
+
         // MARK: A
         I("lr.w", "A", mask: "lrMask", match: "amo(0b00010, 2)", format: "r",
           .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),

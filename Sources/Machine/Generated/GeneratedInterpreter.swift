@@ -172,6 +172,9 @@ extension Hart {
                 x[p.rd] = Hart.alu(.remw, x[p.rs1], x[p.rs2])
             case .remuw:
                 x[p.rd] = Hart.alu(.remuw, x[p.rs1], x[p.rs2])
+            // Zba
+            case .sh1add:
+                x[p.rd] = Hart.alu(.sh1add, x[p.rs1], x[p.rs2])
             // A
             case .lr_w:
                 guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }

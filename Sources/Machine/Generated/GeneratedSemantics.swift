@@ -52,6 +52,7 @@ extension Hart {
         case .divuw: return UInt32(truncatingIfNeeded: b) == 0 ? .max : sext32(UInt64(UInt32(truncatingIfNeeded: a) / UInt32(truncatingIfNeeded: b)))
         case .remw: return sext32(b32 == 0 ? a : (a32 == .min && b32 == -1) ? 0 : UInt64(bitPattern: Int64(a32 % b32)))
         case .remuw: return UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))
+        case .sh1add: return b &+ (a << 1)
         default: preconditionFailure("not an integer ALU op: \(op)")
         }
     }

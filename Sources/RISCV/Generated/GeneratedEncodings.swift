@@ -72,6 +72,8 @@ extension EncodingTable {
         Encoding(name: "divuw", mask: rMask, match: f7(OP_32, 5, 1), format: .r, op: .divuw),
         Encoding(name: "remw", mask: rMask, match: f7(OP_32, 6, 1), format: .r, op: .remw),
         Encoding(name: "remuw", mask: rMask, match: f7(OP_32, 7, 1), format: .r, op: .remuw),
+        // Zba
+        Encoding(name: "sh1add", mask: rMask, match: f7(OP, 2, 0x10), format: .r, op: .sh1add),
         // A
         Encoding(name: "lr.w", mask: lrMask, match: amo(0b00010, 2), format: .r, op: .lr_w),
         Encoding(name: "sc.w", mask: amoMask, match: amo(0b00011, 2), format: .r, op: .sc_w),

@@ -87,7 +87,7 @@ extension Decoder {
         switch op {
         case .add, .sub, .sll, .slt, .sltu, .xor, .srl, .sra, .or, .and, .addw, .subw, .sllw, .srlw,
              .sraw, .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu, .mulw, .divw, .divuw,
-             .remw, .remuw: true
+             .remw, .remuw, .sh1add: true
         default: false
         }
     }
