@@ -219,55 +219,55 @@ public enum RV64Instructions {
 
         // MARK: A
         I("lr.w", "A", mask: "lrMask", match: "amo(0b00010, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("sc.w", "A", mask: "amoMask", match: "amo(0b00011, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoswap.w", "A", mask: "amoMask", match: "amo(0b00001, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoadd.w", "A", mask: "amoMask", match: "amo(0b00000, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoxor.w", "A", mask: "amoMask", match: "amo(0b00100, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoand.w", "A", mask: "amoMask", match: "amo(0b01100, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoor.w", "A", mask: "amoMask", match: "amo(0b01000, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amomin.w", "A", mask: "amoMask", match: "amo(0b10000, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amomax.w", "A", mask: "amoMask", match: "amo(0b10100, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amominu.w", "A", mask: "amoMask", match: "amo(0b11000, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amomaxu.w", "A", mask: "amoMask", match: "amo(0b11100, 2)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("lr.d", "A", mask: "lrMask", match: "amo(0b00010, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("sc.d", "A", mask: "amoMask", match: "amo(0b00011, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoswap.d", "A", mask: "amoMask", match: "amo(0b00001, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoadd.d", "A", mask: "amoMask", match: "amo(0b00000, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoxor.d", "A", mask: "amoMask", match: "amo(0b00100, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoand.d", "A", mask: "amoMask", match: "amo(0b01100, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amoor.d", "A", mask: "amoMask", match: "amo(0b01000, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amomin.d", "A", mask: "amoMask", match: "amo(0b10000, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amomax.d", "A", mask: "amoMask", match: "amo(0b10100, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amominu.d", "A", mask: "amoMask", match: "amo(0b11000, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
         I("amomaxu.d", "A", mask: "amoMask", match: "amo(0b11100, 3)", format: "r",
-          .statements("guard countingOpsBefore(p, c, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
+          .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),
 
         // MARK: F
         I("flw", "F", mask: "funct3Mask", match: "f3(LOAD_FP, 2)", format: "i",
-          .statements("guard loadFloat(p, width: 4, c) else { break execution }", destination: .floatingPoint)),
+          .statements("guard loadFloat(p, width: 4) else { break execution }", destination: .floatingPoint)),
         I("fsw", "F", mask: "funct3Mask", match: "f3(STORE_FP, 2)", format: "s",
-          .statements("guard storeFloat(p, width: 4, c) else { break execution }", destination: .none)),
+          .statements("guard storeFloat(p, width: 4) else { break execution }", destination: .none)),
         I("fmadd.s", "F", mask: "fmaMask", match: "MADD", format: "r4",
           .statements("guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }", destination: .floatingPoint)),
         I("fmsub.s", "F", mask: "fmaMask", match: "MSUB", format: "r4",
@@ -327,9 +327,9 @@ public enum RV64Instructions {
 
         // MARK: D
         I("fld", "D", mask: "funct3Mask", match: "f3(LOAD_FP, 3)", format: "i",
-          .statements("guard loadFloat(p, width: 8, c) else { break execution }", destination: .floatingPoint)),
+          .statements("guard loadFloat(p, width: 8) else { break execution }", destination: .floatingPoint)),
         I("fsd", "D", mask: "funct3Mask", match: "f3(STORE_FP, 3)", format: "s",
-          .statements("guard storeFloat(p, width: 8, c) else { break execution }", destination: .none)),
+          .statements("guard storeFloat(p, width: 8) else { break execution }", destination: .none)),
         I("fmadd.d", "D", mask: "fmaMask", match: "MADD | 1 << 25", format: "r4",
           .statements("guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }", destination: .floatingPoint)),
         I("fmsub.d", "D", mask: "fmaMask", match: "MSUB | 1 << 25", format: "r4",
@@ -393,17 +393,17 @@ public enum RV64Instructions {
 
         // MARK: Zicsr
         I("csrrw", "Zicsr", mask: "funct3Mask", match: "f3(SYSTEM, 1)", format: "csr",
-          .statements("if let fault = countingOpsBefore(p, c, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
+          .statements("if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
         I("csrrs", "Zicsr", mask: "funct3Mask", match: "f3(SYSTEM, 2)", format: "csr",
-          .statements("if let fault = countingOpsBefore(p, c, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
+          .statements("if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
         I("csrrc", "Zicsr", mask: "funct3Mask", match: "f3(SYSTEM, 3)", format: "csr",
-          .statements("if let fault = countingOpsBefore(p, c, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
+          .statements("if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
         I("csrrwi", "Zicsr", mask: "funct3Mask", match: "f3(SYSTEM, 5)", format: "csr",
-          .statements("if let fault = countingOpsBefore(p, c, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
+          .statements("if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
         I("csrrsi", "Zicsr", mask: "funct3Mask", match: "f3(SYSTEM, 6)", format: "csr",
-          .statements("if let fault = countingOpsBefore(p, c, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
+          .statements("if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
         I("csrrci", "Zicsr", mask: "funct3Mask", match: "f3(SYSTEM, 7)", format: "csr",
-          .statements("if let fault = countingOpsBefore(p, c, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
+          .statements("if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }", destination: .integer, endsBlock: true)),
 
         // MARK: Privileged
         I("sret", "Privileged", mask: "0xffff_ffff", match: "0x1020_0073", format: "none",
@@ -454,67 +454,67 @@ public enum RV64Instructions {
         I("hlv.b", "H", mask: "hlvMask", match: "hlv(0x30, 0)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.bu", "H", mask: "hlvMask", match: "hlv(0x30, 1)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.h", "H", mask: "hlvMask", match: "hlv(0x32, 0)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.hu", "H", mask: "hlvMask", match: "hlv(0x32, 1)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlvx.hu", "H", mask: "hlvMask", match: "hlv(0x32, 3)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.w", "H", mask: "hlvMask", match: "hlv(0x34, 0)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.wu", "H", mask: "hlvMask", match: "hlv(0x34, 1)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlvx.wu", "H", mask: "hlvMask", match: "hlv(0x34, 3)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.d", "H", mask: "hlvMask", match: "hlv(0x36, 0)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hsv.b", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x31)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
         I("hsv.h", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x33)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
         I("hsv.w", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x35)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
         I("hsv.d", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x37)", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-            guard countingOpsBefore(p, c, { executeHypervisorAccess(p.pointee) }) else { break execution }
+            guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
     ]
 }

@@ -217,8 +217,8 @@ extension Hart {
         return id
     }
 
-    // `Hart.endsBlock`, `Hart.alu` and `Hart.branchTaken` are generated from the instruction
-    // descriptions: Generated/GeneratedSemantics.swift.
+    // `Hart.endsBlock` is generated from the instruction descriptions (Generated/GeneratedSemantics.swift),
+    // and each op's semantics is written out in its own case of the dispatch loop below.
 
     // MARK: The dispatch loop
 
@@ -226,9 +226,10 @@ extension Hart {
     private static let fallsThrough: UInt64 = .max
 
     /// Runs blocks back to back until `retired` reaches `nextEventAt` or a trap is taken.
-    /// All instruction semantics are here (F/D arithmetic in FloatingPoint.swift); compiled code
-    /// (BlockCompiler.swift) restates the integer fast paths and stops wherever it would need
-    /// more, and CompiledEngineTests holds the two together. Slow paths are out-of-line methods
+    /// The op cases are generated from the instruction descriptions into the marked region
+    /// (F/D arithmetic in FloatingPoint.swift); compiled code (BlockCompiler.swift) emits the
+    /// integer fast paths from the same descriptions and stops wherever it would need more, and
+    /// CompiledEngineTests holds the two together. Slow paths are out-of-line methods
     /// so the loop keeps its registers.
     @inline(never) private func executeCompiledBlocks() { executeBlocks(compiling: true) }
 
@@ -240,6 +241,13 @@ extension Hart {
     @inline(__always) private func executeBlocks(compiling: Bool) {
         let x = self.x
         let f = self.f
+        let tlbMask = UInt64(TLBEntry.entriesPerContext - 1)
+
+        /// The host address of `va` through a data-TLB entry whose tag matched.
+        @inline(__always) func host(_ va: UInt64, _ e: UnsafeMutablePointer<TLBEntry>) -> UnsafeMutableRawPointer {
+            // SAFETY: called only after a tag match, when `hostOffset` maps va's page into host RAM.
+            UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
+        }
 
         guard let first = lookupBlock() else { return }
         // Hoisted for the whole run of blocks: every change to them (trap, xRET, CSR write,
@@ -255,6 +263,11 @@ extension Hart {
         if compiling {
             x[CompiledRun.jumpCache] = UInt64(UInt(bitPattern: blocks.jumpEntry(fetchContext, 0)))
         }
+
+        /// The data-TLB entry for `va`, and the tag a `width`-byte access must match (page and alignment in one compare).
+        // SAFETY: the index is masked to the context's entry count and `dataTLB` is a context's first entry.
+        @inline(__always) func entry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> { dataTLB + Int((va >> 12) & tlbMask) }
+        @inline(__always) func key(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
 
         while true {
             if tracing { traceInstruction(ops.pointee, pc: blockPC) }
@@ -285,10 +298,1245 @@ extension Hart {
                 }
             }
             var p = ops + interpretFrom
-            let run = BlockContext(x: x, f: f, dataTLB: dataTLB, blockPC: blockPC, blockOps: ops)
-            if !ranToEnd { interpretOps(&p, &nextPC, run) }
+            let blockOps = ops
+            /// How many ops of the current block precede `p` (unsigned: a shift, not a signed division).
+            @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
+                Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: blockOps)) / UInt(MemoryLayout<Instruction>.stride))
+            }
 
-            retired = retired &+ UInt64(run.executed(p))
+            /// A store the TLB could not take. False means leave the block: after a fault (recorded),
+            /// or after a store that changed decoded code or woke a device (pc moves past the store).
+            var leaveAfterStore = false
+            @inline(__always) func storeThroughSlowPath(_ p: UnsafeMutablePointer<Instruction>, _ va: UInt64, _ width: UInt64, _ value: UInt64) -> Bool {
+                guard let mustLeave = storeSlowPath(va, width, value, executed: executed(p)) else { return false }
+                if mustLeave { leaveAfterStore = true; return false }
+                return true
+            }
+
+            /// An integer load (T's width and signedness) at rs1 + imm through the TLB fast path, else
+            /// the slow path. False means leave the block (a fault was recorded).
+            @inline(__always) func load<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type) -> Bool {
+                let va = x[p.rs1] &+ p.imm, e = entry(va)
+                let width = UInt64(MemoryLayout<T>.size)
+                if e.pointee.readTag == key(va, width) {
+                    // SAFETY: a matching read tag means the entry maps va's page to host RAM for reads and the
+                    // access is aligned to its width (the tag keeps va's low bits), so it lies within that page.
+                    x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: host(va, e).load(as: T.self)))
+                    return true
+                }
+                guard let v = loadSlowPath(va, width, executed: executed(p)) else { return false }
+                x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: T(truncatingIfNeeded: v)))
+                return true
+            }
+            /// An integer store of T's width of rs2 at rs1 + imm. False means leave the block (see `storeThroughSlowPath`).
+            @inline(__always) func store<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type) -> Bool {
+                let va = x[p.rs1] &+ p.imm, e = entry(va)
+                let width = UInt64(MemoryLayout<T>.size)
+                if e.pointee.writeTag == key(va, width) {
+                    // SAFETY: a matching write tag means the page is host RAM, writable, holds no decoded code,
+                    // and the access is aligned to its width, so it lies within that page.
+                    host(va, e).storeBytes(of: T(truncatingIfNeeded: x[p.rs2]), as: T.self)
+                    return true
+                }
+                return storeThroughSlowPath(p, va, width, x[p.rs2])
+            }
+            /// flw/fld: the loaded bits into rd (a single NaN-boxed). False means leave the block.
+            @inline(__always) func loadFloat(_ p: UnsafeMutablePointer<Instruction>, width: UInt64) -> Bool {
+                guard floatingPointEnabled else { raiseIllegal(p.pointee); return false }
+                let va = x[p.rs1] &+ p.imm, e = entry(va)
+                var v: UInt64
+                if e.pointee.readTag == key(va, width) {
+                    // SAFETY: as in `load`: a matching read tag bounds the access to one mapped RAM page.
+                    v = width == 4 ? UInt64(host(va, e).load(as: UInt32.self)) : host(va, e).load(as: UInt64.self)
+                } else {
+                    guard let s = loadSlowPath(va, width, executed: executed(p)) else { return false }
+                    v = s
+                }
+                if width == 4 { v |= 0xffff_ffff_0000_0000 }
+                f[p.rd] = v
+                markFloatingPointDirty()
+                return true
+            }
+            /// fsw/fsd. False means leave the block.
+            @inline(__always) func storeFloat(_ p: UnsafeMutablePointer<Instruction>, width: UInt64) -> Bool {
+                guard floatingPointEnabled else { raiseIllegal(p.pointee); return false }
+                let va = x[p.rs1] &+ p.imm, e = entry(va)
+                if e.pointee.writeTag == key(va, width) {
+                    // SAFETY: as in `store`: a matching write tag bounds the access to one writable RAM page.
+                    if width == 4 { host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: f[p.rs2]), as: UInt32.self) }
+                    else { host(va, e).storeBytes(of: f[p.rs2], as: UInt64.self) }
+                    return true
+                }
+                return storeThroughSlowPath(p, va, width, f[p.rs2])
+            }
+            /// Runs an out-of-line op with `retired` counting the ops before it in the block, so what
+            /// it does (a CSR read of instret, a trap) sees the exact count.
+            @inline(__always) func countingOpsBefore<R>(_ p: UnsafeMutablePointer<Instruction>, _ body: () -> R) -> R {
+                let before = UInt64(executed(p))
+                retired = retired &+ before
+                defer { retired = retired &- before }
+                return body()
+            }
+
+            if !ranToEnd { execution: while true {
+                switch p.pointee.op {
+                // BEGIN GENERATED: interpreter cases (generate-engine, from Sources/InstructionSpec)
+                case .blockEnd:
+                    break execution
+                case .illegal:
+                    raiseIllegal(p.pointee); break execution
+                // RV64I
+                case .lui:
+                    x[p.rd] = p.imm
+                case .auipc:
+                    x[p.rd] = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm
+                case .jal:
+                    let here = blockPC &+ UInt64(p.pointee.blockOffset)
+                    x[p.rd] = here &+ p.pointee.length
+                    nextPC = here &+ p.imm
+                    p += 1; break execution
+                case .jalr:
+                    let here = blockPC &+ UInt64(p.pointee.blockOffset)
+                    nextPC = (x[p.rs1] &+ p.imm) & ~1
+                    x[p.rd] = here &+ p.pointee.length
+                    p += 1; break execution
+                case .beq:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    if a == b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    p += 1; break execution
+                case .bne:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    if a != b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    p += 1; break execution
+                case .blt:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    if Int64(bitPattern: a) < Int64(bitPattern: b) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    p += 1; break execution
+                case .bge:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    if Int64(bitPattern: a) >= Int64(bitPattern: b) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    p += 1; break execution
+                case .bltu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    if a < b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    p += 1; break execution
+                case .bgeu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    if a >= b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    p += 1; break execution
+                case .lb:
+                    guard load(p, Int8.self) else { break execution }
+                case .lh:
+                    guard load(p, Int16.self) else { break execution }
+                case .lw:
+                    guard load(p, Int32.self) else { break execution }
+                case .ld:
+                    guard load(p, UInt64.self) else { break execution }
+                case .lbu:
+                    guard load(p, UInt8.self) else { break execution }
+                case .lhu:
+                    guard load(p, UInt16.self) else { break execution }
+                case .lwu:
+                    guard load(p, UInt32.self) else { break execution }
+                case .sb:
+                    guard store(p, UInt8.self) else { break execution }
+                case .sh:
+                    guard store(p, UInt16.self) else { break execution }
+                case .sw:
+                    guard store(p, UInt32.self) else { break execution }
+                case .sd:
+                    guard store(p, UInt64.self) else { break execution }
+                case .addi:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a &+ b
+                case .slti:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
+                case .sltiu:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a < b ? 1 : 0
+                case .xori:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a ^ b
+                case .ori:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a | b
+                case .andi:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a & b
+                case .slli:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a << (b & 63)
+                case .srli:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a >> (b & 63)
+                case .srai:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
+                case .add:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a &+ b
+                case .sub:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a &- b
+                case .sll:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a << (b & 63)
+                case .slt:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
+                case .sltu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a < b ? 1 : 0
+                case .xor:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a ^ b
+                case .srl:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a >> (b & 63)
+                case .sra:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
+                case .or:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a | b
+                case .and:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a & b
+                case .addiw:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = sext32(a &+ b)
+                case .slliw:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = sext32(a << (b & 31))
+                case .srliw:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                case .sraiw:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
+                case .addw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = sext32(a &+ b)
+                case .subw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = sext32(a &- b)
+                case .sllw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = sext32(a << (b & 31))
+                case .srlw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                case .sraw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
+                case .fence:
+                    // One hart, and stores invalidate decoded code as they happen: nothing to order.
+                    break
+                case .ecall:
+                    pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
+                        : privilege == .user ? TrapCause.environmentCallFromU
+                        : virtualized ? TrapCause.environmentCallFromVS : TrapCause.environmentCallFromS
+                    pendingTrapValue = 0
+                    break execution
+                case .ebreak:
+                    // The spec allows tval = 0 or the pc; QEMU 7.2 writes 0, and we match it.
+                    pendingTrapCause = TrapCause.breakpoint; pendingTrapValue = 0; break execution
+                // Zifencei
+                case .fence_i:
+                    // Stores invalidate decoded code as they happen: nothing to flush. Ends the block so
+                    // code after it is decoded afresh.
+                    break
+                // M
+                case .mul:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a &* b
+                case .mulh:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: a).multipliedFullWidth(by: Int64(bitPattern: b)).high)
+                case .mulhsu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = Int64(bitPattern: a) < 0 ? a.multipliedFullWidth(by: b).high &- b : a.multipliedFullWidth(by: b).high
+                case .mulhu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a.multipliedFullWidth(by: b).high
+                case .div:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b == 0 ? .max : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? a : UInt64(bitPattern: Int64(bitPattern: a) / Int64(bitPattern: b))
+                case .divu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b == 0 ? .max : a / b
+                case .rem:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b == 0 ? a : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? 0 : UInt64(bitPattern: Int64(bitPattern: a) % Int64(bitPattern: b))
+                case .remu:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b == 0 ? a : a % b
+                case .mulw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = sext32(a &* b)
+                case .divw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    let a32 = Int32(truncatingIfNeeded: a), b32 = Int32(truncatingIfNeeded: b)
+                    x[p.rd] = sext32(b32 == 0 ? .max : (a32 == .min && b32 == -1) ? a : UInt64(bitPattern: Int64(a32 / b32)))
+                case .divuw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt32(truncatingIfNeeded: b) == 0 ? .max : sext32(UInt64(UInt32(truncatingIfNeeded: a) / UInt32(truncatingIfNeeded: b)))
+                case .remw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    let a32 = Int32(truncatingIfNeeded: a), b32 = Int32(truncatingIfNeeded: b)
+                    x[p.rd] = sext32(b32 == 0 ? a : (a32 == .min && b32 == -1) ? 0 : UInt64(bitPattern: Int64(a32 % b32)))
+                case .remuw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))
+                // Zba
+                case .sh1add:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ (a << 1)
+                // A
+                case .lr_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .sc_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoswap_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoadd_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoxor_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoand_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoor_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amomin_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amomax_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amominu_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amomaxu_w:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .lr_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .sc_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoswap_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoadd_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoxor_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoand_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amoor_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amomin_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amomax_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amominu_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                case .amomaxu_d:
+                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                // F
+                case .flw:
+                    guard loadFloat(p, width: 4) else { break execution }
+                case .fsw:
+                    guard storeFloat(p, width: 4) else { break execution }
+                case .fmadd_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmsub_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fnmsub_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fnmadd_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fadd_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsub_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmul_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fdiv_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsqrt_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsgnj_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsgnjn_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsgnjx_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmin_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmax_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_w_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_wu_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_l_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_lu_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_s_w:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_s_wu:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_s_l:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_s_lu:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmv_x_w:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fclass_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmv_w_x:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .feq_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .flt_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fle_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                // D
+                case .fld:
+                    guard loadFloat(p, width: 8) else { break execution }
+                case .fsd:
+                    guard storeFloat(p, width: 8) else { break execution }
+                case .fmadd_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmsub_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fnmsub_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fnmadd_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fadd_d:
+                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsub_d:
+                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmul_d:
+                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fdiv_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsqrt_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsgnj_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsgnjn_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fsgnjx_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmin_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmax_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_s_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_d_s:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_w_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_wu_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_l_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_lu_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_d_w:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_d_wu:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_d_l:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fcvt_d_lu:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmv_x_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fclass_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fmv_d_x:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .feq_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .flt_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                case .fle_d:
+                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                // Zicsr
+                case .csrrw:
+                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                case .csrrs:
+                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                case .csrrc:
+                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                case .csrrwi:
+                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                case .csrrsi:
+                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                case .csrrci:
+                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                // Privileged
+                case .sret:
+                    if let fault = supervisorInstructionFault(trappedBy: Hart.TSR, virtualTrap: Hart.hstatusVTSR) {
+                        raise(fault, p.pointee); break execution
+                    }
+                    returnFromSupervisor()
+                    nextPC = pc
+                case .mret:
+                    guard privilege == .machine else { raiseIllegal(p.pointee); break execution }
+                    returnFromMachine()
+                    nextPC = pc
+                case .wfi:
+                    // TW traps WFI below M (VTW below HS); U-mode WFI is always illegal here, as on QEMU (§3.1.6.5).
+                    if let fault = supervisorInstructionFault(trappedBy: Hart.TW, virtualTrap: Hart.hstatusVTW) {
+                        raise(fault, p.pointee); break execution
+                    }
+                    waitingForInterrupt = true
+                    nextEventAt = 0
+                case .sfence_vma:
+                    if let fault = supervisorInstructionFault(trappedBy: Hart.TVM, virtualTrap: Hart.hstatusVTVM) {
+                        raise(fault, p.pointee); break execution
+                    }
+                    flushTLB()
+                    nextEventAt = 0
+                // H
+                case .hfence_vvma:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    flushTLB()
+                    nextEventAt = 0
+                case .hfence_gvma:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    flushTLB()
+                    nextEventAt = 0
+                case .hlv_b:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlv_bu:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlv_h:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlv_hu:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlvx_hu:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlv_w:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlv_wu:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlvx_wu:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hlv_d:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hsv_b:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hsv_h:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hsv_w:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                case .hsv_d:
+                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
+                // Superinstructions: each derived from its two ops' descriptions (Superinstructions.swift)
+                case .slli_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .srli_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a >> (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .slli_xor:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a ^ b
+                    }
+                    p += 1
+                case .slliw_xor:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(a << (b & 31))
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a ^ b
+                    }
+                    p += 1
+                case .srliw_xor:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a ^ b
+                    }
+                    p += 1
+                case .slli_or:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a | b
+                    }
+                    p += 1
+                case .srliw_or:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a | b
+                    }
+                    p += 1
+                case .mul_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a &* b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .add_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .and_xor:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a & b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a ^ b
+                    }
+                    p += 1
+                case .sltu_and:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a < b ? 1 : 0
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a & b
+                    }
+                    p += 1
+                case .addw_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = sext32(a &+ b)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = t
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .xor_srliw:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = q.imm
+                        x[q.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    p += 1
+                case .xor_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .xor_slliw:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = q.imm
+                        x[q.rd] = sext32(a << (b & 31))
+                    }
+                    p += 1
+                case .xor_andi:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = q.imm
+                        x[q.rd] = a & b
+                    }
+                    p += 1
+                case .andi_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a & b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .slli_srli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = q.imm
+                        x[q.rd] = a >> (b & 63)
+                    }
+                    p += 1
+                case .addi_bne:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = x[q.rs2]
+                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .addi_beq:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = x[q.rs2]
+                        if a == b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .addiw_bgeu:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(a &+ b)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = x[q.rs2]
+                        if a >= b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .addiw_bltu:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(a &+ b)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = t, b = x[q.rs2]
+                        if a < b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .add_then_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .addi_then_addi:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .srliw_then_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .slli_then_srliw:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    p += 1
+                case .or_then_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a | b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .xor_then_xor:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a ^ b
+                    }
+                    p += 1
+                case .slli_then_or:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a | b
+                    }
+                    p += 1
+                case .srliw_then_or:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a | b
+                    }
+                    p += 1
+                case .addiw_then_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(a &+ b)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .add_then_sltu:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a < b ? 1 : 0
+                    }
+                    p += 1
+                case .sltu_then_sltu:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a < b ? 1 : 0
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a < b ? 1 : 0
+                    }
+                    p += 1
+                case .add_then_bltu:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        if a < b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .add_then_bne:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .slli_then_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a << (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .addi_then_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .addi_then_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .xor_then_add:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .srli_then_slli:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a >> (b & 63)
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a << (b & 63)
+                    }
+                    p += 1
+                case .xor_then_and:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a & b
+                    }
+                    p += 1
+                case .srliw_then_addi:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = q.imm
+                        x[q.rd] = a &+ b
+                    }
+                    p += 1
+                case .addi_then_xor:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a ^ b
+                    }
+                    p += 1
+                case .xor_then_bne:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a ^ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .addi_then_bne:
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = p.imm
+                        t = a &+ b
+                    }
+                    x[p.rd] = t
+                    let q = p + 1
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
+                    }
+                    p += 2; break execution
+                case .lw_then_lw:
+                    do {
+                        guard load(p, Int32.self) else { break execution }
+                    }
+                    p += 1
+                    guard load(p, Int32.self) else { break execution }
+                case .lhu_then_lhu:
+                    do {
+                        guard load(p, UInt16.self) else { break execution }
+                    }
+                    p += 1
+                    guard load(p, UInt16.self) else { break execution }
+                case .sw_then_addi:
+                    do {
+                        guard store(p, UInt32.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a &+ b
+                case .sb_then_addi:
+                    do {
+                        guard store(p, UInt8.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a &+ b
+                case .lw_then_srliw:
+                    do {
+                        guard load(p, Int32.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                case .lbu_then_xor:
+                    do {
+                        guard load(p, UInt8.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a ^ b
+                case .lw_then_add:
+                    do {
+                        guard load(p, Int32.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a &+ b
+                case .lw_then_slli:
+                    do {
+                        guard load(p, Int32.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a << (b & 63)
+                case .ld_then_addiw:
+                    do {
+                        guard load(p, UInt64.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = sext32(a &+ b)
+                case .ld_then_addi:
+                    do {
+                        guard load(p, UInt64.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a &+ b
+                case .add_then_sw:
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        x[p.rd] = a &+ b
+                    }
+                    p += 1
+                    guard store(p, UInt32.self) else { break execution }
+                case .add_then_lw:
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        x[p.rd] = a &+ b
+                    }
+                    p += 1
+                    guard load(p, Int32.self) else { break execution }
+                case .add_then_lwu:
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        x[p.rd] = a &+ b
+                    }
+                    p += 1
+                    guard load(p, UInt32.self) else { break execution }
+                case .sd_then_add:
+                    do {
+                        guard store(p, UInt64.self) else { break execution }
+                    }
+                    p += 1
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a &+ b
+                // END GENERATED: interpreter cases
+                }
+                p += 1
+            } }
+
+            retired = retired &+ UInt64(executed(p))
             if pendingTrapCause != .max {
                 let cause = pendingTrapCause
                 pendingTrapCause = .max
@@ -302,7 +1550,6 @@ extension Hart {
                 return
             }
             if leaveAfterStore {
-                leaveAfterStore = false
                 // The store retired; continue after it (it may have rewritten this very block).
                 retired = retired &+ 1
                 pc = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.pointee.length
@@ -336,96 +1583,12 @@ extension Hart {
         }
     }
 
-    // MARK: What the generated cases run on
-
-    /// An integer load of T's width and signedness at rs1 + imm through the TLB fast path, else
-    /// the slow path. False means leave the block (a fault was recorded).
-    @inline(__always)
-    func load<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type, _ c: BlockContext) -> Bool {
-        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
-        let width = UInt64(MemoryLayout<T>.size)
-        if e.pointee.readTag == BlockContext.tag(va, width) {
-            // SAFETY: a matching read tag means the entry maps va's page to host RAM for reads and
-            // the access is aligned to its width (the tag keeps va's low bits), so it lies in one page.
-            c.x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: c.host(va, e).load(as: T.self)))
-            return true
-        }
-        guard let v = loadSlowPath(va, width, executed: c.executed(p)) else { return false }
-        c.x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: T(truncatingIfNeeded: v)))
-        return true
-    }
-
-    /// An integer store of T's width of rs2 at rs1 + imm. False means leave the block: after a
-    /// fault (recorded), or after a store that set `leaveAfterStore`.
-    @inline(__always)
-    func store<T: FixedWidthInteger>(_ p: UnsafeMutablePointer<Instruction>, _: T.Type, _ c: BlockContext) -> Bool {
-        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
-        let width = UInt64(MemoryLayout<T>.size)
-        if e.pointee.writeTag == BlockContext.tag(va, width) {
-            // SAFETY: a matching write tag means the page is host RAM, writable and holds no decoded
-            // code, and the access is aligned to its width, so it lies in one page.
-            c.host(va, e).storeBytes(of: T(truncatingIfNeeded: c.x[p.rs2]), as: T.self)
-            return true
-        }
-        return storeThroughSlowPath(p, va, width, c.x[p.rs2], c)
-    }
-
-    /// flw/fld: the loaded bits into rd (a single NaN-boxed). False means leave the block.
-    @inline(__always)
-    func loadFloat(_ p: UnsafeMutablePointer<Instruction>, width: UInt64, _ c: BlockContext) -> Bool {
-        guard floatingPointEnabled else { raiseIllegal(p.pointee); return false }
-        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
-        var v: UInt64
-        if e.pointee.readTag == BlockContext.tag(va, width) {
-            // SAFETY: as for `load`: a matching read tag bounds the access to one mapped RAM page.
-            v = width == 4 ? UInt64(c.host(va, e).load(as: UInt32.self)) : c.host(va, e).load(as: UInt64.self)
-        } else {
-            guard let s = loadSlowPath(va, width, executed: c.executed(p)) else { return false }
-            v = s
-        }
-        if width == 4 { v |= 0xffff_ffff_0000_0000 }
-        c.f[p.rd] = v
-        markFloatingPointDirty()
-        return true
-    }
-
-    /// fsw/fsd. False means leave the block.
-    @inline(__always)
-    func storeFloat(_ p: UnsafeMutablePointer<Instruction>, width: UInt64, _ c: BlockContext) -> Bool {
-        guard floatingPointEnabled else { raiseIllegal(p.pointee); return false }
-        let va = c.x[p.rs1] &+ p.imm, e = c.dataEntry(va)
-        if e.pointee.writeTag == BlockContext.tag(va, width) {
-            // SAFETY: as for `store`: a matching write tag bounds the access to one writable RAM page.
-            if width == 4 { c.host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: c.f[p.rs2]), as: UInt32.self) }
-            else { c.host(va, e).storeBytes(of: c.f[p.rs2], as: UInt64.self) }
-            return true
-        }
-        return storeThroughSlowPath(p, va, width, c.f[p.rs2], c)
-    }
-
-    @inline(__always)
-    private func storeThroughSlowPath(_ p: UnsafeMutablePointer<Instruction>, _ va: UInt64, _ width: UInt64, _ value: UInt64, _ c: BlockContext) -> Bool {
-        guard let mustLeave = storeSlowPath(va, width, value, executed: c.executed(p)) else { return false }
-        if mustLeave { leaveAfterStore = true; return false }
-        return true
-    }
-
-    /// Runs an out-of-line op with `retired` counting the ops before it in the block, so what it
-    /// does (a CSR read of instret, a trap) sees the exact count.
-    @inline(__always)
-    func countingOpsBefore<R>(_ p: UnsafeMutablePointer<Instruction>, _ c: BlockContext, _ body: () -> R) -> R {
-        let before = UInt64(c.executed(p))
-        retired = retired &+ before
-        defer { retired = retired &- before }
-        return body()
-    }
-
     func raiseIllegal(_ op: Instruction) {
         raise(.illegal, op)
     }
 
     /// Records an illegal- or virtual-instruction exception for `op` (tval = the instruction bits).
-    func raise(_ fault: PrivilegeFault, _ op: Instruction) {
+    private func raise(_ fault: PrivilegeFault, _ op: Instruction) {
         pendingTrapCause = fault.cause
         pendingTrapValue = UInt64(op.raw)
     }
@@ -433,7 +1596,7 @@ extension Hart {
     /// A load the TLB could not serve. `executed` instructions of the block have retired, so
     /// devices and counters see the exact count. Nil after recording a fault.
     @inline(never)
-    func loadSlowPath(_ va: UInt64, _ width: UInt64, executed: Int) -> UInt64? {
+    private func loadSlowPath(_ va: UInt64, _ width: UInt64, executed: Int) -> UInt64? {
         retired = retired &+ UInt64(executed)
         defer { retired = retired &- UInt64(executed) }
         do { return try loadSlow(va, width: width) } catch {
@@ -444,7 +1607,7 @@ extension Hart {
 
     /// A store the TLB could not serve. Returns whether the block must end after it, or nil after a fault.
     @inline(never)
-    func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
+    private func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
         // A writable page that holds decoded code (data next to code is common in small
         // programs): a store that misses the code's 64-byte chunks goes straight to RAM.
         let e = tlbEntry(dataContext, va)
@@ -480,7 +1643,7 @@ extension Hart {
     // MARK: Out-of-line semantics
 
     /// Executes a CSR instruction (Zicsr, unprivileged spec chapter 9); returns the fault if it may not.
-    func executeCSR(_ op: Instruction) -> PrivilegeFault? {
+    private func executeCSR(_ op: Instruction) -> PrivilegeFault? {
         let number = UInt16(op.imm & 0xfff)
         let immediateForm = op.op == .csrrwi || op.op == .csrrsi || op.op == .csrrci
         let source = immediateForm ? UInt64(op.rs1) : x[Int(op.rs1)]
@@ -501,7 +1664,7 @@ extension Hart {
     }
 
     /// Executes LR/SC and AMOs (unprivileged spec chapter 14). False after recording a fault.
-    func executeAtomic(_ op: Instruction) -> Bool {
+    private func executeAtomic(_ op: Instruction) -> Bool {
         guard let fault = atomicFault(op) else { return true }
         pendingTrapCause = fault.cause
         pendingTrapValue = fault.value
@@ -586,7 +1749,7 @@ extension Hart {
     /// moderate operands (FloatingPoint's fast path, which leaves NaNs, infinities and extreme
     /// magnitudes to the exact path) without `executeFloatingPoint`'s general dispatch; anything
     /// else goes there. False means illegal.
-    func executeDoubleArithmetic(_ op: Instruction) -> Bool {
+    private func executeDoubleArithmetic(_ op: Instruction) -> Bool {
         let rm = op.imm == 7 ? frm : UInt64(UInt32(bitPattern: op.imm))
         guard rm == UInt64(FloatingPoint.RoundingMode.nearestEven) else { return executeFloatingPoint(op) }
         let operation: FloatingPoint.Operation = op.op == .fadd_d ? .add : op.op == .fsub_d ? .subtract : .multiply
@@ -601,7 +1764,7 @@ extension Hart {
     }
 
     /// Executes an F or D instruction other than loads and stores. False means illegal.
-    func executeFloatingPoint(_ op: Instruction) -> Bool {
+    private func executeFloatingPoint(_ op: Instruction) -> Bool {
         let rd = Int(op.rd), a = f[Int(op.rs1)], b = f[Int(op.rs2)], c = f[Int(op.rs3)]
         let xa = x[Int(op.rs1)]
         var flags: UInt8 = 0
@@ -686,38 +1849,6 @@ extension Hart {
 func hex(_ v: UInt64) -> String {
     let s = String(v, radix: 16)
     return String(repeating: "0", count: max(0, 16 - s.count)) + s
-}
-
-/// What the generated op cases (Generated/GeneratedInterpreter.swift) need of the block being run,
-/// hoisted out of the hart so the loop keeps them in registers.
-struct BlockContext {
-    let x: UnsafeMutablePointer<UInt64>
-    let f: UnsafeMutablePointer<UInt64>
-    /// The data TLB of the current translation regime.
-    let dataTLB: UnsafeMutablePointer<TLBEntry>
-    let blockPC: UInt64
-    /// The block's first op.
-    let blockOps: UnsafeMutablePointer<Instruction>
-
-    /// How many ops of the block precede `p` (unsigned: a shift, not a signed division).
-    @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
-        Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: blockOps)) / UInt(MemoryLayout<Instruction>.stride))
-    }
-
-    /// The data-TLB entry for `va`.
-    @inline(__always) func dataEntry(_ va: UInt64) -> UnsafeMutablePointer<TLBEntry> {
-        // SAFETY: the index is masked to the context's entry count, and `dataTLB` points at a context's first entry.
-        dataTLB + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1))
-    }
-
-    /// The tag a `width`-byte access at `va` must match: page and alignment in one compare.
-    @inline(__always) static func tag(_ va: UInt64, _ width: UInt64) -> UInt64 { va & (TLBEntry.pageMask | (width &- 1)) }
-
-    /// The host address of `va` through an entry whose tag matched.
-    @inline(__always) func host(_ va: UInt64, _ e: UnsafeMutablePointer<TLBEntry>) -> UnsafeMutableRawPointer {
-        // SAFETY: only called after a tag match, when `hostOffset` maps the page into host RAM.
-        UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
-    }
 }
 
 /// An op's operand fields as the interpreter indexes them.

@@ -224,9 +224,6 @@ public final class Hart {
     /// The exception an out-of-line slow path raised for the current instruction (.max = none).
     var pendingTrapCause: UInt64 = .max
     var pendingTrapValue: UInt64 = 0
-    /// Set by a store the TLB could not take that must end its block (it changed decoded code,
-    /// stopped the machine or woke a device); the dispatch loop clears it at the block's end.
-    var leaveAfterStore = false
     /// 1 while tracing so every instruction is its own block and is traced once; 64 otherwise.
     let maximumBlockLength: Int
     /// The earliest mtime a device asked to be polled at.

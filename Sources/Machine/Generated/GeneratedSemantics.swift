@@ -2,75 +2,10 @@
 // change the instruction's description and run the generator again.
 import RISCV
 
+/// Bits 31:0 of `v`, sign-extended: the result rule of the W instructions (unprivileged spec §4.2).
+@inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
+
 extension Hart {
-    /// The result of an integer register-register op (`b` = rs2) or register-immediate op (`b` =
-    /// the sign-extended immediate). The interpreter's plain cases and its superinstructions both
-    /// call it with a constant op, which folds away.
-    @inline(__always)
-    static func alu(_ op: Op, _ a: UInt64, _ b: UInt64) -> UInt64 {
-        @inline(__always) func sext32(_ v: UInt64) -> UInt64 { UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v))) }
-        let a32 = Int32(truncatingIfNeeded: a), b32 = Int32(truncatingIfNeeded: b)
-        switch op {
-        case .addi: return a &+ b
-        case .slti: return Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
-        case .sltiu: return a < b ? 1 : 0
-        case .xori: return a ^ b
-        case .ori: return a | b
-        case .andi: return a & b
-        case .slli: return a << (b & 63)
-        case .srli: return a >> (b & 63)
-        case .srai: return UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
-        case .add: return a &+ b
-        case .sub: return a &- b
-        case .sll: return a << (b & 63)
-        case .slt: return Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
-        case .sltu: return a < b ? 1 : 0
-        case .xor: return a ^ b
-        case .srl: return a >> (b & 63)
-        case .sra: return UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
-        case .or: return a | b
-        case .and: return a & b
-        case .addiw: return sext32(a &+ b)
-        case .slliw: return sext32(a << (b & 31))
-        case .srliw: return sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-        case .sraiw: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
-        case .addw: return sext32(a &+ b)
-        case .subw: return sext32(a &- b)
-        case .sllw: return sext32(a << (b & 31))
-        case .srlw: return sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-        case .sraw: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
-        case .mul: return a &* b
-        case .mulh: return UInt64(bitPattern: Int64(bitPattern: a).multipliedFullWidth(by: Int64(bitPattern: b)).high)
-        case .mulhsu: return Int64(bitPattern: a) < 0 ? a.multipliedFullWidth(by: b).high &- b : a.multipliedFullWidth(by: b).high
-        case .mulhu: return a.multipliedFullWidth(by: b).high
-        case .div: return b == 0 ? .max : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? a : UInt64(bitPattern: Int64(bitPattern: a) / Int64(bitPattern: b))
-        case .divu: return b == 0 ? .max : a / b
-        case .rem: return b == 0 ? a : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? 0 : UInt64(bitPattern: Int64(bitPattern: a) % Int64(bitPattern: b))
-        case .remu: return b == 0 ? a : a % b
-        case .mulw: return sext32(a &* b)
-        case .divw: return sext32(b32 == 0 ? .max : (a32 == .min && b32 == -1) ? a : UInt64(bitPattern: Int64(a32 / b32)))
-        case .divuw: return UInt32(truncatingIfNeeded: b) == 0 ? .max : sext32(UInt64(UInt32(truncatingIfNeeded: a) / UInt32(truncatingIfNeeded: b)))
-        case .remw: return sext32(b32 == 0 ? a : (a32 == .min && b32 == -1) ? 0 : UInt64(bitPattern: Int64(a32 % b32)))
-        case .remuw: return UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))
-        case .sh1add: return b &+ (a << 1)
-        default: preconditionFailure("not an integer ALU op: \(op)")
-        }
-    }
-
-    /// Whether a conditional branch is taken (unprivileged spec §2.5.2).
-    @inline(__always)
-    static func branchTaken(_ op: Op, _ a: UInt64, _ b: UInt64) -> Bool {
-        switch op {
-        case .beq: return a == b
-        case .bne: return a != b
-        case .blt: return Int64(bitPattern: a) < Int64(bitPattern: b)
-        case .bge: return Int64(bitPattern: a) >= Int64(bitPattern: b)
-        case .bltu: return a < b
-        case .bgeu: return a >= b
-        default: preconditionFailure("not a branch: \(op)")
-        }
-    }
-
     /// Control transfers, traps, and instructions that change translation or privilege state end a block.
     static func endsBlock(_ op: Op) -> Bool {
         switch op {
