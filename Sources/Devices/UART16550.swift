@@ -14,7 +14,9 @@ import Machine
 ///
 /// Input comes from a console reader thread through `receive(_:)`; it waits in a host-side
 /// queue until `poll(now:)` (or a read of RBR) moves as many bytes as fit into the receive
-/// FIFO. Bytes are never dropped for lack of room: the queue is the flow control.
+/// FIFO. Bytes are never dropped for lack of room: the queue is the flow control. An owner
+/// that keeps console input elsewhere (the hypervisor's domains) passes an `input` source
+/// instead, which the UART asks at the same moments, on the hart's thread.
 ///
 /// `@unchecked Sendable`: only the input queue is shared between threads, and it is guarded
 /// by `inputLock`; every other property is touched only by the thread running the hart.
@@ -113,6 +115,7 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
 
     private let timebase: Timebase
     private let output: (UInt8) -> Void
+    private let input: ((Int) -> [UInt8])?
     private let interruptLine: (Bool) -> Void
 
     // Guest-visible state (hart thread only).
@@ -141,13 +144,17 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     /// - Parameters:
     ///   - timebase: the board's clock, for the receiver's character timeout.
     ///   - output: called on the hart's thread with every byte the guest transmits.
+    ///   - input: where console input waits besides the `receive(_:)` queue: called on the
+    ///     hart's thread with the room left in the receive FIFO, it returns at most that many
+    ///     bytes. Nil (the board) when `receive(_:)` is the only way in.
     ///   - interrupt: drives the UART's interrupt wire (the board connects it to PLIC source 10);
     ///     called only when the level changes.
     public init(name: String = "uart0", timebase: Timebase, output: @escaping (UInt8) -> Void,
-                interrupt: @escaping (Bool) -> Void) {
+                input: ((Int) -> [UInt8])? = nil, interrupt: @escaping (Bool) -> Void) {
         self.name = name
         self.timebase = timebase
         self.output = output
+        self.input = input
         self.interruptLine = interrupt
     }
 
@@ -167,6 +174,72 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
 
     /// Whether the UART's interrupt wire is raised.
     public var interruptAsserted: Bool { lineLevel }
+
+    // MARK: Save and restore
+
+    /// What a guest can observe of the UART: its registers and the bytes in the receive FIFO,
+    /// so that an owner saving a machine (the hypervisor's domain snapshots) can bring the
+    /// UART back as the guest left it. Console input still waiting outside the FIFO belongs to
+    /// the console, not to the UART, and the character-timeout clock starts again on restore.
+    public struct RegisterState: Codable, Sendable, Equatable {
+        public var interruptEnable: UInt8
+        public var fifoControl: UInt8
+        /// LCR, including DLAB (a guest may be saved halfway through setting the divisor).
+        public var lineControl: UInt8
+        public var modemControl: UInt8
+        public var scratch: UInt8
+        public var divisor: UInt16
+        /// Error bits LSR reports until it is read.
+        public var lineStatusErrors: UInt8
+        /// MSR's delta bits, reported until MSR is read.
+        public var modemStatusDeltas: UInt8
+        /// Whether a THR-empty interrupt is waiting to be acknowledged.
+        public var transmitterEmptyPending: Bool
+        public var receiveFIFO: [UInt8]
+
+        /// Why no UART could be in this state (a bit no register keeps, a FIFO longer than the
+        /// receiver holds), or nil when it is one `restore(_:)` can take.
+        public var problem: String? {
+            if interruptEnable & ~IER.writable != 0 { return "IER 0x\(String(interruptEnable, radix: 16)) sets reserved bits" }
+            if fifoControl & ~FCR.retained != 0 { return "FCR 0x\(String(fifoControl, radix: 16)) keeps bits the UART clears" }
+            if modemControl & ~MCR.writable != 0 { return "MCR 0x\(String(modemControl, radix: 16)) sets reserved bits" }
+            if lineStatusErrors & ~LSR.errors != 0 { return "LSR errors 0x\(String(lineStatusErrors, radix: 16)) are not error bits" }
+            if modemStatusDeltas & ~MSR.deltas != 0 { return "MSR deltas 0x\(String(modemStatusDeltas, radix: 16)) are not delta bits" }
+            let capacity = fifoControl & FCR.enable != 0 ? UART16550.fifoCapacity : 1
+            if receiveFIFO.count > capacity { return "\(receiveFIFO.count) bytes in a receive FIFO of \(capacity)" }
+            return nil
+        }
+    }
+
+    /// The guest-visible state now (hart thread only).
+    public var registerState: RegisterState {
+        RegisterState(interruptEnable: interruptEnable, fifoControl: fifoControl, lineControl: lineControl,
+                      modemControl: modemControl, scratch: scratch, divisor: divisor, lineStatusErrors: lineStatusErrors,
+                      modemStatusDeltas: modemStatusDeltas, transmitterEmptyPending: transmitterEmptyPending,
+                      receiveFIFO: receiveFIFO)
+    }
+
+    /// Puts the UART in `state` (hart thread only), as `registerState` gave it; false, changing
+    /// nothing, when the state has a `problem`.
+    @discardableResult
+    public func restore(_ state: RegisterState) -> Bool {
+        guard state.problem == nil else { return false }
+        interruptEnable = state.interruptEnable
+        fifoControl = state.fifoControl
+        lineControl = state.lineControl
+        modemControl = state.modemControl
+        scratch = state.scratch
+        divisor = state.divisor
+        lineStatusErrors = state.lineStatusErrors
+        modemStatusDeltas = state.modemStatusDeltas
+        transmitterEmptyPending = state.transmitterEmptyPending
+        receiveFIFO = state.receiveFIFO
+        modemInputs = wiredModemInputs
+        characterTimeoutIndicated = false
+        lastReceiveActivity = timebase.now
+        updateInterruptLine()
+        return true
+    }
 
     // MARK: TimedDevice
 
@@ -314,19 +387,20 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         if !fifosEnabled { fifoControl = 0 }
     }
 
+    /// The modem inputs MCR selects: the console's, or in loopback the modem outputs.
+    private var wiredModemInputs: UInt8 {
+        guard loopback else { return MSR.connected }
+        // Loopback wires the modem outputs back to the inputs (PC16550D, MCR bit 4).
+        var looped: UInt8 = 0
+        if modemControl & MCR.requestToSend != 0 { looped |= MSR.clearToSend }
+        if modemControl & MCR.dataTerminalReady != 0 { looped |= MSR.dataSetReady }
+        if modemControl & MCR.out1 != 0 { looped |= MSR.ringIndicator }
+        if modemControl & MCR.out2 != 0 { looped |= MSR.dataCarrierDetect }
+        return looped
+    }
+
     private func updateModemInputs() {
-        let inputs: UInt8
-        if loopback {
-            // Loopback wires the modem outputs back to the inputs (PC16550D, MCR bit 4).
-            var looped: UInt8 = 0
-            if modemControl & MCR.requestToSend != 0 { looped |= MSR.clearToSend }
-            if modemControl & MCR.dataTerminalReady != 0 { looped |= MSR.dataSetReady }
-            if modemControl & MCR.out1 != 0 { looped |= MSR.ringIndicator }
-            if modemControl & MCR.out2 != 0 { looped |= MSR.dataCarrierDetect }
-            inputs = looped
-        } else {
-            inputs = MSR.connected
-        }
+        let inputs = wiredModemInputs
         let changed = inputs ^ modemInputs
         if changed & MSR.clearToSend != 0 { modemStatusDeltas |= MSR.deltaClearToSend }
         if changed & MSR.dataSetReady != 0 { modemStatusDeltas |= MSR.deltaDataSetReady }
@@ -338,12 +412,24 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         modemInputs = inputs
     }
 
-    /// Moves queued console bytes into the receive FIFO while there is room.
+    /// Moves queued console bytes, then bytes from the `input` source, into the receive FIFO
+    /// while there is room.
     private func refillReceiveFIFO(now: UInt64) {
         // In loopback the receiver is disconnected from the outside world.
         guard !loopback else { return }
         let room = receiveCapacity - receiveFIFO.count
         guard room > 0 else { return }
+        moveQueuedInput(room: room, now: now)
+        let left = receiveCapacity - receiveFIFO.count
+        guard let input, left > 0 else { return }
+        let taken = input(left).prefix(left)
+        guard !taken.isEmpty else { return }
+        receiveFIFO.append(contentsOf: taken)
+        lastReceiveActivity = now
+    }
+
+    /// Moves up to `room` bytes of the `receive(_:)` queue into the receive FIFO.
+    private func moveQueuedInput(room: Int, now: UInt64) {
         let moved: ArraySlice<UInt8> = inputLock.withLock {
             let available = inputQueue.count - inputQueueHead
             guard available > 0 else { return [] }

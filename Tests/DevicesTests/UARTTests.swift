@@ -175,6 +175,66 @@ private let LCR: UInt64 = 3, MCR: UInt64 = 4, LSR: UInt64 = 5, MSR: UInt64 = 6, 
         }
         #expect(h.uart.queuedInputCount == 4)
     }
+
+    /// An owner's input source (a hypervisor domain's console) is asked only for the room the
+    /// receive FIFO has, after the `receive(_:)` queue, and only when the UART polls or RBR is read.
+    @Test func inputSourceFillsOnlyTheRoomLeft() {
+        let timebase = Timebase(mode: .virtual(instructionsPerTick: 1))
+        var pending = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        var asked: [Int] = []
+        let uart = UART16550(timebase: timebase, output: { _ in }, input: { count in
+            asked.append(count)
+            let taken = Array(pending.prefix(count))
+            pending.removeFirst(taken.count)
+            return taken
+        }, interrupt: { _ in })
+        #expect(uart.read(offset: LSR, width: 1) & 0x01 == 0, "nothing is taken before a poll")
+        uart.receive([0x30])
+        _ = uart.poll(now: timebase.now)
+        #expect(asked.isEmpty, "FIFOs off: the queued byte fills the one-byte holding register")
+        #expect(uart.read(offset: RBR, width: 1) == 0x30)
+        #expect(asked == [1])
+        #expect(uart.read(offset: RBR, width: 1) == UInt64(UInt8(ascii: "a")))
+        uart.write(offset: FCR, width: 1, value: 0x01)          // FIFOs on: sixteen bytes of room
+        _ = uart.poll(now: timebase.now)
+        #expect(asked.last == 16)
+        #expect(pending.count == 26 - 2 - 16)
+        #expect(uart.read(offset: LSR, width: 1) & 0x01 == 0x01)
+    }
+
+    /// `registerState` and `restore(_:)` carry every register a guest programs and the bytes
+    /// in the receive FIFO; a state no UART can be in is refused and changes nothing.
+    @Test func registerStateRoundTrips() {
+        let h = UARTHarness()
+        h.write(LCR, 0x83)
+        h.write(0, 0x01)                                        // DLL
+        h.write(LCR, 0x1b)
+        h.write(IER, 0x05)
+        h.write(FCR, 0x81)
+        h.write(MCR, 0x0b)
+        h.write(SCR, 0x5a)
+        h.uart.receive(Array("xyz".utf8))
+        h.poll()
+        let saved = h.uart.registerState
+        #expect(saved.problem == nil)
+        #expect(saved.receiveFIFO == Array("xyz".utf8) && saved.divisor == 0x0001 && saved.lineControl == 0x1b)
+
+        let other = UARTHarness()
+        #expect(other.uart.restore(saved))
+        #expect(other.uart.registerState == saved)
+        #expect(other.read(SCR) == 0x5a && other.read(IER) == 0x05 && other.read(MCR) == 0x0b)
+        #expect(other.read(RBR) == UInt8(ascii: "x"))
+
+        var impossible = saved
+        impossible.receiveFIFO = Array(repeating: 0, count: UART16550.fifoCapacity + 1)
+        #expect(impossible.problem != nil)
+        let before = other.uart.registerState
+        #expect(!other.uart.restore(impossible))
+        #expect(other.uart.registerState == before)
+        impossible = saved
+        impossible.interruptEnable = 0xf5
+        #expect(impossible.problem != nil, "IER bits 7:4 are reserved")
+    }
 }
 
 private struct ConsoleInputProbe: Sendable { let uart: UART16550 }
