@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "DifferentialTesting", "Loader", "TestSupport"]),
     ]
 )
