@@ -44,6 +44,21 @@ import Testing
         try host.createDomain(DomainConfiguration(name: "uart", memorySize: 8 << 20, kernel: image, instructionLimit: 1_000_000))
     }
 
+    static func temporaryURL() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("virtbench-uart-\(getpid())-\(UUID().uuidString).vbsave")
+    }
+
+    /// Runs `image` as a hav domain for `budget` instructions, pauses it and saves it to `url`.
+    static func saveMidway(_ image: [UInt8], after budget: UInt64, to url: URL) throws -> Domain {
+        let host = try Self.host(.hardwareAssisted)
+        let domain = try Self.domain(image, on: host)
+        try host.start(domain.id)
+        #expect(host.run(instructionBudget: budget) == .budgetUsed)
+        try host.pause(domain.id)
+        try host.save(domain.id, to: url)
+        return domain
+    }
+
     /// Typed bytes wait until the guest sees LSR's data-ready bit and reads them from RBR; once
     /// both are read LSR shows only an idle transmitter (THRE | TEMT = 0x60, a backquote).
     @Test(arguments: [Hypervisor.Host.Virtualization.hardwareAssisted, .full])
@@ -112,5 +127,76 @@ import Testing
         let state = domain.uart.registerState
         #expect(state.scratch == UInt8(ascii: "Z") && state.divisor == UInt16(UInt8(ascii: "M")) << 8 | UInt16(UInt8(ascii: "D")))
         #expect(state.lineControl == UInt8(Self.lcr8N1))
+    }
+
+    /// A guest that sets scratch and DLAB, is saved and restored on another host in the middle
+    /// of a wait, then reads them back: it finds what it wrote (the file carries the UART's
+    /// registers), and the byte it then writes to offset 0 goes to the divisor, not the console.
+    @Test func saveAndRestoreKeepTheRegisters() throws {
+        let image = try Self.guest { a in
+            a.addi(Self.t1, 0, Int32(Character("S").asciiValue!))
+            a.sb(Self.t1, Self.t0, Self.scratch)
+            a.addi(Self.t1, 0, Self.lcrDivisorLatch)
+            a.sb(Self.t1, Self.t0, Self.lcr)
+            a.lui(Self.t1, 0x19)                                      // ~100,000 iterations
+            let wait = a.label()
+            a.bind(wait)
+            a.addi(Self.t1, Self.t1, -1)
+            a.bne(Self.t1, 0, wait)
+            a.addi(Self.t1, 0, Int32(Character("X").asciiValue!))
+            a.sb(Self.t1, Self.t0, Self.rbrThr)                       // DLL while DLAB is set
+            a.lbu(Self.t2, Self.t0, Self.scratch)
+            a.lbu(Self.t3, Self.t0, Self.lcr)
+            a.addi(Self.t1, 0, Self.lcr8N1)
+            a.sb(Self.t1, Self.t0, Self.lcr)
+            a.sb(Self.t2, Self.t0, Self.rbrThr)                       // "S"
+            a.srli(Self.t3, Self.t3, 1)
+            a.sb(Self.t3, Self.t0, Self.rbrThr)                       // 0x83 >> 1 = "A"
+        }
+        let url = Self.temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let original = try Self.saveMidway(image, after: 50_000, to: url)
+        #expect(original.uart.registerState.scratch == UInt8(ascii: "S"))
+
+        let second = try Self.host(.hardwareAssisted)
+        let restored = try second.restore(from: url)
+        #expect(restored.uart.registerState.lineControl == UInt8(Self.lcrDivisorLatch))
+        try second.unpause(restored.id)
+        second.run()
+        #expect(restored.state == .shutdown(status: 0), "\(restored.state)")
+        #expect(restored.consoleText == "SA", "X went to the divisor latch")
+        #expect(restored.uart.registerState.divisor & 0xff == UInt16(UInt8(ascii: "X")))
+    }
+
+    /// A file without UART registers (written before they were saved) still restores, with
+    /// the UART as reset leaves it; one whose UART state no 16550 can have is refused.
+    @Test func snapshotsWithoutOrWithImpossibleUARTState() throws {
+        let image = try Self.guest { a in
+            a.addi(Self.t1, 0, Int32(Character("S").asciiValue!))
+            a.sb(Self.t1, Self.t0, Self.scratch)
+            let spin = a.label()
+            a.bind(spin)
+            a.jal(0, spin)
+        }
+        let url = Self.temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let domain = try Self.saveMidway(image, after: 10_000, to: url)
+        var file = try FuzzSaveFile(parsing: [UInt8](Data(contentsOf: url)))
+        var header = try #require(file.header)
+        #expect(header.uart?.scratch == UInt8(ascii: "S"), "the file carries the UART's registers")
+
+        header.uart = nil
+        file.setHeader(header)
+        try Data(file.serialized()).write(to: url)
+        let older = try Self.host(.hardwareAssisted).restore(from: url)
+        #expect(older.uart.registerState.scratch == 0)
+
+        var impossible = try #require(file.header)
+        var state = domain.uart.registerState
+        state.receiveFIFO = Array(repeating: 0x41, count: UART16550.fifoCapacity + 1)
+        impossible.uart = state
+        file.setHeader(impossible)
+        try Data(file.serialized()).write(to: url)
+        #expect(throws: HostError.self) { try Self.host(.hardwareAssisted).restore(from: url) }
     }
 }
