@@ -15,10 +15,10 @@ import Machine
 /// Input comes from a console reader thread through `receive(_:)`; it waits in a host-side
 /// queue until `poll(now:)` (or a read of RBR) moves as many bytes as fit into the receive
 /// FIFO. Bytes are never dropped for lack of room: the queue is the flow control. An owner
-/// that keeps console input elsewhere (the hypervisor's domains) passes an `input` source
-/// instead, which the UART asks at the same moments, on the hart's thread.
+/// that keeps console input elsewhere (the hypervisor's domains) passes a `UARTInputSource`
+/// instead, which the guest reads through RBR directly (see there).
 ///
-/// `@unchecked Sendable`: only the input queue is shared between threads, and it is guarded
+/// `@unchecked Sendable`: only the input queue (and an input source, which guards itself) is shared between threads, and it is guarded
 /// by `inputLock`; every other property is touched only by the thread running the hart.
 public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     public let name: String
@@ -115,7 +115,7 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
 
     private let timebase: Timebase
     private let output: (UInt8) -> Void
-    private let input: ((Int) -> [UInt8])?
+    private let input: (any UARTInputSource)?
     private let interruptLine: (Bool) -> Void
 
     // Guest-visible state (hart thread only).
@@ -144,13 +144,12 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     /// - Parameters:
     ///   - timebase: the board's clock, for the receiver's character timeout.
     ///   - output: called on the hart's thread with every byte the guest transmits.
-    ///   - input: where console input waits besides the `receive(_:)` queue: called on the
-    ///     hart's thread with the room left in the receive FIFO, it returns at most that many
-    ///     bytes. Nil (the board) when `receive(_:)` is the only way in.
+    ///   - input: console input kept by the owner, read on the hart's thread; nil (the board)
+    ///     when `receive(_:)` is the only way in.
     ///   - interrupt: drives the UART's interrupt wire (the board connects it to PLIC source 10);
     ///     called only when the level changes.
     public init(name: String = "uart0", timebase: Timebase, output: @escaping (UInt8) -> Void,
-                input: ((Int) -> [UInt8])? = nil, interrupt: @escaping (Bool) -> Void) {
+                input: (any UARTInputSource)? = nil, interrupt: @escaping (Bool) -> Void) {
         self.name = name
         self.timebase = timebase
         self.output = output
@@ -298,7 +297,7 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
             return modemControl
         case Register.lineStatus:
             var status = LSR.transmitHoldingEmpty | LSR.transmitterEmpty | lineStatusErrors
-            if !receiveFIFO.isEmpty { status |= LSR.dataReady }
+            if !receiveFIFO.isEmpty || sourceHasInput { status |= LSR.dataReady }
             // Error bits clear when LSR is read.
             lineStatusErrors = 0
             updateInterruptLine()
@@ -363,9 +362,20 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         transmitterEmptyPending = true
     }
 
+    /// Whether the input source has a byte for RBR (never in loopback: the receiver is then
+    /// disconnected from the outside world).
+    private var sourceHasInput: Bool {
+        guard let input, !loopback else { return false }
+        return input.hasInput
+    }
+
     private func readReceiveBuffer() -> UInt8 {
         let now = timebase.now
-        guard !receiveFIFO.isEmpty else { return 0 }
+        guard !receiveFIFO.isEmpty else {
+            guard let input, !loopback, let byte = input.take(1).first else { return 0 }
+            lastReceiveActivity = now
+            return byte
+        }
         let byte = receiveFIFO.removeFirst()
         characterTimeoutIndicated = false
         lastReceiveActivity = now
@@ -412,24 +422,12 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         modemInputs = inputs
     }
 
-    /// Moves queued console bytes, then bytes from the `input` source, into the receive FIFO
-    /// while there is room.
+    /// Moves queued console bytes into the receive FIFO while there is room.
     private func refillReceiveFIFO(now: UInt64) {
         // In loopback the receiver is disconnected from the outside world.
         guard !loopback else { return }
         let room = receiveCapacity - receiveFIFO.count
         guard room > 0 else { return }
-        moveQueuedInput(room: room, now: now)
-        let left = receiveCapacity - receiveFIFO.count
-        guard let input, left > 0 else { return }
-        let taken = input(left).prefix(left)
-        guard !taken.isEmpty else { return }
-        receiveFIFO.append(contentsOf: taken)
-        lastReceiveActivity = now
-    }
-
-    /// Moves up to `room` bytes of the `receive(_:)` queue into the receive FIFO.
-    private func moveQueuedInput(room: Int, now: UInt64) {
         let moved: ArraySlice<UInt8> = inputLock.withLock {
             let available = inputQueue.count - inputQueueHead
             guard available > 0 else { return [] }
@@ -463,6 +461,8 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
             if receiveFIFO.count >= triggerLevel { return IIR.receivedDataAvailable }
             if characterTimeoutIndicated { return IIR.characterTimeout }
         }
+        // An input source may hold any number of bytes: as many as any trigger level asks for.
+        if interruptEnable & IER.receivedDataAvailable != 0 && sourceHasInput { return IIR.receivedDataAvailable }
         if interruptEnable & IER.transmitterEmpty != 0 && transmitterEmptyPending {
             return IIR.transmitterEmpty
         }
@@ -479,4 +479,16 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
             interruptLine(level)
         }
     }
+}
+
+/// Console input that an owner of a `UART16550` keeps itself (a hypervisor domain's typed
+/// bytes, filled from another thread). The guest reads it through RBR one byte at a time, and
+/// LSR shows data ready while it has any; it is never moved into the receive FIFO ahead of a
+/// read, so a driver that resets the FIFO while it initialises (U-Boot writes FCR with the
+/// clear bits after reading LSR) cannot drop what was typed before it ran.
+public protocol UARTInputSource: AnyObject, Sendable {
+    /// Whether a byte is waiting. Called on the hart's thread.
+    var hasInput: Bool { get }
+    /// Takes up to `count` bytes. Called on the hart's thread.
+    func take(_ count: Int) -> [UInt8]
 }

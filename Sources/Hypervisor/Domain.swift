@@ -111,13 +111,13 @@ public final class Domain {
     public internal(set) var console: [UInt8] = []
     /// Called with each byte the guest writes to its console (`xl console`), as it is written.
     public var consoleListener: ((UInt8) -> Void)?
-    /// What the console's user typed and the guest has not read yet (the UART's receive FIFO,
-    /// SBI getchar and DBCN read take from it). Any thread may add to it.
+    /// What the console's user typed and the guest has not read yet (the UART's RBR, SBI
+    /// getchar and DBCN read take from it). Any thread may add to it.
     public let consoleInput = GuestConsoleInput()
     /// The domain's console UART at `GuestLayout.uart`: the board's 16550 model, transmitting
-    /// to `writeConsole` and receiving from `consoleInput` (on the hart's thread, when the guest
-    /// touches it: `GuestDevices.access`). Up to one byte, or sixteen with the FIFOs enabled,
-    /// may sit in its receive FIFO, where SBI getchar does not see it.
+    /// to `writeConsole` and reading `consoleInput` on the hart's thread when the guest reads
+    /// LSR or RBR (`GuestDevices.access`). Typed bytes stay in `consoleInput` until read, so
+    /// type-ahead survives the FIFO resets of a driver's initialisation (`UARTInputSource`).
     ///
     /// Its interrupt wire is connected to nothing: domains have no interrupt controller yet
     /// (ARCHITECTURE.md, the planned guest platform with an emulated PLIC), so guests poll LSR
@@ -126,7 +126,7 @@ public final class Domain {
         name: "domain\(id).uart0", timebase: timebase,
         // The domain owns its UART, so the UART never outlives the domain it writes to.
         output: { [unowned self] byte in writeConsole(CollectionOfOne(byte)) },
-        input: { [consoleInput] count in consoleInput.take(count) },
+        input: consoleInput,
         interrupt: { _ in })
     /// The host's clock, for the UART's character timeout.
     private let timebase: Timebase
@@ -196,7 +196,7 @@ public final class Domain {
 }
 
 /// Bytes typed at a domain's console, handed from an input thread to the hart's thread.
-public final class GuestConsoleInput: @unchecked Sendable {
+public final class GuestConsoleInput: UARTInputSource, @unchecked Sendable {
     // @unchecked: `pending` is only touched under `lock`.
     private let lock = HostLock()
     private var pending: [UInt8] = []
@@ -211,8 +211,11 @@ public final class GuestConsoleInput: @unchecked Sendable {
         }
     }
 
+    /// Whether a byte is waiting.
+    public var hasInput: Bool { lock.withLock { !pending.isEmpty } }
+
     /// Takes up to `count` bytes.
-    func take(_ count: Int) -> [UInt8] {
+    public func take(_ count: Int) -> [UInt8] {
         lock.withLock {
             let taken = Array(pending.prefix(count))
             pending.removeFirst(taken.count)

@@ -53,10 +53,10 @@ enum GuestDevices {
     static func access(domain: Domain, gpa: UInt64, width: UInt64, store: Bool, value: UInt64, now: UInt64) -> Result? {
         if GuestLayout.uart.contains(gpa, length: width) {
             let uart = domain.uart
-            // Console input typed since the guest last looked enters the receive FIFO here, on
-            // the hart's thread. The deadline poll returns is not needed: no interrupt of a
-            // domain's UART is delivered, so the guest sees a character timeout (IIR) only when
-            // it looks, and then this poll has indicated it.
+            // Brings the UART's clock to now (the character timeout of looped-back bytes). The
+            // deadline poll returns is not needed: no interrupt of a domain's UART is delivered,
+            // so the guest sees a character timeout (IIR) only when it looks, and then this poll
+            // has indicated it.
             _ = uart.poll(now: now)
             let offset = gpa - GuestLayout.uartBase
             if store {

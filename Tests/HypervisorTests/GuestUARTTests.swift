@@ -14,7 +14,7 @@ import Testing
     static let t0: UInt8 = 5, t1: UInt8 = 6, t2: UInt8 = 7, t3: UInt8 = 28, t4: UInt8 = 29
 
     // 16550 register offsets (PC16550D Table II), and what a guest writes to LCR.
-    static let rbrThr: Int32 = 0, ierDlm: Int32 = 1, lcr: Int32 = 3, lsr: Int32 = 5, scratch: Int32 = 7
+    static let rbrThr: Int32 = 0, ierDlm: Int32 = 1, iirFcr: Int32 = 2, lcr: Int32 = 3, lsr: Int32 = 5, scratch: Int32 = 7
     static let lcrDivisorLatch: Int32 = 0x83, lcr8N1: Int32 = 0x03
 
     /// `body` with t0 pointing at the UART, then a power-off (pass) and `j .`, as image bytes.
@@ -61,9 +61,14 @@ import Testing
 
     /// Typed bytes wait until the guest sees LSR's data-ready bit and reads them from RBR; once
     /// both are read LSR shows only an idle transmitter (THRE | TEMT = 0x60, a backquote).
+    /// Bytes typed before the guest ran survive its driver's initialisation, which reads LSR
+    /// and then resets the FIFOs (as U-Boot's ns16550_init does).
     @Test(arguments: [Hypervisor.Host.Virtualization.hardwareAssisted, .full])
     func guestReadsTypedBytesThroughLSRAndRBR(_ virtualization: Hypervisor.Host.Virtualization) throws {
         let image = try Self.guest { a in
+            a.lbu(Self.t1, Self.t0, Self.lsr)
+            a.addi(Self.t1, 0, 0x07)              // FCR: FIFOs on, both cleared
+            a.sb(Self.t1, Self.t0, Self.iirFcr)
             for _ in 0 ..< 2 {
                 let wait = a.label()
                 a.bind(wait)
