@@ -1,7 +1,7 @@
 /*
  * support.S — fixed prologue, epilogue and trap handler for generated random programs.
  *
- * A generated file (RandomProgram.assembly() in Sources/Harness) supplies:
+ * A generated file (RandomProgram.assembly() in Tests/DifferentialTesting) supplies:
  *   random_program      the random instruction body; it ends with `j random_epilogue`
  *   random_initial_x    32 doublewords: initial x0..x31 (x0, x2 and x8 are ignored)
  *   random_initial_f    32 doublewords: initial raw bits of f0..f31, then one for fcsr

@@ -14,9 +14,11 @@ import Machine
 ///
 /// Input comes from a console reader thread through `receive(_:)`; it waits in a host-side
 /// queue until `poll(now:)` (or a read of RBR) moves as many bytes as fit into the receive
-/// FIFO. Bytes are never dropped for lack of room: the queue is the flow control.
+/// FIFO. Bytes are never dropped for lack of room: the queue is the flow control. An owner
+/// that keeps console input elsewhere (the hypervisor's domains) passes a `UARTInputSource`
+/// instead, which the guest reads through RBR directly (see there).
 ///
-/// `@unchecked Sendable`: only the input queue is shared between threads, and it is guarded
+/// `@unchecked Sendable`: only the input queue (and an input source, which guards itself) is shared between threads, and it is guarded
 /// by `inputLock`; every other property is touched only by the thread running the hart.
 public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     public let name: String
@@ -113,6 +115,7 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
 
     private let timebase: Timebase
     private let output: (UInt8) -> Void
+    private let input: (any UARTInputSource)?
     private let interruptLine: (Bool) -> Void
 
     // Guest-visible state (hart thread only).
@@ -141,13 +144,16 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     /// - Parameters:
     ///   - timebase: the board's clock, for the receiver's character timeout.
     ///   - output: called on the hart's thread with every byte the guest transmits.
+    ///   - input: console input kept by the owner, read on the hart's thread; nil (the board)
+    ///     when `receive(_:)` is the only way in.
     ///   - interrupt: drives the UART's interrupt wire (the board connects it to PLIC source 10);
     ///     called only when the level changes.
     public init(name: String = "uart0", timebase: Timebase, output: @escaping (UInt8) -> Void,
-                interrupt: @escaping (Bool) -> Void) {
+                input: (any UARTInputSource)? = nil, interrupt: @escaping (Bool) -> Void) {
         self.name = name
         self.timebase = timebase
         self.output = output
+        self.input = input
         self.interruptLine = interrupt
     }
 
@@ -167,6 +173,72 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
 
     /// Whether the UART's interrupt wire is raised.
     public var interruptAsserted: Bool { lineLevel }
+
+    // MARK: Save and restore
+
+    /// What a guest can observe of the UART: its registers and the bytes in the receive FIFO,
+    /// so that an owner saving a machine (the hypervisor's domain snapshots) can bring the
+    /// UART back as the guest left it. Console input still waiting outside the FIFO belongs to
+    /// the console, not to the UART, and the character-timeout clock starts again on restore.
+    public struct RegisterState: Codable, Sendable, Equatable {
+        public var interruptEnable: UInt8
+        public var fifoControl: UInt8
+        /// LCR, including DLAB (a guest may be saved halfway through setting the divisor).
+        public var lineControl: UInt8
+        public var modemControl: UInt8
+        public var scratch: UInt8
+        public var divisor: UInt16
+        /// Error bits LSR reports until it is read.
+        public var lineStatusErrors: UInt8
+        /// MSR's delta bits, reported until MSR is read.
+        public var modemStatusDeltas: UInt8
+        /// Whether a THR-empty interrupt is waiting to be acknowledged.
+        public var transmitterEmptyPending: Bool
+        public var receiveFIFO: [UInt8]
+
+        /// Why no UART could be in this state (a bit no register keeps, a FIFO longer than the
+        /// receiver holds), or nil when it is one `restore(_:)` can take.
+        public var problem: String? {
+            if interruptEnable & ~IER.writable != 0 { return "IER 0x\(String(interruptEnable, radix: 16)) sets reserved bits" }
+            if fifoControl & ~FCR.retained != 0 { return "FCR 0x\(String(fifoControl, radix: 16)) keeps bits the UART clears" }
+            if modemControl & ~MCR.writable != 0 { return "MCR 0x\(String(modemControl, radix: 16)) sets reserved bits" }
+            if lineStatusErrors & ~LSR.errors != 0 { return "LSR errors 0x\(String(lineStatusErrors, radix: 16)) are not error bits" }
+            if modemStatusDeltas & ~MSR.deltas != 0 { return "MSR deltas 0x\(String(modemStatusDeltas, radix: 16)) are not delta bits" }
+            let capacity = fifoControl & FCR.enable != 0 ? UART16550.fifoCapacity : 1
+            if receiveFIFO.count > capacity { return "\(receiveFIFO.count) bytes in a receive FIFO of \(capacity)" }
+            return nil
+        }
+    }
+
+    /// The guest-visible state now (hart thread only).
+    public var registerState: RegisterState {
+        RegisterState(interruptEnable: interruptEnable, fifoControl: fifoControl, lineControl: lineControl,
+                      modemControl: modemControl, scratch: scratch, divisor: divisor, lineStatusErrors: lineStatusErrors,
+                      modemStatusDeltas: modemStatusDeltas, transmitterEmptyPending: transmitterEmptyPending,
+                      receiveFIFO: receiveFIFO)
+    }
+
+    /// Puts the UART in `state` (hart thread only), as `registerState` gave it; false, changing
+    /// nothing, when the state has a `problem`.
+    @discardableResult
+    public func restore(_ state: RegisterState) -> Bool {
+        guard state.problem == nil else { return false }
+        interruptEnable = state.interruptEnable
+        fifoControl = state.fifoControl
+        lineControl = state.lineControl
+        modemControl = state.modemControl
+        scratch = state.scratch
+        divisor = state.divisor
+        lineStatusErrors = state.lineStatusErrors
+        modemStatusDeltas = state.modemStatusDeltas
+        transmitterEmptyPending = state.transmitterEmptyPending
+        receiveFIFO = state.receiveFIFO
+        modemInputs = wiredModemInputs
+        characterTimeoutIndicated = false
+        lastReceiveActivity = timebase.now
+        updateInterruptLine()
+        return true
+    }
 
     // MARK: TimedDevice
 
@@ -225,7 +297,7 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
             return modemControl
         case Register.lineStatus:
             var status = LSR.transmitHoldingEmpty | LSR.transmitterEmpty | lineStatusErrors
-            if !receiveFIFO.isEmpty { status |= LSR.dataReady }
+            if !receiveFIFO.isEmpty || sourceHasInput { status |= LSR.dataReady }
             // Error bits clear when LSR is read.
             lineStatusErrors = 0
             updateInterruptLine()
@@ -290,9 +362,20 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         transmitterEmptyPending = true
     }
 
+    /// Whether the input source has a byte for RBR (never in loopback: the receiver is then
+    /// disconnected from the outside world).
+    private var sourceHasInput: Bool {
+        guard let input, !loopback else { return false }
+        return input.hasInput
+    }
+
     private func readReceiveBuffer() -> UInt8 {
         let now = timebase.now
-        guard !receiveFIFO.isEmpty else { return 0 }
+        guard !receiveFIFO.isEmpty else {
+            guard let input, !loopback, let byte = input.take(1).first else { return 0 }
+            lastReceiveActivity = now
+            return byte
+        }
         let byte = receiveFIFO.removeFirst()
         characterTimeoutIndicated = false
         lastReceiveActivity = now
@@ -314,19 +397,20 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         if !fifosEnabled { fifoControl = 0 }
     }
 
+    /// The modem inputs MCR selects: the console's, or in loopback the modem outputs.
+    private var wiredModemInputs: UInt8 {
+        guard loopback else { return MSR.connected }
+        // Loopback wires the modem outputs back to the inputs (PC16550D, MCR bit 4).
+        var looped: UInt8 = 0
+        if modemControl & MCR.requestToSend != 0 { looped |= MSR.clearToSend }
+        if modemControl & MCR.dataTerminalReady != 0 { looped |= MSR.dataSetReady }
+        if modemControl & MCR.out1 != 0 { looped |= MSR.ringIndicator }
+        if modemControl & MCR.out2 != 0 { looped |= MSR.dataCarrierDetect }
+        return looped
+    }
+
     private func updateModemInputs() {
-        let inputs: UInt8
-        if loopback {
-            // Loopback wires the modem outputs back to the inputs (PC16550D, MCR bit 4).
-            var looped: UInt8 = 0
-            if modemControl & MCR.requestToSend != 0 { looped |= MSR.clearToSend }
-            if modemControl & MCR.dataTerminalReady != 0 { looped |= MSR.dataSetReady }
-            if modemControl & MCR.out1 != 0 { looped |= MSR.ringIndicator }
-            if modemControl & MCR.out2 != 0 { looped |= MSR.dataCarrierDetect }
-            inputs = looped
-        } else {
-            inputs = MSR.connected
-        }
+        let inputs = wiredModemInputs
         let changed = inputs ^ modemInputs
         if changed & MSR.clearToSend != 0 { modemStatusDeltas |= MSR.deltaClearToSend }
         if changed & MSR.dataSetReady != 0 { modemStatusDeltas |= MSR.deltaDataSetReady }
@@ -377,6 +461,8 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
             if receiveFIFO.count >= triggerLevel { return IIR.receivedDataAvailable }
             if characterTimeoutIndicated { return IIR.characterTimeout }
         }
+        // An input source may hold any number of bytes: as many as any trigger level asks for.
+        if interruptEnable & IER.receivedDataAvailable != 0 && sourceHasInput { return IIR.receivedDataAvailable }
         if interruptEnable & IER.transmitterEmpty != 0 && transmitterEmptyPending {
             return IIR.transmitterEmpty
         }
@@ -393,4 +479,16 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
             interruptLine(level)
         }
     }
+}
+
+/// Console input that an owner of a `UART16550` keeps itself (a hypervisor domain's typed
+/// bytes, filled from another thread). The guest reads it through RBR one byte at a time, and
+/// LSR shows data ready while it has any; it is never moved into the receive FIFO ahead of a
+/// read, so a driver that resets the FIFO while it initialises (U-Boot writes FCR with the
+/// clear bits after reading LSR) cannot drop what was typed before it ran.
+public protocol UARTInputSource: AnyObject, Sendable {
+    /// Whether a byte is waiting. Called on the hart's thread.
+    var hasInput: Bool { get }
+    /// Takes up to `count` bytes. Called on the hart's thread.
+    func take(_ count: Int) -> [UInt8]
 }

@@ -1,3 +1,4 @@
+import Devices
 import Foundation
 
 /// Why a base save file could not be taken apart.
@@ -131,6 +132,8 @@ public struct FuzzSaveHeader: Codable, Sendable, Equatable {
     public var vcpu: VCPU
     public var guestTime: UInt64
     public var console: Data
+    /// The console UART's registers (absent in files written before they were saved).
+    public var uart: UART16550.RegisterState?
     public var instructions: UInt64
     public var events: [String: UInt64]
 

@@ -111,9 +111,25 @@ public final class Domain {
     public internal(set) var console: [UInt8] = []
     /// Called with each byte the guest writes to its console (`xl console`), as it is written.
     public var consoleListener: ((UInt8) -> Void)?
-    /// What the console's user typed and the guest has not read yet (UART receive register,
-    /// SBI getchar and DBCN read take from it). Any thread may add to it.
+    /// What the console's user typed and the guest has not read yet (the UART's RBR, SBI
+    /// getchar and DBCN read take from it). Any thread may add to it.
     public let consoleInput = GuestConsoleInput()
+    /// The domain's console UART at `GuestLayout.uart`: the board's 16550 model, transmitting
+    /// to `writeConsole` and reading `consoleInput` on the hart's thread when the guest reads
+    /// LSR or RBR (`GuestDevices.access`). Typed bytes stay in `consoleInput` until read, so
+    /// type-ahead survives the FIFO resets of a driver's initialisation (`UARTInputSource`).
+    ///
+    /// Its interrupt wire is connected to nothing: domains have no interrupt controller yet
+    /// (ARCHITECTURE.md, the planned guest platform with an emulated PLIC), so guests poll LSR
+    /// and IIR, and enabling interrupts in IER only changes what IIR reports.
+    private(set) lazy var uart = UART16550(
+        name: "domain\(id).uart0", timebase: timebase,
+        // The domain owns its UART, so the UART never outlives the domain it writes to.
+        output: { [unowned self] byte in writeConsole(CollectionOfOne(byte)) },
+        input: consoleInput,
+        interrupt: { _ in })
+    /// The host's clock, for the UART's character timeout.
+    private let timebase: Timebase
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
     /// The domain's own clock in virtual time (see `Host.hostTime(for:)`): instructions it has
@@ -139,8 +155,10 @@ public final class Domain {
     /// What `events` reads: fixed slots the exit paths count into (DomainEvent.swift).
     var eventCounts = DomainEventCounts()
 
-    init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, hypervisorRange: Range<UInt64>, vcpu: VirtualHartState) {
+    init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, hypervisorRange: Range<UInt64>, vcpu: VirtualHartState,
+         timebase: Timebase) {
         self.id = id
+        self.timebase = timebase
         self.configuration = configuration
         self.hostBase = hostBase
         self.hypervisorRange = hypervisorRange
@@ -178,7 +196,7 @@ public final class Domain {
 }
 
 /// Bytes typed at a domain's console, handed from an input thread to the hart's thread.
-public final class GuestConsoleInput: @unchecked Sendable {
+public final class GuestConsoleInput: UARTInputSource, @unchecked Sendable {
     // @unchecked: `pending` is only touched under `lock`.
     private let lock = HostLock()
     private var pending: [UInt8] = []
@@ -193,10 +211,11 @@ public final class GuestConsoleInput: @unchecked Sendable {
         }
     }
 
-    var hasInput: Bool { lock.withLock { !pending.isEmpty } }
+    /// Whether a byte is waiting.
+    public var hasInput: Bool { lock.withLock { !pending.isEmpty } }
 
     /// Takes up to `count` bytes.
-    func take(_ count: Int) -> [UInt8] {
+    public func take(_ count: Int) -> [UInt8] {
         lock.withLock {
             let taken = Array(pending.prefix(count))
             pending.removeFirst(taken.count)

@@ -421,7 +421,8 @@ final class FullVirtualization: VirtualizationKind {
         guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
               let mmio = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: gpa, width: mmio.width, store: isStore,
-                                               value: isStore ? hart.register(mmio.register) : 0) else {
+                                               value: isStore ? hart.register(mmio.register) : 0,
+                                               now: host.hostTime(for: domain)) else {
             domain.count(.mmioBadAccess)
             reflect(access.accessFault, value: trap.value, pc: trap.pc, domain, cpu, host: host)
             return

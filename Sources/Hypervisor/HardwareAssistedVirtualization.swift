@@ -210,7 +210,8 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         }
         guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
-                                               store: isStore, value: isStore ? hart.register(access.register) : 0) else {
+                                               store: isStore, value: isStore ? hart.register(access.register) : 0,
+                                               now: host.hostTime(for: domain)) else {
             domain.count(.mmioBadAccess)
             hart.injectGuestException(cause: fault, value: trap.value)
             return

@@ -1,10 +1,12 @@
 import Foundation
+import Devices
 import Loader
 import Machine
 import RISCV
 
 /// Save and restore of a paused domain (`xl save` / `xl restore`): its configuration, vCPU,
-/// console and counters, and its guest RAM, in one file that a new host can resume from.
+/// console, UART registers and counters, and its guest RAM, in one file that a new host can
+/// resume from.
 ///
 /// File layout (all integers little-endian):
 ///
@@ -13,7 +15,7 @@ import RISCV
 /// | 0 | magic `VBDOMSAV` (8 bytes) |
 /// | 8 | format version (UInt32), `DomainSnapshot.version` |
 /// | 12 | header length H (UInt32) |
-/// | 16 | header: JSON of `DomainSnapshot.Header` (configuration incl. kernel, vCPU, guest time, console, counters) |
+/// | 16 | header: JSON of `DomainSnapshot.Header` (configuration incl. kernel, vCPU, guest time, console, UART registers, counters) |
 /// | 16 + H | page map: one bit per 4 KiB page of guest RAM (bit i of byte i / 8 is page i), set when the page is stored |
 /// | … | the stored pages in ascending order; pages not stored are all zero |
 /// | end − 8 | checksum (UInt64) of every byte before it |
@@ -47,6 +49,11 @@ public enum DomainSnapshot {
         /// guest's clock continues from here instead of jumping.
         var guestTime: UInt64
         var console: Data
+        /// The console UART's registers and receive FIFO (LCR with DLAB, IER, scratch, the
+        /// divisor…). Optional so that files written before it was saved still restore, with
+        /// the UART as a reset leaves it: a JSON key more is no change of layout, so the
+        /// version stays.
+        var uart: UART16550.RegisterState?
         var instructions: UInt64
         var events: [String: UInt64]
     }
@@ -135,7 +142,8 @@ extension Host {
         let header = DomainSnapshot.Header(
             name: configuration.name, memorySize: configuration.memorySize, kernelAddress: configuration.kernelAddress,
             instructionLimit: configuration.instructionLimit, kernel: Data(configuration.kernel), vcpu: domain.vcpu,
-            guestTime: guestTime(domain), console: Data(domain.console), instructions: domain.instructions,
+            guestTime: guestTime(domain), console: Data(domain.console), uart: domain.uart.registerState,
+            instructions: domain.instructions,
             events: domain.events)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -221,6 +229,8 @@ extension Host {
         vcpu.csrs[CSR.htimedelta] = header.guestTime &- hostTime(for: domain)
         domain.vcpu = vcpu
         domain.console = [UInt8](header.console)
+        // parseSnapshot refused a state with a problem, so this restores.
+        if let uart = header.uart { domain.uart.restore(uart) }
         domain.instructions = header.instructions
         domain.events = header.events
         domain.state = .paused
@@ -268,6 +278,7 @@ extension Host {
         guard header.instructions <= header.instructionLimit else {
             throw bad("\(header.instructions) instructions retired, more than the domain's limit of \(header.instructionLimit)")
         }
+        if let problem = header.uart?.problem { throw bad("UART state no 16550 can have: \(problem)") }
         let pageCount = Int(header.memorySize) / DomainSnapshot.pageSize
         let mapStart = DomainSnapshot.prefixLength + headerLength
         let mapLength = (pageCount + 7) / 8

@@ -180,7 +180,8 @@ public final class Host {
         // The hypervisor's frames beside the RAM keep no owner: no domain may ever map them.
         for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase - board.memory.base) / Host.megapage) + frame] = id }
         let domain = Domain(id: id, configuration: configuration, hostBase: hostBase,
-                            hypervisorRange: (hostBase + size) ..< (hostBase + total), vcpu: VirtualHartState())
+                            hypervisorRange: (hostBase + size) ..< (hostBase + total), vcpu: VirtualHartState(),
+                            timebase: board.timebase)
         do {
             try kind.attach(domain, host: self)
         } catch {

@@ -253,7 +253,8 @@ final class ParaVirtualization: VirtualizationKind {
         domain.count(.mmioAccesses)
         guard let access = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: target.address, width: access.width, store: isStore,
-                                               value: isStore ? hart.register(access.register) : 0) else {
+                                               value: isStore ? hart.register(access.register) : 0,
+                                               now: host.hostTime(for: domain)) else {
             domain.count(.mmioBadAccess)
             return false
         }

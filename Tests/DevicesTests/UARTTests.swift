@@ -175,6 +175,74 @@ private let LCR: UInt64 = 3, MCR: UInt64 = 4, LSR: UInt64 = 5, MSR: UInt64 = 6, 
         }
         #expect(h.uart.queuedInputCount == 4)
     }
+
+    /// An owner's input source (a hypervisor domain's console) shows in LSR.DR and is read
+    /// through RBR, and is never moved into the receive FIFO: a FIFO reset, as a driver's
+    /// initialisation does, keeps what was typed ahead. Loopback disconnects it.
+    @Test func inputSourceIsReadThroughRBRAndSurvivesAFIFOReset() {
+        let timebase = Timebase(mode: .virtual(instructionsPerTick: 1))
+        let typed = TypedInput(Array("ab".utf8))
+        let uart = UART16550(timebase: timebase, output: { _ in }, input: typed, interrupt: { _ in })
+        #expect(uart.read(offset: LSR, width: 1) & 0x01 == 0x01)
+        _ = uart.poll(now: timebase.now)
+        uart.write(offset: FCR, width: 1, value: 0x07)          // FIFOs on, both cleared
+        #expect(typed.bytes == Array("ab".utf8), "nothing was moved into the FIFO")
+        #expect(uart.read(offset: RBR, width: 1) == UInt64(UInt8(ascii: "a")))
+        #expect(uart.read(offset: RBR, width: 1) == UInt64(UInt8(ascii: "b")))
+        #expect(uart.read(offset: LSR, width: 1) & 0x01 == 0)
+        #expect(uart.read(offset: RBR, width: 1) == 0)
+        typed.bytes = [0x63]
+        uart.write(offset: MCR, width: 1, value: 0x10)          // loopback
+        #expect(uart.read(offset: LSR, width: 1) & 0x01 == 0)
+        #expect(uart.read(offset: RBR, width: 1) == 0 && typed.bytes == [0x63])
+    }
+
+    /// `registerState` and `restore(_:)` carry every register a guest programs and the bytes
+    /// in the receive FIFO; a state no UART can be in is refused and changes nothing.
+    @Test func registerStateRoundTrips() {
+        let h = UARTHarness()
+        h.write(LCR, 0x83)
+        h.write(0, 0x01)                                        // DLL
+        h.write(LCR, 0x1b)
+        h.write(IER, 0x05)
+        h.write(FCR, 0x81)
+        h.write(MCR, 0x0b)
+        h.write(SCR, 0x5a)
+        h.uart.receive(Array("xyz".utf8))
+        h.poll()
+        let saved = h.uart.registerState
+        #expect(saved.problem == nil)
+        #expect(saved.receiveFIFO == Array("xyz".utf8) && saved.divisor == 0x0001 && saved.lineControl == 0x1b)
+
+        let other = UARTHarness()
+        #expect(other.uart.restore(saved))
+        #expect(other.uart.registerState == saved)
+        #expect(other.read(SCR) == 0x5a && other.read(IER) == 0x05 && other.read(MCR) == 0x0b)
+        #expect(other.read(RBR) == UInt8(ascii: "x"))
+
+        var impossible = saved
+        impossible.receiveFIFO = Array(repeating: 0, count: UART16550.fifoCapacity + 1)
+        #expect(impossible.problem != nil)
+        let before = other.uart.registerState
+        #expect(!other.uart.restore(impossible))
+        #expect(other.uart.registerState == before)
+        impossible = saved
+        impossible.interruptEnable = 0xf5
+        #expect(impossible.problem != nil, "IER bits 7:4 are reserved")
+    }
 }
 
 private struct ConsoleInputProbe: Sendable { let uart: UART16550 }
+
+/// Bytes an owner keeps for the UART, as a hypervisor domain's console input does.
+private final class TypedInput: UARTInputSource, @unchecked Sendable {
+    // @unchecked: each test touches it from its own thread only.
+    var bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var hasInput: Bool { !bytes.isEmpty }
+    func take(_ count: Int) -> [UInt8] {
+        let taken = Array(bytes.prefix(count))
+        bytes.removeFirst(taken.count)
+        return taken
+    }
+}

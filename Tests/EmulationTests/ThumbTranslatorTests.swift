@@ -1,5 +1,5 @@
 import Foundation
-import Harness
+import DifferentialTesting
 import Testing
 @testable import Emulation
 import TestSupport

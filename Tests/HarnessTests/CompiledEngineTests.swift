@@ -1,6 +1,7 @@
 import Foundation
 import Machine
 import Testing
+@testable import DifferentialTesting
 @testable import Harness
 import TestSupport
 

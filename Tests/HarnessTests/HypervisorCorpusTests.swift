@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import DifferentialTesting
 @testable import Harness
 import TestSupport
 

@@ -1,5 +1,6 @@
 import RISCV
 import Testing
+@testable import DifferentialTesting
 @testable import Harness
 
 /// The random generator's table (assembler operands) and the decoder's table (encodings) describe

@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 
 /// Turns a generated program into an ELF with the toolchain's clang and ld.lld, linked with
 /// the fixed support code in Corpus/random. Outputs go under `.build/random/`, never into git.
@@ -15,7 +16,7 @@ public struct RandomProgramBuilder: Sendable {
     /// mode cannot run the same way (see `RandomProgramExecutionMode`).
     public var executionMode: RandomProgramExecutionMode = .machine
 
-    /// The package root, found from this source file's location (Sources/Harness/<file>).
+    /// The package root, found from this source file's location (Tests/DifferentialTesting/<file>).
     public static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path

@@ -1,5 +1,6 @@
 import Emulation
 import Foundation
+import Harness
 
 /// What a random Thumb program may contain.
 public struct ThumbRandomProgramConfiguration: Sendable, Equatable {

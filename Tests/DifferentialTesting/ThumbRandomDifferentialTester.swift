@@ -1,5 +1,6 @@
 import Emulation
 import Foundation
+import Harness
 
 /// Runs random Thumb programs on the reference interpreter, on the translator and (when it is
 /// installed and the program is one a Cortex-M3 runs identically) on qemu-system-arm, and

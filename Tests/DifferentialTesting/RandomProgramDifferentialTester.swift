@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Machine
 
 /// A machine that can run a random program's ELF and return what it printed on its UART.
