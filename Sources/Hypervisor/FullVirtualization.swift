@@ -304,7 +304,7 @@ final class FullVirtualization: VirtualizationKind {
     /// access fault for a walk outside its RAM); allowed but outside guest RAM → MMIO.
     func shadowFault(_ trap: GuestExit, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
-        guard let access = GuestAccess(pageFault: trap.cause) else { return }
+        guard let access = AccessType(pageFault: trap.cause) else { return }
         let va = trap.value
         let key = currentKey(cpu)
         let supervisor = cpu.supervisor
@@ -413,7 +413,7 @@ final class FullVirtualization: VirtualizationKind {
 
     /// Emulates a guest load or store to a device (the same models `hav` uses); an access to
     /// nothing, or one the host does not emulate on devices, is an access fault the guest sees.
-    func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: GuestAccess, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+    func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: AccessType, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
         domain.count(.trapMMIO)
         domain.count(.mmioAccesses)
