@@ -120,7 +120,7 @@ public struct PageTableWalker: Sendable {
     /// U-mode (only U pages); otherwise `sum` lets it read and write (never execute) U pages.
     /// `mxr` makes executable pages readable. A read the reader refuses is its own error, thrown
     /// unchanged; a refusal by the tables is the returned fault.
-    @inlinable
+    @inlinable @inline(__always)
     public func walk<Reader: PageTableReader>(
         _ va: UInt64, _ access: AccessType, user: Bool, sum: Bool, mxr: Bool, reader: Reader
     ) throws(Reader.Failure) -> Result<PageTableLeaf, PageTableFault> {
