@@ -12,20 +12,17 @@ struct VirtualSupervisor {
     var status: UInt64 = 0
     /// sie: SSIE, STIE, SEIE.
     var interruptEnable: UInt64 = 0
-    /// sip.SSIP as the guest (or the SBI IPI) set it; STIP comes from `timerCompare`.
+    /// sip.SSIP as the guest (or the SBI IPI) set it; STIP comes from `registers.timerCompare`.
     var softwarePending: UInt64 = 0
-    var trapVector: UInt64 = 0, scratch: UInt64 = 0, exceptionPC: UInt64 = 0, cause: UInt64 = 0, trapValue: UInt64 = 0
-    var addressTranslation: UInt64 = 0
-    /// Sstc's stimecmp, in the guest's time base (which is the domain's host clock).
-    var timerCompare: UInt64 = .max
-    var counterEnable: UInt64 = 0, environment: UInt64 = 0
+    /// stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg and Sstc's stimecmp (in
+    /// the guest's time base, which is the domain's host clock), under the rules the hart applies
+    /// to its own (SupervisorCSRs.swift).
+    var registers = SupervisorCSRs()
 
     // sstatus fields and interrupt bits (privileged spec §4.1.1, §4.1.3).
     // (The bit positions are the hart's: one declaration of each.)
     static let SIE = Hart.SIE, SPIE = Hart.SPIE, SPP = Hart.SPP
     static let FS = Hart.FS, SUM = Hart.SUM, MXR = Hart.MXR
-    static let UXL64 = Hart.UXL64, SD = Hart.SD
-    static let statusWritable: UInt64 = SIE | SPIE | SPP | SUM | MXR
     static let SSIP = Hart.SSIP, STIP = Hart.STIP, SEIP = Hart.SEIP
     static let interrupts = Hart.supervisorInterrupts
     /// The order a hart takes pending supervisor interrupts in (§3.1.9): SEI, SSI, STI.
@@ -33,7 +30,7 @@ struct VirtualSupervisor {
 
     /// sip as the guest reads it at guest time `now`.
     func pending(now: UInt64) -> UInt64 {
-        softwarePending | (now >= timerCompare ? VirtualSupervisor.STIP : 0)
+        softwarePending | (now >= registers.timerCompare ? VirtualSupervisor.STIP : 0)
     }
 
     /// Whether an enabled pending interrupt may be taken now: always below S, in S with SIE (§3.1.6.1).
@@ -43,16 +40,16 @@ struct VirtualSupervisor {
     /// sepc, stval, SPP/SPIE/SIE, S-mode, and the pc stvec gives (vectored for interrupts).
     /// Returns the handler's address.
     mutating func enterTrap(code: UInt64, interrupt: Bool, epc: UInt64, value: UInt64) -> UInt64 {
-        cause = interrupt ? code | TrapCause.interruptFlag : code
-        exceptionPC = epc & ~1
-        trapValue = value
+        registers.cause = interrupt ? code | TrapCause.interruptFlag : code
+        registers.exceptionPC = epc & ~1
+        registers.trapValue = value
         var s = status & ~(VirtualSupervisor.SPP | VirtualSupervisor.SPIE | VirtualSupervisor.SIE)
         if privilege == .supervisor { s |= VirtualSupervisor.SPP }
         if status & VirtualSupervisor.SIE != 0 { s |= VirtualSupervisor.SPIE }
         status = s
         privilege = .supervisor
-        let base = trapVector & ~3
-        return trapVector & 3 == 1 && interrupt ? base &+ 4 &* code : base
+        let base = registers.trapVector & ~3
+        return registers.trapVector & 3 == 1 && interrupt ? base &+ 4 &* code : base
     }
 
     /// sret (§3.3.2): privilege from SPP, SIE from SPIE, SPIE set, SPP cleared. Returns sepc.
@@ -61,53 +58,32 @@ struct VirtualSupervisor {
         var s = status & ~(VirtualSupervisor.SIE | VirtualSupervisor.SPP)
         if status & VirtualSupervisor.SPIE != 0 { s |= VirtualSupervisor.SIE }
         status = s | VirtualSupervisor.SPIE
-        return exceptionPC
+        return registers.exceptionPC
     }
 
     /// Reads S-mode CSR `number` (`fs`: the hart's mstatus.FS); nil for a CSR a guest kernel
     /// does not have (M, H, debug, or unknown), which is illegal to it.
     func read(_ number: UInt16, fs: UInt64, now: @autoclosure () -> UInt64) -> UInt64? {
         switch number {
-        case CSR.sstatus:
-            var s = status | fs | VirtualSupervisor.UXL64
-            if fs == VirtualSupervisor.FS { s |= VirtualSupervisor.SD }
-            return s
+        case CSR.sstatus: return SupervisorCSRs.statusRead(status | fs)
         case CSR.sie: return interruptEnable
-        case CSR.stvec: return trapVector
-        case CSR.scounteren: return counterEnable
-        case CSR.senvcfg: return environment
-        case CSR.sscratch: return scratch
-        case CSR.sepc: return exceptionPC
-        case CSR.scause: return cause
-        case CSR.stval: return trapValue
         case CSR.sip: return pending(now: now())
-        case CSR.stimecmp: return timerCompare
-        case CSR.satp: return addressTranslation
-        default: return nil
+        default: return registers.read(number)
         }
     }
 
-    /// Writes S-mode CSR `number` with the WARL rules the hart applies to its own (legal stvec
-    /// modes, sepc bit 0, satp modes Bare/Sv39/Sv48, only SSIP writable in sip). Returns the new
-    /// FS for sstatus writes, and false for a CSR the guest does not have.
+    /// Writes S-mode CSR `number` with the WARL rules the hart applies to its own
+    /// (`SupervisorCSRs`); every supervisor interrupt counts as delegated to the guest. Returns
+    /// the new FS for sstatus writes, and false for a CSR the guest does not have.
     mutating func write(_ number: UInt16, _ value: UInt64, fs: inout UInt64) -> Bool {
         switch number {
         case CSR.sstatus:
-            status = value & VirtualSupervisor.statusWritable
-            fs = value & VirtualSupervisor.FS
-        case CSR.sie: interruptEnable = value & VirtualSupervisor.interrupts
-        case CSR.stvec: trapVector = Hart.legalTrapVector(value)
-        case CSR.scounteren: counterEnable = value & 0xffff_ffff
-        case CSR.senvcfg: environment = value & 1
-        case CSR.sscratch: scratch = value
-        case CSR.sepc: exceptionPC = value & ~1
-        case CSR.scause: cause = value
-        case CSR.stval: trapValue = value
-        case CSR.sip: softwarePending = value & VirtualSupervisor.SSIP
-        case CSR.stimecmp: timerCompare = value
-        case CSR.satp:
-            if let legal = Hart.legalATP(value) { addressTranslation = legal }
-        default: return false
+            let legal = SupervisorCSRs.legalStatus(value)
+            status = legal & ~VirtualSupervisor.FS
+            fs = legal & VirtualSupervisor.FS
+        case CSR.sie: interruptEnable = value & SupervisorCSRs.interruptMask(delegated: VirtualSupervisor.interrupts)
+        case CSR.sip: softwarePending = value & SupervisorCSRs.interruptPendingWritable(delegated: VirtualSupervisor.interrupts)
+        default: return registers.write(number, value)
         }
         return true
     }

@@ -91,8 +91,8 @@ final class FullVirtualization: VirtualizationKind {
         let supervisor = cpu.supervisor
         // WFI resumes on any pending interrupt sie enables, whatever SIE says (§3.3.3).
         if supervisor.softwarePending & supervisor.interruptEnable != 0 { return .now }
-        guard supervisor.timerCompare != .max, supervisor.interruptEnable & VirtualSupervisor.STIP != 0 else { return .never }
-        return .at(supervisor.timerCompare)
+        guard supervisor.registers.timerCompare != .max, supervisor.interruptEnable & VirtualSupervisor.STIP != 0 else { return .never }
+        return .at(supervisor.registers.timerCompare)
     }
 
     // MARK: Exits
@@ -166,13 +166,13 @@ final class FullVirtualization: VirtualizationKind {
             }
         }
         switchAddressSpace(domain, cpu, host: host)
-        let counters: UInt64 = cpu.supervisor.privilege == .supervisor ? 7 : cpu.supervisor.counterEnable & 7
+        let counters: UInt64 = cpu.supervisor.privilege == .supervisor ? 7 : cpu.supervisor.registers.counterEnable & 7
         if cpu.hartCounterEnable != counters {
             hart.hostWriteCSR(CSR.scounteren, counters)
             cpu.hartCounterEnable = counters
         }
         let timerDeliverable = cpu.supervisor.interruptsEnabled && cpu.supervisor.interruptEnable & VirtualSupervisor.STIP != 0
-        let compare = timerDeliverable ? cpu.supervisor.timerCompare : .max
+        let compare = timerDeliverable ? cpu.supervisor.registers.timerCompare : .max
         if cpu.hartTimerCompare != compare {
             hart.hostWriteCSR(CSR.stimecmp, compare)
             cpu.hartTimerCompare = compare
@@ -182,7 +182,7 @@ final class FullVirtualization: VirtualizationKind {
     /// The shadow key the guest's current state selects.
     func currentKey(_ cpu: FullVirtualCPU) -> ShadowPageTables.Key {
         let supervisor = cpu.supervisor
-        let atp = supervisor.addressTranslation
+        let atp = supervisor.registers.addressTranslation
         // Bare: no U bit to honour; one identity view serves kernel and user alike.
         guard atp >> 60 != 0 else { return .init(guestATP: 0, view: .kernel, mxr: false) }
         let view: ShadowPageTables.View = supervisor.privilege == .user ? .user
@@ -227,11 +227,11 @@ final class FullVirtualization: VirtualizationKind {
     /// non-retentive suspend its sstatus.SIE and satp.
     struct SupervisorControl: GuestSBI.SupervisorControl {
         let cpu: FullVirtualCPU
-        func setTimer(_ deadline: UInt64) { cpu.supervisor.timerCompare = deadline }
+        func setTimer(_ deadline: UInt64) { cpu.supervisor.registers.timerCompare = deadline }
         func raiseSoftwareInterrupt() { cpu.supervisor.softwarePending |= VirtualSupervisor.SSIP }
         func resetForNonRetentiveResume() {
             cpu.supervisor.status &= ~VirtualSupervisor.SIE
-            cpu.supervisor.addressTranslation = 0
+            cpu.supervisor.registers.addressTranslation = 0
         }
     }
 
@@ -304,12 +304,12 @@ final class FullVirtualization: VirtualizationKind {
     /// access fault for a walk outside its RAM); allowed but outside guest RAM → MMIO.
     func shadowFault(_ trap: GuestExit, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
-        guard let access = GuestAccess(pageFault: trap.cause) else { return }
+        guard let access = AccessType(pageFault: trap.cause) else { return }
         let va = trap.value
         let key = currentKey(cpu)
         let supervisor = cpu.supervisor
         let translation = ShadowPageTables.translate(
-            va, access, atp: supervisor.addressTranslation, user: supervisor.privilege == .user,
+            va, access, atp: supervisor.registers.addressTranslation, user: supervisor.privilege == .user,
             sum: supervisor.status & VirtualSupervisor.SUM != 0, mxr: supervisor.status & VirtualSupervisor.MXR != 0,
             domain: domain, hart: hart)
         switch translation {
@@ -400,7 +400,7 @@ final class FullVirtualization: VirtualizationKind {
         let supervisor = cpu.supervisor
         func half(_ va: UInt64) -> UInt64? {
             guard case .allowed(let gpa, _, _) = ShadowPageTables.translate(
-                va, .fetch, atp: supervisor.addressTranslation, user: supervisor.privilege == .user,
+                va, .fetch, atp: supervisor.registers.addressTranslation, user: supervisor.privilege == .user,
                 sum: false, mxr: false, domain: domain, hart: hart),
                 domain.ownsRAM(gpa, length: 2) else { return nil }
             return hart.memory.load(domain.hostAddress(gpa), width: 2)
@@ -413,7 +413,7 @@ final class FullVirtualization: VirtualizationKind {
 
     /// Emulates a guest load or store to a device (the same models `hav` uses); an access to
     /// nothing, or one the host does not emulate on devices, is an access fault the guest sees.
-    func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: GuestAccess, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+    func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: AccessType, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
         domain.count(.trapMMIO)
         domain.count(.mmioAccesses)

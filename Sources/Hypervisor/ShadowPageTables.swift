@@ -1,37 +1,6 @@
 import Machine
 import RISCV
 
-/// A memory access a `full` guest made, as the guest's own translation judges it.
-enum GuestAccess {
-    case fetch, read, write
-
-    /// The access behind a page fault the hart raised under a shadow table.
-    init?(pageFault cause: UInt64) {
-        switch cause {
-        case TrapCause.instructionPageFault: self = .fetch
-        case TrapCause.loadPageFault: self = .read
-        case TrapCause.storePageFault: self = .write
-        default: return nil
-        }
-    }
-
-    var pageFault: UInt64 {
-        switch self {
-        case .fetch: return TrapCause.instructionPageFault
-        case .read: return TrapCause.loadPageFault
-        case .write: return TrapCause.storePageFault
-        }
-    }
-
-    var accessFault: UInt64 {
-        switch self {
-        case .fetch: return TrapCause.instructionAccessFault
-        case .read: return TrapCause.loadAccessFault
-        case .write: return TrapCause.storeAccessFault
-        }
-    }
-}
-
 /// What the guest's own page tables say about one access (privileged spec §4.3.2, "Virtual
 /// Address Translation Process"), read by the hypervisor from guest memory.
 enum GuestTranslation: Equatable {
@@ -122,9 +91,10 @@ final class ShadowPageTables {
     static let floodLimit = 3
     static let pageSize: UInt64 = 4096
 
-    // PTE bits (privileged spec §4.3.1).
-    static let V: UInt64 = 1, R: UInt64 = 2, W: UInt64 = 4, X: UInt64 = 8, U: UInt64 = 16, A: UInt64 = 64, D: UInt64 = 128
-    static let ppnMask: UInt64 = (1 << 44) - 1
+    // PTE bits (privileged spec §4.3.1), the walker's.
+    static let V = PageTableEntry.valid, R = PageTableEntry.read, W = PageTableEntry.write, X = PageTableEntry.execute
+    static let U = PageTableEntry.user, A = PageTableEntry.accessed, D = PageTableEntry.dirty
+    static let ppnMask = PageTableEntry.ppnMask
 
     static func levels(_ guestATP: UInt64) -> Int { guestATP >> 60 == 9 ? 4 : 3 }
     /// The bytes of address space one entry of a table at `level` covers (`level` = levels: all of it).
@@ -420,50 +390,23 @@ final class ShadowPageTables {
     // MARK: The guest's tables
 
     /// Walks the guest's Sv39/Sv48 tables (`atp`) for an access of `access` at `va`, made as a
-    /// user access (`user`) or a supervisor one with `sum`, with `mxr` (§4.3.2 steps 1–8,
-    /// §4.4): the same checks the hart makes, on the guest's behalf. Sets A (and D for a write)
-    /// in the guest's leaf PTE as the hardware would. Bare `atp` maps va to itself.
-    static func translate(_ va: UInt64, _ access: GuestAccess, atp: UInt64, user: Bool, sum: Bool, mxr: Bool,
+    /// user access (`user`) or a supervisor one with `sum`, with `mxr`: the hart's own walker
+    /// (PageTableWalker.swift, §4.3.2) on the guest's behalf, reading only the guest's RAM. Sets
+    /// A (and D for a write) in the guest's leaf PTE as the hardware would. Bare `atp` maps va
+    /// to itself.
+    static func translate(_ va: UInt64, _ access: AccessType, atp: UInt64, user: Bool, sum: Bool, mxr: Bool,
                           domain: Domain, hart: Hart) -> GuestTranslation {
-        let mode = atp >> 60
-        if mode == 0 { return .allowed(gpa: va, pte: R | W | X | A | D | V, tables: []) }
-        let levels = mode == 9 ? 4 : 3
-        let vaBits = UInt64(12 + 9 * levels)
-        let upper = va >> (vaBits - 1)
-        guard upper == 0 || upper == (UInt64.max >> (vaBits - 1)) else { return .pageFault }
-        var table = (atp & ppnMask) << 12
-        var level = levels - 1
-        var tables: [UInt64] = []
-        while true {
-            tables.append(table)
-            let pteAddress = table &+ ((va >> (12 + 9 * UInt64(level))) & 511) * 8
-            guard domain.ownsRAM(pteAddress, length: 8),
-                  let pte = hart.memory.load(domain.hostAddress(pteAddress), width: 8) else { return .accessFault }
-            if pte & V == 0 || (pte & R == 0 && pte & W != 0) || pte >> 54 != 0 { return .pageFault }
-            if pte & (R | X) == 0 {
-                guard level > 0, pte & (A | D | U) == 0 else { return .pageFault }
-                table = ((pte >> 10) & ppnMask) << 12
-                level -= 1
-                continue
-            }
-            let isUserPage = pte & U != 0
-            if user && !isUserPage { return .pageFault }
-            if !user && isUserPage && (!sum || access == .fetch) { return .pageFault }
-            let readable = pte & R != 0 || (mxr && pte & X != 0)
-            switch access {
-            case .read: if !readable { return .pageFault }
-            case .write: if pte & W == 0 { return .pageFault }
-            case .fetch: if pte & X == 0 { return .pageFault }
-            }
-            let ppn = (pte >> 10) & ppnMask
-            let lowMask: UInt64 = (1 << (9 * UInt64(level))) - 1
-            if ppn & lowMask != 0 { return .pageFault }
-            var updated = pte | A
-            if access == .write { updated |= D }
-            if updated != pte { hart.hostStore(physical: domain.hostAddress(pteAddress), width: 8, value: updated) }
-            let offsetMask: UInt64 = (1 << (12 + 9 * UInt64(level))) - 1
-            return .allowed(gpa: ((ppn << 12) & ~offsetMask) | (va & offsetMask), pte: updated, tables: tables)
+        guard let walker = PageTableWalker(atp: atp) else { return .allowed(gpa: va, pte: R | W | X | A | D | V, tables: []) }
+        let reader = GuestTableReader(domain: domain, memory: hart.memory)
+        let walked: Result<PageTableLeaf, PageTableFault>
+        do {
+            walked = try walker.walk(va, access, user: user, sum: sum, mxr: mxr, reader: reader)
+        } catch {
+            return .accessFault
         }
+        guard case .success(let leaf) = walked else { return .pageFault }
+        if leaf.needsUpdate { hart.hostStore(physical: domain.hostAddress(leaf.entryAddress), width: 8, value: leaf.updatedPTE) }
+        return .allowed(gpa: leaf.physicalAddress, pte: leaf.updatedPTE, tables: reader.path.tables)
     }
 
     /// The R/W/X a shadow leaf for guest leaf `pte` may have in `view`: the pages the view may
@@ -480,5 +423,28 @@ final class ShadowPageTables {
         let read = pte & R != 0 || (mxr && pte & X != 0) ? R : 0
         let write = pte & W != 0 && pte & D != 0 ? W : 0
         return read | write | execute
+    }
+}
+
+/// A walk of a `full` guest's own tables by its hypervisor: table addresses are guest physical,
+/// and an entry outside the guest's RAM is an access fault for the guest (a walk into nothing
+/// faults on the real machine) with nothing ever read there.
+struct GuestTableReader: PageTableReader {
+    struct OutsideGuestRAM: Error {}
+
+    /// The guest physical address of each table the walk read, the root's first: the frames the
+    /// shadow entries it produces derive from (`ShadowPageTables.trace`).
+    final class Path { var tables: [UInt64] = [] }
+
+    let domain: Domain
+    let memory: PhysicalMemory
+    let path = Path()
+
+    func readEntry(at address: UInt64, table: UInt64, level: Int) throws(OutsideGuestRAM) -> UInt64 {
+        path.tables.append(table)
+        guard domain.ownsRAM(address, length: 8), let pte = memory.load(domain.hostAddress(address), width: 8) else {
+            throw OutsideGuestRAM()
+        }
+        return pte
     }
 }

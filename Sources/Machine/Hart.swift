@@ -164,15 +164,21 @@ public final class Hart {
     var mie: UInt64 = 0
     /// The software-writable bits of mip (SSIP, STIP without Sstc, SEIP); device lines are ORed in.
     var mipSoftware: UInt64 = 0
-    var mtvec: UInt64 = 0, stvec: UInt64 = 0
-    var mcounteren: UInt64 = 0, scounteren: UInt64 = 0
-    var menvcfg: UInt64 = 0, senvcfg: UInt64 = 0
-    var mscratch: UInt64 = 0, sscratch: UInt64 = 0
-    var mepc: UInt64 = 0, sepc: UInt64 = 0
-    var mcause: UInt64 = 0, scause: UInt64 = 0
-    var mtval: UInt64 = 0, stval: UInt64 = 0
-    var satp: UInt64 = 0
-    var stimecmp: UInt64 = .max
+    var mtvec: UInt64 = 0, mcounteren: UInt64 = 0, menvcfg: UInt64 = 0
+    var mscratch: UInt64 = 0, mepc: UInt64 = 0, mcause: UInt64 = 0, mtval: UInt64 = 0
+    /// The S-level CSRs that are plain registers (stvec, sepc, satp, …) under the rules every
+    /// supervisor shares (SupervisorCSRs.swift); sstatus, sie and sip are views of mstatus, mie
+    /// and mip.
+    var supervisorCSRs = SupervisorCSRs()
+    var satp: UInt64 {
+        get { supervisorCSRs.addressTranslation }
+        set { supervisorCSRs.addressTranslation = newValue }
+    }
+    var stimecmp: UInt64 {
+        get { supervisorCSRs.timerCompare }
+        set { supervisorCSRs.timerCompare = newValue }
+    }
+    var scounteren: UInt64 { supervisorCSRs.counterEnable }
     var mcountinhibit: UInt64 = 0
     /// fflags (bits 4:0) and frm (bits 7:5) of fcsr.
     var fflags: UInt64 = 0, frm: UInt64 = 0
@@ -244,7 +250,6 @@ public final class Hart {
     public static let MXR: UInt64 = 1 << 19, TVM: UInt64 = 1 << 20, TW: UInt64 = 1 << 21, TSR: UInt64 = 1 << 22
     public static let UXL64: UInt64 = 2 << 32, SXL64: UInt64 = 2 << 34, SD: UInt64 = 1 << 63
     public static let mstatusWritable: UInt64 = SIE | MIE | SPIE | MPIE | SPP | MPP | FS | MPRV | SUM | MXR | TVM | TW | TSR
-    public static let sstatusMask: UInt64 = SIE | SPIE | SPP | FS | SUM | MXR | UXL64 | SD
     // Interrupt bits (§3.1.9).
     public static let SSIP: UInt64 = 1 << 1, MSIP: UInt64 = 1 << 3, STIP: UInt64 = 1 << 5, MTIP: UInt64 = 1 << 7
     public static let SEIP: UInt64 = 1 << 9, MEIP: UInt64 = 1 << 11
@@ -398,9 +403,9 @@ public final class Hart {
             enterVirtualSupervisor(code: vsCode, interrupt: interrupt, epc: epc, tval: tval)
         } else if delegated {
             eventCounters.trapsToSupervisor += 1
-            scause = mcauseValue
-            sepc = epc
-            stval = tval
+            supervisorCSRs.cause = mcauseValue
+            supervisorCSRs.exceptionPC = epc
+            supervisorCSRs.trapValue = tval
             if hasHypervisor {
                 var hs = h.hstatus & ~(Hart.hstatusSPV | Hart.hstatusGVA)
                 if virtualized {
@@ -418,7 +423,7 @@ public final class Hart {
             mstatus = s
             privilege = .supervisor
             virtualized = false
-            pc = vector(stvec, code: code, interrupt: interrupt)
+            pc = vector(supervisorCSRs.trapVector, code: code, interrupt: interrupt)
         } else {
             eventCounters.trapsToMachine += 1
             mcause = mcauseValue
@@ -477,7 +482,7 @@ public final class Hart {
             s |= Hart.SPIE
             h.vsstatus = s
             privilege = previous
-            pc = h.vsepc
+            pc = h.virtualSupervisorCSRs.exceptionPC
         } else {
             let previous: Privilege = mstatus & Hart.SPP != 0 ? .supervisor : .user
             var s = mstatus & ~(Hart.SIE | Hart.SPP | Hart.MPRV)
@@ -489,7 +494,7 @@ public final class Hart {
                 virtualized = h.hstatus & Hart.hstatusSPV != 0
                 h.hstatus &= ~Hart.hstatusSPV
             }
-            pc = sepc
+            pc = supervisorCSRs.exceptionPC
         }
         updateTranslationContexts()
         nextEventAt = 0
@@ -516,18 +521,11 @@ public final class Hart {
         case CSR.time: return virtualized ? timebase.now &+ h.htimedelta : timebase.now
         case CSR.hpmcounter3...CSR.hpmcounter31, CSR.mhpmcounter3...CSR.mhpmcounter31: return 0
         case CSR.mhpmevent3...CSR.mhpmevent31: return 0
-        case CSR.sstatus: return statusValue() & Hart.sstatusMask
-        case CSR.sie: return mie & mideleg & Hart.supervisorInterrupts
-        case CSR.stvec: return stvec
-        case CSR.scounteren: return scounteren
-        case CSR.senvcfg: return senvcfg
-        case CSR.sscratch: return sscratch
-        case CSR.sepc: return sepc
-        case CSR.scause: return scause
-        case CSR.stval: return stval
-        case CSR.sip: return mip & mideleg & Hart.supervisorInterrupts
-        case CSR.stimecmp: return stimecmp
-        case CSR.satp: return satp
+        case CSR.sstatus: return SupervisorCSRs.statusRead(mstatus & SupervisorCSRs.statusWritable)
+        case CSR.sie: return mie & SupervisorCSRs.interruptMask(delegated: mideleg)
+        case CSR.sip: return mip & SupervisorCSRs.interruptMask(delegated: mideleg)
+        case CSR.stvec, CSR.scounteren, CSR.senvcfg, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.stimecmp, CSR.satp:
+            return supervisorCSRs.read(number)
         case CSR.mvendorid, CSR.marchid, CSR.mimpid, CSR.mconfigptr: return 0
         case CSR.mhartid: return hartID
         case CSR.mstatus: return statusValue()
@@ -570,29 +568,22 @@ public final class Hart {
         case CSR.fflags: fflags = value & 0x1f; markFloatingPointDirty()
         case CSR.frm: frm = value & 7; markFloatingPointDirty()
         case CSR.fcsr: fflags = value & 0x1f; frm = (value >> 5) & 7; markFloatingPointDirty()
-        case CSR.sstatus: writeStatus((mstatus & ~Hart.sstatusMask) | (value & Hart.sstatusMask))
+        case CSR.sstatus: writeStatus((mstatus & ~SupervisorCSRs.statusWritable) | SupervisorCSRs.legalStatus(value))
         case CSR.sie:
-            let writable = mideleg & Hart.supervisorInterrupts
+            let writable = SupervisorCSRs.interruptMask(delegated: mideleg)
             mie = (mie & ~writable) | (value & writable)
-        case CSR.stvec: stvec = Hart.legalTrapVector(value)
-        case CSR.scounteren: scounteren = value & 0xffff_ffff
-        case CSR.senvcfg: senvcfg = value & 1
-        case CSR.sscratch: sscratch = value
-        case CSR.sepc: sepc = value & ~1
-        case CSR.scause: scause = value
-        case CSR.stval: stval = value
         case CSR.sip:
-            // Only SSIP is writable through sip (§4.1.3).
-            let writable = Hart.SSIP & mideleg
+            let writable = SupervisorCSRs.interruptPendingWritable(delegated: mideleg)
             mipSoftware = (mipSoftware & ~writable) | (value & writable)
-        case CSR.stimecmp: stimecmp = value
         case CSR.satp: writeSATP(value)
+        case CSR.stvec, CSR.scounteren, CSR.senvcfg, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.stimecmp:
+            _ = supervisorCSRs.write(number, value)
         case CSR.mstatus: writeStatus(value)
         case CSR.misa: break // WARL, fixed here
         case CSR.medeleg: medeleg = value & (Hart.delegableExceptions | (hasHypervisor ? Hart.hypervisorExceptions : 0))
         case CSR.mideleg: mideleg = value & Hart.supervisorInterrupts | forcedDelegation
         case CSR.mie: mie = value & (Hart.allInterrupts | (hasHypervisor ? Hart.hypervisorInterrupts : 0))
-        case CSR.mtvec: mtvec = Hart.legalTrapVector(value)
+        case CSR.mtvec: mtvec = SupervisorCSRs.legalTrapVector(value)
         case CSR.mcounteren: mcounteren = value & 0xffff_ffff
         case CSR.menvcfg: menvcfg = value & (Hart.STCE | 1)
         case CSR.mcountinhibit: mcountinhibit = value & 0xffff_fffd
@@ -643,11 +634,6 @@ public final class Hart {
         }
     }
 
-    public static func legalTrapVector(_ value: UInt64) -> UInt64 {
-        // MODE 2 and 3 are reserved (§3.1.7); keep such writes as direct.
-        value & 3 >= 2 ? value & ~3 : value
-    }
-
     /// mideleg bits that read as one whatever is written (the VS-level interrupts with H).
     var forcedDelegation: UInt64 { hasHypervisor ? Hart.hypervisorForcedDelegation : 0 }
 
@@ -662,18 +648,10 @@ public final class Hart {
     }
 
     func writeSATP(_ value: UInt64) {
-        guard let legal = Hart.legalATP(value) else { return }
+        guard let legal = SupervisorCSRs.legalATP(value) else { return }
         satp = legal
         flushTLB()
         updateTranslationContexts()
-    }
-
-    /// A satp or vsatp value as written, or nil when its mode is not implemented: only Bare (0),
-    /// Sv39 (8) and Sv48 (9) are, and another mode leaves the register unchanged (§4.1.11, §8.2.18).
-    public static func legalATP(_ value: UInt64) -> UInt64? {
-        let mode = value >> 60
-        guard mode == 0 || mode == 8 || mode == 9 else { return nil }
-        return value & (0xf << 60 | 0xffff << 44 | (1 << 44) - 1)
     }
 
     @inline(__always)

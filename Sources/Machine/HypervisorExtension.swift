@@ -14,9 +14,15 @@ struct HypervisorState {
     var htval: UInt64 = 0, htinst: UInt64 = 0
     var hgatp: UInt64 = 0
     var vsstatus: UInt64 = 0
-    var vstvec: UInt64 = 0, vsscratch: UInt64 = 0, vsepc: UInt64 = 0, vscause: UInt64 = 0, vstval: UInt64 = 0
-    var vsatp: UInt64 = 0
-    var vstimecmp: UInt64 = .max
+    /// vstvec, vsscratch, vsepc, vscause, vstval, vsatp and vstimecmp: the supervisor CSRs'
+    /// formats and rules (SupervisorCSRs.swift). Its scounteren and senvcfg are unused: the H
+    /// extension gives them no VS copies.
+    var virtualSupervisorCSRs = SupervisorCSRs()
+    var vsatp: UInt64 { virtualSupervisorCSRs.addressTranslation }
+    var vstimecmp: UInt64 {
+        get { virtualSupervisorCSRs.timerCompare }
+        set { virtualSupervisorCSRs.timerCompare = newValue }
+    }
     var mtval2: UInt64 = 0, mtinst: UInt64 = 0
 }
 
@@ -37,8 +43,6 @@ extension Hart {
     static let hstatusWritable: UInt64 = hstatusGVA | hstatusSPV | hstatusSPVP | hstatusHU | hstatusVTVM | hstatusVTW | hstatusVTSR
     // mstatus fields the H extension adds (RV64: in mstatus itself).
     static let GVA: UInt64 = 1 << 38, MPV: UInt64 = 1 << 39
-    /// vsstatus has sstatus's layout; UXL is fixed at 64 bits.
-    static let vsstatusWritable: UInt64 = SIE | SPIE | SPP | FS | SUM | MXR
     // VS-level interrupt bits in mip/mie/hip/hie, and the guest external one.
     static let VSSIP: UInt64 = 1 << 2, VSTIP: UInt64 = 1 << 6, VSEIP: UInt64 = 1 << 10, SGEIP: UInt64 = 1 << 12
     static let virtualSupervisorInterrupts: UInt64 = VSSIP | VSTIP | VSEIP
@@ -155,16 +159,11 @@ extension Hart {
         case CSR.htval: return h.htval
         case CSR.htinst: return h.htinst
         case CSR.hgatp: return h.hgatp
-        case CSR.vsstatus: return virtualStatusValue()
+        case CSR.vsstatus: return SupervisorCSRs.statusRead(h.vsstatus)
         case CSR.vsie: return virtualView(of: mie)
         case CSR.vsip: return virtualView(of: mip)
-        case CSR.vstvec: return h.vstvec
-        case CSR.vsscratch: return h.vsscratch
-        case CSR.vsepc: return h.vsepc
-        case CSR.vscause: return h.vscause
-        case CSR.vstval: return h.vstval
-        case CSR.vsatp: return h.vsatp
-        case CSR.vstimecmp: return h.vstimecmp
+        case CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vsatp, CSR.vstimecmp:
+            return h.virtualSupervisorCSRs.read(number - SupervisorCSRs.virtualNumberOffset)
         case CSR.mtval2: return h.mtval2
         case CSR.mtinst: return h.mtinst
         default: return nil
@@ -197,25 +196,22 @@ extension Hart {
             flushTLB()
         case CSR.vsstatus:
             let flush = (value ^ h.vsstatus) & Hart.MXR != 0
-            h.vsstatus = value & Hart.vsstatusWritable
+            h.vsstatus = SupervisorCSRs.legalStatus(value)
             if flush { flushTLB() }
             updateTranslationContexts()
         case CSR.vsie:
-            let writable = h.hideleg
+            // sie's rule in the VS bit positions (one above the S ones).
+            let writable = SupervisorCSRs.interruptMask(delegated: h.hideleg >> 1) << 1
             mie = (mie & ~writable) | ((value << 1) & writable)
         case CSR.vsip:
-            let writable = h.hideleg & Hart.VSSIP
+            let writable = SupervisorCSRs.interruptPendingWritable(delegated: h.hideleg >> 1) << 1
             h.hvip = (h.hvip & ~writable) | ((value << 1) & writable)
-        case CSR.vstvec: h.vstvec = Hart.legalTrapVector(value)
-        case CSR.vsscratch: h.vsscratch = value
-        case CSR.vsepc: h.vsepc = value & ~1
-        case CSR.vscause: h.vscause = value
-        case CSR.vstval: h.vstval = value
         case CSR.vsatp:
-            guard let legal = Hart.legalATP(value) else { break }
-            h.vsatp = legal
+            guard let legal = SupervisorCSRs.legalATP(value) else { break }
+            h.virtualSupervisorCSRs.addressTranslation = legal
             flushTLB()
-        case CSR.vstimecmp: h.vstimecmp = value
+        case CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vstimecmp:
+            _ = h.virtualSupervisorCSRs.write(number - SupervisorCSRs.virtualNumberOffset, value)
         case CSR.mtval2: h.mtval2 = value
         case CSR.mtinst: h.mtinst = value
         default: return false
@@ -223,17 +219,10 @@ extension Hart {
         return true
     }
 
-    /// vsstatus as read: the stored fields plus UXL=64 and SD.
-    func virtualStatusValue() -> UInt64 {
-        var s = h.vsstatus | Hart.UXL64
-        if s & Hart.FS == Hart.FS { s |= Hart.SD }
-        return s
-    }
-
     /// vsip/vsie: the VS-level bits the hypervisor delegated (hideleg), shifted down to the
     /// supervisor positions a guest kernel expects (VSSIP→SSIP, VSTIP→STIP, VSEIP→SEIP).
     func virtualView(of bits: UInt64) -> UInt64 {
-        (bits & h.hideleg) >> 1
+        (bits >> 1) & SupervisorCSRs.interruptMask(delegated: h.hideleg >> 1)
     }
 
     /// F and D are usable only when mstatus.FS and, with V=1, vsstatus.FS are both on.
@@ -542,15 +531,15 @@ extension Hart {
     /// SIE, then VS-mode at vstvec; V stays 1. The caller has closed the privilege interval.
     func enterVirtualSupervisor(code: UInt64, interrupt: Bool, epc: UInt64, tval: UInt64) {
         eventCounters.trapsToVirtualSupervisor += 1
-        h.vscause = interrupt ? code | TrapCause.interruptFlag : code
-        h.vsepc = epc
-        h.vstval = tval
+        h.virtualSupervisorCSRs.cause = interrupt ? code | TrapCause.interruptFlag : code
+        h.virtualSupervisorCSRs.exceptionPC = epc
+        h.virtualSupervisorCSRs.trapValue = tval
         var s = h.vsstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
         if privilege == .supervisor { s |= Hart.SPP }
         if h.vsstatus & Hart.SIE != 0 { s |= Hart.SPIE }
         h.vsstatus = s
         privilege = .supervisor
-        pc = vector(h.vstvec, code: code, interrupt: interrupt)
+        pc = vector(h.virtualSupervisorCSRs.trapVector, code: code, interrupt: interrupt)
     }
 
     /// Reads `width` bytes at guest virtual address `va` as the guest at its current privilege
@@ -610,7 +599,7 @@ extension Hart {
     /// cached translations: a full-virtualization host switches shadow roots on every guest
     /// kernel/user transition, and the other contexts hold nothing a U-mode guest uses.
     public func hostSwitchUserAddressSpace(satp value: UInt64) {
-        guard let legal = Hart.legalATP(value) else { return }
+        guard let legal = SupervisorCSRs.legalATP(value) else { return }
         satp = legal
         hostFlushUserTranslations()
     }

@@ -50,16 +50,27 @@ enum PMP {
 }
 
 /// The kind of memory access, which picks the permission bit and the fault cause.
-enum AccessType {
+public enum AccessType: Sendable {
     case read, write, fetch
-    var pageFault: UInt64 {
+
+    /// The access behind a page fault (the cause says which kind of access raised it).
+    public init?(pageFault cause: UInt64) {
+        switch cause {
+        case TrapCause.instructionPageFault: self = .fetch
+        case TrapCause.loadPageFault: self = .read
+        case TrapCause.storePageFault: self = .write
+        default: return nil
+        }
+    }
+
+    public var pageFault: UInt64 {
         switch self {
         case .read: return TrapCause.loadPageFault
         case .write: return TrapCause.storePageFault
         case .fetch: return TrapCause.instructionPageFault
         }
     }
-    var accessFault: UInt64 {
+    public var accessFault: UInt64 {
         switch self {
         case .read: return TrapCause.loadAccessFault
         case .write: return TrapCause.storeAccessFault
@@ -90,11 +101,9 @@ struct TranslationFault: Error {
 let implicitPTEReadInstruction: UInt64 = 0x3000
 let implicitPTEWriteInstruction: UInt64 = 0x3020
 
-// Page-table entry bits (privileged spec §4.3.1).
-private let pteV: UInt64 = 1, pteR: UInt64 = 2, pteW: UInt64 = 4, pteX: UInt64 = 8
-private let pteU: UInt64 = 16, pteA: UInt64 = 64, pteD: UInt64 = 128
 /// What an untranslated access may do.
-private let allPermissions: UInt64 = pteR | pteW | pteX | pteA | pteD
+private let allPermissions: UInt64 = PageTableEntry.read | PageTableEntry.write | PageTableEntry.execute
+    | PageTableEntry.accessed | PageTableEntry.dirty
 
 extension Hart {
     // MARK: Contexts
@@ -196,81 +205,60 @@ extension Hart {
     /// physical and go through G-stage), or hgatp's.
     enum WalkStage { case single, virtualSupervisor, guest }
 
-    /// One stage of Sv39/Sv48 (or Sv39x4/Sv48x4 for `.guest`) translation (§4.3.2, §4.4, and
-    /// the H spec's x4 modes): the walk, the leaf's permission checks and the A/D update.
+    /// One stage of Sv39/Sv48 (or Sv39x4/Sv48x4 for `.guest`) translation through the one
+    /// walker (PageTableWalker.swift): PTE reads behind PMP (and, at the VS stage, G-stage), the
+    /// walk's counters, and the A/D write-back (§4.3.2 step 7), done as QEMU does; at the VS
+    /// stage the PTE write is itself an access G-stage must allow.
     private func walk(_ va: UInt64, _ type: AccessType, atp: UInt64, stage: WalkStage, user: Bool, userPages: Bool,
                       mxr: Bool) throws(TranslationFault) -> (UInt64, UInt64) {
-        let mode = atp >> Hart.atpModeShift
-        if mode == 0 { return (va, allPermissions) }
-        let fault = stage == .guest ? TranslationFault(cause: type.guestPageFault) : TranslationFault(cause: type.pageFault)
-        let levels = mode == 9 ? 4 : 3
-        let vaBits = UInt64(12 + 9 * levels)
-        if stage == .guest {
-            // A guest physical address is two bits wider and zero-extended (41 bits for Sv39x4).
-            guard va >> (vaBits + 2) == 0 else { throw fault }
-            eventCounters.guestPageWalks += 1
-        } else {
-            // Bits above the VA width must all equal its top bit (§4.4.1).
-            let upper = va >> (vaBits - 1)
-            guard upper == 0 || upper == (UInt64.max >> (vaBits - 1)) else { throw fault }
-            eventCounters.pageWalks += 1
+        guard let walker = PageTableWalker(atp: atp, guestStage: stage == .guest) else { return (va, allPermissions) }
+        // A walk counts once its address is in range (it then reads at least the root entry);
+        // the reader counts the entries it reads.
+        if walker.covers(va) {
+            if stage == .guest { eventCounters.guestPageWalks += 1 } else { eventCounters.pageWalks += 1 }
         }
-        var table = (atp & Hart.atpPPNMask) << 12
-        var level = levels - 1
-        while true {
-            if stage == .guest { eventCounters.guestPageWalkSteps += 1 } else { eventCounters.pageWalkSteps += 1 }
-            // The x4 root table is 16 KiB: its index takes two more bits.
-            let indexBits: UInt64 = stage == .guest && level == levels - 1 ? 11 : 9
-            let vpn = (va >> (12 + 9 * UInt64(level))) & ((1 << indexBits) - 1)
-            let pteGuestAddress = table &+ vpn &* 8
-            let pteAddress = stage == .virtualSupervisor
-                ? try guestStage(pteGuestAddress, type, implicitWrite: false).pa : pteGuestAddress
-            guard pmpAllows(pteAddress, width: 8, .read, privilege: .supervisor),
-                  let pte = bus.read(pteAddress, width: 8) else {
+        let reader = HartPageTableReader(hart: self, stage: stage, access: type)
+        let leaf: PageTableLeaf
+        switch try walker.walk(va, type, user: user, sum: userPages, mxr: mxr, reader: reader) {
+        case .success(let found): leaf = found
+        case .failure: throw TranslationFault(cause: stage == .guest ? type.guestPageFault : type.pageFault)
+        }
+        if leaf.needsUpdate {
+            let writeAddress = stage == .virtualSupervisor
+                ? try guestStage(leaf.entryAddress, type, implicitWrite: true).pa : leaf.entryAddress
+            guard pmpAllows(writeAddress, width: 8, .write, privilege: .supervisor),
+                  bus.write(writeAddress, width: 8, value: leaf.updatedPTE) else {
                 throw TranslationFault(cause: type.accessFault)
             }
-            // Invalid, W without R, or reserved bits 63:54 set (no Svpbmt or Svnapot): page fault.
-            if pte & pteV == 0 || (pte & pteR == 0 && pte & pteW != 0) || pte >> 54 != 0 { throw fault }
-            if pte & (pteR | pteX) == 0 {
-                // Pointer to the next level; A/D/U must be clear in non-leaf PTEs.
-                guard level > 0, pte & (pteA | pteD | pteU) == 0 else { throw fault }
-                table = ((pte >> 10) & Hart.atpPPNMask) << 12
-                level -= 1
-                continue
-            }
-            // Leaf: check permissions. G-stage accesses count as user accesses (U must be set).
-            let isUserPage = pte & pteU != 0
-            if user && !isUserPage { throw fault }
-            if !user && isUserPage && (!userPages || type == .fetch) { throw fault }
-            let readable = pte & pteR != 0 || (mxr && pte & pteX != 0)
-            switch type {
-            case .read: if !readable { throw fault }
-            case .write: if pte & pteW == 0 { throw fault }
-            case .fetch: if pte & pteX == 0 { throw fault }
-            }
-            let ppn = (pte >> 10) & Hart.atpPPNMask
-            // A superpage's low PPN bits must be zero (§4.3.2 step 6).
-            let lowMask: UInt64 = (1 << (9 * UInt64(level))) - 1
-            if ppn & lowMask != 0 { throw fault }
-            // Hardware A/D update (§4.3.2 step 7), as QEMU does; at the VS stage the PTE write
-            // is itself an access G-stage must allow.
-            var updated = pte | pteA
-            if type == .write { updated |= pteD }
-            if updated != pte {
-                let writeAddress = stage == .virtualSupervisor
-                    ? try guestStage(pteGuestAddress, type, implicitWrite: true).pa : pteAddress
-                guard pmpAllows(writeAddress, width: 8, .write, privilege: .supervisor),
-                      bus.write(writeAddress, width: 8, value: updated) else {
-                    throw TranslationFault(cause: type.accessFault)
-                }
-                noteWrite(physical: writeAddress, width: 8)
-            }
-            let offsetMask: UInt64 = (1 << (12 + 9 * UInt64(level))) - 1
-            let pa = ((ppn << 12) & ~offsetMask) | (va & offsetMask)
-            return (pa, updated)
+            noteWrite(physical: writeAddress, width: 8)
         }
+        return (leaf.physicalAddress, leaf.updatedPTE)
     }
+}
 
+/// The hart's PTE reads for one stage of a walk: a VS-stage table address is guest physical and
+/// goes through G-stage first (a refusal there is the G-stage fault, with the implicit-read
+/// pseudoinstruction); then PMP must allow an S-level read and the bus must answer, or the
+/// access faults (§4.3.2 step 2, §3.7.1).
+struct HartPageTableReader: PageTableReader {
+    let hart: Hart
+    let stage: Hart.WalkStage
+    let access: AccessType
+
+    @inline(__always)
+    func readEntry(at address: UInt64, table: UInt64, level: Int) throws(TranslationFault) -> UInt64 {
+        if stage == .guest { hart.eventCounters.guestPageWalkSteps += 1 } else { hart.eventCounters.pageWalkSteps += 1 }
+        let hostAddress = stage == .virtualSupervisor
+            ? try hart.guestStage(address, access, implicitWrite: false).pa : address
+        guard hart.pmpAllows(hostAddress, width: 8, .read, privilege: .supervisor),
+              let pte = hart.bus.read(hostAddress, width: 8) else {
+            throw TranslationFault(cause: access.accessFault)
+        }
+        return pte
+    }
+}
+
+extension Hart {
     // MARK: PMP (§3.7)
 
     /// True when PMP lets `privilege` perform `type` on every byte of `[pa, pa+width)`.
@@ -334,10 +322,10 @@ extension Hart {
                 e.pointee = TLBEntry(readTag: TLBEntry.invalid, writeTag: TLBEntry.invalid, fetchTag: TLBEntry.invalid, hostOffset: offset)
             }
             if type == .read { e.pointee.readTag = vpage }
-            if type == .write && pteFlags & pteD != 0 {
+            if type == .write && pteFlags & PageTableEntry.dirty != 0 {
                 e.pointee.writeTag = blocks.isCodePage(page &- memory.base) ? vpage | TLBEntry.codePageMarker : vpage
                 // A writable page is also readable (W implies R) once A is set.
-                if pmpUniformPage(page, .read, privilege: p) && pteFlags & pteR != 0 { e.pointee.readTag = vpage }
+                if pmpUniformPage(page, .read, privilege: p) && pteFlags & PageTableEntry.read != 0 { e.pointee.readTag = vpage }
             }
         }
         return pa
