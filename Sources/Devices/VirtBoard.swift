@@ -114,10 +114,10 @@ public final class VirtBoard {
     public let hart: Hart
 
     /// `riscv,isa` of the hart: only what it implements, in the order QEMU writes it
-    /// (single letters, then multi-letter extensions). QEMU 7.2 also lists zihintpause and
-    /// the bit-manipulation extensions, which this hart does not implement.
+    /// (single letters, then multi-letter extensions). QEMU 7.2 also lists zihintpause, zbb,
+    /// zbc and zbs, which this hart does not implement.
     public var isaString: String {
-        "rv64imafdc" + (configuration.hypervisor ? "h" : "") + "_zicsr_zifencei_zicntr_sstc"
+        "rv64imafdc" + (configuration.hypervisor ? "h" : "") + "_zicsr_zifencei_zicntr_zba_sstc"
     }
 
     /// - Parameter consoleOutput: receives every byte the guest writes to the UART, on the

@@ -214,8 +214,32 @@ public enum RV64Instructions {
           .registerRegister("UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))")),
 
         // MARK: Zba (unprivileged spec, "B" extension, address generation)
+        // rs1, shifted left by 0-3 (after zero-extending its low word in the .uw forms), plus rs2.
         I("sh1add", "Zba", mask: "rMask", match: "f7(OP, 2, 0x10)", format: "r",
-          .registerRegister("b &+ (a << 1)")),
+          .registerRegister("b &+ (a << 1)"),
+          x86: "shiftAndAdd(inst, by: 1)"),
+        I("sh2add", "Zba", mask: "rMask", match: "f7(OP, 4, 0x10)", format: "r",
+          .registerRegister("b &+ (a << 2)"),
+          x86: "shiftAndAdd(inst, by: 2)"),
+        I("sh3add", "Zba", mask: "rMask", match: "f7(OP, 6, 0x10)", format: "r",
+          .registerRegister("b &+ (a << 3)"),
+          x86: "shiftAndAdd(inst, by: 3)"),
+        I("add.uw", "Zba", mask: "rMask", match: "f7(OP_32, 0, 0x04)", format: "r",
+          .registerRegister("b &+ (a & 0xffff_ffff)"),
+          x86: "shiftAndAdd(inst, by: 0, unsignedWord: true)"),
+        I("sh1add.uw", "Zba", mask: "rMask", match: "f7(OP_32, 2, 0x10)", format: "r",
+          .registerRegister("b &+ ((a & 0xffff_ffff) << 1)"),
+          x86: "shiftAndAdd(inst, by: 1, unsignedWord: true)"),
+        I("sh2add.uw", "Zba", mask: "rMask", match: "f7(OP_32, 4, 0x10)", format: "r",
+          .registerRegister("b &+ ((a & 0xffff_ffff) << 2)"),
+          x86: "shiftAndAdd(inst, by: 2, unsignedWord: true)"),
+        I("sh3add.uw", "Zba", mask: "rMask", match: "f7(OP_32, 6, 0x10)", format: "r",
+          .registerRegister("b &+ ((a & 0xffff_ffff) << 3)"),
+          x86: "shiftAndAdd(inst, by: 3, unsignedWord: true)"),
+        // funct6 000010 (bit 27) with a 6-bit shift amount, beside slliw's funct7 0.
+        I("slli.uw", "Zba", mask: "shift64Mask", match: "f3(OP_IMM_32, 1) | 0x0800_0000", format: "shift64",
+          .registerImmediate("(a & 0xffff_ffff) << (b & 63)"),
+          x86: "shiftUnsignedWordImmediate(inst)"),
 
         // MARK: A
         I("lr.w", "A", mask: "lrMask", match: "amo(0b00010, 2)", format: "r",

@@ -494,6 +494,26 @@ struct BlockCompiler {
         return false
     }
 
+    /// Zba: rs2 + (rs1 << n), with rs1's low word zero-extended first in the .uw forms (a 32-bit mov clears the upper half).
+    mutating func shiftAndAdd(_ inst: Instruction, by n: UInt8, unsignedWord: Bool = false) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)]) { asm, h, s in
+            if unsignedWord { asm.load(h, .register(s[0]), width: 4, signed: false) } else { asm.mov(h, .register(s[0])) }
+            if n > 0 { asm.shift(extension: 4, h, by: n) }
+            asm.arithmetic(0x03, h, .register(s[1]))
+        }
+        return false
+    }
+
+    /// slli.uw: rs1's low word, zero-extended, shifted left by the immediate.
+    mutating func shiftUnsignedWordImmediate(_ inst: Instruction) -> Bool? {
+        let count = UInt8(truncatingIfNeeded: inst.imm) & 63
+        compute(Int(inst.rd), from: [Int(inst.rs1)]) { asm, h, s in
+            asm.load(h, .register(s[0]), width: 4, signed: false)
+            asm.shift(extension: 4, h, by: count)
+        }
+        return false
+    }
+
     mutating func setIfLess(_ inst: Instruction, _ cc: X86Assembler.Condition) -> Bool? {
         compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)]) { asm, h, s in asm.arithmetic(0x3b, s[0], .register(s[1])); asm.set(cc, h) }
         return false

@@ -593,6 +593,27 @@ extension Hart {
                 case .sh1add:
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = b &+ (a << 1)
+                case .sh2add:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ (a << 2)
+                case .sh3add:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ (a << 3)
+                case .add_uw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ (a & 0xffff_ffff)
+                case .sh1add_uw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ ((a & 0xffff_ffff) << 1)
+                case .sh2add_uw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ ((a & 0xffff_ffff) << 2)
+                case .sh3add_uw:
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b &+ ((a & 0xffff_ffff) << 3)
+                case .slli_uw:
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = (a & 0xffff_ffff) << (b & 63)
                 // A
                 case .lr_w:
                     guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }

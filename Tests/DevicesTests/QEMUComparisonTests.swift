@@ -28,7 +28,7 @@ import TestSupport
         let result = try ExternalTool.run(dtc, ["-I", "dtb", "-O", "dts", path])
         #expect(result.status == 0, "dtc failed: \(result.output)")
         for text in ["serial@10000000 {", "compatible = \"ns16550a\";", "plic@c000000 {", "clint@2000000 {",
-                     "riscv,isa = \"rv64imafdch_zicsr_zifencei_zicntr_sstc\";", "timebase-frequency = <0x989680>;",
+                     "riscv,isa = \"rv64imafdch_zicsr_zifencei_zicntr_zba_sstc\";", "timebase-frequency = <0x989680>;",
                      "stdout-path = \"/soc/serial@10000000\";", "bootargs = \"console=ttyS0 earlycon\";",
                      "compatible = \"sifive,test1\\0sifive,test0\\0syscon\";", "mmu-type = \"riscv,sv48\";"] {
             #expect(result.output.contains(text), "dtc output lacks \(text)")

@@ -9,7 +9,7 @@ public struct RandomProgramConfiguration: Sendable, Equatable {
     public var allowMisalignedAccesses = false
     /// Relative weight of each extension when picking the next instruction.
     public var extensionWeights: [RandomProgramExtension: Int] = [
-        .i: 30, .m: 10, .a: 8, .f: 14, .d: 14, .c: 14, .zicsr: 6, .zifencei: 1,
+        .i: 30, .m: 10, .zba: 4, .a: 8, .f: 14, .d: 14, .c: 14, .zicsr: 6, .zifencei: 1,
     ]
     /// Percent of biased integer operands that are first reloaded with a corner value.
     public var integerCornerPercent = 35

@@ -29,10 +29,11 @@ public enum RandomProgramExecutionMode: String, Sendable, CaseIterable, Codable 
     }
 
     /// The `-march` the program is assembled with: the VS prologue uses H instructions and CSRs.
+    /// Zba is in both: QEMU's default rv64 cpu implements it, as the hart does.
     public var march: String {
         switch self {
-        case .machine: return "rv64gc"
-        case .virtualSupervisor: return "rv64gch"
+        case .machine: return "rv64gc_zba"
+        case .virtualSupervisor: return "rv64gch_zba"
         }
     }
 

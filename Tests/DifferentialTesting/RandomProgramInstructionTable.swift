@@ -1,7 +1,7 @@
 /// The ISA extension a random instruction belongs to, so coverage can be reported per
 /// extension and a run can leave one out while it is being debugged.
 public enum RandomProgramExtension: String, Sendable, CaseIterable, Comparable {
-    case i = "I", m = "M", a = "A", f = "F", d = "D", c = "C", zicsr = "Zicsr", zifencei = "Zifencei"
+    case i = "I", m = "M", a = "A", f = "F", d = "D", c = "C", zba = "Zba", zicsr = "Zicsr", zifencei = "Zifencei"
 
     /// Orders extensions as the ISA name lists them (I, M, A, F, D, C, ...).
     public static func < (lhs: Self, rhs: Self) -> Bool {
@@ -170,6 +170,11 @@ public enum RandomInstructionTable {
         r(["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu",
            "mulw", "divw", "divuw", "remw", "remuw"], .m, [rd, rsb, rsb])
 
+    /// Zba (unprivileged spec, "B" extension): shift-and-add on full and zero-extended low words.
+    static let addressGeneration: [RandomInstruction] =
+        r(["sh1add", "sh2add", "sh3add", "add.uw", "sh1add.uw", "sh2add.uw", "sh3add.uw"], .zba, [rd, rsb, rsb])
+        + r(["slli.uw"], .zba, [rd, rsb, .shiftAmount(limit: 64)])
+
     /// A (unprivileged spec ch. 8): every AMO in both widths, with random aq/rl bits.
     static let atomic: [RandomInstruction] = {
         var rows: [RandomInstruction] = []
@@ -295,5 +300,5 @@ public enum RandomInstructionTable {
 
     /// Every row, in one list. Generation picks an extension first (with the weights in
     /// `RandomProgramConfiguration`) and then a row of that extension uniformly.
-    public static let all: [RandomInstruction] = base + multiply + atomic + floatingPoint + csr + compressed
+    public static let all: [RandomInstruction] = base + multiply + addressGeneration + atomic + floatingPoint + csr + compressed
 }

@@ -61,6 +61,14 @@ extension BlockCompiler {
         case .fence_i: return nothing()
         case .mul: return multiply(inst)
         case .mulw: return multiply(inst, word: true)
+        case .sh1add: return shiftAndAdd(inst, by: 1)
+        case .sh2add: return shiftAndAdd(inst, by: 2)
+        case .sh3add: return shiftAndAdd(inst, by: 3)
+        case .add_uw: return shiftAndAdd(inst, by: 0, unsignedWord: true)
+        case .sh1add_uw: return shiftAndAdd(inst, by: 1, unsignedWord: true)
+        case .sh2add_uw: return shiftAndAdd(inst, by: 2, unsignedWord: true)
+        case .sh3add_uw: return shiftAndAdd(inst, by: 3, unsignedWord: true)
+        case .slli_uw: return shiftUnsignedWordImmediate(inst)
         default: return nil
         }
     }

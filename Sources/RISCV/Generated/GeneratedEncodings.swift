@@ -74,6 +74,13 @@ extension EncodingTable {
         Encoding(name: "remuw", mask: rMask, match: f7(OP_32, 7, 1), format: .r, op: .remuw),
         // Zba
         Encoding(name: "sh1add", mask: rMask, match: f7(OP, 2, 0x10), format: .r, op: .sh1add),
+        Encoding(name: "sh2add", mask: rMask, match: f7(OP, 4, 0x10), format: .r, op: .sh2add),
+        Encoding(name: "sh3add", mask: rMask, match: f7(OP, 6, 0x10), format: .r, op: .sh3add),
+        Encoding(name: "add.uw", mask: rMask, match: f7(OP_32, 0, 0x04), format: .r, op: .add_uw),
+        Encoding(name: "sh1add.uw", mask: rMask, match: f7(OP_32, 2, 0x10), format: .r, op: .sh1add_uw),
+        Encoding(name: "sh2add.uw", mask: rMask, match: f7(OP_32, 4, 0x10), format: .r, op: .sh2add_uw),
+        Encoding(name: "sh3add.uw", mask: rMask, match: f7(OP_32, 6, 0x10), format: .r, op: .sh3add_uw),
+        Encoding(name: "slli.uw", mask: shift64Mask, match: f3(OP_IMM_32, 1) | 0x0800_0000, format: .shift64, op: .slli_uw),
         // A
         Encoding(name: "lr.w", mask: lrMask, match: amo(0b00010, 2), format: .r, op: .lr_w),
         Encoding(name: "sc.w", mask: amoMask, match: amo(0b00011, 2), format: .r, op: .sc_w),
