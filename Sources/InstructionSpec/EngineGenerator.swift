@@ -315,7 +315,15 @@ struct Table {
             """
         for (group, list) in groups {
             s += "// \(group)\n"
-            for i in list { s += "case .\(i.op):\n" + Table.indent(plainCase(i), "    ") + "\n" }
+            // Ops whose statements are the same (the out-of-line F, D, A, H groups) share one case.
+            var bodies: [(body: String, ops: [String])] = []
+            for i in list {
+                let body = plainCase(i)
+                if let k = bodies.firstIndex(where: { $0.body == body }) { bodies[k].ops.append(i.op) } else { bodies.append((body, [i.op])) }
+            }
+            for (body, ops) in bodies {
+                s += "case " + Table.caseList(ops, indent: "     ") + ":\n" + Table.indent(body, "    ") + "\n"
+            }
         }
         s += "// Superinstructions: each derived from its two ops' descriptions (Superinstructions.swift)\n"
         for pair in pairs { s += "case .\(pair.op):\n" + Table.indent(pairCase(pair), "    ") + "\n" }

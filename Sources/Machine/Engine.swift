@@ -615,188 +615,33 @@ extension Hart {
                     let a = x[p.rs1], b = p.imm
                     x[p.rd] = (a & 0xffff_ffff) << (b & 63)
                 // A
-                case .lr_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .sc_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoswap_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoadd_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoxor_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoand_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoor_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amomin_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amomax_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amominu_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amomaxu_w:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .lr_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .sc_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoswap_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoadd_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoxor_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoand_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amoor_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amomin_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amomax_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amominu_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
-                case .amomaxu_d:
+                case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
+                     .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
+                     .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
                     guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
                 // F
                 case .flw:
                     guard loadFloat(p, width: 4) else { break execution }
                 case .fsw:
                     guard storeFloat(p, width: 4) else { break execution }
-                case .fmadd_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmsub_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fnmsub_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fnmadd_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fadd_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsub_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmul_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fdiv_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsqrt_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsgnj_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsgnjn_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsgnjx_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmin_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmax_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_w_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_wu_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_l_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_lu_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_s_w:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_s_wu:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_s_l:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_s_lu:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmv_x_w:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fclass_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmv_w_x:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .feq_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .flt_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fle_s:
+                case .fmadd_s, .fmsub_s, .fnmsub_s, .fnmadd_s, .fadd_s, .fsub_s, .fmul_s, .fdiv_s, .fsqrt_s,
+                     .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s,
+                     .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_x_w, .fclass_s, .fmv_w_x, .feq_s, .flt_s,
+                     .fle_s:
                     guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 // D
                 case .fld:
                     guard loadFloat(p, width: 8) else { break execution }
                 case .fsd:
                     guard storeFloat(p, width: 8) else { break execution }
-                case .fmadd_d:
+                case .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d,
+                     .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w,
+                     .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fclass_d, .fmv_d_x, .feq_d, .flt_d, .fle_d:
                     guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmsub_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fnmsub_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fnmadd_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fadd_d:
+                case .fadd_d, .fsub_d, .fmul_d:
                     guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsub_d:
-                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmul_d:
-                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fdiv_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsqrt_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsgnj_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsgnjn_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fsgnjx_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmin_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmax_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_s_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_d_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_w_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_wu_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_l_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_lu_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_d_w:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_d_wu:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_d_l:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fcvt_d_lu:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmv_x_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fclass_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fmv_d_x:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .feq_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .flt_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
-                case .fle_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
                 // Zicsr
-                case .csrrw:
-                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
-                case .csrrs:
-                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
-                case .csrrc:
-                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
-                case .csrrwi:
-                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
-                case .csrrsi:
-                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
-                case .csrrci:
+                case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
                     if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
                 // Privileged
                 case .sret:
@@ -823,51 +668,12 @@ extension Hart {
                     flushTLB()
                     nextEventAt = 0
                 // H
-                case .hfence_vvma:
+                case .hfence_vvma, .hfence_gvma:
                     if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
                     flushTLB()
                     nextEventAt = 0
-                case .hfence_gvma:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    flushTLB()
-                    nextEventAt = 0
-                case .hlv_b:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlv_bu:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlv_h:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlv_hu:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlvx_hu:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlv_w:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlv_wu:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlvx_wu:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hlv_d:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hsv_b:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hsv_h:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hsv_w:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
-                    guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
-                case .hsv_d:
+                case .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlv_wu, .hlvx_wu, .hlv_d, .hsv_b, .hsv_h,
+                     .hsv_w, .hsv_d:
                     if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
                     guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
                 // Superinstructions: each derived from its two ops' descriptions (Superinstructions.swift)

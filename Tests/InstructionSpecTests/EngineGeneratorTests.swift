@@ -27,10 +27,14 @@ import Testing
     @Test func everyInstructionHasAnInterpreterCaseAndEveryPairItsOwnOp() {
         let table = Table(RV64Instructions.all)
         let interpreter = table.interpreterCases()
-        for i in RV64Instructions.all { #expect(interpreter.contains("case .\(i.op):\n"), "\(i.name) has no case") }
+        // An op stands in a case pattern followed by ":" (last or only) or "," (shared with others).
+        let patterns = interpreter.split(separator: "\n").filter { $0.hasPrefix("case ") || $0.hasPrefix("     .") }.joined(separator: " ")
+        for i in RV64Instructions.all {
+            #expect(patterns.contains(".\(i.op):") || patterns.contains(".\(i.op),"), "\(i.name) has no case")
+        }
         let pairOps = table.pairs.map(\.op)
         #expect(Set(pairOps).count == pairOps.count, "two superinstructions share a name")
-        for op in pairOps { #expect(interpreter.contains("case .\(op):\n")) }
+        for op in pairOps { #expect(patterns.contains("case .\(op):")) }
     }
 
     @Test func pairsDeriveTheirCasesFromBothHalves() {
