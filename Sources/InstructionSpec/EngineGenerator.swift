@@ -253,16 +253,41 @@ struct Table {
         return s
     }
 
+    /// `expression` over the sources `a` and `b`, as one expression where that stays easy to read
+    /// and to type-check (the sources substituted in), else as `let` lines and the expression.
+    /// Returns the lines before, and the expression.
+    static func applied(_ expression: String, a: String, b: String) -> (lines: String, expression: String) {
+        guard !expression.contains("?"), !expression.contains("a32"), !expression.contains("b32") else {
+            return (operands(a, b, expression), expression)
+        }
+        var result = ""
+        var word = ""
+        func flush() {
+            result += word == "a" ? a : word == "b" ? b : word
+            word = ""
+        }
+        for ch in expression {
+            if ch.isLetter || ch.isNumber || ch == "_" { word.append(ch) } else { flush(); result.append(ch) }
+        }
+        flush()
+        return ("", result)
+    }
+
     /// The interpreter's statements for one plain op, at `p`.
     func plainCase(_ i: InstructionDescription, at p: String = "p") -> String {
         switch i.semantics {
-        case .registerRegister(let e, _): return Table.operands("x[\(p).rs1]", "x[\(p).rs2]", e) + "x[\(p).rd] = \(e)"
-        case .registerImmediate(let e): return Table.operands("x[\(p).rs1]", "\(p).imm", e) + "x[\(p).rd] = \(e)"
+        case .registerRegister(let e, _):
+            let (lines, value) = Table.applied(e, a: "x[\(p).rs1]", b: "x[\(p).rs2]")
+            return lines + "x[\(p).rd] = \(value)"
+        case .registerImmediate(let e):
+            let (lines, value) = Table.applied(e, a: "x[\(p).rs1]", b: "\(p).imm")
+            return lines + "x[\(p).rd] = \(value)"
         case .load(let type): return "guard load(\(p), \(type).self) else { break execution }"
         case .store(let type): return "guard store(\(p), \(type).self) else { break execution }"
         case .branch(let condition, _):
-            return Table.operands("x[\(p).rs1]", "x[\(p).rs2]", condition) + """
-                if \(condition) { nextPC = blockPC &+ UInt64(\(p).pointee.blockOffset) &+ \(p).imm }
+            let (lines, taken) = Table.applied(condition, a: "x[\(p).rs1]", b: "x[\(p).rs2]")
+            return lines + """
+                if \(taken) { nextPC = blockPC &+ UInt64(\(p).pointee.blockOffset) &+ \(p).imm }
                 \(p) += 1; break execution
                 """
         case .statements(let body, _, _): return body
@@ -280,19 +305,25 @@ struct Table {
         case .dependent, .sequential:
             let firstSource: String
             if case .registerRegister = a.semantics { firstSource = "x[p.rs2]" } else { firstSource = "p.imm" }
-            let first = a.semantics.aluExpression!
-            var s = "let t: UInt64\n" + Table.scoped(Table.operands("x[p.rs1]", firstSource, first) + "t = \(first)")
+            let (firstLines, first) = Table.applied(a.semantics.aluExpression!, a: "x[p.rs1]", b: firstSource)
+            var s = firstLines.isEmpty ? "let t: UInt64 = \(first)\n" : "let t: UInt64\n" + Table.scoped(firstLines + "t = \(first)")
             s += "x[p.rd] = t\nlet q = p + 1\n"
+            /// The second half's statement, in a block of its own when it declares `a` and `b`.
+            func second(_ lines: String, _ statement: String) -> String {
+                lines.isEmpty ? statement + "\n" : Table.scoped(lines + statement)
+            }
             let dependent = pair.kind == .dependent
             switch b.semantics {
             case .branch(let condition, _):
-                s += Table.scoped(Table.operands(dependent ? "t" : "x[q.rs1]", "x[q.rs2]", condition)
-                    + "if \(condition) { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }")
+                let (lines, taken) = Table.applied(condition, a: dependent ? "t" : "x[q.rs1]", b: "x[q.rs2]")
+                s += second(lines, "if \(taken) { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }")
                 s += "p += 2; break execution"
             case .registerRegister(let e, _):
-                s += Table.scoped(Table.operands("x[q.rs1]", dependent ? "t" : "x[q.rs2]", e) + "x[q.rd] = \(e)") + "p += 1"
+                let (lines, value) = Table.applied(e, a: "x[q.rs1]", b: dependent ? "t" : "x[q.rs2]")
+                s += second(lines, "x[q.rd] = \(value)") + "p += 1"
             case .registerImmediate(let e):
-                s += Table.scoped(Table.operands(dependent ? "t" : "x[q.rs1]", "q.imm", e) + "x[q.rd] = \(e)") + "p += 1"
+                let (lines, value) = Table.applied(e, a: dependent ? "t" : "x[q.rs1]", b: "q.imm")
+                s += second(lines, "x[q.rd] = \(value)") + "p += 1"
             default:
                 preconditionFailure("\(b.name) closes an ALU pair but is neither an ALU op nor a branch")
             }

@@ -401,28 +401,22 @@ extension Hart {
                     x[p.rd] = here &+ p.pointee.length
                     p += 1; break execution
                 case .beq:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    if a == b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    if x[p.rs1] == x[p.rs2] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
                     p += 1; break execution
                 case .bne:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    if a != b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    if x[p.rs1] != x[p.rs2] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
                     p += 1; break execution
                 case .blt:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    if Int64(bitPattern: a) < Int64(bitPattern: b) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    if Int64(bitPattern: x[p.rs1]) < Int64(bitPattern: x[p.rs2]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
                     p += 1; break execution
                 case .bge:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    if Int64(bitPattern: a) >= Int64(bitPattern: b) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    if Int64(bitPattern: x[p.rs1]) >= Int64(bitPattern: x[p.rs2]) { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
                     p += 1; break execution
                 case .bltu:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    if a < b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    if x[p.rs1] < x[p.rs2] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
                     p += 1; break execution
                 case .bgeu:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    if a >= b { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
+                    if x[p.rs1] >= x[p.rs2] { nextPC = blockPC &+ UInt64(p.pointee.blockOffset) &+ p.imm }
                     p += 1; break execution
                 case .lb:
                     guard load(p, Int8.self) else { break execution }
@@ -447,8 +441,7 @@ extension Hart {
                 case .sd:
                     guard store(p, UInt64.self) else { break execution }
                 case .addi:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ p.imm
                 case .slti:
                     let a = x[p.rs1], b = p.imm
                     x[p.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
@@ -456,32 +449,23 @@ extension Hart {
                     let a = x[p.rs1], b = p.imm
                     x[p.rd] = a < b ? 1 : 0
                 case .xori:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a ^ b
+                    x[p.rd] = x[p.rs1] ^ p.imm
                 case .ori:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a | b
+                    x[p.rd] = x[p.rs1] | p.imm
                 case .andi:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a & b
+                    x[p.rd] = x[p.rs1] & p.imm
                 case .slli:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a << (b & 63)
+                    x[p.rd] = x[p.rs1] << (p.imm & 63)
                 case .srli:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a >> (b & 63)
+                    x[p.rd] = x[p.rs1] >> (p.imm & 63)
                 case .srai:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
+                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: x[p.rs1]) >> Int64(p.imm & 63))
                 case .add:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ x[p.rs2]
                 case .sub:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a &- b
+                    x[p.rd] = x[p.rs1] &- x[p.rs2]
                 case .sll:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a << (b & 63)
+                    x[p.rd] = x[p.rs1] << (x[p.rs2] & 63)
                 case .slt:
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
@@ -489,47 +473,33 @@ extension Hart {
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = a < b ? 1 : 0
                 case .xor:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a ^ b
+                    x[p.rd] = x[p.rs1] ^ x[p.rs2]
                 case .srl:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a >> (b & 63)
+                    x[p.rd] = x[p.rs1] >> (x[p.rs2] & 63)
                 case .sra:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: a) >> Int64(b & 63))
+                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: x[p.rs1]) >> Int64(x[p.rs2] & 63))
                 case .or:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a | b
+                    x[p.rd] = x[p.rs1] | x[p.rs2]
                 case .and:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a & b
+                    x[p.rd] = x[p.rs1] & x[p.rs2]
                 case .addiw:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = sext32(a &+ b)
+                    x[p.rd] = sext32(x[p.rs1] &+ p.imm)
                 case .slliw:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = sext32(a << (b & 31))
+                    x[p.rd] = sext32(x[p.rs1] << (p.imm & 31))
                 case .srliw:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                 case .sraiw:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
+                    x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[p.rs1]) >> Int32(p.imm & 31)))
                 case .addw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = sext32(a &+ b)
+                    x[p.rd] = sext32(x[p.rs1] &+ x[p.rs2])
                 case .subw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = sext32(a &- b)
+                    x[p.rd] = sext32(x[p.rs1] &- x[p.rs2])
                 case .sllw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = sext32(a << (b & 31))
+                    x[p.rd] = sext32(x[p.rs1] << (x[p.rs2] & 31))
                 case .srlw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(x[p.rs2] & 31)))
                 case .sraw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: a) >> Int32(b & 31)))
+                    x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[p.rs1]) >> Int32(x[p.rs2] & 31)))
                 case .fence:
                     // One hart, and stores invalidate decoded code as they happen: nothing to order.
                     break
@@ -549,17 +519,14 @@ extension Hart {
                     break
                 // M
                 case .mul:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a &* b
+                    x[p.rd] = x[p.rs1] &* x[p.rs2]
                 case .mulh:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: a).multipliedFullWidth(by: Int64(bitPattern: b)).high)
+                    x[p.rd] = UInt64(bitPattern: Int64(bitPattern: x[p.rs1]).multipliedFullWidth(by: Int64(bitPattern: x[p.rs2])).high)
                 case .mulhsu:
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = Int64(bitPattern: a) < 0 ? a.multipliedFullWidth(by: b).high &- b : a.multipliedFullWidth(by: b).high
                 case .mulhu:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a.multipliedFullWidth(by: b).high
+                    x[p.rd] = x[p.rs1].multipliedFullWidth(by: x[p.rs2]).high
                 case .div:
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = b == 0 ? .max : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? a : UInt64(bitPattern: Int64(bitPattern: a) / Int64(bitPattern: b))
@@ -573,8 +540,7 @@ extension Hart {
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = b == 0 ? a : a % b
                 case .mulw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = sext32(a &* b)
+                    x[p.rd] = sext32(x[p.rs1] &* x[p.rs2])
                 case .divw:
                     let a = x[p.rs1], b = x[p.rs2]
                     let a32 = Int32(truncatingIfNeeded: a), b32 = Int32(truncatingIfNeeded: b)
@@ -591,29 +557,21 @@ extension Hart {
                     x[p.rd] = UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))
                 // Zba
                 case .sh1add:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ (a << 1)
+                    x[p.rd] = x[p.rs2] &+ (x[p.rs1] << 1)
                 case .sh2add:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ (a << 2)
+                    x[p.rd] = x[p.rs2] &+ (x[p.rs1] << 2)
                 case .sh3add:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ (a << 3)
+                    x[p.rd] = x[p.rs2] &+ (x[p.rs1] << 3)
                 case .add_uw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ (a & 0xffff_ffff)
+                    x[p.rd] = x[p.rs2] &+ (x[p.rs1] & 0xffff_ffff)
                 case .sh1add_uw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ ((a & 0xffff_ffff) << 1)
+                    x[p.rd] = x[p.rs2] &+ ((x[p.rs1] & 0xffff_ffff) << 1)
                 case .sh2add_uw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ ((a & 0xffff_ffff) << 2)
+                    x[p.rd] = x[p.rs2] &+ ((x[p.rs1] & 0xffff_ffff) << 2)
                 case .sh3add_uw:
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = b &+ ((a & 0xffff_ffff) << 3)
+                    x[p.rd] = x[p.rs2] &+ ((x[p.rs1] & 0xffff_ffff) << 3)
                 case .slli_uw:
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = (a & 0xffff_ffff) << (b & 63)
+                    x[p.rd] = (x[p.rs1] & 0xffff_ffff) << (p.imm & 63)
                 // A
                 case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
                      .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
@@ -678,134 +636,64 @@ extension Hart {
                     guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
                 // Superinstructions: each derived from its two ops' descriptions (Superinstructions.swift)
                 case .slli_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ t
                     p += 1
                 case .srli_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a >> (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] >> (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ t
                     p += 1
                 case .slli_xor:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a ^ b
-                    }
+                    x[q.rd] = x[q.rs1] ^ t
                     p += 1
                 case .slliw_xor:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(a << (b & 31))
-                    }
+                    let t: UInt64 = sext32(x[p.rs1] << (p.imm & 31))
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a ^ b
-                    }
+                    x[q.rd] = x[q.rs1] ^ t
                     p += 1
                 case .srliw_xor:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    let t: UInt64 = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a ^ b
-                    }
+                    x[q.rd] = x[q.rs1] ^ t
                     p += 1
                 case .slli_or:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a | b
-                    }
+                    x[q.rd] = x[q.rs1] | t
                     p += 1
                 case .srliw_or:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    let t: UInt64 = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a | b
-                    }
+                    x[q.rd] = x[q.rs1] | t
                     p += 1
                 case .mul_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a &* b
-                    }
+                    let t: UInt64 = x[p.rs1] &* x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ t
                     p += 1
                 case .add_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ t
                     p += 1
                 case .and_xor:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a & b
-                    }
+                    let t: UInt64 = x[p.rs1] & x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a ^ b
-                    }
+                    x[q.rd] = x[q.rs1] ^ t
                     p += 1
                 case .sltu_and:
                     let t: UInt64
@@ -815,277 +703,130 @@ extension Hart {
                     }
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a & b
-                    }
+                    x[q.rd] = x[q.rs1] & t
                     p += 1
                 case .addw_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = sext32(a &+ b)
-                    }
+                    let t: UInt64 = sext32(x[p.rs1] &+ x[p.rs2])
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = t
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ t
                     p += 1
                 case .xor_srliw:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = q.imm
-                        x[q.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    x[q.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: t) >> UInt32(q.imm & 31)))
                     p += 1
                 case .xor_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = t << (q.imm & 63)
                     p += 1
                 case .xor_slliw:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = q.imm
-                        x[q.rd] = sext32(a << (b & 31))
-                    }
+                    x[q.rd] = sext32(t << (q.imm & 31))
                     p += 1
                 case .xor_andi:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = q.imm
-                        x[q.rd] = a & b
-                    }
+                    x[q.rd] = t & q.imm
                     p += 1
                 case .andi_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a & b
-                    }
+                    let t: UInt64 = x[p.rs1] & p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = t << (q.imm & 63)
                     p += 1
                 case .slli_srli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = q.imm
-                        x[q.rd] = a >> (b & 63)
-                    }
+                    x[q.rd] = t >> (q.imm & 63)
                     p += 1
                 case .addi_bne:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = x[q.rs2]
-                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if t != x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .addi_beq:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = x[q.rs2]
-                        if a == b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if t == x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .addiw_bgeu:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(a &+ b)
-                    }
+                    let t: UInt64 = sext32(x[p.rs1] &+ p.imm)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = x[q.rs2]
-                        if a >= b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if t >= x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .addiw_bltu:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(a &+ b)
-                    }
+                    let t: UInt64 = sext32(x[p.rs1] &+ p.imm)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = t, b = x[q.rs2]
-                        if a < b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if t < x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .add_then_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ x[q.rs2]
                     p += 1
                 case .addi_then_addi:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ q.imm
                     p += 1
                 case .srliw_then_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    let t: UInt64 = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = x[q.rs1] << (q.imm & 63)
                     p += 1
                 case .slli_then_srliw:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    x[q.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[q.rs1]) >> UInt32(q.imm & 31)))
                     p += 1
                 case .or_then_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a | b
-                    }
+                    let t: UInt64 = x[p.rs1] | x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = x[q.rs1] << (q.imm & 63)
                     p += 1
                 case .xor_then_xor:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a ^ b
-                    }
+                    x[q.rd] = x[q.rs1] ^ x[q.rs2]
                     p += 1
                 case .slli_then_or:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a | b
-                    }
+                    x[q.rd] = x[q.rs1] | x[q.rs2]
                     p += 1
                 case .srliw_then_or:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    let t: UInt64 = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a | b
-                    }
+                    x[q.rd] = x[q.rs1] | x[q.rs2]
                     p += 1
                 case .addiw_then_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(a &+ b)
-                    }
+                    let t: UInt64 = sext32(x[p.rs1] &+ p.imm)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ x[q.rs2]
                     p += 1
                 case .add_then_sltu:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
                     do {
@@ -1107,160 +848,76 @@ extension Hart {
                     }
                     p += 1
                 case .add_then_bltu:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        if a < b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if x[q.rs1] < x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .add_then_bne:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if x[q.rs1] != x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .slli_then_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a << (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] << (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = x[q.rs1] << (q.imm & 63)
                     p += 1
                 case .addi_then_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = x[q.rs1] << (q.imm & 63)
                     p += 1
                 case .addi_then_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ x[q.rs2]
                     p += 1
                 case .xor_then_add:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ x[q.rs2]
                     p += 1
                 case .srli_then_slli:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a >> (b & 63)
-                    }
+                    let t: UInt64 = x[p.rs1] >> (p.imm & 63)
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a << (b & 63)
-                    }
+                    x[q.rd] = x[q.rs1] << (q.imm & 63)
                     p += 1
                 case .xor_then_and:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a & b
-                    }
+                    x[q.rd] = x[q.rs1] & x[q.rs2]
                     p += 1
                 case .srliw_then_addi:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
-                    }
+                    let t: UInt64 = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = q.imm
-                        x[q.rd] = a &+ b
-                    }
+                    x[q.rd] = x[q.rs1] &+ q.imm
                     p += 1
                 case .addi_then_xor:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        x[q.rd] = a ^ b
-                    }
+                    x[q.rd] = x[q.rs1] ^ x[q.rs2]
                     p += 1
                 case .xor_then_bne:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        t = a ^ b
-                    }
+                    let t: UInt64 = x[p.rs1] ^ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if x[q.rs1] != x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .addi_then_bne:
-                    let t: UInt64
-                    do {
-                        let a = x[p.rs1], b = p.imm
-                        t = a &+ b
-                    }
+                    let t: UInt64 = x[p.rs1] &+ p.imm
                     x[p.rd] = t
                     let q = p + 1
-                    do {
-                        let a = x[q.rs1], b = x[q.rs2]
-                        if a != b { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
-                    }
+                    if x[q.rs1] != x[q.rs2] { nextPC = blockPC &+ UInt64(q.pointee.blockOffset) &+ q.imm }
                     p += 2; break execution
                 case .lw_then_lw:
                     do {
@@ -1279,75 +936,64 @@ extension Hart {
                         guard store(p, UInt32.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ p.imm
                 case .sb_then_addi:
                     do {
                         guard store(p, UInt8.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ p.imm
                 case .lw_then_srliw:
                     do {
                         guard load(p, Int32.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: a) >> UInt32(b & 31)))
+                    x[p.rd] = sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) >> UInt32(p.imm & 31)))
                 case .lbu_then_xor:
                     do {
                         guard load(p, UInt8.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a ^ b
+                    x[p.rd] = x[p.rs1] ^ x[p.rs2]
                 case .lw_then_add:
                     do {
                         guard load(p, Int32.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ x[p.rs2]
                 case .lw_then_slli:
                     do {
                         guard load(p, Int32.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a << (b & 63)
+                    x[p.rd] = x[p.rs1] << (p.imm & 63)
                 case .ld_then_addiw:
                     do {
                         guard load(p, UInt64.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = sext32(a &+ b)
+                    x[p.rd] = sext32(x[p.rs1] &+ p.imm)
                 case .ld_then_addi:
                     do {
                         guard load(p, UInt64.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = p.imm
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ p.imm
                 case .add_then_sw:
                     do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        x[p.rd] = a &+ b
+                        x[p.rd] = x[p.rs1] &+ x[p.rs2]
                     }
                     p += 1
                     guard store(p, UInt32.self) else { break execution }
                 case .add_then_lw:
                     do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        x[p.rd] = a &+ b
+                        x[p.rd] = x[p.rs1] &+ x[p.rs2]
                     }
                     p += 1
                     guard load(p, Int32.self) else { break execution }
                 case .add_then_lwu:
                     do {
-                        let a = x[p.rs1], b = x[p.rs2]
-                        x[p.rd] = a &+ b
+                        x[p.rd] = x[p.rs1] &+ x[p.rs2]
                     }
                     p += 1
                     guard load(p, UInt32.self) else { break execution }
@@ -1356,8 +1002,7 @@ extension Hart {
                         guard store(p, UInt64.self) else { break execution }
                     }
                     p += 1
-                    let a = x[p.rs1], b = x[p.rs2]
-                    x[p.rd] = a &+ b
+                    x[p.rd] = x[p.rs1] &+ x[p.rs2]
                 // END GENERATED: interpreter cases
                 }
                 p += 1

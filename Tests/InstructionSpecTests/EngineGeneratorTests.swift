@@ -42,8 +42,8 @@ import Testing
         let dependent = try! #require(table.pairs.first { $0.op == "slli_add" })
         let sequential = try! #require(table.pairs.first { $0.op == "add_then_bne" })
         // The dependent pair feeds the first result to the second op's rs2; the sequential one reads its own registers.
-        #expect(table.pairCase(dependent).contains("let a = x[q.rs1], b = t\n"))
-        #expect(table.pairCase(sequential).contains("let a = x[q.rs1], b = x[q.rs2]\n"))
+        #expect(table.pairCase(dependent).contains("x[q.rd] = x[q.rs1] &+ t\n"))
+        #expect(table.pairCase(sequential).contains("if x[q.rs1] != x[q.rs2] {"))
     }
 
     @Test func compiledOpsAreTheOnesWithAnEmitter() {
