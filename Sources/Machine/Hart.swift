@@ -125,7 +125,7 @@ public struct HartCounters: Sendable {
 }
 
 /// One RISC-V hart: RV64IMAFDC with Zicsr, Zifencei, the counters, Sstc and the M/S/U
-/// privileged architecture. The engine (Engine.swift) executes it; the MMU (MMU.swift)
+/// privileged architecture. The engine (Hart+Execution.swift) executes it; the MMU (Hart+Translation.swift)
 /// translates its accesses; this file holds its architectural state, CSRs and trap logic.
 public final class Hart {
     // MARK: Platform
@@ -235,7 +235,7 @@ public final class Hart {
     /// The earliest mtime a device asked to be polled at.
     var devicesDeadline: UInt64 = .max
 
-    // Translation state (MMU.swift) and the decoded-block cache (Engine.swift).
+    // Translation state (Hart+Translation.swift) and the decoded-block cache (Hart+Execution.swift).
     let tlb: UnsafeMutablePointer<TLBEntry>
     /// The TLB entries filled since the last flush, so a flush clears only those.
     let tlbTouched = TouchedEntries(contexts: TranslationContext.count)
