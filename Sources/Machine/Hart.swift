@@ -147,7 +147,7 @@ public final class Hart {
     public internal(set) var privilege: Privilege = .machine
     /// V (H extension): the hart runs a guest in VS-mode (privilege S) or VU-mode (privilege U).
     public internal(set) var virtualized = false
-    /// The H extension's CSRs (HypervisorExtension.swift).
+    /// The H extension's CSRs (Hart+HypervisorExtension.swift).
     var h = HypervisorState()
     /// htval/htinst/GVA for the trap the current instruction raises.
     var pendingTrapDetail = TrapDetail()
