@@ -143,6 +143,8 @@ extension Hart {
 
     @inline(__always)
     func tlbEntry(_ context: TranslationContext, _ va: UInt64) -> UnsafeMutablePointer<TLBEntry> {
+        // SAFETY: context.rawValue < TranslationContext.count and the page index is masked below
+        // entriesPerContext, so the entry lies within `tlb`'s count * entriesPerContext entries.
         tlb + (context.rawValue * TLBEntry.entriesPerContext + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
     }
 
@@ -156,6 +158,7 @@ extension Hart {
     /// Takes every entry that maps host page `hostPage` (it now holds decoded code) off the store
     /// fast path, keeping the fact that it may be written (`TLBEntry.codePageMarker`).
     func revokeWrites(toHostPage hostPage: UInt64) {
+        // SAFETY: i runs over exactly the entries `tlb` was allocated with.
         for i in 0..<(TranslationContext.count * TLBEntry.entriesPerContext) where tlb[i].writeTag != TLBEntry.invalid {
             if (tlb[i].writeTag &+ tlb[i].hostOffset) & TLBEntry.pageMask == hostPage { tlb[i].writeTag |= TLBEntry.codePageMarker }
         }
@@ -314,6 +317,8 @@ extension Hart {
         guard pmpAllows(pa, width: width, type, privilege: p) else { throw TranslationFault(cause: type.accessFault) }
         let page = pa & TLBEntry.pageMask
         if memory.contains(page, length: 4096) && pmpUniformPage(page, type, privilege: p) {
+            // SAFETY: `tlbEntry` returns an entry inside `tlb`; the offset it stores maps `vpage`
+            // to `page`, which `memory.contains` just placed wholly in host RAM.
             let e = tlbEntry(context, va)
             tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask
@@ -341,6 +346,8 @@ extension Hart {
         }
         let page = pa & TLBEntry.pageMask
         if pmpUniformPage(page, .fetch, privilege: privilege) {
+            // SAFETY: as in `translateData`; `page` is RAM because `memory.contains(pa, length: 2)`
+            // held and RAM is whole pages.
             let e = tlbEntry(context, va)
             tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask

@@ -125,8 +125,22 @@ public struct HartCounters: Sendable {
 }
 
 /// One RISC-V hart: RV64IMAFDC with Zicsr, Zifencei, the counters, Sstc and the M/S/U
-/// privileged architecture. The engine (Hart+Execution.swift) executes it; the MMU (Hart+Translation.swift)
-/// translates its accesses; this file holds its architectural state, CSRs and trap logic.
+/// privileged architecture, with the H extension when configured.
+///
+/// The hart in parts, one file each (stored properties must live in this class body, so the
+/// state of every part is declared here, under its part's MARK):
+/// - architectural state (x, f, pc, privilege, V, reset): Hart.swift;
+/// - CSR file (M-level storage here; the read/write rules): Hart+CSRFile.swift, with the S-level
+///   rules in SupervisorCSRs.swift and the H CSRs, hypervisor instructions and guest faults in
+///   Hart+HypervisorExtension.swift;
+/// - traps and interrupts (mip, takeTrap, mret/sret, VS trap entry): Hart+Traps.swift;
+/// - translation (translation contexts, software TLBs, walks through PageTableWalker.swift, PMP,
+///   the load/store slow paths): Hart+Translation.swift, with TouchedEntries.swift;
+/// - execution (run, the dispatch loop, block lookup, events, WFI and device polls): Hart+Execution.swift,
+///   with BlockCache.swift, BlockCompiler.swift (the code cache), Timebase.swift and
+///   ProgressGuard.swift;
+/// - the host hypervisor's narrow interface (every entry point Sources/Hypervisor calls):
+///   Hart+HostInterface.swift.
 public final class Hart {
     // MARK: Platform
     public let hartID: UInt64
@@ -140,8 +154,11 @@ public final class Hart {
     // MARK: Architectural state
     /// x0…x31 plus the discard slot (index 32) that decoded writes to x0 target, then the slots
     /// compiled code shares with the dispatch loop (`CompiledRun`).
+    /// SAFETY: allocated in `init` with `CompiledRun.registerFileSlots` (39) slots and freed in
+    /// `deinit`; decoded register numbers are 5-bit fields (0…31) or the discard slot 32.
     let x: UnsafeMutablePointer<UInt64>
     /// f0…f31 as raw bits (singles NaN-boxed).
+    /// SAFETY: 32 slots, allocated in `init` and freed in `deinit`; indices are 5-bit fields.
     let f: UnsafeMutablePointer<UInt64>
     public var pc: UInt64 = 0
     public internal(set) var privilege: Privilege = .machine
@@ -156,6 +173,7 @@ public final class Hart {
     /// Set by a trap that goes to the host; `run` returns at the next check.
     var guestExitPending = false
 
+    // MARK: CSR file (Hart+CSRFile.swift)
     // CSR state (privileged spec chapters 3 and 4). mstatus holds the writable fields only;
     // SD, UXL and SXL are computed on read.
     var mstatus: UInt64 = 0
@@ -193,7 +211,7 @@ public final class Hart {
     /// Set while the hart is stopped in WFI.
     public internal(set) var waitingForInterrupt = false
 
-    // MARK: Bookkeeping
+    // MARK: Execution bookkeeping (Hart+Execution.swift)
     /// Instructions retired since reset (the source of minstret, mcycle and virtual time).
     public internal(set) var retired: UInt64 = 0
     /// Event counts as they accumulate; `counters` adds the open privilege interval.
@@ -235,7 +253,9 @@ public final class Hart {
     /// The earliest mtime a device asked to be polled at.
     var devicesDeadline: UInt64 = .max
 
-    // Translation state (Hart+Translation.swift) and the decoded-block cache (Hart+Execution.swift).
+    // MARK: Translation (Hart+Translation.swift) and the decoded-block cache (Hart+Execution.swift)
+    /// SAFETY: `TranslationContext.count * TLBEntry.entriesPerContext` entries, allocated in
+    /// `init` and freed in `deinit`; `tlbEntry` masks every index into its context's range.
     let tlb: UnsafeMutablePointer<TLBEntry>
     /// The TLB entries filled since the last flush, so a flush clears only those.
     let tlbTouched = TouchedEntries(contexts: TranslationContext.count)
