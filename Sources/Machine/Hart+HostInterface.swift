@@ -1,21 +1,54 @@
 import RISCV
 
-extension Hart {
-    // MARK: Public register access
+// The host hypervisor's narrow interface to a hart: every entry point Sources/Hypervisor (and
+// the harness, acting as a host) calls, gathered here. Besides these it uses only `run`
+// (Hart+Execution.swift), `reset(pc:)`, the read-only `pc`, `retired`, `memory`,
+// `configuration` and `guestExit` (Hart.swift), `counters`, and the progress guard's
+// `progressState`, `trapsTaken`, `lastTrap` and `noProgressReport` (ProgressGuard.swift).
+// Nothing here is on the per-instruction path: each call happens on a VM exit or a vCPU switch.
 
-    public func register(_ i: Int) -> UInt64 { i == 0 ? 0 : x[i] }
-    public func setRegister(_ i: Int, _ v: UInt64) { if i > 0 && i < 32 { x[i] = v } }
-    public func fregister(_ i: Int) -> UInt64 { f[i] }
-    public func setFRegister(_ i: Int, _ v: UInt64) { f[i] = v }
+extension Hart {
+    // MARK: Registers and CSRs
+
+    /// Reads x`i` (x0 reads 0): an SBI call's or a hypercall's arguments, an emulated load's
+    /// base register.
+    public func register(_ i: Int) -> UInt64 {
+        precondition(i >= 0 && i < 32, "register index out of range")
+        // SAFETY: 0 ≤ i < 32 was just checked; `x` has `CompiledRun.registerFileSlots` slots.
+        return i == 0 ? 0 : x[i]
+    }
+
+    /// Writes x`i` (writes to x0 and out-of-range indices are ignored): an SBI call's or a
+    /// hypercall's results, an emulated load's destination.
+    public func setRegister(_ i: Int, _ v: UInt64) {
+        // SAFETY: 0 < i < 32 is checked here; `x` has `CompiledRun.registerFileSlots` slots.
+        if i > 0 && i < 32 { x[i] = v }
+    }
+
+    /// Reads f`i` as raw bits: an emulated floating-point load or store, a vCPU dump.
+    public func fregister(_ i: Int) -> UInt64 {
+        precondition(i >= 0 && i < 32, "floating-point register index out of range")
+        // SAFETY: 0 ≤ i < 32 was just checked; `f` has 32 slots.
+        return f[i]
+    }
+
+    /// Writes f`i` as raw bits: an emulated floating-point load's destination.
+    public func setFRegister(_ i: Int, _ v: UInt64) {
+        precondition(i >= 0 && i < 32, "floating-point register index out of range")
+        // SAFETY: 0 ≤ i < 32 was just checked; `f` has 32 slots.
+        f[i] = v
+    }
 
     /// Reads a CSR as M-mode would (for debuggers, tests and summaries); nil if it does not exist.
+    /// The same read as `hostReadCSR`, named for callers that are not a hypervisor.
     public func debugReadCSR(_ number: UInt16) -> UInt64? {
         readCSRValue(number)
     }
 
     /// The host finished the trapped instruction for the guest (emulated a CSR access, an SBI
     /// call, an MMIO access, a hypercall) and resumes it at `nextPC`: that is progress, though
-    /// the hart retired nothing.
+    /// the hart retired nothing. Every mode's exit handler ends with it after emulating the
+    /// trapped instruction.
     public func completeEmulatedInstruction(resumingAt nextPC: UInt64) {
         pc = nextPC
         progress.trapsInARow = 0
@@ -50,11 +83,13 @@ extension Hart {
         CSR.vstimecmp, CSR.htimedelta, CSR.scounteren, CSR.senvcfg, CSR.fcsr,
     ]
 
-    /// Reads any CSR as M-mode (the host is M and HS); nil if it does not exist.
+    /// Reads any CSR as M-mode (the host is M and HS); nil if it does not exist. The modes read
+    /// the guest's CSRs through it to emulate csrr and to save a vCPU.
     public func hostReadCSR(_ number: UInt16) -> UInt64? { readCSRValue(number) }
 
     /// Writes any CSR as M-mode would, without the privilege checks a guest instruction gets.
-    /// Returns false if the CSR does not exist.
+    /// Returns false if the CSR does not exist. The modes set up hgatp, hedeleg/hideleg, hvip
+    /// (interrupt injection) and the emulated guest CSRs through it.
     @discardableResult
     public func hostWriteCSR(_ number: UInt16, _ value: UInt64) -> Bool {
         let savedPrivilege = privilege, savedVirtual = virtualized
@@ -68,9 +103,12 @@ extension Hart {
         do { try writeCSR(number, value); return true } catch { return false }
     }
 
-    /// Puts vCPU `state` on the hart, in VS or VU mode under G-stage table `hgatp`.
+    /// Puts vCPU `state` on the hart, in VS or VU mode under G-stage table `hgatp`: the
+    /// hardware-assisted mode's vCPU switch-in.
     public func loadVirtualHart(_ state: VirtualHartState, hgatp: UInt64) {
         if h.hgatp != hgatp { hostWriteCSR(CSR.hgatp, hgatp) }
+        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots); the arrays'
+        // subscripts check their own bounds.
         for i in 1..<32 { x[i] = state.registers[i] }
         for i in 0..<32 { f[i] = state.floatRegisters[i] }
         for number in Hart.virtualHartCSRs { hostWriteCSR(number, state.csrs[number] ?? 0) }
@@ -87,10 +125,12 @@ extension Hart {
         nextEventAt = 0
     }
 
-    /// The vCPU state currently on the hart.
+    /// The vCPU state currently on the hart: the hardware-assisted mode's vCPU switch-out; the
+    /// full-virtualization mode reads the guest's registers through it too.
     public func saveVirtualHart() -> VirtualHartState {
         var state = VirtualHartState(pc: pc)
         state.supervisor = privilege == .supervisor
+        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots).
         for i in 1..<32 { state.registers[i] = x[i] }
         for i in 0..<32 { state.floatRegisters[i] = f[i] }
         for number in Hart.virtualHartCSRs { state.csrs[number] = readCSRValue(number) ?? 0 }
@@ -113,7 +153,8 @@ extension Hart {
 
     /// Reads `width` bytes at guest virtual address `va` as the guest at its current privilege
     /// would fetch them (HLVX's rules), for a host that must decode a trapped instruction
-    /// itself. Nil when the guest could not fetch there.
+    /// itself (the hardware-assisted mode's MMIO emulation when htinst is 0). Nil when the guest
+    /// could not fetch there.
     public func readGuestInstruction(at va: UInt64) -> UInt32? {
         let context = translationContext(privilege, virtual: true)
         func half(_ address: UInt64) -> UInt64? {
@@ -152,6 +193,8 @@ extension Hart {
     /// virtualization host runs both the guest's kernel and its programs there, under a satp it
     /// sets with `hostSwitchUserAddressSpace`. The caller chooses mstatus.FS and satp.
     public func loadDeprivilegedGuest(_ state: VirtualHartState) {
+        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots); the arrays'
+        // subscripts check their own bounds.
         for i in 1..<32 { x[i] = state.registers[i] }
         for i in 0..<32 { f[i] = state.floatRegisters[i] }
         closePrivilegeInterval()
