@@ -1,10 +1,11 @@
 import RISCV
 
-// The host hypervisor's narrow interface to a hart: every entry point Sources/Hypervisor (and
-// the harness, acting as a host) calls, gathered here. Besides these it uses only `run`
-// (Hart+Execution.swift), `reset(pc:)`, the read-only `pc`, `retired`, `memory`,
-// `configuration` and `guestExit` (Hart.swift), `counters`, and the progress guard's
-// `progressState`, `trapsTaken`, `lastTrap` and `noProgressReport` (ProgressGuard.swift).
+// The host hypervisor's narrow interface to a hart: the entry points that exist for
+// Sources/Hypervisor (and the harness, acting as a host), gathered here. Besides these the host
+// uses only `run` (Hart+Execution.swift); `reset(pc:)`, `pc` (read, and set to resume a guest
+// elsewhere), `retired`, `memory`, `configuration`, `counters` and `guestExit` (Hart.swift);
+// and the progress guard's `progressState`, `trapsTaken`, `lastTrap`,
+// `firstTrapWithoutProgress` and `noProgressReport` (ProgressGuard.swift).
 // Nothing here is on the per-instruction path: each call happens on a VM exit or a vCPU switch.
 
 extension Hart {
