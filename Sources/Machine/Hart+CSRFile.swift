@@ -1,5 +1,24 @@
 import RISCV
 
+/// The M-level CSRs' storage (privileged spec chapter 3): plain registers whose read and write
+/// rules are the hart's (`readCSRValue`, `writeCSR`), kept apart from the S-level
+/// (`SupervisorCSRs`) and H-extension (`HypervisorState`) CSRs. A struct stored inline in the
+/// hart: `m.mstatus` is the same single load from the hart as a stored property was.
+struct MachineCSRs {
+    /// The writable fields only; SD, UXL and SXL are computed on read (`statusValue`).
+    var mstatus: UInt64 = 0
+    var misa: UInt64
+    var medeleg: UInt64 = 0, mideleg: UInt64 = 0
+    var mie: UInt64 = 0
+    /// The software-writable bits of mip (SSIP, STIP without Sstc, SEIP); device lines are ORed in.
+    var mipSoftware: UInt64 = 0
+    var mtvec: UInt64 = 0, mcounteren: UInt64 = 0, menvcfg: UInt64 = 0
+    var mscratch: UInt64 = 0, mepc: UInt64 = 0, mcause: UInt64 = 0, mtval: UInt64 = 0
+    var mcountinhibit: UInt64 = 0
+    /// Offsets that make mcycle/minstret writable while they are derived from `retired`.
+    var cycleOffset: UInt64 = 0, instretOffset: UInt64 = 0
+}
+
 extension Hart {
     // mstatus fields (privileged spec §3.1.6).
     public static let SIE: UInt64 = 1 << 1, MIE: UInt64 = 1 << 3, SPIE: UInt64 = 1 << 5, MPIE: UInt64 = 1 << 7
@@ -34,31 +53,31 @@ extension Hart {
         case CSR.fflags: return fflags
         case CSR.frm: return frm
         case CSR.fcsr: return frm << 5 | fflags
-        case CSR.cycle, CSR.mcycle: return retired &+ cycleOffset
-        case CSR.instret, CSR.minstret: return retired &+ instretOffset
+        case CSR.cycle, CSR.mcycle: return retired &+ m.cycleOffset
+        case CSR.instret, CSR.minstret: return retired &+ m.instretOffset
         case CSR.time: return virtualized ? timebase.now &+ h.htimedelta : timebase.now
         case CSR.hpmcounter3...CSR.hpmcounter31, CSR.mhpmcounter3...CSR.mhpmcounter31: return 0
         case CSR.mhpmevent3...CSR.mhpmevent31: return 0
-        case CSR.sstatus: return SupervisorCSRs.statusRead(mstatus & SupervisorCSRs.statusWritable)
-        case CSR.sie: return mie & SupervisorCSRs.interruptMask(delegated: mideleg)
-        case CSR.sip: return mip & SupervisorCSRs.interruptMask(delegated: mideleg)
+        case CSR.sstatus: return SupervisorCSRs.statusRead(m.mstatus & SupervisorCSRs.statusWritable)
+        case CSR.sie: return m.mie & SupervisorCSRs.interruptMask(delegated: m.mideleg)
+        case CSR.sip: return mip & SupervisorCSRs.interruptMask(delegated: m.mideleg)
         case CSR.stvec, CSR.scounteren, CSR.senvcfg, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.stimecmp, CSR.satp:
             return supervisorCSRs.read(number)
         case CSR.mvendorid, CSR.marchid, CSR.mimpid, CSR.mconfigptr: return 0
         case CSR.mhartid: return hartID
         case CSR.mstatus: return statusValue()
-        case CSR.misa: return misa
-        case CSR.medeleg: return medeleg
-        case CSR.mideleg: return mideleg
-        case CSR.mie: return mie
-        case CSR.mtvec: return mtvec
-        case CSR.mcounteren: return mcounteren
-        case CSR.menvcfg: return menvcfg
-        case CSR.mcountinhibit: return mcountinhibit
-        case CSR.mscratch: return mscratch
-        case CSR.mepc: return mepc
-        case CSR.mcause: return mcause
-        case CSR.mtval: return mtval
+        case CSR.misa: return m.misa
+        case CSR.medeleg: return m.medeleg
+        case CSR.mideleg: return m.mideleg
+        case CSR.mie: return m.mie
+        case CSR.mtvec: return m.mtvec
+        case CSR.mcounteren: return m.mcounteren
+        case CSR.menvcfg: return m.menvcfg
+        case CSR.mcountinhibit: return m.mcountinhibit
+        case CSR.mscratch: return m.mscratch
+        case CSR.mepc: return m.mepc
+        case CSR.mcause: return m.mcause
+        case CSR.mtval: return m.mtval
         case CSR.mip: return mip
         case CSR.pmpcfg0, CSR.pmpcfg0 + 2:
             let first = Int(number - CSR.pmpcfg0) * 4
@@ -74,7 +93,7 @@ extension Hart {
     }
 
     func statusValue() -> UInt64 {
-        var s = mstatus | Hart.UXL64 | Hart.SXL64
+        var s = m.mstatus | Hart.UXL64 | Hart.SXL64
         if s & Hart.FS == Hart.FS { s |= Hart.SD }
         return s
     }
@@ -86,38 +105,38 @@ extension Hart {
         case CSR.fflags: fflags = value & 0x1f; markFloatingPointDirty()
         case CSR.frm: frm = value & 7; markFloatingPointDirty()
         case CSR.fcsr: fflags = value & 0x1f; frm = (value >> 5) & 7; markFloatingPointDirty()
-        case CSR.sstatus: writeStatus((mstatus & ~SupervisorCSRs.statusWritable) | SupervisorCSRs.legalStatus(value))
+        case CSR.sstatus: writeStatus((m.mstatus & ~SupervisorCSRs.statusWritable) | SupervisorCSRs.legalStatus(value))
         case CSR.sie:
-            let writable = SupervisorCSRs.interruptMask(delegated: mideleg)
-            mie = (mie & ~writable) | (value & writable)
+            let writable = SupervisorCSRs.interruptMask(delegated: m.mideleg)
+            m.mie = (m.mie & ~writable) | (value & writable)
         case CSR.sip:
-            let writable = SupervisorCSRs.interruptPendingWritable(delegated: mideleg)
-            mipSoftware = (mipSoftware & ~writable) | (value & writable)
+            let writable = SupervisorCSRs.interruptPendingWritable(delegated: m.mideleg)
+            m.mipSoftware = (m.mipSoftware & ~writable) | (value & writable)
         case CSR.satp: writeSATP(value)
         case CSR.stvec, CSR.scounteren, CSR.senvcfg, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.stimecmp:
             _ = supervisorCSRs.write(number, value)
         case CSR.mstatus: writeStatus(value)
         case CSR.misa: break // WARL, fixed here
-        case CSR.medeleg: medeleg = value & (Hart.delegableExceptions | (hasHypervisor ? Hart.hypervisorExceptions : 0))
-        case CSR.mideleg: mideleg = value & Hart.supervisorInterrupts | forcedDelegation
-        case CSR.mie: mie = value & (Hart.allInterrupts | (hasHypervisor ? Hart.hypervisorInterrupts : 0))
-        case CSR.mtvec: mtvec = SupervisorCSRs.legalTrapVector(value)
-        case CSR.mcounteren: mcounteren = value & 0xffff_ffff
-        case CSR.menvcfg: menvcfg = value & (Hart.STCE | 1)
-        case CSR.mcountinhibit: mcountinhibit = value & 0xffff_fffd
-        case CSR.mscratch: mscratch = value
-        case CSR.mepc: mepc = value & ~1
-        case CSR.mcause: mcause = value
-        case CSR.mtval: mtval = value
+        case CSR.medeleg: m.medeleg = value & (Hart.delegableExceptions | (hasHypervisor ? Hart.hypervisorExceptions : 0))
+        case CSR.mideleg: m.mideleg = value & Hart.supervisorInterrupts | forcedDelegation
+        case CSR.mie: m.mie = value & (Hart.allInterrupts | (hasHypervisor ? Hart.hypervisorInterrupts : 0))
+        case CSR.mtvec: m.mtvec = SupervisorCSRs.legalTrapVector(value)
+        case CSR.mcounteren: m.mcounteren = value & 0xffff_ffff
+        case CSR.menvcfg: m.menvcfg = value & (Hart.STCE | 1)
+        case CSR.mcountinhibit: m.mcountinhibit = value & 0xffff_fffd
+        case CSR.mscratch: m.mscratch = value
+        case CSR.mepc: m.mepc = value & ~1
+        case CSR.mcause: m.mcause = value
+        case CSR.mtval: m.mtval = value
         case CSR.mip:
             // SSIP, STIP (unless Sstc drives it) and SEIP are writable from M (§3.1.9).
             var writable = Hart.supervisorInterrupts
-            if menvcfg & Hart.STCE != 0 { writable &= ~Hart.STIP }
-            mipSoftware = (mipSoftware & ~writable) | (value & writable)
+            if m.menvcfg & Hart.STCE != 0 { writable &= ~Hart.STIP }
+            m.mipSoftware = (m.mipSoftware & ~writable) | (value & writable)
             // With H, mip.VSSIP is an alias of hvip.VSSIP.
             if hasHypervisor { h.hvip = (h.hvip & ~Hart.VSSIP) | (value & Hart.VSSIP) }
-        case CSR.mcycle: cycleOffset = value &- retired
-        case CSR.minstret: instretOffset = value &- retired
+        case CSR.mcycle: m.cycleOffset = value &- retired
+        case CSR.minstret: m.instretOffset = value &- retired
         case CSR.mhpmcounter3...CSR.mhpmcounter31, CSR.mhpmevent3...CSR.mhpmevent31: break
         case CSR.pmpcfg0, CSR.pmpcfg0 + 2:
             let first = Int(number - CSR.pmpcfg0) * 4
@@ -158,9 +177,9 @@ extension Hart {
     func writeStatus(_ value: UInt64) {
         var v = value & (Hart.mstatusWritable | (hasHypervisor ? Hart.MPV | Hart.GVA : 0))
         // MPP is WARL over the implemented privileges; 2 (reserved) keeps the old value.
-        if (v & Hart.MPP) >> Hart.MPPShift == 2 { v = (v & ~Hart.MPP) | (mstatus & Hart.MPP) }
-        let flush = (v ^ mstatus) & Hart.MXR != 0
-        mstatus = v
+        if (v & Hart.MPP) >> Hart.MPPShift == 2 { v = (v & ~Hart.MPP) | (m.mstatus & Hart.MPP) }
+        let flush = (v ^ m.mstatus) & Hart.MXR != 0
+        m.mstatus = v
         if flush { flushTLB() }
         updateTranslationContexts()
     }
@@ -174,7 +193,7 @@ extension Hart {
 
     @inline(__always)
     func markFloatingPointDirty() {
-        mstatus |= Hart.FS
+        m.mstatus |= Hart.FS
         if virtualized { h.vsstatus |= Hart.FS }
     }
 }

@@ -52,7 +52,7 @@ extension Hart {
         } else if waitingForInterrupt {
             // WFI: nothing to run until an interrupt is pending (mip & mie, regardless of the
             // global enables, privileged spec §3.3.3).
-            while mip & mie == 0 {
+            while mip & m.mie == 0 {
                 if control.stopPending { return .stopped }
                 let deadline = nextTimerDeadline()
                 eventCounters.wfiSleeps += 1
@@ -67,7 +67,7 @@ extension Hart {
                 }
                 now = timebase.now
                 pollDevices(now: now)
-                if deadline == .max, case .realTime = timebase.mode, mip & mie == 0 {
+                if deadline == .max, case .realTime = timebase.mode, mip & m.mie == 0 {
                     // Nothing scheduled: let the caller decide whether input may still arrive.
                     return .waitingForInterrupt
                 }
@@ -101,14 +101,14 @@ extension Hart {
 
     /// The earliest Sstc deadline an enabled interrupt waits for (stimecmp, or vstimecmp in host time).
     private var stimecmpDeadline: UInt64 {
-        let supervisor = menvcfg & Hart.STCE != 0 && mie & Hart.STIP != 0 ? stimecmp : .max
-        let virtual = mie & Hart.VSTIP != 0 ? virtualTimerDeadline : .max
+        let supervisor = m.menvcfg & Hart.STCE != 0 && m.mie & Hart.STIP != 0 ? stimecmp : .max
+        let virtual = m.mie & Hart.VSTIP != 0 ? virtualTimerDeadline : .max
         return min(supervisor, virtual)
     }
 
     private func scheduleNextEvent(now: UInt64) {
         var next = min(runLimitAt, nextDevicePollAt)
-        let compare = min(menvcfg & Hart.STCE != 0 ? stimecmp : .max, virtualTimerDeadline)
+        let compare = min(m.menvcfg & Hart.STCE != 0 ? stimecmp : .max, virtualTimerDeadline)
         if compare != .max, let n = timebase.instructionsUntil(compare) {
             next = min(next, retired &+ max(1, n))
         }

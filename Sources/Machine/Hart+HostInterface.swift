@@ -184,7 +184,7 @@ extension Hart {
 
     /// Whether an interrupt is pending for the guest on the hart now (hip & hie, VS bits):
     /// what wakes a vCPU that stopped in WFI.
-    public var guestInterruptPending: Bool { mip & mie & Hart.virtualSupervisorInterrupts != 0 }
+    public var guestInterruptPending: Bool { mip & m.mie & Hart.virtualSupervisorInterrupts != 0 }
 }
 
 // MARK: The host's view without H (full virtualization: the guest kernel in U-mode)

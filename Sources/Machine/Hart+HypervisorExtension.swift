@@ -68,7 +68,7 @@ extension Hart {
     /// The interrupt-pending bits the hypervisor injects or Sstc's vstimecmp raises (hip's VS bits).
     var virtualSupervisorPending: UInt64 {
         var v = h.hvip
-        if menvcfg & Hart.STCE != 0 && h.henvcfg & Hart.STCE != 0 && timebase.now &+ h.htimedelta >= h.vstimecmp {
+        if m.menvcfg & Hart.STCE != 0 && h.henvcfg & Hart.STCE != 0 && timebase.now &+ h.htimedelta >= h.vstimecmp {
             v |= Hart.VSTIP
         }
         return v
@@ -76,7 +76,7 @@ extension Hart {
 
     /// The mtime at which vstimecmp fires, when it is armed.
     var virtualTimerDeadline: UInt64 {
-        guard hasHypervisor, menvcfg & Hart.STCE != 0, h.henvcfg & Hart.STCE != 0, h.vstimecmp != .max else { return .max }
+        guard hasHypervisor, m.menvcfg & Hart.STCE != 0, h.henvcfg & Hart.STCE != 0, h.vstimecmp != .max else { return .max }
         return h.vstimecmp >= h.htimedelta ? h.vstimecmp &- h.htimedelta : 0
     }
 
@@ -122,7 +122,7 @@ extension Hart {
         if write && number >> 10 == 3 { throw .illegal }
         if number >= CSR.cycle && number <= CSR.hpmcounter31 {
             let bit = UInt64(number - CSR.cycle)
-            if privilege != .machine && (mcounteren >> bit) & 1 == 0 { throw .illegal }
+            if privilege != .machine && (m.mcounteren >> bit) & 1 == 0 { throw .illegal }
             if virtualized && (h.hcounteren >> bit) & 1 == 0 { throw .virtualInstruction }
             if privilege == .user && (scounteren >> bit) & 1 == 0 { throw virtualized ? .virtualInstruction : .illegal }
         }
@@ -130,13 +130,13 @@ extension Hart {
             if !floatingPointEnabled { throw .illegal }
         }
         if privilege == .supervisor && !virtualized {
-            if (number == CSR.satp || number == CSR.hgatp) && mstatus & Hart.TVM != 0 { throw .illegal }
-            if (number == CSR.stimecmp || number == CSR.vstimecmp) && menvcfg & Hart.STCE == 0 { throw .illegal }
+            if (number == CSR.satp || number == CSR.hgatp) && m.mstatus & Hart.TVM != 0 { throw .illegal }
+            if (number == CSR.stimecmp || number == CSR.vstimecmp) && m.menvcfg & Hart.STCE == 0 { throw .illegal }
         }
         guard virtualized else { return number }
         if number == CSR.satp && h.hstatus & Hart.hstatusVTVM != 0 { throw .virtualInstruction }
         if number == CSR.stimecmp {
-            if menvcfg & Hart.STCE == 0 { throw .illegal }
+            if m.menvcfg & Hart.STCE == 0 { throw .illegal }
             if h.henvcfg & Hart.STCE == 0 { throw .virtualInstruction }
         }
         return virtualAlias(number)
@@ -149,18 +149,18 @@ extension Hart {
         case CSR.hstatus: return h.hstatus | Hart.hstatusVSXL64
         case CSR.hedeleg: return h.hedeleg
         case CSR.hideleg: return h.hideleg
-        case CSR.hie: return mie & Hart.hypervisorInterrupts
+        case CSR.hie: return m.mie & Hart.hypervisorInterrupts
         case CSR.hip: return mip & Hart.hypervisorInterrupts
         case CSR.hvip: return h.hvip
         case CSR.hgeip, CSR.hgeie: return 0
         case CSR.hcounteren: return h.hcounteren
-        case CSR.henvcfg: return h.henvcfg & (menvcfg & Hart.STCE | ~Hart.STCE)
+        case CSR.henvcfg: return h.henvcfg & (m.menvcfg & Hart.STCE | ~Hart.STCE)
         case CSR.htimedelta: return h.htimedelta
         case CSR.htval: return h.htval
         case CSR.htinst: return h.htinst
         case CSR.hgatp: return h.hgatp
         case CSR.vsstatus: return SupervisorCSRs.statusRead(h.vsstatus)
-        case CSR.vsie: return virtualView(of: mie)
+        case CSR.vsie: return virtualView(of: m.mie)
         case CSR.vsip: return virtualView(of: mip)
         case CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vsatp, CSR.vstimecmp:
             return h.virtualSupervisorCSRs.read(number - SupervisorCSRs.virtualNumberOffset)
@@ -177,7 +177,7 @@ extension Hart {
         case CSR.hstatus: h.hstatus = value & Hart.hstatusWritable
         case CSR.hedeleg: h.hedeleg = value & Hart.hypervisorDelegableExceptions
         case CSR.hideleg: h.hideleg = value & Hart.virtualSupervisorInterrupts
-        case CSR.hie: mie = (mie & ~Hart.hypervisorInterrupts) | (value & Hart.hypervisorInterrupts)
+        case CSR.hie: m.mie = (m.mie & ~Hart.hypervisorInterrupts) | (value & Hart.hypervisorInterrupts)
         case CSR.hip: h.hvip = (h.hvip & ~Hart.VSSIP) | (value & Hart.VSSIP)
         case CSR.hvip: h.hvip = value & Hart.virtualSupervisorInterrupts
         case CSR.hgeip: break
@@ -202,7 +202,7 @@ extension Hart {
         case CSR.vsie:
             // sie's rule in the VS bit positions (one above the S ones).
             let writable = SupervisorCSRs.interruptMask(delegated: h.hideleg >> 1) << 1
-            mie = (mie & ~writable) | ((value << 1) & writable)
+            m.mie = (m.mie & ~writable) | ((value << 1) & writable)
         case CSR.vsip:
             let writable = SupervisorCSRs.interruptPendingWritable(delegated: h.hideleg >> 1) << 1
             h.hvip = (h.hvip & ~writable) | ((value << 1) & writable)
@@ -227,7 +227,7 @@ extension Hart {
 
     /// F and D are usable only when mstatus.FS and, with V=1, vsstatus.FS are both on.
     var floatingPointEnabled: Bool {
-        mstatus & Hart.FS != 0 && (!virtualized || h.vsstatus & Hart.FS != 0)
+        m.mstatus & Hart.FS != 0 && (!virtualized || h.vsstatus & Hart.FS != 0)
     }
 
     /// The guest-physical-address and transformed-instruction values that go with a trap into
@@ -316,10 +316,10 @@ extension Hart {
     /// HS-mode (TSR, TW, TVM), `virtualTrap` the hstatus bit that traps it in VS-mode (VTSR,
     /// VTW, VTVM). mstatus.TW alone also applies below HS.
     func supervisorInstructionFault(trappedBy bit: UInt64, virtualTrap virtualBit: UInt64) -> PrivilegeFault? {
-        let waitTrapped = bit == Hart.TW && mstatus & Hart.TW != 0
+        let waitTrapped = bit == Hart.TW && m.mstatus & Hart.TW != 0
         switch privilege {
         case .machine: return nil
-        case .supervisor where !virtualized: return mstatus & bit != 0 ? .illegal : nil
+        case .supervisor where !virtualized: return m.mstatus & bit != 0 ? .illegal : nil
         case .supervisor:
             if waitTrapped { return .illegal }
             return h.hstatus & virtualBit != 0 ? .virtualInstruction : nil
@@ -337,7 +337,7 @@ extension Hart {
         if virtualized { return .virtualInstruction }
         switch privilege {
         case .machine: return nil
-        case .supervisor: return op == .hfence_gvma && mstatus & Hart.TVM != 0 ? .illegal : nil
+        case .supervisor: return op == .hfence_gvma && m.mstatus & Hart.TVM != 0 ? .illegal : nil
         case .user:
             if op == .hfence_vvma || op == .hfence_gvma { return .illegal }
             return h.hstatus & Hart.hstatusHU != 0 ? nil : .illegal

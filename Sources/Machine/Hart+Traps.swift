@@ -6,8 +6,8 @@ extension Hart {
     /// The effective mip: software bits, device lines, Sstc's comparison and (with H) the
     /// VS-level bits the hypervisor injects.
     var mip: UInt64 {
-        var v = mipSoftware | interrupts.pending
-        if menvcfg & Hart.STCE != 0 {
+        var v = m.mipSoftware | interrupts.pending
+        if m.menvcfg & Hart.STCE != 0 {
             v &= ~Hart.STIP
             if timebase.now >= stimecmp { v |= Hart.STIP }
         }
@@ -19,15 +19,15 @@ extension Hart {
     /// interrupts first, then those delegated to HS, then those delegated on to VS; within a
     /// level, the order MEI, MSI, MTI, SEI, SSI, STI, SGEI, VSEI, VSSI, VSTI.
     func pendingInterrupt() -> UInt64? {
-        let pending = mip & mie
+        let pending = mip & m.mie
         if pending == 0 { return nil }
-        let machineEnabled = privilege != .machine || mstatus & Hart.MIE != 0
+        let machineEnabled = privilege != .machine || m.mstatus & Hart.MIE != 0
         // HS-level interrupts are always enabled below HS (in VS and VU), and in HS only with SIE.
-        let supervisorEnabled = privilege == .user || virtualized || (privilege == .supervisor && mstatus & Hart.SIE != 0)
+        let supervisorEnabled = privilege == .user || virtualized || (privilege == .supervisor && m.mstatus & Hart.SIE != 0)
         let virtualEnabled = virtualized && (privilege == .user || h.vsstatus & Hart.SIE != 0)
-        let toMachine = machineEnabled ? pending & ~mideleg : 0
-        let toSupervisor = supervisorEnabled ? pending & mideleg & ~h.hideleg : 0
-        let toVirtualSupervisor = virtualEnabled ? pending & mideleg & h.hideleg : 0
+        let toMachine = machineEnabled ? pending & ~m.mideleg : 0
+        let toSupervisor = supervisorEnabled ? pending & m.mideleg & ~h.hideleg : 0
+        let toVirtualSupervisor = virtualEnabled ? pending & m.mideleg & h.hideleg : 0
         for set in [toMachine, toSupervisor, toVirtualSupervisor] where set != 0 {
             for bit: UInt64 in [11, 3, 7, 9, 1, 5, 12, 10, 2, 6] where set & (1 << bit) != 0 { return bit }
         }
@@ -46,7 +46,7 @@ extension Hart {
         pendingTrapDetail = TrapDetail()
         if interrupt { eventCounters.interrupts[Int(code & 63)] += 1 } else { eventCounters.exceptions[Int(code & 63)] += 1 }
         noteTrap(cause: code, interrupt: interrupt, value: tval, pc: epc)
-        let delegated = privilege != .machine && ((interrupt ? mideleg : medeleg) >> code) & 1 != 0
+        let delegated = privilege != .machine && ((interrupt ? m.mideleg : m.medeleg) >> code) & 1 != 0
         let toVirtual = delegated && virtualized && ((interrupt ? h.hideleg : h.hedeleg) >> code) & 1 != 0
         let mcauseValue = interrupt ? code | TrapCause.interruptFlag : code
         if let trace = configuration.trace {
@@ -89,31 +89,31 @@ extension Hart {
                 h.htval = detail.guestPhysicalAddress
                 h.htinst = detail.instruction
             }
-            var s = mstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
+            var s = m.mstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
             if privilege == .supervisor { s |= Hart.SPP }
-            if mstatus & Hart.SIE != 0 { s |= Hart.SPIE }
-            mstatus = s
+            if m.mstatus & Hart.SIE != 0 { s |= Hart.SPIE }
+            m.mstatus = s
             privilege = .supervisor
             virtualized = false
             pc = vector(supervisorCSRs.trapVector, code: code, interrupt: interrupt)
         } else {
             eventCounters.trapsToMachine += 1
-            mcause = mcauseValue
-            mepc = epc
-            mtval = tval
-            var s = mstatus & ~(Hart.MPP | Hart.MPIE | Hart.MIE | Hart.MPV | Hart.GVA)
+            m.mcause = mcauseValue
+            m.mepc = epc
+            m.mtval = tval
+            var s = m.mstatus & ~(Hart.MPP | Hart.MPIE | Hart.MIE | Hart.MPV | Hart.GVA)
             s |= UInt64(privilege.rawValue) << Hart.MPPShift
-            if mstatus & Hart.MIE != 0 { s |= Hart.MPIE }
+            if m.mstatus & Hart.MIE != 0 { s |= Hart.MPIE }
             if hasHypervisor {
                 if virtualized { s |= Hart.MPV }
                 if guestVirtual { s |= Hart.GVA }
                 h.mtval2 = detail.guestPhysicalAddress
                 h.mtinst = detail.instruction
             }
-            mstatus = s
+            m.mstatus = s
             privilege = .machine
             virtualized = false
-            pc = vector(mtvec, code: code, interrupt: interrupt)
+            pc = vector(m.mtvec, code: code, interrupt: interrupt)
         }
         updateTranslationContexts()
         nextEventAt = 0
@@ -127,17 +127,17 @@ extension Hart {
     /// mret (§3.3.2): restore MIE from MPIE, privilege from MPP and V from MPV (when MPP is not
     /// M); MPRV clears when leaving M; MPV clears.
     func returnFromMachine() {
-        let previous = Privilege(rawValue: UInt8((mstatus & Hart.MPP) >> Hart.MPPShift)) ?? .user
-        let previousVirtual = previous != .machine && mstatus & Hart.MPV != 0
-        var s = mstatus & ~(Hart.MIE | Hart.MPP | Hart.MPV)
-        if mstatus & Hart.MPIE != 0 { s |= Hart.MIE }
+        let previous = Privilege(rawValue: UInt8((m.mstatus & Hart.MPP) >> Hart.MPPShift)) ?? .user
+        let previousVirtual = previous != .machine && m.mstatus & Hart.MPV != 0
+        var s = m.mstatus & ~(Hart.MIE | Hart.MPP | Hart.MPV)
+        if m.mstatus & Hart.MPIE != 0 { s |= Hart.MIE }
         s |= Hart.MPIE
         if previous != .machine { s &= ~Hart.MPRV }
-        mstatus = s
+        m.mstatus = s
         closePrivilegeInterval()
         privilege = previous
         virtualized = previousVirtual
-        pc = mepc
+        pc = m.mepc
         updateTranslationContexts()
         nextEventAt = 0
     }
@@ -156,11 +156,11 @@ extension Hart {
             privilege = previous
             pc = h.virtualSupervisorCSRs.exceptionPC
         } else {
-            let previous: Privilege = mstatus & Hart.SPP != 0 ? .supervisor : .user
-            var s = mstatus & ~(Hart.SIE | Hart.SPP | Hart.MPRV)
-            if mstatus & Hart.SPIE != 0 { s |= Hart.SIE }
+            let previous: Privilege = m.mstatus & Hart.SPP != 0 ? .supervisor : .user
+            var s = m.mstatus & ~(Hart.SIE | Hart.SPP | Hart.MPRV)
+            if m.mstatus & Hart.SPIE != 0 { s |= Hart.SIE }
             s |= Hart.SPIE
-            mstatus = s
+            m.mstatus = s
             privilege = previous
             if hasHypervisor {
                 virtualized = h.hstatus & Hart.hstatusSPV != 0

@@ -130,9 +130,9 @@ public struct HartCounters: Sendable {
 /// The hart in parts, one file each (stored properties must live in this class body, so the
 /// state of every part is declared here, under its part's MARK):
 /// - architectural state (x, f, pc, privilege, V, reset): Hart.swift;
-/// - CSR file (M-level storage here; the read/write rules): Hart+CSRFile.swift, with the S-level
-///   rules in SupervisorCSRs.swift and the H CSRs, hypervisor instructions and guest faults in
-///   Hart+HypervisorExtension.swift;
+/// - CSR file (the M-level storage, `MachineCSRs`, and the read/write rules): Hart+CSRFile.swift,
+///   with the S-level rules in SupervisorCSRs.swift and the H CSRs, hypervisor instructions and
+///   guest faults in Hart+HypervisorExtension.swift;
 /// - traps and interrupts (mip, takeTrap, mret/sret, VS trap entry): Hart+Traps.swift;
 /// - translation (translation contexts, software TLBs, walks through PageTableWalker.swift, PMP,
 ///   the load/store slow paths): Hart+Translation.swift, with TouchedEntries.swift;
@@ -174,16 +174,8 @@ public final class Hart {
     var guestExitPending = false
 
     // MARK: CSR file (Hart+CSRFile.swift)
-    // CSR state (privileged spec chapters 3 and 4). mstatus holds the writable fields only;
-    // SD, UXL and SXL are computed on read.
-    var mstatus: UInt64 = 0
-    var misa: UInt64
-    var medeleg: UInt64 = 0, mideleg: UInt64 = 0
-    var mie: UInt64 = 0
-    /// The software-writable bits of mip (SSIP, STIP without Sstc, SEIP); device lines are ORed in.
-    var mipSoftware: UInt64 = 0
-    var mtvec: UInt64 = 0, mcounteren: UInt64 = 0, menvcfg: UInt64 = 0
-    var mscratch: UInt64 = 0, mepc: UInt64 = 0, mcause: UInt64 = 0, mtval: UInt64 = 0
+    /// The M-level CSRs' storage (`MachineCSRs`), as `h` holds the H extension's.
+    var m: MachineCSRs
     /// The S-level CSRs that are plain registers (stvec, sepc, satp, …) under the rules every
     /// supervisor shares (SupervisorCSRs.swift); sstatus, sie and sip are views of mstatus, mie
     /// and mip.
@@ -197,11 +189,8 @@ public final class Hart {
         set { supervisorCSRs.timerCompare = newValue }
     }
     var scounteren: UInt64 { supervisorCSRs.counterEnable }
-    var mcountinhibit: UInt64 = 0
     /// fflags (bits 4:0) and frm (bits 7:5) of fcsr.
     var fflags: UInt64 = 0, frm: UInt64 = 0
-    /// Offsets that make mcycle/minstret writable while they are derived from `retired`.
-    var cycleOffset: UInt64 = 0, instretOffset: UInt64 = 0
     /// PMP (privileged spec §3.7): 16 entries as QEMU's virt CPU has.
     var pmpcfg = [UInt8](repeating: 0, count: 16)
     var pmpaddr = [UInt64](repeating: 0, count: 16)
@@ -281,8 +270,7 @@ public final class Hart {
         var letters: UInt64 = 0
         for c in "ACDFIMSU".unicodeScalars { letters |= 1 << UInt64(c.value - 65) }
         if configuration.hypervisor { letters |= 1 << UInt64(Character("H").asciiValue! - 65) }
-        misa = 2 << 62 | letters
-        mideleg = configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0
+        m = MachineCSRs(misa: 2 << 62 | letters, mideleg: configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0)
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
         tlb.initialize(repeating: TLBEntry.empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
         blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil)
@@ -308,9 +296,9 @@ public final class Hart {
         virtualized = false
         h = HypervisorState()
         pendingTrapDetail = TrapDetail()
-        mstatus = 0
-        mie = 0; mipSoftware = 0; medeleg = 0; mideleg = forcedDelegation
-        satp = 0; menvcfg = 0; stimecmp = .max
+        m.mstatus = 0
+        m.mie = 0; m.mipSoftware = 0; m.medeleg = 0; m.mideleg = forcedDelegation
+        satp = 0; m.menvcfg = 0; stimecmp = .max
         for i in 0..<16 { pmpcfg[i] = 0; pmpaddr[i] = 0 }
         reservationAddress = .max
         waitingForInterrupt = false
