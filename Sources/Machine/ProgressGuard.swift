@@ -116,12 +116,4 @@ extension Hart {
 
     /// True when the guard has stopped the hart: `run` returns `.noProgress` until the count is reset.
     public var madeNoProgress: Bool { trapsWithoutProgress >= configuration.noProgressTrapLimit }
-
-    /// The host finished the trapped instruction for the guest (emulated a CSR access, an SBI
-    /// call, an MMIO access, a hypercall) and resumes it at `nextPC`: that is progress, though
-    /// the hart retired nothing.
-    public func completeEmulatedInstruction(resumingAt nextPC: UInt64) {
-        pc = nextPC
-        progress.trapsInARow = 0
-    }
 }

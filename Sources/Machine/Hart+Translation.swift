@@ -118,7 +118,7 @@ extension Hart {
     func translationContext(_ p: Privilege, virtual: Bool) -> TranslationContext {
         switch (p, virtual) {
         case (.machine, _): return .machine
-        case (.supervisor, false): return mstatus & Hart.SUM != 0 ? .supervisorUserAccess : .supervisor
+        case (.supervisor, false): return m.mstatus & Hart.SUM != 0 ? .supervisorUserAccess : .supervisor
         case (.user, false): return .user
         case (.supervisor, true): return h.vsstatus & Hart.SUM != 0 ? .virtualSupervisorUserAccess : .virtualSupervisor
         case (.user, true): return .virtualUser
@@ -127,22 +127,24 @@ extension Hart {
 
     /// The privilege loads and stores are checked at: MPP when MPRV is set in M-mode (§3.1.6.3).
     var effectiveDataPrivilege: Privilege {
-        if privilege == .machine && mstatus & Hart.MPRV != 0 {
-            return Privilege(rawValue: UInt8((mstatus & Hart.MPP) >> Hart.MPPShift)) ?? .user
+        if privilege == .machine && m.mstatus & Hart.MPRV != 0 {
+            return Privilege(rawValue: UInt8((m.mstatus & Hart.MPP) >> Hart.MPPShift)) ?? .user
         }
         return privilege
     }
 
     /// V for loads and stores: MPV when MPRV is set in M-mode and MPP is not M (H spec, mstatus.MPV).
     var effectiveDataVirtualized: Bool {
-        if privilege == .machine && mstatus & Hart.MPRV != 0 {
-            return mstatus & Hart.MPP != Hart.MPP && mstatus & Hart.MPV != 0
+        if privilege == .machine && m.mstatus & Hart.MPRV != 0 {
+            return m.mstatus & Hart.MPP != Hart.MPP && m.mstatus & Hart.MPV != 0
         }
         return virtualized
     }
 
     @inline(__always)
     func tlbEntry(_ context: TranslationContext, _ va: UInt64) -> UnsafeMutablePointer<TLBEntry> {
+        // SAFETY: context.rawValue < TranslationContext.count and the page index is masked below
+        // entriesPerContext, so the entry lies within `tlb`'s count * entriesPerContext entries.
         tlb + (context.rawValue * TLBEntry.entriesPerContext + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
     }
 
@@ -156,6 +158,7 @@ extension Hart {
     /// Takes every entry that maps host page `hostPage` (it now holds decoded code) off the store
     /// fast path, keeping the fact that it may be written (`TLBEntry.codePageMarker`).
     func revokeWrites(toHostPage hostPage: UInt64) {
+        // SAFETY: i runs over exactly the entries `tlb` was allocated with.
         for i in 0..<(TranslationContext.count * TLBEntry.entriesPerContext) where tlb[i].writeTag != TLBEntry.invalid {
             if (tlb[i].writeTag &+ tlb[i].hostOffset) & TLBEntry.pageMask == hostPage { tlb[i].writeTag |= TLBEntry.codePageMarker }
         }
@@ -172,12 +175,12 @@ extension Hart {
         if context == .machine { return (va, allPermissions) }
         guard context.isVirtual else {
             return try walk(va, type, atp: satp, stage: .single, user: context.isUser,
-                            userPages: context.permitsUserPages, mxr: mstatus & Hart.MXR != 0)
+                            userPages: context.permitsUserPages, mxr: m.mstatus & Hart.MXR != 0)
         }
         // VS-stage (vsatp) to a guest physical address, then G-stage (hgatp). MXR from either
         // vsstatus or the HS-level sstatus makes executable pages readable at the VS stage.
         let (gpa, vsFlags) = try walk(va, type, atp: h.vsatp, stage: .virtualSupervisor, user: context.isUser,
-                                      userPages: context.permitsUserPages, mxr: (mstatus | h.vsstatus) & Hart.MXR != 0)
+                                      userPages: context.permitsUserPages, mxr: (m.mstatus | h.vsstatus) & Hart.MXR != 0)
         let (pa, gFlags) = try guestStage(gpa, type)
         return (pa, vsFlags & gFlags)
     }
@@ -189,7 +192,7 @@ extension Hart {
     func guestStage(_ gpa: UInt64, _ type: AccessType, implicitWrite: Bool? = nil) throws(TranslationFault) -> (pa: UInt64, pteFlags: UInt64) {
         do {
             let checked: AccessType = implicitWrite.map { $0 ? .write : .read } ?? type
-            return try walk(gpa, checked, atp: h.hgatp, stage: .guest, user: true, userPages: true, mxr: mstatus & Hart.MXR != 0)
+            return try walk(gpa, checked, atp: h.hgatp, stage: .guest, user: true, userPages: true, mxr: m.mstatus & Hart.MXR != 0)
         } catch {
             guard error.cause == TrapCause.loadGuestPageFault || error.cause == TrapCause.storeGuestPageFault
                 || error.cause == TrapCause.instructionGuestPageFault else {
@@ -314,6 +317,8 @@ extension Hart {
         guard pmpAllows(pa, width: width, type, privilege: p) else { throw TranslationFault(cause: type.accessFault) }
         let page = pa & TLBEntry.pageMask
         if memory.contains(page, length: 4096) && pmpUniformPage(page, type, privilege: p) {
+            // SAFETY: `tlbEntry` returns an entry inside `tlb`; the offset it stores maps `vpage`
+            // to `page`, which `memory.contains` just placed wholly in host RAM.
             let e = tlbEntry(context, va)
             tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask
@@ -341,6 +346,8 @@ extension Hart {
         }
         let page = pa & TLBEntry.pageMask
         if pmpUniformPage(page, .fetch, privilege: privilege) {
+            // SAFETY: as in `translateData`; `page` is RAM because `memory.contains(pa, length: 2)`
+            // held and RAM is whole pages.
             let e = tlbEntry(context, va)
             tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask

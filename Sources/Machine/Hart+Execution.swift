@@ -52,7 +52,7 @@ extension Hart {
         } else if waitingForInterrupt {
             // WFI: nothing to run until an interrupt is pending (mip & mie, regardless of the
             // global enables, privileged spec §3.3.3).
-            while mip & mie == 0 {
+            while mip & m.mie == 0 {
                 if control.stopPending { return .stopped }
                 let deadline = nextTimerDeadline()
                 eventCounters.wfiSleeps += 1
@@ -67,7 +67,7 @@ extension Hart {
                 }
                 now = timebase.now
                 pollDevices(now: now)
-                if deadline == .max, case .realTime = timebase.mode, mip & mie == 0 {
+                if deadline == .max, case .realTime = timebase.mode, mip & m.mie == 0 {
                     // Nothing scheduled: let the caller decide whether input may still arrive.
                     return .waitingForInterrupt
                 }
@@ -101,14 +101,14 @@ extension Hart {
 
     /// The earliest Sstc deadline an enabled interrupt waits for (stimecmp, or vstimecmp in host time).
     private var stimecmpDeadline: UInt64 {
-        let supervisor = menvcfg & Hart.STCE != 0 && mie & Hart.STIP != 0 ? stimecmp : .max
-        let virtual = mie & Hart.VSTIP != 0 ? virtualTimerDeadline : .max
+        let supervisor = m.menvcfg & Hart.STCE != 0 && m.mie & Hart.STIP != 0 ? stimecmp : .max
+        let virtual = m.mie & Hart.VSTIP != 0 ? virtualTimerDeadline : .max
         return min(supervisor, virtual)
     }
 
     private func scheduleNextEvent(now: UInt64) {
         var next = min(runLimitAt, nextDevicePollAt)
-        let compare = min(menvcfg & Hart.STCE != 0 ? stimecmp : .max, virtualTimerDeadline)
+        let compare = min(m.menvcfg & Hart.STCE != 0 ? stimecmp : .max, virtualTimerDeadline)
         if compare != .max, let n = timebase.instructionsUntil(compare) {
             next = min(next, retired &+ max(1, n))
         }
@@ -121,6 +121,7 @@ extension Hart {
     /// Returns nil after raising a fetch fault (pc then points at the trap handler).
     @inline(__always)
     private func lookupBlock() -> Int32? {
+        // SAFETY: `jumpEntry` masks pc into the context's slice of the jump cache.
         let entry = blocks.jumpEntry(fetchContext, pc)
         if entry.pointee.pc == pc {
             eventCounters.blockCacheHits &+= 1
@@ -133,6 +134,7 @@ extension Hart {
     }
 
     private func fetchPhysical(_ va: UInt64) -> UInt64? {
+        // SAFETY: `tlbEntry` returns an entry inside `tlb`; only its tags and offset are read.
         let e = tlbEntry(fetchContext, va)
         if e.pointee.fetchTag == va & TLBEntry.pageMask {
             let host = va &+ e.pointee.hostOffset
@@ -257,6 +259,8 @@ extension Hart {
         // Chains are only followed within one fetch context and cache generation.
         let context = UInt32(fetchContext.rawValue)
         var chainKey = blocks.generation << 3 | context
+        // SAFETY: `first` and every block id below come from `lookupBlock`, i.e. from
+        // `registerBlock`, so they index registered blocks, whose ops lie inside `blocks.ops`.
         var blockPointer = blocks.blocks + Int(first)
         var ops = blocks.ops + Int(blockPointer.pointee.firstOp)
         var blockPC = pc
@@ -282,6 +286,8 @@ extension Hart {
                 x[CompiledRun.chained] = 0
                 x[CompiledRun.budget] = nextEventAt > retired ? nextEventAt &- retired : 0
                 x[CompiledRun.key] = UInt64(chainKey)
+                // SAFETY: a block has compiled code only when the code cache has its entry
+                // sequence; compiled code returns with exitBlock set to the block it ended in.
                 let result = blocks.code.entry.unsafelyUnwrapped(x, UnsafeMutableRawPointer(dataTLB), blockPC, compiled)
                 eventCounters.compiledEntries &+= 1
                 retired = retired &+ x[CompiledRun.chained]
@@ -1034,6 +1040,8 @@ extension Hart {
             // Block chaining: each block remembers its last taken and fall-through successors.
             let chain = fallsThrough ? blockPointer.pointee.fallThrough : blockPointer.pointee.taken
             if chain.pc == nextPC && chain.key == chainKey {
+                // SAFETY: a slot whose key matches the current generation was filled below with
+                // non-nil pointers to a live block and its ops; a flush bumps the generation.
                 blockPointer = chain.block.unsafelyUnwrapped
                 ops = chain.ops.unsafelyUnwrapped
                 blockPC = nextPC
@@ -1084,6 +1092,8 @@ extension Hart {
         // programs): a store that misses the code's 64-byte chunks goes straight to RAM.
         let e = tlbEntry(dataContext, va)
         if e.pointee.writeTag == va & (TLBEntry.pageMask | (width &- 1)) | TLBEntry.codePageMarker {
+            // SAFETY: the write tag matched page and alignment, so va's page is mapped to host RAM
+            // and the `width`-byte access stays inside it; `tlbEntry` stays inside `tlb`.
             let host = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: va &+ e.pointee.hostOffset)).unsafelyUnwrapped
             let ramOffset = UInt64(UInt(bitPattern: host) &- UInt(bitPattern: memory.bytes))
             if !blocks.writeHitsCode(ramOffset, length: width) {

@@ -68,7 +68,7 @@ extension Hart {
     /// The interrupt-pending bits the hypervisor injects or Sstc's vstimecmp raises (hip's VS bits).
     var virtualSupervisorPending: UInt64 {
         var v = h.hvip
-        if menvcfg & Hart.STCE != 0 && h.henvcfg & Hart.STCE != 0 && timebase.now &+ h.htimedelta >= h.vstimecmp {
+        if m.menvcfg & Hart.STCE != 0 && h.henvcfg & Hart.STCE != 0 && timebase.now &+ h.htimedelta >= h.vstimecmp {
             v |= Hart.VSTIP
         }
         return v
@@ -76,7 +76,7 @@ extension Hart {
 
     /// The mtime at which vstimecmp fires, when it is armed.
     var virtualTimerDeadline: UInt64 {
-        guard hasHypervisor, menvcfg & Hart.STCE != 0, h.henvcfg & Hart.STCE != 0, h.vstimecmp != .max else { return .max }
+        guard hasHypervisor, m.menvcfg & Hart.STCE != 0, h.henvcfg & Hart.STCE != 0, h.vstimecmp != .max else { return .max }
         return h.vstimecmp >= h.htimedelta ? h.vstimecmp &- h.htimedelta : 0
     }
 
@@ -122,7 +122,7 @@ extension Hart {
         if write && number >> 10 == 3 { throw .illegal }
         if number >= CSR.cycle && number <= CSR.hpmcounter31 {
             let bit = UInt64(number - CSR.cycle)
-            if privilege != .machine && (mcounteren >> bit) & 1 == 0 { throw .illegal }
+            if privilege != .machine && (m.mcounteren >> bit) & 1 == 0 { throw .illegal }
             if virtualized && (h.hcounteren >> bit) & 1 == 0 { throw .virtualInstruction }
             if privilege == .user && (scounteren >> bit) & 1 == 0 { throw virtualized ? .virtualInstruction : .illegal }
         }
@@ -130,13 +130,13 @@ extension Hart {
             if !floatingPointEnabled { throw .illegal }
         }
         if privilege == .supervisor && !virtualized {
-            if (number == CSR.satp || number == CSR.hgatp) && mstatus & Hart.TVM != 0 { throw .illegal }
-            if (number == CSR.stimecmp || number == CSR.vstimecmp) && menvcfg & Hart.STCE == 0 { throw .illegal }
+            if (number == CSR.satp || number == CSR.hgatp) && m.mstatus & Hart.TVM != 0 { throw .illegal }
+            if (number == CSR.stimecmp || number == CSR.vstimecmp) && m.menvcfg & Hart.STCE == 0 { throw .illegal }
         }
         guard virtualized else { return number }
         if number == CSR.satp && h.hstatus & Hart.hstatusVTVM != 0 { throw .virtualInstruction }
         if number == CSR.stimecmp {
-            if menvcfg & Hart.STCE == 0 { throw .illegal }
+            if m.menvcfg & Hart.STCE == 0 { throw .illegal }
             if h.henvcfg & Hart.STCE == 0 { throw .virtualInstruction }
         }
         return virtualAlias(number)
@@ -149,18 +149,18 @@ extension Hart {
         case CSR.hstatus: return h.hstatus | Hart.hstatusVSXL64
         case CSR.hedeleg: return h.hedeleg
         case CSR.hideleg: return h.hideleg
-        case CSR.hie: return mie & Hart.hypervisorInterrupts
+        case CSR.hie: return m.mie & Hart.hypervisorInterrupts
         case CSR.hip: return mip & Hart.hypervisorInterrupts
         case CSR.hvip: return h.hvip
         case CSR.hgeip, CSR.hgeie: return 0
         case CSR.hcounteren: return h.hcounteren
-        case CSR.henvcfg: return h.henvcfg & (menvcfg & Hart.STCE | ~Hart.STCE)
+        case CSR.henvcfg: return h.henvcfg & (m.menvcfg & Hart.STCE | ~Hart.STCE)
         case CSR.htimedelta: return h.htimedelta
         case CSR.htval: return h.htval
         case CSR.htinst: return h.htinst
         case CSR.hgatp: return h.hgatp
         case CSR.vsstatus: return SupervisorCSRs.statusRead(h.vsstatus)
-        case CSR.vsie: return virtualView(of: mie)
+        case CSR.vsie: return virtualView(of: m.mie)
         case CSR.vsip: return virtualView(of: mip)
         case CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vsatp, CSR.vstimecmp:
             return h.virtualSupervisorCSRs.read(number - SupervisorCSRs.virtualNumberOffset)
@@ -177,7 +177,7 @@ extension Hart {
         case CSR.hstatus: h.hstatus = value & Hart.hstatusWritable
         case CSR.hedeleg: h.hedeleg = value & Hart.hypervisorDelegableExceptions
         case CSR.hideleg: h.hideleg = value & Hart.virtualSupervisorInterrupts
-        case CSR.hie: mie = (mie & ~Hart.hypervisorInterrupts) | (value & Hart.hypervisorInterrupts)
+        case CSR.hie: m.mie = (m.mie & ~Hart.hypervisorInterrupts) | (value & Hart.hypervisorInterrupts)
         case CSR.hip: h.hvip = (h.hvip & ~Hart.VSSIP) | (value & Hart.VSSIP)
         case CSR.hvip: h.hvip = value & Hart.virtualSupervisorInterrupts
         case CSR.hgeip: break
@@ -202,7 +202,7 @@ extension Hart {
         case CSR.vsie:
             // sie's rule in the VS bit positions (one above the S ones).
             let writable = SupervisorCSRs.interruptMask(delegated: h.hideleg >> 1) << 1
-            mie = (mie & ~writable) | ((value << 1) & writable)
+            m.mie = (m.mie & ~writable) | ((value << 1) & writable)
         case CSR.vsip:
             let writable = SupervisorCSRs.interruptPendingWritable(delegated: h.hideleg >> 1) << 1
             h.hvip = (h.hvip & ~writable) | ((value << 1) & writable)
@@ -227,7 +227,7 @@ extension Hart {
 
     /// F and D are usable only when mstatus.FS and, with V=1, vsstatus.FS are both on.
     var floatingPointEnabled: Bool {
-        mstatus & Hart.FS != 0 && (!virtualized || h.vsstatus & Hart.FS != 0)
+        m.mstatus & Hart.FS != 0 && (!virtualized || h.vsstatus & Hart.FS != 0)
     }
 
     /// The guest-physical-address and transformed-instruction values that go with a trap into
@@ -316,10 +316,10 @@ extension Hart {
     /// HS-mode (TSR, TW, TVM), `virtualTrap` the hstatus bit that traps it in VS-mode (VTSR,
     /// VTW, VTVM). mstatus.TW alone also applies below HS.
     func supervisorInstructionFault(trappedBy bit: UInt64, virtualTrap virtualBit: UInt64) -> PrivilegeFault? {
-        let waitTrapped = bit == Hart.TW && mstatus & Hart.TW != 0
+        let waitTrapped = bit == Hart.TW && m.mstatus & Hart.TW != 0
         switch privilege {
         case .machine: return nil
-        case .supervisor where !virtualized: return mstatus & bit != 0 ? .illegal : nil
+        case .supervisor where !virtualized: return m.mstatus & bit != 0 ? .illegal : nil
         case .supervisor:
             if waitTrapped { return .illegal }
             return h.hstatus & virtualBit != 0 ? .virtualInstruction : nil
@@ -337,7 +337,7 @@ extension Hart {
         if virtualized { return .virtualInstruction }
         switch privilege {
         case .machine: return nil
-        case .supervisor: return op == .hfence_gvma && mstatus & Hart.TVM != 0 ? .illegal : nil
+        case .supervisor: return op == .hfence_gvma && m.mstatus & Hart.TVM != 0 ? .illegal : nil
         case .user:
             if op == .hfence_vvma || op == .hfence_gvma { return .illegal }
             return h.hstatus & Hart.hstatusHU != 0 ? nil : .illegal
@@ -435,206 +435,5 @@ extension Hart {
         case TrapCause.instructionAccessFault: return TrapCause.loadAccessFault
         default: return cause
         }
-    }
-}
-
-// MARK: The host's view (HartConfiguration.hostOwnsSupervisor)
-
-/// One virtual hart's state as a hypervisor saves it between runs (Xen's vcpu_guest_context):
-/// registers, pc, VS or VU privilege, and the CSRs that belong to the guest rather than to HS.
-public struct VirtualHartState: Sendable, Equatable, Codable {
-    public var registers = [UInt64](repeating: 0, count: 32)
-    public var floatRegisters = [UInt64](repeating: 0, count: 32)
-    public var pc: UInt64 = 0
-    /// True in VS-mode, false in VU-mode.
-    public var supervisor = true
-    /// The guest-owned CSRs by number (`Hart.virtualHartCSRs`).
-    public var csrs: [UInt16: UInt64] = [:]
-
-    public init(pc: UInt64 = 0) {
-        self.pc = pc
-        csrs[CSR.vstimecmp] = .max
-    }
-}
-
-extension Hart {
-    /// The CSRs a vCPU owns: the VS copies, the VS interrupt state (vsie lives in mie's VS bits,
-    /// hvip is the injection register), the guest's timer and time offset, and the supervisor
-    /// CSRs that have no VS copy (scounteren, senvcfg) together with fcsr.
-    public static let virtualHartCSRs: [UInt16] = [
-        CSR.vsstatus, CSR.hie, CSR.hvip, CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vsatp,
-        CSR.vstimecmp, CSR.htimedelta, CSR.scounteren, CSR.senvcfg, CSR.fcsr,
-    ]
-
-    /// Reads any CSR as M-mode (the host is M and HS); nil if it does not exist.
-    public func hostReadCSR(_ number: UInt16) -> UInt64? { readCSRValue(number) }
-
-    /// Writes any CSR as M-mode would, without the privilege checks a guest instruction gets.
-    /// Returns false if the CSR does not exist.
-    @discardableResult
-    public func hostWriteCSR(_ number: UInt16, _ value: UInt64) -> Bool {
-        let savedPrivilege = privilege, savedVirtual = virtualized
-        privilege = .machine
-        virtualized = false
-        defer {
-            privilege = savedPrivilege
-            virtualized = savedVirtual
-            updateTranslationContexts()
-        }
-        do { try writeCSR(number, value); return true } catch { return false }
-    }
-
-    /// Puts vCPU `state` on the hart, in VS or VU mode under G-stage table `hgatp`.
-    public func loadVirtualHart(_ state: VirtualHartState, hgatp: UInt64) {
-        if h.hgatp != hgatp { hostWriteCSR(CSR.hgatp, hgatp) }
-        for i in 1..<32 { x[i] = state.registers[i] }
-        for i in 0..<32 { f[i] = state.floatRegisters[i] }
-        for number in Hart.virtualHartCSRs { hostWriteCSR(number, state.csrs[number] ?? 0) }
-        if state.csrs[CSR.vstimecmp] == nil { h.vstimecmp = .max }
-        closePrivilegeInterval()
-        privilege = state.supervisor ? .supervisor : .user
-        virtualized = true
-        pc = state.pc
-        waitingForInterrupt = false
-        reservationAddress = .max
-        // The guest's vsatp and VMID may both differ from the last vCPU's.
-        flushTLB()
-        updateTranslationContexts()
-        nextEventAt = 0
-    }
-
-    /// The vCPU state currently on the hart.
-    public func saveVirtualHart() -> VirtualHartState {
-        var state = VirtualHartState(pc: pc)
-        state.supervisor = privilege == .supervisor
-        for i in 1..<32 { state.registers[i] = x[i] }
-        for i in 0..<32 { state.floatRegisters[i] = f[i] }
-        for number in Hart.virtualHartCSRs { state.csrs[number] = readCSRValue(number) ?? 0 }
-        return state
-    }
-
-    /// Delivers an exception to the guest as the hardware would if hedeleg had delegated it:
-    /// vscause/vsepc/vstval, vsstatus's SPP/SPIE/SIE, VS-mode at vstvec. For faults the host
-    /// decides belong to the guest (an access outside its memory, an instruction it emulates
-    /// as illegal).
-    public func injectGuestException(cause: UInt64, value: UInt64) {
-        guard virtualized else { return }
-        eventCounters.exceptions[Int(cause & 63)] += 1
-        noteTrap(cause: cause, interrupt: false, value: value, pc: pc)
-        closePrivilegeInterval()
-        enterVirtualSupervisor(code: cause, interrupt: false, epc: pc, tval: value)
-        updateTranslationContexts()
-        nextEventAt = 0
-    }
-
-    /// A trap into VS-mode (H spec, "Trap Entry"): vscause/vsepc/vstval, vsstatus's SPP, SPIE and
-    /// SIE, then VS-mode at vstvec; V stays 1. The caller has closed the privilege interval.
-    func enterVirtualSupervisor(code: UInt64, interrupt: Bool, epc: UInt64, tval: UInt64) {
-        eventCounters.trapsToVirtualSupervisor += 1
-        h.virtualSupervisorCSRs.cause = interrupt ? code | TrapCause.interruptFlag : code
-        h.virtualSupervisorCSRs.exceptionPC = epc
-        h.virtualSupervisorCSRs.trapValue = tval
-        var s = h.vsstatus & ~(Hart.SPP | Hart.SPIE | Hart.SIE)
-        if privilege == .supervisor { s |= Hart.SPP }
-        if h.vsstatus & Hart.SIE != 0 { s |= Hart.SPIE }
-        h.vsstatus = s
-        privilege = .supervisor
-        pc = vector(h.virtualSupervisorCSRs.trapVector, code: code, interrupt: interrupt)
-    }
-
-    /// Reads `width` bytes at guest virtual address `va` as the guest at its current privilege
-    /// would fetch them (HLVX's rules), for a host that must decode a trapped instruction
-    /// itself. Nil when the guest could not fetch there.
-    public func readGuestInstruction(at va: UInt64) -> UInt32? {
-        let context = translationContext(privilege, virtual: true)
-        func half(_ address: UInt64) -> UInt64? {
-            guard let pa = try? translate(address, .fetch, context: context).pa, memory.contains(pa, length: 2) else { return nil }
-            return memory.load(pa, width: 2)
-        }
-        guard let low = half(va) else { return nil }
-        if low & 3 != 3 { return UInt32(low) }
-        guard let high = half(va &+ 2) else { return nil }
-        return UInt32(low | high << 16)
-    }
-
-    /// Tells the hart that its host wrote `range` of physical memory behind its back (loading a
-    /// guest, restoring a snapshot, clearing a destroyed domain's memory): instructions decoded
-    /// from those bytes are dropped, as a store by the hart itself would drop them.
-    public func hostWroteMemory(_ range: Range<UInt64>) {
-        guard let first = range.first.map({ max($0, memory.base) }), range.upperBound > first else { return }
-        let low = (first &- memory.base) >> 12, high = (range.upperBound &- 1 &- memory.base) >> 12
-        let pages = blocks.codeInPage.keys.filter { $0 >= low && $0 <= high }
-        for page in pages {
-            eventCounters.codeInvalidations += 1
-            blocks.invalidatePage(page << 12)
-        }
-        if !pages.isEmpty { nextEventAt = 0 }
-    }
-
-    /// Whether an interrupt is pending for the guest on the hart now (hip & hie, VS bits):
-    /// what wakes a vCPU that stopped in WFI.
-    public var guestInterruptPending: Bool { mip & mie & Hart.virtualSupervisorInterrupts != 0 }
-}
-
-// MARK: The host's view without H (full virtualization: the guest kernel in U-mode)
-
-extension Hart {
-    /// Puts a deprivileged guest's registers and pc on the hart in U-mode (V=0): a full
-    /// virtualization host runs both the guest's kernel and its programs there, under a satp it
-    /// sets with `hostSwitchUserAddressSpace`. The caller chooses mstatus.FS and satp.
-    public func loadDeprivilegedGuest(_ state: VirtualHartState) {
-        for i in 1..<32 { x[i] = state.registers[i] }
-        for i in 0..<32 { f[i] = state.floatRegisters[i] }
-        closePrivilegeInterval()
-        privilege = .user
-        virtualized = false
-        pc = state.pc
-        waitingForInterrupt = false
-        reservationAddress = .max
-        updateTranslationContexts()
-        nextEventAt = 0
-    }
-
-    /// Points U-mode translation at a new root (`satp` value) and drops only the user context's
-    /// cached translations: a full-virtualization host switches shadow roots on every guest
-    /// kernel/user transition, and the other contexts hold nothing a U-mode guest uses.
-    public func hostSwitchUserAddressSpace(satp value: UInt64) {
-        guard let legal = SupervisorCSRs.legalATP(value) else { return }
-        satp = legal
-        hostFlushUserTranslations()
-    }
-
-    /// Drops the user context's cached translations after the host changed a table its satp
-    /// points at (a shadow entry removed or its permissions raised).
-    public func hostFlushUserTranslations() {
-        tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty, context: TranslationContext.user.rawValue)
-        eventCounters.tlbFlushes += 1
-        blocks.flushJumpCaches()
-        nextEventAt = 0
-    }
-
-    /// Stores `value` at physical `pa` on the guest's behalf (a full-virtualization host setting
-    /// A/D bits in a guest PTE), with the bookkeeping a store by the hart does: decoded code
-    /// there is dropped and a reservation on it is lost. False outside RAM.
-    @discardableResult
-    public func hostStore(physical pa: UInt64, width: UInt64, value: UInt64) -> Bool {
-        guard memory.contains(pa, length: width) else { return false }
-        if noteWrite(physical: pa, width: width) { nextEventAt = 0 }
-        _ = memory.store(pa, width: Int(width), value: value)
-        if reservationAddress == pa { reservationAddress = .max }
-        return true
-    }
-
-    /// A store-conditional done on the guest's behalf at physical `pa` (a full-virtualization
-    /// host emulating an SC to a page it write-protects): it succeeds, and stores, under the
-    /// rule the hart's own SC follows (the reservation is on `pa` and the reserved value is
-    /// unchanged); the reservation is gone afterwards either way. False when it failed.
-    public func hostStoreConditional(physical pa: UInt64, width: UInt64, value: UInt64) -> Bool {
-        defer { reservationAddress = .max }
-        guard memory.contains(pa, length: width), reservationAddress == pa,
-              memory.load(pa, width: Int(width)) == reservationValue else { return false }
-        if noteWrite(physical: pa, width: width) { nextEventAt = 0 }
-        _ = memory.store(pa, width: Int(width), value: value)
-        return true
     }
 }
