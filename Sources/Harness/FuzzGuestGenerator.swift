@@ -15,7 +15,7 @@ public enum FuzzGuestTarget: String, Sendable, CaseIterable {
 
     /// Where the image is linked and entered.
     public var base: UInt64 {
-        self == .machine ? VirtMemoryMap.dramBase : GuestLayout.kernelAddress
+        self == .machine ? VirtMemoryMap.dramBase : GuestLayout.kernelAddress.rawValue
     }
 }
 

@@ -10,7 +10,7 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
     /// Raw bytes of the S-mode kernel (an ELF or a raw image loaded at `kernelAddress`).
     public var kernel: [UInt8]
     /// Where a raw kernel image is loaded and entered (QEMU's `-kernel` address with firmware).
-    public var kernelAddress: UInt64
+    public var kernelAddress: GuestPhysicalAddress
     /// The instructions a domain may retire before it is stopped (a guest that never ends must
     /// not keep the host busy forever).
     public var instructionLimit: UInt64
@@ -18,7 +18,7 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
     public var kernelPath: String?
 
     public init(name: String, memorySize: UInt64 = 64 << 20, kernel: [UInt8],
-                kernelAddress: UInt64 = GuestLayout.kernelAddress, instructionLimit: UInt64 = 4_000_000_000) {
+                kernelAddress: GuestPhysicalAddress = GuestLayout.kernelAddress, instructionLimit: UInt64 = 4_000_000_000) {
         self.name = name
         self.memorySize = memorySize
         self.kernel = kernel
@@ -30,13 +30,16 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
 /// The guest physical memory map every domain sees: QEMU's `virt` layout, so the same
 /// kernel runs natively and as a guest.
 public enum GuestLayout {
-    public static let ramBase: UInt64 = 0x8000_0000
+    public static let ramBase = GuestPhysicalAddress(0x8000_0000)
     /// Where an S-mode kernel goes when firmware occupies the start of RAM (fw_jump's default).
-    public static let kernelAddress: UInt64 = 0x8020_0000
-    public static let uartBase: UInt64 = 0x1000_0000, uartSize: UInt64 = 0x100
-    public static let testBase: UInt64 = 0x10_0000, testSize: UInt64 = 0x1000
-    public static var uart: Range<UInt64> { uartBase ..< uartBase + uartSize }
-    public static var test: Range<UInt64> { testBase ..< testBase + testSize }
+    public static let kernelAddress = GuestPhysicalAddress(0x8020_0000)
+    public static let uartBase = GuestPhysicalAddress(0x1000_0000), uartSize: UInt64 = 0x100
+    public static let testBase = GuestPhysicalAddress(0x10_0000), testSize: UInt64 = 0x1000
+    public static var uart: Range<GuestPhysicalAddress> { uartBase ..< uartBase + uartSize }
+    public static var test: Range<GuestPhysicalAddress> { testBase ..< testBase + testSize }
+
+    /// The guest physical addresses of a domain's RAM of `memorySize` bytes.
+    public static func ram(memorySize: UInt64) -> Range<GuestPhysicalAddress> { ramBase ..< ramBase + memorySize }
 }
 
 /// A domain's life cycle (as `xl list` shows it: r running/runnable, b blocked, p paused, s shutdown, c crashed).
@@ -88,14 +91,14 @@ public final class Domain {
     public let configuration: DomainConfiguration
     public internal(set) var state: DomainState = .created
     /// Host physical address of guest physical `GuestLayout.ramBase`.
-    public let hostBase: UInt64
+    public let hostBase: HostPhysicalAddress
     /// Host memory the hypervisor keeps for this domain right above its RAM
     /// (`VirtualizationKind.domainOverhead`: full's shadow-table pool); owned by no domain.
-    public let hypervisorRange: Range<UInt64>
+    public let hypervisorRange: Range<HostPhysicalAddress>
     /// The Sv39x4 G-stage root table in host memory (hardware-assisted only, 0 otherwise), and
     /// the hgatp value that selects it.
-    var gstageRoot: UInt64 = 0
-    public var hgatp: UInt64 { 8 << 60 | UInt64(id & 0x3fff) << 44 | gstageRoot >> 12 }
+    var gstageRoot = HostPhysicalAddress(0)
+    public var hgatp: UInt64 { 8 << 60 | UInt64(id & 0x3fff) << 44 | gstageRoot.rawValue >> 12 }
     /// The vCPU while it is off the hart: registers, pc and the guest's CSRs (for `hav` the VS
     /// CSRs by their H numbers; for `full` the virtual supervisor's CSRs by their S numbers).
     var vcpu: VirtualHartState {
@@ -155,7 +158,7 @@ public final class Domain {
     /// What `events` reads: fixed slots the exit paths count into (DomainEvent.swift).
     var eventCounts = DomainEventCounts()
 
-    init(id: Int, configuration: DomainConfiguration, hostBase: UInt64, hypervisorRange: Range<UInt64>, vcpu: VirtualHartState,
+    init(id: Int, configuration: DomainConfiguration, hostBase: HostPhysicalAddress, hypervisorRange: Range<HostPhysicalAddress>, vcpu: VirtualHartState,
          timebase: Timebase) {
         self.id = id
         self.timebase = timebase
@@ -184,15 +187,18 @@ public final class Domain {
     }
 
     /// True when `gpa ..< gpa + length` lies inside the guest's RAM.
-    func ownsRAM(_ gpa: UInt64, length: UInt64) -> Bool {
+    func ownsRAM(_ gpa: GuestPhysicalAddress, length: UInt64) -> Bool {
         guestRAM.contains(gpa, length: length)
     }
 
     /// Guest physical addresses of the domain's RAM.
-    var guestRAM: Range<UInt64> { GuestLayout.ramBase ..< GuestLayout.ramBase + configuration.memorySize }
+    var guestRAM: Range<GuestPhysicalAddress> { GuestLayout.ram(memorySize: configuration.memorySize) }
 
-    /// Host physical address of guest physical `gpa` in guest RAM (caller checks `ownsRAM`).
-    func hostAddress(_ gpa: UInt64) -> UInt64 { hostBase + (gpa - GuestLayout.ramBase) }
+    /// Host physical address of guest physical `gpa` in guest RAM (caller checks `ownsRAM`;
+    /// an address below RAM traps rather than wrap to another domain's memory).
+    func hostAddress(_ gpa: GuestPhysicalAddress) -> HostPhysicalAddress {
+        hostBase + (gpa.rawValue - GuestLayout.ramBase.rawValue)
+    }
 }
 
 /// Bytes typed at a domain's console, handed from an input thread to the hart's thread.

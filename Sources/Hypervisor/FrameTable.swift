@@ -19,14 +19,13 @@ public final class FrameTable {
     static let global: UInt64 = 32, accessed: UInt64 = 64, dirty: UInt64 = 128
     /// N, PBMT and the reserved bits 54–63: none is offered.
     static let reservedBits: UInt64 = 0x3ff << 54
-    static let ppnMask: UInt64 = (1 << 44) - 1
 
     let memory: PhysicalMemory
     /// The domain's RAM as machine addresses: one contiguous range.
-    public let machineBase: UInt64
+    public let machineBase: HostPhysicalAddress
     public let size: UInt64
     /// Device pages a leaf may map (emulated: every access traps to the host).
-    let devicePages: Set<UInt64>
+    let devicePages: Set<HostPhysicalAddress>
 
     /// 0: ordinary memory; 1 + n: a level-n page table (set while it validates, too).
     private(set) var type: [UInt8]
@@ -39,7 +38,7 @@ public final class FrameTable {
     /// never become page tables, or a hypervisor write would be an unvalidated PTE.
     private(set) var hypervisorWritten: Set<Int> = []
 
-    public init(memory: PhysicalMemory, machineBase: UInt64, size: UInt64, devicePages: Set<UInt64>) {
+    public init(memory: PhysicalMemory, machineBase: HostPhysicalAddress, size: UInt64, devicePages: Set<HostPhysicalAddress>) {
         self.memory = memory
         self.machineBase = machineBase
         self.size = size
@@ -52,24 +51,24 @@ public final class FrameTable {
     }
 
     /// The frame index of machine address `address`, nil when the domain does not own it.
-    func frame(_ address: UInt64) -> Int? {
-        guard address >= machineBase, address - machineBase < size else { return nil }
-        return Int((address - machineBase) / FrameTable.pageSize)
+    func frame(_ address: HostPhysicalAddress) -> Int? {
+        guard let offset = address.offset(from: machineBase), offset < size else { return nil }
+        return Int(offset / FrameTable.pageSize)
     }
 
-    func address(of frame: Int) -> UInt64 { machineBase + UInt64(frame) * FrameTable.pageSize }
+    func address(of frame: Int) -> HostPhysicalAddress { machineBase + UInt64(frame) * FrameTable.pageSize }
 
     /// The level a frame is validated at, nil when it is not a page table.
-    public func tableLevel(_ address: UInt64) -> Int? {
+    public func tableLevel(_ address: HostPhysicalAddress) -> Int? {
         guard let f = frame(address), type[f] != 0, tableReferences[f] > 0 else { return nil }
         return Int(type[f]) - 1
     }
 
-    public func isPinned(_ address: UInt64) -> Bool { frame(address).map { pinned[$0] } ?? false }
-    public func writableCount(_ address: UInt64) -> UInt32 { frame(address).map { writableMappings[$0] } ?? 0 }
+    public func isPinned(_ address: HostPhysicalAddress) -> Bool { frame(address).map { pinned[$0] } ?? false }
+    public func writableCount(_ address: HostPhysicalAddress) -> UInt32 { frame(address).map { writableMappings[$0] } ?? 0 }
 
     /// Marks frame `address` as one the hypervisor writes into (refused if it is a table now).
-    public func reserveForHypervisorWrites(_ address: UInt64) throws(Failure) {
+    public func reserveForHypervisorWrites(_ address: HostPhysicalAddress) throws(Failure) {
         guard let f = frame(address) else { throw .notOwned }
         guard type[f] == 0 else { throw .typeConflict }
         hypervisorWritten.insert(f)
@@ -78,8 +77,8 @@ public final class FrameTable {
     // MARK: Guest requests
 
     /// Writes `value` into the PTE at machine address `address` after validating it.
-    public func updateEntry(at address: UInt64, value: UInt64) throws(Failure) {
-        guard address & 7 == 0 else { throw .invalidAddress }
+    public func updateEntry(at address: HostPhysicalAddress, value: UInt64) throws(Failure) {
+        guard address.isAligned(to: 8) else { throw .invalidAddress }
         guard let f = frame(address) else { throw .notOwned }
         guard type[f] != 0, tableReferences[f] > 0 else { throw .notPageTable }
         let level = Int(type[f]) - 1
@@ -90,17 +89,17 @@ public final class FrameTable {
     }
 
     /// Pins frame `address` as a level-`level` table (validating it if it is not one yet).
-    public func pin(_ address: UInt64, level: UInt64) throws(Failure) {
+    public func pin(_ address: HostPhysicalAddress, level: UInt64) throws(Failure) {
         guard level <= 2 else { throw .invalidParameter }
-        guard address & (FrameTable.pageSize - 1) == 0 else { throw .invalidAddress }
+        guard address.isAligned(to: FrameTable.pageSize) else { throw .invalidAddress }
         guard let f = frame(address) else { throw .notOwned }
         guard !pinned[f] else { throw .pinState }
         try acquireTable(f, level: Int(level))
         pinned[f] = true
     }
 
-    public func unpin(_ address: UInt64) throws(Failure) {
-        guard address & (FrameTable.pageSize - 1) == 0 else { throw .invalidAddress }
+    public func unpin(_ address: HostPhysicalAddress) throws(Failure) {
+        guard address.isAligned(to: FrameTable.pageSize) else { throw .invalidAddress }
         guard let f = frame(address) else { throw .notOwned }
         guard pinned[f] else { throw .pinState }
         pinned[f] = false
@@ -108,14 +107,14 @@ public final class FrameTable {
     }
 
     /// Takes a reference on a pinned level-2 table for use as a root (new-baseptr).
-    public func acquireRoot(_ address: UInt64) throws(Failure) {
-        guard address & (FrameTable.pageSize - 1) == 0 else { throw .invalidAddress }
+    public func acquireRoot(_ address: HostPhysicalAddress) throws(Failure) {
+        guard address.isAligned(to: FrameTable.pageSize) else { throw .invalidAddress }
         guard let f = frame(address) else { throw .notOwned }
         guard pinned[f], type[f] == 3 else { throw .notPageTable }
         tableReferences[f] += 1
     }
 
-    public func releaseRoot(_ address: UInt64) {
+    public func releaseRoot(_ address: HostPhysicalAddress) {
         guard let f = frame(address), type[f] == 3, tableReferences[f] > 0 else { return }
         releaseTable(f)
     }
@@ -126,7 +125,7 @@ public final class FrameTable {
     func acquire(entry pte: UInt64, level: Int) throws(Failure) {
         guard pte & FrameTable.valid != 0 else { return }
         guard pte & FrameTable.reservedBits == 0 else { throw .invalidParameter }
-        let target = (pte >> 10 & FrameTable.ppnMask) << 12
+        let target = HostPhysicalAddress(pageOf: pte)
         if pte & (FrameTable.read | FrameTable.write | FrameTable.execute) == 0 {
             // A pointer to the next level's table.
             guard level > 0, pte & (FrameTable.user | FrameTable.accessed | FrameTable.dirty | FrameTable.global) == 0 else {
@@ -140,9 +139,9 @@ public final class FrameTable {
         // 1 GiB leaves are not offered (no domain owns an aligned gigabyte it could use that way).
         guard level < 2 else { throw .invalidParameter }
         let span: UInt64 = level == 1 ? 512 * FrameTable.pageSize : FrameTable.pageSize
-        guard target & (span - 1) == 0 else { throw .invalidParameter }
+        guard target.isAligned(to: span) else { throw .invalidParameter }
         if level == 0 && devicePages.contains(target) { return }
-        guard let first = frame(target), target - machineBase <= size - span else { throw .notOwned }
+        guard let first = frame(target), let offset = target.offset(from: machineBase), offset <= size - span else { throw .notOwned }
         guard pte & FrameTable.write != 0 else { return }
         let count = Int(span / FrameTable.pageSize)
         for f in first ..< first + count where type[f] != 0 { throw .typeConflict }
@@ -152,7 +151,7 @@ public final class FrameTable {
     /// Drops what `acquire(entry:level:)` took for `pte` (an entry that was validated).
     func release(entry pte: UInt64, level: Int) {
         guard pte & FrameTable.valid != 0, pte & FrameTable.reservedBits == 0 else { return }
-        let target = (pte >> 10 & FrameTable.ppnMask) << 12
+        let target = HostPhysicalAddress(pageOf: pte)
         if pte & (FrameTable.read | FrameTable.write | FrameTable.execute) == 0 {
             if level > 0, let child = frame(target) { releaseTable(child) }
             return
@@ -203,7 +202,7 @@ public final class FrameTable {
 
     /// Recomputes every reference from the tables themselves and checks the rules: the
     /// problems found (empty when the bookkeeping is right). For tests and fuzzers.
-    public func audit(roots: [UInt64]) -> [String] {
+    public func audit(roots: [HostPhysicalAddress]) -> [String] {
         var problems: [String] = []
         var tableRefs = [UInt32](repeating: 0, count: type.count)
         var writable = [UInt32](repeating: 0, count: type.count)
@@ -216,7 +215,7 @@ public final class FrameTable {
             for index in 0 ..< 512 {
                 let pte = memory.load(address(of: f) + UInt64(index) * 8, width: 8) ?? 0
                 guard pte & FrameTable.valid != 0 else { continue }
-                let target = (pte >> 10 & FrameTable.ppnMask) << 12
+                let target = HostPhysicalAddress(pageOf: pte)
                 if pte & (FrameTable.read | FrameTable.write | FrameTable.execute) == 0 {
                     guard let child = frame(target), level > 0, type[child] == UInt8(level) else {
                         problems.append("frame \(f) entry \(index): pointer to a non-table \(target)"); continue

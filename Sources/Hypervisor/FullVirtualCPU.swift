@@ -109,7 +109,7 @@ final class FullVirtualCPU {
     var floatingPointState: UInt64 = 0
     /// The shadow root the hart's satp points at, its key, and the shadow tables' `rootsVersion`
     /// when it was loaded (it may be stale once the roots have changed since).
-    var loadedRoot: (key: ShadowPageTables.Key, root: UInt64, version: UInt64)?
+    var loadedRoot: (key: ShadowPageTables.Key, root: HostPhysicalAddress, version: UInt64)?
     /// What `resume` last wrote to the hart's scounteren and stimecmp while this vCPU was on it
     /// (nil: unknown, after a load or save), so an exit reads neither CSR back.
     var hartCounterEnable: UInt64?

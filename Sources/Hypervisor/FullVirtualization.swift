@@ -110,12 +110,14 @@ final class FullVirtualization: VirtualizationKind {
             domain.count(.trapSBI)
             // A console read writes guest memory behind the shadows' back: note where (below).
             let consoleRead = hart.register(17) == GuestSBI.dbcn && hart.register(16) == 1
-            let readLength = hart.register(10), readAddress = hart.register(11)
+            let readLength = hart.register(10), readAddress = GuestPhysicalAddress(hart.register(11))
             let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain),
                                          supervisor: SupervisorControl(cpu: cpu))
             hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
+            // A successful read (a0 = 0) wrote a1 bytes, inside the guest's RAM (GuestSBI checked it).
             if consoleRead, hart.register(10) == 0, hart.register(11) > 0,
-               cpu.shadow.hostWrote(domain.hostAddress(readAddress) ..< domain.hostAddress(readAddress) + min(readLength, hart.register(11))) > 0 {
+               case let target = domain.hostAddress(readAddress),
+               cpu.shadow.hostWrote(target ..< target + min(readLength, hart.register(11))) > 0 {
                 domain.count(.shadowResync)
             }
             switch effect {
@@ -207,7 +209,7 @@ final class FullVirtualization: VirtualizationKind {
         }
         guard let root else { return } // a pool always holds at least one root
         cpu.loadedRoot = (key, root, cpu.shadow.rootsVersion)
-        host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root >> 12)
+        host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root.rawValue >> 12)
     }
 
     /// Drops every shadow table (the guest flushed everything).
@@ -265,7 +267,7 @@ final class FullVirtualization: VirtualizationKind {
             guard !cpu.shadow.tracing else { break }
             if instruction.rs1 == 0 {
                 dropShadows(cpu, domain, host: host)
-            } else if cpu.shadow.unmap(va: hart.register(Int(instruction.rs1))) > 0 {
+            } else if cpu.shadow.unmap(va: GuestVirtualAddress(hart.register(Int(instruction.rs1)))) > 0 {
                 domain.count(.shadowResync)
             }
         default:
@@ -305,7 +307,7 @@ final class FullVirtualization: VirtualizationKind {
     func shadowFault(_ trap: GuestExit, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
         guard let access = AccessType(pageFault: trap.cause) else { return }
-        let va = trap.value
+        let va = GuestVirtualAddress(trap.value)
         let key = currentKey(cpu)
         let supervisor = cpu.supervisor
         let translation = ShadowPageTables.translate(
@@ -314,14 +316,14 @@ final class FullVirtualization: VirtualizationKind {
             domain: domain, hart: hart)
         switch translation {
         case .pageFault:
-            reflect(access.pageFault, value: va, pc: trap.pc, domain, cpu, host: host)
+            reflect(access.pageFault, value: trap.value, pc: trap.pc, domain, cpu, host: host)
         case .accessFault:
-            reflect(access.accessFault, value: va, pc: trap.pc, domain, cpu, host: host)
+            reflect(access.accessFault, value: trap.value, pc: trap.pc, domain, cpu, host: host)
         case .allowed(let gpa, let pte, let tables):
-            let page = gpa & ~(ShadowPageTables.pageSize - 1)
+            let page = gpa.pageBase
             guard domain.ownsRAM(page, length: ShadowPageTables.pageSize) else {
                 guard access != .fetch else {
-                    reflect(access.accessFault, value: va, pc: trap.pc, domain, cpu, host: host)
+                    reflect(access.accessFault, value: trap.value, pc: trap.pc, domain, cpu, host: host)
                     return
                 }
                 emulateMMIO(trap, gpa: gpa, access: access, domain, cpu, host: host)
@@ -341,7 +343,7 @@ final class FullVirtualization: VirtualizationKind {
     /// tables it came from (`tables`, guest physical); a full pool is emptied first.
     /// Returns whether a valid leaf was there already.
     @discardableResult
-    func fill(_ key: ShadowPageTables.Key, va: UInt64, hostPage: UInt64, pte: UInt64, tables: [UInt64],
+    func fill(_ key: ShadowPageTables.Key, va: GuestVirtualAddress, hostPage: HostPhysicalAddress, pte: UInt64, tables: [GuestPhysicalAddress],
               _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) -> Bool {
         let hostTables = tables.map { domain.hostAddress($0) }
         let permissions = ShadowPageTables.permissions(of: pte, view: key.view, mxr: key.mxr)
@@ -363,17 +365,17 @@ final class FullVirtualization: VirtualizationKind {
     /// AMOs, SC), then the shadow entries derived from what it overwrote are dropped. A store
     /// that crosses into the next page is not emulated: the page stops being traced and the
     /// guest runs the instruction again, natively.
-    func storeToTracedTable(_ trap: GuestExit, gpa: UInt64, pte: UInt64, tables: [UInt64],
+    func storeToTracedTable(_ trap: GuestExit, gpa: GuestPhysicalAddress, pte: UInt64, tables: [GuestPhysicalAddress],
                             _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
         domain.count(.shadowWriteProtect)
-        let page = gpa & ~(ShadowPageTables.pageSize - 1)
-        let frame = domain.hostAddress(page)
+        let frame = domain.hostAddress(gpa.pageBase)
+        let va = GuestVirtualAddress(trap.value)
         // Reads through the page need no trap: map it (read-only, as a traced table).
-        fill(currentKey(cpu), va: trap.value, hostPage: frame, pte: pte, tables: tables, domain, cpu, host: host)
-        guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
+        fill(currentKey(cpu), va: va, hostPage: frame, pte: pte, tables: tables, domain, cpu, host: host)
+        guard let bits = fetchInstruction(at: GuestVirtualAddress(trap.pc), domain, cpu, hart: hart),
               let store = GuestStore(Decoder.decode(bits), hart: hart),
-              store.address == trap.value, (store.address & (ShadowPageTables.pageSize - 1)) + store.width <= ShadowPageTables.pageSize else {
+              store.address == va, store.address.pageOffset + store.width <= ShadowPageTables.pageSize else {
             if cpu.shadow.untrace(frame) > 0 { domain.count(.shadowResync) }
             hart.pc = trap.pc
             return
@@ -390,15 +392,15 @@ final class FullVirtualization: VirtualizationKind {
             hart.hostStore(physical: target, width: store.width, value: GuestStore.combine(op, old, source))
             hart.setRegister(Int(store.destination), store.width == 4 ? UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: old))) : old)
         }
-        if cpu.shadow.tableWritten(frame, offset: gpa - page, width: store.width) > 0 { domain.count(.shadowResync) }
+        if cpu.shadow.tableWritten(frame, offset: gpa.pageOffset, width: store.width) > 0 { domain.count(.shadowResync) }
         hart.completeEmulatedInstruction(resumingAt: trap.pc &+ (bits & 3 == 3 ? 4 : 2))
     }
 
     /// Reads the instruction at guest virtual `pc` through the guest's own tables, as the
     /// guest's fetch would; nil when it could not fetch there.
-    func fetchInstruction(at pc: UInt64, _ domain: Domain, _ cpu: FullVirtualCPU, hart: Hart) -> UInt32? {
+    func fetchInstruction(at pc: GuestVirtualAddress, _ domain: Domain, _ cpu: FullVirtualCPU, hart: Hart) -> UInt32? {
         let supervisor = cpu.supervisor
-        func half(_ va: UInt64) -> UInt64? {
+        func half(_ va: GuestVirtualAddress) -> UInt64? {
             guard case .allowed(let gpa, _, _) = ShadowPageTables.translate(
                 va, .fetch, atp: supervisor.registers.addressTranslation, user: supervisor.privilege == .user,
                 sum: false, mxr: false, domain: domain, hart: hart),
@@ -407,18 +409,18 @@ final class FullVirtualization: VirtualizationKind {
         }
         guard let low = half(pc) else { return nil }
         if low & 3 != 3 { return UInt32(low) }
-        guard let high = half(pc &+ 2) else { return nil }
+        guard let high = half(GuestVirtualAddress(pc.rawValue &+ 2)) else { return nil }
         return UInt32(low | high << 16)
     }
 
     /// Emulates a guest load or store to a device (the same models `hav` uses); an access to
     /// nothing, or one the host does not emulate on devices, is an access fault the guest sees.
-    func emulateMMIO(_ trap: GuestExit, gpa: UInt64, access: AccessType, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
+    func emulateMMIO(_ trap: GuestExit, gpa: GuestPhysicalAddress, access: AccessType, _ domain: Domain, _ cpu: FullVirtualCPU, host: Host) {
         let hart = host.hart
         domain.count(.trapMMIO)
         domain.count(.mmioAccesses)
         let isStore = access == .write
-        guard let bits = fetchInstruction(at: trap.pc, domain, cpu, hart: hart),
+        guard let bits = fetchInstruction(at: GuestVirtualAddress(trap.pc), domain, cpu, hart: hart),
               let mmio = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
               let result = GuestDevices.access(domain: domain, gpa: gpa, width: mmio.width, store: isStore,
                                                value: isStore ? hart.register(mmio.register) : 0,
@@ -455,7 +457,7 @@ struct GuestStore {
         case atomic(Op, source: UInt64)
     }
 
-    let address: UInt64
+    let address: GuestVirtualAddress
     let width: UInt64
     let kind: Kind
     /// The register an AMO or SC writes (`Instruction.discard` for x0).
@@ -467,7 +469,7 @@ struct GuestStore {
         destination = i.rd
         switch i.op {
         case .sb, .sh, .sw, .sd, .fsw, .fsd:
-            address = base &+ UInt64(bitPattern: Int64(i.imm))
+            address = GuestVirtualAddress(base &+ UInt64(bitPattern: Int64(i.imm)))
             switch i.op {
             case .sb: (width, kind) = (1, .store(source))
             case .sh: (width, kind) = (2, .store(source))
@@ -477,11 +479,11 @@ struct GuestStore {
             default: (width, kind) = (8, .store(hart.fregister(Int(i.rs2))))
             }
         case .sc_w, .sc_d:
-            (address, width, kind) = (base, i.op == .sc_w ? 4 : 8, .conditional(source))
+            (address, width, kind) = (GuestVirtualAddress(base), i.op == .sc_w ? 4 : 8, .conditional(source))
         case .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w, .amominu_w, .amomaxu_w:
-            (address, width, kind) = (base, 4, .atomic(i.op, source: source))
+            (address, width, kind) = (GuestVirtualAddress(base), 4, .atomic(i.op, source: source))
         case .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d, .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-            (address, width, kind) = (base, 8, .atomic(i.op, source: source))
+            (address, width, kind) = (GuestVirtualAddress(base), 8, .atomic(i.op, source: source))
         default:
             return nil
         }

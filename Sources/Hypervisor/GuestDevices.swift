@@ -50,7 +50,7 @@ enum GuestDevices {
 
     /// Performs one access at guest physical `gpa` at the domain's host time `now`; nil when no
     /// device is there (the guest gets an access fault).
-    static func access(domain: Domain, gpa: UInt64, width: UInt64, store: Bool, value: UInt64, now: UInt64) -> Result? {
+    static func access(domain: Domain, gpa: GuestPhysicalAddress, width: UInt64, store: Bool, value: UInt64, now: UInt64) -> Result? {
         if GuestLayout.uart.contains(gpa, length: width) {
             let uart = domain.uart
             // Brings the UART's clock to now (the character timeout of looped-back bytes). The
@@ -58,7 +58,7 @@ enum GuestDevices {
             // so the guest sees a character timeout (IIR) only when it looks, and then this poll
             // has indicated it.
             _ = uart.poll(now: now)
-            let offset = gpa - GuestLayout.uartBase
+            let offset = gpa.rawValue - GuestLayout.uartBase.rawValue
             if store {
                 uart.write(offset: offset, width: Int(width), value: value)
                 return Result()

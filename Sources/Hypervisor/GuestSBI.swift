@@ -140,7 +140,7 @@ enum GuestSBI {
             guard function <= 2 else { reply(notSupported); return .none } // no HFENCE: guests have no H
             guard let selected = selectsOnlyHartZero(mask: a[0], base: a[1]) else { reply(invalidParameter); return .none }
             // start + size must not wrap, unless size is -1 ("the whole address space").
-            if function != 0, a[3] != .max, a[2].addingReportingOverflow(a[3]).overflow {
+            if function != 0, a[3] != .max, Range(start: GuestVirtualAddress(a[2]), length: a[3]) == nil {
                 reply(invalidAddress); return .none
             }
             reply(success)
@@ -157,7 +157,7 @@ enum GuestSBI {
                 switch a[0] {
                 case 0: reply(success); return .suspend // default retentive
                 case 0x8000_0000: // default non-retentive: resume at a1 with a0 = hartid, a1 = opaque
-                    guard domain.ownsRAM(a[1], length: 4) else { reply(invalidAddress); return .none }
+                    guard domain.ownsRAM(GuestPhysicalAddress(a[1]), length: 4) else { reply(invalidAddress); return .none }
                     hart.pc = a[1] &- 4 // the caller adds 4 for the ecall
                     hart.setRegister(10, 0)
                     hart.setRegister(11, a[2])
@@ -178,14 +178,14 @@ enum GuestSBI {
             switch function {
             case 0: // console_write(num_bytes, base_lo, base_hi)
                 // On RV64 base_addr_hi is the upper 64 bits of a 128-bit address: it must be 0.
-                let address = a[1]
+                let address = GuestPhysicalAddress(a[1])
                 guard a[2] == 0, domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
                 if a[0] > 0, let bytes = hart.memory.read(domain.hostAddress(address), count: Int(a[0])) {
                     domain.writeConsole(bytes)
                 }
                 reply(success, a[0])
             case 1: // console_read(num_bytes, base_lo, base_hi): what has been typed, up to num_bytes
-                let address = a[1]
+                let address = GuestPhysicalAddress(a[1])
                 guard a[2] == 0, domain.ownsRAM(address, length: a[0]) else { reply(invalidParameter); return .none }
                 let bytes = domain.consoleInput.take(Int(min(a[0], 4096)))
                 let target = domain.hostAddress(address)

@@ -9,12 +9,12 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
     static let domainOverhead: UInt64 = 0
     var domainOverhead: UInt64 { Self.domainOverhead }
     /// Host RAM for G-stage tables (`Host.tableArea`), handed out from the bottom.
-    let tableArea: Range<UInt64>
-    var nextTableAddress: UInt64
+    let tableArea: Range<HostPhysicalAddress>
+    var nextTableAddress: HostPhysicalAddress
     /// G-stage table blocks of destroyed domains, for the next domains to reuse.
-    var freeTables: [(address: UInt64, size: UInt64)] = []
+    var freeTables: [(address: HostPhysicalAddress, size: UInt64)] = []
 
-    init(tableArea: Range<UInt64>) {
+    init(tableArea: Range<HostPhysicalAddress>) {
         self.tableArea = tableArea
         nextTableAddress = tableArea.lowerBound
     }
@@ -77,21 +77,21 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
 
     /// Builds Sv39x4 tables mapping guest RAM (GPA 0x8000_0000…) to `hostBase…` with 2 MiB
     /// pages: read, write, execute, user (G-stage leaves must be U), accessed and dirty.
-    func buildGStage(_ domain: Domain, host: Host) throws -> UInt64 {
+    func buildGStage(_ domain: Domain, host: Host) throws -> HostPhysicalAddress {
         let gigabyte: UInt64 = 1 << 30
         let size = domain.configuration.memorySize, hostBase = domain.hostBase
         let gigabytes = (size + gigabyte - 1) / gigabyte
         let needed = Self.tableSize(memorySize: size)
         // The root of an x4 table is 16 KiB and 16 KiB-aligned. A destroyed domain's tables are
         // reused first, so creating and destroying domains never exhausts the table area.
-        let root: UInt64
+        let root: HostPhysicalAddress
         if let index = freeTables.firstIndex(where: { $0.size >= needed }) {
             root = freeTables.remove(at: index).address
         } else {
-            root = (nextTableAddress + 0x3fff) & ~0x3fff
+            root = HostPhysicalAddress((nextTableAddress.rawValue + 0x3fff) & ~0x3fff)
             guard root + needed <= tableArea.upperBound else {
-                throw HostError.tableAreaFull(needed: needed, free: tableArea.upperBound - min(root, tableArea.upperBound),
-                                              size: UInt64(tableArea.count))
+                throw HostError.tableAreaFull(needed: needed, free: (min(root, tableArea.upperBound) ..< tableArea.upperBound).length,
+                                              size: tableArea.length)
             }
             nextTableAddress = root + needed
         }
@@ -101,11 +101,11 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         for g in 0 ..< gigabytes {
             let table = root + 16 * 1024 + g * 4096
             let gpa = GuestLayout.ramBase + g * gigabyte
-            _ = memory.store(root + (gpa >> 30) * 8, width: 8, value: (table >> 12) << 10 | valid)
+            _ = memory.store(root + (gpa.rawValue >> 30) * 8, width: 8, value: table.pageTableEntry(flags: valid))
             for m in 0 ..< min(512, (size - g * gigabyte) / Host.megapage) {
                 let hostFrame = hostBase + g * gigabyte + m * Host.megapage
                 precondition(host.frameOwner(ofHostAddress: hostFrame) == domain.id, "G-stage maps a frame the domain does not own")
-                _ = memory.store(table + m * 8, width: 8, value: (hostFrame >> 12) << 10 | leaf | valid)
+                _ = memory.store(table + m * 8, width: 8, value: hostFrame.pageTableEntry(flags: leaf | valid))
             }
         }
         return root
@@ -209,7 +209,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             return
         }
         guard let access = MMIOAccess(instruction: instruction, isStore: isStore),
-              let result = GuestDevices.access(domain: domain, gpa: trap.guestPhysicalAddress, width: access.width,
+              let result = GuestDevices.access(domain: domain, gpa: GuestPhysicalAddress(trap.guestPhysicalAddress), width: access.width,
                                                store: isStore, value: isStore ? hart.register(access.register) : 0,
                                                now: host.hostTime(for: domain)) else {
             domain.count(.mmioBadAccess)

@@ -3,19 +3,17 @@ import Machine
 /// One leaf of a domain's G-stage table: guest-physical range → host-physical range.
 public struct GStageMapping: Sendable, Equatable, CustomStringConvertible {
     /// The first guest-physical address the leaf translates.
-    public var guestPhysical: UInt64
+    public var guestPhysical: GuestPhysicalAddress
     /// Where that address lands in host RAM: the frame an isolation audit checks ownership of.
-    public var hostPhysical: UInt64
+    public var hostPhysical: HostPhysicalAddress
     /// 4 KiB, 2 MiB or 1 GiB: the level the leaf sits at.
     public var size: UInt64
     /// The leaf's R, W, X bits (PTE bits 1–3).
     public var permissions: UInt64
 
     /// The host-physical bytes the leaf exposes to the guest.
-    public var hostRange: Range<UInt64> { hostPhysical ..< hostPhysical + size }
-    public var description: String {
-        "GPA 0x\(String(guestPhysical, radix: 16)) -> HPA 0x\(String(hostPhysical, radix: 16)) (\(size >> 10) KiB)"
-    }
+    public var hostRange: Range<HostPhysicalAddress> { hostPhysical ..< hostPhysical + size }
+    public var description: String { "GPA \(guestPhysical) -> HPA \(hostPhysical) (\(size >> 10) KiB)" }
 }
 
 /// What went wrong reading a G-stage table back (each means the host built a table it
@@ -43,11 +41,11 @@ extension Host {
     /// the guest-physical `range`): two runs that leave a domain's memory byte-for-byte equal
     /// give the same digest, and any byte another domain changed shows. Nil for an unknown
     /// domain or a range outside its RAM.
-    public func memoryDigest(of id: Int, range: Range<UInt64>? = nil) -> UInt64? {
+    public func memoryDigest(of id: Int, range: Range<GuestPhysicalAddress>? = nil) -> UInt64? {
         guard let domain = domain(id) else { return nil }
-        let range = range ?? GuestLayout.ramBase ..< GuestLayout.ramBase + domain.configuration.memorySize
-        guard domain.ownsRAM(range.lowerBound, length: UInt64(range.count)) else { return nil }
-        return Host.fnv1a(board.memory.hostPointer(domain.hostAddress(range.lowerBound)), count: range.count)
+        let range = range ?? domain.guestRAM
+        guard domain.ownsRAM(range.lowerBound, length: range.length) else { return nil }
+        return Host.fnv1a(board.memory.hostPointer(domain.hostAddress(range.lowerBound)), count: Int(range.length))
     }
 
     // FNV-1a, 64-bit parameters (Fowler/Noll/Vo, draft-eastlake-fnv: offset basis and prime).
@@ -64,20 +62,23 @@ extension Host {
 
     /// The domain that owns the 2 MiB host frame holding `hostAddress` (nil: free, the
     /// hypervisor's own, or outside host RAM).
-    public func frameOwner(ofHostAddress hostAddress: UInt64) -> Int? {
-        guard board.memory.contains(hostAddress) else { return nil }
-        return frameOwner[Int((hostAddress - board.memory.base) / Host.megapage)]
+    public func frameOwner(ofHostAddress hostAddress: HostPhysicalAddress) -> Int? {
+        guard board.memory.contains(hostAddress.rawValue) else { return nil }
+        return frameOwner[Int((hostAddress.rawValue - board.memory.base) / Host.megapage)]
     }
 
     /// Host RAM set aside for the hypervisor's G-stage tables: no domain may map it.
-    public var pageTableArea: Range<UInt64> { board.memory.base ..< board.memory.base + tableArea }
+    public var pageTableArea: Range<HostPhysicalAddress> { hostRAMBase ..< hostRAMBase + tableArea }
+
+    /// Where host RAM starts.
+    var hostRAMBase: HostPhysicalAddress { HostPhysicalAddress(board.memory.base) }
 
     /// Every leaf of the domain's G-stage table (Sv39x4, H extension spec "Guest Physical
     /// Address Translation"), read back from host memory in guest-physical order.
     public func gstageMappings(of id: Int) throws -> [GStageMapping] {
         let domain = try find(id)
         var mappings: [GStageMapping] = []
-        try walkGStage(table: domain.gstageRoot, entries: Host.sv39x4RootEntries, level: 2, guestBase: 0, into: &mappings)
+        try walkGStage(table: domain.gstageRoot.rawValue, entries: Host.sv39x4RootEntries, level: 2, guestBase: 0, into: &mappings)
         return mappings
     }
 
@@ -105,7 +106,8 @@ extension Host {
             if rwx == 0 {
                 try walkGStage(table: next, entries: Host.entriesPerTable, level: level - 1, guestBase: guest, into: &mappings)
             } else {
-                mappings.append(GStageMapping(guestPhysical: guest, hostPhysical: next, size: span, permissions: rwx))
+                mappings.append(GStageMapping(guestPhysical: GuestPhysicalAddress(guest), hostPhysical: HostPhysicalAddress(next),
+                                             size: span, permissions: rwx))
             }
         }
     }

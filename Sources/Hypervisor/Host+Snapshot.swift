@@ -140,7 +140,7 @@ extension Host {
         guard domain.state == .paused else { throw HostError.wrongState(id, domain.state) }
         let configuration = domain.configuration
         let header = DomainSnapshot.Header(
-            name: configuration.name, memorySize: configuration.memorySize, kernelAddress: configuration.kernelAddress,
+            name: configuration.name, memorySize: configuration.memorySize, kernelAddress: configuration.kernelAddress.rawValue,
             instructionLimit: configuration.instructionLimit, kernel: Data(configuration.kernel), vcpu: domain.vcpu,
             guestTime: guestTime(domain), console: Data(domain.console), uart: domain.uart.registerState,
             instructions: domain.instructions,
@@ -212,7 +212,7 @@ extension Host {
         let (header, pages) = try file.withUnsafeBytes { try parseSnapshot($0, path: path) }
 
         let configuration = DomainConfiguration(name: header.name, memorySize: header.memorySize, kernel: [UInt8](header.kernel),
-                                                kernelAddress: header.kernelAddress, instructionLimit: header.instructionLimit)
+                                                kernelAddress: GuestPhysicalAddress(header.kernelAddress), instructionLimit: header.instructionLimit)
         let domain = try createDomain(configuration)
         // createDomain loaded the kernel and a device tree; the saved RAM replaces all of it.
         let ram = board.memory.hostPointer(domain.hostBase)

@@ -111,7 +111,7 @@ public final class Host {
     }
     static let megapage: UInt64 = 2 << 20
     /// Free host RAM for domain memory, as 2 MiB-aligned ranges.
-    var freeRanges: [Range<UInt64>]
+    var freeRanges: [Range<HostPhysicalAddress>]
     /// The owner of each 2 MiB host frame (nil: the hypervisor's or free): a frame is never in
     /// two domains' translation tables.
     var frameOwner: [Int?]
@@ -146,8 +146,8 @@ public final class Host {
             configuration: VirtBoardConfiguration(ramSize: configuration.memorySize, hypervisor: hypervisor,
                                                   timebaseMode: configuration.virtualTime ? .virtual(instructionsPerTick: 100) : .realTime),
             hart: HartConfiguration(hypervisor: hypervisor, hostOwnsSupervisor: true), consoleOutput: { _ in })
-        let base = board.memory.base
-        freeRanges = [(base + configuration.tableAreaSize) ..< (base + configuration.memorySize)]
+        let base = HostPhysicalAddress(board.memory.base)
+        freeRanges = [base + configuration.tableAreaSize ..< base + configuration.memorySize]
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
         switch configuration.virtualization {
         case .hardwareAssisted: kind = HardwareAssistedVirtualization(tableArea: base ..< base + configuration.tableAreaSize)
@@ -167,20 +167,20 @@ public final class Host {
         let size = configuration.memorySize
         guard size > 0, size % Host.megapage == 0 else { throw HostError.badMemorySize(size) }
         let (total, overflow) = size.addingReportingOverflow(kind.domainOverhead)
-        guard !overflow, let index = freeRanges.firstIndex(where: { UInt64($0.count) >= total }) else {
-            throw HostError.outOfMemory(requested: overflow ? .max : total, free: freeRanges.reduce(0) { $0 + UInt64($1.count) })
+        guard !overflow, let index = freeRanges.firstIndex(where: { $0.length >= total }) else {
+            throw HostError.outOfMemory(requested: overflow ? .max : total, free: freeRanges.reduce(0) { $0 + $1.length })
         }
         let range = freeRanges[index]
         let hostBase = range.lowerBound
-        if UInt64(range.count) == total { freeRanges.remove(at: index) } else { freeRanges[index] = (hostBase + total) ..< range.upperBound }
+        if range.length == total { freeRanges.remove(at: index) } else { freeRanges[index] = hostBase + total ..< range.upperBound }
         let id = nextDomainID
         nextDomainID += 1
         // Free host memory is always zero (fresh, or cleared when its last owner was destroyed),
         // so nothing of a previous owner leaks into a new domain and creation touches no pages.
         // The hypervisor's frames beside the RAM keep no owner: no domain may ever map them.
-        for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase - board.memory.base) / Host.megapage) + frame] = id }
+        for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase.rawValue - board.memory.base) / Host.megapage) + frame] = id }
         let domain = Domain(id: id, configuration: configuration, hostBase: hostBase,
-                            hypervisorRange: (hostBase + size) ..< (hostBase + total), vcpu: VirtualHartState(),
+                            hypervisorRange: hostBase + size ..< hostBase + total, vcpu: VirtualHartState(),
                             timebase: board.timebase)
         do {
             try kind.attach(domain, host: self)
@@ -243,9 +243,9 @@ public final class Host {
     /// Zeroes a domain's RAM and the hypervisor's memory beside it and makes both free again.
     func freeMemory(of domain: Domain) {
         let range = domain.hostBase ..< domain.hypervisorRange.upperBound
-        board.memory.hostPointer(range.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: range.count)
+        board.memory.hostPointer(range.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: Int(range.length))
         hart.hostWroteMemory(range)
-        let first = Int((domain.hostBase - board.memory.base) / Host.megapage)
+        let first = Int((domain.hostBase.rawValue - board.memory.base) / Host.megapage)
         for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }
         freeRanges.append(range)
         freeRanges.sort { $0.lowerBound < $1.lowerBound }
@@ -260,7 +260,7 @@ public final class Host {
         do {
             let image = try BootImage.identify(configuration.kernel, machine: .riscv)
             plan = try GuestBootPlan.make(kernel: BootPlan.Input(path: configuration.kernelPath ?? configuration.name, image: image),
-                                          rawAddress: configuration.kernelAddress, ramBase: GuestLayout.ramBase,
+                                          rawAddress: configuration.kernelAddress.rawValue, ramBase: GuestLayout.ramBase.rawValue,
                                           ramSize: configuration.memorySize,
                                           deviceTree: Host.guestDeviceTree(memorySize: configuration.memorySize))
         } catch let error as ImageError {
@@ -270,7 +270,7 @@ public final class Host {
         }
         for load in plan.loads {
             // The plan placed every load inside the guest's RAM.
-            _ = board.memory.write(load.bytes, at: domain.hostAddress(load.address))
+            _ = board.memory.write(load.bytes, at: domain.hostAddress(GuestPhysicalAddress(load.address)))
         }
         var vcpu = VirtualHartState(pc: plan.entry)
         vcpu.registers[10] = 0

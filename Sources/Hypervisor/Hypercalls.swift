@@ -51,18 +51,18 @@ enum Hypercalls {
         let outcome: Outcome
         switch function {
         case .version: outcome = .value(HypercallABI.version)
-        case .mmuUpdate: outcome = mmuUpdate(domain, cpu, host: host, requests: a[0], count: a[1])
-        case .pinTable: outcome = Outcome { () throws(Failure) in try cpu.frames.pin(a[0], level: a[1]) }
-        case .unpinTable: outcome = unpin(cpu, a[0])
-        case .newBaseptr: outcome = newBaseptr(cpu, host: host, kernelRoot: a[0], userRoot: a[1])
+        case .mmuUpdate: outcome = mmuUpdate(domain, cpu, host: host, requests: GuestPhysicalAddress(a[0]), count: a[1])
+        case .pinTable: outcome = Outcome { () throws(Failure) in try cpu.frames.pin(HostPhysicalAddress(a[0]), level: a[1]) }
+        case .unpinTable: outcome = unpin(cpu, HostPhysicalAddress(a[0]))
+        case .newBaseptr: outcome = newBaseptr(cpu, host: host, kernelRoot: HostPhysicalAddress(a[0]), userRoot: HostPhysicalAddress(a[1]))
         case .tlbFlush:
             hart.hostFlushTranslations()
             outcome = .value(0)
         case .setCallbacks:
-            cpu.callback = a[0]
+            cpu.callback = GuestVirtualAddress(a[0])
             outcome = .value(0)
         case .trapReturn:
-            outcome = trapReturn(domain, cpu, kind: kind, host: host, frame: a[0])
+            outcome = trapReturn(domain, cpu, kind: kind, host: host, frame: GuestPhysicalAddress(a[0]))
             if case .value = outcome { return } // registers and pc are the frame's now
         case .setTimer:
             setTimer(domain, cpu, host: host, a[0])
@@ -78,7 +78,7 @@ enum Hypercalls {
             reply(hart, .value(0))
             block(domain, host: host)
             return
-        case .ringSetup: outcome = ringSetup(domain, cpu, page: a[0], backend: a[1])
+        case .ringSetup: outcome = ringSetup(domain, cpu, page: GuestPhysicalAddress(a[0]), backend: a[1])
         case .ringNotify: outcome = ringNotify(domain, cpu, host: host, id: a[0])
         case .fpuState:
             if a[0] <= 3 {
@@ -144,9 +144,9 @@ enum Hypercalls {
     static let requestSize: UInt64 = 16
 
     /// Applies requests in order up to the first refused one; a1 says how many were applied.
-    static func mmuUpdate(_ domain: Domain, _ cpu: ParaVirtualCPU, host: Host, requests: UInt64, count: UInt64) -> Outcome {
+    static func mmuUpdate(_ domain: Domain, _ cpu: ParaVirtualCPU, host: Host, requests: GuestPhysicalAddress, count: UInt64) -> Outcome {
         guard count <= batchLimit else { return .failure(.invalidParameter) }
-        guard requests & (requestSize - 1) == 0, domain.ownsRAM(requests, length: count * requestSize) else {
+        guard requests.isAligned(to: requestSize), domain.ownsRAM(requests, length: count * requestSize) else {
             return .failure(.invalidAddress)
         }
         let memory = host.board.memory, base = domain.hostAddress(requests)
@@ -155,12 +155,14 @@ enum Hypercalls {
         for index in 0 ..< count {
             let pointer = memory.load(base + index * requestSize, width: 8) ?? 0
             let value = memory.load(base + index * requestSize + 8, width: 8) ?? 0
+            // The low 3 bits of a request's machine address say what it is (HypercallABI).
+            let machine = HostPhysicalAddress(pointer & ~7)
             do throws(Failure) {
                 switch pointer & 7 {
-                case 0: try cpu.frames.updateEntry(at: pointer, value: value)
-                case 1: try cpu.frames.pin(pointer & ~7, level: value)
+                case 0: try cpu.frames.updateEntry(at: machine, value: value)
+                case 1: try cpu.frames.pin(machine, level: value)
                 case 2:
-                    if case .failure(let error, _) = unpin(cpu, pointer & ~7) { throw error }
+                    if case .failure(let error, _) = unpin(cpu, machine) { throw error }
                 default: throw .invalidParameter
                 }
             } catch {
@@ -173,16 +175,16 @@ enum Hypercalls {
 
     /// A root in use (a base pointer) stays pinned: unpinning it would let its frames go back
     /// to writable memory under the hart's feet.
-    static func unpin(_ cpu: ParaVirtualCPU, _ frame: UInt64) -> Outcome {
-        if frame != 0 && (frame == cpu.kernelRoot || frame == cpu.userRoot) { return .failure(.pinState) }
+    static func unpin(_ cpu: ParaVirtualCPU, _ frame: HostPhysicalAddress) -> Outcome {
+        if frame != HostPhysicalAddress(0) && (frame == cpu.kernelRoot || frame == cpu.userRoot) { return .failure(.pinState) }
         return Outcome { () throws(Failure) in try cpu.frames.unpin(frame) }
     }
 
-    static func newBaseptr(_ cpu: ParaVirtualCPU, host: Host, kernelRoot: UInt64, userRoot: UInt64) -> Outcome {
+    static func newBaseptr(_ cpu: ParaVirtualCPU, host: Host, kernelRoot: HostPhysicalAddress, userRoot: HostPhysicalAddress) -> Outcome {
         guard kernelRoot != userRoot else { return .failure(.invalidParameter) }
         do throws(Failure) {
             try cpu.frames.acquireRoot(kernelRoot)
-            if userRoot != 0 {
+            if userRoot != HostPhysicalAddress(0) {
                 do throws(Failure) { try cpu.frames.acquireRoot(userRoot) } catch {
                     cpu.frames.releaseRoot(kernelRoot)
                     throw error
@@ -192,7 +194,7 @@ enum Hypercalls {
             return .failure(error)
         }
         cpu.frames.releaseRoot(cpu.kernelRoot)
-        if cpu.userRoot != 0 { cpu.frames.releaseRoot(cpu.userRoot) }
+        if cpu.userRoot != HostPhysicalAddress(0) { cpu.frames.releaseRoot(cpu.userRoot) }
         cpu.kernelRoot = kernelRoot
         cpu.userRoot = userRoot
         host.hart.enterDeprivileged(pc: host.hart.pc, satp: cpu.satp)
@@ -202,12 +204,12 @@ enum Hypercalls {
     // MARK: Traps
 
     /// The PV sret. Checks the frame and the target mode first; then loads everything at once.
-    static func trapReturn(_ domain: Domain, _ cpu: ParaVirtualCPU, kind: ParaVirtualization, host: Host, frame: UInt64) -> Outcome {
-        guard frame & 7 == 0, domain.ownsRAM(frame, length: HypercallABI.trapFrameSize) else { return .failure(.invalidAddress) }
+    static func trapReturn(_ domain: Domain, _ cpu: ParaVirtualCPU, kind: ParaVirtualization, host: Host, frame: GuestPhysicalAddress) -> Outcome {
+        guard frame.isAligned(to: 8), domain.ownsRAM(frame, length: HypercallABI.trapFrameSize) else { return .failure(.invalidAddress) }
         let hart = host.hart, memory = host.board.memory, base = domain.hostAddress(frame)
         let status = memory.load(base + HypercallABI.frameStatus, width: 8) ?? 0
         let toUser = status & ParaVirtualization.spp == 0
-        if toUser && cpu.userRoot == 0 { return .failure(.invalidState) }
+        if toUser && cpu.userRoot == HostPhysicalAddress(0) { return .failure(.invalidState) }
         for i in 1 ..< 32 { hart.setRegister(i, memory.load(base + UInt64(i) * 8, width: 8) ?? 0) }
         let pc = memory.load(base + HypercallABI.framePC, width: 8) ?? 0
         let page = domain.hostAddress(cpu.sharedInfo) + HypercallABI.sharedStatus
@@ -223,8 +225,8 @@ enum Hypercalls {
 
     // MARK: Rings
 
-    static func ringSetup(_ domain: Domain, _ cpu: ParaVirtualCPU, page: UInt64, backend: UInt64) -> Outcome {
-        guard page & (ParaVirtualization.pageSize - 1) == 0, domain.ownsRAM(page, length: ParaVirtualization.pageSize) else {
+    static func ringSetup(_ domain: Domain, _ cpu: ParaVirtualCPU, page: GuestPhysicalAddress, backend: UInt64) -> Outcome {
+        guard page.isAligned(to: ParaVirtualization.pageSize), domain.ownsRAM(page, length: ParaVirtualization.pageSize) else {
             return .failure(.invalidAddress)
         }
         guard backend == HypercallABI.consoleBackend, cpu.rings.count < ParaVirtualCPU.maximumRings else {
@@ -250,7 +252,7 @@ enum Hypercalls {
         while index != producer {
             let slot = page + HypercallABI.ringSlotsOffset + (index % HypercallABI.ringSlots) * HypercallABI.ringSlotSize
             let requestID = memory.load(slot, width: 8) ?? 0, operation = memory.load(slot + 8, width: 8) ?? 0
-            let address = memory.load(slot + 16, width: 8) ?? 0, length = memory.load(slot + 24, width: 8) ?? 0
+            let address = GuestPhysicalAddress(memory.load(slot + 16, width: 8) ?? 0), length = memory.load(slot + 24, width: 8) ?? 0
             let status: Int64
             if operation != HypercallABI.consoleWrite {
                 status = Failure.notSupported.rawValue

@@ -9,22 +9,22 @@ final class ParaVirtualCPU {
     let frames: FrameTable
     var mode: Mode = .kernel
     /// Machine addresses of the pinned level-2 roots the vCPU runs on (user: 0 when none).
-    var kernelRoot: UInt64 = 0
-    var userRoot: UInt64 = 0
+    var kernelRoot = HostPhysicalAddress(0)
+    var userRoot = HostPhysicalAddress(0)
     /// Kernel virtual address traps and events enter at (0 until set-callbacks).
-    var callback: UInt64 = 0
+    var callback = GuestVirtualAddress(0)
     /// The one-shot timer's deadline in the domain's time (`.max`: not armed).
     var timerDeadline: UInt64 = .max
     /// Guest-physical addresses of the start-info and shared-info pages.
-    let startInfo: UInt64
-    let sharedInfo: UInt64
+    let startInfo: GuestPhysicalAddress
+    let sharedInfo: GuestPhysicalAddress
     /// The hart's mstatus.FS while the vCPU is off the hart (user and kernel share the FPU state).
     var floatingPointState: UInt64 = 3 << 13
     /// Set by yield: the next scheduling pass may run it again at once.
     var yielded = false
 
     struct Ring {
-        let page: UInt64
+        let page: GuestPhysicalAddress
         let backend: UInt64
         /// Requests the backend has consumed (private to the backend, as in Xen's rings).
         var requestConsumer: UInt64
@@ -32,15 +32,15 @@ final class ParaVirtualCPU {
     var rings: [Ring] = []
     static let maximumRings = 8
 
-    init(frames: FrameTable, startInfo: UInt64, sharedInfo: UInt64) {
+    init(frames: FrameTable, startInfo: GuestPhysicalAddress, sharedInfo: GuestPhysicalAddress) {
         self.frames = frames
         self.startInfo = startInfo
         self.sharedInfo = sharedInfo
     }
 
     /// The root the hart translates through in the current mode.
-    var activeRoot: UInt64 { mode == .kernel ? kernelRoot : userRoot }
-    var satp: UInt64 { 8 << 60 | activeRoot >> 12 }
+    var activeRoot: HostPhysicalAddress { mode == .kernel ? kernelRoot : userRoot }
+    var satp: UInt64 { 8 << 60 | activeRoot.rawValue >> 12 }
 
     // Event bits (the shared-info page's pending and mask words).
     static let timerEvent: UInt64 = 1

@@ -11,12 +11,21 @@ final class ParaVirtualization: VirtualizationKind {
     var domainOverhead: UInt64 { 0 }
     /// Host RAM, which PMP opens to U-mode (page tables decide what of it a guest reaches); all
     /// else, devices included, faults, so a guest's device accesses come to the host.
-    let hostRAM: Range<UInt64>
+    let hostRAM: Range<HostPhysicalAddress>
 
-    init(hostRAM: Range<UInt64>) { self.hostRAM = hostRAM }
+    init(hostRAM: Range<HostPhysicalAddress>) { self.hostRAM = hostRAM }
 
-    /// The devices a para guest may map (as emulated pages): its UART and test finisher.
-    static let devicePages: Set<UInt64> = [GuestLayout.uartBase, GuestLayout.testBase]
+    /// The devices a para guest may map (as emulated pages): its UART and test finisher, at the
+    /// machine addresses equal to their guest physical ones (`guestPhysical(ofDevicePage:)`).
+    static let devicePages = Set([GuestLayout.uartBase, GuestLayout.testBase].map { HostPhysicalAddress($0.rawValue) })
+
+    /// Where on the domain's `virt` map an access through a leaf to device page `machine` goes.
+    /// A para guest's tables hold machine addresses, and a device page is named by its guest
+    /// physical address (host RAM is elsewhere, and PMP faults the access so the host emulates
+    /// it): the one place a machine address is read as a guest physical one.
+    static func guestPhysical(ofDevicePage machine: HostPhysicalAddress) -> GuestPhysicalAddress {
+        GuestPhysicalAddress(machine.rawValue)
+    }
     static let pageSize: UInt64 = 4096
 
     func prepare(_ hart: Hart) {
@@ -27,8 +36,8 @@ final class ParaVirtualization: VirtualizationKind {
         hart.hostWriteCSR(CSR.scounteren, 7) // the guest kernel (U-mode) reads time itself
         hart.hostWriteCSR(CSR.stimecmp, .max)
         // PMP entry 1, TOR over host RAM, read/write/execute; nothing else is open to U-mode.
-        hart.hostWriteCSR(CSR.pmpaddr0, hostRAM.lowerBound >> 2)
-        hart.hostWriteCSR(CSR.pmpaddr0 + 1, hostRAM.upperBound >> 2)
+        hart.hostWriteCSR(CSR.pmpaddr0, hostRAM.lowerBound.rawValue >> 2)
+        hart.hostWriteCSR(CSR.pmpaddr0 + 1, hostRAM.upperBound.rawValue >> 2)
         hart.hostWriteCSR(CSR.pmpcfg0, 0x0f << 8)
     }
 
@@ -47,10 +56,10 @@ final class ParaVirtualization: VirtualizationKind {
         let memory = host.board.memory, size = domain.configuration.memorySize, base = domain.hostBase
         let leafTables = size / (2 << 20)
         let reservedFrames = leafTables + 4 // L0s, L1, root, start info, shared info
-        let reserved = GuestLayout.ramBase + size - reservedFrames * Self.pageSize
+        let reserved = GuestLayout.ramBase + (size - reservedFrames * Self.pageSize)
         if ELFImage.hasMagic(domain.configuration.kernel), let image = try? ELFImage(bytes: domain.configuration.kernel, expecting: .riscv) {
-            for segment in image.segments where segment.physicalAddress + segment.memorySize > reserved {
-                throw HostError.badKernel("the kernel reaches into the boot tables at 0x\(String(reserved, radix: 16)); give the domain more memory")
+            for segment in image.segments where segment.physicalAddress + segment.memorySize > reserved.rawValue {
+                throw HostError.badKernel("the kernel reaches into the boot tables at \(reserved); give the domain more memory")
             }
         }
         memory.hostPointer(domain.hostAddress(reserved)).initializeMemory(as: UInt8.self, repeating: 0,
@@ -60,14 +69,14 @@ final class ParaVirtualization: VirtualizationKind {
         let pointer: UInt64 = FrameTable.valid
         let readOnly = FrameTable.valid | FrameTable.read | FrameTable.user | FrameTable.accessed
         let readWrite = readOnly | FrameTable.write | FrameTable.execute | FrameTable.dirty
-        _ = memory.store(root + (GuestLayout.ramBase >> 30) * 8, width: 8, value: (level1 >> 12) << 10 | pointer)
+        _ = memory.store(root + (GuestLayout.ramBase.rawValue >> 30) * 8, width: 8, value: level1.pageTableEntry(flags: pointer))
         for table in 0 ..< leafTables {
             let leaf = leafBase + table * Self.pageSize
-            _ = memory.store(level1 + table * 8, width: 8, value: (leaf >> 12) << 10 | pointer)
+            _ = memory.store(level1 + table * 8, width: 8, value: leaf.pageTableEntry(flags: pointer))
             for index in 0 ..< 512 as Range<UInt64> {
                 let frame = base + (table * 512 + index) * Self.pageSize
                 let isTable = frame >= leafBase && frame <= root
-                _ = memory.store(leaf + index * 8, width: 8, value: (frame >> 12) << 10 | (isTable ? readOnly : readWrite))
+                _ = memory.store(leaf + index * 8, width: 8, value: frame.pageTableEntry(flags: isTable ? readOnly : readWrite))
             }
         }
         let frames = FrameTable(memory: memory, machineBase: base, size: size, devicePages: Self.devicePages)
@@ -81,14 +90,14 @@ final class ParaVirtualization: VirtualizationKind {
         let startInfoGPA = reserved + (leafTables + 2) * Self.pageSize
         let cpu = ParaVirtualCPU(frames: frames, startInfo: startInfoGPA, sharedInfo: startInfoGPA + Self.pageSize)
         cpu.kernelRoot = root
-        for (name, value) in [("magic", HypercallABI.startInfoMagic), ("machine-base", base), ("memory-size", size),
-                              ("shared-info", cpu.sharedInfo), ("kernel-root", root), ("reserved", reserved)] {
+        for (name, value) in [("magic", HypercallABI.startInfoMagic), ("machine-base", base.rawValue), ("memory-size", size),
+                              ("shared-info", cpu.sharedInfo.rawValue), ("kernel-root", root.rawValue), ("reserved", reserved.rawValue)] {
             _ = memory.store(startInfo + HypercallABI.offset(HypercallABI.startInfo, name), width: 8, value: value)
         }
         _ = memory.store(sharedInfo + HypercallABI.sharedMask, width: 8, value: .max)
         domain.virtualizationState = cpu
         domain.vcpu.registers[10] = 0
-        domain.vcpu.registers[11] = startInfoGPA
+        domain.vcpu.registers[11] = startInfoGPA.rawValue
     }
 
     static func cpu(_ domain: Domain) -> ParaVirtualCPU? { domain.virtualizationState as? ParaVirtualCPU }
@@ -164,7 +173,7 @@ final class ParaVirtualization: VirtualizationKind {
             domain.count(DomainEvent.reflected(cause), orKey: "trap.reflected.\(cause)")
         }
         // A fault at the trap entry itself would bounce forever (Xen's failsafe: the domain dies).
-        guard cpu.callback != 0, interrupt || !(cpu.mode == .kernel && epc == cpu.callback) else {
+        guard cpu.callback != GuestVirtualAddress(0), interrupt || !(cpu.mode == .kernel && GuestVirtualAddress(epc) == cpu.callback) else {
             host.finish(domain, .crashed(reason: "trap (cause \(cause)) with no usable trap entry at pc 0x\(String(epc, radix: 16))"))
             return
         }
@@ -184,7 +193,7 @@ final class ParaVirtualization: VirtualizationKind {
             hart.setRegister(2, scratch)
             cpu.mode = .kernel
         }
-        hart.enterDeprivileged(pc: cpu.callback, satp: cpu.satp)
+        hart.enterDeprivileged(pc: cpu.callback.rawValue, satp: cpu.satp)
     }
 
     static let sie = Hart.SIE, spie = Hart.SPIE, spp = Hart.SPP
@@ -213,16 +222,16 @@ final class ParaVirtualization: VirtualizationKind {
 
     /// Translates kernel virtual `va` through the active root (tables the validator accepted, so
     /// every step stays in the domain's memory): the physical address and the leaf's flags.
-    func translate(_ va: UInt64, _ domain: Domain, _ cpu: ParaVirtualCPU, host: Host) -> (address: UInt64, flags: UInt64)? {
+    func translate(_ va: GuestVirtualAddress, _ domain: Domain, _ cpu: ParaVirtualCPU, host: Host) -> (address: HostPhysicalAddress, flags: UInt64)? {
         let memory = host.board.memory
         var table = cpu.activeRoot
         for level in stride(from: 2, through: 0, by: -1) {
-            let index = (va >> (12 + 9 * UInt64(level))) & 511
+            let index = (va.rawValue >> (12 + 9 * UInt64(level))) & 511
             guard let pte = memory.load(table + index * 8, width: 8), pte & FrameTable.valid != 0 else { return nil }
-            let target = (pte >> 10 & FrameTable.ppnMask) << 12
+            let target = HostPhysicalAddress(pageOf: pte)
             if pte & (FrameTable.read | FrameTable.write | FrameTable.execute) != 0 {
                 let span: UInt64 = 1 << (12 + 9 * UInt64(level))
-                return (target + (va & (span - 1)), pte & 0x3ff)
+                return (target + (va.rawValue & (span - 1)), pte & 0x3ff)
             }
             guard cpu.frames.frame(target) != nil else { return nil }
             table = target
@@ -234,17 +243,17 @@ final class ParaVirtualization: VirtualizationKind {
     /// domain's device models. False when it was not one (the fault is the guest's).
     func emulateMMIO(_ trap: GuestExit, _ domain: Domain, _ cpu: ParaVirtualCPU, host: Host) -> Bool {
         let hart = host.hart, isStore = trap.cause == TrapCause.storeAccessFault
-        guard let target = translate(trap.value, domain, cpu, host: host),
-              Self.devicePages.contains(target.address & ~(Self.pageSize - 1)) else { return false }
-        func fetch(_ va: UInt64) -> UInt64? {
+        guard let target = translate(GuestVirtualAddress(trap.value), domain, cpu, host: host),
+              Self.devicePages.contains(target.address.pageBase) else { return false }
+        func fetch(_ va: GuestVirtualAddress) -> UInt64? {
             guard let at = translate(va, domain, cpu, host: host), at.flags & FrameTable.execute != 0,
                   cpu.frames.frame(at.address) != nil else { return nil }
             return host.board.memory.load(at.address, width: 2)
         }
-        guard let low = fetch(trap.pc) else { return false }
+        guard let low = fetch(GuestVirtualAddress(trap.pc)) else { return false }
         let bits: UInt32, length: UInt64
         if low & 3 == 3 {
-            guard let high = fetch(trap.pc &+ 2) else { return false }
+            guard let high = fetch(GuestVirtualAddress(trap.pc &+ 2)) else { return false }
             bits = UInt32(low | high << 16); length = 4
         } else {
             bits = UInt32(low); length = 2
@@ -252,7 +261,8 @@ final class ParaVirtualization: VirtualizationKind {
         domain.count(.trapMMIO)
         domain.count(.mmioAccesses)
         guard let access = MMIOAccess(instruction: Decoder.decode(bits), isStore: isStore),
-              let result = GuestDevices.access(domain: domain, gpa: target.address, width: access.width, store: isStore,
+              let result = GuestDevices.access(domain: domain, gpa: Self.guestPhysical(ofDevicePage: target.address),
+                                               width: access.width, store: isStore,
                                                value: isStore ? hart.register(access.register) : 0,
                                                now: host.hostTime(for: domain)) else {
             domain.count(.mmioBadAccess)

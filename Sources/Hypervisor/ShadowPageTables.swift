@@ -6,7 +6,7 @@ import RISCV
 enum GuestTranslation: Equatable {
     /// Allowed: the guest physical address, the leaf PTE (A, and D for a write, now set) and
     /// the guest physical address of each table the walk read, the root's first.
-    case allowed(gpa: UInt64, pte: UInt64, tables: [UInt64])
+    case allowed(gpa: GuestPhysicalAddress, pte: UInt64, tables: [GuestPhysicalAddress])
     /// The guest's tables refuse it: the guest sees this page fault.
     case pageFault
     /// A PTE the walk had to read lies outside the guest's RAM: the guest sees an access fault,
@@ -16,13 +16,11 @@ enum GuestTranslation: Equatable {
 
 /// One leaf of a shadow table: guest virtual page → host physical page.
 public struct ShadowMapping: Sendable, Equatable, CustomStringConvertible {
-    public var guestVirtual: UInt64
-    public var hostPhysical: UInt64
+    public var guestVirtual: GuestVirtualAddress
+    public var hostPhysical: HostPhysicalAddress
     /// The leaf's R, W, X bits (PTE bits 1–3).
     public var permissions: UInt64
-    public var description: String {
-        "VA 0x\(String(guestVirtual, radix: 16)) -> HPA 0x\(String(hostPhysical, radix: 16)) (rwx 0x\(String(permissions, radix: 16)))"
-    }
+    public var description: String { "VA \(guestVirtual) -> HPA \(hostPhysical) (rwx 0x\(String(permissions, radix: 16)))" }
 }
 
 /// The shadow page tables of one `full` domain: real Sv39/Sv48 tables from guest virtual to
@@ -75,7 +73,7 @@ final class ShadowPageTables {
     struct TableUse: Hashable {
         var guestATP: UInt64
         var level: Int
-        var base: UInt64
+        var base: GuestVirtualAddress
     }
 
     struct TracedTable {
@@ -94,20 +92,19 @@ final class ShadowPageTables {
     // PTE bits (privileged spec §4.3.1), the walker's.
     static let V = PageTableEntry.valid, R = PageTableEntry.read, W = PageTableEntry.write, X = PageTableEntry.execute
     static let U = PageTableEntry.user, A = PageTableEntry.accessed, D = PageTableEntry.dirty
-    static let ppnMask = PageTableEntry.ppnMask
 
     static func levels(_ guestATP: UInt64) -> Int { guestATP >> 60 == 9 ? 4 : 3 }
     /// The bytes of address space one entry of a table at `level` covers (`level` = levels: all of it).
     static func span(_ level: Int) -> UInt64 { 1 << (12 + 9 * UInt64(level)) }
 
-    let pool: Range<UInt64>
+    let pool: Range<HostPhysicalAddress>
     let memory: PhysicalMemory
     /// Whether guest page-table pages are write-protected and traced (see above).
     let tracing: Bool
-    private var nextTable: UInt64
+    private var nextTable: HostPhysicalAddress
     /// Tables given back (zeroed) by a precise drop, used before the rest of the pool.
-    private var freeTables: [UInt64] = []
-    private(set) var roots: [Key: UInt64] = [:] {
+    private var freeTables: [HostPhysicalAddress] = []
+    private(set) var roots: [Key: HostPhysicalAddress] = [:] {
         didSet { rootsVersion &+= 1 }
     }
     /// Changes whenever `roots` does, so the root a vCPU has loaded is known to be current
@@ -116,18 +113,18 @@ final class ShadowPageTables {
     /// Roots in the order they were made: the oldest goes first at `rootLimit`.
     private var rootOrder: [Key] = []
     /// The traced guest tables, by host physical page.
-    private(set) var traced: [UInt64: TracedTable] = [:]
+    private(set) var traced: [HostPhysicalAddress: TracedTable] = [:]
     /// Each address space's table uses and the host frame each was.
-    private var uses: [UInt64: [TableUse: UInt64]] = [:]
+    private var uses: [UInt64: [TableUse: HostPhysicalAddress]] = [:]
     /// The shadow leaves (their host addresses) made writable, by the host page they map, so a
     /// page that becomes a traced table loses write permission in every view. Checked before
     /// use: a leaf may have been dropped since, or its table reused.
-    private var writableLeaves: [UInt64: Set<UInt64>] = [:]
+    private var writableLeaves: [HostPhysicalAddress: Set<HostPhysicalAddress>] = [:]
     /// Set when a valid shadow entry was removed or lost permissions: the hart's cached U-mode
     /// translations must go before the guest runs again.
     var flushPending = false
 
-    init(pool: Range<UInt64>, memory: PhysicalMemory, tracing: Bool = true) {
+    init(pool: Range<HostPhysicalAddress>, memory: PhysicalMemory, tracing: Bool = true) {
         self.pool = pool
         self.memory = memory
         self.tracing = tracing
@@ -137,7 +134,7 @@ final class ShadowPageTables {
     /// Drops every shadow table (a full pool, or a global sfence.vma without tracing).
     func dropAll() {
         // Only what was handed out needs clearing (freed tables are zero already): the rest of the pool is still zero.
-        memory.hostPointer(pool.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: Int(nextTable - pool.lowerBound))
+        memory.hostPointer(pool.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: Int((pool.lowerBound ..< nextTable).length))
         nextTable = pool.lowerBound
         freeTables.removeAll(keepingCapacity: true)
         roots.removeAll(keepingCapacity: true)
@@ -150,22 +147,22 @@ final class ShadowPageTables {
 
     var isEmpty: Bool { roots.isEmpty }
 
-    func isTraced(_ hostPage: UInt64) -> Bool { traced[hostPage] != nil }
+    func isTraced(_ hostPage: HostPhysicalAddress) -> Bool { traced[hostPage] != nil }
 
     /// A zeroed 4 KiB table from the pool, or nil when the pool is used up.
-    private func allocateTable() -> UInt64? {
+    private func allocateTable() -> HostPhysicalAddress? {
         if let table = freeTables.popLast() { return table }
         guard nextTable + ShadowPageTables.pageSize <= pool.upperBound else { return nil }
-        defer { nextTable += ShadowPageTables.pageSize }
+        defer { nextTable = nextTable + ShadowPageTables.pageSize }
         return nextTable
     }
 
     /// Gives `table` (at `level`) and every table below it back to the pool, zeroed.
-    private func freeTable(_ table: UInt64, level: Int) {
+    private func freeTable(_ table: HostPhysicalAddress, level: Int) {
         if level > 0 {
             for index in 0 ..< UInt64(512) {
                 let pte = memory.load(table + index * 8, width: 8) ?? 0
-                if pte & ShadowPageTables.V != 0 { freeTable(((pte >> 10) & ShadowPageTables.ppnMask) << 12, level: level - 1) }
+                if pte & ShadowPageTables.V != 0 { freeTable(HostPhysicalAddress(pageOf: pte), level: level - 1) }
             }
         }
         memory.hostPointer(table).initializeMemory(as: UInt8.self, repeating: 0, count: Int(ShadowPageTables.pageSize))
@@ -174,7 +171,7 @@ final class ShadowPageTables {
 
     /// The root for `key`, made (empty) if needed, evicting the oldest other root at the limit;
     /// nil when the pool has no room left.
-    func root(for key: Key) -> UInt64? {
+    func root(for key: Key) -> HostPhysicalAddress? {
         if let root = roots[key] { return root }
         if roots.count >= ShadowPageTables.rootLimit, let oldest = rootOrder.first(where: { $0 != key }) { removeRoot(oldest) }
         guard let root = allocateTable() else { return nil }
@@ -196,22 +193,22 @@ final class ShadowPageTables {
     /// root, as a U=1 leaf with A and D set so the hart never writes it; never writable when
     /// `hostPage` is a traced table. Returns nil when the pool is used up, otherwise whether a
     /// valid leaf was there already (if it differed, cached translations are stale: `flushPending`).
-    func map(_ key: Key, va: UInt64, hostPage: UInt64, permissions: UInt64) -> Bool? {
+    func map(_ key: Key, va: GuestVirtualAddress, hostPage: HostPhysicalAddress, permissions: UInt64) -> Bool? {
         guard var table = root(for: key) else { return nil }
         for level in stride(from: key.levels - 1, to: 0, by: -1) {
-            let entry = table + ((va >> (12 + 9 * UInt64(level))) & 511) * 8
+            let entry = table + ShadowPageTables.entryOffset(va, level: level)
             let pte = memory.load(entry, width: 8) ?? 0
             if pte & ShadowPageTables.V != 0 {
-                table = ((pte >> 10) & ShadowPageTables.ppnMask) << 12
+                table = HostPhysicalAddress(pageOf: pte)
             } else {
                 guard let next = allocateTable() else { return nil }
-                _ = memory.store(entry, width: 8, value: (next >> 12) << 10 | ShadowPageTables.V)
+                _ = memory.store(entry, width: 8, value: next.pageTableEntry(flags: ShadowPageTables.V))
                 table = next
             }
         }
-        let entry = table + ((va >> 12) & 511) * 8
+        let entry = table + ShadowPageTables.entryOffset(va, level: 0)
         let allowed = isTraced(hostPage) ? permissions & ~ShadowPageTables.W : permissions
-        let leaf = (hostPage >> 12) << 10 | allowed | ShadowPageTables.U | ShadowPageTables.A | ShadowPageTables.D | ShadowPageTables.V
+        let leaf = hostPage.pageTableEntry(flags: allowed | ShadowPageTables.U | ShadowPageTables.A | ShadowPageTables.D | ShadowPageTables.V)
         let old = memory.load(entry, width: 8) ?? 0
         guard old != leaf else { return true }
         _ = memory.store(entry, width: 8, value: leaf)
@@ -223,7 +220,7 @@ final class ShadowPageTables {
 
     /// Removes the leaf for `va` from every root (sfence.vma of one address, without tracing).
     /// Returns how many leaves were removed.
-    func unmap(va: UInt64) -> Int {
+    func unmap(va: GuestVirtualAddress) -> Int {
         var removed = 0
         for (key, root) in roots {
             guard let entry = entryAddress(root, levels: key.levels, va: va, level: 0),
@@ -237,14 +234,19 @@ final class ShadowPageTables {
 
     /// The host address of the entry at `level` that covers `va` under `root`; nil when a
     /// table above it is missing.
-    private func entryAddress(_ root: UInt64, levels: Int, va: UInt64, level: Int) -> UInt64? {
+    private func entryAddress(_ root: HostPhysicalAddress, levels: Int, va: GuestVirtualAddress, level: Int) -> HostPhysicalAddress? {
         var table = root
         for current in stride(from: levels - 1, to: level, by: -1) {
-            let pte = memory.load(table + ((va >> (12 + 9 * UInt64(current))) & 511) * 8, width: 8) ?? 0
+            let pte = memory.load(table + ShadowPageTables.entryOffset(va, level: current), width: 8) ?? 0
             guard pte & ShadowPageTables.V != 0 else { return nil }
-            table = ((pte >> 10) & ShadowPageTables.ppnMask) << 12
+            table = HostPhysicalAddress(pageOf: pte)
         }
-        return table + ((va >> (12 + 9 * UInt64(level))) & 511) * 8
+        return table + ShadowPageTables.entryOffset(va, level: level)
+    }
+
+    /// The byte offset, in a table at `level`, of the entry that covers `va` (§4.3.2: VPN[level]).
+    static func entryOffset(_ va: GuestVirtualAddress, level: Int) -> UInt64 {
+        ((va.rawValue >> (12 + 9 * UInt64(level))) & 511) * 8
     }
 
     // MARK: Tracing the guest's tables
@@ -252,13 +254,14 @@ final class ShadowPageTables {
     /// Notes that a fill of `va` in an address space's shadows was derived from the guest tables
     /// `tables` (host frames, the root's first). Each becomes (or stays) traced, its flood count
     /// starts again, and a frame that was not traced loses write permission in every view.
-    func trace(_ tables: [UInt64], guestATP: UInt64, va: UInt64) {
+    func trace(_ tables: [HostPhysicalAddress], guestATP: UInt64, va: GuestVirtualAddress) {
         guard tracing else { return }
         let levels = ShadowPageTables.levels(guestATP)
-        let masked = va & (ShadowPageTables.span(levels) - 1)
+        let masked = va.rawValue & (ShadowPageTables.span(levels) - 1)
         for (index, frame) in tables.enumerated() {
             let level = levels - 1 - index
-            let use = TableUse(guestATP: guestATP, level: level, base: masked & ~(ShadowPageTables.span(level + 1) - 1))
+            let use = TableUse(guestATP: guestATP, level: level,
+                               base: GuestVirtualAddress(masked & ~(ShadowPageTables.span(level + 1) - 1)))
             if let previous = uses[guestATP]?[use], previous != frame { forget(use, frame: previous) }
             uses[guestATP, default: [:]][use] = frame
             if traced[frame] == nil { writeProtect(frame) }
@@ -268,11 +271,11 @@ final class ShadowPageTables {
     }
 
     /// Takes write permission away from every shadow leaf that maps host page `frame`.
-    private func writeProtect(_ frame: UInt64) {
+    private func writeProtect(_ frame: HostPhysicalAddress) {
         for entry in writableLeaves.removeValue(forKey: frame) ?? [] {
             let pte = memory.load(entry, width: 8) ?? 0
             guard pte & ShadowPageTables.V != 0, pte & ShadowPageTables.W != 0,
-                  ((pte >> 10) & ShadowPageTables.ppnMask) << 12 == frame else { continue }
+                  HostPhysicalAddress(pageOf: pte) == frame else { continue }
             _ = memory.store(entry, width: 8, value: pte & ~ShadowPageTables.W)
             flushPending = true
         }
@@ -282,13 +285,13 @@ final class ShadowPageTables {
     /// drops the shadow entries derived from each PTE it overwrote, in every view of every
     /// address space that uses the table; at the flood limit the frame stops being traced.
     /// Returns how many shadow entries were dropped.
-    func tableWritten(_ frame: UInt64, offset: UInt64, width: UInt64) -> Int {
+    func tableWritten(_ frame: HostPhysicalAddress, offset: UInt64, width: UInt64) -> Int {
         guard let table = traced[frame], width > 0 else { return 0 }
         var dropped = 0
         for use in table.uses {
             for index in offset / 8 ... (offset + width - 1) / 8 {
                 dropped += dropRegion(guestATP: use.guestATP, level: use.level,
-                                      va: use.base | index << (12 + 9 * UInt64(use.level)))
+                                      va: GuestVirtualAddress(use.base.rawValue | index << (12 + 9 * UInt64(use.level))))
             }
         }
         guard traced[frame] != nil else { return dropped }
@@ -300,7 +303,7 @@ final class ShadowPageTables {
     /// Stops tracing `frame`: drops every shadow entry derived from it (what the parent table's
     /// entry pointing at it produced; for a root, every view of its address space). Returns how
     /// many shadow entries (or roots) were dropped.
-    func untrace(_ frame: UInt64) -> Int {
+    func untrace(_ frame: HostPhysicalAddress) -> Int {
         guard let table = traced[frame] else { return 0 }
         var dropped = 0
         for use in table.uses {
@@ -320,20 +323,20 @@ final class ShadowPageTables {
 
     /// The host wrote guest memory `range` itself (an SBI console read): traced tables in it
     /// stop being traced, since their shadows may be stale. Returns the entries dropped.
-    func hostWrote(_ range: Range<UInt64>) -> Int {
+    func hostWrote(_ range: Range<HostPhysicalAddress>) -> Int {
         let frames = traced.keys.filter { $0 < range.upperBound && $0 + ShadowPageTables.pageSize > range.lowerBound }
         return frames.reduce(0) { $0 + untrace($1) }
     }
 
     /// Drops the shadow entry at `level` covering `va` (and every table below it) in every view
     /// of `guestATP`, and forgets the guest tables used below it. Returns how many were valid.
-    private func dropRegion(guestATP: UInt64, level: Int, va: UInt64) -> Int {
+    private func dropRegion(guestATP: UInt64, level: Int, va: GuestVirtualAddress) -> Int {
         var dropped = 0
         for (key, root) in roots where key.guestATP == guestATP {
             guard let entry = entryAddress(root, levels: key.levels, va: va, level: level) else { continue }
             let pte = memory.load(entry, width: 8) ?? 0
             guard pte & ShadowPageTables.V != 0 else { continue }
-            if level > 0 { freeTable(((pte >> 10) & ShadowPageTables.ppnMask) << 12, level: level - 1) }
+            if level > 0 { freeTable(HostPhysicalAddress(pageOf: pte), level: level - 1) }
             _ = memory.store(entry, width: 8, value: 0)
             dropped += 1
         }
@@ -341,7 +344,7 @@ final class ShadowPageTables {
         // A leaf has no tables below it: the common case needs no search.
         guard level > 0 else { return dropped }
         let size = ShadowPageTables.span(level)
-        forgetUses(of: guestATP) { $0.level < level && $0.base >= va && $0.base - va < size }
+        forgetUses(of: guestATP) { $0.level < level && $0.base.offset(from: va).map { $0 < size } ?? false }
         return dropped
     }
 
@@ -350,7 +353,7 @@ final class ShadowPageTables {
         for (use, frame) in list where matches(use) { forget(use, frame: frame) }
     }
 
-    private func forget(_ use: TableUse, frame: UInt64) {
+    private func forget(_ use: TableUse, frame: HostPhysicalAddress) {
         uses[use.guestATP]?[use] = nil
         if uses[use.guestATP]?.isEmpty == true { uses[use.guestATP] = nil }
         traced[frame]?.uses.remove(use)
@@ -364,17 +367,17 @@ final class ShadowPageTables {
     /// have) or a leaf lets the guest write a traced page-table page (its writes would not trap).
     func mappings() throws -> [ShadowMapping] {
         var result: [ShadowMapping] = []
-        func walk(_ table: UInt64, level: Int, base: UInt64) throws {
-            guard pool.contains(table) else { throw HostError.audit("shadow table 0x\(String(table, radix: 16)) outside the pool") }
+        func walk(_ table: HostPhysicalAddress, level: Int, base: UInt64) throws {
+            guard pool.contains(table) else { throw HostError.audit("shadow table \(table) outside the pool") }
             for index in 0 ..< UInt64(512) {
                 let pte = memory.load(table + index * 8, width: 8) ?? 0
                 guard pte & ShadowPageTables.V != 0 else { continue }
                 let va = base | index << (12 + 9 * UInt64(level))
-                let next = ((pte >> 10) & ShadowPageTables.ppnMask) << 12
+                let next = HostPhysicalAddress(pageOf: pte)
                 if pte & (ShadowPageTables.R | ShadowPageTables.X) == 0 {
                     try walk(next, level: level - 1, base: va)
                 } else {
-                    let mapping = ShadowMapping(guestVirtual: va, hostPhysical: next,
+                    let mapping = ShadowMapping(guestVirtual: GuestVirtualAddress(va), hostPhysical: next,
                                                 permissions: pte & (ShadowPageTables.R | ShadowPageTables.W | ShadowPageTables.X))
                     if pte & ShadowPageTables.W != 0 && isTraced(next) {
                         throw HostError.audit("\(mapping) makes a traced guest page table writable")
@@ -394,19 +397,24 @@ final class ShadowPageTables {
     /// (PageTableWalker.swift, §4.3.2) on the guest's behalf, reading only the guest's RAM. Sets
     /// A (and D for a write) in the guest's leaf PTE as the hardware would. Bare `atp` maps va
     /// to itself.
-    static func translate(_ va: UInt64, _ access: AccessType, atp: UInt64, user: Bool, sum: Bool, mxr: Bool,
+    static func translate(_ va: GuestVirtualAddress, _ access: AccessType, atp: UInt64, user: Bool, sum: Bool, mxr: Bool,
                           domain: Domain, hart: Hart) -> GuestTranslation {
-        guard let walker = PageTableWalker(atp: atp) else { return .allowed(gpa: va, pte: R | W | X | A | D | V, tables: []) }
+        // Bare: the guest's virtual addresses are its physical ones.
+        guard let walker = PageTableWalker(atp: atp) else {
+            return .allowed(gpa: GuestPhysicalAddress(va.rawValue), pte: R | W | X | A | D | V, tables: [])
+        }
         let reader = GuestTableReader(domain: domain, memory: hart.memory)
         let walked: Result<PageTableLeaf, PageTableFault>
         do {
-            walked = try walker.walk(va, access, user: user, sum: sum, mxr: mxr, reader: reader)
+            walked = try walker.walk(va.rawValue, access, user: user, sum: sum, mxr: mxr, reader: reader)
         } catch {
             return .accessFault
         }
         guard case .success(let leaf) = walked else { return .pageFault }
-        if leaf.needsUpdate { hart.hostStore(physical: domain.hostAddress(leaf.entryAddress), width: 8, value: leaf.updatedPTE) }
-        return .allowed(gpa: leaf.physicalAddress, pte: leaf.updatedPTE, tables: reader.path.tables)
+        if leaf.needsUpdate {
+            hart.hostStore(physical: domain.hostAddress(GuestPhysicalAddress(leaf.entryAddress)), width: 8, value: leaf.updatedPTE)
+        }
+        return .allowed(gpa: GuestPhysicalAddress(leaf.physicalAddress), pte: leaf.updatedPTE, tables: reader.path.tables)
     }
 
     /// The R/W/X a shadow leaf for guest leaf `pte` may have in `view`: the pages the view may
@@ -434,15 +442,17 @@ struct GuestTableReader: PageTableReader {
 
     /// The guest physical address of each table the walk read, the root's first: the frames the
     /// shadow entries it produces derive from (`ShadowPageTables.trace`).
-    final class Path { var tables: [UInt64] = [] }
+    final class Path { var tables: [GuestPhysicalAddress] = [] }
 
     let domain: Domain
     let memory: PhysicalMemory
     let path = Path()
 
     func readEntry(at address: UInt64, table: UInt64, level: Int) throws(OutsideGuestRAM) -> UInt64 {
-        path.tables.append(table)
-        guard domain.ownsRAM(address, length: 8), let pte = memory.load(domain.hostAddress(address), width: 8) else {
+        // The walker works in raw addresses (Machine); here they are the guest's physical ones.
+        let entry = GuestPhysicalAddress(address)
+        path.tables.append(GuestPhysicalAddress(table))
+        guard domain.ownsRAM(entry, length: 8), let pte = memory.load(domain.hostAddress(entry), width: 8) else {
             throw OutsideGuestRAM()
         }
         return pte

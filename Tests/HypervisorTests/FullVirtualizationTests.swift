@@ -113,16 +113,16 @@ import TestSupport
     /// are zero again.
     @Test func shadowPoolIsBoundedAndRecycled() throws {
         let memory = try PhysicalMemory(base: 0x8000_0000, size: 1 << 20)
-        let shadow = ShadowPageTables(pool: 0x8000_0000 ..< 0x8000_0000 + 3 * 4096, memory: memory)
+        let shadow = ShadowPageTables(pool: HostPhysicalAddress(0x8000_0000) ..< HostPhysicalAddress(0x8000_0000) + 3 * 4096, memory: memory)
         let key = ShadowPageTables.Key(guestATP: 8 << 60 | 0x80, view: .kernel, mxr: false)
         // Sv39: root, one level-1 and one level-0 table fill the three-table pool.
-        #expect(shadow.map(key, va: 0x1000, hostPage: 0x8010_0000, permissions: ShadowPageTables.R) == false)
-        #expect(shadow.map(key, va: 0x1000, hostPage: 0x8010_0000, permissions: ShadowPageTables.R | ShadowPageTables.W) == true,
+        #expect(shadow.map(key, va: GuestVirtualAddress(0x1000), hostPage: HostPhysicalAddress(0x8010_0000), permissions: ShadowPageTables.R) == false)
+        #expect(shadow.map(key, va: GuestVirtualAddress(0x1000), hostPage: HostPhysicalAddress(0x8010_0000), permissions: ShadowPageTables.R | ShadowPageTables.W) == true,
                 "raising a leaf's permissions replaces a valid leaf: cached translations must go")
-        #expect(shadow.map(key, va: 0x4000_0000, hostPage: 0x8010_0000, permissions: ShadowPageTables.R) == nil,
+        #expect(shadow.map(key, va: GuestVirtualAddress(0x4000_0000), hostPage: HostPhysicalAddress(0x8010_0000), permissions: ShadowPageTables.R) == nil,
                 "another gigabyte needs two more tables than the pool has")
         #expect(try shadow.mappings().count == 1)
-        #expect(shadow.unmap(va: 0x1000) == 1)
+        #expect(shadow.unmap(va: GuestVirtualAddress(0x1000)) == 1)
         shadow.dropAll()
         #expect(shadow.isEmpty)
         for offset in stride(from: UInt64(0), to: 3 * 4096, by: 8) { #expect(memory.load(0x8000_0000 + offset, width: 8) == 0) }

@@ -20,9 +20,9 @@ import Testing
     /// `body` with t0 pointing at the UART, then a power-off (pass) and `j .`, as image bytes.
     static func guest(_ body: (inout RV64Assembler) -> Void) throws -> [UInt8] {
         var a = RV64Assembler()
-        a.lui(t0, UInt32(GuestLayout.uartBase >> 12))
+        a.lui(t0, UInt32(GuestLayout.uartBase.rawValue >> 12))
         body(&a)
-        a.lui(t0, UInt32(GuestLayout.testBase >> 12))
+        a.lui(t0, UInt32(GuestLayout.testBase.rawValue >> 12))
         a.lui(t1, 0x5)
         a.addi(t1, t1, 0x555)                 // 0x5555: sifive_test pass
         a.sw(t1, t0, 0)

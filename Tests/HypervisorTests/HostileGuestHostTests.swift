@@ -37,7 +37,7 @@ import Testing
         #expect(host.run() == .idle)
         let last = try #require(domain.stuckAt)
         #expect(last.cause == TrapCause.illegalInstruction && !last.interrupt)
-        #expect(last.pc == GuestLayout.kernelAddress + 0x10_0000, "the handler's own address")
+        #expect(last.pc == GuestLayout.kernelAddress.rawValue + 0x10_0000, "the handler's own address")
         guard case .crashed(let reason) = domain.state else { Issue.record("\(domain.state)"); return }
         #expect(reason.hasPrefix("no progress: 10000 traps in a row retired no instruction; the first was illegal instruction "
             + "(cause 2) at pc 0x80200010"), "\(reason)")
@@ -88,7 +88,7 @@ import Testing
         try first.save(original.id, to: url)
 
         // vstvec and pc at zeroed RAM 1 MiB above the kernel, under a valid checksum.
-        let zeroed = GuestLayout.kernelAddress + 0x10_0000
+        let zeroed = GuestLayout.kernelAddress.rawValue + 0x10_0000
         try Self.rewriteHeader(url) { header in
             header.vcpu.pc = zeroed
             header.vcpu.csrs[CSR.vstvec] = zeroed
@@ -129,7 +129,7 @@ import Testing
         #expect(first.run(instructionBudget: 1000) == .budgetUsed)
         try first.pause(original.id)
         try first.save(original.id, to: url)
-        try Self.rewriteHeader(url) { $0.vcpu.pc = GuestLayout.kernelAddress + 1 }
+        try Self.rewriteHeader(url) { $0.vcpu.pc = GuestLayout.kernelAddress.rawValue + 1 }
         let second = try Self.host(virtualization)
         let restored = try second.restore(from: url)
         try second.unpause(restored.id)

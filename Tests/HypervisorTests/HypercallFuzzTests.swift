@@ -43,18 +43,18 @@ import TestSupport
             switch random.below(12) {
             case 0: return random.next()
             case 1: return random.below(600)
-            case 2: return GuestLayout.ramBase + random.below(size) & ~(random.below(2) == 0 ? 0xfff : 0x7)
-            case 3: return d.domain.hostBase + random.below(size) & ~(random.below(2) == 0 ? 0xfff : 0x7)
-            case 4: return d.cpu.kernelRoot + random.below(512) * 8
-            case 5: return d.cpu.frames.tableLevel(d.cpu.kernelRoot) != nil ? d.cpu.kernelRoot : 0
+            case 2: return GuestLayout.ramBase.rawValue + random.below(size) & ~(random.below(2) == 0 ? 0xfff : 0x7)
+            case 3: return d.domain.hostBase.rawValue + random.below(size) & ~(random.below(2) == 0 ? 0xfff : 0x7)
+            case 4: return d.cpu.kernelRoot.rawValue + random.below(512) * 8
+            case 5: return d.cpu.frames.tableLevel(d.cpu.kernelRoot) != nil ? d.cpu.kernelRoot.rawValue : 0
             case 6:
                 let range = random.pick(forbidden)
                 return range.lowerBound + random.below(UInt64(range.count)) & ~0x7
             case 7: return d.scratch + random.below(16) * 0x1000
             case 8: return d.machine(d.scratch + random.below(16) * 0x1000) | random.below(3)
-            case 9: return random.pick([GuestLayout.uartBase, GuestLayout.testBase, 0, .max, d.host.board.memory.base])
+            case 9: return random.pick([GuestLayout.uartBase.rawValue, GuestLayout.testBase.rawValue, 0, .max, d.host.board.memory.base])
             case 10: return pte()
-            default: return d.directMapSlot(GuestLayout.ramBase + random.below(size) & ~0xfff) ?? 0
+            default: return d.directMapSlot(GuestLayout.ramBase.rawValue + random.below(size) & ~0xfff) ?? 0
             }
         }
 
@@ -63,11 +63,11 @@ import TestSupport
             let d = driver, size = d.domain.configuration.memorySize
             let target: UInt64
             switch random.below(5) {
-            case 0: target = d.domain.hostBase + random.below(size) & ~0xfff
+            case 0: target = d.domain.hostBase.rawValue + random.below(size) & ~0xfff
             case 1: target = d.machine(d.scratch + random.below(16) * 0x1000)
             case 2: target = random.pick(forbidden).lowerBound + 0x1000 * random.below(64)
-            case 3: target = d.cpu.kernelRoot
-            default: target = random.pick([GuestLayout.uartBase, GuestLayout.testBase, d.domain.hostBase & ~0x1f_ffff])
+            case 3: target = d.cpu.kernelRoot.rawValue
+            default: target = random.pick([GuestLayout.uartBase.rawValue, GuestLayout.testBase.rawValue, d.domain.hostBase.rawValue & ~0x1f_ffff])
             }
             var flags = random.below(2) == 0 ? random.below(0x400) : random.pick([0x1, 0x13, 0x17, 0xdf, 0x1b, 0x57])
             if random.below(16) == 0 { flags |= 1 << (54 + random.below(10)) }
@@ -112,7 +112,7 @@ import TestSupport
                     case .pinTable?: arguments[0...1] = [d.machine(page), random.below(3)]
                     case .unpinTable?: arguments[0] = d.machine(page)
                     case .newBaseptr?:
-                        arguments[0...1] = [random.pick([d.cpu.kernelRoot, d.machine(page)]), random.pick([0, d.machine(page)])]
+                        arguments[0...1] = [random.pick([d.cpu.kernelRoot.rawValue, d.machine(page)]), random.pick([0, d.machine(page)])]
                     case .trapReturn?:
                         arguments[0] = page + random.below(8) * 64
                         d.guestStore(arguments[0] + HypercallABI.trapFrameSize - 8, random.pick([0x100, 0x120, 0, random.next()]))
@@ -127,7 +127,7 @@ import TestSupport
 
         /// The frame table agrees with the tables themselves, and no table maps what is not the domain's.
         func problems() -> [String] {
-            driver.cpu.frames.audit(roots: [driver.cpu.kernelRoot, driver.cpu.userRoot].filter { $0 != 0 })
+            driver.cpu.frames.audit(roots: [driver.cpu.kernelRoot, driver.cpu.userRoot].filter { $0 != HostPhysicalAddress(0) })
         }
     }
 
@@ -142,7 +142,7 @@ import TestSupport
         let host = try Host(configuration: .init(memorySize: 64 << 20, virtualization: .para))
         // A neighbour whose memory must come through untouched.
         let neighbour = try host.createDomain(DomainConfiguration(name: "neighbour", memorySize: 8 << 20, kernel: [0x6f, 0, 0, 0]))
-        let neighbourRange = neighbour.hostBase ..< neighbour.hostBase + (8 << 20)
+        let neighbourRange = neighbour.hostBase.rawValue ..< neighbour.hostBase.rawValue + (8 << 20)
         let before = Self.digest(host.board.memory, neighbourRange)
         let driver = try ParaDriver(on: host)
         let seed: UInt64 = 0x5eed_0008
@@ -180,7 +180,7 @@ import TestSupport
             var fuzzer: Fuzzer?
             if fuzzing {
                 let driver = try ParaDriver(memorySize: 16 << 20, on: host)
-                fuzzer = Fuzzer(driver: driver, forbidden: [domain.hostBase ..< domain.hostBase + (32 << 20)], random: Random(state: 0xbeef))
+                fuzzer = Fuzzer(driver: driver, forbidden: [domain.hostBase.rawValue ..< domain.hostBase.rawValue + (32 << 20)], random: Random(state: 0xbeef))
             }
             var rounds = 0
             while host.run(instructionBudget: 300_000) == .budgetUsed {
@@ -192,7 +192,7 @@ import TestSupport
             }
             if let fuzzer { #expect(fuzzer.problems().isEmpty) }
             #expect(rounds > 10)
-            return (domain.consoleText, Self.digest(host.board.memory, domain.hostBase ..< domain.hostBase + (32 << 20)), domain.state)
+            return (domain.consoleText, Self.digest(host.board.memory, domain.hostBase.rawValue ..< domain.hostBase.rawValue + (32 << 20)), domain.state)
         }
         let alone = try run(fuzzing: false)
         let beside = try run(fuzzing: true)

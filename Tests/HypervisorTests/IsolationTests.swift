@@ -66,20 +66,21 @@ import TestSupport
     /// host's page-table area and none mapped by two domains.
     static func expectExclusiveFrames(_ host: Hypervisor.Host) throws {
         guard host.configuration.virtualization == .hardwareAssisted else { return try expectOwnShadowFrames(host) }
-        var mappedBy: [UInt64: Int] = [:]
+        var mappedBy: [HostPhysicalAddress: Int] = [:]
         for domain in host.domains {
             let size = domain.configuration.memorySize
             let mappings = try host.gstageMappings(of: domain.id)
             #expect(mappings.reduce(0) { $0 + $1.size } == size, "domain \(domain.id) maps \(mappings)")
             for mapping in mappings {
-                let offset = mapping.guestPhysical &- GuestLayout.ramBase
-                #expect(mapping.guestPhysical >= GuestLayout.ramBase && offset + mapping.size <= size, "\(mapping)")
+                let offset = try #require(mapping.guestPhysical.offset(from: GuestLayout.ramBase), "\(mapping)")
+                #expect(offset + mapping.size <= size, "\(mapping)")
                 #expect(mapping.hostPhysical == domain.hostBase + offset, "\(mapping)")
                 #expect(!mapping.hostRange.overlaps(host.pageTableArea), "\(mapping) maps the host's page tables")
-                for frame in stride(from: mapping.hostPhysical, to: mapping.hostRange.upperBound, by: Int(megapage)) {
-                    #expect(host.frameOwner(ofHostAddress: frame) == domain.id, "frame 0x\(String(frame, radix: 16))")
+                for raw in stride(from: mapping.hostPhysical.rawValue, to: mapping.hostRange.upperBound.rawValue, by: Int(megapage)) {
+                    let frame = HostPhysicalAddress(raw)
+                    #expect(host.frameOwner(ofHostAddress: frame) == domain.id, "frame \(frame)")
                     if let other = mappedBy.updateValue(domain.id, forKey: frame) {
-                        Issue.record("host frame 0x\(String(frame, radix: 16)) is mapped by domains \(other) and \(domain.id)")
+                        Issue.record("host frame \(frame) is mapped by domains \(other) and \(domain.id)")
                     }
                 }
             }
@@ -238,7 +239,7 @@ import TestSupport
         let reference = try fresh.createDomain(DomainConfiguration(name: "spin", memorySize: Self.domainMemory, kernel: spin,
                                                                    instructionLimit: 1_000_000))
         // Everything below the device tree: each board draws its own /chosen/rng-seed.
-        let belowDeviceTree = GuestLayout.ramBase ..< reference.virtualHart.registers[11]
+        let belowDeviceTree = GuestLayout.ramBase ..< GuestPhysicalAddress(reference.virtualHart.registers[11])
         let freshDigest = try #require(fresh.memoryDigest(of: reference.id, range: belowDeviceTree))
 
         let host = try Self.host(domains: 1, virtualization)
@@ -251,7 +252,7 @@ import TestSupport
         let second = try host.createDomain(DomainConfiguration(name: "spin", memorySize: Self.domainMemory, kernel: spin,
                                                                instructionLimit: 1_000_000))
         #expect(second.hostBase == first.hostBase, "the test needs the frames reused")
-        #expect(second.virtualHart.registers[11] == belowDeviceTree.upperBound)
+        #expect(second.virtualHart.registers[11] == belowDeviceTree.upperBound.rawValue)
         #expect(host.memoryDigest(of: second.id, range: belowDeviceTree) == freshDigest, "the new domain's memory is not zeroed plus its own image")
         try host.start(second.id)
         host.run()

@@ -19,11 +19,11 @@ final class ParaDriver {
         domain = try host.createDomain(DomainConfiguration(name: "driven", memorySize: memorySize, kernel: loop))
         cpu = ParaVirtualization.cpu(domain)!
         kind = host.kind as! ParaVirtualization
-        scratch = GuestLayout.ramBase + (4 << 20)
+        scratch = GuestLayout.ramBase.rawValue + (4 << 20)
     }
 
     var memory: PhysicalMemory { host.board.memory }
-    func machine(_ gpa: UInt64) -> UInt64 { domain.hostAddress(gpa) }
+    func machine(_ gpa: UInt64) -> UInt64 { domain.hostAddress(GuestPhysicalAddress(gpa)).rawValue }
 
     func load() {
         if host.loaded !== domain {
@@ -50,9 +50,9 @@ final class ParaDriver {
         hart.setRegister(16, function)
         hart.setRegister(17, extensionID)
         cpu.mode = .kernel
-        hart.enterDeprivileged(pc: GuestLayout.kernelAddress, satp: cpu.satp)
+        hart.enterDeprivileged(pc: GuestLayout.kernelAddress.rawValue, satp: cpu.satp)
         kind.handleExit(GuestExit(cause: 8, interrupt: false, value: 0, guestPhysicalAddressShifted: 0, instruction: 0,
-                                  pc: GuestLayout.kernelAddress, privilege: .user), domain, host: host)
+                                  pc: GuestLayout.kernelAddress.rawValue, privilege: .user), domain, host: host)
         // A bounce or trap-return moved the vCPU; the next call starts from the kernel again.
         let result = (Int64(bitPattern: hart.register(10)), hart.register(11))
         if domain.state == .blocked { domain.state = .runnable }
@@ -66,7 +66,7 @@ final class ParaDriver {
     /// A store by the guest kernel to guest-physical `gpa`: page tables are read-only to it, so
     /// a store there does nothing (it would fault); everything else it may write.
     func guestStore(_ gpa: UInt64, _ value: UInt64) {
-        guard cpu.frames.tableLevel(machine(gpa & ~0xfff)) == nil else { return }
+        guard cpu.frames.tableLevel(HostPhysicalAddress(machine(gpa & ~0xfff))) == nil else { return }
         _ = memory.store(machine(gpa), width: 8, value: value)
     }
 
@@ -87,7 +87,7 @@ final class ParaDriver {
 
     /// The boot tables' direct-map PTE for guest-physical page `gpa` (machine address of the slot).
     func directMapSlot(_ gpa: UInt64) -> UInt64? {
-        var table = cpu.kernelRoot
+        var table = cpu.kernelRoot.rawValue
         for level in stride(from: 2, to: 0, by: -1) {
             let pte = memory.load(table + ((gpa >> (12 + 9 * UInt64(level))) & 511) * 8, width: 8) ?? 0
             guard pte & 1 != 0 else { return nil }

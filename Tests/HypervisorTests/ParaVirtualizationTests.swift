@@ -85,19 +85,19 @@ import TestSupport
     final class Tables {
         let memory: PhysicalMemory
         let frames: FrameTable
-        static let base: UInt64 = 0x8020_0000
+        static let base = HostPhysicalAddress(0x8020_0000)
         static let root = base, level1 = base + 0x1000, level0 = base + 0x2000, data = base + 0x10000
 
         init() throws {
             memory = try PhysicalMemory(base: 0x8000_0000, size: 4 << 20)
-            frames = FrameTable(memory: memory, machineBase: Self.base, size: 2 << 20, devicePages: [0x1000_0000])
+            frames = FrameTable(memory: memory, machineBase: Self.base, size: 2 << 20, devicePages: [HostPhysicalAddress(0x1000_0000)])
             try frames.pin(Self.root, level: 2)
             try frames.updateEntry(at: Self.root, value: Self.pointer(Self.level1))
             try frames.updateEntry(at: Self.level1, value: Self.pointer(Self.level0))
         }
 
-        static func pointer(_ table: UInt64) -> UInt64 { (table >> 12) << 10 | 1 }
-        static func leaf(_ frame: UInt64, _ flags: UInt64 = 0x2 | 0x4 | 0x10 | 0x40 | 0x80) -> UInt64 { (frame >> 12) << 10 | flags | 1 }
+        static func pointer(_ table: HostPhysicalAddress) -> UInt64 { table.pageTableEntry(flags: 1) }
+        static func leaf(_ frame: HostPhysicalAddress, _ flags: UInt64 = 0x2 | 0x4 | 0x10 | 0x40 | 0x80) -> UInt64 { frame.pageTableEntry(flags: flags | 1) }
 
         func state() -> [UInt8] { memory.read(0x8000_0000, count: 4 << 20)! }
     }
@@ -127,11 +127,11 @@ import TestSupport
         #expect(t.frames.tableLevel(Tables.level0) == 0 && t.frames.tableLevel(Tables.level1) == 1 && t.frames.tableLevel(Tables.root) == 2)
         // Addresses.
         refuses(.invalidAddress, t) { () throws(Failure) in try t.frames.updateEntry(at: slot + 4, value: 0) }
-        refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: 0x8000_0000, value: 0) }
+        refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: HostPhysicalAddress(0x8000_0000), value: 0) }
         refuses(.notPageTable, t) { () throws(Failure) in try t.frames.updateEntry(at: Tables.data, value: 0) }
         // Leaves: a frame the domain does not own, a device page it was not given, a page table writable.
-        refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: slot, value: Tables.leaf(0x8000_0000)) }
-        refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: slot, value: Tables.leaf(0x10_0000)) }
+        refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: slot, value: Tables.leaf(HostPhysicalAddress(0x8000_0000))) }
+        refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: slot, value: Tables.leaf(HostPhysicalAddress(0x10_0000))) }
         refuses(.typeConflict, t) { () throws(Failure) in try t.frames.updateEntry(at: slot, value: Tables.leaf(Tables.level1)) }
         // Bits the ABI does not allow.
         refuses(.invalidParameter, t) { () throws(Failure) in try t.frames.updateEntry(at: slot, value: Tables.leaf(Tables.data, 0x4 | 0x10)) }
@@ -151,19 +151,19 @@ import TestSupport
         // A table whose validation fails half way takes no reference at all.
         let bad = Tables.base + 0x5000
         _ = t.memory.store(bad, width: 8, value: Tables.leaf(Tables.base + 0x6000))
-        _ = t.memory.store(bad + 8, width: 8, value: Tables.leaf(0x8000_0000))
+        _ = t.memory.store(bad + 8, width: 8, value: Tables.leaf(HostPhysicalAddress(0x8000_0000)))
         refuses(.notOwned, t) { () throws(Failure) in try t.frames.updateEntry(at: Tables.level1 + 32, value: Tables.pointer(bad)) }
         #expect(t.frames.writableCount(Tables.base + 0x6000) == 0)
         // Pins.
         refuses(.pinState, t) { () throws(Failure) in try t.frames.pin(Tables.root, level: 2) }
         refuses(.pinState, t) { () throws(Failure) in try t.frames.unpin(Tables.level1) }
         refuses(.invalidParameter, t) { () throws(Failure) in try t.frames.pin(Tables.base + 0x7000, level: 3) }
-        refuses(.notOwned, t) { () throws(Failure) in try t.frames.pin(0x8000_0000, level: 0) }
+        refuses(.notOwned, t) { () throws(Failure) in try t.frames.pin(HostPhysicalAddress(0x8000_0000), level: 0) }
         refuses(.notPageTable, t) { () throws(Failure) in try t.frames.acquireRoot(Tables.level1) }
         // A 2 MiB leaf must be aligned and owned as a whole.
         refuses(.invalidParameter, t) { () throws(Failure) in try t.frames.updateEntry(at: Tables.level1 + 40, value: Tables.leaf(Tables.base + 0x1000)) }
         // Devices given to the domain map (level 0 only).
-        try t.frames.updateEntry(at: slot + 8, value: Tables.leaf(0x1000_0000))
+        try t.frames.updateEntry(at: slot + 8, value: Tables.leaf(HostPhysicalAddress(0x1000_0000)))
         // Unpinning the root drops every type and reference under it: the tables are memory again.
         try t.frames.unpin(Tables.root)
         #expect(t.frames.tableLevel(Tables.level0) == nil && t.frames.tableLevel(Tables.root) == nil)
@@ -185,7 +185,7 @@ import TestSupport
             #expect(driver.cpu.kernelRoot == kernelRoot && driver.cpu.userRoot == userRoot && driver.cpu.callback == callback
                     && driver.cpu.rings.count == rings, sourceLocation: sourceLocation)
         }
-        let ram = GuestLayout.ramBase, size = driver.domain.configuration.memorySize
+        let ram = GuestLayout.ramBase.rawValue, size = driver.domain.configuration.memorySize
         #expect(driver.call(.version).value == HypercallABI.version)
         #expect(driver.call(99, []).error == Failure.notSupported.rawValue)
         refused(.invalidAddress, .mmuUpdate, [ram + size - 16, 2])
@@ -194,9 +194,9 @@ import TestSupport
         refused(.invalidParameter, .mmuUpdate, [driver.scratch, Hypercalls.batchLimit + 1])
         refused(.notOwned, .pinTable, [driver.host.board.memory.base, 0])
         refused(.invalidParameter, .pinTable, [driver.machine(driver.scratch), 7])
-        refused(.pinState, .unpinTable, [driver.cpu.kernelRoot]) // the root in use
+        refused(.pinState, .unpinTable, [driver.cpu.kernelRoot.rawValue]) // the root in use
         refused(.notPageTable, .newBaseptr, [driver.machine(driver.scratch), 0])
-        refused(.invalidParameter, .newBaseptr, [driver.cpu.kernelRoot, driver.cpu.kernelRoot])
+        refused(.invalidParameter, .newBaseptr, [driver.cpu.kernelRoot.rawValue, driver.cpu.kernelRoot.rawValue])
         refused(.invalidAddress, .trapReturn, [ram + size - 8])
         refused(.invalidAddress, .trapReturn, [driver.scratch + 4])
         refused(.invalidState, .trapReturn, [driver.scratch]) // status SPP = 0 and no user root
@@ -207,7 +207,7 @@ import TestSupport
         // A batch applies up to its first bad request and says how many went in.
         let slot = driver.directMapSlot(driver.scratch + 0x1000)!
         let entry = driver.memory.load(slot, width: 8)!
-        let result = driver.mmuUpdate([(slot, entry & ~4), (driver.cpu.kernelRoot, (driver.machine(ram) >> 12) << 10 | 0x17)])
+        let result = driver.mmuUpdate([(slot, entry & ~4), (driver.cpu.kernelRoot.rawValue, (driver.machine(ram) >> 12) << 10 | 0x17)])
         #expect(result.error == Failure.invalidParameter.rawValue && result.value == 1)
         #expect(driver.memory.load(slot, width: 8)! == entry & ~4)
         // A page table may not be mapped writable, and a writable frame may not become one.

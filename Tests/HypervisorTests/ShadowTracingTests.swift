@@ -46,8 +46,8 @@ import Testing
         let domain = try host.createDomain(DomainConfiguration(name: "tracing", memorySize: ramSize, kernel: program(),
                                                                instructionLimit: 1_000_000))
         let memory = host.board.memory
-        func store(_ gpa: UInt64, _ value: UInt64) { _ = memory.store(domain.hostAddress(gpa), width: 8, value: value) }
-        func load(_ gpa: UInt64) -> UInt64 { memory.load(domain.hostAddress(gpa), width: 8) ?? 0xdead }
+        func store(_ gpa: UInt64, _ value: UInt64) { _ = memory.store(domain.hostAddress(GuestPhysicalAddress(gpa)), width: 8, value: value) }
+        func load(_ gpa: UInt64) -> UInt64 { memory.load(domain.hostAddress(GuestPhysicalAddress(gpa)), width: 8) ?? 0xdead }
         store(root + 2 * 8, (0x8000_0000 >> 12) << 10 | 0xCF) // RAM: V R W X A D gigapage
         store(root, pointer(level1))
         store(level1, pointer(level0))
@@ -56,7 +56,7 @@ import Testing
         for (index, page) in pages.enumerated() { store(page, marker(index)) }
 
         try host.start(domain.id)
-        let tableFrames = Set([root, level1, level0, otherLevel0].map { domain.hostAddress($0) })
+        let tableFrames = Set([root, level1, level0, otherLevel0].map { domain.hostAddress(GuestPhysicalAddress($0)) })
         var slices = 0
         while domain.state == .runnable && slices < 10_000 {
             host.run(instructionBudget: 7)
@@ -94,13 +94,13 @@ import Testing
 
     static func tables() throws -> (ShadowPageTables, PhysicalMemory) {
         let memory = try PhysicalMemory(base: 0x8000_0000, size: 2 << 20)
-        return (ShadowPageTables(pool: 0x8000_0000 ..< 0x8000_0000 + 64 * 4096, memory: memory), memory)
+        return (ShadowPageTables(pool: HostPhysicalAddress(0x8000_0000) ..< HostPhysicalAddress(0x8000_0000) + 64 * 4096, memory: memory), memory)
     }
 
     static let atp: UInt64 = 8 << 60 | 0x81000
     // Host frames of a guest walk for va 0x1000 and 0x2000 (root, level 1, level 0), and data pages.
-    static let walk: [UInt64] = [0x8010_0000, 0x8010_1000, 0x8010_2000]
-    static let dataPage: UInt64 = 0x8011_0000
+    static let walk = [0x8010_0000, 0x8010_1000, 0x8010_2000].map(HostPhysicalAddress.init(rawValue:))
+    static let dataPage = HostPhysicalAddress(0x8011_0000)
 
     /// A frame that becomes a traced table loses write permission in every view at once, and
     /// no later fill makes it writable again while it is one.
@@ -109,13 +109,13 @@ import Testing
         let views: [ShadowPageTables.Key] = [.init(guestATP: Self.atp, view: .kernel, mxr: false),
                                              .init(guestATP: Self.atp, view: .kernelWithUserPages, mxr: true)]
         let rw = ShadowPageTables.R | ShadowPageTables.W
-        for key in views { #expect(shadow.map(key, va: 0x4000_0000, hostPage: Self.walk[2], permissions: rw) == false) }
+        for key in views { #expect(shadow.map(key, va: GuestVirtualAddress(0x4000_0000), hostPage: Self.walk[2], permissions: rw) == false) }
         #expect(try shadow.mappings().allSatisfy { $0.permissions == rw })
         shadow.flushPending = false
-        shadow.trace(Self.walk, guestATP: Self.atp, va: 0x1000)
+        shadow.trace(Self.walk, guestATP: Self.atp, va: GuestVirtualAddress(0x1000))
         #expect(shadow.flushPending, "write permission taken away: the hart's cached translations must go")
         #expect(try shadow.mappings().allSatisfy { $0.permissions == ShadowPageTables.R })
-        _ = shadow.map(views[0], va: 0x4000_1000, hostPage: Self.walk[2], permissions: rw)
+        _ = shadow.map(views[0], va: GuestVirtualAddress(0x4000_1000), hostPage: Self.walk[2], permissions: rw)
         #expect(try shadow.mappings().allSatisfy { $0.permissions & ShadowPageTables.W == 0 })
     }
 
@@ -125,13 +125,13 @@ import Testing
         let (shadow, _) = try Self.tables()
         let user = ShadowPageTables.Key(guestATP: Self.atp, view: .user, mxr: false)
         let kernel = ShadowPageTables.Key(guestATP: Self.atp, view: .kernelWithUserPages, mxr: false)
-        for va: UInt64 in [0x1000, 0x2000] {
+        for va in [0x1000, 0x2000].map(GuestVirtualAddress.init(rawValue:)) {
             shadow.trace(Self.walk, guestATP: Self.atp, va: va)
             for key in [user, kernel] { _ = shadow.map(key, va: va, hostPage: Self.dataPage, permissions: ShadowPageTables.R) }
         }
         #expect(try shadow.mappings().count == 4)
         #expect(shadow.tableWritten(Self.walk[2], offset: 8, width: 8) == 2, "va 0x1000's leaf in both views")
-        #expect(try shadow.mappings().map(\.guestVirtual).sorted() == [0x2000, 0x2000])
+        #expect(try shadow.mappings().map(\.guestVirtual.rawValue).sorted() == [0x2000, 0x2000])
         #expect(shadow.tableWritten(Self.walk[2], offset: 0x100, width: 4) == 0, "a PTE nothing was derived from")
         #expect(shadow.tableWritten(Self.walk[1], offset: 0, width: 8) == 2, "the level-0 table's pointer in both views")
         #expect(try shadow.mappings().isEmpty)
@@ -144,11 +144,11 @@ import Testing
     @Test func aFloodedTableStopsBeingTraced() throws {
         let (shadow, _) = try Self.tables()
         let key = ShadowPageTables.Key(guestATP: Self.atp, view: .kernel, mxr: false)
-        shadow.trace(Self.walk, guestATP: Self.atp, va: 0x1000)
-        _ = shadow.map(key, va: 0x1000, hostPage: Self.dataPage, permissions: ShadowPageTables.R)
+        shadow.trace(Self.walk, guestATP: Self.atp, va: GuestVirtualAddress(0x1000))
+        _ = shadow.map(key, va: GuestVirtualAddress(0x1000), hostPage: Self.dataPage, permissions: ShadowPageTables.R)
         for _ in 1 ..< ShadowPageTables.floodLimit { _ = shadow.tableWritten(Self.walk[0], offset: 0x800, width: 8) }
         #expect(shadow.isTraced(Self.walk[0]))
-        shadow.trace(Self.walk, guestATP: Self.atp, va: 0x1000) // a fill walked it: the count starts again
+        shadow.trace(Self.walk, guestATP: Self.atp, va: GuestVirtualAddress(0x1000)) // a fill walked it: the count starts again
         for _ in 1 ..< ShadowPageTables.floodLimit { _ = shadow.tableWritten(Self.walk[0], offset: 0x800, width: 8) }
         #expect(shadow.isTraced(Self.walk[0]) && shadow.roots[key] != nil)
         #expect(shadow.tableWritten(Self.walk[0], offset: 0x800, width: 8) == 1, "the flood limit: the root goes")
