@@ -254,11 +254,10 @@ struct Table {
     }
 
     /// `expression` over the sources `a` and `b`, as one expression where that stays easy to read
-    /// and to type-check (the sources substituted in; at most one conditional), else as `let`
-    /// lines and the expression.
+    /// and to type-check (the sources substituted in), else as `let` lines and the expression.
     /// Returns the lines before, and the expression.
     static func applied(_ expression: String, a: String, b: String) -> (lines: String, expression: String) {
-        guard expression.filter({ $0 == "?" }).count <= 1, !expression.contains("a32"), !expression.contains("b32") else {
+        guard !expression.contains("?"), !expression.contains("a32"), !expression.contains("b32") else {
             return (operands(a, b, expression), expression)
         }
         var result = ""

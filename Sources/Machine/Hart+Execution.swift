@@ -449,9 +449,11 @@ extension Hart {
                 case .addi:
                     x[p.rd] = x[p.rs1] &+ p.imm
                 case .slti:
-                    x[p.rd] = Int64(bitPattern: x[p.rs1]) < Int64(bitPattern: p.imm) ? 1 : 0
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
                 case .sltiu:
-                    x[p.rd] = x[p.rs1] < p.imm ? 1 : 0
+                    let a = x[p.rs1], b = p.imm
+                    x[p.rd] = a < b ? 1 : 0
                 case .xori:
                     x[p.rd] = x[p.rs1] ^ p.imm
                 case .ori:
@@ -471,9 +473,11 @@ extension Hart {
                 case .sll:
                     x[p.rd] = x[p.rs1] << (x[p.rs2] & 63)
                 case .slt:
-                    x[p.rd] = Int64(bitPattern: x[p.rs1]) < Int64(bitPattern: x[p.rs2]) ? 1 : 0
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = Int64(bitPattern: a) < Int64(bitPattern: b) ? 1 : 0
                 case .sltu:
-                    x[p.rd] = x[p.rs1] < x[p.rs2] ? 1 : 0
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = a < b ? 1 : 0
                 case .xor:
                     x[p.rd] = x[p.rs1] ^ x[p.rs2]
                 case .srl:
@@ -525,19 +529,22 @@ extension Hart {
                 case .mulh:
                     x[p.rd] = UInt64(bitPattern: Int64(bitPattern: x[p.rs1]).multipliedFullWidth(by: Int64(bitPattern: x[p.rs2])).high)
                 case .mulhsu:
-                    x[p.rd] = Int64(bitPattern: x[p.rs1]) < 0 ? x[p.rs1].multipliedFullWidth(by: x[p.rs2]).high &- x[p.rs2] : x[p.rs1].multipliedFullWidth(by: x[p.rs2]).high
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = Int64(bitPattern: a) < 0 ? a.multipliedFullWidth(by: b).high &- b : a.multipliedFullWidth(by: b).high
                 case .mulhu:
                     x[p.rd] = x[p.rs1].multipliedFullWidth(by: x[p.rs2]).high
                 case .div:
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = b == 0 ? .max : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? a : UInt64(bitPattern: Int64(bitPattern: a) / Int64(bitPattern: b))
                 case .divu:
-                    x[p.rd] = x[p.rs2] == 0 ? .max : x[p.rs1] / x[p.rs2]
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b == 0 ? .max : a / b
                 case .rem:
                     let a = x[p.rs1], b = x[p.rs2]
                     x[p.rd] = b == 0 ? a : (Int64(bitPattern: a) == .min && Int64(bitPattern: b) == -1) ? 0 : UInt64(bitPattern: Int64(bitPattern: a) % Int64(bitPattern: b))
                 case .remu:
-                    x[p.rd] = x[p.rs2] == 0 ? x[p.rs1] : x[p.rs1] % x[p.rs2]
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = b == 0 ? a : a % b
                 case .mulw:
                     x[p.rd] = sext32(x[p.rs1] &* x[p.rs2])
                 case .divw:
@@ -545,13 +552,15 @@ extension Hart {
                     let a32 = Int32(truncatingIfNeeded: a), b32 = Int32(truncatingIfNeeded: b)
                     x[p.rd] = sext32(b32 == 0 ? .max : (a32 == .min && b32 == -1) ? a : UInt64(bitPattern: Int64(a32 / b32)))
                 case .divuw:
-                    x[p.rd] = UInt32(truncatingIfNeeded: x[p.rs2]) == 0 ? .max : sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) / UInt32(truncatingIfNeeded: x[p.rs2])))
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt32(truncatingIfNeeded: b) == 0 ? .max : sext32(UInt64(UInt32(truncatingIfNeeded: a) / UInt32(truncatingIfNeeded: b)))
                 case .remw:
                     let a = x[p.rs1], b = x[p.rs2]
                     let a32 = Int32(truncatingIfNeeded: a), b32 = Int32(truncatingIfNeeded: b)
                     x[p.rd] = sext32(b32 == 0 ? a : (a32 == .min && b32 == -1) ? 0 : UInt64(bitPattern: Int64(a32 % b32)))
                 case .remuw:
-                    x[p.rd] = UInt32(truncatingIfNeeded: x[p.rs2]) == 0 ? sext32(x[p.rs1]) : sext32(UInt64(UInt32(truncatingIfNeeded: x[p.rs1]) % UInt32(truncatingIfNeeded: x[p.rs2])))
+                    let a = x[p.rs1], b = x[p.rs2]
+                    x[p.rd] = UInt32(truncatingIfNeeded: b) == 0 ? sext32(a) : sext32(UInt64(UInt32(truncatingIfNeeded: a) % UInt32(truncatingIfNeeded: b)))
                 // Zba
                 case .sh1add:
                     x[p.rd] = x[p.rs2] &+ (x[p.rs1] << 1)
@@ -693,7 +702,11 @@ extension Hart {
                     x[q.rd] = x[q.rs1] ^ t
                     p += 1
                 case .sltu_and:
-                    let t: UInt64 = x[p.rs1] < x[p.rs2] ? 1 : 0
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a < b ? 1 : 0
+                    }
                     x[p.rd] = t
                     let q = p + 1
                     x[q.rd] = x[q.rs1] & t
@@ -822,13 +835,23 @@ extension Hart {
                     let t: UInt64 = x[p.rs1] &+ x[p.rs2]
                     x[p.rd] = t
                     let q = p + 1
-                    x[q.rd] = x[q.rs1] < x[q.rs2] ? 1 : 0
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a < b ? 1 : 0
+                    }
                     p += 1
                 case .sltu_then_sltu:
-                    let t: UInt64 = x[p.rs1] < x[p.rs2] ? 1 : 0
+                    let t: UInt64
+                    do {
+                        let a = x[p.rs1], b = x[p.rs2]
+                        t = a < b ? 1 : 0
+                    }
                     x[p.rd] = t
                     let q = p + 1
-                    x[q.rd] = x[q.rs1] < x[q.rs2] ? 1 : 0
+                    do {
+                        let a = x[q.rs1], b = x[q.rs2]
+                        x[q.rd] = a < b ? 1 : 0
+                    }
                     p += 1
                 case .add_then_bltu:
                     let t: UInt64 = x[p.rs1] &+ x[p.rs2]
