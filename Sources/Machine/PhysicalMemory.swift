@@ -41,6 +41,7 @@ public final class PhysicalMemory {
         self.bytes = p
     }
 
+    // SAFETY: `bytes` is this object's own mapping of exactly `size` bytes, unmapped once.
     deinit { munmap(bytes, Int(size)) }
 
     /// True when `[address, address + length)` lies entirely inside RAM.
@@ -52,6 +53,8 @@ public final class PhysicalMemory {
     /// Host pointer for a physical address already known to be inside RAM.
     @inline(__always)
     public func hostPointer(_ address: UInt64) -> UnsafeMutableRawPointer {
+        // SAFETY: callers check `contains` first (or hold an address a TLB entry or block derived
+        // from RAM), so address - base < size and the pointer stays inside the mapping.
         bytes + Int(address &- base)
     }
 
@@ -59,6 +62,7 @@ public final class PhysicalMemory {
     @discardableResult
     public func write(_ data: some Collection<UInt8>, at address: UInt64) -> Bool {
         guard contains(address, length: UInt64(data.count)) else { return false }
+        // SAFETY: `contains` above put all data.count bytes inside the mapping; RAM is untyped bytes.
         let dst = hostPointer(address).assumingMemoryBound(to: UInt8.self)
         var i = 0
         for b in data { dst[i] = b; i += 1 }
@@ -68,12 +72,14 @@ public final class PhysicalMemory {
     /// Reads `count` bytes from RAM; nil if the range is not inside RAM.
     public func read(_ address: UInt64, count: Int) -> [UInt8]? {
         guard count >= 0, contains(address, length: UInt64(count)) else { return nil }
+        // SAFETY: `contains` above put all `count` bytes inside the mapping.
         return Array(UnsafeRawBufferPointer(start: hostPointer(address), count: count))
     }
 
     /// Bounds-checked little-endian load of `width` (1, 2, 4 or 8) bytes.
     public func load(_ address: UInt64, width: Int) -> UInt64? {
         guard contains(address, length: UInt64(width)) else { return nil }
+        // SAFETY: `contains` above put all `width` bytes inside the mapping; unaligned loads for the rest.
         let p = hostPointer(address)
         switch width {
         case 1: return UInt64(p.load(as: UInt8.self))
@@ -87,6 +93,7 @@ public final class PhysicalMemory {
     @discardableResult
     public func store(_ address: UInt64, width: Int, value: UInt64) -> Bool {
         guard contains(address, length: UInt64(width)) else { return false }
+        // SAFETY: `contains` above put all `width` bytes inside the mapping; storeBytes allows any alignment.
         let p = hostPointer(address)
         switch width {
         case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
