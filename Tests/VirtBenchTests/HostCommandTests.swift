@@ -7,13 +7,9 @@ import TestSupport
 /// name prefixes or in files, the xl-style table, save after N instructions and restore, and
 /// one-line errors for bad configurations.
 @Suite(.serialized) struct HostCommandTests {
-    let binary = ProcessRunner.virtbenchPath
 
     func run(_ arguments: [String], timeout: Double = 60) throws -> ProcessResult {
-        let binary = try #require(binary, "virtbench binary not found next to the test bundle; build the package first")
-        let result = ProcessRunner.run(binary, arguments, timeout: timeout)
-        #expect(!result.timedOut, "virtbench \(arguments) did not finish within \(timeout) s")
-        return result
+        try ProcessRunner.runVirtBench(arguments, timeout: timeout)
     }
 
     /// A scratch directory holding the configuration and the images it names.

@@ -5,12 +5,9 @@ import Testing
 /// must end with a fault it sees, the no-progress report or a one-line error, never take the
 /// host process down or spin forever; in `virtbench host` the other domains finish normally.
 @Suite(.serialized) struct HostileGuestTests {
-    let binary = ProcessRunner.virtbenchPath
 
     func run(_ arguments: [String], timeout: Double = 30) throws -> ProcessResult {
-        let binary = try #require(binary, "virtbench binary not found next to the test bundle; build the package first")
-        let result = ProcessRunner.run(binary, arguments, timeout: timeout)
-        #expect(!result.timedOut, "virtbench \(arguments) did not finish within \(timeout) s")
+        let result = try ProcessRunner.runVirtBench(arguments, timeout: timeout)
         #expect(result.status >= 0, "virtbench \(arguments) died by a signal: \(result.stderr)")
         #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
         return result

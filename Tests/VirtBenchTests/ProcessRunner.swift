@@ -53,6 +53,17 @@ enum ProcessRunner {
         return String(path[..<slash])
     }
 
+    /// Runs the built `virtbench` with `arguments` as a user would; a missing binary or a run that
+    /// outlives `timeout` fails the calling test.
+    static func runVirtBench(_ arguments: [String], input: [UInt8] = [], timeout: Double,
+                             sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+        let binary = try #require(virtbenchPath, "virtbench binary not found next to the test bundle; build the package first",
+                                  sourceLocation: sourceLocation)
+        let result = run(binary, arguments, input: input, timeout: timeout)
+        #expect(!result.timedOut, "virtbench \(arguments) did not finish within \(timeout) s", sourceLocation: sourceLocation)
+        return result
+    }
+
     /// Runs `arguments` with stdin from `input` (bytes written to a file), killing it after `timeout` seconds.
     static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], timeout: Double = 20) -> ProcessResult {
         var template = Array("/tmp/virtbench-cli-XXXXXX".utf8CString)

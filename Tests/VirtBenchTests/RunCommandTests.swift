@@ -54,10 +54,7 @@ enum Asm {
     let binary = ProcessRunner.virtbenchPath
 
     func run(_ arguments: [String], input: [UInt8] = [], timeout: Double = 20) throws -> ProcessResult {
-        let binary = try #require(binary, "virtbench binary not found next to the test bundle; build the package first")
-        let result = ProcessRunner.run(binary, arguments, input: input, timeout: timeout)
-        #expect(!result.timedOut, "virtbench \(arguments) did not finish within \(timeout) s")
-        return result
+        try ProcessRunner.runVirtBench(arguments, input: input, timeout: timeout)
     }
 
     /// Bad input must end with status 1 and exactly one `virtbench: error:` line.
