@@ -28,6 +28,13 @@ public enum TransitionBench {
         /// The guest, as a raw image for `GuestLayout.kernelAddress`.
         let program: @Sendable (_ iterations: Int) -> [UInt32]
 
+        /// Most kinds make one transition per iteration and loop 50,000 times.
+        init(name: String, virtualization: Hypervisor.Host.Virtualization, eventKey: String, perIteration: Int = 1,
+             iterations: Int = 50_000, program: @escaping @Sendable (_ iterations: Int) -> [UInt32]) {
+            self.name = name; self.virtualization = virtualization; self.eventKey = eventKey
+            self.perIteration = perIteration; self.iterations = iterations; self.program = program
+        }
+
         /// The same kind with another loop count (tests use short runs).
         public func with(iterations: Int) -> Kind {
             Kind(name: name, virtualization: virtualization, eventKey: eventKey, perIteration: perIteration,
@@ -98,24 +105,18 @@ public enum TransitionBench {
     // MARK: The kinds
 
     public static let all: [Kind] = [
-        Kind(name: "hav/SBI call exit", virtualization: .hardwareAssisted, eventKey: "vmexit.sbi", perIteration: 1,
-             iterations: 50_000, program: { sbiCalls($0) }),
-        Kind(name: "hav/MMIO exit", virtualization: .hardwareAssisted, eventKey: "vmexit.mmio", perIteration: 1,
-             iterations: 50_000, program: { uartStatusReads($0) }),
-        Kind(name: "full/SBI call", virtualization: .full, eventKey: "trap.sbi", perIteration: 1,
-             iterations: 50_000, program: { sbiCalls($0) }),
-        Kind(name: "full/trapped CSR access", virtualization: .full, eventKey: "trap.csrr", perIteration: 1,
-             iterations: 50_000, program: { csrReads($0) }),
-        Kind(name: "full/reflected trap", virtualization: .full, eventKey: "trap.reflected.3", perIteration: 1,
-             iterations: 50_000, program: { breakpoints($0, callbacks: .supervisorTrapVector) }),
-        Kind(name: "full/shadow page fault", virtualization: .full, eventKey: "shadow.fault", perIteration: 1,
-             iterations: 4096, program: { freshPages($0) }),
-        Kind(name: "full/MMIO", virtualization: .full, eventKey: "trap.mmio", perIteration: 1,
-             iterations: 50_000, program: { uartStatusReads($0) }),
-        Kind(name: "para/SBI call", virtualization: .para, eventKey: "hypercall.sbi", perIteration: 1,
-             iterations: 50_000, program: { sbiCalls($0) }),
-        Kind(name: "para/reflected trap", virtualization: .para, eventKey: "trap.reflected.3", perIteration: 1,
-             iterations: 50_000, program: { breakpoints($0, callbacks: .hypercall) }),
+        Kind(name: "hav/SBI call exit", virtualization: .hardwareAssisted, eventKey: "vmexit.sbi", program: { sbiCalls($0) }),
+        Kind(name: "hav/MMIO exit", virtualization: .hardwareAssisted, eventKey: "vmexit.mmio", program: { uartStatusReads($0) }),
+        Kind(name: "full/SBI call", virtualization: .full, eventKey: "trap.sbi", program: { sbiCalls($0) }),
+        Kind(name: "full/trapped CSR access", virtualization: .full, eventKey: "trap.csrr", program: { csrReads($0) }),
+        Kind(name: "full/reflected trap", virtualization: .full, eventKey: "trap.reflected.3",
+             program: { breakpoints($0, callbacks: .supervisorTrapVector) }),
+        Kind(name: "full/shadow page fault", virtualization: .full, eventKey: "shadow.fault", iterations: 4096,
+             program: { freshPages($0) }),
+        Kind(name: "full/MMIO", virtualization: .full, eventKey: "trap.mmio", program: { uartStatusReads($0) }),
+        Kind(name: "para/SBI call", virtualization: .para, eventKey: "hypercall.sbi", program: { sbiCalls($0) }),
+        Kind(name: "para/reflected trap", virtualization: .para, eventKey: "trap.reflected.3",
+             program: { breakpoints($0, callbacks: .hypercall) }),
     ] + hypercalls
 
     /// Every hypercall a kernel makes in a loop without blocking or changing its tables' shape.
@@ -131,15 +132,13 @@ public enum TransitionBench {
         hypercall(.ringNotify, setup: ringSetup, arguments: { $0.mv(10, 0) }),
         Kind(name: "para/hypercall mmu-update (per entry of \(mmuBatch), beyond a version call)", virtualization: .para,
              eventKey: "hypercall.mmu-update", perIteration: mmuBatch, iterations: 20_000, program: { mmuUpdates($0) }),
-        Kind(name: "para/hypercall trap-return", virtualization: .para, eventKey: "hypercall.trap-return", perIteration: 1,
-             iterations: 50_000, program: { trapReturns($0) }),
+        Kind(name: "para/hypercall trap-return", virtualization: .para, eventKey: "hypercall.trap-return", program: { trapReturns($0) }),
     ]
 
     static func hypercall(_ function: HypercallABI.Function, setup: @escaping @Sendable (inout RV64Assembler) -> Void = { _ in },
                           arguments: @escaping @Sendable (inout RV64Assembler) -> Void = { _ in }) -> Kind {
         let name = HypercallABI.calls.first { $0.function == function }!.name
-        return Kind(name: "para/hypercall \(name)", virtualization: .para, eventKey: "hypercall.\(name)", perIteration: 1,
-                    iterations: 50_000, program: { iterations in
+        return Kind(name: "para/hypercall \(name)", virtualization: .para, eventKey: "hypercall.\(name)", program: { iterations in
             loops(iterations, setup: setup, transition: { asm in
                 arguments(&asm)
                 asm.li32(17, UInt32(HypercallABI.extensionID))
