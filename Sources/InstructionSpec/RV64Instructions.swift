@@ -465,79 +465,79 @@ public enum RV64Instructions {
         // MARK: H
         I("hfence.vvma", "H", mask: "0xfe00_7fff", match: "0x2200_0073", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.fenceVVMA) { raise(fault, p.pointee); break execution }
             flushTLB()
             nextEventAt = 0
             """, destination: .none, endsBlock: true)),
         I("hfence.gvma", "H", mask: "0xfe00_7fff", match: "0x6200_0073", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.fenceGVMA) { raise(fault, p.pointee); break execution }
             flushTLB()
             nextEventAt = 0
             """, destination: .none, endsBlock: true)),
         I("hlv.b", "H", mask: "hlvMask", match: "hlv(0x30, 0)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.bu", "H", mask: "hlvMask", match: "hlv(0x30, 1)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.h", "H", mask: "hlvMask", match: "hlv(0x32, 0)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.hu", "H", mask: "hlvMask", match: "hlv(0x32, 1)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlvx.hu", "H", mask: "hlvMask", match: "hlv(0x32, 3)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.w", "H", mask: "hlvMask", match: "hlv(0x34, 0)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.wu", "H", mask: "hlvMask", match: "hlv(0x34, 1)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlvx.wu", "H", mask: "hlvMask", match: "hlv(0x34, 3)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hlv.d", "H", mask: "hlvMask", match: "hlv(0x36, 0)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .integer, endsBlock: true)),
         I("hsv.b", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x31)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
         I("hsv.h", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x33)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
         I("hsv.w", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x35)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
         I("hsv.d", "H", mask: "hsvMask", match: "f7(SYSTEM, 4, 0x37)", format: "r",
           .statements("""
-            if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+            if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
             guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
             """, destination: .none, endsBlock: true)),
     ]

@@ -632,13 +632,17 @@ extension Hart {
                     flushTLB()
                     nextEventAt = 0
                 // H
-                case .hfence_vvma, .hfence_gvma:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                case .hfence_vvma:
+                    if let fault = hypervisorInstructionFault(.fenceVVMA) { raise(fault, p.pointee); break execution }
+                    flushTLB()
+                    nextEventAt = 0
+                case .hfence_gvma:
+                    if let fault = hypervisorInstructionFault(.fenceGVMA) { raise(fault, p.pointee); break execution }
                     flushTLB()
                     nextEventAt = 0
                 case .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlv_wu, .hlvx_wu, .hlv_d, .hsv_b, .hsv_h,
                      .hsv_w, .hsv_d:
-                    if let fault = hypervisorInstructionFault(p.pointee.op) { raise(fault, p.pointee); break execution }
+                    if let fault = hypervisorInstructionFault(.virtualMachineAccess) { raise(fault, p.pointee); break execution }
                     guard countingOpsBefore(p, { executeHypervisorAccess(p.pointee) }) else { break execution }
                 // Superinstructions: each derived from its two ops' descriptions (Superinstructions.swift)
                 case .slli_add:
