@@ -41,7 +41,9 @@ let package = Package(
         // code from them (Sources/*/Generated); not linked into virtbench.
         .target(name: "InstructionSpec"),
         .executableTarget(name: "generate-engine", dependencies: ["InstructionSpec"]),
-        .target(name: "Machine", dependencies: ["RISCV"], swiftSettings: hotPathSettings),
+        // Relaxed-atomic access to guest RAM shared by hart threads (include/GuestMemory.h says why).
+        .target(name: "CGuestMemory"),
+        .target(name: "Machine", dependencies: ["RISCV", "CGuestMemory"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),

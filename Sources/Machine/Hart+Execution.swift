@@ -327,7 +327,7 @@ extension Hart {
                 if e.pointee.readTag == key(va, width) {
                     // SAFETY: a matching read tag means the entry maps va's page to host RAM for reads and the
                     // access is aligned to its width (the tag keeps va's low bits), so it lies within that page.
-                    x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: host(va, e).load(as: T.self)))
+                    x[p.rd] = UInt64(bitPattern: Int64(truncatingIfNeeded: GuestRAM.load(host(va, e), as: T.self)))
                     return true
                 }
                 guard let v = loadSlowPath(va, width, executed: executed(p)) else { return false }
@@ -341,7 +341,7 @@ extension Hart {
                 if e.pointee.writeTag == key(va, width) {
                     // SAFETY: a matching write tag means the page is host RAM, writable, holds no decoded code,
                     // and the access is aligned to its width, so it lies within that page.
-                    host(va, e).storeBytes(of: T(truncatingIfNeeded: x[p.rs2]), as: T.self)
+                    GuestRAM.store(T(truncatingIfNeeded: x[p.rs2]), at: host(va, e))
                     return true
                 }
                 return storeThroughSlowPath(p, va, width, x[p.rs2])
@@ -353,7 +353,7 @@ extension Hart {
                 var v: UInt64
                 if e.pointee.readTag == key(va, width) {
                     // SAFETY: as in `load`: a matching read tag bounds the access to one mapped RAM page.
-                    v = width == 4 ? UInt64(host(va, e).load(as: UInt32.self)) : host(va, e).load(as: UInt64.self)
+                    v = width == 4 ? UInt64(GuestRAM.load(host(va, e), as: UInt32.self)) : GuestRAM.load(host(va, e), as: UInt64.self)
                 } else {
                     guard let s = loadSlowPath(va, width, executed: executed(p)) else { return false }
                     v = s
@@ -369,8 +369,8 @@ extension Hart {
                 let va = x[p.rs1] &+ p.imm, e = entry(va)
                 if e.pointee.writeTag == key(va, width) {
                     // SAFETY: as in `store`: a matching write tag bounds the access to one writable RAM page.
-                    if width == 4 { host(va, e).storeBytes(of: UInt32(truncatingIfNeeded: f[p.rs2]), as: UInt32.self) }
-                    else { host(va, e).storeBytes(of: f[p.rs2], as: UInt64.self) }
+                    if width == 4 { GuestRAM.store(UInt32(truncatingIfNeeded: f[p.rs2]), at: host(va, e)) }
+                    else { GuestRAM.store(f[p.rs2], at: host(va, e)) }
                     return true
                 }
                 return storeThroughSlowPath(p, va, width, f[p.rs2])
@@ -1102,10 +1102,10 @@ extension Hart {
             let ramOffset = UInt64(UInt(bitPattern: host) &- UInt(bitPattern: memory.bytes))
             if !blocks.writeHitsCode(ramOffset, length: width) {
                 switch width {
-                case 1: host.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-                case 2: host.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
-                case 4: host.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
-                default: host.storeBytes(of: value, as: UInt64.self)
+                case 1: GuestRAM.store(UInt8(truncatingIfNeeded: value), at: host)
+                case 2: GuestRAM.store(UInt16(truncatingIfNeeded: value), at: host)
+                case 4: GuestRAM.store(UInt32(truncatingIfNeeded: value), at: host)
+                default: GuestRAM.store(value, at: host)
                 }
                 if reservationAddress == ramOffset &+ memory.base { reservationAddress = .max }
                 return false
@@ -1185,36 +1185,42 @@ extension Hart {
             }
             let pa = try translateData(va, .write, width: width)
             guard memory.contains(pa, length: width) else { return (TrapCause.storeAccessFault, va) }
-            let current = memory.load(pa, width: Int(width))!
             if op.op == .sc_w || op.op == .sc_d {
-                // Succeeds while the reservation holds and the reserved word still has the loaded value.
-                let success = reservationAddress == pa && reservationValue == current
+                // LR/SC across harts: SC is one compare-and-swap against the value LR loaded, and
+                // succeeds while this hart's reservation holds and memory still holds that value.
+                // As on QEMU, a value another hart changed and changed back (ABA) still succeeds;
+                // the A extension allows it, since the reservation set is only a hint of conflicts.
+                let success = reservationAddress == pa
+                    && memory.compareAndSwap(pa, width: Int(width), expected: reservationValue, desired: x[Int(op.rs2)])
                 reservationAddress = .max
-                if success {
-                    noteWrite(physical: pa, width: width)
-                    memory.store(pa, width: Int(width), value: x[Int(op.rs2)])
-                }
+                if success { noteWrite(physical: pa, width: width) }
                 x[rd] = success ? 0 : 1
                 return nil
             }
+            // An AMO is a compare-and-swap loop, so it is atomic against every other hart's AMO,
+            // SC and store (compiled code's stores included: they are plain host stores).
             let src = x[Int(op.rs2)]
-            let a = extend(current), b = extend(src)
-            let result: UInt64
-            switch op.op {
-            case .amoswap_w, .amoswap_d: result = src
-            case .amoadd_w, .amoadd_d: result = current &+ src
-            case .amoxor_w, .amoxor_d: result = current ^ src
-            case .amoand_w, .amoand_d: result = current & src
-            case .amoor_w, .amoor_d: result = current | src
-            case .amomin_w, .amomin_d: result = Int64(bitPattern: a) < Int64(bitPattern: b) ? current : src
-            case .amomax_w, .amomax_d: result = Int64(bitPattern: a) > Int64(bitPattern: b) ? current : src
-            case .amominu_w: result = UInt32(truncatingIfNeeded: current) < UInt32(truncatingIfNeeded: src) ? current : src
-            case .amomaxu_w: result = UInt32(truncatingIfNeeded: current) > UInt32(truncatingIfNeeded: src) ? current : src
-            case .amominu_d: result = current < src ? current : src
-            default: result = current > src ? current : src
-            }
+            var current: UInt64
+            repeat {
+                current = memory.load(pa, width: Int(width))!
+                let a = extend(current), b = extend(src)
+                let result: UInt64
+                switch op.op {
+                case .amoswap_w, .amoswap_d: result = src
+                case .amoadd_w, .amoadd_d: result = current &+ src
+                case .amoxor_w, .amoxor_d: result = current ^ src
+                case .amoand_w, .amoand_d: result = current & src
+                case .amoor_w, .amoor_d: result = current | src
+                case .amomin_w, .amomin_d: result = Int64(bitPattern: a) < Int64(bitPattern: b) ? current : src
+                case .amomax_w, .amomax_d: result = Int64(bitPattern: a) > Int64(bitPattern: b) ? current : src
+                case .amominu_w: result = UInt32(truncatingIfNeeded: current) < UInt32(truncatingIfNeeded: src) ? current : src
+                case .amomaxu_w: result = UInt32(truncatingIfNeeded: current) > UInt32(truncatingIfNeeded: src) ? current : src
+                case .amominu_d: result = current < src ? current : src
+                default: result = current > src ? current : src
+                }
+                if memory.compareAndSwap(pa, width: Int(width), expected: current, desired: result) { break }
+            } while true
             noteWrite(physical: pa, width: width)
-            memory.store(pa, width: Int(width), value: result)
             if reservationAddress == pa { reservationAddress = .max }
             x[rd] = extend(current)
             return nil

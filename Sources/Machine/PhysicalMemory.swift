@@ -3,8 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CGuestMemory
 
 /// The machine's RAM: one anonymous mapping, addressed by physical address.
+///
+/// Harts on other host threads share it: every access made while harts run goes through
+/// `GuestRAM` (relaxed atomics, Sources/CGuestMemory explains why). Bulk copies (`write`, `read`)
+/// are for loaders and snapshots, made while no hart runs.
 ///
 /// Pages are only committed by the host when first touched, so a 256 MiB guest that uses
 /// a few megabytes costs a few megabytes. Every accessor that takes an address it did not
@@ -79,13 +84,18 @@ public final class PhysicalMemory {
     /// Bounds-checked little-endian load of `width` (1, 2, 4 or 8) bytes.
     public func load(_ address: UInt64, width: Int) -> UInt64? {
         guard contains(address, length: UInt64(width)) else { return nil }
-        // SAFETY: `contains` above put all `width` bytes inside the mapping; unaligned loads for the rest.
+        // SAFETY: `contains` above put all `width` bytes inside the mapping.
         let p = hostPointer(address)
+        if address & UInt64(width - 1) != 0 {
+            var value: UInt64 = 0
+            for i in 0..<width { value |= UInt64(GuestRAM.load(p + i, as: UInt8.self)) << (8 * UInt64(i)) }
+            return value
+        }
         switch width {
-        case 1: return UInt64(p.load(as: UInt8.self))
-        case 2: return UInt64(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self)))
-        case 4: return UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
-        default: return UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))
+        case 1: return UInt64(GuestRAM.load(p, as: UInt8.self))
+        case 2: return UInt64(GuestRAM.load(p, as: UInt16.self))
+        case 4: return UInt64(GuestRAM.load(p, as: UInt32.self))
+        default: return GuestRAM.load(p, as: UInt64.self)
         }
     }
 
@@ -93,14 +103,57 @@ public final class PhysicalMemory {
     @discardableResult
     public func store(_ address: UInt64, width: Int, value: UInt64) -> Bool {
         guard contains(address, length: UInt64(width)) else { return false }
-        // SAFETY: `contains` above put all `width` bytes inside the mapping; storeBytes allows any alignment.
+        // SAFETY: `contains` above put all `width` bytes inside the mapping.
         let p = hostPointer(address)
+        if address & UInt64(width - 1) != 0 {
+            for i in 0..<width { GuestRAM.store(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: p + i) }
+            return true
+        }
         switch width {
-        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-        case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: 0, as: UInt16.self)
-        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: 0, as: UInt32.self)
-        default: p.storeBytes(of: value.littleEndian, toByteOffset: 0, as: UInt64.self)
+        case 1: GuestRAM.store(UInt8(truncatingIfNeeded: value), at: p)
+        case 2: GuestRAM.store(UInt16(truncatingIfNeeded: value), at: p)
+        case 4: GuestRAM.store(UInt32(truncatingIfNeeded: value), at: p)
+        default: GuestRAM.store(value, at: p)
         }
         return true
     }
+
+    /// Atomically replaces the aligned `width`-byte value at `address` with `desired` if it holds
+    /// `expected` (SC, and each step of an AMO's compare-and-swap loop); the caller checked bounds
+    /// and alignment.
+    func compareAndSwap(_ address: UInt64, width: Int, expected: UInt64, desired: UInt64) -> Bool {
+        // SAFETY: callers check `contains` and natural alignment (misaligned atomics trap first).
+        let p = hostPointer(address)
+        return width == 4 ? vb_cas32(p, UInt32(truncatingIfNeeded: expected), UInt32(truncatingIfNeeded: desired))
+            : vb_cas64(p, expected, desired)
+    }
+}
+
+/// Loads and stores of guest RAM that other harts may touch at the same time: relaxed atomics
+/// (Sources/CGuestMemory/include/GuestMemory.h), one plain `mov` each on x86-64. Aligned only;
+/// RAM is little-endian like the host.
+enum GuestRAM {
+    @inline(__always)
+    static func load<T: FixedWidthInteger>(_ p: UnsafeRawPointer, as _: T.Type) -> T {
+        switch MemoryLayout<T>.size {
+        case 1: return T(truncatingIfNeeded: vb_load8(p))
+        case 2: return T(truncatingIfNeeded: vb_load16(p))
+        case 4: return T(truncatingIfNeeded: vb_load32(p))
+        default: return T(truncatingIfNeeded: vb_load64(p))
+        }
+    }
+
+    @inline(__always)
+    static func store<T: FixedWidthInteger>(_ value: T, at p: UnsafeMutableRawPointer) {
+        switch MemoryLayout<T>.size {
+        case 1: vb_store8(p, UInt8(truncatingIfNeeded: value))
+        case 2: vb_store16(p, UInt16(truncatingIfNeeded: value))
+        case 4: vb_store32(p, UInt32(truncatingIfNeeded: value))
+        default: vb_store64(p, UInt64(truncatingIfNeeded: value))
+        }
+    }
+
+    /// FENCE across harts.
+    @inline(__always)
+    static func fence() { vb_fence() }
 }
