@@ -22,7 +22,7 @@ let jemalloc: [LinkerSetting] = Context.environment["VIRTBENCH_JEMALLOC"] == "0"
 
 let package = Package(
     name: "VirtBench",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "virtbench", targets: ["virtbench"]),
         .library(name: "Machine", targets: ["Machine"]),

@@ -1,10 +1,10 @@
 import Machine
 
 /// The platform-level interrupt controller of the `virt` board, as QEMU 7.2 configures its
-/// `sifive_plic` for one hart.
+/// `sifive_plic`: two contexts per hart ("MS": hart n's M-mode is context 2n, its S-mode 2n + 1).
 ///
 /// Devices raise level-triggered sources; the PLIC's gateways turn them into pending bits,
-/// and each context (hart 0 M-mode, hart 0 S-mode) sees an external interrupt while some
+/// and each context sees an external interrupt while some
 /// enabled source with a priority above the context's threshold is pending. Software claims
 /// the best source (highest priority, lowest ID on ties) and completes it when done; a
 /// claimed source is not pending again until completion (RISC-V PLIC spec 1.0.0, §4–§9).
@@ -19,8 +19,10 @@ public final class PLIC: Device {
     public static let sourceCount = 96
     /// Priorities are 0 (never interrupts) through 7 (QEMU `VIRT_IRQCHIP_NUM_PRIO_BITS` = 3).
     public static let maximumPriority: UInt32 = 7
-    /// Contexts wired on the one-hart `virt` board, in QEMU's order ("MS" hart config).
-    public static let contextCount = 2
+    /// Contexts per hart, in QEMU's order ("MS" hart config): M-mode, then S-mode.
+    public static let contextsPerHart = 2
+    /// Contexts wired: `contextsPerHart` for each hart.
+    public let contextCount: Int
 
     /// Register map (PLIC spec 1.0.0, §3 Memory Map).
     private enum Layout {
@@ -37,21 +39,30 @@ public final class PLIC: Device {
     /// Words of bitmap needed for sources 0 ... sourceCount.
     private static let bitmapWords = (sourceCount + 1 + 31) / 32
 
-    private let interrupts: InterruptLines
-    /// The hart interrupt each context drives: context 0 = M-mode, context 1 = S-mode.
-    private let contextLines: [UInt64] = [InterruptLines.machineExternal, InterruptLines.supervisorExternal]
+    /// Each hart's interrupt wires; context c drives hart c / 2's MEIP (c even) or SEIP (c odd).
+    private let harts: [InterruptLines]
+    private static let contextLines: [UInt64] = [InterruptLines.machineExternal, InterruptLines.supervisorExternal]
 
     private var priority = [UInt32](repeating: 0, count: sourceCount + 1)
     private var level = [Bool](repeating: false, count: sourceCount + 1)
     private var pending = [UInt32](repeating: 0, count: bitmapWords)
     private var claimed = [UInt32](repeating: 0, count: bitmapWords)
-    private var enable = [[UInt32]](repeating: [UInt32](repeating: 0, count: bitmapWords), count: contextCount)
-    private var threshold = [UInt32](repeating: 0, count: contextCount)
+    private var enable: [[UInt32]]
+    private var threshold: [UInt32]
 
-    /// - Parameter interrupts: the hart's interrupt wires; the PLIC drives MEIP and SEIP.
-    public init(name: String = "plic", interrupts: InterruptLines) {
+    /// - Parameter harts: each hart's interrupt wires, hart 0 first; the PLIC drives their MEIP and SEIP.
+    public init(name: String = "plic", harts: [InterruptLines]) {
+        precondition(!harts.isEmpty, "a PLIC needs at least one hart")
         self.name = name
-        self.interrupts = interrupts
+        self.harts = harts
+        contextCount = harts.count * Self.contextsPerHart
+        enable = [[UInt32]](repeating: [UInt32](repeating: 0, count: Self.bitmapWords), count: contextCount)
+        threshold = [UInt32](repeating: 0, count: contextCount)
+    }
+
+    /// A PLIC for a one-hart board.
+    public convenience init(name: String = "plic", interrupts: InterruptLines) {
+        self.init(name: name, harts: [interrupts])
     }
 
     /// Sets the level of an interrupt source's wire; how devices signal the PLIC.
@@ -106,11 +117,11 @@ public final class PLIC: Device {
         if offset < Layout.contextBase {
             let context = Int((offset - Layout.enableBase) / Layout.enableStride)
             let word = Int((offset - Layout.enableBase) % Layout.enableStride / 4)
-            guard context < Self.contextCount, word < Self.bitmapWords else { return 0 }
+            guard context < contextCount, word < Self.bitmapWords else { return 0 }
             return enable[context][word]
         }
         let context = Int((offset - Layout.contextBase) / Layout.contextStride)
-        guard context < Self.contextCount else { return 0 }
+        guard context < contextCount else { return 0 }
         switch (offset - Layout.contextBase) % Layout.contextStride {
         case Layout.thresholdOffset: return threshold[context]
         case Layout.claimOffset: return claim(context: context)
@@ -129,7 +140,7 @@ public final class PLIC: Device {
         } else if offset < Layout.contextBase {
             let context = Int((offset - Layout.enableBase) / Layout.enableStride)
             let word = Int((offset - Layout.enableBase) % Layout.enableStride / 4)
-            guard context < Self.contextCount, word < Self.bitmapWords else { return }
+            guard context < contextCount, word < Self.bitmapWords else { return }
             // Source 0 does not exist, and bits past the last source are hard-wired to zero.
             var mask = UInt32.max
             if word == 0 { mask &= ~1 }
@@ -141,7 +152,7 @@ public final class PLIC: Device {
             enable[context][word] = value & mask
         } else {
             let context = Int((offset - Layout.contextBase) / Layout.contextStride)
-            guard context < Self.contextCount else { return }
+            guard context < contextCount else { return }
             switch (offset - Layout.contextBase) % Layout.contextStride {
             case Layout.thresholdOffset: threshold[context] = min(value, Self.maximumPriority)
             case Layout.claimOffset: complete(context: context, source: Int(value))
@@ -189,8 +200,9 @@ public final class PLIC: Device {
     }
 
     private func updateOutputs() {
-        for context in 0..<Self.contextCount {
-            interrupts.set(contextLines[context], bestSource(context: context) != 0)
+        for context in 0..<contextCount {
+            harts[context / Self.contextsPerHart].set(Self.contextLines[context % Self.contextsPerHart],
+                                                       bestSource(context: context) != 0)
         }
     }
 

@@ -5,6 +5,8 @@ import Machine
 public struct VirtBoardConfiguration: Sendable, Equatable {
     /// Bytes of RAM at 0x8000_0000 (QEMU's default for `virt` is 128 MiB).
     public var ramSize: UInt64
+    /// Harts (`-smp`), 1 through `VirtMemoryMap.maximumHarts`; hart IDs run from 0.
+    public var hartCount: Int
     /// Whether the hart implements the hypervisor extension; adds "h" to `riscv,isa`.
     public var hypervisor: Bool
     /// The kernel command line, published as `/chosen/bootargs`.
@@ -23,10 +25,11 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
 
     /// The defaults are QEMU's: `-m 128M`, no H extension, no command line, no initrd, blank
     /// flash, a random rng-seed; real time.
-    public init(ramSize: UInt64 = 128 << 20, hypervisor: Bool = false, bootArguments: String? = nil,
+    public init(ramSize: UInt64 = 128 << 20, hartCount: Int = 1, hypervisor: Bool = false, bootArguments: String? = nil,
                 initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime,
                 flashImages: [String?] = [], randomSeed: UInt64? = nil) {
         self.ramSize = ramSize
+        self.hartCount = hartCount
         self.hypervisor = hypervisor
         self.bootArguments = bootArguments
         self.initrd = initrd
@@ -44,6 +47,7 @@ public enum VirtBoardError: Error, CustomStringConvertible {
     case initrdOutsideRAM(Range<UInt64>)
     case flash(CFIFlash.Error)
     case tooManyFlashImages(Int)
+    case hartCount(Int)
 
     public var description: String {
         switch self {
@@ -55,6 +59,8 @@ public enum VirtBoardError: Error, CustomStringConvertible {
         case .flash(let e): return e.description
         case .tooManyFlashImages(let n):
             return "\(n) pflash drives given; the virt board has \(VirtMemoryMap.flashBankCount) flash banks"
+        case .hartCount(let n):
+            return "\(n) harts asked for; the virt board has 1 to \(VirtMemoryMap.maximumHarts), as QEMU's"
         }
     }
 }
@@ -82,8 +88,10 @@ public final class VirtBoard {
     public let memory: PhysicalMemory
     /// The physical address space: RAM plus every device window of `VirtMemoryMap`.
     public let bus: Bus
-    /// Hart 0's interrupt wires, driven by the CLINT (MSIP, MTIP) and the PLIC (MEIP, SEIP).
-    public let interrupts: InterruptLines
+    /// Each hart's interrupt wires, driven by the CLINT (MSIP, MTIP) and the PLIC (MEIP, SEIP).
+    public let hartInterrupts: [InterruptLines]
+    /// Hart 0's wires.
+    public var interrupts: InterruptLines { hartInterrupts[0] }
     /// The board's one clock: `mtime`, the `time` CSR and Sstc all read it.
     public let timebase: Timebase
     /// Where sifive_test and the console ask the run to stop.
@@ -110,8 +118,10 @@ public final class VirtBoard {
     public let pciePortIO: PCIePortIOWindow
     /// The 32 bytes published as `/chosen/rng-seed`, drawn once per board.
     public let randomSeedBytes: [UInt8]
-    /// The board's single hart (hart 0).
-    public let hart: Hart
+    /// The harts, hart 0 first (`configuration.hartCount` of them).
+    public let harts: [Hart]
+    /// Hart 0, the boot hart, and the only one on a one-hart board.
+    public var hart: Hart { harts[0] }
 
     /// `riscv,isa` of the hart: only what it implements, in the order QEMU writes it
     /// (single letters, then multi-letter extensions). QEMU 7.2 also lists zihintpause, zbb,
@@ -125,6 +135,7 @@ public final class VirtBoard {
     public init(configuration: VirtBoardConfiguration = .init(), hart hartConfiguration: HartConfiguration = .init(),
                 consoleOutput: @escaping (UInt8) -> Void) throws(VirtBoardError) {
         if let args = configuration.bootArguments, args.utf8.contains(0) { throw .bootArgumentsContainNUL }
+        guard (1...VirtMemoryMap.maximumHarts).contains(configuration.hartCount) else { throw .hartCount(configuration.hartCount) }
         let ramEnd = VirtMemoryMap.dramBase + configuration.ramSize
         if let initrd = configuration.initrd,
            initrd.isEmpty || initrd.lowerBound < VirtMemoryMap.dramBase || initrd.upperBound > ramEnd {
@@ -155,16 +166,18 @@ public final class VirtBoard {
             throw .memory(error)
         }
         bus = Bus(ram: memory)
-        interrupts = InterruptLines()
+        bus.isShared = configuration.hartCount > 1
+        let hartInterrupts = (0..<configuration.hartCount).map { _ in InterruptLines() }
+        self.hartInterrupts = hartInterrupts
         timebase = Timebase(mode: configuration.timebaseMode)
         control = MachineControl()
 
-        let plic = PLIC(name: VirtMemoryMap.plic.name, interrupts: interrupts)
+        let plic = PLIC(name: VirtMemoryMap.plic.name, harts: hartInterrupts)
         self.plic = plic
         uart = UART16550(name: VirtMemoryMap.uart0.name, timebase: timebase, output: consoleOutput) {
             [unowned plic] level in plic.setSourceLevel(VirtMemoryMap.uartIRQ, level)
         }
-        clint = ACLINT(name: VirtMemoryMap.clint.name, timebase: timebase, interrupts: interrupts)
+        clint = ACLINT(name: VirtMemoryMap.clint.name, timebase: timebase, harts: hartInterrupts)
         test = SiFiveTest(name: VirtMemoryMap.test.name, control: control)
         virtioSlots = (0..<VirtMemoryMap.virtioCount).map {
             VirtioMMIOSlot(name: VirtMemoryMap.virtio($0).name, interruptSource: VirtMemoryMap.virtioIRQ($0))
@@ -191,8 +204,11 @@ public final class VirtBoard {
         }
         var hartConfiguration = hartConfiguration
         hartConfiguration.hypervisor = configuration.hypervisor
-        hart = Hart(hartID: 0, bus: bus, interrupts: interrupts, timebase: timebase, control: control,
-                    configuration: hartConfiguration)
+        let bus = self.bus, timebase = self.timebase, control = self.control
+        harts = (0..<configuration.hartCount).map { id in
+            Hart(hartID: UInt64(id), bus: bus, interrupts: hartInterrupts[id], timebase: timebase, control: control,
+                 configuration: hartConfiguration)
+        }
     }
 
     /// A handle a console reader thread can use to type into the UART.
@@ -227,12 +243,15 @@ public final class VirtBoard {
 
     // MARK: Device tree
 
-    /// Phandles, numbered as QEMU 7.2 numbers them so the two trees compare equal.
-    private enum Phandle {
-        static let cpu: UInt32 = 1
-        static let cpuInterruptController: UInt32 = 2
-        static let plic: UInt32 = 3
-        static let test: UInt32 = 4
+    /// Phandles, numbered as QEMU 7.2 numbers them so the two trees compare equal: the harts
+    /// from the last to the first (each hart, then its interrupt controller), then the PLIC and
+    /// the test device.
+    private struct Phandles {
+        let hartCount: Int
+        func cpu(_ hart: Int) -> UInt32 { UInt32(2 * (hartCount - 1 - hart) + 1) }
+        func cpuInterruptController(_ hart: Int) -> UInt32 { cpu(hart) + 1 }
+        var plic: UInt32 { UInt32(2 * hartCount + 1) }
+        var test: UInt32 { plic + 1 }
     }
 
     /// The `mcause` interrupt numbers the CLINT and PLIC lines arrive on (Privileged spec §3.1.9).
@@ -253,16 +272,18 @@ public final class VirtBoard {
     public func deviceTreeDescription() -> DeviceTree {
         typealias P = DeviceTree.Property
         typealias Node = DeviceTree.Node
+        let phandles = Phandles(hartCount: configuration.hartCount)
+        let hartIDs = 0..<configuration.hartCount
 
         func unitName(_ prefix: String, _ address: UInt64) -> String { prefix + "@" + String(address, radix: 16) }
         func plicInterrupt(_ source: Int) -> [P] {
-            [.cells("interrupts", [UInt32(source)]), .cell("interrupt-parent", Phandle.plic)]
+            [.cells("interrupts", [UInt32(source)]), .cell("interrupt-parent", phandles.plic)]
         }
 
-        let cpu = Node("cpu@0", properties: [
-            .phandle(Phandle.cpu),
+        let cpuNodes = hartIDs.map { id in Node("cpu@\(id)", properties: [
+            .phandle(phandles.cpu(id)),
             .string("device_type", "cpu"),
-            .cell("reg", 0),
+            .cell("reg", UInt32(id)),
             .string("status", "okay"),
             .string("compatible", "riscv"),
             .string("riscv,isa", isaString),
@@ -272,16 +293,18 @@ public final class VirtBoard {
                 .cell("#interrupt-cells", 1),
                 .empty("interrupt-controller"),
                 .string("compatible", "riscv,cpu-intc"),
-                .phandle(Phandle.cpuInterruptController),
+                .phandle(phandles.cpuInterruptController(id)),
             ]),
-        ])
+        ]) }
         let cpus = Node("cpus", properties: [
             .cell("#address-cells", 1),
             .cell("#size-cells", 0),
             .cell("timebase-frequency", UInt32(Timebase.frequency)),
-        ], children: [
-            cpu,
-            Node("cpu-map", children: [Node("cluster0", children: [Node("core0", properties: [.cell("cpu", Phandle.cpu)])])]),
+        ], children: cpuNodes + [
+            // QEMU 7.2 puts every hart in one cluster, one core each, whatever -smp's sockets and threads say.
+            Node("cpu-map", children: [Node("cluster0", children: hartIDs.map {
+                Node("core\($0)", properties: [.cell("cpu", phandles.cpu($0))])
+            })]),
         ])
 
         let memory = Node(unitName("memory", VirtMemoryMap.dramBase), properties: [
@@ -290,18 +313,22 @@ public final class VirtBoard {
         ])
 
         let clint = Node(unitName("clint", VirtMemoryMap.clint.base), properties: [
-            .cells("interrupts-extended", [Phandle.cpuInterruptController, CPUInterrupt.machineSoftware,
-                                           Phandle.cpuInterruptController, CPUInterrupt.machineTimer]),
+            .cells("interrupts-extended", hartIDs.flatMap {
+                [phandles.cpuInterruptController($0), CPUInterrupt.machineSoftware,
+                 phandles.cpuInterruptController($0), CPUInterrupt.machineTimer]
+            }),
             .reg([(VirtMemoryMap.clint.base, VirtMemoryMap.clint.size)]),
             .strings("compatible", ["sifive,clint0", "riscv,clint0"]),
         ])
         let plic = Node(unitName("plic", VirtMemoryMap.plic.base), properties: [
-            .phandle(Phandle.plic),
+            .phandle(phandles.plic),
             .cell("riscv,ndev", UInt32(PLIC.sourceCount)),
             .reg([(VirtMemoryMap.plic.base, VirtMemoryMap.plic.size)]),
-            // Context order: hart 0 M-mode (MEIP), then hart 0 S-mode (SEIP).
-            .cells("interrupts-extended", [Phandle.cpuInterruptController, CPUInterrupt.machineExternal,
-                                           Phandle.cpuInterruptController, CPUInterrupt.supervisorExternal]),
+            // Context order: each hart's M-mode (MEIP), then its S-mode (SEIP).
+            .cells("interrupts-extended", hartIDs.flatMap {
+                [phandles.cpuInterruptController($0), CPUInterrupt.machineExternal,
+                 phandles.cpuInterruptController($0), CPUInterrupt.supervisorExternal]
+            }),
             .empty("interrupt-controller"),
             .strings("compatible", ["sifive,plic-1.0.0", "riscv,plic0"]),
             .cell("#address-cells", 0),
@@ -313,7 +340,7 @@ public final class VirtBoard {
             .string("compatible", "ns16550a"),
         ])
         let test = Node(unitName("test", VirtMemoryMap.test.base), properties: [
-            .phandle(Phandle.test),
+            .phandle(phandles.test),
             .reg([(VirtMemoryMap.test.base, VirtMemoryMap.test.size)]),
             .strings("compatible", ["sifive,test1", "sifive,test0", "syscon"]),
         ])
@@ -343,7 +370,7 @@ public final class VirtBoard {
             Node(name, properties: [
                 .cell("value", UInt32(value)),
                 .cell("offset", 0),
-                .cell("regmap", Phandle.test),
+                .cell("regmap", phandles.test),
                 .string("compatible", compatible),
             ])
         }
@@ -373,7 +400,7 @@ public final class VirtBoard {
         ])
         // QEMU's window for user-created sysbus devices: empty, but described.
         let platformBus = Node(unitName("platform-bus", VirtMemoryMap.platformBus.base), properties: [
-            .cell("interrupt-parent", Phandle.plic),
+            .cell("interrupt-parent", phandles.plic),
             .cells("ranges", [0, 0, UInt32(VirtMemoryMap.platformBus.base), UInt32(VirtMemoryMap.platformBus.size)]),
             .cell("#address-cells", 1),
             .cell("#size-cells", 1),
@@ -405,10 +432,11 @@ public final class VirtBoard {
         // interrupt-map: one entry per (slot 0-3, pin INTA-INTD); the mask repeats it for the
         // other slots. Slot s, pin p raises PCIE_IRQ + (p + s) mod 4 (PCI-to-PCI Bridge
         // Architecture Specification §9.1, the standard swizzle).
+        let phandles = Phandles(hartCount: configuration.hartCount)
         var interruptMap: [UInt32] = []
         for slot in 0..<VirtMemoryMap.pcieIRQCount {
             for pin in 0..<VirtMemoryMap.pcieIRQCount {
-                interruptMap += [UInt32(slot << 11), 0, 0, UInt32(pin + 1), Phandle.plic,
+                interruptMap += [UInt32(slot << 11), 0, 0, UInt32(pin + 1), phandles.plic,
                                  UInt32(VirtMemoryMap.pcieIRQ + (pin + slot) % VirtMemoryMap.pcieIRQCount)]
             }
         }

@@ -30,6 +30,9 @@ public enum VirtMemoryMap {
     /// Goldfish real-time clock.
     public static let rtc = Entry(name: "rtc", base: 0x0010_1000, size: 0x1000)
     /// SiFive CLINT layout of the ACLINT (MSWI + MTIMER).
+    /// Harts the board can have: QEMU 7.2's `VIRT_CPUS_MAX`, for which the PLIC window is sized
+    /// (two contexts per hart).
+    public static let maximumHarts = 512
     public static let clint = Entry(name: "clint", base: 0x0200_0000, size: 0x1_0000)
     /// The PCIe host bridge's port I/O window (`VIRT_PCIE_PIO`); PCI I/O address 0 is here.
     public static let pciePortIO = Entry(name: "pcie-pio", base: 0x0300_0000, size: 0x1_0000)

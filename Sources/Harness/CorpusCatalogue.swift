@@ -150,6 +150,14 @@ public enum CorpusCatalogue {
         "plic",
     ].map(CorpusProgram.isa)
 
+    /// Programs for several harts at once (Corpus/smp), run with `-smp 4`. Not in `all`: those
+    /// run on one hart in every mode.
+    public static let smp: [CorpusProgram] = [
+        CorpusProgram(name: "smp4", category: .isa, source: "Corpus/smp/smp4.S", linkerScript: "Corpus/common/link.ld",
+                      commonFiles: ["Corpus/common/link.ld"], includeDirectories: [], architecture: .riscv64(march: "rv64gc"),
+                      expectedFinalLine: "PASS smp4"),
+    ]
+
     /// Every program in the corpus.
     public static var all: [CorpusProgram] { isa + cpu + os + thumb }
 

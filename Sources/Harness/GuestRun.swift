@@ -65,7 +65,7 @@ public enum GuestRun {
             let plan = try BootLoader.plan(options.boot, for: board)
             try BootLoader.load(plan, into: board)
             board.hart.reset(pc: plan.startAddress)
-            for (register, value) in plan.initialRegisters { board.hart.setRegister(register, value) }
+            for (register, value) in plan.initialRegisters() { board.hart.setRegister(register, value) }
         } catch {
             throw .boot(error)
         }

@@ -155,10 +155,10 @@ public enum RV64Instructions {
           x86: "shiftRegister(7, inst, word: true)"),
         I("fence", "RV64I", mask: "funct3Mask", match: "f3(MISC_MEM, 0)", format: "none",
           .statements("""
-            // One hart, and stores invalidate decoded code as they happen: nothing to order.
-            break
+            // One hart has nothing to order; harts on other threads need a host fence (GuestMemory.h).
+            if sharesMemory { GuestRAM.fence() }
             """, destination: .none),
-          x86: "nothing()"),
+          x86: "memoryFence()"),
 
         I("ecall", "RV64I", mask: "0xffff_ffff", match: "0x0000_0073", format: "none",
           .statements("""
@@ -177,11 +177,13 @@ public enum RV64Instructions {
         // MARK: Zifencei
         I("fence.i", "Zifencei", mask: "funct3Mask", match: "f3(MISC_MEM, 1)", format: "none",
           .statements("""
-            // Stores invalidate decoded code as they happen: nothing to flush. Ends the block so
-            // code after it is decoded afresh.
-            break
+            // The hart's own stores invalidate its decoded code as they happen. Other harts' stores
+            // do not (each hart has its own caches), so with other harts FENCE.I drops all of this
+            // hart's decoded code, at the next block boundary. Ends the block either way, so code
+            // after it is decoded afresh.
+            if sharesMemory { decodedCodeFlushPending = true; nextEventAt = 0 }
             """, destination: .none, endsBlock: true),
-          x86: "nothing()"),
+          x86: "instructionFence()"),
 
         // MARK: M
         I("mul", "M", mask: "rMask", match: "f7(OP, 0, 1)", format: "r",

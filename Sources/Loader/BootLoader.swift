@@ -87,10 +87,17 @@ public enum BootLoader {
     }
 
     /// Points `hart` at the plan's start as QEMU's reset vector leaves it: architectural reset,
-    /// pc at DRAM start in M-mode, a0/a1/a2/t0 as the ROM code sets them.
+    /// pc at DRAM start in M-mode, a0/a1/a2/t0 as the ROM code sets them. On QEMU's `virt`
+    /// every hart leaves reset together and runs the ROM; firmware (OpenSBI's lottery, or a
+    /// bare-metal program's own check of a0) picks the boot hart.
     public static func start(_ hart: Hart, with plan: BootPlan) {
         hart.reset(pc: plan.startAddress)
-        for (register, value) in plan.initialRegisters { hart.setRegister(register, value) }
+        for (register, value) in plan.initialRegisters(hartID: hart.hartID) { hart.setRegister(register, value) }
+    }
+
+    /// Starts every hart of `board` (see `start(_:with:)`).
+    public static func start(_ board: VirtBoard, with plan: BootPlan) {
+        for hart in board.harts { start(hart, with: plan) }
     }
 
     /// Plans, loads and starts `board`'s hart in one step (what `virtbench run` and the harness do).
@@ -98,7 +105,7 @@ public enum BootLoader {
     public static func boot(_ options: BootOptions, on board: VirtBoard) throws(BootError) -> BootPlan {
         let plan = try plan(options, for: board)
         try load(plan, into: board)
-        start(board.hart, with: plan)
+        start(board, with: plan)
         return plan
     }
 

@@ -78,8 +78,9 @@ public struct BootPlan: Sendable {
     public let warnings: [String]
 
     /// Integer registers as the reset vector leaves them on entry to DRAM: (register, value).
-    public var initialRegisters: [(register: Int, value: UInt64)] {
-        [(10, Self.bootHartID), (11, deviceTreeAddress), (12, dynamicInfoAddress), (5, startAddress)]
+    /// Every hart runs the same ROM, so only a0 (`mhartid`) differs between harts.
+    public func initialRegisters(hartID: UInt64 = BootPlan.bootHartID) -> [(register: Int, value: UInt64)] {
+        [(10, hartID), (11, deviceTreeAddress), (12, dynamicInfoAddress), (5, startAddress)]
     }
 
     /// Decides where firmware, kernel and device tree go in `[ramBase, ramBase + ramSize)`.

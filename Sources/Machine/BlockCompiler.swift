@@ -207,6 +207,8 @@ struct X86Assembler {
     mutating func push(_ r: Register) { if r.rawValue >= 8 { bytes.append(0x41) }; bytes.append(0x50 | r.rawValue & 7) }
     mutating func pop(_ r: Register) { if r.rawValue >= 8 { bytes.append(0x41) }; bytes.append(0x58 | r.rawValue & 7) }
     mutating func ret() { bytes.append(0xc3) }
+    /// mfence: orders every earlier load and store before every later one (the one order TSO lacks is store then load).
+    mutating func memoryFence() { bytes += [0x0f, 0xae, 0xf0] }
 }
 
 /// Compiles a decoded block's integer ops to x86-64 (the dispatch loop's semantics, op for op).
@@ -254,6 +256,8 @@ struct BlockCompiler {
     var records: UnsafeMutablePointer<DecodedBlock>? = nil
     var count = 0
     var byteLength: UInt32 = 0
+    /// Other harts run on other host threads (`Hart.sharesMemory`).
+    var sharesMemory = false
 
     static let takenOffset = Int32(MemoryLayout<DecodedBlock>.offset(of: \DecodedBlock.taken)!)
     static let fallThroughOffset = Int32(MemoryLayout<DecodedBlock>.offset(of: \DecodedBlock.fallThrough)!)
@@ -273,13 +277,15 @@ struct BlockCompiler {
     /// `record` is the block's own record among `records` (the cache's array): its code follows
     /// the record's chain slots, and the jump cache's block numbers index `records`.
     static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
-                        record: UnsafeMutablePointer<DecodedBlock>, records: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? {
+                        record: UnsafeMutablePointer<DecodedBlock>, records: UnsafeMutablePointer<DecodedBlock>,
+                        sharesMemory: Bool) -> [UInt8]? {
         guard tlbStride == 32, TLBEntry.entriesPerContext == 1024 else { return nil }
         var compiler = BlockCompiler()
         compiler.record = record
         compiler.records = records
         compiler.count = count
         compiler.byteLength = byteLength
+        compiler.sharesMemory = sharesMemory
         return compiler.compile(ops)
     }
 
@@ -537,8 +543,19 @@ struct BlockCompiler {
         return false
     }
 
-    /// An op with nothing to do in compiled code (fences: one hart, and code stores invalidate as they happen).
+    /// An op with nothing to do in compiled code.
     mutating func nothing() -> Bool? { false }
+
+    /// FENCE: nothing on a one-hart board; with harts on other threads an mfence, since x86-64
+    /// (TSO) may let a later load pass an earlier store, which RISC-V's FENCE forbids.
+    mutating func memoryFence() -> Bool? {
+        if sharesMemory { asm.memoryFence() }
+        return false
+    }
+
+    /// FENCE.I: nothing on a one-hart board (the hart's own stores invalidate its code as they
+    /// happen); with other harts it flushes this hart's decoded code, which the dispatch loop does.
+    mutating func instructionFence() -> Bool? { sharesMemory ? nil : false }
 
     mutating func load(_ k: Int, _ inst: Instruction, width: Int, signed: Bool) -> Bool? {
         memoryAccess(k, rd: Int(inst.rd), base: Int(inst.rs1), inst.imm, width: width, signed: signed)
@@ -640,7 +657,8 @@ struct BlockCompiler {
 /// Hosts other than x86-64 run every block through the dispatch loop.
 struct BlockCompiler {
     static func compile(_ ops: UnsafePointer<Instruction>, count: Int, byteLength: UInt32,
-                        record: UnsafeMutablePointer<DecodedBlock>, records: UnsafeMutablePointer<DecodedBlock>) -> [UInt8]? { nil }
+                        record: UnsafeMutablePointer<DecodedBlock>, records: UnsafeMutablePointer<DecodedBlock>,
+                        sharesMemory: Bool) -> [UInt8]? { nil }
     static func entrySequence() -> [UInt8]? { nil }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The physical address space: RAM plus memory-mapped device windows.
 ///
 /// The hart's software TLB sends RAM accesses straight to host memory; everything else
@@ -11,6 +13,18 @@ public final class Bus {
     }
 
     public let ram: PhysicalMemory
+    /// Set when harts run on several host threads: then every device access and poll holds
+    /// `deviceLock`, one lock for all devices as QEMU's iothread lock is, since MMIO is rare
+    /// next to RAM traffic and devices stay single-threaded code. One hart takes no lock.
+    public var isShared = false
+    private let deviceLock = Mutex<Void>(())
+
+    /// Runs `body` holding the device lock when harts share the bus.
+    @inline(__always)
+    public func withDevices<T>(_ body: () -> T) -> T {
+        guard isShared else { return body() }
+        return deviceLock.withLock { _ in body() }
+    }
     public private(set) var regions: [Region] = []
     /// Devices that need polling as time passes (timers, input).
     public private(set) var timedDevices: [any TimedDevice] = []
@@ -48,21 +62,23 @@ public final class Bus {
     public func read(_ address: UInt64, width: Int) -> UInt64? {
         if let v = ram.load(address, width: width) { return v }
         guard let r = region(containing: address), address - r.base + UInt64(width) <= r.size else { return nil }
-        return r.device.read(offset: address - r.base, width: width)
+        return withDevices { r.device.read(offset: address - r.base, width: width) }
     }
 
     /// Writes `width` bytes at a physical address outside the TLB fast path; false = access fault.
     public func write(_ address: UInt64, width: Int, value: UInt64) -> Bool {
         if ram.store(address, width: width, value: value) { return true }
         guard let r = region(containing: address), address - r.base + UInt64(width) <= r.size else { return false }
-        r.device.write(offset: address - r.base, width: width, value: value)
+        withDevices { r.device.write(offset: address - r.base, width: width, value: value) }
         return true
     }
 
     /// Polls every timed device; returns the earliest `mtime` at which one needs polling again.
     public func pollDevices(now: UInt64) -> UInt64 {
-        var next = UInt64.max
-        for d in timedDevices { next = min(next, d.poll(now: now)) }
-        return next
+        withDevices {
+            var next = UInt64.max
+            for d in timedDevices { next = min(next, d.poll(now: now)) }
+            return next
+        }
     }
 }

@@ -41,7 +41,12 @@ extension Hart {
     func handleEvents() -> HartExit? {
         if control.stopPending { return .stopped }
         if madeNoProgress { return .noProgress }
-        timebase.retired = retired
+        if decodedCodeFlushPending {
+            decodedCodeFlushPending = false
+            blocks.flushAll()
+            flushTLB()  // drops the TLB's code-page marks with the code they described
+        }
+        publishRetired()
         var now = timebase.now
         if retired >= nextDevicePollAt || interrupts.changed {
             pollDevices(now: now)
@@ -58,12 +63,16 @@ extension Hart {
                 eventCounters.wfiSleeps += 1
                 switch timebase.mode {
                 case .virtual:
+                    // Harts taking turns (HartScheduler): the others may still run, so give up
+                    // the turn; the scheduler moves the clock when every hart waits.
+                    if yieldsInWaitForInterrupt { return .waitingForInterrupt }
                     guard deadline != .max else { return .waitingForInterrupt }
                     if deadline > now { timebase.skipped &+= deadline - now }
                 case .realTime:
-                    // Sleep until the deadline or at most 1 ms, so console input is seen.
+                    // Sleep until the deadline or at most 1 ms, so console input is seen; another
+                    // hart's IPI or a device's interrupt wakes the sleep early.
                     let waitTicks = deadline > now ? min(deadline - now, 10_000) : 0
-                    if waitTicks > 0 { usleep(UInt32(waitTicks / 10)) }
+                    if waitTicks > 0 { interrupts.wakeup.sleep(nanoseconds: waitTicks * 100) }
                 }
                 now = timebase.now
                 pollDevices(now: now)
@@ -79,6 +88,15 @@ extension Hart {
         if retired >= runLimitAt || runLimitAt &- retired <= trapsThisRun { return .limitReached }
         scheduleNextEvent(now: timebase.now)
         return nil
+    }
+
+    /// Tells the clock how far this hart has run. Virtual time counts the instructions of every
+    /// hart: harts then take turns on one host thread, and `retiredByOtherHarts` holds what the
+    /// others retired before this hart's turn. Real time reads the host clock instead (and harts
+    /// on other threads must not write a shared count).
+    @inline(__always)
+    func publishRetired() {
+        if case .virtual = timebase.mode { timebase.retired = retiredByOtherHarts &+ retired }
     }
 
     private func pollDevices(now: UInt64) {
@@ -98,6 +116,9 @@ extension Hart {
 
     /// The earliest `mtime` at which a timer (ACLINT or Sstc) fires.
     private func nextTimerDeadline() -> UInt64 { min(devicesDeadline, stimecmpDeadline) }
+
+    /// When a timer could wake this hart from WFI (mtime ticks; .max: none scheduled).
+    var wakeDeadline: UInt64 { nextTimerDeadline() }
 
     /// The earliest Sstc deadline an enabled interrupt waits for (stimecmp, or vstimecmp in host time).
     private var stimecmpDeadline: UInt64 {
@@ -202,7 +223,8 @@ extension Hart {
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
                                               byteLength: byteLength)
         if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength,
-                                                                                         record: blocks.blocks + Int(id), records: blocks.blocks) {
+                                                                                         record: blocks.blocks + Int(id), records: blocks.blocks,
+                                                                                         sharesMemory: sharesMemory) {
             blocks.blocks[Int(id)].compiled = blocks.code.install(code, guestAddress: memory.base &+ ramOffset)
             eventCounters.blocksCompiled += 1
         }
@@ -507,8 +529,8 @@ extension Hart {
                 case .sraw:
                     x[p.rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[p.rs1]) >> Int32(x[p.rs2] & 31)))
                 case .fence:
-                    // One hart, and stores invalidate decoded code as they happen: nothing to order.
-                    break
+                    // One hart has nothing to order; harts on other threads need a host fence (GuestMemory.h).
+                    if sharesMemory { GuestRAM.fence() }
                 case .ecall:
                     pendingTrapCause = privilege == .machine ? TrapCause.environmentCallFromM
                         : privilege == .user ? TrapCause.environmentCallFromU
@@ -520,9 +542,11 @@ extension Hart {
                     pendingTrapCause = TrapCause.breakpoint; pendingTrapValue = 0; break execution
                 // Zifencei
                 case .fence_i:
-                    // Stores invalidate decoded code as they happen: nothing to flush. Ends the block so
-                    // code after it is decoded afresh.
-                    break
+                    // The hart's own stores invalidate its decoded code as they happen. Other harts' stores
+                    // do not (each hart has its own caches), so with other harts FENCE.I drops all of this
+                    // hart's decoded code, at the next block boundary. Ends the block either way, so code
+                    // after it is decoded afresh.
+                    if sharesMemory { decodedCodeFlushPending = true; nextEventAt = 0 }
                 // M
                 case .mul:
                     x[p.rd] = x[p.rs1] &* x[p.rs2]

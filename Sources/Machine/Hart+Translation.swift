@@ -412,18 +412,18 @@ extension Hart {
 
     func mmioRead(_ pa: UInt64, width: UInt64) -> UInt64? {
         eventCounters.mmioAccesses += 1
-        timebase.retired = retired
+        publishRetired()
         guard let r = bus.region(containing: pa), pa - r.base + width <= r.size else { return nil }
-        let v = r.device.read(offset: pa - r.base, width: Int(width))
+        let v = bus.withDevices { r.device.read(offset: pa - r.base, width: Int(width)) }
         nextEventAt = 0
         return v
     }
 
     func mmioWrite(_ pa: UInt64, width: UInt64, value: UInt64) -> Bool {
         eventCounters.mmioAccesses += 1
-        timebase.retired = retired
+        publishRetired()
         guard let r = bus.region(containing: pa), pa - r.base + width <= r.size else { return false }
-        r.device.write(offset: pa - r.base, width: Int(width), value: value)
+        bus.withDevices { r.device.write(offset: pa - r.base, width: Int(width), value: value) }
         // A device write can raise a line, stop the machine or move a timer deadline.
         nextEventAt = 0
         nextDevicePollAt = 0

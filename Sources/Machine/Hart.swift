@@ -197,6 +197,14 @@ public final class Hart {
     /// LR/SC reservation: physical address and the value loaded, or nil.
     var reservationAddress: UInt64 = .max
     var reservationValue: UInt64 = 0
+    /// Other harts run on other host threads over the same RAM (the bus is shared): FENCE needs a
+    /// host fence and FENCE.I must drop this hart's decoded code (see those instructions).
+    let sharesMemory: Bool
+    /// Virtual time with other harts taking turns: WFI returns `.waitingForInterrupt` rather than
+    /// moving the clock (HartScheduler moves it when every hart waits).
+    var yieldsInWaitForInterrupt = false
+    /// FENCE.I ran with other harts about: drop every decoded block at the next block boundary.
+    var decodedCodeFlushPending = false
     /// Set while the hart is stopped in WFI.
     public internal(set) var waitingForInterrupt = false
 
@@ -207,6 +215,9 @@ public final class Hart {
     var eventCounters = HartCounters()
     /// Traps in a row that retired nothing (ProgressGuard.swift).
     var progress = ProgressGuard()
+    /// In virtual time with several harts: the instructions the other harts retired before this
+    /// hart's current turn (see `publishRetired`); 0 on a one-hart board.
+    public var retiredByOtherHarts: UInt64 = 0
     /// `retired` when the hart last changed privilege: instructions since then belong to `privilege`.
     var privilegeMark: UInt64 = 0
 
@@ -257,6 +268,7 @@ public final class Hart {
         self.hartID = hartID
         self.bus = bus
         self.memory = bus.ram
+        sharesMemory = bus.isShared
         self.interrupts = interrupts
         self.timebase = timebase
         self.control = control

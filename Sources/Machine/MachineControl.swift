@@ -2,7 +2,9 @@
 ///
 /// Devices and the console set `stopRequest`; the hart looks at it at block boundaries and
 /// right after every MMIO write, and returns from `run` with `.stopped`.
-public final class MachineControl: @unchecked Sendable {
+import Synchronization
+
+public final class MachineControl: Sendable {
     public enum StopRequest: Equatable, Sendable {
         /// sifive_test 0x5555: the guest powered off successfully.
         case powerOff
@@ -14,19 +16,38 @@ public final class MachineControl: @unchecked Sendable {
         case userQuit
     }
 
-    /// Set once; the first request wins.
-    public private(set) var stopRequest: StopRequest?
-    /// Cheap flag the hart polls.
-    public private(set) var stopPending = false
+    // Any thread may ask (a hart's device, the console reader, another hart's runner): the
+    // request sits behind a lock and the flag every hart polls is atomic.
+    private let request = Mutex<StopRequest?>(nil)
+    private let pending = Atomic<Bool>(false)
 
     public init() {}
 
-    public func requestStop(_ request: StopRequest) {
-        if stopRequest == nil { stopRequest = request; stopPending = true }
+    /// Set once; the first request wins.
+    public var stopRequest: StopRequest? { request.withLock { $0 } }
+    /// Cheap flag the harts poll.
+    @inline(__always)
+    public var stopPending: Bool { pending.load(ordering: .acquiring) }
+
+    public func requestStop(_ new: StopRequest) {
+        request.withLock { current in
+            if current == nil { current = new; pending.store(true, ordering: .releasing) }
+        }
+    }
+
+    /// Makes every hart return from `run` with `.stopped` without a stop request: how a
+    /// multi-hart run ends the other harts' threads (a budget spent, one hart stuck).
+    public func interruptHarts() { pending.store(true, ordering: .releasing) }
+
+    /// Undoes `interruptHarts` (a real stop request stays pending).
+    public func resumeHarts() {
+        request.withLock { current in pending.store(current != nil, ordering: .releasing) }
     }
 
     /// Clears a request (after a reset has been carried out).
-    public func clear() { stopRequest = nil; stopPending = false }
+    public func clear() {
+        request.withLock { current in current = nil; pending.store(false, ordering: .releasing) }
+    }
 
     /// Process exit status for a stop, as QEMU reports it: 0 for power off, the code for failure.
     public static func exitStatus(for request: StopRequest?) -> Int32 {

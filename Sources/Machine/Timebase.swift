@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The platform's `mtime`: a 10 MHz counter (the `virt` board's timebase-frequency).
 ///
@@ -23,8 +24,13 @@ public final class Timebase {
     /// Instructions retired so far by the hart(s) driving virtual time.
     public var retired: UInt64 = 0
     /// Ticks added to the clock: by WFI in virtual-time mode (time jumps to the next deadline) and
-    /// by guest writes to the ACLINT's mtime, so every reader of the clock agrees.
-    public var skipped: UInt64 = 0
+    /// by guest writes to the ACLINT's mtime, so every reader of the clock agrees. Atomic because
+    /// harts on other threads read the clock while a device (under the bus's device lock) moves it.
+    public var skipped: UInt64 {
+        get { skippedTicks.load(ordering: .relaxed) }
+        set { skippedTicks.store(newValue, ordering: .relaxed) }
+    }
+    private let skippedTicks = Atomic<UInt64>(0)
     /// Instructions that do not count toward virtual time: a hypervisor that gives each domain
     /// its own clock sets it to the instructions other domains retired.
     public var retiredOffset: UInt64 = 0

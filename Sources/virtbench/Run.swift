@@ -52,6 +52,10 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back).", valueName: "spec"))
     var drives: [String] = []
 
+    @Option(name: [.customLong("smp", withSingleDash: true), .customLong("smp")],
+            help: ArgumentHelp("Harts: N or [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M], with QEMU's meaning (virt puts them all in one cluster).", valueName: "spec"))
+    var smp: String = "1"
+
     @Option(name: .customShort("M"), help: ArgumentHelp("Machine type; only virt exists.", valueName: "machine"))
     var machine: String = "virt"
 
@@ -117,11 +121,12 @@ struct Run: ParsableCommand {
         }
 
         let flashImages = try Self.parseDrives(drives)
+        let hartCount = try SMPTopology.parse(smp).cpus
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
         let board: VirtBoard
         do {
             let traceSink: ((String) -> Void)? = trace ? { printError($0) } : nil
-            board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hypervisor: hypervisor,
+            board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hartCount: hartCount, hypervisor: hypervisor,
                                                                         bootArguments: append, timebaseMode: timebaseMode,
                                                                         flashImages: flashImages),
                                   hart: hartConfiguration(hypervisor: hypervisor, trace: traceSink),
@@ -147,7 +152,7 @@ struct Run: ParsableCommand {
         let outcome = try runLoop(hart: hart, board: board, plan: plan, console: consoleState)
         let elapsed = Timebase.monotonicNanoseconds() - started
         Console.restoreTerminal()
-        if summary { printSummary(hart: hart, outcome: outcome, nanoseconds: elapsed) }
+        if summary { printSummary(harts: board.harts, outcome: outcome, nanoseconds: elapsed) }
         if case .error(let message) = outcome { throw CommandError(message) }
         if case .noProgress = outcome { printError("virtbench: " + outcome.text) }
         let status = outcome.exitStatus
@@ -228,6 +233,7 @@ struct Run: ParsableCommand {
 
     /// Runs the hart until the platform stops it or the instruction budget is spent.
     func runLoop(hart: Hart, board: VirtBoard, plan: BootPlan, console: ConsoleState) throws -> Outcome {
+        if board.harts.count > 1 { return runHarts(board: board, plan: plan, console: console) }
         var remaining = maxInstructions ?? .max
         while true {
             let before = hart.retired
@@ -241,7 +247,7 @@ struct Run: ParsableCommand {
                     // QEMU re-copies its boot images and restarts the hart from the reset vector.
                     board.control.clear()
                     do { try BootLoader.load(plan, into: board) } catch { return .error(error.description) }
-                    BootLoader.start(hart, with: plan)
+                    BootLoader.start(board, with: plan)
                     continue
                 }
                 return .stopped(request)
@@ -258,6 +264,41 @@ struct Run: ParsableCommand {
                 // Only console input can wake the hart now.
                 if console.inputClosed {
                     return .error("the guest waits for an interrupt that nothing can raise (WFI, no timer, console input closed)")
+                }
+                usleep(1000)
+            }
+        }
+    }
+
+    /// Runs every hart of a multi-hart board (HartScheduler): on their own threads, or in turns
+    /// on this one with `--icount`. `--max-insns` counts the instructions of all harts.
+    func runHarts(board: VirtBoard, plan: BootPlan, console: ConsoleState) -> Outcome {
+        let scheduler = HartScheduler(harts: board.harts, control: board.control)
+        var remaining = maxInstructions ?? .max
+        while true {
+            let before = scheduler.retired
+            let exit = scheduler.run(instructionLimit: remaining)
+            let ran = scheduler.retired &- before
+            if maxInstructions != nil { remaining = ran >= remaining ? 0 : remaining - ran }
+            switch exit {
+            case .stopped:
+                guard let request = board.control.stopRequest else { continue }
+                if request == .reset {
+                    board.control.clear()
+                    do { try BootLoader.load(plan, into: board) } catch { return .error(error.description) }
+                    BootLoader.start(board, with: plan)
+                    continue
+                }
+                return .stopped(request)
+            case .limitReached:
+                if maxInstructions != nil || remaining == 0 { return .instructionLimit }
+            case .noProgress(let hart):
+                return .noProgress(report: "hart \(hart): " + board.harts[hart].noProgressReport)
+            case .guestExit:
+                return .error("a hart exited to a hypervisor that this command does not run")
+            case .waitingForInterrupt:
+                if console.inputClosed {
+                    return .error("every hart waits for an interrupt that nothing can raise (WFI, no timer, console input closed)")
                 }
                 usleep(1000)
             }
@@ -285,24 +326,37 @@ struct Run: ParsableCommand {
         return hypervisor
     }
 
-    func printSummary(hart: Hart, outcome: Outcome, nanoseconds: UInt64) {
-        let c = hart.counters
+    /// The counts of every hart (each under its own heading when there are several).
+    func printSummary(harts: [Hart], outcome: Outcome, nanoseconds: UInt64) {
         let seconds = Double(nanoseconds) / 1e9
-        let mips = seconds > 0 ? Double(hart.retired) / seconds / 1e6 : 0
+        let total = harts.reduce(0) { $0 &+ $1.retired }
+        let mips = seconds > 0 ? Double(total) / seconds / 1e6 : 0
         var lines = ["virtbench: summary: \(outcome.text)"]
-        lines.append("  instructions retired: \(hart.retired) (M \(c.retiredByPrivilege[3]), S \(c.retiredByPrivilege[1]), U \(c.retiredByPrivilege[0])\(hart.configuration.hypervisor ? ", VS \(c.retiredByPrivilege[5]), VU \(c.retiredByPrivilege[4])" : ""))")
         lines.append("  wall time: \(formatted(seconds, digits: 3)) s, \(formatted(mips, digits: 2)) MIPS")
-        lines.append("  traps: \(c.trapsToMachine) to M, \(c.trapsToSupervisor) to S"
+        if harts.count > 1 { lines.append("  instructions retired by all \(harts.count) harts: \(total)") }
+        for hart in harts {
+            let prefix = harts.count > 1 ? "  hart \(hart.hartID) " : "  "
+            lines += summaryLines(hart).map { prefix + $0 }
+        }
+        for line in lines { printError(line) }
+    }
+
+    /// One hart's counts, a line per kind.
+    func summaryLines(_ hart: Hart) -> [String] {
+        let c = hart.counters
+        var lines: [String] = []
+        lines.append("instructions retired: \(hart.retired) (M \(c.retiredByPrivilege[3]), S \(c.retiredByPrivilege[1]), U \(c.retiredByPrivilege[0])\(hart.configuration.hypervisor ? ", VS \(c.retiredByPrivilege[5]), VU \(c.retiredByPrivilege[4])" : ""))")
+        lines.append("traps: \(c.trapsToMachine) to M, \(c.trapsToSupervisor) to S"
                      + (hart.configuration.hypervisor ? ", \(c.trapsToVirtualSupervisor) to VS" : ""))
         let exceptions = c.exceptions.enumerated().filter { $0.element > 0 }.map { "cause \($0.offset): \($0.element)" }
-        if !exceptions.isEmpty { lines.append("  exceptions: " + exceptions.joined(separator: ", ")) }
+        if !exceptions.isEmpty { lines.append("exceptions: " + exceptions.joined(separator: ", ")) }
         let interrupts = c.interrupts.enumerated().filter { $0.element > 0 }.map { "irq \($0.offset): \($0.element)" }
-        if !interrupts.isEmpty { lines.append("  interrupts: " + interrupts.joined(separator: ", ")) }
-        lines.append("  page walks: \(c.pageWalks) (\(c.pageWalkSteps) steps), TLB misses: \(c.tlbMisses), TLB flushes: \(c.tlbFlushes)")
-        lines.append("  blocks decoded: \(c.blocksDecoded), block cache hits: \(c.blockCacheHits), misses: \(c.blockCacheMisses), code invalidations: \(c.codeInvalidations)")
-        lines.append("  blocks compiled to host code: \(c.blocksCompiled), entries from the dispatch loop: \(c.compiledEntries), early stops back to it: \(c.compiledBlockStops)")
-        lines.append("  MMIO accesses: \(c.mmioAccesses), WFI sleeps: \(c.wfiSleeps)")
-        for line in lines { printError(line) }
+        if !interrupts.isEmpty { lines.append("interrupts: " + interrupts.joined(separator: ", ")) }
+        lines.append("page walks: \(c.pageWalks) (\(c.pageWalkSteps) steps), TLB misses: \(c.tlbMisses), TLB flushes: \(c.tlbFlushes)")
+        lines.append("blocks decoded: \(c.blocksDecoded), block cache hits: \(c.blockCacheHits), misses: \(c.blockCacheMisses), code invalidations: \(c.codeInvalidations)")
+        lines.append("blocks compiled to host code: \(c.blocksCompiled), entries from the dispatch loop: \(c.compiledEntries), early stops back to it: \(c.compiledBlockStops)")
+        lines.append("MMIO accesses: \(c.mmioAccesses), WFI sleeps: \(c.wfiSleeps)")
+        return lines
     }
 
     /// Fixed-point formatting without Foundation.

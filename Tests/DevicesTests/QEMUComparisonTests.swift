@@ -12,7 +12,7 @@ import TestSupport
     static let absentFromOurBoard: Set<String> = []
     /// Properties whose values differ on purpose: the ISA string lists only what our hart
     /// implements, and rng-seed is random on both.
-    static let differingProperties: Set<String> = ["/cpus/cpu@0:riscv,isa", "/chosen:rng-seed"]
+    static let differingProperties: Set<String> = Set((0..<4).map { "/cpus/cpu@\($0):riscv,isa" } + ["/chosen:rng-seed"])
 
     private func writeBlob(_ bytes: [UInt8], _ name: String) throws -> String {
         let path = ExternalTool.temporaryFile(name)
@@ -42,16 +42,18 @@ import TestSupport
         #expect(reread.root == board.deviceTreeDescription().root, "our reader agrees with dtc's encoding")
     }
 
-    @Test(.requires(.qemuSystemRISCV64)) func sameNodesAndPropertiesAsQEMU() throws {
+    /// One hart, and four (`-smp 4`: a cpu node, cpu-map core and CLINT/PLIC contexts per hart,
+    /// phandles numbered from the last hart as QEMU numbers them).
+    @Test(.requires(.qemuSystemRISCV64), arguments: [1, 4]) func sameNodesAndPropertiesAsQEMU(harts: Int) throws {
         let qemu = try #require(Tool.qemuSystemRISCV64.path)
-        let dump = ExternalTool.temporaryFile("qemu.dtb")
+        let dump = ExternalTool.temporaryFile("qemu-\(harts).dtb")
         defer { try? FileManager.default.removeItem(atPath: dump) }
         // QEMU 7.2's default rv64 CPU has the H extension, so compare with a hypervisor board.
-        let result = try ExternalTool.run(qemu, ["-M", "virt,dumpdtb=\(dump)", "-m", "128M", "-nographic", "-bios", "none"])
+        let result = try ExternalTool.run(qemu, ["-M", "virt,dumpdtb=\(dump)", "-smp", "\(harts)", "-m", "128M", "-nographic", "-bios", "none"])
         #expect(result.status == 0, "QEMU could not dump its device tree: \(result.output)")
         guard result.status == 0 else { return }
         let theirs = try DeviceTree(flattened: Array(try Data(contentsOf: URL(fileURLWithPath: dump))))
-        let ours = try VirtBoard(configuration: .init(hypervisor: true)) { _ in }.deviceTreeDescription()
+        let ours = try VirtBoard(configuration: .init(hartCount: harts, hypervisor: true)) { _ in }.deviceTreeDescription()
 
         let theirPaths = Set(theirs.nodePaths).filter { path in
             !Self.absentFromOurBoard.contains { path == $0 || path.hasPrefix($0 + "/") }

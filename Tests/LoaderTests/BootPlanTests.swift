@@ -35,7 +35,7 @@ import Testing
         #expect(plan.startAddress == 0x8000_0000)
         #expect(plan.kernelEntry == 0x8000_0000)
         #expect(plan.warnings.count == 1)
-        let regs = Dictionary(uniqueKeysWithValues: plan.initialRegisters.map { ($0.register, $0.value) })
+        let regs = Dictionary(uniqueKeysWithValues: plan.initialRegisters().map { ($0.register, $0.value) })
         #expect(regs[10] == 0)            // a0 = hart id
         #expect(regs[11] == 0x8fe0_0000)  // a1 = DTB
         #expect(regs[12] == 0x1028)       // a2 = fw_dynamic_info, also with -bios none
