@@ -66,6 +66,8 @@ struct BlockCache {
     /// self-modifying code, and finds that out with one load. Mapped lazily (MAP_NORESERVE):
     /// only pages that ever held code cost host memory.
     let codeChunks: UnsafeMutablePointer<UInt64>
+    /// Whether `codeChunks` came from mmap (else from the allocator), so `release` frees it the same way.
+    let codeChunksMapped: Bool
     let ramPages: Int
     /// Host code for compiled blocks; emptied with the cache.
     var code: CodeCache
@@ -87,10 +89,12 @@ struct BlockCache {
         let mapped = mmap(nil, chunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         if let mapped, mapped != MAP_FAILED {
             codeChunks = mapped.bindMemory(to: UInt64.self, capacity: max(ramPages, 1))
+            codeChunksMapped = true
         } else {
             // The map is small (8 bytes per 4 KiB of RAM); without mmap, an ordinary zeroed allocation.
             codeChunks = .allocate(capacity: max(ramPages, 1))
             codeChunks.initialize(repeating: 0, count: max(ramPages, 1))
+            codeChunksMapped = false
         }
         ops = .allocate(capacity: BlockCache.opCapacity)
         blocks = .allocate(capacity: BlockCache.blockCapacity)
@@ -101,7 +105,11 @@ struct BlockCache {
     }
 
     func release() {
-        munmap(codeChunks, max(ramPages, 1) * MemoryLayout<UInt64>.stride)
+        if codeChunksMapped {
+            munmap(codeChunks, max(ramPages, 1) * MemoryLayout<UInt64>.stride)
+        } else {
+            codeChunks.deallocate()
+        }
         ops.deallocate()
         blocks.deallocate()
         jumpCache.deallocate()
