@@ -8,8 +8,10 @@ import CGuestMemory
 /// The machine's RAM: one anonymous mapping, addressed by physical address.
 ///
 /// Harts on other host threads share it: every access made while harts run goes through
-/// `GuestRAM` (relaxed atomics, Sources/CGuestMemory explains why). Bulk copies (`write`, `read`)
-/// are for loaders and snapshots, made while no hart runs.
+/// `GuestRAM` (relaxed atomics, Sources/CGuestMemory explains why). The bulk accessors
+/// (`write`, `read`, `append`, `fill`, `isZero`) are plain copies and compares, for loaders,
+/// snapshots and the hypervisor's own use (zeroing its tables or a destroyed domain, digests),
+/// made while no hart touches those bytes.
 ///
 /// Pages are only committed by the host when first touched, so a 256 MiB guest that uses
 /// a few megabytes costs a few megabytes. Every accessor that takes an address it did not
@@ -184,6 +186,9 @@ public final class PhysicalMemory {
 /// Loads and stores of guest RAM that other harts may touch at the same time: relaxed atomics
 /// (Sources/CGuestMemory/include/GuestMemory.h), one plain `mov` each on x86-64. Aligned only;
 /// RAM is little-endian like the host.
+/// SAFETY: callers pass a pointer into RAM with the whole access inside the mapping and aligned
+/// to its size (`load` and `store` above check both; the engine's callers hold a TLB hit for
+/// the page and take misaligned accesses byte by byte).
 enum GuestRAM {
     @inline(__always)
     static func load<T: FixedWidthInteger>(_ p: UnsafeRawPointer, as _: T.Type) -> T {
