@@ -65,6 +65,8 @@ let package = Package(
         // wait for Harness, Hypervisor and Emulation to build.
         .target(name: "DifferentialTesting", dependencies: ["Harness", "Machine", "Emulation"], path: "Tests/DifferentialTesting"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
+        // Rules every file under Sources/ keeps (a SAFETY comment on each unsafe operation), read from the sources.
+        .testTarget(name: "SourceRulesTests"),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),

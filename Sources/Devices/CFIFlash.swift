@@ -162,6 +162,8 @@ public final class CFIFlash: Device {
         let blockCount = Int(Geometry.bankSize / Geometry.sectorSize)
         for index in 0..<blockCount {
             var block = [UInt8](repeating: 0, count: Int(Geometry.sectorSize))
+            // SAFETY: pread writes at most $0.count bytes, the size of `block`; the pointer does not
+            // outlive the closure.
             let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(index) * off_t(Geometry.sectorSize)) }
             guard n == Int(Geometry.sectorSize) else {
                 close(fd)
@@ -210,7 +212,9 @@ public final class CFIFlash: Device {
         guard file >= 0 else { return }
         var bytes = [UInt8](repeating: 0, count: count)
         for i in 0..<count { bytes[i] = storedByte(at: offset + UInt64(i)) }
-        let n = bytes.withUnsafeBytes { pwrite(file, $0.baseAddress, count, off_t(offset)) }
+        // SAFETY: pwrite reads $0.count (= count) bytes, the size of `bytes`; the pointer does not
+        // outlive the closure.
+        let n = bytes.withUnsafeBytes { pwrite(file, $0.baseAddress, $0.count, off_t(offset)) }
         // The guest cannot be told about a host I/O error other than through the status register.
         if n != count { status |= Status.programError }
     }

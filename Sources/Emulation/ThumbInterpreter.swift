@@ -232,6 +232,10 @@ public final class ThumbInterpreter {
 
     /// The `size` bytes at byte `offset` of a region (the caller has checked the bounds and alignment).
     private static func little(_ region: UnsafeMutableRawPointer, _ offset: Int, _ size: Int) -> UInt32 {
+        // SAFETY: the caller (`read`) checked offset + size ≤ the region's size, so the load is in
+        // bounds, and offset % size == 0; a region starts at calloc's 16-byte alignment or (the
+        // translator's) a RAM page plus a power-of-two sramBase ≥ the region's size ≥ size, so the
+        // aligned load that `load(fromByteOffset:as:)` requires is aligned.
         switch size {
         case 4: return UInt32(littleEndian: region.load(fromByteOffset: offset, as: UInt32.self))
         case 2: return UInt32(UInt16(littleEndian: region.load(fromByteOffset: offset, as: UInt16.self)))
@@ -240,6 +244,8 @@ public final class ThumbInterpreter {
     }
 
     private static func storeLittle(_ region: UnsafeMutableRawPointer, _ offset: Int, _ size: Int, _ value: UInt32) {
+        // SAFETY: the caller (`write`) checked offset + size ≤ the region's size, so every byte
+        // stored is inside the region; storeBytes accepts any alignment.
         switch size {
         case 4: region.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
         case 2: region.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self)
@@ -843,8 +849,11 @@ extension ThumbInterpreter {
 public final class ThumbMemoryStorage {
     public let memoryMap: ThumbMemoryMap
     /// Host address of ARM address 0 (the code region), `memoryMap.codeSize` bytes.
+    /// SAFETY: valid while this object lives: freed in `deinit` when `owned`, else kept alive by
+    /// `owner`; `read` and `write` bounds-check every access against `memoryMap` first.
     public let code: UnsafeMutableRawPointer
     /// Host address of `memoryMap.sramBase`, `memoryMap.sramSize` bytes.
+    /// SAFETY: as for `code`.
     public let sram: UnsafeMutableRawPointer
     private let owned: Bool
     private let owner: AnyObject?
@@ -853,6 +862,8 @@ public final class ThumbMemoryStorage {
     /// these, so a core that touches little memory costs little (tests build thousands).
     public init(memoryMap: ThumbMemoryMap) {
         self.memoryMap = memoryMap
+        // SAFETY: each region gets exactly the size `memoryMap` gives it, zeroed; both are freed
+        // once, in `deinit` (`owned`), and a nil result stops here.
         guard let code = calloc(Int(memoryMap.codeSize), 1), let sram = calloc(Int(memoryMap.sramSize), 1) else {
             preconditionFailure("cannot allocate \(memoryMap.codeSize + memoryMap.sramSize) bytes for the Thumb core's memory")
         }
@@ -863,6 +874,8 @@ public final class ThumbMemoryStorage {
     }
 
     /// Regions inside memory someone else owns; `owner` is retained for as long as this storage lives.
+    /// The caller promises that `code` addresses `memoryMap.codeSize` bytes and `sram`
+    /// `memoryMap.sramSize` bytes, both kept valid by `owner` (`ThumbTranslator` does so).
     public init(memoryMap: ThumbMemoryMap, code: UnsafeMutableRawPointer, sram: UnsafeMutableRawPointer, owner: AnyObject) {
         self.memoryMap = memoryMap
         self.code = code
@@ -873,6 +886,7 @@ public final class ThumbMemoryStorage {
 
     deinit {
         if owned {
+            // SAFETY: `owned` storage made both regions with calloc in `init`; nothing else frees them.
             free(code)
             free(sram)
         }

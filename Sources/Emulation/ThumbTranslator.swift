@@ -176,6 +176,9 @@ public final class ThumbTranslator {
         }
         hart = Hart(bus: bus, interrupts: InterruptLines(), timebase: Timebase(mode: .virtual(instructionsPerTick: 100)),
                     control: control)
+        // SAFETY: RAM spans guestWindow + sramBase + sramSize bytes (rounded up to a page) and the
+        // guard above put the code region [0, codeSize) below sramBase, so both regions the storage
+        // describes lie inside the mapping; the storage keeps `memory` (the mapping's owner) alive.
         let window = memory.hostPointer(Layout.ramBase + Layout.guestWindow)
         let storage = ThumbMemoryStorage(memoryMap: memoryMap, code: window, sram: window + Int(memoryMap.sramBase), owner: memory)
         cpu = ThumbInterpreter(storage: storage)
@@ -360,10 +363,7 @@ public final class ThumbTranslator {
                 flush()
                 continue   // chained offsets changed: translate again into the empty cache
             }
-            let destination = memory.hostPointer(physical(cursor))
-            for (i, word) in words.enumerated() {
-                destination.storeBytes(of: word.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
-            }
+            for (i, word) in words.enumerated() { poke(physical(cursor + 4 * i), width: 4, UInt64(word)) }
             let block = TranslatedBlock(guestStart: pc, guestEnd: decoded.ops.last.map { $0.pc &+ UInt32($0.op.length) } ?? pc,
                                         hostOffset: cursor, hostBytes: bytes, instructionCount: decoded.ops.count)
             record(block)
@@ -382,13 +382,12 @@ public final class ThumbTranslator {
         blockIndex[block.guestStart] = index
         // The lookup table entry (the dispatch stub indexes by PC bits 12:1).
         let slot = Int((block.guestStart >> 1) & UInt32(Layout.lookupEntries - 1))
-        let entry = memory.hostPointer(Layout.ramBase + Layout.lookupTable + UInt64(16 * slot))
-        entry.storeBytes(of: Self.signExtended(block.guestStart), toByteOffset: 0, as: UInt64.self)
-        entry.storeBytes(of: physical(block.hostOffset), toByteOffset: 8, as: UInt64.self)
+        let entry = Layout.ramBase + Layout.lookupTable + UInt64(16 * slot)
+        poke(entry, width: 8, Self.signExtended(block.guestStart))
+        poke(entry + 8, width: 8, physical(block.hostOffset))
         guard block.guestEnd > block.guestStart else { return }
-        let table = memory.hostPointer(Layout.ramBase + Layout.chunkTable)
         for chunk in (block.guestStart >> Layout.chunkShift) ... ((block.guestEnd - 1) >> Layout.chunkShift) {
-            table.storeBytes(of: 1, toByteOffset: Int(chunk), as: UInt8.self)
+            poke(Layout.ramBase + Layout.chunkTable + UInt64(chunk), width: 1, 1)
             chunkBlocks[chunk, default: []].append(index)
         }
     }
@@ -418,8 +417,7 @@ public final class ThumbTranslator {
     /// forget the RV64 code it decoded from the cache (a reset flushes its block cache; the
     /// guest's state lives in the reference core meanwhile, so nothing is lost).
     private func flush() {
-        let table = memory.hostPointer(Layout.ramBase + Layout.chunkTable)
-        for chunk in chunkBlocks.keys { table.storeBytes(of: 0, toByteOffset: Int(chunk), as: UInt8.self) }
+        for chunk in chunkBlocks.keys { poke(Layout.ramBase + Layout.chunkTable + UInt64(chunk), width: 1, 0) }
         chunkBlocks = [:]
         blockIndex = [:]
         blocks = []
@@ -435,8 +433,16 @@ public final class ThumbTranslator {
 
     private func clearLookupTable() {
         // Tag all ones: odd, so no (even) branch target ever matches an empty entry.
-        memory.hostPointer(Layout.ramBase + Layout.lookupTable)
-            .initializeMemory(as: UInt8.self, repeating: 0xFF, count: 16 * Layout.lookupEntries)
+        let cleared = memory.fill(Layout.ramBase + Layout.lookupTable, count: 16 * Layout.lookupEntries, with: 0xFF)
+        precondition(cleared, "the lookup table lies inside the translator's RAM")
+    }
+
+    /// A little-endian store of `width` bytes into the RV64 machine's RAM at a place the layout
+    /// fixes (the code area, the lookup and chunk tables): bounds-checked like any host write,
+    /// so a layout mistake stops here instead of writing past the mapping.
+    private func poke(_ address: UInt64, width: Int, _ value: UInt64) {
+        let stored = memory.store(address, width: width, value: value)
+        precondition(stored, "the translator's code area and tables lie inside its RAM")
     }
 
     // MARK: Shared stubs
@@ -513,8 +519,7 @@ public final class ThumbTranslator {
         guard let words = asm.finish(), words.count * 4 <= Layout.stubBytes else {
             preconditionFailure("the translator's stubs are fixed code that fits their page")
         }
-        let destination = memory.hostPointer(physical(0))
-        for (i, word) in words.enumerated() { destination.storeBytes(of: word.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        for (i, word) in words.enumerated() { poke(physical(4 * i), width: 4, UInt64(word)) }
     }
 }
 

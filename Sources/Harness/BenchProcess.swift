@@ -54,13 +54,10 @@ public enum BenchProcessError: Error, CustomStringConvertible, Equatable {
 /// (`waitid(..., WNOWAIT)`), disarms the watchdog, and only then reaps with wait4.
 public enum BenchProcess {
     public static func run(_ executable: String, _ arguments: [String], timeout: Double) throws(BenchProcessError) -> BenchProcessOutcome {
+        // mkdtemp rewrites the XXXXXX in place, inside the NUL-terminated array.
         var template = Array((NSTemporaryDirectory() + "/virtbench-bench-XXXXXX").utf8CString)
-        let folder: String
-        if let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) {
-            folder = String(cString: made)
-        } else {
-            throw .scratchFolder(String(cString: strerror(errno)))
-        }
+        guard mkdtemp(&template) != nil else { throw .scratchFolder(String(cString: strerror(errno))) }
+        let folder = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let outPath = folder + "/stdout", errPath = folder + "/stderr"
         defer { unlink(outPath); unlink(errPath); rmdir(folder) }
 
@@ -114,10 +111,13 @@ public enum BenchProcess {
             posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
             posix_spawnattr_setpgroup(&attributes, 0)
         }
+        // SAFETY: posix_spawn needs a NULL-terminated array of C strings that outlive the call:
+        // each is a strdup copy (NUL-terminated), freed once by the defer after posix_spawn has
+        // returned (the child has its own copy by then); the array ends with nil.
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = argv.withUnsafeBufferPointer { posix_spawn(&pid, executable, &actions, &attributes, $0.baseAddress!, environ) }
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw .spawnFailed(executable: executable, errno: spawned) }
         return pid
     }

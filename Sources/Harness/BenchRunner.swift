@@ -332,8 +332,11 @@ public enum BenchHost {
     static func kernel() -> String {
         var name = utsname()
         uname(&name)
+        // utsname's fields are fixed-size C char arrays, imported as tuples: read them element by
+        // element up to the NUL.
         func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let characters = Mirror(reflecting: field).children.lazy.compactMap { $0.value as? CChar }
+            return String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         return text(name.sysname) + " " + text(name.release)
     }

@@ -112,7 +112,11 @@ extension PhysicalMemory {
     func store(_ address: HostPhysicalAddress, width: Int, value: UInt64) -> Bool { store(address.rawValue, width: width, value: value) }
     func read(_ address: HostPhysicalAddress, count: Int) -> [UInt8]? { read(address.rawValue, count: count) }
     func write(_ data: some Collection<UInt8>, at address: HostPhysicalAddress) -> Bool { write(data, at: address.rawValue) }
-    func hostPointer(_ address: HostPhysicalAddress) -> UnsafeMutableRawPointer { hostPointer(address.rawValue) }
+    func fill(_ address: HostPhysicalAddress, count: Int, with byte: UInt8 = 0) -> Bool { fill(address.rawValue, count: count, with: byte) }
+    func isZero(_ address: HostPhysicalAddress, count: Int) -> Bool? { isZero(address.rawValue, count: count) }
+    func append(_ address: HostPhysicalAddress, count: Int, to destination: inout some RangeReplaceableCollection<UInt8>) -> Bool {
+        append(address.rawValue, count: count, to: &destination)
+    }
 }
 
 extension Hart {

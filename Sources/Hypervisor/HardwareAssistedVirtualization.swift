@@ -96,7 +96,8 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             nextTableAddress = root + needed
         }
         let memory = host.board.memory
-        memory.hostPointer(root).initializeMemory(as: UInt8.self, repeating: 0, count: Int(needed))
+        let zeroed = memory.fill(root, count: Int(needed))
+        precondition(zeroed, "the G-stage table area lies inside host RAM")
         let valid: UInt64 = 1, leaf: UInt64 = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80
         for g in 0 ..< gigabytes {
             let table = root + 16 * 1024 + g * 4096

@@ -65,12 +65,21 @@ public enum DomainSnapshot {
         static let prime: UInt64 = 0x0000_0100_0000_01b3
         var value = offsetBasis
 
-        mutating func add(_ bytes: UnsafeRawBufferPointer) {
-            let words = bytes.count / 8
-            for i in 0 ..< words {
-                value = (value ^ bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* Checksum.prime
+        /// Adds `bytes` (a whole file, or the part before its checksum). This runs over every
+        /// stored page of a guest's RAM, so words are loaded from the buffer directly: assembled
+        /// from `Data`'s subscript the same sum of 64 MiB took 8.8 s instead of 0.06 s, and from
+        /// a copy into `[UInt8]` 0.25 s.
+        mutating func add(_ bytes: Data) {
+            // SAFETY: `raw` is valid only inside the closure and is not kept; every word read
+            // starts at i * 8 with i < count / 8, so its 8 bytes lie inside `raw`
+            // (loadUnaligned needs no alignment), and every tail byte index is < count.
+            bytes.withUnsafeBytes { raw in
+                let words = raw.count / 8
+                for i in 0 ..< words {
+                    value = (value ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* Checksum.prime
+                }
+                for i in words * 8 ..< raw.count { value = (value ^ UInt64(raw[i])) &* Checksum.prime }
             }
-            for i in words * 8 ..< bytes.count { value = (value ^ UInt64(bytes[i])) &* Checksum.prime }
         }
     }
 
@@ -83,11 +92,11 @@ public enum DomainSnapshot {
             throw HostError.snapshot("cannot read \(url.path): \(error.localizedDescription)")
         }
         defer { try? handle.close() }
-        let prefix: [UInt8]
-        do { prefix = [UInt8](try handle.read(upToCount: prefixLength) ?? Data()) } catch {
+        let prefix: Data
+        do { prefix = try handle.read(upToCount: prefixLength) ?? Data() } catch {
             throw HostError.snapshot("cannot read \(url.path): \(error.localizedDescription)")
         }
-        let headerLength = try prefix.withUnsafeBytes { try checkPrefix($0, path: url.path) }
+        let headerLength = try checkPrefix(prefix, path: url.path)
         let json = (try? handle.read(upToCount: headerLength)) ?? Data()
         guard json.count == headerLength else { throw bad("truncated in the header") }
         let header: Header
@@ -107,7 +116,7 @@ public enum DomainSnapshot {
 
     /// Checks the magic, the version and the header length of a file starting with `bytes`;
     /// returns the header length.
-    static func checkPrefix(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Int {
+    static func checkPrefix(_ bytes: Data, path: String) throws -> Int {
         guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else {
             throw HostError.snapshot("\(path): not a VirtBench domain snapshot (no VBDOMSAV magic)")
         }
@@ -121,12 +130,15 @@ public enum DomainSnapshot {
         return headerLength
     }
 
-    static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
-        withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+    static func appendLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_ value: T, to data: inout Data) {
+        for i in 0 ..< MemoryLayout<T>.size { data.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
     }
 
-    static func readLittleEndian<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> T {
-        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    /// The little-endian `T` at `offset` bytes into `bytes`; the caller has checked that it is there.
+    static func readLittleEndian<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type, _ bytes: Data, at offset: Int) -> T {
+        var value: T = 0
+        for i in 0 ..< MemoryLayout<T>.size { value |= T(bytes[bytes.startIndex + offset + i]) << (8 * i) }
+        return value
     }
 }
 
@@ -152,11 +164,12 @@ extension Host {
 
         let pageCount = Int(configuration.memorySize) / DomainSnapshot.pageSize
         var pageMap = [UInt8](repeating: 0, count: (pageCount + 7) / 8)
-        let ram = UnsafeRawBufferPointer(start: board.memory.hostPointer(domain.hostBase), count: Int(configuration.memorySize))
-        let zeroPage = [UInt8](repeating: 0, count: DomainSnapshot.pageSize)
+        func pageAddress(_ page: Int) -> HostPhysicalAddress { domain.hostBase + UInt64(page * DomainSnapshot.pageSize) }
         var stored = 0
         for page in 0 ..< pageCount {
-            let isZero = zeroPage.withUnsafeBytes { memcmp(ram.baseAddress! + page * DomainSnapshot.pageSize, $0.baseAddress!, $0.count) == 0 }
+            guard let isZero = board.memory.isZero(pageAddress(page), count: DomainSnapshot.pageSize) else {
+                preconditionFailure("a domain's memory lies inside host RAM")
+            }
             if !isZero {
                 pageMap[page / 8] |= 1 << (page % 8)
                 stored += 1
@@ -171,10 +184,11 @@ extension Host {
         file.append(json)
         file.append(contentsOf: pageMap)
         for page in 0 ..< pageCount where pageMap[page / 8] & (1 << (page % 8)) != 0 {
-            file.append(contentsOf: UnsafeRawBufferPointer(rebasing: ram[page * DomainSnapshot.pageSize ..< (page + 1) * DomainSnapshot.pageSize]))
+            let appended = board.memory.append(pageAddress(page), count: DomainSnapshot.pageSize, to: &file)
+            precondition(appended, "a domain's memory lies inside host RAM")
         }
         var checksum = DomainSnapshot.Checksum()
-        file.withUnsafeBytes { checksum.add($0) }
+        checksum.add(file)
         DomainSnapshot.appendLittleEndian(checksum.value, to: &file)
         do { try file.write(to: url, options: .atomic) } catch {
             throw HostError.snapshot("cannot write \(url.path): \(error.localizedDescription)")
@@ -209,20 +223,22 @@ extension Host {
         do { file = try Data(contentsOf: url) } catch {
             throw HostError.snapshot("cannot read \(path): \(error.localizedDescription)")
         }
-        let (header, pages) = try file.withUnsafeBytes { try parseSnapshot($0, path: path) }
+        let (header, pages) = try parseSnapshot(file, path: path)
 
         let configuration = DomainConfiguration(name: header.name, memorySize: header.memorySize, kernel: [UInt8](header.kernel),
                                                 kernelAddress: GuestPhysicalAddress(header.kernelAddress), instructionLimit: header.instructionLimit)
         let domain = try createDomain(configuration)
         // createDomain loaded the kernel and a device tree; the saved RAM replaces all of it.
-        let ram = board.memory.hostPointer(domain.hostBase)
-        ram.initializeMemory(as: UInt8.self, repeating: 0, count: Int(header.memorySize))
-        file.withUnsafeBytes { bytes in
-            var offset = pages.firstPage
-            for page in pages.stored {
-                (ram + page * DomainSnapshot.pageSize).copyMemory(from: bytes.baseAddress! + offset, byteCount: DomainSnapshot.pageSize)
-                offset += DomainSnapshot.pageSize
-            }
+        // parseSnapshot checked that the file holds every stored page, and createDomain gave the
+        // domain `memorySize` bytes of host RAM, so none of these can fail.
+        let zeroed = board.memory.fill(domain.hostBase, count: Int(header.memorySize))
+        precondition(zeroed, "a domain's memory lies inside host RAM")
+        var offset = file.startIndex + pages.firstPage
+        for page in pages.stored {
+            let copied = board.memory.write(file[offset ..< offset + DomainSnapshot.pageSize],
+                                            at: domain.hostBase + UInt64(page * DomainSnapshot.pageSize))
+            precondition(copied, "a domain's memory lies inside host RAM")
+            offset += DomainSnapshot.pageSize
         }
         hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + header.memorySize)
         var vcpu = header.vcpu
@@ -253,7 +269,7 @@ extension Host {
 
     /// Checks every length, the checksum and the header's contents before anything is
     /// allocated, so a bad file changes nothing on the host.
-    func parseSnapshot(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (DomainSnapshot.Header, SnapshotPages) {
+    func parseSnapshot(_ bytes: Data, path: String) throws -> (DomainSnapshot.Header, SnapshotPages) {
         func bad(_ reason: String) -> HostError { HostError.snapshot("\(path): \(reason)") }
         let headerLength = try DomainSnapshot.checkPrefix(bytes, path: path)
         guard bytes.count >= DomainSnapshot.prefixLength + headerLength + DomainSnapshot.checksumLength else {
@@ -261,7 +277,7 @@ extension Host {
         }
         let header: DomainSnapshot.Header
         do {
-            let json = Data(UnsafeRawBufferPointer(rebasing: bytes[DomainSnapshot.prefixLength ..< DomainSnapshot.prefixLength + headerLength]))
+            let json = Data(bytes[bytes.startIndex + DomainSnapshot.prefixLength ..< bytes.startIndex + DomainSnapshot.prefixLength + headerLength])
             header = try JSONDecoder().decode(DomainSnapshot.Header.self, from: json)
         } catch {
             throw bad("damaged header (\(String(describing: error).prefix(160)))")
@@ -284,12 +300,12 @@ extension Host {
         let mapLength = (pageCount + 7) / 8
         guard bytes.count >= mapStart + mapLength + DomainSnapshot.checksumLength else { throw bad("truncated in the page map") }
         var stored: [Int] = []
-        for page in 0 ..< pageCount where bytes[mapStart + page / 8] & (1 << (page % 8)) != 0 { stored.append(page) }
+        for page in 0 ..< pageCount where bytes[bytes.startIndex + mapStart + page / 8] & (1 << (page % 8)) != 0 { stored.append(page) }
         let expected = mapStart + mapLength + stored.count * DomainSnapshot.pageSize + DomainSnapshot.checksumLength
         guard bytes.count >= expected else { throw bad("truncated (\(bytes.count) bytes of \(expected))") }
         guard bytes.count == expected else { throw bad("\(bytes.count - expected) bytes after the end of the snapshot") }
         var checksum = DomainSnapshot.Checksum()
-        checksum.add(UnsafeRawBufferPointer(rebasing: bytes[0 ..< expected - DomainSnapshot.checksumLength]))
+        checksum.add(bytes[bytes.startIndex ..< bytes.startIndex + expected - DomainSnapshot.checksumLength])
         guard checksum.value == DomainSnapshot.readLittleEndian(UInt64.self, bytes, at: expected - DomainSnapshot.checksumLength) else {
             throw bad("damaged (checksum mismatch)")
         }

@@ -243,7 +243,8 @@ public final class Host {
     /// Zeroes a domain's RAM and the hypervisor's memory beside it and makes both free again.
     func freeMemory(of domain: Domain) {
         let range = domain.hostBase ..< domain.hypervisorRange.upperBound
-        board.memory.hostPointer(range.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: Int(range.length))
+        let zeroed = board.memory.fill(range.lowerBound, count: Int(range.length))
+        precondition(zeroed, "a domain's memory lies inside host RAM")
         hart.hostWroteMemory(range)
         let first = Int((domain.hostBase.rawValue - board.memory.base) / Host.megapage)
         for frame in 0 ..< Int(domain.configuration.memorySize / Host.megapage) { frameOwner[first + frame] = nil }

@@ -62,8 +62,8 @@ final class ParaVirtualization: VirtualizationKind {
                 throw HostError.badKernel("the kernel reaches into the boot tables at \(reserved); give the domain more memory")
             }
         }
-        memory.hostPointer(domain.hostAddress(reserved)).initializeMemory(as: UInt8.self, repeating: 0,
-                                                                         count: Int(reservedFrames * Self.pageSize))
+        let zeroed = memory.fill(domain.hostAddress(reserved), count: Int(reservedFrames * Self.pageSize))
+        precondition(zeroed, "the boot tables lie inside the domain's memory")
         let leafBase = domain.hostAddress(reserved), level1 = leafBase + leafTables * Self.pageSize
         let root = level1 + Self.pageSize, startInfo = root + Self.pageSize, sharedInfo = startInfo + Self.pageSize
         let pointer: UInt64 = FrameTable.valid

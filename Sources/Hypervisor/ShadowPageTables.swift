@@ -134,7 +134,8 @@ final class ShadowPageTables {
     /// Drops every shadow table (a full pool, or a global sfence.vma without tracing).
     func dropAll() {
         // Only what was handed out needs clearing (freed tables are zero already): the rest of the pool is still zero.
-        memory.hostPointer(pool.lowerBound).initializeMemory(as: UInt8.self, repeating: 0, count: Int((pool.lowerBound ..< nextTable).length))
+        let zeroed = memory.fill(pool.lowerBound, count: Int((pool.lowerBound ..< nextTable).length))
+        precondition(zeroed, "the shadow table pool lies inside host RAM")
         nextTable = pool.lowerBound
         freeTables.removeAll(keepingCapacity: true)
         roots.removeAll(keepingCapacity: true)
@@ -165,7 +166,8 @@ final class ShadowPageTables {
                 if pte & ShadowPageTables.V != 0 { freeTable(HostPhysicalAddress(pageOf: pte), level: level - 1) }
             }
         }
-        memory.hostPointer(table).initializeMemory(as: UInt8.self, repeating: 0, count: Int(ShadowPageTables.pageSize))
+        let zeroed = memory.fill(table, count: Int(ShadowPageTables.pageSize))
+        precondition(zeroed, "shadow tables come from the pool, inside host RAM")
         freeTables.append(table)
     }
 

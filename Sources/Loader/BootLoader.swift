@@ -80,7 +80,7 @@ public enum BootLoader {
             let zeroStart = load.address + UInt64(load.bytes.count)
             let zeroCount = load.memorySize - UInt64(load.bytes.count)
             if zeroCount > 0 {
-                memset(memory.hostPointer(zeroStart), 0, Int(zeroCount))
+                memory.fill(zeroStart, count: Int(zeroCount))
             }
         }
         try mapBootROM(plan.bootROM, on: board.bus)
@@ -167,7 +167,10 @@ public enum BootLoader {
         var out = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, count - done) }
+            // SAFETY: `out` holds `count` bytes and done < count, so the pointer is inside the buffer
+            // and read(2) writes at most the count - done bytes left after it; the buffer pointer
+            // does not outlive the closure.
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .unreadableFile(role, path: path, reason: errorText(errno))

@@ -19,6 +19,8 @@ struct DecodedBlock {
     var taken = ChainSlot()
     var fallThrough = ChainSlot()
     /// The block as host code (BlockCompiler.swift), when it has been compiled.
+    /// SAFETY: points into the code cache, which outlives every block record; a flush empties the
+    /// code cache and the records together, so no record keeps a pointer to dropped code.
     var compiled: UnsafeRawPointer? = nil
 }
 
@@ -27,6 +29,9 @@ struct DecodedBlock {
 struct ChainSlot {
     var pc: UInt64 = .max
     var key: UInt32 = .max
+    /// SAFETY: `block` and `ops` point into the cache's `blocks` and `ops` arenas, which live as
+    /// long as the cache; a slot is followed only when `key` matches the current generation,
+    /// and every flush or invalidation changes the generation.
     var block: UnsafeMutablePointer<DecodedBlock>? = nil
     /// The successor's first op, so following a chain needs no load through its block record.
     var ops: UnsafeMutablePointer<Instruction>? = nil
@@ -43,6 +48,9 @@ struct BlockCache {
 
     struct JumpEntry { var pc: UInt64; var block: Int32 }
 
+    /// SAFETY: the arenas, allocated in `init` (`opCapacity` ops, `blockCapacity` blocks, and
+    /// `jumpCacheEntries` per translation context) and freed in `release`, from the owning hart's
+    /// deinit. `hasRoom` keeps `opCount` and `blockCount` within them; jump-cache indices are masked.
     let ops: UnsafeMutablePointer<Instruction>
     let blocks: UnsafeMutablePointer<DecodedBlock>
     let jumpCache: UnsafeMutablePointer<JumpEntry>
@@ -58,6 +66,7 @@ struct BlockCache {
     /// than a hash. Not flushed with the jump caches: physical keys outlive address spaces.
     static let physicalCacheEntries = 4096
     struct PhysicalEntry { var ramOffset: UInt64; var block: Int32 }
+    /// SAFETY: `physicalCacheEntries` entries, allocated in `init`, freed in `release`; indices are masked.
     let physicalCache: UnsafeMutablePointer<PhysicalEntry>
     /// The blocks decoded from each RAM page (by page number), for invalidation.
     var codeInPage: [UInt64: [Int32]] = [:]
@@ -65,7 +74,11 @@ struct BlockCache {
     /// code, so a store to data that merely shares a page with code is not mistaken for
     /// self-modifying code, and finds that out with one load. Mapped lazily (MAP_NORESERVE):
     /// only pages that ever held code cost host memory.
+    /// SAFETY: one word per RAM page (`ramPages`, at least 1), from mmap or, failing that, the
+    /// allocator (`codeChunksMapped` says which, so `release` gives it back the same way); indexed
+    /// only by the page numbers of RAM offsets, which are below `ramPages`.
     let codeChunks: UnsafeMutablePointer<UInt64>
+    let codeChunksMapped: Bool
     let ramPages: Int
     /// Host code for compiled blocks; emptied with the cache.
     var code: CodeCache
@@ -84,14 +97,22 @@ struct BlockCache {
         code = CodeCache(enabled: compileBlocks)
         ramPages = Int((ramSize + 4095) >> 12)
         let chunkBytes = max(ramPages, 1) * MemoryLayout<UInt64>.stride
+        // SAFETY: a fresh anonymous mapping of `chunkBytes` (zero-filled), checked against
+        // MAP_FAILED before it is bound to the `max(ramPages, 1)` words it holds.
         let mapped = mmap(nil, chunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         if let mapped, mapped != MAP_FAILED {
             codeChunks = mapped.bindMemory(to: UInt64.self, capacity: max(ramPages, 1))
+            codeChunksMapped = true
         } else {
             // The map is small (8 bytes per 4 KiB of RAM); without mmap, an ordinary zeroed allocation.
+            // SAFETY: the same number of words, all initialised here.
             codeChunks = .allocate(capacity: max(ramPages, 1))
             codeChunks.initialize(repeating: 0, count: max(ramPages, 1))
+            codeChunksMapped = false
         }
+        // SAFETY: the arenas' sizes are the capacities `hasRoom` and the index masks check against.
+        // `ops` and `blocks` hold trivial values and are written before they are read (a block's
+        // record and ops are filled when it is decoded); the two caches start all empty.
         ops = .allocate(capacity: BlockCache.opCapacity)
         blocks = .allocate(capacity: BlockCache.blockCapacity)
         physicalCache = .allocate(capacity: BlockCache.physicalCacheEntries)
@@ -101,7 +122,13 @@ struct BlockCache {
     }
 
     func release() {
-        munmap(codeChunks, max(ramPages, 1) * MemoryLayout<UInt64>.stride)
+        // SAFETY: called once, from the owning hart's deinit, after which nothing reads the cache;
+        // each allocation goes back the way `init` got it.
+        if codeChunksMapped {
+            munmap(codeChunks, max(ramPages, 1) * MemoryLayout<UInt64>.stride)
+        } else {
+            codeChunks.deallocate()
+        }
         ops.deallocate()
         blocks.deallocate()
         jumpCache.deallocate()
@@ -120,6 +147,7 @@ struct BlockCache {
     /// The cached block decoded from `ramOffset`: the direct-mapped copy first, then the map.
     @inline(__always)
     func block(atPhysical ramOffset: UInt64) -> Int32? {
+        // SAFETY: `physicalEntry` returns an entry inside `physicalCache`.
         let entry = physicalEntry(ramOffset)
         if entry.pointee.ramOffset == ramOffset { return entry.pointee.block }
         guard let id = byPhysical[ramOffset] else { return nil }
@@ -129,6 +157,8 @@ struct BlockCache {
 
     @inline(__always)
     func jumpEntry(_ context: TranslationContext, _ pc: UInt64) -> UnsafeMutablePointer<JumpEntry> {
+        // SAFETY: context.rawValue < TranslationContext.count and the pc index is masked below
+        // jumpCacheEntries, so the entry lies within the table's count * jumpCacheEntries entries.
         jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1)))
     }
 
@@ -146,12 +176,17 @@ struct BlockCache {
         jumpTouched.note(context.rawValue, index)
     }
 
+    /// Whether RAM page `ramOffset >> 12` holds decoded code; `ramOffset` is within RAM.
     @inline(__always)
-    func isCodePage(_ ramOffset: UInt64) -> Bool { codeChunks[Int(ramOffset >> 12)] != 0 }
+    func isCodePage(_ ramOffset: UInt64) -> Bool {
+        // SAFETY: callers pass an offset inside RAM, so the page number is below `ramPages`.
+        codeChunks[Int(ramOffset >> 12)] != 0
+    }
 
     /// True when a write of `length` bytes at `ramOffset` (within RAM) overlaps decoded code.
     @inline(__always)
     func writeHitsCode(_ ramOffset: UInt64, length: UInt64) -> Bool {
+        // SAFETY: callers pass an offset inside RAM, so the page number is below `ramPages`.
         codeChunks[Int(ramOffset >> 12)] & BlockCache.chunkMask(ramOffset, length: length) != 0
     }
 
@@ -159,6 +194,7 @@ struct BlockCache {
     mutating func noteBlock(_ id: Int32, ramOffset: UInt64, length: UInt64) -> Bool {
         let page = ramOffset >> 12
         let mask = BlockCache.chunkMask(ramOffset, length: length)
+        // SAFETY: a block is decoded from RAM, so its offset's page number is below `ramPages`.
         codeChunks[Int(page)] |= mask
         if codeInPage[page] == nil {
             codeInPage[page] = [id]
@@ -171,6 +207,9 @@ struct BlockCache {
     /// Drops every block decoded from RAM page `ramOffset >> 12`.
     mutating func invalidatePage(_ ramOffset: UInt64) {
         guard let ids = codeInPage.removeValue(forKey: ramOffset >> 12) else { return }
+        // SAFETY: the page was a key of `codeInPage`, which `noteBlock` fills with RAM page
+        // numbers (< ramPages); its ids are block numbers below `blockCount`, inside `blocks`;
+        // `physicalEntry` returns an entry inside `physicalCache`.
         codeChunks[Int(ramOffset >> 12)] = 0
         // The blocks' ops stay in the arena until the next full flush; nothing reaches them any
         // more once they are out of the map and the generation change has broken every chain.
@@ -187,6 +226,7 @@ struct BlockCache {
         opCount = 0
         blockCount = 0
         byPhysical.removeAll(keepingCapacity: true)
+        // SAFETY: the whole physical cache, as allocated; `codeInPage`'s keys are RAM page numbers (< ramPages).
         physicalCache.update(repeating: PhysicalEntry(ramOffset: .max, block: -1), count: BlockCache.physicalCacheEntries)
         for page in codeInPage.keys { codeChunks[Int(page)] = 0 }
         codeInPage.removeAll(keepingCapacity: true)

@@ -37,6 +37,8 @@ struct CodeCache {
     static let capacity = 16 << 20
     /// The largest code one block can need (64 ops, the longest a load or store at ~60 bytes, plus stubs).
     static let blockReserve = 16 << 10
+    /// SAFETY: the start of this cache's own RWX mapping of `capacity` bytes (nil when compiling
+    /// is off), unmapped only by `release`, when the hart that owns the block cache goes.
     let base: UnsafeMutableRawPointer?
     var used = 0
     /// The entry sequence, at the start of the mapping (kept across flushes).
@@ -44,10 +46,13 @@ struct CodeCache {
     let entryBytes: Int
     /// With VIRTBENCH_PERF_MAP set, each block's code is named in /tmp/perf-<pid>.map (the
     /// file `perf report` reads for JIT code), so profiles show guest addresses, not raw host ones.
+    /// SAFETY: a stream from fopen (or nil), used only by this cache and closed once, in `release`.
     let perfMap: UnsafeMutablePointer<FILE>?
 
     init(enabled: Bool) {
         perfMap = enabled && getenv("VIRTBENCH_PERF_MAP") != nil ? fopen("/tmp/perf-\(getpid()).map", "a") : nil
+        // SAFETY: a fresh anonymous mapping (no address hint, no file), checked against MAP_FAILED
+        // before use; the entry sequence is a few bytes, far below `capacity`.
         let mapped = enabled ? mmap(nil, CodeCache.capacity, PROT_READ | PROT_WRITE | PROT_EXEC,
                                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) : MAP_FAILED
         // A host that refuses writable executable memory (or another ISA) keeps the interpreter alone.
@@ -55,6 +60,11 @@ struct CodeCache {
             base = nil; entry = nil; entryBytes = 0; return
         }
         base = mapped
+        // SAFETY: the copy is code.count bytes from the array into the start of the mapping (far
+        // smaller than `capacity`). The cast makes the mapping's first byte a C function: the
+        // entry sequence (entrySequence) saves the callee-saved registers and jumps to its fourth
+        // argument, as CompiledEntry's C signature says, and the mapping is executable and lives
+        // as long as `entry` can be called (until `release`).
         code.withUnsafeBytes { mapped.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
         entry = unsafeBitCast(mapped, to: CompiledEntry.self)
         entryBytes = (code.count + 15) & ~15
@@ -69,6 +79,9 @@ struct CodeCache {
     /// Copies `code` in; `guestAddress` (the block's physical address) names it in the perf map.
     mutating func install(_ code: [UInt8], guestAddress: UInt64) -> UnsafeRawPointer? {
         guard let base, used + code.count <= CodeCache.capacity else { return nil }
+        // SAFETY: the guard keeps [used, used + code.count) inside the mapping's `capacity` bytes;
+        // the returned pointer stays valid until `reset` (which empties the block cache with it)
+        // or `release`.
         let start = base + used
         code.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
         if let perfMap {
@@ -80,6 +93,8 @@ struct CodeCache {
     }
 
     func release() {
+        // SAFETY: the mapping made in `init`, of `capacity` bytes, unmapped once: `release` runs
+        // only from the block cache's release, in the owning hart's deinit.
         if let base { munmap(base, CodeCache.capacity) }
         if let perfMap { fclose(perfMap) }
     }
@@ -252,6 +267,9 @@ struct BlockCompiler {
     /// Jumps to the common exit (rax = the result).
     var exits: [Int] = []
     /// The block being compiled: its record (for its chain slots), instruction count and length.
+    /// SAFETY: never dereferenced here; their addresses become immediates in the code, which
+    /// reads chain slots and block records there. Both point into `BlockCache.blocks`, which
+    /// lives as long as the code cache, and the code is dropped when the cache is flushed.
     var record: UnsafeMutablePointer<DecodedBlock>? = nil
     var records: UnsafeMutablePointer<DecodedBlock>? = nil
     var count = 0
@@ -331,6 +349,7 @@ struct BlockCompiler {
         var ended = false
         var k = 0
         while k < count && !ended {
+            // SAFETY: the caller passes the block's `count` decoded ops and k < count.
             var inst = ops[k]
             // Superinstructions keep the first op's operands; the op itself is in its bits.
             if inst.op.isEngineInternal { inst.op = Decoder.decode(inst.raw).op }

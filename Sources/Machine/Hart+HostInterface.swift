@@ -7,6 +7,10 @@ import RISCV
 // and the progress guard's `progressState`, `trapsTaken`, `lastTrap`,
 // `firstTrapWithoutProgress` and `noProgressReport` (ProgressGuard.swift).
 // Nothing here is on the per-instruction path: each call happens on a VM exit or a vCPU switch.
+//
+// This module is built with -Ounchecked (Package.swift), which removes `precondition` checks and
+// the bounds checks of array subscripts: an index that guards a pointer access is checked
+// here with an explicit test and `fatalError`, which every optimisation level keeps.
 
 extension Hart {
     // MARK: Registers and CSRs
@@ -14,7 +18,7 @@ extension Hart {
     /// Reads x`i` (x0 reads 0): an SBI call's or a hypercall's arguments, an emulated load's
     /// base register.
     public func register(_ i: Int) -> UInt64 {
-        precondition(i >= 0 && i < 32, "register index out of range")
+        guard i >= 0 && i < 32 else { fatalError("register index \(i) out of range") }
         // SAFETY: 0 ≤ i < 32 was just checked; `x` has `CompiledRun.registerFileSlots` slots.
         return i == 0 ? 0 : x[i]
     }
@@ -28,14 +32,14 @@ extension Hart {
 
     /// Reads f`i` as raw bits: an emulated floating-point load or store, a vCPU dump.
     public func fregister(_ i: Int) -> UInt64 {
-        precondition(i >= 0 && i < 32, "floating-point register index out of range")
+        guard i >= 0 && i < 32 else { fatalError("floating-point register index \(i) out of range") }
         // SAFETY: 0 ≤ i < 32 was just checked; `f` has 32 slots.
         return f[i]
     }
 
     /// Writes f`i` as raw bits: an emulated floating-point load's destination.
     public func setFRegister(_ i: Int, _ v: UInt64) {
-        precondition(i >= 0 && i < 32, "floating-point register index out of range")
+        guard i >= 0 && i < 32 else { fatalError("floating-point register index \(i) out of range") }
         // SAFETY: 0 ≤ i < 32 was just checked; `f` has 32 slots.
         f[i] = v
     }
@@ -73,6 +77,15 @@ public struct VirtualHartState: Sendable, Equatable, Codable {
         self.pc = pc
         csrs[CSR.vstimecmp] = .max
     }
+
+    /// Stops the process unless both register arrays hold 32 values: the arrays are public and
+    /// a state can come from anywhere, and the loops that copy them onto a hart index them
+    /// without bounds checks in this -Ounchecked module.
+    func checkRegisterCounts() {
+        guard registers.count == 32, floatRegisters.count == 32 else {
+            fatalError("vCPU state with \(registers.count) integer and \(floatRegisters.count) floating-point registers, not 32 each")
+        }
+    }
 }
 
 extension Hart {
@@ -107,9 +120,10 @@ extension Hart {
     /// Puts vCPU `state` on the hart, in VS or VU mode under G-stage table `hgatp`: the
     /// hardware-assisted mode's vCPU switch-in.
     public func loadVirtualHart(_ state: VirtualHartState, hgatp: UInt64) {
+        state.checkRegisterCounts()
         if h.hgatp != hgatp { hostWriteCSR(CSR.hgatp, hgatp) }
-        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots); the arrays'
-        // subscripts check their own bounds.
+        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots), and within the
+        // state's arrays, which `checkRegisterCounts` found to hold 32 each.
         for i in 1..<32 { x[i] = state.registers[i] }
         for i in 0..<32 { f[i] = state.floatRegisters[i] }
         for number in Hart.virtualHartCSRs { hostWriteCSR(number, state.csrs[number] ?? 0) }
@@ -194,8 +208,9 @@ extension Hart {
     /// virtualization host runs both the guest's kernel and its programs there, under a satp it
     /// sets with `hostSwitchUserAddressSpace`. The caller chooses mstatus.FS and satp.
     public func loadDeprivilegedGuest(_ state: VirtualHartState) {
-        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots); the arrays'
-        // subscripts check their own bounds.
+        state.checkRegisterCounts()
+        // SAFETY: indices stay below 32, within `x` (39 slots) and `f` (32 slots), and within the
+        // state's arrays, which `checkRegisterCounts` found to hold 32 each.
         for i in 1..<32 { x[i] = state.registers[i] }
         for i in 0..<32 { f[i] = state.floatRegisters[i] }
         closePrivilegeInterval()

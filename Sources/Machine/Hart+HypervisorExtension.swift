@@ -281,6 +281,7 @@ extension Hart {
     func transformedInstruction(_ op: Instruction, faultAddress: UInt64) -> UInt64 {
         let rd = op.rd == Instruction.discard ? 0 : UInt64(op.rd)
         let rs2 = UInt64(op.rs2)
+        // SAFETY: rs1 is a decoded 5-bit register field (< 32), within `x`'s 39 slots.
         let displaced = x[Int(op.rs1)] &+ UInt64(bitPattern: Int64(op.imm))
         let encoded: UInt64, base: UInt64
         switch op.op {
@@ -304,6 +305,7 @@ extension Hart {
              .amomin_d, .amomax_d, .amominu_d, .amomaxu_d,
              .hlv_b, .hlv_bu, .hlv_h, .hlv_hu, .hlvx_hu, .hlv_w, .hlvx_wu, .hlv_wu, .hlv_d,
              .hsv_b, .hsv_h, .hsv_w, .hsv_d:
+            // SAFETY: as above, rs1 < 32.
             encoded = UInt64(op.raw) & ~(0x1f << 15); base = x[Int(op.rs1)]
         default:
             return 0
@@ -355,6 +357,8 @@ extension Hart {
     /// vsstatus.SUM/MXR, through both stages. HLVX needs execute, not read, permission. Faults
     /// report the guest virtual address (GVA=1). False after recording a fault.
     func executeHypervisorAccess(_ op: Instruction) -> Bool {
+        // SAFETY: rs1 and rs2 are decoded 5-bit register fields (< 32) and rd is one too or the
+        // discard slot (32): all within `x`'s 39 slots.
         let va = x[Int(op.rs1)]
         let nominal: Privilege = h.hstatus & Hart.hstatusSPVP != 0 ? .supervisor : .user
         let context = translationContext(nominal, virtual: true)
@@ -380,6 +384,7 @@ extension Hart {
                     let shift = 64 - 8 * width
                     v = UInt64(bitPattern: Int64(bitPattern: v << shift) >> Int64(shift))
                 }
+                // SAFETY: rd < 33, as said at the top of this function.
                 x[Int(op.rd)] = v
             }
             return true

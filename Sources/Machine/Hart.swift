@@ -274,6 +274,8 @@ public final class Hart {
         self.control = control
         self.configuration = configuration
         maximumBlockLength = configuration.trace == nil ? BlockCache.maximumLength : 1
+        // SAFETY: the sizes the declarations of `x`, `f` and `tlb` state; each is fully
+        // initialised right after its allocation, and freed in `deinit`.
         x = .allocate(capacity: CompiledRun.registerFileSlots)
         x.initialize(repeating: 0, count: CompiledRun.registerFileSlots)
         f = .allocate(capacity: 32)
@@ -283,6 +285,7 @@ public final class Hart {
         for c in "ACDFIMSU".unicodeScalars { letters |= 1 << UInt64(c.value - 65) }
         if configuration.hypervisor { letters |= 1 << UInt64(Character("H").asciiValue! - 65) }
         m = MachineCSRs(misa: 2 << 62 | letters, mideleg: configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0)
+        // SAFETY: as for `x` and `f` above.
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
         tlb.initialize(repeating: TLBEntry.empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
         blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil)
@@ -291,6 +294,7 @@ public final class Hart {
     }
 
     deinit {
+        // SAFETY: the allocations made in `init`, freed once; nothing can run on the hart any more.
         x.deallocate()
         f.deallocate()
         tlb.deallocate()
@@ -300,6 +304,7 @@ public final class Hart {
 
     /// Architectural reset (privileged spec §3.4): M-mode, MIE and MPRV clear, pc at `resetVector`.
     public func reset(pc resetVector: UInt64) {
+        // SAFETY: x0…x31 and the discard slot (33 of `x`'s 39 slots) and all 32 of `f`'s.
         x.update(repeating: 0, count: 33)
         f.update(repeating: 0, count: 32)
         pc = resetVector

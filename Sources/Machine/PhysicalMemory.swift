@@ -8,8 +8,10 @@ import CGuestMemory
 /// The machine's RAM: one anonymous mapping, addressed by physical address.
 ///
 /// Harts on other host threads share it: every access made while harts run goes through
-/// `GuestRAM` (relaxed atomics, Sources/CGuestMemory explains why). Bulk copies (`write`, `read`)
-/// are for loaders and snapshots, made while no hart runs.
+/// `GuestRAM` (relaxed atomics, Sources/CGuestMemory explains why). The bulk accessors
+/// (`write`, `read`, `append`, `fill`, `isZero`) are plain copies and compares, for loaders,
+/// snapshots and the hypervisor's own use (zeroing its tables or a destroyed domain, digests),
+/// made while no hart touches those bytes.
 ///
 /// Pages are only committed by the host when first touched, so a 256 MiB guest that uses
 /// a few megabytes costs a few megabytes. Every accessor that takes an address it did not
@@ -21,6 +23,8 @@ public final class PhysicalMemory {
     /// Size of RAM in bytes.
     public let size: UInt64
     /// Host address of the first byte of RAM.
+    /// SAFETY: the start of this object's own mapping of `size` bytes, made in `init` and unmapped
+    /// only in `deinit`, so it is valid for as long as the object lives; never rebound.
     public let bytes: UnsafeMutableRawPointer
 
     public enum AllocationError: Error, CustomStringConvertible {
@@ -39,6 +43,8 @@ public final class PhysicalMemory {
 
     public init(base: UInt64, size: UInt64) throws(AllocationError) {
         guard size > 0, size % 4096 == 0, size <= Self.maximumSize else { throw .invalidSize(size) }
+        // SAFETY: a fresh anonymous mapping (no address hint, no file); the result is checked
+        // against MAP_FAILED before it is kept.
         let p = mmap(nil, Int(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let p, p != MAP_FAILED else { throw .mapFailed(size) }
         self.base = base
@@ -64,15 +70,63 @@ public final class PhysicalMemory {
     }
 
     /// Copies `data` into RAM at `address`; false (and nothing written) if it does not fit.
+    /// Contiguous collections (arrays, their slices, `Data`) are copied in one `copyMemory`.
     @discardableResult
     public func write(_ data: some Collection<UInt8>, at address: UInt64) -> Bool {
-        guard contains(address, length: UInt64(data.count)) else { return false }
-        // SAFETY: `contains` above put all data.count bytes inside the mapping; RAM is untyped bytes.
+        let count = data.count
+        guard contains(address, length: UInt64(count)) else { return false }
+        let copied: Void? = data.withContiguousStorageIfAvailable { source in
+            // SAFETY: `contains` above put all `count` bytes inside the mapping, and `source` (valid
+            // for this closure only) holds exactly `count` bytes, so the copy reads and writes in bounds.
+            if let start = source.baseAddress { hostPointer(address).copyMemory(from: start, byteCount: source.count) }
+        }
+        if copied != nil { return true }
+        // SAFETY: `contains` above put all `count` bytes inside the mapping; RAM is untyped bytes.
         let dst = hostPointer(address).assumingMemoryBound(to: UInt8.self)
         var i = 0
         for b in data { dst[i] = b; i += 1 }
         return true
     }
+
+    /// Appends `count` bytes of RAM at `address` to `destination` (a `[UInt8]`, `Data`, ...);
+    /// false (and nothing appended) if the range is not inside RAM. The copying alternative to
+    /// `read` for callers that collect many ranges into one buffer (a snapshot file, a digest).
+    @discardableResult
+    public func append(_ address: UInt64, count: Int, to destination: inout some RangeReplaceableCollection<UInt8>) -> Bool {
+        guard count >= 0, contains(address, length: UInt64(count)) else { return false }
+        // SAFETY: `contains` above put all `count` bytes inside the mapping; the buffer is only
+        // read during the append and does not outlive this call.
+        destination.append(contentsOf: UnsafeRawBufferPointer(start: hostPointer(address), count: count))
+        return true
+    }
+
+    /// Sets `count` bytes at `address` to `byte` (zeroing a domain, a page table, .bss); false
+    /// (and nothing written) if the range is not inside RAM.
+    @discardableResult
+    public func fill(_ address: UInt64, count: Int, with byte: UInt8 = 0) -> Bool {
+        guard count >= 0, contains(address, length: UInt64(count)) else { return false }
+        // SAFETY: `contains` above put all `count` bytes inside the mapping; RAM is untyped bytes.
+        hostPointer(address).initializeMemory(as: UInt8.self, repeating: byte, count: count)
+        return true
+    }
+
+    /// Whether the `count` bytes at `address` are all zero; nil if the range is not inside RAM.
+    /// Compared in `zeroBlock`-sized runs with memcmp, as fast as the host's library makes it.
+    public func isZero(_ address: UInt64, count: Int) -> Bool? {
+        guard count >= 0, contains(address, length: UInt64(count)) else { return nil }
+        var done = 0
+        while done < count {
+            let run = min(count - done, PhysicalMemory.zeroBlock.count)
+            // SAFETY: `contains` above put all `count` bytes inside the mapping and done + run ≤ count;
+            // `zeroBlock` holds at least `run` bytes and its buffer is valid inside the closure.
+            let equal = PhysicalMemory.zeroBlock.withUnsafeBytes { zeros in memcmp(hostPointer(address &+ UInt64(done)), zeros.baseAddress!, run) == 0 }
+            if !equal { return false }
+            done += run
+        }
+        return true
+    }
+
+    private static let zeroBlock = [UInt8](repeating: 0, count: 4096)
 
     /// Reads `count` bytes from RAM; nil if the range is not inside RAM.
     public func read(_ address: UInt64, count: Int) -> [UInt8]? {
@@ -132,6 +186,9 @@ public final class PhysicalMemory {
 /// Loads and stores of guest RAM that other harts may touch at the same time: relaxed atomics
 /// (Sources/CGuestMemory/include/GuestMemory.h), one plain `mov` each on x86-64. Aligned only;
 /// RAM is little-endian like the host.
+/// SAFETY: callers pass a pointer into RAM with the whole access inside the mapping and aligned
+/// to its size (`load` and `store` above check both; the engine's callers hold a TLB hit for
+/// the page and take misaligned accesses byte by byte).
 enum GuestRAM {
     @inline(__always)
     static func load<T: FixedWidthInteger>(_ p: UnsafeRawPointer, as _: T.Type) -> T {

@@ -9,12 +9,16 @@ struct TouchedEntries {
     static let capacity = 128
     let contexts: Int
     /// `capacity` slots per context: the indices written, in order, possibly repeated.
+    /// SAFETY: `contexts * capacity` slots, allocated and zeroed in `init`, freed in `release`
+    /// (by the owner of the table this tracks, when it frees that table).
     private let indices: UnsafeMutablePointer<Int32>
     /// Writes per context since its last clear (beyond `capacity`: only counted).
+    /// SAFETY: `contexts` counts, allocated and zeroed in `init`, freed in `release`.
     private let counts: UnsafeMutablePointer<Int>
 
     init(contexts: Int) {
         self.contexts = contexts
+        // SAFETY: every slot is initialised right after its allocation.
         indices = .allocate(capacity: contexts * TouchedEntries.capacity)
         indices.initialize(repeating: 0, count: contexts * TouchedEntries.capacity)
         counts = .allocate(capacity: contexts)
@@ -22,6 +26,7 @@ struct TouchedEntries {
     }
 
     func release() {
+        // SAFETY: called once, by the owner's deinit or release, after its last note or clear.
         indices.deallocate()
         counts.deallocate()
     }
@@ -45,10 +50,12 @@ struct TouchedEntries {
     /// Like `clear`, for one context only.
     @inline(__always)
     func clear<Entry>(_ table: UnsafeMutablePointer<Entry>, entriesPerContext: Int, to empty: Entry, context: Int) {
+        // SAFETY: `context` < contexts (a TranslationContext raw value) and slots read are below
+        // min(written, capacity); `table` holds `contexts * entriesPerContext` entries and every
+        // noted index is an entry index within one context (< entriesPerContext), as the callers
+        // compute them.
         let written = counts[context]
         guard written > 0 else { return }
-        // SAFETY: `table` holds `contexts * entriesPerContext` entries; every noted index is an
-        // entry index within one context (< entriesPerContext), as the callers compute them.
         let base = table + context * entriesPerContext
         if written > TouchedEntries.capacity {
             base.update(repeating: empty, count: entriesPerContext)

@@ -90,6 +90,10 @@ public enum Decoder {
     /// the same operand slot the engine expects: rs2 for register-register ops, rs1 for
     /// register-immediate ops and branches. Pairs never overlap.
     public static func fusePairs(_ ops: UnsafeMutableBufferPointer<Instruction>) {
+        // A buffer pointer, not an array: the engine fuses a block in place in its op arena.
+        // SAFETY: in both passes every index used is i or i + 1 with i + 1 < ops.count (the loop
+        // conditions; i changes only just before `continue` or the end of an iteration), so each
+        // access is inside the buffer, whose subscript checks bounds in debug builds only.
         var i = 0
         while i + 1 < ops.count {
             let first = ops[i]

@@ -114,7 +114,8 @@ struct Bench: ParsableCommand {
         #else
         let configuration = "release"
         #endif
-        let allocator = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallctl") != nil ? "jemalloc" : "system malloc"
+        // A nil handle is RTLD_DEFAULT on glibc: every object loaded into the process.
+        let allocator = dlsym(nil, "mallctl") != nil ? "jemalloc" : "system malloc"
         // The engine the runs get: `virtbench run`'s default, which VIRTBENCH_ENGINE (inherited) can change.
         #if arch(x86_64)
         let engine = HartConfiguration.compileBlocksByDefault ? "blocks compiled to x86-64" : "interpreter only"

@@ -106,8 +106,7 @@ final class ProgressLine: @unchecked Sendable {
 
     func show(_ text: String) {
         if interactive {
-            let line = "\r\u{1b}[K" + text
-            _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+            writeStandardError("\r\u{1b}[K" + text)
             shown = true
         } else {
             printError(text)
@@ -116,8 +115,7 @@ final class ProgressLine: @unchecked Sendable {
 
     func finish() {
         guard shown else { return }
-        let clear = "\r\u{1b}[K"
-        _ = clear.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+        writeStandardError("\r\u{1b}[K")
         shown = false
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Devices
+import Foundation
 import Machine
 
 /// The terminal settings to put back, reachable from a signal handler (which cannot capture).
@@ -64,23 +65,9 @@ final class Console {
 
     /// Starts a thread that hands stdin to `send` and watches for Ctrl-A X.
     static func startInputThread(send: @escaping @Sendable ([UInt8]) -> Void, control: MachineControl, state: ConsoleState) {
-        let context = Unmanaged.passRetained(InputContext(send: send, control: control, state: state))
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { raw in
-            #if canImport(Darwin)
-            let context = Unmanaged<InputContext>.fromOpaque(raw).takeRetainedValue()
-            #else
-            let context = Unmanaged<InputContext>.fromOpaque(raw!).takeRetainedValue()
-            #endif
-            context.readLoop()
-            return nil
-        }, context.toOpaque())
-        if started == 0 {
-            pthread_detach(thread)
-        } else {
-            context.release()
-            state.markClosed()
-        }
+        let context = InputContext(send: send, control: control, state: state)
+        // A detached thread that holds the context for as long as it reads.
+        Thread { context.readLoop() }.start()
     }
 }
 
@@ -112,6 +99,8 @@ private final class InputContext: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 256)
         var afterEscape = false
         while true {
+            // SAFETY: read(2) writes at most $0.count bytes, the size of `buffer`; the pointer does
+            // not outlive the closure. (FileHandle's availableData would trap on a read error.)
             let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { state.markClosed(); return }
@@ -122,8 +111,7 @@ private final class InputContext: @unchecked Sendable {
                     afterEscape = false
                     if Console.quitKeys.contains(byte) {
                         Console.restoreTerminal()
-                        let message = "virtbench: terminated\n"
-                        _ = message.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+                        writeStandardError("virtbench: terminated\n")
                         control.requestStop(.userQuit)
                         if !out.isEmpty { send(out) }
                         state.markClosed()

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import Foundation
 
 /// The `virtbench` command: subcommands for running guests (and, later, comparing modes).
 struct VirtBench: ParsableCommand {
@@ -51,14 +52,18 @@ enum Main {
     }
 
     static func fail(_ message: String) -> Int32 {
-        let line = "virtbench: error: " + message.split(separator: "\n").joined(separator: " ") + "\n"
-        _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+        writeStandardError("virtbench: error: " + message.split(separator: "\n").joined(separator: " ") + "\n")
         return 1
     }
 }
 
 /// One line to stderr, unbuffered (stdout belongs to the guest's console).
 func printError(_ text: String) {
-    let line = text + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+    writeStandardError(text + "\n")
+}
+
+/// `text` to stderr as it is, straight to the file descriptor (no buffering to flush). Errors
+/// are ignored: there is nowhere left to report them.
+func writeStandardError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }

@@ -111,7 +111,7 @@ import Testing
         bytes = Array(bytes[0 ..< 12]) + (0 ..< 4).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + json
             + bytes[(16 + headerLength) ..< (bytes.count - 8)]
         var checksum = DomainSnapshot.Checksum()
-        bytes.withUnsafeBytes { checksum.add($0) }
+        checksum.add(Data(bytes))
         bytes += (0 ..< 8).map { UInt8(truncatingIfNeeded: checksum.value >> (8 * UInt64($0))) }
         try Data(bytes).write(to: url)
     }

@@ -115,7 +115,7 @@ import TestSupport
         out += json
         out += file[(16 + headerLength) ..< (file.count - 8)]
         var checksum = DomainSnapshot.Checksum()
-        out.withUnsafeBytes { checksum.add($0) }
+        checksum.add(Data(out))
         withUnsafeBytes(of: checksum.value.littleEndian) { out += $0 }
         return out
     }
