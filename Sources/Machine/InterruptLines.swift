@@ -54,6 +54,8 @@ public final class InterruptLines: Sendable {
 /// its interrupts and its sleep is not lost.
 public final class HartWakeup: @unchecked Sendable {
     // @unchecked: the mutex, condition and flag are only touched under the mutex, through pthread calls.
+    // SAFETY: each pointer is one allocated, initialised pthread object owned by this wake-up,
+    // alive from init to deinit; pthread objects must not move, so they are not stored inline.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var signalled = false
@@ -76,6 +78,7 @@ public final class HartWakeup: @unchecked Sendable {
     deinit {
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
+        // SAFETY: allocated once in init and destroyed just above; nothing uses them after deinit.
         condition.deallocate()
         mutex.deallocate()
     }
