@@ -5,6 +5,18 @@
 /// may use `sext32(v)` (bits 31:0 sign-extended) and, for the W divisions, `a32`/`b32` (the low
 /// words as `Int32`).
 public enum RV64Instructions {
+    /// The multi-letter extensions every instruction of which is described below. The rule: an
+    /// extension is claimed only when it is named here, both to the guest (the device tree's
+    /// riscv,isa, VirtBoard) and to the assembler (-march of the ISA corpus and the random
+    /// programs, `CorpusArchitecture.hartMarch`); the generated
+    /// `EncodingTable.completeMultiLetterExtensions` carries the list to them. An extension being
+    /// added an instruction at a time is decoded and run from its first description, and its
+    /// instructions are random-tested with `.option arch` around each one alone: told of the whole
+    /// extension, the assembler would also build `li` from instructions not yet described (Zbs
+    /// turns one-bit constants into bseti). The single letters of riscv,isa are VirtBoard's own:
+    /// parts of them (C's expansions, the FP unit) live outside this table.
+    public static let completeExtensions: Set<String> = ["Zifencei", "Zba", "Zicsr"]
+
     public static let all: [InstructionDescription] = [
         // MARK: RV64I
         I("lui", "RV64I", mask: "opcodeMask", match: "LUI", format: "u",

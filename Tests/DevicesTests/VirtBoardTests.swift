@@ -1,5 +1,6 @@
 import Foundation
 import Machine
+import RISCV
 import Testing
 @testable import Devices
 
@@ -78,6 +79,16 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
         #expect(board.isaString == "rv64imafdc_zicsr_zifencei_zicntr_zba_sstc")
         let tree = try DeviceTree(flattened: board.deviceTree())
         #expect(tree.node(at: "/chosen")?.property("bootargs") == nil)
+    }
+
+    /// The rule of RV64Instructions.completeExtensions: riscv,isa claims each complete described
+    /// extension, plus the two with no instructions, and orders them as QEMU 7.2 does.
+    @Test func isaStringClaimsTheCompleteDescribedExtensions() throws {
+        let board = try VirtBoard { _ in }
+        let claimed = board.isaString.split(separator: "_").dropFirst().map(String.init)
+        #expect(Set(claimed) == Set(EncodingTable.completeMultiLetterExtensions + ["zicntr", "sstc"]))
+        let positions = claimed.map { VirtBoard.qemuOrder.firstIndex(of: $0) ?? .max }
+        #expect(positions == positions.sorted(), "\(claimed) is not in QEMU's order")
     }
 
     @Test func initrdIsPublishedInChosen() throws {
