@@ -158,7 +158,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
 public enum CorpusCatalogue {
     /// Self-checking ISA and privileged-architecture tests (Corpus/isa).
     public static let isa: [CorpusProgram] = [
-        "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c", "zba",
+        "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c", "zba", "zbs",
         "zicsr", "zifencei", "counters", "traps", "delegation", "mstatus", "misaligned", "interrupts", "sv39", "pmp",
         "sv48",
         "plic",

@@ -253,6 +253,11 @@ public enum RV64Instructions {
           .registerImmediate("(a & 0xffff_ffff) << (b & 63)"),
           x86: "shiftUnsignedWordImmediate(inst)"),
 
+        // MARK: Zbs (unprivileged spec, "B" extension, single-bit instructions)
+        // rs1 with one bit changed; the bit index is rs2's low six bits.
+        I("bset", "Zbs", mask: "rMask", match: "f7(OP, 1, 0x14)", format: "r",
+          .registerRegister("a | (1 << (b & 63))")),
+
         // MARK: A
         I("lr.w", "A", mask: "lrMask", match: "amo(0b00010, 2)", format: "r",
           .statements("guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }", destination: .integer)),

@@ -81,6 +81,8 @@ extension EncodingTable {
         Encoding(name: "sh2add.uw", mask: rMask, match: f7(OP_32, 4, 0x10), format: .r, op: .sh2add_uw),
         Encoding(name: "sh3add.uw", mask: rMask, match: f7(OP_32, 6, 0x10), format: .r, op: .sh3add_uw),
         Encoding(name: "slli.uw", mask: shift64Mask, match: f3(OP_IMM_32, 1) | 0x0800_0000, format: .shift64, op: .slli_uw),
+        // Zbs
+        Encoding(name: "bset", mask: rMask, match: f7(OP, 1, 0x14), format: .r, op: .bset),
         // A
         Encoding(name: "lr.w", mask: lrMask, match: amo(0b00010, 2), format: .r, op: .lr_w),
         Encoding(name: "sc.w", mask: amoMask, match: amo(0b00011, 2), format: .r, op: .sc_w),
