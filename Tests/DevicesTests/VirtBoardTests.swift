@@ -66,7 +66,7 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
                      "/poweroff", "/reboot", "/chosen"] {
             #expect(tree.node(at: path) != nil, "missing \(path)")
         }
-        #expect(tree.node(at: "/cpus/cpu@0")?.property("riscv,isa")?.stringValues == ["rv64imafdch_zicsr_zifencei_zicntr_zba_sstc"])
+        #expect(tree.node(at: "/cpus/cpu@0")?.property("riscv,isa")?.stringValues == ["rv64imafdch_zicsr_zifencei_zicntr_zba_zbs_sstc"])
         #expect(tree.node(at: "/chosen")?.property("bootargs")?.stringValues == ["console=ttyS0"])
         #expect(tree.node(at: "/memory@80000000")?.property("reg")?.cellValues == [0, 0x8000_0000, 0, 0x800_0000])
         #expect(tree.node(at: "/soc/serial@10000000")?.property("interrupts")?.cellValues == [10])
@@ -76,7 +76,7 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
 
     @Test func isaStringWithoutHypervisor() throws {
         let board = try VirtBoard { _ in }
-        #expect(board.isaString == "rv64imafdc_zicsr_zifencei_zicntr_zba_sstc")
+        #expect(board.isaString == "rv64imafdc_zicsr_zifencei_zicntr_zba_zbs_sstc")
         let tree = try DeviceTree(flattened: board.deviceTree())
         #expect(tree.node(at: "/chosen")?.property("bootargs") == nil)
     }

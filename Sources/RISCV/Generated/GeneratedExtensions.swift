@@ -5,5 +5,5 @@ extension EncodingTable {
     /// (`RV64Instructions.completeExtensions`): what the device tree's riscv,isa claims and
     /// the ISA corpus and random programs are assembled for (-march). An extension still
     /// being added is decoded and run but named in neither.
-    public static let completeMultiLetterExtensions: [String] = ["zicsr", "zifencei", "zba"]
+    public static let completeMultiLetterExtensions: [String] = ["zicsr", "zifencei", "zba", "zbs"]
 }

@@ -88,7 +88,7 @@ extension Decoder {
         case .add, .sub, .sll, .slt, .sltu, .xor, .srl, .sra, .or, .and, .addw, .subw, .sllw, .srlw,
              .sraw, .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu, .mulw, .divw, .divuw,
              .remw, .remuw, .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw,
-             .bset: true
+             .bset, .bclr, .binv, .bext: true
         default: false
         }
     }
