@@ -44,7 +44,7 @@ let package = Package(
         // Relaxed-atomic access to guest RAM shared by hart threads (include/GuestMemory.h says why).
         .target(name: "CGuestMemory"),
         .target(name: "Machine", dependencies: ["RISCV", "CGuestMemory"], swiftSettings: hotPathSettings),
-        .target(name: "Devices", dependencies: ["Machine"]),
+        .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
@@ -62,15 +62,16 @@ let package = Package(
         // Random-program generators and differential testers (against QEMU, and between our two
         // engines): test infrastructure, so no shipped library carries them. A target of its own
         // keeps TestSupport free of dependencies, so that the Machine and Devices tests need not
-        // wait for Harness, Hypervisor and Emulation to build.
-        .target(name: "DifferentialTesting", dependencies: ["Harness", "Machine", "Emulation"], path: "Tests/DifferentialTesting"),
+        // wait for Harness, Hypervisor and Emulation to build. InstructionSpec gives the rows of the
+        // simple ALU shapes, derived from the instruction descriptions.
+        .target(name: "DifferentialTesting", dependencies: ["Harness", "Machine", "Emulation", "InstructionSpec"], path: "Tests/DifferentialTesting"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         // Rules every file under Sources/ keeps (a SAFETY comment on each unsafe operation), read from the sources.
         .testTarget(name: "SourceRulesTests"),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "TestSupport"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import RISCV
 
 /// Which family of guest programs a corpus entry belongs to.
 ///
@@ -15,10 +16,23 @@ public enum CorpusCategory: String, Sendable, CaseIterable, Codable {
 
 /// The instruction set and ABI a program is compiled for; it selects the clang target and flags.
 public enum CorpusArchitecture: Sendable, Hashable, Codable {
-    /// RISC-V 64-bit with the given `-march` string (ISA tests use "rv64gc" so compressed forms appear).
+    /// RISC-V 64-bit with the given `-march` string (ISA tests use `hartMarch("rv64gc")`, so
+    /// compressed forms appear and every complete described extension assembles).
     case riscv64(march: String)
     /// ARMv6-M Thumb (Cortex-M0 class), for the emulation mode.
     case thumbv6m
+
+    /// `base` (single letters, such as "rv64gc") followed by the multi-letter extensions the
+    /// instruction descriptions mark complete (`EncodingTable.completeMultiLetterExtensions`, the
+    /// list riscv,isa claims), those G already includes (Zicsr, Zifencei) left out. Only complete
+    /// ones: told of an extension, the assembler builds `li` from its instructions too (Zbs turns
+    /// one-bit constants into bseti), which a hart with part of it would not run. A test of an
+    /// extension still being added names it with `.option arch` around that instruction alone.
+    /// For assembly only: a C program built with it would let the compiler pick these as well.
+    public static func hartMarch(_ base: String) -> String {
+        let includedInG: Set<String> = ["zicsr", "zifencei"]
+        return ([base] + EncodingTable.completeMultiLetterExtensions.filter { !includedInG.contains($0) }).joined(separator: "_")
+    }
 
     /// The clang flags that pick the target, ISA and ABI.
     public var compilerFlags: [String] {
@@ -131,7 +145,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
             linkerScript: "Corpus/common/link.ld",
             commonFiles: ["Corpus/common/test.h", "Corpus/common/fp.h", "Corpus/common/link.ld"],
             includeDirectories: ["Corpus/common"],
-            architecture: .riscv64(march: "rv64gc"),
+            architecture: .riscv64(march: CorpusArchitecture.hartMarch("rv64gc")),
             expectedFinalLine: "PASS \(name)"
         )
     }
@@ -144,7 +158,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
 public enum CorpusCatalogue {
     /// Self-checking ISA and privileged-architecture tests (Corpus/isa).
     public static let isa: [CorpusProgram] = [
-        "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c", "zba",
+        "rv64i", "rv64m", "rv64a", "rv64f", "rv64d", "rv64c", "zba", "zbs",
         "zicsr", "zifencei", "counters", "traps", "delegation", "mstatus", "misaligned", "interrupts", "sv39", "pmp",
         "sv48",
         "plic",

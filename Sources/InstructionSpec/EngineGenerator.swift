@@ -5,11 +5,13 @@
 /// descriptions give.
 public enum EngineGenerator {
     /// Each generated file's path relative to the package root, and its contents.
-    public static func files(_ instructions: [InstructionDescription] = RV64Instructions.all) -> [(path: String, contents: String)] {
+    public static func files(_ instructions: [InstructionDescription] = RV64Instructions.all,
+                             complete: Set<String> = RV64Instructions.completeExtensions) -> [(path: String, contents: String)] {
         let table = Table(instructions)
         return [
             ("Sources/RISCV/Generated/GeneratedOp.swift", table.opEnum()),
             ("Sources/RISCV/Generated/GeneratedEncodings.swift", table.encodings()),
+            ("Sources/RISCV/Generated/GeneratedExtensions.swift", table.extensions(complete: complete)),
             ("Sources/RISCV/Generated/GeneratedPairs.swift", table.pairing()),
             ("Sources/Machine/Generated/GeneratedSemantics.swift", table.semantics()),
             ("Sources/Machine/Generated/GeneratedCompilerTemplates.swift", table.compilerTemplates()),
@@ -171,6 +173,42 @@ struct Table {
             }
         }
         s += "    ]\n}\n"
+        return s
+    }
+
+    /// The multi-letter extensions the descriptions define, in the ISA string's canonical order
+    /// (unprivileged spec, "ISA Extension Naming Conventions": Z names by the category their second
+    /// letter names, in the order IMAFDQLCBKJTPVH, then alphabetically; then S names, then X).
+    var multiLetterExtensions: [String] {
+        var seen = Set<String>()
+        let names = instructions.compactMap(\.multiLetterExtension).filter { seen.insert($0).inserted }
+        func key(_ name: String) -> (Int, Int, String) {
+            let letters = Array(name)
+            let kind = ["z": 0, "s": 1, "x": 2][letters[0]] ?? 3
+            let category = kind == 0 ? Array("imafdqlcbkjtpvh").firstIndex(of: letters[1]) ?? 99 : 0
+            return (kind, category, name)
+        }
+        return names.sorted { key($0) < key($1) }
+    }
+
+    func extensions(complete: Set<String>) -> String {
+        let described = multiLetterExtensions
+        for name in complete {
+            precondition(described.contains(name.lowercased()), "\(name) is marked complete but is no described multi-letter extension")
+        }
+        let completeNames = Set(complete.map { $0.lowercased() })
+        func list(_ names: [String]) -> String { "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        var s = EngineGenerator.banner
+        s += """
+            extension EncodingTable {
+                /// The multi-letter extensions whose every instruction is described, in canonical order
+                /// (`RV64Instructions.completeExtensions`): what the device tree's riscv,isa claims and
+                /// the ISA corpus and random programs are assembled for (-march). An extension still
+                /// being added is decoded and run but named in neither.
+                public static let completeMultiLetterExtensions: [String] = \(list(described.filter(completeNames.contains)))
+            }
+
+            """
         return s
     }
 

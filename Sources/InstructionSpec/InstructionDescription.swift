@@ -19,15 +19,59 @@ public struct InstructionDescription: Sendable {
     /// it cannot compile this instance, true when it ends the block), or nil when the
     /// instruction is never compiled and compiled code stops before it.
     public let x86: String?
+    /// The random differential tester's operands for this instruction when those its format
+    /// gives (`randomOperands`) do not suit it; nil to use them.
+    public let randomOverride: [RandomOperand]?
 
     public init(_ name: String, _ extensionName: String, mask: String, match: String, format: String,
-                _ semantics: Semantics, x86: String? = nil) {
+                _ semantics: Semantics, x86: String? = nil, random randomOverride: [RandomOperand]? = nil) {
         self.name = name; self.extensionName = extensionName; self.mask = mask; self.match = match
-        self.format = format; self.semantics = semantics; self.x86 = x86
+        self.format = format; self.semantics = semantics; self.x86 = x86; self.randomOverride = randomOverride
     }
 
     /// The Swift case name of its `Op` ("fence.i" -> "fence_i").
     public var op: String { String(name.map { $0 == "." ? "_" : $0 }) }
+
+    /// The operands, in assembler order, of the random differential tester's row for this
+    /// instruction (Tests/DifferentialTesting): the override if there is one, else what the format
+    /// gives a register-register or register-immediate op (r: rd and two biased sources; i: rd, a
+    /// source and a signed 12-bit immediate; shift64/shift32: rd, a source and an amount below 64
+    /// or 32). Nil for every other shape (loads, stores, branches, AMOs, FP, CSR…): their rows need
+    /// set-up the format cannot tell, so they are written by hand.
+    public var randomOperands: [RandomOperand]? {
+        if let randomOverride { return randomOverride }
+        guard semantics.aluExpression != nil else { return nil }
+        switch format {
+        case "r": return [.destination, .biasedSource, .biasedSource]
+        case "i": return [.destination, .source, .signedImmediate(bits: 12)]
+        case "shift64": return [.destination, .source, .shiftAmount(limit: 64)]
+        case "shift32": return [.destination, .source, .shiftAmount(limit: 32)]
+        default: return nil
+        }
+    }
+
+    /// The extension's name as -march and riscv,isa spell multi-letter ones ("zba"), or nil for
+    /// the base, the single-letter extensions and the privileged instructions.
+    public var multiLetterExtension: String? {
+        let first = extensionName.first
+        guard extensionName.count > 1, first == "Z" || first == "S" || first == "X" else { return nil }
+        return extensionName.lowercased()
+    }
+}
+
+/// One operand of a random differential-test row, as the description states it; the tester turns
+/// each into its own operand kind.
+public enum RandomOperand: Sendable, Equatable {
+    /// A writable integer register (x0 now and then).
+    case destination
+    /// Any integer register.
+    case source
+    /// An integer register sometimes reloaded first with a corner value (0, -1, INT_MIN, 63…).
+    case biasedSource
+    /// A signed immediate of `bits` bits.
+    case signedImmediate(bits: Int)
+    /// A shift amount (or bit index) in `0..<limit`.
+    case shiftAmount(limit: Int)
 }
 
 /// What an instruction does, in the terms the interpreter runs it by. Expressions are Swift over

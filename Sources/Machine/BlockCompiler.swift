@@ -170,6 +170,14 @@ struct X86Assembler {
             emit([0xd3], wide: wide, reg: ext, .register(dst))
         }
     }
+    /// bt/bts/btr/btc r/m64, reg (0f a3, ab, b3, bb): a register base takes the index modulo 64.
+    mutating func bitTest(_ opcode: UInt8, _ base: Register, index: Register) {
+        emit([0x0f, opcode], wide: true, reg: index.rawValue, .register(base))
+    }
+    /// The 0f ba group with an immediate index: /4 bt, /5 bts, /6 btr, /7 btc.
+    mutating func bitTest(extension ext: UInt8, _ base: Register, index: UInt8) {
+        emit([0x0f, 0xba], wide: true, reg: ext, .register(base)); bytes.append(index)
+    }
     mutating func imul(_ dst: Register, _ src: Operand, wide: Bool = true) { emit([0x0f, 0xaf], wide: wide, reg: dst.rawValue, src) }
     /// dst = src × a sign-extended 32-bit immediate.
     mutating func imul(_ dst: Register, _ src: Operand, immediate: Int32) { emit([0x69], wide: true, reg: dst.rawValue, src); int32(immediate) }
@@ -535,6 +543,41 @@ struct BlockCompiler {
         compute(Int(inst.rd), from: [Int(inst.rs1)]) { asm, h, s in
             asm.load(h, .register(s[0]), width: 4, signed: false)
             asm.shift(extension: 4, h, by: count)
+        }
+        return false
+    }
+
+    /// Zbs: rs1 with bit rs2 & 63 set (bts, 0f ab), cleared (btr, 0f b3) or inverted (btc,
+    /// 0f bb); x86 masks a register's bit index to 63 as RISC-V does.
+    mutating func singleBit(_ opcode: UInt8, _ inst: Instruction) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)]) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.bitTest(opcode, h, index: s[1])
+        }
+        return false
+    }
+
+    /// bseti, bclri, binvi: the 0f ba group's /5 bts, /6 btr, /7 btc with the 6-bit index.
+    mutating func singleBitImmediate(_ ext: UInt8, _ inst: Instruction) -> Bool? {
+        let index = UInt8(truncatingIfNeeded: inst.imm) & 63
+        compute(Int(inst.rd), from: [Int(inst.rs1)]) { asm, h, s in
+            asm.mov(h, .register(s[0])); asm.bitTest(extension: ext, h, index: index)
+        }
+        return false
+    }
+
+    /// bext: bt copies bit rs2 & 63 of rs1 into CF, and setb (below: CF set) makes it rd.
+    mutating func bitExtract(_ inst: Instruction) -> Bool? {
+        compute(Int(inst.rd), from: [Int(inst.rs1), Int(inst.rs2)]) { asm, h, s in
+            asm.bitTest(0xa3, s[0], index: s[1]); asm.set(.below, h)
+        }
+        return false
+    }
+
+    /// bexti: the same with the index in the immediate (0f ba /4).
+    mutating func bitExtractImmediate(_ inst: Instruction) -> Bool? {
+        let index = UInt8(truncatingIfNeeded: inst.imm) & 63
+        compute(Int(inst.rd), from: [Int(inst.rs1)]) { asm, h, s in
+            asm.bitTest(extension: 4, s[0], index: index); asm.set(.below, h)
         }
         return false
     }

@@ -602,6 +602,23 @@ extension Hart {
                     x[p.rd] = x[p.rs2] &+ ((x[p.rs1] & 0xffff_ffff) << 3)
                 case .slli_uw:
                     x[p.rd] = (x[p.rs1] & 0xffff_ffff) << (p.imm & 63)
+                // Zbs
+                case .bset:
+                    x[p.rd] = x[p.rs1] | (1 << (x[p.rs2] & 63))
+                case .bclr:
+                    x[p.rd] = x[p.rs1] & ~(1 << (x[p.rs2] & 63))
+                case .binv:
+                    x[p.rd] = x[p.rs1] ^ (1 << (x[p.rs2] & 63))
+                case .bext:
+                    x[p.rd] = (x[p.rs1] >> (x[p.rs2] & 63)) & 1
+                case .bseti:
+                    x[p.rd] = x[p.rs1] | (1 << (p.imm & 63))
+                case .bclri:
+                    x[p.rd] = x[p.rs1] & ~(1 << (p.imm & 63))
+                case .binvi:
+                    x[p.rd] = x[p.rs1] ^ (1 << (p.imm & 63))
+                case .bexti:
+                    x[p.rd] = (x[p.rs1] >> (p.imm & 63)) & 1
                 // A
                 case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
                      .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,

@@ -1,5 +1,6 @@
 import Foundation
 import Machine
+import RISCV
 import Testing
 @testable import Devices
 
@@ -65,7 +66,7 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
                      "/poweroff", "/reboot", "/chosen"] {
             #expect(tree.node(at: path) != nil, "missing \(path)")
         }
-        #expect(tree.node(at: "/cpus/cpu@0")?.property("riscv,isa")?.stringValues == ["rv64imafdch_zicsr_zifencei_zicntr_zba_sstc"])
+        #expect(tree.node(at: "/cpus/cpu@0")?.property("riscv,isa")?.stringValues == ["rv64imafdch_zicsr_zifencei_zicntr_zba_zbs_sstc"])
         #expect(tree.node(at: "/chosen")?.property("bootargs")?.stringValues == ["console=ttyS0"])
         #expect(tree.node(at: "/memory@80000000")?.property("reg")?.cellValues == [0, 0x8000_0000, 0, 0x800_0000])
         #expect(tree.node(at: "/soc/serial@10000000")?.property("interrupts")?.cellValues == [10])
@@ -75,9 +76,19 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
 
     @Test func isaStringWithoutHypervisor() throws {
         let board = try VirtBoard { _ in }
-        #expect(board.isaString == "rv64imafdc_zicsr_zifencei_zicntr_zba_sstc")
+        #expect(board.isaString == "rv64imafdc_zicsr_zifencei_zicntr_zba_zbs_sstc")
         let tree = try DeviceTree(flattened: board.deviceTree())
         #expect(tree.node(at: "/chosen")?.property("bootargs") == nil)
+    }
+
+    /// The rule of RV64Instructions.completeExtensions: riscv,isa claims each complete described
+    /// extension, plus the two with no instructions, and orders them as QEMU 7.2 does.
+    @Test func isaStringClaimsTheCompleteDescribedExtensions() throws {
+        let board = try VirtBoard { _ in }
+        let claimed = board.isaString.split(separator: "_").dropFirst().map(String.init)
+        #expect(Set(claimed) == Set(EncodingTable.completeMultiLetterExtensions + ["zicntr", "sstc"]))
+        let positions = claimed.map { VirtBoard.qemuOrder.firstIndex(of: $0) ?? .max }
+        #expect(positions == positions.sorted(), "\(claimed) is not in QEMU's order")
     }
 
     @Test func initrdIsPublishedInChosen() throws {

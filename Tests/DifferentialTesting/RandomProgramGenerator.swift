@@ -7,16 +7,25 @@ public struct RandomProgramConfiguration: Sendable, Equatable {
     /// Misaligned loads and stores may trap on one machine and succeed on another (the
     /// privileged spec leaves it to the implementation), so they are off unless asked for.
     public var allowMisalignedAccesses = false
-    /// Relative weight of each extension when picking the next instruction.
+    /// Relative weight of each extension when picking the next instruction; one not named here
+    /// has `defaultExtensionWeight`.
     public var extensionWeights: [RandomProgramExtension: Int] = [
-        .i: 30, .m: 10, .zba: 4, .a: 8, .f: 14, .d: 14, .c: 14, .zicsr: 6, .zifencei: 1,
+        .i: 30, .m: 10, .a: 8, .f: 14, .d: 14, .c: 14, .zicsr: 6, .zifencei: 1,
     ]
+    /// The weight of an extension `extensionWeights` does not name: those that come with their
+    /// descriptions (Zba, Zbs, ...), a handful of ALU ops each, drawn about as often as Zicsr.
+    public var defaultExtensionWeight = 4
     /// Percent of biased integer operands that are first reloaded with a corner value.
     public var integerCornerPercent = 35
     /// Percent of floating-point operands that are first reloaded with a special value.
     public var floatSpecialPercent = 20
     /// Percent of single-precision operands that are first replaced by an unboxed value.
     public var unboxedSinglePercent = 8
+
+    /// The relative weight with which `isaExtension` is picked.
+    public func weight(of isaExtension: RandomProgramExtension) -> Int {
+        extensionWeights[isaExtension] ?? defaultExtensionWeight
+    }
 
     /// The default mix with a chosen length and misalignment policy.
     public init(instructionCount: Int = 200, allowMisalignedAccesses: Bool = false) {
@@ -225,8 +234,8 @@ public struct RandomProgramGenerator: Sendable {
         }
 
         let rows = Dictionary(grouping: RandomInstructionTable.all, by: \.isaExtension)
-        let weighted = RandomProgramExtension.allCases.filter { (configuration.extensionWeights[$0] ?? 0) > 0 && rows[$0] != nil }
-        let totalWeight = weighted.reduce(0) { $0 + configuration.extensionWeights[$1]! }
+        let weighted = RandomProgramExtension.allCases.filter { configuration.weight(of: $0) > 0 && rows[$0] != nil }
+        let totalWeight = weighted.reduce(0) { $0 + configuration.weight(of: $1) }
         let count = max(configuration.instructionCount, 0)
 
         var body: [RandomProgramUnit] = []
@@ -235,7 +244,7 @@ public struct RandomProgramGenerator: Sendable {
             var pick = rng.int(in: 0..<max(totalWeight, 1))
             var chosen = weighted.first ?? .i
             for ext in weighted {
-                let weight = configuration.extensionWeights[ext]!
+                let weight = configuration.weight(of: ext)
                 if pick < weight { chosen = ext; break }
                 pick -= weight
             }
@@ -308,6 +317,11 @@ private struct UnitContext {
         case .single:
             let operands = row.operands.map { operand($0) }
             let text = operands.isEmpty ? row.mnemonic : row.mnemonic + " " + operands.joined(separator: ", ")
+            if let name = row.assemblerExtension {
+                // Named around this instruction alone, so the set-up's `li` and the rest of the
+                // program keep to what the -march names (see RandomInstruction.assemblerExtension).
+                return setup + [".option push", ".option arch, +\(name)", text, ".option pop"]
+            }
             return setup + [text]
         case .loadReservedStoreConditional(let width):
             let suffix = width == 4 ? "w" : "d"

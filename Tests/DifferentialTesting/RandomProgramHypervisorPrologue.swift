@@ -1,3 +1,5 @@
+import Harness
+
 /// The privilege a random program's body runs in.
 ///
 /// `machine` is the original tester: the body runs in M-mode (Corpus/random/support.S).
@@ -29,11 +31,12 @@ public enum RandomProgramExecutionMode: String, Sendable, CaseIterable, Codable 
     }
 
     /// The `-march` the program is assembled with: the VS prologue uses H instructions and CSRs.
-    /// Zba is in both: QEMU's default rv64 cpu implements it, as the hart does.
+    /// Both name the complete multi-letter extensions of the descriptions
+    /// (`CorpusArchitecture.hartMarch`), which QEMU's default rv64 cpu must implement too.
     public var march: String {
         switch self {
-        case .machine: return "rv64gc_zba"
-        case .virtualSupervisor: return "rv64gch_zba"
+        case .machine: return CorpusArchitecture.hartMarch("rv64gc")
+        case .virtualSupervisor: return CorpusArchitecture.hartMarch("rv64gch")
         }
     }
 

@@ -1,12 +1,42 @@
-/// The ISA extension a random instruction belongs to, so coverage can be reported per
-/// extension and a run can leave one out while it is being debugged.
-public enum RandomProgramExtension: String, Sendable, CaseIterable, Comparable {
-    case i = "I", m = "M", a = "A", f = "F", d = "D", c = "C", zba = "Zba", zicsr = "Zicsr", zifencei = "Zifencei"
+import InstructionSpec
 
-    /// Orders extensions as the ISA name lists them (I, M, A, F, D, C, ...).
-    public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+/// The ISA extension a random instruction belongs to, so coverage can be reported per
+/// extension and a run can leave one out while it is being debugged. The rows derived from the
+/// instruction descriptions bring their own (named as `extensionName` says), so a new extension
+/// needs no case here.
+public struct RandomProgramExtension: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The name as the ISA string spells it, capitalised: "I", "M", "Zba".
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The extension of an instruction description: its `extensionName`, the base ("RV64I") as "I".
+    public init(describedAs extensionName: String) {
+        self.init(rawValue: extensionName.hasPrefix("RV64") ? String(extensionName.dropFirst(4)) : extensionName)
     }
+
+    // The extensions of the hand-written rows.
+    public static let i = Self(rawValue: "I"), m = Self(rawValue: "M"), a = Self(rawValue: "A")
+    public static let f = Self(rawValue: "F"), d = Self(rawValue: "D"), c = Self(rawValue: "C")
+    public static let zicsr = Self(rawValue: "Zicsr"), zifencei = Self(rawValue: "Zifencei")
+
+    /// Every extension the table draws from, in the order of `<`.
+    public static var allCases: [RandomProgramExtension] { Set(RandomInstructionTable.all.map(\.isaExtension)).sorted() }
+
+    /// Orders extensions as the ISA name lists them: single letters in the canonical order
+    /// (I, M, A, F, D, Q, L, C, B, ...), then multi-letter ones by the category their second
+    /// letter names, then alphabetically (unprivileged spec, "ISA Extension Naming Conventions").
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.orderKey < rhs.orderKey }
+
+    private var orderKey: (Int, Int, String) {
+        let canonical = Array("IEMAFDQLCBKJTPVH")
+        let letters = Array(rawValue)
+        if letters.count == 1 { return (0, canonical.firstIndex(of: letters[0]) ?? 99, rawValue) }
+        let category = letters.count > 1 ? canonical.firstIndex(of: Character(letters[1].uppercased())) ?? 99 : 99
+        return (1, category, rawValue)
+    }
+
+    public var description: String { rawValue }
 }
 
 /// What one operand of a table row may be. The generator turns each kind into text and,
@@ -105,14 +135,18 @@ public struct RandomInstruction: Sendable, Equatable {
     public let isaExtension: RandomProgramExtension
     /// One instruction or one of the fixed groups.
     public let form: RandomInstructionForm
+    /// The extension the assembler is told of around this instruction alone (`.option arch`),
+    /// for one of an extension still being added, which the programs' -march does not name.
+    public let assemblerExtension: String?
 
     /// A table row; unnamed arguments keep the table reading like a listing.
     public init(_ mnemonic: String, _ operands: [RandomOperandKind], _ isaExtension: RandomProgramExtension,
-                form: RandomInstructionForm = .single) {
+                form: RandomInstructionForm = .single, assemblerExtension: String? = nil) {
         self.mnemonic = mnemonic
         self.operands = operands
         self.isaExtension = isaExtension
         self.form = form
+        self.assemblerExtension = assemblerExtension
     }
 
     /// A short unique name for coverage counting: the mnemonic, any fixed operands (CSR
@@ -136,20 +170,39 @@ public enum RandomInstructionTable {
 
     private static let rd = K.integerDestination, rs = K.integerSource, rsb = K.integerSourceBiased
     private static let fd = K.floatDestination, fs = K.floatSource(width: 4), fsd = K.floatSource(width: 8)
-    private static let rm = K.roundingMode, imm12 = K.signedImmediate(bits: 12)
+    private static let rm = K.roundingMode
 
     private static func r(_ names: [String], _ ext: RandomProgramExtension, _ ops: [K]) -> [RandomInstruction] {
         names.map { RandomInstruction($0, ops, ext) }
     }
 
-    /// RV64I (unprivileged spec ch. 2 and ch. 5), fence.i (Zifencei).
+    /// The register-register and register-immediate ALU ops (RV64I, M, Zba, ...): one row per
+    /// instruction description, with the operands it gives (`InstructionDescription.randomOperands`:
+    /// M's divisions and the shift-adds get biased sources, so division by zero, overflow and bits
+    /// shifted out are hit often). An op of an extension the programs' -march does not name yet (one
+    /// not marked complete) is assembled with that extension named around it alone.
+    static let derived: [RandomInstruction] = RV64Instructions.all.compactMap { description in
+        guard let operands = description.randomOperands else { return nil }
+        let complete = RV64Instructions.completeExtensions.contains(description.extensionName)
+        return RandomInstruction(description.name, operands.map(kind), RandomProgramExtension(describedAs: description.extensionName),
+                                 assemblerExtension: complete ? nil : description.multiLetterExtension)
+    }
+
+    /// The tester's operand kind for a description's operand.
+    private static func kind(_ operand: RandomOperand) -> K {
+        switch operand {
+        case .destination: return rd
+        case .source: return rs
+        case .biasedSource: return rsb
+        case .signedImmediate(let bits): return .signedImmediate(bits: bits)
+        case .shiftAmount(let limit): return .shiftAmount(limit: limit)
+        }
+    }
+
+    /// The rest of RV64I (unprivileged spec ch. 2 and ch. 5) and fence.i (Zifencei): the shapes
+    /// that need more than a register or an immediate.
     static let base: [RandomInstruction] =
-        r(["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and",
-           "addw", "subw", "sllw", "srlw", "sraw"], .i, [rd, rs, rs])
-        + r(["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"], .i, [rd, rs, imm12])
-        + r(["slli", "srli", "srai"], .i, [rd, rs, .shiftAmount(limit: 64)])
-        + r(["slliw", "srliw", "sraiw"], .i, [rd, rs, .shiftAmount(limit: 32)])
-        + r(["lui", "auipc"], .i, [rd, .unsignedImmediate(bits: 20)])
+        r(["lui", "auipc"], .i, [rd, .unsignedImmediate(bits: 20)])
         + [("lb", 1), ("lh", 2), ("lw", 4), ("ld", 8), ("lbu", 1), ("lhu", 2), ("lwu", 4)].map {
             RandomInstruction($0.0, [rd, .sandboxAddress(width: $0.1)], .i)
         }
@@ -164,16 +217,6 @@ public enum RandomInstructionTable {
             RandomInstruction("fence", [.fixed("rw"), .fixed("rw")], .i),
             RandomInstruction("fence.i", [], .zifencei),
         ]
-
-    /// M (unprivileged spec ch. 7): operands biased toward 0, -1 and INT_MIN.
-    static let multiply: [RandomInstruction] =
-        r(["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu",
-           "mulw", "divw", "divuw", "remw", "remuw"], .m, [rd, rsb, rsb])
-
-    /// Zba (unprivileged spec, "B" extension): shift-and-add on full and zero-extended low words.
-    static let addressGeneration: [RandomInstruction] =
-        r(["sh1add", "sh2add", "sh3add", "add.uw", "sh1add.uw", "sh2add.uw", "sh3add.uw"], .zba, [rd, rsb, rsb])
-        + r(["slli.uw"], .zba, [rd, rsb, .shiftAmount(limit: 64)])
 
     /// A (unprivileged spec ch. 8): every AMO in both widths, with random aq/rl bits.
     static let atomic: [RandomInstruction] = {
@@ -300,5 +343,5 @@ public enum RandomInstructionTable {
 
     /// Every row, in one list. Generation picks an extension first (with the weights in
     /// `RandomProgramConfiguration`) and then a row of that extension uniformly.
-    public static let all: [RandomInstruction] = base + multiply + addressGeneration + atomic + floatingPoint + csr + compressed
+    public static let all: [RandomInstruction] = derived + base + atomic + floatingPoint + csr + compressed
 }

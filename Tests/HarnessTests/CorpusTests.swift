@@ -20,6 +20,18 @@ import TestSupport
         #expect(CorpusCatalogue.programs(in: .isa).count == CorpusCatalogue.isa.count)
     }
 
+    /// ISA tests are assembled for the complete multi-letter extensions of the descriptions, with
+    /// no hand-kept list: today Zba and Zbs; Zicsr and Zifencei are in G already.
+    @Test func isaTestsAreAssembledForTheCompleteDescribedExtensions() throws {
+        let march = CorpusArchitecture.hartMarch("rv64gc")
+        #expect(march == "rv64gc_zba_zbs")
+        #expect(!march.contains("zicsr") && !march.contains("zifencei"))
+        #expect(try #require(CorpusCatalogue.program(named: "rv64i")).architecture == .riscv64(march: march))
+        #expect(CorpusProgram(name: "x", category: .isa, source: "", linkerScript: "", commonFiles: [], includeDirectories: [],
+                              architecture: .riscv64(march: CorpusArchitecture.hartMarch("rv64gch")), expectedFinalLine: "")
+                    .requiresHypervisorExtension)
+    }
+
     @Test func packageRootIsFoundFromThisFile() throws {
         let root = try PackageRoot.locate(from: URL(fileURLWithPath: #filePath))
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path))

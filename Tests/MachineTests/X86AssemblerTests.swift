@@ -47,11 +47,18 @@ import TestSupport
                 add("imul \(name(a, 8)), \(name(b, 8))") { $0.imul(a, .register(b)) }
                 add("movsxd \(name(a, 8)), \(name(b, 4))") { $0.movsxd(a, .register(b)) }
                 add("test \(name(a, 8)), \(name(b, 8))") { $0.test(a, b) }
+                for (mnemonic, opcode): (String, UInt8) in [("bt", 0xa3), ("bts", 0xab), ("btr", 0xb3), ("btc", 0xbb)] {
+                    add("\(mnemonic) \(name(a, 8)), \(name(b, 8))") { $0.bitTest(opcode, a, index: b) }
+                }
             }
             add("and \(name(a, 8)), -4096") { $0.arithmetic(extension: 4, a, immediate: -4096) }
             add("sub \(name(a, 4)), 100") { $0.arithmetic(extension: 5, a, immediate: 100, wide: false) }
             add("cmp \(name(a, 8)), -7") { $0.arithmetic(extension: 7, a, immediate: -7) }
             add("shl \(name(a, 8)), 63") { $0.shift(extension: 4, a, by: 63) }
+            add("bt \(name(a, 8)), 0") { $0.bitTest(extension: 4, a, index: 0) }
+            add("bts \(name(a, 8)), 63") { $0.bitTest(extension: 5, a, index: 63) }
+            add("btr \(name(a, 8)), 32") { $0.bitTest(extension: 6, a, index: 32) }
+            add("btc \(name(a, 8)), 31") { $0.bitTest(extension: 7, a, index: 31) }
             add("sar \(name(a, 4)), 31") { $0.shift(extension: 7, a, by: 31, wide: false) }
             add("shr \(name(a, 8)), cl") { $0.shift(extension: 5, a, by: nil) }
             add("mov \(name(a, 8)), -1") { $0.mov(a, immediate: -1) }

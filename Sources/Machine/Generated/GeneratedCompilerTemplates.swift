@@ -69,6 +69,14 @@ extension BlockCompiler {
         case .sh2add_uw: return shiftAndAdd(inst, by: 2, unsignedWord: true)
         case .sh3add_uw: return shiftAndAdd(inst, by: 3, unsignedWord: true)
         case .slli_uw: return shiftUnsignedWordImmediate(inst)
+        case .bset: return singleBit(0xab, inst)
+        case .bclr: return singleBit(0xb3, inst)
+        case .binv: return singleBit(0xbb, inst)
+        case .bext: return bitExtract(inst)
+        case .bseti: return singleBitImmediate(5, inst)
+        case .bclri: return singleBitImmediate(6, inst)
+        case .binvi: return singleBitImmediate(7, inst)
+        case .bexti: return bitExtractImmediate(inst)
         default: return nil
         }
     }

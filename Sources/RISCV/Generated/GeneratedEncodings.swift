@@ -81,6 +81,15 @@ extension EncodingTable {
         Encoding(name: "sh2add.uw", mask: rMask, match: f7(OP_32, 4, 0x10), format: .r, op: .sh2add_uw),
         Encoding(name: "sh3add.uw", mask: rMask, match: f7(OP_32, 6, 0x10), format: .r, op: .sh3add_uw),
         Encoding(name: "slli.uw", mask: shift64Mask, match: f3(OP_IMM_32, 1) | 0x0800_0000, format: .shift64, op: .slli_uw),
+        // Zbs
+        Encoding(name: "bset", mask: rMask, match: f7(OP, 1, 0x14), format: .r, op: .bset),
+        Encoding(name: "bclr", mask: rMask, match: f7(OP, 1, 0x24), format: .r, op: .bclr),
+        Encoding(name: "binv", mask: rMask, match: f7(OP, 1, 0x34), format: .r, op: .binv),
+        Encoding(name: "bext", mask: rMask, match: f7(OP, 5, 0x24), format: .r, op: .bext),
+        Encoding(name: "bseti", mask: shift64Mask, match: f3(OP_IMM, 1) | 0x2800_0000, format: .shift64, op: .bseti),
+        Encoding(name: "bclri", mask: shift64Mask, match: f3(OP_IMM, 1) | 0x4800_0000, format: .shift64, op: .bclri),
+        Encoding(name: "binvi", mask: shift64Mask, match: f3(OP_IMM, 1) | 0x6800_0000, format: .shift64, op: .binvi),
+        Encoding(name: "bexti", mask: shift64Mask, match: f3(OP_IMM, 5) | 0x4800_0000, format: .shift64, op: .bexti),
         // A
         Encoding(name: "lr.w", mask: lrMask, match: amo(0b00010, 2), format: .r, op: .lr_w),
         Encoding(name: "sc.w", mask: amoMask, match: amo(0b00011, 2), format: .r, op: .sc_w),

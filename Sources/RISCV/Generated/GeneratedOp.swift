@@ -17,6 +17,8 @@ public enum Op: UInt16, Sendable, CaseIterable {
     case mul, mulh, mulhsu, mulhu, div, divu, rem, remu, mulw, divw, divuw, remw, remuw
     // Zba
     case sh1add, sh2add, sh3add, add_uw, sh1add_uw, sh2add_uw, sh3add_uw, slli_uw
+    // Zbs
+    case bset, bclr, binv, bext, bseti, bclri, binvi, bexti
     // A
     case lr_w, sc_w, amoswap_w, amoadd_w, amoxor_w, amoand_w, amoor_w, amomin_w, amomax_w, amominu_w
     case amomaxu_w, lr_d, sc_d, amoswap_d, amoadd_d, amoxor_d, amoand_d, amoor_d, amomin_d, amomax_d

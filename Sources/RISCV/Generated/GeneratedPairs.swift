@@ -87,7 +87,8 @@ extension Decoder {
         switch op {
         case .add, .sub, .sll, .slt, .sltu, .xor, .srl, .sra, .or, .and, .addw, .subw, .sllw, .srlw,
              .sraw, .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu, .mulw, .divw, .divuw,
-             .remw, .remuw, .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw: true
+             .remw, .remuw, .sh1add, .sh2add, .sh3add, .add_uw, .sh1add_uw, .sh2add_uw, .sh3add_uw,
+             .bset, .bclr, .binv, .bext: true
         default: false
         }
     }
