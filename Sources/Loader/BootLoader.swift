@@ -188,7 +188,7 @@ public enum BootLoader {
 ///
 /// The hart starts in RAM with the registers the reset vector would have set, but firmware
 /// (OpenSBI `fw_dynamic`) reads `fw_dynamic_info` through a2, so the bytes must really be there.
-public final class BootROM: Device {
+public final class BootROM: DebuggerReadableDevice {
     public let name = "mrom"
     /// ROM bytes; reads beyond them return 0, as QEMU's zero-filled mrom region does.
     public var contents: [UInt8]

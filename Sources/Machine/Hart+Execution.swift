@@ -175,6 +175,7 @@ extension Hart {
         // Every way the guest sets pc clears bit 0 (jalr, xepc), but a host can hand the hart any
         // pc (an ELF entry, a save file, a para trap frame): an odd one faults as a misaligned
         // fetch instead of reaching the decoder, which assumes instructions start on even bytes.
+        if debugger != nil, let id = debugBreakBlock(at: start) { return id }
         guard start & 1 == 0 else {
             takeTrap(cause: TrapCause.instructionAddressMisaligned, tval: start, epc: start & ~1, interrupt: false)
             return nil
@@ -216,7 +217,7 @@ extension Hart {
         return registerBlock(ramOffset: ramOffset, firstOp: firstOp, count: count, byteLength: UInt32(offset), cache: true)
     }
 
-    private func registerBlock(ramOffset: UInt64, firstOp: Int, count: Int, byteLength: UInt32, cache: Bool) -> Int32 {
+    func registerBlock(ramOffset: UInt64, firstOp: Int, count: Int, byteLength: UInt32, cache: Bool) -> Int32 {
         Decoder.fusePairs(UnsafeMutableBufferPointer(start: blocks.ops + firstOp, count: count))
         blocks.ops[firstOp + count] = Instruction(op: .blockEnd, raw: 0)
         let id = Int32(blocks.blockCount)

@@ -315,6 +315,8 @@ extension Hart {
         let (pa, pteFlags) = try translate(va, type, context: context)
         let p = effectiveDataPrivilege
         guard pmpAllows(pa, width: width, type, privilege: p) else { throw TranslationFault(cause: type.accessFault) }
+        // A debugger's watched pages stay out of the TLB, so every access to them comes here.
+        if debugger != nil, try debugWatchedAccess(va, width: width, type) { return pa }
         let page = pa & TLBEntry.pageMask
         if memory.contains(page, length: 4096) && pmpUniformPage(page, type, privilege: p) {
             // SAFETY: `tlbEntry` returns an entry inside `tlb`; the offset it stores maps `vpage`

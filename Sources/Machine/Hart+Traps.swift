@@ -44,6 +44,8 @@ extension Hart {
         let code = cause
         let detail = pendingTrapDetail
         pendingTrapDetail = TrapDetail()
+        // A debugger's breakpoint or watchpoint (Hart+Debug.swift): the hart stops instead.
+        if cause == TrapCause.breakpoint && !interrupt && debugger != nil && debugBreakpointHit(at: epc) { return }
         if interrupt { eventCounters.interrupts[Int(code & 63)] += 1 } else { eventCounters.exceptions[Int(code & 63)] += 1 }
         noteTrap(cause: code, interrupt: interrupt, value: tval, pc: epc)
         let delegated = privilege != .machine && ((interrupt ? m.mideleg : m.medeleg) >> code) & 1 != 0

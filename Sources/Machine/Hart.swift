@@ -249,7 +249,8 @@ public final class Hart {
     var pendingTrapCause: UInt64 = .max
     var pendingTrapValue: UInt64 = 0
     /// 1 while tracing so every instruction is its own block and is traced once; 64 otherwise.
-    let maximumBlockLength: Int
+    /// A debugger sets 1 too, for breakpoints, watchpoints and single steps (Hart+Debug.swift).
+    var maximumBlockLength: Int
     /// The earliest mtime a device asked to be polled at.
     var devicesDeadline: UInt64 = .max
 
@@ -262,6 +263,10 @@ public final class Hart {
     var dataContext = TranslationContext.machine
     var fetchContext = TranslationContext.machine
     var blocks: BlockCache
+
+    // MARK: Debugger (Hart+Debug.swift)
+    /// Breakpoints, watchpoints and the last debugger stop; nil (no cost) without a debugger.
+    var debugger: HartDebugger?
 
     public init(hartID: UInt64 = 0, bus: Bus, interrupts: InterruptLines, timebase: Timebase,
                 control: MachineControl, configuration: HartConfiguration = .init()) {

@@ -165,7 +165,8 @@ final class HartThread: @unchecked Sendable {
             switch exit {
             case .stopped:
                 // The platform's request, or another hart thread ending the run.
-                if control.stopRequest != nil { finished = .stopped } else if !shared.isFinished { continue }
+                // A debugger's halt (Hart+Debug.swift) ends the run as the platform's request does.
+                if control.stopRequest != nil || control.debugHaltRequested { finished = .stopped } else if !shared.isFinished { continue }
             case .noProgress: finished = .noProgress(hart: index)
             case .guestExit: finished = .guestExit(hart: index)
             case .waitingForInterrupt:

@@ -20,6 +20,8 @@ public final class MachineControl: Sendable {
     // request sits behind a lock and the flag every hart polls is atomic.
     private let request = Mutex<StopRequest?>(nil)
     private let pending = Atomic<Bool>(false)
+    /// A debugger stopped the harts (Hart+Debug.swift): not a platform request, so no exit status.
+    private let debugHalt = Atomic<Bool>(false)
 
     public init() {}
 
@@ -39,14 +41,32 @@ public final class MachineControl: Sendable {
     /// multi-hart run ends the other harts' threads (a budget spent, one hart stuck).
     public func interruptHarts() { pending.store(true, ordering: .releasing) }
 
-    /// Undoes `interruptHarts` (a real stop request stays pending).
+    /// Undoes `interruptHarts` (a real stop request and a debugger's halt stay pending).
     public func resumeHarts() {
-        request.withLock { current in pending.store(current != nil, ordering: .releasing) }
+        request.withLock { current in pending.store(current != nil || debugHalt.load(ordering: .acquiring), ordering: .releasing) }
+    }
+
+    /// Makes every hart return from `run` with `.stopped` for a debugger: a breakpoint or
+    /// watchpoint hit, or the user's interrupt (gdb's Ctrl-C), which any thread may ask for.
+    public func requestDebugHalt() {
+        debugHalt.store(true, ordering: .releasing)
+        pending.store(true, ordering: .releasing)
+    }
+
+    /// Whether a debugger's halt is pending (harts returning `.stopped` without a stop request).
+    public var debugHaltRequested: Bool { debugHalt.load(ordering: .acquiring) }
+
+    /// Clears a debugger's halt before the harts run again (a real stop request stays pending).
+    public func clearDebugHalt() {
+        request.withLock { current in
+            debugHalt.store(false, ordering: .releasing)
+            pending.store(current != nil, ordering: .releasing)
+        }
     }
 
     /// Clears a request (after a reset has been carried out).
     public func clear() {
-        request.withLock { current in current = nil; pending.store(false, ordering: .releasing) }
+        request.withLock { current in current = nil; pending.store(debugHalt.load(ordering: .acquiring), ordering: .releasing) }
     }
 
     /// Process exit status for a stop, as QEMU reports it: 0 for power off, the code for failure.
