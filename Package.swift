@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
+        // gdb's remote serial protocol over a board's harts (`virtbench run -s`, `-S`, `-gdb`).
+        .target(name: "GDBStub", dependencies: ["Machine", "RISCV"]),
         .executableTarget(
             name: "virtbench",
             dependencies: [
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Devices", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "DifferentialTesting", "Loader", "TestSupport"]),
     ]
 )
