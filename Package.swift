@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "virtbench",
             dependencies: [
-                "Machine", "Devices", "Loader", "Harness",
+                "Machine", "Devices", "Loader", "Harness", "GDBStub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: jemalloc

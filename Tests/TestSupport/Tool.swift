@@ -104,6 +104,9 @@ extension Tool {
     public static let terminalTools = Tool("script and stty", from: "Debian packages util-linux and coreutils",
                                            files: [.executable("script"), .executable("stty")])
 
+    /// gdb built for every architecture: the real client of the gdb stub (`virtbench run -s`, `-S`, `-gdb`).
+    public static let gdbMultiarch = Tool("gdb-multiarch", from: "Debian package gdb-multiarch", files: [.executable("gdb-multiarch")])
+
     /// The command-line tool, built with the tests (`VIRTBENCH_BINARY` overrides the path).
     public static let virtbench = Tool("virtbench", from: "this package's build", files: [.builtExecutable("virtbench")])
 
@@ -111,6 +114,6 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, virtbench,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, gdbMultiarch, virtbench,
     ]
 }
