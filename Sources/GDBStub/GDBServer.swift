@@ -232,7 +232,10 @@ private struct Session {
             // A timeout so a stop the console asks for is seen while nothing runs (-S, no gdb yet).
             let ready = poll(&fds, nfds_t(fds.count), 100)
             if ready < 0 && errno != EINTR { return .run(.error("gdb stub: poll: \(String(cString: strerror(errno)))")) }
-            if run == nil, let request = target.control.stopRequest, request != .reset { return .run(.platform(request)) }
+            // The console's quit while the harts are stopped (no run to notice it).
+            if run == nil, let request = target.control.stopRequest, request != .reset, let end = runStopped(.platform(request)) {
+                return end
+            }
 
             if fds[2].revents != 0, let finished = run {
                 var byte: UInt8 = 0
