@@ -73,14 +73,14 @@ struct Run: ParsableCommand {
     @Flag(help: "Print counts to stderr when the run ends.")
     var summary = false
 
-    @Flag(name: .customShort("s"), help: "Wait for gdb on tcp::1234 (short for -gdb tcp::1234).")
+    @Flag(name: .customShort("s"), help: "Listen for gdb on tcp::1234 (short for -gdb tcp::1234).")
     var gdbOnDefaultPort = false
 
     @Flag(name: .customShort("S"), help: "Do not start the harts until gdb continues them.")
     var waitForDebugger = false
 
     @Option(name: [.customLong("gdb", withSingleDash: true), .customLong("gdb")],
-            help: ArgumentHelp("Wait for gdb on tcp:[HOST]:PORT (HOST 127.0.0.1 unless given; port 0 picks a free one), or none.", valueName: "dev"))
+            help: ArgumentHelp("Listen for gdb on tcp:[HOST]:PORT (HOST 127.0.0.1 unless given; port 0 picks a free one), or none.", valueName: "dev"))
     var gdb: String?
 
     @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|full|para"))
