@@ -20,6 +20,8 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// Backing files of the two flash banks (QEMU's `-drive if=pflash,file=...`, first one
     /// for bank 0, nil for none); a bank without a file starts blank and keeps writes in memory.
     public var flashImages: [String?]
+    /// QEMU's `-no-reboot`: a guest reset ends the run instead of restarting the machine.
+    public var noReboot: Bool
     /// Seeds the generator behind `/chosen/rng-seed` so that runs are repeatable, like QEMU's
     /// `-seed`; nil takes the seed from the host's random number generator, as QEMU does by default.
     public var randomSeed: UInt64?
@@ -28,7 +30,7 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// flash, a random rng-seed; real time.
     public init(ramSize: UInt64 = 128 << 20, hartCount: Int = 1, hypervisor: Bool = false, bootArguments: String? = nil,
                 initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime,
-                flashImages: [String?] = [], randomSeed: UInt64? = nil) {
+                flashImages: [String?] = [], randomSeed: UInt64? = nil, noReboot: Bool = false) {
         self.ramSize = ramSize
         self.hartCount = hartCount
         self.hypervisor = hypervisor
@@ -37,6 +39,7 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
         self.timebaseMode = timebaseMode
         self.flashImages = flashImages
         self.randomSeed = randomSeed
+        self.noReboot = noReboot
     }
 }
 
@@ -189,7 +192,7 @@ public final class VirtBoard {
         let hartInterrupts = (0..<configuration.hartCount).map { _ in InterruptLines() }
         self.hartInterrupts = hartInterrupts
         timebase = Timebase(mode: configuration.timebaseMode)
-        control = MachineControl()
+        control = MachineControl(resetEndsRun: configuration.noReboot)
 
         let plic = PLIC(name: VirtMemoryMap.plic.name, harts: hartInterrupts)
         self.plic = plic
