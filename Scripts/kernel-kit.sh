@@ -22,7 +22,9 @@ kit_revision=1
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 default_commands='echo "kernel-kit: init ran on $(uname -m) $(uname -r)"; echo "kernel-kit: nproc $(nproc)"'
 commands=${VIRTBENCH_KIT_COMMANDS:-$default_commands}
-cache=${1:-${VIRTBENCH_KERNEL_KIT:-${XDG_CACHE_HOME:-$HOME/.cache}/virtbench-kernel-kit}}
+# HOME may be unset in a bare CI environment: fall back to the account's home, as Foundation does.
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+cache=${1:-${VIRTBENCH_KERNEL_KIT:-${XDG_CACHE_HOME:-$home/.cache}/virtbench-kernel-kit}}
 
 say() { echo "kernel-kit: $*" >&2; }
 die() { say "error: $*"; exit 1; }
