@@ -94,6 +94,16 @@ public struct DeviceTree: Equatable, Sendable {
         /// The property called `name`, if the node has one.
         public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
 
+        /// Sets `property` as libfdt's fdt_setprop does: an existing one keeps its place, a new
+        /// one goes first (QEMU builds its trees that way, so their property order follows).
+        public mutating func setProperty(_ property: Property) {
+            if let index = properties.firstIndex(where: { $0.name == property.name }) {
+                properties[index] = property
+            } else {
+                properties.insert(property, at: 0)
+            }
+        }
+
         /// The direct child with exactly this name (including the unit address).
         public func child(_ name: String) -> Node? { children.first { $0.name == name } }
 

@@ -20,6 +20,8 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// Backing files of the two flash banks (QEMU's `-drive if=pflash,file=...`, first one
     /// for bank 0, nil for none); a bank without a file starts blank and keeps writes in memory.
     public var flashImages: [String?]
+    /// QEMU's `-no-reboot`: a guest reset ends the run instead of restarting the machine.
+    public var noReboot: Bool
     /// Seeds the generator behind `/chosen/rng-seed` so that runs are repeatable, like QEMU's
     /// `-seed`; nil takes the seed from the host's random number generator, as QEMU does by default.
     public var randomSeed: UInt64?
@@ -28,7 +30,7 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
     /// flash, a random rng-seed; real time.
     public init(ramSize: UInt64 = 128 << 20, hartCount: Int = 1, hypervisor: Bool = false, bootArguments: String? = nil,
                 initrd: Range<UInt64>? = nil, timebaseMode: Timebase.Mode = .realTime,
-                flashImages: [String?] = [], randomSeed: UInt64? = nil) {
+                flashImages: [String?] = [], randomSeed: UInt64? = nil, noReboot: Bool = false) {
         self.ramSize = ramSize
         self.hartCount = hartCount
         self.hypervisor = hypervisor
@@ -37,6 +39,7 @@ public struct VirtBoardConfiguration: Sendable, Equatable {
         self.timebaseMode = timebaseMode
         self.flashImages = flashImages
         self.randomSeed = randomSeed
+        self.noReboot = noReboot
     }
 }
 
@@ -56,7 +59,7 @@ public enum VirtBoardError: Error, CustomStringConvertible {
         case .attach(let e): return e.description
         case .bootArgumentsContainNUL: return "the kernel command line contains a NUL byte, which cannot be put in the device tree"
         case .initrdOutsideRAM(let r):
-            return "the initrd range 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound, radix: 16)) is empty or not inside RAM"
+            return "the initrd range 0x\(String(r.lowerBound, radix: 16))-0x\(String(r.upperBound, radix: 16)) is not inside RAM"
         case .flash(let e): return e.description
         case .tooManyFlashImages(let n):
             return "\(n) pflash drives given; the virt board has \(VirtMemoryMap.flashBankCount) flash banks"
@@ -157,7 +160,7 @@ public final class VirtBoard {
         guard (1...VirtMemoryMap.maximumHarts).contains(configuration.hartCount) else { throw .hartCount(configuration.hartCount) }
         let ramEnd = VirtMemoryMap.dramBase + configuration.ramSize
         if let initrd = configuration.initrd,
-           initrd.isEmpty || initrd.lowerBound < VirtMemoryMap.dramBase || initrd.upperBound > ramEnd {
+           initrd.lowerBound < VirtMemoryMap.dramBase || initrd.upperBound > ramEnd {
             throw .initrdOutsideRAM(initrd)
         }
         guard configuration.flashImages.count <= VirtMemoryMap.flashBankCount else {
@@ -189,7 +192,7 @@ public final class VirtBoard {
         let hartInterrupts = (0..<configuration.hartCount).map { _ in InterruptLines() }
         self.hartInterrupts = hartInterrupts
         timebase = Timebase(mode: configuration.timebaseMode)
-        control = MachineControl()
+        control = MachineControl(resetEndsRun: configuration.noReboot)
 
         let plic = PLIC(name: VirtMemoryMap.plic.name, harts: hartInterrupts)
         self.plic = plic
@@ -284,11 +287,37 @@ public final class VirtBoard {
     /// The board's device tree as a blob, ready to be copied into RAM for the boot protocol.
     public func deviceTree() -> [UInt8] { deviceTreeDescription().flattened() }
 
+    /// The blob with `initrd` in `/chosen` instead of `configuration.initrd`: the loader learns
+    /// where the initrd goes only after the board exists (it follows the kernel).
+    public func deviceTree(initrd: Range<UInt64>?) -> [UInt8] { deviceTreeDescription(initrd: initrd).flattened() }
+
+    /// What QEMU 7.2 writes into `/chosen` at boot, in its order, for its own tree and for a
+    /// `-dtb` file alike: `bootargs` when the command line is not empty, 32 bytes of `rng-seed`,
+    /// then `linux,initrd-start` and `-end`. libfdt puts each new property first in its node and
+    /// replaces an existing one where it stands, so the blob reads them in reverse.
+    public static func setBootProperties(of chosen: inout DeviceTree.Node, bootArguments: String?, randomSeed: [UInt8],
+                                         initrd: Range<UInt64>?) {
+        if let bootArguments, !bootArguments.isEmpty { chosen.setProperty(.string("bootargs", bootArguments)) }
+        chosen.setProperty(DeviceTree.Property("rng-seed", bytes: randomSeed))
+        if let initrd {
+            // QEMU 7.2 writes one cell each; a range above 4 GiB needs two, which Linux also accepts.
+            if initrd.upperBound <= UInt64(UInt32.max) {
+                chosen.setProperty(.cell("linux,initrd-start", UInt32(initrd.lowerBound)))
+                chosen.setProperty(.cell("linux,initrd-end", UInt32(initrd.upperBound)))
+            } else {
+                chosen.setProperty(.u64("linux,initrd-start", initrd.lowerBound))
+                chosen.setProperty(.u64("linux,initrd-end", initrd.upperBound))
+            }
+        }
+    }
+
     /// The board's device tree: the nodes and properties QEMU 7.2 writes for the same
     /// configuration, in the same order and with the same phandles, so that the blob has
     /// QEMU's size and firmware lays out memory around it exactly as on QEMU. Only
     /// `riscv,isa` (what this hart implements) and the random `rng-seed` bytes differ.
-    public func deviceTreeDescription() -> DeviceTree {
+    public func deviceTreeDescription() -> DeviceTree { deviceTreeDescription(initrd: configuration.initrd) }
+
+    private func deviceTreeDescription(initrd: Range<UInt64>?) -> DeviceTree {
         typealias P = DeviceTree.Property
         typealias Node = DeviceTree.Node
         let phandles = Phandles(hartCount: configuration.hartCount)
@@ -394,18 +423,9 @@ public final class VirtBoard {
             ])
         }
 
-        var chosen: [P] = [P("rng-seed", bytes: randomSeedBytes), .string("stdout-path", "/soc/" + serial.name)]
-        if let args = configuration.bootArguments { chosen.append(.string("bootargs", args)) }
-        if let initrd = configuration.initrd {
-            // QEMU 7.2 writes one cell each; a range above 4 GiB needs two, which Linux also accepts.
-            if initrd.upperBound <= UInt64(UInt32.max) {
-                chosen.append(.cell("linux,initrd-start", UInt32(initrd.lowerBound)))
-                chosen.append(.cell("linux,initrd-end", UInt32(initrd.upperBound)))
-            } else {
-                chosen.append(.u64("linux,initrd-start", initrd.lowerBound))
-                chosen.append(.u64("linux,initrd-end", initrd.upperBound))
-            }
-        }
+        var chosen = Node("chosen", properties: [.string("stdout-path", "/soc/" + serial.name)])
+        Self.setBootProperties(of: &chosen, bootArguments: configuration.bootArguments, randomSeed: randomSeedBytes,
+                               initrd: initrd)
 
         let flash = Node(unitName("flash", VirtMemoryMap.flash.base), properties: [
             .cell("bank-width", UInt32(CFIFlash.Geometry.bankWidth)),
@@ -435,7 +455,7 @@ public final class VirtBoard {
             pmuNode(),
             firmwareConfig,
             flash,
-            Node("chosen", properties: chosen),
+            chosen,
             syscon("poweroff", SiFiveTest.Status.pass, "syscon-poweroff"),
             syscon("reboot", SiFiveTest.Status.reset, "syscon-reboot"),
             platformBus,

@@ -1,7 +1,7 @@
 /// Why a machine could not be set up to boot: each case is one line a user can act on.
 public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Which image an error is about.
-    public enum Role: String, Sendable { case firmware, kernel }
+    public enum Role: String, Sendable { case firmware, kernel, initrd, deviceTree = "device tree" }
 
     /// RAM size 0, not a multiple of 4 KiB, or above the 64 GiB the board's RAM window holds.
     case invalidMemorySize(UInt64)
@@ -27,6 +27,10 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
     case entryOutsideSegments(path: String, entry: UInt64)
     /// A guest kernel would start at an odd address (RISC-V instructions start on even bytes).
     case misalignedEntry(path: String, entry: UInt64)
+    /// `-initrd` without `-kernel` (QEMU: "-initrd only allowed with -kernel option").
+    case initrdWithoutKernel
+    /// A `-dtb` file that is no device tree, or one QEMU's edits cannot be made to.
+    case deviceTreeFile(path: String, reason: String)
     /// `-bios none` and no `-kernel`: the hart would execute zeroed RAM.
     case nothingToRun
     /// `-bios default` and no OpenSBI build was found.
@@ -60,6 +64,10 @@ public enum BootError: Error, Equatable, Sendable, CustomStringConvertible {
             return "kernel '\(path)': entry point \(hex(entry)) lies in no loaded executable segment"
         case .misalignedEntry(let path, let entry):
             return "kernel '\(path)': entry point \(hex(entry)) is odd; RISC-V instructions start on even addresses"
+        case .initrdWithoutKernel:
+            return "-initrd needs -kernel (the initrd is placed after the kernel, as QEMU does)"
+        case .deviceTreeFile(let path, let reason):
+            return "device tree '\(path)': \(reason)"
         case .nothingToRun:
             return "nothing to run: -bios none needs -kernel"
         case .defaultFirmwareNotFound(let searched):

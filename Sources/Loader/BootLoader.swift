@@ -6,8 +6,8 @@ import Darwin
 import Devices
 import Machine
 
-/// What to boot, in QEMU's terms (`-bios`, `-kernel`); RAM size and `-append` belong to the
-/// board configuration because they shape the device tree.
+/// What to boot, in QEMU's terms (`-bios`, `-kernel`, `-initrd`, `-dtb`); RAM size and `-append`
+/// belong to the board configuration because they shape the device tree.
 public struct BootOptions: Sendable, Equatable {
     /// `-bios`: `none`, a file, or `default` (QEMU's bundled OpenSBI fw_dynamic).
     public enum Firmware: Sendable, Equatable {
@@ -18,10 +18,16 @@ public struct BootOptions: Sendable, Equatable {
 
     public var firmware: Firmware
     public var kernel: String?
+    /// `-initrd`: loaded raw past the kernel and published in `/chosen`.
+    public var initrd: String?
+    /// `-dtb`: a device tree blob used instead of the board's (QEMU's edits to `/chosen` apply).
+    public var deviceTree: String?
 
-    public init(firmware: Firmware = .default, kernel: String? = nil) {
+    public init(firmware: Firmware = .default, kernel: String? = nil, initrd: String? = nil, deviceTree: String? = nil) {
         self.firmware = firmware
         self.kernel = kernel
+        self.initrd = initrd
+        self.deviceTree = deviceTree
     }
 }
 
@@ -60,8 +66,24 @@ public enum BootLoader {
         let kernel = try options.kernel.map { (path) throws(BootError) in
             try readImage(path, role: .kernel, rawLimit: ramSize)
         }
+        if options.initrd != nil && kernel == nil { throw .initrdWithoutKernel }
+        // QEMU reads the initrd as it is, whatever it holds; more than RAM cannot fit anywhere.
+        let initrd = try options.initrd.map { (path) throws(BootError) in
+            BootPlan.Initrd(path: path, bytes: try readFile(path, role: .initrd, limit: ramSize))
+        }
+        let userTree = try options.deviceTree.map { (path) throws(BootError) in try UserDeviceTree(path: path) }
+        let reservation = userTree?.reservation ?? BootPlan.generatedDeviceTreeReservation
         return try BootPlan.make(ramBase: board.memory.base, ramSize: ramSize, firmware: firmware, kernel: kernel,
-                                 deviceTree: board.deviceTree())
+                                 initrd: initrd, deviceTreeReservation: reservation) { (range) throws(BootError) in
+            try userTree?.edited(for: board, initrd: range) ?? board.deviceTree(initrd: range)
+        }
+    }
+
+    /// The device tree a boot with `options` would give the guest, for `dumpdtb` when there is
+    /// nothing to boot (QEMU dumps its tree with `-bios none` and no kernel too).
+    public static func deviceTreeWithoutImages(_ options: BootOptions, for board: VirtBoard) throws(BootError) -> [UInt8] {
+        if let path = options.deviceTree { return try UserDeviceTree(path: path).edited(for: board, initrd: nil) }
+        return board.deviceTree(initrd: nil)
     }
 
     /// Copies every load of `plan` into RAM (zero-filling .bss) and maps the boot ROM at 0x1000.
@@ -161,6 +183,27 @@ public enum BootLoader {
         } catch {
             throw .image(role, path: path, error)
         }
+    }
+
+    /// Reads a whole regular file of at most `limit` bytes (an initrd, a `-dtb` blob).
+    static func readFile(_ path: String, role: BootError.Role, limit: UInt64) throws(BootError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ENOENT || e == ENOTDIR { throw .fileNotFound(role, path: path) }
+            throw .unreadableFile(role, path: path, reason: errorText(e))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .unreadableFile(role, path: path, reason: errorText(errno)) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            let kind = info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file"
+            throw .unreadableFile(role, path: path, reason: kind)
+        }
+        guard UInt64(info.st_size) <= limit else {
+            throw .unreadableFile(role, path: path, reason: "\(info.st_size) bytes is more than the \(limit) bytes of RAM")
+        }
+        return try readBytes(fd, count: Int(info.st_size), path: path, role: role)
     }
 
     private static func readBytes(_ fd: Int32, count: Int, path: String, role: BootError.Role) throws(BootError) -> [UInt8] {

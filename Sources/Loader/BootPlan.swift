@@ -14,8 +14,14 @@ import RISCV
 ///   start with `-bios none`, else to the firmware's end rounded up to 2 MiB (0x8020_0000 for
 ///   OpenSBI). `fw_dynamic_info.next_addr` is the kernel's *lowest loaded address* (for an ELF
 ///   that is not necessarily `e_entry`), or 0 without a kernel; `next_mode` is S-mode.
-/// - The DTB goes at `alignDown(min(ramEnd, 3 GiB) - dtbSize, 2 MiB)`: 0x8fe0_0000 for 256 MiB,
-///   0xbfe0_0000 for 1 GiB and anything larger.
+/// - The DTB goes at `alignDown(min(ramEnd, 3 GiB) - reserved, 2 MiB)`: 0x8fe0_0000 for 256 MiB,
+///   0xbfe0_0000 for 1 GiB and anything larger. `reserved` is the size QEMU gives the blob's
+///   region, not the blob's: 1 MiB for the board's own tree, twice the file plus 10000 bytes for
+///   `-dtb` (observed in QEMU's overlap messages and `dumpdtb` files); nothing may be loaded
+///   over that region.
+/// - An initrd (`-initrd`, loaded as it is) starts at the kernel's `next_addr` plus half of RAM,
+///   at most 128 MiB: 0x8420_0000 for 128 MiB behind OpenSBI, 0x8820_0000 for 256 MiB and more
+///   (observed with `dumpdtb` for several RAM and kernel sizes). `/chosen` gets its range.
 ///
 /// Where we differ on purpose: QEMU loads a malformed or foreign-architecture ELF as raw bytes
 /// and silently drops segments that fall outside RAM; we refuse both with a typed error.
@@ -28,6 +34,16 @@ public struct BootPlan: Sendable {
         public let bytes: ArraySlice<UInt8>
         public let memorySize: UInt64
         public var range: Range<UInt64> { address ..< address + memorySize }
+    }
+
+    /// An initial RAM disk: bytes QEMU copies as they are (it does not look inside).
+    public struct Initrd: Sendable {
+        public let path: String
+        public let bytes: [UInt8]
+        public init(path: String, bytes: [UInt8]) {
+            self.path = path
+            self.bytes = bytes
+        }
     }
 
     /// An image together with the path it came from (for error messages).
@@ -55,6 +71,14 @@ public struct BootPlan: Sendable {
     public static let kernelAlignment: UInt64 = 2 << 20
     /// The most RAM the board has: the 64 GiB its RAM window at 0x8000_0000 holds.
     public static let maximumRAMSize: UInt64 = 64 << 30
+    /// The region QEMU 7.2 reserves for the tree it builds (its FDT_MAX_SIZE): placement and
+    /// overlap checks use this, not the blob's size.
+    public static let generatedDeviceTreeReservation: UInt64 = 1 << 20
+    /// The region QEMU 7.2 reserves for a `-dtb` file of `fileSize` bytes: it reads the file into
+    /// a buffer of twice its size plus 10000 bytes, to have room for its edits.
+    public static func deviceTreeFileReservation(fileSize: UInt64) -> UInt64 { 2 * (fileSize + 10_000) }
+    /// An initrd starts this far past the kernel at most (half of RAM when that is less).
+    public static let initrdMaximumOffset: UInt64 = 128 << 20
     /// The hart that boots.
     public static let bootHartID: UInt64 = 0
 
@@ -68,6 +92,8 @@ public struct BootPlan: Sendable {
     public let kernelLoadAddress: UInt64
     /// `fw_dynamic_info.next_addr`: where firmware should jump to in S-mode (0 = no kernel).
     public let kernelEntry: UInt64
+    /// Where the initrd was placed, as `/chosen` publishes it.
+    public let initrd: Range<UInt64>?
     /// One past the highest firmware byte (DRAM start with `-bios none`).
     public let firmwareEnd: UInt64
     /// Address of `fw_dynamic_info` (a2).
@@ -91,6 +117,19 @@ public struct BootPlan: Sendable {
     ///   - deviceTree: the DTB the board generated.
     public static func make(ramBase: UInt64, ramSize: UInt64, firmware: Input?, kernel: Input?,
                             deviceTree: [UInt8]) throws(BootError) -> BootPlan {
+        try make(ramBase: ramBase, ramSize: ramSize, firmware: firmware, kernel: kernel, initrd: nil,
+                 deviceTreeReservation: generatedDeviceTreeReservation) { _ in deviceTree }
+    }
+
+    /// Decides where firmware, kernel, initrd and device tree go in `[ramBase, ramBase + ramSize)`.
+    ///
+    /// - Parameters:
+    ///   - initrd: the `-initrd` file; it needs a kernel, as in QEMU.
+    ///   - deviceTreeReservation: the region QEMU reserves for the blob (see the type's notes).
+    ///   - deviceTree: makes the DTB once the initrd's range (published in `/chosen`) is known.
+    public static func make(ramBase: UInt64, ramSize: UInt64, firmware: Input?, kernel: Input?, initrd: Initrd?,
+                            deviceTreeReservation: UInt64,
+                            deviceTree: (_ initrd: Range<UInt64>?) throws(BootError) -> [UInt8]) throws(BootError) -> BootPlan {
         try validate(memorySize: ramSize)
         guard firmware != nil || kernel != nil else { throw .nothingToRun }
         let ramEnd = ramBase + ramSize
@@ -120,26 +159,53 @@ public struct BootPlan: Sendable {
             }
         }
 
-        let deviceTree = try deviceTreeLoad(deviceTree, ramBase: ramBase, ramEnd: ramEnd)
+        // Initrd: far enough past the kernel for it to unpack, low enough for small RAM.
+        var initrdRange: Range<UInt64>?
+        if let initrd {
+            guard kernel != nil else { throw .initrdWithoutKernel }
+            let start = kernelEntry + min(ramSize / 2, initrdMaximumOffset)
+            let size = UInt64(initrd.bytes.count)
+            guard start <= ramEnd, size <= ramEnd - start else {
+                throw .imageTooLarge(.initrd, path: initrd.path, address: start, size: size, ramEnd: ramEnd)
+            }
+            initrdRange = start ..< start + size
+            // An empty initrd is published (start = end, as QEMU does) but loads nothing.
+            if size > 0 { loads.append(Load(what: "initrd", address: start, bytes: initrd.bytes[...], memorySize: size)) }
+        }
+
+        let blob = try deviceTree(initrdRange)
+        let deviceTree = try deviceTreeLoad(blob, reservation: deviceTreeReservation, ramBase: ramBase, ramEnd: ramEnd)
+        // The overlap check sees QEMU's whole region; only the blob is copied.
+        let region = Load(what: "device tree", address: deviceTree.address, bytes: deviceTree.bytes,
+                          memorySize: max(deviceTree.memorySize, min(deviceTreeReservation, ramEnd - deviceTree.address)))
+        try checkNoOverlap(loads + [region])
         loads.append(deviceTree)
-        try checkNoOverlap(loads)
         let deviceTreeAddress = deviceTree.address
 
         return BootPlan(loads: loads, startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
-                        kernelLoadAddress: kernelLoadAddress, kernelEntry: kernelEntry, firmwareEnd: firmwareEnd,
+                        kernelLoadAddress: kernelLoadAddress, kernelEntry: kernelEntry, initrd: initrdRange,
+                        firmwareEnd: firmwareEnd,
                         bootROM: makeBootROM(startAddress: ramBase, deviceTreeAddress: deviceTreeAddress,
                                              kernelEntry: kernelEntry),
                         warnings: warnings)
     }
 
+    /// The device tree blob in the plan.
+    public var deviceTree: [UInt8] { Array(loads.last { $0.what == "device tree" }?.bytes ?? []) }
+
     /// The device tree at the top of (low) RAM: below 3 GiB, 2 MiB aligned.
-    static func deviceTreeLoad(_ deviceTree: [UInt8], ramBase: UInt64, ramEnd: UInt64) throws(BootError) -> Load {
+    ///
+    /// QEMU places the region it reserved (`reservation`); in RAM too small for that region the
+    /// blob alone is placed by the same rule.
+    static func deviceTreeLoad(_ deviceTree: [UInt8], reservation: UInt64 = generatedDeviceTreeReservation,
+                               ramBase: UInt64, ramEnd: UInt64) throws(BootError) -> Load {
         let ceiling = ramBase < deviceTreeCeiling ? min(ramEnd, deviceTreeCeiling) : ramEnd
         let dtbSize = UInt64(deviceTree.count)
         guard dtbSize <= ceiling - ramBase else {
             throw .deviceTreeDoesNotFit(size: deviceTree.count, ramStart: ramBase, ramEnd: ramEnd)
         }
-        let address = alignDown(ceiling - dtbSize, deviceTreeAlignment)
+        let placedSize = max(reservation, dtbSize) <= ceiling - ramBase ? max(reservation, dtbSize) : dtbSize
+        let address = alignDown(ceiling - placedSize, deviceTreeAlignment)
         guard address >= ramBase else {
             throw .deviceTreeDoesNotFit(size: deviceTree.count, ramStart: ramBase, ramEnd: ramEnd)
         }

@@ -35,7 +35,8 @@ public struct GuestBootPlan: Sendable {
             guard physical & 1 == 0 else { throw .misalignedEntry(path: kernel.path, entry: physical) }
             entry = physical
         }
-        let deviceTree = try BootPlan.deviceTreeLoad(deviceTree, ramBase: ramBase, ramEnd: ramEnd)
+        // A guest of the Swift hypervisor has no QEMU to match: its blob is placed by its own size.
+        let deviceTree = try BootPlan.deviceTreeLoad(deviceTree, reservation: 0, ramBase: ramBase, ramEnd: ramEnd)
         loads.append(deviceTree)
         try BootPlan.checkNoOverlap(loads)
         return GuestBootPlan(loads: loads, entry: entry, deviceTreeAddress: deviceTree.address)

@@ -1183,7 +1183,14 @@ extension Hart {
             if readsValue || !writes {
                 old = try readCSR(number)
             }
-            if writes { try writeCSR(number, Hart.csrWriteValue(op.op, old: old, source: source)) }
+            if writes {
+                try writeCSR(number, Hart.csrWriteValue(op.op, old: old, source: source))
+                // The written value is what the next instruction reads: the writing instruction's
+                // own increment does not count (privileged spec §3.3.1: a CSR write takes effect
+                // after the instruction has otherwise completed, its retirement included).
+                if number == CSR.minstret { m.instretOffset &-= 1 }
+                if number == CSR.mcycle { m.cycleOffset &-= 1 }
+            }
             x[Int(op.rd)] = old
             return nil
         } catch {

@@ -229,9 +229,19 @@ extension Hart {
         if leaf.needsUpdate {
             let writeAddress = stage == .virtualSupervisor
                 ? try guestStage(leaf.entryAddress, type, implicitWrite: true).pa : leaf.entryAddress
-            guard pmpAllows(writeAddress, width: 8, .write, privilege: .supervisor),
-                  bus.write(writeAddress, width: 8, value: leaf.updatedPTE) else {
+            guard pmpAllows(writeAddress, width: 8, .write, privilege: .supervisor) else {
                 throw TranslationFault(cause: type.accessFault)
+            }
+            if sharesMemory, writeAddress & 7 == 0, memory.contains(writeAddress, length: 8) {
+                // Another hart may change the PTE between the read and this write: the A/D update
+                // is atomic, and a PTE that changed meanwhile is walked again (§4.3.2 step 7).
+                guard memory.compareAndSwap(writeAddress, width: 8, expected: leaf.pte, desired: leaf.updatedPTE) else {
+                    return try walk(va, type, atp: atp, stage: stage, user: user, userPages: userPages, mxr: mxr)
+                }
+            } else {
+                guard bus.write(writeAddress, width: 8, value: leaf.updatedPTE) else {
+                    throw TranslationFault(cause: type.accessFault)
+                }
             }
             noteWrite(physical: writeAddress, width: 8)
         }

@@ -51,7 +51,7 @@ extension Hart {
         let delegated = privilege != .machine && ((interrupt ? m.mideleg : m.medeleg) >> code) & 1 != 0
         let toVirtual = delegated && virtualized && ((interrupt ? h.hideleg : h.hedeleg) >> code) & 1 != 0
         let mcauseValue = interrupt ? code | TrapCause.interruptFlag : code
-        if let trace = configuration.trace {
+        if let trace = configuration.trace ?? configuration.trapTrace {
             let target = toVirtual ? "VS" : delegated ? (hasHypervisor ? "HS" : "S") : "M"
             trace("trap: \(TrapCause.name(mcauseValue)) (cause \(code)) at pc=\(hex(epc)) tval=\(hex(tval)) -> \(target)")
         }

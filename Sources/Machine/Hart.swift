@@ -18,6 +18,9 @@ public struct HartConfiguration {
     public var hypervisor = false
     /// Called with one line per executed instruction and per trap when tracing.
     public var trace: ((String) -> Void)?
+    /// Called with one line per trap when `trace` is nil (QEMU's `-d int` without `in_asm`):
+    /// unlike `trace` it leaves blocks and the compiler as they are.
+    public var trapTrace: ((String) -> Void)?
     /// The Swift hypervisor owns HS-mode (and M-mode): a trap from a guest that hedeleg/hideleg
     /// do not hand to VS-mode makes `run` return `.guestExit` with the hart left as it was at the
     /// trap, instead of entering a trap vector (KVM_RUN returning to its caller).

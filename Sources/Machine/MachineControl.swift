@@ -14,7 +14,13 @@ public final class MachineControl: Sendable {
         case reset
         /// The user quit from the console (Ctrl-A X).
         case userQuit
+        /// The guest asked for a reset and the machine was made not to reboot (QEMU's
+        /// `-no-reboot`): the run ends instead, with status 0 as in QEMU.
+        case resetWithoutReboot
     }
+
+    /// `-no-reboot`: a reset request ends the run (`.resetWithoutReboot`) instead of restarting it.
+    public let resetEndsRun: Bool
 
     // Any thread may ask (a hart's device, the console reader, another hart's runner): the
     // request sits behind a lock and the flag every hart polls is atomic.
@@ -23,7 +29,7 @@ public final class MachineControl: Sendable {
     /// A debugger stopped the harts (Hart+Debug.swift): not a platform request, so no exit status.
     private let debugHalt = Atomic<Bool>(false)
 
-    public init() {}
+    public init(resetEndsRun: Bool = false) { self.resetEndsRun = resetEndsRun }
 
     /// Set once; the first request wins.
     public var stopRequest: StopRequest? { request.withLock { $0 } }
@@ -32,6 +38,7 @@ public final class MachineControl: Sendable {
     public var stopPending: Bool { pending.load(ordering: .acquiring) }
 
     public func requestStop(_ new: StopRequest) {
+        let new = new == .reset && resetEndsRun ? .resetWithoutReboot : new
         request.withLock { current in
             if current == nil { current = new; pending.store(true, ordering: .releasing) }
         }
@@ -74,7 +81,7 @@ public final class MachineControl: Sendable {
         switch request {
         case .powerOff, .userQuit, .none: return 0
         case .failure(let code): return Int32(truncatingIfNeeded: code)
-        case .reset: return 0
+        case .reset, .resetWithoutReboot: return 0
         }
     }
 }

@@ -5,13 +5,18 @@ import Darwin
 #endif
 import ArgumentParser
 import Devices
+import Foundation
 import Loader
 import Machine
 
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
 ///
-/// Options use QEMU's spellings (`-m`, `-bios`, `-kernel`, `-append`, `-cpu`, `-M`,
-/// `-nographic`) so a `qemu-system-riscv64` command line can be pasted after `virtbench run`.
+/// Options use QEMU's spellings and meanings (`-M`, `-m`, `-smp`, `-cpu`, `-bios`, `-kernel`,
+/// `-initrd`, `-append`, `-dtb`, `-drive`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
+/// `-no-shutdown`, `-d`, `-D`) so a `qemu-system-riscv64` command line can be pasted after
+/// `virtbench run`. QEMUArguments reads the words before ArgumentParser does (one dash or two,
+/// a value is the next word whatever it looks like), so every value option here parses
+/// `.unconditional`ly.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot firmware and/or a kernel on the simulated virt board.",
@@ -33,31 +38,65 @@ struct Run: ParsableCommand {
     @Option(name: .customShort("m"), parsing: .unconditional, help: ArgumentHelp("RAM size: 256M, 1G, or a number of MiB (QEMU's default is 128M).", valueName: "size"))
     var memory: String = "128M"
 
-    @Option(name: [.customLong("bios", withSingleDash: true), .customLong("bios")], help: ArgumentHelp("Firmware: none, default (OpenSBI fw_dynamic), or a file (ELF or raw).", valueName: "none|default|file"))
+    @Option(name: [.customLong("bios", withSingleDash: true), .customLong("bios")], parsing: .unconditional, help: ArgumentHelp("Firmware: none, default (OpenSBI fw_dynamic), or a file (ELF or raw).", valueName: "none|default|file"))
     var bios: String = "default"
 
-    @Option(name: [.customLong("kernel", withSingleDash: true), .customLong("kernel")], help: ArgumentHelp("Kernel or bare-metal program (ELF or raw).", valueName: "file"))
+    @Option(name: [.customLong("kernel", withSingleDash: true), .customLong("kernel")], parsing: .unconditional, help: ArgumentHelp("Kernel or bare-metal program (ELF or raw).", valueName: "file"))
     var kernel: String?
 
-    @Option(name: [.customLong("append", withSingleDash: true), .customLong("append")], help: ArgumentHelp("Kernel command line (/chosen/bootargs).", valueName: "string"))
+    @Option(name: [.customLong("initrd", withSingleDash: true), .customLong("initrd")], parsing: .unconditional,
+            help: ArgumentHelp("Initial RAM disk, loaded as it is where QEMU puts it (the kernel's start plus half of RAM, at most 128 MiB) and published in /chosen.", valueName: "file"))
+    var initrd: String?
+
+    @Option(name: [.customLong("append", withSingleDash: true), .customLong("append")], parsing: .unconditional, help: ArgumentHelp("Kernel command line (/chosen/bootargs); needs -kernel.", valueName: "string"))
     var append: String?
+
+    @Option(name: [.customLong("dtb", withSingleDash: true), .customLong("dtb")], parsing: .unconditional,
+            help: ArgumentHelp("A device tree blob to use instead of the board's; /chosen gets the command line, rng-seed and initrd as QEMU writes them.", valueName: "file"))
+    var dtb: String?
 
     @Flag(name: [.customLong("nographic", withSingleDash: true), .customLong("nographic")], help: "Accepted for QEMU compatibility; the serial console on stdio is the default.")
     var nographic = false
 
-    @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], help: ArgumentHelp("rv64, optionally with ,h=on or ,h=off.", valueName: "cpu"))
+    @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], parsing: .unconditional, help: ArgumentHelp("rv64, optionally with ,h=on or ,h=off.", valueName: "cpu"))
     var cpu: String = "rv64"
 
-    @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")],
+    @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back).", valueName: "spec"))
     var drives: [String] = []
 
-    @Option(name: [.customLong("smp", withSingleDash: true), .customLong("smp")],
+    @Option(name: [.customLong("smp", withSingleDash: true), .customLong("smp")], parsing: .unconditional,
             help: ArgumentHelp("Harts: N or [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M], with QEMU's meaning (virt puts them all in one cluster).", valueName: "spec"))
     var smp: String = "1"
 
-    @Option(name: .customShort("M"), help: ArgumentHelp("Machine type; only virt exists.", valueName: "machine"))
-    var machine: String = "virt"
+    @Option(name: [.customShort("M"), .customLong("machine", withSingleDash: true), .customLong("machine")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("virt[,key=value...]: dumpdtb=FILE writes the device tree and exits; kernel=, initrd=, append=, dtb=, firmware= as the options; aclint=off, aia=none, graphics=off, usb=off. -M help, -M virt,help list them.", valueName: "machine"))
+    var machine: [String] = []
+
+    @Option(name: [.customLong("serial", withSingleDash: true), .customLong("serial")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("The UART: stdio (default), mon:stdio (the same: Ctrl-A escapes, no monitor), file:PATH, null or none.", valueName: "dev"))
+    var serial: [String] = []
+
+    @Option(name: [.customLong("monitor", withSingleDash: true), .customLong("monitor")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("none only: there is no monitor (Ctrl-A X quits).", valueName: "dev"))
+    var monitor: [String] = []
+
+    @Flag(name: [.customLong("no-reboot", withSingleDash: true), .customLong("no-reboot")], help: "A guest reset ends the run (status 0) instead of restarting the machine.")
+    var noReboot = false
+
+    @Flag(name: [.customLong("no-shutdown", withSingleDash: true), .customLong("no-shutdown")],
+          help: "As in QEMU 7.2: a shutdown that is not sifive_test's (here: a reset under -no-reboot) stops the machine until Ctrl-A X or the end of input; sifive_test's power off and failure still end the run.")
+    var noShutdown = false
+
+    @Option(name: .customShort("d"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("QEMU's log items: in_asm or exec (every instruction), int (every trap); -d help lists them.", valueName: "item,..."))
+    var debugItems: [String] = []
+
+    @Option(name: .customShort("D"), parsing: .unconditional, help: ArgumentHelp("Write the -d log to this file instead of stderr.", valueName: "logfile"))
+    var debugFile: String?
+
+    @Flag(name: [.customLong("version", withSingleDash: true), .customLong("version")], help: "Print the version and exit.")
+    var version = false
 
     @Option(name: .customLong("max-insns"), parsing: .unconditional, help: ArgumentHelp("Stop after this many instructions.", valueName: "n"),
             transform: NumberArgument.count("the instruction limit"))
@@ -79,27 +118,59 @@ struct Run: ParsableCommand {
     @Flag(name: .customShort("S"), help: "Do not start the harts until gdb continues them.")
     var waitForDebugger = false
 
-    @Option(name: [.customLong("gdb", withSingleDash: true), .customLong("gdb")],
+    @Option(name: [.customLong("gdb", withSingleDash: true), .customLong("gdb")], parsing: .unconditional,
             help: ArgumentHelp("Listen for gdb on tcp:[HOST]:PORT (HOST 127.0.0.1 unless given; port 0 picks a free one), or none.", valueName: "dev"))
     var gdb: String?
 
-    @Option(help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|full|para"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("native: the kernel runs on the board itself; hav: it runs as a VS-mode guest of the Swift hypervisor, which answers its SBI calls; full (or simulation): it runs deprivileged in U-mode on a hart without H, trap-and-emulate with shadow page tables; para: a kernel built for the hypercall ABI (kernel-pv) runs in U-mode on a host without H.", valueName: "native|hav|full|para"))
     var mode: String = "native"
 
-    @Option(help: ArgumentHelp("compiled: blocks run as x86-64 host code where the host allows (the default; VIRTBENCH_ENGINE=interpreter changes it); interpreter: every block through the dispatch loop.", valueName: "compiled|interpreter"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("compiled: blocks run as x86-64 host code where the host allows (the default; VIRTBENCH_ENGINE=interpreter changes it); interpreter: every block through the dispatch loop.", valueName: "compiled|interpreter"))
     var engine: String = HartConfiguration.compileBlocksByDefault ? "compiled" : "interpreter"
 
-    func hartConfiguration(hypervisor: Bool, trace: ((String) -> Void)?) -> HartConfiguration {
+    func hartConfiguration(hypervisor: Bool, trace: ((String) -> Void)?, trapTrace: ((String) -> Void)? = nil) -> HartConfiguration {
         var configuration = HartConfiguration(hypervisor: hypervisor, trace: trace)
+        configuration.trapTrace = trapTrace
         configuration.compileBlocks = engine == "compiled"
         return configuration
     }
 
     func run() throws {
+        if version {
+            print(VirtBenchVersion.line)
+            return
+        }
+        let machineOptions = try MachineOptions.parse(machine)
+        if machineOptions.help != nil {
+            print(machineOptions.helpText, terminator: "")
+            return
+        }
+        let (debugLog, debugHelp) = try DebugLog.parse(items: debugItems, file: debugFile)
+        if debugHelp {
+            print(DebugLog.helpText, terminator: "")
+            return
+        }
+        let serialBackend = try SerialBackend.parse(serial)
+        try MonitorOption.check(monitor)
+        // `-M kernel=` and the like are the options of the same names.
+        let kernel = try Self.merge(self.kernel, machineOptions.kernel, "kernel")
+        let initrd = try Self.merge(self.initrd, machineOptions.initrd, "initrd")
+        let append = try Self.merge(self.append, machineOptions.append, "append")
+        let dtb = try Self.merge(self.dtb, machineOptions.deviceTree, "dtb")
+        let bios = bios == "default" ? machineOptions.firmware ?? bios : bios
+        if append != nil && kernel == nil { throw CommandError("-append needs -kernel (QEMU: -append only allowed with -kernel option)") }
+        if initrd != nil && kernel == nil { throw CommandError(BootError.initrdWithoutKernel.description) }
         let debugServer = try startDebugServer()
-        guard machine == "virt" else { throw CommandError("unsupported machine '\(machine)': only virt is available") }
+
         guard engine == "compiled" || engine == "interpreter" else {
             throw CommandError("unknown engine '\(engine)': use compiled or interpreter")
+        }
+        if mode != "native" {
+            // The hypervisor modes boot one kernel as a domain: none of the board's boot files or devices apply.
+            let unsupported = [("-initrd", initrd != nil), ("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
+                               ("-serial", serialBackend != .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
+                               ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
+            if let first = unsupported.first { throw CommandError("\(first) applies to --mode native only, not --mode \(mode)") }
         }
         switch mode {
         case "native": break
@@ -134,20 +205,25 @@ struct Run: ParsableCommand {
         let flashImages = try Self.parseDrives(drives)
         let hartCount = try SMPTopology.parse(smp).cpus
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
+        let consoleOutput = try serialBackend.makeOutput()
+        let (traceSink, trapSink) = try traceSinks(debugLog)
         let board: VirtBoard
         do {
-            let traceSink: ((String) -> Void)? = trace ? { printError($0) } : nil
             board = try VirtBoard(configuration: VirtBoardConfiguration(ramSize: ramSize, hartCount: hartCount, hypervisor: hypervisor,
                                                                         bootArguments: append, timebaseMode: timebaseMode,
-                                                                        flashImages: flashImages),
-                                  hart: hartConfiguration(hypervisor: hypervisor, trace: traceSink),
-                                  consoleOutput: Console.writeOutput)
+                                                                        flashImages: flashImages, noReboot: noReboot),
+                                  hart: hartConfiguration(hypervisor: hypervisor, trace: traceSink, trapTrace: trapSink),
+                                  consoleOutput: consoleOutput)
         } catch {
             throw CommandError(error.description)
         }
+        let bootOptions = BootOptions(firmware: firmware, kernel: kernel, initrd: initrd, deviceTree: dtb)
+        if let dumpPath = machineOptions.dumpDeviceTree {
+            return try dumpDeviceTree(bootOptions, board: board, to: dumpPath)
+        }
         let plan: BootPlan
         do {
-            plan = try BootLoader.boot(BootOptions(firmware: firmware, kernel: kernel), on: board)
+            plan = try BootLoader.boot(bootOptions, on: board)
         } catch {
             throw CommandError(error.description)
         }
@@ -157,17 +233,74 @@ struct Run: ParsableCommand {
 
         let consoleState = ConsoleState()
         Console.enterRawMode()
-        Console.startInputThread(input: board.consoleInput, control: board.control, state: consoleState)
+        // Without the serial port on stdio the terminal still reads Ctrl-A X; the rest is dropped.
+        let consoleInput = board.consoleInput
+        if serialBackend == .stdio {
+            Console.startInputThread(input: consoleInput, control: board.control, state: consoleState)
+        } else {
+            Console.startInputThread(send: { _ in }, control: board.control, state: consoleState)
+        }
 
         let started = Timebase.monotonicNanoseconds()
         let outcome = try runUnderDebugger(debugServer, board: board, plan: plan) ?? runLoop(hart: hart, board: board, plan: plan, console: consoleState)
         let elapsed = Timebase.monotonicNanoseconds() - started
+        if noShutdown, case .stopped(.resetWithoutReboot) = outcome {
+            // QEMU pauses the machine rather than exiting; only a quit ends the process.
+            while !consoleState.inputClosed { usleep(10_000) }
+        }
         Console.restoreTerminal()
         if summary { printSummary(harts: board.harts, outcome: outcome, nanoseconds: elapsed) }
         if case .error(let message) = outcome { throw CommandError(message) }
         if case .noProgress = outcome { printError("virtbench: " + outcome.text) }
         let status = outcome.exitStatus
         if status != 0 { throw GuestExit(status: status) }
+    }
+
+    /// One value given two ways (`-kernel K` and `-M kernel=K`): both may name the same thing.
+    static func merge(_ option: String?, _ property: String?, _ name: String) throws -> String? {
+        if let option, let property, option != property {
+            throw CommandError("-\(name) '\(option)' and -machine \(name)=\(property) disagree")
+        }
+        return option ?? property
+    }
+
+    /// Where instruction and trap lines go: `--trace` to stderr, `-d` items to the `-d` log.
+    /// Instruction tracing carries the trap lines too; trap lines alone (`-d int`) take the
+    /// hart's separate trap hook, which leaves the engine at full speed.
+    func traceSinks(_ log: DebugLog) throws -> (trace: ((String) -> Void)?, traps: ((String) -> Void)?) {
+        let logSink = log.isEnabled ? try log.makeSink() : nil
+        var targets: [(String) -> Void] = []
+        if trace { targets.append { printError($0) } }
+        if let logSink, log.instructions || (trace && log.traps) {
+            let wantsInstructions = log.instructions, wantsTraps = log.traps
+            targets.append { line in
+                if line.hasPrefix("trap: ") ? wantsTraps : wantsInstructions { logSink(line) }
+            }
+        }
+        if !targets.isEmpty {
+            let all = targets
+            return ({ line in for target in all { target(line) } }, nil)
+        }
+        return (nil, log.traps ? logSink : nil)
+    }
+
+    /// `-M virt,dumpdtb=FILE`: QEMU writes the tree the guest would get (after placing the kernel
+    /// and initrd, so /chosen has them) and exits 0 without running.
+    func dumpDeviceTree(_ options: BootOptions, board: VirtBoard, to path: String) throws {
+        let blob: [UInt8]
+        do {
+            if options.firmware == .none && options.kernel == nil {
+                blob = try BootLoader.deviceTreeWithoutImages(options, for: board)
+            } else {
+                blob = try BootLoader.plan(options, for: board).deviceTree
+            }
+        } catch {
+            throw CommandError(error.description)
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(blob)) else {
+            throw CommandError("dumpdtb=\(path): cannot write the file")
+        }
+        printError("virtbench: info: dtb dumped to \(path). Exiting.")
     }
 
     /// The flash bank images named by `-drive` options, bank 0 first (nil: that bank is blank).
@@ -234,6 +367,7 @@ struct Run: ParsableCommand {
             case .stopped(.powerOff): return "guest powered off"
             case .stopped(.failure(let code)): return "guest reported failure (code \(code))"
             case .stopped(.reset): return "guest reset"
+            case .stopped(.resetWithoutReboot): return "guest reset (-no-reboot ends the run)"
             case .stopped(.userQuit): return "quit from the console"
             case .instructionLimit: return "instruction limit reached"
             case .noProgress(let report): return "guest made no progress: " + report

@@ -11,6 +11,7 @@ struct VirtBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "virtbench",
         abstract: "A simulated RISC-V virt machine, hypervisor and benchmark harness.",
+        version: VirtBenchVersion.line,
         subcommands: [Run.self, HostCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self, Transitions.self]
     )
 }
@@ -33,7 +34,18 @@ enum Main {
     static func main() {
         let status: Int32
         do {
-            var command = try VirtBench.parseAsRoot()
+            var arguments = Array(CommandLine.arguments.dropFirst())
+            // `run` takes QEMU's spellings: its words are read by QEMU's rules first (QEMUArguments).
+            if arguments.first == "run" {
+                switch try QEMUArguments.normalize(Array(arguments.dropFirst())) {
+                case .version:
+                    print(VirtBenchVersion.line)
+                    exit(0)
+                case .run(let words):
+                    arguments = ["run"] + words
+                }
+            }
+            var command = try VirtBench.parseAsRoot(arguments)
             try command.run()
             status = 0
         } catch let exit as GuestExit {

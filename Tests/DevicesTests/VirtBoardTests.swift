@@ -91,6 +91,16 @@ private final class ConsoleRecorder { var bytes: [UInt8] = [] }
         #expect(positions == positions.sorted(), "\(claimed) is not in QEMU's order")
     }
 
+    /// QEMU 7.2's order (libfdt puts each new property first): what it set last comes first.
+    @Test func chosenPropertiesInQEMUsOrder() throws {
+        let board = try VirtBoard(configuration: .init(bootArguments: "console=ttyS0", initrd: 0x8400_0000..<0x8400_0000)) { _ in }
+        let chosen = try DeviceTree(flattened: board.deviceTree()).node(at: "/chosen")
+        #expect(chosen?.properties.map(\.name) == ["linux,initrd-end", "linux,initrd-start", "rng-seed", "bootargs", "stdout-path"])
+        // An empty command line writes no bootargs, as QEMU's `-append ""`.
+        let plain = try VirtBoard(configuration: .init(bootArguments: "")) { _ in }
+        #expect(try DeviceTree(flattened: plain.deviceTree()).node(at: "/chosen")?.properties.map(\.name) == ["rng-seed", "stdout-path"])
+    }
+
     @Test func initrdIsPublishedInChosen() throws {
         let board = try VirtBoard(configuration: .init(initrd: 0x8400_0000..<0x8400_2000)) { _ in }
         let chosen = board.deviceTreeDescription().node(at: "/chosen")

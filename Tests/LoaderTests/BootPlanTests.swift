@@ -200,7 +200,8 @@ import Testing
             .imageTooLarge(.kernel, path: "k", address: 1, size: 2, ramEnd: 3),
             .overlap(first: "a", firstStart: 0, firstEnd: 1, second: "b", secondStart: 0, secondEnd: 1),
             .deviceTreeDoesNotFit(size: 1, ramStart: 0, ramEnd: 1), .nothingToRun,
-            .defaultFirmwareNotFound(searched: ["a", "b"]), .bootROMUnavailable("x"),
+            .defaultFirmwareNotFound(searched: ["a", "b"]), .bootROMUnavailable("x"), .initrdWithoutKernel,
+            .deviceTreeFile(path: "d", reason: "r"), .imageTooLarge(.initrd, path: "i", address: 1, size: 2, ramEnd: 3),
         ]
         for e in errors { #expect(!e.description.isEmpty && !e.description.contains("\n")) }
         #expect(BootError.segmentOutsideRAM(.kernel, path: "k.elf", index: 0, start: 0x10000, end: 0x10158,
@@ -226,5 +227,88 @@ import Testing
         for text in ["", "M", "abc", "12Q", "-5M", "1..5G", "1.G", ".5G", "99999999999999999999G", "٣M", "size="] {
             #expect(throws: BootError.unreadableMemorySize(text), "\(text)") { try MemorySize.parse(text) }
         }
+    }
+}
+
+/// `-initrd` and the device tree's region, as QEMU 7.2 places them (observed with
+/// `-M virt,dumpdtb=...` and read back with dtc, and from its overlap messages).
+@Suite struct InitrdPlacementTests {
+    let ramBase: UInt64 = 0x8000_0000
+    let dtb = [UInt8](repeating: 0xd0, count: 0x1800)
+
+    /// What the device tree closure was given.
+    final class Published { var range: Range<UInt64>? }
+
+    func raw(_ size: Int, path: String = "image.bin") -> BootPlan.Input {
+        BootPlan.Input(path: path, image: .raw([UInt8](repeating: 0x13, count: size)))
+    }
+
+    func plan(ramSize: UInt64, firmware: BootPlan.Input?, kernel: BootPlan.Input? = nil, initrdSize: Int,
+              published: Published? = nil) throws(BootError) -> BootPlan {
+        let initrd = BootPlan.Initrd(path: "initrd.img", bytes: [UInt8](repeating: 7, count: initrdSize))
+        return try BootPlan.make(ramBase: ramBase, ramSize: ramSize, firmware: firmware, kernel: kernel ?? raw(100_000),
+                                 initrd: initrd, deviceTreeReservation: BootPlan.generatedDeviceTreeReservation) { range in
+            published?.range = range
+            return dtb
+        }
+    }
+
+    /// The kernel's start plus half of RAM, at most 128 MiB; the kernel's size does not matter.
+    @Test func startMatchesQEMU() throws {
+        // (RAM, start with -bios none, start behind 2 MiB of firmware)
+        let observed: [(UInt64, UInt64, UInt64)] = [
+            (64 << 20, 0x8200_0000, 0x8220_0000), (100 << 20, 0x8320_0000, 0x8340_0000),
+            (128 << 20, 0x8400_0000, 0x8420_0000), (131_584 << 10, 0x8404_0000, 0x8424_0000),
+            (256 << 20, 0x8800_0000, 0x8820_0000), (1 << 30, 0x8800_0000, 0x8820_0000), (3 << 30, 0x8800_0000, 0x8820_0000),
+        ]
+        for (ramSize, bare, behindFirmware) in observed {
+            for kernelSize in [100_000, 3_000_000] {
+                let alone = try plan(ramSize: ramSize, firmware: nil, kernel: raw(kernelSize), initrdSize: 12_345)
+                #expect(alone.initrd == bare ..< bare + 12_345, "RAM \(ramSize)")
+                let after = try plan(ramSize: ramSize, firmware: raw(0x1_0000), kernel: raw(kernelSize), initrdSize: 12_345)
+                #expect(after.initrd == behindFirmware ..< behindFirmware + 12_345, "RAM \(ramSize) with firmware")
+                #expect(after.loads.contains { $0.what == "initrd" && $0.address == behindFirmware && $0.bytes.count == 12_345 })
+            }
+        }
+    }
+
+    /// The tree is made after the initrd is placed, so /chosen can name its range.
+    @Test func deviceTreeSeesTheRange() throws {
+        let published = Published()
+        _ = try plan(ramSize: 128 << 20, firmware: nil, initrdSize: 10, published: published)
+        #expect(published.range == 0x8400_0000 ..< 0x8400_000a)
+    }
+
+    @Test func emptyInitrdIsAnEmptyRange() throws {
+        let p = try plan(ramSize: 128 << 20, firmware: nil, initrdSize: 0)
+        #expect(p.initrd == 0x8400_0000 ..< 0x8400_0000)
+        #expect(!p.loads.contains { $0.what == "initrd" })
+    }
+
+    @Test func initrdNeedsAKernel() {
+        #expect(throws: BootError.initrdWithoutKernel) {
+            try BootPlan.make(ramBase: ramBase, ramSize: 128 << 20, firmware: raw(16), kernel: nil,
+                              initrd: .init(path: "i", bytes: [1]), deviceTreeReservation: 0) { _ in dtb }
+        }
+    }
+
+    @Test func initrdMustFit() {
+        #expect(throws: BootError.imageTooLarge(.initrd, path: "initrd.img", address: 0x8400_0000, size: 65 << 20, ramEnd: 0x8800_0000)) {
+            try plan(ramSize: 128 << 20, firmware: nil, initrdSize: 65 << 20)
+        }
+        // QEMU: "i62m (0x82000000 - ...) overlaps fdt (0x83e00000 - 0x83f00000)": the tree's 1 MiB, not its blob.
+        #expect(throws: BootError.overlap(first: "initrd", firstStart: 0x8200_0000, firstEnd: 0x83e0_2000,
+                                          second: "device tree", secondStart: 0x83e0_0000, secondEnd: 0x83f0_0000)) {
+            try plan(ramSize: 64 << 20, firmware: nil, initrdSize: (30 << 20) + 0x2000)
+        }
+    }
+
+    /// QEMU places its 1 MiB region, so RAM that ends off a 2 MiB boundary puts the tree lower
+    /// than the blob's size alone would: 0x87e0_0000 for 128.5 MiB (its overlap message says so).
+    @Test func deviceTreeRegionIsQEMUs() throws {
+        let p = try BootPlan.make(ramBase: ramBase, ramSize: 131_584 << 10, firmware: nil, kernel: raw(16), deviceTree: dtb)
+        #expect(p.deviceTreeAddress == 0x87e0_0000)
+        // A -dtb file: twice its size plus 10000 bytes.
+        #expect(BootPlan.deviceTreeFileReservation(fileSize: 342) == 20_684)
     }
 }

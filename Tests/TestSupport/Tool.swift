@@ -15,6 +15,9 @@ public struct Tool: Sendable, Hashable, CustomStringConvertible {
         case firstOf([String])
         /// The `virtbench` executable this package builds, next to the test bundle.
         case builtExecutable(String)
+        /// A file of the kernel kit that `Scripts/kernel-kit.sh` makes in its cache folder
+        /// (`Tool.kernelKitDirectory`), outside the repository.
+        case kernelKitFile(String)
     }
 
     /// What the test output calls it: "qemu-system-riscv64", "OpenSBI fw_jump.elf".
@@ -32,6 +35,16 @@ public struct Tool: Sendable, Hashable, CustomStringConvertible {
 
     /// The Swift toolchain's folder on the CI image.
     public static let toolchainDirectory = "/opt/swift/usr/bin"
+
+    /// Where `Scripts/kernel-kit.sh` keeps the kit, by the same rule as the script:
+    /// `$VIRTBENCH_KERNEL_KIT`, else `${XDG_CACHE_HOME:-$HOME/.cache}/virtbench-kernel-kit`.
+    public static var kernelKitDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let directory = environment["VIRTBENCH_KERNEL_KIT"], !directory.isEmpty { return directory }
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache"
+        return cache + "/virtbench-kernel-kit"
+    }
 
     /// Path of the tool's first file, or nil when any of its files is missing.
     public var path: String? {
@@ -63,6 +76,9 @@ public struct Tool: Sendable, Hashable, CustomStringConvertible {
             guard let bundle = try? fileManager.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
             let candidate = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent(name).path
             return fileManager.isExecutableFile(atPath: candidate) ? candidate : nil
+        case .kernelKitFile(let name):
+            let path = kernelKitDirectory + "/" + name
+            return fileManager.isReadableFile(atPath: path) ? path : nil
         }
     }
 }
@@ -107,6 +123,11 @@ extension Tool {
     /// gdb built for every architecture: the real client of the gdb stub (`virtbench run -s`, `-S`, `-gdb`).
     public static let gdbMultiarch = Tool("gdb-multiarch", from: "Debian package gdb-multiarch", files: [.executable("gdb-multiarch")])
 
+    /// Debian's riscv64 Linux Image and a busybox initramfs whose /init prints its marker lines
+    /// and powers off, made by `Scripts/kernel-kit.sh` (which `.ci/run` runs first).
+    public static let kernelKit = Tool("kernel kit (Linux Image and initrd.gz)", from: "Scripts/kernel-kit.sh",
+                                       files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz")])
+
     /// The command-line tool, built with the tests (`VIRTBENCH_BINARY` overrides the path).
     public static let virtbench = Tool("virtbench", from: "this package's build", files: [.builtExecutable("virtbench")])
 
@@ -114,6 +135,6 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, gdbMultiarch, virtbench,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, gdbMultiarch, virtbench,
     ]
 }

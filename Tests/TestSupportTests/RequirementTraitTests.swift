@@ -60,6 +60,7 @@ struct RequirementTraitTests {
             return Set(script[start.upperBound..<end.lowerBound].split(whereSeparator: \.isWhitespace).map(String.init))
         }
         let executables = try words(ofArray: "required_executables"), files = try words(ofArray: "required_files")
+        let kitFiles = try words(ofArray: "required_kit_files")
         for tool in Tool.all {
             for file in tool.files {
                 switch file {
@@ -67,6 +68,9 @@ struct RequirementTraitTests {
                 case .path(let path): #expect(files.contains(path), "\(tool.name): \(path)")
                 case .firstOf(let paths): #expect(paths.contains(where: files.contains), "\(tool.name): one of \(paths)")
                 case .builtExecutable: continue  // built by the test command itself
+                case .kernelKitFile(let name):
+                    #expect(script.contains("Scripts/kernel-kit.sh"), "\(tool.name): .ci/run must make the kit")
+                    #expect(kitFiles.contains(name), "\(tool.name): \(name)")
                 }
             }
         }

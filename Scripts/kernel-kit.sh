@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The kernel kit: Debian's riscv64 Linux kernel and a busybox initramfs, fetched the way a user
+# would fetch them, for the tests that boot Linux on `virtbench run` and on QEMU.
+#
+#   Scripts/kernel-kit.sh [CACHE_DIR]
+#
+# CACHE_DIR defaults to $VIRTBENCH_KERNEL_KIT, else ${XDG_CACHE_HOME:-$HOME/.cache}/virtbench-kernel-kit.
+# It is outside the repository on purpose: nothing here is ever committed. Afterwards it holds
+#   Image       the raw RISC-V Linux Image (what `-kernel` takes; QEMU and virtbench load it at 0x8020_0000)
+#   initrd.gz   a gzip'd cpio (newc) with busybox-static and an /init that runs the command list,
+#               then `poweroff -f`
+#   VERSIONS    the Debian suite and the package versions it was made from
+# A warm cache (same suite, same command list, same kit revision) is checked and left alone.
+#
+# Environment:
+#   VIRTBENCH_KIT_SUITE     Debian suite to fetch from (default trixie: the first release with riscv64)
+#   VIRTBENCH_KIT_COMMANDS  shell commands /init runs (default: the marker line and nproc the tests read)
+set -euo pipefail
+
+# Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
+kit_revision=1
+suite=${VIRTBENCH_KIT_SUITE:-trixie}
+default_commands='echo "kernel-kit: init ran on $(uname -m) $(uname -r)"; echo "kernel-kit: nproc $(nproc)"'
+commands=${VIRTBENCH_KIT_COMMANDS:-$default_commands}
+# HOME may be unset in a bare CI environment: fall back to the account's home, as Foundation does.
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+cache=${1:-${VIRTBENCH_KERNEL_KIT:-${XDG_CACHE_HOME:-$home/.cache}/virtbench-kernel-kit}}
+
+say() { echo "kernel-kit: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+stamp="revision $kit_revision
+suite $suite
+commands $commands"
+
+# Warm: everything made by this revision from this suite with these commands is there.
+if [[ -s $cache/Image && -s $cache/initrd.gz && -f $cache/STAMP && $(<"$cache/STAMP") == "$stamp" ]]; then
+    say "warm cache in $cache"
+    exit 0
+fi
+
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then as_root=(sudo); fi
+
+# mmdebstrap fetches foreign-architecture packages without running them (--variant=extract);
+# cpio packs the initramfs.
+need=()
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v cpio >/dev/null || need+=(cpio)
+if ((${#need[@]} > 0)); then
+    say "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" apt-get install -y -qq "${need[@]}" >"$cache/.apt.log" 2>&1 || { cat "$cache/.apt.log" >&2; die "could not install ${need[*]}"; }
+    rm -f "$cache/.apt.log"
+fi
+
+work=$(mktemp -d "$cache/.work.XXXXXX")
+trap '"${as_root[@]}" rm -rf "$work"' EXIT
+root=$work/root
+
+# The packages a user installs; the root of the extracted tree is thrown away afterwards.
+rootfs_packages=(linux-image-riscv64 busybox-static)
+# Only the packages' files are needed, not a bootable root (--variant=extract unpacks nothing but
+# what --include names), so no riscv64 emulation is needed on the host.
+if ! "${as_root[@]}" mmdebstrap --quiet --arch=riscv64 --variant=extract \
+        --include="$(IFS=,; echo "${rootfs_packages[*]}")" "$suite" "$root" >"$work/mmdebstrap.log" 2>&1; then
+    cat "$work/mmdebstrap.log" >&2
+    die "mmdebstrap could not fetch ${rootfs_packages[*]} for riscv64 from Debian $suite"
+fi
+
+# Debian's riscv64 kernel package installs the Image as /boot/vmlinux-VERSION (an uncompressed
+# Image with the EFI stub's PE header); other builds use vmlinuz (gzip, or an EFI zboot wrapper).
+kernel=$(ls "$root"/boot/vmlinu[xz]-* 2>/dev/null | head -n 1)
+[[ -n $kernel ]] || die "no /boot/vmlinux-* or vmlinuz-* in linux-image-riscv64"
+
+# The RISC-V Image header (Documentation/arch/riscv/boot-image-header.rst): magic2 "RSC\x05" at 0x38.
+is_image() { [[ $(od -An -tx1 -j56 -N4 "$1" | tr -d ' \n') == 52534305 ]]; }
+le32() { od -An -tu4 -j"$2" -N4 "$1" | tr -d ' \n'; }
+
+if is_image "$kernel"; then
+    cp "$kernel" "$work/Image"
+elif [[ $(od -An -tx1 -N2 "$kernel" | tr -d ' \n') == 1f8b ]]; then
+    gzip -dc "$kernel" >"$work/Image"
+elif [[ $(od -An -c -j4 -N4 "$kernel" | tr -d ' \n') == zimg ]]; then
+    # EFI zboot: the compressed Image sits at payload_offset (le32 at 8), payload_size (le32 at 12);
+    # the compression is named at 24.
+    offset=$(le32 "$kernel" 8) size=$(le32 "$kernel" 12)
+    method=$(dd if="$kernel" bs=1 skip=24 count=8 status=none | tr -d '\0')
+    dd if="$kernel" bs=4096 iflag=skip_bytes,count_bytes skip="$offset" count="$size" status=none >"$work/payload"
+    case $method in
+        gzip) gzip -dc "$work/payload" >"$work/Image" ;;
+        zstd) zstd -dcq "$work/payload" >"$work/Image" ;;
+        xzkern) xz -dc "$work/payload" >"$work/Image" ;;
+        *) die "$kernel: EFI zboot payload compressed with '$method', which this script does not unpack" ;;
+    esac
+else
+    die "$kernel is neither a RISC-V Image, gzip, nor EFI zboot"
+fi
+is_image "$work/Image" || die "$kernel did not give a RISC-V Image (no RSC\\x05 magic at 0x38)"
+
+busybox=$root/usr/bin/busybox
+[[ -x $busybox ]] || busybox=$root/bin/busybox
+[[ -x $busybox ]] || die "busybox-static did not install /usr/bin/busybox"
+
+# The initramfs. The kernel gives /init no console when /dev/console is missing from the archive,
+# and making that node needs root; so /init mounts devtmpfs and opens the console itself, which
+# works however the archive was made.
+initramfs=$work/initramfs
+mkdir -p "$initramfs"/{bin,dev,proc,sys,etc,tmp}
+cp "$busybox" "$initramfs/bin/busybox"
+printf '%s\n' "$commands" >"$initramfs/etc/kit-commands"
+cat >"$initramfs/init" <<'EOF'
+#!/bin/busybox sh
+# kernel-kit /init: tools, console, /proc and /sys; then the command list; then power off.
+/bin/busybox --install -s /bin
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+echo "kernel-kit: running /etc/kit-commands"
+. /etc/kit-commands
+echo "kernel-kit: powering off"
+poweroff -f
+EOF
+chmod 755 "$initramfs/init" "$initramfs/bin/busybox"
+# Fixed times and owners make the archive the same from run to run.
+find "$initramfs" -exec touch -h -d @0 {} +
+(cd "$initramfs" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9n >"$work/initrd.gz"
+
+# Extracted packages are not registered with dpkg; their changelogs still name their versions.
+package_versions=$(for doc in "$root"/usr/share/doc/{busybox-static,linux-image-*}/changelog.Debian.gz; do
+    [[ -f $doc ]] && gzip -dc "$doc" | head -n 1 | cut -d';' -f1
+done | sort -u || true)
+printf 'suite %s\nimage %s\n%s\n' "$suite" "$(basename "$kernel")" "$package_versions" >"$work/VERSIONS"
+
+# Replace the kit in one step per file, stamp last: an interrupted run leaves no stamp, so the
+# next one starts over.
+rm -f "$cache/STAMP"
+mv "$work/Image" "$cache/Image"
+mv "$work/initrd.gz" "$cache/initrd.gz"
+mv "$work/VERSIONS" "$cache/VERSIONS"
+printf '%s' "$stamp" >"$cache/STAMP"
+say "kit ready in $cache: Image $(stat -c %s "$cache/Image") bytes, initrd.gz $(stat -c %s "$cache/initrd.gz") bytes"

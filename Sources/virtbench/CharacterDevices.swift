@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `-serial`: where the UART's bytes go, in QEMU's chardev spellings.
+///
+/// The board has one UART, so one `-serial` at most. `stdio` is the default (as `-nographic`
+/// gives it); `mon:stdio` is the same here: there is no monitor to multiplex, but the Ctrl-A
+/// escapes (Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A) work as in QEMU's mux. `file:PATH`
+/// writes the output to PATH (created or truncated, as QEMU's file chardev does) and the guest
+/// gets no input; `null` and `none` drop the output. Without stdio the terminal still reads
+/// Ctrl-A X, so a run can always be quit.
+enum SerialBackend: Equatable {
+    case stdio
+    case file(String)
+    case none
+
+    static func parse(_ specs: [String]) throws -> SerialBackend {
+        guard specs.count <= 1 else {
+            throw CommandError("-serial given \(specs.count) times: the virt board has one UART")
+        }
+        guard let spec = specs.first else { return .stdio }
+        switch spec {
+        case "stdio", "mon:stdio": return .stdio
+        case "null", "none": return .none
+        default:
+            if spec.hasPrefix("file:") {
+                let path = String(spec.dropFirst("file:".count))
+                guard !path.isEmpty else { throw CommandError("-serial file: needs a path") }
+                return .file(path)
+            }
+            throw CommandError("unsupported -serial '\(spec)': stdio, mon:stdio, file:PATH, null or none")
+        }
+    }
+
+    /// The byte sink for the UART: stdout, a file opened now, or nothing.
+    func makeOutput() throws -> (UInt8) -> Void {
+        switch self {
+        case .stdio: return Console.writeOutput
+        case .none: return { _ in }
+        case .file(let path):
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+            guard fd >= 0 else { throw CommandError("-serial file:\(path): cannot open: \(String(cString: strerror(errno)))") }
+            // The descriptor lives as long as the process, as QEMU's chardev does.
+            return { byte in
+                var b = byte
+                while write(fd, &b, 1) < 0 && errno == EINTR {}
+            }
+        }
+    }
+}
+
+/// `-monitor`: QEMU's human monitor. virtbench has none (stopping harts on their own threads to
+/// read their registers is not something the run loop offers), so only `none` is accepted.
+enum MonitorOption {
+    static func check(_ specs: [String]) throws {
+        for spec in specs where spec != "none" {
+            throw CommandError("unsupported -monitor '\(spec)': virtbench has no monitor (no info registers, info cpus or quit); only -monitor none is accepted, and Ctrl-A X quits")
+        }
+    }
+}
+
+/// `-d ITEM,...` and `-D FILE`: QEMU's debug log, for the items with a close equivalent here.
+///
+/// - `in_asm` and `exec`: every executed instruction, as `--trace` prints it (privilege, pc,
+///   disassembly). QEMU's in_asm prints each translated block once and exec each block entry;
+///   this log is per instruction, which says more and costs more: instructions then run one by
+///   one in the interpreter.
+/// - `int`: every trap (cause, pc, tval, the mode it goes to), as QEMU's int does for
+///   interrupts and exceptions; the engine runs at full speed otherwise.
+/// The log goes to stderr, or to the `-D` file (created or truncated).
+struct DebugLog: Equatable {
+    var instructions = false
+    var traps = false
+    var file: String?
+
+    static let items: [(name: String, help: String)] = [
+        ("in_asm", "every executed instruction: privilege, pc, disassembly"),
+        ("exec", "the same as in_asm (this log is per instruction)"),
+        ("int", "every trap: cause, pc, tval and the mode it enters"),
+    ]
+
+    /// Reads the `-d` options (the last one counts, as in QEMU) and `-D`; `help` asks for the list.
+    static func parse(items specs: [String], file: String?) throws -> (log: DebugLog, help: Bool) {
+        var log = DebugLog(file: file)
+        guard let spec = specs.last else { return (log, false) }
+        for item in spec.split(separator: ",", omittingEmptySubsequences: false) {
+            switch item {
+            case "help": return (log, true)
+            case "in_asm", "exec": log.instructions = true
+            case "int": log.traps = true
+            default:
+                throw CommandError("unsupported -d item '\(item)': \(items.map(\.name).joined(separator: ", ")) are available (-d help lists them)")
+            }
+        }
+        return (log, false)
+    }
+
+    static var helpText: String {
+        "Log items (comma separated):\n" + items.map { "\($0.name)" + String(repeating: " ", count: 10 - $0.name.count) + $0.help }.joined(separator: "\n") + "\n"
+    }
+
+    var isEnabled: Bool { instructions || traps }
+
+    /// The line sink: stderr, or the `-D` file opened now.
+    func makeSink() throws -> (String) -> Void {
+        guard let file else { return { printError($0) } }
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw CommandError("-D \(file): cannot open: \(String(cString: strerror(errno)))") }
+        return { line in
+            let bytes = Array((line + "\n").utf8)
+            var done = 0
+            while done < bytes.count {
+                // SAFETY: the pointer covers `bytes` and done < bytes.count, so write(2) reads at
+                // most the bytes left after it; it does not outlive the closure.
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+                if n < 0 { if errno == EINTR { continue }; return }
+                done += n
+            }
+        }
+    }
+}
