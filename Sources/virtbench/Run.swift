@@ -376,20 +376,34 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// Runs the hart until the platform stops it or the instruction budget is spent.
+    /// Runs the harts until the platform stops them or the instruction budget is spent. One hart
+    /// runs on this thread exactly as before SMP (so its counts stay what they were); several go
+    /// through HartScheduler: on their own threads, or in turns on this one with `--icount`, and
+    /// `--max-insns` then counts the instructions of all of them.
     func runLoop(hart: Hart, board: VirtBoard, plan: BootPlan, console: ConsoleState) throws -> Outcome {
-        if board.harts.count > 1 { return runHarts(board: board, plan: plan, console: console) }
+        let scheduler = HartScheduler(harts: board.harts, control: board.control)
+        let single = board.harts.count == 1
+        func step(_ limit: UInt64) -> HartScheduler.Exit {
+            guard single else { return scheduler.run(instructionLimit: limit) }
+            switch hart.run(instructionLimit: limit) {
+            case .stopped: return .stopped
+            case .limitReached: return .limitReached
+            case .waitingForInterrupt: return .waitingForInterrupt
+            case .noProgress: return .noProgress(hart: 0)
+            case .guestExit: return .guestExit(hart: 0)
+            }
+        }
         var remaining = maxInstructions ?? .max
         while true {
-            let before = hart.retired
-            let exit = hart.run(instructionLimit: remaining)
-            let ran = hart.retired &- before
+            let before = scheduler.retired
+            let exit = step(remaining)
+            let ran = scheduler.retired &- before
             if maxInstructions != nil { remaining = ran >= remaining ? 0 : remaining - ran }
             switch exit {
             case .stopped:
                 guard let request = board.control.stopRequest else { continue }
                 if request == .reset {
-                    // QEMU re-copies its boot images and restarts the hart from the reset vector.
+                    // QEMU re-copies its boot images and restarts the harts from the reset vector.
                     board.control.clear()
                     do { try BootLoader.load(plan, into: board) } catch { return .error(error.description) }
                     BootLoader.start(board, with: plan)
@@ -400,50 +414,15 @@ struct Run: ParsableCommand {
                 // The hart counts trap entries toward the limit too, so a guest faulting on its
                 // own trap vector ends here even though it retires nothing.
                 if maxInstructions != nil { return .instructionLimit }
-            case .noProgress:
-                return .noProgress(report: hart.noProgressReport)
+            case .noProgress(let index):
+                return .noProgress(report: (single ? "" : "hart \(index): ") + board.harts[index].noProgressReport)
             case .guestExit:
                 // Only a hart whose HS-mode belongs to the Swift hypervisor exits to its host.
-                return .error("the hart exited to a hypervisor that this command does not run")
-            case .waitingForInterrupt:
-                // Only console input can wake the hart now.
-                if console.inputClosed {
-                    return .error("the guest waits for an interrupt that nothing can raise (WFI, no timer, console input closed)")
-                }
-                usleep(1000)
-            }
-        }
-    }
-
-    /// Runs every hart of a multi-hart board (HartScheduler): on their own threads, or in turns
-    /// on this one with `--icount`. `--max-insns` counts the instructions of all harts.
-    func runHarts(board: VirtBoard, plan: BootPlan, console: ConsoleState) -> Outcome {
-        let scheduler = HartScheduler(harts: board.harts, control: board.control)
-        var remaining = maxInstructions ?? .max
-        while true {
-            let before = scheduler.retired
-            let exit = scheduler.run(instructionLimit: remaining)
-            let ran = scheduler.retired &- before
-            if maxInstructions != nil { remaining = ran >= remaining ? 0 : remaining - ran }
-            switch exit {
-            case .stopped:
-                guard let request = board.control.stopRequest else { continue }
-                if request == .reset {
-                    board.control.clear()
-                    do { try BootLoader.load(plan, into: board) } catch { return .error(error.description) }
-                    BootLoader.start(board, with: plan)
-                    continue
-                }
-                return .stopped(request)
-            case .limitReached:
-                if maxInstructions != nil || remaining == 0 { return .instructionLimit }
-            case .noProgress(let hart):
-                return .noProgress(report: "hart \(hart): " + board.harts[hart].noProgressReport)
-            case .guestExit:
                 return .error("a hart exited to a hypervisor that this command does not run")
             case .waitingForInterrupt:
+                // Only console input can wake the harts now.
                 if console.inputClosed {
-                    return .error("every hart waits for an interrupt that nothing can raise (WFI, no timer, console input closed)")
+                    return .error("the guest waits for an interrupt that nothing can raise (WFI, no timer, console input closed)")
                 }
                 usleep(1000)
             }
