@@ -222,6 +222,36 @@ struct BlockCache {
         flushJumpCaches()
     }
 
+    /// Drops the pages holding a block whose instructions no longer match RAM, which is what a
+    /// FENCE.I owes code another hart rewrote (this hart's own stores invalidated theirs already).
+    /// Each op keeps its encoding (`raw`), so the check reads the block's bytes and needs no copy.
+    /// Also breaks every chain and empties the jump caches, which may hold page-straddling blocks
+    /// that no page records. Returns the number of pages dropped.
+    mutating func dropRewrittenCode(in memory: PhysicalMemory) -> Int {
+        var rewritten: [UInt64] = []
+        for (page, ids) in codeInPage where ids.contains(where: { !matchesRAM($0, memory) }) {
+            rewritten.append(page)
+        }
+        for page in rewritten { invalidatePage(page << 12) }
+        flushJumpCaches()
+        return rewritten.count
+    }
+
+    /// Whether block `id`'s ops were decoded from what RAM holds now.
+    private func matchesRAM(_ id: Int32, _ memory: PhysicalMemory) -> Bool {
+        // SAFETY: ids in `codeInPage` are block numbers below `blockCount`, and a block's ops
+        // `firstOp ..< firstOp + count` lie inside the op arena (`hasRoom` reserved them).
+        let block = blocks[Int(id)]
+        let start = memory.base &+ block.ramOffset
+        for i in Int(block.firstOp) ..< Int(block.firstOp + block.count) {
+            let op = ops[i]
+            let width = Int(op.length)
+            let mask: UInt64 = width == 4 ? 0xffff_ffff : 0xffff
+            guard let bits = memory.load(start &+ UInt64(op.blockOffset), width: width), bits == UInt64(op.raw) & mask else { return false }
+        }
+        return true
+    }
+
     mutating func flushAll() {
         opCount = 0
         blockCount = 0

@@ -43,8 +43,7 @@ extension Hart {
         if madeNoProgress { return .noProgress }
         if decodedCodeFlushPending {
             decodedCodeFlushPending = false
-            blocks.flushAll()
-            flushTLB()  // drops the TLB's code-page marks with the code they described
+            eventCounters.codeInvalidations &+= UInt64(blocks.dropRewrittenCode(in: memory))
         }
         publishRetired()
         var now = timebase.now
@@ -544,9 +543,9 @@ extension Hart {
                 // Zifencei
                 case .fence_i:
                     // The hart's own stores invalidate its decoded code as they happen. Other harts' stores
-                    // do not (each hart has its own caches), so with other harts FENCE.I drops all of this
-                    // hart's decoded code, at the next block boundary. Ends the block either way, so code
-                    // after it is decoded afresh.
+                    // do not (each hart has its own caches), so with other harts FENCE.I drops, at the next
+                    // block boundary, every page whose decoded code no longer matches RAM. Ends the block
+                    // either way, so code after it is decoded afresh.
                     if sharesMemory { decodedCodeFlushPending = true; nextEventAt = 0 }
                 // M
                 case .mul:

@@ -201,7 +201,7 @@ public final class Hart {
     var reservationAddress: UInt64 = .max
     var reservationValue: UInt64 = 0
     /// Other harts run on other host threads over the same RAM (the bus is shared): FENCE needs a
-    /// host fence and FENCE.I must drop this hart's decoded code (see those instructions).
+    /// host fence and FENCE.I must drop the decoded code that other harts rewrote (see those instructions).
     let sharesMemory: Bool
     /// Virtual time with other harts taking turns: WFI returns `.waitingForInterrupt` rather than
     /// moving the clock (HartScheduler moves it when every hart waits).

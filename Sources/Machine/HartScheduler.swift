@@ -11,7 +11,7 @@ import Synchronization
 ///   share guest RAM through relaxed atomics (PhysicalMemory.swift, GuestRAM), devices through
 ///   the bus's one device lock, and interrupt wires through atomics that wake a hart sleeping in
 ///   WFI. Each hart keeps its own TLBs and decoded-code caches: RISC-V makes a hart see another's
-///   code only after its own FENCE.I (which then drops its decoded code), and another's page-table
+///   code only after its own FENCE.I (which then drops the decoded code whose bytes changed), and another's page-table
 ///   changes only after its own SFENCE.VMA, which is what OpenSBI's remote fences make it run.
 /// - Virtual time (`--icount`): the harts take turns of `turnLength` instructions on the calling
 ///   thread, hart 0 first, so two runs retire the same instructions in the same order and give
