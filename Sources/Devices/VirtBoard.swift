@@ -189,6 +189,7 @@ public final class VirtBoard {
         }
         bus = Bus(ram: memory)
         bus.isShared = configuration.hartCount > 1
+        if bus.isShared { memory.watchCode(harts: configuration.hartCount) }
         let hartInterrupts = (0..<configuration.hartCount).map { _ in InterruptLines() }
         self.hartInterrupts = hartInterrupts
         timebase = Timebase(mode: configuration.timebaseMode)

@@ -70,6 +70,14 @@ struct BlockCache {
     let physicalCache: UnsafeMutablePointer<PhysicalEntry>
     /// The blocks decoded from each RAM page (by page number), for invalidation.
     var codeInPage: [UInt64: [Int32]] = [:]
+    /// With other harts (CodeWatch.swift): the watched pages this hart decodes from, each with the
+    /// page's write count when it last matched what was decoded, the epoch its watch needs
+    /// acknowledged, and whether it matched after that: a store through a TLB entry older than
+    /// the watch is not counted, so only a match after every hart acknowledged makes the count
+    /// enough.
+    struct WatchedPage { var writeCount: UInt64; var epoch: UInt64; var trusted = false }
+    var watchedPages: [UInt64: WatchedPage] = [:]
+    let codeWatch: CodeWatch?
     /// Which 64-byte chunks of each RAM page (by page number; zero = no code) hold decoded
     /// code, so a store to data that merely shares a page with code is not mistaken for
     /// self-modifying code, and finds that out with one load. Mapped lazily (MAP_NORESERVE):
@@ -93,7 +101,8 @@ struct BlockCache {
         return (count == 64 ? UInt64.max : ((1 << count) - 1)) << first
     }
 
-    init(ramSize: UInt64, compileBlocks: Bool) {
+    init(ramSize: UInt64, compileBlocks: Bool, codeWatch: CodeWatch? = nil) {
+        self.codeWatch = codeWatch
         code = CodeCache(enabled: compileBlocks)
         ramPages = Int((ramSize + 4095) >> 12)
         let chunkBytes = max(ramPages, 1) * MemoryLayout<UInt64>.stride
@@ -190,6 +199,14 @@ struct BlockCache {
         codeChunks[Int(ramOffset >> 12)] & BlockCache.chunkMask(ramOffset, length: length) != 0
     }
 
+    /// Watches RAM page `page` before code is decoded from it, so a write after this is counted
+    /// or falls in an epoch not yet acknowledged (CodeWatch.swift). Without other harts, nothing.
+    mutating func watchBeforeDecoding(page: UInt64) {
+        guard let codeWatch, watchedPages[page] == nil else { return }
+        let epoch = codeWatch.watch(page)
+        watchedPages[page] = WatchedPage(writeCount: codeWatch.writeCount(page), epoch: epoch)
+    }
+
     /// Records a new block covering `[ramOffset, ramOffset + length)`; true if its page had no code before.
     mutating func noteBlock(_ id: Int32, ramOffset: UInt64, length: UInt64) -> Bool {
         let page = ramOffset >> 12
@@ -206,6 +223,7 @@ struct BlockCache {
 
     /// Drops every block decoded from RAM page `ramOffset >> 12`.
     mutating func invalidatePage(_ ramOffset: UInt64) {
+        if watchedPages.removeValue(forKey: ramOffset >> 12) != nil { codeWatch?.unwatch(ramOffset >> 12) }
         guard let ids = codeInPage.removeValue(forKey: ramOffset >> 12) else { return }
         // SAFETY: the page was a key of `codeInPage`, which `noteBlock` fills with RAM page
         // numbers (< ramPages); its ids are block numbers below `blockCount`, inside `blocks`;
@@ -229,8 +247,20 @@ struct BlockCache {
     /// that no page records. Returns the number of pages dropped.
     mutating func dropRewrittenCode(in memory: PhysicalMemory) -> Int {
         var rewritten: [UInt64] = []
-        for (page, ids) in codeInPage where ids.contains(where: { !matchesRAM($0, memory) }) {
-            rewritten.append(page)
+        // Pages whose write count has not moved since they last matched, watched in an epoch every
+        // hart has acknowledged, cannot have changed; the others are reread.
+        let acknowledged = codeWatch?.acknowledgedByAll ?? 0  // read before any page is reread
+        for (page, ids) in codeInPage {
+            var count: UInt64 = 0
+            if let codeWatch, let watched = watchedPages[page] {
+                count = codeWatch.writeCount(page)
+                if count == watched.writeCount && watched.trusted { continue }
+            }
+            if ids.contains(where: { !matchesRAM($0, memory) }) {
+                rewritten.append(page)
+            } else if let watched = watchedPages[page] {
+                watchedPages[page] = WatchedPage(writeCount: count, epoch: watched.epoch, trusted: watched.epoch <= acknowledged)
+            }
         }
         for page in rewritten { invalidatePage(page << 12) }
         flushJumpCaches()
@@ -243,11 +273,16 @@ struct BlockCache {
         // `firstOp ..< firstOp + count` lie inside the op arena (`hasRoom` reserved them).
         let block = blocks[Int(id)]
         let start = memory.base &+ block.ramOffset
+        guard memory.contains(start, length: UInt64(block.byteLength)) else { return false }
+        // SAFETY: `contains` put the block's bytes inside RAM, and every op lies within them at an
+        // even offset, so each 16-bit load is inside the mapping and aligned.
+        let bytes = UnsafeRawPointer(memory.hostPointer(start))
         for i in Int(block.firstOp) ..< Int(block.firstOp + block.count) {
             let op = ops[i]
-            let width = Int(op.length)
-            let mask: UInt64 = width == 4 ? 0xffff_ffff : 0xffff
-            guard let bits = memory.load(start &+ UInt64(op.blockOffset), width: width), bits == UInt64(op.raw) & mask else { return false }
+            let p = bytes + Int(op.blockOffset)
+            var bits = UInt32(GuestRAM.load(p, as: UInt16.self))
+            if op.length == 4 { bits |= UInt32(GuestRAM.load(p + 2, as: UInt16.self)) << 16 }
+            if bits != (op.length == 4 ? op.raw : op.raw & 0xffff) { return false }
         }
         return true
     }
@@ -260,6 +295,8 @@ struct BlockCache {
         physicalCache.update(repeating: PhysicalEntry(ramOffset: .max, block: -1), count: BlockCache.physicalCacheEntries)
         for page in codeInPage.keys { codeChunks[Int(page)] = 0 }
         codeInPage.removeAll(keepingCapacity: true)
+        if let codeWatch { for page in watchedPages.keys { codeWatch.unwatch(page) } }
+        watchedPages.removeAll(keepingCapacity: true)
         code.reset()
         flushJumpCaches()
     }

@@ -41,6 +41,7 @@ extension Hart {
     func handleEvents() -> HartExit? {
         if control.stopPending { return .stopped }
         if madeNoProgress { return .noProgress }
+        acknowledgeCodeWatch()
         if decodedCodeFlushPending {
             decodedCodeFlushPending = false
             eventCounters.codeInvalidations &+= UInt64(blocks.dropRewrittenCode(in: memory))
@@ -50,13 +51,19 @@ extension Hart {
         if retired >= nextDevicePollAt || interrupts.changed {
             pollDevices(now: now)
         }
-        if let interrupt = pendingInterrupt() {
+        if let interrupt = pendingInterrupt(at: now) {
             waitingForInterrupt = false
             takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true)
         } else if waitingForInterrupt {
             // WFI: nothing to run until an interrupt is pending (mip & mie, regardless of the
             // global enables, privileged spec §3.3.3).
-            while mip & m.mie == 0 {
+            if sharesMemory, case .realTime = timebase.mode, mip(at: now) & m.mie != 0 {
+                // One is pending already but disabled: WFI falls through at once. A guest that
+                // loops on such a WFI (OpenSBI's parked harts, when the IPI that woke them from
+                // cold boot came after they cleared it) spins; give its host CPU to harts with work.
+                sched_yield()
+            }
+            while mip(at: now) & m.mie == 0 {
                 if control.stopPending { return .stopped }
                 let deadline = nextTimerDeadline()
                 eventCounters.wfiSleeps += 1
@@ -75,18 +82,32 @@ extension Hart {
                 }
                 now = timebase.now
                 pollDevices(now: now)
-                if deadline == .max, case .realTime = timebase.mode, mip & m.mie == 0 {
+                acknowledgeCodeWatch()
+                if deadline == .max, case .realTime = timebase.mode, mip(at: now) & m.mie == 0 {
                     // Nothing scheduled: let the caller decide whether input may still arrive.
                     return .waitingForInterrupt
                 }
             }
             waitingForInterrupt = false
-            if let interrupt = pendingInterrupt() { takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true) }
+            if let interrupt = pendingInterrupt(at: now) { takeTrap(cause: interrupt, tval: 0, epc: pc, interrupt: true) }
         }
         let trapsThisRun = eventCounters.traps &- trapsAtRunStart
         if retired >= runLimitAt || runLimitAt &- retired <= trapsThisRun { return .limitReached }
-        scheduleNextEvent(now: timebase.now)
+        scheduleNextEvent(now: now)
         return nil
+    }
+
+    /// With other harts: when a page became watched since this hart last looked (CodeWatch.swift),
+    /// empties the TLB, so no entry filled before the watch lets a store to it skip the count.
+    @inline(__always)
+    func acknowledgeCodeWatch() {
+        guard let codeWatch = memory.codeWatch else { return }
+        let epoch = codeWatch.epoch
+        guard epoch != seenCodeWatchEpoch else { return }
+        // Mappings did not change, so the jump caches and chains stay.
+        tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty)
+        seenCodeWatchEpoch = epoch
+        codeWatch.acknowledge(hart: Int(hartID), epoch)
     }
 
     /// Tells the clock how far this hart has run. Virtual time counts the instructions of every
@@ -183,6 +204,7 @@ extension Hart {
         let ramOffset = pa &- memory.base
         if let id = blocks.block(atPhysical: ramOffset) { return id }
         if !blocks.hasRoom { blocks.flushAll() }
+        blocks.watchBeforeDecoding(page: ramOffset >> 12)
         // Decode up to the end of the page or a block-ending instruction.
         let firstOp = blocks.opCount
         var offset: UInt64 = 0
@@ -1148,6 +1170,7 @@ extension Hart {
                 case 4: GuestRAM.store(UInt32(truncatingIfNeeded: value), at: host)
                 default: GuestRAM.store(value, at: host)
                 }
+                memory.codeWatch?.noteWrite(ramOffset, length: width)
                 if reservationAddress == ramOffset &+ memory.base { reservationAddress = .max }
                 return false
             }

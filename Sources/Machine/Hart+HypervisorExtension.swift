@@ -66,9 +66,9 @@ extension Hart {
     var hasHypervisor: Bool { configuration.hypervisor }
 
     /// The interrupt-pending bits the hypervisor injects or Sstc's vstimecmp raises (hip's VS bits).
-    var virtualSupervisorPending: UInt64 {
+    func virtualSupervisorPending(at now: UInt64) -> UInt64 {
         var v = h.hvip
-        if m.menvcfg & Hart.STCE != 0 && h.henvcfg & Hart.STCE != 0 && timebase.now &+ h.htimedelta >= h.vstimecmp {
+        if m.menvcfg & Hart.STCE != 0 && h.henvcfg & Hart.STCE != 0 && now &+ h.htimedelta >= h.vstimecmp {
             v |= Hart.VSTIP
         }
         return v

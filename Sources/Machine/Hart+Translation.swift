@@ -342,7 +342,9 @@ extension Hart {
             if type == .write && pteFlags & PageTableEntry.dirty != 0 {
                 // SAFETY: `e` is still the entry above; `page` is in RAM (checked above), so its RAM
                 // offset names a page the code-chunk map has a word for.
-                e.pointee.writeTag = blocks.isCodePage(page &- memory.base) ? vpage | TLBEntry.codePageMarker : vpage
+                // Code of this hart's, or of another's (CodeWatch.swift): stores take the slow path.
+                let watched = blocks.isCodePage(page &- memory.base) || memory.codeWatch?.isWatched((page &- memory.base) >> 12) == true
+                e.pointee.writeTag = watched ? vpage | TLBEntry.codePageMarker : vpage
                 // A writable page is also readable (W implies R) once A is set.
                 if pmpUniformPage(page, .read, privilege: p) && pteFlags & PageTableEntry.read != 0 { e.pointee.readTag = vpage }
             }

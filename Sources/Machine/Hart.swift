@@ -208,6 +208,8 @@ public final class Hart {
     var yieldsInWaitForInterrupt = false
     /// FENCE.I ran with other harts about: drop every decoded block at the next block boundary.
     var decodedCodeFlushPending = false
+    /// The last CodeWatch epoch this hart acknowledged (CodeWatch.swift).
+    var seenCodeWatchEpoch: UInt64 = 0
     /// Set while the hart is stopped in WFI.
     public internal(set) var waitingForInterrupt = false
 
@@ -296,7 +298,8 @@ public final class Hart {
         // SAFETY: as for `x` and `f` above.
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
         tlb.initialize(repeating: TLBEntry.empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
-        blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil)
+        blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil,
+                            codeWatch: bus.ram.codeWatch)
         flushTLB()
         updateTranslationContexts()
     }

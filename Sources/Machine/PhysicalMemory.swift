@@ -26,6 +26,14 @@ public final class PhysicalMemory {
     /// SAFETY: the start of this object's own mapping of `size` bytes, made in `init` and unmapped
     /// only in `deinit`, so it is valid for as long as the object lives; never rebound.
     public let bytes: UnsafeMutableRawPointer
+    /// With several harts: which pages hold decoded code, and the writes to them (CodeWatch.swift).
+    /// Every store made through this type's methods is counted there.
+    public private(set) var codeWatch: CodeWatch?
+
+    /// Starts counting writes to code pages for `harts` harts (a board with more than one);
+    /// before any hart is made. Without the table (the host could not map it) FENCE.I rereads
+    /// all decoded code.
+    public func watchCode(harts: Int) { codeWatch = CodeWatch(ramSize: size, harts: harts) }
 
     public enum AllocationError: Error, CustomStringConvertible {
         case invalidSize(UInt64)
@@ -80,11 +88,13 @@ public final class PhysicalMemory {
             // for this closure only) holds exactly `count` bytes, so the copy reads and writes in bounds.
             if let start = source.baseAddress { hostPointer(address).copyMemory(from: start, byteCount: source.count) }
         }
-        if copied != nil { return true }
-        // SAFETY: `contains` above put all `count` bytes inside the mapping; RAM is untyped bytes.
-        let dst = hostPointer(address).assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        for b in data { dst[i] = b; i += 1 }
+        if copied == nil {
+            // SAFETY: `contains` above put all `count` bytes inside the mapping; RAM is untyped bytes.
+            let dst = hostPointer(address).assumingMemoryBound(to: UInt8.self)
+            var i = 0
+            for b in data { dst[i] = b; i += 1 }
+        }
+        codeWatch?.noteWrite(address &- base, length: UInt64(count))
         return true
     }
 
@@ -107,6 +117,7 @@ public final class PhysicalMemory {
         guard count >= 0, contains(address, length: UInt64(count)) else { return false }
         // SAFETY: `contains` above put all `count` bytes inside the mapping; RAM is untyped bytes.
         hostPointer(address).initializeMemory(as: UInt8.self, repeating: byte, count: count)
+        codeWatch?.noteWrite(address &- base, length: UInt64(count))
         return true
     }
 
@@ -161,14 +172,15 @@ public final class PhysicalMemory {
         let p = hostPointer(address)
         if address & UInt64(width - 1) != 0 {
             for i in 0..<width { GuestRAM.store(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: p + i) }
-            return true
+        } else {
+            switch width {
+            case 1: GuestRAM.store(UInt8(truncatingIfNeeded: value), at: p)
+            case 2: GuestRAM.store(UInt16(truncatingIfNeeded: value), at: p)
+            case 4: GuestRAM.store(UInt32(truncatingIfNeeded: value), at: p)
+            default: GuestRAM.store(value, at: p)
+            }
         }
-        switch width {
-        case 1: GuestRAM.store(UInt8(truncatingIfNeeded: value), at: p)
-        case 2: GuestRAM.store(UInt16(truncatingIfNeeded: value), at: p)
-        case 4: GuestRAM.store(UInt32(truncatingIfNeeded: value), at: p)
-        default: GuestRAM.store(value, at: p)
-        }
+        codeWatch?.noteWrite(address &- base, length: UInt64(width))
         return true
     }
 
@@ -178,8 +190,10 @@ public final class PhysicalMemory {
     func compareAndSwap(_ address: UInt64, width: Int, expected: UInt64, desired: UInt64) -> Bool {
         // SAFETY: callers check `contains` and natural alignment (misaligned atomics trap first).
         let p = hostPointer(address)
-        return width == 4 ? vb_cas32(p, UInt32(truncatingIfNeeded: expected), UInt32(truncatingIfNeeded: desired))
+        let swapped = width == 4 ? vb_cas32(p, UInt32(truncatingIfNeeded: expected), UInt32(truncatingIfNeeded: desired))
             : vb_cas64(p, expected, desired)
+        if swapped { codeWatch?.noteWrite(address &- base, length: UInt64(width)) }
+        return swapped
     }
 }
 

@@ -39,6 +39,12 @@ static inline bool vb_cas64(void *p, uint64_t expected, uint64_t desired) {
     return __atomic_compare_exchange_n((uint64_t *)p, &expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
+// Counters other harts read (CodeWatch.swift): add and return the old value.
+static inline uint64_t vb_fetch_add64(void *p, uint64_t v) { return __atomic_fetch_add((uint64_t *)p, v, __ATOMIC_SEQ_CST); }
+static inline uint64_t vb_fetch_sub64(void *p, uint64_t v) { return __atomic_fetch_sub((uint64_t *)p, v, __ATOMIC_SEQ_CST); }
+static inline uint64_t vb_load64_acquire(const void *p) { return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE); }
+static inline void vb_store64_release(void *p, uint64_t v) { __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELEASE); }
+
 // FENCE between harts: orders every earlier access before every later one.
 static inline void vb_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
