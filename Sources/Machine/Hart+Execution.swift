@@ -1206,7 +1206,12 @@ extension Hart {
                 old = try readCSR(number)
             }
             if writes {
-                try writeCSR(number, Hart.csrWriteValue(op.op, old: old, source: source))
+                // mip.SEIP reads as the software-writable bit ORed with the PLIC's line, but only the
+                // software bit takes part in csrrs/csrrc (privileged spec §3.1.9): otherwise OpenSBI's
+                // `csrs mip, SSIP` for an IPI, landing while the PLIC line is high, would latch SEIP
+                // on for good and the hart would take external interrupts no claim can clear.
+                let base = number == CSR.mip ? old & ~Hart.SEIP | m.mipSoftware & Hart.SEIP : old
+                try writeCSR(number, Hart.csrWriteValue(op.op, old: base, source: source))
                 // The written value is what the next instruction reads: the writing instruction's
                 // own increment does not count (privileged spec §3.3.1: a CSR write takes effect
                 // after the instruction has otherwise completed, its retirement included).

@@ -26,3 +26,24 @@ import Testing
         #expect(readAfterWrite(0x0000_0013, csr: 0xb02) == 1)
     }
 }
+
+/// mip.SEIP is the software bit ORed with the interrupt controller's line, and only the software
+/// bit takes part in csrrs/csrrc (privileged spec §3.1.9): `csrs mip, SSIP` while the PLIC
+/// holds SEIP high must not latch SEIP on after the line drops.
+@Suite struct InterruptPendingReadModifyWriteTests {
+    @Test func settingSSIPWhileThePLICLineIsHighDoesNotLatchSEIP() {
+        let memory = try! PhysicalMemory(base: 0x8000_0000, size: 1 << 20)
+        let lines = InterruptLines()
+        let hart = Hart(bus: Bus(ram: memory), interrupts: lines, timebase: Timebase(mode: .virtual(instructionsPerTick: 100)),
+                        control: MachineControl())
+        memory.store(0x8000_0000, width: 4, value: 0x3441_6073)   // csrrsi zero, mip, 2 (SSIP)
+        memory.store(0x8000_0004, width: 4, value: 0x3440_2573)   // csrrs a0, mip, zero
+        lines.set(InterruptLines.supervisorExternal, true)
+        hart.reset(pc: 0x8000_0000)
+        _ = hart.run(instructionLimit: 1)
+        lines.set(InterruptLines.supervisorExternal, false)
+        _ = hart.run(instructionLimit: 1)
+        #expect(hart.register(10) & Hart.SEIP == 0)
+        #expect(hart.register(10) & Hart.SSIP != 0)
+    }
+}
