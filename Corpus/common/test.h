@@ -33,13 +33,7 @@
 #define VIRTBENCH_CORPUS_TEST_H
 
 /* QEMU virt board addresses (hw/riscv/virt.c memmap). */
-#define UART_BASE      0x10000000
-#define UART_THR       0
-#define UART_LSR       5
-#define UART_LSR_THRE  0x20           /* 16550 LSR bit 5: transmit holding register empty */
-#define TEST_DEVICE    0x100000
-#define TEST_PASS_CODE 0x5555         /* sifive_test FINISHER_PASS */
-#define TEST_FAIL_CODE 0x3333         /* sifive_test FINISHER_FAIL, exit code in bits 31:16 */
+#include "console.h"
 #define CLINT_BASE     0x02000000
 #define CLINT_MSIP     0x02000000     /* hart 0 msip */
 #define CLINT_MTIMECMP 0x02004000     /* hart 0 mtimecmp */
@@ -336,27 +330,7 @@ park:
     wfi
     j park
 
-/* puts(a0 = NUL-terminated string). Uses t0-t2, a0. No stack. */
-puts:
-    li t0, UART_BASE
-1:  lbu t1, 0(a0)
-    beqz t1, 3f
-2:  lbu t2, UART_LSR(t0)
-    andi t2, t2, UART_LSR_THRE
-    beqz t2, 2b
-    sb t1, UART_THR(t0)
-    addi a0, a0, 1
-    j 1b
-3:  ret
-
-/* putc(a0). Uses t0, t2. */
-putc:
-    li t0, UART_BASE
-1:  lbu t2, UART_LSR(t0)
-    andi t2, t2, UART_LSR_THRE
-    beqz t2, 1b
-    sb a0, UART_THR(t0)
-    ret
+    CONSOLE_ROUTINES
 
 /* puthex(a1): "0x" and 16 hex digits. Uses t0-t4, a0, a1; return address kept in t4. */
 puthex:

@@ -12,12 +12,7 @@
  * Only hart 0 prints; it prints "PASS smp4" and powers off through sifive_test, or
  * "FAIL smp4 <case>" and fails. Harts above 3 park.
  */
-#define UART_BASE      0x10000000
-#define UART_LSR       5
-#define UART_LSR_THRE  0x20
-#define TEST_DEVICE    0x100000
-#define TEST_PASS_CODE 0x5555
-#define TEST_FAIL_CODE 0x3333
+#include "console.h"
 #define HARTS          4
 #define ITERATIONS     20000
 
@@ -146,27 +141,7 @@ fail:
     sw t1, 0(t0)
     j park
 
-/* puts(a0): NUL-terminated string to the UART. Uses t0-t2. */
-puts:
-    li t0, UART_BASE
-1:  lbu t1, 0(a0)
-    beqz t1, 3f
-2:  lbu t2, UART_LSR(t0)
-    andi t2, t2, UART_LSR_THRE
-    beqz t2, 2b
-    sb t1, 0(t0)
-    addi a0, a0, 1
-    j 1b
-3:  ret
-
-/* putc(a0). Uses t0, t2. */
-putc:
-    li t0, UART_BASE
-1:  lbu t2, UART_LSR(t0)
-    andi t2, t2, UART_LSR_THRE
-    beqz t2, 1b
-    sb a0, 0(t0)
-    ret
+    CONSOLE_ROUTINES
 
     .balign 4
 patch_site:

@@ -28,7 +28,7 @@ extension CorpusProgram {
             category: .isa,
             source: "Corpus/hext/\(name).S",
             linkerScript: "Corpus/common/link.ld",
-            commonFiles: ["Corpus/common/test.h", "Corpus/hext/hyp.h", "Corpus/common/link.ld"],
+            commonFiles: ["Corpus/common/test.h", "Corpus/common/console.h", "Corpus/hext/hyp.h", "Corpus/common/link.ld"],
             includeDirectories: ["Corpus/common", "Corpus/hext"],
             architecture: .riscv64(march: "rv64gch"),
             expectedFinalLine: "PASS \(name)"

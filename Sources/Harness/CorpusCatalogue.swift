@@ -143,7 +143,7 @@ public struct CorpusProgram: Sendable, Hashable, Codable, CustomStringConvertibl
             category: .isa,
             source: "Corpus/isa/\(name).S",
             linkerScript: "Corpus/common/link.ld",
-            commonFiles: ["Corpus/common/test.h", "Corpus/common/fp.h", "Corpus/common/link.ld"],
+            commonFiles: ["Corpus/common/test.h", "Corpus/common/console.h", "Corpus/common/fp.h", "Corpus/common/link.ld"],
             includeDirectories: ["Corpus/common"],
             architecture: .riscv64(march: CorpusArchitecture.hartMarch("rv64gc")),
             expectedFinalLine: "PASS \(name)"
@@ -168,7 +168,7 @@ public enum CorpusCatalogue {
     /// run on one hart in every mode.
     public static let smp: [CorpusProgram] = [
         CorpusProgram(name: "smp4", category: .isa, source: "Corpus/smp/smp4.S", linkerScript: "Corpus/common/link.ld",
-                      commonFiles: ["Corpus/common/link.ld"], includeDirectories: [], architecture: .riscv64(march: "rv64gc"),
+                      commonFiles: ["Corpus/common/link.ld", "Corpus/common/console.h"], includeDirectories: ["Corpus/common"], architecture: .riscv64(march: "rv64gc"),
                       expectedFinalLine: "PASS smp4"),
     ]
 

@@ -152,21 +152,8 @@ public enum BootLoader {
     /// - Parameter rawLimit: a file that is not ELF and is larger than this cannot fit in RAM;
     ///   it is refused before being read (QEMU's raw-image size limit is the RAM size).
     public static func readImage(_ path: String, role: BootError.Role, rawLimit: UInt64) throws(BootError) -> BootPlan.Input {
-        // O_NONBLOCK so a FIFO given by mistake does not block the open.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ENOENT || e == ENOTDIR { throw .fileNotFound(role, path: path) }
-            throw .unreadableFile(role, path: path, reason: errorText(e))
-        }
+        let (fd, size) = try openRegularFile(path, role: role)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadableFile(role, path: path, reason: errorText(errno)) }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            let kind = info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file"
-            throw .unreadableFile(role, path: path, reason: kind)
-        }
-        let size = Int(info.st_size)
         let head = try readBytes(fd, count: min(size, 4), path: path, role: role)
         let isELF = size >= 4 && head == [0x7f, 0x45, 0x4c, 0x46]
         if isELF {
@@ -187,23 +174,35 @@ public enum BootLoader {
 
     /// Reads a whole regular file of at most `limit` bytes (an initrd, a `-dtb` blob).
     static func readFile(_ path: String, role: BootError.Role, limit: UInt64) throws(BootError) -> [UInt8] {
+        let (fd, size) = try openRegularFile(path, role: role)
+        defer { close(fd) }
+        guard UInt64(size) <= limit else {
+            throw .unreadableFile(role, path: path, reason: "\(size) bytes is more than the \(limit) bytes of RAM")
+        }
+        return try readBytes(fd, count: size, path: path, role: role)
+    }
+
+    /// Opens `path` for reading and returns the descriptor (the caller closes it) and the size;
+    /// a missing file, a directory, a FIFO or a device gets its own error.
+    private static func openRegularFile(_ path: String, role: BootError.Role) throws(BootError) -> (fd: Int32, size: Int) {
+        // O_NONBLOCK so a FIFO given by mistake does not block the open.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
             if e == ENOENT || e == ENOTDIR { throw .fileNotFound(role, path: path) }
             throw .unreadableFile(role, path: path, reason: errorText(e))
         }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadableFile(role, path: path, reason: errorText(errno)) }
+        guard fstat(fd, &info) == 0 else {
+            let reason = errorText(errno)
+            close(fd)
+            throw .unreadableFile(role, path: path, reason: reason)
+        }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            let kind = info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file"
-            throw .unreadableFile(role, path: path, reason: kind)
+            close(fd)
+            throw .unreadableFile(role, path: path, reason: info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file")
         }
-        guard UInt64(info.st_size) <= limit else {
-            throw .unreadableFile(role, path: path, reason: "\(info.st_size) bytes is more than the \(limit) bytes of RAM")
-        }
-        return try readBytes(fd, count: Int(info.st_size), path: path, role: role)
+        return (fd, Int(info.st_size))
     }
 
     private static func readBytes(_ fd: Int32, count: Int, path: String, role: BootError.Role) throws(BootError) -> [UInt8] {
