@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "CGuestMemory"),
         .target(name: "Machine", dependencies: ["RISCV", "CGuestMemory"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
+        // Virtio devices and their transports over guest RAM; the board's slots take them (issue 18).
+        .target(name: "Virtio", dependencies: ["Machine", "CGuestMemory"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Machine", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
