@@ -46,7 +46,9 @@ let package = Package(
         .target(name: "Machine", dependencies: ["RISCV", "CGuestMemory"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
         // Virtio devices and their transports over guest RAM; the board's slots take them (issue 18).
-        .target(name: "Virtio", dependencies: ["Machine", "CGuestMemory"]),
+        // fallocate(2) for the block device's discard and write-zeroes (include/HostIO.h says why C).
+        .target(name: "CHostIO"),
+        .target(name: "Virtio", dependencies: ["Machine", "CGuestMemory", "CHostIO"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
