@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "virtbench",
             dependencies: [
-                "Machine", "Devices", "Loader", "Harness", "GDBStub",
+                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Virtio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: jemalloc
