@@ -14,6 +14,8 @@ public final class VirtioMMIOTransport: Device {
     /// true: the legacy layout (Version 1); false: the modern one (Version 2).
     public let legacy: Bool
     public let queues: [Virtqueue]
+    /// The ring features offered (VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX).
+    public let ringFeatures: UInt64
 
     /// Register offsets (§4.2.2, Table "MMIO Device Register Layout"; legacy ones from §4.2.4).
     public enum Register {
@@ -96,21 +98,25 @@ public final class VirtioMMIOTransport: Device {
     ///   - memory: guest RAM, where the rings and buffers are.
     ///   - interrupt: sets the level of the slot's interrupt line.
     ///   - errorLog: receives one line for each device error.
+    ///   - ringFeatures: which of VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX to offer (QEMU's
+    ///     `indirect_desc=` and `event_idx=` device properties; both by default).
     public init(name: String, device: any VirtioDevice, legacy: Bool, memory: any VirtioGuestMemory,
+                ringFeatures: UInt64 = VirtioFeature.ring,
                 interrupt: @escaping (Bool) -> Void, errorLog: ((String) -> Void)? = nil) {
         self.name = name
         self.device = device
         self.legacy = legacy
+        self.ringFeatures = ringFeatures & VirtioFeature.ring
         self.interrupt = interrupt
         self.errorLog = errorLog
         queues = (0..<device.queueCount).map { _ in Virtqueue(maximumSize: device.maximumQueueSize, memory: memory) }
         queueAlign = Array(repeating: 4096, count: device.queueCount)
     }
 
-    /// Every feature bit offered: the device's, the rings', and VERSION_1 on the modern layout.
+    /// Every feature bit offered: the device's, the rings' chosen ones, and VERSION_1 on the modern layout.
     /// A legacy transport offers only the low 32 bits, where VERSION_1 cannot appear (§6.3).
     public var offeredFeatures: UInt64 {
-        let all = device.deviceFeatures | VirtioFeature.ring
+        let all = device.deviceFeatures | ringFeatures
         return legacy ? all & 0xffff_ffff : all | VirtioFeature.version1
     }
 

@@ -8,6 +8,7 @@ import Devices
 import Foundation
 import Loader
 import Machine
+import Virtio
 
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
 ///
@@ -233,7 +234,7 @@ struct Run: ParsableCommand {
         // with several, each hart's cache belongs to its thread, and RISC-V already requires a
         // FENCE.I before running code a device wrote, which drops a sharing hart's decoded code.
         let wroteMemory: ((Range<UInt64>) -> Void)? = board.harts.count == 1 ? { [weak hart = board.hart] in hart?.hostWroteMemory($0) } : nil
-        _ = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
+        let transports = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
         let bootOptions = BootOptions(firmware: firmware, kernel: kernel, initrd: initrd, deviceTree: dtb)
         if let dumpPath = machineOptions.dumpDeviceTree {
             return try dumpDeviceTree(bootOptions, board: board, to: dumpPath)
@@ -266,7 +267,10 @@ struct Run: ParsableCommand {
             while !consoleState.inputClosed { usleep(10_000) }
         }
         Console.restoreTerminal()
-        if summary { printSummary(harts: board.harts, outcome: outcome, nanoseconds: elapsed) }
+        if summary {
+            printSummary(harts: board.harts, outcome: outcome, nanoseconds: elapsed)
+            for transport in transports { printError("  " + Self.summaryLine(transport)) }
+        }
         if case .error(let message) = outcome { throw CommandError(message) }
         if case .noProgress = outcome { printError("virtbench: " + outcome.text) }
         let status = outcome.exitStatus
@@ -438,6 +442,16 @@ struct Run: ParsableCommand {
             lines += summaryLines(hart).map { prefix + $0 }
         }
         for line in lines { printError(line) }
+    }
+
+    /// A virtio device's notification counts: with event index a batch of requests costs one
+    /// notification each way, so notifications per request show what suppression saved.
+    static func summaryLine(_ transport: VirtioMMIOTransport) -> String {
+        let s = transport.statistics
+        let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng" : "virtio"
+        let eventIndex = transport.ringFeatures & VirtioFeature.eventIndex != 0 ? "on" : "off"
+        return "\(transport.name) (\(kind), event_idx=\(eventIndex)): \(s.requests) requests, \(s.notifications) notifications from the driver, "
+            + "\(s.interrupts) used-buffer interrupts, \(s.suppressedInterrupts) suppressed, \(s.deviceErrors) device errors"
     }
 
     /// One hart's counts, a line per kind.

@@ -26,6 +26,8 @@ struct DeviceOptions: Equatable {
         var kind: Kind
         /// `bus=virtio-mmio-bus.N`: the slot asked for.
         var bus: Int?
+        /// `indirect_desc=` and `event_idx=` (QEMU's virtio device properties, both on by default).
+        var ringFeatures: UInt64 = VirtioFeature.ring
         let spec: String
     }
 
@@ -175,6 +177,7 @@ struct DeviceOptions: Equatable {
             throw CommandError("-device \(spec): \(driver) is a PCI device; \(pciRefusal)")
         }
         var bus: Int?
+        var ringFeatures = VirtioFeature.ring
         var values: [String: String] = [:]
         for (key, value) in fields where key != "driver" {
             if key == "bus" {
@@ -186,13 +189,16 @@ struct DeviceOptions: Equatable {
                 bus = n
             } else if key == "id" {
                 continue  // QEMU's device id names the device for the monitor, which there is not.
+            } else if key == "event_idx" || key == "indirect_desc" {
+                let bit = key == "event_idx" ? VirtioFeature.eventIndex : VirtioFeature.indirectDescriptors
+                if try !onOff("-device", spec, key, value) { ringFeatures &= ~bit }
             } else {
                 values[key] = value
             }
         }
         func refuseOthers(_ allowed: [String]) throws {
             for key in values.keys.sorted() where !allowed.contains(key) {
-                throw CommandError("-device \(spec): Property '\(driver).\(key)' not found (virtbench takes \((allowed + ["bus", "id"]).joined(separator: ", ")))")
+                throw CommandError("-device \(spec): Property '\(driver).\(key)' not found (virtbench takes \((allowed + ["bus", "id", "event_idx", "indirect_desc"]).joined(separator: ", ")))")
             }
         }
         switch driver {
@@ -207,10 +213,11 @@ struct DeviceOptions: Equatable {
                 }
                 queues = n
             }
-            return VirtioDeviceSpec(kind: .block(drive: drive, serial: values["serial"] ?? "", queues: queues), bus: bus, spec: spec)
+            return VirtioDeviceSpec(kind: .block(drive: drive, serial: values["serial"] ?? "", queues: queues), bus: bus,
+                                    ringFeatures: ringFeatures, spec: spec)
         case "virtio-rng-device":
             try refuseOthers([])
-            return VirtioDeviceSpec(kind: .entropy, bus: bus, spec: spec)
+            return VirtioDeviceSpec(kind: .entropy, bus: bus, ringFeatures: ringFeatures, spec: spec)
         default:
             throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device and virtio-rng-device are available)")
         }
@@ -264,7 +271,7 @@ struct DeviceOptions: Equatable {
             }
             let window = board.virtioSlots[slot]
             let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
-                                                interrupt: window.interruptLine, errorLog: errorLog)
+                                                ringFeatures: device.ringFeatures, interrupt: window.interruptLine, errorLog: errorLog)
             window.plug(transport)
             transports.append(transport)
         }

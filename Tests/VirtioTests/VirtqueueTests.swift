@@ -139,6 +139,15 @@ private let all: UInt64 = VirtioFeature.version1 | VirtioFeature.ring | 1
         #expect(driver.interruptLevel)
     }
 
+    /// QEMU's event_idx=off / indirect_desc=off: the bits are not offered, so not negotiated.
+    @Test func ringFeaturesCanBeWithheld() throws {
+        let memory = try PhysicalMemory(base: base, size: 1 << 20)
+        let transport = VirtioMMIOTransport(name: "v", device: EchoDevice(), legacy: false, memory: memory,
+                                            ringFeatures: VirtioFeature.indirectDescriptors, interrupt: { _ in })
+        #expect(transport.offeredFeatures & VirtioFeature.eventIndex == 0)
+        #expect(transport.offeredFeatures & VirtioFeature.indirectDescriptors != 0)
+    }
+
     @Test func resetClearsEverything() throws {
         let device = EchoDevice()
         let driver = try TestDriver(device: device)
