@@ -162,7 +162,8 @@ public final class VirtioBlockDevice: VirtioDevice {
             status = Status.unsupported
         }
         request.write([status], at: statusOffset)
-        return UInt32(written)
+        // Writable buffers may add up past 4 GiB on a large guest; the used length is a le32.
+        return UInt32(clamping: written)
     }
 
     /// Moves `length` bytes between the disk at `sector` and the request's data, a chunk at a
