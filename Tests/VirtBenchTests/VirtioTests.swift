@@ -43,6 +43,18 @@ import TestSupport
         #expect(ourDisk != Self.disk)
     }
 
+    /// With several harts every device access holds the bus's device lock and the harts run on
+    /// threads of their own; the program (on hart 0, the others parked) prints the same.
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func blockDeviceWithSeveralHarts() throws {
+        let arguments = Self.base(try Self.image("virtio-blk").path) + ["-smp", "2",
+            "-drive", "file=DISK,if=none,format=raw,id=x0", "-device", "virtio-blk-device,drive=x0,serial=VBSERIAL42"]
+        let (ours, qemu, ourDisk, qemuDisk) = try Self.runBoth(arguments)
+        #expect(qemu.status == 0, "QEMU: \(qemu.stdout)\(qemu.stderr)")
+        #expect(ours.status == 0, "\(ours.stderr)")
+        #expect(ours.stdout == qemu.stdout)
+        #expect(ourDisk == qemuDisk)
+    }
+
     /// Devices fill slots as QEMU 7.2's do: the first without bus= takes the highest free one.
     @Test(.requires(.corpusToolchain, .qemuSystemRISCV64), arguments: [
         ["-device", "virtio-rng-device", "-device", "virtio-blk-device,drive=x0"],
