@@ -25,13 +25,17 @@ public final class RawFileDisk {
         public let description: String
     }
 
+    /// The image file, as given on the command line.
     public let path: String
+    /// `readonly=on`: the file is opened read-only and the device refuses writes.
     public let readOnly: Bool
+    /// `cache=`: whether the guest sees a write cache, and whether writes are synced at once.
     public let cache: CacheMode
     /// Size in bytes when opened.
     public let size: UInt64
     private let descriptor: Int32
 
+    /// Opens `path` (a regular file or a block device) read-only or read-write.
     public init(path: String, readOnly: Bool, cache: CacheMode = .writeback) throws(OpenError) {
         let fd = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC)
         guard fd >= 0 else {
@@ -58,6 +62,7 @@ public final class RawFileDisk {
 
     /// An I/O failure, reported to the guest in the request status.
     public struct IOError: Error {
+        /// The errno of the failed call.
         public let code: Int32
     }
 

@@ -54,10 +54,13 @@ public final class VirtioBlockDevice: VirtioDevice {
     /// decides how much host memory it takes.
     static let transferChunk = 1 << 20
 
+    /// The backend: a raw image.
     public let disk: RawFileDisk
+    /// What GET_ID returns (QEMU's `serial=`).
     public let serial: String
     /// `discard=unmap` on the drive: discards and write-zeroes with the unmap flag punch holes.
     public let unmapDiscards: Bool
+    /// Request queues (QEMU's `num-queues=`).
     public let queueCount: Int
     /// QEMU's queue-size property: seg_max is this − 2.
     public let queueSize: UInt16

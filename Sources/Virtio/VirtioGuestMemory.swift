@@ -40,6 +40,7 @@ public final class ObservedGuestMemory: VirtioGuestMemory {
     private let memory: any VirtioGuestMemory
     private let wrote: (Range<UInt64>) -> Void
 
+    /// `wrote` hears of every range written through `write` (on the thread that wrote it).
     public init(_ memory: any VirtioGuestMemory, wrote: @escaping (Range<UInt64>) -> Void) {
         self.memory = memory
         self.wrote = wrote

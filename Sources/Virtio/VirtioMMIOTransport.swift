@@ -9,10 +9,13 @@ import Machine
 /// store retires the used ring is filled and the interrupt raised. (Backends that complete
 /// later come with the storage subsystem.)
 public final class VirtioMMIOTransport: Device {
+    /// The slot's name ("virtio7"), in error lines and the summary.
     public let name: String
+    /// The device behind the transport.
     public let device: any VirtioDevice
     /// true: the legacy layout (Version 1); false: the modern one (Version 2).
     public let legacy: Bool
+    /// The device's virtqueues, as the driver set them up.
     public let queues: [Virtqueue]
     /// The ring features offered (VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX).
     public let ringFeatures: UInt64
