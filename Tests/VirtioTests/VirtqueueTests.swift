@@ -293,3 +293,57 @@ extension TestDriver {
         write(R.status, status | VirtioStatus.driverOK)
     }
 }
+
+/// Random rings: whatever a driver writes into the descriptor table and the rings, the device
+/// either completes chains or needs a reset; it never traps, and with the test's RAM far below
+/// the addresses drawn, most buffers fall outside RAM and must be refused.
+@Suite struct RandomDescriptorTests {
+    /// SplitMix64, so a failing seed can be replayed.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: 0..<8) func randomRingsNeverCrashTheHost(seed: UInt64) throws {
+        var random = Generator(state: seed)
+        let device = EchoDevice()
+        let driver = try TestDriver(device: device)
+        for round in 0..<200 {
+            driver.nextAvailable = 0
+            driver.lastUsed = 0
+            driver.initialize(features: random.next() & 1 == 0 ? all : VirtioFeature.version1)
+            // Addresses: mostly inside RAM (some near its edges), some anywhere.
+            func address() -> UInt64 {
+                switch random.next() % 4 {
+                case 0: return random.next()
+                case 1: return base + TestDriver.ramSize - random.next() % 64
+                default: return base + 0x10000 + random.next() % 0x30000
+                }
+            }
+            for index in 0..<16 {
+                let flags = UInt16(truncatingIfNeeded: random.next() & 7)
+                driver.putDescriptor(.init(address: address(), length: UInt32(truncatingIfNeeded: random.next() % 0x2000),
+                                           flags: flags, next: UInt16(truncatingIfNeeded: random.next() % 20)), at: UInt16(index))
+            }
+            // An indirect table's worth of random entries where the random addresses may point.
+            for offset in stride(from: UInt64(0), to: 0x400, by: 16) {
+                driver.memory.store(base + 0x10000 + offset, width: 8, value: address())
+                driver.memory.store(base + 0x10008 + offset, width: 8, value: random.next())
+            }
+            for _ in 0..<Int(random.next() % 4 + 1) { driver.makeAvailable(head: UInt16(random.next() % 18), notify: false) }
+            driver.write(R.queueNotify, 0)
+            let used = driver.takeUsed()
+            #expect(driver.transport.needsReset || !used.isEmpty || device.requests.isEmpty, "seed \(seed) round \(round)")
+            for buffer in device.requests.flatMap({ $0.readable + $0.writable }) {
+                #expect(driver.memory.contains(buffer.address, length: UInt64(buffer.length)), "seed \(seed) round \(round)")
+            }
+            device.requests.removeAll()
+        }
+    }
+}
