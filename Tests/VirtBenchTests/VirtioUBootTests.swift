@@ -18,7 +18,8 @@ import TestSupport
         try p.waitFor("=> ", timeout: 30)
         let start = p.output.count
         p.send(command + "\r")
-        try p.waitFor("=> ", after: start + 1, timeout: 60)
+        // The next prompt, at the start of a line: crc32's own output contains "==> ".
+        try p.waitFor("\n=> ", after: start + 1, timeout: 60)
         let text = String(decoding: p.output[start...].filter { $0 != 13 }, as: UTF8.self)
         // "100000 bytes read in 42 ms (2.3 MiB/s)": the time is the host's, not the guest's.
         return text.split(separator: "\n").map { line in
