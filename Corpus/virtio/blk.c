@@ -62,6 +62,8 @@ enum {
 #define T_OUT    1
 #define T_FLUSH  4
 #define T_GET_ID 8
+#define T_DISCARD 11
+#define T_WRITE_ZEROES 13
 
 #define QSIZE 8
 #define SECTOR 512
@@ -225,6 +227,14 @@ static void run_normal(void) {
     line("capacity ", (uint64_t)config[0] | (uint64_t)config[1] << 32, 8);
     line("seg_max ", config[3], 8);
     line("blk_size ", config[5], 8);
+    /* struct virtio_blk_config from num_queues on (§5.2.4): bytes 34-59. */
+    line("num_queues ", *(volatile uint16_t *)(dev + CONFIG + 34), 4);
+    line("max_discard_sectors ", config[9], 8);
+    line("max_discard_seg ", config[10], 8);
+    line("discard_sector_alignment ", config[11], 8);
+    line("max_write_zeroes_sectors ", config[12], 8);
+    line("max_write_zeroes_seg ", config[13], 8);
+    line("write_zeroes_may_unmap ", *(volatile uint8_t *)(dev + CONFIG + 56), 2);
 
     /* Read sectors 0 and 1. */
     line("read status ", request(T_IN, 0, data, 2 * SECTOR, 1), 2);
@@ -256,6 +266,15 @@ static void run_normal(void) {
     wl_puts("serial ");
     for (int i = 0; i < 20 && data[i]; i++) wl_putc((char)data[i]);
     wl_putc('\n');
+    /* Write-zeroes on sector 5 and discard of sector 6 (§5.2.6): one segment each, offered
+     * whether or not the driver accepted the features, as both devices do. With QEMU's default
+     * discard=ignore the discarded sector keeps its data. */
+    struct { uint64_t sector; uint32_t count; uint32_t flags; } segment = {5, 1, 0};
+    line("write-zeroes status ", request(T_WRITE_ZEROES, 0, &segment, sizeof segment, 0), 2);
+    segment.sector = 6;
+    line("discard status ", request(T_DISCARD, 0, &segment, sizeof segment, 0), 2);
+    line("reread 5-6 status ", request(T_IN, 5, data, 2 * SECTOR, 1), 2);
+    line("sectors 5-6 fnv ", fnv(data, 2 * SECTOR), 16);
     /* Past the end of the disk: an I/O error in the status, not a device error. */
     line("past-end status ", request(T_IN, 128, data, SECTOR, 1), 2);
     line("final status ", rd(STATUS), 2);

@@ -112,7 +112,9 @@ public final class VirtioBlockDevice: VirtioDevice {
         put(1, 4)                                        // discard_sector_alignment (blk_size / 512)
         put(UInt64(Self.maximumDiscardSectors), 4)       // max_write_zeroes_sectors
         put(1, 4)                                        // max_write_zeroes_seg
-        put(unmapDiscards ? 1 : 0, 1)                    // write_zeroes_may_unmap
+        // write_zeroes_may_unmap: QEMU 7.2 reports 1 whatever discard= says (observed); with
+        // discard=ignore an unmap-flagged write-zeroes still only writes zeros, there and here.
+        put(1, 1)
         put(0, 3)                                        // unused1
         return bytes
     }
@@ -203,7 +205,9 @@ public final class VirtioBlockDevice: VirtioDevice {
         let sector = le(0..<8), count = le(8..<12), flags = UInt32(le(12..<16))
         // Discard has no flags; write-zeroes only unmap (§5.2.6.2: the device MUST set UNSUPP otherwise).
         guard flags & ~(zero ? Self.unmapFlag : 0) == 0 else { return Status.unsupported }
-        guard !disk.readOnly else { return Status.ioError }
+        // A discard that discard=ignore drops succeeds even on a read-only drive, as on QEMU 7.2
+        // (observed); anything that would change the image is an I/O error there.
+        guard !disk.readOnly || (!zero && !unmapDiscards) else { return Status.ioError }
         guard count <= UInt64(Self.maximumDiscardSectors), rangeIsInside(sector: sector, bytes: count * Self.sectorSize) else {
             return Status.ioError
         }
