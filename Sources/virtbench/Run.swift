@@ -149,6 +149,10 @@ struct Run: ParsableCommand {
             print(VirtBenchVersion.line)
             return
         }
+        if devices.contains("help") {
+            print(DeviceOptions.helpText, terminator: "")
+            return
+        }
         let machineOptions = try MachineOptions.parse(machine)
         if machineOptions.help != nil {
             print(machineOptions.helpText, terminator: "")

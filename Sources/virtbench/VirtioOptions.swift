@@ -39,6 +39,16 @@ struct DeviceOptions: Equatable {
     /// `-global virtio-mmio.force-legacy=`: QEMU 7.2's default is the legacy transport.
     var legacyTransport = true
 
+    /// What `-device help` prints: QEMU's layout, with the devices this board has.
+    static let helpText = """
+        Storage devices:
+        name "virtio-blk-device", bus virtio-bus
+
+        Misc devices:
+        name "virtio-rng-device", bus virtio-bus
+
+        """
+
     static let pciRefusal = "virtio-pci is not built yet: use -device virtio-blk-device / virtio-rng-device (virtio-mmio)"
 
     static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String]) throws -> DeviceOptions {

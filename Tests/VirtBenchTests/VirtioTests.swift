@@ -108,6 +108,13 @@ import TestSupport
         #expect(result.stderr.contains("virtio7 (virtio-blk, event_idx=\(eventIndex)): 9 requests, 9 notifications from the driver, \(interrupts), 0 device errors"), "\(result.stderr)")
     }
 
+    @Test func deviceHelpListsTheDevices() throws {
+        let result = try ProcessRunner.runVirtBench(["run", "-device", "help"], timeout: 20)
+        #expect(result.status == 0 && result.stderr.isEmpty)
+        #expect(result.stdout.contains("name \"virtio-blk-device\", bus virtio-bus\n"))
+        #expect(result.stdout.contains("name \"virtio-rng-device\", bus virtio-bus\n"))
+    }
+
     @Test func optionsAreCheckedAsQEMUChecksThem() throws {
         let disk = ProcessRunner.temporaryFile("d.img", Self.disk)
         defer { ProcessRunner.remove(disk) }
