@@ -7,8 +7,11 @@
 # CACHE_DIR defaults to $VIRTBENCH_KERNEL_KIT, else ${XDG_CACHE_HOME:-$HOME/.cache}/virtbench-kernel-kit.
 # It is outside the repository on purpose: nothing here is ever committed. Afterwards it holds
 #   Image       the raw RISC-V Linux Image (what `-kernel` takes; QEMU and virtbench load it at 0x8020_0000)
-#   initrd.gz   a gzip'd cpio (newc) with busybox-static and an /init that runs the command list,
-#               then `poweroff -f`
+#   initrd.gz   a gzip'd cpio (newc) with busybox-static, the kernel modules the virtio tests need
+#               (Debian builds virtio_mmio, virtio_blk, virtio_rng and ext4 as modules), and an
+#               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
+#               command line, /etc/kit-tests/NAME), then `poweroff -f`
+#   MODULES     the modules /init loads, in load order
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -18,8 +21,11 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=1
+kit_revision=2
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
+# The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
+# the crypto API for "crc32c" when it mounts, which crc32c_generic provides.
+kit_modules=(virtio_mmio virtio_blk virtio_rng crc32c_generic ext4)
 default_commands='echo "kernel-kit: init ran on $(uname -m) $(uname -r)"; echo "kernel-kit: nproc $(nproc)"'
 commands=${VIRTBENCH_KIT_COMMANDS:-$default_commands}
 # HOME may be unset in a bare CI environment: fall back to the account's home, as Foundation does.
@@ -33,6 +39,7 @@ mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 stamp="revision $kit_revision
 suite $suite
+modules ${kit_modules[*]}
 commands $commands"
 
 # Warm: everything made by this revision from this suite with these commands is there.
@@ -105,13 +112,60 @@ busybox=$root/usr/bin/busybox
 [[ -x $busybox ]] || busybox=$root/bin/busybox
 [[ -x $busybox ]] || die "busybox-static did not install /usr/bin/busybox"
 
+# The modules listed in kit_modules, and what they depend on (the `depends=` of each module's
+# .modinfo: no depmod or modinfo is needed on the host, and the package ships no modules.dep).
+# They go in uncompressed, so busybox's insmod loads them whatever compression Debian chose.
+modules_dir=$(ls -d "$root"/usr/lib/modules/*/ "$root"/lib/modules/*/ 2>/dev/null | head -n 1 || true)
+[[ -n $modules_dir ]] || die "no /usr/lib/modules/VERSION in linux-image-riscv64"
+module_file() {  # the file of module $1 (its name may use - where the file uses _, or the reverse)
+    local pattern=${1//[-_]/[-_]}
+    find "$modules_dir/kernel" -name "$pattern.ko*" | head -n 1
+}
+module_order=()
+add_module() {
+    local name=$1 file deps dep
+    [[ " ${module_order[*]} " == *" $name "* ]] && return 0
+    file=$(module_file "$name")
+    if [[ -z $file ]]; then
+        # Built in: nothing to load.
+        grep -q "/${name//[-_]/[-_]}.ko\$" "$modules_dir/modules.builtin" && return 0
+        die "module $name is neither in linux-image-riscv64 nor built in"
+    fi
+    case $file in
+        *.xz) xz -dc "$file" ;;
+        *.zst) zstd -dcq "$file" ;;
+        *.gz) gzip -dc "$file" ;;
+        *) cat "$file" ;;
+    esac >"$work/$name.ko"
+    deps=$(tr '\0' '\n' <"$work/$name.ko" | grep -a '^depends=' | head -n 1 | cut -d= -f2 | tr ',' ' ')
+    for dep in $deps; do add_module "$dep"; done
+    module_order+=("$name")
+}
+for module in "${kit_modules[@]}"; do add_module "$module"; done
+
 # The initramfs. The kernel gives /init no console when /dev/console is missing from the archive,
 # and making that node needs root; so /init mounts devtmpfs and opens the console itself, which
 # works however the archive was made.
 initramfs=$work/initramfs
-mkdir -p "$initramfs"/{bin,dev,proc,sys,etc,tmp}
+mkdir -p "$initramfs"/{bin,dev,proc,sys,etc,tmp,mnt,lib/modules,etc/kit-tests}
 cp "$busybox" "$initramfs/bin/busybox"
 printf '%s\n' "$commands" >"$initramfs/etc/kit-commands"
+for module in "${module_order[@]}"; do mv "$work/$module.ko" "$initramfs/lib/modules/$module.ko"; done
+printf '%s\n' "${module_order[@]}" >"$initramfs/etc/kit-modules"
+# kit.test=virtio-disk: the disk on the first virtio-blk device (an ext4 image made with
+# mkfs.ext4 -d holding hello.txt) is mounted, read and written; its serial and the virtio-rng
+# device are read too.
+cat >"$initramfs/etc/kit-tests/virtio-disk" <<'EOF'
+for i in $(seq 50); do [ -b /dev/vda ] && break; sleep 0.1; done
+echo "kernel-kit: serial $(cat /sys/block/vda/serial)"
+mount -t ext4 /dev/vda /mnt && echo "kernel-kit: mounted /dev/vda"
+echo "kernel-kit: hello.txt says $(cat /mnt/hello.txt)"
+echo "written by the guest" >/mnt/guest.txt
+sync
+echo "kernel-kit: guest.txt says $(cat /mnt/guest.txt)"
+umount /mnt && echo "kernel-kit: unmounted"
+echo "kernel-kit: hwrng gave $(head -c 16 /dev/hwrng | wc -c) bytes"
+EOF
 cat >"$initramfs/init" <<'EOF'
 #!/bin/busybox sh
 # kernel-kit /init: tools, console, /proc and /sys; then the command list; then power off.
@@ -120,8 +174,16 @@ mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-echo "kernel-kit: running /etc/kit-commands"
-. /etc/kit-commands
+while read -r module; do insmod "/lib/modules/$module.ko"; done </etc/kit-modules
+test=
+for word in $(cat /proc/cmdline); do case $word in kit.test=*) test=${word#kit.test=} ;; esac; done
+if [ -n "$test" ]; then
+    echo "kernel-kit: running test $test"
+    . "/etc/kit-tests/$test"
+else
+    echo "kernel-kit: running /etc/kit-commands"
+    . /etc/kit-commands
+fi
 echo "kernel-kit: powering off"
 poweroff -f
 EOF
@@ -142,5 +204,6 @@ rm -f "$cache/STAMP"
 mv "$work/Image" "$cache/Image"
 mv "$work/initrd.gz" "$cache/initrd.gz"
 mv "$work/VERSIONS" "$cache/VERSIONS"
+printf '%s\n' "${module_order[@]}" >"$cache/MODULES"
 printf '%s' "$stamp" >"$cache/STAMP"
 say "kit ready in $cache: Image $(stat -c %s "$cache/Image") bytes, initrd.gz $(stat -c %s "$cache/initrd.gz") bytes"

@@ -202,8 +202,11 @@ public final class VirtBoard {
         }
         clint = ACLINT(name: VirtMemoryMap.clint.name, timebase: timebase, harts: hartInterrupts)
         test = SiFiveTest(name: VirtMemoryMap.test.name, control: control)
-        virtioSlots = (0..<VirtMemoryMap.virtioCount).map {
-            VirtioMMIOSlot(name: VirtMemoryMap.virtio($0).name, interruptSource: VirtMemoryMap.virtioIRQ($0))
+        virtioSlots = (0..<VirtMemoryMap.virtioCount).map { index in
+            let source = VirtMemoryMap.virtioIRQ(index)
+            return VirtioMMIOSlot(name: VirtMemoryMap.virtio(index).name, interruptSource: source) {
+                [unowned plic] level in plic.setSourceLevel(source, level)
+            }
         }
 
         rtc = GoldfishRTC(name: VirtMemoryMap.rtc.name, timebase: timebase) {

@@ -1,20 +1,25 @@
 import Machine
 
-/// One of the `virt` board's eight virtio-mmio transport windows with no device behind it.
+/// One of the `virt` board's eight virtio-mmio transport windows, empty or with a transport
+/// (a virtio device, Sources/Virtio) plugged in.
 ///
 /// The device tree lists all eight windows whether or not a device is plugged in, so a
 /// driver probes each and must find a well-formed transport that reports "no device": the
 /// magic value, a version, DeviceID 0 and QEMU's vendor ID (virtio spec 1.2, §4.2.2; a
 /// DeviceID of 0 means the slot is empty, §4.2.3.1.1). Everything else reads 0 and writes
-/// are ignored.
+/// are ignored. A plugged slot hands every access to its transport.
 ///
-/// The version is 2 (the modern transport) because that is the layout this project's virtio
-/// devices implement; QEMU 7.2 reports 1 (legacy) by default and 2 only with
-/// `-global virtio-mmio.force-legacy=false`.
+/// An empty slot reads version 2 (the modern transport); QEMU 7.2's empty slots read 1
+/// (legacy) by default and 2 only with `-global virtio-mmio.force-legacy=false`. Drivers skip
+/// an empty slot on DeviceID 0 either way.
 public final class VirtioMMIOSlot: Device {
     public let name: String
-    /// The PLIC source this slot's device would raise.
+    /// The PLIC source this slot's device raises.
     public let interruptSource: Int
+    /// Sets the level of this slot's PLIC source: what a plugged transport drives.
+    public let interruptLine: (Bool) -> Void
+    /// The transport plugged in, if any (QEMU's virtio-mmio-bus.N holds at most one device).
+    public private(set) var transport: (any Device)?
 
     /// Register offsets (virtio spec 1.2, §4.2.2 MMIO Device Register Layout).
     public enum Register {
@@ -35,13 +40,27 @@ public final class VirtioMMIOSlot: Device {
     /// "QEMU" in little-endian ASCII: the vendor ID QEMU's transports report.
     public static let vendorID: UInt32 = 0x554d_4551
 
-    /// - Parameter interruptSource: the PLIC source the DTB gives this slot (1 + slot index).
-    public init(name: String, interruptSource: Int) {
+    /// - Parameters:
+    ///   - interruptSource: the PLIC source the DTB gives this slot (1 + slot index).
+    ///   - interruptLine: drives that source (the board connects it to the PLIC).
+    public init(name: String, interruptSource: Int, interruptLine: @escaping (Bool) -> Void = { _ in }) {
         self.name = name
         self.interruptSource = interruptSource
+        self.interruptLine = interruptLine
     }
 
+    /// Puts a transport in the slot, before the harts run; false if the slot already has one.
+    @discardableResult
+    public func plug(_ transport: any Device) -> Bool {
+        guard self.transport == nil else { return false }
+        self.transport = transport
+        return true
+    }
+
+    public var isEmpty: Bool { transport == nil }
+
     public func read(offset: UInt64, width: Int) -> UInt64 {
+        if let transport { return transport.read(offset: offset, width: width) }
         // The transport's registers are 32 bits wide and read only with aligned 32-bit
         // accesses (§4.2.2.2); other widths get 0 rather than a torn value.
         guard width == 4 else { return 0 }
@@ -53,5 +72,7 @@ public final class VirtioMMIOSlot: Device {
         }
     }
 
-    public func write(offset: UInt64, width: Int, value: UInt64) {}
+    public func write(offset: UInt64, width: Int, value: UInt64) {
+        transport?.write(offset: offset, width: width, value: value)
+    }
 }

@@ -172,6 +172,17 @@ public enum CorpusCatalogue {
                       expectedFinalLine: "PASS smp4"),
     ]
 
+    /// Programs that drive a virtio device directly (Corpus/virtio), run with a `-drive`/`-device`
+    /// line of their own, so not in `all`: the block device on either virtio-mmio version, and its
+    /// hostile variant (descriptor loop, buffer past RAM, 65,536-entry chain).
+    public static let virtio: [CorpusProgram] = [("virtio-blk", []), ("virtio-blk-hostile", ["-DHOSTILE"])].map { name, flags in
+        CorpusProgram(name: name, category: .isa, source: "Corpus/virtio/blk.c", linkerScript: "Corpus/cpu/runtime/rv64/link.ld",
+                      commonFiles: ["Corpus/cpu/workload.h", "Corpus/cpu/runtime/memory.h"], includeDirectories: ["Corpus/cpu"],
+                      architecture: .riscv64(march: "rv64gc"), expectedFinalLine: "PASS \(name)",
+                      compilerFlags: CorpusProgram.cpuWorkloadFlags + flags,
+                      additionalSources: ["Corpus/cpu/runtime/rv64/runtime.c", "Corpus/cpu/runtime/memory.c"])
+    }
+
     /// Every program in the corpus.
     public static var all: [CorpusProgram] { isa + cpu + os + thumb }
 

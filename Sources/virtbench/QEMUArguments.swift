@@ -32,6 +32,8 @@ enum QEMUArguments {
         .init(names: ["append"], takesValue: true, singleDash: true),
         .init(names: ["dtb"], takesValue: true, singleDash: true),
         .init(names: ["drive"], takesValue: true, singleDash: true),
+        .init(names: ["device"], takesValue: true, singleDash: true),
+        .init(names: ["global"], takesValue: true, singleDash: true),
         .init(names: ["serial"], takesValue: true, singleDash: true),
         .init(names: ["monitor"], takesValue: true, singleDash: true),
         .init(names: ["d"], takesValue: true, singleDash: true),
@@ -110,9 +112,9 @@ enum QEMUArguments {
             "icount": "virtbench's --icount is a flag (1 instruction per ns), not QEMU's -icount shift=N",
             "trace": "QEMU's -trace names trace events; virtbench's --trace logs every instruction and trap",
             "enable-kvm": "the board is always simulated", "accel": "the board is always simulated",
-            "device": "the virt board's devices are fixed", "netdev": "there is no network device", "nic": "there is no network device",
+            "netdev": "there is no network device", "nic": "there is no network device",
         ]
-        let known = "QEMU's -M, -m, -smp, -cpu, -bios, -kernel, -initrd, -append, -dtb, -drive, -serial, -monitor, -nographic, -no-reboot, -no-shutdown, -d, -D, -s, -S, -gdb, -version"
+        let known = "QEMU's -M, -m, -smp, -cpu, -bios, -kernel, -initrd, -append, -dtb, -drive, -device, -global, -serial, -monitor, -nographic, -no-reboot, -no-shutdown, -d, -D, -s, -S, -gdb, -version"
         if let hint = hints[name] { return "unsupported option '\(word)': \(hint)" }
         return "unknown option '\(word)' (virtbench run takes \(known); see virtbench run --help)"
     }

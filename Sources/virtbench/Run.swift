@@ -8,11 +8,12 @@ import Devices
 import Foundation
 import Loader
 import Machine
+import Virtio
 
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
 ///
 /// Options use QEMU's spellings and meanings (`-M`, `-m`, `-smp`, `-cpu`, `-bios`, `-kernel`,
-/// `-initrd`, `-append`, `-dtb`, `-drive`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
+/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
 /// `-no-shutdown`, `-d`, `-D`) so a `qemu-system-riscv64` command line can be pasted after
 /// `virtbench run`. QEMUArguments reads the words before ArgumentParser does (one dash or two,
 /// a value is the next word whatever it looks like), so every value option here parses
@@ -62,8 +63,16 @@ struct Run: ParsableCommand {
     var cpu: String = "rv64"
 
     @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back).", valueName: "spec"))
+            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap].", valueName: "spec"))
     var drives: [String] = []
+
+    @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; without bus= the free slot at the highest address, as QEMU 7.2.", valueName: "spec"))
+    var devices: [String] = []
+
+    @Option(name: [.customLong("global", withSingleDash: true), .customLong("global")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("virtio-mmio.force-legacy=false for the modern (version 2) virtio-mmio transport; legacy (version 1) by default, as QEMU 7.2.", valueName: "driver.property=value"))
+    var globals: [String] = []
 
     @Option(name: [.customLong("smp", withSingleDash: true), .customLong("smp")], parsing: .unconditional,
             help: ArgumentHelp("Harts: N or [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M], with QEMU's meaning (virt puts them all in one cluster).", valueName: "spec"))
@@ -140,6 +149,10 @@ struct Run: ParsableCommand {
             print(VirtBenchVersion.line)
             return
         }
+        if devices.contains("help") {
+            print(DeviceOptions.helpText, terminator: "")
+            return
+        }
         let machineOptions = try MachineOptions.parse(machine)
         if machineOptions.help != nil {
             print(machineOptions.helpText, terminator: "")
@@ -168,6 +181,7 @@ struct Run: ParsableCommand {
         if mode != "native" {
             // The hypervisor modes boot one kernel as a domain: none of the board's boot files or devices apply.
             let unsupported = [("-initrd", initrd != nil), ("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
+                               ("-device", !devices.isEmpty), ("-drive", !drives.isEmpty), ("-global", !globals.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first { throw CommandError("\(first) applies to --mode native only, not --mode \(mode)") }
@@ -202,7 +216,9 @@ struct Run: ParsableCommand {
         default: firmware = .file(bios)
         }
 
-        let flashImages = try Self.parseDrives(drives)
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals)
+        _ = try deviceOptions.slotAssignment()
+        let flashImages = deviceOptions.flashImages
         let hartCount = try SMPTopology.parse(smp).cpus
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
         let consoleOutput = try serialBackend.makeOutput()
@@ -217,6 +233,12 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError(error.description)
         }
+        // A device writing guest RAM drops the decoded code there. With one hart the write happens
+        // on its own thread (the store to QueueNotify), so its block cache can be told directly;
+        // with several, each hart's cache belongs to its thread, and RISC-V already requires a
+        // FENCE.I before running code a device wrote, which drops a sharing hart's decoded code.
+        let wroteMemory: ((Range<UInt64>) -> Void)? = board.harts.count == 1 ? { [weak hart = board.hart] in hart?.hostWroteMemory($0) } : nil
+        let transports = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
         let bootOptions = BootOptions(firmware: firmware, kernel: kernel, initrd: initrd, deviceTree: dtb)
         if let dumpPath = machineOptions.dumpDeviceTree {
             return try dumpDeviceTree(bootOptions, board: board, to: dumpPath)
@@ -249,7 +271,10 @@ struct Run: ParsableCommand {
             while !consoleState.inputClosed { usleep(10_000) }
         }
         Console.restoreTerminal()
-        if summary { printSummary(harts: board.harts, outcome: outcome, nanoseconds: elapsed) }
+        if summary {
+            printSummary(harts: board.harts, outcome: outcome, nanoseconds: elapsed)
+            for transport in transports { printError("  " + Self.summaryLine(transport)) }
+        }
         if case .error(let message) = outcome { throw CommandError(message) }
         if case .noProgress = outcome { printError("virtbench: " + outcome.text) }
         let status = outcome.exitStatus
@@ -301,48 +326,6 @@ struct Run: ParsableCommand {
             throw CommandError("dumpdtb=\(path): cannot write the file")
         }
         printError("virtbench: info: dtb dumped to \(path). Exiting.")
-    }
-
-    /// The flash bank images named by `-drive` options, bank 0 first (nil: that bank is blank).
-    ///
-    /// QEMU's syntax: comma-separated `key=value` pairs. Only `if=pflash` drives exist on this
-    /// board; `unit` picks the bank (otherwise drives fill banks in order), and the only
-    /// format is raw.
-    static func parseDrives(_ specs: [String]) throws -> [String?] {
-        var banks: [Int: String] = [:]
-        var nextUnit = 0
-        for spec in specs {
-            var fields: [String: String] = [:]
-            for pair in spec.split(separator: ",", omittingEmptySubsequences: false) {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else { throw CommandError("-drive \(spec): '\(pair)' is not key=value") }
-                guard fields.updateValue(parts[1], forKey: parts[0]) == nil else { throw CommandError("-drive \(spec): \(parts[0]) given twice") }
-            }
-            for key in fields.keys where !["if", "file", "format", "unit"].contains(key) {
-                throw CommandError("-drive \(spec): unsupported option '\(key)' (if, file, format and unit are understood)")
-            }
-            guard fields["if"] == "pflash" else {
-                throw CommandError("-drive \(spec): only if=pflash drives exist on this board")
-            }
-            guard let file = fields["file"], !file.isEmpty else { throw CommandError("-drive \(spec): file= is required") }
-            if let format = fields["format"], format != "raw" { throw CommandError("-drive \(spec): only format=raw is supported") }
-            let unit: Int
-            if let text = fields["unit"] {
-                guard let n = Int(text), n >= 0, n < VirtMemoryMap.flashBankCount else {
-                    throw CommandError("-drive \(spec): unit must be 0 or 1")
-                }
-                unit = n
-            } else {
-                unit = nextUnit
-            }
-            guard unit < VirtMemoryMap.flashBankCount else { throw CommandError("-drive \(spec): both flash banks are already taken") }
-            guard banks[unit] == nil else { throw CommandError("-drive \(spec): flash bank \(unit) is already taken") }
-            banks[unit] = file
-            nextUnit = unit + 1
-        }
-        let lastBank = banks.keys.max() ?? -1
-        let images = lastBank < 0 ? [] : (0...lastBank).map { banks[$0] }
-        return images
     }
 
     /// How a run ended.
@@ -463,6 +446,16 @@ struct Run: ParsableCommand {
             lines += summaryLines(hart).map { prefix + $0 }
         }
         for line in lines { printError(line) }
+    }
+
+    /// A virtio device's notification counts: with event index a batch of requests costs one
+    /// notification each way, so notifications per request show what suppression saved.
+    static func summaryLine(_ transport: VirtioMMIOTransport) -> String {
+        let s = transport.statistics
+        let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng" : "virtio"
+        let eventIndex = transport.ringFeatures & VirtioFeature.eventIndex != 0 ? "on" : "off"
+        return "\(transport.name) (\(kind), event_idx=\(eventIndex)): \(s.requests) requests, \(s.notifications) notifications from the driver, "
+            + "\(s.interrupts) used-buffer interrupts, \(s.suppressedInterrupts) suppressed, \(s.deviceErrors) device errors"
     }
 
     /// One hart's counts, a line per kind.

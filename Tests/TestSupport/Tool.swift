@@ -128,6 +128,17 @@ extension Tool {
     public static let kernelKit = Tool("kernel kit (Linux Image and initrd.gz)", from: "Scripts/kernel-kit.sh",
                                        files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz")])
 
+    /// The kit as revision 2 of the script makes it: /init loads virtio_mmio, virtio_blk,
+    /// virtio_rng and ext4 (Debian builds them as modules) and runs `kit.test=NAME` scripts.
+    public static let kernelKitVirtio = Tool("kernel kit with the virtio modules (Image, initrd.gz, MODULES)", from: "Scripts/kernel-kit.sh",
+                                             files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitFile("MODULES")])
+
+    /// mkfs.ext4 -d makes a disk image from a folder; fsck.ext4 -n checks it; debugfs reads a file out.
+    public static let e2fsprogs = Tool("mkfs.ext4, fsck.ext4 and debugfs", from: "Debian package e2fsprogs",
+                                       files: [.firstOf(["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]),
+                                               .firstOf(["/usr/sbin/fsck.ext4", "/sbin/fsck.ext4"]),
+                                               .firstOf(["/usr/sbin/debugfs", "/sbin/debugfs"])])
+
     /// The command-line tool, built with the tests (`VIRTBENCH_BINARY` overrides the path).
     public static let virtbench = Tool("virtbench", from: "this package's build", files: [.builtExecutable("virtbench")])
 
@@ -135,6 +146,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, gdbMultiarch, virtbench,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, e2fsprogs,
+        gdbMultiarch, virtbench,
     ]
 }

@@ -1,0 +1,290 @@
+import Devices
+import Virtio
+
+/// `-drive`, `-device` and `-global` in QEMU 7.2's spellings, for the flash banks and the
+/// virtio-mmio devices, and how QEMU's `virt` places those devices in its eight slots.
+struct DeviceOptions: Equatable {
+    /// One `-drive`.
+    struct Drive: Equatable {
+        enum Interface: String { case pflash, none }
+        var interface: Interface
+        var file: String
+        var id: String?
+        var unit: Int?
+        var readOnly = false
+        var cache: RawFileDisk.CacheMode = .writeback
+        var discardUnmap = false
+        let spec: String
+    }
+
+    /// One `-device`.
+    struct VirtioDeviceSpec: Equatable {
+        enum Kind: Equatable {
+            case block(drive: String, serial: String, queues: Int)
+            case entropy
+        }
+        var kind: Kind
+        /// `bus=virtio-mmio-bus.N`: the slot asked for.
+        var bus: Int?
+        /// `indirect_desc=` and `event_idx=` (QEMU's virtio device properties, both on by default).
+        var ringFeatures: UInt64 = VirtioFeature.ring
+        let spec: String
+    }
+
+    /// Flash bank images, bank 0 first (nil: that bank is blank).
+    var flashImages: [String?] = []
+    /// `if=none` drives by id, in the order given.
+    var drives: [Drive] = []
+    var devices: [VirtioDeviceSpec] = []
+    /// `-global virtio-mmio.force-legacy=`: QEMU 7.2's default is the legacy transport.
+    var legacyTransport = true
+
+    /// What `-device help` prints: QEMU's layout, with the devices this board has.
+    static let helpText = """
+        Storage devices:
+        name "virtio-blk-device", bus virtio-bus
+
+        Misc devices:
+        name "virtio-rng-device", bus virtio-bus
+
+        """
+
+    static let pciRefusal = "virtio-pci is not built yet: use -device virtio-blk-device / virtio-rng-device (virtio-mmio)"
+
+    static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String]) throws -> DeviceOptions {
+        var options = DeviceOptions()
+        try options.parseDrives(driveSpecs)
+        for spec in globals { try options.parseGlobal(spec) }
+        for spec in deviceSpecs { options.devices.append(try parseDevice(spec)) }
+        // Every device's drive exists and is used once (QEMU: "can't find value", "already in use").
+        var used: Set<String> = []
+        for device in options.devices {
+            guard case .block(let drive, _, _) = device.kind else { continue }
+            guard options.drives.contains(where: { $0.id == drive }) else {
+                throw CommandError("-device \(device.spec): Property 'virtio-blk-device.drive' can't find value '\(drive)'")
+            }
+            guard used.insert(drive).inserted else {
+                throw CommandError("-device \(device.spec): Drive '\(drive)' is already in use by another device")
+            }
+        }
+        return options
+    }
+
+    /// `key=value` items split QEMU's way (`,,` is a comma), the first item possibly a bare word.
+    static func items(_ option: String, _ spec: String) throws -> (first: String?, fields: [(String, String)]) {
+        var first: String?
+        var fields: [(String, String)] = []
+        let parts: [String]
+        do { parts = try MachineOptions.splitItems(spec) } catch { throw CommandError("\(option) \(spec): empty item") }
+        for (position, item) in parts.enumerated() {
+            guard let equals = item.firstIndex(of: "=") else {
+                guard position == 0 else { throw CommandError("\(option) \(spec): '\(item)' is not key=value") }
+                first = item
+                continue
+            }
+            let key = String(item[..<equals])
+            guard !key.isEmpty else { throw CommandError("\(option) \(spec): '\(item)' is not key=value") }
+            guard !fields.contains(where: { $0.0 == key }) else { throw CommandError("\(option) \(spec): \(key) given twice") }
+            fields.append((key, String(item[item.index(after: equals)...])))
+        }
+        return (first, fields)
+    }
+
+    static func onOff(_ option: String, _ spec: String, _ key: String, _ value: String) throws -> Bool {
+        switch value {
+        case "on", "yes", "true": return true
+        case "off", "no", "false": return false
+        default: throw CommandError("\(option) \(spec): \(key) expects on or off, not '\(value)'")
+        }
+    }
+
+    /// `-drive if=pflash,file=F[,format=raw][,unit=N]` (a flash bank) or
+    /// `-drive file=F,if=none,format=raw,id=ID[,readonly=on][,cache=MODE][,discard=ignore|unmap]`
+    /// (a disk for `-device virtio-blk-device,drive=ID`).
+    mutating func parseDrives(_ specs: [String]) throws {
+        var banks: [Int: String] = [:]
+        var nextUnit = 0
+        for spec in specs {
+            let (first, fields) = try Self.items("-drive", spec)
+            // QEMU takes a leading bare word as file=; spelled out here for clarity.
+            if let first { throw CommandError("-drive \(spec): '\(first)' is not key=value (write file=\(first))") }
+            var values: [String: String] = [:]
+            for (key, value) in fields { values[key] = value }
+            let understood = ["if", "file", "format", "unit", "id", "readonly", "cache", "discard", "media"]
+            for (key, _) in fields where !understood.contains(key) {
+                throw CommandError("-drive \(spec): unsupported option '\(key)' (\(understood.joined(separator: ", ")) are understood)")
+            }
+            switch values["if"] {
+            case "virtio": throw CommandError("-drive \(spec): if=virtio is a virtio-pci disk; \(Self.pciRefusal)")
+            case "pflash", "none": break
+            case nil: throw CommandError("-drive \(spec): if= is required: if=none with -device virtio-blk-device, or if=pflash (QEMU's default, ide, does not exist on virt)")
+            case let other?: throw CommandError("-drive \(spec): if=\(other) is not available on this board (if=none or if=pflash)")
+            }
+            guard let file = values["file"], !file.isEmpty else { throw CommandError("-drive \(spec): file= is required") }
+            if let format = values["format"], format != "raw" { throw CommandError("-drive \(spec): only format=raw is supported") }
+            if let media = values["media"], media != "disk" { throw CommandError("-drive \(spec): only media=disk is supported") }
+            if values["if"] == "pflash" {
+                for key in ["id", "readonly", "cache", "discard"] where values[key] != nil {
+                    throw CommandError("-drive \(spec): \(key)= is not supported for if=pflash")
+                }
+                let unit: Int
+                if let text = values["unit"] {
+                    guard let n = Int(text), n >= 0, n < VirtMemoryMap.flashBankCount else {
+                        throw CommandError("-drive \(spec): unit must be 0 or 1")
+                    }
+                    unit = n
+                } else {
+                    unit = nextUnit
+                }
+                guard unit < VirtMemoryMap.flashBankCount else { throw CommandError("-drive \(spec): both flash banks are already taken") }
+                guard banks[unit] == nil else { throw CommandError("-drive \(spec): flash bank \(unit) is already taken") }
+                banks[unit] = file
+                nextUnit = unit + 1
+                continue
+            }
+            if values["unit"] != nil { throw CommandError("-drive \(spec): unit= applies to if=pflash only") }
+            guard let id = values["id"], !id.isEmpty else {
+                throw CommandError("-drive \(spec): if=none needs id= (the name -device ...,drive= refers to)")
+            }
+            guard !drives.contains(where: { $0.id == id }) else { throw CommandError("-drive \(spec): Duplicate ID '\(id)' for drive") }
+            var drive = Drive(interface: .none, file: file, id: id, spec: spec)
+            if let text = values["readonly"] { drive.readOnly = try Self.onOff("-drive", spec, "readonly", text) }
+            if let text = values["cache"] {
+                guard let mode = RawFileDisk.CacheMode(rawValue: text) else {
+                    throw CommandError("-drive \(spec): cache=\(text) is not one of \(RawFileDisk.CacheMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                drive.cache = mode
+            }
+            switch values["discard"] {
+            case nil, "ignore", "off": break
+            case "unmap", "on": drive.discardUnmap = true
+            case let other?: throw CommandError("-drive \(spec): discard=\(other) is not ignore or unmap")
+            }
+            drives.append(drive)
+        }
+        let lastBank = banks.keys.max() ?? -1
+        flashImages = lastBank < 0 ? [] : (0...lastBank).map { banks[$0] }
+    }
+
+    /// `-global virtio-mmio.force-legacy=on|off`, the one global property the board has.
+    mutating func parseGlobal(_ spec: String) throws {
+        guard let equals = spec.firstIndex(of: "="), let dot = spec[..<equals].firstIndex(of: ".") else {
+            throw CommandError("-global \(spec): expected DRIVER.PROPERTY=VALUE")
+        }
+        let driver = spec[..<dot], property = spec[spec.index(after: dot)..<equals], value = String(spec[spec.index(after: equals)...])
+        guard driver == "virtio-mmio", property == "force-legacy" else {
+            throw CommandError("-global \(spec): only virtio-mmio.force-legacy is supported")
+        }
+        legacyTransport = try Self.onOff("-global", spec, "force-legacy", value)
+    }
+
+    static func parseDevice(_ spec: String) throws -> VirtioDeviceSpec {
+        let (first, fields) = try items("-device", spec)
+        guard let driver = first ?? fields.first(where: { $0.0 == "driver" })?.1 else {
+            throw CommandError("-device \(spec): no device type given")
+        }
+        if driver.hasSuffix("-pci") || driver.hasPrefix("virtio-") && driver.hasSuffix("-pci-non-transitional") {
+            throw CommandError("-device \(spec): \(driver) is a PCI device; \(pciRefusal)")
+        }
+        var bus: Int?
+        var ringFeatures = VirtioFeature.ring
+        var values: [String: String] = [:]
+        for (key, value) in fields where key != "driver" {
+            if key == "bus" {
+                let prefix = "virtio-mmio-bus."
+                guard value.hasPrefix(prefix), let n = Int(value.dropFirst(prefix.count)), n >= 0 else {
+                    throw CommandError("-device \(spec): Bus '\(value)' not found")
+                }
+                guard n < VirtMemoryMap.virtioCount else { throw CommandError("-device \(spec): Bus '\(value)' not found") }
+                bus = n
+            } else if key == "id" {
+                continue  // QEMU's device id names the device for the monitor, which there is not.
+            } else if key == "event_idx" || key == "indirect_desc" {
+                let bit = key == "event_idx" ? VirtioFeature.eventIndex : VirtioFeature.indirectDescriptors
+                if try !onOff("-device", spec, key, value) { ringFeatures &= ~bit }
+            } else {
+                values[key] = value
+            }
+        }
+        func refuseOthers(_ allowed: [String]) throws {
+            for key in values.keys.sorted() where !allowed.contains(key) {
+                throw CommandError("-device \(spec): Property '\(driver).\(key)' not found (virtbench takes \((allowed + ["bus", "id", "event_idx", "indirect_desc"]).joined(separator: ", ")))")
+            }
+        }
+        switch driver {
+        case "virtio-blk-device":
+            try refuseOthers(["drive", "serial", "num-queues"])
+            guard let drive = values["drive"], !drive.isEmpty else { throw CommandError("-device \(spec): drive property not set") }
+            var queues = 1
+            if let text = values["num-queues"] {
+                // QEMU's limit is VIRTIO_QUEUE_MAX (1024) queues.
+                guard let n = Int(text), n >= 1, n <= 1024 else {
+                    throw CommandError("-device \(spec): num-queues must be 1 to 1024, not '\(text)'")
+                }
+                queues = n
+            }
+            return VirtioDeviceSpec(kind: .block(drive: drive, serial: values["serial"] ?? "", queues: queues), bus: bus,
+                                    ringFeatures: ringFeatures, spec: spec)
+        case "virtio-rng-device":
+            try refuseOthers([])
+            return VirtioDeviceSpec(kind: .entropy, bus: bus, ringFeatures: ringFeatures, spec: spec)
+        default:
+            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device and virtio-rng-device are available)")
+        }
+    }
+
+    /// The slot each device goes in, in command-line order, as QEMU 7.2's `virt` fills them:
+    /// `bus=virtio-mmio-bus.N` takes slot N; otherwise the free slot at the highest address,
+    /// since QEMU creates the transports from the last to the first and a device goes on the
+    /// first bus with room (observed with `info qtree`: the first device lands on
+    /// virtio-mmio-bus.7 at 0x1000_8000).
+    func slotAssignment() throws -> [Int] {
+        var taken = Set<Int>()
+        var slots: [Int] = []
+        for device in devices {
+            let slot: Int
+            if let bus = device.bus {
+                guard !taken.contains(bus) else { throw CommandError("-device \(device.spec): Bus 'virtio-mmio-bus.\(bus)' is full") }
+                slot = bus
+            } else {
+                guard let free = (0..<VirtMemoryMap.virtioCount).reversed().first(where: { !taken.contains($0) }) else {
+                    throw CommandError("-device \(device.spec): no free virtio-mmio bus (the board has \(VirtMemoryMap.virtioCount))")
+                }
+                slot = free
+            }
+            taken.insert(slot)
+            slots.append(slot)
+        }
+        return slots
+    }
+
+    /// Opens the drives and plugs every device into its slot of `board`. `wroteMemory` hears of
+    /// each range a device wrote into guest RAM (so decoded code there is dropped).
+    func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?, errorLog: @escaping (String) -> Void) throws -> [VirtioMMIOTransport] {
+        var transports: [VirtioMMIOTransport] = []
+        let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
+        for (device, slot) in zip(devices, try slotAssignment()) {
+            let model: any VirtioDevice
+            switch device.kind {
+            case .block(let driveID, let serial, let queues):
+                // `parse` checked that the drive exists.
+                guard let drive = drives.first(where: { $0.id == driveID }) else { continue }
+                let disk: RawFileDisk
+                do {
+                    disk = try RawFileDisk(path: drive.file, readOnly: drive.readOnly, cache: drive.cache)
+                } catch {
+                    throw CommandError("-drive \(drive.spec): \(error.description)")
+                }
+                model = VirtioBlockDevice(disk: disk, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap)
+            case .entropy:
+                model = VirtioEntropyDevice()
+            }
+            let window = board.virtioSlots[slot]
+            let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
+                                                ringFeatures: device.ringFeatures, interrupt: window.interruptLine, errorLog: errorLog)
+            window.plug(transport)
+            transports.append(transport)
+        }
+        return transports
+    }
+}

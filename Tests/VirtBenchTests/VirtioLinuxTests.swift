@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Debian's Linux on virtio-blk-device: the kit's /init loads virtio_mmio, virtio_blk, virtio_rng
+/// and ext4, mounts an ext4 image made on the host with `mkfs.ext4 -d`, reads a file, writes one,
+/// unmounts, and reads /dev/hwrng (`kit.test=virtio-disk`). Afterwards `fsck.ext4 -n` finds the
+/// image clean and the written file is in it; QEMU running the same command line prints the same
+/// /init lines. Both virtio-mmio versions.
+@Suite(.serialized) struct VirtioLinuxTests {
+    static let expected = [
+        "kernel-kit: running test virtio-disk",
+        "kernel-kit: serial VBDISK",
+        "kernel-kit: mounted /dev/vda",
+        "kernel-kit: hello.txt says hello from the host",
+        "kernel-kit: guest.txt says written by the guest",
+        "kernel-kit: unmounted",
+        "kernel-kit: hwrng gave 16 bytes",
+        "kernel-kit: powering off",
+    ]
+
+    static func initLines(_ output: String) -> [String] {
+        output.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("kernel-kit: ") }
+    }
+
+    /// A fresh 8 MiB ext4 image holding hello.txt, made as a user makes one.
+    static func makeImage() throws -> String {
+        let hello = ProcessRunner.temporaryFile("hello.txt", Array("hello from the host\n".utf8))
+        defer { ProcessRunner.remove(hello) }
+        // In a folder of its own: mkfs.ext4 -d copies everything in the folder it is given.
+        let image = ProcessRunner.temporaryFile("fs.img", [])
+        let made = ProcessRunner.run(e2fs("mkfs.ext4"), ["-q", "-F", "-d", ProcessRunner.directory(of: hello), image, "8M"], timeout: 60)
+        try #require(made.status == 0, "mkfs.ext4: \(made.stderr)")
+        return image
+    }
+
+    static func arguments(image: String, forceLegacy: String) -> [String] {
+        let kit = Tool.kernelKitDirectory
+        return ["-M", "virt", "-m", "1G", "-nographic", "-kernel", kit + "/Image", "-initrd", kit + "/initrd.gz",
+                "-append", "console=ttyS0 kit.test=virtio-disk", "-global", "virtio-mmio.force-legacy=\(forceLegacy)",
+                "-drive", "file=\(image),if=none,format=raw,id=x0", "-device", "virtio-blk-device,drive=x0,serial=VBDISK",
+                "-device", "virtio-rng-device"]
+    }
+
+    /// One of e2fsprogs' programs, where `Tool.e2fsprogs` looks for them.
+    static func e2fs(_ name: String) -> String {
+        ["/usr/sbin/", "/sbin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? name
+    }
+
+    /// `fsck.ext4 -n` (a read-only check: 0 when clean) and the guest's file as debugfs reads it.
+    static func check(_ image: String) throws -> (fsck: Int32, guestFile: String) {
+        let fsck = ProcessRunner.run(e2fs("fsck.ext4"), ["-n", image], timeout: 60)
+        let read = ProcessRunner.run(e2fs("debugfs"), ["-R", "cat /guest.txt", image], timeout: 60)
+        return (fsck.status, read.stdout)
+    }
+
+    @Test(.requires(.kernelKitVirtio, .e2fsprogs), arguments: ["true", "false"])
+    func linuxMountsWritesAndLeavesACleanFileSystem(forceLegacy: String) throws {
+        let image = try Self.makeImage()
+        defer { ProcessRunner.remove(image) }
+        let result = try ProcessRunner.runVirtBench(["run"] + Self.arguments(image: image, forceLegacy: forceLegacy), timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout.suffix(3000))")
+        #expect(Self.initLines(result.stdout).filter { !$0.contains("running /etc") } == Self.expected, "\(result.stdout.suffix(3000))")
+        let (fsck, guestFile) = try Self.check(image)
+        #expect(fsck == 0, "fsck.ext4 -n found problems")
+        #expect(guestFile == "written by the guest\n")
+    }
+
+    @Test(.requires(.kernelKitVirtio, .e2fsprogs, .qemuSystemRISCV64)) func qemuPrintsTheSameLines() throws {
+        let image = try Self.makeImage()
+        defer { ProcessRunner.remove(image) }
+        let qemu = ProcessRunner.run(try #require(Tool.qemuSystemRISCV64.path), Self.arguments(image: image, forceLegacy: "true"), timeout: 300)
+        #expect(qemu.status == 0 && !qemu.timedOut, "\(qemu.stderr)")
+        #expect(Self.initLines(qemu.stdout) == Self.expected, "\(qemu.stdout.suffix(3000))")
+        #expect(try Self.check(image).fsck == 0)
+    }
+}
