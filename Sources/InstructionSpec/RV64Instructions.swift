@@ -190,9 +190,9 @@ public enum RV64Instructions {
         I("fence.i", "Zifencei", mask: "funct3Mask", match: "f3(MISC_MEM, 1)", format: "none",
           .statements("""
             // The hart's own stores invalidate its decoded code as they happen. Other harts' stores
-            // do not (each hart has its own caches), so with other harts FENCE.I drops all of this
-            // hart's decoded code, at the next block boundary. Ends the block either way, so code
-            // after it is decoded afresh.
+            // do not (each hart has its own caches), so with other harts FENCE.I drops, at the next
+            // block boundary, every page whose decoded code no longer matches RAM. Ends the block
+            // either way, so code after it is decoded afresh.
             if sharesMemory { decodedCodeFlushPending = true; nextEventAt = 0 }
             """, destination: .none, endsBlock: true),
           x86: "instructionFence()"),

@@ -43,6 +43,7 @@ public final class CodeWatch: @unchecked Sendable {
     init?(ramSize: UInt64, harts: Int) {
         pageCount = Int((ramSize + 4095) >> 12)
         let bytes = max(pageCount, 1) * MemoryLayout<UInt64>.stride
+        // SAFETY: a fresh anonymous mapping of `bytes`, checked against MAP_FAILED before use.
         let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let mapped, mapped != MAP_FAILED else { return nil }
         // SAFETY: a fresh zero-filled mapping of `bytes`, bound to the words it holds.
