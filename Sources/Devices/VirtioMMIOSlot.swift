@@ -76,3 +76,12 @@ public final class VirtioMMIOSlot: Device {
         transport?.write(offset: offset, width: width, value: value)
     }
 }
+
+/// A plugged transport whose device has work that does not start with a guest access (console
+/// input waiting for a receive buffer) is polled through its slot: the slots are attached to
+/// the bus when the board is built, before any device is plugged in.
+extension VirtioMMIOSlot: TimedDevice {
+    public func poll(now: UInt64) -> UInt64 {
+        (transport as? any TimedDevice)?.poll(now: now) ?? .max
+    }
+}

@@ -33,9 +33,39 @@ public protocol VirtioDevice: AnyObject {
     func reset()
     /// Carries out one request from queue `queue`; returns the bytes written into its device-writable part.
     func handle(_ request: VirtioRequest, queue: Int) throws(VirtioDeviceError) -> UInt32
+
+    // A device that produces data of its own accord (a console's input, its control events)
+    // keeps the driver's buffers on some queues until it has something to put in them.
+
+    /// Whether the driver's buffers on `queue` wait for the device instead of going to `handle`
+    /// at the notification (a receive queue).
+    func holdsBuffers(queue: Int) -> Bool
+    /// The transport the device is plugged into, for filling held buffers later; called once.
+    func connect(_ queues: any VirtioHeldQueues)
+    /// The driver made buffers available on a queue the device holds.
+    func buffersAvailable(queue: Int)
+    /// Called from the board's device polls: time to move data that arrived from the host.
+    func poll()
+    /// The driver wrote `width` bytes at `offset` of the configuration space.
+    func writeConfiguration(offset: Int, width: Int, value: UInt64)
+}
+
+/// The queues a device holds buffers on, as its transport gives them to it.
+public protocol VirtioHeldQueues: AnyObject {
+    /// Takes the next buffer the driver made available on `queue`, lets `fill` write into it
+    /// (it returns the number of bytes written), returns it to the driver and interrupts if the
+    /// driver asked to be. False when there is no buffer, the queue is not set up, or the device
+    /// needs a reset. A chain that breaks the rules, or an error thrown by `fill`, puts the
+    /// device in DEVICE_NEEDS_RESET as a request through `handle` does.
+    func supply(queue: Int, _ fill: (VirtioRequest) throws(VirtioDeviceError) -> UInt32) -> Bool
 }
 
 extension VirtioDevice {
     public func negotiated(_ features: UInt64) {}
     public func reset() {}
+    public func holdsBuffers(queue: Int) -> Bool { false }
+    public func connect(_ queues: any VirtioHeldQueues) {}
+    public func buffersAvailable(queue: Int) {}
+    public func poll() {}
+    public func writeConfiguration(offset: Int, width: Int, value: UInt64) {}
 }

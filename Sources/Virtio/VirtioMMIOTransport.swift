@@ -7,8 +7,10 @@ import Machine
 /// Requests are carried out synchronously, on the hart thread whose store to QueueNotify
 /// reached the device, and under the bus's device lock like every MMIO access: by the time the
 /// store retires the used ring is filled and the interrupt raised. (Backends that complete
-/// later come with the storage subsystem.)
-public final class VirtioMMIOTransport: Device {
+/// later come with the storage subsystem.) The exception is a queue the device holds (a
+/// console's receive queues): its buffers wait until the device has data, which it puts in them
+/// through `supply` from the board's device polls, on the hart's thread as well.
+public final class VirtioMMIOTransport: Device, TimedDevice, VirtioHeldQueues {
     /// The slot's name ("virtio7"), in error lines and the summary.
     public let name: String
     /// The device behind the transport.
@@ -114,6 +116,7 @@ public final class VirtioMMIOTransport: Device {
         self.errorLog = errorLog
         queues = (0..<device.queueCount).map { _ in Virtqueue(maximumSize: device.maximumQueueSize, memory: memory) }
         queueAlign = Array(repeating: 4096, count: device.queueCount)
+        device.connect(self)
     }
 
     /// Every feature bit offered: the device's, the rings' chosen ones, and VERSION_1 on the modern layout.
@@ -171,8 +174,12 @@ public final class VirtioMMIOTransport: Device {
     }
 
     public func write(offset: UInt64, width: Int, value: UInt64) {
-        // Configuration writes: none of the devices here has a writable field.
-        guard offset < Register.configuration, width == 4 else { return }
+        if offset >= Register.configuration {
+            let start = offset - Register.configuration
+            guard start + UInt64(width) <= UInt64(device.configuration.count) else { return }
+            return device.writeConfiguration(offset: Int(start), width: width, value: value)
+        }
+        guard width == 4 else { return }
         let word = UInt32(truncatingIfNeeded: value)
         let queue = selectedQueue
         switch offset {
@@ -283,6 +290,7 @@ public final class VirtioMMIOTransport: Device {
     private func notify(queue index: Int) {
         statistics.notifications += 1
         guard index < queues.count, !broken, queues[index].ready else { return }
+        if device.holdsBuffers(queue: index) { return device.buffersAvailable(queue: index) }
         let queue = queues[index]
         do throws(VirtioDeviceError) {
             while let request = try Self.queueStep({ () throws(VirtqueueError) in try queue.next() }) {
@@ -299,6 +307,29 @@ public final class VirtioMMIOTransport: Device {
 
     private static func queueStep<T>(_ body: () throws(VirtqueueError) -> T) throws(VirtioDeviceError) -> T {
         do { return try body() } catch { throw .queue(error) }
+    }
+
+    public func supply(queue index: Int, _ fill: (VirtioRequest) throws(VirtioDeviceError) -> UInt32) -> Bool {
+        guard index < queues.count, !broken, queues[index].ready else { return false }
+        let queue = queues[index]
+        do throws(VirtioDeviceError) {
+            guard let request = try Self.queueStep({ () throws(VirtqueueError) in try queue.next() }) else { return false }
+            let written = try fill(request)
+            try Self.queueStep({ () throws(VirtqueueError) in try queue.complete(request, written: written) })
+            statistics.requests += 1
+        } catch {
+            signalUsed(queue)
+            fail(error)
+            return false
+        }
+        signalUsed(queue)
+        return true
+    }
+
+    /// Lets the device move data that arrived from the host into the buffers it holds.
+    public func poll(now: UInt64) -> UInt64 {
+        if !broken { device.poll() }
+        return .max
     }
 
     private func signalUsed(_ queue: Virtqueue) {

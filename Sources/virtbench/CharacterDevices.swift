@@ -122,3 +122,73 @@ struct DebugLog: Equatable {
         }
     }
 }
+
+/// `-chardev BACKEND,id=ID[,...]`: a host character device a `virtconsole` connects to, in
+/// QEMU 7.2's spellings. `stdio` is the terminal (input too, with the Ctrl-A escapes); QEMU lets
+/// one character device have it, so the UART must then be elsewhere (`-serial null`, and
+/// `-monitor none` under `-nographic`). `file,path=P` writes the output to P (created or
+/// truncated) and gives no input; `null` drops the output.
+struct CharacterDevice: Equatable {
+    enum Backend: Equatable {
+        case stdio
+        case file(String)
+        case null
+    }
+    let id: String
+    let backend: Backend
+    let spec: String
+
+    static func parse(_ specs: [String]) throws -> [CharacterDevice] {
+        var devices: [CharacterDevice] = []
+        for spec in specs {
+            let (first, fields) = try DeviceOptions.items("-chardev", spec)
+            guard let kind = first ?? fields.first(where: { $0.0 == "backend" })?.1 else {
+                throw CommandError("-chardev \(spec): no backend given (stdio, file or null)")
+            }
+            var values: [String: String] = [:]
+            for (key, value) in fields where key != "backend" { values[key] = value }
+            guard let id = values.removeValue(forKey: "id"), !id.isEmpty else { throw CommandError("-chardev \(spec): chardev: no id specified") }
+            guard !devices.contains(where: { $0.id == id }) else { throw CommandError("-chardev \(spec): Duplicate ID '\(id)' for chardev") }
+            let backend: Backend
+            switch kind {
+            case "stdio":
+                // signal=on|off: whether Ctrl-C stops QEMU; here Ctrl-C always reaches the guest in raw mode.
+                if let signal = values.removeValue(forKey: "signal") { _ = try DeviceOptions.onOff("-chardev", spec, "signal", signal) }
+                backend = .stdio
+            case "file":
+                guard let path = values.removeValue(forKey: "path"), !path.isEmpty else { throw CommandError("-chardev \(spec): chardev: file: no filename given") }
+                backend = .file(path)
+            case "null":
+                backend = .null
+            default:
+                throw CommandError("-chardev \(spec): '\(kind)' is not a valid char driver name here (stdio, file or null)")
+            }
+            if let key = values.keys.sorted().first { throw CommandError("-chardev \(spec): Invalid parameter '\(key)'") }
+            devices.append(CharacterDevice(id: id, backend: backend, spec: spec))
+        }
+        return devices
+    }
+
+    /// The output sink: stdout, the file opened now, or nothing.
+    func makeOutput() throws -> ([UInt8]) -> Void {
+        let fd: Int32
+        switch backend {
+        case .null: return { _ in }
+        case .stdio: fd = STDOUT_FILENO
+        case .file(let path):
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+            guard fd >= 0 else { throw CommandError("-chardev \(spec): Could not open '\(path)': \(String(cString: strerror(errno)))") }
+        }
+        // The descriptor lives as long as the process, as QEMU's chardev does.
+        return { bytes in
+            var done = 0
+            while done < bytes.count {
+                // SAFETY: the pointer covers `bytes` and done < bytes.count, so write(2) reads at
+                // most the bytes left after it; it does not outlive the closure.
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+                if n < 0 { if errno == EINTR { continue }; return }
+                done += n
+            }
+        }
+    }
+}

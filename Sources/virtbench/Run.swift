@@ -13,7 +13,7 @@ import Virtio
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
 ///
 /// Options use QEMU's spellings and meanings (`-M`, `-m`, `-smp`, `-cpu`, `-bios`, `-kernel`,
-/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
+/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-chardev`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
 /// `-no-shutdown`, `-d`, `-D`) so a `qemu-system-riscv64` command line can be pasted after
 /// `virtbench run`. QEMUArguments reads the words before ArgumentParser does (one dash or two,
 /// a value is the next word whatever it looks like), so every value option here parses
@@ -67,8 +67,12 @@ struct Run: ParsableCommand {
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; without bus= the free slot at the highest address, as QEMU 7.2.", valueName: "spec"))
+            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2.", valueName: "spec"))
     var devices: [String] = []
+
+    @Option(name: [.customLong("chardev", withSingleDash: true), .customLong("chardev")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A character device for -device virtconsole,chardev=ID: stdio,id=ID[,signal=on|off] (needs the UART off stdio: -serial null, and -monitor none), file,id=ID,path=PATH or null,id=ID.", valueName: "spec"))
+    var chardevs: [String] = []
 
     @Option(name: [.customLong("global", withSingleDash: true), .customLong("global")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("virtio-mmio.force-legacy=false for the modern (version 2) virtio-mmio transport; legacy (version 1) by default, as QEMU 7.2.", valueName: "driver.property=value"))
@@ -181,7 +185,7 @@ struct Run: ParsableCommand {
         if mode != "native" {
             // The hypervisor modes boot one kernel as a domain: none of the board's boot files or devices apply.
             let unsupported = [("-initrd", initrd != nil), ("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
-                               ("-device", !devices.isEmpty), ("-drive", !drives.isEmpty), ("-global", !globals.isEmpty),
+                               ("-device", !devices.isEmpty), ("-drive", !drives.isEmpty), ("-global", !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first { throw CommandError("\(first) applies to --mode native only, not --mode \(mode)") }
@@ -216,8 +220,12 @@ struct Run: ParsableCommand {
         default: firmware = .file(bios)
         }
 
-        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals)
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: chardevs)
         _ = try deviceOptions.slotAssignment()
+        if serialBackend == .stdio, let stdio = deviceOptions.characterDevices.first(where: { $0.backend == .stdio }) {
+            // QEMU's words; its -nographic puts the serial port and the monitor on stdio, as virtbench's default does.
+            throw CommandError("-chardev \(stdio.spec): cannot use stdio by multiple character devices (the UART has it: add -serial null, as QEMU needs -serial null -monitor none with -nographic)")
+        }
         let flashImages = deviceOptions.flashImages
         let hartCount = try SMPTopology.parse(smp).cpus
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
@@ -238,7 +246,7 @@ struct Run: ParsableCommand {
         // with several, each hart's cache belongs to its thread, and RISC-V already requires a
         // FENCE.I before running code a device wrote, which drops a sharing hart's decoded code.
         let wroteMemory: ((Range<UInt64>) -> Void)? = board.harts.count == 1 ? { [weak hart = board.hart] in hart?.hostWroteMemory($0) } : nil
-        let transports = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
+        let (transports, virtconsoleInput) = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
         let bootOptions = BootOptions(firmware: firmware, kernel: kernel, initrd: initrd, deviceTree: dtb)
         if let dumpPath = machineOptions.dumpDeviceTree {
             return try dumpDeviceTree(bootOptions, board: board, to: dumpPath)
@@ -255,10 +263,13 @@ struct Run: ParsableCommand {
 
         let consoleState = ConsoleState()
         Console.enterRawMode()
-        // Without the serial port on stdio the terminal still reads Ctrl-A X; the rest is dropped.
+        // Without the serial port on stdio the terminal still reads Ctrl-A X; the rest goes to a
+        // virtconsole on stdio, or is dropped.
         let consoleInput = board.consoleInput
         if serialBackend == .stdio {
             Console.startInputThread(input: consoleInput, control: board.control, state: consoleState)
+        } else if let virtconsoleInput {
+            Console.startInputThread(send: { virtconsoleInput.send($0) }, control: board.control, state: consoleState)
         } else {
             Console.startInputThread(send: { _ in }, control: board.control, state: consoleState)
         }
@@ -452,7 +463,8 @@ struct Run: ParsableCommand {
     /// notification each way, so notifications per request show what suppression saved.
     static func summaryLine(_ transport: VirtioMMIOTransport) -> String {
         let s = transport.statistics
-        let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng" : "virtio"
+        let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng"
+            : transport.device.deviceType == .console ? "virtio-serial" : "virtio"
         let eventIndex = transport.ringFeatures & VirtioFeature.eventIndex != 0 ? "on" : "off"
         return "\(transport.name) (\(kind), event_idx=\(eventIndex)): \(s.requests) requests, \(s.notifications) notifications from the driver, "
             + "\(s.interrupts) used-buffer interrupts, \(s.suppressedInterrupts) suppressed, \(s.deviceErrors) device errors"

@@ -1,8 +1,8 @@
 import Devices
 import Virtio
 
-/// `-drive`, `-device` and `-global` in QEMU 7.2's spellings, for the flash banks and the
-/// virtio-mmio devices, and how QEMU's `virt` places those devices in its eight slots.
+/// `-drive`, `-device`, `-chardev` and `-global` in QEMU 7.2's spellings, for the flash banks
+/// and the virtio-mmio devices, and how QEMU's `virt` places those devices in its eight slots.
 struct DeviceOptions: Equatable {
     /// One `-drive`.
     struct Drive: Equatable {
@@ -22,6 +22,8 @@ struct DeviceOptions: Equatable {
         enum Kind: Equatable {
             case block(drive: String, serial: String, queues: Int)
             case entropy
+            /// `virtio-serial-device`: a virtio console whose ports are `virtconsole`s.
+            case serial
         }
         var kind: Kind
         /// `bus=virtio-mmio-bus.N`: the slot asked for.
@@ -36,6 +38,13 @@ struct DeviceOptions: Equatable {
     /// `if=none` drives by id, in the order given.
     var drives: [Drive] = []
     var devices: [VirtioDeviceSpec] = []
+    /// `-device virtconsole[,chardev=ID]`: port 0 of the first virtio-serial-device.
+    struct ConsolePort: Equatable {
+        var chardev: String?
+        let spec: String
+    }
+    var consolePort: ConsolePort?
+    var characterDevices: [CharacterDevice] = []
     /// `-global virtio-mmio.force-legacy=`: QEMU 7.2's default is the legacy transport.
     var legacyTransport = true
 
@@ -44,18 +53,36 @@ struct DeviceOptions: Equatable {
         Storage devices:
         name "virtio-blk-device", bus virtio-bus
 
+        Input devices:
+        name "virtconsole", bus virtio-serial-bus
+        name "virtio-serial-device", bus virtio-bus
+
         Misc devices:
         name "virtio-rng-device", bus virtio-bus
 
         """
 
-    static let pciRefusal = "virtio-pci is not built yet: use -device virtio-blk-device / virtio-rng-device (virtio-mmio)"
+    static let pciRefusal = "virtio-pci is not built yet: use -device virtio-blk-device / virtio-rng-device / virtio-serial-device (virtio-mmio)"
 
-    static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String]) throws -> DeviceOptions {
+    static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String],
+                      characterDevices chardevSpecs: [String] = []) throws -> DeviceOptions {
         var options = DeviceOptions()
         try options.parseDrives(driveSpecs)
         for spec in globals { try options.parseGlobal(spec) }
-        for spec in deviceSpecs { options.devices.append(try parseDevice(spec)) }
+        options.characterDevices = try CharacterDevice.parse(chardevSpecs)
+        for spec in deviceSpecs {
+            if let port = try options.parseConsolePort(spec) {
+                guard options.consolePort == nil else {
+                    throw CommandError("-device \(spec): virtbench gives a virtio-serial-device one port, port 0: one virtconsole")
+                }
+                options.consolePort = port
+            } else {
+                options.devices.append(try parseDevice(spec))
+            }
+        }
+        if let port = options.consolePort, !options.devices.contains(where: { $0.kind == .serial }) {
+            throw CommandError("-device \(port.spec): No 'virtio-serial-bus' bus found for device 'virtconsole'")
+        }
         // Every device's drive exists and is used once (QEMU: "can't find value", "already in use").
         var used: Set<String> = []
         for device in options.devices {
@@ -178,6 +205,28 @@ struct DeviceOptions: Equatable {
         legacyTransport = try Self.onOff("-global", spec, "force-legacy", value)
     }
 
+    /// `virtconsole[,chardev=ID][,nr=0][,id=ID]`, or nil when `spec` is another device.
+    func parseConsolePort(_ spec: String) throws -> ConsolePort? {
+        let (first, fields) = try Self.items("-device", spec)
+        guard (first ?? fields.first(where: { $0.0 == "driver" })?.1) == "virtconsole" else { return nil }
+        var port = ConsolePort(spec: spec)
+        for (key, value) in fields {
+            switch key {
+            case "driver", "id": continue
+            case "bus" where value == "virtio-serial-bus.0": continue
+            case "nr" where value == "0": continue
+            case "chardev":
+                guard characterDevices.contains(where: { $0.id == value }) else {
+                    throw CommandError("-device \(spec): Property 'virtconsole.chardev' can't find value '\(value)'")
+                }
+                port.chardev = value
+            default:
+                throw CommandError("-device \(spec): Property 'virtconsole.\(key)' not supported (virtbench takes chardev, id, nr=0 and bus=virtio-serial-bus.0)")
+            }
+        }
+        return port
+    }
+
     static func parseDevice(_ spec: String) throws -> VirtioDeviceSpec {
         let (first, fields) = try items("-device", spec)
         guard let driver = first ?? fields.first(where: { $0.0 == "driver" })?.1 else {
@@ -228,8 +277,11 @@ struct DeviceOptions: Equatable {
         case "virtio-rng-device":
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .entropy, bus: bus, ringFeatures: ringFeatures, spec: spec)
+        case "virtio-serial-device":
+            try refuseOthers([])
+            return VirtioDeviceSpec(kind: .serial, bus: bus, ringFeatures: ringFeatures, spec: spec)
         default:
-            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device and virtio-rng-device are available)")
+            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-rng-device, virtio-serial-device and virtconsole are available)")
         }
     }
 
@@ -258,10 +310,23 @@ struct DeviceOptions: Equatable {
         return slots
     }
 
-    /// Opens the drives and plugs every device into its slot of `board`. `wroteMemory` hears of
-    /// each range a device wrote into guest RAM (so decoded code there is dropped).
-    func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?, errorLog: @escaping (String) -> Void) throws -> [VirtioMMIOTransport] {
+    /// The character device the virtconsole is connected to, if any.
+    var consoleCharacterDevice: CharacterDevice? {
+        consolePort?.chardev.flatMap { id in characterDevices.first { $0.id == id } }
+    }
+
+    /// Opens the drives and the character devices and plugs every device into its slot of
+    /// `board`. `wroteMemory` hears of each range a device wrote into guest RAM (so decoded code
+    /// there is dropped). Returns the transports, and the virtconsole's input when its character
+    /// device is stdio.
+    func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?,
+              errorLog: @escaping (String) -> Void) throws -> (transports: [VirtioMMIOTransport], consoleInput: VirtioConsoleInput?) {
         var transports: [VirtioMMIOTransport] = []
+        var consoleInput: VirtioConsoleInput?
+        // QEMU opens every -chardev, used or not (a file one is created or truncated).
+        var outputs: [String: ([UInt8]) -> Void] = [:]
+        for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }
+        var portPlaced = false
         let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
         for (device, slot) in zip(devices, try slotAssignment()) {
             let model: any VirtioDevice
@@ -278,6 +343,15 @@ struct DeviceOptions: Equatable {
                 model = VirtioBlockDevice(disk: disk, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap)
             case .entropy:
                 model = VirtioEntropyDevice()
+            case .serial:
+                // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
+                let port = portPlaced ? nil : consolePort
+                portPlaced = true
+                let chardev = port?.chardev.flatMap { id in characterDevices.first { $0.id == id } }
+                let console = VirtioConsoleDevice(consolePort: port != nil, hostConnected: chardev != nil,
+                                                  output: chardev.flatMap { outputs[$0.id] } ?? { _ in })
+                if chardev?.backend == .stdio { consoleInput = console.input }
+                model = console
             }
             let window = board.virtioSlots[slot]
             let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
@@ -285,6 +359,6 @@ struct DeviceOptions: Equatable {
             window.plug(transport)
             transports.append(transport)
         }
-        return transports
+        return (transports, consoleInput)
     }
 }

@@ -113,6 +113,7 @@ import TestSupport
         #expect(result.status == 0 && result.stderr.isEmpty)
         #expect(result.stdout.contains("name \"virtio-blk-device\", bus virtio-bus\n"))
         #expect(result.stdout.contains("name \"virtio-rng-device\", bus virtio-bus\n"))
+        #expect(result.stdout.contains("Input devices:\nname \"virtconsole\", bus virtio-serial-bus\nname \"virtio-serial-device\", bus virtio-bus\n"))
     }
 
     @Test func optionsAreCheckedAsQEMUChecksThem() throws {
@@ -137,6 +138,16 @@ import TestSupport
             (["-drive", "file=\(disk),if=none,format=raw"], "needs id="),
             (["-drive", "file=\(disk),if=none,format=raw,id=a,cache=fast"], "cache=fast"),
             (["-drive", "file=/nonexistent/d.img,if=none,format=raw,id=a", "-device", "virtio-blk-device,drive=a"], "could not open"),
+            (["-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0", "-chardev", "stdio,id=c0"],
+             "cannot use stdio by multiple character devices"),
+            (["-device", "virtconsole,chardev=c0", "-chardev", "null,id=c0"], "No 'virtio-serial-bus' bus found for device 'virtconsole'"),
+            (["-device", "virtio-serial-device", "-device", "virtconsole,chardev=c1", "-chardev", "null,id=c0"],
+             "Property 'virtconsole.chardev' can't find value 'c1'"),
+            (["-device", "virtio-serial-device", "-device", "virtconsole", "-device", "virtconsole"], "one virtconsole"),
+            (["-chardev", "file,id=a"], "no filename given"),
+            (["-chardev", "null,id=a,foo=1"], "Invalid parameter 'foo'"),
+            (["-chardev", "null,id=a", "-chardev", "null,id=a"], "Duplicate ID 'a' for chardev"),
+            (["-chardev", "pty,id=a"], "'pty' is not a valid char driver name"),
         ] {
             let result = try ProcessRunner.runVirtBench(base + arguments, timeout: 20)
             result.expectOneLineError(for: arguments, containing: fragment, sourceLocation: #_sourceLocation)
