@@ -99,7 +99,7 @@ import TestSupport
     func smallWorkloadPassesOnQEMU(_ program: CorpusProgram) throws {
         let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
-        let result = try CorpusRun.onQEMU(image: image, timeout: 60)
+        let result = try CorpusRun.onQEMU(image: image, timeout: 180)
         #expect(!result.timedOut, "\(program.name) timed out; output:\n\(result.output)")
         #expect(result.exitStatus == 0, "\(program.name): \(result.output)")
         Self.expectWorkloadOutput(result.output, of: program)
@@ -119,7 +119,7 @@ import TestSupport
         #expect(result.stop == .powerOff, "\(program.name): \(result.output)")
         CPUCorpusTests.expectWorkloadOutput(result.output, of: program)
         print("\(program.name): \(result.instructions) instructions on VirtBench, \(String(format: "%.1f", result.mips)) MIPS")
-        let reference = try CorpusRun.onQEMU(image: image, timeout: 60)
+        let reference = try CorpusRun.onQEMU(image: image, timeout: 180)
         #expect(reference.output == result.output, "QEMU printed:\n\(reference.output)\nVirtBench printed:\n\(result.output)")
         #expect(reference.exitStatus == result.exitStatus)
     }

@@ -41,7 +41,7 @@ import TestSupport
         var qemu = qemu
         let image = try builder.build(program)
         qemu.bios = try bios ?? #require(try builder.firmwareImage(for: program)).path
-        qemu.timeout = 60
+        qemu.timeout = 240  // a hang guard: QEMU needs minutes when the suite loads both cores
         return try qemu.run(kernel: image.path)
     }
 

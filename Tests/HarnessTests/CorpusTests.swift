@@ -88,7 +88,7 @@ import TestSupport
     func passesOnQEMU(_ program: CorpusProgram) throws {
         let builder = try CorpusBuilder.forThisPackage()
         let image = try builder.build(program)
-        let result = try CorpusRun.onQEMU(image: image, timeout: 60)
+        let result = try CorpusRun.onQEMU(image: image, timeout: 180)
         #expect(!result.timedOut, "\(program.name) timed out; output:\n\(result.output)")
         #expect(result.finalLine == program.expectedFinalLine, "output:\n\(result.output)")
         #expect(result.exitStatus == 0)
