@@ -1,3 +1,5 @@
+import Machine
+
 /// A register of a RISC-V hart as gdb's target description names it.
 public enum RISCVRegister: Hashable, Sendable {
     /// x0…x31.
@@ -11,27 +13,8 @@ public enum RISCVRegister: Hashable, Sendable {
     case privilege
 }
 
-/// A data watchpoint as gdb asks for it (`Z2`, `Z3`, `Z4`).
-public struct Watchpoint: Hashable, Sendable {
-    public enum Kind: Hashable, Sendable {
-        /// `Z2`, gdb's `watch`: stores.
-        case write
-        /// `Z3`, `rwatch`: loads.
-        case read
-        /// `Z4`, `awatch`: both.
-        case access
-    }
-
-    public var address: UInt64
-    public var length: UInt64
-    public var kind: Kind
-
-    public init(address: UInt64, length: UInt64, kind: Kind) {
-        self.address = address
-        self.length = length
-        self.kind = kind
-    }
-}
+/// A data watchpoint as gdb asks for it (`Z2` write, `Z3` read, `Z4` access): the hart's own type.
+public typealias Watchpoint = DebugWatchpoint
 
 /// What the debugger sees of a machine: its harts' registers and memory. The protocol
 /// (`RemoteProtocol`) asks only while the harts are stopped. Harts are numbered from 0 here;

@@ -157,15 +157,7 @@ public final class MachineTarget: DebugTarget, @unchecked Sendable {
     /// step) one instruction. Called on the server's run thread; `MachineControl.requestDebugHalt`
     /// from any thread stops it.
     public func run(_ request: ResumeRequest) -> RunOutcome {
-        let watchpoints = request.watchpoints.map { watchpoint in
-            DebugWatchpoint(address: watchpoint.address, length: watchpoint.length, kind: {
-                switch watchpoint.kind {
-                case .write: return .write
-                case .read: return .read
-                case .access: return .access
-                }
-            }())
-        }
+        let watchpoints = request.watchpoints
         let stepping = !request.stepping.isEmpty
         for hart in harts {
             hart.setDebugPoints(breakpoints: request.breakpoints, watchpoints: watchpoints, singleInstructionBlocks: stepping)
@@ -260,12 +252,7 @@ public final class MachineTarget: DebugTarget, @unchecked Sendable {
     private func event(for index: Int) -> StopEvent {
         switch harts[index].debugStop {
         case .watchpoint(let watchpoint, let address)?:
-            let kind: Watchpoint.Kind = switch watchpoint.kind {
-            case .write: .write
-            case .read: .read
-            case .access: .access
-            }
-            return .watchpoint(hart: index, kind: kind, address: address)
+            return .watchpoint(hart: index, kind: watchpoint.kind, address: address)
         case .breakpoint?, nil:
             return .trap(hart: index)
         }
