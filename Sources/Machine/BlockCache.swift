@@ -171,7 +171,12 @@ struct BlockCache {
         jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1)))
     }
 
+    /// A block no page records (a 32-bit instruction straddling two pages) reached the jump
+    /// caches since they were last emptied, so only emptying them drops it.
+    var jumpCachesHoldUnrecordedBlocks = false
+
     mutating func flushJumpCaches() {
+        jumpCachesHoldUnrecordedBlocks = false
         generation = (generation &+ 1) & 0x1fff_ffff
         jumpTouched.clear(jumpCache, entriesPerContext: BlockCache.jumpCacheEntries, to: JumpEntry(pc: .max, block: -1))
     }
@@ -243,8 +248,8 @@ struct BlockCache {
     /// Drops the pages holding a block whose instructions no longer match RAM, which is what a
     /// FENCE.I owes code another hart rewrote (this hart's own stores invalidated theirs already).
     /// Each op keeps its encoding (`raw`), so the check reads the block's bytes and needs no copy.
-    /// Also breaks every chain and empties the jump caches, which may hold page-straddling blocks
-    /// that no page records. Returns the number of pages dropped.
+    /// When the jump caches may hold page-straddling blocks, which no page records, also empties
+    /// them and breaks every chain. Returns the number of pages dropped.
     mutating func dropRewrittenCode(in memory: PhysicalMemory) -> Int {
         var rewritten: [UInt64] = []
         // Pages whose write count has not moved since they last matched, watched in an epoch every
@@ -263,7 +268,7 @@ struct BlockCache {
             }
         }
         for page in rewritten { invalidatePage(page << 12) }
-        flushJumpCaches()
+        if jumpCachesHoldUnrecordedBlocks { flushJumpCaches() }
         return rewritten.count
     }
 

@@ -253,7 +253,7 @@ extension Hart {
         blocks.blockCount += 1
         blocks.opCount += count + 1
         eventCounters.blocksDecoded += 1
-        guard cache else { return id }
+        guard cache else { blocks.jumpCachesHoldUnrecordedBlocks = true; return id }
         blocks.byPhysical[ramOffset] = id
         if blocks.noteBlock(id, ramOffset: ramOffset, length: UInt64(byteLength)) {
             // First code in this page: stores to it must now take the slow path.
