@@ -30,6 +30,14 @@ public struct HartConfiguration {
     /// true unless the environment sets VIRTBENCH_ENGINE=interpreter, so a whole test run can
     /// check the interpreter alone.
     public var compileBlocks = HartConfiguration.compileBlocksByDefault
+    /// How many times a block runs in the dispatch loop before it is compiled (0: at its first
+    /// run). Most of what a kernel runs at boot runs only a few times, and each hart compiles
+    /// what it runs: compiling everything on first sight spent about a quarter of Debian's
+    /// Linux boot in the compiler (113,000 blocks at about 10 µs each), against 24,000 blocks
+    /// with a threshold of 32 and the boot 12% faster (farm-bench, -smp 1). Tests of the
+    /// compiler itself use 0, so that short programs exercise it.
+    public var compileThreshold = HartConfiguration.defaultCompileThreshold
+    public static let defaultCompileThreshold: UInt32 = 32
     /// Traps in a row without an instruction retiring after which `run` returns `.noProgress`
     /// (ProgressGuard.swift).
     public var noProgressTrapLimit = HartConfiguration.defaultNoProgressTrapLimit

@@ -141,10 +141,15 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("compiled: blocks run as x86-64 host code where the host allows (the default; VIRTBENCH_ENGINE=interpreter changes it); interpreter: every block through the dispatch loop.", valueName: "compiled|interpreter"))
     var engine: String = HartConfiguration.compileBlocksByDefault ? "compiled" : "interpreter"
 
+    @Option(name: .customLong("compile-threshold"), parsing: .unconditional,
+            help: ArgumentHelp("With the compiled engine: how many times a block runs in the dispatch loop before it is compiled (0: at its first run).", valueName: "runs"))
+    var compileThreshold: UInt32 = HartConfiguration.defaultCompileThreshold
+
     func hartConfiguration(hypervisor: Bool, trace: ((String) -> Void)?, trapTrace: ((String) -> Void)? = nil) -> HartConfiguration {
         var configuration = HartConfiguration(hypervisor: hypervisor, trace: trace)
         configuration.trapTrace = trapTrace
         configuration.compileBlocks = engine == "compiled"
+        configuration.compileThreshold = compileThreshold
         return configuration
     }
 
