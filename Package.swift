@@ -48,7 +48,8 @@ let package = Package(
         // Virtio devices and their transports over guest RAM; the board's slots take them (issue 18).
         // fallocate(2) for the block device's discard and write-zeroes (include/HostIO.h says why C).
         .target(name: "CHostIO"),
-        .target(name: "Virtio", dependencies: ["Machine", "CGuestMemory", "CHostIO"]),
+        // Devices: the PCIe host bridge's function protocol, for the virtio-pci transport.
+        .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "CHostIO"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
@@ -77,7 +78,7 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Machine", "TestSupport"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "Machine", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),

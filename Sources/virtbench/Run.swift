@@ -63,11 +63,11 @@ struct Run: ParsableCommand {
     var cpu: String = "rv64"
 
     @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap].", valueName: "spec"))
+            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device / virtio-blk-pci: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap]; with if=virtio instead of if=none (id= optional) a virtio-blk-pci device of its own.", valueName: "spec"))
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2.", valueName: "spec"))
+            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2. Or a modern virtio-pci device on the PCIe bus: virtio-blk-pci, virtio-rng-pci, virtio-serial-pci (and their -non-transitional names) with the same properties and [,addr=SLOT] instead of bus=; without addr= the lowest free slot from 1.", valueName: "spec"))
     var devices: [String] = []
 
     @Option(name: [.customLong("chardev", withSingleDash: true), .customLong("chardev")], parsing: .unconditionalSingleValue,
@@ -466,7 +466,7 @@ struct Run: ParsableCommand {
 
     /// A virtio device's notification counts: with event index a batch of requests costs one
     /// notification each way, so notifications per request show what suppression saved.
-    static func summaryLine(_ transport: VirtioMMIOTransport) -> String {
+    static func summaryLine(_ transport: VirtioTransportCore) -> String {
         let s = transport.statistics
         let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng"
             : transport.device.deviceType == .console ? "virtio-serial" : "virtio"
