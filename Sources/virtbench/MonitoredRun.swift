@@ -28,8 +28,11 @@ final class MonitoredRun: MonitorMachine, @unchecked Sendable {
 
     var hartCount: Int { board.harts.count }
 
-    /// Starts the harts (main thread, before the console reads anything).
-    func start() { startRun() }
+    /// Starts the harts, or with `paused` (`-S`) leaves them for `cont` (main thread, before the
+    /// console reads anything).
+    func start(paused: Bool) {
+        if paused { isPaused = true } else { startRun() }
+    }
 
     /// Waits until the run ends for good (main thread).
     func waitForEnd() -> Run.Outcome {
@@ -98,8 +101,10 @@ final class MonitoredRun: MonitorMachine, @unchecked Sendable {
     }
 
     func quit() {
-        board.control.requestStop(.userQuit)
-        if isPaused || run == nil { finish(.stopped(.userQuit)) }
+        // Stopping the harts first rather than asking them to stop: a stop request would lose
+        // to one already pending (a reset the loop has not carried out yet), and the run go on.
+        if run != nil { _ = haltHarts() }
+        finish(.stopped(.userQuit))
     }
 
     /// Stdin ended: a paused machine could never be continued, so the run ends as with `quit`.

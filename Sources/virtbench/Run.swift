@@ -128,7 +128,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customShort("s"), help: "Listen for gdb on tcp::1234 (short for -gdb tcp::1234).")
     var gdbOnDefaultPort = false
 
-    @Flag(name: .customShort("S"), help: "Do not start the harts until gdb continues them.")
+    @Flag(name: .customShort("S"), help: "Do not start the harts until gdb continues them (or, without gdb, the monitor's cont).")
     var waitForDebugger = false
 
     @Option(name: [.customLong("gdb", withSingleDash: true), .customLong("gdb")], parsing: .unconditional,
@@ -180,7 +180,7 @@ struct Run: ParsableCommand {
         if layout.monitor == .stdio, let device = gdb ?? (gdbOnDefaultPort ? Self.defaultDebuggerDevice : nil), device != "none" {
             throw CommandError("-monitor stdio cannot be used with the gdb stub (-s, -gdb) here: the stub runs the harts itself (use -monitor none)")
         }
-        let debugServer = try startDebugServer()
+        let debugServer = try startDebugServer(monitor: layout.monitor != .none && mode == "native")
 
         guard engine == "compiled" || engine == "interpreter" else {
             throw CommandError("unknown engine '\(engine)': use compiled or interpreter")
@@ -277,7 +277,7 @@ struct Run: ParsableCommand {
         let monitor = consoleMonitor(layout, run: monitored)
         // The harts run before the console reads a key, so the monitor always finds a run to stop.
         let started = Timebase.monotonicNanoseconds()
-        monitored?.start()
+        monitored?.start(paused: waitForDebugger)
         // Without the serial port on stdio the terminal still reads Ctrl-A X; the rest goes to a
         // virtconsole on stdio or the monitor, or is dropped.
         let consoleInput = board.consoleInput

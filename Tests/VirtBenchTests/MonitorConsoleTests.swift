@@ -95,6 +95,26 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
     }
 
+    /// `-S` without gdb: the harts wait for the monitor's `cont`, as in QEMU.
+    @Test func startStoppedUntilCont() throws {
+        let image = ProcessRunner.temporaryFile("counter.bin", Self.counter)
+        defer { ProcessRunner.remove(image) }
+        let machine = try InteractiveVirtBench(["run", "-nographic", "-S", "-bios", "none", "-kernel", image])
+        machine.send([Self.ctrlA, UInt8(ascii: "c")] + Array("info status\ninfo registers\n".utf8))
+        #expect(machine.waitFor("VM status: paused").contains("VM status: paused"))
+        let before = Self.dumps(machine.waitFor("f31/ft11"))
+        // t0 as the boot code leaves it (the kernel's address), before the first count.
+        #expect(before.first?.t0 == 0x8000_0000 && before.first?.pc == 0x8000_0000, "nothing ran: \(before)")
+        machine.send("cont\n")
+        usleep(200_000)
+        machine.send("info registers\n")
+        let after = Self.dumps(machine.waitFor("f31/ft11", count: 2))
+        #expect((after.last?.t0 ?? 0) > 0x8000_0000, "cont started the hart")
+        machine.send("quit\n")
+        let result = try #require(machine.wait(timeout: 20))
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     /// Ctrl-A C twice gives the keyboard back to the UART; Ctrl-A H lists the keys.
     @Test func ctrlACReturnsToTheSerialPort() throws {
         // Wait for a byte, echo it, power off.
