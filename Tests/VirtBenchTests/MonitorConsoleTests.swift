@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TestSupport
 import Testing
 
 /// QEMU's human monitor on `virtbench run`'s terminal: `-serial mon:stdio` (what `-nographic`
@@ -135,6 +136,28 @@ import Testing
         let plain = try ProcessRunner.runVirtBench(["run", "-serial", "stdio", "-bios", "none", "-kernel", echo],
                                                    input: [Self.ctrlA, UInt8(ascii: "c"), UInt8(ascii: "Y")], timeout: 20)
         #expect(plain.status == 0 && plain.stdout == "Y", "\(plain.stdout)")
+    }
+
+    /// The dump's lines are QEMU's: the same names in the same columns, with and without H.
+    @Test(.requires(.qemuSystemRISCV64)) func registerLayoutMatchesQEMU() throws {
+        let qemu = try #require(Tool.qemuSystemRISCV64.path)
+        let image = ProcessRunner.temporaryFile("counter.bin", Self.counter)
+        defer { ProcessRunner.remove(image) }
+        /// The dump of CPU 0 with every value masked (they differ: QEMU stops in its boot ROM).
+        func shape(_ output: String) -> [String] {
+            let lines = output.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map(String.init)
+            guard let start = lines.firstIndex(of: "CPU#0"), let end = lines.firstIndex(where: { $0.hasPrefix(" f28/ft8") }), start < end else { return [] }
+            return lines[start...end].map { $0.replacingOccurrences(of: "[0-9a-f]{16}", with: "X", options: .regularExpression) }
+        }
+        let input = Array("info registers\nquit\n".utf8)
+        for h in ["off", "on"] {
+            let common = ["-M", "virt", "-cpu", "rv64,h=\(h)", "-S", "-serial", "null", "-monitor", "stdio", "-bios", "none", "-kernel", image]
+            let theirs = ProcessRunner.run(qemu, common + ["-display", "none"], input: input, timeout: 60)
+            let ours = try ProcessRunner.runVirtBench(["run"] + common, input: input, timeout: 20)
+            #expect(ours.status == 0, "\(ours.stderr)")
+            #expect(shape(theirs.stdout).count >= 34, "QEMU's dump: \(theirs.stdout) \(theirs.stderr)")
+            #expect(shape(ours.stdout) == shape(theirs.stdout), "h=\(h)")
+        }
     }
 
     /// Which device gets stdio, and the refusals, by QEMU's rules.
