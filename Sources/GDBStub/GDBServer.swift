@@ -57,8 +57,8 @@ public enum GDBServerError: Error, CustomStringConvertible, Equatable {
 /// commands, as QEMU's `-s`/`-S` do.
 ///
 /// One thread (the caller of `serve`) owns the socket and the protocol and waits in poll(2);
-/// the harts run on a run thread (Machine's `HaltableRun`) started for each resume and joined when they
-/// stop, so nothing reads a hart while it runs. A Ctrl-C from gdb, a gdb connecting to a
+/// the harts run on a run thread (Machine's `HaltableRun`) started for each resume and joined
+/// when they stop, so nothing reads a hart while it runs. A Ctrl-C from gdb, a gdb connecting to a
 /// running machine, or a gdb going away while it runs stops the harts with
 /// `MachineControl.requestDebugHalt`.
 ///
