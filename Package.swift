@@ -56,10 +56,12 @@ let package = Package(
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         // gdb's remote serial protocol over a board's harts (`virtbench run -s`, `-S`, `-gdb`).
         .target(name: "GDBStub", dependencies: ["Machine", "RISCV"]),
+        // QEMU's human monitor (`-serial mon:stdio`, `-monitor stdio`): its commands and register dump.
+        .target(name: "Monitor", dependencies: ["Machine", "RISCV"]),
         .executableTarget(
             name: "virtbench",
             dependencies: [
-                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Virtio",
+                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Monitor", "Virtio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: jemalloc
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "DifferentialTesting", "Loader", "TestSupport"]),
     ]
 )

@@ -220,6 +220,9 @@ public final class Hart {
     var seenCodeWatchEpoch: UInt64 = 0
     /// Set while the hart is stopped in WFI.
     public internal(set) var waitingForInterrupt = false
+    /// The host thread the hart last ran on (a Linux thread id), for the monitor's `info cpus`;
+    /// whoever runs the hart records it (`recordHostThread`).
+    public internal(set) var hostThreadID: Int64 = 0
 
     // MARK: Execution bookkeeping (Hart+Execution.swift)
     /// Instructions retired since reset (the source of minstret, mcycle and virtual time).
@@ -342,5 +345,22 @@ public final class Hart {
         blocks.flushAll()
         updateTranslationContexts()
         nextEventAt = 0
+    }
+}
+
+extension Hart {
+    /// Notes the calling thread as the one that runs this hart (`hostThreadID`).
+    public func recordHostThread() {
+        #if os(Linux)
+        // gettid(2) is not imported into Swift; /proc/thread-self links to "PID/task/TID".
+        var link = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/thread-self", &link, link.count - 1)
+        let text = length > 0 ? String(decoding: link[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        hostThreadID = text.split(separator: "/").last.flatMap { Int64($0) } ?? 0
+        #else
+        var id: UInt64 = 0
+        pthread_threadid_np(nil, &id)
+        hostThreadID = Int64(bitPattern: id)
+        #endif
     }
 }

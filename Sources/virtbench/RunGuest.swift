@@ -7,7 +7,7 @@ extension Run {
     /// `virtbench run --mode hav`, `full` or `para`: the kernel becomes domain 1 of a Swift
     /// hypervisor of that kind (with the H extension for hav, without for full and para); the
     /// hypervisor is its SBI, so there is no firmware to give.
-    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization) throws {
+    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization, layout: ConsoleLayout) throws {
         guard bios == "default" || bios == "none" else {
             throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")
         }
@@ -38,7 +38,10 @@ extension Run {
         let input = domain.consoleInput
         let consoleState = ConsoleState()
         Console.enterRawMode()
-        Console.startInputThread(send: { input.send($0) }, control: host.board.control, state: consoleState)
+        // The hypervisor runs its domains itself: no monitor can stop them (-nographic's Ctrl-A C says so).
+        let monitor = layout.monitor == .none ? ConsoleMonitor.absent
+            : ConsoleMonitor(place: .unavailable("the monitor is not available with --mode \(mode)"), quit: nil, inputEnded: nil)
+        Console.startInputThread(send: { input.send($0) }, control: host.board.control, state: consoleState, monitor: monitor)
         host.run()
         Console.restoreTerminal()
         if host.board.control.stopRequest == .userQuit { return }
