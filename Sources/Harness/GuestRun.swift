@@ -110,6 +110,9 @@ public enum GuestRun {
 
     private final class OutputCollector: @unchecked Sendable {
         var bytes: [UInt8] = []
-        weak var hart: Hart?
+        /// Unowned, not weak (the board that holds this collector owns the hart): a weak
+        /// reference gives the hart a refcount side table, and every retain and release of the
+        /// hart, in the engine's hot paths too, then takes the runtime's slow path.
+        unowned var hart: Hart?
     }
 }

@@ -49,6 +49,14 @@ enum PMP {
     static let off: UInt8 = 0, tor: UInt8 = 1, na4: UInt8 = 2, napot: UInt8 = 3
 }
 
+/// One PMP entry that is not OFF, its range decoded: [lo, hi), with hi = UInt64.max for a NAPOT
+/// range that covers the whole address space.
+struct PMPRegion {
+    var lo: UInt64
+    var hi: UInt64
+    var cfg: UInt8
+}
+
 /// The kind of memory access, which picks the permission bit and the fault cause.
 public enum AccessType: Sendable {
     case read, write, fetch
@@ -164,7 +172,10 @@ extension Hart {
         }
     }
 
-    func pmpChanged() { flushTLB() }
+    func pmpChanged() {
+        rebuildPMPRegions()
+        flushTLB()
+    }
 
     // MARK: Translation
 
@@ -274,14 +285,16 @@ struct HartPageTableReader: PageTableReader {
 extension Hart {
     // MARK: PMP (§3.7)
 
-    /// True when PMP lets `privilege` perform `type` on every byte of `[pa, pa+width)`.
-    func pmpAllows(_ pa: UInt64, width: UInt64, _ type: AccessType, privilege p: Privilege) -> Bool {
+    /// Works out the range of every entry that is not OFF, in priority order, after any change
+    /// to pmpcfg or pmpaddr: a TOR entry's bottom is the previous entry's address whatever that
+    /// entry's mode (§3.7.1).
+    func rebuildPMPRegions() {
+        var regions: [PMPRegion] = []
         var previousTop: UInt64 = 0
         for i in 0..<16 {
             let cfg = pmpcfg[i]
-            let mode = (cfg >> 3) & 3
             let lo: UInt64, hi: UInt64 // [lo, hi)
-            switch mode {
+            switch (cfg >> 3) & 3 {
             case PMP.tor:
                 lo = previousTop; hi = pmpaddr[i] << 2
             case PMP.na4:
@@ -291,10 +304,18 @@ extension Hart {
                 let size: UInt64 = ones >= 54 ? 0 : 8 << ones
                 lo = (pmpaddr[i] & ~((1 << ones) &- 1)) << 2; hi = size == 0 ? UInt64.max : lo &+ size
             default:
-                previousTop = pmpaddr[i] << 2
-                continue
+                lo = 0; hi = 0
             }
             previousTop = pmpaddr[i] << 2
+            if (cfg >> 3) & 3 != PMP.off { regions.append(PMPRegion(lo: lo, hi: hi, cfg: cfg)) }
+        }
+        pmpRegions = regions
+    }
+
+    /// True when PMP lets `privilege` perform `type` on every byte of `[pa, pa+width)`.
+    func pmpAllows(_ pa: UInt64, width: UInt64, _ type: AccessType, privilege p: Privilege) -> Bool {
+        for region in pmpRegions {
+            let lo = region.lo, hi = region.hi, cfg = region.cfg
             let end = pa &+ width
             let overlaps = pa < hi && lo < end
             guard overlaps else { continue }

@@ -205,6 +205,9 @@ public final class Hart {
     /// PMP (privileged spec §3.7): 16 entries as QEMU's virt CPU has.
     var pmpcfg = [UInt8](repeating: 0, count: 16)
     var pmpaddr = [UInt64](repeating: 0, count: 16)
+    /// The entries that are not OFF, in priority order, with their ranges worked out: what
+    /// `pmpAllows` walks on every TLB fill and page-table read (`rebuildPMPRegions`).
+    var pmpRegions: [PMPRegion] = []
     /// LR/SC reservation: physical address and the value loaded, or nil.
     var reservationAddress: UInt64 = .max
     var reservationValue: UInt64 = 0
@@ -339,6 +342,7 @@ public final class Hart {
         m.mie = 0; m.mipSoftware = 0; m.medeleg = 0; m.mideleg = forcedDelegation
         satp = 0; m.menvcfg = 0; stimecmp = .max
         for i in 0..<16 { pmpcfg[i] = 0; pmpaddr[i] = 0 }
+        rebuildPMPRegions()
         reservationAddress = .max
         waitingForInterrupt = false
         flushTLB()

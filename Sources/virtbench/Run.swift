@@ -255,7 +255,10 @@ struct Run: ParsableCommand {
         // on its own thread (the store to QueueNotify), so its block cache can be told directly;
         // with several, each hart's cache belongs to its thread, and RISC-V already requires a
         // FENCE.I before running code a device wrote, which drops a sharing hart's decoded code.
-        let wroteMemory: ((Range<UInt64>) -> Void)? = board.harts.count == 1 ? { [weak hart = board.hart] in hart?.hostWroteMemory($0) } : nil
+        // Unowned, not weak: the board (which owns the devices holding this closure) owns the hart,
+        // and a weak reference would give the hart a refcount side table, which sends every retain
+        // and release of the hart, in the engine's hot paths too, through the runtime's slow path.
+        let wroteMemory: ((Range<UInt64>) -> Void)? = board.harts.count == 1 ? { [unowned hart = board.hart] in hart.hostWroteMemory($0) } : nil
         let (transports, virtconsoleInput) = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
         let bootOptions = BootOptions(firmware: firmware, kernel: kernel, initrd: initrd, deviceTree: dtb)
         if let dumpPath = machineOptions.dumpDeviceTree {
