@@ -63,7 +63,7 @@ struct Run: ParsableCommand {
     var cpu: String = "rv64"
 
     @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device / virtio-blk-pci: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap]; with if=virtio instead of if=none (id= optional) a virtio-blk-pci device of its own.", valueName: "spec"))
+            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device / virtio-blk-pci: file=PATH,if=none[,format=raw|qcow2],id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap][,detect-zeroes=off|on|unmap] (no format=: probed, qcow2 by its magic, else raw with a warning); with if=virtio instead of if=none (id= optional) a virtio-blk-pci device of its own.", valueName: "spec"))
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,

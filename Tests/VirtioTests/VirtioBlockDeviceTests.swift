@@ -1,6 +1,7 @@
 import Foundation
 import Machine
 import Testing
+import Storage
 @testable import Virtio
 
 private typealias R = VirtioMMIOTransport.Register
