@@ -29,12 +29,16 @@ public enum ImageTool {
                 throw StorageError(.invalid, "backing file name is longer than \(Qcow2Header.maximumBackingNameLength) bytes")
             }
             // The backing file must open (so a typo is caught now), and gives the size if none was.
+            // Closed again before the new file is locked for writing (it may be in the chain).
             let resolved = try ImageOpener.resolveBackingName(backingFile, of: path, allowUnsafe: allowUnsafeBackingPaths)
-            let opened = try ImageOpener.open(resolved, options: ImageOpenOptions(readOnly: true, format: backingFormat,
-                                                                                 allowUnsafeBackingPaths: allowUnsafeBackingPaths))
-            if virtualSize == nil { virtualSize = opened.driver.virtualSize }
+            let (backingSize, backingFormatName) = try { () throws(StorageError) in
+                let driver = try ImageOpener.open(resolved, options: ImageOpenOptions(readOnly: true, format: backingFormat,
+                                                                                     allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+                return (driver.virtualSize, driver.formatName)
+            }()
+            if virtualSize == nil { virtualSize = backingSize }
             header.backingFile = backingFile
-            header.backingFormat = (backingFormat ?? ImageFormat(rawValue: opened.driver.formatName))?.rawValue
+            header.backingFormat = backingFormat?.rawValue ?? backingFormatName
         }
         guard let requested = virtualSize else { throw StorageError(.invalid, "Image creation needs a size parameter") }
         // qemu-img rounds the size up to whole 512-byte sectors.

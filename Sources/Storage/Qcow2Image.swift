@@ -46,6 +46,10 @@ public final class Qcow2Image: BlockDriver {
     var fileEnd: UInt64
     /// No free cluster lies below this one (a search hint, lowered when clusters are freed).
     var freeClusterHint: UInt64 = 1
+    /// Host clusters holding metadata (header, L1, refcount table and blocks, L2 tables). Guest
+    /// data is never written into one: with inconsistent metadata that write would corrupt the
+    /// image further, so it is refused and the image marked corrupt (QEMU's overlap check).
+    var metadataClusters: Set<UInt64> = []
 
     /// Entry layouts ("Cluster mapping"): host offsets in bits 9-55, flags at the ends.
     static let offsetMask: UInt64 = 0x00ff_ffff_ffff_fe00
@@ -93,6 +97,18 @@ public final class Qcow2Image: BlockDriver {
         if header.snapshotCount > 0 && !readOnly {
             throw StorageError(.unsupported, "qcow2 image '\(path)' has \(header.snapshotCount) internal snapshot(s); writing such images is a later slice of issue 20 (open it read-only)")
         }
+        var metadata: Set<UInt64> = [0]
+        let cluster = clusterSize, bits = clusterBits
+        func span(_ offset: UInt64, _ length: UInt64) {
+            guard length > 0 else { return }
+            for index in (offset >> bits)...((offset + length - 1) >> bits) { metadata.insert(index) }
+        }
+        span(header.l1TableOffset, UInt64(header.l1Size) * 8)
+        span(header.refcountTableOffset, UInt64(header.refcountTableClusters) * cluster)
+        for entry in refcountTable + l1 where entry & Self.offsetMask != 0 && (entry & Self.offsetMask) % cluster == 0 {
+            metadata.insert((entry & Self.offsetMask) >> bits)
+        }
+        metadataClusters = metadata
         if let name = header.backingFile {
             guard let opened = try openBacking(name, header.backingFormat) else {
                 throw StorageError(.invalid, "qcow2 image '\(path)': could not open backing file '\(name)'")
@@ -308,6 +324,9 @@ public final class Qcow2Image: BlockDriver {
     private func writeCluster(_ cluster: UInt64, within: Int, _ chunk: ArraySlice<UInt8>) throws(StorageError) {
         let old = try mapping(ofCluster: cluster)
         if case .data(let host, true) = old {
+            guard !metadataClusters.contains(host >> clusterBits) else {
+                throw corrupt("Preventing invalid write on metadata: guest cluster \(cluster) points at metadata cluster \(host)")
+            }
             try file.write(Array(chunk), at: host + UInt64(within))
             return
         }
@@ -336,6 +355,7 @@ public final class Qcow2Image: BlockDriver {
     /// Steps 1-3: a free cluster gets `contents` and a refcount of 1; returns its offset.
     func allocateCluster(contents: [UInt8]) throws(StorageError) -> UInt64 {
         let index = try findFreeCluster(excluding: [])
+        guard !metadataClusters.contains(index) else { throw corrupt("cluster \(index) holds metadata but its refcount is 0") }
         let host = index << clusterBits
         try file.write(contents, at: host)
         fileEnd = max(fileEnd, host + clusterSize)
@@ -354,6 +374,7 @@ public final class Qcow2Image: BlockDriver {
         field.putBigEndian(host | Self.copiedFlag, at: 0, 8)
         try file.write(field, at: header.l1TableOffset + UInt64(l1Index) * 8)
         l1[l1Index] = host | Self.copiedFlag
+        metadataClusters.insert(host >> clusterBits)
         l2Cache.insert([UInt64](repeating: 0, count: Int(l2Entries)), at: host)
         return host
     }
@@ -437,8 +458,16 @@ public final class Qcow2Image: BlockDriver {
                 if within == 0 && (n == clusterSize || position + n == virtualSize) {
                     let old = try mapping(ofCluster: cluster)
                     let location = try l2Location(cluster)
-                    if old != .unallocated && location.l2Offset != 0 && !(backing != nil && header.version < 3) {
-                        try setL2Entry(location.l2Offset, location.index, backing == nil ? 0 : Self.zeroFlag)
+                    if backing == nil {
+                        if old != .unallocated && location.l2Offset != 0 {
+                            try setL2Entry(location.l2Offset, location.index, 0)
+                            try release(old)
+                        }
+                    } else if header.version >= 3 && old != .zero(host: 0) {
+                        // Over a backing file even an unallocated cluster becomes a zero one, so a
+                        // discarded range reads the same (zeros) whatever was allocated before.
+                        let l2Offset = try ensureL2Table(location.l1Index)
+                        try setL2Entry(l2Offset, location.index, Self.zeroFlag)
                         try release(old)
                     }
                 }
@@ -518,6 +547,8 @@ public final class Qcow2Image: BlockDriver {
     private func allocateRefcountBlock(_ tableIndex: UInt64, excluding: Set<UInt64>, depth: Int) throws(StorageError) -> UInt64 {
         guard depth < 4 else { throw corrupt("could not place a refcount block") }
         let index = try findFreeCluster(excluding: excluding)
+        guard !metadataClusters.contains(index) else { throw corrupt("cluster \(index) holds metadata but its refcount is 0") }
+        metadataClusters.insert(index)
         var block = [UInt8](repeating: 0, count: Int(clusterSize))
         if index / refcountsPerBlock == tableIndex {
             setRefcountEntry(&block, index % refcountsPerBlock, 1)
