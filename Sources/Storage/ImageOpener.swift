@@ -28,7 +28,8 @@ public struct ImageOpenOptions: Sendable {
     public var allowUnsafeBackingPaths: Bool
     /// Images in a chain at most, the top one included.
     public var maximumChainLength: Int
-    /// Take QEMU's image locks (ImageLock).
+    /// Take QEMU's image locks (ImageLock); false is qemu-img's -U (force-share), for looking at
+    /// an image another process has open, read-only only.
     public var lock: Bool
 
     public init(readOnly: Bool = false, cache: CacheMode = .writeback, format: ImageFormat? = nil,
@@ -51,6 +52,9 @@ public enum ImageOpener {
     }
 
     public static func open(_ path: String, options: ImageOpenOptions = ImageOpenOptions()) throws(StorageError) -> Opened {
+        guard options.lock || options.readOnly else {
+            throw StorageError(.invalid, "force-share=on can only be used with read-only images")
+        }
         var chain: [FileIdentity] = []
         let format: ImageFormat
         if let given = options.format { format = given } else { format = try probe(path) }
@@ -87,7 +91,7 @@ public enum ImageOpener {
         chain.append(identity)
         switch format {
         case .raw:
-            return try RawFileDisk(path: path, readOnly: readOnly, cache: options.cache, probed: probed)
+            return try RawFileDisk(path: path, readOnly: readOnly, cache: options.cache, probed: probed, lock: options.lock)
         case .qcow2:
             var backingChain = chain
             return try Qcow2Image(path: path, readOnly: readOnly, cache: options.cache, lock: options.lock) { name, formatName throws(StorageError) in

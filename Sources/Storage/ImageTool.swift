@@ -191,9 +191,11 @@ public enum ImageTool {
     }
 
     /// Reads what `info` shows, opening the image read-only (its backing chain too, as qemu-img does).
-    public static func info(_ path: String, format: ImageFormat? = nil, allowUnsafeBackingPaths: Bool = false) throws(StorageError) -> Info {
+    /// `forceShare` is qemu-img's -U: no image lock, so an image in use can be looked at.
+    public static func info(_ path: String, format: ImageFormat? = nil, allowUnsafeBackingPaths: Bool = false,
+                            forceShare: Bool = false) throws(StorageError) -> Info {
         let opened = try ImageOpener.open(path, options: ImageOpenOptions(readOnly: true, format: format,
-                                                                         allowUnsafeBackingPaths: allowUnsafeBackingPaths))
+                                                                         allowUnsafeBackingPaths: allowUnsafeBackingPaths, lock: !forceShare))
         let file = try HostFile(path: path, writable: false, lock: false)
         var info = Info(filename: path, format: opened.driver.formatName, virtualSize: opened.driver.virtualSize,
                         actualSize: file.allocatedBytes())

@@ -23,9 +23,9 @@ public final class RawFileDisk: BlockDriver {
     public var capabilities: BlockDriverCapabilities { [.discard, .efficientZeroes] }
 
     /// Opens `path` (a regular file or a block device) read-only or read-write, taking QEMU's
-    /// image lock (ImageLock).
-    public init(path: String, readOnly: Bool, cache: CacheMode = .writeback, probed: Bool = false) throws(StorageError) {
-        file = try HostFile(path: path, writable: !readOnly)
+    /// image lock (ImageLock) unless `lock` is false.
+    public init(path: String, readOnly: Bool, cache: CacheMode = .writeback, probed: Bool = false, lock: Bool = true) throws(StorageError) {
+        file = try HostFile(path: path, writable: !readOnly, lock: lock)
         self.path = path
         self.readOnly = readOnly
         self.cache = cache

@@ -91,13 +91,15 @@ struct ImageCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an image's format, sizes, backing file and flags: info [--output=json] FILE")
         @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
         @Option(name: .customLong("output"), help: "human or json.") var output = "human"
+        @Flag(name: [.customShort("U"), .customLong("force-share")], help: "Open without the image lock (an image in use).") var forceShare = false
         @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
         @Argument var file: String
 
         func run() throws {
             guard output == "human" || output == "json" else { throw CommandError("--output must be used with human or json as argument.") }
             do {
-                let info = try ImageTool.info(file, format: try ImageCommand.format(format, "-f"), allowUnsafeBackingPaths: unsafeBacking)
+                let info = try ImageTool.info(file, format: try ImageCommand.format(format, "-f"), allowUnsafeBackingPaths: unsafeBacking,
+                                              forceShare: forceShare)
                 print(output == "json" ? info.json : info.text)
             } catch let error as StorageError {
                 throw ImageCommand.storage(error)
@@ -110,6 +112,7 @@ struct ImageCommand: ParsableCommand {
             abstract: "Check a qcow2 image's refcounts: check [-r leaks|all] FILE (exit 0 clean, 2 corruptions, 3 leaks only)")
         @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
         @Option(name: .customShort("r"), help: "Repair: leaks or all.") var repair: String?
+        @Flag(name: [.customShort("U"), .customLong("force-share")], help: "Open without the image lock (read-only checks only).") var forceShare = false
         @Argument var file: String
 
         func run() throws {
@@ -121,7 +124,8 @@ struct ImageCommand: ParsableCommand {
             let report: ImageCheckReport
             do {
                 let given = try ImageCommand.format(format, "-f")
-                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? ImageOpener.probe(file)))
+                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? ImageOpener.probe(file),
+                                                                                  lock: !forceShare))
                 guard let image = opened.driver as? Qcow2Image else {
                     throw CommandError("This image format does not support checks")
                 }

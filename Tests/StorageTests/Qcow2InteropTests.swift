@@ -213,8 +213,11 @@ import TestSupport
         // QEMU sees our lock, and says the same.
         let qemu = try qemuIO("-f", "qcow2", "-c", "read 0 512", path)
         #expect(qemu.status != 0 && qemu.stderr.contains("Failed to get \"write\" lock"), "\(qemu.stderr)")
-        // A reader is refused too: it does not share write, and we write.
-        #expect(throws: StorageError.self) { _ = try openImage(path, readOnly: true) }
+        // A reader is refused too: it does not share write, and we write; -U (no lock) may look.
+        expectRefusal("Failed to get shared \"write\" lock") { _ = try openImage(path, readOnly: true) }
+        #expect(try ImageTool.info(path, forceShare: true).virtualSize == 1 << 20)
+        #expect(try qemuImg("info", "-U", path).status == 0)
+        #expect(try qemuImg("info", path).stderr.contains("Failed to get shared \"write\" lock"))
         _ = first
         _ = try first.read(at: 0, count: 1)
     }
