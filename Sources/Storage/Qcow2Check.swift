@@ -34,6 +34,8 @@ extension Qcow2Image {
             throw StorageError(.unsupported, "qcow2 image '\(path)' has internal snapshots; checking them is a later slice of issue 20")
         }
         if repair != nil { try checkWritable() }
+        // References waiting for a barrier would show as leaks: settle them first.
+        if !readOnly { try writeMetadata() }
         let fileClusters = (fileEnd + clusterSize - 1) >> clusterBits
         guard fileClusters <= Self.maximumCheckedClusters else {
             throw StorageError(.unsupported, "qcow2 image '\(path)' has \(fileClusters) clusters, more than a check tracks (\(Self.maximumCheckedClusters))")

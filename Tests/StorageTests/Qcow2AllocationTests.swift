@@ -40,6 +40,29 @@ struct Qcow2AllocationTests {
         #expect(try image.check().isClean)
     }
 
+    /// cache=writeback: the L2 entry reaches the file only at the flush (after a barrier), the
+    /// data is read back before it, and the old cluster of an overwritten mapping is freed then.
+    @Test func underWritebackL2EntriesWaitForTheFlush() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("a.qcow2")
+        try ImageTool.createQcow2(path, size: 4 << 20, clusterSize: 512)
+        let image = try #require(try openImage(path, cache: .writeback) as? Qcow2Image)
+        try image.write([UInt8](repeating: 9, count: 512), at: 0)
+        let l2 = image.l1[0] & Qcow2Image.offsetMask
+        let onDisk = { () throws -> UInt64 in try readFile(path).bigEndian(Int(l2), 8) }
+        #expect(try onDisk() == 0, "the L2 entry waits for the flush")
+        #expect(try image.read(at: 0, count: 512) == [UInt8](repeating: 9, count: 512))
+        guard case .data(let host, _) = try image.mapping(ofCluster: 0) else { Issue.record("not allocated"); return }
+        try image.flush()
+        #expect(try onDisk() == host | Qcow2Image.copiedFlag)
+        try image.discard(at: 0, count: 512)
+        #expect(try image.refcount(ofCluster: host / 512) == 1, "the free waits for the next flush")
+        try image.flush()
+        #expect(try image.refcount(ofCluster: host / 512) == 0)
+        #expect(try onDisk() == 0)
+        #expect(try image.check().isClean)
+    }
+
     @Test func discardFreesAndTheClusterIsReused() throws {
         let scratch = try Scratch()
         let image = try Self.image(scratch)
