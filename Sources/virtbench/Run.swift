@@ -8,6 +8,7 @@ import Devices
 import Foundation
 import Loader
 import Machine
+import Storage
 import Virtio
 
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
@@ -302,6 +303,13 @@ struct Run: ParsableCommand {
                 ?? runLoop(hart: hart, board: board, plan: plan, console: consoleState, budget: budget)
         }
         let elapsed = Timebase.monotonicNanoseconds() - started
+        // QEMU flushes every drive as it exits: what the guest wrote without flushing still
+        // reaches the image, qcow2 metadata waiting for its barrier included (the process ends
+        // with exit(), so no driver is ever deinitialized).
+        for transport in transports {
+            guard let block = transport.device as? VirtioBlockDevice else { continue }
+            do { try block.disk.flush() } catch { printError("virtbench: flushing \(block.disk.path): \(error)") }
+        }
         if noShutdown, case .stopped(.resetWithoutReboot) = outcome {
             // QEMU pauses the machine rather than exiting; only a quit ends the process.
             while !consoleState.inputClosed { usleep(10_000) }
