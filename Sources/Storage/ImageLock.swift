@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CHostIO
 
 /// QEMU's image locking (file-posix.c's scheme, which qemu-img and qemu-system use): one byte
@@ -32,8 +37,29 @@ public struct ImageLock {
     public let held: Set<Permission>
     public let unshared: Set<Permission>
 
+    /// How long a conflict may last before it is reported. A lock can outlive its image's close
+    /// by the time another thread's child process takes from fork to exec (the child shares the
+    /// open file description, and with it the locks, until exec closes it), so a conflict is
+    /// looked at again for a short while before it counts; a real second user stays refused.
+    static let conflictRetries = 20
+    static let conflictRetryMicroseconds: UInt32 = 5_000
+
     /// Checks for conflicts, then takes the lock bytes on `descriptor` (dropped when it closes).
     init(descriptor: Int32, path: String, writer: Bool) throws(StorageError) {
+        var attempt = 0
+        while true {
+            do {
+                self = try ImageLock(attempt: descriptor, path: path, writer: writer)
+                return
+            } catch {
+                attempt += 1
+                guard error.kind == .locked, attempt < Self.conflictRetries else { throw error }
+                usleep(Self.conflictRetryMicroseconds)
+            }
+        }
+    }
+
+    private init(attempt descriptor: Int32, path: String, writer: Bool) throws(StorageError) {
         held = writer ? [.consistentRead, .write] : [.consistentRead]
         unshared = [.write]
         // Take our bytes first, then test others' (QEMU's order): two opens racing both see each other.
