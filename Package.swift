@@ -47,9 +47,15 @@ let package = Package(
         .target(name: "Devices", dependencies: ["Machine", "RISCV"]),
         // Virtio devices and their transports over guest RAM; the board's slots take them (issue 18).
         // fallocate(2) for the block device's discard and write-zeroes (include/HostIO.h says why C).
+        // OFD image locks (fcntl F_OFD_SETLK) for the storage layer, too.
         .target(name: "CHostIO"),
+        // The system zlib (zlib1g-dev), for qcow2's compressed clusters (qcow2 spec, "Compressed Clusters").
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The block layer: image formats (raw, qcow2) behind one driver protocol, their locking
+        // and tooling (`virtbench image`). Knows nothing of RISC-V or virtio (issue 20).
+        .target(name: "Storage", dependencies: ["CHostIO", "CZlib"]),
         // Devices: the PCIe host bridge's function protocol, for the virtio-pci transport.
-        .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "CHostIO"]),
+        .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "Storage"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
@@ -61,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "virtbench",
             dependencies: [
-                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Monitor", "Virtio",
+                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Monitor", "Virtio", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: jemalloc
@@ -80,7 +86,8 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "Machine", "TestSupport"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Storage", "Devices", "Machine", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),

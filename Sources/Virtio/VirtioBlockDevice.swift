@@ -1,4 +1,7 @@
-/// A virtio block device (virtio 1.2, §5.2) over a raw disk image: QEMU's `virtio-blk-device`.
+import Storage
+
+/// A virtio block device (virtio 1.2, §5.2) over any image format's driver (Storage's
+/// BlockDriver: raw, qcow2): QEMU's `virtio-blk-device`.
 ///
 /// Read, write, flush, get-id (the serial), discard and write-zeroes, one or several request
 /// queues, read-only images; configuration values as QEMU 7.2 gives them for the same options
@@ -54,8 +57,13 @@ public final class VirtioBlockDevice: VirtioDevice {
     /// decides how much host memory it takes.
     static let transferChunk = 1 << 20
 
-    /// The backend: a raw image.
-    public let disk: RawFileDisk
+    /// QEMU's `detect-zeroes=`: a write of all zeros becomes a write-zeroes request (`unmap`:
+    /// one that may deallocate, when discard=unmap).
+    public enum DetectZeroes: String, Sendable, CaseIterable { case off, on, unmap }
+
+    /// The backend: an image through its format's driver.
+    public let disk: any BlockDriver
+    public let detectZeroes: DetectZeroes
     /// What GET_ID returns (QEMU's `serial=`).
     public let serial: String
     /// `discard=unmap` on the drive: discards and write-zeroes with the unmap flag punch holes.
@@ -70,8 +78,9 @@ public final class VirtioBlockDevice: VirtioDevice {
     /// - Parameters:
     ///   - serial: QEMU's `serial=`, returned by GET_ID (at most 20 bytes are used).
     ///   - queueCount: QEMU's `num-queues=` (1 unless given).
-    public init(disk: RawFileDisk, serial: String = "", queueCount: Int = 1, queueSize: UInt16 = defaultQueueSize,
-                unmapDiscards: Bool = false) {
+    public init(disk: any BlockDriver, serial: String = "", queueCount: Int = 1, queueSize: UInt16 = defaultQueueSize,
+                unmapDiscards: Bool = false, detectZeroes: DetectZeroes = .off) {
+        self.detectZeroes = detectZeroes
         precondition(queueCount >= 1, "a block device needs a queue")
         self.disk = disk
         self.serial = serial
@@ -81,7 +90,7 @@ public final class VirtioBlockDevice: VirtioDevice {
     }
 
     /// Capacity in 512-byte sectors (a partial last sector is not part of the disk).
-    public var capacity: UInt64 { disk.size / Self.sectorSize }
+    public var capacity: UInt64 { disk.virtualSize / Self.sectorSize }
 
     public var deviceFeatures: UInt64 {
         var features = Feature.segmentMaximum | Feature.blockSize | Feature.discard | Feature.writeZeroes
@@ -136,7 +145,7 @@ public final class VirtioBlockDevice: VirtioDevice {
         switch type {
         case RequestType.read:
             let length = statusOffset
-            status = transfer(request, sector: sector, length: UInt64(length)) { offset, chunk throws(RawFileDisk.IOError) in
+            status = transfer(request, sector: sector, length: UInt64(length)) { offset, chunk throws(StorageError) in
                 let bytes = try disk.read(at: offset, count: chunk.count)
                 request.write(bytes, at: chunk.lowerBound)
             }
@@ -146,9 +155,13 @@ public final class VirtioBlockDevice: VirtioDevice {
             if disk.readOnly {
                 status = Status.ioError
             } else {
-                status = transfer(request, sector: sector, length: UInt64(length)) { offset, chunk throws(RawFileDisk.IOError) in
+                status = transfer(request, sector: sector, length: UInt64(length)) { offset, chunk throws(StorageError) in
                     guard let bytes = request.read(count: chunk.count, at: Self.headerSize + chunk.lowerBound) else { return }
-                    try disk.write(bytes, at: offset)
+                    if detectZeroes != .off, !bytes.contains(where: { $0 != 0 }) {
+                        try disk.writeZeroes(at: offset, count: UInt64(bytes.count), deallocate: detectZeroes == .unmap && unmapDiscards)
+                    } else {
+                        try disk.write(bytes, at: offset)
+                    }
                 }
             }
         case RequestType.flush:
@@ -174,7 +187,7 @@ public final class VirtioBlockDevice: VirtioDevice {
     /// Moves `length` bytes between the disk at `sector` and the request's data, a chunk at a
     /// time; `body` gets the disk offset and the chunk's range within the data.
     private func transfer(_ request: VirtioRequest, sector: UInt64, length: UInt64,
-                          _ body: (UInt64, Range<Int>) throws(RawFileDisk.IOError) -> Void) -> UInt8 {
+                          _ body: (UInt64, Range<Int>) throws(StorageError) -> Void) -> UInt8 {
         // Whole sectors only (QEMU checks against the logical block size, 512), inside the disk.
         guard length % Self.sectorSize == 0, rangeIsInside(sector: sector, bytes: length) else { return Status.ioError }
         var done = 0
@@ -220,7 +233,7 @@ public final class VirtioBlockDevice: VirtioDevice {
             }
         } else if unmapDiscards {
             // discard=ignore (QEMU's default for -drive) keeps the data; the request still succeeds.
-            disk.discard(at: offset, count: bytes)
+            do { try disk.discard(at: offset, count: bytes) } catch { return Status.ioError }
         }
         return Status.ok
     }

@@ -8,6 +8,7 @@ import Devices
 import Foundation
 import Loader
 import Machine
+import Storage
 import Virtio
 
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
@@ -63,7 +64,7 @@ struct Run: ParsableCommand {
     var cpu: String = "rv64"
 
     @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device / virtio-blk-pci: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap]; with if=virtio instead of if=none (id= optional) a virtio-blk-pci device of its own.", valueName: "spec"))
+            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device / virtio-blk-pci: file=PATH,if=none[,format=raw|qcow2],id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap][,detect-zeroes=off|on|unmap] (no format=: probed, qcow2 by its magic, else raw with a warning); with if=virtio instead of if=none (id= optional) a virtio-blk-pci device of its own.", valueName: "spec"))
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
@@ -305,6 +306,13 @@ struct Run: ParsableCommand {
                 ?? runLoop(hart: hart, board: board, plan: plan, console: consoleState, budget: budget)
         }
         let elapsed = Timebase.monotonicNanoseconds() - started
+        // QEMU flushes every drive as it exits: what the guest wrote without flushing still
+        // reaches the image, qcow2 metadata waiting for its barrier included (the process ends
+        // with exit(), so no driver is ever deinitialized).
+        for transport in transports {
+            guard let block = transport.device as? VirtioBlockDevice else { continue }
+            do { try block.disk.flush() } catch { printError("virtbench: flushing \(block.disk.path): \(error)") }
+        }
         if noShutdown, case .stopped(.resetWithoutReboot) = outcome {
             // QEMU pauses the machine rather than exiting; only a quit ends the process.
             while !consoleState.inputClosed { usleep(10_000) }

@@ -12,7 +12,7 @@ struct VirtBench: ParsableCommand {
         commandName: "virtbench",
         abstract: "A simulated RISC-V virt machine, hypervisor and benchmark harness.",
         version: VirtBenchVersion.line,
-        subcommands: [Run.self, HostCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self, Transitions.self]
+        subcommands: [Run.self, HostCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self, Transitions.self, ImageCommand.self]
     )
 }
 
@@ -44,6 +44,9 @@ enum Main {
                 case .run(let words):
                     arguments = ["run"] + words
                 }
+            }
+            if arguments.first == "image", arguments.count > 1, ImageCommand.laterSubcommands.contains(arguments[1]) {
+                throw CommandError("image \(arguments[1]): not available yet; create, info, check and convert are (qemu-img's \(arguments[1]) is a later slice of issue 20)")
             }
             var command = try VirtBench.parseAsRoot(arguments)
             try command.run()

@@ -1,4 +1,5 @@
 import Devices
+import Storage
 import Virtio
 
 /// `-drive`, `-device`, `-chardev` and `-global` in QEMU 7.2's spellings, for the flash banks,
@@ -15,6 +16,9 @@ struct DeviceOptions: Equatable {
         var readOnly = false
         var cache: RawFileDisk.CacheMode = .writeback
         var discardUnmap = false
+        /// `format=`; nil probes it (ImageOpener).
+        var format: ImageFormat?
+        var detectZeroes: VirtioBlockDevice.DetectZeroes = .off
         let spec: String
     }
 
@@ -144,7 +148,7 @@ struct DeviceOptions: Equatable {
     }
 
     /// `-drive if=pflash,file=F[,format=raw][,unit=N]` (a flash bank),
-    /// `-drive file=F,if=none,format=raw,id=ID[,readonly=on][,cache=MODE][,discard=ignore|unmap]`
+    /// `-drive file=F,if=none[,format=raw|qcow2],id=ID[,readonly=on][,cache=MODE][,discard=ignore|unmap][,detect-zeroes=MODE]`
     /// (a disk for `-device virtio-blk-device,drive=ID`) or the same with `if=virtio` (a disk on a
     /// virtio-blk-pci device of its own). Returns the ids of the if=virtio drives, in order.
     mutating func parseDrives(_ specs: [String]) throws -> [String] {
@@ -157,7 +161,7 @@ struct DeviceOptions: Equatable {
             if let first { throw CommandError("-drive \(spec): '\(first)' is not key=value (write file=\(first))") }
             var values: [String: String] = [:]
             for (key, value) in fields { values[key] = value }
-            let understood = ["if", "file", "format", "unit", "id", "readonly", "cache", "discard", "media"]
+            let understood = ["if", "file", "format", "unit", "id", "readonly", "cache", "discard", "media", "detect-zeroes"]
             for (key, _) in fields where !understood.contains(key) {
                 throw CommandError("-drive \(spec): unsupported option '\(key)' (\(understood.joined(separator: ", ")) are understood)")
             }
@@ -167,10 +171,13 @@ struct DeviceOptions: Equatable {
             case let other?: throw CommandError("-drive \(spec): if=\(other) is not available on this board (if=none, if=virtio or if=pflash)")
             }
             guard let file = values["file"], !file.isEmpty else { throw CommandError("-drive \(spec): file= is required") }
-            if let format = values["format"], format != "raw" { throw CommandError("-drive \(spec): only format=raw is supported") }
+            if let format = values["format"], ImageFormat(rawValue: format) == nil {
+                throw CommandError("-drive \(spec): Unknown driver '\(format)' (format=raw and format=qcow2 are supported)")
+            }
             if let media = values["media"], media != "disk" { throw CommandError("-drive \(spec): only media=disk is supported") }
             if values["if"] == "pflash" {
-                for key in ["id", "readonly", "cache", "discard"] where values[key] != nil {
+                if let format = values["format"], format != "raw" { throw CommandError("-drive \(spec): if=pflash takes format=raw only") }
+                for key in ["id", "readonly", "cache", "discard", "detect-zeroes"] where values[key] != nil {
                     throw CommandError("-drive \(spec): \(key)= is not supported for if=pflash")
                 }
                 let unit: Int
@@ -203,6 +210,13 @@ struct DeviceOptions: Equatable {
             guard !drives.contains(where: { $0.id == id }) else { throw CommandError("-drive \(spec): Duplicate ID '\(id)' for drive") }
             var drive = Drive(interface: .none, file: file, id: id, spec: spec)
             if let text = values["readonly"] { drive.readOnly = try Self.onOff("-drive", spec, "readonly", text) }
+            drive.format = values["format"].flatMap(ImageFormat.init(rawValue:))
+            if let text = values["detect-zeroes"] {
+                guard let mode = VirtioBlockDevice.DetectZeroes(rawValue: text) else {
+                    throw CommandError("-drive \(spec): detect-zeroes=\(text) is not one of off, on, unmap")
+                }
+                drive.detectZeroes = mode
+            }
             if let text = values["cache"] {
                 guard let mode = RawFileDisk.CacheMode(rawValue: text) else {
                     throw CommandError("-drive \(spec): cache=\(text) is not one of \(RawFileDisk.CacheMode.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -453,13 +467,23 @@ struct DeviceOptions: Equatable {
             case .block(let driveID, let serial, let queues):
                 // `parse` checked that the drive exists.
                 guard let drive = drives.first(where: { $0.id == driveID }) else { continue }
-                let disk: RawFileDisk
+                let opened: ImageOpener.Opened
                 do {
-                    disk = try RawFileDisk(path: drive.file, readOnly: drive.readOnly, cache: drive.cache)
+                    opened = try ImageOpener.open(drive.file, options: ImageOpenOptions(readOnly: drive.readOnly, cache: drive.cache, format: drive.format))
                 } catch {
                     throw CommandError("-drive \(drive.spec): \(error.description)")
                 }
-                model = VirtioBlockDevice(disk: disk, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap)
+                if opened.probedRaw {
+                    // QEMU's warning, and its rule: a probed raw image's first sector cannot be
+                    // written with another format's signature (RawFileDisk.restrictFirstSector).
+                    printError("""
+                        virtbench: warning: Image format was not specified for '\(drive.file)' and probing guessed raw.
+                                 Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.
+                                 Specify the 'raw' format explicitly to remove the restrictions.
+                        """)
+                }
+                model = VirtioBlockDevice(disk: opened.driver, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap,
+                                          detectZeroes: drive.detectZeroes)
             case .entropy:
                 model = VirtioEntropyDevice()
             case .serial:

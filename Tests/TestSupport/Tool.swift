@@ -139,6 +139,11 @@ extension Tool {
                                                .firstOf(["/usr/sbin/fsck.ext4", "/sbin/fsck.ext4"]),
                                                .firstOf(["/usr/sbin/debugfs", "/sbin/debugfs"])])
 
+    /// qemu-img and qemu-io: the reference implementation of the qcow2 format, for the storage
+    /// interoperability tests (images made by one and read or checked by the other).
+    public static let qemuImageTools = Tool("qemu-img and qemu-io", from: "Debian package qemu-utils",
+                                            files: [.executable("qemu-img"), .executable("qemu-io")])
+
     /// The command-line tool, built with the tests (`VIRTBENCH_BINARY` overrides the path).
     public static let virtbench = Tool("virtbench", from: "this package's build", files: [.builtExecutable("virtbench")])
 
@@ -147,6 +152,6 @@ extension Tool {
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
         uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, e2fsprogs,
-        gdbMultiarch, virtbench,
+        gdbMultiarch, qemuImageTools, virtbench,
     ]
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TestSupport
 
@@ -62,6 +65,36 @@ import TestSupport
         #expect(result.status == 0, "\(result.stderr)\n\(result.stdout.suffix(3000))")
         #expect(Self.initLines(result.stdout).filter { !$0.contains("running /etc") } == Self.expected, "\(result.stdout.suffix(3000))")
         let (fsck, guestFile) = try Self.check(image)
+        #expect(fsck == 0, "fsck.ext4 -n found problems")
+        #expect(guestFile == "written by the guest\n")
+    }
+
+    /// The same run on a qcow2 overlay over a qcow2 base, both made with `virtbench image`: the
+    /// guest's writes land in the overlay, which qemu-img then finds clean and holding a clean
+    /// file system with the guest's file; the base is byte for byte what it was.
+    @Test(.requires(.kernelKitVirtio, .e2fsprogs, .qemuImageTools)) func linuxWritesToAQcow2OverlayOnAQcow2Base() throws {
+        let raw = try Self.makeImage()
+        let folder = ProcessRunner.directory(of: raw)
+        let base = folder + "/base.qcow2", overlay = folder + "/overlay.qcow2", flattened = folder + "/flat.raw"
+        defer { for path in [base, overlay, flattened] { unlink(path) }; ProcessRunner.remove(raw) }
+        let converted = try ProcessRunner.runVirtBench(["image", "convert", "-f", "raw", "-O", "qcow2", raw, base], timeout: 60)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let created = try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", overlay], timeout: 60)
+        #expect(created.status == 0, "\(created.stderr)")
+        let baseBefore = try #require(FileManager.default.contents(atPath: base))
+        var arguments = Self.arguments(image: overlay, forceLegacy: "false")
+        let drive = try #require(arguments.firstIndex(of: "-drive"))
+        arguments[drive + 1] = "file=\(overlay),if=none,format=qcow2,id=x0"
+        let result = try ProcessRunner.runVirtBench(["run"] + arguments, timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout.suffix(3000))")
+        #expect(Self.initLines(result.stdout).filter { !$0.contains("running /etc") } == Self.expected, "\(result.stdout.suffix(3000))")
+        let qemuImg = try #require(Tool.qemuImageTools.path)
+        let check = ProcessRunner.run(qemuImg, ["check", overlay], timeout: 60)
+        #expect(check.status == 0, "qemu-img check: \(check.stdout)\(check.stderr)")
+        #expect(FileManager.default.contents(atPath: base) == baseBefore, "the base image changed")
+        let flatten = ProcessRunner.run(qemuImg, ["convert", "-O", "raw", overlay, flattened], timeout: 60)
+        #expect(flatten.status == 0, "\(flatten.stderr)")
+        let (fsck, guestFile) = try Self.check(flattened)
         #expect(fsck == 0, "fsck.ext4 -n found problems")
         #expect(guestFile == "written by the guest\n")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Machine
 import Testing
+import Storage
 @testable import Virtio
 
 private typealias R = VirtioMMIOTransport.Register
@@ -187,5 +188,32 @@ struct BlockRequest {
         driver.makeAvailable(head: 0)
         #expect(driver.takeUsed().first?.1 == 64)
         #expect(driver.memory.isZero(base + 0x10000, count: 64) == false)
+    }
+}
+
+/// virtio-blk over the qcow2 driver: requests reach the image through the cluster mapping, and
+/// detect-zeroes=unmap with discard=unmap turns an all-zero write into a zero cluster.
+@Suite struct VirtioBlockOnQcow2Tests {
+    @Test func detectZeroesMakesZeroClusters() throws {
+        let path = NSTemporaryDirectory() + "virtio-blk-qcow2-\(UInt32.random(in: 0...UInt32.max)).qcow2"
+        defer { unlink(path) }
+        try ImageTool.createQcow2(path, size: 1 << 20)
+        let opened = try ImageOpener.open(path, options: ImageOpenOptions(format: .qcow2))
+        let device = Blk(disk: opened.driver, unmapDiscards: true, detectZeroes: .unmap)
+        let driver = try TestDriver(device: device)
+        driver.initialize(features: ~0)
+        let request = BlockRequest(driver: driver)
+        let cluster = 65536
+        driver.memory.write([UInt8](repeating: 0x3c, count: cluster), at: BlockRequest.data)
+        #expect(request.submit(type: Blk.RequestType.write, sector: 128, dataLength: UInt32(cluster), deviceWritesData: false)?.status == Blk.Status.ok)
+        #expect(try opened.driver.read(at: 65536, count: 4) == [0x3c, 0x3c, 0x3c, 0x3c])
+        let before = try ImageTool.info(path, forceShare: true).actualSize
+        driver.memory.write([UInt8](repeating: 0, count: cluster), at: BlockRequest.data)
+        #expect(request.submit(type: Blk.RequestType.write, sector: 128, dataLength: UInt32(cluster), deviceWritesData: false)?.status == Blk.Status.ok)
+        #expect(request.submit(type: Blk.RequestType.flush, sector: 0, dataLength: 0, deviceWritesData: false)?.status == Blk.Status.ok)
+        #expect(request.submit(type: Blk.RequestType.read, sector: 128, dataLength: 512, deviceWritesData: true)?.status == Blk.Status.ok)
+        #expect(driver.memory.read(BlockRequest.data, count: 512) == [UInt8](repeating: 0, count: 512))
+        // The data cluster was freed (its hole punched) rather than overwritten with zeros.
+        #expect(try ImageTool.info(path, forceShare: true).actualSize < before)
     }
 }

@@ -2,6 +2,7 @@ import Devices
 import Foundation
 import Machine
 import Testing
+import Storage
 @testable import Virtio
 
 /// A virtio-pci function in slot 1 of a host bridge, reached as a guest reaches it: configuration

@@ -11,4 +11,16 @@
 // always -1 (ENOSYS) on hosts other than Linux.
 int vb_punch_hole(int fd, int64_t offset, int64_t length);
 
+// Open-file-description locks (fcntl F_OFD_SETLK / F_OFD_GETLK, Linux 3.15+): held per open
+// file, not per process, so two opens of one image in one process conflict as two processes do.
+// F_OFD_* are declared only under _GNU_SOURCE. Used for image locking (Sources/Storage/ImageLock.swift).
+
+// Takes (shared != 0: a read lock, else a write lock) or drops (unlock != 0) one byte at `offset`.
+// Returns 0, or -1 with errno set (EAGAIN or EACCES when another open file holds a conflicting lock).
+int vb_lock_byte(int fd, int64_t offset, int shared, int unlock);
+
+// Whether some other open file holds a lock on the byte at `offset` that conflicts with an
+// exclusive lock: 1 if so, 0 if not, -1 with errno set on failure.
+int vb_byte_is_locked(int fd, int64_t offset);
+
 #endif

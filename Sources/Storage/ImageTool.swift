@@ -1,0 +1,241 @@
+/// What `virtbench image` does, with qemu-img's meanings: create, info and convert.
+public enum ImageTool {
+    /// qemu-img's default qcow2 cluster size.
+    public static let defaultClusterSize: UInt64 = 65536
+
+    /// `create -f raw FILE SIZE`: a sparse file of `size` bytes.
+    public static func createRaw(_ path: String, size: UInt64) throws(StorageError) {
+        let file = try HostFile(path: path, writable: true, create: true)
+        try file.truncate(to: 0)
+        try file.truncate(to: size)
+    }
+
+    /// `create -f qcow2 [-b BACKING -F FMT] [-o cluster_size=N] FILE [SIZE]`: a version-3 image
+    /// laid out as qemu-img lays it out (header, refcount table, one refcount block, L1 table),
+    /// with a refcount table large enough that the image can fill its virtual size without the
+    /// table growing. Without SIZE, the backing file's size.
+    public static func createQcow2(_ path: String, size: UInt64?, clusterSize: UInt64 = defaultClusterSize,
+                                   backingFile: String? = nil, backingFormat: ImageFormat? = nil,
+                                   allowUnsafeBackingPaths: Bool = false) throws(StorageError) {
+        let clusterBits = UInt32(clusterSize.trailingZeroBitCount)
+        guard clusterSize.nonzeroBitCount == 1, Qcow2Header.clusterBitsRange.contains(clusterBits) else {
+            throw StorageError(.invalid, "Cluster size must be a power of two between 512 and 2048k")
+        }
+        var virtualSize = size
+        var header = Qcow2Header()
+        header.clusterBits = clusterBits
+        if let backingFile {
+            guard backingFile.utf8.count <= Qcow2Header.maximumBackingNameLength else {
+                throw StorageError(.invalid, "backing file name is longer than \(Qcow2Header.maximumBackingNameLength) bytes")
+            }
+            // The backing file must open (so a typo is caught now), and gives the size if none was.
+            // Closed again before the new file is locked for writing (it may be in the chain).
+            let resolved = try ImageOpener.resolveBackingName(backingFile, of: path, allowUnsafe: allowUnsafeBackingPaths)
+            let (backingSize, backingFormatName) = try { () throws(StorageError) in
+                let driver = try ImageOpener.open(resolved, options: ImageOpenOptions(readOnly: true, format: backingFormat,
+                                                                                     allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+                return (driver.virtualSize, driver.formatName)
+            }()
+            if virtualSize == nil { virtualSize = backingSize }
+            header.backingFile = backingFile
+            header.backingFormat = backingFormat?.rawValue ?? backingFormatName
+        }
+        guard let requested = virtualSize else { throw StorageError(.invalid, "Image creation needs a size parameter") }
+        // qemu-img rounds the size up to whole 512-byte sectors.
+        let size = (requested + 511) & ~511
+        let l2Coverage = clusterSize * (clusterSize / 8)
+        let l1Size = (size + l2Coverage - 1) / l2Coverage
+        guard l1Size * 8 <= Qcow2Header.maximumL1Bytes, size <= 1 << 62 else {
+            throw StorageError(.invalid, "image size \(size) is too large for cluster size \(clusterSize)")
+        }
+        let l1Clusters = max(1, (l1Size * 8 + clusterSize - 1) / clusterSize)
+        // Every cluster the full image may need: metadata, L2 tables, data, and the refcount
+        // blocks counting them all.
+        let refcountsPerBlock = clusterSize * 8 / 16
+        let dataClusters = (size + clusterSize - 1) / clusterSize
+        var clusters = 3 + l1Clusters + l1Size + dataClusters
+        clusters += (clusters + refcountsPerBlock - 1) / refcountsPerBlock
+        let blocks = (clusters + refcountsPerBlock - 1) / refcountsPerBlock
+        let tableClusters = max(1, (blocks * 8 + clusterSize - 1) / clusterSize)
+        guard tableClusters * clusterSize <= Qcow2Header.maximumRefcountTableBytes else {
+            throw StorageError(.invalid, "image size \(size) is too large for cluster size \(clusterSize)")
+        }
+        let refcountTableOffset = clusterSize
+        let refcountBlockOffset = refcountTableOffset + tableClusters * clusterSize
+        let l1Offset = refcountBlockOffset + clusterSize
+        let metadataClusters = l1Offset / clusterSize + l1Clusters
+        guard metadataClusters <= refcountsPerBlock else {
+            throw StorageError(.invalid, "image size \(size) is too large for cluster size \(clusterSize)")
+        }
+        header.size = size
+        header.l1Size = UInt32(l1Size)
+        header.l1TableOffset = l1Offset
+        header.refcountTableOffset = refcountTableOffset
+        header.refcountTableClusters = UInt32(tableClusters)
+        let first = header.serialized()
+        guard first.count == Int(clusterSize) else { throw StorageError(.invalid, "header does not fit in one cluster") }
+
+        let file = try HostFile(path: path, writable: true, create: true)
+        try file.truncate(to: 0)
+        try file.write(first, at: 0)
+        var table = [UInt8](repeating: 0, count: Int(tableClusters * clusterSize))
+        table.putBigEndian(refcountBlockOffset, at: 0, 8)
+        try file.write(table, at: refcountTableOffset)
+        var block = [UInt8](repeating: 0, count: Int(clusterSize))
+        for index in 0..<Int(metadataClusters) { block.putBigEndian(1, at: index * 2, 2) }
+        try file.write(block, at: refcountBlockOffset)
+        // The L1 table starts empty: a sparse extension of the file reads as its zeros.
+        try file.truncate(to: l1Offset + l1Clusters * clusterSize)
+        try file.synchronize()
+    }
+
+    /// `info`: what qemu-img info shows, for the keys both tools have.
+    public struct Info: Sendable {
+        public var filename: String
+        public var format: String
+        public var virtualSize: UInt64
+        public var actualSize: UInt64
+        public var clusterSize: UInt64?
+        public var backingFilename: String?
+        public var fullBackingFilename: String?
+        public var backingFormat: String?
+        public var dirty = false
+        public var qcow2: Qcow2Details?
+
+        public struct Qcow2Details: Sendable {
+            public var compat: String
+            public var compressionType: String
+            public var lazyRefcounts: Bool
+            public var refcountBits: UInt64
+            public var corrupt: Bool
+            public var extendedL2: Bool
+        }
+
+        /// qemu-img info --output=json, its key order and indentation.
+        public var json: String {
+            var lines: [String] = []
+            func string(_ s: String) -> String {
+                var out = "\""
+                for scalar in s.unicodeScalars {
+                    switch scalar {
+                    case "\"": out += "\\\""
+                    case "\\": out += "\\\\"
+                    case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                    default: out.unicodeScalars.append(scalar)
+                    }
+                }
+                return out + "\""
+            }
+            if let backingFormat { lines.append("    \"backing-filename-format\": \(string(backingFormat))") }
+            lines.append("    \"virtual-size\": \(virtualSize)")
+            lines.append("    \"filename\": \(string(filename))")
+            if let clusterSize { lines.append("    \"cluster-size\": \(clusterSize)") }
+            lines.append("    \"format\": \(string(format))")
+            lines.append("    \"actual-size\": \(actualSize)")
+            if let qcow2 {
+                lines.append("""
+                        "format-specific": {
+                            "type": "qcow2",
+                            "data": {
+                                "compat": \(string(qcow2.compat)),
+                                "compression-type": \(string(qcow2.compressionType)),
+                                "lazy-refcounts": \(qcow2.lazyRefcounts),
+                                "refcount-bits": \(qcow2.refcountBits),
+                                "corrupt": \(qcow2.corrupt),
+                                "extended-l2": \(qcow2.extendedL2)
+                            }
+                        }
+                    """)
+            }
+            if let fullBackingFilename { lines.append("    \"full-backing-filename\": \(string(fullBackingFilename))") }
+            if let backingFilename { lines.append("    \"backing-filename\": \(string(backingFilename))") }
+            lines.append("    \"dirty-flag\": \(dirty)")
+            return "{\n" + lines.joined(separator: ",\n") + "\n}"
+        }
+
+        /// qemu-img info's human output.
+        public var text: String {
+            var lines = ["image: \(filename)", "file format: \(format)",
+                         "virtual size: \(Self.humanSize(virtualSize)) (\(virtualSize) bytes)",
+                         "disk size: \(Self.humanSize(actualSize))"]
+            if let clusterSize { lines.append("cluster_size: \(clusterSize)") }
+            if let backingFilename {
+                lines.append("backing file: \(backingFilename)" + (fullBackingFilename != backingFilename ? " (actual path: \(fullBackingFilename ?? ""))" : ""))
+            }
+            if let backingFormat { lines.append("backing file format: \(backingFormat)") }
+            if let qcow2 {
+                lines += ["Format specific information:", "    compat: \(qcow2.compat)", "    compression type: \(qcow2.compressionType)",
+                          "    lazy refcounts: \(qcow2.lazyRefcounts)", "    refcount bits: \(qcow2.refcountBits)",
+                          "    corrupt: \(qcow2.corrupt)", "    extended l2: \(qcow2.extendedL2)"]
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        /// qemu-img's sizes: binary units, three significant digits ("196 KiB", "1.5 GiB").
+        static func humanSize(_ bytes: UInt64) -> String {
+            let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+            var value = Double(bytes), unit = 0
+            while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+            if unit == 0 { return "\(bytes) B" }
+            let digits = value >= 100 ? 0 : value >= 10 ? 1 : 2
+            var text = rounded(value, digits: digits)
+            if text.contains(".") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
+            return "\(text) \(units[unit])"
+        }
+
+        private static func rounded(_ value: Double, digits: Int) -> String {
+            let scale = [1.0, 10.0, 100.0][digits]
+            let rounded = (value * scale).rounded() / scale
+            return digits == 0 ? String(Int(rounded)) : String(rounded)
+        }
+    }
+
+    /// Reads what `info` shows, opening the image read-only (its backing chain too, as qemu-img does).
+    /// `forceShare` is qemu-img's -U: no image lock, so an image in use can be looked at.
+    public static func info(_ path: String, format: ImageFormat? = nil, allowUnsafeBackingPaths: Bool = false,
+                            forceShare: Bool = false) throws(StorageError) -> Info {
+        let opened = try ImageOpener.open(path, options: ImageOpenOptions(readOnly: true, format: format,
+                                                                         allowUnsafeBackingPaths: allowUnsafeBackingPaths, lock: !forceShare))
+        let file = try HostFile(path: path, writable: false, lock: false)
+        var info = Info(filename: path, format: opened.driver.formatName, virtualSize: opened.driver.virtualSize,
+                        actualSize: file.allocatedBytes())
+        if let image = opened.driver as? Qcow2Image {
+            let header = image.header
+            info.clusterSize = header.clusterSize
+            info.backingFilename = header.backingFile
+            info.fullBackingFilename = image.backingPath
+            info.backingFormat = header.backingFormat
+            info.dirty = image.isDirty
+            info.qcow2 = Info.Qcow2Details(
+                compat: header.version >= 3 ? "1.1" : "0.10", compressionType: header.compressionType == 1 ? "zstd" : "zlib",
+                lazyRefcounts: header.compatibleFeatures & Qcow2Header.lazyRefcounts != 0, refcountBits: header.refcountBits,
+                corrupt: image.isCorrupt, extendedL2: false)
+        }
+        return info
+    }
+
+    /// `convert -f FMT -O FMT SOURCE TARGET`: the target is created the size of the source and
+    /// gets every block of it that is not all zeros (the rest stays unallocated, reading zeros).
+    public static func convert(_ source: String, sourceFormat: ImageFormat?, to target: String, targetFormat: ImageFormat,
+                               clusterSize: UInt64 = defaultClusterSize, allowUnsafeBackingPaths: Bool = false) throws(StorageError) {
+        let input = try ImageOpener.open(source, options: ImageOpenOptions(readOnly: true, format: sourceFormat,
+                                                                           allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+        let size = input.virtualSize
+        switch targetFormat {
+        case .raw: try createRaw(target, size: size)
+        case .qcow2: try createQcow2(target, size: size, clusterSize: clusterSize)
+        }
+        let output = try ImageOpener.open(target, options: ImageOpenOptions(cache: .unsafe, format: targetFormat)).driver
+        let chunk: UInt64 = max(clusterSize, 1 << 16)
+        var offset: UInt64 = 0
+        while offset < size {
+            let count = Int(min(chunk, size - offset))
+            let bytes = try input.read(at: offset, count: count)
+            if bytes.contains(where: { $0 != 0 }) { try output.write(bytes, at: offset) }
+            offset += UInt64(count)
+        }
+        // Written under cache=unsafe (no barriers while nothing else can see the target); now durable.
+        if let image = output as? Qcow2Image { try image.file.synchronize() }
+        if let disk = output as? RawFileDisk { try disk.file.synchronize() }
+    }
+}

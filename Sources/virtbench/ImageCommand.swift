@@ -1,0 +1,185 @@
+import ArgumentParser
+import Storage
+
+/// `virtbench image`: qemu-img's create, info, check and convert, with its option spellings and
+/// meanings, over the Storage module's drivers. Snapshot, commit, rebase and bitmap are later
+/// slices of issue 20; `Main` refuses them by name (ImageCommand.laterSubcommands).
+struct ImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Create, inspect, check and convert disk images (raw, qcow2), as qemu-img does.",
+        subcommands: [Create.self, Info.self, Check.self, Convert.self]
+    )
+
+    /// qemu-img subcommands not built yet, refused with one clear line.
+    static let laterSubcommands = ["snapshot", "commit", "rebase", "bitmap", "resize", "amend", "compare", "map", "measure", "dd"]
+
+    static func format(_ text: String?, _ option: String) throws -> ImageFormat? {
+        guard let text else { return nil }
+        guard let format = ImageFormat(rawValue: text) else {
+            throw CommandError("Unknown file format '\(text)' for \(option) (raw and qcow2 are supported)")
+        }
+        return format
+    }
+
+    /// qemu-img's sizes: bytes, or a number with k/K, M, G, T (binary), optionally with a fraction.
+    static func size(_ text: String) throws -> UInt64 {
+        let units: [Character: UInt64] = ["b": 1, "k": 1 << 10, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(text)
+        var scale: UInt64 = 1
+        if let last = digits.last, let unit = units[last] {
+            scale = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Double(digits), value >= 0, !digits.isEmpty, digits.allSatisfy({ $0.isNumber || $0 == "." }) else {
+            throw CommandError("Invalid image size specified. You may use k, M, G, T, P or E suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes. ('\(text)')")
+        }
+        let bytes = value * Double(scale)
+        guard bytes < Double(UInt64(1) << 62) else { throw CommandError("Image size must be less than 8 EiB! ('\(text)')") }
+        return UInt64(bytes)
+    }
+
+    /// `-o key=value,...`: cluster_size only.
+    static func clusterSize(_ options: String?) throws -> UInt64 {
+        guard let options else { return ImageTool.defaultClusterSize }
+        var clusterSize = ImageTool.defaultClusterSize
+        for item in options.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == "cluster_size" else {
+                throw CommandError("Invalid option '\(item)' for -o (virtbench takes cluster_size=SIZE)")
+            }
+            clusterSize = try size(parts[1])
+        }
+        return clusterSize
+    }
+
+    static func storage(_ error: StorageError) -> CommandError { CommandError(error.description) }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an image: create -f qcow2|raw [-b BACKING -F FMT] [-o cluster_size=N] FILE [SIZE]")
+        @Option(name: .customShort("f"), help: "Format: qcow2 or raw.") var format = "raw"
+        @Option(name: .customShort("b"), help: "Backing file (qcow2), relative to the new image's folder.") var backing: String?
+        @Option(name: .customShort("F"), help: "Backing file format.") var backingFormat: String?
+        @Option(name: .customShort("o"), help: "Format options: cluster_size=SIZE.") var options: String?
+        @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
+        @Flag(name: .customShort("q"), help: "Quiet: no 'Formatting' line.") var quiet = false
+        @Argument var file: String
+        @Argument var size: String?
+
+        func run() throws {
+            guard let format = try ImageCommand.format(format, "-f") else { return }
+            let bytes = try size.map(ImageCommand.size)
+            let backingFormat = try ImageCommand.format(self.backingFormat, "-F")
+            do {
+                switch format {
+                case .raw:
+                    guard backing == nil else { throw CommandError("Backing file not supported for file format 'raw'") }
+                    guard let bytes else { throw CommandError("Image creation needs a size parameter") }
+                    try ImageTool.createRaw(file, size: bytes)
+                case .qcow2:
+                    try ImageTool.createQcow2(file, size: bytes, clusterSize: try ImageCommand.clusterSize(options), backingFile: backing,
+                                              backingFormat: backingFormat, allowUnsafeBackingPaths: unsafeBacking)
+                }
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+            if !quiet { print("Formatting '\(file)', fmt=\(format.rawValue)" + (bytes.map { " size=\($0)" } ?? "")) }
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an image's format, sizes, backing file and flags: info [--output=json] FILE")
+        @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
+        @Option(name: .customLong("output"), help: "human or json.") var output = "human"
+        @Flag(name: [.customShort("U"), .customLong("force-share")], help: "Open without the image lock (an image in use).") var forceShare = false
+        @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
+        @Argument var file: String
+
+        func run() throws {
+            guard output == "human" || output == "json" else { throw CommandError("--output must be used with human or json as argument.") }
+            do {
+                let info = try ImageTool.info(file, format: try ImageCommand.format(format, "-f"), allowUnsafeBackingPaths: unsafeBacking,
+                                              forceShare: forceShare)
+                print(output == "json" ? info.json : info.text)
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a qcow2 image's refcounts: check [-r leaks|all] FILE (exit 0 clean, 2 corruptions, 3 leaks only)")
+        @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
+        @Option(name: .customShort("r"), help: "Repair: leaks or all.") var repair: String?
+        @Flag(name: [.customShort("U"), .customLong("force-share")], help: "Open without the image lock (read-only checks only).") var forceShare = false
+        @Argument var file: String
+
+        func run() throws {
+            var mode: RepairMode?
+            if let repair {
+                guard let parsed = RepairMode(rawValue: repair) else { throw CommandError("Invalid -r argument '\(repair)' (leaks or all)") }
+                mode = parsed
+            }
+            let report: ImageCheckReport
+            do {
+                let given = try ImageCommand.format(format, "-f")
+                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? ImageOpener.probe(file),
+                                                                                  lock: !forceShare))
+                guard let image = opened.driver as? Qcow2Image else {
+                    throw CommandError("This image format does not support checks")
+                }
+                report = try image.check(repair: mode)
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+            // qemu-img check's report.
+            for line in report.messages { print(line) }
+            if report.repairedLeaks + report.repairedCorruptions > 0 {
+                print("The following inconsistencies were found and repaired:\n\n    \(report.repairedLeaks) leaked clusters\n    \(report.repairedCorruptions) corruptions\n\nDouble checking the fixed image now...")
+            }
+            if report.isClean {
+                print("No errors were found on the image.")
+            }
+            if report.corruptions > 0 {
+                print("\n\(report.corruptions) errors were found on the image.\nData may be corrupted, or further writes to the image may corrupt it.")
+            }
+            if report.leaks > 0 {
+                print("\n\(report.leaks) leaked clusters were found on the image.\nThis means waste of disk space, but no harm to data.")
+            }
+            if report.allocatedClusters > 0 && report.totalClusters > 0 {
+                // printf's %0.2f of a percentage.
+                func percent(_ n: UInt64, of total: UInt64) -> String {
+                    let hundredths = Int((Double(n) * 10000 / Double(total)).rounded())
+                    return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+                }
+                print("\(report.allocatedClusters)/\(report.totalClusters) = \(percent(report.allocatedClusters, of: report.totalClusters))% allocated, "
+                      + "\(percent(report.fragmentedClusters, of: report.allocatedClusters))% fragmented, "
+                      + "\(percent(report.compressedClusters, of: report.allocatedClusters))% compressed clusters")
+            }
+            print("Image end offset: \(report.imageEndOffset)")
+            if report.corruptions > 0 { throw GuestExit(status: 2) }
+            if report.leaks > 0 { throw GuestExit(status: 3) }
+        }
+    }
+
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Copy an image into another format: convert [-f FMT] -O FMT SOURCE TARGET")
+        @Option(name: .customShort("f"), help: "Source format (probed when absent).") var format: String?
+        @Option(name: .customShort("O"), help: "Target format: raw or qcow2.") var outputFormat = "raw"
+        @Option(name: .customShort("o"), help: "Target options: cluster_size=SIZE.") var options: String?
+        @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
+        @Argument var source: String
+        @Argument var target: String
+
+        func run() throws {
+            guard let targetFormat = try ImageCommand.format(outputFormat, "-O") else { return }
+            do {
+                try ImageTool.convert(source, sourceFormat: try ImageCommand.format(format, "-f"), to: target, targetFormat: targetFormat,
+                                      clusterSize: try ImageCommand.clusterSize(options), allowUnsafeBackingPaths: unsafeBacking)
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+        }
+    }
+}

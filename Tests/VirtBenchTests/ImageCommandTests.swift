@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `virtbench image` as a user runs it: qemu-img's spellings, outputs and exit codes.
+struct ImageCommandTests {
+    static func folder() -> String { ProcessRunner.directory(of: ProcessRunner.temporaryFile("placeholder", [])) }
+
+    @Test func createInfoAndCheckAQcow2Image() throws {
+        let folder = Self.folder()
+        let image = folder + "/a.qcow2"
+        defer { unlink(image); ProcessRunner.remove(folder + "/placeholder") }
+        let created = try ProcessRunner.runVirtBench(["image", "create", "-f", "qcow2", image, "64M"], timeout: 30)
+        #expect(created.status == 0 && created.stdout == "Formatting '\(image)', fmt=qcow2 size=67108864\n", "\(created.stdout)\(created.stderr)")
+        let info = try ProcessRunner.runVirtBench(["image", "info", "--output=json", image], timeout: 30)
+        #expect(info.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        #expect(json["virtual-size"] as? Int == 64 << 20)
+        #expect(json["cluster-size"] as? Int == 65536)
+        #expect(json["format"] as? String == "qcow2")
+        #expect(json["dirty-flag"] as? Bool == false)
+        let check = try ProcessRunner.runVirtBench(["image", "check", image], timeout: 30)
+        #expect(check.status == 0 && check.stdout.hasPrefix("No errors were found on the image.\n"), "\(check.stdout)")
+    }
+
+    /// Exit 3 for leaks, 2 for corruptions (qemu-img check's codes), and -r repairs them.
+    @Test func checkExitCodesAndRepair() throws {
+        let folder = Self.folder()
+        let image = folder + "/a.qcow2"
+        defer { unlink(image); ProcessRunner.remove(folder + "/placeholder") }
+        // 64 KiB clusters: header, refcount table, refcount block at 0x20000, L1 table at 0x30000.
+        #expect(try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", image, "64M"], timeout: 30).status == 0)
+        let handle = try #require(FileHandle(forUpdatingAtPath: image))
+        try handle.truncate(atOffset: 8 << 16)
+        try handle.seek(toOffset: 0x20000 + 2 * 6)
+        try handle.write(contentsOf: Data([0, 1]))  // cluster 6: a refcount, no reference
+        try handle.close()
+        let leaked = try ProcessRunner.runVirtBench(["image", "check", image], timeout: 30)
+        #expect(leaked.status == 3 && leaked.stdout.contains("Leaked cluster 6 refcount=1 reference=0"), "\(leaked.stdout)")
+        #expect(leaked.stdout.contains("1 leaked clusters were found on the image."))
+        let repaired = try ProcessRunner.runVirtBench(["image", "check", "-r", "leaks", image], timeout: 30)
+        #expect(repaired.status == 0 && repaired.stdout.contains("Repairing cluster 6 refcount=1 reference=0"), "\(repaired.stdout)")
+        let handle2 = try #require(FileHandle(forUpdatingAtPath: image))
+        try handle2.seek(toOffset: 0x20000 + 2 * 3)
+        try handle2.write(contentsOf: Data([0, 0]))  // the L1 table's cluster: referenced, refcount 0
+        try handle2.close()
+        let corrupt = try ProcessRunner.runVirtBench(["image", "check", image], timeout: 30)
+        #expect(corrupt.status == 2 && corrupt.stdout.contains("ERROR cluster 3 refcount=0 reference=1"), "\(corrupt.stdout)")
+        #expect(try ProcessRunner.runVirtBench(["image", "check", "-r", "all", image], timeout: 30).status == 0)
+    }
+
+    @Test func convertRoundTripsThroughQcow2() throws {
+        let folder = Self.folder()
+        let raw = folder + "/r.img", qcow2 = folder + "/q.qcow2", back = folder + "/back.img"
+        defer { for path in [raw, qcow2, back] { unlink(path) }; ProcessRunner.remove(folder + "/placeholder") }
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        for i in stride(from: 0, to: bytes.count, by: 4099) { bytes[i] = UInt8(truncatingIfNeeded: i / 4099 + 1) }
+        FileManager.default.createFile(atPath: raw, contents: Data(bytes))
+        #expect(try ProcessRunner.runVirtBench(["image", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2], timeout: 30).status == 0)
+        #expect(try ProcessRunner.runVirtBench(["image", "convert", "-O", "raw", qcow2, back], timeout: 30).status == 0)
+        #expect(FileManager.default.contents(atPath: back) == Data(bytes))
+    }
+
+    @Test func badInputAndLaterSubcommandsAreRefusedInOneLine() throws {
+        let folder = Self.folder()
+        defer { ProcessRunner.remove(folder + "/placeholder") }
+        for (arguments, fragment) in [
+            (["image", "snapshot", "-l", "x.qcow2"], "later slice of issue 20"),
+            (["image", "commit", "x.qcow2"], "later slice of issue 20"),
+            (["image", "rebase", "-b", "y", "x.qcow2"], "later slice of issue 20"),
+            (["image", "bitmap", "--add", "x.qcow2", "b0"], "later slice of issue 20"),
+            (["image", "create", "-f", "vmdk", folder + "/x", "1M"], "Unknown file format 'vmdk'"),
+            (["image", "create", "-f", "qcow2", folder + "/x", "12Q"], "Invalid image size"),
+            (["image", "create", "-f", "qcow2", folder + "/x"], "needs a size"),
+            (["image", "create", "-f", "qcow2", "-b", "/etc/passwd", folder + "/x", "1M"], "absolute path"),
+            (["image", "info", folder + "/missing.qcow2"], "Could not open"),
+            (["image", "check", "-r", "some", folder + "/x"], "Invalid -r argument"),
+        ] {
+            let result = try ProcessRunner.runVirtBench(arguments, timeout: 30)
+            result.expectOneLineError(for: arguments, containing: fragment, sourceLocation: #_sourceLocation)
+        }
+        unlink(folder + "/x")
+    }
+}
