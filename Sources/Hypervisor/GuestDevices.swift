@@ -37,7 +37,9 @@ struct MMIOAccess {
 }
 
 /// The devices every domain sees at the `virt` addresses, modelled by the host: the domain's
-/// own 16550 UART (`Domain.uart`, the board's model) and the sifive_test finisher.
+/// own 16550 UART (`Domain.uart`, the board's model), the sifive_test finisher, and where the
+/// kind delivers external interrupts the domain's own PLIC (`Domain.plic`, the board's model).
+/// Every mode's MMIO path (a hav guest-page fault, a full or para access fault) ends here.
 enum GuestDevices {
     // sifive_test commands (low 16 bits of the written word).
     static let finisherPass: UInt64 = 0x5555, finisherFail: UInt64 = 0x3333, finisherReset: UInt64 = 0x7777
@@ -64,6 +66,14 @@ enum GuestDevices {
                 return Result()
             }
             return Result(value: uart.read(offset: offset, width: Int(width)))
+        }
+        if let plic = domain.plic, GuestLayout.plic.contains(gpa, length: width) {
+            let offset = gpa.rawValue - GuestLayout.plicBase.rawValue
+            if store {
+                plic.write(offset: offset, width: Int(width), value: value)
+                return Result()
+            }
+            return Result(value: plic.read(offset: offset, width: Int(width)))
         }
         if GuestLayout.test.contains(gpa, length: width) {
             guard store, gpa == GuestLayout.testBase else { return Result() }
