@@ -6,8 +6,9 @@ import Machine
 extension Run {
     /// `virtbench run --mode hav`, `full` or `para`: the kernel becomes domain 1 of a Swift
     /// hypervisor of that kind (with the H extension for hav, without for full and para); the
-    /// hypervisor is its SBI, so there is no firmware to give.
-    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization) throws {
+    /// hypervisor is its SBI, so there is no firmware to give. `-initrd` and `-append` become the
+    /// domain's initrd and command line, published in the device tree it generates.
+    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization, initrd: String?, append: String?) throws {
         guard bios == "default" || bios == "none" else {
             throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")
         }
@@ -21,6 +22,11 @@ extension Run {
                                + "\((BootPlan.maximumRAMSize - largest) >> 20) MiB of it)")
         }
         guard let image = FileManager.default.contents(atPath: kernel) else { throw CommandError("kernel '\(kernel)' not found or unreadable") }
+        var initrdBytes: [UInt8]?
+        if let initrd {
+            guard let bytes = FileManager.default.contents(atPath: initrd) else { throw CommandError("initrd '\(initrd)' not found or unreadable") }
+            initrdBytes = [UInt8](bytes)
+        }
         let started = Timebase.monotonicNanoseconds()
         let host: Hypervisor.Host, domain: Domain
         do {
@@ -29,6 +35,8 @@ extension Run {
             var configuration = DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
                                                     instructionLimit: maxInstructions ?? .max)
             configuration.kernelPath = kernel
+            configuration.initrd = initrdBytes
+            configuration.bootArguments = append
             domain = try host.createDomain(configuration)
             domain.consoleListener = Console.writeOutput
             try host.start(domain.id)
