@@ -65,6 +65,9 @@ public enum GuestLayout {
     public static let plicBase = GuestPhysicalAddress(VirtMemoryMap.plic.base), plicSize = VirtMemoryMap.plic.size
     public static var uart: Range<GuestPhysicalAddress> { uartBase ..< uartBase + uartSize }
     public static var plic: Range<GuestPhysicalAddress> { plicBase ..< plicBase + plicSize }
+    /// The eight virtio-mmio windows, one after another (QEMU virt's: 0x1000_1000, 4 KiB each).
+    public static let virtioBase = GuestPhysicalAddress(VirtMemoryMap.virtio(0).base), virtioWindowSize = VirtMemoryMap.virtio(0).size
+    public static var virtio: Range<GuestPhysicalAddress> { virtioBase ..< virtioBase + UInt64(VirtMemoryMap.virtioCount) * virtioWindowSize }
     public static var test: Range<GuestPhysicalAddress> { testBase ..< testBase + testSize }
 
     /// The guest physical addresses of a domain's RAM of `memorySize` bytes.
@@ -168,6 +171,10 @@ public final class Domain {
     /// external interrupt (`VirtualizationKind.externalInterruptsChanged`). The M-mode contexts
     /// drive MEIP, which nothing reads: a guest has no M-mode.
     let vcpuInterrupts: [InterruptLines]
+    /// The `virt` board's eight virtio-mmio windows, the board's slot type, each raising its
+    /// source on the domain's PLIC; empty without a PLIC. A device is plugged in with
+    /// `Host.plugVirtio` before the domain starts; an empty slot reads "no device".
+    public let virtioSlots: [VirtioMMIOSlot]
     /// The host's clock, for the UART's character timeout.
     private let timebase: Timebase
     /// Instructions this domain retired.
@@ -199,7 +206,16 @@ public final class Domain {
          timebase: Timebase, emulatesPLIC: Bool = false) {
         self.id = id
         vcpuInterrupts = (0 ..< max(1, configuration.vcpuCount)).map { _ in InterruptLines() }
-        plic = emulatesPLIC ? PLIC(name: "domain\(id).plic", harts: vcpuInterrupts) : nil
+        let plic = emulatesPLIC ? PLIC(name: "domain\(id).plic", harts: vcpuInterrupts) : nil
+        self.plic = plic
+        virtioSlots = plic.map { plic in
+            (0 ..< VirtMemoryMap.virtioCount).map { index in
+                let source = VirtMemoryMap.virtioIRQ(index)
+                // The domain owns its slots and its PLIC, so the PLIC outlives every slot's line.
+                return VirtioMMIOSlot(name: "domain\(id).virtio_mmio.\(index)", interruptSource: source,
+                                      interruptLine: { [unowned plic] level in plic.setSourceLevel(source, level) })
+            }
+        } ?? []
         self.timebase = timebase
         self.configuration = configuration
         self.hostBase = hostBase

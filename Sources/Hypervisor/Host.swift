@@ -5,6 +5,7 @@ import Devices
 import Loader
 import Machine
 import RISCV
+import Virtio
 
 /// Why the host could not do what the control domain asked.
 public enum HostError: Error, CustomStringConvertible, Equatable {
@@ -289,7 +290,7 @@ public final class Host {
     /// board's own builder: its RAM, command line and initrd, its hart without H (guests get no
     /// nested virtualization), and only the devices the hypervisor models for a guest: the UART,
     /// the test finisher (and the poweroff/reboot syscons that point at it) and, with `plic`, the
-    /// domain's PLIC. Anything else a guest probed would be an access fault, so it is not offered.
+    /// domain's PLIC and its eight virtio-mmio windows. Anything else a guest probed would be an access fault, so it is not offered.
     ///
     /// The CLINT is left out: its registers (msip, mtimecmp) are M-mode's, which a guest does
     /// not have. An S-mode Linux takes its timer from Sstc (vstimecmp) or SBI TIME and its IPIs
@@ -300,7 +301,7 @@ public final class Host {
                                                         bootArguments: configuration.bootArguments, initrd: initrd, randomSeed: 0)
         guard let board = try? VirtBoard(configuration: boardConfiguration, consoleOutput: { _ in }) else { return [] }
         var tree = board.deviceTreeDescription()
-        let kept = ["serial@", "test@"] + (plic ? ["plic@"] : [])
+        let kept = ["serial@", "test@"] + (plic ? ["plic@", "virtio_mmio@"] : [])
         tree.root.children = tree.root.children.compactMap { node in
             switch node.name {
             case "soc":
@@ -501,8 +502,38 @@ public final class Host {
     /// for a domain without a PLIC: no device interrupt reaches it.
     func pollDevices(_ domain: Domain) {
         guard domain.plic != nil else { return }
-        _ = domain.uart.poll(now: hostTime(for: domain))
+        let now = hostTime(for: domain)
+        _ = domain.uart.poll(now: now)
+        for slot in domain.virtioSlots where !slot.isEmpty { _ = slot.poll(now: now) }
         kind.externalInterruptsChanged(domain, host: self)
+    }
+
+    /// Plugs a virtio device (the Virtio module's, as on the board) into virtio-mmio slot
+    /// `index` of a domain that has not started: its transport reaches only the domain's RAM
+    /// (`DomainGuestMemory`; a descriptor outside it is a device error) and raises the slot's
+    /// source on the domain's PLIC. Throws for a domain without virtio slots (full, para: no
+    /// PLIC to deliver its interrupts), a started domain, or a taken or missing slot.
+    @discardableResult
+    public func plugVirtio(_ device: any VirtioDevice, into index: Int, of id: Int, legacy: Bool = true,
+                           ringFeatures: UInt64 = VirtioFeature.ring, errorLog: ((String) -> Void)? = nil) throws -> VirtioMMIOTransport {
+        let domain = try find(id)
+        guard !domain.virtioSlots.isEmpty else {
+            throw HostError.unsupported("virtio devices need a domain with a PLIC to deliver their interrupts: --mode hav only")
+        }
+        guard domain.state == .created else { throw HostError.wrongState(id, domain.state) }
+        guard domain.virtioSlots.indices.contains(index), domain.virtioSlots[index].isEmpty else {
+            throw HostError.unsupported("virtio-mmio slot \(index) is taken or does not exist (there are \(domain.virtioSlots.count))")
+        }
+        let slot = domain.virtioSlots[index]
+        let ramBase = GuestLayout.ramBase.rawValue, hostBase = domain.hostBase.rawValue
+        // A device's write into guest RAM drops code the hart decoded there (it runs on the hart's thread).
+        let memory = ObservedGuestMemory(DomainGuestMemory(domain, memory: board.memory)) { [weak hart = hart] range in
+            hart?.hostWroteMemory(range.lowerBound - ramBase + hostBase ..< range.upperBound - ramBase + hostBase)
+        }
+        let transport = VirtioMMIOTransport(name: slot.name, device: device, legacy: legacy, memory: memory, ringFeatures: ringFeatures,
+                                            interrupt: slot.interruptLine, errorLog: errorLog)
+        slot.plug(transport)
+        return transport
     }
 
     func finish(_ domain: Domain, _ state: DomainState) {

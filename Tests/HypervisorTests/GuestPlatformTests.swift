@@ -4,6 +4,7 @@ import Loader
 import Machine
 import RISCV
 import Testing
+import Virtio
 @testable import Hypervisor
 
 /// A domain is a declared virtual machine (issue 19): its device tree is generated from its
@@ -359,6 +360,58 @@ import Testing
             #expect(soc.child("plic@c000000") == nil && serial.property("interrupts") == nil)
             #expect(domain.plic == nil)
         }
+    }
+
+    // MARK: Virtio
+
+    /// What a domain's virtio devices reach is its RAM and nothing else: a ring or buffer address
+    /// below it, past its end, straddling the end or wrapping around 2^64 is refused (the device
+    /// then reports an error), and inside it the bytes are the domain's own.
+    @Test func virtioSeesOnlyTheDomainsRAM() throws {
+        // Room for a second domain right past the first one's RAM.
+        let host = try Host(configuration: .init(memorySize: (16 << 20) + Host.reservedMemory, virtualization: .hardwareAssisted))
+        let domain = try host.createDomain(DomainConfiguration(name: "dma", memorySize: 8 << 20, kernel: [0x6f, 0, 0, 0]))
+        let memory = DomainGuestMemory(domain, memory: host.board.memory)
+        let base = GuestLayout.ramBase.rawValue, end = base + (8 << 20)
+        #expect(memory.store(base + 0x1000, width: 8, value: 0x1122_3344_5566_7788))
+        #expect(host.board.memory.load(domain.hostAddress(GuestPhysicalAddress(base + 0x1000)).rawValue, width: 8) == 0x1122_3344_5566_7788)
+        #expect(memory.load(end - 8, width: 8) == 0)
+        #expect(memory.write([1, 2, 3], at: end - 3) && memory.read(end - 3, count: 3) == [1, 2, 3])
+        for address in [end, end - 4, base - 8, 0, UInt64.max - 3] {
+            #expect(memory.load(address, width: 8) == nil, "\(address)")
+            #expect(!memory.store(address, width: 8, value: 0), "\(address)")
+            #expect(memory.read(address, count: 8) == nil && !memory.write([0, 0, 0, 0, 0, 0, 0, 0], at: address), "\(address)")
+        }
+        // The next domain's RAM, right past this one's in host memory, is untouched.
+        let next = try host.createDomain(DomainConfiguration(name: "next", memorySize: 8 << 20, kernel: [0x6f, 0, 0, 0]))
+        #expect(next.hostBase == domain.hostAddress(GuestPhysicalAddress(end)))
+        #expect(!memory.write([0xff], at: end))
+        #expect(host.board.memory.read(next.hostBase.rawValue + 0x1000, count: 8) == [0, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// Devices go into an unstarted hav domain's free slots; full has no PLIC to deliver their
+    /// interrupts, so it has no slots; the slot's interrupt reaches the domain's PLIC.
+    @Test func virtioDevicesPlugIntoHAVDomainsOnly() throws {
+        let host = try Self.host(.hardwareAssisted)
+        let domain = try host.createDomain(DomainConfiguration(name: "rng", memorySize: 8 << 20, kernel: [0x6f, 0, 0, 0]))
+        #expect(domain.virtioSlots.count == VirtMemoryMap.virtioCount)
+        try host.plugVirtio(VirtioEntropyDevice(), into: 7, of: domain.id)
+        // The transport answers at the slot's window: magic "virt" and device ID 4 (entropy).
+        let window = GuestLayout.virtioBase.rawValue + 7 * GuestLayout.virtioWindowSize
+        #expect(try Self.access(domain, window, store: false) == 0x7472_6976)
+        #expect(try Self.access(domain, window + 8, store: false) == 4)
+        #expect(try Self.access(domain, GuestLayout.virtioBase.rawValue + 8, store: false) == 0, "an empty slot has device ID 0")
+        #expect(throws: HostError.self) { try host.plugVirtio(VirtioEntropyDevice(), into: 7, of: domain.id) }
+        #expect(throws: HostError.self) { try host.plugVirtio(VirtioEntropyDevice(), into: 8, of: domain.id) }
+        try host.start(domain.id)
+        #expect(throws: HostError.wrongState(domain.id, .runnable)) { try host.plugVirtio(VirtioEntropyDevice(), into: 0, of: domain.id) }
+        let full = try Self.host(.full)
+        let guest = try full.createDomain(DomainConfiguration(name: "rng", memorySize: 8 << 20, kernel: [0x6f, 0, 0, 0]))
+        #expect(guest.virtioSlots.isEmpty)
+        #expect(throws: HostError.self) { try full.plugVirtio(VirtioEntropyDevice(), into: 0, of: guest.id) }
+        // A slot's line is its PLIC source (1 + index).
+        domain.virtioSlots[2].interruptLine(true)
+        #expect(domain.plic?.isPending(3) == true)
     }
 
     /// Multi-vCPU domains are refused with a reason until they are built.
