@@ -185,11 +185,18 @@ struct Run: ParsableCommand {
         if mode != "native" {
             // The hypervisor modes boot one kernel (with its initrd and command line) as a domain,
             // whose device tree the hypervisor generates: the board's other boot files and devices do not apply.
+            // Virtio devices need the domain's PLIC, which only hav has; a virtconsole's chardev
+            // would share stdin with the domain's UART, so guest modes take none.
+            let virtio = mode == "hav"
             let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
-                               ("-device", !devices.isEmpty), ("-drive", !drives.isEmpty), ("-global", !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
+                               ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty),
+                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
-            if let first = unsupported.first { throw CommandError("\(first) applies to --mode native only, not --mode \(mode)") }
+            if let first = unsupported.first {
+                let modes = ["-device", "-drive", "-global"].contains(first) ? "--mode native and hav" : "--mode native"
+                throw CommandError("\(first) applies to \(modes) only, not --mode \(mode)")
+            }
             let cpus = try SMPTopology.parse(smp).cpus
             if cpus > 1 {
                 throw CommandError("-smp \(smp): a domain under --mode \(mode) has one vCPU for now (multi-vCPU domains are not built yet); use -smp 1")

@@ -2,6 +2,7 @@ import Foundation
 import Hypervisor
 import Loader
 import Machine
+import Virtio
 
 extension Run {
     /// `virtbench run --mode hav`, `full` or `para`: the kernel becomes domain 1 of a Swift
@@ -27,6 +28,11 @@ extension Run {
             guard let bytes = FileManager.default.contents(atPath: initrd) else { throw CommandError("initrd '\(initrd)' not found or unreadable") }
             initrdBytes = [UInt8](bytes)
         }
+        // -drive/-device under hav: the board's virtio models, plugged into the domain's slots.
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: [])
+        if deviceOptions.flashImages.contains(where: { $0 != nil }) {
+            throw CommandError("-drive if=pflash: a domain has no flash; --mode \(mode) takes virtio disks (if=none with -device virtio-blk-device)")
+        }
         let started = Timebase.monotonicNanoseconds()
         let host: Hypervisor.Host, domain: Domain
         do {
@@ -39,7 +45,19 @@ extension Run {
             configuration.bootArguments = append
             domain = try host.createDomain(configuration)
             domain.consoleListener = Console.writeOutput
+        } catch {
+            throw CommandError("\(error)")
+        }
+        let transports: [VirtioMMIOTransport]
+        do {
+            transports = try deviceOptions.plug { model, slot, ringFeatures in
+                try host.plugVirtio(model, into: slot, of: domain.id, legacy: deviceOptions.legacyTransport, ringFeatures: ringFeatures) {
+                    printError("virtbench: " + $0)
+                }
+            }.transports
             try host.start(domain.id)
+        } catch let error as CommandError {
+            throw error
         } catch {
             throw CommandError("\(error)")
         }
@@ -54,6 +72,7 @@ extension Run {
         if summary {
             var lines = ["virtbench: domain \(domain.id) \(domain.state), \(domain.instructions) instructions in \(Double(elapsed) / 1e9) s"]
             for (key, value) in domain.events.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
+            for transport in transports { lines.append("  " + Self.summaryLine(transport)) }
             printError(lines.joined(separator: "\n"))
         }
         switch domain.state {

@@ -321,13 +321,26 @@ struct DeviceOptions: Equatable {
     /// device is stdio.
     func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?,
               errorLog: @escaping (String) -> Void) throws -> (transports: [VirtioMMIOTransport], consoleInput: VirtioConsoleInput?) {
+        let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
+        return try plug { model, slot, ringFeatures in
+            let window = board.virtioSlots[slot]
+            let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
+                                                ringFeatures: ringFeatures, interrupt: window.interruptLine, errorLog: errorLog)
+            window.plug(transport)
+            return transport
+        }
+    }
+
+    /// Opens the drives and the character devices, makes each device's model and hands it to
+    /// `plugIn` with its slot and ring features (the board's slots, or a hypervisor domain's).
+    func plug(_ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
+        -> (transports: [VirtioMMIOTransport], consoleInput: VirtioConsoleInput?) {
         var transports: [VirtioMMIOTransport] = []
         var consoleInput: VirtioConsoleInput?
         // QEMU opens every -chardev, used or not (a file one is created or truncated).
         var outputs: [String: ([UInt8]) -> Void] = [:]
         for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }
         var portPlaced = false
-        let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
         for (device, slot) in zip(devices, try slotAssignment()) {
             let model: any VirtioDevice
             switch device.kind {
@@ -353,11 +366,7 @@ struct DeviceOptions: Equatable {
                 if chardev?.backend == .stdio { consoleInput = console.input }
                 model = console
             }
-            let window = board.virtioSlots[slot]
-            let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
-                                                ringFeatures: device.ringFeatures, interrupt: window.interruptLine, errorLog: errorLog)
-            window.plug(transport)
-            transports.append(transport)
+            transports.append(try plugIn(model, slot, device.ringFeatures))
         }
         return (transports, consoleInput)
     }

@@ -30,6 +30,29 @@ import TestSupport
         #expect(result.stderr.contains("shutdown (0)"), "\(result.stderr)")
     }
 
+    /// The same virtio-blk and virtio-rng devices as the native board (the Virtio module's
+    /// types), plugged into the domain's virtio-mmio slots: the kit mounts the disk, reads and
+    /// writes a file, and the image is clean afterwards; both transport versions.
+    @Test(.requires(.kernelKitVirtio, .e2fsprogs), arguments: ["true", "false"])
+    func linuxUsesVirtioDisksUnderHAV(forceLegacy: String) throws {
+        let image = try VirtioLinuxTests.makeImage()
+        defer { ProcessRunner.remove(image) }
+        let arguments = ["run", "--mode", "hav"] + VirtioLinuxTests.arguments(image: image, forceLegacy: forceLegacy) + ["--summary"]
+        let result = try ProcessRunner.runVirtBench(arguments, timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout.suffix(3000))")
+        #expect(VirtioLinuxTests.initLines(result.stdout).filter { !$0.contains("running /etc") } == VirtioLinuxTests.expected,
+                "\(result.stdout.suffix(3000))")
+        let (fsck, guestFile) = try VirtioLinuxTests.check(image)
+        #expect(fsck == 0, "fsck.ext4 -n found problems")
+        #expect(guestFile == "written by the guest\n")
+    }
+
+    @Test func virtioOptionsAreRefusedWithoutAPLIC() throws {
+        let result = try ProcessRunner.runVirtBench(["run", "--mode", "full", "-kernel", "/dev/null", "-device", "virtio-rng-device"], timeout: 30)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("-device applies to --mode native and hav only, not --mode full"), "\(result.stderr)")
+    }
+
     @Test func moreThanOneCPUIsRefusedUnderHAV() throws {
         let result = try ProcessRunner.runVirtBench(["run", "--mode", "hav", "-smp", "2", "-kernel", "/dev/null"], timeout: 30)
         #expect(result.status != 0)
