@@ -48,17 +48,20 @@ let package = Package(
         // Virtio devices and their transports over guest RAM; the board's slots take them (issue 18).
         // fallocate(2) for the block device's discard and write-zeroes (include/HostIO.h says why C).
         .target(name: "CHostIO"),
-        .target(name: "Virtio", dependencies: ["Machine", "CGuestMemory", "CHostIO"]),
+        // Devices: the PCIe host bridge's function protocol, for the virtio-pci transport.
+        .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "CHostIO"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV", "Virtio"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         // gdb's remote serial protocol over a board's harts (`virtbench run -s`, `-S`, `-gdb`).
         .target(name: "GDBStub", dependencies: ["Machine", "RISCV"]),
+        // QEMU's human monitor (`-serial mon:stdio`, `-monitor stdio`): its commands and register dump.
+        .target(name: "Monitor", dependencies: ["Machine", "RISCV"]),
         .executableTarget(
             name: "virtbench",
             dependencies: [
-                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Virtio",
+                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Monitor", "Virtio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: jemalloc
@@ -77,13 +80,14 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Machine", "TestSupport"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "Machine", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Devices", "Machine", "RISCV", "TestSupport", "Virtio"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "DifferentialTesting", "Loader", "TestSupport"]),
     ]
 )

@@ -4,14 +4,26 @@ import Machine
 /// devicetree `pci-host-ecam-generic`), reached through ECAM at 0x3000_0000.
 ///
 /// ECAM (PCI Express Base Specification, §7.2.2) gives every function 4 KiB of configuration
-/// space at `bus << 20 | device << 15 | function << 12`. The bus has nothing plugged in but
-/// the host bridge itself at 00:00.0, which QEMU also shows (vendor 0x1b36 "Red Hat",
-/// device 0x0008 "QEMU PCIe host bridge", class 06:00 host bridge), so `lspci` and U-Boot's
-/// `pci` list the same thing on both. Every other function is absent: its configuration reads
-/// return all ones, which is how software learns that no device answers (§2.3.2, an
-/// Unsupported Request on a configuration read completes with all ones), and its writes are dropped.
-public final class PCIeECAM: Device {
+/// space at `bus << 20 | device << 15 | function << 12`. Bus 0 holds the host bridge itself at
+/// 00:00.0, which QEMU also shows (vendor 0x1b36 "Red Hat", device 0x0008 "QEMU PCIe host
+/// bridge", class 06:00 host bridge), and the functions plugged in (`plug`), each function 0 of
+/// its slot. Every other function is absent: its configuration reads return all ones, which is
+/// how software learns that no device answers (§2.3.2, an Unsupported Request on a configuration
+/// read completes with all ones), and its writes are dropped.
+///
+/// The bridge also routes the plugged functions' INTx pins to its four interrupt outputs
+/// (PLIC sources 0x20-0x23 on `virt`) with the swizzle the device tree's `interrupt-map`
+/// describes, and finds the function whose BAR a memory access in its windows hits.
+public final class PCIeECAM: Device, TimedDevice {
     public let name: String
+    /// Plugged functions by slot (device number on bus 0).
+    public private(set) var functions: [Int: any PCIFunction] = [:]
+    /// The plugged slots in ascending order: overlapping BARs (a confused guest) resolve the same way every time.
+    private var plugged: [Int] = []
+    /// Sets the level of interrupt output 0-3 (INTA-INTD at the bridge).
+    private let interruptOutput: (Int, Bool) -> Void
+    /// The slots asserting each of the four outputs: an output is a wired OR of its functions.
+    private var asserting = [Set<Int>](repeating: [], count: 4)
 
     /// Offsets in a type 0 configuration header (PCI Local Bus Specification 3.0, §6.1).
     enum Header {
@@ -44,8 +56,10 @@ public final class PCIeECAM: Device {
     /// The host bridge's configuration header; the rest of its 4 KiB reads as zero.
     private var bridge = [UInt8](repeating: 0, count: 0x40)
 
-    public init(name: String = "pcie-ecam") {
+    /// - Parameter interruptOutput: drives the bridge's interrupt output n (0-3).
+    public init(name: String = "pcie-ecam", interruptOutput: @escaping (Int, Bool) -> Void = { _, _ in }) {
         self.name = name
+        self.interruptOutput = interruptOutput
         put16(Header.vendorID, HostBridge.vendorID)
         put16(Header.deviceID, HostBridge.deviceID)
         put32(Header.revisionAndClass, HostBridge.classAndRevision)
@@ -58,9 +72,57 @@ public final class PCIeECAM: Device {
         (Int(offset >> 20 & 0xff), Int(offset >> 15 & 0x1f), Int(offset >> 12 & 0x7), Int(offset & 0xfff))
     }
 
+    /// Slots a function can be plugged into: 1-31 (0 is the host bridge's).
+    public static let slots = 1...31
+
+    /// The interrupt output slot `slot`'s pin `pin` (1-4 for INTA-INTD) drives: (slot + pin - 1)
+    /// mod 4, the swizzle of the PCI-to-PCI Bridge Architecture Specification §9.1 that QEMU's
+    /// GPEX applies and the device tree's interrupt-map states.
+    public static func interruptOutput(slot: Int, pin: Int) -> Int { (slot + pin - 1) % 4 }
+
+    /// Plugs `function` into `slot` of bus 0, before the harts run; false if the slot is taken
+    /// or does not exist.
+    @discardableResult
+    public func plug(_ function: any PCIFunction, slot: Int) -> Bool {
+        guard Self.slots.contains(slot), functions[slot] == nil else { return false }
+        functions[slot] = function
+        plugged = functions.keys.sorted()
+        let pin = Int(function.configurationSpace.read(register: PCIConfigurationSpace.Header.interruptPin, width: 1))
+        if (1...4).contains(pin) {
+            let output = Self.interruptOutput(slot: slot, pin: pin)
+            function.configurationSpace.interruptLine = { [unowned self] level in
+                if level { asserting[output].insert(slot) } else { asserting[output].remove(slot) }
+                interruptOutput(output, !asserting[output].isEmpty)
+            }
+        }
+        return true
+    }
+
+    /// The function and BAR that decode a memory access at PCI address `address`, if any.
+    public func decode(_ address: UInt64, width: Int) -> (function: any PCIFunction, bar: Int, offset: UInt64)? {
+        for slot in plugged {
+            guard let function = functions[slot] else { continue }
+            if let hit = function.configurationSpace.decode(address, width: width) { return (function, hit.bar, hit.offset) }
+        }
+        return nil
+    }
+
+    public func poll(now: UInt64) -> UInt64 {
+        for slot in plugged { functions[slot]?.poll() }
+        return .max
+    }
+
     public func read(offset: UInt64, width: Int) -> UInt64 {
         let allOnes: UInt64 = width >= 8 ? ~0 : (1 << (8 * UInt64(width))) - 1
         let f = Self.function(at: offset)
+        if f.bus == 0 && f.function == 0, let function = functions[f.device] {
+            // Past the 256 bytes of a conventional function: all ones, as QEMU answers.
+            guard f.register < PCIConfigurationSpace.size else { return allOnes }
+            // Configuration accesses are at most 4 bytes; an 8-byte one is two (QEMU splits it too).
+            guard width == 8 else { return UInt64(function.readConfiguration(register: f.register, width: width)) }
+            return UInt64(function.readConfiguration(register: f.register, width: 4))
+                | UInt64(function.readConfiguration(register: f.register + 4, width: 4)) << 32
+        }
         guard f.bus == 0 && f.device == 0 && f.function == 0 else { return allOnes }
         var value: UInt64 = 0
         for i in 0..<width where f.register + i < bridge.count {
@@ -71,6 +133,16 @@ public final class PCIeECAM: Device {
 
     public func write(offset: UInt64, width: Int, value: UInt64) {
         let f = Self.function(at: offset)
+        if f.bus == 0 && f.function == 0, let function = functions[f.device] {
+            guard f.register < PCIConfigurationSpace.size else { return }
+            if width == 8 {
+                function.writeConfiguration(register: f.register, width: 4, value: UInt32(truncatingIfNeeded: value))
+                function.writeConfiguration(register: f.register + 4, width: 4, value: UInt32(truncatingIfNeeded: value >> 32))
+            } else {
+                function.writeConfiguration(register: f.register, width: width, value: UInt32(truncatingIfNeeded: value))
+            }
+            return
+        }
         guard f.bus == 0 && f.device == 0 && f.function == 0 else { return }
         for i in 0..<width {
             let register = f.register + i
@@ -108,4 +180,31 @@ public final class PCIePortIOWindow: Device {
     }
 
     public func write(offset: UInt64, width: Int, value: UInt64) {}
+}
+
+/// One of the host bridge's memory windows (the 32-bit one at 0x4000_0000, the 64-bit one above
+/// RAM): PCI memory addresses equal CPU addresses in both (the device tree's `ranges`), and an
+/// access goes to the function whose enabled BAR holds it. Nobody answering is a master abort:
+/// reads return all ones and writes are dropped, as on real bridges.
+public final class PCIeMemoryWindow: Device {
+    public let name: String
+    /// The window's first CPU (and PCI) address.
+    public let base: UInt64
+    private unowned let host: PCIeECAM
+
+    public init(name: String, base: UInt64, host: PCIeECAM) {
+        self.name = name
+        self.base = base
+        self.host = host
+    }
+
+    public func read(offset: UInt64, width: Int) -> UInt64 {
+        guard let hit = host.decode(base &+ offset, width: width) else { return width >= 8 ? ~0 : (1 << (8 * UInt64(width))) - 1 }
+        return hit.function.readBAR(hit.bar, offset: hit.offset, width: width)
+    }
+
+    public func write(offset: UInt64, width: Int, value: UInt64) {
+        guard let hit = host.decode(base &+ offset, width: width) else { return }
+        hit.function.writeBAR(hit.bar, offset: hit.offset, width: width, value: value)
+    }
 }

@@ -116,8 +116,12 @@ public final class VirtBoard {
     public let firmwareConfig: FirmwareConfig
     /// The two CFI flash banks at 0x2000_0000 and 0x2200_0000.
     public let flashBanks: [CFIFlash]
-    /// PCIe configuration space (ECAM) at 0x3000_0000: the host bridge and an empty bus.
+    /// PCIe configuration space (ECAM) at 0x3000_0000: the host bridge and the functions
+    /// plugged with `plugPCI`.
     public let pcieECAM: PCIeECAM
+    /// The 32-bit and 64-bit PCIe memory windows, attached to the bus with the first function
+    /// plugged (until then nothing decodes them and an access there faults, as before).
+    public private(set) var pcieMemoryWindows: [PCIeMemoryWindow] = []
     /// The PCIe port I/O window at 0x0300_0000.
     public let pciePortIO: PCIePortIOWindow
     /// The 32 bytes published as `/chosen/rng-seed`, drawn once per board.
@@ -213,7 +217,9 @@ public final class VirtBoard {
             [unowned plic] level in plic.setSourceLevel(VirtMemoryMap.rtcIRQ, level)
         }
         firmwareConfig = FirmwareConfig(name: VirtMemoryMap.firmwareConfig.name, memory: memory)
-        pcieECAM = PCIeECAM(name: VirtMemoryMap.pcieECAM.name)
+        pcieECAM = PCIeECAM(name: VirtMemoryMap.pcieECAM.name) { [unowned plic] output, level in
+            plic.setSourceLevel(VirtMemoryMap.pcieIRQ + output, level)
+        }
         pciePortIO = PCIePortIOWindow(name: VirtMemoryMap.pciePortIO.name)
 
         let devices: [(any Device, VirtMemoryMap.Entry)] =
@@ -235,6 +241,26 @@ public final class VirtBoard {
             Hart(hartID: UInt64(id), bus: bus, interrupts: hartInterrupts[id], timebase: timebase, control: control,
                  configuration: hartConfiguration)
         }
+    }
+
+    /// Plugs a PCI function into `slot` (1-31) of the host bridge's bus 0, before the harts run,
+    /// and attaches the PCIe memory windows where its BARs will be placed by the guest; false if
+    /// the slot is taken.
+    public func plugPCI(_ function: any PCIFunction, slot: Int) throws(VirtBoardError) -> Bool {
+        guard pcieECAM.plug(function, slot: slot) else { return false }
+        if pcieMemoryWindows.isEmpty {
+            let windows = [VirtMemoryMap.pcieMMIO, VirtMemoryMap.pcieHighMMIO(ramSize: configuration.ramSize)]
+            do {
+                for window in windows {
+                    let device = PCIeMemoryWindow(name: window.name, base: window.base, host: pcieECAM)
+                    try bus.attach(device, at: window.base, size: window.size)
+                    pcieMemoryWindows.append(device)
+                }
+            } catch {
+                throw .attach(error)
+            }
+        }
+        return true
     }
 
     /// A handle a console reader thread can use to type into the UART.

@@ -85,7 +85,7 @@ public enum VirtMemoryMap {
     }
 
     /// Every window a device answers in, in address order. The PCIe memory windows are
-    /// absent: with no device on the bus nothing decodes them.
+    /// absent: they are attached only with the first PCI function (`VirtBoard.plugPCI`).
     public static var deviceWindows: [Entry] {
         [test, rtc, clint, pciePortIO, plic, uart0] + (0..<virtioCount).map { virtio($0) }
             + [firmwareConfig] + (0..<flashBankCount).map { flash($0) } + [pcieECAM]

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Machine
-import Synchronization
 
 /// Where the stub listens, from QEMU's `-gdb` device: `tcp::PORT` or `tcp:HOST:PORT` (`-s` is
 /// `tcp::1234`). An empty host means the loopback address, 127.0.0.1: QEMU listens on every
@@ -58,8 +57,8 @@ public enum GDBServerError: Error, CustomStringConvertible, Equatable {
 /// commands, as QEMU's `-s`/`-S` do.
 ///
 /// One thread (the caller of `serve`) owns the socket and the protocol and waits in poll(2);
-/// the harts run on a run thread (`RunThread`) started for each resume and joined when they
-/// stop, so nothing reads a hart while it runs. A Ctrl-C from gdb, a gdb connecting to a
+/// the harts run on a run thread (Machine's `HaltableRun`) started for each resume and joined
+/// when they stop, so nothing reads a hart while it runs. A Ctrl-C from gdb, a gdb connecting to a
 /// running machine, or a gdb going away while it runs stops the harts with
 /// `MachineControl.requestDebugHalt`.
 ///
@@ -193,7 +192,9 @@ private struct Session {
     let server: GDBServer
     let target: MachineTarget
     var client: (fd: Int32, connection: RemoteConnection)?
-    var run: RunThread?
+    /// The harts' run between two debugger stops (Machine's HaltableRun); it writes a byte to
+    /// the wake pipe when they stop.
+    var run: HaltableRun<MachineTarget.RunOutcome>?
     /// What the stop of the current run is for.
     var afterStop = AfterStop.reply
     let wake: (read: Int32, write: Int32)
@@ -322,8 +323,7 @@ private struct Session {
             close(connected.fd)
             client = nil
             if let running = run {
-                target.control.requestDebugHalt()
-                _ = running.join()
+                _ = running.halt()
                 run = nil
                 target.control.clearDebugHalt()
             }
@@ -353,60 +353,8 @@ private struct Session {
 
     private mutating func startRun(_ request: ResumeRequest, afterStop: AfterStop) {
         self.afterStop = afterStop
-        run = RunThread.start(target: target, request: request, wake: wake.write)
-    }
-}
-
-/// The thread the harts run on between two debugger stops (`MachineTarget.run`); it writes a
-/// byte to the wake pipe when they stop.
-private final class RunThread: @unchecked Sendable {
-    // @unchecked: `target` is used by this thread alone from `start` until `join` returns (the
-    // server's thread waits for the wake byte and then joins before touching the target).
-    let target: MachineTarget
-    let request: ResumeRequest
-    let wake: Int32
-    let outcome = Mutex<MachineTarget.RunOutcome?>(nil)
-    var thread = pthread_t()
-
-    init(target: MachineTarget, request: ResumeRequest, wake: Int32) {
-        self.target = target
-        self.request = request
-        self.wake = wake
-    }
-
-    static func start(target: MachineTarget, request: ResumeRequest, wake: Int32) -> RunThread {
-        let context = RunThread(target: target, request: request, wake: wake)
-        // SAFETY: the retained reference is taken back exactly once, by the thread body (or
-        // below if the thread could not be created).
-        let argument = Unmanaged.passRetained(context).toOpaque()
-        let status = pthread_create(&context.thread, nil, { argument in
-            // SAFETY: the pointer is the retained RunThread passed to pthread_create, released here once.
-            let context = Unmanaged<RunThread>.fromOpaque(argument!).takeRetainedValue()
-            context.body()
-            return nil
-        }, argument)
-        if status != 0 {
-            // SAFETY: the thread never started, so the retained reference is still ours to release.
-            Unmanaged<RunThread>.fromOpaque(argument).release()
-            context.finish(.error("gdb stub: cannot start a thread to run the harts"))
-            context.thread = pthread_t()
+        run = HaltableRun.start(control: target.control, wake: wake.write, cannotStart: .error("gdb stub: cannot start a thread to run the harts")) { [target] in
+            target.run(request)
         }
-        return context
-    }
-
-    private func body() {
-        finish(target.run(request))
-    }
-
-    private func finish(_ result: MachineTarget.RunOutcome) {
-        outcome.withLock { $0 = result }
-        var byte: UInt8 = 1
-        _ = write(wake, &byte, 1)
-    }
-
-    /// Waits for the thread and returns how the run ended.
-    func join() -> MachineTarget.RunOutcome {
-        if thread != pthread_t() { pthread_join(thread, nil) }
-        return outcome.withLock { $0 } ?? .error("gdb stub: the run thread ended without an outcome")
     }
 }

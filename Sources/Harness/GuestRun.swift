@@ -34,6 +34,8 @@ public enum GuestRun {
         public var instructionLimit: UInt64
         /// Compile blocks to host code (`HartConfiguration.compileBlocks`); false: the interpreter alone.
         public var compileBlocks = HartConfiguration.compileBlocksByDefault
+        /// Runs of a block before it is compiled (`HartConfiguration.compileThreshold`).
+        public var compileThreshold = HartConfiguration.defaultCompileThreshold
         public init(kernel: String, firmware: BootOptions.Firmware = .none, ramSize: UInt64 = 128 << 20,
                     virtualTime: Bool = true, instructionLimit: UInt64 = 4_000_000_000) {
             boot = BootOptions(firmware: firmware, kernel: kernel)
@@ -82,6 +84,7 @@ public enum GuestRun {
         }
         var configuration = HartConfiguration()
         configuration.compileBlocks = options.compileBlocks
+        configuration.compileThreshold = options.compileThreshold
         let board = try prepare(options, hart: configuration) { output.bytes.append($0); marks.feed($0) }
         output.hart = board.hart
         let start = Date()

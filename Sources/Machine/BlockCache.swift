@@ -15,6 +15,9 @@ struct DecodedBlock {
     var count: Int32
     /// Bytes covered, so the fall-through pc is start + byteLength.
     var byteLength: UInt32
+    /// How many times the block has run in the dispatch loop while it waits to be compiled
+    /// (`HartConfiguration.compileThreshold`); `.max`: it never will be.
+    var interpretedRuns: UInt32 = 0
     /// Chained successors (the block a jump or branch went to, and the fall-through block).
     var taken = ChainSlot()
     var fallThrough = ChainSlot()

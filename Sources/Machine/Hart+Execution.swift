@@ -244,12 +244,8 @@ extension Hart {
         let id = Int32(blocks.blockCount)
         blocks.blocks[Int(id)] = DecodedBlock(ramOffset: ramOffset, firstOp: Int32(firstOp), count: Int32(count),
                                               byteLength: byteLength)
-        if cache, blocks.code.base != nil, let code = BlockCompiler.compile(blocks.ops + firstOp, count: count, byteLength: byteLength,
-                                                                                         record: blocks.blocks + Int(id), records: blocks.blocks,
-                                                                                         sharesMemory: sharesMemory) {
-            blocks.blocks[Int(id)].compiled = blocks.code.install(code, guestAddress: memory.base &+ ramOffset)
-            eventCounters.blocksCompiled += 1
-        }
+        // A block that is not cached (it straddles a page) is decoded anew each time: never compiled.
+        if !cache || blocks.code.base == nil { blocks.blocks[Int(id)].interpretedRuns = .max }
         blocks.blockCount += 1
         blocks.opCount += count + 1
         eventCounters.blocksDecoded += 1
@@ -261,6 +257,20 @@ extension Hart {
             revokeWrites(toHostPage: UInt64(UInt(bitPattern: memory.hostPointer(memory.base &+ page))))
         }
         return id
+    }
+
+    /// Compiles `block`, run `HartConfiguration.compileThreshold` times by now. One the compiler
+    /// does not take, or that no longer fits the code cache (the next decode then flushes both
+    /// caches), is not tried again.
+    @inline(never)
+    func compile(_ block: UnsafeMutablePointer<DecodedBlock>) {
+        let record = block.pointee
+        block.pointee.interpretedRuns = .max
+        guard let code = BlockCompiler.compile(blocks.ops + Int(record.firstOp), count: Int(record.count), byteLength: record.byteLength,
+                                               record: block, records: blocks.blocks, sharesMemory: sharesMemory),
+              let installed = blocks.code.install(code, guestAddress: memory.base &+ record.ramOffset) else { return }
+        block.pointee.compiled = installed
+        eventCounters.blocksCompiled += 1
     }
 
     // `Hart.endsBlock` is generated from the instruction descriptions (Generated/GeneratedSemantics.swift),
@@ -345,6 +355,15 @@ extension Hart {
                 } else {
                     interpretFrom = Int(result >> 1)
                     eventCounters.compiledBlockStops &+= 1
+                }
+            } else if compiling {
+                // Not compiled yet: interpret it until it has shown it runs more than once.
+                let runs = blockPointer.pointee.interpretedRuns, threshold = configuration.compileThreshold
+                if runs < threshold {
+                    blockPointer.pointee.interpretedRuns = runs &+ 1
+                } else if runs == threshold {
+                    compile(blockPointer)
+                    if blockPointer.pointee.compiled != nil { continue }
                 }
             }
             var p = ops + interpretFrom

@@ -30,6 +30,14 @@ public struct HartConfiguration {
     /// true unless the environment sets VIRTBENCH_ENGINE=interpreter, so a whole test run can
     /// check the interpreter alone.
     public var compileBlocks = HartConfiguration.compileBlocksByDefault
+    /// How many times a block runs in the dispatch loop before it is compiled (0: at its first
+    /// run). Most of what a kernel runs at boot runs only a few times, and each hart compiles
+    /// what it runs: compiling everything on first sight spent about a quarter of Debian's
+    /// Linux boot in the compiler (113,000 blocks at about 10 µs each), against 24,000 blocks
+    /// with a threshold of 32 and the boot 12% faster (farm-bench, -smp 1). Tests of the
+    /// compiler itself use 0, so that short programs exercise it.
+    public var compileThreshold = HartConfiguration.defaultCompileThreshold
+    public static let defaultCompileThreshold: UInt32 = 32
     /// Traps in a row without an instruction retiring after which `run` returns `.noProgress`
     /// (ProgressGuard.swift).
     public var noProgressTrapLimit = HartConfiguration.defaultNoProgressTrapLimit
@@ -212,6 +220,9 @@ public final class Hart {
     var seenCodeWatchEpoch: UInt64 = 0
     /// Set while the hart is stopped in WFI.
     public internal(set) var waitingForInterrupt = false
+    /// The host thread the hart last ran on (a Linux thread id), for the monitor's `info cpus`;
+    /// whoever runs the hart records it (`recordHostThread`).
+    public internal(set) var hostThreadID: Int64 = 0
 
     // MARK: Execution bookkeeping (Hart+Execution.swift)
     /// Instructions retired since reset (the source of minstret, mcycle and virtual time).
@@ -334,5 +345,22 @@ public final class Hart {
         blocks.flushAll()
         updateTranslationContexts()
         nextEventAt = 0
+    }
+}
+
+extension Hart {
+    /// Notes the calling thread as the one that runs this hart (`hostThreadID`).
+    public func recordHostThread() {
+        #if os(Linux)
+        // gettid(2) is not imported into Swift; /proc/thread-self links to "PID/task/TID".
+        var link = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/thread-self", &link, link.count - 1)
+        let text = length > 0 ? String(decoding: link[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        hostThreadID = text.split(separator: "/").last.flatMap { Int64($0) } ?? 0
+        #else
+        var id: UInt64 = 0
+        pthread_threadid_np(nil, &id)
+        hostThreadID = Int64(bitPattern: id)
+        #endif
     }
 }

@@ -60,7 +60,7 @@ public final class HartScheduler {
     // MARK: Virtual time: turns on one thread
 
     private func runInTurns(instructionLimit: UInt64) -> Exit {
-        for hart in harts { hart.yieldsInWaitForInterrupt = true }
+        for hart in harts { hart.yieldsInWaitForInterrupt = true; hart.recordHostThread() }
         defer { for hart in harts { hart.yieldsInWaitForInterrupt = false } }
         let start = retired
         while true {
@@ -157,6 +157,7 @@ final class HartThread: @unchecked Sendable {
     }
 
     func run() {
+        hart.recordHostThread()
         while !shared.isFinished {
             let before = hart.retired
             let exit = hart.run(instructionLimit: HartScheduler.budgetCheckInterval)

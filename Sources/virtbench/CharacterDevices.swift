@@ -6,22 +6,19 @@ import Darwin
 
 /// `-serial`: where the UART's bytes go, in QEMU's chardev spellings.
 ///
-/// The board has one UART, so one `-serial` at most. `stdio` is the default (as `-nographic`
-/// gives it); `mon:stdio` is the same here: there is no monitor to multiplex, but the Ctrl-A
-/// escapes (Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A) work as in QEMU's mux. `file:PATH`
-/// writes the output to PATH (created or truncated, as QEMU's file chardev does) and the guest
-/// gets no input; `null` and `none` drop the output. Without stdio the terminal still reads
-/// Ctrl-A X, so a run can always be quit.
+/// The board has one UART, so one `-serial` at most. `stdio` is the terminal: the Ctrl-A escapes
+/// work on it as in QEMU's mux (Ctrl-A X quits, Ctrl-A H lists the keys, Ctrl-A Ctrl-A sends
+/// Ctrl-A); `mon:stdio` shares the terminal with the monitor, which Ctrl-A C switches to and
+/// back (`ConsoleLayout`). `file:PATH` writes the output to PATH (created or truncated, as QEMU's
+/// file chardev does) and the guest gets no input; `null` and `none` drop the output. Without
+/// stdio the terminal still reads Ctrl-A X, so a run can always be quit.
 enum SerialBackend: Equatable {
     case stdio
     case file(String)
     case none
 
-    static func parse(_ specs: [String]) throws -> SerialBackend {
-        guard specs.count <= 1 else {
-            throw CommandError("-serial given \(specs.count) times: the virt board has one UART")
-        }
-        guard let spec = specs.first else { return .stdio }
+    /// The backend of one `-serial` value (`mon:stdio` is `stdio`; the layout notes the monitor).
+    static func parse(_ spec: String) throws -> SerialBackend {
         switch spec {
         case "stdio", "mon:stdio": return .stdio
         case "null", "none": return .none
@@ -52,14 +49,76 @@ enum SerialBackend: Equatable {
     }
 }
 
-/// `-monitor`: QEMU's human monitor. virtbench has none (stopping harts on their own threads to
-/// read their registers is not something the run loop offers), so only `none` is accepted.
-enum MonitorOption {
-    static func check(_ specs: [String]) throws {
-        for spec in specs where spec != "none" {
-            throw CommandError("unsupported -monitor '\(spec)': virtbench has no monitor (no info registers, info cpus or quit); only -monitor none is accepted, and Ctrl-A X quits")
-        }
+/// Where the UART and QEMU's human monitor (Sources/Monitor) go, from `-serial`, `-monitor` and
+/// `-nographic` with QEMU 7.2's rules:
+///
+/// - `-nographic` with neither `-serial` nor `-monitor`: `-serial mon:stdio`, the UART and the
+///   monitor sharing the terminal (Ctrl-A C switches). With `-serial` given, the monitor alone
+///   gets stdio (so `-serial stdio` then collides with it, as in QEMU); with `-monitor` given,
+///   the UART gets stdio.
+/// - Without `-nographic` the UART gets stdio, standing in for the graphical console QEMU would
+///   open, and there is no monitor unless asked for.
+/// - `-serial mon:stdio` always brings a monitor; `-monitor stdio` puts one alone on stdio;
+///   `-monitor none` only drops the default one.
+/// Only one device may have stdio (QEMU: "cannot use stdio by multiple character devices").
+/// A monitor elsewhere (telnet, unix sockets, a pty) is not provided.
+struct ConsoleLayout: Equatable {
+    enum MonitorPlace: Equatable {
+        case none
+        /// Shares stdio with the UART (`mon:stdio`); Ctrl-A C gives it the keyboard.
+        case sharedWithSerial
+        /// Alone on stdio (`-monitor stdio`).
+        case stdio
     }
+
+    var serial: SerialBackend
+    var monitor: MonitorPlace
+
+    static func resolve(serial: [String], monitor: [String], nographic: Bool) throws -> ConsoleLayout {
+        guard serial.count <= 1 else {
+            throw CommandError("-serial given \(serial.count) times: the virt board has one UART")
+        }
+        var place = MonitorPlace.none
+        for spec in monitor {
+            switch spec {
+            case "none": continue
+            case "stdio":
+                if place != .none { throw CommandError("-monitor stdio: cannot use stdio by multiple character devices (-monitor stdio is given twice)") }
+                place = .stdio
+            default:
+                let elsewhere = ["telnet:", "tcp:", "unix:", "udp:", "file:", "pipe:", "mon:", "chardev:", "pty", "null", "vc"]
+                if elsewhere.contains(where: { spec.hasPrefix($0) }) {
+                    throw CommandError("unsupported -monitor '\(spec)': virtbench's monitor runs on the terminal only (-monitor stdio, -serial mon:stdio, or -nographic), or -monitor none")
+                }
+                throw CommandError("-monitor \(spec): '\(spec)' is not a valid char driver (stdio or none)")
+            }
+        }
+        var serialSpec = serial.first
+        // As in QEMU, a `mon:` serial port is the monitor, so there is no default one besides it.
+        let defaultMonitor = monitor.isEmpty && serialSpec != "mon:stdio"
+        if nographic && serial.isEmpty && defaultMonitor {
+            serialSpec = "mon:stdio"
+        } else if nographic && defaultMonitor {
+            place = .stdio
+        }
+        let backend = try serialSpec.map(SerialBackend.parse) ?? .stdio
+        let serialName = serialSpec ?? "stdio"
+        if serialSpec == "mon:stdio" {
+            if place == .stdio {
+                throw CommandError("-serial mon:stdio: cannot use stdio by multiple character devices (-monitor stdio has it)")
+            }
+            place = .sharedWithSerial
+        }
+        if place == .stdio && backend == .stdio {
+            let why = defaultMonitor ? "-nographic with -serial puts the monitor on stdio: use -serial mon:stdio, or add -monitor none"
+                : "the monitor has it: add -serial null or -serial file:PATH"
+            throw CommandError("-serial \(serialName): cannot use stdio by multiple character devices (\(why))")
+        }
+        return ConsoleLayout(serial: backend, monitor: place)
+    }
+
+    /// Whether anything (the UART or the monitor) reads the terminal.
+    var stdioTaken: Bool { serial == .stdio || monitor != .none }
 }
 
 /// `-d ITEM,...` and `-D FILE`: QEMU's debug log, for the items with a close equivalent here.

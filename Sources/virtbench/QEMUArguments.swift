@@ -51,6 +51,7 @@ enum QEMUArguments {
         .init(names: ["max-insns"], takesValue: true, singleDash: false),
         .init(names: ["mode"], takesValue: true, singleDash: false),
         .init(names: ["engine"], takesValue: true, singleDash: false),
+        .init(names: ["compile-threshold"], takesValue: true, singleDash: false),
         .init(names: ["icount"], takesValue: false, singleDash: false),
         .init(names: ["virtual-time"], takesValue: false, singleDash: false),
         .init(names: ["trace"], takesValue: false, singleDash: false),

@@ -56,22 +56,22 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("A device tree blob to use instead of the board's; /chosen gets the command line, rng-seed and initrd as QEMU writes them.", valueName: "file"))
     var dtb: String?
 
-    @Flag(name: [.customLong("nographic", withSingleDash: true), .customLong("nographic")], help: "Accepted for QEMU compatibility; the serial console on stdio is the default.")
+    @Flag(name: [.customLong("nographic", withSingleDash: true), .customLong("nographic")], help: "As in QEMU: the UART and the monitor share stdio (-serial mon:stdio; Ctrl-A C switches) unless -serial or -monitor says otherwise. Without it the UART has stdio and there is no monitor unless asked for.")
     var nographic = false
 
     @Option(name: [.customLong("cpu", withSingleDash: true), .customLong("cpu")], parsing: .unconditional, help: ArgumentHelp("rv64, optionally with ,h=on or ,h=off.", valueName: "cpu"))
     var cpu: String = "rv64"
 
     @Option(name: [.customLong("drive", withSingleDash: true), .customLong("drive")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap].", valueName: "spec"))
+            help: ArgumentHelp("A flash bank image: if=pflash,file=PATH[,format=raw][,unit=0|1] (32 MiB, written back); or a disk for -device virtio-blk-device / virtio-blk-pci: file=PATH,if=none,format=raw,id=ID[,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe][,discard=ignore|unmap]; with if=virtio instead of if=none (id= optional) a virtio-blk-pci device of its own.", valueName: "spec"))
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2.", valueName: "spec"))
+            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2. Or a modern virtio-pci device on the PCIe bus: virtio-blk-pci, virtio-rng-pci, virtio-serial-pci (and their -non-transitional names) with the same properties and [,addr=SLOT] instead of bus=; without addr= the lowest free slot from 1.", valueName: "spec"))
     var devices: [String] = []
 
     @Option(name: [.customLong("chardev", withSingleDash: true), .customLong("chardev")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A character device for -device virtconsole,chardev=ID: stdio,id=ID[,signal=on|off] (needs the UART off stdio: -serial null, and -monitor none), file,id=ID,path=PATH or null,id=ID.", valueName: "spec"))
+            help: ArgumentHelp("A character device for -device virtconsole,chardev=ID: stdio,id=ID[,signal=on|off] (needs the UART and the monitor off stdio: -serial null, and -monitor none with -nographic), file,id=ID,path=PATH or null,id=ID.", valueName: "spec"))
     var chardevs: [String] = []
 
     @Option(name: [.customLong("global", withSingleDash: true), .customLong("global")], parsing: .unconditionalSingleValue,
@@ -87,11 +87,11 @@ struct Run: ParsableCommand {
     var machine: [String] = []
 
     @Option(name: [.customLong("serial", withSingleDash: true), .customLong("serial")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("The UART: stdio (default), mon:stdio (the same: Ctrl-A escapes, no monitor), file:PATH, null or none.", valueName: "dev"))
+            help: ArgumentHelp("The UART: stdio (default; Ctrl-A X quits, Ctrl-A H lists the keys), mon:stdio (shared with the monitor: Ctrl-A C switches between them), file:PATH, null or none.", valueName: "dev"))
     var serial: [String] = []
 
     @Option(name: [.customLong("monitor", withSingleDash: true), .customLong("monitor")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("none only: there is no monitor (Ctrl-A X quits).", valueName: "dev"))
+            help: ArgumentHelp("QEMU's human monitor at a (qemu) prompt: stdio (the UART must then be off stdio) or none. Commands: help, info registers [-a|N], info cpus, info status, cpu N, stop, cont, system_reset, quit. Not with the gdb stub.", valueName: "dev"))
     var monitor: [String] = []
 
     @Flag(name: [.customLong("no-reboot", withSingleDash: true), .customLong("no-reboot")], help: "A guest reset ends the run (status 0) instead of restarting the machine.")
@@ -128,7 +128,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customShort("s"), help: "Listen for gdb on tcp::1234 (short for -gdb tcp::1234).")
     var gdbOnDefaultPort = false
 
-    @Flag(name: .customShort("S"), help: "Do not start the harts until gdb continues them.")
+    @Flag(name: .customShort("S"), help: "Do not start the harts until gdb continues them (or, without gdb, the monitor's cont).")
     var waitForDebugger = false
 
     @Option(name: [.customLong("gdb", withSingleDash: true), .customLong("gdb")], parsing: .unconditional,
@@ -141,10 +141,15 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("compiled: blocks run as x86-64 host code where the host allows (the default; VIRTBENCH_ENGINE=interpreter changes it); interpreter: every block through the dispatch loop.", valueName: "compiled|interpreter"))
     var engine: String = HartConfiguration.compileBlocksByDefault ? "compiled" : "interpreter"
 
+    @Option(name: .customLong("compile-threshold"), parsing: .unconditional,
+            help: ArgumentHelp("With the compiled engine: how many times a block runs in the dispatch loop before it is compiled (0: at its first run).", valueName: "runs"))
+    var compileThreshold: UInt32 = HartConfiguration.defaultCompileThreshold
+
     func hartConfiguration(hypervisor: Bool, trace: ((String) -> Void)?, trapTrace: ((String) -> Void)? = nil) -> HartConfiguration {
         var configuration = HartConfiguration(hypervisor: hypervisor, trace: trace)
         configuration.trapTrace = trapTrace
         configuration.compileBlocks = engine == "compiled"
+        configuration.compileThreshold = compileThreshold
         return configuration
     }
 
@@ -167,8 +172,8 @@ struct Run: ParsableCommand {
             print(DebugLog.helpText, terminator: "")
             return
         }
-        let serialBackend = try SerialBackend.parse(serial)
-        try MonitorOption.check(monitor)
+        let layout = try ConsoleLayout.resolve(serial: serial, monitor: monitor, nographic: nographic)
+        let serialBackend = layout.serial
         // `-M kernel=` and the like are the options of the same names.
         let kernel = try Self.merge(self.kernel, machineOptions.kernel, "kernel")
         let initrd = try Self.merge(self.initrd, machineOptions.initrd, "initrd")
@@ -177,7 +182,10 @@ struct Run: ParsableCommand {
         let bios = bios == "default" ? machineOptions.firmware ?? bios : bios
         if append != nil && kernel == nil { throw CommandError("-append needs -kernel (QEMU: -append only allowed with -kernel option)") }
         if initrd != nil && kernel == nil { throw CommandError(BootError.initrdWithoutKernel.description) }
-        let debugServer = try startDebugServer()
+        if layout.monitor == .stdio, let device = gdb ?? (gdbOnDefaultPort ? Self.defaultDebuggerDevice : nil), device != "none" {
+            throw CommandError("-monitor stdio cannot be used with the gdb stub (-s, -gdb) here: the stub runs the harts itself (use -monitor none)")
+        }
+        let debugServer = try startDebugServer(monitor: layout.monitor != .none && mode == "native")
 
         guard engine == "compiled" || engine == "interpreter" else {
             throw CommandError("unknown engine '\(engine)': use compiled or interpreter")
@@ -191,7 +199,7 @@ struct Run: ParsableCommand {
             let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
                                ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty),
                                ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
-                               ("-serial", serialBackend != .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
+                               ("-serial", serialBackend != .stdio), ("-monitor stdio", layout.monitor == .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first {
                 let modes = ["-device", "-drive", "-global"].contains(first) ? "--mode native and hav" : "--mode native"
@@ -206,13 +214,13 @@ struct Run: ParsableCommand {
         case "native": break
         case "hav":
             if cpu != "rv64", try !Self.parseCPU(cpu) { throw CommandError("--mode hav runs its guest with the H extension: -cpu rv64,h=off cannot be used") }
-            return try runAsGuest(.hardwareAssisted, initrd: initrd, append: append)
+            return try runAsGuest(.hardwareAssisted, layout: layout, initrd: initrd, append: append)
         case "full", "simulation":
             if try Self.parseCPU(cpu) { throw CommandError("--mode full uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
-            return try runAsGuest(.full, initrd: initrd, append: append)
+            return try runAsGuest(.full, layout: layout, initrd: initrd, append: append)
         case "para":
             if try Self.parseCPU(cpu) { throw CommandError("--mode para uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
-            return try runAsGuest(.para, initrd: initrd, append: append)
+            return try runAsGuest(.para, layout: layout, initrd: initrd, append: append)
         default: throw CommandError("unsupported --mode '\(mode)': native, hav, full or para")
         }
         let hypervisor = try Self.parseCPU(cpu)
@@ -234,10 +242,12 @@ struct Run: ParsableCommand {
 
         let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: chardevs)
         _ = try deviceOptions.slotAssignment()
-        if serialBackend == .stdio, let stdio = deviceOptions.characterDevices.first(where: { $0.backend == .stdio }) {
-            // QEMU's words; its -nographic puts the serial port and the monitor on stdio, as virtbench's default does.
-            throw CommandError("-chardev \(stdio.spec): cannot use stdio by multiple character devices (the UART has it: add -serial null, as QEMU needs -serial null -monitor none with -nographic)")
+        if layout.stdioTaken, let stdio = deviceOptions.characterDevices.first(where: { $0.backend == .stdio }) {
+            // QEMU's words; its -nographic puts the serial port and the monitor on stdio.
+            let holder = serialBackend == .stdio ? "the UART has it: add -serial null" : "the monitor has it: add -monitor none"
+            throw CommandError("-chardev \(stdio.spec): cannot use stdio by multiple character devices (\(holder), as QEMU needs -serial null -monitor none with -nographic)")
         }
+
         let flashImages = deviceOptions.flashImages
         let hartCount = try SMPTopology.parse(smp).cpus
         let timebaseMode: Timebase.Mode = virtualTime ? .virtual(instructionsPerTick: Self.virtualInstructionsPerTick) : .realTime
@@ -275,19 +285,34 @@ struct Run: ParsableCommand {
 
         let consoleState = ConsoleState()
         Console.enterRawMode()
+        let budget = InstructionBudget(maxInstructions)
+        // With a monitor (and no gdb stub, which runs the harts itself) the run loop goes on a
+        // thread of its own that the monitor can stop (MonitoredRun).
+        let monitored = debugServer == nil && layout.monitor != .none
+            ? MonitoredRun(board: board) { [self] in self.runLoop(hart: hart, board: board, plan: plan, console: consoleState, budget: budget) }
+            : nil
+        let monitor = consoleMonitor(layout, run: monitored)
+        // The harts run before the console reads a key, so the monitor always finds a run to stop.
+        let started = Timebase.monotonicNanoseconds()
+        monitored?.start(paused: waitForDebugger)
         // Without the serial port on stdio the terminal still reads Ctrl-A X; the rest goes to a
-        // virtconsole on stdio, or is dropped.
+        // virtconsole on stdio or the monitor, or is dropped.
         let consoleInput = board.consoleInput
         if serialBackend == .stdio {
-            Console.startInputThread(input: consoleInput, control: board.control, state: consoleState)
+            Console.startInputThread(input: consoleInput, control: board.control, state: consoleState, monitor: monitor)
         } else if let virtconsoleInput {
             Console.startInputThread(send: { virtconsoleInput.send($0) }, control: board.control, state: consoleState)
         } else {
-            Console.startInputThread(send: { _ in }, control: board.control, state: consoleState)
+            Console.startInputThread(send: { _ in }, control: board.control, state: consoleState, monitor: monitor)
         }
 
-        let started = Timebase.monotonicNanoseconds()
-        let outcome = try runUnderDebugger(debugServer, board: board, plan: plan) ?? runLoop(hart: hart, board: board, plan: plan, console: consoleState)
+        let outcome: Outcome
+        if let monitored {
+            outcome = monitored.waitForEnd()
+        } else {
+            outcome = runUnderDebugger(debugServer, board: board, plan: plan)
+                ?? runLoop(hart: hart, board: board, plan: plan, console: consoleState, budget: budget)
+        }
         let elapsed = Timebase.monotonicNanoseconds() - started
         if noShutdown, case .stopped(.resetWithoutReboot) = outcome {
             // QEMU pauses the machine rather than exiting; only a quit ends the process.
@@ -358,6 +383,8 @@ struct Run: ParsableCommand {
         /// The no-progress guard stopped the hart (`Hart.noProgressReport`).
         case noProgress(report: String)
         case error(String)
+        /// The monitor stopped the harts (MonitoredRun): the run is paused, not over.
+        case halted
 
         var exitStatus: Int32 {
             switch self {
@@ -365,6 +392,7 @@ struct Run: ParsableCommand {
             case .instructionLimit: return Run.limitExitStatus
             case .noProgress: return Run.noProgressExitStatus
             case .error: return 1
+            case .halted: return 0
             }
         }
 
@@ -378,6 +406,7 @@ struct Run: ParsableCommand {
             case .instructionLimit: return "instruction limit reached"
             case .noProgress(let report): return "guest made no progress: " + report
             case .error(let message): return "error: " + message
+            case .halted: return "stopped by the monitor"
             }
         }
     }
@@ -386,9 +415,13 @@ struct Run: ParsableCommand {
     /// runs on this thread exactly as before SMP (so its counts stay what they were); several go
     /// through HartScheduler: on their own threads, or in turns on this one with `--icount`, and
     /// `--max-insns` then counts the instructions of all of them.
-    func runLoop(hart: Hart, board: VirtBoard, plan: BootPlan, console: ConsoleState) throws -> Outcome {
+    ///
+    /// A debugger's halt (the monitor stopping the harts) returns `.halted`; the next call goes
+    /// on where this one stopped, with what is left of `budget`.
+    func runLoop(hart: Hart, board: VirtBoard, plan: BootPlan, console: ConsoleState, budget: InstructionBudget) -> Outcome {
         let scheduler = HartScheduler(harts: board.harts, control: board.control)
         let single = board.harts.count == 1
+        if single { hart.recordHostThread() }
         func step(_ limit: UInt64) -> HartScheduler.Exit {
             guard single else { return scheduler.run(instructionLimit: limit) }
             switch hart.run(instructionLimit: limit) {
@@ -399,15 +432,18 @@ struct Run: ParsableCommand {
             case .guestExit: return .guestExit(hart: 0)
             }
         }
-        var remaining = maxInstructions ?? .max
         while true {
+            let remaining = budget.remaining
             let before = scheduler.retired
             let exit = step(remaining)
             let ran = scheduler.retired &- before
-            if maxInstructions != nil { remaining = ran >= remaining ? 0 : remaining - ran }
+            if maxInstructions != nil { budget.remaining = ran >= remaining ? 0 : remaining - ran }
             switch exit {
             case .stopped:
-                guard let request = board.control.stopRequest else { continue }
+                guard let request = board.control.stopRequest else {
+                    if board.control.debugHaltRequested { return .halted }
+                    continue
+                }
                 if request == .reset {
                     // QEMU re-copies its boot images and restarts the harts from the reset vector.
                     board.control.clear()
@@ -473,7 +509,7 @@ struct Run: ParsableCommand {
 
     /// A virtio device's notification counts: with event index a batch of requests costs one
     /// notification each way, so notifications per request show what suppression saved.
-    static func summaryLine(_ transport: VirtioMMIOTransport) -> String {
+    static func summaryLine(_ transport: VirtioTransportCore) -> String {
         let s = transport.statistics
         let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng"
             : transport.device.deviceType == .console ? "virtio-serial" : "virtio"

@@ -11,14 +11,17 @@ extension Run {
 
     /// Opens the gdb server the options ask for (nil: none), before anything boots, so a bad
     /// `-gdb` or a port in use is a one-line error.
-    func startDebugServer() throws -> GDBServer? {
+    /// With a monitor on the terminal, `-S` without gdb waits for the monitor's `cont`, as in QEMU.
+    func startDebugServer(monitor: Bool) throws -> GDBServer? {
         guard let device = gdb ?? (gdbOnDefaultPort ? Self.defaultDebuggerDevice : nil) else {
-            if waitForDebugger { throw CommandError("-S waits for gdb: give -s or -gdb tcp::PORT too") }
+            if waitForDebugger && !monitor {
+                throw CommandError("-S waits for gdb: give -s or -gdb tcp::PORT too (or a monitor to say cont: -nographic, -serial mon:stdio, -monitor stdio)")
+            }
             return nil
         }
         do {
             guard let endpoint = try GDBEndpoint.parse(device) else {
-                if waitForDebugger { throw CommandError("-S waits for gdb, but -gdb none turns the gdb server off") }
+                if waitForDebugger && !monitor { throw CommandError("-S waits for gdb, but -gdb none turns the gdb server off") }
                 return nil
             }
             guard mode == "native" else { throw CommandError("the gdb server (-s, -gdb) runs with --mode native only") }

@@ -9,7 +9,7 @@ extension Run {
     /// hypervisor of that kind (with the H extension for hav, without for full and para); the
     /// hypervisor is its SBI, so there is no firmware to give. `-initrd` and `-append` become the
     /// domain's initrd and command line, published in the device tree it generates.
-    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization, initrd: String?, append: String?) throws {
+    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization, layout: ConsoleLayout, initrd: String?, append: String?) throws {
         guard bios == "default" || bios == "none" else {
             throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")
         }
@@ -48,13 +48,13 @@ extension Run {
         } catch {
             throw CommandError("\(error)")
         }
-        let transports: [VirtioMMIOTransport]
+        let transports: [VirtioTransportCore]
         do {
-            transports = try deviceOptions.plug { model, slot, ringFeatures in
+            transports = try deviceOptions.plugMMIO { model, slot, ringFeatures in
                 try host.plugVirtio(model, into: slot, of: domain.id, legacy: deviceOptions.legacyTransport, ringFeatures: ringFeatures) {
                     printError("virtbench: " + $0)
                 }
-            }.transports
+            }
             try host.start(domain.id)
         } catch let error as CommandError {
             throw error
@@ -64,7 +64,10 @@ extension Run {
         let input = domain.consoleInput
         let consoleState = ConsoleState()
         Console.enterRawMode()
-        Console.startInputThread(send: { input.send($0) }, control: host.board.control, state: consoleState)
+        // The hypervisor runs its domains itself: no monitor can stop them (-nographic's Ctrl-A C says so).
+        let monitor = layout.monitor == .none ? ConsoleMonitor.absent
+            : ConsoleMonitor(place: .unavailable("the monitor is not available with --mode \(mode)"), quit: nil, inputEnded: nil)
+        Console.startInputThread(send: { input.send($0) }, control: host.board.control, state: consoleState, monitor: monitor)
         host.run()
         Console.restoreTerminal()
         if host.board.control.stopRequest == .userQuit { return }

@@ -1,8 +1,9 @@
 import Devices
 import Virtio
 
-/// `-drive`, `-device`, `-chardev` and `-global` in QEMU 7.2's spellings, for the flash banks
-/// and the virtio-mmio devices, and how QEMU's `virt` places those devices in its eight slots.
+/// `-drive`, `-device`, `-chardev` and `-global` in QEMU 7.2's spellings, for the flash banks,
+/// the virtio-mmio devices and the virtio-pci devices, and how QEMU's `virt` places those
+/// devices in its eight virtio-mmio slots and on the PCIe bus.
 struct DeviceOptions: Equatable {
     /// One `-drive`.
     struct Drive: Equatable {
@@ -28,6 +29,10 @@ struct DeviceOptions: Equatable {
         var kind: Kind
         /// `bus=virtio-mmio-bus.N`: the slot asked for.
         var bus: Int?
+        /// A virtio-pci device (`virtio-*-pci`) rather than a virtio-mmio one.
+        var pci = false
+        /// `addr=N` of a PCI device: the slot on bus 0 asked for.
+        var pciSlot: Int?
         /// `indirect_desc=` and `event_idx=` (QEMU's virtio device properties, both on by default).
         var ringFeatures: UInt64 = VirtioFeature.ring
         let spec: String
@@ -48,29 +53,42 @@ struct DeviceOptions: Equatable {
     /// `-global virtio-mmio.force-legacy=`: QEMU 7.2's default is the legacy transport.
     var legacyTransport = true
 
-    /// What `-device help` prints: QEMU's layout, with the devices this board has.
+    /// What `-device help` prints: QEMU's layout, with the devices this board has. The PCI
+    /// ones are modern only (QEMU's `-non-transitional`), whichever of the two names is used.
     static let helpText = """
         Storage devices:
         name "virtio-blk-device", bus virtio-bus
+        name "virtio-blk-pci", bus PCI, alias "virtio-blk"
+        name "virtio-blk-pci-non-transitional", bus PCI
 
         Input devices:
         name "virtconsole", bus virtio-serial-bus
         name "virtio-serial-device", bus virtio-bus
+        name "virtio-serial-pci", bus PCI, alias "virtio-serial"
+        name "virtio-serial-pci-non-transitional", bus PCI
 
         Misc devices:
         name "virtio-rng-device", bus virtio-bus
+        name "virtio-rng-pci", bus PCI, alias "virtio-rng"
+        name "virtio-rng-pci-non-transitional", bus PCI
 
         """
 
-    static let pciRefusal = "virtio-pci is not built yet: use -device virtio-blk-device / virtio-rng-device / virtio-serial-device (virtio-mmio)"
+    /// The device drivers a virtio-pci device name (or QEMU's alias for it) stands for.
+    static let pciDrivers: [String: VirtioDeviceType] = [
+        "virtio-blk-pci": .block, "virtio-blk-pci-non-transitional": .block, "virtio-blk": .block,
+        "virtio-rng-pci": .entropy, "virtio-rng-pci-non-transitional": .entropy, "virtio-rng": .entropy,
+        "virtio-serial-pci": .console, "virtio-serial-pci-non-transitional": .console, "virtio-serial": .console,
+    ]
 
     static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String],
                       characterDevices chardevSpecs: [String] = []) throws -> DeviceOptions {
         var options = DeviceOptions()
-        try options.parseDrives(driveSpecs)
+        let virtioDrives = try options.parseDrives(driveSpecs)
         for spec in globals { try options.parseGlobal(spec) }
         options.characterDevices = try CharacterDevice.parse(chardevSpecs)
-        for spec in deviceSpecs {
+        // QEMU turns each if=virtio drive into a virtio-blk-pci device after every -device one.
+        for spec in deviceSpecs + virtioDrives.map({ "virtio-blk-pci,drive=" + $0 }) {
             if let port = try options.parseConsolePort(spec) {
                 guard options.consolePort == nil else {
                     throw CommandError("-device \(spec): virtbench gives a virtio-serial-device one port, port 0: one virtconsole")
@@ -88,7 +106,7 @@ struct DeviceOptions: Equatable {
         for device in options.devices {
             guard case .block(let drive, _, _) = device.kind else { continue }
             guard options.drives.contains(where: { $0.id == drive }) else {
-                throw CommandError("-device \(device.spec): Property 'virtio-blk-device.drive' can't find value '\(drive)'")
+                throw CommandError("-device \(device.spec): Property '\(device.pci ? "virtio-blk-pci" : "virtio-blk-device").drive' can't find value '\(drive)'")
             }
             guard used.insert(drive).inserted else {
                 throw CommandError("-device \(device.spec): Drive '\(drive)' is already in use by another device")
@@ -125,10 +143,12 @@ struct DeviceOptions: Equatable {
         }
     }
 
-    /// `-drive if=pflash,file=F[,format=raw][,unit=N]` (a flash bank) or
+    /// `-drive if=pflash,file=F[,format=raw][,unit=N]` (a flash bank),
     /// `-drive file=F,if=none,format=raw,id=ID[,readonly=on][,cache=MODE][,discard=ignore|unmap]`
-    /// (a disk for `-device virtio-blk-device,drive=ID`).
-    mutating func parseDrives(_ specs: [String]) throws {
+    /// (a disk for `-device virtio-blk-device,drive=ID`) or the same with `if=virtio` (a disk on a
+    /// virtio-blk-pci device of its own). Returns the ids of the if=virtio drives, in order.
+    mutating func parseDrives(_ specs: [String]) throws -> [String] {
+        var virtioDrives: [String] = []
         var banks: [Int: String] = [:]
         var nextUnit = 0
         for spec in specs {
@@ -142,10 +162,9 @@ struct DeviceOptions: Equatable {
                 throw CommandError("-drive \(spec): unsupported option '\(key)' (\(understood.joined(separator: ", ")) are understood)")
             }
             switch values["if"] {
-            case "virtio": throw CommandError("-drive \(spec): if=virtio is a virtio-pci disk; \(Self.pciRefusal)")
-            case "pflash", "none": break
-            case nil: throw CommandError("-drive \(spec): if= is required: if=none with -device virtio-blk-device, or if=pflash (QEMU's default, ide, does not exist on virt)")
-            case let other?: throw CommandError("-drive \(spec): if=\(other) is not available on this board (if=none or if=pflash)")
+            case "pflash", "none", "virtio": break
+            case nil: throw CommandError("-drive \(spec): if= is required: if=none with -device virtio-blk-device, if=virtio, or if=pflash (QEMU's default, ide, does not exist on virt)")
+            case let other?: throw CommandError("-drive \(spec): if=\(other) is not available on this board (if=none, if=virtio or if=pflash)")
             }
             guard let file = values["file"], !file.isEmpty else { throw CommandError("-drive \(spec): file= is required") }
             if let format = values["format"], format != "raw" { throw CommandError("-drive \(spec): only format=raw is supported") }
@@ -170,8 +189,16 @@ struct DeviceOptions: Equatable {
                 continue
             }
             if values["unit"] != nil { throw CommandError("-drive \(spec): unit= applies to if=pflash only") }
-            guard let id = values["id"], !id.isEmpty else {
-                throw CommandError("-drive \(spec): if=none needs id= (the name -device ...,drive= refers to)")
+            let id: String
+            if values["if"] == "virtio" {
+                // QEMU names an if=virtio drive without id= "virtio" and its index.
+                id = values["id"] ?? "virtio\(virtioDrives.count)"
+                virtioDrives.append(id)
+            } else {
+                guard let given = values["id"], !given.isEmpty else {
+                    throw CommandError("-drive \(spec): if=none needs id= (the name -device ...,drive= refers to)")
+                }
+                id = given
             }
             guard !drives.contains(where: { $0.id == id }) else { throw CommandError("-drive \(spec): Duplicate ID '\(id)' for drive") }
             var drive = Drive(interface: .none, file: file, id: id, spec: spec)
@@ -191,6 +218,7 @@ struct DeviceOptions: Equatable {
         }
         let lastBank = banks.keys.max() ?? -1
         flashImages = lastBank < 0 ? [] : (0...lastBank).map { banks[$0] }
+        return virtioDrives
     }
 
     /// `-global virtio-mmio.force-legacy=on|off`, the one global property the board has.
@@ -232,13 +260,35 @@ struct DeviceOptions: Equatable {
         guard let driver = first ?? fields.first(where: { $0.0 == "driver" })?.1 else {
             throw CommandError("-device \(spec): no device type given")
         }
-        if driver.hasSuffix("-pci") || driver.hasPrefix("virtio-") && driver.hasSuffix("-pci-non-transitional") {
-            throw CommandError("-device \(spec): \(driver) is a PCI device; \(pciRefusal)")
+        if driver.hasSuffix("-pci-transitional") {
+            throw CommandError("-device \(spec): \(driver) is not available: virtbench's virtio-pci devices are modern only (\(driver.dropLast("-transitional".count))-non-transitional)")
         }
+        let pciType = pciDrivers[driver]
         var bus: Int?
+        var pciSlot: Int?
         var ringFeatures = VirtioFeature.ring
         var values: [String: String] = [:]
         for (key, value) in fields where key != "driver" {
+            if pciType != nil {
+                switch key {
+                case "addr":
+                    pciSlot = try parsePCIAddress(spec, value)
+                    continue
+                case "bus":
+                    guard value == "pcie.0" else { throw CommandError("-device \(spec): Bus '\(value)' not found") }
+                    continue
+                case "disable-legacy":
+                    // Modern only: disable-legacy=on says so; off would ask for a transitional device.
+                    guard value == "on" else {
+                        throw CommandError("-device \(spec): disable-legacy=\(value): virtbench's virtio-pci devices are modern only (disable-legacy=on)")
+                    }
+                    continue
+                case "disable-modern":
+                    guard value == "off" else { throw CommandError("-device \(spec): disable-modern=\(value): virtbench's virtio-pci devices are modern only") }
+                    continue
+                default: break
+                }
+            }
             if key == "bus" {
                 let prefix = "virtio-mmio-bus."
                 guard value.hasPrefix(prefix), let n = Int(value.dropFirst(prefix.count)), n >= 0 else {
@@ -256,24 +306,35 @@ struct DeviceOptions: Equatable {
             }
         }
         func refuseOthers(_ allowed: [String]) throws {
+            let common = pciType == nil ? ["bus", "id", "event_idx", "indirect_desc"]
+                : ["addr", "bus", "id", "event_idx", "indirect_desc", "disable-legacy", "disable-modern"]
             for key in values.keys.sorted() where !allowed.contains(key) {
-                throw CommandError("-device \(spec): Property '\(driver).\(key)' not found (virtbench takes \((allowed + ["bus", "id", "event_idx", "indirect_desc"]).joined(separator: ", ")))")
+                throw CommandError("-device \(spec): Property '\(driver).\(key)' not found (virtbench takes \((allowed + common).joined(separator: ", ")))")
             }
+        }
+        if let pciType {
+            var device: VirtioDeviceSpec
+            switch pciType {
+            case .block:
+                try refuseOthers(["drive", "serial", "num-queues"])
+                device = try blockDevice(spec, values, ringFeatures: ringFeatures)
+            case .entropy:
+                try refuseOthers([])
+                device = VirtioDeviceSpec(kind: .entropy, ringFeatures: ringFeatures, spec: spec)
+            default:
+                try refuseOthers([])
+                device = VirtioDeviceSpec(kind: .serial, ringFeatures: ringFeatures, spec: spec)
+            }
+            device.pci = true
+            device.pciSlot = pciSlot
+            return device
         }
         switch driver {
         case "virtio-blk-device":
             try refuseOthers(["drive", "serial", "num-queues"])
-            guard let drive = values["drive"], !drive.isEmpty else { throw CommandError("-device \(spec): drive property not set") }
-            var queues = 1
-            if let text = values["num-queues"] {
-                // QEMU's limit is VIRTIO_QUEUE_MAX (1024) queues.
-                guard let n = Int(text), n >= 1, n <= 1024 else {
-                    throw CommandError("-device \(spec): num-queues must be 1 to 1024, not '\(text)'")
-                }
-                queues = n
-            }
-            return VirtioDeviceSpec(kind: .block(drive: drive, serial: values["serial"] ?? "", queues: queues), bus: bus,
-                                    ringFeatures: ringFeatures, spec: spec)
+            var device = try blockDevice(spec, values, ringFeatures: ringFeatures)
+            device.bus = bus
+            return device
         case "virtio-rng-device":
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .entropy, bus: bus, ringFeatures: ringFeatures, spec: spec)
@@ -281,8 +342,40 @@ struct DeviceOptions: Equatable {
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .serial, bus: bus, ringFeatures: ringFeatures, spec: spec)
         default:
-            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-rng-device, virtio-serial-device and virtconsole are available)")
+            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-rng-device, virtio-serial-device, their -pci forms and virtconsole are available)")
         }
+    }
+
+    /// virtio-blk's properties, the same on both transports.
+    static func blockDevice(_ spec: String, _ values: [String: String], ringFeatures: UInt64) throws -> VirtioDeviceSpec {
+        guard let drive = values["drive"], !drive.isEmpty else { throw CommandError("-device \(spec): drive property not set") }
+        var queues = 1
+        if let text = values["num-queues"] {
+            // QEMU's limit is VIRTIO_QUEUE_MAX (1024) queues.
+            guard let n = Int(text), n >= 1, n <= 1024 else {
+                throw CommandError("-device \(spec): num-queues must be 1 to 1024, not '\(text)'")
+            }
+            queues = n
+        }
+        return VirtioDeviceSpec(kind: .block(drive: drive, serial: values["serial"] ?? "", queues: queues),
+                                ringFeatures: ringFeatures, spec: spec)
+    }
+
+    /// `addr=SLOT[.FUNCTION]`, hexadecimal as QEMU reads it; function 0 only, slots 1-31 (0 is
+    /// the host bridge's).
+    static func parsePCIAddress(_ spec: String, _ value: String) throws -> Int {
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let slot = Int(parts[0], radix: 16), slot >= 0, slot < 32,
+              parts.count == 1 || Int(parts[1], radix: 16) != nil else {
+            throw CommandError("-device \(spec): Property 'addr' doesn't take value '\(value)'")
+        }
+        guard parts.count == 1 || Int(parts[1], radix: 16) == 0 else {
+            throw CommandError("-device \(spec): addr=\(value): virtbench plugs function 0 only")
+        }
+        guard PCIeECAM.slots.contains(slot) else {
+            throw CommandError("-device \(spec): PCI: slot \(slot) function 0 not available for this device, in use by gpex-root")
+        }
+        return slot
     }
 
     /// The slot each device goes in, in command-line order, as QEMU 7.2's `virt` fills them:
@@ -293,7 +386,7 @@ struct DeviceOptions: Equatable {
     func slotAssignment() throws -> [Int] {
         var taken = Set<Int>()
         var slots: [Int] = []
-        for device in devices {
+        for device in devices where !device.pci {
             let slot: Int
             if let bus = device.bus {
                 guard !taken.contains(bus) else { throw CommandError("-device \(device.spec): Bus 'virtio-mmio-bus.\(bus)' is full") }
@@ -301,6 +394,31 @@ struct DeviceOptions: Equatable {
             } else {
                 guard let free = (0..<VirtMemoryMap.virtioCount).reversed().first(where: { !taken.contains($0) }) else {
                     throw CommandError("-device \(device.spec): no free virtio-mmio bus (the board has \(VirtMemoryMap.virtioCount))")
+                }
+                slot = free
+            }
+            taken.insert(slot)
+            slots.append(slot)
+        }
+        return slots
+    }
+
+    /// The PCI slot of each PCI device, in command-line order, as QEMU places them: `addr=N`
+    /// takes slot N; otherwise the lowest free slot from 1 (observed with U-Boot's `pci`: an
+    /// if=virtio disk after two -device ones sits in slot 3).
+    func pciSlotAssignment() throws -> [Int] {
+        var taken = Set<Int>()
+        var slots: [Int] = []
+        for device in devices where device.pci {
+            let slot: Int
+            if let asked = device.pciSlot {
+                guard !taken.contains(asked) else {
+                    throw CommandError("-device \(device.spec): PCI: slot \(asked) function 0 not available, in use by another device")
+                }
+                slot = asked
+            } else {
+                guard let free = PCIeECAM.slots.first(where: { !taken.contains($0) }) else {
+                    throw CommandError("-device \(device.spec): PCI: no slot/function available, all in use")
                 }
                 slot = free
             }
@@ -320,54 +438,85 @@ struct DeviceOptions: Equatable {
     /// there is dropped). Returns the transports, and the virtconsole's input when its character
     /// device is stdio.
     func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?,
-              errorLog: @escaping (String) -> Void) throws -> (transports: [VirtioMMIOTransport], consoleInput: VirtioConsoleInput?) {
-        let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
-        return try plug { model, slot, ringFeatures in
-            let window = board.virtioSlots[slot]
-            let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
-                                                ringFeatures: ringFeatures, interrupt: window.interruptLine, errorLog: errorLog)
-            window.plug(transport)
-            return transport
-        }
-    }
-
-    /// Opens the drives and the character devices, makes each device's model and hands it to
-    /// `plugIn` with its slot and ring features (the board's slots, or a hypervisor domain's).
-    func plug(_ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
-        -> (transports: [VirtioMMIOTransport], consoleInput: VirtioConsoleInput?) {
-        var transports: [VirtioMMIOTransport] = []
+              errorLog: @escaping (String) -> Void) throws -> (transports: [VirtioTransportCore], consoleInput: VirtioConsoleInput?) {
+        var transports: [VirtioTransportCore] = []
         var consoleInput: VirtioConsoleInput?
         // QEMU opens every -chardev, used or not (a file one is created or truncated).
         var outputs: [String: ([UInt8]) -> Void] = [:]
         for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }
         var portPlaced = false
-        for (device, slot) in zip(devices, try slotAssignment()) {
-            let model: any VirtioDevice
-            switch device.kind {
-            case .block(let driveID, let serial, let queues):
-                // `parse` checked that the drive exists.
-                guard let drive = drives.first(where: { $0.id == driveID }) else { continue }
-                let disk: RawFileDisk
+        let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
+        var mmioSlots = try slotAssignment()[...], pciSlots = try pciSlotAssignment()[...]
+        for device in devices {
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput)
+            if device.pci {
+                let slot = pciSlots.removeFirst()
+                let name = "virtio-pci 00:" + (slot < 16 ? "0" : "") + String(slot, radix: 16) + ".0"
+                let function = VirtioPCIFunction(name: name, device: model, memory: memory, ringFeatures: device.ringFeatures,
+                                                 errorLog: errorLog)
                 do {
-                    disk = try RawFileDisk(path: drive.file, readOnly: drive.readOnly, cache: drive.cache)
-                } catch {
-                    throw CommandError("-drive \(drive.spec): \(error.description)")
+                    guard try board.plugPCI(function, slot: slot) else { throw CommandError("-device \(device.spec): PCI slot \(slot) is taken") }
+                } catch let error as VirtBoardError {
+                    throw CommandError(error.description)
                 }
-                model = VirtioBlockDevice(disk: disk, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap)
-            case .entropy:
-                model = VirtioEntropyDevice()
-            case .serial:
-                // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
-                let port = portPlaced ? nil : consolePort
-                portPlaced = true
-                let chardev = port?.chardev.flatMap { id in characterDevices.first { $0.id == id } }
-                let console = VirtioConsoleDevice(consolePort: port != nil, hostConnected: chardev != nil,
-                                                  output: chardev.flatMap { outputs[$0.id] } ?? { _ in })
-                if chardev?.backend == .stdio { consoleInput = console.input }
-                model = console
+                transports.append(function.core)
+            } else {
+                let window = board.virtioSlots[mmioSlots.removeFirst()]
+                let transport = VirtioMMIOTransport(name: window.name, device: model, legacy: legacyTransport, memory: memory,
+                                                    ringFeatures: device.ringFeatures, interrupt: window.interruptLine, errorLog: errorLog)
+                window.plug(transport)
+                transports.append(transport.core)
             }
-            transports.append(try plugIn(model, slot, device.ringFeatures))
         }
         return (transports, consoleInput)
+    }
+
+    /// The model of one -device: a block device over its -drive's file, an entropy source, or
+    /// a virtio-serial device (the first takes the virtconsole port, and its input when the
+    /// port's character device is stdio).
+    private func makeModel(_ device: VirtioDeviceSpec, outputs: [String: ([UInt8]) -> Void], portPlaced: inout Bool,
+                           consoleInput: inout VirtioConsoleInput?) throws -> any VirtioDevice {
+        switch device.kind {
+        case .block(let driveID, let serial, let queues):
+            // `parse` checked that the drive exists.
+            guard let drive = drives.first(where: { $0.id == driveID }) else { throw CommandError("-device \(device.spec): no -drive with id=\(driveID)") }
+            let disk: RawFileDisk
+            do {
+                disk = try RawFileDisk(path: drive.file, readOnly: drive.readOnly, cache: drive.cache)
+            } catch {
+                throw CommandError("-drive \(drive.spec): \(error.description)")
+            }
+            return VirtioBlockDevice(disk: disk, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap)
+        case .entropy:
+            return VirtioEntropyDevice()
+        case .serial:
+            // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
+            let port = portPlaced ? nil : consolePort
+            portPlaced = true
+            let chardev = port?.chardev.flatMap { id in characterDevices.first { $0.id == id } }
+            let console = VirtioConsoleDevice(consolePort: port != nil, hostConnected: chardev != nil,
+                                              output: chardev.flatMap { outputs[$0.id] } ?? { _ in })
+            if chardev?.backend == .stdio { consoleInput = console.input }
+            return console
+        }
+    }
+
+    /// Opens the drives and the character devices and hands each device's model to `plugIn`
+    /// with its virtio-mmio slot and ring features: a hypervisor domain's slots (its own memory
+    /// and PLIC). A domain has no PCIe bus, so virtio-pci devices are refused.
+    func plugMMIO(_ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
+        -> [VirtioTransportCore] {
+        if let pci = devices.first(where: \.pci) {
+            throw CommandError("-device \(pci.spec): a domain has no PCIe bus; use the virtio-mmio form (virtio-blk-device, virtio-rng-device)")
+        }
+        var outputs: [String: ([UInt8]) -> Void] = [:]
+        for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }
+        var portPlaced = false, consoleInput: VirtioConsoleInput?
+        var transports: [VirtioTransportCore] = []
+        for (device, slot) in zip(devices, try slotAssignment()) {
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput)
+            transports.append(try plugIn(model, slot, device.ringFeatures).core)
+        }
+        return transports
     }
 }

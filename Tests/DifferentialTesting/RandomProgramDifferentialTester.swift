@@ -258,6 +258,9 @@ public struct VirtBenchRandomProgramTarget: RandomProgramTarget {
     public var hypervisor: Bool
     /// Compile blocks to host code, or run the interpreter alone (`HartConfiguration.compileBlocks`).
     public var compileBlocks: Bool
+    /// Runs of a block before it is compiled: 0 by default, so that a generated program, whose
+    /// blocks mostly run once, tests the compiler and not the dispatch loop.
+    public var compileThreshold: UInt32 = 0
 
     /// A VirtBench target with the default board (128 MiB, virtual time, no firmware).
     public init(name: String = "virtbench", instructionLimit: UInt64 = 50_000_000, hypervisor: Bool = false,
@@ -273,6 +276,7 @@ public struct VirtBenchRandomProgramTarget: RandomProgramTarget {
         var options = GuestRun.Options(kernel: elf, instructionLimit: instructionLimit)
         options.board.hypervisor = hypervisor
         options.compileBlocks = compileBlocks
+        options.compileThreshold = compileThreshold
         let result = try GuestRun.run(options)
         if result.limitReached {
             throw RandomProgramError.timedOut(target: name, seconds: result.wallSeconds, partialOutput: result.output)

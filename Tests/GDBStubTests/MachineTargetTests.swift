@@ -53,6 +53,7 @@ struct MachineTargetTests {
             let timebase = Timebase(mode: virtualTime ? .virtual(instructionsPerTick: 100) : .realTime)
             var configuration = HartConfiguration()
             configuration.compileBlocks = compiled
+            configuration.compileThreshold = 0  // the test programs are short: compile at the first run
             harts = (0..<count).map { id in
                 Hart(hartID: UInt64(id), bus: bus, interrupts: InterruptLines(), timebase: timebase, control: control,
                      configuration: configuration)

@@ -19,9 +19,12 @@ import TestSupport
     }
 
     /// Real time: four host threads; totals exact, and the rewritten code runs after FENCE.I.
-    @Test(.requires(.corpusToolchain), arguments: ["compiled", "interpreter"]) func smp4PassesOnParallelHarts(engine: String) throws {
+    /// Compiled at the default threshold, compiled at every block's first run, and interpreted.
+    @Test(.requires(.corpusToolchain), arguments: [["--engine", "compiled"], ["--engine", "compiled", "--compile-threshold", "0"],
+                                                   ["--engine", "interpreter"]])
+    func smp4PassesOnParallelHarts(engine: [String]) throws {
         let result = try ProcessRunner.runVirtBench(["run", "-M", "virt", "-smp", "4", "-m", "128M", "-nographic", "-bios", "none",
-                                                     "-kernel", try image().path, "--engine", engine], timeout: 120)
+                                                     "-kernel", try image().path] + engine, timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "PASS smp4\n")
     }

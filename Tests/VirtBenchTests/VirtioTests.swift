@@ -122,8 +122,7 @@ import TestSupport
         let base = ["run", "-bios", "none", "-kernel", "/nonexistent"]
         let drive = ["-drive", "file=\(disk),if=none,format=raw,id=x0"]
         for (arguments, fragment) in [
-            (["-device", "virtio-blk-pci,drive=x0"] + drive, "virtio-pci is not built yet"),
-            (["-drive", "file=\(disk),if=virtio,format=raw"], "virtio-pci is not built yet"),
+            (["-drive", "file=\(disk),if=ide,format=raw"], "if=ide is not available"),
             (["-device", "virtio-net-device"], "unsupported device 'virtio-net-device'"),
             (["-device", "virtio-blk-device"], "drive property not set"),
             (["-device", "virtio-blk-device,drive=zz"], "can't find value 'zz'"),

@@ -10,7 +10,7 @@ import TestSupport
     static let command = "virtio scan; ls virtio 0; load virtio 0 ${kernel_addr_r} file1; crc32 ${kernel_addr_r} ${filesize}"
 
     /// The transcript after the command, up to the next prompt, without the load's timing line.
-    static func session(_ executable: String, _ arguments: [String]) throws -> [String] {
+    static func session(_ executable: String, _ arguments: [String], command: String = VirtioUBootTests.command) throws -> [String] {
         let p = try InteractiveProcess(executable, arguments)
         defer { p.terminate() }
         try p.waitFor("autoboot", timeout: 120)
