@@ -12,7 +12,7 @@
 #               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
-#   TESTS       the kit.test= names /init knows (revision 4 added cmdline)
+#   TESTS       the kit.test= names /init knows (revision 5 added cmdline)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -22,7 +22,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=4
+kit_revision=5
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -39,7 +39,10 @@ die() { say "error: $*"; exit 1; }
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# The script's own checksum is in the stamp too: a kit made by a different version of this
+# script (two branches that both bumped the revision) is rebuilt, never reused.
 stamp="revision $kit_revision
+script $(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
 suite $suite
 modules ${kit_modules[*]}
 commands $commands"
@@ -179,6 +182,17 @@ read -r -t 10 line
 echo "kernel-kit: hvc0 read '$line'"
 echo "kernel-kit: hvc0 is $(cat /sys/class/tty/hvc0/dev)"
 EOF
+# kit.test=smp: what `virtbench bench --linux` reads: the processors the kernel brought up, the
+# timer and IPI lines of /proc/interrupts, and how long four shell loops take in parallel (the
+# kernel's own uptime clock, so both peers are timed by the guest alike).
+cat >"$initramfs/etc/kit-tests/smp" <<'EOF'
+echo "kernel-kit: nproc $(nproc)"
+grep -E "CPU|riscv-timer|IPI" /proc/interrupts | head -12 | sed 's/^/kernel-kit: interrupts /'
+t0=$(cut -d" " -f1 /proc/uptime)
+for n in 1 2 3 4; do (i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done) & done
+wait
+t1=$(cut -d" " -f1 /proc/uptime)
+echo "kernel-kit: 4 parallel loops took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).
 cat >"$initramfs/etc/kit-tests/cmdline" <<'EOF'

@@ -38,8 +38,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also replace bench-latest/ in the output folder with this report.")
     var publish = false
 
-    @Option(name: .customShort("m"), help: ArgumentHelp("Guest RAM of the timed runs, as -m takes it.", valueName: "size"))
-    var memory: String = "128M"
+    @Option(name: .customShort("m"), help: ArgumentHelp("Guest RAM of the timed runs, as -m takes it (default: 128M; 1G with --linux).", valueName: "size"))
+    var memory: String?
 
     @Option(name: .customLong("rss-memory"), help: ArgumentHelp("Guest RAM of one extra VirtBench run per workload whose peak RSS is reported, or none.", valueName: "size|none"))
     var rssMemory: String = "256M"
@@ -53,6 +53,15 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds before a run counts as hung and is killed.", valueName: "seconds"))
     var timeout: Double = 300
 
+    @Flag(help: ArgumentHelp("Instead of the CPU corpus: boot Debian's kernel and the kit's initramfs (Scripts/kernel-kit.sh) on both peers at each --smp count; compare time to /init and four parallel shell loops; write results/bench-linux-<timestamp>/.", valueName: "linux"))
+    var linux = false
+
+    @Option(help: ArgumentHelp("With --linux: hart counts to boot with, separated by commas.", valueName: "n,n"))
+    var smp: String = "1,4"
+
+    @Option(help: ArgumentHelp("With --linux: the kernel kit folder (default: $VIRTBENCH_KERNEL_KIT, else ~/.cache/virtbench-kernel-kit).", valueName: "dir"))
+    var kit: String?
+
     /// Lets a parent learn how a given virtbench binary was built (it may not be itself).
     @Flag(name: .customLong("describe-build"), help: .hidden)
     var describeBuild = false
@@ -64,6 +73,7 @@ struct Bench: ParsableCommand {
         }
         guard peer == "qemu" else { throw CommandError(BenchError.unknownPeer(peer).description) }
         guard timeout > 0 else { throw CommandError("--timeout must be positive (got \(timeout))") }
+        if linux { return try runLinuxBoot() }
         let programs: [CorpusProgram]
         do { programs = try BenchSelection.resolve(corpus) } catch { throw CommandError(error.description) }
         guard let qemuPath = HostProcess.locate(qemu ?? "qemu-system-riscv64") else {
@@ -74,7 +84,7 @@ struct Bench: ParsableCommand {
         }
         let plan: BenchPlan
         do {
-            plan = try BenchPlan(programs: programs, rounds: rounds, virtbench: virtbenchPath, qemu: qemuPath, memory: memory,
+            plan = try BenchPlan(programs: programs, rounds: rounds, virtbench: virtbenchPath, qemu: qemuPath, memory: memory ?? "128M",
                                  memoryCheck: rssMemory == "none" ? nil : rssMemory, timeout: timeout)
         } catch {
             throw CommandError(error.description)
@@ -104,6 +114,62 @@ struct Bench: ParsableCommand {
         print(BenchReportText.table(report), terminator: "")
         print("report: \(folder.path)/bench.md" + (publish ? " (published to \(resultsFolder.path)/\(BenchReportWriter.latestName))" : ""))
         if report.hasFailures { throw CommandError("some workloads failed; see \(folder.path)/bench.md") }
+    }
+
+    /// `--linux`: the Linux boot side by side (LinuxBootBench.swift).
+    func runLinuxBoot() throws {
+        guard corpus == nil else { throw CommandError("--linux boots the kernel kit; --corpus does not apply") }
+        let hartCounts = smp.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !hartCounts.isEmpty, hartCounts.allSatisfy({ $0 != nil && (1...64).contains($0!) }) else {
+            throw CommandError("--smp takes hart counts from 1 to 64 separated by commas (got '\(smp)')")
+        }
+        let kitDirectory = kit ?? ProcessInfo.processInfo.environment["VIRTBENCH_KERNEL_KIT"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/virtbench-kernel-kit")
+        for file in ["Image", "initrd.gz"] where !FileManager.default.fileExists(atPath: kitDirectory + "/" + file) {
+            throw CommandError("no kernel kit in \(kitDirectory) (\(file) is missing): make one with `bash Scripts/kernel-kit.sh \(kitDirectory)`")
+        }
+        guard let qemuPath = HostProcess.locate(qemu ?? "qemu-system-riscv64") else {
+            throw CommandError(BenchError.toolMissing(qemu ?? "qemu-system-riscv64").description)
+        }
+        guard let virtbenchPath = virtbench.map({ HostProcess.locate($0) }) ?? Self.ownExecutable() else {
+            throw CommandError("cannot find the virtbench binary \(virtbench ?? "of this process")")
+        }
+        let builder: CorpusBuilder
+        do { builder = try CorpusBuilder.forThisPackage() } catch { throw CommandError(error.description) }
+        let resultsFolder = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? builder.packageRoot.appendingPathComponent("results", isDirectory: true)
+        let writer = ReportWriter(resultsDirectory: resultsFolder, publishedName: "bench-linux-latest")
+        do { try writer.checkWritable() } catch { throw CommandError(error.description) }
+        let build = virtbench == nil ? Self.buildDescription : Self.describe(binary: virtbenchPath)
+        if build.hasPrefix("debug") { printError("virtbench: warning: the VirtBench side is a debug build; its figures are not meaningful") }
+        let host = BenchHost.facts(qemu: qemuPath, packageRoot: builder.packageRoot, virtbenchBuild: build)
+        let plan = LinuxBootPlan(kitDirectory: kitDirectory, hartCounts: hartCounts.map { $0! }, rounds: rounds,
+                                 memory: memory ?? "1G", virtbench: virtbenchPath, qemu: qemuPath, timeout: timeout)
+        let progress = ProgressLine()
+        let command = (["virtbench"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        var report: LinuxBootReport
+        do {
+            report = try LinuxBootBench(plan: plan, progress: progress.show)
+                .run(runID: "bench-linux-" + BenchRunner.makeRunID().dropFirst("bench-".count), command: command, host: host)
+        } catch {
+            progress.finish()
+            throw CommandError(error.description)
+        }
+        progress.finish()
+        if let load = BenchHost.loadAverage() { report.notes.append("Load average at the end (1/5/15 min): \(load).") }
+        let folder: URL
+        do {
+            let json = try report.jsonData()
+            folder = try writer.write(files: [("bench-linux.json", json), ("bench-linux.md", Data(LinuxBootReportText.markdown(report).utf8))],
+                                      runID: report.runID, publish: publish)
+        } catch let error as ReportWriteError {
+            throw CommandError(error.description)
+        } catch {
+            throw CommandError("could not encode the report: \(error)")
+        }
+        print(LinuxBootReportText.table(report), terminator: "")
+        print("report: \(folder.path)/bench-linux.md")
+        if !report.failures.isEmpty { throw CommandError("some boots failed; see \(folder.path)/bench-linux.md") }
     }
 
     /// "release, jemalloc" or "debug, system malloc": what this binary is. jemalloc is detected by

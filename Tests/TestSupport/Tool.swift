@@ -133,7 +133,7 @@ extension Tool {
     public static let kernelKitVirtio = Tool("kernel kit with the virtio modules (Image, initrd.gz, MODULES)", from: "Scripts/kernel-kit.sh",
                                              files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitFile("MODULES")])
 
-    /// The kit as revision 4 of the script makes it: `kit.test=cmdline` prints /proc/cmdline, and
+    /// The kit as revision 5 of the script makes it: `kit.test=cmdline` prints /proc/cmdline, and
     /// TESTS lists the kit tests /init knows.
     public static let kernelKitCommandLine = Tool("kernel kit with kit.test=cmdline (Image, initrd.gz, TESTS)", from: "Scripts/kernel-kit.sh",
                                                   files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitFile("TESTS")])
