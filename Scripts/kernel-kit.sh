@@ -193,6 +193,7 @@ for n in 1 2 3 4; do (i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done) & done
 wait
 t1=$(cut -d" " -f1 /proc/uptime)
 echo "kernel-kit: 4 parallel loops took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+EOF
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).
 cat >"$initramfs/etc/kit-tests/cmdline" <<'EOF'
