@@ -57,7 +57,7 @@ let package = Package(
         // Devices: the PCIe host bridge's function protocol, for the virtio-pci transport.
         .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "Storage"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
-        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV"], swiftSettings: exitPathSettings),
+        .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV", "Virtio"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
         .target(name: "Emulation", dependencies: ["Machine", "Loader"]),
         // gdb's remote serial protocol over a board's harts (`virtbench run -s`, `-S`, `-gdb`).
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "DifferentialTesting", "Loader", "Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "VirtBenchTests", dependencies: ["Harness", "TestSupport"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Devices", "Machine", "RISCV", "TestSupport"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "Harness", "Devices", "Machine", "RISCV", "TestSupport", "Virtio"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "EmulationTests", dependencies: ["Emulation", "Harness", "DifferentialTesting", "Loader", "TestSupport"]),

@@ -12,6 +12,7 @@
 #               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
+#   TESTS       the kit.test= names /init knows (revision 5 added cmdline)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -21,7 +22,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=4
+kit_revision=5
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -193,6 +194,11 @@ wait
 t1=$(cut -d" " -f1 /proc/uptime)
 echo "kernel-kit: 4 parallel loops took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
 EOF
+# kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
+# that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).
+cat >"$initramfs/etc/kit-tests/cmdline" <<'EOF'
+echo "kernel-kit: cmdline $(cat /proc/cmdline)"
+EOF
 cat >"$initramfs/init" <<'EOF'
 #!/bin/busybox sh
 # kernel-kit /init: tools, console, /proc and /sys; then the command list; then power off.
@@ -232,5 +238,6 @@ mv "$work/Image" "$cache/Image"
 mv "$work/initrd.gz" "$cache/initrd.gz"
 mv "$work/VERSIONS" "$cache/VERSIONS"
 printf '%s\n' "${module_order[@]}" >"$cache/MODULES"
+ls "$initramfs/etc/kit-tests" >"$cache/TESTS"
 printf '%s' "$stamp" >"$cache/STAMP"
 say "kit ready in $cache: Image $(stat -c %s "$cache/Image") bytes, initrd.gz $(stat -c %s "$cache/initrd.gz") bytes"

@@ -1,7 +1,7 @@
 /* attack-memory: a guest that tries to reach memory that is not its own (issue 6, must-show 3).
  *
  * Under the hypervisor a guest owns guest-physical RAM at 0x8000_0000 (size from its device
- * tree) and sees the UART and sifive_test; every other guest-physical address has no G-stage
+ * tree) and sees the UART, sifive_test and (hav) its own PLIC and virtio-mmio windows; every other guest-physical address has no G-stage
  * mapping, and a load, store or fetch there must come back to the guest as an access fault
  * (privileged spec, "Exception Codes": 1 fetch, 5 load, 7 store access fault; page faults 12,
  * 13, 15 are accepted too) with stval = the address it used, never as data of another domain.
@@ -9,7 +9,7 @@
  * It tries, each with a load, a store and (for a few) an instruction fetch:
  *   1. physical addresses with translation off (satp Bare): just past its RAM, where the
  *      host's other domains and its G-stage tables would be if guest and host addresses
- *      were the same, the host's own devices (CLINT, PLIC, virtio), 0, and the top and just
+ *      were the same, the host's own devices (CLINT, PCIe, fw_cfg), 0, and the top and just
  *      past the top of what Sv39x4 G-stage can express (41 bits), 0xffff_ffff_f000, and the
  *      last doubleword below 2^64 (where address + size wraps);
  *   2. the same addresses mapped through its own Sv39 tables (4 KiB leaves, and RAM's 1 GiB
@@ -148,8 +148,10 @@ void guest_main(u64 hartid, const void *dtb) {
         RAM_BASE + GIGAPAGE,         /* the end of a 1 GiB host's RAM */
         0x0ul,
         0x02000000ul,                /* the host's CLINT (mtime, mtimecmp) */
-        0x0c000000ul,                /* the host's PLIC */
-        0x10001000ul,                /* the host's first virtio-mmio slot */
+        /* Not the PLIC's window: since issue 19 a hav guest has a PLIC of its own there. */
+        0x03000000ul,                /* the host's PCIe port I/O window */
+        /* Nor the virtio-mmio windows: a hav guest has its own there too. */
+        0x10100000ul,                /* the host's fw_cfg */
         0x1fffffff000ul,             /* the last page Sv39x4 G-stage can express */
         0x20000000000ul,             /* 2^41: past what Sv39x4 can express */
         0xfffffffff000ul,

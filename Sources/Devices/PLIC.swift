@@ -82,6 +82,49 @@ public final class PLIC: Device {
         source >= 1 && source <= Self.sourceCount && isSet(pending, source)
     }
 
+    // MARK: Saved state
+
+    /// Everything a guest can change or see (a hypervisor's save file carries a domain's PLIC).
+    public struct RegisterState: Codable, Sendable, Equatable {
+        public var priority: [UInt32]
+        public var level: [Bool]
+        public var pending: [UInt32]
+        public var claimed: [UInt32]
+        public var enable: [[UInt32]]
+        public var threshold: [UInt32]
+
+        /// Why no PLIC with `contextCount` contexts could be in this state (wrong sizes, a
+        /// priority or threshold above the maximum); nil when it could.
+        public func problem(contextCount: Int) -> String? {
+            let words = PLIC.bitmapWords, sources = PLIC.sourceCount + 1
+            guard priority.count == sources, level.count == sources else { return "\(priority.count) priorities and \(level.count) levels, not \(sources)" }
+            guard pending.count == words, claimed.count == words else { return "pending and claimed bitmaps are not \(words) words" }
+            guard enable.count == contextCount, threshold.count == contextCount, enable.allSatisfy({ $0.count == words }) else {
+                return "enables and thresholds are not \(contextCount) contexts of \(words) words"
+            }
+            if let high = (priority + threshold).first(where: { $0 > PLIC.maximumPriority }) { return "priority or threshold \(high) above \(PLIC.maximumPriority)" }
+            return nil
+        }
+    }
+
+    public var registerState: RegisterState {
+        RegisterState(priority: priority, level: level, pending: pending, claimed: claimed, enable: enable, threshold: threshold)
+    }
+
+    /// Takes `state` (false, changing nothing, when it has a `problem`) and drives the outputs to match.
+    @discardableResult
+    public func restore(_ state: RegisterState) -> Bool {
+        guard state.problem(contextCount: contextCount) == nil else { return false }
+        priority = state.priority
+        level = state.level
+        pending = state.pending
+        claimed = state.claimed
+        enable = state.enable
+        threshold = state.threshold
+        updateOutputs()
+        return true
+    }
+
     // MARK: Device
 
     public func read(offset: UInt64, width: Int) -> UInt64 {

@@ -16,6 +16,13 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
     public var instructionLimit: UInt64
     /// Where the kernel came from, for messages (the domain's name when nil).
     public var kernelPath: String?
+    /// An initial RAM disk (`-initrd`): loaded as it is where QEMU puts it (the kernel's start
+    /// plus half of RAM, at most 128 MiB) and published in `/chosen` as linux,initrd-start/end.
+    public var initrd: [UInt8]?
+    /// The kernel command line (`-append`), published as `/chosen/bootargs`.
+    public var bootArguments: String?
+    /// Virtual CPUs. Only 1 is built so far: `Host.createDomain` refuses more.
+    public var vcpuCount = 1
 
     public init(name: String, memorySize: UInt64 = 64 << 20, kernel: [UInt8],
                 kernelAddress: GuestPhysicalAddress = GuestLayout.kernelAddress, instructionLimit: UInt64 = 4_000_000_000) {
@@ -24,6 +31,25 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
         self.kernel = kernel
         self.kernelAddress = kernelAddress
         self.instructionLimit = instructionLimit
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, memorySize, kernel, kernelAddress, instructionLimit, kernelPath, initrd, bootArguments, vcpuCount
+    }
+
+    /// Save files written before initrd, bootArguments and vcpuCount existed lack them: a
+    /// missing key is the default (none, none, one vCPU).
+    public init(from decoder: any Swift.Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        memorySize = try c.decode(UInt64.self, forKey: .memorySize)
+        kernel = try c.decode([UInt8].self, forKey: .kernel)
+        kernelAddress = try c.decode(GuestPhysicalAddress.self, forKey: .kernelAddress)
+        instructionLimit = try c.decode(UInt64.self, forKey: .instructionLimit)
+        kernelPath = try c.decodeIfPresent(String.self, forKey: .kernelPath)
+        initrd = try c.decodeIfPresent([UInt8].self, forKey: .initrd)
+        bootArguments = try c.decodeIfPresent(String.self, forKey: .bootArguments)
+        vcpuCount = try c.decodeIfPresent(Int.self, forKey: .vcpuCount) ?? 1
     }
 }
 
@@ -35,7 +61,13 @@ public enum GuestLayout {
     public static let kernelAddress = GuestPhysicalAddress(0x8020_0000)
     public static let uartBase = GuestPhysicalAddress(0x1000_0000), uartSize: UInt64 = 0x100
     public static let testBase = GuestPhysicalAddress(0x10_0000), testSize: UInt64 = 0x1000
+    /// The PLIC window (QEMU virt's: 0x0c00_0000, 64 MiB), emulated per domain under `hav`.
+    public static let plicBase = GuestPhysicalAddress(VirtMemoryMap.plic.base), plicSize = VirtMemoryMap.plic.size
     public static var uart: Range<GuestPhysicalAddress> { uartBase ..< uartBase + uartSize }
+    public static var plic: Range<GuestPhysicalAddress> { plicBase ..< plicBase + plicSize }
+    /// The eight virtio-mmio windows, one after another (QEMU virt's: 0x1000_1000, 4 KiB each).
+    public static let virtioBase = GuestPhysicalAddress(VirtMemoryMap.virtio(0).base), virtioWindowSize = VirtMemoryMap.virtio(0).size
+    public static var virtio: Range<GuestPhysicalAddress> { virtioBase ..< virtioBase + UInt64(VirtMemoryMap.virtioCount) * virtioWindowSize }
     public static var test: Range<GuestPhysicalAddress> { testBase ..< testBase + testSize }
 
     /// The guest physical addresses of a domain's RAM of `memorySize` bytes.
@@ -122,15 +154,27 @@ public final class Domain {
     /// LSR or RBR (`GuestDevices.access`). Typed bytes stay in `consoleInput` until read, so
     /// type-ahead survives the FIFO resets of a driver's initialisation (`UARTInputSource`).
     ///
-    /// Its interrupt wire is connected to nothing: domains have no interrupt controller yet
-    /// (ARCHITECTURE.md, the planned guest platform with an emulated PLIC), so guests poll LSR
-    /// and IIR, and enabling interrupts in IER only changes what IIR reports.
+    /// Its interrupt wire is the domain's PLIC source 10, as on the board; a domain without a
+    /// PLIC (full, para) leaves it unconnected, so its guests poll LSR and IIR.
     private(set) lazy var uart = UART16550(
         name: "domain\(id).uart0", timebase: timebase,
         // The domain owns its UART, so the UART never outlives the domain it writes to.
         output: { [unowned self] byte in writeConsole(CollectionOfOne(byte)) },
         input: consoleInput,
-        interrupt: { _ in })
+        interrupt: { [unowned self] level in plic?.setSourceLevel(VirtMemoryMap.uartIRQ, level) })
+    /// The domain's own PLIC (the board's model, one per domain) when its kind of virtualization
+    /// can deliver external interrupts (`hav`: each vCPU's S-mode context drives its hvip.VSEIP);
+    /// nil otherwise, and then the PLIC window is not a device to the guest.
+    let plic: PLIC?
+    /// The PLIC's wires into each vCPU, vCPU 0 first: context 2n + 1 (vCPU n's S-mode) drives
+    /// `InterruptLines.supervisorExternal` here, which the kind turns into the vCPU's VS
+    /// external interrupt (`VirtualizationKind.externalInterruptsChanged`). The M-mode contexts
+    /// drive MEIP, which nothing reads: a guest has no M-mode.
+    let vcpuInterrupts: [InterruptLines]
+    /// The `virt` board's eight virtio-mmio windows, the board's slot type, each raising its
+    /// source on the domain's PLIC; empty without a PLIC. A device is plugged in with
+    /// `Host.plugVirtio` before the domain starts; an empty slot reads "no device".
+    public let virtioSlots: [VirtioMMIOSlot]
     /// The host's clock, for the UART's character timeout.
     private let timebase: Timebase
     /// Instructions this domain retired.
@@ -159,8 +203,19 @@ public final class Domain {
     var eventCounts = DomainEventCounts()
 
     init(id: Int, configuration: DomainConfiguration, hostBase: HostPhysicalAddress, hypervisorRange: Range<HostPhysicalAddress>, vcpu: VirtualHartState,
-         timebase: Timebase) {
+         timebase: Timebase, emulatesPLIC: Bool = false) {
         self.id = id
+        vcpuInterrupts = (0 ..< max(1, configuration.vcpuCount)).map { _ in InterruptLines() }
+        let plic = emulatesPLIC ? PLIC(name: "domain\(id).plic", harts: vcpuInterrupts) : nil
+        self.plic = plic
+        virtioSlots = plic.map { plic in
+            (0 ..< VirtMemoryMap.virtioCount).map { index in
+                let source = VirtMemoryMap.virtioIRQ(index)
+                // The domain owns its slots and its PLIC, so the PLIC outlives every slot's line.
+                return VirtioMMIOSlot(name: "domain\(id).virtio_mmio.\(index)", interruptSource: source,
+                                      interruptLine: { [unowned plic] level in plic.setSourceLevel(source, level) })
+            }
+        } ?? []
         self.timebase = timebase
         self.configuration = configuration
         self.hostBase = hostBase

@@ -37,7 +37,10 @@ struct MMIOAccess {
 }
 
 /// The devices every domain sees at the `virt` addresses, modelled by the host: the domain's
-/// own 16550 UART (`Domain.uart`, the board's model) and the sifive_test finisher.
+/// own 16550 UART (`Domain.uart`, the board's model), the sifive_test finisher, and where the
+/// kind delivers external interrupts the domain's own PLIC (`Domain.plic`, the board's model)
+/// and virtio-mmio slots (`Domain.virtioSlots`, with the Virtio module's transports plugged in).
+/// Every mode's MMIO path (a hav guest-page fault, a full or para access fault) ends here.
 enum GuestDevices {
     // sifive_test commands (low 16 bits of the written word).
     static let finisherPass: UInt64 = 0x5555, finisherFail: UInt64 = 0x3333, finisherReset: UInt64 = 0x7777
@@ -64,6 +67,25 @@ enum GuestDevices {
                 return Result()
             }
             return Result(value: uart.read(offset: offset, width: Int(width)))
+        }
+        if let plic = domain.plic, GuestLayout.plic.contains(gpa, length: width) {
+            let offset = gpa.rawValue - GuestLayout.plicBase.rawValue
+            if store {
+                plic.write(offset: offset, width: Int(width), value: value)
+                return Result()
+            }
+            return Result(value: plic.read(offset: offset, width: Int(width)))
+        }
+        if !domain.virtioSlots.isEmpty, GuestLayout.virtio.contains(gpa, length: width) {
+            let offset = gpa.rawValue - GuestLayout.virtioBase.rawValue
+            let slot = domain.virtioSlots[Int(offset / GuestLayout.virtioWindowSize)], within = offset % GuestLayout.virtioWindowSize
+            // An access straddling two windows is no register of either.
+            guard within + width <= GuestLayout.virtioWindowSize else { return nil }
+            if store {
+                slot.write(offset: within, width: Int(width), value: value)
+                return Result()
+            }
+            return Result(value: slot.read(offset: within, width: Int(width)))
         }
         if GuestLayout.test.contains(gpa, length: width) {
             guard store, gpa == GuestLayout.testBase else { return Result() }

@@ -57,6 +57,28 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         domain.vcpu = host.hart.saveVirtualHart()
     }
 
+    /// Each domain's PLIC S-mode context reaches its vCPU as hvip.VSEIP, which the hart
+    /// delivers to VS-mode (hideleg passes it) without an exit, as KVM's in-kernel PLIC does.
+    var deliversExternalInterrupts: Bool { true }
+
+    /// hvip bit 10: VSEIP, the VS-level external interrupt the hypervisor injects (H spec, "hvip").
+    static let virtualSupervisorExternal: UInt64 = 1 << 10
+
+    func externalInterruptsChanged(_ domain: Domain, host: Host) {
+        // One vCPU today: vCPU n's S-mode context will drive vCPU n's hvip the same way.
+        let raised = domain.vcpuInterrupts[0].pending & InterruptLines.supervisorExternal != 0
+        let bit = Self.virtualSupervisorExternal
+        if host.loaded === domain {
+            let hvip = host.hart.hostReadCSR(CSR.hvip) ?? 0
+            let wanted = raised ? hvip | bit : hvip & ~bit
+            if wanted != hvip { host.hart.hostWriteCSR(CSR.hvip, wanted) }
+        } else {
+            let hvip = domain.vcpu.csrs[CSR.hvip] ?? 0
+            let wanted = raised ? hvip | bit : hvip & ~bit
+            if wanted != hvip { domain.vcpu.csrs[CSR.hvip] = wanted }
+        }
+    }
+
     func wakeUp(_ domain: Domain, host: Host) -> WakeUp {
         let csrs = domain.vcpu.csrs
         let enables = csrs[CSR.hie] ?? 0
@@ -181,8 +203,20 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
     /// reads 0x2000 and 0x3000, writes for A/D updates 0x2020 and 0x3020).
     static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
 
-    /// Emulates a load or store the guest made to a device (or to nothing): the guest's UART
-    /// and test device are the host's models; any other address outside its RAM is an access
+    /// The instruction a guest-page fault trapped, and its length: from htinst's transformed
+    /// instruction when the hart gave one (its bit 1 clear means the original was compressed,
+    /// H spec "Transformed Instruction or Pseudoinstruction for mtinst or htinst"), else decoded
+    /// from the guest's own code at the faulting pc (`fetch`, nil when that is unreadable).
+    static func trappedInstruction(htinst: UInt64, fetch: @autoclosure () -> UInt32?) -> (Instruction, UInt64)? {
+        if htinst & 0x7f != 0 {
+            return (Decoder.decode(UInt32(truncatingIfNeeded: htinst) | 3), htinst & 2 != 0 ? 4 : 2)
+        }
+        guard let fetched = fetch() else { return nil }
+        return (Decoder.decode(fetched), fetched & 3 == 3 ? 4 : 2)
+    }
+
+    /// Emulates a load or store the guest made to a device (or to nothing): the guest's UART,
+    /// PLIC and test device are the host's models; any other address outside its RAM is an access
     /// fault the guest sees.
     func emulateMMIO(_ trap: GuestExit, _ domain: Domain, host: Host) {
         let hart = host.hart
@@ -196,16 +230,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }
-        // htinst's transformed instruction says what the access was and (bit 1) whether the
-        // original was 4 bytes or compressed; when it is zero, fetch and decode the instruction.
-        let instruction: Instruction, length: UInt64
-        if trap.instruction & 0x7f != 0 {
-            instruction = Decoder.decode(UInt32(truncatingIfNeeded: trap.instruction) | 3)
-            length = trap.instruction & 2 != 0 ? 4 : 2
-        } else if let fetched = hart.readGuestInstruction(at: trap.pc) {
-            instruction = Decoder.decode(fetched)
-            length = fetched & 3 == 3 ? 4 : 2
-        } else {
+        guard let (instruction, length) = Self.trappedInstruction(htinst: trap.instruction, fetch: hart.readGuestInstruction(at: trap.pc)) else {
             hart.injectGuestException(cause: fault, value: trap.value)
             return
         }
@@ -219,6 +244,8 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         }
         if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
         hart.completeEmulatedInstruction(resumingAt: trap.pc &+ length)
-        if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
+        if let status = result.shutdown { host.finish(domain, .shutdown(status: status)); return }
+        // The access may have raised or lowered a device's interrupt (a THR write, a claim).
+        externalInterruptsChanged(domain, host: host)
     }
 }

@@ -54,6 +54,13 @@ public enum DomainSnapshot {
         /// the UART as a reset leaves it: a JSON key more is no change of layout, so the
         /// version stays.
         var uart: UART16550.RegisterState?
+        /// The domain's PLIC (priorities, pending and claimed sources, enables, thresholds);
+        /// optional like `uart`: a file without it restores a PLIC as reset leaves it.
+        var plic: PLIC.RegisterState?
+        /// The command line and initrd the domain was created with (both already in its RAM),
+        /// so the restored configuration is the original one; absent in older files.
+        var bootArguments: String?
+        var initrd: Data?
         var instructions: UInt64
         var events: [String: UInt64]
     }
@@ -155,6 +162,7 @@ extension Host {
             name: configuration.name, memorySize: configuration.memorySize, kernelAddress: configuration.kernelAddress.rawValue,
             instructionLimit: configuration.instructionLimit, kernel: Data(configuration.kernel), vcpu: domain.vcpu,
             guestTime: guestTime(domain), console: Data(domain.console), uart: domain.uart.registerState,
+            plic: domain.plic?.registerState, bootArguments: configuration.bootArguments, initrd: configuration.initrd.map { Data($0) },
             instructions: domain.instructions,
             events: domain.events)
         let encoder = JSONEncoder()
@@ -225,8 +233,10 @@ extension Host {
         }
         let (header, pages) = try parseSnapshot(file, path: path)
 
-        let configuration = DomainConfiguration(name: header.name, memorySize: header.memorySize, kernel: [UInt8](header.kernel),
+        var configuration = DomainConfiguration(name: header.name, memorySize: header.memorySize, kernel: [UInt8](header.kernel),
                                                 kernelAddress: GuestPhysicalAddress(header.kernelAddress), instructionLimit: header.instructionLimit)
+        configuration.bootArguments = header.bootArguments
+        configuration.initrd = header.initrd.map { [UInt8]($0) }
         let domain = try createDomain(configuration)
         // createDomain loaded the kernel and a device tree; the saved RAM replaces all of it.
         // parseSnapshot checked that the file holds every stored page, and createDomain gave the
@@ -247,6 +257,7 @@ extension Host {
         domain.console = [UInt8](header.console)
         // parseSnapshot refused a state with a problem, so this restores.
         if let uart = header.uart { domain.uart.restore(uart) }
+        if let plic = header.plic { domain.plic?.restore(plic) }
         domain.instructions = header.instructions
         domain.events = header.events
         domain.state = .paused
@@ -295,6 +306,8 @@ extension Host {
             throw bad("\(header.instructions) instructions retired, more than the domain's limit of \(header.instructionLimit)")
         }
         if let problem = header.uart?.problem { throw bad("UART state no 16550 can have: \(problem)") }
+        // A hav domain's PLIC has one M and one S context per vCPU (one vCPU today).
+        if let problem = header.plic?.problem(contextCount: PLIC.contextsPerHart) { throw bad("PLIC state no domain's PLIC can have: \(problem)") }
         let pageCount = Int(header.memorySize) / DomainSnapshot.pageSize
         let mapStart = DomainSnapshot.prefixLength + headerLength
         let mapLength = (pageCount + 7) / 8

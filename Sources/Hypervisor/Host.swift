@@ -5,6 +5,7 @@ import Devices
 import Loader
 import Machine
 import RISCV
+import Virtio
 
 /// Why the host could not do what the control domain asked.
 public enum HostError: Error, CustomStringConvertible, Equatable {
@@ -166,6 +167,9 @@ public final class Host {
     public func createDomain(_ configuration: DomainConfiguration) throws -> Domain {
         let size = configuration.memorySize
         guard size > 0, size % Host.megapage == 0 else { throw HostError.badMemorySize(size) }
+        guard configuration.vcpuCount == 1 else {
+            throw HostError.unsupported("a domain has one vCPU for now, not \(configuration.vcpuCount): multi-vCPU domains are not built yet")
+        }
         let (total, overflow) = size.addingReportingOverflow(kind.domainOverhead)
         guard !overflow, let index = freeRanges.firstIndex(where: { $0.length >= total }) else {
             throw HostError.outOfMemory(requested: overflow ? .max : total, free: freeRanges.reduce(0) { $0 + $1.length })
@@ -181,7 +185,7 @@ public final class Host {
         for frame in 0 ..< Int(size / Host.megapage) { frameOwner[Int((hostBase.rawValue - board.memory.base) / Host.megapage) + frame] = id }
         let domain = Domain(id: id, configuration: configuration, hostBase: hostBase,
                             hypervisorRange: hostBase + size ..< hostBase + total, vcpu: VirtualHartState(),
-                            timebase: board.timebase)
+                            timebase: board.timebase, emulatesPLIC: kind.deliversExternalInterrupts)
         do {
             try kind.attach(domain, host: self)
         } catch {
@@ -252,18 +256,21 @@ public final class Host {
         freeRanges.sort { $0.lowerBound < $1.lowerBound }
     }
 
-    /// Copies the kernel (ELF segments, or a raw image at `kernelAddress`) and the device tree
-    /// into guest memory and points the vCPU at the entry, with the board's rules for what may
-    /// be loaded where (`GuestBootPlan`).
+    /// Copies the kernel (ELF segments, or a raw image at `kernelAddress`), the initrd and the
+    /// device tree into guest memory and points the vCPU at the entry, with the board's rules
+    /// for what may be loaded where (`GuestBootPlan`).
     func load(_ domain: Domain) throws {
         let configuration = domain.configuration
         let plan: GuestBootPlan
+        let plic = domain.plic != nil
         do {
             let image = try BootImage.identify(configuration.kernel, machine: .riscv)
             plan = try GuestBootPlan.make(kernel: BootPlan.Input(path: configuration.kernelPath ?? configuration.name, image: image),
                                           rawAddress: configuration.kernelAddress.rawValue, ramBase: GuestLayout.ramBase.rawValue,
                                           ramSize: configuration.memorySize,
-                                          deviceTree: Host.guestDeviceTree(memorySize: configuration.memorySize))
+                                          initrd: configuration.initrd.map { BootPlan.Initrd(path: "initrd", bytes: $0) }) { initrd in
+                Host.guestDeviceTree(configuration, initrd: initrd, plic: plic)
+            }
         } catch let error as ImageError {
             throw HostError.badKernel("'\(configuration.kernelPath ?? configuration.name)': \(error)")
         } catch let error as BootError {
@@ -279,20 +286,32 @@ public final class Host {
         domain.vcpu = vcpu
     }
 
-    /// The device tree a domain boots with: the `virt` board's (without H: guests get no nested
-    /// virtualization), keeping only the devices the hypervisor models for a guest (UART, test
-    /// finisher and its poweroff/reboot) and the interrupt controllers they name. Anything else
-    /// a guest probed would be an access fault, so it is not offered.
-    static func guestDeviceTree(memorySize: UInt64) -> [UInt8] {
-        guard let board = try? VirtBoard(configuration: VirtBoardConfiguration(ramSize: memorySize, randomSeed: 0),
-                                         consoleOutput: { _ in }) else { return [] }
+    /// The device tree a domain boots with, generated from its configuration by the `virt`
+    /// board's own builder: its RAM, command line and initrd, its hart without H (guests get no
+    /// nested virtualization), and only the devices the hypervisor models for a guest: the UART,
+    /// the test finisher (and the poweroff/reboot syscons that point at it) and, with `plic`, the
+    /// domain's PLIC and its eight virtio-mmio windows. Anything else a guest probed would be an access fault, so it is not offered.
+    ///
+    /// The CLINT is left out: its registers (msip, mtimecmp) are M-mode's, which a guest does
+    /// not have. An S-mode Linux takes its timer from Sstc (vstimecmp) or SBI TIME and its IPIs
+    /// from SBI IPI, and its CLINT driver is built only for M-mode kernels (RISCV_M_MODE).
+    /// Without `plic` the node and the UART's interrupt properties go too, so the UART is polled.
+    static func guestDeviceTree(_ configuration: DomainConfiguration, initrd: Range<UInt64>?, plic: Bool) -> [UInt8] {
+        let boardConfiguration = VirtBoardConfiguration(ramSize: configuration.memorySize, hartCount: max(1, configuration.vcpuCount),
+                                                        bootArguments: configuration.bootArguments, initrd: initrd, randomSeed: 0)
+        guard let board = try? VirtBoard(configuration: boardConfiguration, consoleOutput: { _ in }) else { return [] }
         var tree = board.deviceTreeDescription()
-        let kept = ["serial@", "test@", "plic@", "interrupt-controller@", "clint@"]
+        let kept = ["serial@", "test@"] + (plic ? ["plic@", "virtio_mmio@"] : [])
         tree.root.children = tree.root.children.compactMap { node in
             switch node.name {
             case "soc":
                 var soc = node
-                soc.children = soc.children.filter { child in kept.contains { child.name.hasPrefix($0) } }
+                soc.children = soc.children.filter { child in kept.contains { child.name.hasPrefix($0) } }.map { child in
+                    guard !plic, child.name.hasPrefix("serial@") else { return child }
+                    var serial = child
+                    serial.properties.removeAll { $0.name == "interrupts" || $0.name == "interrupt-parent" }
+                    return serial
+                }
                 return soc
             case let name where name.hasPrefix("flash@") || name.hasPrefix("fw-cfg@") || name.hasPrefix("platform-bus@")
                 || name == "pmu":
@@ -373,6 +392,7 @@ public final class Host {
                 return
             }
             guard sliceLeft > 0 else { return }
+            pollDevices(domain)
             let before = hart.retired, trapsBefore = hart.trapsTaken
             let exit = hart.run(instructionLimit: min(sliceLeft, domain.configuration.instructionLimit - used))
             let ran = hart.retired &- before
@@ -440,6 +460,7 @@ public final class Host {
     /// In virtual time an idle domain's clock jumps to its timer at once, as WFI does natively.
     func wakeBlocked() {
         for domain in domains where domain.state == .blocked {
+            pollDevices(domain)
             switch kind.wakeUp(domain, host: self) {
             case .now: domain.state = .runnable
             case .never: continue
@@ -463,12 +484,56 @@ public final class Host {
             if case .at(let deadline) = kind.wakeUp(domain, host: self) { return deadline }
             return nil
         }
-        guard let earliest = deadlines.min() else { return false }
+        // A domain with a PLIC can also be woken by its devices (console input): look again soon.
+        let deviceWake = domains.contains { $0.state == .blocked && $0.plic != nil }
+        guard let earliest = deadlines.min() else {
+            if deviceWake { usleep(10_000) }
+            return deviceWake
+        }
         board.timebase.retired = hart.retired
         let now = board.timebase.now
         guard earliest > now else { return true }
         usleep(UInt32(min(earliest - now, 10_000) / 10))
         return true
+    }
+
+    /// Brings a domain's interrupting devices up to its time (console input typed meanwhile, the
+    /// UART's character timeout) and passes their interrupt wires on to its vCPU. Nothing to do
+    /// for a domain without a PLIC: no device interrupt reaches it.
+    func pollDevices(_ domain: Domain) {
+        guard domain.plic != nil else { return }
+        let now = hostTime(for: domain)
+        _ = domain.uart.poll(now: now)
+        for slot in domain.virtioSlots where !slot.isEmpty { _ = slot.poll(now: now) }
+        kind.externalInterruptsChanged(domain, host: self)
+    }
+
+    /// Plugs a virtio device (the Virtio module's, as on the board) into virtio-mmio slot
+    /// `index` of a domain that has not started: its transport reaches only the domain's RAM
+    /// (`DomainGuestMemory`; a descriptor outside it is a device error) and raises the slot's
+    /// source on the domain's PLIC. Throws for a domain without virtio slots (full, para: no
+    /// PLIC to deliver its interrupts), a started domain, or a taken or missing slot.
+    @discardableResult
+    public func plugVirtio(_ device: any VirtioDevice, into index: Int, of id: Int, legacy: Bool = true,
+                           ringFeatures: UInt64 = VirtioFeature.ring, errorLog: ((String) -> Void)? = nil) throws -> VirtioMMIOTransport {
+        let domain = try find(id)
+        guard !domain.virtioSlots.isEmpty else {
+            throw HostError.unsupported("virtio devices need a domain with a PLIC to deliver their interrupts: --mode hav only")
+        }
+        guard domain.state == .created else { throw HostError.wrongState(id, domain.state) }
+        guard domain.virtioSlots.indices.contains(index), domain.virtioSlots[index].isEmpty else {
+            throw HostError.unsupported("virtio-mmio slot \(index) is taken or does not exist (there are \(domain.virtioSlots.count))")
+        }
+        let slot = domain.virtioSlots[index]
+        let ramBase = GuestLayout.ramBase.rawValue, hostBase = domain.hostBase.rawValue
+        // A device's write into guest RAM drops code the hart decoded there (it runs on the hart's thread).
+        let memory = ObservedGuestMemory(DomainGuestMemory(domain, memory: board.memory)) { [weak hart = hart] range in
+            hart?.hostWroteMemory(range.lowerBound - ramBase + hostBase ..< range.upperBound - ramBase + hostBase)
+        }
+        let transport = VirtioMMIOTransport(name: slot.name, device: device, legacy: legacy, memory: memory, ringFeatures: ringFeatures,
+                                            interrupt: slot.interruptLine, errorLog: errorLog)
+        slot.plug(transport)
+        return transport
     }
 
     func finish(_ domain: Domain, _ state: DomainState) {
@@ -511,10 +576,18 @@ protocol VirtualizationKind: AnyObject {
     /// The kernel is in the domain's memory and `domain.vcpu` at its entry: what the kind adds
     /// before the first run (para: boot page tables, start info). Throwing fails `createDomain`.
     func kernelLoaded(_ domain: Domain, host: Host) throws
+    /// Whether the kind can deliver a device's interrupt to a vCPU: then each domain gets its
+    /// own PLIC (`Domain.plic`) and its device tree lists it.
+    var deliversExternalInterrupts: Bool { get }
+    /// The domain's PLIC may have changed what it drives (`Domain.vcpuInterrupts`): make each
+    /// vCPU's external interrupt pending or not to match.
+    func externalInterruptsChanged(_ domain: Domain, host: Host)
 }
 
 extension VirtualizationKind {
     func kernelLoaded(_ domain: Domain, host: Host) throws {}
+    var deliversExternalInterrupts: Bool { false }
+    func externalInterruptsChanged(_ domain: Domain, host: Host) {}
 }
 
 /// When a blocked vCPU wakes (`VirtualizationKind.wakeUp`).

@@ -192,24 +192,36 @@ struct Run: ParsableCommand {
             throw CommandError("unknown engine '\(engine)': use compiled or interpreter")
         }
         if mode != "native" {
-            // The hypervisor modes boot one kernel as a domain: none of the board's boot files or devices apply.
-            let unsupported = [("-initrd", initrd != nil), ("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
-                               ("-device", !devices.isEmpty), ("-drive", !drives.isEmpty), ("-global", !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
+            // The hypervisor modes boot one kernel (with its initrd and command line) as a domain,
+            // whose device tree the hypervisor generates: the board's other boot files and devices do not apply.
+            // Virtio devices need the domain's PLIC, which only hav has; a virtconsole's chardev
+            // would share stdin with the domain's UART, so guest modes take none.
+            let virtio = mode == "hav"
+            let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
+                               ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty),
+                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-monitor stdio", layout.monitor == .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
-            if let first = unsupported.first { throw CommandError("\(first) applies to --mode native only, not --mode \(mode)") }
+            if let first = unsupported.first {
+                let modes = ["-device", "-drive", "-global"].contains(first) ? "--mode native and hav" : "--mode native"
+                throw CommandError("\(first) applies to \(modes) only, not --mode \(mode)")
+            }
+            let cpus = try SMPTopology.parse(smp).cpus
+            if cpus > 1 {
+                throw CommandError("-smp \(smp): a domain under --mode \(mode) has one vCPU for now (multi-vCPU domains are not built yet); use -smp 1")
+            }
         }
         switch mode {
         case "native": break
         case "hav":
             if cpu != "rv64", try !Self.parseCPU(cpu) { throw CommandError("--mode hav runs its guest with the H extension: -cpu rv64,h=off cannot be used") }
-            return try runAsGuest(.hardwareAssisted, layout: layout)
+            return try runAsGuest(.hardwareAssisted, layout: layout, initrd: initrd, append: append)
         case "full", "simulation":
             if try Self.parseCPU(cpu) { throw CommandError("--mode full uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
-            return try runAsGuest(.full, layout: layout)
+            return try runAsGuest(.full, layout: layout, initrd: initrd, append: append)
         case "para":
             if try Self.parseCPU(cpu) { throw CommandError("--mode para uses no H extension: the host hart has none (-cpu rv64 or rv64,h=off)") }
-            return try runAsGuest(.para, layout: layout)
+            return try runAsGuest(.para, layout: layout, initrd: initrd, append: append)
         default: throw CommandError("unsupported --mode '\(mode)': native, hav, full or para")
         }
         let hypervisor = try Self.parseCPU(cpu)

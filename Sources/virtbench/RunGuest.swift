@@ -2,12 +2,14 @@ import Foundation
 import Hypervisor
 import Loader
 import Machine
+import Virtio
 
 extension Run {
     /// `virtbench run --mode hav`, `full` or `para`: the kernel becomes domain 1 of a Swift
     /// hypervisor of that kind (with the H extension for hav, without for full and para); the
-    /// hypervisor is its SBI, so there is no firmware to give.
-    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization, layout: ConsoleLayout) throws {
+    /// hypervisor is its SBI, so there is no firmware to give. `-initrd` and `-append` become the
+    /// domain's initrd and command line, published in the device tree it generates.
+    func runAsGuest(_ virtualization: Hypervisor.Host.Virtualization, layout: ConsoleLayout, initrd: String?, append: String?) throws {
         guard bios == "default" || bios == "none" else {
             throw CommandError("--mode \(mode): the hypervisor provides the SBI, so -bios must be none (or left out)")
         }
@@ -21,6 +23,16 @@ extension Run {
                                + "\((BootPlan.maximumRAMSize - largest) >> 20) MiB of it)")
         }
         guard let image = FileManager.default.contents(atPath: kernel) else { throw CommandError("kernel '\(kernel)' not found or unreadable") }
+        var initrdBytes: [UInt8]?
+        if let initrd {
+            guard let bytes = FileManager.default.contents(atPath: initrd) else { throw CommandError("initrd '\(initrd)' not found or unreadable") }
+            initrdBytes = [UInt8](bytes)
+        }
+        // -drive/-device under hav: the board's virtio models, plugged into the domain's slots.
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: [])
+        if deviceOptions.flashImages.contains(where: { $0 != nil }) {
+            throw CommandError("-drive if=pflash: a domain has no flash; --mode \(mode) takes virtio disks (if=none with -device virtio-blk-device)")
+        }
         let started = Timebase.monotonicNanoseconds()
         let host: Hypervisor.Host, domain: Domain
         do {
@@ -29,9 +41,23 @@ extension Run {
             var configuration = DomainConfiguration(name: "guest", memorySize: ramSize, kernel: [UInt8](image),
                                                     instructionLimit: maxInstructions ?? .max)
             configuration.kernelPath = kernel
+            configuration.initrd = initrdBytes
+            configuration.bootArguments = append
             domain = try host.createDomain(configuration)
             domain.consoleListener = Console.writeOutput
+        } catch {
+            throw CommandError("\(error)")
+        }
+        let transports: [VirtioTransportCore]
+        do {
+            transports = try deviceOptions.plugMMIO { model, slot, ringFeatures in
+                try host.plugVirtio(model, into: slot, of: domain.id, legacy: deviceOptions.legacyTransport, ringFeatures: ringFeatures) {
+                    printError("virtbench: " + $0)
+                }
+            }
             try host.start(domain.id)
+        } catch let error as CommandError {
+            throw error
         } catch {
             throw CommandError("\(error)")
         }
@@ -49,6 +75,7 @@ extension Run {
         if summary {
             var lines = ["virtbench: domain \(domain.id) \(domain.state), \(domain.instructions) instructions in \(Double(elapsed) / 1e9) s"]
             for (key, value) in domain.events.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
+            for transport in transports { lines.append("  " + Self.summaryLine(transport)) }
             printError(lines.joined(separator: "\n"))
         }
         switch domain.state {

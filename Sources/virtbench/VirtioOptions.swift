@@ -462,40 +462,7 @@ struct DeviceOptions: Equatable {
         let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
         var mmioSlots = try slotAssignment()[...], pciSlots = try pciSlotAssignment()[...]
         for device in devices {
-            let model: any VirtioDevice
-            switch device.kind {
-            case .block(let driveID, let serial, let queues):
-                // `parse` checked that the drive exists.
-                guard let drive = drives.first(where: { $0.id == driveID }) else { continue }
-                let opened: ImageOpener.Opened
-                do {
-                    opened = try ImageOpener.open(drive.file, options: ImageOpenOptions(readOnly: drive.readOnly, cache: drive.cache, format: drive.format))
-                } catch {
-                    throw CommandError("-drive \(drive.spec): \(error.description)")
-                }
-                if opened.probedRaw {
-                    // QEMU's warning, and its rule: a probed raw image's first sector cannot be
-                    // written with another format's signature (RawFileDisk.restrictFirstSector).
-                    printError("""
-                        virtbench: warning: Image format was not specified for '\(drive.file)' and probing guessed raw.
-                                 Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.
-                                 Specify the 'raw' format explicitly to remove the restrictions.
-                        """)
-                }
-                model = VirtioBlockDevice(disk: opened.driver, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap,
-                                          detectZeroes: drive.detectZeroes)
-            case .entropy:
-                model = VirtioEntropyDevice()
-            case .serial:
-                // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
-                let port = portPlaced ? nil : consolePort
-                portPlaced = true
-                let chardev = port?.chardev.flatMap { id in characterDevices.first { $0.id == id } }
-                let console = VirtioConsoleDevice(consolePort: port != nil, hostConnected: chardev != nil,
-                                                  output: chardev.flatMap { outputs[$0.id] } ?? { _ in })
-                if chardev?.backend == .stdio { consoleInput = console.input }
-                model = console
-            }
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput)
             if device.pci {
                 let slot = pciSlots.removeFirst()
                 let name = "virtio-pci 00:" + (slot < 16 ? "0" : "") + String(slot, radix: 16) + ".0"
@@ -516,5 +483,64 @@ struct DeviceOptions: Equatable {
             }
         }
         return (transports, consoleInput)
+    }
+
+    /// The model of one -device: a block device over its -drive's file, an entropy source, or
+    /// a virtio-serial device (the first takes the virtconsole port, and its input when the
+    /// port's character device is stdio).
+    private func makeModel(_ device: VirtioDeviceSpec, outputs: [String: ([UInt8]) -> Void], portPlaced: inout Bool,
+                           consoleInput: inout VirtioConsoleInput?) throws -> any VirtioDevice {
+        switch device.kind {
+        case .block(let driveID, let serial, let queues):
+            // `parse` checked that the drive exists.
+            guard let drive = drives.first(where: { $0.id == driveID }) else { throw CommandError("-device \(device.spec): no -drive with id=\(driveID)") }
+            let opened: ImageOpener.Opened
+            do {
+                opened = try ImageOpener.open(drive.file, options: ImageOpenOptions(readOnly: drive.readOnly, cache: drive.cache, format: drive.format))
+            } catch {
+                throw CommandError("-drive \(drive.spec): \(error.description)")
+            }
+            if opened.probedRaw {
+                // QEMU's warning, and its rule: a probed raw image's first sector cannot be
+                // written with another format's signature (RawFileDisk.restrictFirstSector).
+                printError("""
+                    virtbench: warning: Image format was not specified for '\(drive.file)' and probing guessed raw.
+                             Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.
+                             Specify the 'raw' format explicitly to remove the restrictions.
+                    """)
+            }
+            return VirtioBlockDevice(disk: opened.driver, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap,
+                                     detectZeroes: drive.detectZeroes)
+        case .entropy:
+            return VirtioEntropyDevice()
+        case .serial:
+            // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
+            let port = portPlaced ? nil : consolePort
+            portPlaced = true
+            let chardev = port?.chardev.flatMap { id in characterDevices.first { $0.id == id } }
+            let console = VirtioConsoleDevice(consolePort: port != nil, hostConnected: chardev != nil,
+                                              output: chardev.flatMap { outputs[$0.id] } ?? { _ in })
+            if chardev?.backend == .stdio { consoleInput = console.input }
+            return console
+        }
+    }
+
+    /// Opens the drives and the character devices and hands each device's model to `plugIn`
+    /// with its virtio-mmio slot and ring features: a hypervisor domain's slots (its own memory
+    /// and PLIC). A domain has no PCIe bus, so virtio-pci devices are refused.
+    func plugMMIO(_ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
+        -> [VirtioTransportCore] {
+        if let pci = devices.first(where: \.pci) {
+            throw CommandError("-device \(pci.spec): a domain has no PCIe bus; use the virtio-mmio form (virtio-blk-device, virtio-rng-device)")
+        }
+        var outputs: [String: ([UInt8]) -> Void] = [:]
+        for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }
+        var portPlaced = false, consoleInput: VirtioConsoleInput?
+        var transports: [VirtioTransportCore] = []
+        for (device, slot) in zip(devices, try slotAssignment()) {
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput)
+            transports.append(try plugIn(model, slot, device.ringFeatures).core)
+        }
+        return transports
     }
 }

@@ -133,6 +133,11 @@ extension Tool {
     public static let kernelKitVirtio = Tool("kernel kit with the virtio modules (Image, initrd.gz, MODULES)", from: "Scripts/kernel-kit.sh",
                                              files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitFile("MODULES")])
 
+    /// The kit as revision 5 of the script makes it: `kit.test=cmdline` prints /proc/cmdline, and
+    /// TESTS lists the kit tests /init knows.
+    public static let kernelKitCommandLine = Tool("kernel kit with kit.test=cmdline (Image, initrd.gz, TESTS)", from: "Scripts/kernel-kit.sh",
+                                                  files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitFile("TESTS")])
+
     /// mkfs.ext4 -d makes a disk image from a folder; fsck.ext4 -n checks it; debugfs reads a file out.
     public static let e2fsprogs = Tool("mkfs.ext4, fsck.ext4 and debugfs", from: "Debian package e2fsprogs",
                                        files: [.firstOf(["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]),
@@ -151,7 +156,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, e2fsprogs,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, e2fsprogs,
         gdbMultiarch, qemuImageTools, virtbench,
     ]
 }
