@@ -53,11 +53,14 @@ public struct LinuxBootSample: Sendable, Codable, Equatable {
     public var loopSeconds: Double?
     /// "kernel-kit: nproc N".
     public var processors: Int?
+    /// How many processors /proc/interrupts shows taking timer interrupts, and IPIs.
+    public var processorsTakingTimerInterrupts: Int?
+    public var processorsTakingIPIs: Int?
     /// Why the boot does not count (timed out, failed, a line missing, a lockup report).
     public var failure: String?
 
     public init(peer: LinuxBootPeer, harts: Int, round: Int, wallSeconds: Double, secondsToInit: Double?, loopSeconds: Double?,
-                processors: Int?, failure: String?) {
+                processors: Int?, processorsTakingTimerInterrupts: Int? = nil, processorsTakingIPIs: Int? = nil, failure: String?) {
         self.peer = peer
         self.harts = harts
         self.round = round
@@ -65,6 +68,8 @@ public struct LinuxBootSample: Sendable, Codable, Equatable {
         self.secondsToInit = secondsToInit
         self.loopSeconds = loopSeconds
         self.processors = processors
+        self.processorsTakingTimerInterrupts = processorsTakingTimerInterrupts
+        self.processorsTakingIPIs = processorsTakingIPIs
         self.failure = failure
     }
 }
@@ -75,13 +80,31 @@ public enum LinuxBootConsole {
         public var secondsToInit: Double?
         public var loopSeconds: Double?
         public var processors: Int?
+        /// From the kit's copy of /proc/interrupts: the processors whose riscv-timer count is
+        /// not zero, and those with a non-zero count on some IPI line.
+        public var processorsTakingTimerInterrupts: Int?
+        public var processorsTakingIPIs: Int?
         /// Lines in which the kernel reports a hard or soft lockup or an RCU stall.
         public var lockupReports: Int
     }
 
     public static func read(_ output: String) -> Reading {
         var reading = Reading(secondsToInit: nil, loopSeconds: nil, processors: nil, lockupReports: 0)
+        var columns = 0, timer: [UInt64] = [], ipis: [UInt64] = []
         for line in output.split(whereSeparator: \.isNewline) {
+            if let rest = line.suffix(afterPrefix: "kernel-kit: interrupts ") {
+                // The header names the columns (CPU0 CPU1 ...); each row is "NAME:" then one count per column.
+                let words = rest.split(separator: " ")
+                if words.first?.hasPrefix("CPU") == true {
+                    columns = words.filter { $0.hasPrefix("CPU") }.count
+                    timer = []; ipis = Array(repeating: 0, count: columns)
+                } else if columns > 0, words.count > columns, words[0].hasSuffix(":") {
+                    let counts = words[1...columns].map { UInt64($0) ?? 0 }
+                    if rest.contains("riscv-timer") { timer = counts }
+                    if words[0].hasPrefix("IPI") { ipis = zip(ipis, counts).map { $0 &+ $1 } }
+                }
+                continue
+            }
             if line.contains("Run /init as init process"), let close = line.firstIndex(of: "]"), let open = line.firstIndex(of: "[") {
                 reading.secondsToInit = Double(line[line.index(after: open) ..< close].trimmingCharacters(in: .whitespaces))
             } else if let rest = line.suffix(afterPrefix: "kernel-kit: 4 parallel loops took ") {
@@ -93,6 +116,10 @@ public enum LinuxBootConsole {
                 || line.contains("rcu: INFO:") {
                 reading.lockupReports += 1
             }
+        }
+        if columns > 0 {
+            if !timer.isEmpty { reading.processorsTakingTimerInterrupts = timer.filter { $0 > 0 }.count }
+            reading.processorsTakingIPIs = ipis.filter { $0 > 0 }.count
         }
         return reading
     }
@@ -218,12 +245,15 @@ public struct LinuxBootBench {
             failure = "no loop time (is the kit older than revision 4?)"
         } else if reading.processors != harts {
             failure = "the guest brought up \(reading.processors.map(String.init) ?? "no") processors, not \(harts)"
+        } else if harts > 1, reading.processorsTakingTimerInterrupts != harts || reading.processorsTakingIPIs != harts {
+            failure = "/proc/interrupts shows timer interrupts on \(reading.processorsTakingTimerInterrupts.map(String.init) ?? "no") and IPIs on \(reading.processorsTakingIPIs.map(String.init) ?? "no") of \(harts) processors"
         } else if reading.lockupReports > 0 {
             failure = "the kernel reported \(reading.lockupReports) lockups or stalls"
         }
         return LinuxBootSample(peer: peer, harts: harts, round: round, wallSeconds: outcome.wallSeconds,
                                secondsToInit: reading.secondsToInit, loopSeconds: reading.loopSeconds,
-                               processors: reading.processors, failure: failure)
+                               processors: reading.processors, processorsTakingTimerInterrupts: reading.processorsTakingTimerInterrupts,
+                               processorsTakingIPIs: reading.processorsTakingIPIs, failure: failure)
     }
 }
 
@@ -275,7 +305,7 @@ public enum LinuxBootReportText {
         if let fewest = report.hartCounts.first {
             md += "- Loop speed-up: the median loop time at -smp \(fewest) over that at each hart count, per peer.\n"
         }
-        md += "- A boot counts only if it exits with status 0, prints both lines, brings up as many processors as asked and reports no lockup or RCU stall.\n"
+        md += "- A boot counts only if it exits with status 0, prints both lines, brings up as many processors as asked, shows (with more than one) timer interrupts and IPIs on every one of them in /proc/interrupts, and reports no lockup or RCU stall.\n"
         if !report.failures.isEmpty {
             md += "\n## Boots that did not count\n\n"
             for sample in report.failures {

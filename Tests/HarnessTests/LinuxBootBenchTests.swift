@@ -11,6 +11,10 @@ struct LinuxBootBenchTests {
         kernel-kit: running test smp
         kernel-kit: nproc 4
         kernel-kit: interrupts            CPU0       CPU1       CPU2       CPU3
+        kernel-kit: interrupts  10:        972        883        885        899  RISC-V INTC   5 Edge      riscv-timer
+        kernel-kit: interrupts IPI0:        52         33          0         39  Rescheduling interrupts
+        kernel-kit: interrupts IPI1:       198        188        336          0  Function call interrupts
+        kernel-kit: interrupts IPI2:         0          0          0          0  CPU stop interrupts
         kernel-kit: 4 parallel loops took 1.18 s
         kernel-kit: powering off
         """
@@ -21,6 +25,14 @@ struct LinuxBootBenchTests {
         #expect(reading.loopSeconds == 1.18)
         #expect(reading.processors == 4)
         #expect(reading.lockupReports == 0)
+        #expect(reading.processorsTakingTimerInterrupts == 4)
+        // CPU2 has only function-call IPIs and CPU3 only reschedules: all four took some.
+        #expect(reading.processorsTakingIPIs == 4)
+    }
+
+    @Test func aProcessorWithoutTimerInterruptsIsSeen() {
+        let idle = Self.console.replacingOccurrences(of: "972        883        885        899", with: "972          0        885        899")
+        #expect(LinuxBootConsole.read(idle).processorsTakingTimerInterrupts == 3)
     }
 
     @Test func lockupsAndStallsAreCounted() {

@@ -27,6 +27,10 @@ import TestSupport
         #expect(samples.count == 4)
         // Each boot brought up as many processors as it was asked for, on both peers.
         #expect(samples.allSatisfy { $0["processors"] as? Int == $0["harts"] as? Int && $0["failure"] == nil }, "\(samples)")
+        // At -smp 2 both processors took timer interrupts and IPIs, on both peers.
+        #expect(samples.filter { $0["harts"] as? Int == 2 }.allSatisfy {
+            $0["processorsTakingTimerInterrupts"] as? Int == 2 && $0["processorsTakingIPIs"] as? Int == 2
+        }, "\(samples)")
     }
 
     @Test func badHartCountsAndAMissingKitAreRefused() throws {
