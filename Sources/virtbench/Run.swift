@@ -318,13 +318,7 @@ struct Run: ParsableCommand {
                 ?? runLoop(hart: hart, board: board, plan: plan, console: consoleState, budget: budget)
         }
         let elapsed = Timebase.monotonicNanoseconds() - started
-        // QEMU flushes every drive as it exits: what the guest wrote without flushing still
-        // reaches the image, qcow2 metadata waiting for its barrier included (the process ends
-        // with exit(), so no driver is ever deinitialized).
-        for transport in transports {
-            guard let block = transport.device as? VirtioBlockDevice else { continue }
-            do { try block.disk.flush() } catch { printError("virtbench: flushing \(block.disk.path): \(error)") }
-        }
+        Self.flushDrives(transports)
         if noShutdown, case .stopped(.resetWithoutReboot) = outcome {
             // QEMU pauses the machine rather than exiting; only a quit ends the process.
             while !consoleState.inputClosed { usleep(10_000) }
@@ -429,6 +423,16 @@ struct Run: ParsableCommand {
     ///
     /// A debugger's halt (the monitor stopping the harts) returns `.halted`; the next call goes
     /// on where this one stopped, with what is left of `budget`.
+    /// QEMU flushes every drive as it exits: what the guest wrote without flushing still
+    /// reaches the image, qcow2 metadata waiting for its barrier included (the process ends
+    /// with exit(), so no driver is ever deinitialized). Native and guest modes alike.
+    static func flushDrives(_ transports: [VirtioTransportCore]) {
+        for transport in transports {
+            guard let block = transport.device as? VirtioBlockDevice else { continue }
+            do { try block.disk.flush() } catch { printError("virtbench: flushing \(block.disk.path): \(error)") }
+        }
+    }
+
     func runLoop(hart: Hart, board: VirtBoard, plan: BootPlan, console: ConsoleState, budget: InstructionBudget) -> Outcome {
         let scheduler = HartScheduler(harts: board.harts, control: board.control)
         let single = board.harts.count == 1

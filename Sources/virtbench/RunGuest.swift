@@ -69,6 +69,7 @@ extension Run {
             : ConsoleMonitor(place: .unavailable("the monitor is not available with --mode \(mode)"), quit: nil, inputEnded: nil)
         Console.startInputThread(send: { input.send($0) }, control: host.board.control, state: consoleState, monitor: monitor)
         host.run()
+        Self.flushDrives(transports)
         Console.restoreTerminal()
         if host.board.control.stopRequest == .userQuit { return }
         let elapsed = Timebase.monotonicNanoseconds() - started
