@@ -32,6 +32,17 @@ public struct BenchHostFacts: Sendable, Codable, Equatable {
         self.kernel = kernel
         self.virtbenchBuild = virtbenchBuild
     }
+
+    /// The facts as a two-column Markdown table: the one rendering every bench report uses.
+    public var markdownTable: String {
+        var md = "| host | |\n|---|---|\n"
+        md += "| CPU | \(cpuModel) |\n| cores online | \(onlineCores) |\n"
+        md += "| date (UTC) | \(date) |\n| kernel | \(kernel) |\n"
+        md += "| QEMU | \(qemuVersion) |\n| commit | \(commit) |\n"
+        md += "| VirtBench build | \(virtbenchBuild) |\n"
+        md += "| load average at start (1/5/15 min) | \(loadAverage ?? "unknown") |\n"
+        return md
+    }
 }
 
 /// One workload measured on both peers.
@@ -259,12 +270,7 @@ public enum BenchReportText {
     public static func markdown(_ report: BenchReport) -> String {
         var md = "# VirtBench vs QEMU: CPU-bound corpus, side by side\n\n"
         md += "Command: `\(report.command)`\n\n"
-        md += "| host | |\n|---|---|\n"
-        md += "| CPU | \(report.host.cpuModel) |\n| cores online | \(report.host.onlineCores) |\n"
-        md += "| date (UTC) | \(report.host.date) |\n| kernel | \(report.host.kernel) |\n"
-        md += "| QEMU | \(report.host.qemuVersion) |\n| commit | \(report.host.commit) |\n"
-        md += "| VirtBench build | \(report.host.virtbenchBuild) |\n"
-        md += "| load average at start (1/5/15 min) | \(report.host.loadAverage ?? "unknown") |\n\n"
+        md += report.host.markdownTable + "\n"
         md += "Each round runs both peers once, one after the other (the order alternates by round), as child processes of "
         md += "the same `virtbench` so both pay process start-up alike; \(report.rounds) round(s), median wall time.\n\n"
         md += "- VirtBench: `\(report.virtbenchCommand)`\n- QEMU: `\(report.qemuCommand)`\n\n"

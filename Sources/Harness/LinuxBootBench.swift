@@ -272,11 +272,7 @@ public enum LinuxBootReportText {
                          ratio(report.loopSpeedUp(.virtbench, harts: harts)), ratio(report.loopSpeedUp(.qemu, harts: harts)),
                          seconds(report.medianWallSeconds(.virtbench, harts: harts)), seconds(report.medianWallSeconds(.qemu, harts: harts))])
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var text = ""
-        for row in rows {
-            text += zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") + "\n"
-        }
+        var text = PlainTextTable.render(rows)
         for sample in report.failures {
             text += "failed: \(sample.peer.rawValue) -smp \(sample.harts) round \(sample.round + 1): \(sample.failure ?? "")\n"
         }
@@ -285,10 +281,8 @@ public enum LinuxBootReportText {
 
     public static func markdown(_ report: LinuxBootReport) -> String {
         var md = "# Linux boot: VirtBench and QEMU side by side\n\n"
-        md += "Run `\(report.runID)`, `\(report.command)`, on \(report.host.cpuModel) (\(report.host.onlineCores) cores), "
-        md += "\(report.host.kernel), commit \(report.host.commit), \(report.host.qemuVersion), VirtBench \(report.host.virtbenchBuild)"
-        if let load = report.host.loadAverage { md += ", load average \(load) at the start" }
-        md += ".\n\nKit: \(report.kit.replacingOccurrences(of: "\n", with: "; ")). Guest RAM \(report.memory); \(report.rounds) rounds, "
+        md += "Run `\(report.runID)`, command `\(report.command)`.\n\n" + report.host.markdownTable
+        md += "\nKit: \(report.kit.replacingOccurrences(of: "\n", with: "; ")). Guest RAM \(report.memory); \(report.rounds) rounds, "
         md += "QEMU then VirtBench at each hart count in every round; figures are medians of the boots that passed.\n\n"
         md += "| harts | time to /init, VirtBench (s) | time to /init, QEMU (s) | VirtBench ÷ QEMU | 4 loops, VirtBench (s) | 4 loops, QEMU (s) | loop speed-up, VirtBench | loop speed-up, QEMU |\n"
         md += "|---:|---:|---:|---:|---:|---:|---:|---:|\n"

@@ -297,18 +297,36 @@ public final class Qcow2Image: BlockDriver {
         return host == 0 ? .unallocated : .data(host: host, copied: entry & Self.copiedFlag != 0)
     }
 
+    /// One guest cluster's share of a byte range: the range starts `within` bytes into
+    /// `cluster`, at guest offset `position`, for `count` bytes.
+    struct ClusterPiece {
+        var cluster: UInt64, within: UInt64, count: UInt64, position: UInt64
+        /// The piece covers its cluster from the start to the end (or to the end of the disk).
+        var isWholeCluster: Bool
+    }
+
+    /// Walks `offset ..< offset + count` cluster by cluster, in order.
+    func forEachClusterPiece(_ offset: UInt64, _ count: UInt64, _ body: (ClusterPiece) throws(StorageError) -> Void) throws(StorageError) {
+        var position = offset
+        let end = offset + count
+        while position < end {
+            let within = position & (clusterSize - 1)
+            let n = min(end - position, clusterSize - within)
+            try body(ClusterPiece(cluster: position >> clusterBits, within: within, count: n, position: position,
+                                  isWholeCluster: within == 0 && (n == clusterSize || position + n == virtualSize)))
+            position += n
+        }
+    }
+
     // MARK: Reading
 
     public func read(at offset: UInt64, count: Int) throws(StorageError) -> [UInt8] {
         try checkRange(offset, UInt64(count))
         var out: [UInt8] = []
         out.reserveCapacity(count)
-        var position = offset
-        let end = offset + UInt64(count)
-        while position < end {
-            let within = position & (clusterSize - 1)
-            let n = min(end - position, clusterSize - within)
-            switch try mapping(ofCluster: position >> clusterBits) {
+        try forEachClusterPiece(offset, UInt64(count)) { piece throws(StorageError) in
+            let (position, within, n) = (piece.position, piece.within, piece.count)
+            switch try mapping(ofCluster: piece.cluster) {
             case .unallocated:
                 if let backing, position < backing.virtualSize {
                     let fromBacking = min(n, backing.virtualSize - position)
@@ -325,7 +343,6 @@ public final class Qcow2Image: BlockDriver {
                 let data = try inflatedCluster(host: host, length: length)
                 out += data[Int(within) ..< Int(within + n)]
             }
-            position += n
         }
         return out
     }
@@ -374,13 +391,9 @@ public final class Qcow2Image: BlockDriver {
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError) {
         try checkRange(offset, UInt64(bytes.count))
         try changing { () throws(StorageError) in
-            var done = 0
-            while done < bytes.count {
-                let position = offset + UInt64(done)
-                let within = position & (clusterSize - 1)
-                let n = Int(min(UInt64(bytes.count - done), clusterSize - within))
-                try writeCluster(position >> clusterBits, within: Int(within), bytes[done ..< done + n])
-                done += n
+            try forEachClusterPiece(offset, UInt64(bytes.count)) { piece throws(StorageError) in
+                let done = Int(piece.position - offset)
+                try writeCluster(piece.cluster, within: Int(piece.within), bytes[done ..< done + Int(piece.count)])
             }
         }
     }
@@ -489,19 +502,12 @@ public final class Qcow2Image: BlockDriver {
     public func writeZeroes(at offset: UInt64, count: UInt64, deallocate: Bool) throws(StorageError) {
         try checkRange(offset, count)
         try changing { () throws(StorageError) in
-            var position = offset
-            let end = offset + count
-            while position < end {
-                let within = position & (clusterSize - 1)
-                let n = min(end - position, clusterSize - within)
-                let cluster = position >> clusterBits
-                let wholeCluster = within == 0 && (n == clusterSize || position + n == virtualSize)
-                if wholeCluster {
-                    try zeroCluster(cluster)
+            try forEachClusterPiece(offset, count) { piece throws(StorageError) in
+                if piece.isWholeCluster {
+                    try zeroCluster(piece.cluster)
                 } else {
-                    try writeCluster(cluster, within: Int(within), ArraySlice(repeating: 0, count: Int(n)))
+                    try writeCluster(piece.cluster, within: Int(piece.within), ArraySlice(repeating: 0, count: Int(piece.count)))
                 }
-                position += n
             }
         }
     }
@@ -526,29 +532,23 @@ public final class Qcow2Image: BlockDriver {
     public func discard(at offset: UInt64, count: UInt64) throws(StorageError) {
         try checkRange(offset, count)
         try changing { () throws(StorageError) in
-            var position = offset
-            let end = offset + count
-            while position < end {
-                let within = position & (clusterSize - 1)
-                let n = min(end - position, clusterSize - within)
-                let cluster = position >> clusterBits
-                if within == 0 && (n == clusterSize || position + n == virtualSize) {
-                    let old = try mapping(ofCluster: cluster)
-                    let location = try l2Location(cluster)
-                    if backing == nil {
-                        if old != .unallocated && location.l2Offset != 0 {
-                            try setL2Entry(location.l2Offset, location.index, 0)
-                            try dropReference(old)
-                        }
-                    } else if header.version >= 3 && old != .zero(host: 0) {
-                        // Over a backing file even an unallocated cluster becomes a zero one, so a
-                        // discarded range reads the same (zeros) whatever was allocated before.
-                        let l2Offset = try ensureL2Table(location.l1Index)
-                        try setL2Entry(l2Offset, location.index, Self.zeroFlag)
+            try forEachClusterPiece(offset, count) { piece throws(StorageError) in
+                // Partial clusters are left alone.
+                guard piece.isWholeCluster else { return }
+                let old = try mapping(ofCluster: piece.cluster)
+                let location = try l2Location(piece.cluster)
+                if backing == nil {
+                    if old != .unallocated && location.l2Offset != 0 {
+                        try setL2Entry(location.l2Offset, location.index, 0)
                         try dropReference(old)
                     }
+                } else if header.version >= 3 && old != .zero(host: 0) {
+                    // Over a backing file even an unallocated cluster becomes a zero one, so a
+                    // discarded range reads the same (zeros) whatever was allocated before.
+                    let l2Offset = try ensureL2Table(location.l1Index)
+                    try setL2Entry(l2Offset, location.index, Self.zeroFlag)
+                    try dropReference(old)
                 }
-                position += n
             }
         }
     }
