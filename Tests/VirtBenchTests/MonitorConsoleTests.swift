@@ -249,18 +249,10 @@ final class InteractiveVirtBench {
     /// Waits for the exit; nil (and the process killed) after `timeout` seconds.
     func wait(timeout: Double) -> ProcessResult? {
         if let finished { return finished }
-        var status: Int32 = 0
-        let deadline = ProcessRunner.now() + timeout
-        while waitpid(pid, &status, WNOHANG) != pid {
-            if ProcessRunner.now() > deadline {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                finished = ProcessResult(status: -1, stdout: "", stderr: "", timedOut: true)
-                return nil
-            }
-            usleep(10_000)
+        guard let exitStatus = ProcessRunner.waitForExit(pid, timeout: timeout) else {
+            finished = ProcessResult(status: -1, stdout: "", stderr: "", timedOut: true)
+            return nil
         }
-        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         finished = ProcessResult(status: exitStatus, stdout: stdout, stderr: ProcessRunner.readFile(directory + "/stderr"), timedOut: false)
         return finished
     }

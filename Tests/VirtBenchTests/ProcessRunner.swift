@@ -88,23 +88,25 @@ enum ProcessRunner {
         guard spawned == 0 else {
             return ProcessResult(status: -1, stdout: "", stderr: "spawn failed: \(spawned)", timedOut: false)
         }
+        let exitStatus = waitForExit(pid, timeout: timeout)
+        return ProcessResult(status: exitStatus ?? -1, stdout: readFile(outPath), stderr: readFile(errPath), timedOut: exitStatus == nil)
+    }
+
+    /// Waits for child `pid` to end and returns its status as a shell reports it (128 + the
+    /// signal for a killed child); nil, with the child killed and reaped, after `timeout` seconds.
+    static func waitForExit(_ pid: pid_t, timeout: Double) -> Int32? {
         var status: Int32 = 0
-        var timedOut = false
         let deadline = now() + timeout
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
+        while waitpid(pid, &status, WNOHANG) != pid {
             if now() > deadline {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
-                timedOut = true
-                break
+                return nil
             }
             usleep(5000)
         }
         // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
-        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ProcessResult(status: exitStatus, stdout: readFile(outPath), stderr: readFile(errPath), timedOut: timedOut)
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     static func now() -> Double {

@@ -70,21 +70,9 @@ import TestSupport
         let uBoot = try #require(Tool.uBootMachineELF.path)
         let virtbench = try #require(ProcessRunner.virtbenchPath)
         let qemu = try #require(Tool.qemuSystemRISCV64.path)
-        var state: UInt32 = 0x1234_5678
-        let file1 = (0..<100_000).map { _ -> UInt8 in
-            state ^= state << 13; state ^= state >> 17; state ^= state << 5
-            return UInt8(truncatingIfNeeded: state)
-        }
-        let folder = ProcessRunner.temporaryFile("file1", file1)
-        defer { ProcessRunner.remove(folder) }
-        func makeImage() throws -> String {
-            let image = ProcessRunner.temporaryFile("fs.img", [])
-            let made = ProcessRunner.run(VirtioLinuxTests.e2fs("mkfs.ext4"), ["-q", "-F", "-d", ProcessRunner.directory(of: folder), image, "8M"], timeout: 60)
-            try #require(made.status == 0, "mkfs.ext4: \(made.stderr)")
-            return image
-        }
-        let ourImage = try makeImage(), theirImage = try makeImage()
-        defer { ProcessRunner.remove(ourImage); ProcessRunner.remove(theirImage) }
+        let disks = try VirtioUBootTests.Disks()
+        defer { disks.remove() }
+        let (ourImage, theirImage) = (disks.ours, disks.theirs)
         func arguments(_ image: String) -> [String] {
             ["-M", "virt", "-m", "128M", "-nographic", "-bios", "none", "-kernel", uBoot]
                 + devices.map { $0.replacingOccurrences(of: "IMAGE", with: image) }

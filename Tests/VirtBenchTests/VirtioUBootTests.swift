@@ -27,27 +27,39 @@ import TestSupport
         }
     }
 
+    /// file1, 100,000 bytes of a fixed pattern (its CRC-32 is what both peers must print), on two
+    /// fresh 8 MiB ext4 images made with `mkfs.ext4 -d`: one for each peer.
+    struct Disks {
+        let ours: String, theirs: String
+        private let file1: String
+
+        init() throws {
+            var state: UInt32 = 0x1234_5678
+            let bytes = (0..<100_000).map { _ -> UInt8 in
+                state ^= state << 13; state ^= state >> 17; state ^= state << 5
+                return UInt8(truncatingIfNeeded: state)
+            }
+            let file1 = ProcessRunner.temporaryFile("file1", bytes)
+            func makeImage() throws -> String {
+                let image = ProcessRunner.temporaryFile("fs.img", [])
+                let made = ProcessRunner.run(VirtioLinuxTests.e2fs("mkfs.ext4"), ["-q", "-F", "-d", ProcessRunner.directory(of: file1), image, "8M"], timeout: 60)
+                try #require(made.status == 0, "mkfs.ext4: \(made.stderr)")
+                return image
+            }
+            (self.file1, ours, theirs) = (file1, try makeImage(), try makeImage())
+        }
+
+        func remove() { for path in [file1, ours, theirs] { ProcessRunner.remove(path) } }
+    }
+
     @Test(.requires(.uBootMachineELF, .e2fsprogs, .qemuSystemRISCV64), arguments: ["true", "false"])
     func uBootLoadsAFileAsOnQEMU(forceLegacy: String) throws {
         let uBoot = try #require(Tool.uBootMachineELF.path)
         let virtbench = try #require(ProcessRunner.virtbenchPath)
         let qemu = try #require(Tool.qemuSystemRISCV64.path)
-        // 100,000 bytes of a fixed pattern; its CRC-32 is what both must print.
-        var state: UInt32 = 0x1234_5678
-        let file1 = (0..<100_000).map { _ -> UInt8 in
-            state ^= state << 13; state ^= state >> 17; state ^= state << 5
-            return UInt8(truncatingIfNeeded: state)
-        }
-        let folder = ProcessRunner.temporaryFile("file1", file1)
-        defer { ProcessRunner.remove(folder) }
-        func makeImage() throws -> String {
-            let image = ProcessRunner.temporaryFile("fs.img", [])
-            let made = ProcessRunner.run(VirtioLinuxTests.e2fs("mkfs.ext4"), ["-q", "-F", "-d", ProcessRunner.directory(of: folder), image, "8M"], timeout: 60)
-            try #require(made.status == 0, "mkfs.ext4: \(made.stderr)")
-            return image
-        }
-        let ourImage = try makeImage(), theirImage = try makeImage()
-        defer { ProcessRunner.remove(ourImage); ProcessRunner.remove(theirImage) }
+        let disks = try Disks()
+        defer { disks.remove() }
+        let (ourImage, theirImage) = (disks.ours, disks.theirs)
         func arguments(_ image: String) -> [String] {
             ["-M", "virt", "-m", "128M", "-nographic", "-bios", "none", "-kernel", uBoot,
              "-global", "virtio-mmio.force-legacy=\(forceLegacy)",
