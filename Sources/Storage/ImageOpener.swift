@@ -31,6 +31,9 @@ public struct ImageOpenOptions: Sendable {
     /// Take QEMU's image locks (ImageLock); false is qemu-img's -U (force-share), for looking at
     /// an image another process has open, read-only only.
     public var lock: Bool
+    /// The top image's own backing file opens read-write (and locked as a writer), for `commit`,
+    /// which writes the top's data into it; the rest of the chain stays read-only.
+    public var writableBacking = false
 
     public init(readOnly: Bool = false, cache: CacheMode = .writeback, format: ImageFormat? = nil,
                 allowUnsafeBackingPaths: Bool = false, maximumChainLength: Int = 16, lock: Bool = true) {
@@ -94,6 +97,7 @@ public enum ImageOpener {
             return try RawFileDisk(path: path, readOnly: readOnly, cache: options.cache, probed: probed, lock: options.lock)
         case .qcow2:
             var backingChain = chain
+            let backingReadOnly = !(options.writableBacking && chain.count == 1)
             return try Qcow2Image(path: path, readOnly: readOnly, cache: options.cache, lock: options.lock) { name, formatName throws(StorageError) in
                 let resolved = try resolveBackingName(name, of: path, allowUnsafe: options.allowUnsafeBackingPaths)
                 let backingFormat: ImageFormat
@@ -105,7 +109,7 @@ public enum ImageOpener {
                 } else {
                     backingFormat = try probe(resolved)
                 }
-                let driver = try open(resolved, format: backingFormat, options: options, readOnly: true, chain: &backingChain, probed: false)
+                let driver = try open(resolved, format: backingFormat, options: options, readOnly: backingReadOnly, chain: &backingChain, probed: false)
                 return (driver, resolved)
             }
         }

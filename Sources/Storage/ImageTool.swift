@@ -72,8 +72,9 @@ public enum ImageTool {
         header.l1TableOffset = l1Offset
         header.refcountTableOffset = refcountTableOffset
         header.refcountTableClusters = UInt32(tableClusters)
-        let first = header.serialized()
-        guard first.count == Int(clusterSize) else { throw StorageError(.invalid, "header does not fit in one cluster") }
+        guard let first = header.serialized() else {
+            throw StorageError(.invalid, "the header, its extensions and the backing file name do not fit in one cluster of \(clusterSize) bytes")
+        }
 
         let file = try HostFile(path: path, writable: true, create: true)
         try file.truncate(to: 0)
@@ -237,5 +238,115 @@ public enum ImageTool {
         // Written under cache=unsafe (no barriers while nothing else can see the target); now durable.
         if let image = output as? Qcow2Image { try image.file.synchronize() }
         if let disk = output as? RawFileDisk { try disk.file.synchronize() }
+    }
+}
+
+// MARK: Backing chains: commit and rebase, with qemu-img's meanings
+
+extension ImageTool {
+    /// `commit [-d] FILE`: every range FILE holds itself (data and zero clusters) is written into
+    /// its backing file, which is then flushed; unless `keepTop`, FILE is then emptied so it reads
+    /// through to the backing file, which now holds its data. Only the image's own backing file
+    /// can be the base (qemu-img's `-b` deeper in the chain is not built).
+    public static func commit(_ path: String, format: ImageFormat? = nil, keepTop: Bool = false,
+                              allowUnsafeBackingPaths: Bool = false) throws(StorageError) {
+        var options = ImageOpenOptions(format: format, allowUnsafeBackingPaths: allowUnsafeBackingPaths)
+        options.writableBacking = true
+        let top = try ImageOpener.open(path, options: options).driver
+        guard let image = top as? Qcow2Image, let base = image.backing else {
+            throw StorageError(.invalid, "Image does not have a backing file")
+        }
+        for range in try image.allocatedRanges() {
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                // One cluster at a time: never more than a cluster of guest data in memory.
+                let count = min(image.header.clusterSize - offset % image.header.clusterSize, range.upperBound - offset)
+                // What lies past the base's end cannot be committed into it (qemu-img grows the
+                // base first; resizing is not built): refused rather than dropped.
+                guard offset + count <= base.virtualSize else {
+                    throw StorageError(.unsupported, "'\(path)' holds data past the end of its backing file (\(base.virtualSize) bytes); growing the backing file is not built")
+                }
+                let bytes = try image.read(at: offset, count: Int(count))
+                if bytes.allSatisfy({ $0 == 0 }) {
+                    try base.writeZeroes(at: offset, count: count, deallocate: false)
+                } else {
+                    try base.write(bytes, at: offset)
+                }
+                offset += count
+            }
+        }
+        try base.flush()
+        if !keepTop {
+            try image.makeEmpty()
+            try image.flush()
+        }
+    }
+
+    /// `rebase -b NEW [-F FMT] FILE` (NEW may be "" for no backing file): every cluster FILE does
+    /// not hold itself and that reads differently through NEW than through the old backing file
+    /// gets the old contents copied into FILE, so the guest sees the same disk; then the header
+    /// names NEW. With `unsafe` (qemu-img's -u) only the header changes.
+    public static func rebase(_ path: String, format: ImageFormat? = nil, newBacking: String, newBackingFormat: ImageFormat? = nil,
+                              unsafe: Bool = false, allowUnsafeBackingPaths: Bool = false) throws(StorageError) {
+        let top = try ImageOpener.open(path, options: ImageOpenOptions(format: format, allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+        guard let image = top as? Qcow2Image else {
+            throw StorageError(.unsupported, "'\(path)' is \(top.formatName): only qcow2 images have a backing file to change")
+        }
+        var formatName = newBackingFormat?.rawValue
+        if !newBacking.isEmpty {
+            let resolved: String
+            do {
+                resolved = try ImageOpener.resolveBackingName(newBacking, of: path, allowUnsafe: allowUnsafeBackingPaths)
+            } catch {
+                throw StorageError(error.kind, "Could not open new backing file '\(newBacking)': \(error.description)", code: error.code)
+            }
+            if !unsafe || formatName == nil {
+                let opened: any BlockDriver
+                do {
+                    opened = try ImageOpener.open(resolved, options: ImageOpenOptions(readOnly: true, format: newBackingFormat,
+                                                                                    allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+                } catch {
+                    throw StorageError(error.kind, "Could not open new backing file '\(newBacking)': \(error.description)", code: error.code)
+                }
+                formatName = opened.formatName
+                if !unsafe { try copyDifferences(into: image, oldBacking: image.backing, newBacking: opened) }
+            }
+        } else if !unsafe {
+            try copyDifferences(into: image, oldBacking: image.backing, newBacking: nil)
+        }
+        try image.flush()
+        try image.setBackingFile(newBacking.isEmpty ? nil : newBacking, format: formatName)
+    }
+
+    /// The safe rebase's copy: cluster by cluster over what `image` does not hold itself.
+    private static func copyDifferences(into image: Qcow2Image, oldBacking: (any BlockDriver)?, newBacking: (any BlockDriver)?) throws(StorageError) {
+        let clusterSize = image.header.clusterSize, size = image.virtualSize
+        let allocated = try image.allocatedRanges()
+        var index = 0
+        var offset: UInt64 = 0
+        while offset < size {
+            let count = min(clusterSize, size - offset)
+            while index < allocated.count && allocated[index].upperBound <= offset { index += 1 }
+            let held = index < allocated.count && allocated[index].contains(offset)
+            if !held {
+                let old = try readOrZeros(oldBacking, offset, count), new = try readOrZeros(newBacking, offset, count)
+                if old != new {
+                    if old.allSatisfy({ $0 == 0 }) {
+                        try image.writeZeroes(at: offset, count: count, deallocate: false)
+                    } else {
+                        try image.write(old, at: offset)
+                    }
+                }
+            }
+            offset += count
+        }
+    }
+
+    /// `count` bytes at `offset` of `driver`, zeros past its end or without one (what a qcow2
+    /// image reads where its backing file ends).
+    private static func readOrZeros(_ driver: (any BlockDriver)?, _ offset: UInt64, _ count: UInt64) throws(StorageError) -> [UInt8] {
+        guard let driver, offset < driver.virtualSize else { return [UInt8](repeating: 0, count: Int(count)) }
+        let available = min(count, driver.virtualSize - offset)
+        return try driver.read(at: offset, count: Int(available)) + [UInt8](repeating: 0, count: Int(count - available))
     }
 }

@@ -84,6 +84,14 @@ public struct Qcow2Header: Equatable, Sendable {
     public var backingFormat: String?
     /// The feature name table: (type 0 incompatible / 1 compatible / 2 autoclear, bit) -> name.
     public var featureNames: [FeatureKey: String] = [:]
+    /// Extensions this block layer does not interpret (bitmaps, others' own), kept as they are
+    /// so that rewriting the header (a new backing file) does not drop them.
+    public var otherExtensions: [RawExtension] = []
+
+    public struct RawExtension: Equatable, Sendable {
+        public let type: UInt32
+        public let data: [UInt8]
+    }
 
     public struct FeatureKey: Hashable, Sendable {
         public let type: UInt8
@@ -231,7 +239,8 @@ public struct Qcow2Header: Equatable, Sendable {
             case Extension.fullDiskEncryption:
                 throw StorageError(.unsupported, "qcow2 image '\(path)' has a LUKS encryption header; encrypted images are not supported")
             default:
-                break  // Unknown extensions are ignored (spec: "must be ignored" unless known).
+                // Unknown extensions are ignored (spec: "must be ignored" unless known), and kept.
+                otherExtensions.append(RawExtension(type: type, data: data))
             }
             offset += (length + 7) & ~7
         }
@@ -243,9 +252,27 @@ public struct Qcow2Header: Equatable, Sendable {
         (0, 4, "extended L2 entries"), (1, 0, "lazy refcounts"), (2, 0, "bitmaps"), (2, 1, "raw external data"),
     ]
 
-    /// The first cluster of a new image: this header, its extensions (backing format, feature
-    /// name table) and the backing file name after them.
-    func serialized() -> [UInt8] {
+    /// The first cluster of an image: this header, its extensions (backing format, feature
+    /// name table, the kept ones) and the backing file name after them; nil when they do not
+    /// fit in one cluster. The feature name table is only a help for error messages, so (as
+    /// QEMU does) it is left out when the rest would not fit with it.
+    func serialized() -> [UInt8]? {
+        serialized(featureNameTable: version >= 3) ?? serialized(featureNameTable: false)
+    }
+
+    private func serialized(featureNameTable: Bool) -> [UInt8]? {
+        var table: [UInt8] = []
+        if featureNameTable {
+            for (type, bit, name) in Self.standardFeatureNames {
+                table += [type, bit] + Array(name.utf8) + [UInt8](repeating: 0, count: 46 - name.utf8.count)
+            }
+        }
+        let extensions: [(UInt32, [UInt8])] = (backingFormat.map { [(Extension.backingFormat, Array($0.utf8))] } ?? [])
+            + (featureNameTable ? [(Extension.featureNameTable, table)] : []) + otherExtensions.map { ($0.type, $0.data) }
+        let start = version >= 3 ? Int(headerLength) : Self.version2Length
+        let name = backingFile.map { Array($0.utf8) } ?? []
+        let needed = start + extensions.reduce(8) { $0 + 8 + ($1.1.count + 7) & ~7 } + name.count
+        guard needed <= Int(clusterSize) else { return nil }
         var bytes = [UInt8](repeating: 0, count: Int(clusterSize))
         bytes.putBigEndian(UInt64(Self.magic), at: 0, 4)
         bytes.putBigEndian(UInt64(version), at: 4, 4)
@@ -258,7 +285,6 @@ public struct Qcow2Header: Equatable, Sendable {
         bytes.putBigEndian(UInt64(refcountTableClusters), at: 56, 4)
         bytes.putBigEndian(UInt64(snapshotCount), at: 60, 4)
         bytes.putBigEndian(snapshotsOffset, at: 64, 8)
-        var offset = Self.version2Length
         if version >= 3 {
             bytes.putBigEndian(incompatibleFeatures, at: 72, 8)
             bytes.putBigEndian(compatibleFeatures, at: 80, 8)
@@ -266,25 +292,15 @@ public struct Qcow2Header: Equatable, Sendable {
             bytes.putBigEndian(UInt64(refcountOrder), at: 96, 4)
             bytes.putBigEndian(UInt64(headerLength), at: 100, 4)
             bytes[104] = compressionType
-            offset = Int(headerLength)
         }
-        func putExtension(_ type: UInt32, _ data: [UInt8]) {
+        var offset = start
+        for (type, data) in extensions + [(Extension.end, [])] {
             bytes.putBigEndian(UInt64(type), at: offset, 4)
             bytes.putBigEndian(UInt64(data.count), at: offset + 4, 4)
             bytes.replaceSubrange(offset + 8 ..< offset + 8 + data.count, with: data)
             offset += 8 + (data.count + 7) & ~7
         }
-        if let backingFormat { putExtension(Extension.backingFormat, Array(backingFormat.utf8)) }
-        if version >= 3 {
-            var table: [UInt8] = []
-            for (type, bit, name) in Self.standardFeatureNames {
-                table += [type, bit] + Array(name.utf8) + [UInt8](repeating: 0, count: 46 - name.utf8.count)
-            }
-            putExtension(Extension.featureNameTable, table)
-        }
-        putExtension(Extension.end, [])
-        if let backingFile {
-            let name = Array(backingFile.utf8)
+        if !name.isEmpty {
             bytes.putBigEndian(UInt64(offset), at: 8, 8)
             bytes.putBigEndian(UInt64(name.count), at: 16, 4)
             bytes.replaceSubrange(offset ..< offset + name.count, with: name)

@@ -526,6 +526,73 @@ public final class Qcow2Image: BlockDriver {
         try dropReference(old)
     }
 
+    // MARK: Backing chains (commit, rebase)
+
+    /// The guest byte ranges this image holds itself (data, zero or compressed clusters), in
+    /// order, adjacent clusters merged; the rest reads through to the backing file.
+    public func allocatedRanges() throws(StorageError) -> [Range<UInt64>] {
+        var ranges: [Range<UInt64>] = []
+        let clusters = (virtualSize + clusterSize - 1) >> clusterBits
+        var cluster: UInt64 = 0
+        while cluster < clusters {
+            let location = try l2Location(cluster)
+            if location.l2Offset == 0 {
+                cluster = (UInt64(location.l1Index) + 1) * l2Entries  // a whole L2 table's worth unallocated
+                continue
+            }
+            if try mapping(ofCluster: cluster) != .unallocated {
+                let start = cluster << clusterBits, end = min(start + clusterSize, virtualSize)
+                if let last = ranges.last, last.upperBound == start { ranges[ranges.count - 1] = last.lowerBound ..< end } else { ranges.append(start ..< end) }
+            }
+            cluster += 1
+        }
+        return ranges
+    }
+
+    /// Every cluster becomes unallocated again, reading through to the backing file, and its
+    /// host clusters are freed (qemu-img commit's emptying of the committed image). The L2
+    /// tables stay, all entries zero.
+    public func makeEmpty() throws(StorageError) {
+        try changing { () throws(StorageError) in
+            for range in try allocatedRanges() {
+                try forEachClusterPiece(range.lowerBound, UInt64(range.count)) { piece throws(StorageError) in
+                    let old = try mapping(ofCluster: piece.cluster)
+                    let location = try l2Location(piece.cluster)
+                    try setL2Entry(location.l2Offset, location.index, 0)
+                    try dropReference(old)
+                }
+            }
+        }
+    }
+
+    /// Names another backing file (nil: none) in the header; the open image keeps reading
+    /// through the old one, so the caller closes it afterwards. The header cluster is written
+    /// whole, after a barrier: everything written before (a rebase's copied clusters) is on
+    /// disk before the image points elsewhere.
+    public func setBackingFile(_ name: String?, format: String?) throws(StorageError) {
+        try checkWritable()
+        if let name {
+            guard !name.isEmpty, name.utf8.count <= Qcow2Header.maximumBackingNameLength else {
+                throw StorageError(.invalid, "backing file name must be 1 to \(Qcow2Header.maximumBackingNameLength) bytes")
+            }
+        }
+        var updated = header
+        updated.backingFile = name
+        updated.backingFormat = name == nil ? nil : format
+        updated.backingFileOffset = 0
+        updated.backingFileSize = 0
+        guard let bytes = updated.serialized() else {
+            throw StorageError(.invalid, "qcow2 image '\(path)': the new backing file name does not fit in the header cluster")
+        }
+        try writeMetadata()
+        try barrier()
+        try file.write(bytes, at: 0)
+        try barrier()
+        header = updated
+        header.backingFileOffset = bytes.bigEndian(8, 8)
+        header.backingFileSize = UInt32(bytes.bigEndian(16, 4))
+    }
+
     /// Whole clusters are freed: unallocated without a backing file, zero clusters over one
     /// (so the backing file's data does not show through; version 2 leaves them as they are).
     /// Partial clusters are left alone, which a discard allows.

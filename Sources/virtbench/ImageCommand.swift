@@ -1,18 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import Storage
 
-/// `virtbench image`: qemu-img's create, info, check and convert, with its option spellings and
-/// meanings, over the Storage module's drivers. Snapshot, commit, rebase and bitmap are later
+/// `virtbench image`: qemu-img's create, info, check, convert, commit and rebase, with its option
+/// spellings and meanings, over the Storage module's drivers. Snapshot and bitmap are later
 /// slices of issue 20; `Main` refuses them by name (ImageCommand.laterSubcommands).
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Create, inspect, check and convert disk images (raw, qcow2), as qemu-img does.",
-        subcommands: [Create.self, Info.self, Check.self, Convert.self]
+        abstract: "Create, inspect, check, convert, commit and rebase disk images (raw, qcow2), as qemu-img does.",
+        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self]
     )
 
     /// qemu-img subcommands not built yet, refused with one clear line.
-    static let laterSubcommands = ["snapshot", "commit", "rebase", "bitmap", "resize", "amend", "compare", "map", "measure", "dd"]
+    static let laterSubcommands = ["snapshot", "bitmap", "resize", "amend", "compare", "map", "measure", "dd"]
 
     static func format(_ text: String?, _ option: String) throws -> ImageFormat? {
         guard let text else { return nil }
@@ -181,5 +186,61 @@ struct ImageCommand: ParsableCommand {
                 throw ImageCommand.storage(error)
             }
         }
+    }
+
+    struct Commit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write an overlay's data into its backing file: commit [-f FMT] [-d] FILE (FILE is then emptied unless -d)")
+        @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
+        @Option(name: .customShort("b"), help: "The base to commit into: only FILE's own backing file.") var base: String?
+        @Flag(name: .customShort("d"), help: "Keep FILE's data (do not empty it).") var keep = false
+        @Flag(name: .customShort("q"), help: "Quiet: no 'Image committed.' line.") var quiet = false
+        @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
+        @Argument var file: String
+
+        func run() throws {
+            if let base {
+                // qemu-img -b names any image down the chain; only the first one is built.
+                let info = try? ImageTool.info(file, format: try ImageCommand.format(format, "-f"), allowUnsafeBackingPaths: unsafeBacking)
+                guard let own = info?.fullBackingFilename, ImageCommand.sameFile(own, base) else {
+                    throw CommandError("-b '\(base)': only the image's own backing file can be committed into (a base deeper in the chain is not built)")
+                }
+            }
+            do {
+                try ImageTool.commit(file, format: try ImageCommand.format(format, "-f"), keepTop: keep, allowUnsafeBackingPaths: unsafeBacking)
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+            if !quiet { print("Image committed.") }
+        }
+    }
+
+    struct Rebase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an overlay's backing file: rebase [-f FMT] [-u] -b BACKING [-F FMT] FILE (\"\" for none)")
+        @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
+        @Option(name: .customShort("b"), help: "The new backing file, relative to FILE's folder; \"\" for none.") var backing: String?
+        @Option(name: .customShort("F"), help: "The new backing file's format.") var backingFormat: String?
+        @Flag(name: .customShort("u"), help: "Unsafe: change the header only, copying nothing.") var unsafe = false
+        @Flag(name: .customShort("q"), help: "Quiet (rebase prints nothing anyway).") var quiet = false
+        @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
+        @Argument var file: String
+
+        func run() throws {
+            guard let backing else { throw CommandError("Must specify backing file (-b) or use unsafe mode (-u)") }
+            do {
+                try ImageTool.rebase(file, format: try ImageCommand.format(format, "-f"), newBacking: backing,
+                                     newBackingFormat: try ImageCommand.format(backingFormat, "-F"), unsafe: unsafe,
+                                     allowUnsafeBackingPaths: unsafeBacking)
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+        }
+    }
+
+    /// Whether two paths name one file (device and inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 }

@@ -200,7 +200,7 @@ struct HostileImageTests {
         var header = try #require(try openImage(c, readOnly: true) as? Qcow2Image).header
         header.backingFile = "./c.qcow2"
         header.backingFormat = "qcow2"
-        try Self.patch(c, at: 0, header.serialized())
+        try Self.patch(c, at: 0, try #require(header.serialized()))
         expectRefusal("loops") { _ = try openImage(c, readOnly: true) }
     }
 
