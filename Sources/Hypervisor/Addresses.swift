@@ -114,6 +114,8 @@ extension PhysicalMemory {
     func write(_ data: some Collection<UInt8>, at address: HostPhysicalAddress) -> Bool { write(data, at: address.rawValue) }
     func fill(_ address: HostPhysicalAddress, count: Int, with byte: UInt8 = 0) -> Bool { fill(address.rawValue, count: count, with: byte) }
     func isZero(_ address: HostPhysicalAddress, count: Int) -> Bool? { isZero(address.rawValue, count: count) }
+    func zeroReleasingPages(_ address: HostPhysicalAddress, count: Int) -> Bool { zeroReleasingPages(address.rawValue, count: count) }
+    func residentBytes(_ address: HostPhysicalAddress, count: Int) -> UInt64? { residentBytes(address.rawValue, count: count) }
     func append(_ address: HostPhysicalAddress, count: Int, to destination: inout some RangeReplaceableCollection<UInt8>) -> Bool {
         append(address.rawValue, count: count, to: &destination)
     }

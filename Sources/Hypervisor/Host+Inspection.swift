@@ -124,3 +124,13 @@ extension Host {
         }
     }
 }
+
+// MARK: Memory the host has committed
+
+extension Host {
+    /// Bytes of the domain's guest RAM the host has committed (pages it touched since its RAM
+    /// was last released): what the guest costs in host memory, as opposed to what it was given.
+    public func residentGuestMemory(of domain: Domain) -> UInt64 {
+        board.memory.residentBytes(domain.hostBase, count: Int(domain.configuration.memorySize)) ?? 0
+    }
+}

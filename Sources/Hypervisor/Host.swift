@@ -247,7 +247,8 @@ public final class Host {
     /// Zeroes a domain's RAM and the hypervisor's memory beside it and makes both free again.
     func freeMemory(of domain: Domain) {
         let range = domain.hostBase ..< domain.hypervisorRange.upperBound
-        let zeroed = board.memory.fill(range.lowerBound, count: Int(range.length))
+        // The pages go back to the host: a destroyed domain's RAM costs nothing until reused.
+        let zeroed = board.memory.zeroReleasingPages(range.lowerBound, count: Int(range.length))
         precondition(zeroed, "a domain's memory lies inside host RAM")
         hart.hostWroteMemory(range)
         let first = Int((domain.hostBase.rawValue - board.memory.base) / Host.megapage)

@@ -139,6 +139,39 @@ public final class PhysicalMemory {
 
     private static let zeroBlock = [UInt8](repeating: 0, count: 4096)
 
+    /// Zeroes `count` bytes at `address` like `fill`, but hands the whole host pages inside the
+    /// range back to the host (MADV_DONTNEED: a private anonymous page then reads as zeros and
+    /// costs nothing until touched again), so freeing a domain's RAM does not commit all of it.
+    /// False if the range is not inside RAM.
+    public func zeroReleasingPages(_ address: UInt64, count: Int) -> Bool {
+        guard count >= 0, contains(address, length: UInt64(count)) else { return false }
+        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let start = address &- base, end = start + UInt64(count)
+        let firstWhole = (start + page - 1) / page * page, lastWhole = end / page * page
+        guard firstWhole < lastWhole else { return fill(address, count: count) }
+        // SAFETY: base + firstWhole ..< base + lastWhole lies inside [start, end), which `contains`
+        // put inside this object's mapping, and both ends are page-aligned offsets of the page-aligned
+        // mapping; DONTNEED on private anonymous memory only drops contents, never the mapping.
+        let advised = madvise(bytes + Int(firstWhole), Int(lastWhole - firstWhole), MADV_DONTNEED) == 0
+        if !advised { return fill(address, count: count) }
+        codeWatch?.noteWrite(firstWhole, length: lastWhole - firstWhole)
+        return fill(address, count: Int(firstWhole - start)) && fill(base + lastWhole, count: Int(end - lastWhole))
+    }
+
+    /// How many bytes of the `count` at `address` the host has committed (resident pages, by
+    /// mincore), counting whole pages; nil if the range is not inside RAM or mincore fails.
+    public func residentBytes(_ address: UInt64, count: Int) -> UInt64? {
+        guard count > 0, contains(address, length: UInt64(count)) else { return count == 0 ? 0 : nil }
+        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (address &- base) / page * page, end = address &- base + UInt64(count)
+        var vector = [UInt8](repeating: 0, count: Int((end - start + page - 1) / page))
+        // SAFETY: start is a page-aligned offset inside the mapping and end - start bytes from it stay
+        // inside it (`contains` above); `vector` holds one byte per page of that span, as mincore writes.
+        let status = vector.withUnsafeMutableBufferPointer { mincore(bytes + Int(start), Int(end - start), $0.baseAddress) }
+        guard status == 0 else { return nil }
+        return UInt64(vector.reduce(0) { $0 + Int($1 & 1) }) * page
+    }
+
     /// Reads `count` bytes from RAM; nil if the range is not inside RAM.
     public func read(_ address: UInt64, count: Int) -> [UInt8]? {
         guard count >= 0, contains(address, length: UInt64(count)) else { return nil }

@@ -49,7 +49,11 @@ struct HostCommand: ParsableCommand {
     @Flag(help: "Time follows the host clock instead of instructions retired (counts then vary between runs).")
     var realTime = false
 
+    @Flag(help: "After the table, say how much host memory the domains cost beyond the guest RAM they touched.")
+    var memoryReport = false
+
     func run() throws {
+        let residentAtStart = Self.processResidentBytes()
         let saveRequest = try parseSave()
         if let list, list == 0 { throw CommandError("--list needs a positive number of instructions") }
         let host: Hypervisor.Host
@@ -105,6 +109,7 @@ struct HostCommand: ParsableCommand {
         let failure = try runDomains(host, consoles: consoles, saveRequest: saveRequest)
         consoles.flush()
         writeStandardOutput(Self.table(host))
+        if memoryReport { writeStandardOutput(Self.memoryReport(host, residentAtStart: residentAtStart)) }
         if let failure { throw failure }
         var failed = false
         for domain in host.domains where domain.state != .shutdown(status: 0) {
@@ -176,6 +181,28 @@ struct HostCommand: ParsableCommand {
         }
         printError("virtbench: saved domain \(request.id) (\(domain.configuration.name)) after \(domain.instructions) instructions to \(request.url.path)")
         return nil
+    }
+
+    /// The process's resident memory (/proc/self/statm), 0 where it cannot be read.
+    static func processResidentBytes() -> UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = UInt64(fields[1]) else { return 0 }
+        return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// `--memory-report`: the process's growth since it started, less the guest RAM the domains
+    /// touched (mincore over each domain's RAM), spread over the domains: what a domain costs
+    /// the host beyond its own memory (engine state, device models, page tables, consoles).
+    static func memoryReport(_ host: Hypervisor.Host, residentAtStart: UInt64) -> String {
+        let guest = host.domains.reduce(UInt64(0)) { $0 + host.residentGuestMemory(of: $1) }
+        let grown = processResidentBytes().subtractingReportingOverflow(residentAtStart)
+        let growth = grown.overflow ? 0 : grown.partialValue
+        let beyond = growth > guest ? growth - guest : 0
+        let count = UInt64(max(host.domains.count, 1))
+        func mib(_ bytes: UInt64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        return "host memory: grew \(mib(growth)); guest RAM touched \(mib(guest)); beyond it \(mib(beyond)), "
+            + "\((beyond / count) >> 10) KiB per domain (\(host.domains.count) domains)\n"
     }
 
     /// The `xl list` table, with the counts a hypervisor benchmark cares about instead of CPU time.

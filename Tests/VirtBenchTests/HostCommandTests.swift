@@ -131,6 +131,31 @@ import TestSupport
                 "\(resumedInstructions) vs \(wholeInstructions)")
     }
 
+    /// Issue 19's scale check: 256 domains of 16 MiB running the corpus kernel on one host all
+    /// finish with the kernel's whole output in their own console files, and what each costs the
+    /// host beyond the guest RAM it touched (--memory-report: growth of the process less the
+    /// resident guest pages, spread over the domains) stays under 1 MiB.
+    @Test(.requires(.corpusToolchain)) func twoHundredFiftySixDomainsOfSixteenMiB() throws {
+        let kernel = try CorpusBuilder.forThisPackage().build(try #require(CorpusCatalogue.program(named: "kernel")))
+        let scratch = try Scratch()
+        let names = (0..<256).map { String(format: "d%03d", $0) }
+        let domains = names.map { "{\"name\": \"\($0)\", \"kernel\": \"\(kernel.path)\", \"memory\": \"16M\"}" }
+        let config = try scratch.write("host.json", "{\"domains\": [\(domains.joined(separator: ",\n"))]}")
+        let consoles = scratch.path("consoles")
+        let r = try run(["host", "--memory-report", "--console-dir", consoles, config], timeout: 600)
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = Self.tableRows(r.stdout)
+        #expect(rows.count == 256 && rows.values.allSatisfy { $0[4] == "---s--" }, "\(r.stdout.suffix(2000))")
+        let first = try String(contentsOfFile: consoles + "/d000.log", encoding: .utf8)
+        #expect(first.hasSuffix("PASS kernel\n"), "\(first)")
+        for name in names {
+            #expect(try String(contentsOfFile: consoles + "/\(name).log", encoding: .utf8) == first, "\(name)'s console")
+        }
+        let report = try #require(r.stdout.split(separator: "\n").last { $0.hasPrefix("host memory: ") }, "\(r.stdout.suffix(500))")
+        let perDomain = try #require(report.split(separator: ",").last.flatMap { Int($0.split(separator: " ").first ?? "") }, "\(report)")
+        #expect(perDomain > 0 && perDomain < 1024, "\(report)")
+    }
+
     /// Bad input ends with status 1 and exactly one `virtbench: error:` line.
     func expectOneLineError(_ arguments: [String], containing fragment: String,
                             sourceLocation: SourceLocation = #_sourceLocation) throws {
