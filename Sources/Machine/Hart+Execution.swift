@@ -287,16 +287,20 @@ extension Hart {
     /// integer fast paths from the same descriptions and stops wherever it would need more, and
     /// CompiledEngineTests holds the two together. Slow paths are out-of-line methods
     /// so the loop keeps its registers.
-    @inline(never) private func executeCompiledBlocks() { executeBlocks(compiling: true) }
+    @inline(never) private func executeCompiledBlocks() { executeBlocks(compiling: true, tracing: false) }
 
     /// The loop without the compiled-code call, specialised separately so the call's register
     /// pressure does not reach the interpreter alone (`--engine interpreter`, non-x86-64 hosts):
     /// measured, sha256 1.68 s with one shared loop, 1.10 s with two; coremark-like 2.15 -> 1.90.
-    @inline(never) private func executeInterpretedBlocks() { executeBlocks(compiling: false) }
+    /// `-d in_asm`/`-d int` traces run in a third copy, so the others carry no trace test (the
+    /// compiler is off while tracing, so only the interpreter needs it).
+    @inline(never) private func executeInterpretedBlocks() {
+        if configuration.trace != nil { executeTracedBlocks() } else { executeBlocks(compiling: false, tracing: false) }
+    }
+    @inline(never) private func executeTracedBlocks() { executeBlocks(compiling: false, tracing: true) }
 
-    @inline(__always) private func executeBlocks(compiling: Bool) {
+    @inline(__always) private func executeBlocks(compiling: Bool, tracing: Bool) {
         let x = self.x
-        let f = self.f
         let tlbMask = UInt64(TLBEntry.entriesPerContext - 1)
 
         /// The host address of `va` through a data-TLB entry whose tag matched.
@@ -308,7 +312,6 @@ extension Hart {
         guard let first = lookupBlock() else { return }
         // Hoisted for the whole run of blocks: every change to them (trap, xRET, CSR write,
         // sfence.vma, decoded-code invalidation) leaves this function or goes through a lookup.
-        let tracing = configuration.trace != nil
         let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
         // Chains are only followed within one fetch context and cache generation.
         let context = UInt32(fetchContext.rawValue)
@@ -422,7 +425,7 @@ extension Hart {
                     v = s
                 }
                 if width == 4 { v |= 0xffff_ffff_0000_0000 }
-                f[p.rd] = v
+                self.f[p.rd] = v  // read from self: one register fewer held across the whole loop
                 markFloatingPointDirty()
                 return true
             }
@@ -432,11 +435,11 @@ extension Hart {
                 let va = x[p.rs1] &+ p.imm, e = entry(va)
                 if e.pointee.writeTag == key(va, width) {
                     // SAFETY: as in `store`: a matching write tag bounds the access to one writable RAM page.
-                    if width == 4 { GuestRAM.store(UInt32(truncatingIfNeeded: f[p.rs2]), at: host(va, e)) }
-                    else { GuestRAM.store(f[p.rs2], at: host(va, e)) }
+                    if width == 4 { GuestRAM.store(UInt32(truncatingIfNeeded: self.f[p.rs2]), at: host(va, e)) }
+                    else { GuestRAM.store(self.f[p.rs2], at: host(va, e)) }
                     return true
                 }
-                return storeThroughSlowPath(p, va, width, f[p.rs2])
+                return storeThroughSlowPath(p, va, width, self.f[p.rs2])
             }
             /// Runs an out-of-line op with `retired` counting the ops before it in the block, so what
             /// it does (a CSR read of instret, a trap) sees the exact count.
