@@ -65,6 +65,8 @@ extern struct virtio_blk_info virtio_blk;
 void virtio_blk_init(void);
 int virtio_blk_rw(uint64_t sector, void *data, uint32_t length, int write);   /* 0 = ok */
 int virtio_blk_flush(void);                                                  /* 0 = ok */
+/* Reads n requests of `length` bytes at once (n chains in flight, one notification). */
+int virtio_blk_read_batch(const uint64_t *sectors, void *const *buffers, uint32_t length, int n);
 void virtio_blk_interrupt(void);
 
 /* bio.c: the buffer cache, NBUF blocks, least recently used reused first. */

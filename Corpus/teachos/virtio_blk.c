@@ -3,9 +3,10 @@
  * transport, from the virtio 1.2 specification: §4.2.2 (MMIO registers), §3.1.1 (driver
  * initialisation), §2.7 (split virtqueues), §5.2 (block device), §4.2.3.4 (interrupts).
  *
- * One virtqueue, one request in flight: a request is a chain of three descriptors (header,
- * data, status byte). The driver notifies the device and sleeps in wfi until the interrupt
- * handler has seen the chain in the used ring, so every completion arrives by interrupt.
+ * One virtqueue of QSIZE descriptors: a request is a chain of three (header, data, status
+ * byte), chain k in descriptors 3k..3k+2, so up to NCHAINS requests can be in flight at once.
+ * The driver notifies the device and sleeps in wfi until the interrupt handler has seen its
+ * chains in the used ring, so every completion arrives by interrupt.
  */
 #include "kernel.h"
 #include "riscv.h"
@@ -38,7 +39,8 @@ enum {
 #define T_OUT   1
 #define T_FLUSH 4
 
-#define QSIZE 8
+#define QSIZE 16
+#define NCHAINS (QSIZE / 3)
 
 struct desc { uint64_t addr; uint32_t len; uint16_t flags; uint16_t next; };
 struct avail { uint16_t flags, idx, ring[QSIZE], used_event; };
@@ -52,9 +54,9 @@ static volatile struct desc *desc;
 static volatile struct avail *avail;
 static volatile struct used *used;
 static uint16_t used_seen;
-static struct request_header header;
-static volatile uint8_t status_byte;
-static volatile int request_done;
+static struct request_header headers[NCHAINS];
+static volatile uint8_t status_bytes[NCHAINS];
+static volatile int chain_done[NCHAINS];
 
 static uint32_t rd(uint32_t off) { return *(volatile uint32_t *)(virtio_blk.base + off); }
 static void wr(uint32_t off, uint32_t v) { *(volatile uint32_t *)(virtio_blk.base + off) = v; }
@@ -123,32 +125,51 @@ void virtio_blk_interrupt(void) {
     virtio_blk.interrupts++;
     while (used_seen != used->idx) {
         __sync_synchronize();   /* the used ring's entry after its index (§2.7.13) */
-        if (used->ring[used_seen % QSIZE].id != 0) panic("virtio: unknown chain completed");
+        uint32_t id = used->ring[used_seen % QSIZE].id;
+        if (id % 3 != 0 || id / 3 >= NCHAINS || chain_done[id / 3]) panic("virtio: unknown chain completed");
+        chain_done[id / 3] = 1;
         used_seen++;
         virtio_blk.completions_seen_in_interrupt++;
-        request_done = 1;
     }
 }
 
-static int request(uint32_t type, uint64_t sector, void *data, uint32_t length, int device_writes) {
-    header = (struct request_header){type, 0, sector};
-    status_byte = 0xff;
-    request_done = 0;
-    desc[0] = (struct desc){(uint64_t)&header, sizeof header, D_NEXT, 1};
+/* Fills chain k's descriptors and makes it available; the caller notifies. */
+static void queue_chain(int k, uint32_t type, uint64_t sector, void *data, uint32_t length, int device_writes) {
+    uint16_t d = (uint16_t)(3 * k);
+    headers[k] = (struct request_header){type, 0, sector};
+    status_bytes[k] = 0xff;
+    chain_done[k] = 0;
+    desc[d] = (struct desc){(uint64_t)&headers[k], sizeof headers[k], D_NEXT, (uint16_t)(d + 1)};
     if (length) {
-        desc[1] = (struct desc){(uint64_t)data, length, D_NEXT | (device_writes ? D_WRITE : 0), 2};
-        desc[2] = (struct desc){(uint64_t)&status_byte, 1, D_WRITE, 0};
+        desc[d + 1] = (struct desc){(uint64_t)data, length, D_NEXT | (device_writes ? D_WRITE : 0), (uint16_t)(d + 2)};
+        desc[d + 2] = (struct desc){(uint64_t)&status_bytes[k], 1, D_WRITE, 0};
     } else {
-        desc[1] = (struct desc){(uint64_t)&status_byte, 1, D_WRITE, 0};
+        desc[d + 1] = (struct desc){(uint64_t)&status_bytes[k], 1, D_WRITE, 0};
     }
-    avail->ring[avail->idx % QSIZE] = 0;
+    avail->ring[avail->idx % QSIZE] = d;
     __sync_synchronize();   /* the ring entry before the index (§2.7.13.2) */
     avail->idx++;
+    virtio_blk.requests++;
+}
+
+static void notify_and_wait(int chains) {
     __sync_synchronize();   /* the index before the notification (§2.7.13.3) */
     wr(QUEUE_NOTIFY, 0);
-    virtio_blk.requests++;
-    while (!request_done) wait_for_interrupt();
-    return status_byte;
+    for (int k = 0; k < chains; k++) while (!chain_done[k]) wait_for_interrupt();
+}
+
+static int request(uint32_t type, uint64_t sector, void *data, uint32_t length, int device_writes) {
+    queue_chain(0, type, sector, data, length, device_writes);
+    notify_and_wait(1);
+    return status_bytes[0];
+}
+
+int virtio_blk_read_batch(const uint64_t *sectors, void *const *buffers, uint32_t length, int n) {
+    if (n < 1 || n > NCHAINS) return -1;
+    for (int k = 0; k < n; k++) queue_chain(k, T_IN, sectors[k], buffers[k], length, 1);
+    notify_and_wait(n);
+    for (int k = 0; k < n; k++) if (status_bytes[k] != 0) return status_bytes[k];
+    return 0;
 }
 
 int virtio_blk_rw(uint64_t sector, void *data, uint32_t length, int write) {
