@@ -62,7 +62,11 @@ struct virtio_blk_info {
     uint64_t requests, interrupts, completions_seen_in_interrupt;
 };
 extern struct virtio_blk_info virtio_blk;
-void virtio_blk_init(void);
+void virtio_blk_init(void);   /* finds the device, then virtio_blk_setup(0) */
+/* Resets the device and negotiates again: as this driver does (VERSION_1 and FLUSH), or with
+ * `as_legacy_driver` as a driver for legacy devices does (low word only, so no VERSION_1).
+ * -1 when FEATURES_OK does not stick. */
+int virtio_blk_setup(int as_legacy_driver);
 int virtio_blk_rw(uint64_t sector, void *data, uint32_t length, int write);   /* 0 = ok */
 int virtio_blk_flush(void);                                                  /* 0 = ok */
 /* Reads n requests of `length` bytes at once (n chains in flight, one notification). */

@@ -375,6 +375,23 @@ static void test_virtio_batch(void) {
     }
 }
 
+/* A driver that negotiates as legacy drivers (and xv6's) do, the low feature word only and so
+ * without VERSION_1, still gets FEATURES_OK from QEMU 7.2's virtio-mmio and a working queue. */
+static void test_virtio_without_version1(void) {
+    static uint8_t block[BSIZE];
+    int setup = virtio_blk_setup(1);
+    uint64_t features = virtio_blk.features;
+    int status = setup == 0 ? virtio_blk_rw((uint64_t)2 * (BSIZE / 512), block, BSIZE, 0) : -1;
+    if (virtio_blk_setup(0) != 0) panic("virtio: the modern negotiation failed after the legacy-style one");
+    CHECK(setup == 0);
+    CHECK(!(features & (1ull << 32)));
+    CHECK(status == 0);
+    struct buf *b = bread(2);   /* the first block of the inode table */
+    int same = memcmp(b->data, block, BSIZE) == 0;
+    brelse(b);
+    CHECK(same);
+}
+
 static void test_flush(void) {
     CHECK(virtio_blk_flush() == 0);
 }
@@ -432,6 +449,7 @@ void main(void) {
     run("unlink_frees", test_unlink_frees);
     run("buffer_cache", test_buffer_cache);
     run("virtio_batch", test_virtio_batch);
+    run("virtio_without_version1", test_virtio_without_version1);
     run("flush", test_flush);
     run("virtio_interrupts", test_virtio_interrupts);
     run("persist", test_persist);

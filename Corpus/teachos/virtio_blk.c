@@ -73,6 +73,25 @@ void virtio_blk_init(void) {
     virtio_blk.version = rd(VERSION);
     if (virtio_blk.version != 2) panic("virtio: not the modern transport (use -global virtio-mmio.force-legacy=false)");
 
+    /* §4.2.3.2: queue 0's three areas, in pages of their own. */
+    desc = kalloc();
+    avail = kalloc();
+    used = kalloc();
+    if (!desc || !avail || !used) panic("virtio: out of memory");
+    if (virtio_blk_setup(0) != 0) panic("virtio: FEATURES_OK not accepted");
+
+    /* §5.2.4: capacity, in 512-byte sectors, the first field of the configuration space. */
+    volatile uint32_t *config = (volatile uint32_t *)(virtio_blk.base + CONFIG);
+    virtio_blk.capacity = (uint64_t)config[0] | (uint64_t)config[1] << 32;
+    plic_init(virtio_blk.irq);
+}
+
+/* The low word's features a driver written for legacy devices declines, as xv6's does: it
+ * accepts every other bit offered there and never writes the high word, so VERSION_1 (bit 32)
+ * stays unaccepted. */
+#define LEGACY_DRIVER_DECLINES ((1u << 5) | (1u << 7) | (1u << 11) | (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29))
+
+int virtio_blk_setup(int as_legacy_driver) {
     /* §3.1.1: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK (and check it stuck). */
     wr(STATUS, 0);
     while (rd(STATUS) != 0) {}   /* the reset is done when status reads 0 (§4.2.2) */
@@ -83,24 +102,28 @@ void virtio_blk_init(void) {
     wr(DEVICE_FEATURES_SEL, 1);
     offered |= (uint64_t)rd(DEVICE_FEATURES) << 32;
     if (!(offered & F_VERSION_1)) panic("virtio: VERSION_1 not offered");
-    virtio_blk.features = offered & (F_VERSION_1 | F_FLUSH);
+    /* §6.1: a driver MUST accept VERSION_1 when offered; the legacy-style one does not, and
+     * QEMU's virtio-mmio lets it run anyway (FEATURES_OK sticks). */
+    virtio_blk.features = as_legacy_driver ? (uint32_t)offered & ~LEGACY_DRIVER_DECLINES : offered & (F_VERSION_1 | F_FLUSH);
     wr(DRIVER_FEATURES_SEL, 0);
     wr(DRIVER_FEATURES, (uint32_t)virtio_blk.features);
     wr(DRIVER_FEATURES_SEL, 1);
     wr(DRIVER_FEATURES, (uint32_t)(virtio_blk.features >> 32));
     wr(STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK);
-    if (!(rd(STATUS) & S_FEATURES_OK)) panic("virtio: FEATURES_OK not accepted");
+    if (!(rd(STATUS) & S_FEATURES_OK)) {
+        wr(STATUS, 128);   /* FAILED (§2.1) */
+        return -1;
+    }
 
-    /* §4.2.3.2: queue 0, its three areas in pages of their own. */
     wr(QUEUE_SEL, 0);
     if (rd(QUEUE_READY)) panic("virtio: queue 0 already ready");
     uint32_t max = rd(QUEUE_NUM_MAX);
     if (max < QSIZE) panic("virtio: queue too small");
     virtio_blk.queue_size = QSIZE;
-    desc = kalloc();
-    avail = kalloc();
-    used = kalloc();
-    if (!desc || !avail || !used) panic("virtio: out of memory");
+    memset((void *)desc, 0, PGSIZE);
+    memset((void *)avail, 0, PGSIZE);
+    memset((void *)used, 0, PGSIZE);
+    used_seen = 0;
     wr(QUEUE_NUM, QSIZE);
     wr(QUEUE_DESC_LOW, (uint32_t)(uint64_t)desc);
     wr(QUEUE_DESC_HIGH, (uint32_t)((uint64_t)desc >> 32));
@@ -110,11 +133,7 @@ void virtio_blk_init(void) {
     wr(QUEUE_DEVICE_HIGH, (uint32_t)((uint64_t)used >> 32));
     wr(QUEUE_READY, 1);
     wr(STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-
-    /* §5.2.4: capacity, in 512-byte sectors, the first field of the configuration space. */
-    volatile uint32_t *config = (volatile uint32_t *)(virtio_blk.base + CONFIG);
-    virtio_blk.capacity = (uint64_t)config[0] | (uint64_t)config[1] << 32;
-    plic_init(virtio_blk.irq);
+    return 0;
 }
 
 /* Called from kerneltrap for the device's PLIC source: acknowledge (§4.2.3.4) and take every
