@@ -6,14 +6,57 @@
 #include "kernel.h"
 #include "riscv.h"
 
-#define UART_THR 0          /* transmitter holding register */
+#define UART_THR 0          /* transmitter holding register (DLL with LCR.DLAB) */
+#define UART_IER 1          /* interrupt enable (DLM with LCR.DLAB) */
+#define UART_IIR 2          /* interrupt identification (read), FIFO control (write) */
+#define UART_LCR 3          /* line control */
 #define UART_LSR 5          /* line status register */
 #define UART_LSR_THRE 0x20  /* THR empty */
+#define UART_IER_THRE 0x02  /* interrupt when THR is empty */
 
 void console_putc(char c) {
     volatile uint8_t *uart = (volatile uint8_t *)UART0;
     while ((uart[UART_LSR] & UART_LSR_THRE) == 0) {}
     uart[UART_THR] = (uint8_t)c;
+}
+
+/* PC16550D: 8 data bits, no parity, one stop bit, divisor 3 (38400 baud from 1.8432 MHz),
+ * FIFOs on and cleared; no interrupts yet. The board's UART ignores the rate, but a driver for
+ * a real one sets it, as xv6's does. */
+void uart_init(void) {
+    volatile uint8_t *uart = (volatile uint8_t *)UART0;
+    uart[UART_IER] = 0;
+    uart[UART_LCR] = 0x80;   /* DLAB: THR and IER are the divisor latch */
+    uart[UART_THR] = 3;
+    uart[UART_IER] = 0;
+    uart[UART_LCR] = 0x03;
+    uart[UART_IIR] = 0x07;   /* FCR: enable, clear both FIFOs */
+}
+
+/* Interrupt-driven output: uart_send_by_interrupt queues a string and enables the THR-empty
+ * interrupt; each interrupt (PLIC source UART0_IRQ) writes what THR takes, and the last one
+ * turns the interrupt off again. */
+static const char *volatile tx_next;
+volatile uint64_t uart_interrupts;
+
+void uart_send_by_interrupt(const char *s) {
+    tx_next = s;
+    ((volatile uint8_t *)UART0)[UART_IER] = UART_IER_THRE;   /* THR is empty: an interrupt at once */
+}
+
+int uart_sending(void) { return tx_next != 0; }
+
+void uart_interrupt(void) {
+    volatile uint8_t *uart = (volatile uint8_t *)UART0;
+    (void)uart[UART_IIR];   /* reading IIR acknowledges a THR-empty interrupt */
+    uart_interrupts++;
+    const char *s = tx_next;
+    while (s && *s && (uart[UART_LSR] & UART_LSR_THRE)) uart[UART_THR] = (uint8_t)*s++;
+    if (s && *s == 0) {
+        uart[UART_IER] = 0;
+        s = 0;
+    }
+    tx_next = s;
 }
 
 static void print_unsigned(uint64_t v, unsigned base, int width) {

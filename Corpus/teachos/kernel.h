@@ -12,6 +12,11 @@
 
 /* console.c */
 void console_putc(char c);
+void uart_init(void);
+void uart_send_by_interrupt(const char *s);   /* sent by THR-empty interrupts */
+int uart_sending(void);
+void uart_interrupt(void);
+extern volatile uint64_t uart_interrupts;
 void printf(const char *format, ...);
 _Noreturn void panic(const char *why);
 _Noreturn void power_off(int failures);

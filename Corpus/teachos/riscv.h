@@ -51,6 +51,7 @@
 /* QEMU virt's memory map (hw/riscv/virt.c), which VirtBench reproduces. */
 #define TEST_DEVICE  0x00100000ull       /* sifive_test: 0x5555 powers off, (n << 16) | 0x3333 fails */
 #define UART0        0x10000000ull       /* ns16550a */
+#define UART0_IRQ    10                  /* its PLIC source */
 #define VIRTIO0      0x10001000ull       /* eight virtio-mmio slots, 0x1000 apart */
 #define VIRTIO_SLOTS 8
 #define VIRTIO_IRQ0  1                   /* PLIC source of slot 0; slot n is 1 + n */

@@ -155,6 +155,16 @@ static void test_virtio_interrupts(void) {
     CHECK(external_interrupts >= virtio_blk.interrupts);
 }
 
+/* The UART's THR-empty interrupt, through the PLIC, carries a line out, as xv6's console
+ * driver sends everything after boot. */
+static void test_uart_interrupts(void) {
+    uint64_t before = uart_interrupts;
+    plic_init(UART0_IRQ);
+    uart_send_by_interrupt("uart: this line was sent by THR-empty interrupts\n");
+    while (uart_sending()) wait_for_interrupt();
+    CHECK(uart_interrupts > before);
+}
+
 /* ---- the file system ---- */
 
 static void test_superblock(void) {
@@ -420,6 +430,7 @@ static void test_persist(void) {
 }
 
 void main(void) {
+    uart_init();
     printf("teachos: booting in S-mode\n");
     kalloc_init();
     kvm_init();
@@ -436,6 +447,7 @@ void main(void) {
     run("sfence_vma", test_sfence_vma);
     run("user_mode", test_user_mode);
     run("timer", test_timer);
+    run("uart_interrupts", test_uart_interrupts);
     run("virtio_probe", test_virtio_probe);
     run("superblock", test_superblock);
     run("read_mkfs_file", test_read_mkfs_file);

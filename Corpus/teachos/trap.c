@@ -44,6 +44,7 @@ void kerneltrap(void) {
         case IRQ_S_EXTERNAL: {
             uint32_t irq = plic_claim();
             if (irq == virtio_blk.irq) virtio_blk_interrupt();
+            else if (irq == UART0_IRQ) uart_interrupt();
             else if (irq) printf("teachos: unexpected external interrupt %u\n", irq);
             if (irq) plic_complete(irq);
             external_interrupts++;
