@@ -48,6 +48,11 @@ static void test_paging(void) {
     CHECK(*(volatile uint64_t *)(page + 8) == 0x1122334455667788ull);
     page[16] = 0x5a;
     CHECK(((volatile uint8_t *)alias)[16] == 0x5a);
+    /* The highest page below the sign-extension hole, where xv6 puts its trampoline. */
+    uint64_t top = MAXVA - PGSIZE;
+    CHECK(map_pages(kernel_pagetable, top, PGSIZE, (uint64_t)page, PTE_R | PTE_W) == 0);
+    __asm__ volatile("sfence.vma zero, zero");
+    CHECK(((volatile uint8_t *)top)[16] == 0x5a);
 }
 
 static void load_from(void *address) { (void)*(volatile uint64_t *)address; }
@@ -101,6 +106,11 @@ static void test_page_fault(void) {
     CHECK(catch_fault(store_to, (void *)0x50001010ull, &tval) == EXC_STORE_PAGE);
     CHECK(tval == 0x50001010ull);
     CHECK(catch_fault(load_from, scratch, &tval) == 0);   /* mapped: no fault */
+    /* Sv39 addresses must have bits 63-39 equal to bit 38, or the access page-faults (§4.4.1). */
+    CHECK(catch_fault(load_from, (void *)(1ull << 39), &tval) == EXC_LOAD_PAGE);
+    CHECK(tval == 1ull << 39);
+    CHECK(catch_fault(store_to, (void *)0xffffffc080000000ull, &tval) == EXC_STORE_PAGE);   /* 0x8000_0000 with bit 38's sign wrong */
+    CHECK(tval == 0xffffffc080000000ull);
 }
 
 extern char user_text_start[], user_text_end[], user_sum[], user_peek[];
@@ -126,6 +136,14 @@ static void test_user_mode(void) {
     CHECK(sum == 55);
     CHECK(cause2 == EXC_LOAD_PAGE);
     CHECK(tval == KERNBASE);
+    /* S-mode may not touch a PTE_U page unless sstatus.SUM is set (§4.1.1.2). */
+    volatile uint64_t *user_word = (volatile uint64_t *)(user_stack + 64);
+    CHECK(catch_fault(load_from, (void *)user_word, &tval) == EXC_LOAD_PAGE);
+    csr_set(sstatus, SSTATUS_SUM);
+    *user_word = 0xfeed;
+    uint64_t seen = *user_word;
+    csr_clear(sstatus, SSTATUS_SUM);
+    CHECK(seen == 0xfeed && ((uint64_t *)stack)[8] == 0xfeed);
 }
 
 /* The Sstc timer interrupts: ticks advance while the kernel waits in wfi. */
