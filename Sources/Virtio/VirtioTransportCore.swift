@@ -123,15 +123,14 @@ public final class VirtioTransportCore: VirtioHeldQueues {
     /// of its own to reset, so it calls `reset` itself for 0).
     public func writeStatus(_ value: UInt32) {
         if value == 0 { return reset() }
-        var value = value
         if !legacy && value & VirtioStatus.featuresOK != 0 && status & VirtioStatus.featuresOK == 0 {
             // FEATURES_OK sticks whatever the driver accepted, as on QEMU 7.2: its
             // virtio_set_features keeps the offered bits and drops the others, and
             // virtio_set_status validates nothing unless VERSION_1 was accepted. The spec lets a
             // device refuse both (§2.2.2, §6.1), but drivers written for legacy devices rely on
             // it: xv6's writes only the low feature word, so never accepts VERSION_1 (bit 32),
-            // and checks that FEATURES_OK stuck (issue 18; Corpus/teachos's
-            // virtio_without_version1 test, on virtio-mmio and virtio-pci alike).
+            // and checks that FEATURES_OK stuck (issue 18: Corpus/teachos's virtio_without_version1
+            // test on virtio-mmio; QEMU's virtio-pci, probed the same way, reads back 0x0b too).
             accept(driverFeatures & offeredFeatures)
         }
         // DEVICE_NEEDS_RESET belongs to the device: the driver cannot clear it but by a reset.
