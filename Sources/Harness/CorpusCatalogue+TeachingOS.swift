@@ -42,3 +42,8 @@ public enum TeachingOS {
         "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0",
     ]
 }
+
+extension CorpusCatalogue {
+    /// TeachOS's kernel (`TeachingOS`): run with a disk of its own, so not in `all`, as `virtio`.
+    public static let teachingOS: [CorpusProgram] = [TeachingOS.kernel]
+}
