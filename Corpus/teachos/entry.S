@@ -9,14 +9,94 @@
     .section .text.init
     .globl _start
 _start:
+    csrr t0, mhartid        /* one hart runs TeachOS; any other waits for good */
+    bnez t0, park
     la sp, stack_top
-    la t0, mtrap            /* M-mode should never trap after start(); if it does, say so */
+    la t0, mvectors + 1     /* vectored mode (§3.1.7): interrupt n goes to mvectors + 4n */
     csrw mtvec, t0
     call start              /* start.c: sets up M-mode, mrets to main in S-mode */
-1:  j 1b
+park:
+    wfi
+    j park
 
     .text
-/* M-mode traps: nothing is expected to reach M-mode once S-mode runs. */
+/* M-mode's vector table: exceptions arrive at entry 0, interrupt n at entry n. Only two things
+ * reach M-mode once S-mode runs: the ecall that starts M-mode timer ticks, and those ticks
+ * (the CLINT's machine timer), which M-mode hands on to S-mode as a software interrupt, the
+ * way a kernel without Sstc gets its timer (the m_mode_timer test). Entries are 4 bytes. */
+    .align 6
+mvectors:
+    .option push
+    .option norvc
+    j mexception
+    .rept 6
+    j mtrap
+    .endr
+    j mtimer                /* 7: machine timer interrupt */
+    .rept 8
+    j mtrap
+    .endr
+    .option pop
+
+/* mscratch points at struct mtimer_scratch (start.c): three saved registers, the address of
+ * this hart's mtimecmp, the interval, the ticks taken and the ticks wanted. */
+mexception:
+    csrrw a0, mscratch, a0
+    sd a1, 0(a0)
+    csrr a1, mcause
+    li a2, 9                /* ecall from S-mode: a0 (in mscratch now) is the ticks wanted */
+    bne a1, a2, 1f
+    sd a2, 8(a0)
+    sd a3, 16(a0)
+    csrr a1, mscratch
+    sd a1, 48(a0)           /* limit */
+    sd zero, 40(a0)         /* count */
+    ld a1, 24(a0)
+    li a2, 0x200bff8        /* mtime */
+    ld a2, 0(a2)
+    ld a3, 32(a0)
+    add a2, a2, a3
+    sd a2, 0(a1)            /* mtimecmp = mtime + interval */
+    li a1, 0x80
+    csrs mie, a1            /* MTIE */
+    csrr a1, mepc
+    addi a1, a1, 4
+    csrw mepc, a1
+    ld a3, 16(a0)
+    ld a2, 8(a0)
+    ld a1, 0(a0)
+    csrrw a0, mscratch, a0
+    mret
+1:  ld a1, 0(a0)
+    csrrw a0, mscratch, a0
+    j mtrap
+
+mtimer:
+    csrrw a0, mscratch, a0
+    sd a1, 0(a0)
+    sd a2, 8(a0)
+    sd a3, 16(a0)
+    ld a1, 24(a0)
+    ld a2, 32(a0)
+    ld a3, 0(a1)
+    add a3, a3, a2
+    sd a3, 0(a1)            /* the next tick, one interval on */
+    ld a2, 40(a0)
+    addi a2, a2, 1
+    sd a2, 40(a0)
+    ld a3, 48(a0)
+    bltu a2, a3, 2f
+    li a1, 0x80
+    csrc mie, a1            /* the ticks wanted were taken: MTIE off */
+2:  li a1, 2
+    csrs mip, a1            /* SSIP: S-mode's software interrupt (§3.1.9: M-mode may set it) */
+    ld a3, 16(a0)
+    ld a2, 8(a0)
+    ld a1, 0(a0)
+    csrrw a0, mscratch, a0
+    mret
+
+/* Anything else that reaches M-mode is a bug: report it. */
     .align 4
 mtrap:
     la sp, stack_top

@@ -43,6 +43,7 @@ uint64_t *walk(pagetable_t table, uint64_t va, int allocate);
 void trap_init(void);
 extern volatile uint64_t ticks;               /* timer interrupts taken */
 extern volatile uint64_t external_interrupts; /* PLIC claims handled */
+extern volatile uint64_t software_interrupts; /* supervisor software interrupts (M-mode's timer ticks) */
 /* Runs fn(arg) and reports the first page fault it takes instead of stopping the kernel:
  * returns the fault's scause (0 when there was none) and its stval in *tval. */
 uint64_t catch_fault(void (*fn)(void *), void *arg, uint64_t *tval);

@@ -10,6 +10,7 @@
 
 volatile uint64_t ticks;
 volatile uint64_t external_interrupts;
+volatile uint64_t software_interrupts;
 
 extern void kernelvec(void);
 extern void fault_resume(void);
@@ -37,6 +38,10 @@ void kerneltrap(void) {
     uint64_t scause = csr_read(scause);
     if (scause & SCAUSE_INTERRUPT) {
         switch (scause & ~SCAUSE_INTERRUPT) {
+        case IRQ_S_SOFT:   /* M-mode handing on a CLINT timer tick */
+            csr_clear(sip, 1u << IRQ_S_SOFT);
+            software_interrupts++;
+            return;
         case IRQ_S_TIMER:
             ticks++;
             set_timer();
