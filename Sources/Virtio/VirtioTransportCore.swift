@@ -129,8 +129,8 @@ public final class VirtioTransportCore: VirtioHeldQueues {
             // virtio_set_status validates nothing unless VERSION_1 was accepted. The spec lets a
             // device refuse both (§2.2.2, §6.1), but drivers written for legacy devices rely on
             // it: xv6's writes only the low feature word, so never accepts VERSION_1 (bit 32),
-            // and checks that FEATURES_OK stuck (issue 18: Corpus/teachos's virtio_without_version1
-            // test on virtio-mmio; QEMU's virtio-pci, probed the same way, reads back 0x0b too).
+            // and checks that FEATURES_OK stuck (issue 18). Corpus/virtio/features.c compares both
+            // transports with QEMU; Corpus/teachos's virtio_without_version1 uses such a device.
             accept(driverFeatures & offeredFeatures)
         }
         // DEVICE_NEEDS_RESET belongs to the device: the driver cannot clear it but by a reset.
