@@ -94,6 +94,22 @@ public struct CorpusToolchain: Sendable {
     }
 }
 
+/// A program for the build host that a test runs beside a guest (TeachOS's mkfs), in C, built
+/// by the toolchain's clang into `.build/corpus/<name>`.
+public struct HostProgram: Sendable, Hashable {
+    public let name: String
+    /// C sources, relative to the package root.
+    public let sources: [String]
+    /// Headers they include, relative to the package root: a change to one rebuilds the program.
+    public let headers: [String]
+
+    public init(name: String, sources: [String], headers: [String]) {
+        self.name = name
+        self.sources = sources
+        self.headers = headers
+    }
+}
+
 /// Compiles corpus programs into `<package root>/.build/corpus/<name>.elf`.
 ///
 /// The harness runs this step itself before a run, so it only rebuilds a program when its
@@ -126,14 +142,43 @@ public struct CorpusBuilder: Sendable {
 
     /// Whether the image exists and is newer than every input.
     public func isUpToDate(_ program: CorpusProgram) throws(CorpusBuildError) -> Bool {
-        guard let built = modificationDate(imageURL(for: program)) else { return false }
-        for input in inputs(of: program) {
+        try isUpToDate(imageURL(for: program), inputs: inputs(of: program), name: program.name)
+    }
+
+    private func isUpToDate(_ output: URL, inputs: [URL], name: String) throws(CorpusBuildError) -> Bool {
+        guard let built = modificationDate(output) else { return false }
+        for input in inputs {
             guard let date = modificationDate(input) else {
-                throw .inputMissing(program: program.name, path: input.path)
+                throw .inputMissing(program: name, path: input.path)
             }
             if date > built { return false }
         }
         return true
+    }
+
+    /// Builds a host program if it is out of date (for this machine, with the toolchain's clang
+    /// and the host's C library) and returns the executable's location.
+    @discardableResult
+    public func build(_ program: HostProgram) throws(CorpusBuildError) -> URL {
+        let inputs = (program.sources + program.headers).map { packageRoot.appendingPathComponent($0) }
+        for input in inputs where !FileManager.default.fileExists(atPath: input.path) {
+            throw .inputMissing(program: program.name, path: input.path)
+        }
+        let executable = outputDirectory.appendingPathComponent(program.name)
+        if try isUpToDate(executable, inputs: inputs, name: program.name) { return executable }
+        do {
+            try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .launchFailed(command: "mkdir \(outputDirectory.path)", reason: "\(error)")
+        }
+        let temporary = outputDirectory.appendingPathComponent("\(program.name).\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        try run(toolchain.clang, ["-O2", "-Wall", "-o", temporary.path] + program.sources.map { packageRoot.appendingPathComponent($0).path },
+                for: program.name)
+        if rename(temporary.path, executable.path) != 0 {
+            throw .launchFailed(command: "rename \(temporary.path) \(executable.path)", reason: String(cString: strerror(errno)))
+        }
+        return executable
     }
 
     /// Builds `program` if it is out of date and returns the image's location.
@@ -167,13 +212,13 @@ public struct CorpusBuilder: Sendable {
         var flags = program.architecture.compilerFlags + program.compilerFlags
         flags += program.includeDirectories.map { "-I" + packageRoot.appendingPathComponent($0).path }
         for (source, object) in zip(sources, objects) {
-            try run(toolchain.clang, flags + ["-c", packageRoot.appendingPathComponent(source).path, "-o", object.path], for: program)
+            try run(toolchain.clang, flags + ["-c", packageRoot.appendingPathComponent(source).path, "-o", object.path], for: program.name)
         }
         // Objects by relative path: a linker script's file patterns (`*.user-*.o`) then see only
         // the names chosen here, never the folders of the checkout.
         let link = ["-T", packageRoot.appendingPathComponent(program.linkerScript).path, "--no-relax", "-static"]
             + objects.map { Self.outputFolder + "/" + $0.lastPathComponent } + ["-o", temporaryImage.path]
-        try run(toolchain.linker, link, for: program)
+        try run(toolchain.linker, link, for: program.name)
         // rename(2) replaces the image atomically, so a concurrent reader (another test
         // running the same program) never finds it missing or half written.
         if rename(temporaryImage.path, image.path) != 0 {
@@ -205,7 +250,7 @@ public struct CorpusBuilder: Sendable {
         (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
     }
 
-    private func run(_ tool: URL, _ arguments: [String], for program: CorpusProgram) throws(CorpusBuildError) {
+    private func run(_ tool: URL, _ arguments: [String], for program: String) throws(CorpusBuildError) {
         let command = ([tool.path] + arguments).joined(separator: " ")
         let process = Process()
         process.executableURL = tool
@@ -224,7 +269,7 @@ public struct CorpusBuilder: Sendable {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         if process.terminationStatus != 0 {
-            throw .toolFailed(program: program.name, command: command, status: process.terminationStatus, output: output)
+            throw .toolFailed(program: program, command: command, status: process.terminationStatus, output: output)
         }
     }
 }

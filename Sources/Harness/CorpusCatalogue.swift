@@ -175,8 +175,11 @@ public enum CorpusCatalogue {
     /// Programs that drive a virtio device directly (Corpus/virtio), run with a `-drive`/`-device`
     /// line of their own, so not in `all`: the block device on either virtio-mmio version, and its
     /// hostile variant (descriptor loop, buffer past RAM, 65,536-entry chain).
-    public static let virtio: [CorpusProgram] = [("virtio-blk", []), ("virtio-blk-hostile", ["-DHOSTILE"])].map { name, flags in
-        CorpusProgram(name: name, category: .isa, source: "Corpus/virtio/blk.c", linkerScript: "Corpus/cpu/runtime/rv64/link.ld",
+    /// `virtio-features` (Corpus/virtio/features.c) prints how FEATURES_OK answers three drivers on
+    /// virtio-mmio and virtio-pci, run with one device on each.
+    public static let virtio: [CorpusProgram] = [("virtio-blk", "blk", []), ("virtio-blk-hostile", "blk", ["-DHOSTILE"]),
+                                                 ("virtio-features", "features", [])].map { name, source, flags in
+        CorpusProgram(name: name, category: .isa, source: "Corpus/virtio/\(source).c", linkerScript: "Corpus/cpu/runtime/rv64/link.ld",
                       commonFiles: ["Corpus/cpu/workload.h", "Corpus/cpu/runtime/memory.h"], includeDirectories: ["Corpus/cpu"],
                       architecture: .riscv64(march: "rv64gc"), expectedFinalLine: "PASS \(name)",
                       compilerFlags: CorpusProgram.cpuWorkloadFlags + flags,

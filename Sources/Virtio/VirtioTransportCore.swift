@@ -123,12 +123,15 @@ public final class VirtioTransportCore: VirtioHeldQueues {
     /// of its own to reset, so it calls `reset` itself for 0).
     public func writeStatus(_ value: UInt32) {
         if value == 0 { return reset() }
-        var value = value
         if !legacy && value & VirtioStatus.featuresOK != 0 && status & VirtioStatus.featuresOK == 0 {
-            // FEATURES_OK sticks only for a subset of what was offered that includes VERSION_1;
-            // otherwise the driver reads it back clear (§2.2.2, §3.1.1 step 6).
-            let acceptable = driverFeatures & ~offeredFeatures == 0 && driverFeatures & VirtioFeature.version1 != 0
-            if acceptable { accept(driverFeatures) } else { value &= ~VirtioStatus.featuresOK }
+            // FEATURES_OK sticks whatever the driver accepted, as on QEMU 7.2: its
+            // virtio_set_features keeps the offered bits and drops the others, and
+            // virtio_set_status validates nothing unless VERSION_1 was accepted. The spec lets a
+            // device refuse both (§2.2.2, §6.1), but drivers written for legacy devices rely on
+            // it: xv6's writes only the low feature word, so never accepts VERSION_1 (bit 32),
+            // and checks that FEATURES_OK stuck (issue 18). Corpus/virtio/features.c compares both
+            // transports with QEMU; Corpus/teachos's virtio_without_version1 uses such a device.
+            accept(driverFeatures & offeredFeatures)
         }
         // DEVICE_NEEDS_RESET belongs to the device: the driver cannot clear it but by a reset.
         status = value & ~VirtioStatus.deviceNeedsReset | status & VirtioStatus.deviceNeedsReset

@@ -95,3 +95,21 @@ import TestSupport
         #expect(result.passes(program))
     }
 }
+
+/// TeachOS's catalogue entry agrees with its sources.
+@Suite struct TeachingOSCatalogueTests {
+    @Test func everySourceExistsAndTheTestCountIsTheKernels() throws {
+        let root = try PackageRoot.locate()
+        let kernel = TeachingOS.kernel
+        #expect(CorpusCatalogue.teachingOS == [kernel])
+        #expect(CorpusCatalogue.program(named: kernel.name) == nil, "not in `all`: it needs its disk")
+        for path in [kernel.source, kernel.linkerScript] + kernel.additionalSources + kernel.commonFiles + TeachingOS.mkfs.sources {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path), "\(path)")
+        }
+        // main() runs each test with one `run("name", test_name);` line.
+        let tests = try String(contentsOf: root.appendingPathComponent("Corpus/teachos/tests.c"), encoding: .utf8)
+        let runs = tests.split(separator: "\n").filter { $0.hasPrefix("    run(\"") }
+        #expect(runs.count == TeachingOS.testCount)
+        #expect(kernel.expectedFinalLine == "teachos: \(TeachingOS.testCount)/\(TeachingOS.testCount) tests passed")
+    }
+}

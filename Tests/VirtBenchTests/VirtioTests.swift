@@ -94,6 +94,23 @@ import TestSupport
         #expect(ours.stderrLines.count == 3 && ours.stderrLines.allSatisfy { $0.contains("virtio device error") }, "\(ours.stderr)")
     }
 
+    /// FEATURES_OK as QEMU 7.2 answers it on both transports (Corpus/virtio/features.c): kept for a
+    /// driver without VERSION_1 (xv6's negotiates so) and for one with a bit never offered.
+    @Test(.requires(.corpusToolchain, .qemuSystemRISCV64)) func featuresOKIsKeptAsOnQEMUOnBothTransports() throws {
+        let arguments = Self.base(try Self.image("virtio-features").path) + ["-global", "virtio-mmio.force-legacy=false",
+            "-drive", "file=DISK,if=none,format=raw,id=x0", "-device", "virtio-blk-device,drive=x0",
+            "-drive", "file=DISK2,if=none,format=raw,id=x1", "-device", "virtio-blk-pci-non-transitional,drive=x1"]
+        let second = ProcessRunner.temporaryFile("second.img", Self.disk)
+        defer { ProcessRunner.remove(second) }
+        let (ours, qemu, _, _) = try Self.runBoth(arguments.map { $0.replacingOccurrences(of: "DISK2", with: second) })
+        #expect(qemu.status == 0 && qemu.stdout.hasSuffix("PASS virtio-features\n"), "QEMU: \(qemu.stdout)\(qemu.stderr)")
+        #expect(qemu.stdout.split(separator: "\n").filter { $0.contains(": status ") }.count == 6)
+        #expect(ours.status == 0, "\(ours.stderr)")
+        #expect(ours.stdout == qemu.stdout)
+        #expect(ours.stdout.contains("virtio-mmio legacy-style: status 0b\nvirtio-mmio unoffered: status 0b\n"))
+        #expect(ours.stdout.contains("virtio-pci legacy-style: status 0b\nvirtio-pci unoffered: status 0b\n"))
+    }
+
     /// `--summary` counts each device's requests and notifications. blk.c polls, one request per
     /// notification; it negotiates event index but leaves used_event at 0, so only the first
     /// completion of the 9 passes it and interrupts (§2.7.10); without event index every one does.
