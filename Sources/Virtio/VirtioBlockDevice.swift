@@ -109,6 +109,12 @@ public final class VirtioBlockDevice: VirtioDevice {
     /// many bytes, so a guest cannot make the host allocate more than this for it.
     static let bytesInFlightLimit = 64 << 20
 
+    /// The driver's size and read-only state when the device was made. The device reads these
+    /// copies, never the driver's own, because an I/O thread may change the driver meanwhile (qcow2
+    /// turns read-only when it finds corruption; later writes then fail in the driver, as I/O errors).
+    private let diskSize: UInt64
+    private let diskReadOnly: Bool
+
     /// `aio=`: synchronous, or I/O threads.
     public let ioMode: IOMode
     /// The I/O threads (nil when synchronous).
@@ -135,6 +141,8 @@ public final class VirtioBlockDevice: VirtioDevice {
         self.detectZeroes = detectZeroes
         precondition(queueCount >= 1, "a block device needs a queue")
         self.disk = disk
+        diskSize = disk.virtualSize
+        diskReadOnly = disk.readOnly
         self.serial = serial
         self.queueCount = queueCount
         self.queueSize = queueSize
@@ -153,13 +161,13 @@ public final class VirtioBlockDevice: VirtioDevice {
     deinit { io?.shutdown() }
 
     /// Capacity in 512-byte sectors (a partial last sector is not part of the disk).
-    public var capacity: UInt64 { disk.virtualSize / Self.sectorSize }
+    public var capacity: UInt64 { diskSize / Self.sectorSize }
 
     public var deviceFeatures: UInt64 {
         var features = Feature.segmentMaximum | Feature.blockSize | Feature.discard | Feature.writeZeroes
-        if disk.readOnly { features |= Feature.readOnly }
+        if diskReadOnly { features |= Feature.readOnly }
         // QEMU offers FLUSH only when the guest sees a write cache (cache=writeback, none, unsafe).
-        if disk.cache.hasVolatileWriteCache { features |= Feature.flush }
+        if disk.cache.hasVolatileWriteCache { features |= Feature.flush }  // a `let` of every driver
         if queueCount > 1 { features |= Feature.multiQueue }
         return features
     }
@@ -247,7 +255,7 @@ public final class VirtioBlockDevice: VirtioDevice {
             return (.read(offset: sector * Self.sectorSize, length: length), statusOffset)
         case RequestType.write:
             let length = request.readableLength - Self.headerSize
-            guard !disk.readOnly, transferable(length) else { return (.done(status: Status.ioError, written: 0), statusOffset) }
+            guard !diskReadOnly, transferable(length) else { return (.done(status: Status.ioError, written: 0), statusOffset) }
             return (.write(offset: sector * Self.sectorSize, length: length), statusOffset)
         case RequestType.flush:
             return (.flush, statusOffset)
@@ -493,7 +501,7 @@ public final class VirtioBlockDevice: VirtioDevice {
         guard flags & ~(zero ? Self.unmapFlag : 0) == 0 else { return status(Status.unsupported) }
         // A discard that discard=ignore drops succeeds even on a read-only drive, as on QEMU 7.2
         // (observed); anything that would change the image is an I/O error there.
-        guard !disk.readOnly || (!zero && !unmapDiscards) else { return status(Status.ioError) }
+        guard !diskReadOnly || (!zero && !unmapDiscards) else { return status(Status.ioError) }
         guard count <= UInt64(Self.maximumDiscardSectors), rangeIsInside(sector: sector, bytes: count * Self.sectorSize) else {
             return status(Status.ioError)
         }
