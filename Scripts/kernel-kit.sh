@@ -12,7 +12,7 @@
 #               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
-#   TESTS       the kit.test= names /init knows (revision 5 added cmdline)
+#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -22,7 +22,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=5
+kit_revision=6
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -193,6 +193,31 @@ for n in 1 2 3 4; do (i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done) & done
 wait
 t1=$(cut -d" " -f1 /proc/uptime)
 echo "kernel-kit: 4 parallel loops took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+EOF
+# kit.test=virtio-io: many block requests in flight at once, for `virtbench bench --virtio`:
+# kit.io-jobs=N (default 8) dd processes over /dev/vda started together, the even ones reading
+# and the odd ones writing zeros, each kit.io-count=M (default 256) 4 KiB requests in a range of
+# its own; O_DIRECT, so each dd block is one request to the device and the page cache plays no
+# part. Timed by the guest's uptime clock. The disk needs N x M x 4 KiB.
+cat >"$initramfs/etc/kit-tests/virtio-io" <<'EOF'
+for i in $(seq 50); do [ -b /dev/vda ] && break; sleep 0.1; done
+jobs=8; count=256
+for word in $(cat /proc/cmdline); do
+    case $word in kit.io-jobs=*) jobs=${word#kit.io-jobs=} ;; kit.io-count=*) count=${word#kit.io-count=} ;; esac
+done
+t0=$(cut -d" " -f1 /proc/uptime)
+n=0
+while [ $n -lt $jobs ]; do
+    if [ $((n % 2)) -eq 0 ]; then
+        dd if=/dev/vda of=/dev/null bs=4096 count=$count skip=$((n * count)) iflag=direct 2>/dev/null &
+    else
+        dd if=/dev/zero of=/dev/vda bs=4096 count=$count seek=$((n * count)) oflag=direct 2>/dev/null &
+    fi
+    n=$((n + 1))
+done
+wait
+t1=$(cut -d" " -f1 /proc/uptime)
+echo "kernel-kit: virtio-io $jobs jobs of $count requests took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
 EOF
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).

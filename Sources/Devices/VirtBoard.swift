@@ -96,6 +96,12 @@ public final class VirtBoard {
     public let hartInterrupts: [InterruptLines]
     /// Hart 0's wires.
     public var interrupts: InterruptLines { hartInterrupts[0] }
+    /// Asks every hart to poll the devices soon, from any thread (a device's I/O thread); the
+    /// first to get there does it, under the bus's device lock as every poll.
+    public var devicePollRequest: @Sendable () -> Void {
+        let lines = hartInterrupts
+        return { for line in lines { line.requestPoll() } }
+    }
     /// The board's one clock: `mtime`, the `time` CSR and Sstc all read it.
     public let timebase: Timebase
     /// Where sifive_test and the console ask the run to stop.

@@ -37,6 +37,13 @@ public final class InterruptLines: Sendable {
         set { changedFlag.store(newValue, ordering: .releasing) }
     }
 
+    /// Asks the hart to poll its devices soon, from any thread: at its next block boundary
+    /// event, or at once if it sleeps in WFI (a device's I/O thread finished something).
+    public func requestPoll() {
+        changedFlag.store(true, ordering: .releasing)
+        wakeup.signal()
+    }
+
     /// Raise (`level == true`) or lower the wires in `mask`.
     public func set(_ mask: UInt64, _ level: Bool) {
         let old = level ? bits.bitwiseOr(mask, ordering: .acquiringAndReleasing).oldValue

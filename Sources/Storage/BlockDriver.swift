@@ -67,6 +67,10 @@ public protocol BlockDriver: AnyObject {
     /// `cache=`: whether the guest sees a write cache, and whether writes are synced at once.
     var cache: CacheMode { get }
     var capabilities: BlockDriverCapabilities { get }
+    /// Whether requests may run on several host threads at once (BlockIOThreads). A driver that
+    /// keeps state between requests (qcow2's metadata cache and cluster allocation) says no and
+    /// gets its requests one at a time.
+    var allowsConcurrentRequests: Bool { get }
 
     func read(at offset: UInt64, count: Int) throws(StorageError) -> [UInt8]
     func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError)
@@ -80,6 +84,8 @@ public protocol BlockDriver: AnyObject {
 }
 
 extension BlockDriver {
+    public var allowsConcurrentRequests: Bool { false }
+
     /// Throws `.invalid` unless [offset, offset + count) lies inside the virtual disk.
     func checkRange(_ offset: UInt64, _ count: UInt64) throws(StorageError) {
         guard offset <= virtualSize, count <= virtualSize - offset else {

@@ -21,6 +21,9 @@ public final class RawFileDisk: BlockDriver {
     public var formatName: String { "raw" }
     public var virtualSize: UInt64 { size }
     public var capabilities: BlockDriverCapabilities { [.discard, .efficientZeroes] }
+    /// pread, pwrite, fdatasync and hole punching on one descriptor are safe from several
+    /// threads, and nothing here changes after `init`.
+    public var allowsConcurrentRequests: Bool { true }
 
     /// Opens `path` (a regular file or a block device) read-only or read-write, taking QEMU's
     /// image lock (ImageLock) unless `lock` is false.

@@ -34,6 +34,21 @@ public protocol VirtioDevice: AnyObject {
     /// Carries out one request from queue `queue`; returns the bytes written into its device-writable part.
     func handle(_ request: VirtioRequest, queue: Int) throws(VirtioDeviceError) -> UInt32
 
+    // A device whose requests complete later (virtio-blk with I/O threads) takes a notification
+    // as QEMU's ioeventfd does: the notifying hart goes on at once, the transport takes the
+    // requests at the next device poll and `begin`s them, and the device completes them from a
+    // later poll through `VirtioHeldQueues.complete`.
+
+    /// The driver notified `queue`: true when the device takes its requests at the next device
+    /// poll instead of now (it asks the board for that poll itself).
+    func defersNotification(queue: Int) -> Bool
+    /// Starts one request: `.completed` with the bytes written when it is done already, `.started`
+    /// when the device will complete it later.
+    func begin(_ request: VirtioRequest, queue: Int) throws(VirtioDeviceError) -> VirtioRequestProgress
+    /// Whether the device takes another request now; false leaves the rest of the available ring
+    /// for a later poll (a bound on the host memory requests in flight hold).
+    var acceptsRequests: Bool { get }
+
     // A device that produces data of its own accord (a console's input, its control events)
     // keeps the driver's buffers on some queues until it has something to put in them.
 
@@ -58,6 +73,17 @@ public protocol VirtioHeldQueues: AnyObject {
     /// needs a reset. A chain that breaks the rules, or an error thrown by `fill`, puts the
     /// device in DEVICE_NEEDS_RESET as a request through `handle` does.
     func supply(queue: Int, _ fill: (VirtioRequest) throws(VirtioDeviceError) -> UInt32) -> Bool
+    /// Returns requests the device `begin`s earlier to the driver, in this order, then interrupts
+    /// once if the driver asked to be. Called from the device's `poll`.
+    func complete(queue: Int, _ finished: [(request: VirtioRequest, written: UInt32)])
+}
+
+/// What `VirtioDevice.begin` did with a request.
+public enum VirtioRequestProgress: Equatable {
+    /// Done: this many bytes were written into its device-writable part.
+    case completed(UInt32)
+    /// Under way: the device completes it from a later poll.
+    case started
 }
 
 extension VirtioDevice {
@@ -68,4 +94,9 @@ extension VirtioDevice {
     public func buffersAvailable(queue: Int) {}
     public func poll() {}
     public func writeConfiguration(offset: Int, width: Int, value: UInt64) {}
+    public func defersNotification(queue: Int) -> Bool { false }
+    public func begin(_ request: VirtioRequest, queue: Int) throws(VirtioDeviceError) -> VirtioRequestProgress {
+        .completed(try handle(request, queue: queue))
+    }
+    public var acceptsRequests: Bool { true }
 }

@@ -6,10 +6,11 @@ import Machine
 ///
 /// Requests are carried out synchronously, on the hart thread whose store to QueueNotify
 /// reached the device, and under the bus's device lock like every MMIO access: by the time the
-/// store retires the used ring is filled and the interrupt raised. (Backends that complete
-/// later come with the storage subsystem.) The exception is a queue the device holds (a
-/// console's receive queues): its buffers wait until the device has data, which it puts in them
-/// through `supply` from the board's device polls, on the hart's thread as well.
+/// store retires the used ring is filled and the interrupt raised. Two exceptions: a device that
+/// completes later (virtio-blk with `aio=threads`) only marks the queue at the notification, and
+/// takes and completes its requests from the board's device polls (VirtioBlockDevice.swift); and
+/// a queue the device holds (a console's receive queues) keeps its buffers until the device has
+/// data, which it puts in them through `supply` from the device polls, on a hart's thread as well.
 public final class VirtioMMIOTransport: Device, TimedDevice {
     /// The slot's name ("virtio7"), in error lines and the summary.
     public var name: String { core.name }

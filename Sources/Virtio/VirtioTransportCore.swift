@@ -59,6 +59,9 @@ public final class VirtioTransportCore: VirtioHeldQueues {
     private var broken = false
     /// Queues notified while the transport could not reach guest memory; carried out once it can.
     private var deferredNotifications: [Int] = []
+    /// Queues whose notification a device that completes later deferred to the next poll (or
+    /// whose available ring it could not take whole yet).
+    private var pendingQueues: [Int] = []
 
     /// Whether the transport may touch guest memory. A PCI function may not while its Bus Master
     /// Enable bit is clear (PCI Local Bus 3.0, §6.2.2): notifications then wait, and held
@@ -158,6 +161,7 @@ public final class VirtioTransportCore: VirtioHeldQueues {
         broken = false
         lastError = nil
         deferredNotifications = []
+        pendingQueues = []
         for queue in queues { queue.reset() }
         device.reset()
         interrupt(false)
@@ -217,10 +221,44 @@ public final class VirtioTransportCore: VirtioHeldQueues {
             return
         }
         if device.holdsBuffers(queue: index) { return device.buffersAvailable(queue: index) }
+        if device.defersNotification(queue: index) {
+            if !pendingQueues.contains(index) { pendingQueues.append(index) }
+            return
+        }
+        takeRequests(queue: index)
+    }
+
+    /// Takes the queue's available requests while the device accepts them; returns whether the
+    /// ring was emptied. Requests the device completed at once are returned as a batch, with one
+    /// interrupt if the driver asked for it.
+    @discardableResult
+    private func takeRequests(queue index: Int) -> Bool {
+        let queue = queues[index]
+        var emptied = false
+        do throws(VirtioDeviceError) {
+            while device.acceptsRequests {
+                guard let request = try Self.queueStep({ () throws(VirtqueueError) in try queue.next() }) else {
+                    emptied = true
+                    break
+                }
+                guard case .completed(let written) = try device.begin(request, queue: index) else { continue }
+                try Self.queueStep({ () throws(VirtqueueError) in try queue.complete(request, written: written) })
+                statistics.requests += 1
+            }
+        } catch {
+            signalUsed(queue)
+            fail(error)
+            return true
+        }
+        signalUsed(queue)
+        return emptied
+    }
+
+    public func complete(queue index: Int, _ finished: [(request: VirtioRequest, written: UInt32)]) {
+        guard index < queues.count, !broken, !finished.isEmpty else { return }
         let queue = queues[index]
         do throws(VirtioDeviceError) {
-            while let request = try Self.queueStep({ () throws(VirtqueueError) in try queue.next() }) {
-                let written = try device.handle(request, queue: index)
+            for (request, written) in finished {
                 try Self.queueStep({ () throws(VirtqueueError) in try queue.complete(request, written: written) })
                 statistics.requests += 1
             }
@@ -252,12 +290,23 @@ public final class VirtioTransportCore: VirtioHeldQueues {
         return true
     }
 
-    /// Lets the device move data that arrived from the host into the buffers it holds.
+    /// Lets the device move data that arrived from the host into the buffers it holds, complete
+    /// what finished, and take the requests of queues notified since the last poll.
     public func poll() {
-        if !broken && memoryAccessEnabled { device.poll() }
+        guard !broken && memoryAccessEnabled else { return }
+        device.poll()
+        guard !pendingQueues.isEmpty else { return }
+        let notified = pendingQueues
+        pendingQueues = []
+        for index in notified where !broken && queues[index].ready {
+            // A ring the device could not take whole stays pending for the next poll.
+            if !takeRequests(queue: index), !pendingQueues.contains(index) { pendingQueues.append(index) }
+        }
     }
 
     private func signalUsed(_ queue: Virtqueue) {
+        // A poll or notification that completed nothing neither interrupts nor suppresses one.
+        guard queue.hasUnsignalledCompletions else { return }
         if queue.shouldNotify() {
             statistics.interrupts += 1
             raise(Self.usedBufferInterrupt)

@@ -292,6 +292,9 @@ public final class Virtqueue {
         store16(usedRing + 2, usedIndex)
     }
 
+    /// Whether buffers were returned since the last `shouldNotify`.
+    public var hasUnsignalledCompletions: Bool { usedIndex != usedIndexAtLastSignal }
+
     /// Whether the driver wants a used-buffer notification for what was completed since the last
     /// one (§2.7.7, §2.7.10): by used_event with event index, else unless avail.flags suppresses it.
     /// Call after a batch of `complete`s; it starts the next batch.

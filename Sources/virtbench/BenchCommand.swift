@@ -56,8 +56,19 @@ struct Bench: ParsableCommand {
     @Flag(help: ArgumentHelp("Instead of the CPU corpus: boot Debian's kernel and the kit's initramfs (Scripts/kernel-kit.sh) on both peers at each --smp count; compare time to /init and four parallel shell loops; write results/bench-linux-<timestamp>/.", valueName: "linux"))
     var linux = false
 
-    @Option(help: ArgumentHelp("With --linux: hart counts to boot with, separated by commas.", valueName: "n,n"))
-    var smp: String = "1,4"
+    @Option(help: ArgumentHelp("With --linux: hart counts to boot with, separated by commas (default 1,4). With --virtio: the one hart count (default 2).", valueName: "n,n"))
+    var smp: String?
+
+    @Flag(help: ArgumentHelp("Instead of the CPU corpus: boot the kit's Linux with a virtio-blk drive and parallel O_DIRECT dd readers and writers, with event_idx=off and on, under aio=threads and under --icount (synchronous I/O); report notifications and interrupts per request; write results/bench-virtio-<timestamp>/.", valueName: "virtio"))
+    var virtio = false
+
+    @Option(name: .customLong("io-jobs"), help: ArgumentHelp("With --virtio: dd processes at once (kit.io-jobs=).", valueName: "n"),
+            transform: NumberArgument.smallCount("the number of dd processes"))
+    var ioJobs: Int = 8
+
+    @Option(name: .customLong("io-count"), help: ArgumentHelp("With --virtio: 4 KiB requests per dd process (kit.io-count=).", valueName: "n"),
+            transform: NumberArgument.smallCount("the number of requests per dd process"))
+    var ioCount: Int = 256
 
     @Option(help: ArgumentHelp("With --linux: the kernel kit folder (default: $VIRTBENCH_KERNEL_KIT, else ~/.cache/virtbench-kernel-kit).", valueName: "dir"))
     var kit: String?
@@ -73,7 +84,9 @@ struct Bench: ParsableCommand {
         }
         guard peer == "qemu" else { throw CommandError(BenchError.unknownPeer(peer).description) }
         guard timeout > 0 else { throw CommandError("--timeout must be positive (got \(timeout))") }
+        if linux && virtio { throw CommandError("--linux and --virtio are two benchmarks: give one") }
         if linux { return try runLinuxBoot() }
+        if virtio { return try runVirtioNotifications() }
         let programs: [CorpusProgram]
         do { programs = try BenchSelection.resolve(corpus) } catch { throw CommandError(error.description) }
         guard let qemuPath = HostProcess.locate(qemu ?? "qemu-system-riscv64") else {
@@ -119,15 +132,12 @@ struct Bench: ParsableCommand {
     /// `--linux`: the Linux boot side by side (LinuxBootBench.swift).
     func runLinuxBoot() throws {
         guard corpus == nil else { throw CommandError("--linux boots the kernel kit; --corpus does not apply") }
+        let smp = self.smp ?? "1,4"
         let hartCounts = smp.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !hartCounts.isEmpty, hartCounts.allSatisfy({ $0 != nil && (1...64).contains($0!) }) else {
             throw CommandError("--smp takes hart counts from 1 to 64 separated by commas (got '\(smp)')")
         }
-        let kitDirectory = kit ?? ProcessInfo.processInfo.environment["VIRTBENCH_KERNEL_KIT"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/virtbench-kernel-kit")
-        for file in ["Image", "initrd.gz"] where !FileManager.default.fileExists(atPath: kitDirectory + "/" + file) {
-            throw CommandError("no kernel kit in \(kitDirectory) (\(file) is missing): make one with `bash Scripts/kernel-kit.sh \(kitDirectory)`")
-        }
+        let kitDirectory = try kitFolder()
         guard let qemuPath = HostProcess.locate(qemu ?? "qemu-system-riscv64") else {
             throw CommandError(BenchError.toolMissing(qemu ?? "qemu-system-riscv64").description)
         }
@@ -170,6 +180,75 @@ struct Bench: ParsableCommand {
         print(LinuxBootReportText.table(report), terminator: "")
         print("report: \(folder.path)/bench-linux.md")
         if !report.failures.isEmpty { throw CommandError("some boots failed; see \(folder.path)/bench-linux.md") }
+    }
+
+    /// The kernel kit's folder: `--kit`, else the script's default; it must hold Image and initrd.gz.
+    func kitFolder() throws -> String {
+        let kitDirectory = kit ?? ProcessInfo.processInfo.environment["VIRTBENCH_KERNEL_KIT"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/virtbench-kernel-kit")
+        for file in ["Image", "initrd.gz"] where !FileManager.default.fileExists(atPath: kitDirectory + "/" + file) {
+            throw CommandError("no kernel kit in \(kitDirectory) (\(file) is missing): make one with `bash Scripts/kernel-kit.sh \(kitDirectory)`")
+        }
+        return kitDirectory
+    }
+
+    /// `--virtio`: notifications and interrupts per virtio-blk request, event index on and off
+    /// (VirtioNotificationBench.swift).
+    func runVirtioNotifications() throws {
+        guard corpus == nil else { throw CommandError("--virtio boots the kernel kit; --corpus does not apply") }
+        let harts = try smp.map { text -> Int in
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), (1...64).contains(n) else {
+                throw CommandError("--smp with --virtio takes one hart count from 1 to 64 (got '\(text)')")
+            }
+            return n
+        } ?? 2
+        let kitDirectory = try kitFolder()
+        let listed = (try? String(contentsOfFile: kitDirectory + "/TESTS", encoding: .utf8)) ?? ""
+        guard listed.split(whereSeparator: \.isNewline).contains("virtio-io") else {
+            throw CommandError("the kernel kit in \(kitDirectory) has no kit.test=virtio-io (revision 6): rebuild it with `bash Scripts/kernel-kit.sh \(kitDirectory)`")
+        }
+        guard let virtbenchPath = virtbench.map({ HostProcess.locate($0) }) ?? Self.ownExecutable() else {
+            throw CommandError("cannot find the virtbench binary \(virtbench ?? "of this process")")
+        }
+        let builder: CorpusBuilder
+        do { builder = try CorpusBuilder.forThisPackage() } catch { throw CommandError(error.description) }
+        let resultsFolder = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? builder.packageRoot.appendingPathComponent("results", isDirectory: true)
+        let writer = ReportWriter(resultsDirectory: resultsFolder, publishedName: "bench-virtio-latest")
+        do { try writer.checkWritable() } catch { throw CommandError(error.description) }
+        let build = virtbench == nil ? Self.buildDescription : Self.describe(binary: virtbenchPath)
+        if build.hasPrefix("debug") { printError("virtbench: warning: the VirtBench side is a debug build; its figures are not meaningful") }
+        let host = BenchHost.facts(qemu: HostProcess.locate(qemu ?? "qemu-system-riscv64") ?? "qemu-system-riscv64",
+                                   packageRoot: builder.packageRoot, virtbenchBuild: build)
+        let plan = VirtioNotificationPlan(kitDirectory: kitDirectory, virtbench: virtbenchPath, rounds: rounds, harts: harts,
+                                          memory: memory ?? "256M", jobs: ioJobs, requestsPerJob: ioCount, includeSynchronous: true,
+                                          timeout: timeout)
+        let progress = ProgressLine()
+        let command = (["virtbench"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        var report: VirtioNotificationReport
+        do {
+            report = try VirtioNotificationBench(plan: plan, progress: progress.show)
+                .run(runID: "bench-virtio-" + BenchRunner.makeRunID().dropFirst("bench-".count), command: command, host: host)
+        } catch {
+            progress.finish()
+            throw CommandError(error.description)
+        }
+        progress.finish()
+        if let load = BenchHost.loadAverage() { report.notes.append("Load average at the end (1/5/15 min): \(load).") }
+        let folder: URL
+        do {
+            let json = try report.jsonData()
+            folder = try writer.write(files: [("bench-virtio.json", json),
+                                              ("bench-virtio.md", Data(VirtioNotificationReportText.markdown(report).utf8))],
+                                      runID: report.runID, publish: publish)
+        } catch let error as ReportWriteError {
+            throw CommandError(error.description)
+        } catch {
+            throw CommandError("could not encode the report: \(error)")
+        }
+        print(VirtioNotificationReportText.table(report), terminator: "")
+        print("report: \(folder.path)/bench-virtio.md")
+        if !report.failures.isEmpty { throw CommandError("some boots failed; see \(folder.path)/bench-virtio.md") }
     }
 
     /// "release, jemalloc" or "debug, system malloc": what this binary is. jemalloc is detected by

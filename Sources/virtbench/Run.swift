@@ -272,7 +272,9 @@ struct Run: ParsableCommand {
         // and a weak reference would give the hart a refcount side table, which sends every retain
         // and release of the hart, in the engine's hot paths too, through the runtime's slow path.
         let wroteMemory: ((Range<UInt64>) -> Void)? = board.harts.count == 1 ? { [unowned hart = board.hart] in hart.hostWroteMemory($0) } : nil
-        let (transports, virtconsoleInput) = try deviceOptions.plug(into: board, wroteMemory: wroteMemory) { printError("virtbench: " + $0) }
+        let (transports, virtconsoleInput) = try deviceOptions.plug(into: board, wroteMemory: wroteMemory, synchronousIO: virtualTime) {
+            printError("virtbench: " + $0)
+        }
         let bootOptions = BootOptions(firmware: firmware, kernel: kernel, initrd: initrd, deviceTree: dtb)
         if let dumpPath = machineOptions.dumpDeviceTree {
             return try dumpDeviceTree(bootOptions, board: board, to: dumpPath)
@@ -429,6 +431,8 @@ struct Run: ParsableCommand {
     static func flushDrives(_ transports: [VirtioTransportCore]) {
         for transport in transports {
             guard let block = transport.device as? VirtioBlockDevice else { continue }
+            // Writes still on an I/O thread reach the image before the flush.
+            block.drain()
             do { try block.disk.flush() } catch { printError("virtbench: flushing \(block.disk.path): \(error)") }
         }
     }

@@ -19,8 +19,15 @@ struct DeviceOptions: Equatable {
         /// `format=`; nil probes it (ImageOpener).
         var format: ImageFormat?
         var detectZeroes: VirtioBlockDevice.DetectZeroes = .off
+        /// `aio=threads` (the default) or none other: QEMU's `aio=native` (Linux AIO) and
+        /// `aio=io_uring` are refused, there being neither here.
+        var asynchronousIO = true
         let spec: String
     }
+
+    /// I/O threads per drive with `aio=threads` (a drive whose driver is not thread-safe, qcow2,
+    /// gets one). Few: the requests are host system calls, and the harts need the host's CPUs.
+    static let ioThreadsPerDrive = 4
 
     /// One `-device`.
     struct VirtioDeviceSpec: Equatable {
@@ -161,7 +168,7 @@ struct DeviceOptions: Equatable {
             if let first { throw CommandError("-drive \(spec): '\(first)' is not key=value (write file=\(first))") }
             var values: [String: String] = [:]
             for (key, value) in fields { values[key] = value }
-            let understood = ["if", "file", "format", "unit", "id", "readonly", "cache", "discard", "media", "detect-zeroes"]
+            let understood = ["if", "file", "format", "unit", "id", "readonly", "cache", "discard", "media", "detect-zeroes", "aio"]
             for (key, _) in fields where !understood.contains(key) {
                 throw CommandError("-drive \(spec): unsupported option '\(key)' (\(understood.joined(separator: ", ")) are understood)")
             }
@@ -177,7 +184,7 @@ struct DeviceOptions: Equatable {
             if let media = values["media"], media != "disk" { throw CommandError("-drive \(spec): only media=disk is supported") }
             if values["if"] == "pflash" {
                 if let format = values["format"], format != "raw" { throw CommandError("-drive \(spec): if=pflash takes format=raw only") }
-                for key in ["id", "readonly", "cache", "discard", "detect-zeroes"] where values[key] != nil {
+                for key in ["id", "readonly", "cache", "discard", "detect-zeroes", "aio"] where values[key] != nil {
                     throw CommandError("-drive \(spec): \(key)= is not supported for if=pflash")
                 }
                 let unit: Int
@@ -222,6 +229,12 @@ struct DeviceOptions: Equatable {
                     throw CommandError("-drive \(spec): cache=\(text) is not one of \(RawFileDisk.CacheMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 drive.cache = mode
+            }
+            switch values["aio"] {
+            case nil, "threads": break
+            case "native", "io_uring":
+                throw CommandError("-drive \(spec): aio=\(values["aio"]!) is not available: virtbench has no Linux AIO or io_uring backend; use aio=threads (the default)")
+            case let other?: throw CommandError("-drive \(spec): aio=\(other) is not threads (native and io_uring are not available)")
             }
             switch values["discard"] {
             case nil, "ignore", "off": break
@@ -451,7 +464,11 @@ struct DeviceOptions: Equatable {
     /// `board`. `wroteMemory` hears of each range a device wrote into guest RAM (so decoded code
     /// there is dropped). Returns the transports, and the virtconsole's input when its character
     /// device is stdio.
-    func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?,
+    ///
+    /// With `synchronousIO` (`--icount`) every drive's requests run on the notifying hart's thread
+    /// whatever `aio=` says, so two runs see the same completions at the same instructions;
+    /// otherwise `aio=threads` drives complete on I/O threads that ask the board for a device poll.
+    func plug(into board: VirtBoard, wroteMemory: ((Range<UInt64>) -> Void)?, synchronousIO: Bool = false,
               errorLog: @escaping (String) -> Void) throws -> (transports: [VirtioTransportCore], consoleInput: VirtioConsoleInput?) {
         var transports: [VirtioTransportCore] = []
         var consoleInput: VirtioConsoleInput?
@@ -462,7 +479,8 @@ struct DeviceOptions: Equatable {
         let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
         var mmioSlots = try slotAssignment()[...], pciSlots = try pciSlotAssignment()[...]
         for device in devices {
-            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput)
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput,
+                                      requestPoll: synchronousIO ? nil : board.devicePollRequest)
             if device.pci {
                 let slot = pciSlots.removeFirst()
                 let name = "virtio-pci 00:" + (slot < 16 ? "0" : "") + String(slot, radix: 16) + ".0"
@@ -488,8 +506,10 @@ struct DeviceOptions: Equatable {
     /// The model of one -device: a block device over its -drive's file, an entropy source, or
     /// a virtio-serial device (the first takes the virtconsole port, and its input when the
     /// port's character device is stdio).
+    /// `requestPoll` asks the board for a device poll: given, an `aio=threads` drive gets I/O
+    /// threads; nil, every drive is synchronous.
     private func makeModel(_ device: VirtioDeviceSpec, outputs: [String: ([UInt8]) -> Void], portPlaced: inout Bool,
-                           consoleInput: inout VirtioConsoleInput?) throws -> any VirtioDevice {
+                           consoleInput: inout VirtioConsoleInput?, requestPoll: (@Sendable () -> Void)? = nil) throws -> any VirtioDevice {
         switch device.kind {
         case .block(let driveID, let serial, let queues):
             // `parse` checked that the drive exists.
@@ -509,8 +529,10 @@ struct DeviceOptions: Equatable {
                              Specify the 'raw' format explicitly to remove the restrictions.
                     """)
             }
+            let threaded = drive.asynchronousIO ? requestPoll : nil
             return VirtioBlockDevice(disk: opened.driver, serial: serial, queueCount: queues, unmapDiscards: drive.discardUnmap,
-                                     detectZeroes: drive.detectZeroes)
+                                     detectZeroes: drive.detectZeroes, ioMode: threaded == nil ? .synchronous : .threads(Self.ioThreadsPerDrive),
+                                     requestPoll: threaded ?? {})
         case .entropy:
             return VirtioEntropyDevice()
         case .serial:

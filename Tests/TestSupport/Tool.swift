@@ -18,6 +18,8 @@ public struct Tool: Sendable, Hashable, CustomStringConvertible {
         /// A file of the kernel kit that `Scripts/kernel-kit.sh` makes in its cache folder
         /// (`Tool.kernelKitDirectory`), outside the repository.
         case kernelKitFile(String)
+        /// A `kit.test=` name the kit's /init knows: listed in the kit's TESTS file.
+        case kernelKitTest(String)
     }
 
     /// What the test output calls it: "qemu-system-riscv64", "OpenSBI fw_jump.elf".
@@ -79,6 +81,10 @@ public struct Tool: Sendable, Hashable, CustomStringConvertible {
         case .kernelKitFile(let name):
             let path = kernelKitDirectory + "/" + name
             return fileManager.isReadableFile(atPath: path) ? path : nil
+        case .kernelKitTest(let name):
+            let path = kernelKitDirectory + "/TESTS"
+            guard let listed = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+            return listed.split(whereSeparator: \.isNewline).contains { $0 == name } ? path : nil
         }
     }
 }
@@ -138,6 +144,12 @@ extension Tool {
     public static let kernelKitCommandLine = Tool("kernel kit with kit.test=cmdline (Image, initrd.gz, TESTS)", from: "Scripts/kernel-kit.sh",
                                                   files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitFile("TESTS")])
 
+    /// The kit as revision 6 of the script makes it: `kit.test=virtio-io`, parallel O_DIRECT dd
+    /// readers and writers over /dev/vda (`virtbench bench --virtio`).
+    public static let kernelKitVirtioIO = Tool("kernel kit with kit.test=virtio-io (Image, initrd.gz, TESTS listing virtio-io)",
+                                               from: "Scripts/kernel-kit.sh",
+                                               files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("virtio-io")])
+
     /// mkfs.ext4 -d makes a disk image from a folder; fsck.ext4 -n checks it; debugfs reads a file out.
     public static let e2fsprogs = Tool("mkfs.ext4, fsck.ext4 and debugfs", from: "Debian package e2fsprogs",
                                        files: [.firstOf(["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]),
@@ -156,7 +168,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, e2fsprogs,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, e2fsprogs,
         gdbMultiarch, qemuImageTools, virtbench,
     ]
 }

@@ -60,7 +60,7 @@ struct RequirementTraitTests {
             return Set(script[start.upperBound..<end.lowerBound].split(whereSeparator: \.isWhitespace).map(String.init))
         }
         let executables = try words(ofArray: "required_executables"), files = try words(ofArray: "required_files")
-        let kitFiles = try words(ofArray: "required_kit_files")
+        let kitFiles = try words(ofArray: "required_kit_files"), kitTests = try words(ofArray: "required_kit_tests")
         for tool in Tool.all {
             for file in tool.files {
                 switch file {
@@ -71,6 +71,9 @@ struct RequirementTraitTests {
                 case .kernelKitFile(let name):
                     #expect(script.contains("Scripts/kernel-kit.sh"), "\(tool.name): .ci/run must make the kit")
                     #expect(kitFiles.contains(name), "\(tool.name): \(name)")
+                case .kernelKitTest(let name):
+                    #expect(kitFiles.contains("TESTS"), "\(tool.name): TESTS")
+                    #expect(kitTests.contains(name), "\(tool.name): kit.test=\(name)")
                 }
             }
         }
