@@ -46,6 +46,9 @@ public final class GoldfishRTC: Device, TimedDevice {
     private(set) var alarmRunning = false
     private(set) var interruptPending = false
     private(set) var interruptEnabled = false
+    /// The level last driven onto the PLIC source: the line is driven only when it changes, as
+    /// the UART's is, since the board polls the RTC tens of thousands of times a second.
+    private var lineLevel = false
 
     /// - Parameters:
     ///   - startTime: nanoseconds since the Unix epoch at `mtime` 0; nil takes the host's clock now.
@@ -116,7 +119,11 @@ public final class GoldfishRTC: Device, TimedDevice {
             alarmRunning = false
             interruptPending = true
         }
-        setInterruptLevel(interruptPending && interruptEnabled)
+        let level = interruptPending && interruptEnabled
+        if level != lineLevel {
+            lineLevel = level
+            setInterruptLevel(level)
+        }
     }
 
     public func poll(now: UInt64) -> UInt64 {

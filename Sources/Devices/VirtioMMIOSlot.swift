@@ -20,6 +20,9 @@ public final class VirtioMMIOSlot: Device {
     public let interruptLine: (Bool) -> Void
     /// The transport plugged in, if any (QEMU's virtio-mmio-bus.N holds at most one device).
     public private(set) var transport: (any Device)?
+    /// The transport as a timed device, found once when it is plugged in: a dynamic cast on
+    /// every poll cost each device poll of the board a few hundred host instructions per slot.
+    private var timedTransport: (any TimedDevice)?
 
     /// Register offsets (virtio spec 1.2, §4.2.2 MMIO Device Register Layout).
     public enum Register {
@@ -54,6 +57,7 @@ public final class VirtioMMIOSlot: Device {
     public func plug(_ transport: any Device) -> Bool {
         guard self.transport == nil else { return false }
         self.transport = transport
+        timedTransport = transport as? any TimedDevice
         return true
     }
 
@@ -82,6 +86,6 @@ public final class VirtioMMIOSlot: Device {
 /// the bus when the board is built, before any device is plugged in.
 extension VirtioMMIOSlot: TimedDevice {
     public func poll(now: UInt64) -> UInt64 {
-        (transport as? any TimedDevice)?.poll(now: now) ?? .max
+        timedTransport?.poll(now: now) ?? .max
     }
 }

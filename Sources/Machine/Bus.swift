@@ -76,8 +76,11 @@ public final class Bus {
     /// Polls every timed device; returns the earliest `mtime` at which one needs polling again.
     public func pollDevices(now: UInt64) -> UInt64 {
         withDevices {
+            // One read of the list, and each device borrowed from it by index: iterating with
+            // for-in retained and released every device on every poll.
+            let devices = timedDevices
             var next = UInt64.max
-            for d in timedDevices { next = min(next, d.poll(now: now)) }
+            for index in devices.indices { next = min(next, devices[index].poll(now: now)) }
             return next
         }
     }
