@@ -141,20 +141,10 @@ struct Bench: ParsableCommand {
         guard let qemuPath = HostProcess.locate(qemu ?? "qemu-system-riscv64") else {
             throw CommandError(BenchError.toolMissing(qemu ?? "qemu-system-riscv64").description)
         }
-        guard let virtbenchPath = virtbench.map({ HostProcess.locate($0) }) ?? Self.ownExecutable() else {
-            throw CommandError("cannot find the virtbench binary \(virtbench ?? "of this process")")
-        }
-        let builder: CorpusBuilder
-        do { builder = try CorpusBuilder.forThisPackage() } catch { throw CommandError(error.description) }
-        let resultsFolder = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? builder.packageRoot.appendingPathComponent("results", isDirectory: true)
-        let writer = ReportWriter(resultsDirectory: resultsFolder, publishedName: "bench-linux-latest")
-        do { try writer.checkWritable() } catch { throw CommandError(error.description) }
-        let build = virtbench == nil ? Self.buildDescription : Self.describe(binary: virtbenchPath)
-        if build.hasPrefix("debug") { printError("virtbench: warning: the VirtBench side is a debug build; its figures are not meaningful") }
-        let host = BenchHost.facts(qemu: qemuPath, packageRoot: builder.packageRoot, virtbenchBuild: build)
+        let setup = try kitBenchSetup(publishedName: "bench-linux-latest")
+        let host = BenchHost.facts(qemu: qemuPath, packageRoot: setup.packageRoot, virtbenchBuild: setup.build)
         let plan = LinuxBootPlan(kitDirectory: kitDirectory, hartCounts: hartCounts.map { $0! }, rounds: rounds,
-                                 memory: memory ?? "1G", virtbench: virtbenchPath, qemu: qemuPath, timeout: timeout)
+                                 memory: memory ?? "1G", virtbench: setup.virtbenchPath, qemu: qemuPath, timeout: timeout)
         let progress = ProgressLine()
         let command = (["virtbench"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         var report: LinuxBootReport
@@ -167,19 +157,46 @@ struct Bench: ParsableCommand {
         }
         progress.finish()
         if let load = BenchHost.loadAverage() { report.notes.append("Load average at the end (1/5/15 min): \(load).") }
-        let folder: URL
+        let folder = try writeReport(setup.writer, stem: "bench-linux", json: report.jsonData,
+                                     markdown: LinuxBootReportText.markdown(report), runID: report.runID)
+        print(LinuxBootReportText.table(report), terminator: "")
+        print("report: \(folder.path)/bench-linux.md")
+        if !report.failures.isEmpty { throw CommandError("some boots failed; see \(folder.path)/bench-linux.md") }
+    }
+
+    /// What a kernel-kit benchmark (`--linux`, `--virtio`) needs before it runs: the VirtBench
+    /// binary it times, the package, a writable results folder and what the binary is.
+    struct KitBenchSetup {
+        let virtbenchPath: String
+        let packageRoot: URL
+        let writer: ReportWriter
+        let build: String
+    }
+
+    func kitBenchSetup(publishedName: String) throws -> KitBenchSetup {
+        guard let virtbenchPath = virtbench.map({ HostProcess.locate($0) }) ?? Self.ownExecutable() else {
+            throw CommandError("cannot find the virtbench binary \(virtbench ?? "of this process")")
+        }
+        let builder: CorpusBuilder
+        do { builder = try CorpusBuilder.forThisPackage() } catch { throw CommandError(error.description) }
+        let resultsFolder = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? builder.packageRoot.appendingPathComponent("results", isDirectory: true)
+        let writer = ReportWriter(resultsDirectory: resultsFolder, publishedName: publishedName)
+        do { try writer.checkWritable() } catch { throw CommandError(error.description) }
+        let build = virtbench == nil ? Self.buildDescription : Self.describe(binary: virtbenchPath)
+        if build.hasPrefix("debug") { printError("virtbench: warning: the VirtBench side is a debug build; its figures are not meaningful") }
+        return KitBenchSetup(virtbenchPath: virtbenchPath, packageRoot: builder.packageRoot, writer: writer, build: build)
+    }
+
+    /// Writes STEM.json and STEM.md for one run (and publishes them with --publish); the folder.
+    func writeReport(_ writer: ReportWriter, stem: String, json: () throws -> Data, markdown: String, runID: String) throws -> URL {
         do {
-            let json = try report.jsonData()
-            folder = try writer.write(files: [("bench-linux.json", json), ("bench-linux.md", Data(LinuxBootReportText.markdown(report).utf8))],
-                                      runID: report.runID, publish: publish)
+            return try writer.write(files: [(stem + ".json", try json()), (stem + ".md", Data(markdown.utf8))], runID: runID, publish: publish)
         } catch let error as ReportWriteError {
             throw CommandError(error.description)
         } catch {
             throw CommandError("could not encode the report: \(error)")
         }
-        print(LinuxBootReportText.table(report), terminator: "")
-        print("report: \(folder.path)/bench-linux.md")
-        if !report.failures.isEmpty { throw CommandError("some boots failed; see \(folder.path)/bench-linux.md") }
     }
 
     /// The kernel kit's folder: `--kit`, else the script's default; it must hold Image and initrd.gz.
@@ -207,20 +224,10 @@ struct Bench: ParsableCommand {
         guard listed.split(whereSeparator: \.isNewline).contains("virtio-io") else {
             throw CommandError("the kernel kit in \(kitDirectory) has no kit.test=virtio-io (revision 6): rebuild it with `bash Scripts/kernel-kit.sh \(kitDirectory)`")
         }
-        guard let virtbenchPath = virtbench.map({ HostProcess.locate($0) }) ?? Self.ownExecutable() else {
-            throw CommandError("cannot find the virtbench binary \(virtbench ?? "of this process")")
-        }
-        let builder: CorpusBuilder
-        do { builder = try CorpusBuilder.forThisPackage() } catch { throw CommandError(error.description) }
-        let resultsFolder = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? builder.packageRoot.appendingPathComponent("results", isDirectory: true)
-        let writer = ReportWriter(resultsDirectory: resultsFolder, publishedName: "bench-virtio-latest")
-        do { try writer.checkWritable() } catch { throw CommandError(error.description) }
-        let build = virtbench == nil ? Self.buildDescription : Self.describe(binary: virtbenchPath)
-        if build.hasPrefix("debug") { printError("virtbench: warning: the VirtBench side is a debug build; its figures are not meaningful") }
+        let setup = try kitBenchSetup(publishedName: "bench-virtio-latest")
         let host = BenchHost.facts(qemu: HostProcess.locate(qemu ?? "qemu-system-riscv64") ?? "qemu-system-riscv64",
-                                   packageRoot: builder.packageRoot, virtbenchBuild: build)
-        let plan = VirtioNotificationPlan(kitDirectory: kitDirectory, virtbench: virtbenchPath, rounds: rounds, harts: harts,
+                                   packageRoot: setup.packageRoot, virtbenchBuild: setup.build)
+        let plan = VirtioNotificationPlan(kitDirectory: kitDirectory, virtbench: setup.virtbenchPath, rounds: rounds, harts: harts,
                                           memory: memory ?? "256M", jobs: ioJobs, requestsPerJob: ioCount, includeSynchronous: true,
                                           timeout: timeout)
         let progress = ProgressLine()
@@ -235,17 +242,8 @@ struct Bench: ParsableCommand {
         }
         progress.finish()
         if let load = BenchHost.loadAverage() { report.notes.append("Load average at the end (1/5/15 min): \(load).") }
-        let folder: URL
-        do {
-            let json = try report.jsonData()
-            folder = try writer.write(files: [("bench-virtio.json", json),
-                                              ("bench-virtio.md", Data(VirtioNotificationReportText.markdown(report).utf8))],
-                                      runID: report.runID, publish: publish)
-        } catch let error as ReportWriteError {
-            throw CommandError(error.description)
-        } catch {
-            throw CommandError("could not encode the report: \(error)")
-        }
+        let folder = try writeReport(setup.writer, stem: "bench-virtio", json: report.jsonData,
+                                     markdown: VirtioNotificationReportText.markdown(report), runID: report.runID)
         print(VirtioNotificationReportText.table(report), terminator: "")
         print("report: \(folder.path)/bench-virtio.md")
         if !report.failures.isEmpty { throw CommandError("some boots failed; see \(folder.path)/bench-virtio.md") }
