@@ -289,10 +289,8 @@ public enum VirtioNotificationReportText {
 
     public static func markdown(_ report: VirtioNotificationReport) -> String {
         var md = "# virtio-blk notifications per request, event index on and off\n\n"
-        md += "Run `\(report.runID)`, `\(report.command)`, on \(report.host.cpuModel) (\(report.host.onlineCores) cores), "
-        md += "\(report.host.kernel), commit \(report.host.commit), VirtBench \(report.host.virtbenchBuild)"
-        if let load = report.host.loadAverage { md += ", load average \(load) at the start" }
-        md += ".\n\nKit: \(report.kit.replacingOccurrences(of: "\n", with: "; ")). Guest: -smp \(report.harts), -m \(report.memory), "
+        md += "Run `\(report.runID)`, command `\(report.command)`.\n\n" + report.host.markdownTable
+        md += "\nKit: \(report.kit.replacingOccurrences(of: "\n", with: "; ")). Guest: -smp \(report.harts), -m \(report.memory), "
         md += "virtio-mmio version 2, one virtio-blk-device on a raw scratch image; `kit.test=virtio-io` runs \(report.jobs) O_DIRECT `dd` "
         md += "processes at once (half reading, half writing), \(report.requestsPerJob) 4 KiB requests each. \(report.rounds) rounds; "
         md += "figures are medians of the boots that passed.\n\n"
