@@ -256,16 +256,18 @@ extension ImageTool {
         guard let image = top as? Qcow2Image, let base = image.backing else {
             throw StorageError(.invalid, "Image does not have a backing file")
         }
-        for range in try image.allocatedRanges() {
+        let ranges = try image.allocatedRanges()
+        // What lies past the base's end cannot be committed into it (qemu-img grows the base
+        // first; resizing is not built): refused before the first write, so a refused commit
+        // leaves the base as it was.
+        if let end = ranges.map(\.upperBound).max(), end > base.virtualSize {
+            throw StorageError(.unsupported, "'\(path)' holds data past the end of its backing file (\(base.virtualSize) bytes); growing the backing file is not built")
+        }
+        for range in ranges {
             var offset = range.lowerBound
             while offset < range.upperBound {
                 // One cluster at a time: never more than a cluster of guest data in memory.
                 let count = min(image.header.clusterSize - offset % image.header.clusterSize, range.upperBound - offset)
-                // What lies past the base's end cannot be committed into it (qemu-img grows the
-                // base first; resizing is not built): refused rather than dropped.
-                guard offset + count <= base.virtualSize else {
-                    throw StorageError(.unsupported, "'\(path)' holds data past the end of its backing file (\(base.virtualSize) bytes); growing the backing file is not built")
-                }
                 let bytes = try image.read(at: offset, count: Int(count))
                 if bytes.allSatisfy({ $0 == 0 }) {
                     try base.writeZeroes(at: offset, count: count, deallocate: false)

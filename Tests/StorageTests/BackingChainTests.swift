@@ -56,6 +56,18 @@ import TestSupport
         #expect(try top.allocatedRanges().isEmpty != keepTop)
     }
 
+    /// A top grown past its base (qemu-img resize) with data on both sides of the base's end: the
+    /// commit is refused before it writes anything, so the base keeps every byte it had.
+    @Test func commitPastTheBasesEndIsRefusedBeforeTheFirstWrite() throws {
+        let chain = try Chain()
+        #expect(try qemuImg("resize", "-q", chain.top, "8M").status == 0)
+        #expect(try qemuIO("-f", "qcow2", "-c", "write -P 0x33 6M 64k", chain.top).status == 0)
+        let baseBefore = try readFile(chain.base)
+        #expect(throws: StorageError.self) { try ImageTool.commit(chain.top) }
+        #expect(try readFile(chain.base) == baseBefore)
+        try chain.expectClean(chain.base)
+    }
+
     /// Onto another base (different bytes in the first half, zeros after): everything the old
     /// base gave that the new one does not is copied into the top; qemu-img sees the same disk
     /// and the new backing file. Then onto no backing file at all.
