@@ -41,7 +41,7 @@ import Darwin
     @Test(.requires(.gdbMultiarch, .corpusToolchain, .virtbench), arguments: ["compiled", "interpreter"])
     func gdbDebugsATwoHartGuestFromBreakpointToPowerOff(engine: String) throws {
         let image = try Self.sortImage()
-        let machine = try BackgroundVirtBench(["run", "-M", "virt", "-m", "128M", "-smp", "2", "-nographic", "-bios", "none",
+        let machine = try SpawnedVirtBench(["run", "-M", "virt", "-m", "128M", "-smp", "2", "-nographic", "-bios", "none",
                                                "-kernel", image, "--engine", engine, "-S", "-gdb", "tcp::0"])
         let port = try #require(machine.port(), "no port in: \(machine.stderr)")
         let session = try Self.gdb(port, [
@@ -88,7 +88,7 @@ import Darwin
     func ctrlCStopsASpinningGuestAndBadPacketsGetErrors(harts: String) throws {
         let spinner = ProcessRunner.temporaryFile("spin.bin", Asm.bytes([Asm.spin]))
         defer { ProcessRunner.remove(spinner) }
-        let machine = try BackgroundVirtBench(["run", "-smp", harts, "-bios", "none", "-kernel", spinner, "-S", "-gdb", "tcp::0"])
+        let machine = try SpawnedVirtBench(["run", "-smp", harts, "-bios", "none", "-kernel", spinner, "-S", "-gdb", "tcp::0"])
         let port = try #require(machine.port(), "no port in: \(machine.stderr)")
         let gdb = try #require(RemoteClient(port: port))
         #expect(gdb.request("qSupported:multiprocess+;swbreak+;xmlRegisters=i386")?.contains("PacketSize=") == true)
@@ -131,7 +131,7 @@ import Darwin
     /// (QEMU 7.2 would leave a stopped guest stopped until another gdb continued it).
     @Test(.requires(.corpusToolchain, .virtbench)) func aDebuggerThatGoesAwayLetsTheGuestFinish() throws {
         let image = try Self.sortImage()
-        let machine = try BackgroundVirtBench(["run", "-bios", "none", "-kernel", image, "-S", "-gdb", "tcp::0"])
+        let machine = try SpawnedVirtBench(["run", "-bios", "none", "-kernel", image, "-S", "-gdb", "tcp::0"])
         let port = try #require(machine.port(), "no port in: \(machine.stderr)")
         do {
             let gdb = try #require(RemoteClient(port: port))
@@ -147,7 +147,7 @@ import Darwin
     @Test(.requires(.virtbench)) func aSecondDebuggerAttachesToARunningGuest() throws {
         let spinner = ProcessRunner.temporaryFile("spin.bin", Asm.bytes([Asm.addi(Asm.t1, Asm.t1, 1), Asm.spin]))
         defer { ProcessRunner.remove(spinner) }
-        let machine = try BackgroundVirtBench(["run", "-bios", "none", "-kernel", spinner, "-s", "-gdb", "tcp::0"])
+        let machine = try SpawnedVirtBench(["run", "-bios", "none", "-kernel", spinner, "-s", "-gdb", "tcp::0"])
         let port = try #require(machine.port(), "no port in: \(machine.stderr)")
         do {
             let first = try #require(RemoteClient(port: port))
@@ -198,71 +198,6 @@ import Darwin
         // -gdb none: no server, the guest just runs.
         let plain = try ProcessRunner.runVirtBench(["run", "-bios", "none", "-kernel", hello, "-gdb", "none"], timeout: 20)
         #expect(plain.status == 0 && plain.stdout == "hi" && plain.stderr.isEmpty, "\(plain)")
-    }
-}
-
-/// `virtbench` started in the background (stdin /dev/null, stdout and stderr to files), for a
-/// test that talks to it while it runs; killed if the test ends first.
-final class BackgroundVirtBench {
-    let pid: pid_t
-    let directory: String
-    private var finished: ProcessResult?
-
-    init(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let binary = try #require(ProcessRunner.virtbenchPath, "virtbench binary not found", sourceLocation: sourceLocation)
-        var template = Array("/tmp/virtbench-gdb-XXXXXX".utf8CString)
-        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, directory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, directory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, binary, &actions, nil, argv, environ)
-        try #require(status == 0, "spawn failed: \(status)", sourceLocation: sourceLocation)
-        pid = child
-    }
-
-    var stderr: String { ProcessRunner.readFile(directory + "/stderr") }
-
-    /// The port from "gdb server listening on HOST:PORT", once it is printed (nil after 30 s).
-    func port() -> UInt16? {
-        let deadline = ProcessRunner.now() + 30
-        while ProcessRunner.now() < deadline {
-            let text = stderr
-            if let range = text.range(of: "listening on [^\n]*:[0-9]+\n", options: .regularExpression) {
-                let line = text[range].dropLast()
-                return line.split(separator: ":").last.flatMap { UInt16($0) }
-            }
-            if finished != nil || waitpid(pid, nil, WNOHANG) == pid { return nil }
-            usleep(10_000)
-        }
-        return nil
-    }
-
-    /// Waits for the exit; nil (and the process killed) after `timeout` seconds.
-    func wait(timeout: Double) -> ProcessResult? {
-        if let finished { return finished }
-        guard let exitStatus = ProcessRunner.waitForExit(pid, timeout: timeout) else {
-            finished = ProcessResult(status: -1, stdout: "", stderr: "", timedOut: true)
-            return nil
-        }
-        finished = ProcessResult(status: exitStatus, stdout: ProcessRunner.readFile(directory + "/stdout"),
-                                 stderr: ProcessRunner.readFile(directory + "/stderr"), timedOut: false)
-        return finished
-    }
-
-    deinit {
-        if finished == nil {
-            kill(pid, SIGKILL)
-            waitpid(pid, nil, 0)
-        }
-        unlink(directory + "/stdout")
-        unlink(directory + "/stderr")
-        rmdir(directory)
     }
 }
 

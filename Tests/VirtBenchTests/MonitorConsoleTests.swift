@@ -33,7 +33,7 @@ import Testing
     @Test func ctrlACSwitchesToTheMonitorOnFourHarts() throws {
         let image = ProcessRunner.temporaryFile("counter.bin", Self.counter)
         defer { ProcessRunner.remove(image) }
-        let machine = try InteractiveVirtBench(["run", "-M", "virt", "-smp", "4", "-nographic", "-bios", "none", "-kernel", image])
+        let machine = try SpawnedVirtBench(["run", "-M", "virt", "-smp", "4", "-nographic", "-bios", "none", "-kernel", image], stdinPipe: true)
         // Bytes typed before Ctrl-A C go to the UART, which this guest never reads.
         machine.send(Array("quit\n".utf8) + [Self.ctrlA, UInt8(ascii: "c")])
         let banner = machine.waitFor("(qemu) ")
@@ -65,7 +65,7 @@ import Testing
     @Test func monitorAloneOnStdioStopsAndContinues() throws {
         let image = ProcessRunner.temporaryFile("counter.bin", Self.counter)
         defer { ProcessRunner.remove(image) }
-        let machine = try InteractiveVirtBench(["run", "-M", "virt", "-smp", "4", "-bios", "none", "-kernel", image, "-monitor", "stdio", "-serial", "null"])
+        let machine = try SpawnedVirtBench(["run", "-M", "virt", "-smp", "4", "-bios", "none", "-kernel", image, "-monitor", "stdio", "-serial", "null"], stdinPipe: true)
         // The banner comes at once: the monitor has the terminal to itself.
         #expect(machine.waitFor("(qemu) ").contains("monitor - type 'help'"))
         machine.send("cpu 2\ninfo cpus\n")
@@ -100,7 +100,7 @@ import Testing
     @Test func startStoppedUntilCont() throws {
         let image = ProcessRunner.temporaryFile("counter.bin", Self.counter)
         defer { ProcessRunner.remove(image) }
-        let machine = try InteractiveVirtBench(["run", "-nographic", "-S", "-bios", "none", "-kernel", image])
+        let machine = try SpawnedVirtBench(["run", "-nographic", "-S", "-bios", "none", "-kernel", image], stdinPipe: true)
         machine.send([Self.ctrlA, UInt8(ascii: "c")] + Array("info status\ninfo registers\n".utf8))
         #expect(machine.waitFor("VM status: paused").contains("VM status: paused"))
         let before = Self.dumps(machine.waitFor("f31/ft11"))
@@ -186,85 +186,5 @@ import Testing
             let r = try ProcessRunner.runVirtBench(base + arguments + ["--max-insns", "1000"], timeout: 20)
             #expect(r.status == 124, "\(arguments): \(r.stderr)")
         }
-    }
-}
-
-/// `virtbench` with stdin on a pipe the test writes to when it likes, and stdout in a file it
-/// reads as it grows.
-final class InteractiveVirtBench {
-    let pid: pid_t
-    let directory: String
-    private let input: Int32
-    private var finished: ProcessResult?
-
-    init(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let binary = try #require(ProcessRunner.virtbenchPath, "virtbench binary not found", sourceLocation: sourceLocation)
-        var template = Array("/tmp/virtbench-mon-XXXXXX".utf8CString)
-        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        var fds: [Int32] = [-1, -1]
-        try #require(pipe(&fds) == 0, sourceLocation: sourceLocation)
-        input = fds[1]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        posix_spawn_file_actions_addopen(&actions, 1, directory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, directory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, binary, &actions, nil, argv, environ)
-        close(fds[0])
-        try #require(status == 0, "spawn failed: \(status)", sourceLocation: sourceLocation)
-        pid = child
-    }
-
-    func send(_ bytes: [UInt8]) {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes[done...].withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
-            done += n
-        }
-    }
-
-    func send(_ text: String) { send(Array(text.utf8)) }
-
-    var stdout: String { ProcessRunner.readFile(directory + "/stdout") }
-
-    /// The whole output once `marker` appears in it `count` times (after 30 s, whatever there is).
-    func waitFor(_ marker: String, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation) -> String {
-        let deadline = ProcessRunner.now() + 30
-        while ProcessRunner.now() < deadline {
-            let text = stdout
-            if text.components(separatedBy: marker).count > count { return text }
-            usleep(10_000)
-        }
-        let text = stdout
-        Issue.record("'\(marker)' did not appear \(count) times in: \(text)", sourceLocation: sourceLocation)
-        return text
-    }
-
-    /// Waits for the exit; nil (and the process killed) after `timeout` seconds.
-    func wait(timeout: Double) -> ProcessResult? {
-        if let finished { return finished }
-        guard let exitStatus = ProcessRunner.waitForExit(pid, timeout: timeout) else {
-            finished = ProcessResult(status: -1, stdout: "", stderr: "", timedOut: true)
-            return nil
-        }
-        finished = ProcessResult(status: exitStatus, stdout: stdout, stderr: ProcessRunner.readFile(directory + "/stderr"), timedOut: false)
-        return finished
-    }
-
-    deinit {
-        close(input)
-        if finished == nil {
-            kill(pid, SIGKILL)
-            waitpid(pid, nil, 0)
-        }
-        unlink(directory + "/stdout")
-        unlink(directory + "/stderr")
-        rmdir(directory)
     }
 }
