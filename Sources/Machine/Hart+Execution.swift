@@ -318,9 +318,25 @@ extension Hart {
         var chainKey = blocks.generation << 3 | context
         // SAFETY: `first` and every block id below come from `lookupBlock`, i.e. from
         // `registerBlock`, so they index registered blocks, whose ops lie inside `blocks.ops`.
-        var blockPointer = blocks.blocks + Int(first)
-        var ops = blocks.ops + Int(blockPointer.pointee.firstOp)
-        var blockPC = pc
+        // The current block, its first op and its pc, kept in the register file's `BlockFrame`
+        // slots (see there for why).
+        var blockPointer: UnsafeMutablePointer<DecodedBlock> {
+            // SAFETY: the slot holds only pointers stored by the setter below, all from `blocks.blocks`.
+            get { UnsafeMutablePointer(bitPattern: UInt(x[BlockFrame.block])).unsafelyUnwrapped }
+            set { x[BlockFrame.block] = UInt64(UInt(bitPattern: newValue)) }
+        }
+        var ops: UnsafeMutablePointer<Instruction> {
+            // SAFETY: the slot holds only pointers stored by the setter below, all into `blocks.ops`.
+            get { UnsafeMutablePointer(bitPattern: UInt(x[BlockFrame.ops])).unsafelyUnwrapped }
+            set { x[BlockFrame.ops] = UInt64(UInt(bitPattern: newValue)) }
+        }
+        var blockPC: UInt64 {
+            get { x[BlockFrame.pc] }
+            set { x[BlockFrame.pc] = newValue }
+        }
+        blockPointer = blocks.blocks + Int(first)
+        ops = blocks.ops + Int(blockPointer.pointee.firstOp)
+        blockPC = pc
         if compiling {
             x[CompiledRun.jumpCache] = UInt64(UInt(bitPattern: blocks.jumpEntry(fetchContext, 0)))
         }
@@ -370,10 +386,9 @@ extension Hart {
                 }
             }
             var p = ops + interpretFrom
-            let blockOps = ops
             /// How many ops of the current block precede `p` (unsigned: a shift, not a signed division).
             @inline(__always) func executed(_ p: UnsafeMutablePointer<Instruction>) -> Int {
-                Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: blockOps)) / UInt(MemoryLayout<Instruction>.stride))
+                Int(bitPattern: (UInt(bitPattern: p) &- UInt(bitPattern: ops)) / UInt(MemoryLayout<Instruction>.stride))
             }
 
             /// A store the TLB could not take. False means leave the block: after a fault (recorded),

@@ -164,8 +164,8 @@ public final class Hart {
 
     // MARK: Architectural state
     /// x0…x31 plus the discard slot (index 32) that decoded writes to x0 target, then the slots
-    /// compiled code shares with the dispatch loop (`CompiledRun`).
-    /// SAFETY: allocated in `init` with `CompiledRun.registerFileSlots` (39) slots and freed in
+    /// compiled code shares with the dispatch loop (`CompiledRun`) and the loop's `BlockFrame`.
+    /// SAFETY: allocated in `init` with `CompiledRun.registerFileSlots` (42) slots and freed in
     /// `deinit`; decoded register numbers are 5-bit fields (0…31) or the discard slot 32.
     let x: UnsafeMutablePointer<UInt64>
     /// f0…f31 as raw bits (singles NaN-boxed).
