@@ -3,8 +3,14 @@ import PackageDescription
 
 // The execution core owns raw memory and the dispatch loop; in release builds it is compiled
 // without exclusivity checks so the hot path carries no runtime bookkeeping (ARCHITECTURE.md, "The engine").
+// The tail-dup limits let LLVM copy the dispatch (next op, jump-table load, indirect jump) into
+// every op case, so each case predicts its own successor (threaded code) instead of all ops
+// sharing one indirect jump whose prediction depended on where the linker happened to put the
+// loop: with one shared jump, a harness-only commit (532305b) made interpreted crc32 1.29x slower
+// at equal host instruction counts; threaded, interpreted crc32 takes 0.91x and sha256 0.79x the
+// time 4e0ad00 took (farm-bench, paired medians). A change to these flags needs a clean build.
 let hotPathSettings: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked", "-wmo", "-Xllvm", "-enable-tail-merge=false"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-Ounchecked", "-wmo", "-Xllvm", "-enable-tail-merge=false", "-Xllvm", "-tail-dup-pred-size=1000", "-Xllvm", "-tail-dup-succ-size=1000"], .when(configuration: .release)),
 ]
 
 // The hypervisor's exit paths run once per guest transition (issue 22): without runtime
