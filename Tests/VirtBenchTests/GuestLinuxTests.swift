@@ -91,6 +91,20 @@ import TestSupport
         #expect(guestFile == "written by the guest\n")
     }
 
+    /// With `--icount` the vCPUs' turns are counted in instructions: two boots with two vCPUs
+    /// print the same console, to the kernel's timestamps, and make the same exits.
+    @Test(.requires(.kernelKitCommandLine)) func twoVCPUBootsRepeatExactlyWithIcount() throws {
+        let arguments = Self.arguments(kit: Tool.kernelKitDirectory, append: "console=ttyS0 kit.test=smp") + ["-smp", "2", "--icount"]
+        let first = try ProcessRunner.runVirtBench(arguments, timeout: 600)
+        let second = try ProcessRunner.runVirtBench(arguments, timeout: 600)
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\n\(second.stderr)")
+        #expect(KernelKitTests.initLines(first.stdout).contains("kernel-kit: nproc 2"), "\(first.stdout.suffix(3000))")
+        #expect(first.stdout == second.stdout)
+        // The summary's counts; its first line also has the wall time, which differs.
+        func counts(_ stderr: String) -> [Substring] { stderr.split(separator: "\n").filter { $0.hasPrefix("  ") } }
+        #expect(!counts(first.stderr).isEmpty && counts(first.stderr) == counts(second.stderr), "\(first.stderr)\n\(second.stderr)")
+    }
+
     /// Full and para build one vCPU per domain, and hav at most eight: each says so in one line.
     @Test func vcpuCountsBeyondWhatAModeBuildsAreRefused() throws {
         for mode in ["full", "para"] {
