@@ -21,8 +21,12 @@ public struct DomainConfiguration: Sendable, Equatable, Codable {
     public var initrd: [UInt8]?
     /// The kernel command line (`-append`), published as `/chosen/bootargs`.
     public var bootArguments: String?
-    /// Virtual CPUs. Only 1 is built so far: `Host.createDomain` refuses more.
+    /// Virtual CPUs (`-smp`, `vcpus`): 1 up to `DomainConfiguration.maximumVCPUs` under `hav`;
+    /// full and para build one (`Host.createDomain` refuses more).
     public var vcpuCount = 1
+    /// The most vCPUs a domain may have: the PLIC model's contexts and the hart masks of the
+    /// SBI calls would allow more, but the scheduler shares one host hart among them.
+    public static let maximumVCPUs = 8
 
     public init(name: String, memorySize: UInt64 = 64 << 20, kernel: [UInt8],
                 kernelAddress: GuestPhysicalAddress = GuestLayout.kernelAddress, instructionLimit: UInt64 = 4_000_000_000) {
@@ -117,7 +121,56 @@ public enum DomainState: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// One guest: its memory, its vCPU, its console and what it cost the host.
+/// Where one vCPU is in its life: the SBI HSM states a guest can see (SBI spec §9, Table
+/// "HSM Hart States"), and, for a started vCPU, whether it waits for an interrupt.
+public enum VirtualCPUState: String, Sendable, Equatable, Codable {
+    /// HSM STARTED and schedulable.
+    case running
+    /// HSM STARTED, stopped in WFI until an interrupt it enabled is pending or its timer is due.
+    case waiting
+    /// HSM SUSPENDED (hart_suspend): waits like `waiting`, reported as suspended.
+    case suspended
+    /// HSM STOPPED: never scheduled until another vCPU calls hart_start for it.
+    case stopped
+    /// HSM START_PENDING: hart_start set its entry; it becomes `running` when it is first scheduled.
+    case startPending
+
+    /// The value hart_get_status returns (SBI §9.1: 0 STARTED, 1 STOPPED, 2 START_PENDING, 4 SUSPENDED).
+    var hsmStatus: UInt64 {
+        switch self {
+        case .running, .waiting: return 0
+        case .stopped: return 1
+        case .startPending: return 2
+        case .suspended: return 4
+        }
+    }
+
+    /// Whether the scheduler may put it on the hart.
+    var isSchedulable: Bool { self == .running || self == .startPending }
+    /// Whether it waits for an interrupt or a timer (`VirtualizationKind.wakeUp` says when it goes on).
+    var isWaiting: Bool { self == .waiting || self == .suspended }
+}
+
+/// One virtual CPU of a domain while it is off the hart.
+public struct VirtualCPU {
+    /// Registers, pc and the guest's CSRs (for `hav` the VS CSRs by their H numbers, among them
+    /// its own vstimecmp and hvip; for `full` the virtual supervisor's CSRs by their S numbers).
+    public internal(set) var hart: VirtualHartState
+    public internal(set) var state: VirtualCPUState
+    /// What the host's virtualization kind keeps per vCPU besides `hart` (full: its virtual
+    /// supervisor and shadow page tables; para: its shared-info and event state); nil when the
+    /// kind keeps nothing.
+    var kindState: AnyObject?
+    /// The no-progress guard's state of this vCPU while it is off the hart (ProgressGuard.swift).
+    var progress = ProgressGuard()
+
+    init(hart: VirtualHartState, state: VirtualCPUState) {
+        self.hart = hart
+        self.state = state
+    }
+}
+
+/// One guest: its memory, its vCPUs, its console and what it cost the host.
 public final class Domain {
     public let id: Int
     public let configuration: DomainConfiguration
@@ -131,17 +184,29 @@ public final class Domain {
     /// the hgatp value that selects it.
     var gstageRoot = HostPhysicalAddress(0)
     public var hgatp: UInt64 { 8 << 60 | UInt64(id & 0x3fff) << 44 | gstageRoot.rawValue >> 12 }
-    /// The vCPU while it is off the hart: registers, pc and the guest's CSRs (for `hav` the VS
-    /// CSRs by their H numbers; for `full` the virtual supervisor's CSRs by their S numbers).
+    /// The domain's vCPUs, vCPU 0 first (the boot vCPU; the others start stopped, as a
+    /// platform's secondary harts do under SBI HSM, until the guest calls hart_start).
+    public internal(set) var vcpus: [VirtualCPU]
+    /// The vCPU the scheduler chose last: the one on the hart while `Host.loaded` is this
+    /// domain, and the one `vcpu`, `virtualizationState` and `progressState` name. Only
+    /// `Host.runSlice` changes it, with the domain off the hart.
+    var currentVCPU = 0
+    /// The current vCPU's saved state (see `currentVCPU`); stale while it is on the hart.
     var vcpu: VirtualHartState {
-        didSet { timeDelta = vcpu.csrs[CSR.htimedelta] ?? 0 }
+        get { vcpus[currentVCPU].hart }
+        set {
+            vcpus[currentVCPU].hart = newValue
+            timeDelta = newValue.csrs[CSR.htimedelta] ?? 0
+        }
     }
-    /// The vCPU's htimedelta, kept beside `vcpu` so reading the guest's time on an exit needs
-    /// no dictionary lookup (the guest cannot change it; only a new `vcpu` can).
+    /// The domain's htimedelta, the same for all its vCPUs, kept here so reading the guest's
+    /// time on an exit needs no dictionary lookup (the guest cannot change it).
     private(set) var timeDelta: UInt64 = 0
-    /// What the host's virtualization kind keeps per domain besides `vcpu` (full: its shadow
-    /// page tables); nil when the kind keeps nothing.
-    var virtualizationState: AnyObject?
+    /// What the host's virtualization kind keeps for the current vCPU (`VirtualCPU.kindState`).
+    var virtualizationState: AnyObject? {
+        get { vcpus[currentVCPU].kindState }
+        set { vcpus[currentVCPU].kindState = newValue }
+    }
     /// Everything the guest wrote to its console.
     public internal(set) var console: [UInt8] = []
     /// Called with each byte the guest writes to its console (`xl console`), as it is written.
@@ -189,8 +254,11 @@ public final class Domain {
     /// Traps the guest took without an exit (hav: delegated straight to VS-mode); charged
     /// against `instructionLimit` like exits.
     public internal(set) var trapsInGuest: UInt64 = 0
-    /// The no-progress guard's state of this vCPU while it is off the hart (ProgressGuard.swift).
-    var progressState = ProgressGuard()
+    /// The no-progress guard's state of the current vCPU while it is off the hart.
+    var progressState: ProgressGuard {
+        get { vcpus[currentVCPU].progress }
+        set { vcpus[currentVCPU].progress = newValue }
+    }
     /// Set when the no-progress guard stopped the domain: the last trap of its loop.
     public internal(set) var stuckAt: TrapRecord?
     /// Exits to the hypervisor by reason, and SBI calls by extension (keys as in reports:
@@ -220,12 +288,26 @@ public final class Domain {
         self.configuration = configuration
         self.hostBase = hostBase
         self.hypervisorRange = hypervisorRange
-        self.vcpu = vcpu
+        vcpus = [VirtualCPU(hart: vcpu, state: .running)]
+            + (1 ..< max(1, configuration.vcpuCount)).map { _ in VirtualCPU(hart: VirtualHartState(), state: .stopped) }
         timeDelta = vcpu.csrs[CSR.htimedelta] ?? 0
     }
 
-    /// The vCPU's saved state (while the domain is not on the hart).
+    /// The current vCPU's saved state (while the domain is not on the hart).
     public var virtualHart: VirtualHartState { vcpu }
+
+    /// Sets every vCPU's htimedelta (a restored domain's clock goes on from its saved time).
+    func setTimeDelta(_ delta: UInt64) {
+        for index in vcpus.indices { vcpus[index].hart.csrs[CSR.htimedelta] = delta }
+        timeDelta = delta
+    }
+
+    /// After a vCPU changed state: the domain is blocked when none of its vCPUs can run but
+    /// one waits for an interrupt, runnable when one can run (paused and finished stay).
+    func updateStateFromVCPUs() {
+        guard state == .runnable || state == .blocked else { return }
+        state = vcpus.contains { $0.state.isSchedulable } ? .runnable : .blocked
+    }
 
     public var consoleText: String { String(decoding: console, as: UTF8.self) }
 

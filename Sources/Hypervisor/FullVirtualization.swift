@@ -86,8 +86,8 @@ final class FullVirtualization: VirtualizationKind {
         if status & Self.mstatusFS != fs { hart.hostWriteCSR(CSR.mstatus, (status & ~Self.mstatusFS) | fs) }
     }
 
-    func wakeUp(_ domain: Domain, host: Host) -> WakeUp {
-        guard let cpu = Self.cpu(domain) else { return .never }
+    func wakeUp(_ domain: Domain, vcpu: Int, host: Host) -> WakeUp {
+        guard let cpu = domain.vcpus[vcpu].kindState as? FullVirtualCPU else { return .never }
         let supervisor = cpu.supervisor
         // WFI resumes on any pending interrupt sie enables, whatever SIE says (§3.3.3).
         if supervisor.softwarePending & supervisor.interruptEnable != 0 { return .now }
@@ -123,7 +123,8 @@ final class FullVirtualization: VirtualizationKind {
             switch effect {
             case .none: break
             case .shutdown(let status): host.finish(domain, .shutdown(status: status)); return
-            case .suspend: block(domain, host: host); return
+            case .suspend: host.block(domain, as: .suspended); return
+            case .stopVCPU: host.stopCurrentVCPU(domain); return
             case .flushTranslations: if !cpu.shadow.tracing { dropShadows(cpu, domain, host: host) }
             }
         case TrapCause.illegalInstruction where cpu.supervisor.privilege == .supervisor:
@@ -221,8 +222,7 @@ final class FullVirtualization: VirtualizationKind {
     }
 
     func block(_ domain: Domain, host: Host) {
-        domain.state = .blocked
-        host.unload(domain)
+        host.block(domain)
     }
 
     /// What the SBI changes in a `full` guest: its virtual stimecmp and sip.SSIP, and for a
@@ -231,6 +231,9 @@ final class FullVirtualization: VirtualizationKind {
         let cpu: FullVirtualCPU
         func setTimer(_ deadline: UInt64) { cpu.supervisor.registers.timerCompare = deadline }
         func raiseSoftwareInterrupt() { cpu.supervisor.softwarePending |= VirtualSupervisor.SSIP }
+        func raiseSoftwareInterrupt(on vcpu: inout VirtualCPU) {
+            (vcpu.kindState as? FullVirtualCPU)?.supervisor.softwarePending |= VirtualSupervisor.SSIP
+        }
         func resetForNonRetentiveResume() {
             cpu.supervisor.status &= ~VirtualSupervisor.SIE
             cpu.supervisor.registers.addressTranslation = 0

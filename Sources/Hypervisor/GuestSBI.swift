@@ -59,6 +59,9 @@ enum GuestSBI {
         func setTimer(_ deadline: UInt64)
         /// Makes the supervisor software interrupt pending (an IPI to itself).
         func raiseSoftwareInterrupt()
+        /// Makes the supervisor software interrupt pending on another vCPU of the domain, which
+        /// is off the hart (an IPI from the caller).
+        func raiseSoftwareInterrupt(on vcpu: inout VirtualCPU)
         /// What a non-retentive resume finds: sstatus.SIE clear and satp bare (SBI §9.3).
         func resetForNonRetentiveResume()
     }
@@ -90,6 +93,8 @@ enum GuestSBI {
         case suspend
         /// Flush the vCPU's cached translations (RFENCE on itself).
         case flushTranslations
+        /// The calling vCPU stops (HSM hart_stop); the domain ends when none is left started.
+        case stopVCPU
     }
 
     /// Handles the call in a7 (extension), a6 (function) and a0–a5 for `domain`, whose vCPU
@@ -129,37 +134,62 @@ enum GuestSBI {
             reply(success)
         case ipi:
             guard function == 0 else { reply(notSupported); return .none }
-            switch selectsOnlyHartZero(mask: a[0], base: a[1]) {
-            case nil: reply(invalidParameter)
-            case false?: reply(success)
-            case true?:
-                supervisor.raiseSoftwareInterrupt()
-                reply(success)
+            guard let selected = selectedVCPUs(mask: a[0], base: a[1], count: domain.vcpus.count) else {
+                reply(invalidParameter); return .none
             }
+            for index in domain.vcpus.indices where selected & 1 << UInt64(index) != 0 {
+                if index == domain.currentVCPU {
+                    supervisor.raiseSoftwareInterrupt()
+                } else {
+                    // A waiting vCPU wakes on it at the scheduler's next turn (`Host.wakeBlocked`).
+                    supervisor.raiseSoftwareInterrupt(on: &domain.vcpus[index])
+                }
+            }
+            reply(success)
         case rfence:
-            guard function <= 2 else { reply(notSupported); return .none } // no HFENCE: guests have no H
-            guard let selected = selectsOnlyHartZero(mask: a[0], base: a[1]) else { reply(invalidParameter); return .none }
+            // remote_fence_i, remote_sfence_vma and remote_sfence_vma_asid; the HFENCE calls
+            // (3–6) are for hypervisors, and guests have no H extension.
+            guard function <= 2 else { reply(notSupported); return .none }
+            guard let selected = selectedVCPUs(mask: a[0], base: a[1], count: domain.vcpus.count) else {
+                reply(invalidParameter); return .none
+            }
             // start + size must not wrap, unless size is -1 ("the whole address space").
             if function != 0, a[3] != .max, Range(start: GuestVirtualAddress(a[2]), length: a[3]) == nil {
                 reply(invalidAddress); return .none
             }
             reply(success)
-            return selected && function != 0 ? .flushTranslations : .none
+            // Only the calling vCPU has translations cached: another vCPU's are dropped when it
+            // is next put on the hart (`Hart.loadVirtualHart` flushes the TLB), and decoded
+            // code is keyed by physical address and dropped on the stores that change it, so
+            // FENCE.I needs nothing more anywhere.
+            return selected & 1 << UInt64(domain.currentVCPU) != 0 && function != 0 ? .flushTranslations : .none
         case hsm:
             switch function {
-            case 0: // hart_start
-                reply(a[0] == 0 ? alreadyAvailable : invalidParameter)
-            case 1: // hart_stop: the only vCPU stopping ends the domain
-                return .shutdown(0)
-            case 2: // hart_get_status
-                a[0] == 0 ? reply(success, 0) : reply(invalidParameter) // 0 = STARTED
+            case 0: // hart_start(hartid, start_addr, opaque)
+                guard a[0] < UInt64(domain.vcpus.count) else { reply(invalidParameter); return .none }
+                let target = Int(a[0])
+                guard domain.vcpus[target].state == .stopped else { reply(alreadyAvailable); return .none }
+                guard domain.ownsRAM(GuestPhysicalAddress(a[1]), length: 2) else { reply(invalidAddress); return .none }
+                // SBI §9.1: the hart starts in S-mode at start_addr with satp = 0, sstatus.SIE
+                // = 0, a0 = hartid and a1 = opaque; it shares the domain's time base.
+                var state = VirtualHartState(pc: a[1])
+                state.registers[10] = a[0]
+                state.registers[11] = a[2]
+                state.csrs[CSR.htimedelta] = domain.timeDelta
+                domain.vcpus[target] = VirtualCPU(hart: state, state: .startPending)
+                reply(success)
+            case 1: // hart_stop: the calling vCPU stops; on success the call does not return
+                return .stopVCPU
+            case 2: // hart_get_status(hartid)
+                guard a[0] < UInt64(domain.vcpus.count) else { reply(invalidParameter); return .none }
+                reply(success, domain.vcpus[Int(a[0])].state.hsmStatus)
             case 3: // hart_suspend
                 switch a[0] {
                 case 0: reply(success); return .suspend // default retentive
                 case 0x8000_0000: // default non-retentive: resume at a1 with a0 = hartid, a1 = opaque
                     guard domain.ownsRAM(GuestPhysicalAddress(a[1]), length: 4) else { reply(invalidAddress); return .none }
                     hart.pc = a[1] &- 4 // the caller adds 4 for the ecall
-                    hart.setRegister(10, 0)
+                    hart.setRegister(10, UInt64(domain.currentVCPU))
                     hart.setRegister(11, a[2])
                     supervisor.resetForNonRetentiveResume()
                     return .suspend
@@ -204,12 +234,15 @@ enum GuestSBI {
         return .none
     }
 
-    /// Whether a hart mask (SBI spec §3.1: `hart_mask_base` = -1 means every hart) selects hart
-    /// 0, the only vCPU; nil when it names harts that do not exist.
-    private static func selectsOnlyHartZero(mask: UInt64, base: UInt64) -> Bool? {
-        if base == UInt64.max { return true }
-        if mask == 0 { return false }
-        guard base == 0, mask == 1 else { return nil }
-        return true
+    /// The vCPUs a hart mask selects, as a bit set (bit n: vCPU n), for a domain of `count`
+    /// vCPUs (SBI spec §3.1: hart n is selected when bit n - `base` of `mask` is set, and
+    /// `base` = -1 selects every hart); nil when it names a hart that does not exist
+    /// (SBI_ERR_INVALID_PARAM).
+    static func selectedVCPUs(mask: UInt64, base: UInt64, count: Int) -> UInt64? {
+        let all: UInt64 = count >= 64 ? .max : (1 << UInt64(count)) - 1
+        if base == .max { return all }
+        if mask == 0 { return 0 }
+        guard base < UInt64(count), mask & ~(all >> base) == 0 else { return nil }
+        return mask << base
     }
 }

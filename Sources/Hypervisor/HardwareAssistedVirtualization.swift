@@ -61,26 +61,35 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
     /// delivers to VS-mode (hideleg passes it) without an exit, as KVM's in-kernel PLIC does.
     var deliversExternalInterrupts: Bool { true }
 
+    /// hvip bit 2: VSSIP, the VS-level software interrupt an SBI IPI injects (H spec, "hvip").
+    static let virtualSupervisorSoftware: UInt64 = 1 << 2
     /// hvip bit 10: VSEIP, the VS-level external interrupt the hypervisor injects (H spec, "hvip").
     static let virtualSupervisorExternal: UInt64 = 1 << 10
 
+    /// Up to `DomainConfiguration.maximumVCPUs`: each vCPU's VS state is its own saved
+    /// `VirtualHartState`, its PLIC context its own hvip.VSEIP and its IPIs its own hvip.VSSIP.
+    var maximumVCPUs: Int { DomainConfiguration.maximumVCPUs }
+
     func externalInterruptsChanged(_ domain: Domain, host: Host) {
-        // One vCPU today: vCPU n's S-mode context will drive vCPU n's hvip the same way.
-        let raised = domain.vcpuInterrupts[0].pending & InterruptLines.supervisorExternal != 0
+        // vCPU n's S-mode context drives vCPU n's hvip: on the hart for the vCPU there, in its
+        // saved state for the others.
         let bit = Self.virtualSupervisorExternal
-        if host.loaded === domain {
-            let hvip = host.hart.hostReadCSR(CSR.hvip) ?? 0
-            let wanted = raised ? hvip | bit : hvip & ~bit
-            if wanted != hvip { host.hart.hostWriteCSR(CSR.hvip, wanted) }
-        } else {
-            let hvip = domain.vcpu.csrs[CSR.hvip] ?? 0
-            let wanted = raised ? hvip | bit : hvip & ~bit
-            if wanted != hvip { domain.vcpu.csrs[CSR.hvip] = wanted }
+        for index in domain.vcpuInterrupts.indices {
+            let raised = domain.vcpuInterrupts[index].pending & InterruptLines.supervisorExternal != 0
+            if host.loaded === domain && domain.currentVCPU == index {
+                let hvip = host.hart.hostReadCSR(CSR.hvip) ?? 0
+                let wanted = raised ? hvip | bit : hvip & ~bit
+                if wanted != hvip { host.hart.hostWriteCSR(CSR.hvip, wanted) }
+            } else {
+                let hvip = domain.vcpus[index].hart.csrs[CSR.hvip] ?? 0
+                let wanted = raised ? hvip | bit : hvip & ~bit
+                if wanted != hvip { domain.vcpus[index].hart.csrs[CSR.hvip] = wanted }
+            }
         }
     }
 
-    func wakeUp(_ domain: Domain, host: Host) -> WakeUp {
-        let csrs = domain.vcpu.csrs
+    func wakeUp(_ domain: Domain, vcpu: Int, host: Host) -> WakeUp {
+        let csrs = domain.vcpus[vcpu].hart.csrs
         let enables = csrs[CSR.hie] ?? 0
         if (csrs[CSR.hvip] ?? 0) & enables != 0 { return .now }
         let compare = csrs[CSR.vstimecmp] ?? .max
@@ -152,7 +161,8 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             switch effect {
             case .none: break
             case .shutdown(let status): host.finish(domain, .shutdown(status: status))
-            case .suspend: domain.state = .blocked; host.unload(domain)
+            case .suspend: host.block(domain, as: .suspended)
+            case .stopVCPU: host.stopCurrentVCPU(domain)
             case .flushTranslations: hart.loadVirtualHart(hart.saveVirtualHart(), hgatp: domain.hgatp)
             }
         case TrapCause.loadGuestPageFault, TrapCause.storeGuestPageFault:
@@ -166,8 +176,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             if trap.value == 0x1050_0073 { // wfi
                 domain.count(.vmexitWFI)
                 hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
-                domain.state = .blocked
-                host.unload(domain)
+                host.block(domain)
             } else {
                 // What a guest kernel may not do even in VS-mode is illegal to it.
                 domain.count(.vmexitVirtualInstruction)
@@ -190,7 +199,10 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
             hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) & ~(1 << 6))
         }
         func raiseSoftwareInterrupt() {
-            hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) | 1 << 2) // VSSIP
+            hart.hostWriteCSR(CSR.hvip, (hart.hostReadCSR(CSR.hvip) ?? 0) | HardwareAssistedVirtualization.virtualSupervisorSoftware)
+        }
+        func raiseSoftwareInterrupt(on vcpu: inout VirtualCPU) {
+            vcpu.hart.csrs[CSR.hvip, default: 0] |= HardwareAssistedVirtualization.virtualSupervisorSoftware
         }
         func resetForNonRetentiveResume() {
             hart.hostWriteCSR(CSR.vsstatus, (hart.hostReadCSR(CSR.vsstatus) ?? 0) & ~2) // SIE clear

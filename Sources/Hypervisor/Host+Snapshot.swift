@@ -44,7 +44,14 @@ public enum DomainSnapshot {
         /// The kernel image the domain was created from (so the restored domain's
         /// configuration is the original one).
         var kernel: Data
+        /// vCPU 0's registers and CSRs (the only vCPU in files written before multi-vCPU domains).
         var vcpu: VirtualHartState
+        /// Every vCPU's state (running, waiting, stopped...), vCPU 0 first, and the registers and
+        /// CSRs of vCPUs 1 and up. Both absent in files written before multi-vCPU domains, which
+        /// restore as one running vCPU from `vcpu`; `vcpu` stays vCPU 0's so such files and the
+        /// tools that edit them keep their meaning.
+        var vcpuStates: [VirtualCPUState]?
+        var otherVCPUs: [VirtualHartState]?
         /// The guest's `time` when it was saved: the restoring host sets htimedelta so the
         /// guest's clock continues from here instead of jumping.
         var guestTime: UInt64
@@ -160,7 +167,8 @@ extension Host {
         let configuration = domain.configuration
         let header = DomainSnapshot.Header(
             name: configuration.name, memorySize: configuration.memorySize, kernelAddress: configuration.kernelAddress.rawValue,
-            instructionLimit: configuration.instructionLimit, kernel: Data(configuration.kernel), vcpu: domain.vcpu,
+            instructionLimit: configuration.instructionLimit, kernel: Data(configuration.kernel), vcpu: domain.vcpus[0].hart,
+            vcpuStates: domain.vcpus.map(\.state), otherVCPUs: domain.vcpus.dropFirst().map(\.hart),
             guestTime: guestTime(domain), console: Data(domain.console), uart: domain.uart.registerState,
             plic: domain.plic?.registerState, bootArguments: configuration.bootArguments, initrd: configuration.initrd.map { Data($0) },
             instructions: domain.instructions,
@@ -237,6 +245,8 @@ extension Host {
                                                 kernelAddress: GuestPhysicalAddress(header.kernelAddress), instructionLimit: header.instructionLimit)
         configuration.bootArguments = header.bootArguments
         configuration.initrd = header.initrd.map { [UInt8]($0) }
+        let states = header.vcpuStates ?? [.running], harts = [header.vcpu] + (header.otherVCPUs ?? [])
+        configuration.vcpuCount = states.count
         let domain = try createDomain(configuration)
         // createDomain loaded the kernel and a device tree; the saved RAM replaces all of it.
         // parseSnapshot checked that the file holds every stored page, and createDomain gave the
@@ -251,9 +261,8 @@ extension Host {
             offset += DomainSnapshot.pageSize
         }
         hart.hostWroteMemory(domain.hostBase ..< domain.hostBase + header.memorySize)
-        var vcpu = header.vcpu
-        vcpu.csrs[CSR.htimedelta] = header.guestTime &- hostTime(for: domain)
-        domain.vcpu = vcpu
+        for index in states.indices { domain.vcpus[index] = VirtualCPU(hart: harts[index], state: states[index]) }
+        domain.setTimeDelta(header.guestTime &- hostTime(for: domain))
         domain.console = [UInt8](header.console)
         // parseSnapshot refused a state with a problem, so this restores.
         if let uart = header.uart { domain.uart.restore(uart) }
@@ -297,17 +306,23 @@ extension Host {
         guard header.memorySize <= configuration.memorySize - tableArea else {
             throw bad("guest memory of \(header.memorySize >> 20) MiB is more than this host (\(configuration.memorySize >> 20) MiB) can give")
         }
-        guard header.vcpu.registers.count == 32, header.vcpu.floatRegisters.count == 32 else {
-            throw bad("vCPU state has \(header.vcpu.registers.count) integer and \(header.vcpu.floatRegisters.count) float registers, not 32 each")
+        let vcpus = [header.vcpu] + (header.otherVCPUs ?? []), states = header.vcpuStates ?? [.running]
+        guard (1 ... DomainConfiguration.maximumVCPUs).contains(states.count) else {
+            throw bad("\(states.count) vCPUs, not 1 to \(DomainConfiguration.maximumVCPUs)")
         }
+        guard vcpus.count == states.count else { throw bad("\(states.count) vCPU states for \(vcpus.count) vCPUs") }
+        for (index, vcpu) in vcpus.enumerated() where vcpu.registers.count != 32 || vcpu.floatRegisters.count != 32 {
+            throw bad("vCPU \(index) state has \(vcpu.registers.count) integer and \(vcpu.floatRegisters.count) float registers, not 32 each")
+        }
+        if states.allSatisfy({ $0 == .stopped }) { throw bad("every vCPU is stopped") }
         // Past its allowance the scheduler's remaining-instructions sum would wrap and the
         // domain would run unbounded.
         guard header.instructions <= header.instructionLimit else {
             throw bad("\(header.instructions) instructions retired, more than the domain's limit of \(header.instructionLimit)")
         }
         if let problem = header.uart?.problem { throw bad("UART state no 16550 can have: \(problem)") }
-        // A hav domain's PLIC has one M and one S context per vCPU (one vCPU today).
-        if let problem = header.plic?.problem(contextCount: PLIC.contextsPerHart) { throw bad("PLIC state no domain's PLIC can have: \(problem)") }
+        // A hav domain's PLIC has one M and one S context per vCPU.
+        if let problem = header.plic?.problem(contextCount: PLIC.contextsPerHart * vcpus.count) { throw bad("PLIC state no domain's PLIC can have: \(problem)") }
         let pageCount = Int(header.memorySize) / DomainSnapshot.pageSize
         let mapStart = DomainSnapshot.prefixLength + headerLength
         let mapLength = (pageCount + 7) / 8

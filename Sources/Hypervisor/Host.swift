@@ -62,6 +62,15 @@ public final class Host {
         /// `full`: the guest kernel deprivileged to U-mode on a hart without H; every privileged
         /// instruction traps and is emulated; memory goes through shadow page tables.
         case full
+
+        /// The name `virtbench run --mode` gives it, for messages.
+        public var modeName: String {
+            switch self {
+            case .hardwareAssisted: return "hav"
+            case .para: return "para"
+            case .full: return "full"
+            }
+        }
     }
 
     public struct Configuration: Sendable {
@@ -167,8 +176,10 @@ public final class Host {
     public func createDomain(_ configuration: DomainConfiguration) throws -> Domain {
         let size = configuration.memorySize
         guard size > 0, size % Host.megapage == 0 else { throw HostError.badMemorySize(size) }
-        guard configuration.vcpuCount == 1 else {
-            throw HostError.unsupported("a domain has one vCPU for now, not \(configuration.vcpuCount): multi-vCPU domains are not built yet")
+        guard (1 ... kind.maximumVCPUs).contains(configuration.vcpuCount) else {
+            throw HostError.unsupported(kind.maximumVCPUs == 1
+                ? "a domain under \(self.configuration.virtualization.modeName) has one vCPU, not \(configuration.vcpuCount): multi-vCPU domains are built for hav only"
+                : "a domain has 1 to \(kind.maximumVCPUs) vCPUs, not \(configuration.vcpuCount)")
         }
         let (total, overflow) = size.addingReportingOverflow(kind.domainOverhead)
         guard !overflow, let index = freeRanges.firstIndex(where: { $0.length >= total }) else {
@@ -335,10 +346,26 @@ public final class Host {
         case budgetUsed
     }
 
-    /// Runs runnable domains round robin until every started domain has finished (shut down or
-    /// crashed) or is paused, or until the hart has retired `instructionBudget` instructions in
-    /// this call. Blocked vCPUs wake on their timer or a pending interrupt; when all are
-    /// blocked, time skips ahead to the earliest timer (virtual time) or the host sleeps.
+    /// Runs the runnable vCPUs of all domains round robin until every started domain has
+    /// finished (shut down or crashed) or is paused, or until the hart has retired
+    /// `instructionBudget` instructions in this call. Waiting vCPUs wake on their timer or a
+    /// pending interrupt; when all wait, time skips ahead to the earliest timer (virtual time)
+    /// or the host sleeps.
+    ///
+    /// The scheduler, as built: every schedulable vCPU of every domain (HSM started or start
+    /// pending, not in WFI) takes its turn on the one host hart for `Configuration.timeSlice`
+    /// instructions, in the order of domains and then vCPU numbers. A slice is counted in
+    /// instructions retired (plus one per exit and per trap), never in wall time, so with
+    /// virtual time (`--icount`) two runs make the same choices and give the same counts and
+    /// output. A vCPU that executes WFI with nothing pending gives up the rest of its slice; a
+    /// stopped vCPU (HSM STOPPED) is never chosen. A domain's clock in virtual time is made of
+    /// the instructions of all its vCPUs, so its vCPUs share one time base as a real machine's
+    /// harts do; a waiting vCPU's timer skips the clock ahead only when none of its domain's
+    /// vCPUs can run.
+    ///
+    /// Left for later (issue 19): vCPUs on parallel host threads (`host -smp N`, one simulated
+    /// hart per thread), Xen's credit scheduler with weights, caps and pinning (`vcpu-pin`),
+    /// and steal time published through the SBI STA extension.
     @discardableResult
     public func run(instructionBudget: UInt64 = .max) -> RunOutcome {
         let start = hart.retired
@@ -351,7 +378,9 @@ public final class Host {
             let live = domains.filter { $0.state == .runnable || $0.state == .blocked }
             if live.isEmpty { return .idle }
             wakeBlocked()
-            let runnable = domains.filter { $0.state == .runnable }
+            let runnable = domains.filter { $0.state == .runnable }.flatMap { domain in
+                domain.vcpus.indices.filter { domain.vcpus[$0].state.isSchedulable }.map { (domain, $0) }
+            }
             if runnable.isEmpty {
                 guard waitForTimers() else {
                     for domain in live { domain.state = .crashed(reason: "blocked with no timer armed") }
@@ -360,9 +389,9 @@ public final class Host {
                 continue
             }
             cursor %= runnable.count
-            let domain = runnable[cursor]
+            let (domain, vcpu) = runnable[cursor]
             cursor += 1
-            runSlice(domain, limit: instructionBudget - used)
+            runSlice(domain, vcpu: vcpu, limit: instructionBudget - used)
         }
     }
 
@@ -370,9 +399,11 @@ public final class Host {
     /// makes (SBI calls, MMIO, faults the host reflects) until the slice is used up, it blocks or
     /// it ends. Staying on the hart across exits keeps a guest that exits often (an SBI flood)
     /// from forcing a world switch, with its TLB flush, onto every other domain at each call.
-    func runSlice(_ domain: Domain, limit: UInt64 = .max) {
-        if loaded !== domain {
+    func runSlice(_ domain: Domain, vcpu: Int = 0, limit: UInt64 = .max) {
+        if loaded !== domain || domain.currentVCPU != vcpu {
             if let previous = loaded { unload(previous) }
+            domain.currentVCPU = vcpu
+            if domain.vcpus[vcpu].state == .startPending { domain.vcpus[vcpu].state = .running }
             if isVirtualTime {
                 board.timebase.retiredOffset = hart.retired &- domain.clockInstructions
                 board.timebase.skipped = domain.clockSkipped
@@ -382,7 +413,7 @@ public final class Host {
             loaded = domain
         }
         var sliceLeft = min(configuration.timeSlice, limit)
-        while domain.state == .runnable {
+        while domain.state == .runnable && domain.vcpus[vcpu].state == .running {
             // Each exit, and each trap the guest takes without leaving the hart, is charged one
             // instruction against the slice and the limit (as `Hart.run` charges trap entries),
             // so a guest that faults forever without retiring anything still runs out of both.
@@ -418,9 +449,29 @@ public final class Host {
             case .waitingForInterrupt, .stopped:
                 // WFI always exits to the host (VTW, or U-mode WFI being illegal), and nothing on
                 // the host board stops it; treat either as the guest blocking.
-                domain.state = .blocked
-                unload(domain)
+                block(domain)
             }
+        }
+    }
+
+    /// The current vCPU of `domain` waits for an interrupt or its timer (WFI, a block
+    /// hypercall; `as: .suspended` for HSM hart_suspend): it leaves the hart and gives up the
+    /// rest of its slice.
+    func block(_ domain: Domain, as state: VirtualCPUState = .waiting) {
+        unload(domain)
+        domain.vcpus[domain.currentVCPU].state = state
+        domain.updateStateFromVCPUs()
+    }
+
+    /// The current vCPU of `domain` stopped itself (HSM hart_stop). When no vCPU of the domain
+    /// is left started, the domain has nothing more to run: it shuts down with status 0.
+    func stopCurrentVCPU(_ domain: Domain) {
+        unload(domain)
+        domain.vcpus[domain.currentVCPU].state = .stopped
+        if domain.vcpus.allSatisfy({ $0.state == .stopped }) {
+            domain.state = .shutdown(status: 0)
+        } else {
+            domain.updateStateFromVCPUs()
         }
     }
 
@@ -457,23 +508,32 @@ public final class Host {
         hostTime(for: domain) &+ domain.timeDelta
     }
 
-    /// Makes blocked vCPUs runnable when an interrupt is pending for them or their timer is due.
-    /// In virtual time an idle domain's clock jumps to its timer at once, as WFI does natively.
+    /// Makes waiting vCPUs runnable when an interrupt is pending for them or their timer is due.
+    /// In virtual time a domain none of whose vCPUs can run skips its clock ahead to its
+    /// earliest timer at once, as WFI does natively; while one of its vCPUs runs, the others
+    /// wake when its clock reaches their timers.
     func wakeBlocked() {
-        for domain in domains where domain.state == .blocked {
+        for domain in domains where domain.state == .blocked || domain.state == .runnable {
+            guard domain.vcpus.contains(where: { $0.state.isWaiting }) else { continue }
             pollDevices(domain)
-            switch kind.wakeUp(domain, host: self) {
-            case .now: domain.state = .runnable
-            case .never: continue
-            case .at(let deadline):
-                if isVirtualTime {
-                    let now = hostTime(for: domain)
-                    if deadline > now { domain.clockSkipped &+= deadline - now }
-                    domain.state = .runnable
-                } else if deadline <= hostTime(for: domain) {
-                    domain.state = .runnable
+            var deadlines: [(vcpu: Int, at: UInt64)] = []
+            for index in domain.vcpus.indices where domain.vcpus[index].state.isWaiting {
+                switch kind.wakeUp(domain, vcpu: index, host: self) {
+                case .now: domain.vcpus[index].state = .running
+                case .never: continue
+                case .at(let deadline): deadlines.append((index, deadline))
                 }
             }
+            if !deadlines.isEmpty {
+                let now = hostTime(for: domain)
+                if isVirtualTime, !domain.vcpus.contains(where: { $0.state.isSchedulable }),
+                   let earliest = deadlines.map(\.at).min(), earliest > now {
+                    domain.clockSkipped &+= earliest - now
+                }
+                let due = hostTime(for: domain)
+                for (index, deadline) in deadlines where deadline <= due { domain.vcpus[index].state = .running }
+            }
+            domain.updateStateFromVCPUs()
         }
     }
 
@@ -481,9 +541,11 @@ public final class Host {
     func waitForTimers() -> Bool {
         // In virtual time wakeBlocked already woke every domain a timer could wake.
         guard !isVirtualTime else { return false }
-        let deadlines = domains.filter { $0.state == .blocked }.compactMap { domain -> UInt64? in
-            if case .at(let deadline) = kind.wakeUp(domain, host: self) { return deadline }
-            return nil
+        let deadlines = domains.filter { $0.state == .blocked }.flatMap { domain in
+            domain.vcpus.indices.filter { domain.vcpus[$0].state.isWaiting }.compactMap { index -> UInt64? in
+                if case .at(let deadline) = kind.wakeUp(domain, vcpu: index, host: self) { return deadline }
+                return nil
+            }
         }
         // A domain with a PLIC can also be woken by its devices (console input): look again soon.
         let deviceWake = domains.contains { $0.state == .blocked && $0.plic != nil }
@@ -548,8 +610,8 @@ public final class Host {
 /// What differs between ways of running a guest kernel (hardware-assisted, full, and any kind
 /// added later): everything else (memory carving and frame ownership, the scheduler and its
 /// per-domain clocks, consoles, the SBI, the device models, instruction limits) is `Host`'s and
-/// shared. A kind is one object per host; it keeps per-domain state in `Domain.vcpu` and
-/// `Domain.virtualizationState`.
+/// shared. A kind is one object per host; it keeps per-vCPU state in `Domain.vcpus` (the
+/// current one through `Domain.vcpu` and `Domain.virtualizationState`).
 ///
 /// To add a kind: a case in `Host.Virtualization`, a class conforming to this protocol, and
 /// the two switches in `Host` (`init`, `domainOverhead(for:)`) that pick it.
@@ -572,8 +634,10 @@ protocol VirtualizationKind: AnyObject {
     /// Handles one exit the domain's guest made (`hart.run` returned `.guestExit`). May block
     /// or finish the domain through `host`.
     func handleExit(_ trap: GuestExit, _ domain: Domain, host: Host)
-    /// When a blocked (WFI, suspended) domain may run again.
-    func wakeUp(_ domain: Domain, host: Host) -> WakeUp
+    /// When vCPU `vcpu` of the domain, waiting (WFI, suspended) and off the hart, may run again.
+    func wakeUp(_ domain: Domain, vcpu: Int, host: Host) -> WakeUp
+    /// The most vCPUs a domain may have under this kind.
+    var maximumVCPUs: Int { get }
     /// The kernel is in the domain's memory and `domain.vcpu` at its entry: what the kind adds
     /// before the first run (para: boot page tables, start info). Throwing fails `createDomain`.
     func kernelLoaded(_ domain: Domain, host: Host) throws
@@ -589,6 +653,9 @@ extension VirtualizationKind {
     func kernelLoaded(_ domain: Domain, host: Host) throws {}
     var deliversExternalInterrupts: Bool { false }
     func externalInterruptsChanged(_ domain: Domain, host: Host) {}
+    /// Full and para keep one vCPU's supervisor state (the virtual supervisor, the shared
+    /// info page) and are built for one vCPU per domain.
+    var maximumVCPUs: Int { 1 }
 }
 
 /// When a blocked vCPU wakes (`VirtualizationKind.wakeUp`).

@@ -35,7 +35,8 @@ enum Hypercalls {
             switch effect {
             case .none: break
             case .shutdown(let status): host.finish(domain, .shutdown(status: status))
-            case .suspend: block(domain, host: host)
+            case .suspend: host.block(domain, as: .suspended)
+            case .stopVCPU: host.stopCurrentVCPU(domain)
             case .flushTranslations: hart.hostFlushTranslations()
             }
             return
@@ -71,8 +72,7 @@ enum Hypercalls {
         case .yield:
             reply(hart, .value(0))
             cpu.yielded = true
-            domain.state = .blocked
-            host.unload(domain)
+            host.block(domain)
             return
         case .block:
             reply(hart, .value(0))
@@ -115,8 +115,7 @@ enum Hypercalls {
 
     /// Blocks the vCPU until an unmasked event is pending (it wakes at once if one is).
     static func block(_ domain: Domain, host: Host) {
-        domain.state = .blocked
-        host.unload(domain)
+        host.block(domain)
     }
 
     static func setTimer(_ domain: Domain, _ cpu: ParaVirtualCPU, host: Host, _ deadline: UInt64) {
@@ -133,6 +132,9 @@ enum Hypercalls {
         let domain: Domain, cpu: ParaVirtualCPU, host: Host
         func setTimer(_ deadline: UInt64) { Hypercalls.setTimer(domain, cpu, host: host, deadline) }
         func raiseSoftwareInterrupt() {}
+        /// The PV guest has no software interrupt (its events are the shared page's); and a
+        /// para domain has one vCPU, so no other vCPU is ever named.
+        func raiseSoftwareInterrupt(on vcpu: inout VirtualCPU) {}
         func resetForNonRetentiveResume() {
             let memory = host.board.memory, status = domain.hostAddress(cpu.sharedInfo) + HypercallABI.sharedStatus
             _ = memory.store(status, width: 8, value: (memory.load(status, width: 8) ?? 0) & ~ParaVirtualization.sie)

@@ -132,8 +132,8 @@ final class ParaVirtualization: VirtualizationKind {
         hart.hostWriteCSR(CSR.mstatus, status & ~Self.fsMask | fs & Self.fsMask)
     }
 
-    func wakeUp(_ domain: Domain, host: Host) -> WakeUp {
-        guard let cpu = Self.cpu(domain) else { return .never }
+    func wakeUp(_ domain: Domain, vcpu: Int, host: Host) -> WakeUp {
+        guard let cpu = domain.vcpus[vcpu].kindState as? ParaVirtualCPU else { return .never }
         if cpu.yielded { cpu.yielded = false; return .now }
         let shared = host.board.memory, page = domain.hostAddress(cpu.sharedInfo)
         let pending = shared.load(page + HypercallABI.sharedPending, width: 8) ?? 0

@@ -136,6 +136,8 @@ public struct RV64Assembler {
 
     /// `ecall` and `ebreak` (unprivileged spec §2.8, "Environment Call and Breakpoints").
     public mutating func ecall() { words.append(Self.opSystem) }
+    /// `wfi` (privileged spec §3.3.3).
+    public mutating func wfi() { words.append(0x1050_0000 | Self.opSystem) }
     public mutating func ebreak() { words.append(1 << 20 | Self.opSystem) }
 
     public mutating func auipc(_ rd: UInt8, _ upper20: UInt32) { words.append((upper20 & 0xFFFFF) << 12 | UInt32(rd) << 7 | Self.opAUIPC) }

@@ -14,7 +14,8 @@ struct HostCommand: ParsableCommand {
         abstract: "Run several domains on one Swift hypervisor host, with an xl-like listing.",
         discussion: """
         CONFIG is JSON: {"domains": [{"name": "a", "kernel": "kernel.elf", "memory": "64M", \
-        "max-insns": 100000000}, ...]} with an optional "time-slice" (instructions per turn). A \
+        "max-insns": 100000000, "vcpus": 2}, ...]} with an optional "time-slice" (instructions per turn); \
+        "vcpus" is 1 (the default) to \(DomainConfiguration.maximumVCPUs). A \
         relative kernel path is taken from the configuration file's directory. Exit status: 0 when \
         every domain shut down with status 0, \(HostCommand.domainFailedStatus) when one did not \
         (a line on stderr says which), 1 on bad input.
@@ -217,7 +218,7 @@ struct HostCommand: ParsableCommand {
                 }
             }
             let exits = total("vmexit."), sbi = total("sbi.")
-            rows.append([domain.configuration.name, "\(domain.id)", "\(domain.configuration.memorySize >> 20)", "1",
+            rows.append([domain.configuration.name, "\(domain.id)", "\(domain.configuration.memorySize >> 20)", "\(domain.vcpus.count)",
                          stateColumn(domain.state), "\(domain.instructions)", "\(exits)", "\(sbi)"])
         }
         return PlainTextTable.render(rows, ruleUnderHeader: false)
@@ -264,7 +265,8 @@ struct HostConfiguration {
         var kernel: String
         var memory: String
         var maxInstructions: UInt64?
-        enum CodingKeys: String, CodingKey, CaseIterable { case name, kernel, memory, maxInstructions = "max-insns" }
+        var vcpus: UInt64?
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, kernel, memory, maxInstructions = "max-insns", vcpus }
 
         init(from decoder: any Decoder) throws {
             try rejectUnknownKeys(decoder, CodingKeys.self)
@@ -278,6 +280,7 @@ struct HostConfiguration {
                 memory = try container.decode(String.self, forKey: .memory)
             }
             maxInstructions = try positiveInteger(container, .maxInstructions)
+            vcpus = try positiveInteger(container, .vcpus)
         }
     }
 
@@ -375,6 +378,11 @@ struct HostConfiguration {
             var domain = DomainConfiguration(name: name, memorySize: memory, kernel: [UInt8](kernel),
                                              instructionLimit: entry.maxInstructions ?? .max)
             domain.kernelPath = kernelURL.path
+            let vcpus = entry.vcpus ?? 1
+            guard vcpus <= UInt64(DomainConfiguration.maximumVCPUs) else {
+                throw CommandError("\(place) (\(name)): vcpus \(vcpus): a domain has at most \(DomainConfiguration.maximumVCPUs)")
+            }
+            domain.vcpuCount = Int(vcpus)
             result.domains.append(domain)
         }
         return result

@@ -6,6 +6,7 @@ import Darwin
 import ArgumentParser
 import Devices
 import Foundation
+import Hypervisor
 import Loader
 import Machine
 import Storage
@@ -207,8 +208,11 @@ struct Run: ParsableCommand {
                 throw CommandError("\(first) applies to \(modes) only, not --mode \(mode)")
             }
             let cpus = try SMPTopology.parse(smp).cpus
-            if cpus > 1 {
-                throw CommandError("-smp \(smp): a domain under --mode \(mode) has one vCPU for now (multi-vCPU domains are not built yet); use -smp 1")
+            if cpus > 1 && mode != "hav" {
+                throw CommandError("-smp \(smp): a domain under --mode \(mode) has one vCPU (multi-vCPU domains are built for --mode hav only); use -smp 1")
+            }
+            if cpus > DomainConfiguration.maximumVCPUs {
+                throw CommandError("-smp \(smp): a domain under --mode \(mode) has at most \(DomainConfiguration.maximumVCPUs) vCPUs")
             }
         }
         switch mode {

@@ -43,6 +43,7 @@ extension Run {
             configuration.kernelPath = kernel
             configuration.initrd = initrdBytes
             configuration.bootArguments = append
+            configuration.vcpuCount = try SMPTopology.parse(smp).cpus
             domain = try host.createDomain(configuration)
             domain.consoleListener = Console.writeOutput
         } catch {

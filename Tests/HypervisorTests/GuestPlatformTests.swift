@@ -413,14 +413,4 @@ import Virtio
         domain.virtioSlots[2].interruptLine(true)
         #expect(domain.plic?.isPending(3) == true)
     }
-
-    /// Multi-vCPU domains are refused with a reason until they are built.
-    @Test func moreThanOneVCPUIsRefused() throws {
-        let host = try Self.host(.hardwareAssisted)
-        var configuration = DomainConfiguration(name: "smp", memorySize: 8 << 20, kernel: [0x6f, 0, 0, 0])
-        configuration.vcpuCount = 2
-        #expect(throws: HostError.unsupported("a domain has one vCPU for now, not 2: multi-vCPU domains are not built yet")) {
-            try host.createDomain(configuration)
-        }
-    }
 }

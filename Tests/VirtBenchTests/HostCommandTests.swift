@@ -81,6 +81,23 @@ import TestSupport
         #expect(rows["alpha"]?[6 ... 7] == ["18", "0"], "\(r.stdout)")
     }
 
+    /// `vcpus` gives a domain several vCPUs (the table's VCPUs column says how many); the
+    /// greeter never starts its second one and still shuts down.
+    @Test func vcpusGivesADomainSeveralVCPUs() throws {
+        let scratch = try Scratch()
+        try scratch.write("alpha.bin", Self.greeter("two vcpus\n"))
+        let config = try scratch.write("host.json", """
+            {"domains": [{"name": "alpha", "kernel": "alpha.bin", "memory": "8M", "vcpus": 2},
+                         {"name": "beta", "kernel": "alpha.bin", "memory": "8M"}]}
+            """)
+        let r = try run(["host", config])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").contains("alpha | two vcpus"), "\(r.stdout)")
+        let rows = Self.tableRows(r.stdout)
+        #expect(rows["alpha"]?[1 ... 4] == ["1", "8", "2", "---s--"], "\(r.stdout)")
+        #expect(rows["beta"]?[1 ... 4] == ["2", "8", "1", "---s--"], "\(r.stdout)")
+    }
+
     @Test func consolesGoToFilesAndTheTableRepeats() throws {
         let scratch = try Scratch()
         try scratch.write("alpha.bin", Self.greeter("to a file\n"))
@@ -174,6 +191,12 @@ import TestSupport
         try expectOneLineError(["host", try config("""
             {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M", "cpus": 2}]}
             """)], containing: "domains[0].cpus: unknown key")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M", "vcpus": 9}]}
+            """)], containing: "domains[0] (a): vcpus 9: a domain has at most 8")
+        try expectOneLineError(["host", try config("""
+            {"domains": [{"name": "a", "kernel": "alpha.bin", "memory": "8M", "vcpus": 0}]}
+            """)], containing: "domains[0].vcpus must be a positive integer")
         try expectOneLineError(["host", try config("""
             {"domains": [{"name": "a", "kernel": "alpha.bin"}]}
             """)], containing: "domains[0].memory is missing")
