@@ -24,6 +24,10 @@ public struct FuzzSaveFile: Sendable, Equatable {
     public var pageMap: [UInt8]
     /// Stored pages by guest page number (the file holds them in ascending order).
     public var pages: [Int: [UInt8]]
+    /// The header's fields `FuzzSaveHeader` does not model (the PLIC, the initrd, the command
+    /// line, further vCPUs…), carried exactly so that a rewritten header keeps them: without
+    /// them every fuzzed file restored as a one-vCPU domain with a reset PLIC.
+    var otherHeaderFields: [String: JSONValue] = [:]
 
     /// Parses a file `Host.save` wrote, and re-encodes its header canonically (CSRs sorted),
     /// so mutations of two copies of the same domain give the same bytes.
@@ -52,7 +56,11 @@ public struct FuzzSaveFile: Sendable, Equatable {
         }
         guard offset + 8 == bytes.count else { throw bad("\(bytes.count - offset - 8) bytes after the pages") }
         guard Self.checksum(bytes[0 ..< offset]) == FuzzELFWriter.read(bytes, at: offset, width: 8) else { throw bad("checksum mismatch") }
-        headerJSON = Self.encode(header)
+        let whole = try? JSONDecoder().decode([String: JSONValue].self, from: Data(bytes[16 ..< 16 + headerLength]))
+        let known = Set(((try? JSONDecoder().decode([String: JSONValue].self, from: Data(Self.encode(header)))) ?? [:]).keys)
+        otherHeaderFields = (whole ?? [:]).filter { !known.contains($0.key) }
+        headerJSON = []
+        headerJSON = encode(header)
     }
 
     /// The header decoded; nil once a raw mutation has made the JSON unreadable.
@@ -61,7 +69,7 @@ public struct FuzzSaveFile: Sendable, Equatable {
     /// Replaces the header and, when the memory size changed to one the page map can follow,
     /// resizes the map and drops pages past the end, so the file stays self-consistent.
     public mutating func setHeader(_ header: FuzzSaveHeader) {
-        headerJSON = Self.encode(header)
+        headerJSON = encode(header)
         guard header.memorySize % UInt64(Self.pageSize) == 0, header.memorySize <= 4 << 30 else { return }
         let pageCount = Int(header.memorySize) / Self.pageSize
         pageMap = (0 ..< (pageCount + 7) / 8).map { $0 < pageMap.count ? pageMap[$0] : 0 }
@@ -116,6 +124,49 @@ public struct FuzzSaveFile: Sendable, Equatable {
         encoder.outputFormatting = [.sortedKeys]
         // Every field is a plain value: encoding cannot fail.
         return (try? [UInt8](encoder.encode(header))) ?? []
+    }
+
+    /// `header` with the fields it does not model put back, keys sorted.
+    func encode(_ header: FuzzSaveHeader) -> [UInt8] {
+        let modelled = Self.encode(header)
+        guard !otherHeaderFields.isEmpty,
+              let fields = try? JSONDecoder().decode([String: JSONValue].self, from: Data(modelled)) else { return modelled }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? [UInt8](encoder.encode(fields.merging(otherHeaderFields) { modelledValue, _ in modelledValue }))) ?? modelled
+    }
+}
+
+/// Any JSON value, kept exactly: integers as UInt64 or Int64 (never through Double), so a
+/// register or a CSR the fuzzer did not touch is written back bit for bit.
+indirect enum JSONValue: Codable, Sendable, Equatable {
+    case null, bool(Bool), unsigned(UInt64), signed(Int64), double(Double), string(String)
+    case array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(UInt64.self) { self = .unsigned(value) }
+        else if let value = try? container.decode(Int64.self) { self = .signed(value) }
+        else if let value = try? container.decode(Double.self) { self = .double(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .unsigned(let value): try container.encode(value)
+        case .signed(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 }
 

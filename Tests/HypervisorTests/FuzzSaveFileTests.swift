@@ -45,6 +45,32 @@ import Testing
         #expect(try Self.restoreAndRun(file.serialized()) == .shutdown(status: 0))
     }
 
+    /// A rewritten header keeps what the fuzzer does not model: a two-vCPU hav domain with a
+    /// command line comes back with both vCPUs, their states and the command line.
+    @Test func aRewrittenHeaderKeepsTheFieldsTheFuzzerDoesNotModel() throws {
+        let host = try MultiVCPUTests.host()
+        let domain = try MultiVCPUTests.twoVCPUDomain(on: host, bootArguments: "console=hvc0 fuzz=kept")
+        try host.start(domain.id)
+        host.run(instructionBudget: 2_000)
+        try host.pause(domain.id)
+        let url = Self.temporaryURL("smp.vbsave")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try host.save(domain.id, to: url)
+        let saved = domain.vcpus
+
+        var file = try FuzzSaveFile(parsing: [UInt8](try Data(contentsOf: url)))
+        var header = try #require(file.header)
+        header.name = "renamed"
+        file.setHeader(header)
+        try Data(file.serialized()).write(to: url)
+        let restored = try MultiVCPUTests.host().restore(from: url)
+        #expect(restored.configuration.name == "renamed")
+        #expect(restored.configuration.vcpuCount == 2)
+        #expect(restored.configuration.bootArguments == "console=hvc0 fuzz=kept")
+        #expect(restored.vcpus.map(\.state) == saved.map(\.state))
+        #expect(restored.vcpus.map(\.hart.registers) == saved.map(\.hart.registers))
+    }
+
     @Test func aChangedPageWithItsChecksumRecomputedGetsPastTheCheck() throws {
         var file = try FuzzSaveFile(parsing: try Self.savedDomain())
         // A page of its data area (guest 0x8020_8000) filled with a pattern: the guest only

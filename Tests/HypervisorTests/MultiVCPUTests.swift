@@ -125,9 +125,10 @@ import Testing
         return try Host(configuration: configuration)
     }
 
-    static func twoVCPUDomain(on host: Hypervisor.Host) throws -> Domain {
+    static func twoVCPUDomain(on host: Hypervisor.Host, bootArguments: String? = nil) throws -> Domain {
         var configuration = DomainConfiguration(name: "smp", memorySize: 8 << 20, kernel: try twoVCPUGuest(), instructionLimit: 50_000_000)
         configuration.vcpuCount = 2
+        if let bootArguments { configuration.bootArguments = bootArguments }
         return try host.createDomain(configuration)
     }
 
