@@ -1,0 +1,101 @@
+import Network
+
+/// `-netdev` in QEMU 7.2's spellings: the back-ends a `-device virtio-net-*,netdev=ID` connects to.
+struct NetworkBackendSpec: Equatable {
+    enum Kind: Equatable {
+        /// `user`: libslirp's NAT on 10.0.2.0/24.
+        case user(restricted: Bool, hostForwards: [HostForward])
+    }
+    var id: String
+    var kind: Kind
+    let spec: String
+
+    /// What `-netdev user` takes here; QEMU's other options (net=, host=, dhcpstart=, ipv6=, smb=,
+    /// tftp=, guestfwd=...) are refused rather than ignored.
+    static let userOptions = ["id", "restrict", "hostfwd"]
+
+    static func parse(_ specs: [String]) throws -> [NetworkBackendSpec] {
+        var backends: [NetworkBackendSpec] = []
+        for spec in specs {
+            let items: [String]
+            do { items = try MachineOptions.splitItems(spec) } catch { throw CommandError("-netdev \(spec): empty item") }
+            guard let type = items.first, !type.contains("=") || type.hasPrefix("type=") else {
+                throw CommandError("-netdev \(spec): Parameter 'type' is missing")
+            }
+            let kind = type.hasPrefix("type=") ? String(type.dropFirst(5)) : type
+            var id: String?
+            var restricted = false
+            var forwards: [HostForward] = []
+            switch kind {
+            case "user":
+                for item in items.dropFirst() {
+                    guard let equals = item.firstIndex(of: "=") else { throw CommandError("-netdev \(spec): '\(item)' is not key=value") }
+                    let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
+                    switch key {
+                    case "id":
+                        guard id == nil else { throw CommandError("-netdev \(spec): id given twice") }
+                        id = value
+                    case "restrict": restricted = try DeviceOptions.onOff("-netdev", spec, key, value)
+                    case "hostfwd": forwards.append(try parseHostForward(spec, value))
+                    default:
+                        throw CommandError("-netdev \(spec): Invalid parameter '\(key)' (virtbench's -netdev user takes \(userOptions.joined(separator: ", ")))")
+                    }
+                }
+            case "socket", "stream", "dgram", "tap", "bridge", "vde", "l2tpv3", "vhost-user", "hubport", "netmap", "vhost-vdpa":
+                throw CommandError("-netdev \(spec): -netdev \(kind) is not available in virtbench (only -netdev user)")
+            default:
+                throw CommandError("-netdev \(spec): Parameter 'type' expects a netdev backend type (virtbench has user)")
+            }
+            guard let id, !id.isEmpty else { throw CommandError("-netdev \(spec): Parameter 'id' is missing") }
+            guard !backends.contains(where: { $0.id == id }) else { throw CommandError("-netdev \(spec): Duplicate ID '\(id)' for netdev") }
+            backends.append(NetworkBackendSpec(id: id, kind: .user(restricted: restricted, hostForwards: forwards), spec: spec))
+        }
+        return backends
+    }
+
+    /// `tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT` (QEMU's hostfwd; the protocol defaults to tcp).
+    static func parseHostForward(_ spec: String, _ rule: String) throws -> HostForward {
+        func bad(_ why: String) -> CommandError { CommandError("-netdev \(spec): invalid host forwarding rule '\(rule)' (\(why))") }
+        let parts = rule.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw bad("expected tcp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT") }
+        let transport: HostForward.Transport
+        switch parts[0] {
+        case "", "tcp": transport = .tcp
+        case "udp": transport = .udp
+        default: throw bad("protocol must be tcp or udp")
+        }
+        let ends = parts[1].split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2 else { throw bad("expected HOST-GUEST") }
+        func end(_ text: Substring, host: Bool) throws -> (String?, UInt16) {
+            let pieces = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard pieces.count == 2 else { throw bad("expected ADDR:PORT on each side") }
+            let address = pieces[0].isEmpty ? nil : String(pieces[0])
+            if let address, !isIPv4(address) { throw bad("'\(address)' is not an IPv4 address") }
+            guard let port = UInt16(pieces[1]), host || port != 0 else { throw bad("'\(pieces[1])' is not a port") }
+            return (address, port)
+        }
+        let (hostAddress, hostPort) = try end(ends[0], host: true)
+        let (guestAddress, guestPort) = try end(ends[1], host: false)
+        return HostForward(transport: transport, hostAddress: hostAddress, hostPort: hostPort, guestAddress: guestAddress, guestPort: guestPort)
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }
+    }
+
+    /// Makes the back-end on a new link and starts it; the NIC attaches itself to the link.
+    func makeLink(errorLog: @escaping @Sendable (String) -> Void) throws -> NetworkLink {
+        let link = NetworkLink(name: id)
+        switch kind {
+        case .user(let restricted, let forwards):
+            do {
+                let network = try UserNetwork(link: link, restricted: restricted, hostForwards: forwards, errorLog: errorLog)
+                network.start()
+            } catch {
+                throw CommandError("-netdev \(spec): \(error.description)")
+            }
+        }
+        return link
+    }
+}
