@@ -150,6 +150,12 @@ extension Tool {
                                                from: "Scripts/kernel-kit.sh",
                                                files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("virtio-io")])
 
+    /// The kit as revision 7 of the script makes it: virtio_net loaded, and `kit.test=net` (eth0 by
+    /// DHCP or statically on QEMU's user network, a fetch through 10.0.2.2, busybox httpd on a port).
+    public static let kernelKitNet = Tool("kernel kit with kit.test=net (Image, initrd.gz, TESTS listing net)",
+                                          from: "Scripts/kernel-kit.sh",
+                                          files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net")])
+
     /// mkfs.ext4 -d makes a disk image from a folder; fsck.ext4 -n checks it; debugfs reads a file out.
     public static let e2fsprogs = Tool("mkfs.ext4, fsck.ext4 and debugfs", from: "Debian package e2fsprogs",
                                        files: [.firstOf(["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]),
@@ -168,7 +174,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, e2fsprogs,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, e2fsprogs,
         gdbMultiarch, qemuImageTools, virtbench,
     ]
 }
