@@ -56,6 +56,7 @@ public final class NetworkLink: Sendable {
         var peers: [(any NetworkPeer)?] = [nil, nil]
         var queues: [[EthernetFrame]] = [[], []]
         var counters: [NetworkCounters] = [NetworkCounters(), NetworkCounters()]
+        var captures: [any FrameCapture] = []
     }
 
     /// The id the command line gave it (`-netdev ...,id=`).
@@ -67,6 +68,12 @@ public final class NetworkLink: Sendable {
     /// Plugs `peer` into `side`, replacing what was there.
     public func attach(_ peer: any NetworkPeer, as side: NetworkSide) {
         state.withLock { $0.peers[side.rawValue] = peer }
+    }
+
+    /// Adds a capture that sees every checked frame sent over the link, in both directions, in
+    /// order (QEMU's `filter-dump`, queue=all).
+    public func addCapture(_ capture: any FrameCapture) {
+        state.withLock { $0.captures.append(capture) }
     }
 
     /// Sends `bytes` from `side` to the peer on the other side; returns why it was dropped, if it was.
@@ -85,6 +92,7 @@ public final class NetworkLink: Sendable {
     public func send(_ frame: EthernetFrame, from side: NetworkSide) -> FrameDrop? {
         let to = side.other.rawValue
         return state.withLock { (state) -> FrameDrop? in
+            for capture in state.captures { capture.record(frame, from: side) }
             guard let peer = state.peers[to] else {
                 state.counters[to].dropped[.noPeer, default: 0] += 1
                 return .noPeer

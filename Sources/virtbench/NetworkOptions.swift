@@ -84,9 +84,17 @@ struct NetworkBackendSpec: Equatable {
         return octets.count == 4 && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }
     }
 
-    /// Makes the back-end on a new link and starts it; the NIC attaches itself to the link.
-    func makeLink(errorLog: @escaping @Sendable (String) -> Void) throws -> NetworkLink {
+    /// Makes the back-end on a new link, with its captures, and starts it; the NIC attaches itself
+    /// to the link.
+    func makeLink(captures: [NetworkCaptureSpec], errorLog: @escaping @Sendable (String) -> Void) throws -> NetworkLink {
         let link = NetworkLink(name: id)
+        for capture in captures where capture.netdev == id {
+            do {
+                link.addCapture(try PcapFile(path: capture.file, snapLength: capture.maximumLength))
+            } catch {
+                throw CommandError("-object \(capture.spec): \(error.description)")
+            }
+        }
         switch kind {
         case .user(let restricted, let forwards):
             do {
@@ -97,5 +105,45 @@ struct NetworkBackendSpec: Equatable {
             }
         }
         return link
+    }
+}
+
+/// `-object filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]`: every frame of the netdev, both
+/// ways, into a pcap file (QEMU's filter-dump with its default queue=all).
+struct NetworkCaptureSpec: Equatable {
+    var id: String
+    var netdev: String
+    var file: String
+    var maximumLength = PcapFile.defaultSnapLength
+    let spec: String
+
+    static func parse(_ specs: [String], backends: [NetworkBackendSpec]) throws -> [NetworkCaptureSpec] {
+        var captures: [NetworkCaptureSpec] = []
+        for spec in specs {
+            let (first, fields) = try DeviceOptions.items("-object", spec)
+            let type = first ?? fields.first(where: { $0.0 == "qom-type" })?.1
+            guard type == "filter-dump" else {
+                throw CommandError("-object \(spec): object type '\(type ?? "")' is not available (virtbench has filter-dump)")
+            }
+            var values: [String: String] = [:]
+            for (key, value) in fields where key != "qom-type" { values[key] = value }
+            for key in values.keys.sorted() where !["id", "netdev", "file", "maxlen"].contains(key) {
+                throw CommandError("-object \(spec): Property 'filter-dump.\(key)' not found (virtbench takes id, netdev, file, maxlen)")
+            }
+            guard let id = values["id"], !id.isEmpty else { throw CommandError("-object \(spec): Parameter 'id' is missing") }
+            guard let netdev = values["netdev"], !netdev.isEmpty else { throw CommandError("-object \(spec): Parameter 'netdev' is missing") }
+            guard backends.contains(where: { $0.id == netdev }) else {
+                throw CommandError("-object \(spec): Property 'filter-dump.netdev' can't find value '\(netdev)'")
+            }
+            guard let file = values["file"], !file.isEmpty else { throw CommandError("-object \(spec): filter-dump needs file=PATH") }
+            var capture = NetworkCaptureSpec(id: id, netdev: netdev, file: file, spec: spec)
+            if let text = values["maxlen"] {
+                guard let n = Int(text), n > 0, n <= Int(UInt32.max) else { throw CommandError("-object \(spec): maxlen must be a positive number, not '\(text)'") }
+                capture.maximumLength = n
+            }
+            guard !captures.contains(where: { $0.id == id }) else { throw CommandError("-object \(spec): duplicate ID '\(id)' for object") }
+            captures.append(capture)
+        }
+        return captures
     }
 }

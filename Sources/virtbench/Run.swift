@@ -14,7 +14,7 @@ import Virtio
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
 ///
 /// Options use QEMU's spellings and meanings (`-M`, `-m`, `-smp`, `-cpu`, `-bios`, `-kernel`,
-/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-netdev`, `-chardev`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
+/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-netdev`, `-object`, `-chardev`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
 /// `-no-shutdown`, `-d`, `-D`) so a `qemu-system-riscv64` command line can be pasted after
 /// `virtbench run`. QEMUArguments reads the words before ArgumentParser does (one dash or two,
 /// a value is the next word whatever it looks like), so every value option here parses
@@ -78,6 +78,10 @@ struct Run: ParsableCommand {
     @Option(name: [.customLong("netdev", withSingleDash: true), .customLong("netdev")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("A network back-end for -device virtio-net-device|virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx]: user,id=ID[,restrict=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... (libslirp's NAT on QEMU's 10.0.2.0/24: gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15). --mode native only.", valueName: "spec"))
     var netdevs: [String] = []
+
+    @Option(name: [.customLong("object", withSingleDash: true), .customLong("object")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]: every frame of a -netdev, both ways, into a pcap file (as QEMU's filter-dump). --mode native only.", valueName: "spec"))
+    var objects: [String] = []
 
     @Option(name: [.customLong("global", withSingleDash: true), .customLong("global")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("virtio-mmio.force-legacy=false for the modern (version 2) virtio-mmio transport; legacy (version 1) by default, as QEMU 7.2.", valueName: "driver.property=value"))
@@ -203,7 +207,7 @@ struct Run: ParsableCommand {
             let virtio = mode == "hav"
             let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
                                ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty),
-                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty), ("-netdev", !netdevs.isEmpty),
+                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty), ("-netdev", !netdevs.isEmpty), ("-object", !objects.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-monitor stdio", layout.monitor == .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first {
@@ -246,7 +250,7 @@ struct Run: ParsableCommand {
         }
 
         let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: chardevs,
-                                                    networkBackends: netdevs)
+                                                    networkBackends: netdevs, objects: objects)
         _ = try deviceOptions.slotAssignment()
         if layout.stdioTaken, let stdio = deviceOptions.characterDevices.first(where: { $0.backend == .stdio }) {
             // QEMU's words; its -nographic puts the serial port and the monitor on stdio.

@@ -66,6 +66,8 @@ struct DeviceOptions: Equatable {
     var characterDevices: [CharacterDevice] = []
     /// `-netdev` back-ends, in the order given.
     var networkBackends: [NetworkBackendSpec] = []
+    /// `-object filter-dump` captures of those back-ends.
+    var networkCaptures: [NetworkCaptureSpec] = []
     /// `-global virtio-mmio.force-legacy=`: QEMU 7.2's default is the legacy transport.
     var legacyTransport = true
 
@@ -104,9 +106,11 @@ struct DeviceOptions: Equatable {
     ]
 
     static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String],
-                      characterDevices chardevSpecs: [String] = [], networkBackends netdevSpecs: [String] = []) throws -> DeviceOptions {
+                      characterDevices chardevSpecs: [String] = [], networkBackends netdevSpecs: [String] = [],
+                      objects objectSpecs: [String] = []) throws -> DeviceOptions {
         var options = DeviceOptions()
         options.networkBackends = try NetworkBackendSpec.parse(netdevSpecs)
+        options.networkCaptures = try NetworkCaptureSpec.parse(objectSpecs, backends: options.networkBackends)
         let virtioDrives = try options.parseDrives(driveSpecs)
         for spec in globals { try options.parseGlobal(spec) }
         options.characterDevices = try CharacterDevice.parse(chardevSpecs)
@@ -532,7 +536,7 @@ struct DeviceOptions: Equatable {
             if !devices.contains(where: { if case .network(backend.id, _) = $0.kind { true } else { false } }) {
                 printError("virtbench: warning: netdev \(backend.id) has no peer")
             }
-            links[backend.id] = try backend.makeLink { printError("virtbench: " + $0) }
+            links[backend.id] = try backend.makeLink(captures: networkCaptures) { printError("virtbench: " + $0) }
         }
         var nicIndex = 0
         for device in devices {

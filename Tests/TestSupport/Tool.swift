@@ -156,6 +156,9 @@ extension Tool {
                                           from: "Scripts/kernel-kit.sh",
                                           files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net")])
 
+    /// tshark reads the pcap files `-object filter-dump` writes and decodes the frames in them.
+    public static let tshark = Tool("tshark", from: "Debian package tshark", files: [.executable("tshark")])
+
     /// mkfs.ext4 -d makes a disk image from a folder; fsck.ext4 -n checks it; debugfs reads a file out.
     public static let e2fsprogs = Tool("mkfs.ext4, fsck.ext4 and debugfs", from: "Debian package e2fsprogs",
                                        files: [.firstOf(["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]),
@@ -174,7 +177,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, e2fsprogs,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, virtbench,
     ]
 }

@@ -145,7 +145,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
 
     /// Boots the kit with kit.test=net on `device` (virtio-net-device or virtio-net-pci) and a
     /// `-netdev user` with a hostfwd rule; `qemu` runs qemu-system-riscv64 instead of virtbench.
-    static func run(device: String, forceLegacy: String = "true", qemu: Bool = false, restrict: Bool = false) throws -> Outcome {
+    static func run(device: String, forceLegacy: String = "true", qemu: Bool = false, restrict: Bool = false,
+                    extra: [String] = []) throws -> Outcome {
         var blob = [UInt8](repeating: 0, count: 200_000)
         var seed: UInt64 = 0x9e37_79b9_7f4a_7c15
         for i in blob.indices {
@@ -161,7 +162,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         let arguments = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", kit + "/Image", "-initrd", kit + "/initrd.gz",
                          "-append", append, "-global", "virtio-mmio.force-legacy=\(forceLegacy)",
                          "-netdev", "user,id=n0\(restrict ? ",restrict=on" : ""),hostfwd=tcp:127.0.0.1:\(hostPort)-:\(guestPort)",
-                         "-device", "\(device),netdev=n0,mac=52:54:00:12:34:99"]
+                         "-device", "\(device),netdev=n0,mac=52:54:00:12:34:99"] + extra
         let result = qemu
             ? ProcessRunner.run(try #require(Tool.qemuSystemRISCV64.path), arguments, timeout: 300)
             : try ProcessRunner.runVirtBench(["run"] + arguments, timeout: 400)
@@ -213,6 +214,29 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         #expect(!outcome.lines.contains { $0.hasPrefix("kernel-kit: fetched ") })
     }
 
+    /// `-object filter-dump` on VirtBench and on QEMU: tshark reads both captures and finds the
+    /// same conversation in them: QEMU's DHCP exchange with the guest's MAC, and the guest's HTTP
+    /// GET to 10.0.2.2.
+    @Test(.requires(.kernelKitNet, .virtbench, .qemuSystemRISCV64, .tshark), arguments: [false, true])
+    func filterDumpWritesAPcapThatTsharkDecodes(qemu: Bool) throws {
+        let capture = ProcessRunner.temporaryFile("capture.pcap", [])
+        defer { ProcessRunner.remove(capture) }
+        let outcome = try Self.run(device: "virtio-net-device", qemu: qemu, extra: ["-object", "filter-dump,id=f0,netdev=n0,file=\(capture)"])
+        Self.check(outcome)
+        let tshark = try #require(Tool.tshark.path)
+        let decoded = ProcessRunner.run(tshark, ["-r", capture, "-Y", "dhcp || http.request", "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
+                                                 "-e", "dhcp.option.dhcp", "-e", "dhcp.hw.mac_addr", "-e", "http.request.uri"], timeout: 60)
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        let rows = decoded.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        // DHCP message types (RFC 2132 §9.6): 1 Discover, 2 Offer, 3 Request, 5 ACK.
+        let dhcp = rows.filter { $0.count >= 4 && !$0[2].isEmpty }
+        #expect(dhcp.map { $0[2] } == ["1", "2", "3", "5"], "\(decoded.stdout)")
+        // The client's hardware address, in chaddr and again in the client identifier (option 61) when the guest sends.
+        #expect(dhcp.allSatisfy { $0[3].split(separator: ",").allSatisfy { $0 == "52:54:00:12:34:99" } }, "\(decoded.stdout)")
+        #expect(dhcp.filter { $0[0] == "10.0.2.2" }.count == 2, "the offer and the ACK come from 10.0.2.2")
+        #expect(rows.contains { $0.count >= 5 && $0[0] == "10.0.2.15" && $0[1] == "10.0.2.2" && $0[4] == "/blob.bin" }, "\(decoded.stdout)")
+    }
+
     @Test(.requires(.virtbench)) func badNetworkOptionsAreOneLineErrors() throws {
         let cases: [([String], String)] = [
             (["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n1"], "can't find value 'n1'"),
@@ -225,6 +249,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             (["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0", "-device", "virtio-net-pci,netdev=n0"], "it's in use"),
             (["-netdev", "user,id=n0", "-netdev", "user,id=n0"], "Duplicate ID 'n0'"),
             (["--mode", "hav", "-netdev", "user,id=n0"], "-netdev applies to --mode native only"),
+            (["-netdev", "user,id=n0", "-object", "filter-dump,id=f0,netdev=n1,file=/tmp/x.pcap"], "can't find value 'n1'"),
+            (["-netdev", "user,id=n0", "-object", "filter-dump,id=f0,netdev=n0"], "needs file=PATH"),
+            (["-netdev", "user,id=n0", "-object", "filter-dump,id=f0,netdev=n0,file=/tmp/x.pcap,queue=rx"], "Property 'filter-dump.queue' not found"),
+            (["-object", "memory-backend-ram,id=m0,size=1G"], "object type 'memory-backend-ram' is not available"),
         ]
         for (arguments, fragment) in cases {
             let all = ["run", "-M", "virt", "-bios", "none", "-kernel", "/nonexistent"] + arguments
