@@ -12,7 +12,7 @@
 #               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
-#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net)
+#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -22,7 +22,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=7
+kit_revision=8
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -274,6 +274,32 @@ if [ -n "$release" ]; then
     wget -q -T 60 -O /tmp/release "$release" && echo "kernel-kit: released: $(cat /tmp/release)"
 fi
 grep eth0 /proc/net/dev | sed 's/^ */kernel-kit: netdev /'
+EOF
+# kit.test=net-peers: two guests on one wire (-netdev stream, dgram, socket). eth0 gets the
+# static kit.net-ip=ADDR/LEN; the guest pings kit.net-ping=IP until it answers (two minutes at
+# most), then stays up until the peer has pinged it too (InEchos in /proc/net/snmp) and a little
+# longer, so that the peer's last echo gets its reply before this guest powers off.
+cat >"$initramfs/etc/kit-tests/net-peers" <<'EOF'
+address=; target=
+for word in $(cat /proc/cmdline); do
+    case $word in
+        kit.net-ip=*) address=${word#kit.net-ip=} ;;
+        kit.net-ping=*) target=${word#kit.net-ping=} ;;
+    esac
+done
+for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+ip link set lo up
+ip link set eth0 up
+ip addr add "$address" dev eth0 && echo "kernel-kit: static $address"
+answered=no
+for i in $(seq 120); do ping -c 1 -W 1 "$target" >/dev/null 2>&1 && { answered=yes; break; }; done
+echo "kernel-kit: ping $target answered $answered"
+for i in $(seq 120); do
+    [ "$(awk '/^Icmp:/ { if (seen++) print $10 }' /proc/net/snmp)" -gt 0 ] && break
+    sleep 1
+done
+echo "kernel-kit: pinged by the peer $(awk '/^Icmp:/ { if (seen++) print ($10 > 0 ? "yes" : "no") }' /proc/net/snmp)"
+sleep 3
 EOF
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).

@@ -5,6 +5,8 @@ struct NetworkBackendSpec: Equatable {
     enum Kind: Equatable {
         /// `user`: libslirp's NAT on 10.0.2.0/24.
         case user(restricted: Bool, hostForwards: [HostForward])
+        /// `stream`, `dgram`, `socket`: QEMU's wire formats over TCP or UDP.
+        case socket(SocketNetwork.Mode)
     }
     var id: String
     var kind: Kind
@@ -26,7 +28,21 @@ struct NetworkBackendSpec: Equatable {
             var id: String?
             var restricted = false
             var forwards: [HostForward] = []
+            var socketMode: SocketNetwork.Mode?
             switch kind {
+            case "stream", "dgram", "socket":
+                var values: [String: String] = [:]
+                for item in items.dropFirst() {
+                    guard let equals = item.firstIndex(of: "=") else { throw CommandError("-netdev \(spec): '\(item)' is not key=value") }
+                    let key = String(item[..<equals])
+                    guard values[key] == nil else { throw CommandError("-netdev \(spec): \(key) given twice") }
+                    values[key] = String(item[item.index(after: equals)...])
+                }
+                id = values.removeValue(forKey: "id")
+                if let key = values.keys.sorted().first(where: { !socketOptions[kind]!.contains($0) }) {
+                    throw CommandError("-netdev \(spec): Invalid parameter '\(key)' for -netdev \(kind) (virtbench takes \(socketOptions[kind]!.joined(separator: ", ")))")
+                }
+                socketMode = try parseSocket(spec, kind, &values)
             case "user":
                 for item in items.dropFirst() {
                     guard let equals = item.firstIndex(of: "=") else { throw CommandError("-netdev \(spec): '\(item)' is not key=value") }
@@ -41,16 +57,70 @@ struct NetworkBackendSpec: Equatable {
                         throw CommandError("-netdev \(spec): Invalid parameter '\(key)' (virtbench's -netdev user takes \(userOptions.joined(separator: ", ")))")
                     }
                 }
-            case "socket", "stream", "dgram", "tap", "bridge", "vde", "l2tpv3", "vhost-user", "hubport", "netmap", "vhost-vdpa":
-                throw CommandError("-netdev \(spec): -netdev \(kind) is not available in virtbench (only -netdev user)")
+            case "tap", "bridge", "vde", "l2tpv3", "vhost-user", "hubport", "netmap", "vhost-vdpa":
+                throw CommandError("-netdev \(spec): -netdev \(kind) is not available in virtbench (user, stream, dgram and socket are)")
             default:
-                throw CommandError("-netdev \(spec): Parameter 'type' expects a netdev backend type (virtbench has user)")
+                throw CommandError("-netdev \(spec): Parameter 'type' expects a netdev backend type (virtbench has user, stream, dgram, socket)")
             }
             guard let id, !id.isEmpty else { throw CommandError("-netdev \(spec): Parameter 'id' is missing") }
             guard !backends.contains(where: { $0.id == id }) else { throw CommandError("-netdev \(spec): Duplicate ID '\(id)' for netdev") }
-            backends.append(NetworkBackendSpec(id: id, kind: .user(restricted: restricted, hostForwards: forwards), spec: spec))
+            let backendKind: Kind = socketMode.map { .socket($0) } ?? .user(restricted: restricted, hostForwards: forwards)
+            backends.append(NetworkBackendSpec(id: id, kind: backendKind, spec: spec))
         }
         return backends
+    }
+
+    /// What each socket back-end takes (QEMU 7.2's spellings, inet addresses only).
+    static let socketOptions = [
+        "stream": ["id", "server", "addr.type", "addr.host", "addr.port"],
+        "dgram": ["id", "local.type", "local.host", "local.port", "remote.type", "remote.host", "remote.port"],
+        "socket": ["id", "listen", "connect", "udp", "localaddr"],
+    ]
+
+    /// The mode of a stream, dgram or socket netdev; takes the keys it uses out of `values`.
+    static func parseSocket(_ spec: String, _ kind: String, _ values: inout [String: String]) throws -> SocketNetwork.Mode {
+        func endpoint(_ text: String, _ what: String, anyHost: Bool) throws -> SocketEndpoint {
+            guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+                throw CommandError("-netdev \(spec): \(what)=\(text) is not HOST:PORT")
+            }
+            var host = String(text[..<colon])
+            if host.isEmpty && anyHost { host = "0.0.0.0" }
+            guard isIPv4(host) else { throw CommandError("-netdev \(spec): '\(host)' is not an IPv4 address (host names are not resolved)") }
+            return SocketEndpoint(host: host, port: port)
+        }
+        func inet(_ prefix: String, required: Bool) throws -> SocketEndpoint? {
+            let type = values.removeValue(forKey: prefix + ".type"), host = values.removeValue(forKey: prefix + ".host")
+            let port = values.removeValue(forKey: prefix + ".port")
+            guard type != nil || host != nil || port != nil || required else { return nil }
+            guard type == "inet" else {
+                throw CommandError("-netdev \(spec): \(prefix).type=\(type ?? "") is not available (inet only)")
+            }
+            guard let host, let port else { throw CommandError("-netdev \(spec): \(prefix).host and \(prefix).port are required") }
+            return try endpoint(host + ":" + port, prefix, anyHost: false)
+        }
+        switch kind {
+        case "stream":
+            let server = try values.removeValue(forKey: "server").map { try DeviceOptions.onOff("-netdev", spec, "server", $0) } ?? false
+            guard let address = try inet("addr", required: true) else { throw CommandError("-netdev \(spec): addr is required") }
+            return server ? .streamServer(address) : .streamClient(address)
+        case "dgram":
+            guard let remote = try inet("remote", required: true), let local = try inet("local", required: true) else {
+                throw CommandError("-netdev \(spec): remote and local are required")
+            }
+            return .datagram(local: local, remote: remote)
+        default:
+            let listen = values.removeValue(forKey: "listen"), connect = values.removeValue(forKey: "connect")
+            let udp = values.removeValue(forKey: "udp"), local = values.removeValue(forKey: "localaddr")
+            switch (listen, connect, udp) {
+            case (let listen?, nil, nil) where local == nil: return .streamServer(try endpoint(listen, "listen", anyHost: true))
+            case (nil, let connect?, nil) where local == nil: return .streamClient(try endpoint(connect, "connect", anyHost: false))
+            case (nil, nil, let udp?):
+                guard let local else { throw CommandError("-netdev \(spec): localaddr= is required with udp=") }
+                return .datagram(local: try endpoint(local, "localaddr", anyHost: true), remote: try endpoint(udp, "udp", anyHost: false))
+            default:
+                throw CommandError("-netdev \(spec): exactly one of listen=, connect= or udp=,localaddr= is required")
+            }
+        }
     }
 
     /// `tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT` (QEMU's hostfwd; the protocol defaults to tcp).
@@ -99,6 +169,13 @@ struct NetworkBackendSpec: Equatable {
         case .user(let restricted, let forwards):
             do {
                 let network = try UserNetwork(link: link, restricted: restricted, hostForwards: forwards, errorLog: errorLog)
+                network.start()
+            } catch {
+                throw CommandError("-netdev \(spec): \(error.description)")
+            }
+        case .socket(let mode):
+            do {
+                let network = try SocketNetwork(link: link, mode: mode, errorLog: errorLog)
                 network.start()
             } catch {
                 throw CommandError("-netdev \(spec): \(error.description)")

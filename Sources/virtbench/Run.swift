@@ -76,7 +76,7 @@ struct Run: ParsableCommand {
     var chardevs: [String] = []
 
     @Option(name: [.customLong("netdev", withSingleDash: true), .customLong("netdev")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A network back-end for -device virtio-net-device|virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx]: user,id=ID[,restrict=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... (libslirp's NAT on QEMU's 10.0.2.0/24: gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15). --mode native only.", valueName: "spec"))
+            help: ArgumentHelp("A network back-end for -device virtio-net-device|virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx]: user,id=ID[,restrict=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... (libslirp's NAT on QEMU's 10.0.2.0/24: gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15); stream,id=ID,server=on|off,addr.type=inet,addr.host=IP,addr.port=PORT or socket,id=ID,listen=[IP]:PORT|connect=IP:PORT (TCP, QEMU's length-prefixed frames); dgram,id=ID,local.type=inet,local.host=IP,local.port=PORT,remote.type=inet,remote.host=IP,remote.port=PORT or socket,id=ID,udp=IP:PORT,localaddr=IP:PORT (a frame per UDP datagram). --mode native only.", valueName: "spec"))
     var netdevs: [String] = []
 
     @Option(name: [.customLong("object", withSingleDash: true), .customLong("object")], parsing: .unconditionalSingleValue,

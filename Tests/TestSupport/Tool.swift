@@ -156,6 +156,12 @@ extension Tool {
                                           from: "Scripts/kernel-kit.sh",
                                           files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net")])
 
+    /// The kit as revision 8 of the script makes it: `kit.test=net-peers` (a static `kit.net-ip=`,
+    /// ping `kit.net-ping=` and wait to be pinged), for two guests on one wire.
+    public static let kernelKitNetPeers = Tool("kernel kit with kit.test=net-peers (Image, initrd.gz, TESTS listing net-peers)",
+                                               from: "Scripts/kernel-kit.sh",
+                                               files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net-peers")])
+
     /// tshark reads the pcap files `-object filter-dump` writes and decodes the frames in them.
     public static let tshark = Tool("tshark", from: "Debian package tshark", files: [.executable("tshark")])
 
@@ -177,7 +183,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, e2fsprogs, tshark,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, virtbench,
     ]
 }
