@@ -61,7 +61,12 @@ let package = Package(
         // and tooling (`virtbench image`). Knows nothing of RISC-V or virtio (issue 20).
         .target(name: "Storage", dependencies: ["CHostIO", "CZlib"]),
         // Devices: the PCIe host bridge's function protocol, for the virtio-pci transport.
-        .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "Storage"]),
+        // libslirp (libslirp-dev), the user-mode TCP/IP stack of QEMU's `-netdev user`.
+        .systemLibrary(name: "CSlirp", path: "Sources/CSlirp", pkgConfig: "slirp", providers: [.apt(["libslirp-dev"])]),
+        // Network virtualization: Ethernet frames, the link between a NIC and its back-end, and the
+        // back-ends (`-netdev user`). Knows nothing of RISC-V or virtio (issue 23).
+        .target(name: "Network", dependencies: ["CSlirp"]),
+        .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "Storage", "Network"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV", "Virtio"], swiftSettings: exitPathSettings),
         .target(name: "Harness", dependencies: ["Machine", "Devices", "Loader", "Hypervisor", "Emulation"]),
@@ -73,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "virtbench",
             dependencies: [
-                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Monitor", "Virtio", "Storage",
+                "Machine", "Devices", "Loader", "Harness", "GDBStub", "Monitor", "Virtio", "Storage", "Network",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: jemalloc
@@ -92,7 +97,8 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "InstructionSpecTests", dependencies: ["InstructionSpec"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "RISCV", "TestSupport"]),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Storage", "Devices", "Machine", "TestSupport"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Storage", "Network", "Devices", "Machine", "TestSupport"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Machine", "RISCV", "TestSupport"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Devices", "Machine", "RISCV", "TestSupport"]),

@@ -12,7 +12,7 @@
 #               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
-#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io)
+#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -22,12 +22,13 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=6
+kit_revision=8
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
-# needs no entry: Debian's riscv64 kernel has it built in (modules.builtin lists it).
-kit_modules=(virtio_mmio virtio_blk virtio_rng crc32c_generic ext4)
+# needs no entry: Debian's riscv64 kernel has it built in (modules.builtin lists it). virtio_net
+# brings net_failover and failover with it (its depends=).
+kit_modules=(virtio_mmio virtio_blk virtio_rng virtio_net crc32c_generic ext4)
 default_commands='echo "kernel-kit: init ran on $(uname -m) $(uname -r)"; echo "kernel-kit: nproc $(nproc)"'
 commands=${VIRTBENCH_KIT_COMMANDS:-$default_commands}
 # HOME may be unset in a bare CI environment: fall back to the account's home, as Foundation does.
@@ -218,6 +219,87 @@ done
 wait
 t1=$(cut -d" " -f1 /proc/uptime)
 echo "kernel-kit: virtio-io $jobs jobs of $count requests took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+EOF
+# kit.test=net: eth0 (the first virtio-net device) is configured by DHCP (busybox udhcpc, with
+# a script of our own since the package's is not in the initramfs), or statically as QEMU's user
+# network would give it (10.0.2.15/24 via 10.0.2.2) when no lease comes; then the guest fetches
+# kit.net-fetch=URL and prints its size, SHA-256 and how long it took (the guest's uptime clock), serves /www (guest.txt) with busybox httpd
+# on port kit.net-serve=PORT (default 8080), and, when kit.net-release=URL is given, fetches it
+# before powering off, so that a host peer can reach the served port first (the host's server
+# answers that URL once it has).
+cat >"$initramfs/etc/kit-udhcpc" <<'EOF'
+#!/bin/sh
+case $1 in
+    bound|renew)
+        ip addr add "$ip/${mask:-24}" dev "$interface"
+        for r in $router; do ip route add default via "$r"; break; done
+        echo "kernel-kit: dhcp lease $ip/${mask:-24} router $router dns $dns" >/dev/console ;;
+esac
+EOF
+chmod 755 "$initramfs/etc/kit-udhcpc"
+cat >"$initramfs/etc/kit-tests/net" <<'EOF'
+fetch=; serve=8080; release=
+for word in $(cat /proc/cmdline); do
+    case $word in
+        kit.net-fetch=*) fetch=${word#kit.net-fetch=} ;;
+        kit.net-serve=*) serve=${word#kit.net-serve=} ;;
+        kit.net-release=*) release=${word#kit.net-release=} ;;
+    esac
+done
+for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+ip link set lo up
+ip link set eth0 up
+echo "kernel-kit: eth0 mac $(cat /sys/class/net/eth0/address)"
+if ! udhcpc -i eth0 -n -q -t 4 -T 1 -s /etc/kit-udhcpc >/dev/null 2>&1; then
+    echo "kernel-kit: no dhcp lease, static 10.0.2.15/24"
+    ip addr add 10.0.2.15/24 dev eth0
+    ip route add default via 10.0.2.2
+fi
+echo "kernel-kit: eth0 carrier $(cat /sys/class/net/eth0/carrier) operstate $(cat /sys/class/net/eth0/operstate)"
+if [ -n "$fetch" ]; then
+    t0=$(cut -d" " -f1 /proc/uptime)
+    if wget -q -T 20 -O /tmp/fetched "$fetch"; then
+        t1=$(cut -d" " -f1 /proc/uptime)
+        echo "kernel-kit: fetched $(wc -c </tmp/fetched) bytes sha256 $(sha256sum /tmp/fetched | cut -d' ' -f1)"
+        echo "kernel-kit: fetch took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+        rm -f /tmp/fetched
+    else
+        echo "kernel-kit: fetch of $fetch failed"
+    fi
+fi
+mkdir -p /www
+echo "served by the guest" >/www/guest.txt
+httpd -p "$serve" -h /www && echo "kernel-kit: serving on $serve"
+if [ -n "$release" ]; then
+    wget -q -T 60 -O /tmp/release "$release" && echo "kernel-kit: released: $(cat /tmp/release)"
+fi
+grep eth0 /proc/net/dev | sed 's/^ */kernel-kit: netdev /'
+EOF
+# kit.test=net-peers: two guests on one wire (-netdev stream, dgram, socket). eth0 gets the
+# static kit.net-ip=ADDR/LEN; the guest pings kit.net-ping=IP until it answers (two minutes at
+# most), then stays up until the peer has pinged it too (InEchos in /proc/net/snmp) and a little
+# longer, so that the peer's last echo gets its reply before this guest powers off.
+cat >"$initramfs/etc/kit-tests/net-peers" <<'EOF'
+address=; target=
+for word in $(cat /proc/cmdline); do
+    case $word in
+        kit.net-ip=*) address=${word#kit.net-ip=} ;;
+        kit.net-ping=*) target=${word#kit.net-ping=} ;;
+    esac
+done
+for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+ip link set lo up
+ip link set eth0 up
+ip addr add "$address" dev eth0 && echo "kernel-kit: static $address"
+answered=no
+for i in $(seq 120); do ping -c 1 -W 1 "$target" >/dev/null 2>&1 && { answered=yes; break; }; done
+echo "kernel-kit: ping $target answered $answered"
+for i in $(seq 120); do
+    [ "$(awk '/^Icmp:/ { if (seen++) print $10 }' /proc/net/snmp)" -gt 0 ] && break
+    sleep 1
+done
+echo "kernel-kit: pinged by the peer $(awk '/^Icmp:/ { if (seen++) print ($10 > 0 ? "yes" : "no") }' /proc/net/snmp)"
+sleep 3
 EOF
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).

@@ -33,6 +33,8 @@ enum QEMUArguments {
         .init(names: ["dtb"], takesValue: true, singleDash: true),
         .init(names: ["drive"], takesValue: true, singleDash: true),
         .init(names: ["device"], takesValue: true, singleDash: true),
+        .init(names: ["netdev"], takesValue: true, singleDash: true),
+        .init(names: ["object"], takesValue: true, singleDash: true),
         .init(names: ["global"], takesValue: true, singleDash: true),
         .init(names: ["chardev"], takesValue: true, singleDash: true),
         .init(names: ["serial"], takesValue: true, singleDash: true),
@@ -114,9 +116,9 @@ enum QEMUArguments {
             "icount": "virtbench's --icount is a flag (1 instruction per ns), not QEMU's -icount shift=N",
             "trace": "QEMU's -trace names trace events; virtbench's --trace logs every instruction and trap",
             "enable-kvm": "the board is always simulated", "accel": "the board is always simulated",
-            "netdev": "there is no network device", "nic": "there is no network device",
+            "nic": "use -netdev user,id=ID with -device virtio-net-device,netdev=ID (or virtio-net-pci)",
         ]
-        let known = "QEMU's -M, -m, -smp, -cpu, -bios, -kernel, -initrd, -append, -dtb, -drive, -device, -chardev, -global, -serial, -monitor, -nographic, -no-reboot, -no-shutdown, -d, -D, -s, -S, -gdb, -version"
+        let known = "QEMU's -M, -m, -smp, -cpu, -bios, -kernel, -initrd, -append, -dtb, -drive, -device, -netdev, -object, -chardev, -global, -serial, -monitor, -nographic, -no-reboot, -no-shutdown, -d, -D, -s, -S, -gdb, -version"
         if let hint = hints[name] { return "unsupported option '\(word)': \(hint)" }
         return "unknown option '\(word)' (virtbench run takes \(known); see virtbench run --help)"
     }

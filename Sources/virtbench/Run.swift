@@ -15,7 +15,7 @@ import Virtio
 /// `virtbench run`: boot firmware and/or a kernel on the `virt` board, QEMU-style.
 ///
 /// Options use QEMU's spellings and meanings (`-M`, `-m`, `-smp`, `-cpu`, `-bios`, `-kernel`,
-/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-chardev`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
+/// `-initrd`, `-append`, `-dtb`, `-drive`, `-device`, `-netdev`, `-object`, `-chardev`, `-global`, `-serial`, `-monitor`, `-nographic`, `-no-reboot`,
 /// `-no-shutdown`, `-d`, `-D`) so a `qemu-system-riscv64` command line can be pasted after
 /// `virtbench run`. QEMUArguments reads the words before ArgumentParser does (one dash or two,
 /// a value is the next word whatever it looks like), so every value option here parses
@@ -69,12 +69,20 @@ struct Run: ParsableCommand {
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2. Or a modern virtio-pci device on the PCIe bus: virtio-blk-pci, virtio-rng-pci, virtio-serial-pci (and their -non-transitional names) with the same properties and [,addr=SLOT] instead of bus=; without addr= the lowest free slot from 1.", valueName: "spec"))
+            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N], virtio-net-device,netdev=ID[,mac=52:54:00:xx:xx:xx][,bus=virtio-mmio-bus.N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2. Or a modern virtio-pci device on the PCIe bus: virtio-blk-pci, virtio-net-pci, virtio-rng-pci, virtio-serial-pci (and their -non-transitional names) with the same properties and [,addr=SLOT] instead of bus=; without addr= the lowest free slot from 1.", valueName: "spec"))
     var devices: [String] = []
 
     @Option(name: [.customLong("chardev", withSingleDash: true), .customLong("chardev")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("A character device for -device virtconsole,chardev=ID: stdio,id=ID[,signal=on|off] (needs the UART and the monitor off stdio: -serial null, and -monitor none with -nographic), file,id=ID,path=PATH or null,id=ID.", valueName: "spec"))
     var chardevs: [String] = []
+
+    @Option(name: [.customLong("netdev", withSingleDash: true), .customLong("netdev")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A network back-end for -device virtio-net-device|virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx]: user,id=ID[,restrict=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... (libslirp's NAT on QEMU's 10.0.2.0/24: gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15); stream,id=ID,server=on|off,addr.type=inet,addr.host=IP,addr.port=PORT or socket,id=ID,listen=[IP]:PORT|connect=IP:PORT (TCP, QEMU's length-prefixed frames); dgram,id=ID,local.type=inet,local.host=IP,local.port=PORT,remote.type=inet,remote.host=IP,remote.port=PORT or socket,id=ID,udp=IP:PORT,localaddr=IP:PORT (a frame per UDP datagram). --mode native only.", valueName: "spec"))
+    var netdevs: [String] = []
+
+    @Option(name: [.customLong("object", withSingleDash: true), .customLong("object")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]: every frame of a -netdev, both ways, into a pcap file (as QEMU's filter-dump). --mode native only.", valueName: "spec"))
+    var objects: [String] = []
 
     @Option(name: [.customLong("global", withSingleDash: true), .customLong("global")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("virtio-mmio.force-legacy=false for the modern (version 2) virtio-mmio transport; legacy (version 1) by default, as QEMU 7.2.", valueName: "driver.property=value"))
@@ -200,7 +208,7 @@ struct Run: ParsableCommand {
             let virtio = mode == "hav"
             let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
                                ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty),
-                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
+                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty), ("-netdev", !netdevs.isEmpty), ("-object", !objects.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-monitor stdio", layout.monitor == .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first {
@@ -245,7 +253,8 @@ struct Run: ParsableCommand {
         default: firmware = .file(bios)
         }
 
-        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: chardevs)
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: chardevs,
+                                                    networkBackends: netdevs, objects: objects)
         _ = try deviceOptions.slotAssignment()
         if layout.stdioTaken, let stdio = deviceOptions.characterDevices.first(where: { $0.backend == .stdio }) {
             // QEMU's words; its -nographic puts the serial port and the monitor on stdio.

@@ -1,4 +1,5 @@
 import Devices
+import Network
 import Storage
 import Virtio
 
@@ -36,6 +37,8 @@ struct DeviceOptions: Equatable {
             case entropy
             /// `virtio-serial-device`: a virtio console whose ports are `virtconsole`s.
             case serial
+            /// `virtio-net-device`: a NIC on the `-netdev` named `netdev`; nil `mac` takes QEMU's default.
+            case network(netdev: String, mac: MACAddress?)
         }
         var kind: Kind
         /// `bus=virtio-mmio-bus.N`: the slot asked for.
@@ -61,6 +64,10 @@ struct DeviceOptions: Equatable {
     }
     var consolePort: ConsolePort?
     var characterDevices: [CharacterDevice] = []
+    /// `-netdev` back-ends, in the order given.
+    var networkBackends: [NetworkBackendSpec] = []
+    /// `-object filter-dump` captures of those back-ends.
+    var networkCaptures: [NetworkCaptureSpec] = []
     /// `-global virtio-mmio.force-legacy=`: QEMU 7.2's default is the legacy transport.
     var legacyTransport = true
 
@@ -71,6 +78,11 @@ struct DeviceOptions: Equatable {
         name "virtio-blk-device", bus virtio-bus
         name "virtio-blk-pci", bus PCI, alias "virtio-blk"
         name "virtio-blk-pci-non-transitional", bus PCI
+
+        Network devices:
+        name "virtio-net-device", bus virtio-bus
+        name "virtio-net-pci", bus PCI, alias "virtio-net"
+        name "virtio-net-pci-non-transitional", bus PCI
 
         Input devices:
         name "virtconsole", bus virtio-serial-bus
@@ -89,12 +101,16 @@ struct DeviceOptions: Equatable {
     static let pciDrivers: [String: VirtioDeviceType] = [
         "virtio-blk-pci": .block, "virtio-blk-pci-non-transitional": .block, "virtio-blk": .block,
         "virtio-rng-pci": .entropy, "virtio-rng-pci-non-transitional": .entropy, "virtio-rng": .entropy,
+        "virtio-net-pci": .network, "virtio-net-pci-non-transitional": .network, "virtio-net": .network,
         "virtio-serial-pci": .console, "virtio-serial-pci-non-transitional": .console, "virtio-serial": .console,
     ]
 
     static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String],
-                      characterDevices chardevSpecs: [String] = []) throws -> DeviceOptions {
+                      characterDevices chardevSpecs: [String] = [], networkBackends netdevSpecs: [String] = [],
+                      objects objectSpecs: [String] = []) throws -> DeviceOptions {
         var options = DeviceOptions()
+        options.networkBackends = try NetworkBackendSpec.parse(netdevSpecs)
+        options.networkCaptures = try NetworkCaptureSpec.parse(objectSpecs, backends: options.networkBackends)
         let virtioDrives = try options.parseDrives(driveSpecs)
         for spec in globals { try options.parseGlobal(spec) }
         options.characterDevices = try CharacterDevice.parse(chardevSpecs)
@@ -121,6 +137,18 @@ struct DeviceOptions: Equatable {
             }
             guard used.insert(drive).inserted else {
                 throw CommandError("-device \(device.spec): Drive '\(drive)' is already in use by another device")
+            }
+        }
+        // Every NIC's netdev exists and has one NIC (QEMU: "can't find value", "already in use").
+        var peered: Set<String> = []
+        for device in options.devices {
+            guard case .network(let netdev, _) = device.kind else { continue }
+            let property = (device.pci ? "virtio-net-pci" : "virtio-net-device") + ".netdev"
+            guard options.networkBackends.contains(where: { $0.id == netdev }) else {
+                throw CommandError("-device \(device.spec): Property '\(property)' can't find value '\(netdev)'")
+            }
+            guard peered.insert(netdev).inserted else {
+                throw CommandError("-device \(device.spec): Property '\(property)' can't take value '\(netdev)', it's in use")
             }
         }
         return options
@@ -348,6 +376,9 @@ struct DeviceOptions: Equatable {
             case .entropy:
                 try refuseOthers([])
                 device = VirtioDeviceSpec(kind: .entropy, ringFeatures: ringFeatures, spec: spec)
+            case .network:
+                try refuseOthers(["netdev", "mac"])
+                device = try networkDevice(spec, driver, values, ringFeatures: ringFeatures)
             default:
                 try refuseOthers([])
                 device = VirtioDeviceSpec(kind: .serial, ringFeatures: ringFeatures, spec: spec)
@@ -362,6 +393,11 @@ struct DeviceOptions: Equatable {
             var device = try blockDevice(spec, values, ringFeatures: ringFeatures)
             device.bus = bus
             return device
+        case "virtio-net-device":
+            try refuseOthers(["netdev", "mac"])
+            var device = try networkDevice(spec, driver, values, ringFeatures: ringFeatures)
+            device.bus = bus
+            return device
         case "virtio-rng-device":
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .entropy, bus: bus, ringFeatures: ringFeatures, spec: spec)
@@ -369,8 +405,24 @@ struct DeviceOptions: Equatable {
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .serial, bus: bus, ringFeatures: ringFeatures, spec: spec)
         default:
-            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-rng-device, virtio-serial-device, their -pci forms and virtconsole are available)")
+            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-serial-device, their -pci forms and virtconsole are available)")
         }
+    }
+
+    /// virtio-net's properties, the same on both transports: netdev= (required here: a NIC with no
+    /// back-end would only drop frames) and mac=.
+    static func networkDevice(_ spec: String, _ driver: String, _ values: [String: String], ringFeatures: UInt64) throws -> VirtioDeviceSpec {
+        guard let netdev = values["netdev"], !netdev.isEmpty else {
+            throw CommandError("-device \(spec): netdev= is required (the id of a -netdev user,id=ID)")
+        }
+        var mac: MACAddress?
+        if let text = values["mac"] {
+            guard let parsed = MACAddress(parsing: text), !parsed.isMulticast else {
+                throw CommandError("-device \(spec): Property '\(driver).mac' doesn't take value '\(text)'")
+            }
+            mac = parsed
+        }
+        return VirtioDeviceSpec(kind: .network(netdev: netdev, mac: mac), ringFeatures: ringFeatures, spec: spec)
     }
 
     /// virtio-blk's properties, the same on both transports.
@@ -478,9 +530,26 @@ struct DeviceOptions: Equatable {
         var portPlaced = false
         let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
         var mmioSlots = try slotAssignment()[...], pciSlots = try pciSlotAssignment()[...]
+        // Each -netdev's back-end starts now, as QEMU's does before the guest runs.
+        var links: [String: NetworkLink] = [:]
+        for backend in networkBackends {
+            if !devices.contains(where: { if case .network(backend.id, _) = $0.kind { true } else { false } }) {
+                printError("virtbench: warning: netdev \(backend.id) has no peer")
+            }
+            links[backend.id] = try backend.makeLink(captures: networkCaptures) { printError("virtbench: " + $0) }
+        }
+        var nicIndex = 0
         for device in devices {
-            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput,
+            let model: any VirtioDevice
+            if case .network(let netdev, let mac) = device.kind, let link = links[netdev] {
+                // Frames arrive on the back-end's thread whatever --icount says: the poll it asks
+                // for is how they reach the guest.
+                model = VirtioNetDevice(mac: mac ?? MACAddress.qemuDefault(index: nicIndex), link: link, requestPoll: board.devicePollRequest)
+                if mac == nil { nicIndex += 1 }
+            } else {
+                model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput,
                                       requestPoll: synchronousIO ? nil : board.devicePollRequest)
+            }
             if device.pci {
                 let slot = pciSlots.removeFirst()
                 let name = "virtio-pci 00:" + (slot < 16 ? "0" : "") + String(slot, radix: 16) + ".0"
@@ -535,6 +604,8 @@ struct DeviceOptions: Equatable {
                                      requestPoll: threaded ?? {})
         case .entropy:
             return VirtioEntropyDevice()
+        case .network:
+            throw CommandError("-device \(device.spec): virtio-net is available on --mode native only (a domain's network is not built yet)")
         case .serial:
             // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
             let port = portPlaced ? nil : consolePort

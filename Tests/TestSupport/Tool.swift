@@ -150,6 +150,21 @@ extension Tool {
                                                from: "Scripts/kernel-kit.sh",
                                                files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("virtio-io")])
 
+    /// The kit as revision 7 of the script makes it: virtio_net loaded, and `kit.test=net` (eth0 by
+    /// DHCP or statically on QEMU's user network, a fetch through 10.0.2.2, busybox httpd on a port).
+    public static let kernelKitNet = Tool("kernel kit with kit.test=net (Image, initrd.gz, TESTS listing net)",
+                                          from: "Scripts/kernel-kit.sh",
+                                          files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net")])
+
+    /// The kit as revision 8 of the script makes it: `kit.test=net-peers` (a static `kit.net-ip=`,
+    /// ping `kit.net-ping=` and wait to be pinged), for two guests on one wire.
+    public static let kernelKitNetPeers = Tool("kernel kit with kit.test=net-peers (Image, initrd.gz, TESTS listing net-peers)",
+                                               from: "Scripts/kernel-kit.sh",
+                                               files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net-peers")])
+
+    /// tshark reads the pcap files `-object filter-dump` writes and decodes the frames in them.
+    public static let tshark = Tool("tshark", from: "Debian package tshark", files: [.executable("tshark")])
+
     /// mkfs.ext4 -d makes a disk image from a folder; fsck.ext4 -n checks it; debugfs reads a file out.
     public static let e2fsprogs = Tool("mkfs.ext4, fsck.ext4 and debugfs", from: "Debian package e2fsprogs",
                                        files: [.firstOf(["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]),
@@ -168,7 +183,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, e2fsprogs,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, virtbench,
     ]
 }

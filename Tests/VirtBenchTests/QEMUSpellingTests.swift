@@ -46,7 +46,7 @@ import TestSupport
         try expectOneLineError(["-frobnicate", "-kernel", hello], containing: "unknown option '-frobnicate'")
         try expectOneLineError(["--frobnicate"], containing: "unknown option '--frobnicate'")
         try expectOneLineError(["-machinery", "virt"], containing: "unknown option '-machinery'")
-        try expectOneLineError(["-netdev", "user,id=n0"], containing: "no network device")
+        try expectOneLineError(["-nic", "user"], containing: "use -netdev user,id=ID with -device virtio-net-device")
         try expectOneLineError(["-enable-kvm"], containing: "always simulated")
         try expectOneLineError(["-icount", "shift=0"], containing: "--icount")
         try expectOneLineError(["-max-insns", "5"], containing: "unknown option '-max-insns'")

@@ -140,7 +140,7 @@ import TestSupport
         let drive = ["-drive", "file=\(disk),if=none,format=raw,id=x0"]
         for (arguments, fragment) in [
             (["-drive", "file=\(disk),if=ide,format=raw"], "if=ide is not available"),
-            (["-device", "virtio-net-device"], "unsupported device 'virtio-net-device'"),
+            (["-device", "virtio-gpu-device"], "unsupported device 'virtio-gpu-device'"),
             (["-device", "virtio-blk-device"], "drive property not set"),
             (["-device", "virtio-blk-device,drive=zz"], "can't find value 'zz'"),
             (drive + ["-device", "virtio-blk-device,drive=x0", "-device", "virtio-blk-device,drive=x0"], "already in use"),

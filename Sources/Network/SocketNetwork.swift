@@ -1,0 +1,264 @@
+import Foundation
+import Synchronization
+
+/// Why a socket back-end could not be set up.
+public struct SocketNetworkError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// An IPv4 address and port, as `-netdev stream|dgram|socket` name them.
+public struct SocketEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+
+    var socketAddress: sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr(host)
+        address.sin_port = port.bigEndian
+        return address
+    }
+}
+
+/// QEMU's socket back-ends, with QEMU's wire formats, so that two VirtBench processes, or a
+/// VirtBench and a QEMU, share one Ethernet:
+/// - `stream` (`-netdev stream`, `-netdev socket,listen=|connect=`): one TCP connection; each
+///   frame is a 4-byte big-endian length, then the frame. The server side takes one peer at a
+///   time; frames sent while no peer is connected are dropped and counted, as on an unplugged wire.
+/// - `datagram` (`-netdev dgram`, `-netdev socket,udp=,localaddr=`): one frame per UDP datagram,
+///   sent to the remote address, received on the local one.
+///
+/// Threads: frames from the guest (`receive`, on a hart's thread) go into a bounded outbox that
+/// a writer thread sends, so a slow peer never stalls a hart; a full outbox pushes back on the
+/// link, which the writer resumes. A reader thread takes the peer's frames into the link. A peer
+/// is untrusted: a stream length beyond `maximumStreamFrame` ends the connection (the framing
+/// cannot be trusted after it), and frames too short or too long are dropped and counted by the link.
+public final class SocketNetwork: NetworkPeer, @unchecked Sendable {
+    // @unchecked: the mutable state is in `outbox` (behind its NSCondition) and `connection`
+    // (a Mutex); the rest is set in init.
+
+    public enum Mode: Sendable, Equatable {
+        case streamServer(SocketEndpoint)
+        case streamClient(SocketEndpoint)
+        case datagram(local: SocketEndpoint, remote: SocketEndpoint)
+    }
+
+    /// Frames waiting for the writer before the link has to hold the rest.
+    static let outboxLimit = 256
+    /// The longest length a stream peer may announce (QEMU's NET_BUFSIZE is 4096 + 65536); longer
+    /// ends the connection.
+    public static let maximumStreamFrame = 69632
+
+    public let mode: Mode
+    private let link: NetworkLink
+    private let errorLog: @Sendable (String) -> Void
+    private let outbox = NSCondition()
+    private var pending: [EthernetFrame] = []
+    private var refused = false
+    /// The connected stream socket, or the datagram socket; -1 while a server waits for its peer.
+    private let connection = Mutex<Int32>(-1)
+    private let listener: Int32
+    private let dropped = Mutex(0)
+
+    /// Frames dropped because no peer was connected, or the host's socket refused them.
+    public var framesDroppedWithoutPeer: Int { dropped.withLock { $0 } }
+
+    /// Binds, listens or connects now (an error if the address is taken or the peer refuses),
+    /// and plugs the back-end into `link`. Nothing moves until `start`.
+    public init(link: NetworkLink, mode: Mode, errorLog: @escaping @Sendable (String) -> Void) throws(SocketNetworkError) {
+        self.link = link
+        self.mode = mode
+        self.errorLog = errorLog
+        switch mode {
+        case .streamServer(let endpoint):
+            let descriptor = try Self.makeSocket(SOCK_STREAM)
+            var yes: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+            try Self.bind(descriptor, endpoint)
+            guard listen(descriptor, 1) == 0 else { throw SocketNetworkError("cannot listen on \(endpoint): \(Self.lastError)") }
+            listener = descriptor
+        case .streamClient(let endpoint):
+            let descriptor = try Self.makeSocket(SOCK_STREAM)
+            var address = endpoint.socketAddress
+            // SAFETY: `address` is a sockaddr_in local to this call, passed with its own size.
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else {
+                close(descriptor)
+                throw SocketNetworkError("cannot connect to \(endpoint): \(Self.lastError)")
+            }
+            listener = -1
+            connection.withLock { $0 = descriptor }
+        case .datagram(let local, _):
+            let descriptor = try Self.makeSocket(SOCK_DGRAM)
+            try Self.bind(descriptor, local)
+            listener = -1
+            connection.withLock { $0 = descriptor }
+        }
+        link.attach(self, as: .backEnd)
+    }
+
+    static var lastError: String { String(cString: strerror(errno)) }
+
+    static func makeSocket(_ type: __socket_type) throws(SocketNetworkError) -> Int32 {
+        let descriptor = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SocketNetworkError("cannot create a socket: \(lastError)") }
+        return descriptor
+    }
+
+    static func bind(_ descriptor: Int32, _ endpoint: SocketEndpoint) throws(SocketNetworkError) {
+        guard inet_addr(endpoint.host) != INADDR_NONE || endpoint.host == "255.255.255.255" else {
+            throw SocketNetworkError("'\(endpoint.host)' is not an IPv4 address")
+        }
+        var address = endpoint.socketAddress
+        // SAFETY: `address` is a sockaddr_in local to this call, passed with its own size.
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(descriptor)
+            throw SocketNetworkError("cannot bind \(endpoint): \(lastError)")
+        }
+    }
+
+    /// Starts the reader and the writer threads.
+    public func start() {
+        let reader = Thread { [self] in self.read() }
+        reader.name = "netdev-\(link.name)-reader"
+        reader.start()
+        let writer = Thread { [self] in self.write() }
+        writer.name = "netdev-\(link.name)-writer"
+        writer.start()
+    }
+
+    // MARK: From the guest
+
+    public func receive(_ frame: EthernetFrame) -> Bool {
+        outbox.lock()
+        defer { outbox.unlock() }
+        guard pending.count < Self.outboxLimit else {
+            refused = true
+            return false
+        }
+        pending.append(frame)
+        outbox.signal()
+        return true
+    }
+
+    private func write() {
+        while true {
+            outbox.lock()
+            while pending.isEmpty { outbox.wait() }
+            let frames = pending
+            pending = []
+            let resume = refused
+            refused = false
+            outbox.unlock()
+            for frame in frames { send(frame) }
+            if resume { link.resume(.backEnd) }
+        }
+    }
+
+    private func send(_ frame: EthernetFrame) {
+        let descriptor = connection.withLock { $0 }
+        guard descriptor >= 0 else {
+            dropped.withLock { $0 += 1 }
+            return
+        }
+        switch mode {
+        case .datagram(_, let remote):
+            var address = remote.socketAddress
+            // SAFETY: the frame's bytes and the local sockaddr_in live across the call.
+            let sent = frame.bytes.withUnsafeBytes { bytes in
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(descriptor, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+            if sent != frame.bytes.count { dropped.withLock { $0 += 1 } }
+        case .streamServer, .streamClient:
+            let length = UInt32(frame.bytes.count)
+            var bytes = [UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)] + frame.bytes
+            while !bytes.isEmpty {
+                let sent = Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+                if sent < 0 && errno == EINTR { continue }
+                guard sent > 0 else {
+                    // The peer went away; the reader sees it too and closes the connection.
+                    dropped.withLock { $0 += 1 }
+                    return
+                }
+                bytes.removeFirst(sent)
+            }
+        }
+    }
+
+    // MARK: From the peer
+
+    private func read() {
+        switch mode {
+        case .datagram:
+            let descriptor = connection.withLock { $0 }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = recv(descriptor, &buffer, buffer.count, 0)
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { return errorLog("netdev \(link.name): receive failed: \(Self.lastError)") }
+                link.send(Array(buffer[0..<n]), from: .backEnd)
+            }
+        case .streamClient:
+            let descriptor = connection.withLock { $0 }
+            readStream(descriptor)
+            errorLog("netdev \(link.name): the peer closed the connection")
+            connection.withLock { $0 = -1 }
+            close(descriptor)
+        case .streamServer:
+            while true {
+                let descriptor = accept(listener, nil, nil)
+                if descriptor < 0 && errno == EINTR { continue }
+                guard descriptor >= 0 else { return errorLog("netdev \(link.name): accept failed: \(Self.lastError)") }
+                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+                connection.withLock { $0 = descriptor }
+                readStream(descriptor)
+                connection.withLock { $0 = -1 }
+                close(descriptor)
+            }
+        }
+    }
+
+    /// Reads length-prefixed frames until the peer closes or breaks the framing.
+    private func readStream(_ descriptor: Int32) {
+        while true {
+            guard let prefix = readExactly(descriptor, 4) else { return }
+            let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
+            guard length <= Self.maximumStreamFrame else {
+                errorLog("netdev \(link.name): the peer announced a frame of \(length) bytes; closing the connection")
+                return
+            }
+            guard let frame = readExactly(descriptor, length) else { return }
+            link.send(frame, from: .backEnd)
+        }
+    }
+
+    private func readExactly(_ descriptor: Int32, _ count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            // SAFETY: reads at most `count - done` bytes into `bytes` from offset `done`, inside its `count` bytes.
+            let n = bytes.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + done, count - done, 0) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        return bytes
+    }
+}

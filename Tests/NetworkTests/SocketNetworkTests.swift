@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Network
+
+private final class GuestSide: NetworkPeer {
+    let frames = Mutex<[EthernetFrame]>([])
+    func receive(_ frame: EthernetFrame) -> Bool {
+        frames.withLock { $0.append(frame) }
+        return true
+    }
+    var count: Int { frames.withLock { $0.count } }
+}
+
+/// A stream peer written from QEMU's wire format: a 4-byte big-endian length, then the frame.
+@Suite struct SocketNetworkTests {
+    static func connectedClient(_ port: UInt16) throws -> Int32 {
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = SocketEndpoint(host: "127.0.0.1", port: port).socketAddress
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return client
+    }
+
+    static func framed(_ length: Int, _ body: [UInt8]) -> [UInt8] {
+        [UInt8((length >> 24) & 0xff), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)] + body
+    }
+
+    /// Waits (bounded) for the reader thread; the assertions are on what arrived, not when.
+    static func waitUntil(_ condition: () -> Bool) {
+        for _ in 0..<500 where !condition() { usleep(10_000) }
+    }
+
+    @Test func aHostileStreamPeerIsCountedAndCutOffNeverCrashes() throws {
+        var server: SocketNetwork?
+        var port: UInt16 = 0
+        let link = NetworkLink(name: "s0")
+        for _ in 0..<5 where server == nil {
+            port = .random(in: 40000...60000)
+            server = try? SocketNetwork(link: link, mode: .streamServer(SocketEndpoint(host: "127.0.0.1", port: port))) { _ in }
+        }
+        let network = try #require(server)
+        let guest = GuestSide()
+        link.attach(guest, as: .frontEnd)
+        network.start()
+        let client = try Self.connectedClient(port)
+        defer { close(client) }
+        let good = [UInt8](repeating: 0xff, count: 6) + [0x52, 0x54, 0, 0, 0, 1, 0x08, 0x06] + [UInt8](repeating: 7, count: 46)
+        var bytes = Self.framed(good.count, good)       // a frame
+        bytes += Self.framed(0, [])                      // empty: undersize
+        bytes += Self.framed(2000, [UInt8](repeating: 1, count: 2000))  // oversize
+        bytes += Self.framed(good.count, good)           // still in step afterwards
+        bytes += Self.framed(1 << 30, [])                // a length no frame has: the connection ends
+        _ = send(client, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+        Self.waitUntil { guest.count == 2 && link.counters(toward: .frontEnd).totalDropped == 2 }
+        #expect(guest.frames.withLock { $0.map(\.bytes) } == [good, good])
+        #expect(link.counters(toward: .frontEnd).dropped == [.undersize: 1, .oversize: 1])
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(recv(client, &buffer, buffer.count, 0) == 0, "the back-end closed the connection")
+
+        // A new peer is taken afterwards, and the guest's frames reach it in the same format.
+        let second = try Self.connectedClient(port)
+        defer { close(second) }
+        // Frames sent before the back-end has accepted it are dropped (no peer), so send until one arrives.
+        var received: [UInt8] = []
+        for _ in 0..<500 where received.count < 4 + good.count {
+            link.send(good, from: .frontEnd)
+            usleep(10_000)
+            let n = recv(second, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { received += buffer[0..<n] }
+        }
+        #expect(Array(received.prefix(4 + good.count)) == Self.framed(good.count, good))
+    }
+}
