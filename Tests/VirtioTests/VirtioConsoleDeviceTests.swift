@@ -13,7 +13,7 @@ private final class ConsoleDriver {
     var output: [UInt8] = []
     static let size: UInt16 = 8
     /// Where queue q's parts and buffers are: a 64 KiB area each.
-    static func area(_ q: Int) -> UInt64 { TestDriver.ramBase + 0x10000 * UInt64(q + 1) }
+    static func area(_ q: Int) -> UInt64 { TestDriver.queueArea(q) }
     var nextAvailable = [UInt16](repeating: 0, count: 4)
     var lastUsed = [UInt16](repeating: 0, count: 4)
     var nextDescriptor = [UInt16](repeating: 0, count: 4)
@@ -29,16 +29,7 @@ private final class ConsoleDriver {
         driver.write(R.driverFeaturesSelect, 1)
         driver.write(R.driverFeatures, 1)  // VERSION_1
         driver.write(R.status, VirtioStatus.acknowledge | VirtioStatus.driver | VirtioStatus.featuresOK)
-        for q in 0..<4 {
-            let base = Self.area(q)
-            driver.write(R.queueSelect, UInt32(q))
-            driver.write(R.queueSize, UInt32(Self.size))
-            driver.write(R.queueDescriptorLow, UInt32(truncatingIfNeeded: base))
-            driver.write(R.queueDriverLow, UInt32(truncatingIfNeeded: base + 0x1000))
-            driver.write(R.queueDeviceLow, UInt32(truncatingIfNeeded: base + 0x2000))
-            driver.write(R.queueReady, 1)
-        }
-        driver.write(R.status, driver.status | VirtioStatus.driverOK)
+        driver.setUpQueues(4, size: Self.size)
     }
 
     var memory: PhysicalMemory { driver.memory }

@@ -33,7 +33,7 @@ private final class NetDriver {
     let host = HostSide()
     let polls = PollCounter()
     static let size: UInt16 = 8
-    static func area(_ q: Int) -> UInt64 { TestDriver.ramBase + 0x10000 * UInt64(q + 1) }
+    static func area(_ q: Int) -> UInt64 { TestDriver.queueArea(q) }
     static func buffer(_ q: Int, _ d: UInt16) -> UInt64 { area(q) + 0x4000 + 0x800 * UInt64(d) }
     var nextAvailable = [UInt16](repeating: 0, count: 2)
     var lastUsed = [UInt16](repeating: 0, count: 2)
@@ -50,16 +50,7 @@ private final class NetDriver {
         driver.write(R.driverFeaturesSelect, 1)
         driver.write(R.driverFeatures, version1 ? 1 : 0)
         driver.write(R.status, VirtioStatus.acknowledge | VirtioStatus.driver | VirtioStatus.featuresOK)
-        for q in 0..<2 {
-            let base = Self.area(q)
-            driver.write(R.queueSelect, UInt32(q))
-            driver.write(R.queueSize, UInt32(Self.size))
-            driver.write(R.queueDescriptorLow, UInt32(truncatingIfNeeded: base))
-            driver.write(R.queueDriverLow, UInt32(truncatingIfNeeded: base + 0x1000))
-            driver.write(R.queueDeviceLow, UInt32(truncatingIfNeeded: base + 0x2000))
-            driver.write(R.queueReady, 1)
-        }
-        driver.write(R.status, driver.status | VirtioStatus.driverOK)
+        driver.setUpQueues(2, size: Self.size)
     }
 
     var memory: PhysicalMemory { driver.memory }

@@ -39,6 +39,25 @@ final class TestDriver {
 
     typealias R = VirtioMMIOTransport.Register
 
+    /// Where `setUpQueues` puts queue q: its own 64 KiB from ramBase + 0x10000, descriptors first,
+    /// the available ring at +0x1000, the used ring at +0x2000, buffers from +0x4000.
+    static func queueArea(_ q: Int) -> UInt64 { ramBase + 0x10000 * UInt64(q + 1) }
+
+    /// Modern queues 0..<count of `size` entries each at `queueArea`, then DRIVER_OK: the end
+    /// of §3.1.1 for a test that negotiated features itself.
+    func setUpQueues(_ count: Int, size: UInt16) {
+        for q in 0..<count {
+            let base = Self.queueArea(q)
+            write(R.queueSelect, UInt32(q))
+            write(R.queueSize, UInt32(size))
+            write(R.queueDescriptorLow, UInt32(truncatingIfNeeded: base))
+            write(R.queueDriverLow, UInt32(truncatingIfNeeded: base + 0x1000))
+            write(R.queueDeviceLow, UInt32(truncatingIfNeeded: base + 0x2000))
+            write(R.queueReady, 1)
+        }
+        write(R.status, status | VirtioStatus.driverOK)
+    }
+
     /// §3.1.1: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK (modern), queue setup, DRIVER_OK.
     @discardableResult
     func initialize(features wanted: UInt64, queue: UInt32 = 0) -> UInt64 {
