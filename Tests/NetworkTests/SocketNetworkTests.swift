@@ -1,16 +1,6 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Network
-
-private final class GuestSide: NetworkPeer {
-    let frames = Mutex<[EthernetFrame]>([])
-    func receive(_ frame: EthernetFrame) -> Bool {
-        frames.withLock { $0.append(frame) }
-        return true
-    }
-    var count: Int { frames.withLock { $0.count } }
-}
 
 /// A stream peer written from QEMU's wire format: a 4-byte big-endian length, then the frame.
 @Suite struct SocketNetworkTests {
@@ -44,7 +34,7 @@ private final class GuestSide: NetworkPeer {
             server = try? SocketNetwork(link: link, mode: .streamServer(SocketEndpoint(host: "127.0.0.1", port: port))) { _ in }
         }
         let network = try #require(server)
-        let guest = GuestSide()
+        let guest = RecordingPeer()
         link.attach(guest, as: .frontEnd)
         network.start()
         let client = try Self.connectedClient(port)

@@ -1,16 +1,6 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Network
-
-/// A front-end that records what libslirp sends to the guest.
-private final class GuestSide: NetworkPeer {
-    let frames = Mutex<[EthernetFrame]>([])
-    func receive(_ frame: EthernetFrame) -> Bool {
-        frames.withLock { $0.append(frame) }
-        return true
-    }
-}
 
 @Suite struct UserNetworkTests {
     static let guestMAC: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
@@ -22,7 +12,7 @@ private final class GuestSide: NetworkPeer {
     }
 
     /// Waits (bounded) for the loop's thread to answer; the assertion is on what came, not when.
-    fileprivate static func waitForFrames(_ guest: GuestSide, count: Int) -> [EthernetFrame] {
+    static func waitForFrames(_ guest: RecordingPeer, count: Int) -> [EthernetFrame] {
         for _ in 0..<500 {
             let frames = guest.frames.withLock { $0 }
             if frames.count >= count { return frames }
@@ -33,7 +23,7 @@ private final class GuestSide: NetworkPeer {
 
     @Test func theGatewayAnswersARPAsQEMUsUserNetwork() throws {
         let link = NetworkLink(name: "n0")
-        let guest = GuestSide()
+        let guest = RecordingPeer()
         link.attach(guest, as: .frontEnd)
         let network = try UserNetwork(link: link, restricted: false, hostForwards: []) { _ in }
         network.start()

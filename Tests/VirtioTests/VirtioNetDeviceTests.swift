@@ -82,18 +82,7 @@ private final class NetDriver {
     }
 
     /// What the device returned on queue q since the last call: the bytes it wrote into each chain's first buffer.
-    func used(_ q: Int) -> [[UInt8]] {
-        let ring = Self.area(q) + 0x2000
-        var out: [[UInt8]] = []
-        while lastUsed[q] != UInt16(memory.load(ring + 2, width: 2)!) {
-            let element = ring + 4 + 8 * UInt64(lastUsed[q] % Self.size)
-            let head = UInt16(memory.load(element, width: 4)!), length = Int(memory.load(element + 4, width: 4)!)
-            let address = memory.load(Self.area(q) + 16 * UInt64(head), width: 8)!
-            out.append(memory.read(address, count: length)!)
-            lastUsed[q] &+= 1
-        }
-        return out
-    }
+    func used(_ q: Int) -> [[UInt8]] { driver.usedBuffers(q, size: Self.size, lastUsed: &lastUsed[q]) }
 
     func poll() { _ = driver.transport.poll(now: 0) }
 }

@@ -58,6 +58,21 @@ final class TestDriver {
         write(R.status, status | VirtioStatus.driverOK)
     }
 
+    /// What the device returned on `setUpQueues` queue q of `size` entries since `lastUsed`
+    /// (advanced past them): the bytes it wrote into each chain's first buffer.
+    func usedBuffers(_ q: Int, size: UInt16, lastUsed: inout UInt16) -> [[UInt8]] {
+        let ring = Self.queueArea(q) + 0x2000
+        var out: [[UInt8]] = []
+        while lastUsed != UInt16(memory.load(ring + 2, width: 2)!) {
+            let element = ring + 4 + 8 * UInt64(lastUsed % size)
+            let head = UInt16(memory.load(element, width: 4)!), length = Int(memory.load(element + 4, width: 4)!)
+            let address = memory.load(Self.queueArea(q) + 16 * UInt64(head), width: 8)!
+            out.append(memory.read(address, count: length)!)
+            lastUsed &+= 1
+        }
+        return out
+    }
+
     /// §3.1.1: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK (modern), queue setup, DRIVER_OK.
     @discardableResult
     func initialize(features wanted: UInt64, queue: UInt32 = 0) -> UInt64 {
