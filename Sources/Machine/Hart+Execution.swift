@@ -682,7 +682,7 @@ extension Hart {
                 case .lr_w, .sc_w, .amoswap_w, .amoadd_w, .amoxor_w, .amoand_w, .amoor_w, .amomin_w, .amomax_w,
                      .amominu_w, .amomaxu_w, .lr_d, .sc_d, .amoswap_d, .amoadd_d, .amoxor_d, .amoand_d, .amoor_d,
                      .amomin_d, .amomax_d, .amominu_d, .amomaxu_d:
-                    guard countingOpsBefore(p, { executeAtomic(p.pointee) }) else { break execution }
+                    guard countingOpsBefore(p, { executeAtomic(p) }) else { break execution }
                 // F
                 case .flw:
                     guard loadFloat(p, width: 4) else { break execution }
@@ -692,7 +692,7 @@ extension Hart {
                      .fsgnj_s, .fsgnjn_s, .fsgnjx_s, .fmin_s, .fmax_s, .fcvt_w_s, .fcvt_wu_s, .fcvt_l_s, .fcvt_lu_s,
                      .fcvt_s_w, .fcvt_s_wu, .fcvt_s_l, .fcvt_s_lu, .fmv_x_w, .fclass_s, .fmv_w_x, .feq_s, .flt_s,
                      .fle_s:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                    guard floatingPointEnabled, executeFloatingPoint(p) else { raiseIllegal(p.pointee); break execution }
                 // D
                 case .fld:
                     guard loadFloat(p, width: 8) else { break execution }
@@ -701,12 +701,12 @@ extension Hart {
                 case .fmadd_d, .fmsub_d, .fnmsub_d, .fnmadd_d, .fdiv_d, .fsqrt_d, .fsgnj_d, .fsgnjn_d, .fsgnjx_d,
                      .fmin_d, .fmax_d, .fcvt_s_d, .fcvt_d_s, .fcvt_w_d, .fcvt_wu_d, .fcvt_l_d, .fcvt_lu_d, .fcvt_d_w,
                      .fcvt_d_wu, .fcvt_d_l, .fcvt_d_lu, .fmv_x_d, .fclass_d, .fmv_d_x, .feq_d, .flt_d, .fle_d:
-                    guard floatingPointEnabled, executeFloatingPoint(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                    guard floatingPointEnabled, executeFloatingPoint(p) else { raiseIllegal(p.pointee); break execution }
                 case .fadd_d, .fsub_d, .fmul_d:
-                    guard floatingPointEnabled, executeDoubleArithmetic(p.pointee) else { raiseIllegal(p.pointee); break execution }
+                    guard floatingPointEnabled, executeDoubleArithmetic(p) else { raiseIllegal(p.pointee); break execution }
                 // Zicsr
                 case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-                    if let fault = countingOpsBefore(p, { executeCSR(p.pointee) }) { raise(fault, p.pointee); break execution }
+                    if let fault = countingOpsBefore(p, { executeCSR(p) }) { raise(fault, p.pointee); break execution }
                 // Privileged
                 case .sret:
                     if let fault = supervisorInstructionFault(trappedBy: Hart.TSR, virtualTrap: Hart.hstatusVTSR) {
@@ -1229,8 +1229,13 @@ extension Hart {
 
     // MARK: Out-of-line semantics
 
+    // Out-of-line ops take their op by address: passed by value, the 16-byte op is rebuilt from its
+    // bytes in registers at every call (about 20 host instructions), which dominated fadd.d's cost.
+    // SAFETY: `p` points into the current block's ops, which stay in place while an op runs.
+
     /// Executes a CSR instruction (Zicsr, unprivileged spec chapter 9); returns the fault if it may not.
-    private func executeCSR(_ op: Instruction) -> PrivilegeFault? {
+    private func executeCSR(_ p: UnsafeMutablePointer<Instruction>) -> PrivilegeFault? {
+        let op = p.pointee
         let number = UInt16(op.imm & 0xfff)
         let immediateForm = op.op == .csrrwi || op.op == .csrrsi || op.op == .csrrci
         let source = immediateForm ? UInt64(op.rs1) : x[Int(op.rs1)]
@@ -1263,8 +1268,8 @@ extension Hart {
     }
 
     /// Executes LR/SC and AMOs (unprivileged spec chapter 14). False after recording a fault.
-    private func executeAtomic(_ op: Instruction) -> Bool {
-        guard let fault = atomicFault(op) else { return true }
+    private func executeAtomic(_ p: UnsafeMutablePointer<Instruction>) -> Bool {
+        guard let fault = atomicFault(p.pointee) else { return true }
         pendingTrapCause = fault.cause
         pendingTrapValue = fault.value
         return false
@@ -1354,14 +1359,15 @@ extension Hart {
     /// moderate operands (FloatingPoint's fast path, which leaves NaNs, infinities and extreme
     /// magnitudes to the exact path) without `executeFloatingPoint`'s general dispatch; anything
     /// else goes there. False means illegal.
-    private func executeDoubleArithmetic(_ op: Instruction) -> Bool {
+    private func executeDoubleArithmetic(_ p: UnsafeMutablePointer<Instruction>) -> Bool {
+        let op = p.pointee
         let rm = op.imm == 7 ? frm : UInt64(UInt32(bitPattern: op.imm))
-        guard rm == UInt64(FloatingPoint.RoundingMode.nearestEven) else { return executeFloatingPoint(op) }
+        guard rm == UInt64(FloatingPoint.RoundingMode.nearestEven) else { return executeFloatingPoint(p) }
         let operation: FloatingPoint.Operation = op.op == .fadd_d ? .add : op.op == .fsub_d ? .subtract : .multiply
         var flags: UInt8 = 0
         guard let r = FloatingPoint.nearestEvenFast64(operation, Double(bitPattern: f[Int(op.rs1)]),
                                                       Double(bitPattern: f[Int(op.rs2)]), 0, flags: &flags)
-        else { return executeFloatingPoint(op) }
+        else { return executeFloatingPoint(p) }
         f[Int(op.rd)] = r
         fflags |= UInt64(flags)
         markFloatingPointDirty()
@@ -1369,7 +1375,8 @@ extension Hart {
     }
 
     /// Executes an F or D instruction other than loads and stores. False means illegal.
-    private func executeFloatingPoint(_ op: Instruction) -> Bool {
+    private func executeFloatingPoint(_ p: UnsafeMutablePointer<Instruction>) -> Bool {
+        let op = p.pointee
         let rd = Int(op.rd), a = f[Int(op.rs1)], b = f[Int(op.rs2)], c = f[Int(op.rs3)]
         let xa = x[Int(op.rs1)]
         var flags: UInt8 = 0
