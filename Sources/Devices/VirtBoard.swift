@@ -134,8 +134,9 @@ public final class VirtBoard {
     public let randomSeedBytes: [UInt8]
     /// The harts, hart 0 first (`configuration.hartCount` of them).
     public let harts: [Hart]
-    /// Hart 0, the boot hart, and the only one on a one-hart board.
-    public var hart: Hart { harts[0] }
+    /// Hart 0, the boot hart, and the only one on a one-hart board. Stored, not `harts[0]`: the
+    /// hypervisor reads it several times per guest exit, and each array read retained it.
+    public let hart: Hart
 
     /// `riscv,isa` of the hart: only what it implements, in the order QEMU writes it (single
     /// letters, then multi-letter extensions). The multi-letter ones are those the instruction
@@ -247,6 +248,7 @@ public final class VirtBoard {
             Hart(hartID: UInt64(id), bus: bus, interrupts: hartInterrupts[id], timebase: timebase, control: control,
                  configuration: hartConfiguration)
         }
+        hart = harts[0]
     }
 
     /// Plugs a PCI function into `slot` (1-31) of the host bridge's bus 0, before the harts run,

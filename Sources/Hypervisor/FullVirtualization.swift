@@ -160,9 +160,8 @@ final class FullVirtualization: VirtualizationKind {
             hart.hostFlushUserTranslations()
         }
         guard domain.state == .runnable else { return }
-        let now = host.guestTime(domain)
         if cpu.supervisor.interruptsEnabled {
-            let ready = cpu.supervisor.pending(now: now) & cpu.supervisor.interruptEnable
+            let ready = cpu.supervisor.enabledPending(now: host.guestTime(domain))
             if let code = VirtualSupervisor.interruptPriority.first(where: { ready & (1 << $0) != 0 }) {
                 domain.count(DomainEvent.interrupt(code), orKey: "trap.interrupt.\(code)")
                 hart.pc = cpu.supervisor.enterTrap(code: code, interrupt: true, epc: hart.pc, value: 0)
@@ -262,7 +261,7 @@ final class FullVirtualization: VirtualizationKind {
             domain.count(.trapWFI)
             hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)
             let supervisor = cpu.supervisor
-            if supervisor.pending(now: host.guestTime(domain)) & supervisor.interruptEnable == 0 { block(domain, host: host) }
+            if supervisor.enabledPending(now: host.guestTime(domain)) == 0 { block(domain, host: host) }
         case .sfence_vma:
             domain.count(.trapSfenceVMA)
             hart.completeEmulatedInstruction(resumingAt: trap.pc &+ 4)

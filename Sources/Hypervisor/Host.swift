@@ -100,7 +100,8 @@ public final class Host {
     /// The host machine: a `virt` board (with the H extension for hardware-assisted
     /// virtualization, without it for full) whose S/HS- and M-mode are this Swift code.
     public let board: VirtBoard
-    public var hart: Hart { board.hart }
+    /// The board's hart 0, stored so the exit paths do not go through the board for it.
+    public let hart: Hart
     public private(set) var domains: [Domain] = []
     /// The part of the hypervisor that depends on `configuration.virtualization`.
     let kind: any VirtualizationKind
@@ -156,6 +157,7 @@ public final class Host {
             configuration: VirtBoardConfiguration(ramSize: configuration.memorySize, hypervisor: hypervisor,
                                                   timebaseMode: configuration.virtualTime ? .virtual(instructionsPerTick: 100) : .realTime),
             hart: HartConfiguration(hypervisor: hypervisor, hostOwnsSupervisor: true), consoleOutput: { _ in })
+        hart = board.hart
         let base = HostPhysicalAddress(board.memory.base)
         freeRanges = [base + configuration.tableAreaSize ..< base + configuration.memorySize]
         frameOwner = Array(repeating: nil, count: Int(configuration.memorySize / Host.megapage))
