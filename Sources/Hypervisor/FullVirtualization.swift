@@ -111,7 +111,7 @@ final class FullVirtualization: VirtualizationKind {
             // A console read writes guest memory behind the shadows' back: note where (below).
             let consoleRead = hart.register(17) == GuestSBI.dbcn && hart.register(16) == 1
             let readLength = hart.register(10), readAddress = GuestPhysicalAddress(hart.register(11))
-            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain),
+            let effect = GuestSBI.handle(on: hart, domain: domain,
                                          supervisor: SupervisorControl(cpu: cpu))
             hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
             // A successful read (a0 = 0) wrote a1 bytes, inside the guest's RAM (GuestSBI checked it).

@@ -100,7 +100,7 @@ enum GuestSBI {
     /// Handles the call in a7 (extension), a6 (function) and a0–a5 for `domain`, whose vCPU
     /// is on `hart`. Writes a0 (error) and a1 (value) back as the spec says; legacy calls write
     /// only a0. The caller advances pc past the ecall.
-    static func handle(on hart: Hart, domain: Domain, now: UInt64, supervisor: some SupervisorControl) -> Effect {
+    static func handle(on hart: Hart, domain: Domain, supervisor: some SupervisorControl) -> Effect {
         let extensionID = hart.register(17), function = hart.register(16)
         let a = Arguments(hart)
         domain.count(DomainEvent.sbi(extensionID))

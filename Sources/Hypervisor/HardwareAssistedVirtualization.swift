@@ -156,7 +156,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         switch trap.cause {
         case TrapCause.environmentCallFromVS:
             domain.count(.vmexitSBI)
-            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.guestTime(domain), supervisor: SupervisorControl(hart: hart))
+            let effect = GuestSBI.handle(on: hart, domain: domain, supervisor: SupervisorControl(hart: hart))
             hart.completeEmulatedInstruction(resumingAt: hart.pc &+ 4)
             switch effect {
             case .none: break

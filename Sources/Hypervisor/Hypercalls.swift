@@ -29,7 +29,7 @@ enum Hypercalls {
                 hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
                 return
             }
-            let effect = GuestSBI.handle(on: hart, domain: domain, now: host.hostTime(for: domain),
+            let effect = GuestSBI.handle(on: hart, domain: domain,
                                          supervisor: SupervisorControl(domain: domain, cpu: cpu, host: host))
             hart.completeEmulatedInstruction(resumingAt: ecall &+ 4)
             switch effect {
