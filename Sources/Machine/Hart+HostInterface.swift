@@ -17,14 +17,21 @@ extension Hart {
 
     /// Reads x`i` (x0 reads 0): an SBI call's or a hypercall's arguments, an emulated load's
     /// base register.
+    /// Inlinable: an SBI call or hypercall reads a dozen registers, and as calls into this module
+    /// they were a sixth of a para SBI exit's host instructions.
+    @inlinable
     public func register(_ i: Int) -> UInt64 {
-        guard i >= 0 && i < 32 else { fatalError("register index \(i) out of range") }
+        guard i >= 0 && i < 32 else { Hart.registerIndexOutOfRange(i) }
         // SAFETY: 0 ≤ i < 32 was just checked; `x` has `CompiledRun.registerFileSlots` slots.
         return i == 0 ? 0 : x[i]
     }
 
+    @usableFromInline @inline(never)
+    static func registerIndexOutOfRange(_ i: Int) -> Never { fatalError("register index \(i) out of range") }
+
     /// Writes x`i` (writes to x0 and out-of-range indices are ignored): an SBI call's or a
     /// hypercall's results, an emulated load's destination.
+    @inlinable
     public func setRegister(_ i: Int, _ v: UInt64) {
         // SAFETY: 0 < i < 32 is checked here; `x` has `CompiledRun.registerFileSlots` slots.
         if i > 0 && i < 32 { x[i] = v }

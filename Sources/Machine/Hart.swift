@@ -167,7 +167,7 @@ public final class Hart {
     /// compiled code shares with the dispatch loop (`CompiledRun`) and the loop's `BlockFrame`.
     /// SAFETY: allocated in `init` with `CompiledRun.registerFileSlots` (42) slots and freed in
     /// `deinit`; decoded register numbers are 5-bit fields (0…31) or the discard slot 32.
-    let x: UnsafeMutablePointer<UInt64>
+    @usableFromInline let x: UnsafeMutablePointer<UInt64>
     /// f0…f31 as raw bits (singles NaN-boxed).
     /// SAFETY: 32 slots, allocated in `init` and freed in `deinit`; indices are 5-bit fields.
     let f: UnsafeMutablePointer<UInt64>
