@@ -13,6 +13,7 @@ import Machine
 /// they pay process start-up alike and see the same host conditions.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Time the CPU-bound corpus on VirtBench and on QEMU side by side; write results/bench-<timestamp>/.",
         discussion: """
         Each round runs `virtbench run -M virt -m 128M -nographic -bios none -kernel ELF --summary` and \

@@ -11,6 +11,7 @@ import Harness
 /// report (JSON, Markdown, SVG charts) to `results/<run-id>/`.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "Run the corpus in each mode, measure, and write results/<run-id>/ (report.json, report.md, charts).",
         discussion: """
         Modes: \(ModeRegistry.allNames.joined(separator: ", "))\

@@ -5,6 +5,7 @@ import Harness
 /// `virtbench conform`: the conformance suites in each mode, as a program × mode table.
 struct Conform: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conform",
         abstract: "Run the conformance suites in each mode and print a program × mode table.",
         discussion: """
         A program passes when it prints its expected last line and exits with status 0; in a mode \

@@ -5,13 +5,14 @@ import Harness
 /// `virtbench corpus`: what the corpus holds, and building it.
 struct Corpus: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "corpus",
         abstract: "List or build the guest-program corpus.",
         subcommands: [List.self, Build.self]
     )
 
     /// `virtbench corpus list`: one line per program with everything the harness knows about it.
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List corpus programs: category, ISA, modes, pass signal.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List corpus programs: category, ISA, modes, pass signal.")
 
         @Option(help: "Only this category (\(CorpusCategory.allCases.map(\.rawValue).joined(separator: ", "))).")
         var category: String?
@@ -45,7 +46,7 @@ struct Corpus: ParsableCommand {
 
     /// `virtbench corpus build`: compile programs into .build/corpus/ (only what changed).
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Build corpus programs into .build/corpus/ (all, or a selection).")
+        static let configuration = CommandConfiguration(commandName: "build", abstract: "Build corpus programs into .build/corpus/ (all, or a selection).")
 
         @Argument(help: "Programs or a selection (default, small, a category, all); default: all.")
         var selection: [String] = []

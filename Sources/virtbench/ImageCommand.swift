@@ -61,7 +61,7 @@ struct ImageCommand: ParsableCommand {
     static func storage(_ error: StorageError) -> CommandError { CommandError(error.description) }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an image: create -f qcow2|raw [-b BACKING -F FMT] [-o cluster_size=N] FILE [SIZE]")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an image: create -f qcow2|raw [-b BACKING -F FMT] [-o cluster_size=N] FILE [SIZE]")
         @Option(name: .customShort("f"), help: "Format: qcow2 or raw.") var format = "raw"
         @Option(name: .customShort("b"), help: "Backing file (qcow2), relative to the new image's folder.") var backing: String?
         @Option(name: .customShort("F"), help: "Backing file format.") var backingFormat: String?
@@ -93,7 +93,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an image's format, sizes, backing file and flags: info [--output=json] FILE")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show an image's format, sizes, backing file and flags: info [--output=json] FILE")
         @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
         @Option(name: .customLong("output"), help: "human or json.") var output = "human"
         @Flag(name: [.customShort("U"), .customLong("force-share")], help: "Open without the image lock (an image in use).") var forceShare = false
@@ -114,6 +114,7 @@ struct ImageCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check a qcow2 image's refcounts: check [-r leaks|all] FILE (exit 0 clean, 2 corruptions, 3 leaks only)")
         @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
         @Option(name: .customShort("r"), help: "Repair: leaks or all.") var repair: String?
@@ -169,7 +170,7 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Convert: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy an image into another format: convert [-f FMT] -O FMT SOURCE TARGET")
+        static let configuration = CommandConfiguration(commandName: "convert", abstract: "Copy an image into another format: convert [-f FMT] -O FMT SOURCE TARGET")
         @Option(name: .customShort("f"), help: "Source format (probed when absent).") var format: String?
         @Option(name: .customShort("O"), help: "Target format: raw or qcow2.") var outputFormat = "raw"
         @Option(name: .customShort("o"), help: "Target options: cluster_size=SIZE.") var options: String?
@@ -190,6 +191,7 @@ struct ImageCommand: ParsableCommand {
 
     struct Commit: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "commit",
             abstract: "Write an overlay's data into its backing file: commit [-f FMT] [-d] FILE (FILE is then emptied unless -d)")
         @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
         @Option(name: .customShort("b"), help: "The base to commit into: only FILE's own backing file.") var base: String?
@@ -217,6 +219,7 @@ struct ImageCommand: ParsableCommand {
 
     struct Rebase: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rebase",
             abstract: "Change an overlay's backing file: rebase [-f FMT] [-u] -b BACKING [-F FMT] FILE (\"\" for none)")
         @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
         @Option(name: .customShort("b"), help: "The new backing file, relative to FILE's folder; \"\" for none.") var backing: String?

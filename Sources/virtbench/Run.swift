@@ -22,6 +22,7 @@ import Virtio
 /// `.unconditional`ly.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Boot firmware and/or a kernel on the simulated virt board.",
         discussion: """
         Exit status: 0 when the guest powers off through sifive_test (or Ctrl-A X), the guest's \

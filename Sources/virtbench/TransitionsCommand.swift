@@ -7,6 +7,7 @@ import Harness
 /// then runs the same loop without them; the difference over N).
 struct Transitions: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "transitions",
         abstract: "Measure host nanoseconds per hypervisor transition (exits, trapped CSRs, reflected traps, shadow faults, hypercalls).",
         discussion: """
         Each kind runs on a fresh host of its mode --rounds times; the figure is the median. Build virtbench in \
