@@ -12,8 +12,8 @@ import Storage
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Create, inspect, check, convert, commit and rebase disk images (raw, qcow2), as qemu-img does.",
-        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self]
+        abstract: "Create, inspect, check, convert, commit and rebase disk images (raw, qcow2), as qemu-img does, and serve them over NBD, as qemu-nbd does.",
+        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self, Serve.self]
     )
 
     /// qemu-img subcommands not built yet, refused with one clear line.

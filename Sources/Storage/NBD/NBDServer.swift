@@ -89,6 +89,8 @@ public final class NBDServer: @unchecked Sendable {
         stopping = true
         for socket in connections.values { socket.shutdown() }
         while !connections.isEmpty { condition.wait() }
+        // The listener closes (and a Unix socket's file goes) now, not when the server does.
+        self.listener = nil
         condition.unlock()
         try withDriver { () throws(StorageError) in try driver.flush() }
     }
