@@ -324,6 +324,38 @@ struct RawNBDClient {
         #expect(served.log.all.contains { $0.contains("protocol violation") })
     }
 
+    /// Four clients at once, each writing its own region from a thread of its own (qcow2's
+    /// driver takes one request at a time, raw's several): every client then reads every
+    /// region as its writer left it.
+    @Test(arguments: [ImageFormat.raw, .qcow2]) func severalClientsAtOnceSeeEachOthersWrites(format: ImageFormat) throws {
+        let scratch = try Scratch()
+        var path = scratch.path("disk.qcow2")
+        if format == .raw { path = try Self.rawImage(scratch) } else { try ImageTool.createQcow2(path, size: UInt64(Self.size)) }
+        let served = try ServedImage(try openImage(path, format: format), maximumClients: 0)
+        defer { served.finish() }
+        let clients = try (0 ..< 4).map { _ in try NBDClientDisk(uri: served.uri, readOnly: false) }
+        let region = 96 * 1024
+        @Sendable func pattern(_ index: Int) -> [UInt8] { (0 ..< region).map { UInt8(truncatingIfNeeded: $0 &* (index + 3) &+ index) } }
+        let failures = LogLines()
+        DispatchQueue.concurrentPerform(iterations: clients.count) { index in
+            do {
+                for piece in stride(from: 0, to: region, by: 8192) {
+                    try clients[index].write(Array(pattern(index)[piece ..< piece + 8192]), at: UInt64(index * region + piece))
+                }
+                try clients[index].flush()
+            } catch {
+                failures.append("client \(index): \(error)")
+            }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        for reader in clients {
+            for index in clients.indices {
+                #expect(try reader.read(at: UInt64(index * region), count: region) == pattern(index))
+            }
+        }
+        #expect(served.server.connectionsServed == 4)
+    }
+
     /// A server that goes away fails the request in flight and every later one with an I/O
     /// error, promptly, and never brings the client's process down.
     @Test func aServerThatGoesAwayGivesIOErrors() throws {
@@ -336,7 +368,7 @@ struct RawNBDClient {
             do {
                 _ = try client.read(at: 0, count: 1)
                 Issue.record("a read from a stopped server succeeded")
-            } catch let error as StorageError {
+            } catch {
                 #expect(error.kind == .host && error.code == 5, "\(error)")
             }
             #expect(throws: StorageError.self) { try client.write([1], at: 0) }
