@@ -129,7 +129,7 @@ struct ImageCommand: ParsableCommand {
             let report: ImageCheckReport
             do {
                 let given = try ImageCommand.format(format, "-f")
-                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? ImageOpener.probe(file),
+                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? (NBDAddress.isURI(file) ? .raw : ImageOpener.probe(file)),
                                                                                   lock: !forceShare))
                 guard let image = opened.driver as? Qcow2Image else {
                     throw CommandError("This image format does not support checks")

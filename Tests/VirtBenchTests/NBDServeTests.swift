@@ -100,6 +100,15 @@ import TestSupport
         let uri = "nbd+unix:///?socket=\(socketPath)"
         let compare = ProcessRunner.run(try Self.qemuImageTool("qemu-img"), ["compare", "-f", "raw", "-F", "raw", base, uri], timeout: 60)
         #expect(compare.status == 0, "qemu-img compare: \(compare.stdout)\(compare.stderr)")
+        // virtbench's own client: image info and convert read the export.
+        let info = try ProcessRunner.runVirtBench(["image", "info", uri], timeout: 60)
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("virtual size: 1 MiB (1048576 bytes)") && info.stdout.contains("disk size: unavailable"), "\(info.stdout)")
+        let copy = folder + "/copy.raw"
+        defer { unlink(copy) }
+        let converted = try ProcessRunner.runVirtBench(["image", "convert", "-O", "raw", uri, copy], timeout: 60)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        #expect(FileManager.default.contents(atPath: copy).map(Array.init) == pattern)
         let write = ProcessRunner.run(try Self.qemuImageTool("qemu-io"), ["-f", "raw", uri, "-c", "write -P 0x11 0 4k"], timeout: 60)
         #expect(write.status != 0 || !write.stdout.contains("wrote"), "a write to a read-only export: \(write.stdout)")
         kill(server.pid, SIGINT)

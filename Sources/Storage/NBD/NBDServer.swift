@@ -25,6 +25,8 @@ public final class NBDServer: @unchecked Sendable {
     private var connections: [ObjectIdentifier: NBDSocket] = [:]
     private var listener: NBDListener?
     private var stopping = false
+    /// How long negotiation may take (qemu-nbd's --handshake-limit default); transmission has no limit.
+    public static let handshakeLimitSeconds = 10
     /// Connections served so far, for tests and the log.
     public private(set) var connectionsServed = 0
 
@@ -112,7 +114,10 @@ public final class NBDServer: @unchecked Sendable {
     /// client goes. A connection that ends with an error is logged, never more.
     func serve(_ socket: NBDSocket) {
         do {
+            // A client that connects and says nothing must not hold a client slot forever.
+            socket.setTimeout(seconds: Self.handshakeLimitSeconds)
             guard try negotiate(socket) else { return }
+            socket.setTimeout(seconds: 0)
             try transmit(socket)
         } catch {
             log("\(socket.peer): \(error.description); connection closed")

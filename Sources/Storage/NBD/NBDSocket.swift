@@ -62,7 +62,7 @@ final class NBDSocket: @unchecked Sendable {
         }
     }
 
-    /// Makes a receive or send that waits longer than `seconds` fail.
+    /// Makes a receive or send that waits longer than `seconds` fail (0: wait for ever).
     func setTimeout(seconds: Int) {
         var limit = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
