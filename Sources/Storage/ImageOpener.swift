@@ -54,9 +54,17 @@ public enum ImageOpener {
         public let probedRaw: Bool
     }
 
+    /// Opens `path`, a file or an NBD URI (`nbd://HOST:PORT/NAME`, `nbd+unix:///NAME?socket=PATH`).
     public static func open(_ path: String, options: ImageOpenOptions = ImageOpenOptions()) throws(StorageError) -> Opened {
         guard options.lock || options.readOnly else {
             throw StorageError(.invalid, "force-share=on can only be used with read-only images")
+        }
+        if NBDAddress.isURI(path) {
+            // The server serves a disk's guest view: there is no format to probe on top of it.
+            if let format = options.format, format != .raw {
+                throw StorageError(.unsupported, "'\(path)': format=\(format.rawValue) over NBD is not supported (serve the image with its format, e.g. `virtbench image serve -f qcow2`, and use format=raw)")
+            }
+            return Opened(driver: try NBDClientDisk(uri: path, readOnly: options.readOnly, cache: options.cache), probedRaw: false)
         }
         var chain: [FileIdentity] = []
         let format: ImageFormat

@@ -95,7 +95,8 @@ public enum ImageTool {
         public var filename: String
         public var format: String
         public var virtualSize: UInt64
-        public var actualSize: UInt64
+        /// Bytes the file takes on its file system; nil for an NBD export (qemu-img: "unavailable").
+        public var actualSize: UInt64?
         public var clusterSize: UInt64?
         public var backingFilename: String?
         public var fullBackingFilename: String?
@@ -132,7 +133,7 @@ public enum ImageTool {
             lines.append("    \"filename\": \(string(filename))")
             if let clusterSize { lines.append("    \"cluster-size\": \(clusterSize)") }
             lines.append("    \"format\": \(string(format))")
-            lines.append("    \"actual-size\": \(actualSize)")
+            if let actualSize { lines.append("    \"actual-size\": \(actualSize)") }
             if let qcow2 {
                 lines.append("""
                         "format-specific": {
@@ -158,7 +159,7 @@ public enum ImageTool {
         public var text: String {
             var lines = ["image: \(filename)", "file format: \(format)",
                          "virtual size: \(Self.humanSize(virtualSize)) (\(virtualSize) bytes)",
-                         "disk size: \(Self.humanSize(actualSize))"]
+                         "disk size: \(actualSize.map(Self.humanSize) ?? "unavailable")"]
             if let clusterSize { lines.append("cluster_size: \(clusterSize)") }
             if let backingFilename {
                 lines.append("backing file: \(backingFilename)" + (fullBackingFilename != backingFilename ? " (actual path: \(fullBackingFilename ?? ""))" : ""))
@@ -197,9 +198,8 @@ public enum ImageTool {
                             forceShare: Bool = false) throws(StorageError) -> Info {
         let opened = try ImageOpener.open(path, options: ImageOpenOptions(readOnly: true, format: format,
                                                                          allowUnsafeBackingPaths: allowUnsafeBackingPaths, lock: !forceShare))
-        let file = try HostFile(path: path, writable: false, lock: false)
-        var info = Info(filename: path, format: opened.driver.formatName, virtualSize: opened.driver.virtualSize,
-                        actualSize: file.allocatedBytes())
+        let allocated = NBDAddress.isURI(path) ? nil : try HostFile(path: path, writable: false, lock: false).allocatedBytes()
+        var info = Info(filename: path, format: opened.driver.formatName, virtualSize: opened.driver.virtualSize, actualSize: allocated)
         if let image = opened.driver as? Qcow2Image {
             let header = image.header
             info.clusterSize = header.clusterSize

@@ -12,8 +12,8 @@ import Storage
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Create, inspect, check, convert, commit and rebase disk images (raw, qcow2), as qemu-img does.",
-        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self]
+        abstract: "Create, inspect, check, convert, commit and rebase disk images (raw, qcow2), as qemu-img does, and serve them over NBD, as qemu-nbd does.",
+        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self, Serve.self]
     )
 
     /// qemu-img subcommands not built yet, refused with one clear line.
@@ -130,7 +130,7 @@ struct ImageCommand: ParsableCommand {
             let report: ImageCheckReport
             do {
                 let given = try ImageCommand.format(format, "-f")
-                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? ImageOpener.probe(file),
+                let opened = try ImageOpener.open(file, options: ImageOpenOptions(readOnly: mode == nil, format: given ?? (NBDAddress.isURI(file) ? .raw : ImageOpener.probe(file)),
                                                                                   lock: !forceShare))
                 guard let image = opened.driver as? Qcow2Image else {
                     throw CommandError("This image format does not support checks")

@@ -209,6 +209,14 @@ struct DeviceOptions: Equatable {
             if let format = values["format"], ImageFormat(rawValue: format) == nil {
                 throw CommandError("-drive \(spec): Unknown driver '\(format)' (format=raw and format=qcow2 are supported)")
             }
+            if NBDAddress.isURI(file) {
+                // An NBD export is a disk's guest view: raw on the wire (ImageOpener says why).
+                do { _ = try NBDAddress(uri: file) } catch { throw CommandError("-drive \(spec): \(error.description)") }
+                if let format = values["format"], format != "raw" {
+                    throw CommandError("-drive \(spec): format=\(format) over NBD is not supported (serve the image with its format and use format=raw)")
+                }
+                if values["if"] == "pflash" { throw CommandError("-drive \(spec): if=pflash takes a file, not an NBD export") }
+            }
             if let media = values["media"], media != "disk" { throw CommandError("-drive \(spec): only media=disk is supported") }
             if values["if"] == "pflash" {
                 if let format = values["format"], format != "raw" { throw CommandError("-drive \(spec): if=pflash takes format=raw only") }

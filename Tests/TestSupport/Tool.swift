@@ -176,6 +176,9 @@ extension Tool {
     public static let qemuImageTools = Tool("qemu-img and qemu-io", from: "Debian package qemu-utils",
                                             files: [.executable("qemu-img"), .executable("qemu-io")])
 
+    /// qemu-nbd: QEMU's NBD server, the peer of the NBD client drive (`-drive file=nbd://...`).
+    public static let qemuNBD = Tool("qemu-nbd", from: "Debian package qemu-utils", files: [.executable("qemu-nbd")])
+
     /// The command-line tool, built with the tests (`VIRTBENCH_BINARY` overrides the path).
     public static let virtbench = Tool("virtbench", from: "this package's build", files: [.builtExecutable("virtbench")])
 
@@ -184,6 +187,6 @@ extension Tool {
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
         uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, e2fsprogs, tshark,
-        gdbMultiarch, qemuImageTools, virtbench,
+        gdbMultiarch, qemuImageTools, qemuNBD, virtbench,
     ]
 }

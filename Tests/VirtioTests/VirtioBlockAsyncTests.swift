@@ -225,4 +225,42 @@ private final class GateDisk: BlockDriver, @unchecked Sendable {
         #expect(driver.transport.needsReset)
         #expect(device.requestsInFlight == 0)
     }
+
+    /// virtio-blk over the NBD client drive, to a server whose disk is the gate: the request
+    /// crosses the connection and waits in the server while the notifying thread goes on; once
+    /// the server is gone, the next request completes with an I/O error, not a hang or a crash.
+    @Test func aSlowNBDServerDoesNotBlockTheNotifyingThreadAndALostOneGivesIOErrors() throws {
+        let disk = GateDisk(sectors: 64)
+        let server = NBDServer(driver: disk, exportName: "gate")
+        let listener = try NBDListener.tcp(host: "127.0.0.1", port: 0)
+        let port = try #require(listener.port)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            try? server.run(listener: listener, maximumClients: 0, persistent: true)
+            stopped.signal()
+        }.start()
+        let client = try NBDClientDisk(uri: "nbd://127.0.0.1:\(port)/gate", readOnly: false)
+        let device = Blk(disk: client, ioMode: .threads(4))
+        let driver = try TestDriver(device: device)
+        driver.initialize(features: ~0)
+        disk.gate(offset: 3 * 512)
+        put(driver, 0, type: Blk.RequestType.read, sector: 3, readLength: 512)
+        driver.write(TestDriver.R.queueNotify, 0)
+        poll(driver)
+        disk.waitingAtGate.wait()
+        #expect(device.requestsInFlight == 1)
+        #expect(driver.takeUsed().isEmpty && statusByte(driver, 0) == 0xff, "the poll returned while the server holds the read")
+        disk.gate.signal()
+        #expect(waitForUsed(driver).map(\.0) == [0])
+        #expect(statusByte(driver, 0) == Blk.Status.ok)
+        #expect(driver.memory.read(data(0), count: 512) == [UInt8](repeating: 0, count: 512))
+
+        server.stop()
+        stopped.wait()
+        put(driver, 1, type: Blk.RequestType.write, sector: 4, data: [UInt8](repeating: 0x44, count: 512))
+        driver.write(TestDriver.R.queueNotify, 0)
+        #expect(waitForUsed(driver).map(\.0) == [3])
+        #expect(statusByte(driver, 1) == Blk.Status.ioError)
+        #expect(disk.contents(at: 4 * 512, count: 512) == [UInt8](repeating: 0, count: 512))
+    }
 }
