@@ -14,6 +14,7 @@ extension ImageCommand {
     /// format and backing chain and locked as qemu-nbd locks it; clients see its guest view.
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Export an image over NBD, as qemu-nbd does: serve [-f FMT] [-r] [-b HOST] [-p PORT | -k PATH] [-x NAME] [-t] [-e N] FILE",
             discussion: """
                 Clients connect with nbd://HOST:PORT/NAME or nbd+unix:///NAME?socket=PATH (QEMU's spellings; \

@@ -155,10 +155,8 @@ import TestSupport
         let pid = try #require(pid_t(ProcessRunner.readFile(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(pid, SIGKILL) }
         try Self.bootFromNBD(uri: "nbd://127.0.0.1:\(port)/disk", image: image)
-        // SIGKILL, not SIGTERM: qemu-nbd inherits the test thread's signal mask through
-        // ProcessRunner.run's posix_spawn, with SIGTERM blocked. Its writes are in the file
-        // already (pwrite; the guest's flush and ours at the end of the run went through).
-        kill(pid, SIGKILL)
+        // qemu-nbd -t stays until it is told to stop; ProcessRunner starts it with SIGTERM unblocked.
+        kill(pid, SIGTERM)
         #expect(Self.waitForGone(pid, timeout: 30), "qemu-nbd did not exit: \(ProcessRunner.readFile("/proc/\(pid)/status"))")
         let (fsck, guestFile) = try VirtioLinuxTests.check(image)
         #expect(fsck == 0, "fsck.ext4 -n found problems")

@@ -64,6 +64,25 @@ enum ProcessRunner {
         return result
     }
 
+    /// Runs `body` with spawn attributes that give the child an empty signal mask and the default
+    /// SIGTERM and SIGINT actions. A spawned program inherits the spawning thread's mask, and
+    /// test threads run with SIGTERM blocked: without this a qemu-nbd or virtbench child (and a
+    /// daemon it forks) would ignore the SIGTERM a test stops it with.
+    static func withCleanSignals<R>(_ body: (inout posix_spawnattr_t) -> R) -> R {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGINT)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
+    }
+
     /// Runs `arguments` with stdin from `input` (bytes written to a file), killing it after `timeout` seconds.
     static func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], timeout: Double = 20) -> ProcessResult {
         var template = Array("/tmp/virtbench-cli-XXXXXX".utf8CString)
@@ -84,7 +103,7 @@ enum ProcessRunner {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = withCleanSignals { posix_spawn(&pid, executable, &actions, &$0, argv, environ) }
         guard spawned == 0 else {
             return ProcessResult(status: -1, stdout: "", stderr: "spawn failed: \(spawned)", timedOut: false)
         }

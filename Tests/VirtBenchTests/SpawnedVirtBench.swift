@@ -36,7 +36,7 @@ final class SpawnedVirtBench {
         let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, binary, &actions, nil, argv, environ)
+        let status = ProcessRunner.withCleanSignals { posix_spawn(&child, binary, &actions, &$0, argv, environ) }
         if stdinPipe { close(fds[0]) }
         try #require(status == 0, "spawn failed: \(status)", sourceLocation: sourceLocation)
         pid = child

@@ -115,7 +115,7 @@ final class InteractiveProcess {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var child: pid_t = 0
-        guard posix_spawn(&child, executable, &actions, nil, argv, environ) == 0 else {
+        guard ProcessRunner.withCleanSignals({ posix_spawn(&child, executable, &actions, &$0, argv, environ) }) == 0 else {
             throw Timeout(pattern: "spawn \(executable)", output: "")
         }
         close(toChild[0]); close(fromChild[1])
