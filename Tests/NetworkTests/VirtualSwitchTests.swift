@@ -231,3 +231,119 @@ final class SwitchPortPeer: NetworkPeer {
         #expect(guestB.received.count == 2 && guestA.received.isEmpty)
     }
 }
+
+/// VXLAN ports over real UDP on loopback.
+@Suite(.serialized) struct VXLANPortTests {
+    static func endpoint(_ port: UInt16) -> SocketEndpoint { SocketEndpoint(host: "127.0.0.1", port: port) }
+
+    /// Binds a pair of VXLAN ports to each other on free loopback ports.
+    static func pair(vni: UInt32) throws -> (VXLANPort, VXLANPort) {
+        for _ in 0..<10 {
+            let a = UInt16.random(in: 40000...50000), b = UInt16.random(in: 50001...60000)
+            guard let left = try? VXLANPort(local: endpoint(a), remote: endpoint(b), vni: vni) else { continue }
+            guard let right = try? VXLANPort(local: endpoint(b), remote: endpoint(a), vni: vni) else {
+                left.stop()
+                continue
+            }
+            return (left, right)
+        }
+        throw SocketNetworkError("no free UDP ports")
+    }
+
+    static func waitUntil(_ condition: () -> Bool) {
+        for _ in 0..<500 where !condition() { usleep(10_000) }
+    }
+
+    @Test func theHeaderIsRFC7348s() {
+        #expect(VXLANHeader(vni: 0x12_3456).bytes == [0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0])
+        #expect(VXLANHeader(parsing: [0x08, 0xff, 0xff, 0xff, 0, 0, 42, 0xff])?.vni == 42, "reserved bits are ignored on receipt")
+        #expect(VXLANHeader(parsing: [0x00, 0, 0, 0, 0, 0, 42, 0]) == nil, "no I flag")
+        #expect(VXLANHeader(parsing: [0x08, 0, 0, 0, 0, 0, 42]) == nil, "short")
+    }
+
+    /// Two switches joined by two overlays (a loop) pass one broadcast across each overlay once;
+    /// split horizon keeps either from sending it back, so the loop goes quiet. Then a datagram
+    /// with a bad header and one for another VNI are dropped and counted, and a frame over the
+    /// path MTU is dropped and counted on its way out.
+    @Test func twoSwitchesInAnOverlayLoopSurviveABroadcastAndBadDatagramsAreCounted() throws {
+        let a = VirtualSwitch(), b = VirtualSwitch()
+        let guestA = SwitchPortPeer(), guestB = SwitchPortPeer()
+        _ = a.addPort(SwitchPortConfiguration(name: "g", mode: .access(vlan: 1)), peer: guestA)
+        _ = b.addPort(SwitchPortConfiguration(name: "g", mode: .access(vlan: 1)), peer: guestB)
+        var tunnels: [VXLANPort] = []
+        var overlayPortsOfB: [Int] = []
+        for _ in 0..<2 {
+            let (left, right) = try Self.pair(vni: 7)
+            _ = left.attach(to: a, name: "o", vlan: 1)
+            overlayPortsOfB.append(right.attach(to: b, name: "o", vlan: 1))
+            tunnels += [left, right]
+        }
+        tunnels.forEach { $0.start() }
+        defer { tunnels.forEach { $0.stop() } }
+
+        let broadcast = VirtualSwitchTests.frame(to: VirtualSwitchTests.broadcast, from: VirtualSwitchTests.mac(1))
+        a.send(broadcast, from: 0)
+        Self.waitUntil { guestB.received.count == 2 }
+        // The same broadcast after it, so that anything the loop sent back would have arrived first.
+        usleep(200_000)
+        #expect(guestB.received == [broadcast, broadcast], "one copy over each overlay")
+        #expect(guestA.received.isEmpty, "nothing came back around the loop")
+        #expect(overlayPortsOfB.allSatisfy { b.counters(port: $0).rxFrames == 1 && b.counters(port: $0).copies == 1 })
+
+        // Bad datagrams, straight at B's first overlay port.
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var address = tunnels[1].local.socketAddress
+        for datagram in [[0x00, 0, 0, 0, 0, 0, 7, 0] + broadcast, [0x08, 0, 0, 0, 0, 0, 8, 0] + broadcast, [0x08, 0, 0]] as [[UInt8]] {
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        Self.waitUntil { b.counters(port: overlayPortsOfB[0]).totalRxDropped == 3 }
+        #expect(b.counters(port: overlayPortsOfB[0]).rxDropped == [.overlayHeader: 2, .wrongVNI: 1])
+        #expect(guestB.received.count == 2)
+
+        // 1500 - 36 = 1464 bytes fit the path; a 1514-byte frame does not.
+        a.send(VirtualSwitchTests.frame(to: VirtualSwitchTests.broadcast, from: VirtualSwitchTests.mac(1), payload: 1500), from: 0)
+        #expect(a.counters(port: 1).txDropped == [.overPathMTU: 1] && a.counters(port: 2).txDropped == [.overPathMTU: 1])
+    }
+}
+
+/// A hostile guest on one port: random frames, a MAC flood and a broadcast storm, bounded in
+/// number. The other VLAN sees none of it, the table stays within its bound, and the counters
+/// account for every frame.
+@Suite struct HostileSwitchTrafficTests {
+    @Test func aStormStaysInItsVLANAndEveryFrameIsCounted() {
+        let clock = ManualClock()
+        let fabric = VirtualSwitch(macTableCapacity: 128, macAge: 10_000_000_000, clock: clock.read)
+        let hostile = SwitchPortPeer(), neighbour = SwitchPortPeer(), other = SwitchPortPeer(), trunk = SwitchPortPeer()
+        _ = fabric.addPort(SwitchPortConfiguration(name: "h", mode: .access(vlan: 10), limits: SwitchPortLimits(floodsPerSecond: 100)), peer: hostile)
+        _ = fabric.addPort(SwitchPortConfiguration(name: "n", mode: .access(vlan: 10)), peer: neighbour)
+        _ = fabric.addPort(SwitchPortConfiguration(name: "o", mode: .access(vlan: 20)), peer: other)
+        _ = fabric.addPort(SwitchPortConfiguration(name: "t", mode: .trunk(allowed: [20])), peer: trunk)
+        var generator = SystemRandomNumberGenerator()
+        var sent = 0
+        for round in 0..<20 {
+            for _ in 0..<200 {
+                // Random bytes of random length, tags and group bits included.
+                let length = Int.random(in: 0...1600, using: &generator)
+                fabric.send((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }, from: 0)
+                // A MAC flood: a fresh source each time, to an unknown destination.
+                let source: [UInt8] = [0x02, UInt8(round), UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8.random(in: 0...255), 1]
+                fabric.send(VirtualSwitchTests.frame(to: VirtualSwitchTests.mac(99), from: source), from: 0)
+                // A broadcast storm.
+                fabric.send(VirtualSwitchTests.frame(to: VirtualSwitchTests.broadcast, from: VirtualSwitchTests.mac(1)), from: 0)
+                sent += 3
+            }
+            clock.advance(seconds: 1)
+        }
+        #expect(other.received.isEmpty && trunk.received.isEmpty, "VLAN 20 saw nothing")
+        #expect(fabric.macTableCount <= 128)
+        let counters = fabric.counters(port: 0)
+        #expect(counters.rxFrames == sent)
+        #expect(counters.rxFrames == counters.forwarded + counters.totalRxDropped)
+        #expect(counters.copies == neighbour.received.count, "every copy went to the neighbour on VLAN 10")
+        #expect(counters.flooded <= 100 * 21, "the flood limit held: \(counters.flooded)")
+        #expect((counters.rxDropped[.floodLimited] ?? 0) > 0)
+    }
+}
