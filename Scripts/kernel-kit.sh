@@ -12,7 +12,8 @@
 #               /init that loads them, runs the command list (or, with kit.test=NAME on the kernel
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
-#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers)
+#   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers,
+#               9 net-switch)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -22,7 +23,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=8
+kit_revision=9
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -300,6 +301,63 @@ for i in $(seq 120); do
 done
 echo "kernel-kit: pinged by the peer $(awk '/^Icmp:/ { if (seen++) print ($10 > 0 ? "yes" : "no") }' /proc/net/snmp)"
 sleep 3
+EOF
+# kit.test=net-switch: guests on a virtual switch (`virtbench switch`). eth0 gets the static
+# kit.net-ip=ADDR/LEN and, with kit.net-mtu=N, a smaller MTU (for a VXLAN overlay's 50 bytes). The
+# guest pings kit.net-ping=IP up to kit.net-tries=N times (default 120) and says whether it answered.
+# With kit.net-serve=yes it serves a 256 KiB file of random bytes (printing its SHA-256) on port
+# 8080 and stays up until a peer has opened two connections to it (the file, then /done.txt), so a
+# fetching peer is never cut off; with kit.net-fetch=URL it fetches the file and prints its size
+# and SHA-256, then /done.txt from the same server.
+cat >"$initramfs/etc/kit-tests/net-switch" <<'EOF'
+address=; target=; tries=120; mtu=; serve=; fetch=
+for word in $(cat /proc/cmdline); do
+    case $word in
+        kit.net-ip=*) address=${word#kit.net-ip=} ;;
+        kit.net-ping=*) target=${word#kit.net-ping=} ;;
+        kit.net-tries=*) tries=${word#kit.net-tries=} ;;
+        kit.net-mtu=*) mtu=${word#kit.net-mtu=} ;;
+        kit.net-serve=*) serve=${word#kit.net-serve=} ;;
+        kit.net-fetch=*) fetch=${word#kit.net-fetch=} ;;
+    esac
+done
+for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+ip link set lo up
+[ -n "$mtu" ] && ip link set eth0 mtu "$mtu" && echo "kernel-kit: eth0 mtu $(cat /sys/class/net/eth0/mtu)"
+ip link set eth0 up
+ip addr add "$address" dev eth0 && echo "kernel-kit: static $address"
+if [ "$serve" = yes ]; then
+    mkdir -p /www
+    dd if=/dev/urandom of=/www/blob.bin bs=1024 count=256 2>/dev/null
+    echo done >/www/done.txt
+    echo "kernel-kit: serving 262144 bytes sha256 $(sha256sum /www/blob.bin | cut -d' ' -f1)"
+    httpd -p 8080 -h /www
+fi
+answered=no
+if [ -n "$target" ]; then
+    for i in $(seq "$tries"); do ping -c 1 -W 1 "$target" >/dev/null 2>&1 && { answered=yes; break; }; done
+    echo "kernel-kit: ping $target answered $answered"
+fi
+if [ -n "$fetch" ] && [ $answered = yes ]; then
+    t0=$(cut -d" " -f1 /proc/uptime)
+    if wget -q -T 60 -O /tmp/fetched "$fetch"; then
+        t1=$(cut -d" " -f1 /proc/uptime)
+        echo "kernel-kit: fetched $(wc -c </tmp/fetched) bytes sha256 $(sha256sum /tmp/fetched | cut -d' ' -f1)"
+        echo "kernel-kit: fetch took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+    else
+        echo "kernel-kit: fetch of $fetch failed"
+    fi
+    wget -q -T 20 -O /dev/null "${fetch%/*}/done.txt"
+fi
+if [ "$serve" = yes ]; then
+    for i in $(seq 240); do
+        [ "$(awk '/^Tcp:/ { if (seen++) print $7 }' /proc/net/snmp)" -ge 2 ] && break
+        sleep 1
+    done
+    echo "kernel-kit: connections served $(awk '/^Tcp:/ { if (seen++) print $7 }' /proc/net/snmp)"
+    sleep 2
+fi
+grep eth0 /proc/net/dev | sed 's/^ */kernel-kit: netdev /'
 EOF
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).

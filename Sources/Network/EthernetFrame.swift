@@ -88,6 +88,10 @@ public enum FrameDrop: Error, Sendable, Hashable, CaseIterable, CustomStringConv
     case noPeer
     /// The receiver had a buffer, but one too small for the frame.
     case bufferTooSmall
+    /// The receiver took the frame, then was reset before it could deliver it (a NIC reset by its driver).
+    case deviceReset
+    /// A stream peer closed its connection in the middle of a frame.
+    case truncated
 
     public var description: String {
         switch self {
@@ -97,6 +101,8 @@ public enum FrameDrop: Error, Sendable, Hashable, CaseIterable, CustomStringConv
         case .unsupportedOffload: return "unsupported offload"
         case .noPeer: return "no peer"
         case .bufferTooSmall: return "buffer too small"
+        case .deviceReset: return "device reset"
+        case .truncated: return "truncated"
         }
     }
 }

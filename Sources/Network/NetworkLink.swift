@@ -119,6 +119,17 @@ public final class NetworkLink: Sendable {
         state.withLock { $0.counters[side.rawValue].dropped[drop, default: 0] += 1 }
     }
 
+    /// The receiver on `side` took a frame (counted as delivered then) but could not deliver it
+    /// after all: a NIC whose next receive buffer was too small, a socket back-end whose peer was
+    /// gone. The frame moves from the delivered count to the drops, so it is counted once.
+    public func countDroppedAfterTaking(_ frame: EthernetFrame, _ drop: FrameDrop, toward side: NetworkSide) {
+        state.withLock {
+            $0.counters[side.rawValue].frames -= 1
+            $0.counters[side.rawValue].bytes -= frame.bytes.count
+            $0.counters[side.rawValue].dropped[drop, default: 0] += 1
+        }
+    }
+
     /// The peer on `side` has room again: hands it the frames waiting for it, in order, until it
     /// pushes back again.
     public func resume(_ side: NetworkSide) {

@@ -47,7 +47,13 @@ final class VirtioNetInbox: NetworkPeer {
         }
     }
 
-    func removeAll() { state.withLock { $0.frames = [] } }
+    /// Empties the inbox; returns what it held.
+    func removeAll() -> [EthernetFrame] {
+        state.withLock { state in
+            defer { state.frames = [] }
+            return state.frames
+        }
+    }
 }
 
 /// A virtio network device (virtio 1.2, §5.1) with one receiveq and one transmitq: QEMU's
@@ -133,10 +139,10 @@ public final class VirtioNetDevice: VirtioDevice {
         headerLength = wide ? Self.headerLength : Self.legacyHeaderLength
     }
 
-    /// Frames that arrived before the reset are lost, as on a NIC being reset.
+    /// Frames that arrived before the reset are lost, as on a NIC being reset, and counted so.
     public func reset() {
         headerLength = Self.legacyHeaderLength
-        inbox.removeAll()
+        for frame in inbox.removeAll() { link.countDroppedAfterTaking(frame, .deviceReset, toward: .frontEnd) }
         link.resume(.frontEnd)
     }
 
@@ -194,7 +200,7 @@ public final class VirtioNetDevice: VirtioDevice {
             }
             guard supplied else { break }
             inbox.removeFirst()
-            if tooSmall { link.count(.bufferTooSmall, toward: .frontEnd) }
+            if tooSmall { link.countDroppedAfterTaking(frame, .bufferTooSmall, toward: .frontEnd) }
         }
         if inbox.takeRoomAfterRefusal() { link.resume(.frontEnd) }
     }

@@ -72,7 +72,7 @@ struct NetworkBackendSpec: Equatable {
 
     /// What each socket back-end takes (QEMU 7.2's spellings, inet addresses only).
     static let socketOptions = [
-        "stream": ["id", "server", "addr.type", "addr.host", "addr.port"],
+        "stream": ["id", "server", "addr.type", "addr.host", "addr.port", "addr.path"],
         "dgram": ["id", "local.type", "local.host", "local.port", "remote.type", "remote.host", "remote.port"],
         "socket": ["id", "listen", "connect", "udp", "localaddr"],
     ]
@@ -93,7 +93,7 @@ struct NetworkBackendSpec: Equatable {
             let port = values.removeValue(forKey: prefix + ".port")
             guard type != nil || host != nil || port != nil || required else { return nil }
             guard type == "inet" else {
-                throw CommandError("-netdev \(spec): \(prefix).type=\(type ?? "") is not available (inet only)")
+                throw CommandError("-netdev \(spec): \(prefix).type=\(type ?? "") is not available (inet\(prefix == "addr" ? " or unix" : " only"))")
             }
             guard let host, let port else { throw CommandError("-netdev \(spec): \(prefix).host and \(prefix).port are required") }
             return try endpoint(host + ":" + port, prefix, anyHost: false)
@@ -101,7 +101,21 @@ struct NetworkBackendSpec: Equatable {
         switch kind {
         case "stream":
             let server = try values.removeValue(forKey: "server").map { try DeviceOptions.onOff("-netdev", spec, "server", $0) } ?? false
-            guard let address = try inet("addr", required: true) else { throw CommandError("-netdev \(spec): addr is required") }
+            let address: StreamAddress
+            if values["addr.type"] == "unix" {
+                values.removeValue(forKey: "addr.type")
+                guard let path = values.removeValue(forKey: "addr.path"), !path.isEmpty else {
+                    throw CommandError("-netdev \(spec): addr.path is required with addr.type=unix")
+                }
+                if let key = ["addr.host", "addr.port"].first(where: { values[$0] != nil }) {
+                    throw CommandError("-netdev \(spec): \(key) does not go with addr.type=unix")
+                }
+                address = .unix(path: path)
+            } else {
+                if values["addr.path"] != nil { throw CommandError("-netdev \(spec): addr.path goes with addr.type=unix only") }
+                guard let endpoint = try inet("addr", required: true) else { throw CommandError("-netdev \(spec): addr is required") }
+                address = .inet(endpoint)
+            }
             return server ? .streamServer(address) : .streamClient(address)
         case "dgram":
             guard let remote = try inet("remote", required: true), let local = try inet("local", required: true) else {
@@ -112,8 +126,8 @@ struct NetworkBackendSpec: Equatable {
             let listen = values.removeValue(forKey: "listen"), connect = values.removeValue(forKey: "connect")
             let udp = values.removeValue(forKey: "udp"), local = values.removeValue(forKey: "localaddr")
             switch (listen, connect, udp) {
-            case (let listen?, nil, nil) where local == nil: return .streamServer(try endpoint(listen, "listen", anyHost: true))
-            case (nil, let connect?, nil) where local == nil: return .streamClient(try endpoint(connect, "connect", anyHost: false))
+            case (let listen?, nil, nil) where local == nil: return .streamServer(.inet(try endpoint(listen, "listen", anyHost: true)))
+            case (nil, let connect?, nil) where local == nil: return .streamClient(.inet(try endpoint(connect, "connect", anyHost: false)))
             case (nil, nil, let udp?):
                 guard let local else { throw CommandError("-netdev \(spec): localaddr= is required with udp=") }
                 return .datagram(local: try endpoint(local, "localaddr", anyHost: true), remote: try endpoint(udp, "udp", anyHost: false))

@@ -31,7 +31,7 @@ import Testing
         let link = NetworkLink(name: "s0")
         for _ in 0..<5 where server == nil {
             port = .random(in: 40000...60000)
-            server = try? SocketNetwork(link: link, mode: .streamServer(SocketEndpoint(host: "127.0.0.1", port: port))) { _ in }
+            server = try? SocketNetwork(link: link, mode: .streamServer(.inet(SocketEndpoint(host: "127.0.0.1", port: port)))) { _ in }
         }
         let network = try #require(server)
         let guest = RecordingPeer()
@@ -46,9 +46,11 @@ import Testing
         bytes += Self.framed(good.count, good)           // still in step afterwards
         bytes += Self.framed(1 << 30, [])                // a length no frame has: the connection ends
         _ = send(client, bytes, bytes.count, Int32(MSG_NOSIGNAL))
-        Self.waitUntil { guest.count == 2 && link.counters(toward: .frontEnd).totalDropped == 2 }
+        Self.waitUntil { guest.count == 2 && link.counters(toward: .frontEnd).totalDropped == 3 }
         #expect(guest.frames.withLock { $0.map(\.bytes) } == [good, good])
-        #expect(link.counters(toward: .frontEnd).dropped == [.undersize: 1, .oversize: 1])
+        // The impossible length is an oversize frame too, and the connection it ended is counted.
+        #expect(link.counters(toward: .frontEnd).dropped == [.undersize: 1, .oversize: 2])
+        #expect(network.streamCounters.cutOff == 1)
         var buffer = [UInt8](repeating: 0, count: 16)
         #expect(recv(client, &buffer, buffer.count, 0) == 0, "the back-end closed the connection")
 
@@ -64,5 +66,40 @@ import Testing
             if n > 0 { received += buffer[0..<n] }
         }
         #expect(Array(received.prefix(4 + good.count)) == Self.framed(good.count, good))
+    }
+
+    /// Frames the guest sends while no stream peer is connected are the link's drops (no peer),
+    /// not deliveries as well; a peer that goes away mid-frame is a truncated frame; `stop` ends
+    /// the threads and frees the port (and a Unix socket's file).
+    @Test func everyFrameIsCountedOnceAndStopEndsTheThreads() throws {
+        let path = NSTemporaryDirectory() + "virtbench-socket-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let link = NetworkLink(name: "s1")
+        let network = try SocketNetwork(link: link, mode: .streamServer(.unix(path: path))) { _ in }
+        let guest = RecordingPeer()
+        link.attach(guest, as: .frontEnd)
+        network.start()
+        let good = [UInt8](repeating: 0xff, count: 6) + [0x52, 0x54, 0, 0, 0, 1, 0x08, 0x06] + [UInt8](repeating: 7, count: 46)
+        for _ in 0..<3 { link.send(good, from: .frontEnd) }
+        Self.waitUntil { link.counters(toward: .backEnd).totalDropped == 3 }
+        let toPeer = link.counters(toward: .backEnd)
+        #expect(toPeer.dropped == [.noPeer: 3])
+        #expect(toPeer.frames == 0 && toPeer.bytes == 0 && toPeer.sent == 3)
+
+        let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        try SocketNetwork.withSocketAddress(.unix(path: path)) { pointer, length in
+            #expect(connect(client, pointer, length) == 0)
+        }
+        var bytes = Self.framed(good.count, good)
+        bytes += Self.framed(good.count, Array(good.prefix(20)))   // the peer stops mid-frame
+        _ = send(client, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+        shutdown(client, Int32(SHUT_WR))
+        Self.waitUntil { link.counters(toward: .frontEnd).totalDropped == 1 }
+        #expect(guest.frames.withLock { $0.map(\.bytes) } == [good])
+        #expect(link.counters(toward: .frontEnd).dropped == [.truncated: 1])
+        #expect(network.streamCounters.connections == 1)
+
+        network.stop()
+        #expect(!FileManager.default.fileExists(atPath: path), "stop removes the socket file")
     }
 }

@@ -26,3 +26,18 @@ extension HostCapability {
         access("/dev/kvm", R_OK | W_OK) == 0
     }
 }
+
+extension HostCapability {
+    /// A network namespace of our own with a Linux vxlan device in it (`unshare -rn`: a user
+    /// namespace where the host allows them, or plain root); some hosts and containers refuse.
+    public static let vxlanNamespace = HostCapability("vxlan-namespace", absence: "unshare -rn cannot create a network namespace with a vxlan device") {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["-rn", "ip", "link", "add", "vx0", "type", "vxlan", "id", "1", "dstport", "4789", "local", "127.0.0.1"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }
+}

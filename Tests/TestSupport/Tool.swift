@@ -162,6 +162,17 @@ extension Tool {
                                                from: "Scripts/kernel-kit.sh",
                                                files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net-peers")])
 
+    /// The kit as revision 9 of the script makes it: `kit.test=net-switch` (a static address, an
+    /// optional smaller MTU, a bounded ping, a 256 KiB file served or fetched with its SHA-256),
+    /// for guests on `virtbench switch`.
+    public static let kernelKitNetSwitch = Tool("kernel kit with kit.test=net-switch (Image, initrd.gz, TESTS listing net-switch)",
+                                                from: "Scripts/kernel-kit.sh",
+                                                files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net-switch")])
+
+    /// unshare and nsenter (util-linux), ip (iproute2): network namespaces with Linux's vxlan device.
+    public static let networkNamespaceTools = Tool("unshare, nsenter and ip", from: "Debian packages util-linux and iproute2",
+                                                   files: [.executable("unshare"), .executable("nsenter"), .executable("ip")])
+
     /// tshark reads the pcap files `-object filter-dump` writes and decodes the frames in them.
     public static let tshark = Tool("tshark", from: "Debian package tshark", files: [.executable("tshark")])
 
@@ -186,7 +197,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, e2fsprogs, tshark,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, networkNamespaceTools, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, qemuNBD, virtbench,
     ]
 }

@@ -111,8 +111,9 @@ import TestSupport
 
     @Test(.requires(.virtbench)) func badSocketOptionsAreOneLineErrors() throws {
         let cases: [([String], String)] = [
-            (["-netdev", "stream,id=n0,server=on,addr.type=unix,addr.path=/tmp/s"], "Invalid parameter 'addr.path'"),
-            (["-netdev", "stream,id=n0,server=on,addr.type=fd,addr.host=3,addr.port=1"], "inet only"),
+            (["-netdev", "stream,id=n0,server=on,addr.type=unix"], "addr.path is required with addr.type=unix"),
+            (["-netdev", "stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=1,addr.path=/tmp/s"], "addr.path goes with addr.type=unix only"),
+            (["-netdev", "stream,id=n0,server=on,addr.type=fd,addr.host=3,addr.port=1"], "inet or unix"),
             (["-netdev", "dgram,id=n0,remote.type=inet,remote.host=127.0.0.1,remote.port=1"], "local.type= is not available"),
             (["-netdev", "socket,id=n0,listen=127.0.0.1:1,connect=127.0.0.1:2"], "exactly one of listen="),
             (["-netdev", "socket,id=n0,mcast=230.0.0.1:1234"], "Invalid parameter 'mcast'"),

@@ -15,8 +15,9 @@ final class SpawnedVirtBench {
     private let input: Int32
     private var finished: ProcessResult?
 
-    init(_ arguments: [String], stdinPipe: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let binary = try #require(ProcessRunner.virtbenchPath, "virtbench binary not found", sourceLocation: sourceLocation)
+    /// `executable` runs instead of virtbench when given (a wrapper such as unshare that starts it).
+    init(_ arguments: [String], executable: String? = nil, stdinPipe: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let binary = try executable ?? #require(ProcessRunner.virtbenchPath, "virtbench binary not found", sourceLocation: sourceLocation)
         var template = Array("/tmp/virtbench-spawned-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var actions = posix_spawn_file_actions_t()

@@ -205,7 +205,10 @@ private let header = [UInt8](repeating: 0, count: 12)
         #expect(got.count == 2)
         #expect(got.first?.count == 12, "the small buffer goes back with the header only")
         #expect(got.last.map { Array($0.dropFirst(12)) } == frame(2))
-        #expect(small.link.counters(toward: .frontEnd).dropped == [.bufferTooSmall: 1])
+        let counters = small.link.counters(toward: .frontEnd)
+        #expect(counters.dropped == [.bufferTooSmall: 1])
+        // Counted once: the frame the small buffer could not hold is a drop, not also a delivery.
+        #expect(counters.frames == 1 && counters.bytes == frame(2).count && counters.sent == 2)
         #expect(!small.driver.transport.needsReset)
     }
 }
