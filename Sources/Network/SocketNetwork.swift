@@ -206,20 +206,8 @@ public final class SocketNetwork: NetworkPeer, @unchecked Sendable {
 
     /// Starts the reader and the writer threads.
     public func start() {
-        finished.enter()
-        let reader = Thread { [self] in
-            self.read()
-            self.finished.leave()
-        }
-        reader.name = "netdev-\(link.name)-reader"
-        reader.start()
-        finished.enter()
-        let writer = Thread { [self] in
-            self.write()
-            self.finished.leave()
-        }
-        writer.name = "netdev-\(link.name)-writer"
-        writer.start()
+        finished.startThread(named: "netdev-\(link.name)-reader") { [self] in read() }
+        finished.startThread(named: "netdev-\(link.name)-writer") { [self] in write() }
     }
 
     /// Ends the reader and the writer (frames still in the outbox are dropped and counted), closes

@@ -34,13 +34,7 @@ public final class SwitchLinks: @unchecked Sendable {
 
     /// Starts the forwarding thread.
     public func start() {
-        finished.enter()
-        let thread = Thread { [self] in
-            self.run()
-            self.finished.leave()
-        }
-        thread.name = "switch-forwarder"
-        thread.start()
+        finished.startThread(named: "switch-forwarder") { [self] in run() }
     }
 
     /// Switches the frames still queued, then ends the forwarding thread; call it once the links'

@@ -83,13 +83,7 @@ public final class VXLANPort: NetworkPeer, @unchecked Sendable {
 
     /// Starts the thread that takes the remote's datagrams into the switch.
     public func start() {
-        finished.enter()
-        let thread = Thread { [self] in
-            self.read()
-            self.finished.leave()
-        }
-        thread.name = "vxlan-\(vni)-reader"
-        thread.start()
+        finished.startThread(named: "vxlan-\(vni)-reader") { [self] in read() }
     }
 
     /// Ends the reader and closes the socket.
