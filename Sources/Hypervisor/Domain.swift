@@ -242,6 +242,11 @@ public final class Domain {
     public let virtioSlots: [VirtioMMIOSlot]
     /// The host's clock, for the UART's character timeout.
     private let timebase: Timebase
+    /// When the host must next bring the devices up to date (`Host.pollDevicesIfDue`): set when
+    /// the guest touched a device register or the domain came onto the hart, so the next look
+    /// happens before the guest runs on; otherwise at `nextDevicePoll` (of `instructions`).
+    var devicesTouched = true
+    var nextDevicePoll: UInt64 = 0
     /// Instructions this domain retired.
     public internal(set) var instructions: UInt64 = 0
     /// The domain's own clock in virtual time (see `Host.hostTime(for:)`): instructions it has

@@ -54,6 +54,9 @@ enum GuestDevices {
     /// Performs one access at guest physical `gpa` at the domain's host time `now`; nil when no
     /// device is there (the guest gets an access fault).
     static func access(domain: Domain, gpa: GuestPhysicalAddress, width: UInt64, store: Bool, value: UInt64, now: UInt64) -> Result? {
+        // A register access may change an interrupt wire or start I/O: the host looks at the
+        // devices before the guest runs on (`Host.pollDevices`).
+        domain.devicesTouched = true
         if GuestLayout.uart.contains(gpa, length: width) {
             let uart = domain.uart
             // Brings the UART's clock to now (the character timeout of looped-back bytes). The

@@ -267,6 +267,7 @@ extension Host {
         // parseSnapshot refused a state with a problem, so this restores.
         if let uart = header.uart { domain.uart.restore(uart) }
         if let plic = header.plic { domain.plic?.restore(plic) }
+        domain.devicesTouched = true
         domain.instructions = header.instructions
         domain.events = header.events
         domain.state = .paused

@@ -413,6 +413,8 @@ public final class Host {
             kind.load(domain, host: self)
             hart.progressState = domain.progressState
             loaded = domain
+            // Its clock may have skipped ahead while it waited: look at its devices first.
+            domain.devicesTouched = true
         }
         var sliceLeft = min(configuration.timeSlice, limit)
         while domain.state == .runnable && domain.vcpus[vcpu].state == .running {
@@ -426,7 +428,7 @@ public final class Host {
                 return
             }
             guard sliceLeft > 0 else { return }
-            pollDevices(domain)
+            if domain.plic != nil, domain.devicesTouched || domain.instructions >= domain.nextDevicePoll { pollDevices(domain) }
             let before = hart.retired, trapsBefore = hart.trapsTaken
             let exit = hart.run(instructionLimit: min(sliceLeft, domain.configuration.instructionLimit - used))
             let ran = hart.retired &- before
@@ -563,14 +565,34 @@ public final class Host {
     }
 
     /// Brings a domain's interrupting devices up to its time (console input typed meanwhile, the
-    /// UART's character timeout) and passes their interrupt wires on to its vCPU. Nothing to do
-    /// for a domain without a PLIC: no device interrupt reaches it.
+    /// UART's character timeout, finished I/O) and passes their interrupt wires on to its vCPU.
+    /// Nothing to do for a domain without a PLIC: no device interrupt reaches it.
+    ///
+    /// `runSlice` looks only when something may have changed, on the board's schedule
+    /// (`Hart.handleEvents`): after the guest touched a device register, when the earliest device
+    /// deadline is due (virtual time: the exact instruction at which the domain's clock reaches
+    /// it, so guests see the same as with a look at every exit), and otherwise every
+    /// `Hart.realTimePollInterval` instructions (×16 in virtual time) for input from outside.
     func pollDevices(_ domain: Domain) {
         guard domain.plic != nil else { return }
+        domain.devicesTouched = false
         let now = hostTime(for: domain)
-        _ = domain.uart.poll(now: now)
-        for slot in domain.virtioSlots where !slot.isEmpty { _ = slot.poll(now: now) }
+        var deadline = domain.uart.poll(now: now)
+        for slot in domain.virtioSlots where !slot.isEmpty { deadline = min(deadline, slot.poll(now: now)) }
         kind.externalInterruptsChanged(domain, host: self)
+        guard case .virtual(let perTick) = board.timebase.mode else {
+            domain.nextDevicePoll = domain.instructions &+ Hart.realTimePollInterval
+            return
+        }
+        // now >= deadline exactly when the clock's instructions reach (deadline - skipped) × perTick.
+        let clock = loaded === domain ? hart.retired &- board.timebase.retiredOffset : domain.clockInstructions
+        let skipped = loaded === domain ? board.timebase.skipped : domain.clockSkipped
+        var untilDue = Hart.realTimePollInterval * 16
+        if deadline != .max {
+            let (target, overflow) = deadline > skipped ? (deadline - skipped).multipliedReportingOverflow(by: perTick) : (0, false)
+            if !overflow { untilDue = min(untilDue, target > clock ? target - clock : 0) }
+        }
+        domain.nextDevicePoll = domain.instructions &+ untilDue
     }
 
     /// Plugs a virtio device (the Virtio module's, as on the board) into virtio-mmio slot

@@ -12,7 +12,7 @@ import RISCV
 extension Hart {
     /// How many instructions may run between device polls in real-time mode, so input and the
     /// host clock are noticed promptly without polling per block.
-    static let realTimePollInterval: UInt64 = 1 << 14
+    public static let realTimePollInterval: UInt64 = 1 << 14
 
     /// Runs until the platform asks to stop, `instructionLimit` more instructions retire, the
     /// hart waits for an interrupt that nothing scheduled can deliver, or it is stuck taking
