@@ -729,12 +729,13 @@ extension Hart {
                     if let fault = supervisorInstructionFault(trappedBy: Hart.TVM, virtualTrap: Hart.hstatusVTVM) {
                         raise(fault, p.pointee); break execution
                     }
-                    flushTLB()
+                    // With V=1 it fences only the VS stage (H spec: sfence.vma in VS-mode).
+                    flushTLB(keepingGuestStage: virtualized)
                     nextEventAt = 0
                 // H
                 case .hfence_vvma:
                     if let fault = hypervisorInstructionFault(.fenceVVMA) { raise(fault, p.pointee); break execution }
-                    flushTLB()
+                    flushTLB(keepingGuestStage: true)
                     nextEventAt = 0
                 case .hfence_gvma:
                     if let fault = hypervisorInstructionFault(.fenceGVMA) { raise(fault, p.pointee); break execution }

@@ -210,7 +210,7 @@ extension Hart {
         case CSR.vsatp:
             guard let legal = SupervisorCSRs.legalATP(value) else { break }
             h.virtualSupervisorCSRs.addressTranslation = legal
-            flushTLB()
+            flushTLB(keepingGuestStage: true)
         case CSR.vstvec, CSR.vsscratch, CSR.vsepc, CSR.vscause, CSR.vstval, CSR.vstimecmp:
             _ = h.virtualSupervisorCSRs.write(number - SupervisorCSRs.virtualNumberOffset, value)
         case CSR.mtval2: h.mtval2 = value

@@ -43,6 +43,33 @@ struct TLBEntry {
     static let empty = TLBEntry(readTag: invalid, writeTag: invalid, fetchTag: invalid, hostOffset: 0)
 }
 
+/// One remembered G-stage walk (`Hart.guestStage`): the 4 KiB guest page, the host page it maps
+/// to, the leaf PTE as the walk left it and how many entries the walk read. A two-stage TLB miss
+/// walks G-stage once per VS-stage entry and once for the result, up to 16 walks; remembering
+/// them is what a nested-paging TLB does. An entry stands only for a walk that would succeed
+/// without writing, and only while `generation` is the hart's (bumped by flushes).
+struct GuestStageMemoEntry {
+    var page: UInt64
+    var generation: UInt64
+    var hostPage: UInt64
+    var pte: UInt64
+    var steps: UInt64
+    static let count = 512
+    static let empty = GuestStageMemoEntry(page: .max, generation: 0, hostPage: 0, pte: 0, steps: 0)
+
+    /// Whether the walk that filled this entry would grant `access` now with no A/D write: A set,
+    /// and the permission the walker checks (G-stage leaves all have U, which it required).
+    @inline(__always)
+    func grants(_ access: AccessType, mxr: Bool) -> Bool {
+        guard pte & PageTableEntry.accessed != 0 else { return false }
+        switch access {
+        case .read: return pte & PageTableEntry.read != 0 || (mxr && pte & PageTableEntry.execute != 0)
+        case .write: return pte & PageTableEntry.write != 0 && pte & PageTableEntry.dirty != 0
+        case .fetch: return pte & PageTableEntry.execute != 0
+        }
+    }
+}
+
 /// PMP configuration bits (privileged spec §3.7.1).
 enum PMP {
     static let read: UInt8 = 1, write: UInt8 = 2, execute: UInt8 = 4, locked: UInt8 = 0x80
@@ -156,11 +183,20 @@ extension Hart {
         tlb + (context.rawValue * TLBEntry.entriesPerContext + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
     }
 
-    /// Drops every cached translation (satp write, sfence.vma, MXR or PMP change).
-    func flushTLB() {
+    /// Drops every cached translation (satp write, sfence.vma, MXR or PMP change). A flush of
+    /// VS-stage translations only (a VS-mode sfence.vma, hfence.vvma, a vsatp write) keeps the
+    /// remembered G-stage walks, as those fences leave G-stage mappings cached on hardware.
+    func flushTLB(keepingGuestStage: Bool = false) {
         tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty)
         eventCounters.tlbFlushes += 1
         blocks.flushJumpCaches()
+        if !keepingGuestStage { guestStageGeneration &+= 1 }
+    }
+
+    @inline(__always)
+    func guestStageMemoEntry(_ gpa: UInt64) -> UnsafeMutablePointer<GuestStageMemoEntry> {
+        // SAFETY: the index is masked below GuestStageMemoEntry.count, the size `guestStageMemo` was allocated with.
+        guestStageMemo + Int((gpa >> 12) & UInt64(GuestStageMemoEntry.count - 1))
     }
 
     /// Takes every entry that maps host page `hostPage` (it now holds decoded code) off the store
@@ -201,9 +237,17 @@ extension Hart {
     /// access it says whether the walk reads a PTE or writes its A/D bits, which is what G-stage
     /// checks then, while a refusal is reported with the original access's type.
     func guestStage(_ gpa: UInt64, _ type: AccessType, implicitWrite: Bool? = nil) throws(TranslationFault) -> (pa: UInt64, pteFlags: UInt64) {
+        let checked: AccessType = implicitWrite.map { $0 ? .write : .read } ?? type
+        let mxr = m.mstatus & Hart.MXR != 0
+        let memo = guestStageMemoEntry(gpa).pointee
+        if memo.page == gpa >> 12, memo.generation == guestStageGeneration, memo.grants(checked, mxr: mxr) {
+            // The walk would read the same entries and write nothing: count it as walked.
+            eventCounters.guestPageWalks += 1
+            eventCounters.guestPageWalkSteps &+= memo.steps
+            return (memo.hostPage | gpa & 0xfff, memo.pte)
+        }
         do {
-            let checked: AccessType = implicitWrite.map { $0 ? .write : .read } ?? type
-            return try walk(gpa, checked, atp: h.hgatp, stage: .guest, user: true, userPages: true, mxr: m.mstatus & Hart.MXR != 0)
+            return try walk(gpa, checked, atp: h.hgatp, stage: .guest, user: true, userPages: true, mxr: mxr)
         } catch {
             guard error.cause == TrapCause.loadGuestPageFault || error.cause == TrapCause.storeGuestPageFault
                 || error.cause == TrapCause.instructionGuestPageFault else {
@@ -255,6 +299,11 @@ extension Hart {
                 }
             }
             noteWrite(physical: writeAddress, width: 8)
+        }
+        if stage == .guest {
+            guestStageMemoEntry(va).pointee = GuestStageMemoEntry(
+                page: va >> 12, generation: guestStageGeneration, hostPage: leaf.physicalAddress & TLBEntry.pageMask,
+                pte: leaf.updatedPTE, steps: UInt64(walker.levels - leaf.level))
         }
         return (leaf.physicalAddress, leaf.updatedPTE)
     }

@@ -279,6 +279,11 @@ public final class Hart {
     let tlb: UnsafeMutablePointer<TLBEntry>
     /// The TLB entries filled since the last flush, so a flush clears only those.
     let tlbTouched = TouchedEntries(contexts: TranslationContext.count)
+    /// SAFETY: `GuestStageMemoEntry.count` entries, allocated in `init` and freed in `deinit`;
+    /// `guestStageMemoEntry` masks every index into range.
+    let guestStageMemo: UnsafeMutablePointer<GuestStageMemoEntry>
+    /// The memo entries made since the last G-stage flush carry this; a flush bumps it.
+    var guestStageGeneration: UInt64 = 1
     var dataContext = TranslationContext.machine
     var fetchContext = TranslationContext.machine
     var blocks: BlockCache
@@ -298,7 +303,7 @@ public final class Hart {
         self.control = control
         self.configuration = configuration
         maximumBlockLength = configuration.trace == nil ? BlockCache.maximumLength : 1
-        // SAFETY: the sizes the declarations of `x`, `f` and `tlb` state; each is fully
+        // SAFETY: the sizes the declarations of `x`, `f`, `tlb` and `guestStageMemo` state; each is fully
         // initialised right after its allocation, and freed in `deinit`.
         x = .allocate(capacity: CompiledRun.registerFileSlots)
         x.initialize(repeating: 0, count: CompiledRun.registerFileSlots)
@@ -312,6 +317,8 @@ public final class Hart {
         // SAFETY: as for `x` and `f` above.
         tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
         tlb.initialize(repeating: TLBEntry.empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
+        guestStageMemo = .allocate(capacity: GuestStageMemoEntry.count)
+        guestStageMemo.initialize(repeating: GuestStageMemoEntry.empty, count: GuestStageMemoEntry.count)
         blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil,
                             codeWatch: bus.ram.codeWatch)
         flushTLB()
@@ -323,6 +330,7 @@ public final class Hart {
         x.deallocate()
         f.deallocate()
         tlb.deallocate()
+        guestStageMemo.deallocate()
         tlbTouched.release()
         blocks.release()
     }
