@@ -239,6 +239,7 @@ extension Hart {
     func guestStage(_ gpa: UInt64, _ type: AccessType, implicitWrite: Bool? = nil) throws(TranslationFault) -> (pa: UInt64, pteFlags: UInt64) {
         let checked: AccessType = implicitWrite.map { $0 ? .write : .read } ?? type
         let mxr = m.mstatus & Hart.MXR != 0
+        // SAFETY: guestStageMemoEntry masks its index into the memo, which lives as long as the hart.
         let memo = guestStageMemoEntry(gpa).pointee
         if memo.page == gpa >> 12, memo.generation == guestStageGeneration, memo.grants(checked, mxr: mxr) {
             // The walk would read the same entries and write nothing: count it as walked.
@@ -301,6 +302,7 @@ extension Hart {
             noteWrite(physical: writeAddress, width: 8)
         }
         if stage == .guest {
+            // SAFETY: as for the memo read in guestStage: a masked index into the hart's own memo.
             guestStageMemoEntry(va).pointee = GuestStageMemoEntry(
                 page: va >> 12, generation: guestStageGeneration, hostPage: leaf.physicalAddress & TLBEntry.pageMask,
                 pte: leaf.updatedPTE, steps: UInt64(walker.levels - leaf.level))
