@@ -22,7 +22,8 @@ public struct CorpusSelection: Sendable, Equatable {
     /// - `nil` or `default`: the CPU-bound and OS-bound workloads at full size.
     /// - `small`: their `-small` variants, quick enough for tests and CI.
     /// - a category name (`isa`, `cpu`, `os`, …) or `all`.
-    /// - otherwise a comma-separated list of program names.
+    /// - otherwise a comma-separated list of program and category names (`os,isolation`,
+    ///   `kernel,sbi`), each program once, in the order named.
     ///
     /// While the workload corpus does not exist yet, `default` and `small` fall back to the
     /// ISA self-checks and say so, so that `virtbench compare` works on any checkout.
@@ -64,10 +65,15 @@ public struct CorpusSelection: Sendable, Equatable {
             }
             var chosen: [CorpusProgram] = []
             for name in request.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                guard let program = catalogue.first(where: { $0.name == name }) else {
+                let named: [CorpusProgram]
+                if let category = CorpusCategory(rawValue: name) {
+                    named = catalogue.filter { $0.category == category }
+                } else if let program = catalogue.first(where: { $0.name == name }) {
+                    named = [program]
+                } else {
                     throw .unknownWorkload(name, known: catalogue.map(\.name))
                 }
-                if !chosen.contains(program) { chosen.append(program) }
+                chosen += named.filter { !chosen.contains($0) }
             }
             guard !chosen.isEmpty else { throw .empty(request) }
             return CorpusSelection(programs: chosen, description: chosen.map(\.name).joined(separator: ", "), notes: [])
@@ -86,7 +92,7 @@ public enum CorpusSelectionError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownWorkload(let name, let known):
-            return "unknown workload '\(name)': use one of \(CorpusSelection.keywords.joined(separator: ", ")) or program names (\(known.joined(separator: ", ")))"
+            return "unknown workload '\(name)': use one of \(CorpusSelection.keywords.joined(separator: ", ")), or categories (\(CorpusCategory.allCases.map(\.rawValue).joined(separator: ", "))) and program names (\(known.joined(separator: ", "))) separated by commas"
         case .empty(let request):
             return "corpus selection '\(request)' has no programs in the catalogue yet"
         }

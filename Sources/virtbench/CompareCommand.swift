@@ -16,7 +16,7 @@ struct Compare: ParsableCommand {
         discussion: """
         Modes: \(ModeRegistry.allNames.joined(separator: ", "))\
         \(ModeRegistry.planned.isEmpty ? "" : " (not implemented yet: \(ModeRegistry.planned.map(\.name).joined(separator: ", ")))"). Corpus: \
-        \(CorpusSelection.keywords.joined(separator: ", ")), or program names separated by commas. \
+        \(CorpusSelection.keywords.joined(separator: ", ")), or categories and program names separated by commas. \
         Exit status: 0 when every program passed in every implemented mode, 1 otherwise or on bad input.
         """
     )
@@ -24,7 +24,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("mode"), help: "A mode to run (repeatable or comma-separated; default: all).")
     var modes: [String] = []
 
-    @Option(help: "Which programs: default (cpu and os workloads), small, a category, all, or names.")
+    @Option(help: "Which programs: default (cpu and os workloads), small, all, or categories and program names separated by commas.")
     var corpus: String?
 
     @Option(name: .customLong("profile"), help: "A cost profile name from Corpus/profiles or a .json path (repeatable; default: all shipped).")

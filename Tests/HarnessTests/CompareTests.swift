@@ -59,6 +59,11 @@ import TestSupport
         #expect(try CorpusSelection.resolve("small", catalogue: withThumb).programs.map(\.name) == ["crc32-small", "fork", "crc32-small-thumb"])
         #expect(try CorpusSelection.resolve("isa", catalogue: withWorkloads).programs.map(\.name) == ["rv64i"])
         #expect(try CorpusSelection.resolve("fork, rv64i", catalogue: withWorkloads).programs.map(\.name) == ["fork", "rv64i"])
+        // Categories mix with program names in a list, each program once.
+        #expect(try CorpusSelection.resolve("os,isa,fork", catalogue: withWorkloads).programs.map(\.name) == ["fork", "rv64i"])
+        #expect(throws: CorpusSelectionError.unknownWorkload("small", known: withWorkloads.map(\.name))) {
+            try CorpusSelection.resolve("os,small", catalogue: withWorkloads)
+        }
 
         let isaOnly = [CorpusProgram.isa("rv64i"), CorpusProgram.isa("traps")]
         let fallback = try CorpusSelection.resolve(nil, catalogue: isaOnly)
