@@ -210,12 +210,27 @@ public struct ComparisonRunner {
         }
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return ComparisonReport(
+        let guestModes = Set(results.filter { $0.status == .passed && $0.mode != "native" }.map(\.mode))
+        let kinds = TransitionBench.all.filter { guestModes.contains(TransitionBench.mode(of: $0)) }
+        var transitionCosts: [TransitionCost] = []
+        for (index, kind) in kinds.enumerated() {
+            progress("[transitions \(index + 1)/\(kinds.count)] \(kind.name)")
+            do {
+                let figure = try TransitionBench.measure(kind, rounds: max(3, plan.rounds))
+                transitionCosts.append(TransitionCost(mode: TransitionBench.mode(of: kind), kind: String(kind.name.drop { $0 != "/" }.dropFirst()),
+                                                      medianNanoseconds: figure.nanosecondsPerTransition, roundNanoseconds: figure.rounds))
+            } catch {
+                notes.append("The host time per transition of \(kind.name) was not measured: \(error)")
+            }
+        }
+        var report = ComparisonReport(
             runID: runID, createdAt: formatter.string(from: now), host: .current,
             settings: ComparisonSettings(corpus: plan.corpus.description, rounds: plan.rounds, virtualTime: plan.options.virtualTime,
                                          instructionLimit: plan.options.instructionLimit, ramSize: plan.options.ramSize),
             notes: notes, modes: modes, workloads: programs.map(\.name), profiles: plan.profiles, results: results
         )
+        report.transitionCosts = transitionCosts.isEmpty ? nil : transitionCosts
+        return report
     }
 
     /// Measurements and counts of a mode's rounds, before judging.

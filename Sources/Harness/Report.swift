@@ -128,6 +128,9 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     /// `results` and `profiles` (kept in step with them) so the JSON carries what the Markdown
     /// prints; nil in reports written before it existed.
     public var microbenchmarks: MicrobenchmarkComparison?
+    /// The hypervisor's host time per transition kind, measured after the corpus ran for the
+    /// guest modes that passed a program (`TransitionBench`); nil when none ran.
+    public var transitionCosts: [TransitionCost]?
 
     /// The legend every report carries.
     public static let standardMeasurementKinds: [String: String] = [
@@ -136,6 +139,7 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         "relativeThroughput": "measured: native's median wall time divided by the mode's (for a Thumb build under emulation, the native run of the RV64 build of the same source)",
         "counts": "exact: events counted by the simulated hart and the mode; identical across runs in virtual-time mode",
         "modeled": "modeled: exact counts multiplied by a cost profile's cycles per event; profile figures marked recalled or assumed are estimates",
+        "transitionCosts": "measured: host nanoseconds the hypervisor spends per transition of each kind (median over rounds), on this host in this run",
     ]
 
     public init(runID: String, createdAt: String, host: HostDescription, settings: ComparisonSettings, notes: [String],
@@ -182,5 +186,19 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(ComparisonReport.self, from: data)
+    }
+}
+
+/// One transition kind's measured host time (`virtbench transitions` measures the same).
+public struct TransitionCost: Codable, Sendable, Equatable {
+    /// The mode the kind belongs to ("hav", "full", "para").
+    public var mode: String
+    /// What the transition is ("SBI call exit", "hypercall version").
+    public var kind: String
+    public var medianNanoseconds: Double
+    public var roundNanoseconds: [Double]
+
+    public init(mode: String, kind: String, medianNanoseconds: Double, roundNanoseconds: [Double]) {
+        self.mode = mode; self.kind = kind; self.medianNanoseconds = medianNanoseconds; self.roundNanoseconds = roundNanoseconds
     }
 }

@@ -65,6 +65,7 @@ public enum ReportMarkdown {
 
         text += microbenchmarkSections(report)
         text += hypercallSection(report)
+        text += transitionCostSection(report)
         let emulation = EmulationSummary.rows(report)
         if !emulation.isEmpty {
             text += "\n## Emulation (ARMv6-M Thumb translated to RV64)\n\n```\n" + EmulationSummary.table(emulation) + "```\n"
@@ -180,6 +181,33 @@ public enum ReportMarkdown {
             }
         }
         return text
+    }
+
+    /// The hypervisor's measured host time per transition, with what it means for wall time.
+    static func transitionCostSection(_ report: ComparisonReport) -> String {
+        guard let costs = report.transitionCosts, !costs.isEmpty else { return "" }
+        let rounds = costs.map(\.roundNanoseconds.count).max() ?? 0
+        var text = "\n## Host time per transition (measured)\n\n"
+        text += "What the hypervisor's own Swift code costs the host for one transition of each kind, measured in this run after "
+        text += "the corpus: each kind is a small guest that makes the transition in a loop and then runs the same loop without it "
+        text += "(the median of \(rounds) rounds; `virtbench transitions` measures the same kinds). "
+        text += "A guest mode's wall time in the results above includes its transitions at about these prices; the rest of its gap "
+        text += "to native is the guest's own instructions under two-stage or shadow translation. The host is shared: compare "
+        text += "figures within one run, not across runs.\n\n"
+        text += "| mode | transition | host ns (median) | rounds |\n|---|---|---:|---|\n"
+        for cost in costs {
+            let spread = cost.roundNanoseconds.map { String(format: "%.0f", $0) }.joined(separator: ", ")
+            text += "| \(cost.mode) | \(cell(cost.kind)) | \(String(format: "%.0f", cost.medianNanoseconds)) | \(spread) |\n"
+        }
+        for mode in Dictionary(grouping: costs, by: \.mode).keys.sorted() {
+            let ofMode = costs.filter { $0.mode == mode }.sorted { $0.medianNanoseconds < $1.medianNanoseconds }
+            guard let cheapest = ofMode.first, let dearest = ofMode.last else { continue }
+            text += ofMode.count == 1
+                ? "\n- \(mode): \(cheapest.kind) costs \(String(format: "%.0f", cheapest.medianNanoseconds)) ns."
+                : "\n- \(mode): from \(String(format: "%.0f", cheapest.medianNanoseconds)) ns (\(cheapest.kind)) to "
+                    + "\(String(format: "%.0f", dearest.medianNanoseconds)) ns (\(dearest.kind))."
+        }
+        return text + "\n"
     }
 
     /// Hypercalls by kind over whole runs (para).

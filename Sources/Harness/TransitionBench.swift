@@ -104,6 +104,9 @@ public enum TransitionBench {
 
     // MARK: The kinds
 
+    /// The mode a kind measures, as compare names it: the part of its name before the slash.
+    public static func mode(of kind: Kind) -> String { String(kind.name.prefix { $0 != "/" }) }
+
     public static let all: [Kind] = [
         Kind(name: "hav/SBI call exit", virtualization: .hardwareAssisted, eventKey: "vmexit.sbi", program: { sbiCalls($0) }),
         Kind(name: "hav/MMIO exit", virtualization: .hardwareAssisted, eventKey: "vmexit.mmio", program: { uartStatusReads($0) }),

@@ -75,6 +75,22 @@ struct ReportTests {
         #expect(markdown.contains("| crc32<small> | native | 1.200 |"))
     }
 
+    @Test func transitionCostsRoundTripAndAreTabulatedPerMode() throws {
+        var report = Self.sampleReport()
+        #expect(!ReportMarkdown.render(report).contains("Host time per transition"), "no section without measurements")
+        report.transitionCosts = [
+            TransitionCost(mode: "hav", kind: "SBI call exit", medianNanoseconds: 61.4, roundNanoseconds: [70, 61.4, 58]),
+            TransitionCost(mode: "hav", kind: "MMIO exit", medianNanoseconds: 640, roundNanoseconds: [640, 650, 600]),
+            TransitionCost(mode: "para", kind: "hypercall version", medianNanoseconds: 90, roundNanoseconds: [90, 91, 89]),
+        ]
+        #expect(try ComparisonReport.decode(report.jsonData()) == report)
+        let markdown = ReportMarkdown.render(report)
+        #expect(markdown.contains("| hav | SBI call exit | 61 | 70, 61, 58 |"))
+        #expect(markdown.contains("- hav: from 61 ns (SBI call exit) to 640 ns (MMIO exit)."))
+        #expect(markdown.contains("- para: hypercall version costs 90 ns."))
+        #expect(markdown.contains("(the median of 3 rounds;"))
+    }
+
     @Test func chartsAreWellFormedSVGWithEscapedNames() throws {
         let charts = ReportCharts.render(Self.sampleReport())
         #expect(charts.map(\.file) == ["throughput.svg", "mips.svg", "events.svg", "cycles.svg"])
