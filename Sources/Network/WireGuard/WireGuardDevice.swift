@@ -72,7 +72,8 @@ public struct WireGuardPeerCounters: Sendable, Equatable {
     public var txBytes = 0
     public var keepalivesSent = 0
     public var keepalivesReceived = 0
-    /// Encrypted bytes on the wire (UDP payloads of transport messages), as `wg show`'s transfer counts them.
+    /// UDP payload bytes of every authenticated message from and to the peer (handshakes, cookie
+    /// replies, transport), as `wg show`'s transfer counts them.
     public var rxWireBytes = 0
     public var txWireBytes = 0
     public var dropped: [WireGuardDrop: Int] = [:]
@@ -342,6 +343,7 @@ public final class WireGuardDevice: @unchecked Sendable {
         state.peers[index].handshake = InitiatorHandshake(localIndex: localIndex, ephemeral: ephemeral, hash: hash, chainingKey: chainingKey)
         state.peers[index].lastInitiationSent = now
         state.peers[index].counters.initiationsSent += 1
+        state.peers[index].counters.txWireBytes += message.count
         state.peers[index].lastSent = now
         return [.datagram(message, to: endpoint)]
     }
@@ -505,6 +507,8 @@ public final class WireGuardDevice: @unchecked Sendable {
         if let unconfirmed = state.peers[index].next { state.indexes[unconfirmed.localIndex] = nil }
         state.peers[index].next = keypair
         state.peers[index].counters.responsesSent += 1
+        state.peers[index].counters.rxWireBytes += message.count
+        state.peers[index].counters.txWireBytes += response.count
         state.peers[index].counters.handshakes += 1
         state.peers[index].lastHandshake = now
         state.peers[index].lastSent = now
@@ -543,6 +547,7 @@ public final class WireGuardDevice: @unchecked Sendable {
         state.peers[index].attemptStarted = nil
         state.peers[index].endpoint = source
         state.peers[index].counters.handshakes += 1
+        state.peers[index].counters.rxWireBytes += message.count
         state.peers[index].lastHandshake = now
         // The initiator speaks first under the new keys (key confirmation): the queue, or a keepalive.
         let queued = state.peers[index].queue
@@ -576,6 +581,7 @@ public final class WireGuardDevice: @unchecked Sendable {
         state.peers[index].cookie = cookie
         state.peers[index].cookieReceived = now
         state.peers[index].counters.cookieRepliesReceived += 1
+        state.peers[index].counters.rxWireBytes += message.count
         return []
     }
 
