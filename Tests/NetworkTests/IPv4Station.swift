@@ -1,15 +1,21 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 @testable import Network
 
-/// A small IPv4 host on a `VirtualSwitch` port, for the WireGuard gateway tests: it answers ARP
-/// for its address and ICMP echo requests (any size), resolves others by ARP, and pings. Its
-/// `receive` only queues (the switch is locked then); its own thread answers.
+/// A small IPv4 host on a `VirtualSwitch` port, or on a `virtbench switch` port as a stream client
+/// (QEMU's wire format), for the WireGuard gateway tests: it answers ARP for its address, ICMP
+/// echo requests and UDP echo (any size), resolves others by ARP, and pings. On an in-process
+/// switch its `receive` only queues (the switch is locked then); its own thread answers.
 final class IPv4Station: NetworkPeer, @unchecked Sendable {
     let mac: MACAddress
     let address: [UInt8]
     private(set) var port = -1
     private weak var fabric: VirtualSwitch?
+    private var stream: Int32 = -1
+    private let writeLock = NSLock()
     private let condition = NSCondition()
     private var inbox: [[UInt8]] = []
     private var stopped = false
@@ -31,12 +37,63 @@ final class IPv4Station: NetworkPeer, @unchecked Sendable {
         }.start()
     }
 
+    /// Plugs into a `virtbench switch` port listening on the Unix socket `path`.
+    func connect(unixPath path: String) throws {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw SocketNetworkError("cannot connect to \(path): errno \(errno)")
+        }
+        stream = descriptor
+        finished.enter()
+        Thread { [self] in
+            readStream()
+            finished.leave()
+        }.start()
+        finished.enter()
+        Thread { [self] in
+            run()
+            finished.leave()
+        }.start()
+    }
+
+    private func readStream() {
+        func readExactly(_ count: Int) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: count)
+            var done = 0
+            while done < count {
+                let n = bytes[done...].withUnsafeMutableBytes { recv(stream, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { return nil }
+                done += n
+            }
+            return bytes
+        }
+        while let header = readExactly(4) {
+            let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+            guard let frame = readExactly(length) else { return }
+            condition.lock()
+            inbox.append(frame)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
     func stop() {
+        if stream >= 0 { shutdown(stream, Int32(SHUT_RDWR)) }
         condition.lock()
         stopped = true
         condition.signal()
         condition.unlock()
         finished.wait()
+        if stream >= 0 { close(stream) }
     }
 
     var echoRequestsAnswered: Int { state.withLock { $0.requestsAnswered } }
@@ -114,7 +171,14 @@ final class IPv4Station: NetworkPeer, @unchecked Sendable {
         }
     }
 
-    private func send(_ frame: [UInt8]) { fabric?.send(frame, from: port) }
+    private func send(_ frame: [UInt8]) {
+        guard stream >= 0 else {
+            fabric?.send(frame, from: port)
+            return
+        }
+        let message = [UInt8(frame.count >> 24), UInt8((frame.count >> 16) & 0xff), UInt8((frame.count >> 8) & 0xff), UInt8(frame.count & 0xff)] + frame
+        writeLock.withLock { _ = message.withUnsafeBytes { Glibc.send(stream, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+    }
 
     static func ethernet(_ destination: MACAddress, _ source: MACAddress, _ type: UInt16) -> [UInt8] {
         destination.octets + source.octets + [UInt8(type >> 8), UInt8(type & 0xff)]

@@ -213,8 +213,17 @@ import TestSupport
     }
 
     @Test(.requires(.virtbench)) func badSwitchOptionsAreOneLineErrors() throws {
+        let keyless = Self.temporaryPath("wg.conf")
+        try "[Interface]\nListenPort = 51820\n".write(toFile: keyless, atomically: true, encoding: .utf8)
+        defer { unlink(keyless) }
         let cases: [([String], String)] = [
-            ([], "give at least one --port or --vxlan"),
+            ([], "give at least one --port, --vxlan or --wireguard"),
+            (["--wireguard", "w"], "config=FILE (wg's configuration format) is required"),
+            (["--wireguard", "w,config=/nonexistent/wg.conf"], "cannot read /nonexistent/wg.conf"),
+            (["--wireguard", "w,config=\(keyless)"], "the [Interface] needs a PrivateKey"),
+            (["--wireguard", "w,config=\(keyless),trunk=3"], "unknown key 'trunk'"),
+            (["--wireguard", "w,config=\(keyless),address=localhost"], "is not an IPv4 address"),
+            (["--wireguard", "w,config=\(keyless),mac=ff:ff:ff:ff:ff:ff"], "is not a unicast MAC address"),
             (["--port", "a"], "exactly one of listen= or connect="),
             (["--port", "a,listen=unix:/tmp/x,vlan=0"], "vlan=0 is not a number in 1...4094"),
             (["--port", "a,listen=unix:/tmp/x,trunk=10:5000"], "'5000' is not a VLAN id"),
