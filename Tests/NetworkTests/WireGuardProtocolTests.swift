@@ -197,6 +197,26 @@ struct WireGuardProtocolTests {
         #expect(!pair.a.hasSession(peer: 0) && !pair.b.hasSession(peer: 0))
     }
 
+    @Test func rekeyAfterMessagesAndRejectAfterMessages() {
+        let pair = Pair()
+        pair.run(pair.a.send(packet: Self.packet(from: "10.0.0.1", to: "10.0.0.2")), from: pair.a)
+        // At REKEY_AFTER_MESSAGES the packet still goes under the old session, and a handshake
+        // starts (a second later: B takes at most one initiation per 1/50 s).
+        pair.clock.advance(seconds: 1)
+        pair.a.setSendCounter(peer: 0, to: WireGuardProtocol.rekeyAfterMessages)
+        let outputs = pair.a.send(packet: Self.packet(from: "10.0.0.1", to: "10.0.0.2"))
+        #expect(Self.datagrams(outputs).map(\.count) == [16 + 64 + 16, 148])
+        pair.run(outputs, from: pair.a)
+        #expect(pair.deliveredToB.count == 2 && pair.a.counters(peer: 0).handshakes == 2)
+        // At REJECT_AFTER_MESSAGES the session may not send at all: the packet waits for a new one.
+        pair.clock.advance(seconds: 1)
+        pair.a.setSendCounter(peer: 0, to: WireGuardProtocol.rejectAfterMessages)
+        let rejected = pair.a.send(packet: Self.packet(from: "10.0.0.1", to: "10.0.0.2"))
+        #expect(Self.datagrams(rejected).map(\.count) == [148])
+        pair.run(rejected, from: pair.a)
+        #expect(pair.deliveredToB.count == 3 && pair.a.counters(peer: 0).handshakes == 3)
+    }
+
     @Test func keepaliveAfterDataReceivedAndHandshakeAfterDataUnanswered() {
         let pair = Pair()
         pair.run(pair.a.send(packet: Self.packet(from: "10.0.0.1", to: "10.0.0.2")), from: pair.a)

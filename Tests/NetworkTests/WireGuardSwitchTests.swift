@@ -65,6 +65,67 @@ import TestSupport
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 
+    /// Two in-process WireGuard ports on loopback, each with a station on its switch; a hostile
+    /// sender throws random datagrams at one of them (random lengths, and the exact lengths of
+    /// every message type): each is dropped and counted before it reaches a peer, and the tunnel
+    /// still carries a full-size ping afterwards.
+    @Test func hostileDatagramsAreDroppedAndCountedAndTheTunnelStillCarries() throws {
+        let keyA = WireGuardKey.generatePrivate(), keyB = WireGuardKey.generatePrivate()
+        let portB = Self.freeUDPPort()
+        let gatewayA = try WireGuardPort(configuration: WireGuardConfiguration(privateKey: keyA, peers: [
+            WireGuardPeerConfiguration(publicKey: keyB.publicKey, allowedIPs: [IPPrefix(parsing: "10.0.5.2/32")!],
+                                       endpoint: SocketEndpoint(host: "127.0.0.1", port: portB)),
+        ]), address: "127.0.0.1")
+        let gatewayB = try WireGuardPort(configuration: WireGuardConfiguration(privateKey: keyB, listenPort: portB, peers: [
+            WireGuardPeerConfiguration(publicKey: keyA.publicKey, allowedIPs: [IPPrefix(parsing: "10.0.5.1/32")!]),
+        ]), address: "127.0.0.1")
+        let fabricA = VirtualSwitch(), fabricB = VirtualSwitch()
+        let stationA = IPv4Station(mac: "52:54:00:00:05:01", address: "10.0.5.1")
+        let stationB = IPv4Station(mac: "52:54:00:00:05:02", address: "10.0.5.2")
+        _ = gatewayA.attach(to: fabricA, name: "wg", vlan: 1)
+        _ = gatewayB.attach(to: fabricB, name: "wg", vlan: 1)
+        stationA.attach(to: fabricA)
+        stationB.attach(to: fabricB)
+        gatewayA.start()
+        gatewayB.start()
+        defer {
+            gatewayA.stop(); gatewayB.stop()
+            stationA.stop(); stationB.stop()
+        }
+        #expect(stationA.ping("10.0.5.2", size: 1500, sequence: 1)?.count == 1500)
+
+        let attacker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(attacker) }
+        var target = SocketEndpoint(host: "127.0.0.1", port: portB).socketAddress
+        var generator = SystemRandomNumberGenerator()
+        let count = 1000
+        for index in 0..<count {
+            let lengths = [0, 1, 3, 4, 31, 32, 64, 92, 148, 200, Int.random(in: 0...1600, using: &generator)]
+            var datagram = (0..<lengths[index % lengths.count]).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Half of them look like real messages: a valid type and zero reserved bytes.
+            if index % 2 == 0, datagram.count >= 4 {
+                datagram[0] = UInt8(1 + index / 2 % 4)
+                datagram[1] = 0; datagram[2] = 0; datagram[3] = 0
+            }
+            _ = datagram.withUnsafeBytes { bytes in
+                withUnsafePointer(to: &target) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(attacker, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+            // Paced, so the loopback socket's buffer never overflows and every one is seen.
+            if index % 20 == 19 { usleep(2_000) }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while gatewayB.device.deviceDrops.values.reduce(0, +) < count && Date() < deadline { usleep(10_000) }
+        let drops = gatewayB.device.deviceDrops
+        #expect(drops.values.reduce(0, +) == count, "\(drops)")
+        #expect(drops[.malformed, default: 0] > 0 && drops[.badMAC1, default: 0] > 0 && drops[.unknownIndex, default: 0] > 0
+                && drops[.unknownType, default: 0] > 0, "\(drops)")
+        #expect(gatewayB.device.counters(peer: 0).totalDropped == 0, "nothing reached the peer: \(gatewayB.device.counters(peer: 0))")
+        #expect(stationB.ping("10.0.5.1", size: 1500, sequence: 2)?.count == 1500, "the tunnel still carries")
+        #expect(gatewayB.device.counters(peer: 0).handshakes == 1)
+    }
+
     @Test(.requires(.virtbench)) func twoSwitchesJoinedByWireGuardCarryFullSizeFramesAcrossVXLANToo() throws {
         let directory = NSTemporaryDirectory() + "virtbench-wg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

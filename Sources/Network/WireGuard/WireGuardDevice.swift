@@ -235,6 +235,10 @@ public final class WireGuardDevice: @unchecked Sendable {
         return best?.0
     }
 
+    /// Moves the current session's send counter as if `counter` messages had gone out: tests of
+    /// REKEY_AFTER_MESSAGES and REJECT_AFTER_MESSAGES, which no test could reach by sending.
+    func setSendCounter(peer index: Int, to counter: UInt64) { lock.withLock { state.peers[index].current?.sendCounter = counter } }
+
     // MARK: - Sending
 
     /// An IP packet to send: encrypted to the peer whose AllowedIPs holds its destination, or
