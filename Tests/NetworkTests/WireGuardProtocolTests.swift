@@ -30,7 +30,7 @@ struct WireGuardProtocolTests {
         var wireToB: [[UInt8]] = []
         var wireToA: [[UInt8]] = []
 
-        init(presharedA: WireGuardKey? = nil, presharedB: WireGuardKey? = nil, loadLimitB: Int = 256, keepaliveA: Int? = nil) {
+        init(presharedA: WireGuardKey? = nil, presharedB: WireGuardKey? = nil, loadLimitB: Int = 256, keepaliveA: Int? = nil, bKnowsA: Bool = false) {
             let keyA = WireGuardKey.generatePrivate(), keyB = WireGuardKey.generatePrivate()
             let zero = WireGuardKey([UInt8](repeating: 0, count: 32))
             a = WireGuardDevice(configuration: WireGuardConfiguration(privateKey: keyA, peers: [
@@ -38,7 +38,8 @@ struct WireGuardProtocolTests {
                                            endpoint: Self.endpointB, persistentKeepalive: keepaliveA),
             ]), clock: clock.clock)
             b = WireGuardDevice(configuration: WireGuardConfiguration(privateKey: keyB, peers: [
-                WireGuardPeerConfiguration(publicKey: keyA.publicKey, presharedKey: presharedB ?? zero, allowedIPs: [IPPrefix(parsing: "10.0.0.1/32")!]),
+                WireGuardPeerConfiguration(publicKey: keyA.publicKey, presharedKey: presharedB ?? zero, allowedIPs: [IPPrefix(parsing: "10.0.0.1/32")!],
+                                           endpoint: bKnowsA ? Self.endpointA : nil),
             ]), handshakeLoadLimit: loadLimitB, clock: clock.clock)
         }
 
@@ -103,6 +104,26 @@ struct WireGuardProtocolTests {
         #expect(countersA.txPackets == 2 && countersA.rxPackets == 1 && countersA.rxBytes == 1500)
         #expect(countersB.rxPackets == 2 && countersB.txPackets == 1 && countersA.totalDropped == 0 && countersB.totalDropped == 0)
         #expect(pair.b.endpoint(peer: 0) == Pair.endpointA, "the responder learned the initiator's endpoint")
+    }
+
+    /// Both ends send at once, so both initiate: each answers the other's initiation, both
+    /// packets arrive, and traffic goes on under whichever sessions each ended with.
+    @Test func simultaneousInitiationsBothComplete() {
+        let pair = Pair(bKnowsA: true)
+        let fromA = pair.a.send(packet: Self.packet(from: "10.0.0.1", to: "10.0.0.2"))
+        let fromB = pair.b.send(packet: Self.packet(from: "10.0.0.2", to: "10.0.0.1"))
+        #expect(Self.datagrams(fromA).map(\.count) == [148] && Self.datagrams(fromB).map(\.count) == [148])
+        pair.run(fromA, from: pair.a)
+        pair.run(fromB, from: pair.b)
+        #expect(pair.deliveredToA.count == 1 && pair.deliveredToB.count == 1)
+        for round in 0..<3 {
+            pair.clock.advance(seconds: 1)
+            pair.run(pair.a.send(packet: Self.packet(from: "10.0.0.1", to: "10.0.0.2")), from: pair.a)
+            pair.run(pair.b.send(packet: Self.packet(from: "10.0.0.2", to: "10.0.0.1")), from: pair.b)
+            #expect(pair.deliveredToA.count == 2 + round && pair.deliveredToB.count == 2 + round)
+        }
+        #expect(pair.a.counters(peer: 0).totalDropped == 0 && pair.b.counters(peer: 0).totalDropped == 0)
+        #expect(pair.a.deviceDrops.isEmpty && pair.b.deviceDrops.isEmpty, "\(pair.a.deviceDrops) \(pair.b.deviceDrops)")
     }
 
     @Test func differentPresharedKeysNeverMakeASession() {

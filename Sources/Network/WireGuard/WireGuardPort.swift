@@ -65,6 +65,10 @@ public final class WireGuardPort: NetworkPeer, @unchecked Sendable {
     static let arpRetryInterval: Int64 = 1_000_000_000
     static let arpTries = 3
     static let pendingLimit = 64
+    /// Bounds on what a hostile station or peer can make the gateway remember: stations learned
+    /// (a full table learns no more) and destinations being resolved at once (more are dropped).
+    static let neighborLimit = 4096
+    static let resolvingLimit = 256
 
     /// Binds UDP `address`:ListenPort (an error if it is taken); nothing moves until `attach` and `start`.
     public init(configuration: WireGuardConfiguration, address: String = "0.0.0.0", mac: MACAddress? = nil,
@@ -126,7 +130,7 @@ public final class WireGuardPort: NetworkPeer, @unchecked Sendable {
                 return true
             }
             state.withLock {
-                $0.neighbors[source] = frame.source
+                if $0.neighbors[source] != nil || $0.neighbors.count < Self.neighborLimit { $0.neighbors[source] = frame.source }
                 $0.counters.packetsToTunnel += 1
             }
             transmit(device.send(packet: Array(packet[0..<length])))
@@ -152,7 +156,7 @@ public final class WireGuardPort: NetworkPeer, @unchecked Sendable {
         var reply: [UInt8]?
         let answers = operation == 1 && targetIP != senderIP && device.peer(routing: targetIP) != nil
         state.withLock { state in
-            if senderIP != [0, 0, 0, 0] {
+            if senderIP != [0, 0, 0, 0], state.neighbors[senderIP] != nil || state.neighbors.count < Self.neighborLimit {
                 state.neighbors[senderIP] = senderMAC
                 if let waiting = state.pending.removeValue(forKey: senderIP) {
                     release = waiting.packets.map { Self.ethernet(to: senderMAC, from: mac, type: 0x0800) + $0 }
@@ -202,6 +206,10 @@ public final class WireGuardPort: NetworkPeer, @unchecked Sendable {
                     if let station = state.neighbors[destination] {
                         frames.append(Self.ethernet(to: station, from: mac, type: 0x0800) + packet)
                         state.counters.packetsFromTunnel += 1
+                        return
+                    }
+                    guard state.pending[destination] != nil || state.pending.count < Self.resolvingLimit else {
+                        state.counters.unresolved += 1
                         return
                     }
                     var waiting = state.pending[destination] ?? Pending(packets: [], asked: now, tries: 1)
