@@ -123,15 +123,15 @@ import TestSupport
     }
 
     /// A UDP datagram of `payload` bytes from a socket in the namespace to the station's echo port
-    /// (don't fragment), and the echo back; nil after 5 s.
-    static func udpEcho(_ namespace: Namespace, to address: String, payload: Int) throws -> [UInt8]? {
+    /// (don't fragment), and the echo back; nil after `timeout` seconds.
+    static func udpEcho(_ namespace: Namespace, to address: String, payload: Int, timeout: Int = 5) throws -> [UInt8]? {
         try namespace.inside {
             let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
             defer { Glibc.close(descriptor) }
             var discover = IP_PMTUDISC_DO
             setsockopt(descriptor, Int32(IPPROTO_IP), IP_MTU_DISCOVER, &discover, socklen_t(MemoryLayout<Int32>.size))
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var wait = timeval(tv_sec: timeout, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
             var destination = SocketEndpoint(host: address, port: 7).socketAddress
             let message = (0..<payload).map { UInt8(truncatingIfNeeded: $0 &* 13) }
             let sent = message.withUnsafeBytes { bytes in
@@ -224,5 +224,41 @@ import TestSupport
         // Since the re-add both count the same datagrams: the handshake's and the transport's.
         let ourRx = counters.rxWireBytes - beforeReadd.rxWireBytes, ourTx = counters.txWireBytes - beforeReadd.txWireBytes
         #expect(theirRx > 0 && theirRx == ourTx && theirTx == ourRx, "wg show transfer: rx \(theirRx) tx \(theirTx); VirtBench: rx \(ourRx) tx \(ourTx)")
+    }
+
+    /// VirtBench under load (cookie-load 0: every handshake must carry mac2): wireguard-go's first
+    /// initiation gets a cookie reply (XChaCha20-Poly1305 under the hash of our public key, bound
+    /// to its mac1); wireguard-go keeps the cookie and its retry REKEY_TIMEOUT later carries mac2,
+    /// which VirtBench accepts, and the UDP exchange goes through.
+    @Test(.requires(.wireguardGo, .wireguardTools, .networkNamespaceTools))
+    func underLoadWireguardGoAnswersVirtBenchsCookieReply() throws {
+        let wg = try #require(Tool.wireguardTools.path)
+        let theirPrivate = try Self.run(wg, ["genkey"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let theirPublic = try #require(WireGuardKey(base64: theirPrivate)).publicKey
+        let ours = WireGuardKey.generatePrivate()
+        let name = "vbwc\(getpid() % 100_000)"
+        let namespace = try Namespace(name: name, configuration: "[Interface]\nPrivateKey = \(theirPrivate)\n")
+        defer { namespace.close() }
+        let configuration = WireGuardConfiguration(privateKey: ours, peers: [
+            WireGuardPeerConfiguration(publicKey: theirPublic, allowedIPs: [IPPrefix(parsing: "10.0.9.2/32")!],
+                                       endpoint: SocketEndpoint(host: "127.0.0.1", port: namespace.listenPort)),
+        ])
+        let gateway = try namespace.inside { try WireGuardPort(configuration: configuration, address: "127.0.0.1", handshakeLoadLimit: 0) }
+        let fabric = VirtualSwitch()
+        let station = IPv4Station(mac: "52:54:00:00:09:01", address: "10.0.9.1")
+        _ = gateway.attach(to: fabric, name: "wg", vlan: 1)
+        station.attach(to: fabric)
+        gateway.start()
+        defer {
+            gateway.stop()
+            station.stop()
+        }
+        #expect(try namespace.wg(["set", name, "peer", ours.publicKey.base64, "allowed-ips", "10.0.9.1/32",
+                                  "endpoint", "127.0.0.1:\(gateway.local.port)"]).status == 0)
+        #expect(try Self.udpEcho(namespace, to: "10.0.9.1", payload: 1472, timeout: 20)?.count == 1472)
+        #expect(gateway.device.cookieRepliesSent >= 1)
+        #expect(gateway.device.deviceDrops[.cookieRequired, default: 0] == gateway.device.cookieRepliesSent)
+        let counters = gateway.device.counters(peer: 0)
+        #expect(counters.responsesSent == 1 && counters.handshakes == 1 && counters.rxPackets == 1, "\(counters)")
     }
 }
