@@ -40,6 +40,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Curve25519 and ChaCha20-Poly1305 for WireGuard (Sources/Network/WireGuard); BLAKE2s is ours.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "RISCV"),
@@ -65,7 +67,7 @@ let package = Package(
         .systemLibrary(name: "CSlirp", path: "Sources/CSlirp", pkgConfig: "slirp", providers: [.apt(["libslirp-dev"])]),
         // Network virtualization: Ethernet frames, the link between a NIC and its back-end, and the
         // back-ends (`-netdev user`). Knows nothing of RISC-V or virtio (issue 23).
-        .target(name: "Network", dependencies: ["CSlirp"]),
+        .target(name: "Network", dependencies: ["CSlirp", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Virtio", dependencies: ["Machine", "Devices", "CGuestMemory", "Storage", "Network"]),
         .target(name: "Loader", dependencies: ["Machine", "Devices", "RISCV"]),
         .target(name: "Hypervisor", dependencies: ["Machine", "Devices", "Loader", "RISCV", "Virtio"], swiftSettings: exitPathSettings),

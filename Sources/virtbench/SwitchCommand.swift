@@ -31,6 +31,11 @@ struct SwitchCommand: ParsableCommand {
         valueName: "spec"))
     var overlays: [String] = []
 
+    @Option(name: .customLong("wireguard"), help: ArgumentHelp(
+        "NAME,config=FILE[,address=IP][,vlan=N][,mac=MAC][,cookie-load=N]: a WireGuard tunnel (wg's config-file format: [Interface] PrivateKey ListenPort, [Peer] PublicKey PresharedKey AllowedIPs Endpoint PersistentKeepalive) joined to VLAN N (default 1) as an IPv4 gateway: it answers ARP for the peers' AllowedIPs and routes by them both ways. address is the local UDP address (default 0.0.0.0); mac the port's own (default from the public key); over cookie-load handshake messages per second (default 256) it answers with cookies.",
+        valueName: "spec"))
+    var tunnels: [String] = []
+
     @Option(name: .customLong("capture"), help: ArgumentHelp("PORT=FILE: every frame on that port's wire, both ways, into a pcap file (a trunk's with their 802.1Q tags).", valueName: "port=file"))
     var captures: [String] = []
 
@@ -41,8 +46,8 @@ struct SwitchCommand: ParsableCommand {
     var macAge: Double = 300
 
     func run() throws {
-        let specs = try SwitchPortSpec.parse(ports: ports, overlays: overlays)
-        guard !specs.isEmpty else { throw CommandError("switch: give at least one --port or --vxlan") }
+        var specs = try SwitchPortSpec.parse(ports: ports, overlays: overlays, tunnels: tunnels)
+        guard !specs.isEmpty else { throw CommandError("switch: give at least one --port, --vxlan or --wireguard") }
         guard macTableSize > 0 else { throw CommandError("switch: --mac-table-size must be positive, not \(macTableSize)") }
         guard macAge > 0, macAge < 1e9 else { throw CommandError("switch: --mac-age must be a positive number of seconds, not \(macAge)") }
         var captureFiles: [(Int, String)] = []
@@ -69,9 +74,10 @@ struct SwitchCommand: ParsableCommand {
         let links = SwitchLinks(fabric)
         let errorLog: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("virtbench switch: " + $0 + "\n").utf8)) }
         var sockets: [(NetworkLink, SocketNetwork)] = []
-        var tunnels: [VXLANPort] = []
+        var overlayPorts: [VXLANPort] = []
         var wires: [Int: (NetworkLink, SocketNetwork)] = [:]
-        for spec in specs {
+        var gateways: [Int: WireGuardPort] = [:]
+        for (index, spec) in specs.enumerated() {
             switch spec.kind {
             case .stream(let mode):
                 let link = NetworkLink(name: spec.name)
@@ -88,9 +94,20 @@ struct SwitchCommand: ParsableCommand {
                     let tunnel = try VXLANPort(local: local, remote: remote, vni: vni, pathMTU: mtu)
                     guard case .access(let vlan) = spec.configuration.mode else { fatalError("parse makes VXLAN ports access ports") }
                     _ = tunnel.attach(to: fabric, name: spec.name, vlan: vlan, limits: spec.configuration.limits)
-                    tunnels.append(tunnel)
+                    overlayPorts.append(tunnel)
                 } catch {
                     throw CommandError("switch: vxlan \(spec.name): \(error.description)")
+                }
+            case .wireguard(let configuration, let address, let mac, let cookieLoad):
+                do {
+                    let gateway = try WireGuardPort(configuration: configuration, address: address, mac: mac, handshakeLoadLimit: cookieLoad)
+                    guard case .access(let vlan) = spec.configuration.mode else { fatalError("parse makes WireGuard ports access ports") }
+                    let port = gateway.attach(to: fabric, name: spec.name, vlan: vlan, limits: spec.configuration.limits)
+                    gateways[port] = gateway
+                    specs[index].summary = "wireguard listening on \(gateway.local), public key \(gateway.device.publicKey), mac \(gateway.mac), "
+                        + "\(spec.configuration.mode), \(configuration.peers.count) peers"
+                } catch {
+                    throw CommandError("switch: wireguard \(spec.name): \(error.description)")
                 }
             }
         }
@@ -101,7 +118,8 @@ struct SwitchCommand: ParsableCommand {
         }
         links.start()
         for (_, network) in sockets { network.start() }
-        for tunnel in tunnels { tunnel.start() }
+        for tunnel in overlayPorts { tunnel.start() }
+        for gateway in gateways.values { gateway.start() }
         var started = specs.map { "virtbench switch: port \($0.name) \($0.summary)\n" }.joined()
         started += "virtbench switch: ready\n"
         FileHandle.standardOutput.write(Data(started.utf8))
@@ -109,11 +127,38 @@ struct SwitchCommand: ParsableCommand {
         var received: Int32 = 0
         sigwait(&signals, &received)
         for (_, network) in sockets { network.stop() }
-        for tunnel in tunnels { tunnel.stop() }
+        for tunnel in overlayPorts { tunnel.stop() }
+        for gateway in gateways.values { gateway.stop() }
         links.stop()
         var report = specs.enumerated().map { Self.report(spec: $0.element, counters: fabric.counters(port: $0.offset), wire: wires[$0.offset]) + "\n" }.joined()
+        for (port, gateway) in gateways.sorted(by: { $0.key < $1.key }) { report += Self.report(name: specs[port].name, gateway: gateway) }
         report += "virtbench switch: mac table \(fabric.macTableCount) of \(macTableSize) entries, \(fabric.addressesNotLearned) addresses not learned (table full)\n"
         FileHandle.standardOutput.write(Data(report.utf8))
+    }
+
+    /// A WireGuard port's lines: one per peer (sessions, data, keepalives, bytes on the wire as
+    /// `wg show`'s transfer counts them, drops by reason), then what was dropped before a peer was
+    /// known and what the gateway did on the switch.
+    static func report(name: String, gateway: WireGuardPort) -> String {
+        func reasons(_ drops: [WireGuardDrop: Int]) -> String {
+            drops.isEmpty ? "" : " (" + drops.sorted { $0.key.description < $1.key.description }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        var text = ""
+        for (index, peer) in gateway.device.peerConfigurations.enumerated() {
+            let c = gateway.device.counters(peer: index)
+            let endpoint = gateway.device.endpoint(peer: index).map(\.description) ?? "none"
+            text += "virtbench switch: wireguard \(name) peer \(peer.publicKey): endpoint \(endpoint), handshakes \(c.handshakes)"
+                + " (initiations sent \(c.initiationsSent), responses sent \(c.responsesSent), cookie replies received \(c.cookieRepliesReceived))"
+                + ", rx \(c.rxPackets) packets \(c.rxBytes) bytes, tx \(c.txPackets) packets \(c.txBytes) bytes"
+                + ", keepalives rx \(c.keepalivesReceived) tx \(c.keepalivesSent), transfer rx \(c.rxWireBytes) tx \(c.txWireBytes) bytes"
+                + ", dropped \(c.totalDropped)\(reasons(c.dropped))\n"
+        }
+        let drops = gateway.device.deviceDrops, g = gateway.gatewayCounters
+        text += "virtbench switch: wireguard \(name): dropped before a peer was known \(drops.values.reduce(0, +))\(reasons(drops))"
+            + ", cookie replies sent \(gateway.device.cookieRepliesSent); gateway: \(g.packetsToTunnel) packets to the tunnel, \(g.packetsFromTunnel) from it"
+            + ", arp replies \(g.arpRepliesSent) requests \(g.arpRequestsSent), not carried \(g.notCarried), malformed \(g.malformed)"
+            + ", oversize \(g.oversize), unresolved \(g.unresolved)\n"
+        return text
     }
 
     /// One line per port. rx counts what reached the switch; "wire" what the port's connection
@@ -142,6 +187,7 @@ struct SwitchPortSpec {
     enum Kind {
         case stream(SocketNetwork.Mode)
         case vxlan(local: SocketEndpoint, remote: SocketEndpoint, vni: UInt32, mtu: Int)
+        case wireguard(WireGuardConfiguration, address: String, mac: MACAddress?, cookieLoad: Int)
     }
     var name: String
     var kind: Kind
@@ -151,10 +197,12 @@ struct SwitchPortSpec {
     static let portKeys = ["listen", "connect", "vlan", "trunk", "rate-frames", "rate-bytes", "flood-frames"]
     static let vxlanKeys = ["local", "remote", "vni", "vlan", "mtu", "rate-frames", "rate-bytes", "flood-frames"]
 
-    static func parse(ports: [String], overlays: [String]) throws -> [SwitchPortSpec] {
+    static let wireguardKeys = ["config", "address", "vlan", "mac", "cookie-load", "rate-frames", "rate-bytes", "flood-frames"]
+
+    static func parse(ports: [String], overlays: [String], tunnels: [String] = []) throws -> [SwitchPortSpec] {
         var specs: [SwitchPortSpec] = []
-        for (spec, isOverlay) in ports.map({ ($0, false) }) + overlays.map({ ($0, true) }) {
-            let option = isOverlay ? "--vxlan" : "--port"
+        for (spec, option) in ports.map({ ($0, "--port") }) + overlays.map({ ($0, "--vxlan") }) + tunnels.map({ ($0, "--wireguard") }) {
+            let isOverlay = option == "--vxlan", isTunnel = option == "--wireguard"
             func bad(_ why: String) -> CommandError { CommandError("switch: \(option) \(spec): \(why)") }
             let items = spec.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard let name = items.first, !name.isEmpty, !name.contains("=") else { throw bad("the spec starts with the port's NAME") }
@@ -163,7 +211,7 @@ struct SwitchPortSpec {
             for item in items.dropFirst() {
                 guard let equals = item.firstIndex(of: "=") else { throw bad("'\(item)' is not key=value") }
                 let key = String(item[..<equals])
-                let allowed = isOverlay ? vxlanKeys : portKeys
+                let allowed = isOverlay ? vxlanKeys : isTunnel ? wireguardKeys : portKeys
                 guard allowed.contains(key) else { throw bad("unknown key '\(key)' (\(option) takes \(allowed.joined(separator: ", ")))") }
                 guard values[key] == nil else { throw bad("\(key) given twice") }
                 values[key] = String(item[item.index(after: equals)...])
@@ -189,7 +237,23 @@ struct SwitchPortSpec {
             } else {
                 mode = .access(vlan: UInt16(try number("vlan", vlanRange) ?? 1))
             }
-            if isOverlay {
+            if isTunnel {
+                guard case .access = mode else { throw bad("a WireGuard port is a gateway on one VLAN (vlan=N)") }
+                let address = values["address"] ?? "0.0.0.0"
+                guard NetworkBackendSpec.isIPv4(address) else { throw bad("address=\(address) is not an IPv4 address") }
+                var mac: MACAddress?
+                if let text = values["mac"] {
+                    guard let parsed = MACAddress(parsing: text), !parsed.isMulticast else { throw bad("mac=\(text) is not a unicast MAC address") }
+                    mac = parsed
+                }
+                let cookieLoad = try number("cookie-load", 0...Int(Int32.max)) ?? 256
+                guard let file = values["config"], !file.isEmpty else { throw bad("config=FILE (wg's configuration format) is required") }
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw bad("cannot read \(file)") }
+                let configuration: WireGuardConfiguration
+                do { configuration = try WireGuardConfiguration.parse(text) } catch { throw bad("\(file): \(error.description)") }
+                specs.append(SwitchPortSpec(name: name, kind: .wireguard(configuration, address: address, mac: mac, cookieLoad: cookieLoad),
+                                            configuration: SwitchPortConfiguration(name: name, mode: mode, limits: limits), summary: "wireguard, \(mode)"))
+            } else if isOverlay {
                 guard case .access = mode else { throw bad("a VXLAN port carries one VLAN (vlan=N)") }
                 guard let localText = values["local"], let remoteText = values["remote"], let vniText = values["vni"] else {
                     throw bad("local=IP:PORT, remote=IP:PORT and vni=N are required")

@@ -173,6 +173,12 @@ extension Tool {
     public static let networkNamespaceTools = Tool("unshare, nsenter and ip", from: "Debian packages util-linux and iproute2",
                                                    files: [.executable("unshare"), .executable("nsenter"), .executable("ip")])
 
+    /// wireguard-go, the userspace WireGuard that Debian ships: the peer of VirtBench's WireGuard
+    /// port, on a TUN device in a network namespace (this kernel has no WireGuard module).
+    public static let wireguardGo = Tool("wireguard-go", from: "Debian package wireguard-go", files: [.executable("wireguard-go")])
+    /// wg, which configures wireguard-go (`wg setconf`, `wg set`) and reads its counters (`wg show`).
+    public static let wireguardTools = Tool("wg", from: "Debian package wireguard-tools", files: [.executable("wg")])
+
     /// tshark reads the pcap files `-object filter-dump` writes and decodes the frames in them.
     public static let tshark = Tool("tshark", from: "Debian package tshark", files: [.executable("tshark")])
 
@@ -197,7 +203,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, networkNamespaceTools, e2fsprogs, tshark,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, networkNamespaceTools, wireguardGo, wireguardTools, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, qemuNBD, virtbench,
     ]
 }

@@ -8,8 +8,8 @@ import TestSupport
 /// Debian's Linux guests on `virtbench switch` (`kit.test=net-switch`): guests plug in with
 /// `-netdev stream` as clients (VirtBench's and QEMU's), ping each other and move a 256 KiB file
 /// with matching SHA-256 on one VLAN, cannot reach each other on two, cross two switches joined
-/// by an 802.1Q trunk whose capture tshark decodes, and reach Linux's own vxlan device in a
-/// network namespace over a VXLAN port.
+/// by an 802.1Q trunk whose capture tshark decodes, reach Linux's own vxlan device in a
+/// network namespace over a VXLAN port, and cross two switches joined by WireGuard.
 @Suite(.serialized) struct SwitchLinuxTests {
     struct Guest {
         var qemu = false
@@ -20,11 +20,15 @@ import TestSupport
         var extra = ""
     }
 
-    static func launch(_ guest: Guest) throws -> ProcessResult {
+    static func arguments(_ guest: Guest) -> [String] {
         let kit = Tool.kernelKitDirectory
-        let arguments = ["-M", "virt", "-m", "512M", "-nographic", "-kernel", kit + "/Image", "-initrd", kit + "/initrd.gz",
-                         "-append", "console=ttyS0 kit.test=net-switch kit.net-ip=\(guest.address)/24 kit.net-ping=\(guest.ping)\(guest.extra)",
-                         "-netdev", guest.netdev, "-device", "virtio-net-device,netdev=n0,mac=\(guest.mac)"]
+        return ["-M", "virt", "-m", "512M", "-nographic", "-kernel", kit + "/Image", "-initrd", kit + "/initrd.gz",
+                "-append", "console=ttyS0 kit.test=net-switch kit.net-ip=\(guest.address)/24 kit.net-ping=\(guest.ping)\(guest.extra)",
+                "-netdev", guest.netdev, "-device", "virtio-net-device,netdev=n0,mac=\(guest.mac)"]
+    }
+
+    static func launch(_ guest: Guest) throws -> ProcessResult {
+        let arguments = arguments(guest)
         return guest.qemu
             ? ProcessRunner.run(try #require(Tool.qemuSystemRISCV64.path), arguments, timeout: 500)
             : try ProcessRunner.runVirtBench(["run"] + arguments, timeout: 500)
@@ -129,6 +133,64 @@ import TestSupport
         }
     }
 
+    /// Two VirtBench hosts joined by WireGuard: each runs a switch with a guest and a `--wireguard`
+    /// port (keys from `wg genkey`, a preshared key from `wg genpsk`) to the other, on loopback.
+    /// The guests ping each other through the tunnel and the second fetches the first's 256 KiB
+    /// file with the same SHA-256; each end counts one handshake and what one sent the other got.
+    @Test(.requires(.kernelKitNetSwitch, .virtbench, .wireguardTools))
+    func guestsOnTwoSwitchesJoinedByWireGuardPingAndMoveAFile() throws {
+        let wg = try #require(Tool.wireguardTools.path)
+        func shell(_ command: String) -> String {
+            ProcessRunner.run("/bin/sh", ["-c", command], timeout: 30).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let privateA = shell("\(wg) genkey"), privateB = shell("\(wg) genkey"), psk = shell("\(wg) genpsk")
+        let publicA = shell("echo \(privateA) | \(wg) pubkey"), publicB = shell("echo \(privateB) | \(wg) pubkey")
+        let portA = LoopbackHTTPServer.freePort(), portB = LoopbackHTTPServer.freePort()
+        let configA = Self.temporaryPath("a.conf"), configB = Self.temporaryPath("b.conf")
+        defer { unlink(configA); unlink(configB) }
+        try "[Interface]\nPrivateKey = \(privateA)\nListenPort = \(portA)\n\n[Peer]\nPublicKey = \(publicB)\nPresharedKey = \(psk)\nAllowedIPs = 10.0.8.2/32\nEndpoint = 127.0.0.1:\(portB)\n"
+            .write(toFile: configA, atomically: true, encoding: .utf8)
+        try "[Interface]\nPrivateKey = \(privateB)\nListenPort = \(portB)\n\n[Peer]\nPublicKey = \(publicA)\nPresharedKey = \(psk)\nAllowedIPs = 10.0.8.1/32\nEndpoint = 127.0.0.1:\(portA)\n"
+            .write(toFile: configB, atomically: true, encoding: .utf8)
+        let a = Self.temporaryPath("a.sock"), b = Self.temporaryPath("b.sock")
+        let switchA = try Self.startSwitch(["--port", "g,listen=unix:\(a)", "--wireguard", "wg,config=\(configA),address=127.0.0.1"])
+        let switchB = try Self.startSwitch(["--port", "g,listen=unix:\(b)", "--wireguard", "wg,config=\(configB),address=127.0.0.1"])
+        // The fetching guest starts once the serving one serves: the kit fetches right after its
+        // first answered ping, and a server still writing its file would refuse the connection.
+        let serving = try SpawnedVirtBench(["run"] + Self.arguments(
+            Guest(netdev: Self.unix(a), address: "10.0.8.1", ping: "10.0.8.2", mac: "52:54:00:00:08:01", extra: " kit.net-serve=yes kit.net-tries=240")))
+        let deadline = ProcessRunner.now() + 400
+        while !serving.stdout.contains("kernel-kit: serving") && ProcessRunner.now() < deadline { usleep(50_000) }
+        let fetching = try Self.launch(
+            Guest(netdev: Self.unix(b), address: "10.0.8.2", ping: "10.0.8.1", mac: "52:54:00:00:08:02", extra: " kit.net-fetch=http://10.0.8.1:8080/blob.bin"))
+        let served = try #require(serving.wait(timeout: 400), "the serving guest ends")
+        let outcome = [served, fetching].map { result in
+            (result, result.stdout.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("kernel-kit: ") })
+        }
+        var peerLines: [String] = []
+        for (fabric, peer) in [(switchA, publicB), (switchB, publicA)] {
+            kill(fabric.pid, SIGTERM)
+            let result = try #require(fabric.wait(timeout: 30), "the switch exits on SIGTERM")
+            #expect(result.status == 0, "\(result.stderr)")
+            let line = try #require(result.stdout.split(separator: "\n").first { $0.contains("wireguard wg peer \(peer):") }, "\(result.stdout)")
+            peerLines.append(String(line))
+            #expect(line.contains("handshakes 1 ") && line.contains("dropped 0"), "\(line)")
+        }
+        let (server, serverLines) = outcome[0], (client, clientLines) = outcome[1]
+        #expect(server.status == 0 && client.status == 0, "\(server.stderr)\n\(client.stderr)")
+        #expect(serverLines.contains("kernel-kit: ping 10.0.8.2 answered yes"), "\(serverLines)")
+        #expect(clientLines.contains("kernel-kit: ping 10.0.8.1 answered yes"), "\(clientLines)")
+        let file = try #require(serverLines.first { $0.hasPrefix("kernel-kit: serving 262144 bytes sha256 ") }, "\(serverLines)")
+        #expect(clientLines.contains("kernel-kit: fetched 262144 bytes sha256 \(file.suffix(64))"), "\(clientLines)")
+        // "transfer rx N tx M": what A sent on the wire (the file, encrypted) B received, and back.
+        func transfer(_ line: String) -> [Int] {
+            guard let range = line.range(of: "transfer rx ") else { return [] }
+            return line[range.upperBound...].split(separator: " ").compactMap { Int($0) }.prefix(2).map { $0 }
+        }
+        let carriedA = transfer(peerLines[0]), carriedB = transfer(peerLines[1])
+        #expect(carriedA.count == 2 && carriedA == carriedB.reversed() && carriedA[1] > 262_144, "\(peerLines)")
+    }
+
     /// Two switches joined by an 802.1Q trunk (the second switch's trunk port connects to the
     /// first's); a guest on VLAN 10 of each pings the other; tshark reads the first switch's
     /// capture of the trunk and finds every frame tagged with VLAN 10, ICMP among them.
@@ -213,8 +275,17 @@ import TestSupport
     }
 
     @Test(.requires(.virtbench)) func badSwitchOptionsAreOneLineErrors() throws {
+        let keyless = Self.temporaryPath("wg.conf")
+        try "[Interface]\nListenPort = 51820\n".write(toFile: keyless, atomically: true, encoding: .utf8)
+        defer { unlink(keyless) }
         let cases: [([String], String)] = [
-            ([], "give at least one --port or --vxlan"),
+            ([], "give at least one --port, --vxlan or --wireguard"),
+            (["--wireguard", "w"], "config=FILE (wg's configuration format) is required"),
+            (["--wireguard", "w,config=/nonexistent/wg.conf"], "cannot read /nonexistent/wg.conf"),
+            (["--wireguard", "w,config=\(keyless)"], "the [Interface] needs a PrivateKey"),
+            (["--wireguard", "w,config=\(keyless),trunk=3"], "unknown key 'trunk'"),
+            (["--wireguard", "w,config=\(keyless),address=localhost"], "is not an IPv4 address"),
+            (["--wireguard", "w,config=\(keyless),mac=ff:ff:ff:ff:ff:ff"], "is not a unicast MAC address"),
             (["--port", "a"], "exactly one of listen= or connect="),
             (["--port", "a,listen=unix:/tmp/x,vlan=0"], "vlan=0 is not a number in 1...4094"),
             (["--port", "a,listen=unix:/tmp/x,trunk=10:5000"], "'5000' is not a VLAN id"),
