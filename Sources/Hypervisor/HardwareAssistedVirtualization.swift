@@ -213,7 +213,7 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
     /// The htinst values of a guest-page fault on an implicit VS-stage PTE access (H extension,
     /// "Transformed Instruction or Pseudoinstruction for mtinst or htinst": 32- and 64-bit
     /// reads 0x2000 and 0x3000, writes for A/D updates 0x2020 and 0x3020).
-    static let pageTableAccessPseudoinstructions: Set<UInt64> = [0x2000, 0x2020, 0x3000, 0x3020]
+    static let pageTableAccessPseudoinstructions: [UInt64] = [0x2000, 0x2020, 0x3000, 0x3020]
 
     /// The instruction a guest-page fault trapped, and its length: from htinst's transformed
     /// instruction when the hart gave one (its bit 1 clear means the original was compressed,
@@ -256,8 +256,8 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         }
         if !isStore { hart.setRegister(access.register, access.extend(result.value)) }
         hart.completeEmulatedInstruction(resumingAt: trap.pc &+ length)
-        if let status = result.shutdown { host.finish(domain, .shutdown(status: status)); return }
-        // The access may have raised or lowered a device's interrupt (a THR write, a claim).
-        externalInterruptsChanged(domain, host: host)
+        if let status = result.shutdown { host.finish(domain, .shutdown(status: status)) }
+        // An interrupt the access raised or lowered (a THR write, a claim) reaches hvip when the
+        // host looks at the devices the guest touched, before the guest runs on (`Host.pollDevices`).
     }
 }
