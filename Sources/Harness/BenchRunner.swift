@@ -321,7 +321,8 @@ public enum BenchHost {
         return nil
     }
 
-    static func commit(in root: URL) -> String? {
+    /// `git rev-parse HEAD` of the checkout at `root`, with "-dirty" when tracked files differ from it.
+    public static func commit(in root: URL) -> String? {
         guard let git = HostProcess.locate("git"),
               let head = firstLine(of: git, ["-C", root.path, "rev-parse", "HEAD"]), head.count >= 7 else { return nil }
         let status = try? HostProcess.run(git, ["-C", root.path, "status", "--porcelain", "--untracked-files=no"], timeout: 20)

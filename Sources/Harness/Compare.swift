@@ -67,13 +67,18 @@ public struct ComparisonPlan: Sendable {
     public var profiles: [CostProfile]
     public var rounds: Int
     public var options: ModeRunOptions
+    /// Whether to measure the hypervisor's host time per transition for the guest modes that
+    /// ran (a comparison's report shows it; a conformance run only judges pass and fail).
+    public var measuresTransitionCosts: Bool
 
-    public init(corpus: CorpusSelection, modes: [String], profiles: [CostProfile], rounds: Int, options: ModeRunOptions) {
+    public init(corpus: CorpusSelection, modes: [String], profiles: [CostProfile], rounds: Int, options: ModeRunOptions,
+                measuresTransitionCosts: Bool = true) {
         self.corpus = corpus
         self.modes = modes
         self.profiles = profiles
         self.rounds = rounds
         self.options = options
+        self.measuresTransitionCosts = measuresTransitionCosts
     }
 }
 
@@ -211,7 +216,7 @@ public struct ComparisonRunner {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         let guestModes = Set(results.filter { $0.status == .passed && $0.mode != "native" }.map(\.mode))
-        let kinds = TransitionBench.all.filter { guestModes.contains(TransitionBench.mode(of: $0)) }
+        let kinds = plan.measuresTransitionCosts ? TransitionBench.all.filter { guestModes.contains(TransitionBench.mode(of: $0)) } : []
         var transitionCosts: [TransitionCost] = []
         for (index, kind) in kinds.enumerated() {
             progress("[transitions \(index + 1)/\(kinds.count)] \(kind.name)")

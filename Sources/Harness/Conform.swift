@@ -25,7 +25,7 @@ public enum Conformance {
     public static func run(_ selection: CorpusSelection, modes: [String], options: ModeRunOptions,
                            build: @escaping (CorpusProgram) throws(CorpusBuildError) -> URL,
                            progress: @escaping (String) -> Void = { _ in }) throws(ComparisonError) -> ComparisonReport {
-        let plan = ComparisonPlan(corpus: selection, modes: modes, profiles: [], rounds: 1, options: options)
+        let plan = ComparisonPlan(corpus: selection, modes: modes, profiles: [], rounds: 1, options: options, measuresTransitionCosts: false)
         return try ComparisonRunner(plan: plan, build: build, progress: progress).run(runID: "conform")
     }
 

@@ -96,6 +96,9 @@ public struct HostDescription: Codable, Sendable, Equatable {
     public var operatingSystem: String
     public var processorCount: Int
     public var hostName: String
+    /// The VirtBench commit that ran (`git rev-parse HEAD`, "-dirty" when tracked files differed
+    /// from it); nil when unknown (no git, not a checkout, or a report written before it was kept).
+    public var commit: String? = nil
 
     /// The machine this process runs on.
     public static var current: HostDescription {

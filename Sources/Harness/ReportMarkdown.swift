@@ -5,7 +5,9 @@ import Foundation
 public enum ReportMarkdown {
     public static func render(_ report: ComparisonReport, chartFiles: [String] = []) -> String {
         var text = "# VirtBench comparison \(report.runID)\n\n"
-        text += "Created \(report.createdAt) on \(report.host.hostName) (\(report.host.processorCount) processors, \(report.host.operatingSystem)).\n"
+        text += "Created \(report.createdAt) on \(report.host.hostName) (\(report.host.processorCount) processors, \(report.host.operatingSystem))"
+        text += report.host.commit.map { " from commit \($0)" } ?? " from an unknown commit"
+        text += ".\n"
         text += "Corpus: \(report.settings.corpus); \(report.settings.rounds) round(s) per program and mode; "
         text += report.settings.virtualTime ? "virtual time (deterministic counts); " : "real time; "
         text += "instruction limit \(report.settings.instructionLimit); RAM \(report.settings.ramSize >> 20) MiB.\n\n"

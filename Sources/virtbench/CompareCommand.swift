@@ -63,12 +63,13 @@ struct Compare: ParsableCommand {
         let progress = ProgressLine()
         let runner = ComparisonRunner(plan: plan, build: { program throws(CorpusBuildError) in try setup.builder.build(program) },
                                       progress: progress.show)
-        let report: ComparisonReport
+        var report: ComparisonReport
         do { report = try runner.run(runID: ComparisonRunner.makeRunID()) } catch {
             progress.finish()
             throw CommandError(error.description)
         }
         progress.finish()
+        report.host.commit = BenchHost.commit(in: setup.root)
         let folder: URL
         do { folder = try writer.write(report, publish: publish) } catch { throw CommandError(error.description) }
         print(Summary.table(report), terminator: "")

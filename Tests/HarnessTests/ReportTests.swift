@@ -75,6 +75,14 @@ struct ReportTests {
         #expect(markdown.contains("| crc32<small> | native | 1.200 |"))
     }
 
+    @Test func theCommitIsRecordedAndNamed() throws {
+        var report = Self.sampleReport()
+        #expect(ReportMarkdown.render(report).contains("from an unknown commit."))
+        report.host.commit = "0123456789abcdef-dirty"
+        #expect(try ComparisonReport.decode(report.jsonData()).host.commit == "0123456789abcdef-dirty")
+        #expect(ReportMarkdown.render(report).contains("from commit 0123456789abcdef-dirty."))
+    }
+
     @Test func transitionCostsRoundTripAndAreTabulatedPerMode() throws {
         var report = Self.sampleReport()
         #expect(!ReportMarkdown.render(report).contains("Host time per transition"), "no section without measurements")
