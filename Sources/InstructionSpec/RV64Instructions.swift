@@ -500,7 +500,8 @@ public enum RV64Instructions {
             if let fault = supervisorInstructionFault(trappedBy: Hart.TVM, virtualTrap: Hart.hstatusVTVM) {
                 raise(fault, p.pointee); break execution
             }
-            flushTLB()
+            // With V=1 it fences only the VS stage (H spec: sfence.vma in VS-mode).
+            flushTLB(keepingGuestStage: virtualized)
             nextEventAt = 0
             """, destination: .none, endsBlock: true)),
 
@@ -508,7 +509,7 @@ public enum RV64Instructions {
         I("hfence.vvma", "H", mask: "0xfe00_7fff", match: "0x2200_0073", format: "r",
           .statements("""
             if let fault = hypervisorInstructionFault(.fenceVVMA) { raise(fault, p.pointee); break execution }
-            flushTLB()
+            flushTLB(keepingGuestStage: true)
             nextEventAt = 0
             """, destination: .none, endsBlock: true)),
         I("hfence.gvma", "H", mask: "0xfe00_7fff", match: "0x6200_0073", format: "r",
