@@ -1,4 +1,5 @@
 import Machine
+import Synchronization
 
 /// The `virt` board's console: a National Semiconductor 16550A UART (`ns16550a`).
 ///
@@ -139,6 +140,9 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     // Shared with the console reader thread.
     private let inputLock = HostLock()
     private var inputQueue: [UInt8] = []
+    /// Bytes in `inputQueue` past its head, readable without the lock: the hart looks at the
+    /// UART on every poll and at each register access, and almost always finds nothing typed.
+    private let queuedInput = Atomic<Int>(0)
     private var inputQueueHead = 0
 
     /// - Parameters:
@@ -163,7 +167,10 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
     /// receive FIFO at the next poll or when the guest drains the FIFO.
     public func receive(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        inputLock.withLock { inputQueue.append(contentsOf: bytes) }
+        inputLock.withLock {
+            inputQueue.append(contentsOf: bytes)
+            queuedInput.add(bytes.count, ordering: .releasing)
+        }
     }
 
     /// Bytes received from the console that have not yet entered the receive FIFO.
@@ -427,13 +434,14 @@ public final class UART16550: Device, TimedDevice, @unchecked Sendable {
         // In loopback the receiver is disconnected from the outside world.
         guard !loopback else { return }
         let room = receiveCapacity - receiveFIFO.count
-        guard room > 0 else { return }
+        guard room > 0, queuedInput.load(ordering: .acquiring) > 0 else { return }
         let moved: ArraySlice<UInt8> = inputLock.withLock {
             let available = inputQueue.count - inputQueueHead
             guard available > 0 else { return [] }
             let count = min(room, available)
             let slice = inputQueue[inputQueueHead ..< inputQueueHead + count]
             inputQueueHead += count
+            queuedInput.subtract(count, ordering: .relaxed)
             if inputQueueHead == inputQueue.count {
                 inputQueue.removeAll(keepingCapacity: true)
                 inputQueueHead = 0
