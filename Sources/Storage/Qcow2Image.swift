@@ -670,9 +670,7 @@ public final class Qcow2Image: BlockDriver {
     func setRefcount(ofCluster index: UInt64, to value: UInt64, excluding: Set<UInt64>, depth: Int = 0) throws(StorageError) {
         guard value <= maximumRefcount else { throw corrupt("refcount of cluster \(index) would overflow \(header.refcountBits) bits") }
         let tableIndex = index / refcountsPerBlock
-        guard tableIndex < UInt64(refcountTable.count) else {
-            throw StorageError(.unsupported, "qcow2 image '\(path)': the refcount table is full (\(refcountTable.count) entries); growing it is a later slice of issue 20")
-        }
+        if tableIndex >= UInt64(refcountTable.count) { try growRefcountTable(covering: index, excluding: excluding) }
         var blockOffset = refcountTable[Int(tableIndex)] & Self.refcountTableOffsetMask
         if blockOffset == 0 {
             blockOffset = try allocateRefcountBlock(tableIndex, excluding: excluding.union([index]), depth: depth)
@@ -709,6 +707,68 @@ public final class Qcow2Image: BlockDriver {
         try file.write(field, at: header.refcountTableOffset + tableIndex * 8)
         refcountTable[Int(tableIndex)] = offset
         return offset
+    }
+
+    /// Grows the refcount table until it covers host cluster `index` ("Host cluster management":
+    /// the table is any number of contiguous clusters). The new table and the refcount blocks
+    /// for every new table entry up to the new area go in clusters past everything the old
+    /// table covers (and past `excluding`, clusters being allocated), and those blocks count
+    /// themselves and the table. All of it is written and made stable before the header names
+    /// the new table, in one 12-byte write of its offset and size; a crash before that leaves
+    /// only unreferenced clusters past the covered range (nothing to repair), and after it the
+    /// old table's clusters leaked at worst, until they are freed here. The table grows by half
+    /// again at least, so filling an image grows it a few times, not once per block.
+    private func growRefcountTable(covering index: UInt64, excluding: Set<UInt64>) throws(StorageError) {
+        let oldEntries = UInt64(refcountTable.count)
+        let entriesPerCluster = clusterSize / 8
+        let fileClusters = (fileEnd + clusterSize - 1) >> clusterBits
+        let areaStart = max(oldEntries * refcountsPerBlock, fileClusters, (excluding.max() ?? 0) + 1, index + 1)
+        // The area's own size decides how many blocks cover it: iterate to a fixed point (it
+        // grows monotonically and by at most a cluster or two per round).
+        var blocks: UInt64 = 1, tableClusters: UInt64 = 1
+        while true {
+            let lastTableIndex = (areaStart + blocks + tableClusters - 1) / refcountsPerBlock
+            let entries = max(lastTableIndex + 1, oldEntries + oldEntries / 2)
+            let neededTable = (entries + entriesPerCluster - 1) / entriesPerCluster
+            let neededBlocks = lastTableIndex + 1 - oldEntries
+            if neededTable <= tableClusters && neededBlocks <= blocks { break }
+            tableClusters = max(tableClusters, neededTable)
+            blocks = max(blocks, neededBlocks)
+            guard tableClusters * clusterSize <= Qcow2Header.maximumRefcountTableBytes else {
+                throw StorageError(.unsupported, "qcow2 image '\(path)': the refcount table would grow past \(Qcow2Header.maximumRefcountTableBytes >> 20) MiB (QEMU's limit) to cover cluster \(index)")
+            }
+        }
+        let areaEnd = areaStart + blocks + tableClusters
+        let tableOffset = (areaStart + blocks) << clusterBits
+        var table = [UInt8](repeating: 0, count: Int(tableClusters * clusterSize))
+        for (i, entry) in refcountTable.enumerated() { table.putBigEndian(entry, at: i * 8, 8) }
+        for k in 0..<blocks {
+            let tableIndex = oldEntries + k, first = tableIndex * refcountsPerBlock
+            var block = [UInt8](repeating: 0, count: Int(clusterSize))
+            let low = max(first, areaStart), high = min(first + refcountsPerBlock, areaEnd)
+            if low < high { for cluster in low ..< high { setRefcountEntry(&block, cluster - first, 1) } }
+            let blockOffset = (areaStart + k) << clusterBits
+            try file.write(block, at: blockOffset)
+            refcountCache.insert(block, at: blockOffset)
+            table.putBigEndian(blockOffset, at: Int(tableIndex) * 8, 8)
+        }
+        try file.write(table, at: tableOffset)
+        fileEnd = max(fileEnd, areaEnd << clusterBits)
+        try barrier()
+        var field = [UInt8](repeating: 0, count: 12)
+        field.putBigEndian(tableOffset, at: 0, 8)
+        field.putBigEndian(tableClusters, at: 8, 4)
+        try file.write(field, at: 48)
+        try barrier()
+        let oldOffset = header.refcountTableOffset, oldClusters = UInt64(header.refcountTableClusters)
+        header.refcountTableOffset = tableOffset
+        header.refcountTableClusters = UInt32(tableClusters)
+        refcountTable = (0..<Int(tableClusters * entriesPerCluster)).map { table.bigEndian($0 * 8, 8) }
+        for cluster in areaStart ..< areaEnd { metadataClusters.insert(cluster) }
+        for cluster in (oldOffset >> clusterBits) ..< (oldOffset >> clusterBits) + oldClusters {
+            metadataClusters.remove(cluster)
+            try freeCluster(cluster)
+        }
     }
 
     /// The lowest free host cluster at or above the hint (past the end of the file, if need be).
