@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What `virtbench image` does, with qemu-img's meanings: create, info and convert.
 public enum ImageTool {
     /// qemu-img's default qcow2 cluster size.
@@ -103,6 +109,8 @@ public enum ImageTool {
         public var backingFormat: String?
         public var dirty = false
         public var qcow2: Qcow2Details?
+        /// Internal snapshots (qcow2), in table order.
+        public var snapshots: [Qcow2Snapshot] = []
 
         public struct Qcow2Details: Sendable {
             public var compat: String
@@ -127,6 +135,17 @@ public enum ImageTool {
                     }
                 }
                 return out + "\""
+            }
+            if !snapshots.isEmpty {
+                let entries = snapshots.map { snapshot in
+                    let fields = (snapshot.icount.flatMap { $0 == UInt64.max ? nil : ["\"icount\": \($0)"] } ?? []) + [
+                        "\"vm-clock-nsec\": \(snapshot.vmClockNanoseconds % 1_000_000_000)", "\"name\": \(string(snapshot.name))",
+                        "\"date-sec\": \(snapshot.dateSeconds)", "\"date-nsec\": \(snapshot.dateNanoseconds)",
+                        "\"vm-clock-sec\": \(snapshot.vmClockNanoseconds / 1_000_000_000)", "\"id\": \(string(snapshot.id))",
+                        "\"vm-state-size\": \(snapshot.vmStateSize)"]
+                    return "        {\n" + fields.map { "            " + $0 }.joined(separator: ",\n") + "\n        }"
+                }
+                lines.append("    \"snapshots\": [\n" + entries.joined(separator: ",\n") + "\n    ]")
             }
             if let backingFormat { lines.append("    \"backing-filename-format\": \(string(backingFormat))") }
             lines.append("    \"virtual-size\": \(virtualSize)")
@@ -165,6 +184,7 @@ public enum ImageTool {
                 lines.append("backing file: \(backingFilename)" + (fullBackingFilename != backingFilename ? " (actual path: \(fullBackingFilename ?? ""))" : ""))
             }
             if let backingFormat { lines.append("backing file format: \(backingFormat)") }
+            if !snapshots.isEmpty { lines.append(Self.snapshotList(snapshots)) }
             if let qcow2 {
                 lines += ["Format specific information:", "    compat: \(qcow2.compat)", "    compression type: \(qcow2.compressionType)",
                           "    lazy refcounts: \(qcow2.lazyRefcounts)", "    refcount bits: \(qcow2.refcountBits)",
@@ -173,8 +193,30 @@ public enum ImageTool {
             return lines.joined(separator: "\n")
         }
 
+        /// qemu-img's snapshot table ("Snapshot list:", then its printf columns).
+        public static func snapshotList(_ snapshots: [Qcow2Snapshot]) -> String {
+            func left(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+            func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+            var lines = ["Snapshot list:", left("ID", 10) + left("TAG", 17) + right("VM SIZE", 8) + right("DATE", 20) + right("VM CLOCK", 13) + right("ICOUNT", 11)]
+            for snapshot in snapshots {
+                var seconds = time_t(snapshot.dateSeconds)
+                var parts = tm()
+                localtime_r(&seconds, &parts)
+                func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+                let date = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+                let clock = snapshot.vmClockNanoseconds / 1_000_000
+                let milliseconds = clock % 1000, totalSeconds = clock / 1000
+                func pad(_ n: UInt64, _ digits: Int) -> String { let text = String(n); return String(repeating: "0", count: max(0, digits - text.count)) + text }
+                let vmClock = "\(pad(totalSeconds / 3600, 2)):\(pad(totalSeconds / 60 % 60, 2)):\(pad(totalSeconds % 60, 2)).\(pad(milliseconds, 3))"
+                let icount = snapshot.icount.flatMap { $0 == UInt64.max ? nil : String($0) } ?? ""
+                lines.append(left(snapshot.id, 9) + " " + left(snapshot.name, 16) + " " + right(humanSize(snapshot.vmStateSize), 8)
+                             + right(date, 20) + right(vmClock, 13) + right(icount, 11))
+            }
+            return lines.joined(separator: "\n")
+        }
+
         /// qemu-img's sizes: binary units, three significant digits ("196 KiB", "1.5 GiB").
-        static func humanSize(_ bytes: UInt64) -> String {
+        public static func humanSize(_ bytes: UInt64) -> String {
             let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
             var value = Double(bytes), unit = 0
             while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
@@ -207,6 +249,7 @@ public enum ImageTool {
             info.fullBackingFilename = image.backingPath
             info.backingFormat = header.backingFormat
             info.dirty = image.isDirty
+            info.snapshots = image.snapshots
             info.qcow2 = Info.Qcow2Details(
                 compat: header.version >= 3 ? "1.1" : "0.10", compressionType: header.compressionType == 1 ? "zstd" : "zlib",
                 lazyRefcounts: header.compatibleFeatures & Qcow2Header.lazyRefcounts != 0, refcountBits: header.refcountBits,

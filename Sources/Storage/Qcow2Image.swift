@@ -30,9 +30,9 @@ import CZlib
 /// then loses the new clusters (leaked, as allowed) with the writes the guest had not flushed.
 public final class Qcow2Image: BlockDriver {
     public let path: String
-    public private(set) var readOnly: Bool
+    public internal(set) var readOnly: Bool
     public let cache: CacheMode
-    public private(set) var header: Qcow2Header
+    public internal(set) var header: Qcow2Header
     /// The image reads through to this where a cluster is unallocated ("Backing file").
     public let backing: (any BlockDriver)?
     /// The backing file's path as resolved (nil without a backing file).
@@ -58,6 +58,10 @@ public final class Qcow2Image: BlockDriver {
     /// data is never written into one: with inconsistent metadata that write would corrupt the
     /// image further, so it is refused and the image marked corrupt (QEMU's overlap check).
     var metadataClusters: Set<UInt64> = []
+    /// The internal snapshots, in the order of the snapshot table ("Snapshots"), and the
+    /// table's length in bytes.
+    public internal(set) var snapshots: [Qcow2Snapshot] = []
+    var snapshotTableLength: UInt64 = 0
     /// Steps 4 and 5 waiting for the next barrier (see "Under cache=writeback" above).
     private var dirtyL2Tables: Set<UInt64> = []
     private var dirtyL1Entries: Set<Int> = []
@@ -111,9 +115,7 @@ public final class Qcow2Image: BlockDriver {
         if header.incompatibleFeatures & Qcow2Header.Incompatible.corrupt != 0 && !readOnly {
             throw StorageError(.corrupt, "qcow2: Image is corrupt; cannot be opened read/write ('\(path)'; open it read-only, or repair it with 'virtbench image check -r all')")
         }
-        if header.snapshotCount > 0 && !readOnly {
-            throw StorageError(.unsupported, "qcow2 image '\(path)' has \(header.snapshotCount) internal snapshot(s); writing such images is a later slice of issue 20 (open it read-only)")
-        }
+        (snapshots, snapshotTableLength) = try Qcow2Snapshot.readTable(header, file: file, fileSize: fileEnd, path: path)
         var metadata: Set<UInt64> = [0]
         let cluster = clusterSize, bits = clusterBits
         func span(_ offset: UInt64, _ length: UInt64) {
@@ -122,6 +124,8 @@ public final class Qcow2Image: BlockDriver {
         }
         span(header.l1TableOffset, UInt64(header.l1Size) * 8)
         span(header.refcountTableOffset, UInt64(header.refcountTableClusters) * cluster)
+        span(header.snapshotsOffset, snapshotTableLength)
+        for snapshot in snapshots { span(snapshot.l1TableOffset, UInt64(snapshot.l1Size) * 8) }
         for entry in refcountTable + l1 where entry & Self.offsetMask != 0 && (entry & Self.offsetMask) % cluster == 0 {
             metadata.insert((entry & Self.offsetMask) >> bits)
         }
@@ -185,7 +189,7 @@ public final class Qcow2Image: BlockDriver {
 
     /// Step 5 for a mapping an L2 entry no longer holds: at once after a barrier, or with the
     /// next batch of metadata.
-    private func dropReference(_ mapping: Mapping) throws(StorageError) {
+    func dropReference(_ mapping: Mapping) throws(StorageError) {
         if case .unallocated = mapping { return }
         if mapping == .zero(host: 0) { return }
         if defersMetadata {
@@ -198,11 +202,11 @@ public final class Qcow2Image: BlockDriver {
     }
 
     /// A table about to enter a full L2 cache could push out a dirty one: write them first.
-    private func makeRoomInL2Cache() throws(StorageError) {
+    func makeRoomInL2Cache() throws(StorageError) {
         if l2Cache.count >= l2Cache.capacity && !dirtyL2Tables.isEmpty { try writeMetadata() }
     }
 
-    private func setIncompatibleFeatures(_ value: UInt64) throws(StorageError) {
+    func setIncompatibleFeatures(_ value: UInt64) throws(StorageError) {
         header.incompatibleFeatures = value
         var field = [UInt8](repeating: 0, count: 8)
         field.putBigEndian(value, at: 0, 8)
@@ -221,7 +225,7 @@ public final class Qcow2Image: BlockDriver {
     }
 
     /// Runs a change to the image; a corruption found on the way marks the image corrupt.
-    private func changing(_ body: () throws(StorageError) -> Void) throws(StorageError) {
+    func changing(_ body: () throws(StorageError) -> Void) throws(StorageError) {
         try checkWritable()
         do {
             try body()
@@ -445,23 +449,52 @@ public final class Qcow2Image: BlockDriver {
         return host
     }
 
-    /// The L2 table for L1 entry `l1Index`, allocating a zeroed one if there is none.
-    private func ensureL2Table(_ l1Index: Int) throws(StorageError) -> UInt64 {
-        let existing = l1[l1Index] & Self.offsetMask
-        if existing != 0 { return existing }
-        let host = try allocateCluster(contents: [UInt8](repeating: 0, count: Int(clusterSize)))
+    /// The L2 table for L1 entry `l1Index`, ready to be changed: a zeroed one if there is none,
+    /// and a copy of it if an internal snapshot shares it ("Snapshots": the L1 entry's bit 63
+    /// is clear when the table's refcount is above 1, and a write must then copy it first).
+    /// The copy follows the crash-safe order of a data cluster: written and counted, then the L1
+    /// entry, then the shared table loses this L1 table's reference.
+    func ensureL2Table(_ l1Index: Int) throws(StorageError) -> UInt64 {
+        let entry = l1[l1Index]
+        let existing = entry & Self.offsetMask
+        if existing != 0 && entry & Self.copiedFlag != 0 { return existing }
+        var table = [UInt64](repeating: 0, count: Int(l2Entries))
+        if existing != 0 {
+            if try refcount(ofCluster: existing >> clusterBits) == 1 {
+                // Not shared after all (the flag was missing): only the flag changes.
+                try setL1Entry(l1Index, existing | Self.copiedFlag)
+                return existing
+            }
+            // Every cluster the shared table names is now named by two tables: none is COPIED.
+            table = try l2Table(at: existing).map { $0 & ~Self.copiedFlag }
+        }
+        let host = try allocateCluster(contents: Self.serializedTable(table, clusterSize: clusterSize))
+        metadataClusters.insert(host >> clusterBits)
+        try setL1Entry(l1Index, host | Self.copiedFlag)
+        try makeRoomInL2Cache()
+        l2Cache.insert(table, at: host)
+        if existing != 0 { try dropReference(.data(host: existing, copied: false)) }
+        return host
+    }
+
+    /// Step 4 for an L1 entry: in the table at once, or with the next batch of metadata.
+    func setL1Entry(_ l1Index: Int, _ value: UInt64) throws(StorageError) {
         if defersMetadata {
             dirtyL1Entries.insert(l1Index)
         } else {
             var field = [UInt8](repeating: 0, count: 8)
-            field.putBigEndian(host | Self.copiedFlag, at: 0, 8)
+            field.putBigEndian(value, at: 0, 8)
             try file.write(field, at: header.l1TableOffset + UInt64(l1Index) * 8)
         }
-        l1[l1Index] = host | Self.copiedFlag
-        metadataClusters.insert(host >> clusterBits)
-        try makeRoomInL2Cache()
-        l2Cache.insert([UInt64](repeating: 0, count: Int(l2Entries)), at: host)
-        return host
+        l1[l1Index] = value
+    }
+
+    /// A table of big-endian 64-bit entries, zero-padded to whole clusters.
+    static func serializedTable(_ entries: [UInt64], clusterSize: UInt64) -> [UInt8] {
+        let bytes = max(clusterSize, (UInt64(entries.count) * 8 + clusterSize - 1) / clusterSize * clusterSize)
+        var out = [UInt8](repeating: 0, count: Int(bytes))
+        for (index, entry) in entries.enumerated() where entry != 0 { out.putBigEndian(entry, at: index * 8, 8) }
+        return out
     }
 
     /// Step 4: one L2 entry, written to the file and the cached table.
@@ -558,7 +591,7 @@ public final class Qcow2Image: BlockDriver {
                 try forEachClusterPiece(range.lowerBound, UInt64(range.count)) { piece throws(StorageError) in
                     let old = try mapping(ofCluster: piece.cluster)
                     let location = try l2Location(piece.cluster)
-                    try setL2Entry(location.l2Offset, location.index, 0)
+                    try setL2Entry(try ensureL2Table(location.l1Index), location.index, 0)
                     try dropReference(old)
                 }
             }
@@ -606,7 +639,7 @@ public final class Qcow2Image: BlockDriver {
                 let location = try l2Location(piece.cluster)
                 if backing == nil {
                     if old != .unallocated && location.l2Offset != 0 {
-                        try setL2Entry(location.l2Offset, location.index, 0)
+                        try setL2Entry(try ensureL2Table(location.l1Index), location.index, 0)
                         try dropReference(old)
                     }
                 } else if header.version >= 3 && old != .zero(host: 0) {
@@ -646,7 +679,7 @@ public final class Qcow2Image: BlockDriver {
         return (UInt64(block[byte]) >> shift) & ((1 << header.refcountBits) - 1)
     }
 
-    private func setRefcountEntry(_ block: inout [UInt8], _ index: UInt64, _ value: UInt64) {
+    func setRefcountEntry(_ block: inout [UInt8], _ index: UInt64, _ value: UInt64) {
         let (byte, width, shift) = entryLocation(index)
         if header.refcountBits >= 8 {
             block.putBigEndian(value, at: byte, width)
@@ -785,10 +818,16 @@ public final class Qcow2Image: BlockDriver {
         let count = try refcount(ofCluster: index)
         guard count > 0 else { throw corrupt("cluster \(index) is freed but its refcount is already 0") }
         try setRefcount(ofCluster: index, to: count - 1, excluding: [])
-        if count == 1 {
-            freeClusterHint = min(freeClusterHint, index)
-            l2Cache.remove(index << clusterBits)
-            file.punchHole(at: index << clusterBits, count: clusterSize)
-        }
+        if count == 1 { clusterBecameFree(index) }
+    }
+
+    /// Bookkeeping for a cluster whose refcount reached 0: it may be allocated again, holds no
+    /// table any more, and its space goes back to the host file system.
+    func clusterBecameFree(_ index: UInt64) {
+        freeClusterHint = min(freeClusterHint, index)
+        l2Cache.remove(index << clusterBits)
+        refcountCache.remove(index << clusterBits)
+        metadataClusters.remove(index)
+        file.punchHole(at: index << clusterBits, count: clusterSize)
     }
 }

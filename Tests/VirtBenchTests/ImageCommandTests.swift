@@ -93,11 +93,38 @@ struct ImageCommandTests {
             .expectOneLineError(for: ["commit", "-b"], containing: "only the image's own backing file", sourceLocation: #_sourceLocation)
     }
 
+    /// `image snapshot`: ours and qemu-img's snapshots in one table, listed alike by both tools;
+    /// delete and apply by name or ID leave an image qemu-img finds clean.
+    @Test(.requires(.qemuImageTools)) func snapshotListsAsQemuImgDoes() throws {
+        let folder = Self.folder()
+        let image = folder + "/snap.qcow2"
+        defer { unlink(image); ProcessRunner.remove(folder + "/placeholder") }
+        let qemuImg = try #require(Tool.qemuImageTools.path)
+        #expect(try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", image, "1M"], timeout: 30).status == 0)
+        #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-c", "ours", image], timeout: 30).status == 0)
+        #expect(ProcessRunner.run(qemuImg, ["snapshot", "-c", "theirs", image]).status == 0)
+        let ours = try ProcessRunner.runVirtBench(["image", "snapshot", "-l", image], timeout: 30)
+        let theirs = ProcessRunner.run(qemuImg, ["snapshot", "-l", image])
+        #expect(ours.status == 0 && ours.stdout == theirs.stdout, "ours:\n\(ours.stdout)\ntheirs:\n\(theirs.stdout)")
+        #expect(ours.stdout.hasPrefix("Snapshot list:\nID        TAG"))
+        #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-a", "1", image], timeout: 30).status == 0)
+        #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-d", "theirs", image], timeout: 30).status == 0)
+        let check = ProcessRunner.run(qemuImg, ["check", image])
+        #expect(check.status == 0, "\(check.stdout)")
+        let listed = ProcessRunner.run(qemuImg, ["snapshot", "-l", image])
+        #expect(listed.stdout.contains("ours") && !listed.stdout.contains("theirs"), "\(listed.stdout)")
+        let info = try ProcessRunner.runVirtBench(["image", "info", image], timeout: 30)
+        #expect(info.stdout.contains("Snapshot list:") && info.stdout.contains("ours"), "\(info.stdout)")
+        try ProcessRunner.runVirtBench(["image", "snapshot", "-a", "none", image], timeout: 30)
+            .expectOneLineError(for: ["snapshot", "-a"], containing: "snapshot not found", sourceLocation: #_sourceLocation)
+    }
+
     @Test func badInputAndLaterSubcommandsAreRefusedInOneLine() throws {
         let folder = Self.folder()
         defer { ProcessRunner.remove(folder + "/placeholder") }
         for (arguments, fragment) in [
-            (["image", "snapshot", "-l", "x.qcow2"], "later slice of issue 20"),
+            (["image", "snapshot", "-a", "none", folder + "/missing.qcow2"], "Could not open"),
+            (["image", "snapshot", "-l", "-c", "s", folder + "/missing.qcow2"], "Cannot mix"),
             (["image", "commit", folder + "/missing.qcow2"], "Could not open"),
             (["image", "rebase", folder + "/missing.qcow2"], "Must specify backing file (-b) or use unsafe mode (-u)"),
             (["image", "bitmap", "--add", "x.qcow2", "b0"], "later slice of issue 20"),
