@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// What `virtbench image` does, with qemu-img's meanings: create, info and convert.
+/// What `virtbench image` does, with qemu-img's meanings: create, info, convert, commit and
+/// rebase (snapshot and bitmap are Qcow2Image's own operations).
 public enum ImageTool {
     /// qemu-img's default qcow2 cluster size.
     public static let defaultClusterSize: UInt64 = 65536
@@ -119,6 +120,8 @@ public enum ImageTool {
             public var refcountBits: UInt64
             public var corrupt: Bool
             public var extendedL2: Bool
+            /// Persistent dirty bitmaps: name, granularity, qemu-img's flags ("in-use", "auto").
+            public var bitmaps: [(name: String, granularity: UInt64, flags: [String])] = []
         }
 
         /// qemu-img info --output=json, its key order and indentation.
@@ -160,7 +163,7 @@ public enum ImageTool {
                             "data": {
                                 "compat": \(string(qcow2.compat)),
                                 "compression-type": \(string(qcow2.compressionType)),
-                                "lazy-refcounts": \(qcow2.lazyRefcounts),
+                                "lazy-refcounts": \(qcow2.lazyRefcounts),\(bitmapsJSON(qcow2.bitmaps, string))
                                 "refcount-bits": \(qcow2.refcountBits),
                                 "corrupt": \(qcow2.corrupt),
                                 "extended-l2": \(qcow2.extendedL2)
@@ -172,6 +175,19 @@ public enum ImageTool {
             if let backingFilename { lines.append("    \"backing-filename\": \(string(backingFilename))") }
             lines.append("    \"dirty-flag\": \(dirty)")
             return "{\n" + lines.joined(separator: ",\n") + "\n}"
+        }
+
+        /// The "bitmaps" list of format-specific data, as qemu-img nests it; empty without bitmaps.
+        private func bitmapsJSON(_ bitmaps: [(name: String, granularity: UInt64, flags: [String])], _ string: (String) -> String) -> String {
+            guard !bitmaps.isEmpty else { return "" }
+            let pad = String(repeating: " ", count: 12)
+            let entries = bitmaps.map { bitmap in
+                let flags = bitmap.flags.map { "\(pad)            \"\($0)\"" }.joined(separator: ",\n")
+                return "\(pad)    {\n\(pad)        \"flags\": [\n\(flags)\(flags.isEmpty ? "" : "\n")\(pad)        ],\n"
+                    + "\(pad)        \"name\": \(string(bitmap.name)),\n"
+                    + "\(pad)        \"granularity\": \(bitmap.granularity)\n\(pad)    }"
+            }
+            return "\n\(pad)\"bitmaps\": [\n" + entries.joined(separator: ",\n") + "\n\(pad)],"
         }
 
         /// qemu-img info's human output.
@@ -187,7 +203,15 @@ public enum ImageTool {
             if !snapshots.isEmpty { lines.append(Self.snapshotList(snapshots)) }
             if let qcow2 {
                 lines += ["Format specific information:", "    compat: \(qcow2.compat)", "    compression type: \(qcow2.compressionType)",
-                          "    lazy refcounts: \(qcow2.lazyRefcounts)", "    refcount bits: \(qcow2.refcountBits)",
+                          "    lazy refcounts: \(qcow2.lazyRefcounts)"]
+                if !qcow2.bitmaps.isEmpty {
+                    lines.append("    bitmaps:")
+                    for (number, bitmap) in qcow2.bitmaps.enumerated() {
+                        lines += ["        [\(number)]:", "            flags:"] + bitmap.flags.enumerated().map { "                [\($0.offset)]: \($0.element)" }
+                        lines += ["            name: \(bitmap.name)", "            granularity: \(bitmap.granularity)"]
+                    }
+                }
+                lines += ["    refcount bits: \(qcow2.refcountBits)",
                           "    corrupt: \(qcow2.corrupt)", "    extended l2: \(qcow2.extendedL2)"]
             }
             return lines.joined(separator: "\n")
@@ -253,7 +277,8 @@ public enum ImageTool {
             info.qcow2 = Info.Qcow2Details(
                 compat: header.version >= 3 ? "1.1" : "0.10", compressionType: header.compressionType == 1 ? "zstd" : "zlib",
                 lazyRefcounts: header.compatibleFeatures & Qcow2Header.lazyRefcounts != 0, refcountBits: header.refcountBits,
-                corrupt: image.isCorrupt, extendedL2: false)
+                corrupt: image.isCorrupt, extendedL2: false,
+                bitmaps: image.bitmaps.map { ($0.name, $0.granularity, ($0.inconsistent ? ["in-use"] : []) + ($0.enabled ? ["auto"] : [])) })
         }
         return info
     }

@@ -27,7 +27,7 @@ public enum RepairMode: String, Sendable {
 extension Qcow2Image {
     /// Counts references from the metadata (header, L1, L2 tables, data and compressed
     /// clusters, refcount table and blocks, the snapshot table and every snapshot's L1 table
-    /// and what it reaches) and compares them with the refcounts ("Host
+    /// and what it reaches, the bitmap directory, tables and data) and compares them with the refcounts ("Host
     /// cluster management": a cluster's refcount is the number of references to it). With
     /// `repair`, refcounts are set to the references, then the image is checked again.
     public func check(repair: RepairMode? = nil) throws(StorageError) -> ImageCheckReport {
@@ -119,6 +119,18 @@ extension Qcow2Image {
         for snapshot in snapshots {
             reference(snapshot.l1TableOffset, UInt64(snapshot.l1Size) * 8, "snapshot L1 table")
             try walk(try snapshotL1(snapshot), active: false, "snapshot '\(snapshot.name)'")
+        }
+        if let directory = header.bitmapsExtension { reference(directory.directoryOffset, directory.directorySize, "bitmap directory") }
+        for bitmap in bitmaps where bitmap.tableOffset != 0 {
+            reference(bitmap.tableOffset, UInt64(bitmap.tableSize) * 8, "bitmap table")
+            do {
+                for entry in try bitmapTable(bitmap) where entry & Self.offsetMask != 0 {
+                    reference(entry & Self.offsetMask, clusterSize, "bitmap data")
+                }
+            } catch {
+                report.corruptions += 1
+                report.messages.append("ERROR \(error.description)")
+            }
         }
 
         var fixes: [(UInt64, UInt64)] = []

@@ -62,6 +62,10 @@ public final class Qcow2Image: BlockDriver {
     /// table's length in bytes.
     public internal(set) var snapshots: [Qcow2Snapshot] = []
     var snapshotTableLength: UInt64 = 0
+    /// The persistent dirty bitmaps, in directory order (Qcow2Bitmap.swift).
+    public internal(set) var bitmaps: [Qcow2Bitmap] = []
+    /// This open marked the bitmaps `in_use` on disk: closing must store them.
+    var bitmapsInUse = false
     /// Steps 4 and 5 waiting for the next barrier (see "Under cache=writeback" above).
     private var dirtyL2Tables: Set<UInt64> = []
     private var dirtyL1Entries: Set<Int> = []
@@ -116,6 +120,7 @@ public final class Qcow2Image: BlockDriver {
             throw StorageError(.corrupt, "qcow2: Image is corrupt; cannot be opened read/write ('\(path)'; open it read-only, or repair it with 'virtbench image check -r all')")
         }
         (snapshots, snapshotTableLength) = try Qcow2Snapshot.readTable(header, file: file, fileSize: fileEnd, path: path)
+        bitmaps = try Qcow2Bitmap.readDirectory(header, file: file, fileSize: fileEnd, path: path)
         var metadata: Set<UInt64> = [0]
         let cluster = clusterSize, bits = clusterBits
         func span(_ offset: UInt64, _ length: UInt64) {
@@ -126,6 +131,8 @@ public final class Qcow2Image: BlockDriver {
         span(header.refcountTableOffset, UInt64(header.refcountTableClusters) * cluster)
         span(header.snapshotsOffset, snapshotTableLength)
         for snapshot in snapshots { span(snapshot.l1TableOffset, UInt64(snapshot.l1Size) * 8) }
+        if let directory = header.bitmapsExtension { span(directory.directoryOffset, directory.directorySize) }
+        for bitmap in bitmaps { span(bitmap.tableOffset, UInt64(bitmap.tableSize) * 8) }
         for entry in refcountTable + l1 where entry & Self.offsetMask != 0 && (entry & Self.offsetMask) % cluster == 0 {
             metadata.insert((entry & Self.offsetMask) >> bits)
         }
@@ -147,19 +154,26 @@ public final class Qcow2Image: BlockDriver {
                 try barrier()
                 try setIncompatibleFeatures(header.incompatibleFeatures & ~Qcow2Header.Incompatible.dirty)
             }
-            // "autoclear_features": a writer that does not know a bit must clear it.
-            if header.version >= 3 && header.autoclearFeatures != 0 {
-                header.autoclearFeatures = 0
+            // "autoclear_features": a writer that does not know a bit must clear it; the bitmaps
+            // bit stays while the bitmaps extension is there (this layer keeps it consistent).
+            let known = header.bitmapsExtension != nil ? Qcow2Header.bitmapsConsistent : 0
+            if header.version >= 3 && header.autoclearFeatures & ~known != 0 {
+                header.autoclearFeatures &= known
                 var field = [UInt8](repeating: 0, count: 8)
-                field.putBigEndian(0, at: 0, 8)
+                field.putBigEndian(header.autoclearFeatures, at: 0, 8)
                 try file.write(field, at: 88)
             }
+            try markBitmapsInUse()
         }
     }
 
     deinit {
-        // Closing is a flush point for the metadata: what the guest wrote stays reachable.
-        if !readOnly { try? writeMetadata() }
+        // Closing is a flush point for the metadata: what the guest wrote stays reachable; and
+        // the point where bitmaps are stored and lose their `in_use` flag.
+        if !readOnly {
+            try? writeMetadata()
+            if bitmapsInUse || bitmaps.contains(where: { $0.modified }) { try? storeBitmaps(inUse: false) }
+        }
     }
 
     /// Steps 4 and 5 for everything waiting: a barrier, the dirty L2 tables and L1 entries,
@@ -394,6 +408,7 @@ public final class Qcow2Image: BlockDriver {
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError) {
         try checkRange(offset, UInt64(bytes.count))
+        markDirty(offset, UInt64(bytes.count))
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, UInt64(bytes.count)) { piece throws(StorageError) in
                 let done = Int(piece.position - offset)
@@ -534,6 +549,7 @@ public final class Qcow2Image: BlockDriver {
     /// backing file) and their host clusters are freed; partial clusters get written zeros.
     public func writeZeroes(at offset: UInt64, count: UInt64, deallocate: Bool) throws(StorageError) {
         try checkRange(offset, count)
+        markDirty(offset, count)
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in
                 if piece.isWholeCluster {
@@ -631,6 +647,7 @@ public final class Qcow2Image: BlockDriver {
     /// Partial clusters are left alone, which a discard allows.
     public func discard(at offset: UInt64, count: UInt64) throws(StorageError) {
         try checkRange(offset, count)
+        markDirty(offset, count)
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in
                 // Partial clusters are left alone.

@@ -153,7 +153,7 @@ extension Qcow2Image {
     /// `snapshot -a NAME`: the active L1 table becomes a copy of the snapshot's. The snapshot's
     /// clusters gain a reference first, the L1 table is rewritten, then what the old active
     /// table reached loses one (freed when no snapshot holds it) and the COPIED flags are
-    /// rebuilt.
+    /// rebuilt. Enabled dirty bitmaps mark every cluster whose mapping changed.
     public func applySnapshot(_ idOrName: String) throws(StorageError) {
         guard let snapshot = snapshot(idOrName) else { throw StorageError(.invalid, "Could not apply snapshot '\(idOrName)': snapshot not found") }
         if let diskSize = snapshot.diskSize, diskSize != virtualSize {
@@ -167,6 +167,7 @@ extension Qcow2Image {
             }
             let old = l1
             let new = target.map { $0 & ~Self.copiedFlag } + [UInt64](repeating: 0, count: l1.count - target.count)
+            try markChangedClusters(from: old, to: new)
             try adjustRefcounts(try clustersReached(by: new), increase: true)
             try barrier()
             try file.write(Array(Self.serializedTable(new, clusterSize: clusterSize)[0 ..< new.count * 8]), at: header.l1TableOffset)

@@ -6,18 +6,18 @@ import Darwin
 import ArgumentParser
 import Storage
 
-/// `virtbench image`: qemu-img's create, info, check, convert, commit, rebase and snapshot, with
+/// `virtbench image`: qemu-img's create, info, check, convert, commit, rebase, snapshot and bitmap, with
 /// its option spellings and meanings, over the Storage module's drivers. The subcommands not
 /// built are refused by name in `Main` (ImageCommand.laterSubcommands).
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Create, inspect, check, convert, commit, rebase and snapshot disk images (raw, qcow2), as qemu-img does, and serve them over NBD, as qemu-nbd does.",
-        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self, Snapshot.self, Serve.self]
+        abstract: "Create, inspect, check, convert, commit, rebase, snapshot disk images (raw, qcow2) and keep their dirty bitmaps, as qemu-img does, and serve them over NBD, as qemu-nbd does.",
+        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self, Snapshot.self, Bitmap.self, Serve.self]
     )
 
     /// qemu-img subcommands not built yet, refused with one clear line.
-    static let laterSubcommands = ["bitmap", "resize", "amend", "compare", "map", "measure", "dd"]
+    static let laterSubcommands = ["resize", "amend", "compare", "map", "measure", "dd"]
 
     static func format(_ text: String?, _ option: String) throws -> ImageFormat? {
         guard let text else { return nil }
@@ -280,6 +280,70 @@ struct ImageCommand: ParsableCommand {
                 try image.flush()
             } catch let error as StorageError {
                 throw ImageCommand.storage(error)
+            }
+        }
+    }
+
+    /// qemu-img bitmap's operations, flags that may be given together.
+    enum BitmapOperation: String, EnumerableFlag {
+        case add, remove, clear, enable, disable
+    }
+
+    struct Bitmap: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bitmap",
+            abstract: "Add, remove, clear, enable, disable or merge a persistent dirty bitmap of a qcow2 image: bitmap (--add [-g SIZE] | --remove | --clear | --enable | --disable | --merge SOURCE [-b FILE [-F FMT]])... FILE BITMAP")
+        @Option(name: .customShort("f"), help: "Format (probed when absent).") var format: String?
+        @Flag(help: "Operations, carried out in the order given (--merge after the others given before it is not told apart: merges come after --add and --clear, before --enable, --disable and --remove).")
+        var operations: [BitmapOperation] = []
+        @Option(name: .customLong("merge"), help: "Merge the bitmap SOURCE (of FILE, or of -b's image) into BITMAP.") var merge: [String] = []
+        @Option(name: .customShort("g"), help: "Granularity for --add (default: the cluster size, within 4 KiB to 64 KiB, as qemu-img).") var granularity: String?
+        @Option(name: .customShort("b"), help: "The image --merge takes SOURCE from.") var sourceFile: String?
+        @Option(name: .customShort("F"), help: "That image's format.") var sourceFormat: String?
+        @Argument var file: String
+        @Argument var name: String
+
+        func run() throws {
+            guard !operations.isEmpty || !merge.isEmpty else {
+                throw CommandError("Need at least one of --add, --remove, --clear, --enable, --disable, or --merge")
+            }
+            if granularity != nil && !operations.contains(.add) { throw CommandError("granularity only supported with --add") }
+            if sourceFile != nil && merge.isEmpty { throw CommandError("-b requires --merge") }
+            do {
+                let given = try ImageCommand.format(format, "-f")
+                let opened = try ImageOpener.open(file, options: ImageOpenOptions(format: given ?? ImageOpener.probe(file)))
+                guard let image = opened.driver as? Qcow2Image else {
+                    throw CommandError("Could not change bitmaps: '\(file)' is \(opened.driver.formatName); only qcow2 images hold bitmaps")
+                }
+                // --add and --clear first, then merges, then the rest in the order given.
+                let ordered = operations.filter { $0 == .add || $0 == .clear }
+                for operation in ordered { try apply(operation, to: image) }
+                for source in merge {
+                    let ranges: [Range<UInt64>]
+                    if let sourceFile {
+                        let other = try ImageOpener.open(sourceFile, options: ImageOpenOptions(readOnly: true, format: try ImageCommand.format(sourceFormat, "-F"))).driver
+                        guard let otherImage = other as? Qcow2Image else { throw CommandError("'\(sourceFile)' is not a qcow2 image; it has no bitmaps") }
+                        ranges = try otherImage.dirtyRanges(of: source)
+                    } else {
+                        ranges = try image.dirtyRanges(of: source)
+                    }
+                    try image.mergeIntoBitmap(name, ranges: ranges)
+                }
+                for operation in operations where operation != .add && operation != .clear { try apply(operation, to: image) }
+            } catch let error as StorageError {
+                throw CommandError("Operation on bitmap \(name) failed: \(error.description)")
+            }
+        }
+
+        private func apply(_ operation: BitmapOperation, to image: Qcow2Image) throws {
+            switch operation {
+            case .add:
+                let chosen = try granularity.map(ImageCommand.size) ?? min(65536, max(4096, image.header.clusterSize))
+                try image.addBitmap(name, granularity: chosen)
+            case .remove: try image.removeBitmap(name)
+            case .clear: try image.clearBitmap(name)
+            case .enable: try image.setBitmapEnabled(name, true)
+            case .disable: try image.setBitmapEnabled(name, false)
             }
         }
     }
