@@ -383,6 +383,16 @@ extension Qcow2Image {
         }
     }
 
+    /// Stores the bitmaps without `in_use` and flushes; the image is read-only afterwards, so
+    /// no write can reach it while its bitmaps say they are up to date.
+    public func close() throws(StorageError) {
+        guard !readOnly else { return }
+        try writeMetadata()
+        if bitmapsInUse || bitmaps.contains(where: { $0.modified }) { try storeBitmaps(inUse: false) }
+        try flush()
+        readOnly = true
+    }
+
     /// Enabled bitmaps get the clusters whose mapping differs between two L1 tables (a snapshot
     /// applied changes what the guest reads there).
     func markChangedClusters(from old: [UInt64], to new: [UInt64]) throws(StorageError) {

@@ -408,6 +408,7 @@ public final class Qcow2Image: BlockDriver {
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError) {
         try checkRange(offset, UInt64(bytes.count))
+        try checkWritable()
         markDirty(offset, UInt64(bytes.count))
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, UInt64(bytes.count)) { piece throws(StorageError) in
@@ -549,6 +550,7 @@ public final class Qcow2Image: BlockDriver {
     /// backing file) and their host clusters are freed; partial clusters get written zeros.
     public func writeZeroes(at offset: UInt64, count: UInt64, deallocate: Bool) throws(StorageError) {
         try checkRange(offset, count)
+        try checkWritable()
         markDirty(offset, count)
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in
@@ -647,6 +649,7 @@ public final class Qcow2Image: BlockDriver {
     /// Partial clusters are left alone, which a discard allows.
     public func discard(at offset: UInt64, count: UInt64) throws(StorageError) {
         try checkRange(offset, count)
+        try checkWritable()
         markDirty(offset, count)
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in

@@ -13,7 +13,7 @@ struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
         abstract: "Create, inspect, check, convert, commit, rebase, snapshot disk images (raw, qcow2) and keep their dirty bitmaps, as qemu-img does, and serve them over NBD, as qemu-nbd does.",
-        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self, Snapshot.self, Bitmap.self, Serve.self]
+        subcommands: [Create.self, Info.self, Check.self, Convert.self, Commit.self, Rebase.self, Snapshot.self, Bitmap.self, Backup.self, Serve.self]
     )
 
     /// qemu-img subcommands not built yet, refused with one clear line.
@@ -345,6 +345,40 @@ struct ImageCommand: ParsableCommand {
             case .enable: try image.setBitmapEnabled(name, true)
             case .disable: try image.setBitmapEnabled(name, false)
             }
+        }
+    }
+
+    /// Not a qemu-img command: QEMU makes incremental backups with a block job (blockdev-backup
+    /// sync=incremental); this is that job offline, with the job's words for its options.
+    struct Backup: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backup",
+            abstract: "Incremental backup from a dirty bitmap: backup --bitmap NAME [--bitmap-mode on-success|never] [-b PREVIOUS [-F FMT]] [-o cluster_size=N] SOURCE TARGET")
+        @Option(name: .customShort("f"), help: "Source format (probed when absent).") var format: String?
+        @Option(name: .customLong("bitmap"), help: "The source's dirty bitmap: only the granules it marks are copied.") var bitmap: String
+        @Option(name: .customLong("bitmap-mode"), help: "on-success (default): clear the bitmap once the backup is durable; never: leave it.") var bitmapMode = "on-success"
+        @Option(name: .customShort("b"), help: "The previous backup, TARGET's backing file (relative to TARGET's folder).") var previous: String?
+        @Option(name: .customShort("F"), help: "The previous backup's format.") var previousFormat: String?
+        @Option(name: .customShort("o"), help: "Target options: cluster_size=SIZE.") var options: String?
+        @Flag(name: .customLong("allow-unsafe-backing"), help: "Allow an absolute backing path or one leaving the image's folder.") var unsafeBacking = false
+        @Flag(name: .customShort("q"), help: "Quiet: no summary line.") var quiet = false
+        @Argument var source: String
+        @Argument var target: String
+
+        func run() throws {
+            guard let mode = ImageTool.BitmapMode(rawValue: bitmapMode) else {
+                throw CommandError("Invalid --bitmap-mode '\(bitmapMode)' (on-success or never)")
+            }
+            let copied: UInt64
+            do {
+                copied = try ImageTool.backup(source, sourceFormat: try ImageCommand.format(format, "-f"), bitmap: bitmap, to: target,
+                                              previous: previous, previousFormat: try ImageCommand.format(previousFormat, "-F"),
+                                              clusterSize: try ImageCommand.clusterSize(options), bitmapMode: mode,
+                                              allowUnsafeBackingPaths: unsafeBacking)
+            } catch let error as StorageError {
+                throw ImageCommand.storage(error)
+            }
+            if !quiet { print("Backed up \(copied) bytes marked in bitmap '\(bitmap)' to '\(target)'") }
         }
     }
 

@@ -120,6 +120,59 @@ import TestSupport
         #expect(try copy.check().isClean)
     }
 
+    /// An incremental backup: a full copy, then per backup only the granules the bitmap marks,
+    /// each backup's image backed by the one before. The chain reads as the source did (qemu-img
+    /// compare), each backup holds exactly the dirty granules, and the bitmap starts over.
+    @Test func incrementalBackupsHoldTheDirtyGranulesAndTheChainReadsAsTheSource() throws {
+        let scratch = try Scratch()
+        let source = scratch.path("src.qcow2"), full = scratch.path("full.qcow2")
+        let first = scratch.path("inc1.qcow2"), second = scratch.path("inc2.qcow2"), kept = scratch.path("kept.qcow2")
+        let size: UInt64 = 8 << 20
+        #expect(try qemuImg("create", "-q", "-f", "qcow2", source, "8M").status == 0)
+        #expect(try qemuIO("-f", "qcow2", "-c", "write -P 1 0 8M", source).status == 0)
+        #expect(try qemuImg("bitmap", "--add", source, "cbt").status == 0)
+        try ImageTool.convert(source, sourceFormat: .qcow2, to: full, targetFormat: .qcow2)
+        // QEMU's writes after the full backup: data, and zeros over data.
+        #expect(try qemuIO("-f", "qcow2", "-c", "write -P 2 1M 100k", "-c", "write -z 5M 64k", source).status == 0)
+        var copied = try ImageTool.backup(source, sourceFormat: .qcow2, bitmap: "cbt", to: first, previous: "full.qcow2", previousFormat: .qcow2)
+        var dirty = Self.granules([(1 << 20, 100 << 10), (5 << 20, 64 << 10)], 65536, size: size)
+        #expect(copied == dirty.reduce(0) { $0 + UInt64($1.count) })
+        #expect(try qemuImg("compare", source, first).status == 0, "the chain inc1 → full reads as the source")
+        #expect(try #require(try openImage(first, readOnly: true) as? Qcow2Image).allocatedRanges() == dirty)
+        // The bitmap was cleared: our own writes are the next backup.
+        do {
+            let driver = try openImage(source, format: .qcow2)
+            try driver.write([UInt8](repeating: 3, count: 5000), at: 7 << 20)
+        }
+        copied = try ImageTool.backup(source, sourceFormat: .qcow2, bitmap: "cbt", to: second, previous: "inc1.qcow2", previousFormat: .qcow2)
+        dirty = Self.granules([(7 << 20, 5000)], 65536, size: size)
+        #expect(copied == 65536)
+        #expect(try qemuImg("compare", source, second).status == 0, "the chain inc2 → inc1 → full reads as the source")
+        #expect(try #require(try openImage(second, readOnly: true) as? Qcow2Image).allocatedRanges() == dirty)
+        // bitmap-mode never leaves the bitmap as it was.
+        #expect(try ImageTool.backup(source, sourceFormat: .qcow2, bitmap: "cbt", to: kept, previous: nil, previousFormat: nil, bitmapMode: .never) == 0)
+        for image in [source, full, first, second] { try Self.expectClean(image) }
+        expectRefusal("not found") {
+            _ = try ImageTool.backup(source, sourceFormat: .qcow2, bitmap: "none", to: kept, previous: nil, previousFormat: nil)
+        }
+    }
+
+    /// The end of a run closes its drives: bitmaps are stored without `in_use`, and the image
+    /// takes no more writes.
+    @Test func closingStoresTheBitmapsAndEndsWriting() throws {
+        let scratch = try Scratch()
+        let image = scratch.path("c.qcow2")
+        try ImageTool.createQcow2(image, size: 1 << 20)
+        let driver = try #require(try openImage(image, format: .qcow2) as? Qcow2Image)
+        try driver.addBitmap("b0", granularity: 65536)
+        try driver.write([1], at: 70000)
+        #expect(try Self.infoBitmaps(image, forceShare: true).first?["flags"] as? [String] == ["in-use", "auto"])
+        try driver.close()
+        #expect(try Self.infoBitmaps(image, forceShare: true).first?["flags"] as? [String] == ["auto"])
+        #expect(throws: StorageError.self) { try driver.write([2], at: 0) }
+        #expect(try driver.dirtyRanges(of: "b0") == [65536 ..< 131072])
+    }
+
     /// Bitmap extension fields, directory entries and table entries a hostile image names:
     /// each refused with one clear error (at open, or when the bits are first read).
     @Test func malformedBitmapsAreRefused() throws {

@@ -156,6 +156,10 @@ struct ImageCommandTests {
         #expect(ProcessRunner.run(qemuImg, ["bitmap", "--add", other, "copy"]).status == 0)
         // qemu-img merges our bitmap 'b' into another image's: it reads what we stored.
         #expect(ProcessRunner.run(qemuImg, ["bitmap", "--merge", "b", "-b", image, "-F", "qcow2", other, "copy"]).status == 0)
+        let backup = folder + "/backup.qcow2"
+        defer { unlink(backup) }
+        let backedUp = try ProcessRunner.runVirtBench(["image", "backup", "--bitmap", "b", "--bitmap-mode", "never", image, backup], timeout: 30)
+        #expect(backedUp.status == 0 && backedUp.stdout == "Backed up 131072 bytes marked in bitmap 'b' to '\(backup)'\n", "\(backedUp.stdout)\(backedUp.stderr)")
         try virtbench("--clear", image, "b")
         try virtbench("--remove", image, "a")
         #expect(try bitmaps("qemu-img").map { $0["name"] as? String } == ["b"])
