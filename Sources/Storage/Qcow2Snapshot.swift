@@ -161,9 +161,13 @@ extension Qcow2Image {
         }
         try changing { () throws(StorageError) in
             try writeMetadata()
-            let target = try snapshotL1(snapshot)
-            guard target.count <= l1.count else {
-                throw corrupt("snapshot '\(snapshot.name)' has an L1 table of \(target.count) entries, more than the disk's \(l1.count)")
+            var target = try snapshotL1(snapshot)
+            // A longer table than the disk needs is only usable when the rest is empty.
+            if target.count > l1.count {
+                guard target[l1.count...].allSatisfy({ $0 & Self.offsetMask == 0 }) else {
+                    throw StorageError(.unsupported, "snapshot '\(snapshot.name)' maps clusters past the disk's \(l1.count)-entry L1 table; growing the L1 table is not built")
+                }
+                target.removeLast(target.count - l1.count)
             }
             let old = l1
             let new = target.map { $0 & ~Self.copiedFlag } + [UInt64](repeating: 0, count: l1.count - target.count)

@@ -157,6 +157,24 @@ import TestSupport
         }
     }
 
+    /// Applying a snapshot changes what the guest reads where the snapshot and the disk differ:
+    /// enabled bitmaps mark those clusters, and only those.
+    @Test func applyingASnapshotMarksTheClustersItChanges() throws {
+        let scratch = try Scratch()
+        let image = scratch.path("a.qcow2")
+        try ImageTool.createQcow2(image, size: 1 << 20, clusterSize: 4096)
+        let driver = try #require(try openImage(image, format: .qcow2) as? Qcow2Image)
+        try driver.write([UInt8](repeating: 1, count: 64 << 10), at: 0)
+        try driver.createSnapshot(name: "s", dateSeconds: 0, dateNanoseconds: 0)
+        try driver.write([2], at: 8192 + 10)                // cluster 2 rewritten
+        try driver.write([3], at: 512 << 10)                // cluster 128, new after the snapshot
+        try driver.addBitmap("b0", granularity: 4096)       // empty: only the apply marks it
+        try driver.applySnapshot("s")
+        #expect(try driver.dirtyRanges(of: "b0") == [8192 ..< 12288, (512 << 10) ..< (516 << 10)])
+        #expect(try driver.read(at: 8192, count: 4096) == [UInt8](repeating: 1, count: 4096))
+        #expect(try driver.check().isClean)
+    }
+
     /// The end of a run closes its drives: bitmaps are stored without `in_use`, and the image
     /// takes no more writes.
     @Test func closingStoresTheBitmapsAndEndsWriting() throws {

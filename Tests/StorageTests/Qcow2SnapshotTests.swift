@@ -174,6 +174,22 @@ import TestSupport
         #expect(listed.status == 0 && listed.stdout.isEmpty, "\(listed.stdout)")
     }
 
+    /// One-bit refcounts cannot count a second reference: the snapshot is refused and the image
+    /// is left as it was, as qemu-img refuses it.
+    @Test func oneBitRefcountsRefuseASnapshot() throws {
+        let scratch = try Scratch()
+        let image = scratch.path("r.qcow2")
+        #expect(try qemuImg("create", "-q", "-f", "qcow2", "-o", "refcount_bits=1", image, "1M").status == 0)
+        try Self.qemuWrite(image, 5, "0", "64k")
+        do {
+            let driver = try #require(try openImage(image, format: .qcow2) as? Qcow2Image)
+            expectRefusal("refcount") { try driver.createSnapshot(name: "s", dateSeconds: 0, dateNanoseconds: 0) }
+            #expect(driver.snapshots.isEmpty && !driver.isCorrupt)
+        }
+        try Self.expectClean(image, "a refused snapshot")
+        #expect(try qemuImg("snapshot", "-c", "s", image).status != 0, "qemu-img refuses it too")
+    }
+
     /// Snapshot table entries and snapshot L1 tables a hostile image names: each refused with
     /// one clear error at open.
     @Test func malformedSnapshotTablesAreRefused() throws {
