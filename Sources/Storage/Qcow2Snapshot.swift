@@ -245,9 +245,24 @@ extension Qcow2Image {
                 updates.append((index, current - n))
             }
         }
-        for update in updates {
-            try setRefcount(ofCluster: update.index, to: update.value, excluding: [])
-            if update.value == 0 { clusterBecameFree(update.index) }
+        // One write per refcount block, not per cluster (a snapshot of a full disk touches
+        // every cluster). Every cluster reached has a refcount already, so its block exists.
+        var start = 0
+        while start < updates.count {
+            let tableIndex = updates[start].index / refcountsPerBlock
+            var end = start
+            while end < updates.count && updates[end].index / refcountsPerBlock == tableIndex { end += 1 }
+            let blockOffset = tableIndex < UInt64(refcountTable.count) ? refcountTable[Int(tableIndex)] & Self.refcountTableOffsetMask : 0
+            if blockOffset == 0 {
+                for update in updates[start ..< end] { try setRefcount(ofCluster: update.index, to: update.value, excluding: []) }
+            } else {
+                var block = try refcountBlock(at: blockOffset)
+                for update in updates[start ..< end] { setRefcountEntry(&block, update.index % refcountsPerBlock, update.value) }
+                try file.write(block, at: blockOffset)
+                refcountCache.insert(block, at: blockOffset)
+            }
+            for update in updates[start ..< end] where update.value == 0 { clusterBecameFree(update.index) }
+            start = end
         }
     }
 
