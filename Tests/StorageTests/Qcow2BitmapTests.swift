@@ -77,6 +77,9 @@ import TestSupport
             let driver = try #require(try openImage(image, readOnly: true, format: .qcow2) as? Qcow2Image)
             #expect(driver.bitmaps.map(\.name) == ["q0"] && driver.bitmaps.first?.granularity == granularity)
             #expect(try driver.dirtyRanges(of: "q0") == Self.granules(writes, granularity, size: size))
+            // Our check counts QEMU's bitmap directory, table and data clusters.
+            let report = try driver.check()
+            #expect(report.isClean, "\(report.messages.prefix(5))")
         }
         // Our writes join QEMU's in its bitmap...
         do {

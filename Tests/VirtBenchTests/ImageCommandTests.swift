@@ -107,6 +107,13 @@ struct ImageCommandTests {
         let theirs = ProcessRunner.run(qemuImg, ["snapshot", "-l", image])
         #expect(ours.status == 0 && ours.stdout == theirs.stdout, "ours:\n\(ours.stdout)\ntheirs:\n\(theirs.stdout)")
         #expect(ours.stdout.hasPrefix("Snapshot list:\nID        TAG"))
+        // With a bitmap too, info prints what qemu-img prints, in both forms.
+        #expect(try ProcessRunner.runVirtBench(["image", "bitmap", "--add", image, "cbt"], timeout: 30).status == 0)
+        for form in ["human", "json"] {
+            let ourInfo = try ProcessRunner.runVirtBench(["image", "info", "--output=\(form)", image], timeout: 30)
+            let theirInfo = ProcessRunner.run(qemuImg, ["info", "--output=\(form)", image])
+            #expect(ourInfo.stdout == theirInfo.stdout, "ours:\n\(ourInfo.stdout)\ntheirs:\n\(theirInfo.stdout)")
+        }
         #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-a", "1", image], timeout: 30).status == 0)
         #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-d", "theirs", image], timeout: 30).status == 0)
         let check = ProcessRunner.run(qemuImg, ["check", image])
