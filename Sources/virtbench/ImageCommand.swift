@@ -323,6 +323,9 @@ struct ImageCommand: ParsableCommand {
                     if let sourceFile {
                         let other = try ImageOpener.open(sourceFile, options: ImageOpenOptions(readOnly: true, format: try ImageCommand.format(sourceFormat, "-F"))).driver
                         guard let otherImage = other as? Qcow2Image else { throw CommandError("'\(sourceFile)' is not a qcow2 image; it has no bitmaps") }
+                        guard otherImage.virtualSize == image.virtualSize else {
+                            throw CommandError("Operation merge on bitmap \(name) failed: '\(sourceFile)' is \(otherImage.virtualSize) bytes and '\(file)' \(image.virtualSize): bitmaps of different disk sizes cannot be merged")
+                        }
                         ranges = try otherImage.dirtyRanges(of: source)
                     } else {
                         ranges = try image.dirtyRanges(of: source)

@@ -178,6 +178,11 @@ struct ImageCommandTests {
             .expectOneLineError(for: ["bitmap", "--remove"], containing: "Dirty bitmap 'zz' not found", sourceLocation: #_sourceLocation)
         try ProcessRunner.runVirtBench(["image", "bitmap", "--add", "-g", "1000", image, "c"], timeout: 30)
             .expectOneLineError(for: ["bitmap", "-g"], containing: "Granularity must be power of 2", sourceLocation: #_sourceLocation)
+        // A bitmap of another disk size cannot be merged.
+        #expect(ProcessRunner.run(qemuImg, ["create", "-q", "-f", "qcow2", other, "4M"]).status == 0)
+        #expect(ProcessRunner.run(qemuImg, ["bitmap", "--add", other, "wide"]).status == 0)
+        try ProcessRunner.runVirtBench(["image", "bitmap", "--merge", "wide", "-b", other, image, "b"], timeout: 30)
+            .expectOneLineError(for: ["bitmap", "--merge"], containing: "different disk sizes", sourceLocation: #_sourceLocation)
     }
 
     @Test func badInputAndLaterSubcommandsAreRefusedInOneLine() throws {
