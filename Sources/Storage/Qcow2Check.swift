@@ -27,9 +27,10 @@ public enum RepairMode: String, Sendable {
 extension Qcow2Image {
     /// Counts references from the metadata (header, L1, L2 tables, data and compressed
     /// clusters, refcount table and blocks, the snapshot table and every snapshot's L1 table
-    /// and what it reaches, the bitmap directory, tables and data) and compares them with the refcounts ("Host
-    /// cluster management": a cluster's refcount is the number of references to it). With
-    /// `repair`, refcounts are set to the references, then the image is checked again.
+    /// and what it reaches, the bitmap directory, tables and data) and compares them with the
+    /// refcounts ("Host cluster management": a cluster's refcount is the number of references
+    /// to it). With `repair`, refcounts are set to the references (and with `.all` the COPIED
+    /// flags rebuilt), then the image is checked again.
     public func check(repair: RepairMode? = nil) throws(StorageError) -> ImageCheckReport {
         if repair != nil { try checkWritable() }
         // References waiting for a barrier would show as leaks: settle them first.
