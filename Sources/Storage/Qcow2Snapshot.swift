@@ -138,8 +138,10 @@ extension Qcow2Image {
         }
         try changing { () throws(StorageError) in
             try writeMetadata()
+            // Flags first: a crash between the two steps then leaves flags missing where the
+            // refcount is still 1 (a needless copy on write), never set on a cluster counted twice.
+            try clearCopiedFlags()
             try adjustRefcounts(try clustersReached(by: l1), increase: true)
-            try recomputeCopiedFlags()
             let copy = try allocateContiguous(Self.serializedTable(l1.map { $0 & ~Self.copiedFlag }, clusterSize: clusterSize))
             // QEMU's IDs: one more than the largest numeric ID.
             let nextID = (snapshots.compactMap { UInt64($0.id) }.max() ?? 0) + 1
@@ -263,6 +265,23 @@ extension Qcow2Image {
             }
             for update in updates[start ..< end] where update.value == 0 { clusterBecameFree(update.index) }
             start = end
+        }
+    }
+
+    /// Clears bit 63 of every active L1 and L2 entry (before a snapshot shares them all).
+    func clearCopiedFlags() throws(StorageError) {
+        for l1Index in l1.indices where l1[l1Index] & Self.offsetMask != 0 {
+            let l2Offset = l1[l1Index] & Self.offsetMask
+            let table = try l2Table(at: l2Offset)
+            if table.contains(where: { $0 & Self.copiedFlag != 0 }) {
+                let cleared = table.map { $0 & ~Self.copiedFlag }
+                try file.write(Self.serializedTable(cleared, clusterSize: clusterSize), at: l2Offset)
+                l2Cache.insert(cleared, at: l2Offset)
+            }
+        }
+        if l1.contains(where: { $0 & Self.copiedFlag != 0 }) {
+            l1 = l1.map { $0 & ~Self.copiedFlag }
+            try file.write(Array(Self.serializedTable(l1, clusterSize: clusterSize)[0 ..< l1.count * 8]), at: header.l1TableOffset)
         }
     }
 
