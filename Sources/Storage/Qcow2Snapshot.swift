@@ -140,8 +140,9 @@ extension Qcow2Image {
             try writeMetadata()
             // Flags first: a crash between the two steps then leaves flags missing where the
             // refcount is still 1 (a needless copy on write), never set on a cluster counted twice.
+            let updates = try plannedRefcounts(try clustersReached(by: l1), increase: true)
             try clearCopiedFlags()
-            try adjustRefcounts(try clustersReached(by: l1), increase: true)
+            try writeRefcounts(updates)
             let copy = try allocateContiguous(Self.serializedTable(l1.map { $0 & ~Self.copiedFlag }, clusterSize: clusterSize))
             // QEMU's IDs: one more than the largest numeric ID.
             let nextID = (snapshots.compactMap { UInt64($0.id) }.max() ?? 0) + 1
@@ -233,6 +234,11 @@ extension Qcow2Image {
     /// so a table that would overflow the refcount width (refcount_bits=1 cannot share a
     /// cluster) or drop below zero changes nothing.
     func adjustRefcounts(_ counts: [UInt64: UInt64], increase: Bool) throws(StorageError) {
+        try writeRefcounts(try plannedRefcounts(counts, increase: increase))
+    }
+
+    /// The new refcounts `adjustRefcounts` would write, each checked; nothing is written.
+    func plannedRefcounts(_ counts: [UInt64: UInt64], increase: Bool) throws(StorageError) -> [(index: UInt64, value: UInt64)] {
         var updates: [(index: UInt64, value: UInt64)] = []
         updates.reserveCapacity(counts.count)
         for (index, n) in counts.sorted(by: { $0.key < $1.key }) {
@@ -247,6 +253,11 @@ extension Qcow2Image {
                 updates.append((index, current - n))
             }
         }
+        return updates
+    }
+
+    /// Writes planned refcounts (sorted by cluster) and frees the clusters that reach 0.
+    func writeRefcounts(_ updates: [(index: UInt64, value: UInt64)]) throws(StorageError) {
         // One write per refcount block, not per cluster (a snapshot of a full disk touches
         // every cluster). Every cluster reached has a refcount already, so its block exists.
         var start = 0
