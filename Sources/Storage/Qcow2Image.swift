@@ -843,11 +843,11 @@ public final class Qcow2Image: BlockDriver {
 
     /// Bookkeeping for a cluster whose refcount reached 0: it may be allocated again, holds no
     /// table any more, and its space goes back to the host file system.
-    func clusterBecameFree(_ index: UInt64) {
+    func clusterBecameFree(_ index: UInt64, punchHole: Bool = true) {
         freeClusterHint = min(freeClusterHint, index)
         l2Cache.remove(index << clusterBits)
         refcountCache.remove(index << clusterBits)
         metadataClusters.remove(index)
-        file.punchHole(at: index << clusterBits, count: clusterSize)
+        if punchHole { file.punchHole(at: index << clusterBits, count: clusterSize) }
     }
 }
