@@ -76,6 +76,10 @@ public protocol BlockDriver: AnyObject {
     func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError)
     /// Makes every completed write durable; nothing under cache=unsafe.
     func flush() throws(StorageError)
+    /// The end of the driver's use, where a process ends with exit() and never deinitializes
+    /// it: a flush, and whatever a format keeps in memory until its image is closed is stored
+    /// (qcow2's dirty bitmaps). A driver may refuse writes afterwards.
+    func close() throws(StorageError)
     /// The range's contents become unspecified and its space may be given back; failure to give
     /// space back is no error.
     func discard(at offset: UInt64, count: UInt64) throws(StorageError)
@@ -85,6 +89,8 @@ public protocol BlockDriver: AnyObject {
 
 extension BlockDriver {
     public var allowsConcurrentRequests: Bool { false }
+
+    public func close() throws(StorageError) { try flush() }
 
     /// Throws `.invalid` unless [offset, offset + count) lies inside the virtual disk.
     func checkRange(_ offset: UInt64, _ count: UInt64) throws(StorageError) {

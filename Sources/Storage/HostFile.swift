@@ -76,8 +76,17 @@ final class HostFile {
         return bytes
     }
 
+    /// For crash tests: after this many more writes every write fails (EIO), so a test can stop
+    /// an operation at each of its writes in turn and check what the file then holds (what a
+    /// crash at that point leaves, with the writes before it on disk in order).
+    var writesBeforeFailure: Int?
+
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError) {
+        if let remaining = writesBeforeFailure {
+            guard remaining > 0 else { throw StorageError(.host, "write failed (injected for a crash test)", code: EIO) }
+            writesBeforeFailure = remaining - 1
+        }
         var done = 0
         while done < bytes.count {
             // SAFETY: `buffer` is the array's own storage, valid inside the closure, and done < its

@@ -1,4 +1,11 @@
-/// What `virtbench image` does, with qemu-img's meanings: create, info and convert.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `virtbench image` does, with qemu-img's meanings: create, info, convert, commit and
+/// rebase (snapshot and bitmap are Qcow2Image's own operations).
 public enum ImageTool {
     /// qemu-img's default qcow2 cluster size.
     public static let defaultClusterSize: UInt64 = 65536
@@ -103,6 +110,8 @@ public enum ImageTool {
         public var backingFormat: String?
         public var dirty = false
         public var qcow2: Qcow2Details?
+        /// Internal snapshots (qcow2), in table order.
+        public var snapshots: [Qcow2Snapshot] = []
 
         public struct Qcow2Details: Sendable {
             public var compat: String
@@ -111,6 +120,8 @@ public enum ImageTool {
             public var refcountBits: UInt64
             public var corrupt: Bool
             public var extendedL2: Bool
+            /// Persistent dirty bitmaps: name, granularity, qemu-img's flags ("in-use", "auto").
+            public var bitmaps: [(name: String, granularity: UInt64, flags: [String])] = []
         }
 
         /// qemu-img info --output=json, its key order and indentation.
@@ -128,6 +139,17 @@ public enum ImageTool {
                 }
                 return out + "\""
             }
+            if !snapshots.isEmpty {
+                let entries = snapshots.map { snapshot in
+                    let fields = (snapshot.icount.flatMap { $0 == UInt64.max ? nil : ["\"icount\": \($0)"] } ?? []) + [
+                        "\"vm-clock-nsec\": \(snapshot.vmClockNanoseconds % 1_000_000_000)", "\"name\": \(string(snapshot.name))",
+                        "\"date-sec\": \(snapshot.dateSeconds)", "\"date-nsec\": \(snapshot.dateNanoseconds)",
+                        "\"vm-clock-sec\": \(snapshot.vmClockNanoseconds / 1_000_000_000)", "\"id\": \(string(snapshot.id))",
+                        "\"vm-state-size\": \(snapshot.vmStateSize)"]
+                    return "        {\n" + fields.map { "            " + $0 }.joined(separator: ",\n") + "\n        }"
+                }
+                lines.append("    \"snapshots\": [\n" + entries.joined(separator: ",\n") + "\n    ]")
+            }
             if let backingFormat { lines.append("    \"backing-filename-format\": \(string(backingFormat))") }
             lines.append("    \"virtual-size\": \(virtualSize)")
             lines.append("    \"filename\": \(string(filename))")
@@ -141,7 +163,7 @@ public enum ImageTool {
                             "data": {
                                 "compat": \(string(qcow2.compat)),
                                 "compression-type": \(string(qcow2.compressionType)),
-                                "lazy-refcounts": \(qcow2.lazyRefcounts),
+                                "lazy-refcounts": \(qcow2.lazyRefcounts),\(bitmapsJSON(qcow2.bitmaps, string))
                                 "refcount-bits": \(qcow2.refcountBits),
                                 "corrupt": \(qcow2.corrupt),
                                 "extended-l2": \(qcow2.extendedL2)
@@ -155,6 +177,19 @@ public enum ImageTool {
             return "{\n" + lines.joined(separator: ",\n") + "\n}"
         }
 
+        /// The "bitmaps" list of format-specific data, as qemu-img nests it; empty without bitmaps.
+        private func bitmapsJSON(_ bitmaps: [(name: String, granularity: UInt64, flags: [String])], _ string: (String) -> String) -> String {
+            guard !bitmaps.isEmpty else { return "" }
+            let pad = String(repeating: " ", count: 12)
+            let entries = bitmaps.map { bitmap in
+                let flags = bitmap.flags.map { "\(pad)            \"\($0)\"" }.joined(separator: ",\n")
+                return "\(pad)    {\n\(pad)        \"flags\": [\n\(flags)\(flags.isEmpty ? "" : "\n")\(pad)        ],\n"
+                    + "\(pad)        \"name\": \(string(bitmap.name)),\n"
+                    + "\(pad)        \"granularity\": \(bitmap.granularity)\n\(pad)    }"
+            }
+            return "\n\(pad)\"bitmaps\": [\n" + entries.joined(separator: ",\n") + "\n\(pad)],"
+        }
+
         /// qemu-img info's human output.
         public var text: String {
             var lines = ["image: \(filename)", "file format: \(format)",
@@ -165,16 +200,47 @@ public enum ImageTool {
                 lines.append("backing file: \(backingFilename)" + (fullBackingFilename != backingFilename ? " (actual path: \(fullBackingFilename ?? ""))" : ""))
             }
             if let backingFormat { lines.append("backing file format: \(backingFormat)") }
+            if !snapshots.isEmpty { lines.append(Self.snapshotList(snapshots)) }
             if let qcow2 {
                 lines += ["Format specific information:", "    compat: \(qcow2.compat)", "    compression type: \(qcow2.compressionType)",
-                          "    lazy refcounts: \(qcow2.lazyRefcounts)", "    refcount bits: \(qcow2.refcountBits)",
+                          "    lazy refcounts: \(qcow2.lazyRefcounts)"]
+                if !qcow2.bitmaps.isEmpty {
+                    lines.append("    bitmaps:")
+                    for (number, bitmap) in qcow2.bitmaps.enumerated() {
+                        lines += ["        [\(number)]:", "            flags:"] + bitmap.flags.enumerated().map { "                [\($0.offset)]: \($0.element)" }
+                        lines += ["            name: \(bitmap.name)", "            granularity: \(bitmap.granularity)"]
+                    }
+                }
+                lines += ["    refcount bits: \(qcow2.refcountBits)",
                           "    corrupt: \(qcow2.corrupt)", "    extended l2: \(qcow2.extendedL2)"]
             }
             return lines.joined(separator: "\n")
         }
 
+        /// qemu-img's snapshot table ("Snapshot list:", then its printf columns).
+        public static func snapshotList(_ snapshots: [Qcow2Snapshot]) -> String {
+            func left(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+            func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+            var lines = ["Snapshot list:", left("ID", 10) + left("TAG", 17) + right("VM SIZE", 8) + right("DATE", 20) + right("VM CLOCK", 13) + right("ICOUNT", 11)]
+            for snapshot in snapshots {
+                var seconds = time_t(snapshot.dateSeconds)
+                var parts = tm()
+                localtime_r(&seconds, &parts)
+                func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+                let date = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+                let clock = snapshot.vmClockNanoseconds / 1_000_000
+                let milliseconds = clock % 1000, totalSeconds = clock / 1000
+                func pad(_ n: UInt64, _ digits: Int) -> String { let text = String(n); return String(repeating: "0", count: max(0, digits - text.count)) + text }
+                let vmClock = "\(pad(totalSeconds / 3600, 2)):\(pad(totalSeconds / 60 % 60, 2)):\(pad(totalSeconds % 60, 2)).\(pad(milliseconds, 3))"
+                let icount = snapshot.icount.flatMap { $0 == UInt64.max ? nil : String($0) } ?? ""
+                lines.append(left(snapshot.id, 9) + " " + left(snapshot.name, 16) + " " + right(humanSize(snapshot.vmStateSize), 8)
+                             + right(date, 20) + right(vmClock, 13) + right(icount, 11))
+            }
+            return lines.joined(separator: "\n")
+        }
+
         /// qemu-img's sizes: binary units, three significant digits ("196 KiB", "1.5 GiB").
-        static func humanSize(_ bytes: UInt64) -> String {
+        public static func humanSize(_ bytes: UInt64) -> String {
             let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
             var value = Double(bytes), unit = 0
             while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
@@ -207,10 +273,12 @@ public enum ImageTool {
             info.fullBackingFilename = image.backingPath
             info.backingFormat = header.backingFormat
             info.dirty = image.isDirty
+            info.snapshots = image.snapshots
             info.qcow2 = Info.Qcow2Details(
                 compat: header.version >= 3 ? "1.1" : "0.10", compressionType: header.compressionType == 1 ? "zstd" : "zlib",
                 lazyRefcounts: header.compatibleFeatures & Qcow2Header.lazyRefcounts != 0, refcountBits: header.refcountBits,
-                corrupt: image.isCorrupt, extendedL2: false)
+                corrupt: image.isCorrupt, extendedL2: false,
+                bitmaps: image.bitmaps.map { ($0.name, $0.granularity, ($0.inconsistent ? ["in-use"] : []) + ($0.enabled ? ["auto"] : [])) })
         }
         return info
     }
@@ -350,5 +418,64 @@ extension ImageTool {
         guard let driver, offset < driver.virtualSize else { return [UInt8](repeating: 0, count: Int(count)) }
         let available = min(count, driver.virtualSize - offset)
         return try driver.read(at: offset, count: Int(available)) + [UInt8](repeating: 0, count: Int(count - available))
+    }
+}
+
+// MARK: Incremental backup from a dirty bitmap
+
+extension ImageTool {
+    /// What a bitmap does when a backup has been made (QEMU's backup job `bitmap-mode`).
+    public enum BitmapMode: String, Sendable {
+        /// Cleared once the target is complete and durable: the next backup holds what changed
+        /// after this one (QEMU's default for an incremental backup).
+        case onSuccess = "on-success"
+        /// Left as it was (the same changes go into the next backup too).
+        case never
+    }
+
+    /// `backup --bitmap NAME [-b PREVIOUS [-F FMT]] SOURCE TARGET`: QEMU's incremental backup
+    /// (a backup job with sync=incremental) as one offline command. TARGET is a new qcow2 image
+    /// the size of SOURCE that gets exactly the granules the bitmap marks dirty (all-zero ones as
+    /// zeros, so they read as zeros over a backing file); with PREVIOUS (the last backup, named
+    /// relative to TARGET's folder) as its backing file, the chain TARGET → PREVIOUS → ... reads
+    /// as SOURCE did. Returns the bytes copied.
+    public static func backup(_ source: String, sourceFormat: ImageFormat?, bitmap: String, to target: String,
+                              previous: String?, previousFormat: ImageFormat?, clusterSize: UInt64 = defaultClusterSize,
+                              bitmapMode: BitmapMode = .onSuccess, allowUnsafeBackingPaths: Bool = false) throws(StorageError) -> UInt64 {
+        let opened = try ImageOpener.open(source, options: ImageOpenOptions(readOnly: bitmapMode == .never, format: sourceFormat,
+                                                                            allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+        guard let image = opened as? Qcow2Image else {
+            throw StorageError(.unsupported, "'\(source)' is \(opened.formatName): only qcow2 images hold dirty bitmaps")
+        }
+        let ranges = try image.dirtyRanges(of: bitmap)
+        try createQcow2(target, size: image.virtualSize, clusterSize: clusterSize, backingFile: previous, backingFormat: previousFormat,
+                        allowUnsafeBackingPaths: allowUnsafeBackingPaths)
+        let output = try ImageOpener.open(target, options: ImageOpenOptions(cache: .unsafe, format: .qcow2,
+                                                                            allowUnsafeBackingPaths: allowUnsafeBackingPaths)).driver
+        if previous != nil, let base = (output as? Qcow2Image)?.backing, base.virtualSize != image.virtualSize {
+            throw StorageError(.invalid, "the previous backup is \(base.virtualSize) bytes and '\(source)' is \(image.virtualSize): they are not backups of one disk")
+        }
+        var copied: UInt64 = 0
+        let chunk: UInt64 = 1 << 20
+        for range in ranges {
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let count = min(chunk, range.upperBound - offset)
+                let bytes = try image.read(at: offset, count: Int(count))
+                if bytes.allSatisfy({ $0 == 0 }) {
+                    try output.writeZeroes(at: offset, count: count, deallocate: false)
+                } else {
+                    try output.write(bytes, at: offset)
+                }
+                copied += count
+                offset += count
+            }
+        }
+        // Written under cache=unsafe (nothing else sees the target yet); durable before the
+        // bitmap that says what it holds is cleared.
+        if let written = output as? Qcow2Image { try written.file.synchronize() }
+        if bitmapMode == .onSuccess { try image.clearBitmap(bitmap) }
+        try image.close()
+        return copied
     }
 }

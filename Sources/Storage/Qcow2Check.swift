@@ -26,13 +26,12 @@ public enum RepairMode: String, Sendable {
 
 extension Qcow2Image {
     /// Counts references from the metadata (header, L1, L2 tables, data and compressed
-    /// clusters, refcount table and blocks) and compares them with the refcounts ("Host
-    /// cluster management": a cluster's refcount is the number of references to it). With
-    /// `repair`, refcounts are set to the references, then the image is checked again.
+    /// clusters, refcount table and blocks, the snapshot table and every snapshot's L1 table
+    /// and what it reaches, the bitmap directory, tables and data) and compares them with the
+    /// refcounts ("Host cluster management": a cluster's refcount is the number of references
+    /// to it). With `repair`, refcounts are set to the references (and with `.all` the COPIED
+    /// flags rebuilt), then the image is checked again.
     public func check(repair: RepairMode? = nil) throws(StorageError) -> ImageCheckReport {
-        guard header.snapshotCount == 0 else {
-            throw StorageError(.unsupported, "qcow2 image '\(path)' has internal snapshots; checking them is a later slice of issue 20")
-        }
         if repair != nil { try checkWritable() }
         // References waiting for a barrier would show as leaks: settle them first.
         if !readOnly { try writeMetadata() }
@@ -67,43 +66,71 @@ extension Qcow2Image {
                 reference(offset, clusterSize, "refcount block")
             }
         }
-        var copiedL2: [(offset: UInt64, what: String)] = []
+        reference(header.snapshotsOffset, snapshotTableLength, "snapshot table")
+        // Bit 63 is only meaningful in the active tables: (offset, flag set) of each there.
+        var copiedFlags: [(offset: UInt64, set: Bool, what: String)] = []
         var previousHost: UInt64?
-        for (l1Index, l1Entry) in l1.enumerated() where l1Entry & Self.offsetMask != 0 {
-            let l2Offset = l1Entry & Self.offsetMask
-            guard l2Offset % clusterSize == 0, l2Offset < fileEnd, clusterSize <= fileEnd - l2Offset else {
-                report.corruptions += 1
-                report.messages.append("ERROR L2 table offset=\(String(l2Offset, radix: 16)) (L1 index \(l1Index)) is unaligned or outside the image")
-                continue
-            }
-            reference(l2Offset, clusterSize, "L2 table")
-            if l1Entry & Self.copiedFlag != 0 { copiedL2.append((l2Offset, "L2 table")) }
-            let table = try l2Table(at: l2Offset)
-            for (index, entry) in table.enumerated() where entry != 0 {
-                let mapping: Mapping
-                do {
-                    mapping = try decode(entry)
-                } catch {
+        func walk(_ table: [UInt64], active: Bool, _ name: String) throws(StorageError) {
+            for (l1Index, l1Entry) in table.enumerated() where l1Entry & Self.offsetMask != 0 {
+                let l2Offset = l1Entry & Self.offsetMask
+                guard l2Offset % clusterSize == 0, l2Offset < fileEnd, clusterSize <= fileEnd - l2Offset else {
                     report.corruptions += 1
-                    report.messages.append("ERROR \(error.description) (L2 entry \(index) of L1 index \(l1Index))")
+                    report.messages.append("ERROR L2 table offset=\(String(l2Offset, radix: 16)) (\(name) L1 index \(l1Index)) is unaligned or outside the image")
                     continue
                 }
-                switch mapping {
-                case .unallocated:
-                    continue
-                case .zero(let host):
-                    if host != 0 { reference(host, clusterSize, "zero cluster") }
-                case .data(let host, let copied):
-                    reference(host, clusterSize, "data cluster")
-                    report.allocatedClusters += 1
-                    if let previousHost, host != previousHost + clusterSize { report.fragmentedClusters += 1 }
-                    previousHost = host
-                    if copied { copiedL2.append((host, "data cluster")) }
-                case .compressed(let host, let length):
-                    reference(host, length, "compressed cluster")
-                    report.allocatedClusters += 1
-                    report.compressedClusters += 1
+                reference(l2Offset, clusterSize, "L2 table")
+                if active { copiedFlags.append((l2Offset, l1Entry & Self.copiedFlag != 0, "L2 cluster")) }
+                let l2 = try l2Table(at: l2Offset)
+                for (index, entry) in l2.enumerated() where entry != 0 {
+                    let mapping: Mapping
+                    do {
+                        mapping = try decode(entry)
+                    } catch {
+                        report.corruptions += 1
+                        report.messages.append("ERROR \(error.description) (L2 entry \(index) of \(name) L1 index \(l1Index))")
+                        continue
+                    }
+                    switch mapping {
+                    case .unallocated:
+                        continue
+                    case .zero(let host):
+                        if host != 0 {
+                            reference(host, clusterSize, "zero cluster")
+                            if active { copiedFlags.append((host, entry & Self.copiedFlag != 0, "data cluster")) }
+                        }
+                    case .data(let host, let copied):
+                        reference(host, clusterSize, "data cluster")
+                        if active {
+                            report.allocatedClusters += 1
+                            if let previousHost, host != previousHost + clusterSize { report.fragmentedClusters += 1 }
+                            previousHost = host
+                            copiedFlags.append((host, copied, "data cluster"))
+                        }
+                    case .compressed(let host, let length):
+                        reference(host, length, "compressed cluster")
+                        if active {
+                            report.allocatedClusters += 1
+                            report.compressedClusters += 1
+                        }
+                    }
                 }
+            }
+        }
+        try walk(l1, active: true, "active")
+        for snapshot in snapshots {
+            reference(snapshot.l1TableOffset, UInt64(snapshot.l1Size) * 8, "snapshot L1 table")
+            try walk(try snapshotL1(snapshot), active: false, "snapshot '\(snapshot.name)'")
+        }
+        if let directory = header.bitmapsExtension { reference(directory.directoryOffset, directory.directorySize, "bitmap directory") }
+        for bitmap in bitmaps where bitmap.tableOffset != 0 {
+            reference(bitmap.tableOffset, UInt64(bitmap.tableSize) * 8, "bitmap table")
+            do {
+                for entry in try bitmapTable(bitmap) where entry & Self.offsetMask != 0 {
+                    reference(entry & Self.offsetMask, clusterSize, "bitmap data")
+                }
+            } catch {
+                report.corruptions += 1
+                report.messages.append("ERROR \(error.description)")
             }
         }
 
@@ -129,15 +156,21 @@ extension Qcow2Image {
                 if repair == .all { fixes.append((index, referenced)) }
             }
         }
-        // "QCOW_OFLAG_COPIED": set exactly when the refcount is 1.
-        for (offset, what) in copiedL2 where references.indices.contains(Int(offset >> clusterBits)) {
-            if let count = try? refcount(ofCluster: offset >> clusterBits), count != 1, references[Int(offset >> clusterBits)] == 1 {
-                report.messages.append("ERROR OFLAG_COPIED \(what): offset=\(String(offset, radix: 16)) refcount=\(count)")
+        // "QCOW_OFLAG_COPIED": set exactly when the refcount is 1 (judged by the references,
+        // which a repair makes the refcounts), in the active tables; qemu-img counts a wrong
+        // flag as a corruption, and -r all rebuilds the flags.
+        var wrongFlags = 0
+        for flag in copiedFlags where references.indices.contains(Int(flag.offset >> clusterBits)) {
+            let referenced = references[Int(flag.offset >> clusterBits)]
+            if (referenced == 1) != flag.set {
+                wrongFlags += 1
+                report.corruptions += 1
+                report.messages.append("ERROR OFLAG_COPIED \(flag.what): offset=\(String(flag.offset, radix: 16)) refcount=\(referenced)")
             }
         }
         report.imageEndOffset = fileEnd
 
-        guard let repair, !fixes.isEmpty else { return report }
+        guard let repair, !fixes.isEmpty || (repair == .all && wrongFlags > 0) else { return report }
         // Never allocate a cluster the metadata references while fixing (a refcount block that
         // must be created goes past the end of the file).
         freeClusterHint = max(freeClusterHint, fileClusters)
@@ -146,6 +179,7 @@ extension Qcow2Image {
             report.messages.append("Repairing cluster \(index) refcount=\(count) reference=\(value)")
             try setRefcount(ofCluster: index, to: value, excluding: [index])
         }
+        if repair == .all { try recomputeCopiedFlags() }
         try barrier()
         var again = try check(repair: nil)
         again.repairedLeaks = report.leaks - again.leaks

@@ -40,6 +40,9 @@ public struct Qcow2Header: Equatable, Sendable {
 
     /// Compatible feature bits: lazy refcounts (spec, "compatible_features").
     public static let lazyRefcounts: UInt64 = 1 << 0
+    /// Autoclear bit 0: the bitmaps extension is consistent (spec, "autoclear_features"); a
+    /// writer that does not know bitmaps clears it, and the bitmaps are then ignored.
+    public static let bitmapsConsistent: UInt64 = 1 << 0
 
     /// Header extension types (spec, "Header extensions").
     enum Extension {
@@ -84,13 +87,25 @@ public struct Qcow2Header: Equatable, Sendable {
     public var backingFormat: String?
     /// The feature name table: (type 0 incompatible / 1 compatible / 2 autoclear, bit) -> name.
     public var featureNames: [FeatureKey: String] = [:]
-    /// Extensions this block layer does not interpret (bitmaps, others' own), kept as they are
+    /// The bitmaps extension ("Bitmaps extension"), when present and marked consistent.
+    public var bitmapsExtension: BitmapsExtension?
+    /// Extensions this block layer does not interpret (others' own), kept as they are
     /// so that rewriting the header (a new backing file) does not drop them.
     public var otherExtensions: [RawExtension] = []
 
     public struct RawExtension: Equatable, Sendable {
         public let type: UInt32
         public let data: [UInt8]
+    }
+
+    /// Where the bitmap directory is: its entry count, size in bytes and offset.
+    public struct BitmapsExtension: Equatable, Sendable {
+        public var count: UInt32
+        public var directorySize: UInt64
+        public var directoryOffset: UInt64
+        /// QEMU's limits: 65,535 bitmaps, a directory of at most 64 MiB.
+        static let maximumCount: UInt32 = 65535
+        static let maximumDirectorySize: UInt64 = 64 << 20
     }
 
     public struct FeatureKey: Hashable, Sendable {
@@ -236,6 +251,23 @@ public struct Qcow2Header: Equatable, Sendable {
                 }
             case Extension.externalDataFile:
                 break  // Refused through its incompatible bit.
+            case Extension.bitmaps:
+                guard autoclearFeatures & Self.bitmapsConsistent != 0 else {
+                    // Written by a program that does not know bitmaps: they are inconsistent and,
+                    // as in QEMU, dropped (their clusters leak until a repair).
+                    break
+                }
+                guard length == 24 else {
+                    throw StorageError(.corrupt, "qcow2 image '\(path)': the bitmaps extension is \(length) bytes, not 24")
+                }
+                let bitmaps = BitmapsExtension(count: UInt32(data.bigEndian(0, 4)), directorySize: data.bigEndian(8, 8),
+                                               directoryOffset: data.bigEndian(16, 8))
+                guard bitmaps.count >= 1, bitmaps.count <= BitmapsExtension.maximumCount, data.bigEndian(4, 4) == 0,
+                      bitmaps.directorySize >= UInt64(bitmaps.count) * 24, bitmaps.directorySize <= BitmapsExtension.maximumDirectorySize,
+                      bitmaps.directoryOffset % clusterSize == 0, bitmaps.directoryOffset > 0 else {
+                    throw StorageError(.corrupt, "qcow2 image '\(path)': the bitmaps extension (\(bitmaps.count) bitmaps, a directory of \(bitmaps.directorySize) bytes at \(bitmaps.directoryOffset)) is malformed")
+                }
+                bitmapsExtension = bitmaps
             case Extension.fullDiskEncryption:
                 throw StorageError(.unsupported, "qcow2 image '\(path)' has a LUKS encryption header; encrypted images are not supported")
             default:
@@ -267,8 +299,16 @@ public struct Qcow2Header: Equatable, Sendable {
                 table += [type, bit] + Array(name.utf8) + [UInt8](repeating: 0, count: 46 - name.utf8.count)
             }
         }
+        var bitmapsData: [(UInt32, [UInt8])] = []
+        if let bitmapsExtension {
+            var data = [UInt8](repeating: 0, count: 24)
+            data.putBigEndian(UInt64(bitmapsExtension.count), at: 0, 4)
+            data.putBigEndian(bitmapsExtension.directorySize, at: 8, 8)
+            data.putBigEndian(bitmapsExtension.directoryOffset, at: 16, 8)
+            bitmapsData = [(Extension.bitmaps, data)]
+        }
         let extensions: [(UInt32, [UInt8])] = (backingFormat.map { [(Extension.backingFormat, Array($0.utf8))] } ?? [])
-            + (featureNameTable ? [(Extension.featureNameTable, table)] : []) + otherExtensions.map { ($0.type, $0.data) }
+            + (featureNameTable ? [(Extension.featureNameTable, table)] : []) + bitmapsData + otherExtensions.map { ($0.type, $0.data) }
         let start = version >= 3 ? Int(headerLength) : Self.version2Length
         let name = backingFile.map { Array($0.utf8) } ?? []
         let needed = start + extensions.reduce(8) { $0 + 8 + ($1.1.count + 7) & ~7 } + name.count

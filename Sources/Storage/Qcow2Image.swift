@@ -30,9 +30,9 @@ import CZlib
 /// then loses the new clusters (leaked, as allowed) with the writes the guest had not flushed.
 public final class Qcow2Image: BlockDriver {
     public let path: String
-    public private(set) var readOnly: Bool
+    public internal(set) var readOnly: Bool
     public let cache: CacheMode
-    public private(set) var header: Qcow2Header
+    public internal(set) var header: Qcow2Header
     /// The image reads through to this where a cluster is unallocated ("Backing file").
     public let backing: (any BlockDriver)?
     /// The backing file's path as resolved (nil without a backing file).
@@ -58,6 +58,14 @@ public final class Qcow2Image: BlockDriver {
     /// data is never written into one: with inconsistent metadata that write would corrupt the
     /// image further, so it is refused and the image marked corrupt (QEMU's overlap check).
     var metadataClusters: Set<UInt64> = []
+    /// The internal snapshots, in the order of the snapshot table ("Snapshots"), and the
+    /// table's length in bytes.
+    public internal(set) var snapshots: [Qcow2Snapshot] = []
+    var snapshotTableLength: UInt64 = 0
+    /// The persistent dirty bitmaps, in directory order (Qcow2Bitmap.swift).
+    public internal(set) var bitmaps: [Qcow2Bitmap] = []
+    /// This open marked the bitmaps `in_use` on disk: closing must store them.
+    var bitmapsInUse = false
     /// Steps 4 and 5 waiting for the next barrier (see "Under cache=writeback" above).
     private var dirtyL2Tables: Set<UInt64> = []
     private var dirtyL1Entries: Set<Int> = []
@@ -111,9 +119,8 @@ public final class Qcow2Image: BlockDriver {
         if header.incompatibleFeatures & Qcow2Header.Incompatible.corrupt != 0 && !readOnly {
             throw StorageError(.corrupt, "qcow2: Image is corrupt; cannot be opened read/write ('\(path)'; open it read-only, or repair it with 'virtbench image check -r all')")
         }
-        if header.snapshotCount > 0 && !readOnly {
-            throw StorageError(.unsupported, "qcow2 image '\(path)' has \(header.snapshotCount) internal snapshot(s); writing such images is a later slice of issue 20 (open it read-only)")
-        }
+        (snapshots, snapshotTableLength) = try Qcow2Snapshot.readTable(header, file: file, fileSize: fileEnd, path: path)
+        bitmaps = try Qcow2Bitmap.readDirectory(header, file: file, fileSize: fileEnd, path: path)
         var metadata: Set<UInt64> = [0]
         let cluster = clusterSize, bits = clusterBits
         func span(_ offset: UInt64, _ length: UInt64) {
@@ -122,6 +129,10 @@ public final class Qcow2Image: BlockDriver {
         }
         span(header.l1TableOffset, UInt64(header.l1Size) * 8)
         span(header.refcountTableOffset, UInt64(header.refcountTableClusters) * cluster)
+        span(header.snapshotsOffset, snapshotTableLength)
+        for snapshot in snapshots { span(snapshot.l1TableOffset, UInt64(snapshot.l1Size) * 8) }
+        if let directory = header.bitmapsExtension { span(directory.directoryOffset, directory.directorySize) }
+        for bitmap in bitmaps { span(bitmap.tableOffset, UInt64(bitmap.tableSize) * 8) }
         for entry in refcountTable + l1 where entry & Self.offsetMask != 0 && (entry & Self.offsetMask) % cluster == 0 {
             metadata.insert((entry & Self.offsetMask) >> bits)
         }
@@ -143,19 +154,26 @@ public final class Qcow2Image: BlockDriver {
                 try barrier()
                 try setIncompatibleFeatures(header.incompatibleFeatures & ~Qcow2Header.Incompatible.dirty)
             }
-            // "autoclear_features": a writer that does not know a bit must clear it.
-            if header.version >= 3 && header.autoclearFeatures != 0 {
-                header.autoclearFeatures = 0
+            // "autoclear_features": a writer that does not know a bit must clear it; the bitmaps
+            // bit stays while the bitmaps extension is there (this layer keeps it consistent).
+            let known = header.bitmapsExtension != nil ? Qcow2Header.bitmapsConsistent : 0
+            if header.version >= 3 && header.autoclearFeatures & ~known != 0 {
+                header.autoclearFeatures &= known
                 var field = [UInt8](repeating: 0, count: 8)
-                field.putBigEndian(0, at: 0, 8)
+                field.putBigEndian(header.autoclearFeatures, at: 0, 8)
                 try file.write(field, at: 88)
             }
+            try markBitmapsInUse()
         }
     }
 
     deinit {
-        // Closing is a flush point for the metadata: what the guest wrote stays reachable.
-        if !readOnly { try? writeMetadata() }
+        // Closing is a flush point for the metadata: what the guest wrote stays reachable; and
+        // the point where bitmaps are stored and lose their `in_use` flag.
+        if !readOnly {
+            try? writeMetadata()
+            if bitmapsInUse || bitmaps.contains(where: { $0.modified }) { try? storeBitmaps(inUse: false) }
+        }
     }
 
     /// Steps 4 and 5 for everything waiting: a barrier, the dirty L2 tables and L1 entries,
@@ -185,7 +203,7 @@ public final class Qcow2Image: BlockDriver {
 
     /// Step 5 for a mapping an L2 entry no longer holds: at once after a barrier, or with the
     /// next batch of metadata.
-    private func dropReference(_ mapping: Mapping) throws(StorageError) {
+    func dropReference(_ mapping: Mapping) throws(StorageError) {
         if case .unallocated = mapping { return }
         if mapping == .zero(host: 0) { return }
         if defersMetadata {
@@ -198,11 +216,11 @@ public final class Qcow2Image: BlockDriver {
     }
 
     /// A table about to enter a full L2 cache could push out a dirty one: write them first.
-    private func makeRoomInL2Cache() throws(StorageError) {
+    func makeRoomInL2Cache() throws(StorageError) {
         if l2Cache.count >= l2Cache.capacity && !dirtyL2Tables.isEmpty { try writeMetadata() }
     }
 
-    private func setIncompatibleFeatures(_ value: UInt64) throws(StorageError) {
+    func setIncompatibleFeatures(_ value: UInt64) throws(StorageError) {
         header.incompatibleFeatures = value
         var field = [UInt8](repeating: 0, count: 8)
         field.putBigEndian(value, at: 0, 8)
@@ -221,7 +239,7 @@ public final class Qcow2Image: BlockDriver {
     }
 
     /// Runs a change to the image; a corruption found on the way marks the image corrupt.
-    private func changing(_ body: () throws(StorageError) -> Void) throws(StorageError) {
+    func changing(_ body: () throws(StorageError) -> Void) throws(StorageError) {
         try checkWritable()
         do {
             try body()
@@ -390,6 +408,8 @@ public final class Qcow2Image: BlockDriver {
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(StorageError) {
         try checkRange(offset, UInt64(bytes.count))
+        try checkWritable()
+        markDirty(offset, UInt64(bytes.count))
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, UInt64(bytes.count)) { piece throws(StorageError) in
                 let done = Int(piece.position - offset)
@@ -445,23 +465,52 @@ public final class Qcow2Image: BlockDriver {
         return host
     }
 
-    /// The L2 table for L1 entry `l1Index`, allocating a zeroed one if there is none.
-    private func ensureL2Table(_ l1Index: Int) throws(StorageError) -> UInt64 {
-        let existing = l1[l1Index] & Self.offsetMask
-        if existing != 0 { return existing }
-        let host = try allocateCluster(contents: [UInt8](repeating: 0, count: Int(clusterSize)))
+    /// The L2 table for L1 entry `l1Index`, ready to be changed: a zeroed one if there is none,
+    /// and a copy of it if an internal snapshot shares it ("Snapshots": the L1 entry's bit 63
+    /// is clear when the table's refcount is above 1, and a write must then copy it first).
+    /// The copy follows the crash-safe order of a data cluster: written and counted, then the L1
+    /// entry, then the shared table loses this L1 table's reference.
+    func ensureL2Table(_ l1Index: Int) throws(StorageError) -> UInt64 {
+        let entry = l1[l1Index]
+        let existing = entry & Self.offsetMask
+        if existing != 0 && entry & Self.copiedFlag != 0 { return existing }
+        var table = [UInt64](repeating: 0, count: Int(l2Entries))
+        if existing != 0 {
+            if try refcount(ofCluster: existing >> clusterBits) == 1 {
+                // Not shared after all (the flag was missing): only the flag changes.
+                try setL1Entry(l1Index, existing | Self.copiedFlag)
+                return existing
+            }
+            // Every cluster the shared table names is now named by two tables: none is COPIED.
+            table = try l2Table(at: existing).map { $0 & ~Self.copiedFlag }
+        }
+        let host = try allocateCluster(contents: Self.serializedTable(table, clusterSize: clusterSize))
+        metadataClusters.insert(host >> clusterBits)
+        try setL1Entry(l1Index, host | Self.copiedFlag)
+        try makeRoomInL2Cache()
+        l2Cache.insert(table, at: host)
+        if existing != 0 { try dropReference(.data(host: existing, copied: false)) }
+        return host
+    }
+
+    /// Step 4 for an L1 entry: in the table at once, or with the next batch of metadata.
+    func setL1Entry(_ l1Index: Int, _ value: UInt64) throws(StorageError) {
         if defersMetadata {
             dirtyL1Entries.insert(l1Index)
         } else {
             var field = [UInt8](repeating: 0, count: 8)
-            field.putBigEndian(host | Self.copiedFlag, at: 0, 8)
+            field.putBigEndian(value, at: 0, 8)
             try file.write(field, at: header.l1TableOffset + UInt64(l1Index) * 8)
         }
-        l1[l1Index] = host | Self.copiedFlag
-        metadataClusters.insert(host >> clusterBits)
-        try makeRoomInL2Cache()
-        l2Cache.insert([UInt64](repeating: 0, count: Int(l2Entries)), at: host)
-        return host
+        l1[l1Index] = value
+    }
+
+    /// A table of big-endian 64-bit entries, zero-padded to whole clusters.
+    static func serializedTable(_ entries: [UInt64], clusterSize: UInt64) -> [UInt8] {
+        let bytes = max(clusterSize, (UInt64(entries.count) * 8 + clusterSize - 1) / clusterSize * clusterSize)
+        var out = [UInt8](repeating: 0, count: Int(bytes))
+        for (index, entry) in entries.enumerated() where entry != 0 { out.putBigEndian(entry, at: index * 8, 8) }
+        return out
     }
 
     /// Step 4: one L2 entry, written to the file and the cached table.
@@ -501,6 +550,8 @@ public final class Qcow2Image: BlockDriver {
     /// backing file) and their host clusters are freed; partial clusters get written zeros.
     public func writeZeroes(at offset: UInt64, count: UInt64, deallocate: Bool) throws(StorageError) {
         try checkRange(offset, count)
+        try checkWritable()
+        markDirty(offset, count)
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in
                 if piece.isWholeCluster {
@@ -558,7 +609,7 @@ public final class Qcow2Image: BlockDriver {
                 try forEachClusterPiece(range.lowerBound, UInt64(range.count)) { piece throws(StorageError) in
                     let old = try mapping(ofCluster: piece.cluster)
                     let location = try l2Location(piece.cluster)
-                    try setL2Entry(location.l2Offset, location.index, 0)
+                    try setL2Entry(try ensureL2Table(location.l1Index), location.index, 0)
                     try dropReference(old)
                 }
             }
@@ -598,6 +649,8 @@ public final class Qcow2Image: BlockDriver {
     /// Partial clusters are left alone, which a discard allows.
     public func discard(at offset: UInt64, count: UInt64) throws(StorageError) {
         try checkRange(offset, count)
+        try checkWritable()
+        markDirty(offset, count)
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in
                 // Partial clusters are left alone.
@@ -606,7 +659,7 @@ public final class Qcow2Image: BlockDriver {
                 let location = try l2Location(piece.cluster)
                 if backing == nil {
                     if old != .unallocated && location.l2Offset != 0 {
-                        try setL2Entry(location.l2Offset, location.index, 0)
+                        try setL2Entry(try ensureL2Table(location.l1Index), location.index, 0)
                         try dropReference(old)
                     }
                 } else if header.version >= 3 && old != .zero(host: 0) {
@@ -646,7 +699,7 @@ public final class Qcow2Image: BlockDriver {
         return (UInt64(block[byte]) >> shift) & ((1 << header.refcountBits) - 1)
     }
 
-    private func setRefcountEntry(_ block: inout [UInt8], _ index: UInt64, _ value: UInt64) {
+    func setRefcountEntry(_ block: inout [UInt8], _ index: UInt64, _ value: UInt64) {
         let (byte, width, shift) = entryLocation(index)
         if header.refcountBits >= 8 {
             block.putBigEndian(value, at: byte, width)
@@ -670,9 +723,7 @@ public final class Qcow2Image: BlockDriver {
     func setRefcount(ofCluster index: UInt64, to value: UInt64, excluding: Set<UInt64>, depth: Int = 0) throws(StorageError) {
         guard value <= maximumRefcount else { throw corrupt("refcount of cluster \(index) would overflow \(header.refcountBits) bits") }
         let tableIndex = index / refcountsPerBlock
-        guard tableIndex < UInt64(refcountTable.count) else {
-            throw StorageError(.unsupported, "qcow2 image '\(path)': the refcount table is full (\(refcountTable.count) entries); growing it is a later slice of issue 20")
-        }
+        if tableIndex >= UInt64(refcountTable.count) { try growRefcountTable(covering: index, excluding: excluding) }
         var blockOffset = refcountTable[Int(tableIndex)] & Self.refcountTableOffsetMask
         if blockOffset == 0 {
             blockOffset = try allocateRefcountBlock(tableIndex, excluding: excluding.union([index]), depth: depth)
@@ -711,6 +762,68 @@ public final class Qcow2Image: BlockDriver {
         return offset
     }
 
+    /// Grows the refcount table until it covers host cluster `index` ("Host cluster management":
+    /// the table is any number of contiguous clusters). The new table and the refcount blocks
+    /// for every new table entry up to the new area go in clusters past everything the old
+    /// table covers (and past `excluding`, clusters being allocated), and those blocks count
+    /// themselves and the table. All of it is written and made stable before the header names
+    /// the new table, in one 12-byte write of its offset and size; a crash before that leaves
+    /// only unreferenced clusters past the covered range (nothing to repair), and after it the
+    /// old table's clusters leaked at worst, until they are freed here. The table grows by half
+    /// again at least, so filling an image grows it a few times, not once per block.
+    private func growRefcountTable(covering index: UInt64, excluding: Set<UInt64>) throws(StorageError) {
+        let oldEntries = UInt64(refcountTable.count)
+        let entriesPerCluster = clusterSize / 8
+        let fileClusters = (fileEnd + clusterSize - 1) >> clusterBits
+        let areaStart = max(oldEntries * refcountsPerBlock, fileClusters, (excluding.max() ?? 0) + 1, index + 1)
+        // The area's own size decides how many blocks cover it: iterate to a fixed point (it
+        // grows monotonically and by at most a cluster or two per round).
+        var blocks: UInt64 = 1, tableClusters: UInt64 = 1
+        while true {
+            let lastTableIndex = (areaStart + blocks + tableClusters - 1) / refcountsPerBlock
+            let entries = max(lastTableIndex + 1, oldEntries + oldEntries / 2)
+            let neededTable = (entries + entriesPerCluster - 1) / entriesPerCluster
+            let neededBlocks = lastTableIndex + 1 - oldEntries
+            if neededTable <= tableClusters && neededBlocks <= blocks { break }
+            tableClusters = max(tableClusters, neededTable)
+            blocks = max(blocks, neededBlocks)
+            guard tableClusters * clusterSize <= Qcow2Header.maximumRefcountTableBytes else {
+                throw StorageError(.unsupported, "qcow2 image '\(path)': the refcount table would grow past \(Qcow2Header.maximumRefcountTableBytes >> 20) MiB (QEMU's limit) to cover cluster \(index)")
+            }
+        }
+        let areaEnd = areaStart + blocks + tableClusters
+        let tableOffset = (areaStart + blocks) << clusterBits
+        var table = [UInt8](repeating: 0, count: Int(tableClusters * clusterSize))
+        for (i, entry) in refcountTable.enumerated() { table.putBigEndian(entry, at: i * 8, 8) }
+        for k in 0..<blocks {
+            let tableIndex = oldEntries + k, first = tableIndex * refcountsPerBlock
+            var block = [UInt8](repeating: 0, count: Int(clusterSize))
+            let low = max(first, areaStart), high = min(first + refcountsPerBlock, areaEnd)
+            if low < high { for cluster in low ..< high { setRefcountEntry(&block, cluster - first, 1) } }
+            let blockOffset = (areaStart + k) << clusterBits
+            try file.write(block, at: blockOffset)
+            refcountCache.insert(block, at: blockOffset)
+            table.putBigEndian(blockOffset, at: Int(tableIndex) * 8, 8)
+        }
+        try file.write(table, at: tableOffset)
+        fileEnd = max(fileEnd, areaEnd << clusterBits)
+        try barrier()
+        var field = [UInt8](repeating: 0, count: 12)
+        field.putBigEndian(tableOffset, at: 0, 8)
+        field.putBigEndian(tableClusters, at: 8, 4)
+        try file.write(field, at: 48)
+        try barrier()
+        let oldOffset = header.refcountTableOffset, oldClusters = UInt64(header.refcountTableClusters)
+        header.refcountTableOffset = tableOffset
+        header.refcountTableClusters = UInt32(tableClusters)
+        refcountTable = (0..<Int(tableClusters * entriesPerCluster)).map { table.bigEndian($0 * 8, 8) }
+        for cluster in areaStart ..< areaEnd { metadataClusters.insert(cluster) }
+        for cluster in (oldOffset >> clusterBits) ..< (oldOffset >> clusterBits) + oldClusters {
+            metadataClusters.remove(cluster)
+            try freeCluster(cluster)
+        }
+    }
+
     /// The lowest free host cluster at or above the hint (past the end of the file, if need be).
     func findFreeCluster(excluding: Set<UInt64>) throws(StorageError) -> UInt64 {
         var index = max(freeClusterHint, 1)
@@ -725,10 +838,16 @@ public final class Qcow2Image: BlockDriver {
         let count = try refcount(ofCluster: index)
         guard count > 0 else { throw corrupt("cluster \(index) is freed but its refcount is already 0") }
         try setRefcount(ofCluster: index, to: count - 1, excluding: [])
-        if count == 1 {
-            freeClusterHint = min(freeClusterHint, index)
-            l2Cache.remove(index << clusterBits)
-            file.punchHole(at: index << clusterBits, count: clusterSize)
-        }
+        if count == 1 { clusterBecameFree(index) }
+    }
+
+    /// Bookkeeping for a cluster whose refcount reached 0: it may be allocated again, holds no
+    /// table any more, and its space goes back to the host file system.
+    func clusterBecameFree(_ index: UInt64, punchHole: Bool = true) {
+        freeClusterHint = min(freeClusterHint, index)
+        l2Cache.remove(index << clusterBits)
+        refcountCache.remove(index << clusterBits)
+        metadataClusters.remove(index)
+        if punchHole { file.punchHole(at: index << clusterBits, count: clusterSize) }
     }
 }

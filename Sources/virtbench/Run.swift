@@ -441,13 +441,14 @@ struct Run: ParsableCommand {
     /// on where this one stopped, with what is left of `budget`.
     /// QEMU flushes every drive as it exits: what the guest wrote without flushing still
     /// reaches the image, qcow2 metadata waiting for its barrier included (the process ends
-    /// with exit(), so no driver is ever deinitialized). Native and guest modes alike.
+    /// with exit(), so no driver is ever deinitialized), and qcow2 dirty bitmaps are stored
+    /// (`close`). Native and guest modes alike.
     static func flushDrives(_ transports: [VirtioTransportCore]) {
         for transport in transports {
             guard let block = transport.device as? VirtioBlockDevice else { continue }
             // Writes still on an I/O thread reach the image before the flush.
             block.drain()
-            do { try block.disk.flush() } catch { printError("virtbench: flushing \(block.disk.path): \(error)") }
+            do { try block.disk.close() } catch { printError("virtbench: closing \(block.disk.path): \(error)") }
         }
     }
 

@@ -46,7 +46,7 @@ enum Main {
                 }
             }
             if arguments.first == "image", arguments.count > 1, ImageCommand.laterSubcommands.contains(arguments[1]) {
-                throw CommandError("image \(arguments[1]): not available yet; create, info, check, convert, commit and rebase are (qemu-img's \(arguments[1]) is a later slice of issue 20)")
+                throw CommandError("image \(arguments[1]): not available yet; create, info, check, convert, commit, rebase, snapshot and bitmap are (qemu-img's \(arguments[1]) is a later slice of issue 20)")
             }
             var command = try VirtBench.parseAsRoot(arguments)
             try command.run()

@@ -8,12 +8,17 @@ import Testing
 /// (the test process would die or stall, failing the run).
 struct HostileImageTests {
     /// An image with data, a zero cluster and a discarded cluster, 4 KiB clusters (so that the
-    /// tables are small and a mutation often lands in one).
-    static func seedImage(_ path: String) throws {
+    /// tables are small and a mutation often lands in one); with `extras`, also an internal
+    /// snapshot taken halfway and a dirty bitmap with bits set.
+    static func seedImage(_ path: String, extras: Bool = false) throws {
         try ImageTool.createQcow2(path, size: 1 << 20, clusterSize: 4096)
-        let image = try openImage(path)
+        let image = try #require(try openImage(path) as? Qcow2Image)
+        if extras { try image.addBitmap("b0", granularity: 512) }
         var generator = Xorshift(seed: 1)
-        for cluster in stride(from: UInt64(0), to: 256, by: 3) { try image.write(generator.bytes(4096), at: cluster * 4096) }
+        for cluster in stride(from: UInt64(0), to: 256, by: 3) {
+            if extras && cluster == 129 { try image.createSnapshot(name: "half", dateSeconds: 0, dateNanoseconds: 0) }
+            try image.write(generator.bytes(4096), at: cluster * 4096)
+        }
         try image.writeZeroes(at: 0, count: 4096, deallocate: true)
         try image.discard(at: 3 * 4096, count: 4096)
     }
@@ -28,10 +33,13 @@ struct HostileImageTests {
         (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(size - 1 - $0))) }
     }
 
-    @Test func mutatedImagesAreRefusedOrReadConsistently() throws {
+    /// Plain images, and images with a snapshot and a dirty bitmap (whose snapshot table,
+    /// snapshot L1 table, bitmap directory and bitmap table are mutated too).
+    @Test(arguments: [false, true])
+    func mutatedImagesAreRefusedOrReadConsistently(extras: Bool) throws {
         let scratch = try Scratch()
         let seed = scratch.path("seed.qcow2"), mutated = scratch.path("m.qcow2")
-        try Self.seedImage(seed)
+        try Self.seedImage(seed, extras: extras)
         let original = try readFile(seed)
         let image = try #require(try openImage(seed, readOnly: true) as? Qcow2Image)
         // Where the metadata lives: header, L1 table, refcount table, its first block, L2 tables.
@@ -44,9 +52,17 @@ struct HostileImageTests {
             let offset = Int(entry & Qcow2Image.offsetMask)
             regions.append(offset ..< offset + 4096)
         }
+        if extras {
+            let snapshot = try #require(image.snapshots.first), bitmap = try #require(image.bitmaps.first)
+            let directory = try #require(header.bitmapsExtension)
+            regions.append(Int(header.snapshotsOffset) ..< Int(header.snapshotsOffset + image.snapshotTableLength))
+            regions.append(Int(snapshot.l1TableOffset) ..< Int(snapshot.l1TableOffset) + Int(snapshot.l1Size) * 8)
+            regions.append(Int(directory.directoryOffset) ..< Int(directory.directoryOffset + directory.directorySize))
+            regions.append(Int(bitmap.tableOffset) ..< Int(bitmap.tableOffset) + Int(bitmap.tableSize) * 8)
+        }
         var generator = Xorshift(seed: 2026)
         var refused = 0, read = 0
-        for round in 0..<400 {
+        for round in 0..<500 {
             var bytes = original
             for _ in 0...(generator.below(3)) {
                 let region = regions[Int(generator.below(UInt64(regions.count)))]
@@ -71,6 +87,11 @@ struct HostileImageTests {
                 let first = try driver.read(at: 0, count: count)
                 let second = try driver.read(at: 0, count: count)
                 #expect(first == second, "round \(round): two reads differ")
+                if let image = driver as? Qcow2Image, extras {
+                    // The snapshot and the bitmap read as consistently, or are refused.
+                    if let snapshot = image.snapshots.first { _ = try? image.snapshotL1(snapshot) }
+                    if let bitmap = image.bitmaps.first, !bitmap.inconsistent { _ = try? image.dirtyRanges(of: bitmap.name) }
+                }
                 read += 1
             } catch let error as StorageError {
                 #expect(!error.description.isEmpty)
@@ -87,6 +108,12 @@ struct HostileImageTests {
                     // references) make a write not read back: check must call that corruption.
                     let report = try (driver as? Qcow2Image)?.check()
                     #expect((report?.corruptions ?? 0) > 0, "round \(round): a write did not read back on an image check finds clean")
+                }
+                if extras, let image = driver as? Qcow2Image {
+                    // Snapshot and bitmap changes over mutated tables fail cleanly or work.
+                    _ = try? image.applySnapshot("half")
+                    _ = try? image.deleteSnapshot("half")
+                    _ = try? image.clearBitmap("b0")
                 }
             } catch is StorageError {
             }

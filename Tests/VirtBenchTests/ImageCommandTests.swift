@@ -93,14 +93,109 @@ struct ImageCommandTests {
             .expectOneLineError(for: ["commit", "-b"], containing: "only the image's own backing file", sourceLocation: #_sourceLocation)
     }
 
+    /// `image snapshot`: ours and qemu-img's snapshots in one table, listed alike by both tools;
+    /// delete and apply by name or ID leave an image qemu-img finds clean.
+    @Test(.requires(.qemuImageTools)) func snapshotListsAsQemuImgDoes() throws {
+        let folder = Self.folder()
+        let image = folder + "/snap.qcow2"
+        defer { unlink(image); ProcessRunner.remove(folder + "/placeholder") }
+        let qemuImg = try #require(Tool.qemuImageTools.path)
+        #expect(try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", image, "1M"], timeout: 30).status == 0)
+        #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-c", "ours", image], timeout: 30).status == 0)
+        #expect(ProcessRunner.run(qemuImg, ["snapshot", "-c", "theirs", image]).status == 0)
+        let ours = try ProcessRunner.runVirtBench(["image", "snapshot", "-l", image], timeout: 30)
+        let theirs = ProcessRunner.run(qemuImg, ["snapshot", "-l", image])
+        #expect(ours.status == 0 && ours.stdout == theirs.stdout, "ours:\n\(ours.stdout)\ntheirs:\n\(theirs.stdout)")
+        #expect(ours.stdout.hasPrefix("Snapshot list:\nID        TAG"))
+        // With a bitmap too, info prints what qemu-img prints, in both forms.
+        #expect(try ProcessRunner.runVirtBench(["image", "bitmap", "--add", image, "cbt"], timeout: 30).status == 0)
+        for form in ["human", "json"] {
+            let ourInfo = try ProcessRunner.runVirtBench(["image", "info", "--output=\(form)", image], timeout: 30)
+            let theirInfo = ProcessRunner.run(qemuImg, ["info", "--output=\(form)", image])
+            #expect(ourInfo.stdout == theirInfo.stdout, "ours:\n\(ourInfo.stdout)\ntheirs:\n\(theirInfo.stdout)")
+        }
+        #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-a", "1", image], timeout: 30).status == 0)
+        #expect(try ProcessRunner.runVirtBench(["image", "snapshot", "-d", "theirs", image], timeout: 30).status == 0)
+        let check = ProcessRunner.run(qemuImg, ["check", image])
+        #expect(check.status == 0, "\(check.stdout)")
+        let listed = ProcessRunner.run(qemuImg, ["snapshot", "-l", image])
+        #expect(listed.stdout.contains("ours") && !listed.stdout.contains("theirs"), "\(listed.stdout)")
+        let info = try ProcessRunner.runVirtBench(["image", "info", image], timeout: 30)
+        #expect(info.stdout.contains("Snapshot list:") && info.stdout.contains("ours"), "\(info.stdout)")
+        try ProcessRunner.runVirtBench(["image", "snapshot", "-a", "none", image], timeout: 30)
+            .expectOneLineError(for: ["snapshot", "-a"], containing: "snapshot not found", sourceLocation: #_sourceLocation)
+    }
+
+    /// `image bitmap` with qemu-img's operations; qemu-img info sees each change, and the two
+    /// tools' info agree on the bitmaps.
+    @Test(.requires(.qemuImageTools)) func bitmapOperationsAsQemuImgHasThem() throws {
+        let folder = Self.folder()
+        let image = folder + "/bitmaps.qcow2", other = folder + "/other.qcow2"
+        defer { unlink(image); unlink(other); ProcessRunner.remove(folder + "/placeholder") }
+        let qemuImg = try #require(Tool.qemuImageTools.path)
+        let qemuIO = URL(fileURLWithPath: qemuImg).deletingLastPathComponent().path + "/qemu-io"
+        func bitmaps(_ tool: String) throws -> [[String: Any]] {
+            let info = tool == "qemu-img" ? ProcessRunner.run(qemuImg, ["info", "--output=json", image])
+                : try ProcessRunner.runVirtBench(["image", "info", "--output=json", image], timeout: 30)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any], "\(info.stdout)")
+            return ((json["format-specific"] as? [String: Any])?["data"] as? [String: Any])?["bitmaps"] as? [[String: Any]] ?? []
+        }
+        func virtbench(_ arguments: String...) throws {
+            let result = try ProcessRunner.runVirtBench(["image", "bitmap"] + arguments, timeout: 30)
+            #expect(result.status == 0 && result.stdout.isEmpty, "\(arguments): \(result.stderr)")
+        }
+        #expect(try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", image, "2M"], timeout: 30).status == 0)
+        try virtbench("--add", image, "a")
+        try virtbench("--add", "--disable", "-g", "128k", image, "b")
+        var listed = try bitmaps("qemu-img")
+        #expect(listed.map { $0["name"] as? String } == ["a", "b"])
+        #expect(listed.map { $0["granularity"] as? Int } == [65536, 131072])
+        #expect(listed.map { $0["flags"] as? [String] } == [["auto"], []])
+        #expect(try bitmaps("virtbench").map { $0["flags"] as? [String] } == [["auto"], []])
+        // QEMU writes: 'a' records them; merged into 'b', which then holds them too.
+        #expect(ProcessRunner.run(qemuIO, ["-f", "qcow2", "-c", "write 0 1", image]).status == 0)
+        try virtbench("--merge", "a", image, "b")
+        try virtbench("--enable", image, "b")
+        try virtbench("--disable", image, "a")
+        listed = try bitmaps("qemu-img")
+        #expect(listed.map { $0["flags"] as? [String] } == [[], ["auto"]])
+        #expect(ProcessRunner.run(qemuImg, ["create", "-q", "-f", "qcow2", other, "2M"]).status == 0)
+        #expect(ProcessRunner.run(qemuImg, ["bitmap", "--add", other, "copy"]).status == 0)
+        // qemu-img merges our bitmap 'b' into another image's: it reads what we stored.
+        #expect(ProcessRunner.run(qemuImg, ["bitmap", "--merge", "b", "-b", image, "-F", "qcow2", other, "copy"]).status == 0)
+        let backup = folder + "/backup.qcow2"
+        defer { unlink(backup) }
+        let backedUp = try ProcessRunner.runVirtBench(["image", "backup", "--bitmap", "b", "--bitmap-mode", "never", image, backup], timeout: 30)
+        #expect(backedUp.status == 0 && backedUp.stdout == "Backed up 131072 bytes marked in bitmap 'b' to '\(backup)'\n", "\(backedUp.stdout)\(backedUp.stderr)")
+        try virtbench("--clear", image, "b")
+        try virtbench("--remove", image, "a")
+        #expect(try bitmaps("qemu-img").map { $0["name"] as? String } == ["b"])
+        #expect(ProcessRunner.run(qemuImg, ["check", image]).status == 0)
+        #expect(ProcessRunner.run(qemuImg, ["check", other]).status == 0)
+        try ProcessRunner.runVirtBench(["image", "bitmap", "--add", image, "b"], timeout: 30)
+            .expectOneLineError(for: ["bitmap", "--add"], containing: "Bitmap already exists: b", sourceLocation: #_sourceLocation)
+        try ProcessRunner.runVirtBench(["image", "bitmap", "--remove", image, "zz"], timeout: 30)
+            .expectOneLineError(for: ["bitmap", "--remove"], containing: "Dirty bitmap 'zz' not found", sourceLocation: #_sourceLocation)
+        try ProcessRunner.runVirtBench(["image", "bitmap", "--add", "-g", "1000", image, "c"], timeout: 30)
+            .expectOneLineError(for: ["bitmap", "-g"], containing: "Granularity must be power of 2", sourceLocation: #_sourceLocation)
+        // A bitmap of another disk size cannot be merged.
+        #expect(ProcessRunner.run(qemuImg, ["create", "-q", "-f", "qcow2", other, "4M"]).status == 0)
+        #expect(ProcessRunner.run(qemuImg, ["bitmap", "--add", other, "wide"]).status == 0)
+        try ProcessRunner.runVirtBench(["image", "bitmap", "--merge", "wide", "-b", other, image, "b"], timeout: 30)
+            .expectOneLineError(for: ["bitmap", "--merge"], containing: "different disk sizes", sourceLocation: #_sourceLocation)
+    }
+
     @Test func badInputAndLaterSubcommandsAreRefusedInOneLine() throws {
         let folder = Self.folder()
         defer { ProcessRunner.remove(folder + "/placeholder") }
         for (arguments, fragment) in [
-            (["image", "snapshot", "-l", "x.qcow2"], "later slice of issue 20"),
+            (["image", "snapshot", "-a", "none", folder + "/missing.qcow2"], "Could not open"),
+            (["image", "snapshot", "-l", "-c", "s", folder + "/missing.qcow2"], "Cannot mix"),
             (["image", "commit", folder + "/missing.qcow2"], "Could not open"),
             (["image", "rebase", folder + "/missing.qcow2"], "Must specify backing file (-b) or use unsafe mode (-u)"),
-            (["image", "bitmap", "--add", "x.qcow2", "b0"], "later slice of issue 20"),
+            (["image", "bitmap", "--add", folder + "/missing.qcow2", "b0"], "Could not open"),
+            (["image", "bitmap", folder + "/missing.qcow2", "b0"], "Need at least one of"),
+            (["image", "map", "x.qcow2"], "later slice of issue 20"),
             (["image", "create", "-f", "vmdk", folder + "/x", "1M"], "Unknown file format 'vmdk'"),
             (["image", "create", "-f", "qcow2", folder + "/x", "12Q"], "Invalid image size"),
             (["image", "create", "-f", "qcow2", folder + "/x"], "needs a size"),

@@ -163,6 +163,28 @@ import TestSupport
         #expect(guestFile == "written by the guest\n")
     }
 
+    /// A qcow2 export with a dirty bitmap: a client's writes are recorded, and the bitmap is
+    /// stored (no longer in use) when serve exits; an incremental backup then holds them.
+    @Test(.requires(.virtbench, .qemuImageTools)) func aServedQcow2KeepsItsDirtyBitmap() throws {
+        let placeholder = ProcessRunner.temporaryFile("placeholder", [])
+        let folder = ProcessRunner.directory(of: placeholder)
+        let image = folder + "/served.qcow2", socketPath = folder + "/nbd.sock", backup = folder + "/backup.qcow2"
+        defer { unlink(image); unlink(backup); ProcessRunner.remove(placeholder) }
+        #expect(try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", image, "1M"], timeout: 60).status == 0)
+        #expect(try ProcessRunner.runVirtBench(["image", "bitmap", "--add", image, "cbt"], timeout: 60).status == 0)
+        let server = try SpawnedVirtBench(["image", "serve", "-f", "qcow2", "-k", socketPath, image])
+        try #require(Self.waitForListening(server), "\(server.stderr)")
+        let uri = "nbd+unix:///?socket=\(socketPath)"
+        let write = ProcessRunner.run(try Self.qemuImageTool("qemu-io"), ["-f", "raw", uri, "-c", "write -P 0x11 200k 4k"], timeout: 60)
+        #expect(write.status == 0, "\(write.stdout)\(write.stderr)")
+        let ended = try #require(server.wait(timeout: 30), "serve did not exit after its client left")
+        #expect(ended.status == 0, "\(ended.stderr)")
+        let info = ProcessRunner.run(try Self.qemuImageTool("qemu-img"), ["info", image], timeout: 60)
+        #expect(info.stdout.contains("[0]: auto") && !info.stdout.contains("in-use"), "\(info.stdout)")
+        let backedUp = try ProcessRunner.runVirtBench(["image", "backup", "--bitmap", "cbt", image, backup], timeout: 60)
+        #expect(backedUp.stdout == "Backed up 65536 bytes marked in bitmap 'cbt' to '\(backup)'\n", "\(backedUp.stdout)\(backedUp.stderr)")
+    }
+
     @Test(.requires(.virtbench, .kernelKitVirtio, .e2fsprogs)) func linuxBootsWithItsDiskServedByVirtBench() throws {
         let image = try VirtioLinuxTests.makeImage()
         let socketPath = ProcessRunner.directory(of: image) + "/nbd.sock"

@@ -71,16 +71,20 @@ import TestSupport
 
     /// The same run on a qcow2 overlay over a qcow2 base, both made with `virtbench image`: the
     /// guest's writes land in the overlay, which qemu-img then finds clean and holding a clean
-    /// file system with the guest's file; the base is byte for byte what it was.
+    /// file system with the guest's file; the base is byte for byte what it was. A dirty bitmap
+    /// on the overlay records the guest's writes and is stored when the run ends: an
+    /// incremental backup from it holds every cluster the guest wrote.
     @Test(.requires(.kernelKitVirtio, .e2fsprogs, .qemuImageTools)) func linuxWritesToAQcow2OverlayOnAQcow2Base() throws {
         let raw = try Self.makeImage()
         let folder = ProcessRunner.directory(of: raw)
         let base = folder + "/base.qcow2", overlay = folder + "/overlay.qcow2", flattened = folder + "/flat.raw"
-        defer { for path in [base, overlay, flattened] { unlink(path) }; ProcessRunner.remove(raw) }
+        let backup = folder + "/backup.qcow2"
+        defer { for path in [base, overlay, flattened, backup] { unlink(path) }; ProcessRunner.remove(raw) }
         let converted = try ProcessRunner.runVirtBench(["image", "convert", "-f", "raw", "-O", "qcow2", raw, base], timeout: 60)
         #expect(converted.status == 0, "\(converted.stderr)")
         let created = try ProcessRunner.runVirtBench(["image", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", overlay], timeout: 60)
         #expect(created.status == 0, "\(created.stderr)")
+        #expect(try ProcessRunner.runVirtBench(["image", "bitmap", "--add", overlay, "cbt"], timeout: 60).status == 0)
         let baseBefore = try #require(FileManager.default.contents(atPath: base))
         var arguments = Self.arguments(image: overlay, forceLegacy: "false")
         let drive = try #require(arguments.firstIndex(of: "-drive"))
@@ -97,6 +101,25 @@ import TestSupport
         let (fsck, guestFile) = try Self.check(flattened)
         #expect(fsck == 0, "fsck.ext4 -n found problems")
         #expect(guestFile == "written by the guest\n")
+        // The bitmap was stored at the end of the run (not left in use) and covers every
+        // cluster the overlay holds: all of them came from the guest's writes.
+        let info = ProcessRunner.run(qemuImg, ["info", "--output=json", overlay], timeout: 60)
+        #expect(info.stdout.contains("\"auto\"") && !info.stdout.contains("in-use"), "\(info.stdout)")
+        let backedUp = try ProcessRunner.runVirtBench(["image", "backup", "--bitmap", "cbt", "--bitmap-mode", "never", overlay, backup], timeout: 60)
+        #expect(backedUp.status == 0, "\(backedUp.stderr)")
+        func ownRanges(_ image: String) throws -> [Range<Int>] {
+            let map = ProcessRunner.run(qemuImg, ["map", "--output=json", image], timeout: 60)
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(map.stdout.utf8)) as? [[String: Any]])
+            return entries.filter { $0["depth"] as? Int == 0 && ($0["data"] as? Bool == true || $0["zero"] as? Bool == true) && $0["present"] as? Bool == true }
+                .compactMap { entry in (entry["start"] as? Int).flatMap { start in (entry["length"] as? Int).map { start ..< start + $0 } } }
+        }
+        let written = try ownRanges(overlay), copied = try ownRanges(backup)
+        #expect(!written.isEmpty)
+        for range in written {
+            #expect(copied.contains { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound } ||
+                    copied.filter { $0.overlaps(range) }.reduce(0) { $0 + $1.clamped(to: range).count } == range.count,
+                    "the guest's cluster range \(range) is missing from the incremental backup")
+        }
     }
 
     @Test(.requires(.kernelKitVirtio, .e2fsprogs, .qemuSystemRISCV64)) func qemuPrintsTheSameLines() throws {

@@ -52,7 +52,8 @@ public final class NBDServer: @unchecked Sendable {
     /// Accepts connections until `stop` (or, unless `persistent`, until the last client of at
     /// least one leaves), each on a thread of its own; at most `maximumClients` at once (0: no
     /// limit), later ones waiting in the listen queue as qemu-nbd's `--shared` has them. Then
-    /// cuts the connections left, waits for their threads and flushes the driver.
+    /// cuts the connections left, waits for their threads and closes the driver (a flush, and
+    /// qcow2's dirty bitmaps stored: the process exits without deinitializing it).
     public func run(listener: NBDListener, maximumClients: Int, persistent: Bool) throws(StorageError) {
         condition.lock()
         self.listener = listener
@@ -94,7 +95,7 @@ public final class NBDServer: @unchecked Sendable {
         // The listener closes (and a Unix socket's file goes) now, not when the server does.
         self.listener = nil
         condition.unlock()
-        try withDriver { () throws(StorageError) in try driver.flush() }
+        try withDriver { () throws(StorageError) in try driver.close() }
     }
 
     /// Makes `run` return: no more connections, the open ones cut (a request being carried out
