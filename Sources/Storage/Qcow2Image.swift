@@ -632,16 +632,11 @@ public final class Qcow2Image: BlockDriver {
         updated.backingFormat = name == nil ? nil : format
         updated.backingFileOffset = 0
         updated.backingFileSize = 0
-        guard let bytes = updated.serialized() else {
+        guard updated.serialized() != nil else {
             throw StorageError(.invalid, "qcow2 image '\(path)': the new backing file name does not fit in the header cluster")
         }
         try writeMetadata()
-        try barrier()
-        try file.write(bytes, at: 0)
-        try barrier()
-        header = updated
-        header.backingFileOffset = bytes.bigEndian(8, 8)
-        header.backingFileSize = UInt32(bytes.bigEndian(16, 4))
+        try rewriteHeader(updated)
     }
 
     /// Whole clusters are freed: unallocated without a backing file, zero clusters over one
