@@ -13,7 +13,7 @@
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
 #   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers,
-#               9 net-switch)
+#               9 net-switch; 10 made net-switch's server listen before its address answers pings)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -23,7 +23,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=9
+kit_revision=10
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -325,7 +325,8 @@ for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
 ip link set lo up
 [ -n "$mtu" ] && ip link set eth0 mtu "$mtu" && echo "kernel-kit: eth0 mtu $(cat /sys/class/net/eth0/mtu)"
 ip link set eth0 up
-ip addr add "$address" dev eth0 && echo "kernel-kit: static $address"
+# A server listens before its address exists: a peer fetches as soon as its first ping is
+# answered, and must not find the port closed.
 if [ "$serve" = yes ]; then
     mkdir -p /www
     dd if=/dev/urandom of=/www/blob.bin bs=1024 count=256 2>/dev/null
@@ -333,6 +334,7 @@ if [ "$serve" = yes ]; then
     echo "kernel-kit: serving 262144 bytes sha256 $(sha256sum /www/blob.bin | cut -d' ' -f1)"
     httpd -p 8080 -h /www
 fi
+ip addr add "$address" dev eth0 && echo "kernel-kit: static $address"
 answered=no
 if [ -n "$target" ]; then
     for i in $(seq "$tries"); do ping -c 1 -W 1 "$target" >/dev/null 2>&1 && { answered=yes; break; }; done
