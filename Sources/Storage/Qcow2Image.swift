@@ -54,6 +54,9 @@ public final class Qcow2Image: BlockDriver {
     var fileEnd: UInt64
     /// No free cluster lies below this one (a search hint, lowered when clusters are freed).
     var freeClusterHint: UInt64 = 1
+    /// While an operation that may free many clusters runs (a discard), the clusters it freed, whose
+    /// space goes back to the host file system in runs when it ends (`punchHoles`); nil otherwise.
+    var holesToPunch: [UInt64]?
     /// Host clusters holding metadata (header, L1, refcount table and blocks, L2 tables). Guest
     /// data is never written into one: with inconsistent metadata that write would corrupt the
     /// image further, so it is refused and the image marked corrupt (QEMU's overlap check).
@@ -646,6 +649,11 @@ public final class Qcow2Image: BlockDriver {
         try checkRange(offset, count)
         try checkWritable()
         markDirty(offset, count)
+        holesToPunch = []
+        defer {
+            punchHoles(inClusters: holesToPunch ?? [])
+            holesToPunch = nil
+        }
         try changing { () throws(StorageError) in
             try forEachClusterPiece(offset, count) { piece throws(StorageError) in
                 // Partial clusters are left alone.
@@ -843,6 +851,23 @@ public final class Qcow2Image: BlockDriver {
         l2Cache.remove(index << clusterBits)
         refcountCache.remove(index << clusterBits)
         metadataClusters.remove(index)
-        if punchHole { file.punchHole(at: index << clusterBits, count: clusterSize) }
+        guard punchHole else { return }
+        if holesToPunch != nil { holesToPunch?.append(index) } else { file.punchHole(at: index << clusterBits, count: clusterSize) }
+    }
+
+    /// Gives freed clusters' space back to the host file system in runs of adjacent clusters: one
+    /// fallocate per run, not per cluster (a large discard, or a snapshot applied over a disk that
+    /// diverged, frees thousands). Leaving a hole unpunched after a crash only leaks space.
+    func punchHoles(inClusters indices: some Sequence<UInt64>) {
+        var run: Range<UInt64>?
+        for index in indices.sorted() {
+            if let current = run, current.upperBound == index {
+                run = current.lowerBound ..< index + 1
+            } else {
+                if let current = run { file.punchHole(at: current.lowerBound << clusterBits, count: UInt64(current.count) << clusterBits) }
+                run = index ..< index + 1
+            }
+        }
+        if let current = run { file.punchHole(at: current.lowerBound << clusterBits, count: UInt64(current.count) << clusterBits) }
     }
 }

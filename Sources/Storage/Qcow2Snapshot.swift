@@ -277,18 +277,7 @@ extension Qcow2Image {
             for update in updates[start ..< end] where update.value == 0 { clusterBecameFree(update.index, punchHole: false) }
             start = end
         }
-        // Space goes back in runs of adjacent clusters: one fallocate per run, not per cluster
-        // (a snapshot applied over a disk that diverged frees thousands).
-        var run: Range<UInt64>?
-        for update in updates where update.value == 0 {
-            if let current = run, current.upperBound == update.index {
-                run = current.lowerBound ..< update.index + 1
-            } else {
-                if let current = run { file.punchHole(at: current.lowerBound << clusterBits, count: UInt64(current.count) << clusterBits) }
-                run = update.index ..< update.index + 1
-            }
-        }
-        if let current = run { file.punchHole(at: current.lowerBound << clusterBits, count: UInt64(current.count) << clusterBits) }
+        punchHoles(inClusters: updates.lazy.filter { $0.value == 0 }.map(\.index))
     }
 
     /// Clears bit 63 of every active L1 and L2 entry (before a snapshot shares them all).
