@@ -149,6 +149,21 @@ public struct BenchReport: Sendable, Codable, Equatable {
     public var geometricMeanRatio: Double? { BenchStatistics.geometricMean(passed.compactMap(\.ratio)) }
     public var geometricMeanVirtBenchMIPS: Double? { BenchStatistics.geometricMean(passed.compactMap(\.virtbenchMIPS)) }
     public var geometricMeanQEMUMIPS: Double? { BenchStatistics.geometricMean(passed.compactMap(\.qemuMIPS)) }
+    /// The same over the integer workloads only (`CorpusCatalogue.floatingPointWorkloads` left
+    /// out, at either scale): one floating-point outlier must not carry the headline.
+    public var integerGeometricMeanRatio: Double? {
+        BenchStatistics.geometricMean(passed.filter { !Self.isFloatingPoint($0.workload) }.compactMap(\.ratio))
+    }
+    static func isFloatingPoint(_ workload: String) -> Bool {
+        let base = workload.hasSuffix(CorpusSelection.smallSuffix) ? String(workload.dropLast(CorpusSelection.smallSuffix.count)) : workload
+        return CorpusCatalogue.floatingPointWorkloads.contains(base)
+    }
+    /// Workloads whose ratio is more than 3× away from the median ratio, either way.
+    public var outliers: [BenchWorkloadResult] {
+        let ratios = passed.compactMap(\.ratio)
+        guard let median = BenchStatistics.median(ratios), median > 0 else { return [] }
+        return passed.filter { result in result.ratio.map { $0 > 3 * median || $0 < median / 3 } ?? false }
+    }
     public var hasFailures: Bool { workloads.contains { $0.failure != nil } || memoryCheck.contains { $0.failure != nil } }
     /// The workload with the lowest ratio (issue 3 asks the closing note to name it).
     public var slowest: BenchWorkloadResult? {
@@ -183,6 +198,8 @@ struct BenchReportFile: Codable {
         var geometricMeanRatio: Double?
         var geometricMeanVirtBenchMIPS: Double?
         var geometricMeanQEMUMIPS: Double?
+        var integerGeometricMeanRatio: Double?
+        var outlierWorkloads: [String]?
         var slowestWorkload: String?
         var derived: [Derived]
     }
@@ -195,6 +212,8 @@ struct BenchReportFile: Codable {
             geometricMeanRatio: report.geometricMeanRatio,
             geometricMeanVirtBenchMIPS: report.geometricMeanVirtBenchMIPS,
             geometricMeanQEMUMIPS: report.geometricMeanQEMUMIPS,
+            integerGeometricMeanRatio: report.integerGeometricMeanRatio,
+            outlierWorkloads: report.outliers.map(\.workload),
             slowestWorkload: report.slowest?.workload,
             derived: report.workloads.map {
                 Derived(workload: $0.workload, virtbenchMedianSeconds: $0.virtbenchMedianSeconds, qemuMedianSeconds: $0.qemuMedianSeconds,
@@ -266,6 +285,25 @@ public enum BenchReportText {
         return text
     }
 
+    /// The sentences a reader takes away, generated from the rows: both geometric means, on how
+    /// many workloads VirtBench is the faster, and any workload far from the rest.
+    static func headline(_ report: BenchReport) -> String {
+        let ratios = report.workloads.filter { $0.failure == nil }.compactMap(\.ratio)
+        guard let all = report.geometricMeanRatio, !ratios.isEmpty else { return "" }
+        var text = "Geometric mean of the ratios over all \(ratios.count) workloads: **\(fixed(all, 3))×**"
+        let floatingPoint = report.workloads.filter { $0.failure == nil && $0.ratio != nil && BenchReport.isFloatingPoint($0.workload) }
+        if let integer = report.integerGeometricMeanRatio, !floatingPoint.isEmpty {
+            text += "; over the \(ratios.count - floatingPoint.count) integer ones (without \(floatingPoint.map(\.workload).joined(separator: ", "))): **\(fixed(integer, 3))×**"
+        }
+        text += ". VirtBench is faster on \(ratios.filter { $0 > 1 }.count) of \(ratios.count).\n"
+        let outliers = report.outliers
+        if !outliers.isEmpty, let median = BenchStatistics.median(ratios) {
+            text += "More than 3× from the median ratio (\(fixed(median, 3))×), so the means lean on it: "
+            text += outliers.map { "**\($0.workload)** (\(fixed($0.ratio, 3))×)" }.joined(separator: ", ") + ".\n"
+        }
+        return text + "\n"
+    }
+
     /// bench.md: what was run, on what, the figures, and which of them are measured and which exact.
     public static func markdown(_ report: BenchReport) -> String {
         var md = "# VirtBench vs QEMU: CPU-bound corpus, side by side\n\n"
@@ -281,7 +319,7 @@ public enum BenchReportText {
             let cells = row.first == "geometric mean" ? row.map { $0.isEmpty ? "" : "**\($0)**" } : row
             md += "| " + cells.joined(separator: " | ") + " |\n"
         }
-        md += "\n"
+        md += "\n" + headline(report)
         if let slowest = report.slowest, let ratio = slowest.ratio {
             md += "Slowest relative to QEMU: **\(slowest.workload)** at \(fixed(ratio, 3))×.\n\n"
         }

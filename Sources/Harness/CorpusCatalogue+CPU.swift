@@ -63,6 +63,10 @@ extension CorpusCatalogue {
         "crc32", "sha256", "sort", "matmul", "nbody", "bytecode", "memops", "coremark-like",
     ]
 
+    /// The CPU workloads whose work is floating point (the rest are integer, memory and branch
+    /// work): reports give a geometric mean without them beside the one over all workloads.
+    public static let floatingPointWorkloads: Set<String> = ["nbody"]
+
     /// Every CPU workload at both scales: `<workload>` and `<workload>-small`.
     public static let cpu: [CorpusProgram] = cpuWorkloads.flatMap { workload in
         CPUWorkloadScale.allCases.map { CorpusProgram.cpuWorkload(workload, scale: $0) }

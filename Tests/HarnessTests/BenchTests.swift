@@ -134,6 +134,25 @@ import TestSupport
 
     // MARK: report
 
+    @Test func headlineGivesBothMeansAndNamesAnOutlier() throws {
+        func result(_ name: String, ratio: Double) -> BenchWorkloadResult {
+            BenchWorkloadResult(workload: name, instructions: 1000, checksumLine: "\(name): checksum 1", virtbenchSeconds: [1],
+                                qemuSeconds: [ratio], virtbenchPeakRSSKiB: [1], qemuPeakRSSKiB: [1])
+        }
+        var report = Self.sampleReport()
+        report.workloads = [result("crc32", ratio: 0.9), result("sort", ratio: 1.1), result("sha256", ratio: 0.8), result("nbody-small", ratio: 4)]
+        #expect(report.outliers.map(\.workload) == ["nbody-small"])
+        let integer = try #require(report.integerGeometricMeanRatio)
+        #expect(abs(integer - pow(0.9 * 1.1 * 0.8, 1.0 / 3)) < 1e-12)
+        let headline = BenchReportText.headline(report)
+        #expect(headline.contains("over all 4 workloads: **1.334×**; over the 3 integer ones (without nbody-small): **0.925×**. VirtBench is faster on 2 of 4."), "\(headline)")
+        #expect(headline.contains("**nbody-small** (4.000×)"), "\(headline)")
+        // The sentences follow the rows: without the outlier there is none to name.
+        report.workloads.removeLast()
+        #expect(!BenchReportText.headline(report).contains("3× from the median"))
+        #expect(BenchReportText.markdown(report).contains("VirtBench is faster on 1 of 3."))
+    }
+
     static func sampleReport(runID: String = "bench-20250101-000000") -> BenchReport {
         let host = BenchHostFacts(cpuModel: "Test CPU", onlineCores: 2, date: "2025-01-01T00:00:00Z", qemuVersion: "QEMU emulator version 7.2",
                                   commit: "abc1234", kernel: "Linux 6", virtbenchBuild: "release, jemalloc")
