@@ -174,6 +174,32 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     /// Whether any implemented mode failed any program.
     public var hasFailures: Bool { results.contains { $0.status == .failed } }
 
+    /// The cells a mode refused to run, once per reason (in the order first met), each reason's
+    /// workloads grouped by mode: tables list only what ran, and say why the rest did not here.
+    public var skipsByReason: [(reason: String, modes: [(mode: String, workloads: [String])])] {
+        var order: [String] = []
+        var byReason: [String: [(mode: String, workloads: [String])]] = [:]
+        for result in results where result.status == .skipped {
+            let reason = result.reason ?? "no reason given"
+            if byReason[reason] == nil { order.append(reason) }
+            var modes = byReason[reason, default: []]
+            if let index = modes.firstIndex(where: { $0.mode == result.mode }) {
+                modes[index].workloads.append(result.workload)
+            } else {
+                modes.append((result.mode, [result.workload]))
+            }
+            byReason[reason] = modes
+        }
+        return order.map { ($0, byReason[$0] ?? []) }
+    }
+
+    /// `skipsByReason` as lines: "REASON: mode a, b; mode c".
+    public var skipLines: [String] {
+        skipsByReason.map { entry in
+            entry.reason + " — " + entry.modes.map { "\($0.mode): \($0.workloads.joined(separator: ", "))" }.joined(separator: "; ")
+        }
+    }
+
     /// Pretty, key-sorted JSON so reports diff cleanly in git.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()

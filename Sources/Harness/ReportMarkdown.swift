@@ -29,11 +29,15 @@ public enum ReportMarkdown {
         text += "\n## Results\n\n"
         text += "| workload | mode | status | median wall s (measured) | instructions (exact) | MIPS (measured) | relative throughput (measured) | checksum | equivalent to native | counts stable |\n"
         text += "|---|---|---|---:|---:|---:|---:|---|---|---|\n"
-        for result in report.results {
+        for result in report.results where result.status != .skipped {
             let status = result.reason.map { "\(result.status.rawValue): \(cell($0))" } ?? result.status.rawValue
             text += "| \(cell(result.workload)) | \(result.mode) | \(status) | \(number(result.medianWallSeconds, "%.4f")) | "
             text += "\(result.counts.map { String($0["instructions"]) } ?? "–") | \(number(result.medianMIPS, "%.3g")) | "
             text += "\(number(result.relativeThroughput, "%.3f")) | \(result.checksum.map(cell) ?? "–") | \(flag(result.equivalentToNative, none: result.mode == "native" ? "baseline" : "–")) | \(flag(result.countsStable, none: "–")) |\n"
+        }
+        if !report.skipLines.isEmpty {
+            text += "\nNot run (a mode that cannot run a program says why, once per reason):\n\n"
+            text += report.skipLines.map { "- \($0)\n" }.joined()
         }
 
         let measured = report.results.filter { $0.counts != nil }

@@ -126,7 +126,7 @@ final class ProgressLine: @unchecked Sendable {
 enum Summary {
     static func table(_ report: ComparisonReport) -> String {
         var rows: [[String]] = [["workload", "mode", "status", "wall s", "MIPS", "relative", "instructions"]]
-        for result in report.results {
+        for result in report.results where result.status != .skipped {
             rows.append([
                 result.workload, result.mode,
                 result.status.rawValue,
@@ -139,6 +139,7 @@ enum Summary {
         var text = PlainTextTable.render(rows)
         let failed = report.results.filter { $0.status == .failed }
         for result in failed { text += "FAILED \(result.workload) · \(result.mode): \(result.reason ?? "")\n" }
+        for line in report.skipLines { text += "not run: \(line)\n" }
         let missing = report.modes.filter { !$0.implemented }.map(\.name)
         if !missing.isEmpty { text += "not implemented yet: \(missing.joined(separator: ", "))\n" }
         return text

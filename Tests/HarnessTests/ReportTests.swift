@@ -75,6 +75,21 @@ struct ReportTests {
         #expect(markdown.contains("| crc32<small> | native | 1.200 |"))
     }
 
+    @Test func skippedCellsAreListedOncePerReasonNotInTheTable() {
+        var report = Self.sampleReport()
+        let refusal = "built for the hypercall ABI: only para runs it"
+        report.results += [
+            WorkloadResult(workload: "kernel-pv", category: .os, mode: "native", status: .skipped, reason: refusal),
+            WorkloadResult(workload: "kernel-pv", category: .os, mode: "full", status: .skipped, reason: refusal),
+            WorkloadResult(workload: "kernel-cpu-pv", category: .os, mode: "full", status: .skipped, reason: refusal),
+        ]
+        #expect(report.skipLines == [refusal + " — native: kernel-pv; full: kernel-pv, kernel-cpu-pv"])
+        let markdown = ReportMarkdown.render(report)
+        #expect(!markdown.contains("| kernel-pv | native | skipped"), "only what ran is a row")
+        #expect(markdown.contains("- " + refusal + " — native: kernel-pv; full: kernel-pv, kernel-cpu-pv\n"))
+        #expect(!ReportMarkdown.render(Self.sampleReport()).contains("Not run ("), "nothing skipped, nothing said")
+    }
+
     @Test func theCommitIsRecordedAndNamed() throws {
         var report = Self.sampleReport()
         #expect(ReportMarkdown.render(report).contains("from an unknown commit."))
