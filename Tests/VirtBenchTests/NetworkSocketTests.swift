@@ -20,10 +20,7 @@ import TestSupport
     }
 
     static func arguments(_ machine: Machine) -> [String] {
-        let kit = Tool.kernelKitDirectory
-        return ["-M", "virt", "-m", "512M", "-nographic", "-kernel", kit + "/Image", "-initrd", kit + "/initrd.gz",
-                "-append", "console=ttyS0 kit.test=net-peers kit.net-ip=\(machine.address)/24 kit.net-ping=\(machine.peer)",
-                "-netdev", machine.netdev, "-device", "virtio-net-device,netdev=n0,mac=\(machine.mac)"]
+        KitNetworkGuest.arguments(test: "net-peers", address: machine.address, ping: machine.peer, netdev: machine.netdev, mac: machine.mac)
     }
 
     static func launch(_ machine: Machine) throws -> ProcessResult {

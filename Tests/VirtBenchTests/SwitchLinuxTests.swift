@@ -21,10 +21,8 @@ import TestSupport
     }
 
     static func arguments(_ guest: Guest) -> [String] {
-        let kit = Tool.kernelKitDirectory
-        return ["-M", "virt", "-m", "512M", "-nographic", "-kernel", kit + "/Image", "-initrd", kit + "/initrd.gz",
-                "-append", "console=ttyS0 kit.test=net-switch kit.net-ip=\(guest.address)/24 kit.net-ping=\(guest.ping)\(guest.extra)",
-                "-netdev", guest.netdev, "-device", "virtio-net-device,netdev=n0,mac=\(guest.mac)"]
+        KitNetworkGuest.arguments(test: "net-switch", address: guest.address, ping: guest.ping, extra: guest.extra,
+                                  netdev: guest.netdev, mac: guest.mac)
     }
 
     static func launch(_ guest: Guest) throws -> ProcessResult {
