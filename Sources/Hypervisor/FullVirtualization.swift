@@ -208,6 +208,12 @@ final class FullVirtualization: VirtualizationKind {
             root = cpu.shadow.root(for: key)
         }
         guard let root else { return } // a pool always holds at least one root
+        // Making the root may have evicted another whose table it now reuses: the hart's banks
+        // must not keep that one's translations under this satp.
+        if cpu.shadow.flushPending {
+            cpu.shadow.flushPending = false
+            host.hart.hostFlushUserTranslations()
+        }
         cpu.loadedRoot = (key, root, cpu.shadow.rootsVersion)
         host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root.rawValue >> 12)
     }

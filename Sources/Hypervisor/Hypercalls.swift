@@ -56,7 +56,11 @@ enum Hypercalls {
         case .version: outcome = .value(HypercallABI.version)
         case .mmuUpdate: outcome = mmuUpdate(domain, cpu, host: host, requests: GuestPhysicalAddress(a[0]), count: a[1])
         case .pinTable: outcome = Outcome { () throws(Failure) in try cpu.frames.pin(HostPhysicalAddress(a[0]), level: a[1]) }
-        case .unpinTable: outcome = unpin(cpu, HostPhysicalAddress(a[0]))
+        case .unpinTable:
+            outcome = unpin(cpu, HostPhysicalAddress(a[0]))
+            // An unpinned table may become writable memory, then a root again with other
+            // contents under the same satp: no translation through it may stay cached.
+            if case .value = outcome { hart.hostFlushTranslations() }
         case .newBaseptr: outcome = newBaseptr(cpu, host: host, kernelRoot: HostPhysicalAddress(a[0]), userRoot: HostPhysicalAddress(a[1]))
         case .tlbFlush:
             hart.hostFlushTranslations()
@@ -201,7 +205,7 @@ enum Hypercalls {
         if cpu.userRoot != HostPhysicalAddress(0) { cpu.frames.releaseRoot(cpu.userRoot) }
         cpu.kernelRoot = kernelRoot
         cpu.userRoot = userRoot
-        host.hart.enterDeprivileged(pc: host.hart.pc, satp: cpu.satp)
+        host.hart.switchDeprivileged(pc: host.hart.pc, satp: cpu.satp)
         return .value(0)
     }
 
@@ -223,7 +227,7 @@ enum Hypercalls {
         _ = memory.store(page, width: 8, value: shared)
         kind.setFloatingPointState(hart, status)
         cpu.mode = toUser ? .user : .kernel
-        hart.enterDeprivileged(pc: pc, satp: cpu.satp)
+        hart.switchDeprivileged(pc: pc, satp: cpu.satp)
         return .value(0)
     }
 

@@ -193,7 +193,7 @@ final class ParaVirtualization: VirtualizationKind {
             hart.setRegister(2, scratch)
             cpu.mode = .kernel
         }
-        hart.enterDeprivileged(pc: cpu.callback.rawValue, satp: cpu.satp)
+        hart.switchDeprivileged(pc: cpu.callback.rawValue, satp: cpu.satp)
     }
 
     static let sie = Hart.SIE, spie = Hart.SPIE, spp = Hart.SPP

@@ -58,7 +58,7 @@ struct BlockCache {
     let blocks: UnsafeMutablePointer<DecodedBlock>
     let jumpCache: UnsafeMutablePointer<JumpEntry>
     /// The jump-cache entries filled since the last flush, so a flush clears only those.
-    let jumpTouched = TouchedEntries(contexts: TranslationContext.count)
+    let jumpTouched = TouchedEntries(contexts: TranslationSlots.count)
     var opCount = 0
     /// Bumped whenever decoded code or the virtual-to-physical view changes, which breaks every chain.
     var generation: UInt32 = 0
@@ -129,8 +129,8 @@ struct BlockCache {
         blocks = .allocate(capacity: BlockCache.blockCapacity)
         physicalCache = .allocate(capacity: BlockCache.physicalCacheEntries)
         physicalCache.initialize(repeating: PhysicalEntry(ramOffset: .max, block: -1), count: BlockCache.physicalCacheEntries)
-        jumpCache = .allocate(capacity: TranslationContext.count * BlockCache.jumpCacheEntries)
-        jumpCache.initialize(repeating: JumpEntry(pc: .max, block: -1), count: TranslationContext.count * BlockCache.jumpCacheEntries)
+        jumpCache = .allocate(capacity: TranslationSlots.count * BlockCache.jumpCacheEntries)
+        jumpCache.initialize(repeating: JumpEntry(pc: .max, block: -1), count: TranslationSlots.count * BlockCache.jumpCacheEntries)
     }
 
     func release() {
@@ -168,29 +168,39 @@ struct BlockCache {
     }
 
     @inline(__always)
-    func jumpEntry(_ context: TranslationContext, _ pc: UInt64) -> UnsafeMutablePointer<JumpEntry> {
-        // SAFETY: context.rawValue < TranslationContext.count and the pc index is masked below
+    func jumpEntry(slot: Int, _ pc: UInt64) -> UnsafeMutablePointer<JumpEntry> {
+        // SAFETY: slot < TranslationSlots.count and the pc index is masked below
         // jumpCacheEntries, so the entry lies within the table's count * jumpCacheEntries entries.
-        jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1)))
+        jumpCache + (slot * BlockCache.jumpCacheEntries + Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1)))
     }
 
     /// A block no page records (a 32-bit instruction straddling two pages) reached the jump
     /// caches since they were last emptied, so only emptying them drops it.
     var jumpCachesHoldUnrecordedBlocks = false
 
+    /// The chain key (`ChainSlot.key`) of code run through `slot` now.
+    func chainKey(slot: Int) -> UInt32 { generation << 4 | UInt32(slot) }
+
     mutating func flushJumpCaches() {
         jumpCachesHoldUnrecordedBlocks = false
-        generation = (generation &+ 1) & 0x1fff_ffff
+        generation = (generation &+ 1) & 0x0fff_ffff
         jumpTouched.clear(jumpCache, entriesPerContext: BlockCache.jumpCacheEntries, to: JumpEntry(pc: .max, block: -1))
     }
 
-    /// Fills the jump-cache entry for `pc` in `context`, remembering it for the next flush.
+    /// Empties one slot's jump cache (a U-mode bank given to another address space) and breaks
+    /// every chain, as chains made through that slot now lead elsewhere.
+    mutating func flushJumpCache(slot: Int) {
+        generation = (generation &+ 1) & 0x0fff_ffff
+        jumpTouched.clear(jumpCache, entriesPerContext: BlockCache.jumpCacheEntries, to: JumpEntry(pc: .max, block: -1), context: slot)
+    }
+
+    /// Fills the jump-cache entry for `pc` in `slot`, remembering it for the next flush.
     @inline(__always)
-    func fillJumpEntry(_ context: TranslationContext, _ pc: UInt64, block: Int32) {
+    func fillJumpEntry(slot: Int, _ pc: UInt64, block: Int32) {
         let index = Int((pc >> 1) & UInt64(BlockCache.jumpCacheEntries - 1))
-        // SAFETY: the index is masked to one context's entries, within the table (see jumpEntry).
-        (jumpCache + (context.rawValue * BlockCache.jumpCacheEntries + index)).pointee = JumpEntry(pc: pc, block: block)
-        jumpTouched.note(context.rawValue, index)
+        // SAFETY: the index is masked to one slot's entries, within the table (see jumpEntry).
+        (jumpCache + (slot * BlockCache.jumpCacheEntries + index)).pointee = JumpEntry(pc: pc, block: block)
+        jumpTouched.note(slot, index)
     }
 
     /// Whether RAM page `ramOffset >> 12` holds decoded code; `ramOffset` is within RAM.

@@ -163,20 +163,20 @@ extension Hart {
     @inline(__always)
     private func lookupBlock() -> Int32? {
         // SAFETY: `jumpEntry` masks pc into the context's slice of the jump cache.
-        let entry = blocks.jumpEntry(fetchContext, pc)
+        let entry = blocks.jumpEntry(slot: fetchSlot, pc)
         if entry.pointee.pc == pc {
             eventCounters.blockCacheHits &+= 1
             return entry.pointee.block
         }
         eventCounters.blockCacheMisses &+= 1
         guard let id = findOrDecodeBlock() else { return nil }
-        blocks.fillJumpEntry(fetchContext, pc, block: id)
+        blocks.fillJumpEntry(slot: fetchSlot, pc, block: id)
         return id
     }
 
     private func fetchPhysical(_ va: UInt64) -> UInt64? {
         // SAFETY: `tlbEntry` returns an entry inside `tlb`; only its tags and offset are read.
-        let e = tlbEntry(fetchContext, va)
+        let e = tlbEntry(slot: fetchSlot, va)
         if e.pointee.fetchTag == va & TLBEntry.pageMask {
             let host = va &+ e.pointee.hostOffset
             return host &- UInt64(UInt(bitPattern: memory.bytes)) &+ memory.base
@@ -312,10 +312,10 @@ extension Hart {
         guard let first = lookupBlock() else { return }
         // Hoisted for the whole run of blocks: every change to them (trap, xRET, CSR write,
         // sfence.vma, decoded-code invalidation) leaves this function or goes through a lookup.
-        let dataTLB = tlb + dataContext.rawValue * TLBEntry.entriesPerContext
-        // Chains are only followed within one fetch context and cache generation.
-        let context = UInt32(fetchContext.rawValue)
-        var chainKey = blocks.generation << 3 | context
+        let dataTLB = tlb + dataSlot * TLBEntry.entriesPerContext
+        // Chains are only followed within one fetch slot and cache generation.
+        let slot = fetchSlot
+        var chainKey = blocks.chainKey(slot: slot)
         // SAFETY: `first` and every block id below come from `lookupBlock`, i.e. from
         // `registerBlock`, so they index registered blocks, whose ops lie inside `blocks.ops`.
         // The current block, its first op and its pc, kept in the register file's `BlockFrame`
@@ -338,7 +338,7 @@ extension Hart {
         ops = blocks.ops + Int(blockPointer.pointee.firstOp)
         blockPC = pc
         if compiling {
-            x[CompiledRun.jumpCache] = UInt64(UInt(bitPattern: blocks.jumpEntry(fetchContext, 0)))
+            x[CompiledRun.jumpCache] = UInt64(UInt(bitPattern: blocks.jumpEntry(slot: slot, 0)))
         }
 
         /// The data-TLB entry for `va`, and the tag a `width`-byte access must match (page and alignment in one compare).
@@ -1154,7 +1154,7 @@ extension Hart {
             }
             pc = nextPC
             guard let next = lookupBlock() else { return }
-            let currentKey = blocks.generation << 3 | context
+            let currentKey = blocks.chainKey(slot: slot)
             let nextBlock = blocks.blocks + Int(next)
             let nextOps = blocks.ops + Int(nextBlock.pointee.firstOp)
             if currentKey == chainKey {
@@ -1195,7 +1195,7 @@ extension Hart {
     private func storeSlowPath(_ va: UInt64, _ width: UInt64, _ value: UInt64, executed: Int) -> Bool? {
         // A writable page that holds decoded code (data next to code is common in small
         // programs): a store that misses the code's 64-byte chunks goes straight to RAM.
-        let e = tlbEntry(dataContext, va)
+        let e = tlbEntry(slot: dataSlot, va)
         if e.pointee.writeTag == va & (TLBEntry.pageMask | (width &- 1)) | TLBEntry.codePageMarker {
             // SAFETY: the write tag matched page and alignment, so va's page is mapped to host RAM
             // and the `width`-byte access stays inside it; `tlbEntry` stays inside `tlb`.

@@ -226,23 +226,26 @@ extension Hart {
         pc = state.pc
         waitingForInterrupt = false
         reservationAddress = .max
+        // Another guest (or vCPU) may have used the same root addresses for other tables.
+        hostFlushUserTranslations()
         updateTranslationContexts()
-        nextEventAt = 0
     }
 
-    /// Points U-mode translation at a new root (`satp` value) and drops only the user context's
-    /// cached translations: a full-virtualization host switches shadow roots on every guest
-    /// kernel/user transition, and the other contexts hold nothing a U-mode guest uses.
+    /// Points U-mode translation at a root (`satp` value). A full-virtualization host switches
+    /// shadow roots on nearly every guest kernel/user transition: the translations of up to
+    /// `TranslationSlots.userBanks` roots stay cached across switches (`selectUserBank`), so the
+    /// host owes `hostFlushUserTranslations` whenever it changes or frees a table of any of them.
     public func hostSwitchUserAddressSpace(satp value: UInt64) {
         guard let legal = SupervisorCSRs.legalATP(value) else { return }
         satp = legal
-        hostFlushUserTranslations()
+        selectUserBank(for: legal)
+        nextEventAt = 0
     }
 
-    /// Drops the user context's cached translations after the host changed a table its satp
-    /// points at (a shadow entry removed or its permissions raised).
+    /// Drops U-mode's cached translations, of every root, after the host changed a table a root
+    /// leads to (a shadow entry removed or its permissions lowered, a root freed).
     public func hostFlushUserTranslations() {
-        tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty, context: TranslationContext.user.rawValue)
+        flushUserBanks()
         eventCounters.tlbFlushes += 1
         blocks.flushJumpCaches()
         nextEventAt = 0
@@ -278,9 +281,19 @@ extension Hart {
 /// kernel in U-mode, Xen's PV guests): the host, not a trap vector, decides where the guest
 /// resumes and under which page table.
 extension Hart {
-    /// Resumes the guest in U-mode (V = 0) at `pc`, translating through `satp` (whose root the
-    /// host has validated). Cached translations of the previous address space are dropped.
+    /// Resumes a guest (a different one, or after the host changed its tables) in U-mode (V = 0)
+    /// at `pc`, translating through `satp` (whose root the host has validated). Every cached
+    /// translation is dropped.
     public func enterDeprivileged(pc newPC: UInt64, satp newSATP: UInt64) {
+        flushTLB()
+        switchDeprivileged(pc: newPC, satp: newSATP)
+    }
+
+    /// Resumes the guest on the hart in U-mode at `pc` through `satp`, as it moves between its own
+    /// address spaces (a para-virtual kernel's root and its programs'): each root's translations
+    /// stay cached in a U-mode bank (`selectUserBank`), so the host owes `hostFlushTranslations`
+    /// whenever it changes a validated table or lets one go.
+    public func switchDeprivileged(pc newPC: UInt64, satp newSATP: UInt64) {
         closePrivilegeInterval()
         privilege = .user
         virtualized = false
@@ -288,8 +301,7 @@ extension Hart {
         pc = newPC
         waitingForInterrupt = false
         reservationAddress = .max
-        flushTLB()
-        updateTranslationContexts()
+        selectUserBank(for: newSATP)
         nextEventAt = 0
     }
 

@@ -25,6 +25,20 @@ enum TranslationContext: Int {
     var permitsUserPages: Bool { self == .supervisorUserAccess || self == .virtualSupervisorUserAccess }
 }
 
+/// Where each translation context's software-TLB and jump-cache entries live: one table (slot)
+/// per context, except that U-mode has `userBanks` of them, each holding the translations of one
+/// address space (satp value) that the host switched the hart to (`Hart.hostSwitchUserAddressSpace`).
+/// A full- or para-virtualizing host moves the hart's U-mode between a guest kernel's and its
+/// programs' tables on nearly every exit; with one table each move emptied it, as a TLB without
+/// ASIDs must. With banks a move back finds its translations still there, as an ASID-tagged TLB
+/// does on hardware. A satp write by the hart's own S-mode still empties everything.
+enum TranslationSlots {
+    static let userBanks = 8
+    static let count = TranslationContext.count + userBanks - 1
+    /// Bank 0 is U-mode's own context slot; the others follow the contexts.
+    static func userSlot(bank: Int) -> Int { bank == 0 ? TranslationContext.user.rawValue : TranslationContext.count + bank - 1 }
+}
+
 /// One software-TLB entry (QEMU's CPUTLBEntry shape): the page-aligned virtual address that
 /// hits for reads, writes and fetches, and the offset from virtual address to host pointer.
 /// A tag that can never equal an aligned address (`invalid`) marks a missing permission.
@@ -147,6 +161,53 @@ extension Hart {
     func updateTranslationContexts() {
         fetchContext = translationContext(privilege, virtual: virtualized)
         dataContext = translationContext(effectiveDataPrivilege, virtual: effectiveDataVirtualized)
+        fetchSlot = slot(fetchContext)
+        dataSlot = slot(dataContext)
+    }
+
+    /// The TLB and jump-cache slot `context` uses now (`TranslationSlots`).
+    @inline(__always)
+    func slot(_ context: TranslationContext) -> Int { context == .user ? userSlot : context.rawValue }
+
+    /// Points U-mode at the bank holding `atp`'s translations; when no bank does, the least
+    /// recently used one is emptied and given to `atp`. Emptying a bank breaks every chain
+    /// (the chain key names the slot, not the address space).
+    func selectUserBank(for atp: UInt64) {
+        userBankClock &+= 1
+        let bank: Int
+        if let kept = userBankATP.firstIndex(of: atp) {
+            bank = kept
+        } else {
+            bank = userBankLastUse.indices.min { userBankLastUse[$0] < userBankLastUse[$1] } ?? 0
+            let slot = TranslationSlots.userSlot(bank: bank)
+            tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty, context: slot)
+            blocks.flushJumpCache(slot: slot)
+            userBankATP[bank] = atp
+            eventCounters.tlbFlushes += 1
+        }
+        userBankLastUse[bank] = userBankClock
+        userSlot = TranslationSlots.userSlot(bank: bank)
+        updateTranslationContexts()
+    }
+
+    /// Empties every U-mode bank (a host changed tables they cache).
+    func flushUserBanks() {
+        for bank in 0 ..< TranslationSlots.userBanks {
+            tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty,
+                             context: TranslationSlots.userSlot(bank: bank))
+        }
+        forgetUserBanks()
+    }
+
+    /// After every bank was emptied, no bank keeps its address space (the one in use goes on
+    /// translating for satp until the next switch). A root freed before the flush may come back
+    /// at another address space's address; forgetting keeps the bank each root gets (and so the
+    /// counts of a virtual-time run) independent of where the host placed its tables.
+    func forgetUserBanks() {
+        for bank in 0 ..< TranslationSlots.userBanks {
+            userBankATP[bank] = .max
+            userBankLastUse[bank] = 0
+        }
     }
 
     /// The context for accesses made at privilege `p` with V = `virtual`.
@@ -177,10 +238,11 @@ extension Hart {
     }
 
     @inline(__always)
-    func tlbEntry(_ context: TranslationContext, _ va: UInt64) -> UnsafeMutablePointer<TLBEntry> {
-        // SAFETY: context.rawValue < TranslationContext.count and the page index is masked below
-        // entriesPerContext, so the entry lies within `tlb`'s count * entriesPerContext entries.
-        tlb + (context.rawValue * TLBEntry.entriesPerContext + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
+    func tlbEntry(slot: Int, _ va: UInt64) -> UnsafeMutablePointer<TLBEntry> {
+        // SAFETY: slot < TranslationSlots.count (a context's raw value or a user bank's slot) and
+        // the page index is masked below entriesPerContext, so the entry lies within `tlb`'s
+        // TranslationSlots.count * entriesPerContext entries.
+        tlb + (slot * TLBEntry.entriesPerContext + Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
     }
 
     /// Drops every cached translation (satp write, sfence.vma, MXR or PMP change). A flush of
@@ -188,6 +250,7 @@ extension Hart {
     /// remembered G-stage walks, as those fences leave G-stage mappings cached on hardware.
     func flushTLB(keepingGuestStage: Bool = false) {
         tlbTouched.clear(tlb, entriesPerContext: TLBEntry.entriesPerContext, to: TLBEntry.empty)
+        forgetUserBanks()
         eventCounters.tlbFlushes += 1
         blocks.flushJumpCaches()
         if !keepingGuestStage { guestStageGeneration &+= 1 }
@@ -202,9 +265,15 @@ extension Hart {
     /// Takes every entry that maps host page `hostPage` (it now holds decoded code) off the store
     /// fast path, keeping the fact that it may be written (`TLBEntry.codePageMarker`).
     func revokeWrites(toHostPage hostPage: UInt64) {
-        // SAFETY: i runs over exactly the entries `tlb` was allocated with.
-        for i in 0..<(TranslationContext.count * TLBEntry.entriesPerContext) where tlb[i].writeTag != TLBEntry.invalid {
-            if (tlb[i].writeTag &+ tlb[i].hostOffset) & TLBEntry.pageMask == hostPage { tlb[i].writeTag |= TLBEntry.codePageMarker }
+        // Only entries filled since their slot was last emptied can hold a write tag.
+        for slot in 0 ..< TranslationSlots.count {
+            tlbTouched.forEachTouched(slot, entriesPerContext: TLBEntry.entriesPerContext) { index in
+                // SAFETY: slot < TranslationSlots.count and index < entriesPerContext: inside `tlb`.
+                let e = tlb + (slot * TLBEntry.entriesPerContext + index)
+                if e.pointee.writeTag != TLBEntry.invalid, (e.pointee.writeTag &+ e.pointee.hostOffset) & TLBEntry.pageMask == hostPage {
+                    e.pointee.writeTag |= TLBEntry.codePageMarker
+                }
+            }
         }
     }
 
@@ -403,8 +472,8 @@ extension Hart {
         if memory.contains(page, length: 4096) && pmpUniformPage(page, type, privilege: p) {
             // SAFETY: `tlbEntry` returns an entry inside `tlb`; the offset it stores maps `vpage`
             // to `page`, which `memory.contains` just placed wholly in host RAM.
-            let e = tlbEntry(context, va)
-            tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
+            let e = tlbEntry(slot: dataSlot, va)
+            tlbTouched.note(dataSlot, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask
             let offset = UInt64(UInt(bitPattern: memory.hostPointer(page))) &- vpage
             if e.pointee.hostOffset != offset || (e.pointee.readTag != vpage && e.pointee.writeTag != vpage && e.pointee.fetchTag != vpage) {
@@ -436,8 +505,8 @@ extension Hart {
         if pmpUniformPage(page, .fetch, privilege: privilege) {
             // SAFETY: as in `translateData`; `page` is RAM because `memory.contains(pa, length: 2)`
             // held and RAM is whole pages.
-            let e = tlbEntry(context, va)
-            tlbTouched.note(context.rawValue, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
+            let e = tlbEntry(slot: fetchSlot, va)
+            tlbTouched.note(fetchSlot, Int((va >> 12) & UInt64(TLBEntry.entriesPerContext - 1)))
             let vpage = va & TLBEntry.pageMask
             let offset = UInt64(UInt(bitPattern: memory.hostPointer(page))) &- vpage
             if e.pointee.hostOffset != offset {

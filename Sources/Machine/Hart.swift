@@ -274,11 +274,11 @@ public final class Hart {
     var devicesDeadline: UInt64 = .max
 
     // MARK: Translation (Hart+Translation.swift) and the decoded-block cache (Hart+Execution.swift)
-    /// SAFETY: `TranslationContext.count * TLBEntry.entriesPerContext` entries, allocated in
-    /// `init` and freed in `deinit`; `tlbEntry` masks every index into its context's range.
+    /// SAFETY: `TranslationSlots.count * TLBEntry.entriesPerContext` entries, allocated in
+    /// `init` and freed in `deinit`; `tlbEntry` masks every index into its slot's range.
     let tlb: UnsafeMutablePointer<TLBEntry>
     /// The TLB entries filled since the last flush, so a flush clears only those.
-    let tlbTouched = TouchedEntries(contexts: TranslationContext.count)
+    let tlbTouched = TouchedEntries(contexts: TranslationSlots.count)
     /// SAFETY: `GuestStageMemoEntry.count` entries, allocated in `init` and freed in `deinit`;
     /// `guestStageMemoEntry` masks every index into range.
     let guestStageMemo: UnsafeMutablePointer<GuestStageMemoEntry>
@@ -286,6 +286,14 @@ public final class Hart {
     var guestStageGeneration: UInt64 = 1
     var dataContext = TranslationContext.machine
     var fetchContext = TranslationContext.machine
+    /// The slots (`TranslationSlots`) of `dataContext` and `fetchContext`, and U-mode's.
+    var dataSlot = TranslationContext.machine.rawValue
+    var fetchSlot = TranslationContext.machine.rawValue
+    var userSlot = TranslationContext.user.rawValue
+    /// The satp whose translations each U-mode bank holds (.max: none yet), and when each was last chosen.
+    var userBankATP = [UInt64](repeating: .max, count: TranslationSlots.userBanks)
+    var userBankLastUse = [UInt64](repeating: 0, count: TranslationSlots.userBanks)
+    var userBankClock: UInt64 = 0
     var blocks: BlockCache
 
     // MARK: Debugger (Hart+Debug.swift)
@@ -315,8 +323,8 @@ public final class Hart {
         if configuration.hypervisor { letters |= 1 << UInt64(Character("H").asciiValue! - 65) }
         m = MachineCSRs(misa: 2 << 62 | letters, mideleg: configuration.hypervisor ? Hart.hypervisorForcedDelegation : 0)
         // SAFETY: as for `x` and `f` above.
-        tlb = .allocate(capacity: TranslationContext.count * TLBEntry.entriesPerContext)
-        tlb.initialize(repeating: TLBEntry.empty, count: TranslationContext.count * TLBEntry.entriesPerContext)
+        tlb = .allocate(capacity: TranslationSlots.count * TLBEntry.entriesPerContext)
+        tlb.initialize(repeating: TLBEntry.empty, count: TranslationSlots.count * TLBEntry.entriesPerContext)
         guestStageMemo = .allocate(capacity: GuestStageMemoEntry.count)
         guestStageMemo.initialize(repeating: GuestStageMemoEntry.empty, count: GuestStageMemoEntry.count)
         blocks = BlockCache(ramSize: bus.ram.size, compileBlocks: configuration.compileBlocks && configuration.trace == nil,

@@ -34,11 +34,24 @@ struct TouchedEntries {
     /// Remembers that entry `index` of `context` now holds something to clear.
     @inline(__always)
     func note(_ context: Int, _ index: Int) {
-        // SAFETY: `context` is a TranslationContext raw value (< contexts) and the slot written
+        // SAFETY: `context` is a slot (< contexts) and the slot written
         // is below `capacity` within that context's block of `indices`.
         let written = counts[context]
         if written < TouchedEntries.capacity { indices[context &* TouchedEntries.capacity &+ written] = Int32(truncatingIfNeeded: index) }
         counts[context] = written &+ 1
+    }
+
+    /// Calls `body` with the index of every entry of `context` written since its last clear
+    /// (some more than once), or with every index when more were written than are remembered.
+    @inline(__always)
+    func forEachTouched(_ context: Int, entriesPerContext: Int, _ body: (Int) -> Void) {
+        // SAFETY: `context` < contexts, and slots read are below min(written, capacity).
+        let written = counts[context]
+        if written > TouchedEntries.capacity {
+            for index in 0 ..< entriesPerContext { body(index) }
+        } else {
+            for slot in 0 ..< written { body(Int(indices[context * TouchedEntries.capacity + slot])) }
+        }
     }
 
     /// Sets every entry written since the last clear (of every context) back to `empty`, in
@@ -50,7 +63,7 @@ struct TouchedEntries {
     /// Like `clear`, for one context only.
     @inline(__always)
     func clear<Entry>(_ table: UnsafeMutablePointer<Entry>, entriesPerContext: Int, to empty: Entry, context: Int) {
-        // SAFETY: `context` < contexts (a TranslationContext raw value) and slots read are below
+        // SAFETY: `context` < contexts (a slot) and slots read are below
         // min(written, capacity); `table` holds `contexts * entriesPerContext` entries and every
         // noted index is an entry index within one context (< entriesPerContext), as the callers
         // compute them.
