@@ -117,6 +117,12 @@ final class FullVirtualCPU {
     /// The shadow root the hart's satp points at, its key, and the shadow tables' `rootsVersion`
     /// when it was loaded (it may be stale once the roots have changed since).
     var loadedRoot: (key: ShadowPageTables.Key, root: HostPhysicalAddress, version: UInt64)?
+    /// The last few roots loaded, valid while the shadow tables' `rootsVersion` is
+    /// `recentRootsVersion`: a guest's kernel/user transitions move between two or three keys,
+    /// and finding one here costs no hashing.
+    var recentRoots: [(key: ShadowPageTables.Key, root: HostPhysicalAddress)] = []
+    var recentRootsVersion: UInt64 = .max
+    static let recentRootLimit = 4
     /// What `resume` last wrote to the hart's scounteren and stimecmp while this vCPU was on it
     /// (nil: unknown, after a load or save), so an exit reads neither CSR back.
     var hartCounterEnable: UInt64?

@@ -18,6 +18,8 @@ final class FullVirtualization: VirtualizationKind {
     static let domainOverhead: UInt64 = 2 << 20
     var domainOverhead: UInt64 { Self.domainOverhead }
     let tracesPageTables: Bool
+    /// The privileged instructions guest kernels trapped on, decoded.
+    var privilegedInstructions = InstructionMemo()
 
     init(tracesPageTables: Bool = true) {
         self.tracesPageTables = tracesPageTables
@@ -200,6 +202,11 @@ final class FullVirtualization: VirtualizationKind {
             if loaded.version != cpu.shadow.rootsVersion { cpu.loadedRoot = (key, loaded.root, cpu.shadow.rootsVersion) }
             return
         }
+        if cpu.recentRootsVersion == cpu.shadow.rootsVersion, let known = cpu.recentRoots.first(where: { $0.key == key }) {
+            cpu.loadedRoot = (key, known.root, cpu.shadow.rootsVersion)
+            host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | known.root.rawValue >> 12)
+            return
+        }
         var root = cpu.shadow.root(for: key)
         if root == nil {
             // Too many roots or a full pool: start over (counted as a resync).
@@ -215,6 +222,12 @@ final class FullVirtualization: VirtualizationKind {
             host.hart.hostFlushUserTranslations()
         }
         cpu.loadedRoot = (key, root, cpu.shadow.rootsVersion)
+        if cpu.recentRootsVersion != cpu.shadow.rootsVersion {
+            cpu.recentRoots.removeAll(keepingCapacity: true)
+            cpu.recentRootsVersion = cpu.shadow.rootsVersion
+        }
+        if cpu.recentRoots.count == FullVirtualCPU.recentRootLimit { cpu.recentRoots.removeFirst() }
+        cpu.recentRoots.append((key, root))
         host.hart.hostSwitchUserAddressSpace(satp: key.satpMode << 60 | root.rawValue >> 12)
     }
 
@@ -255,7 +268,7 @@ final class FullVirtualization: VirtualizationKind {
         let hart = host.hart
         let bits = UInt32(truncatingIfNeeded: trap.value)
         guard bits & 3 == 3 else { return false }
-        let instruction = Decoder.decode(bits)
+        let instruction = privilegedInstructions.decode(bits)
         switch instruction.op {
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             guard emulateCSR(instruction, domain, cpu, host: host) else { return false }

@@ -444,7 +444,10 @@ struct GuestTableReader: PageTableReader {
 
     /// The guest physical address of each table the walk read, the root's first: the frames the
     /// shadow entries it produces derive from (`ShadowPageTables.trace`).
-    final class Path { var tables: [GuestPhysicalAddress] = [] }
+    final class Path {
+        var tables: [GuestPhysicalAddress] = []
+        init() { tables.reserveCapacity(4) } // an Sv48 walk reads at most four tables
+    }
 
     let domain: Domain
     let memory: PhysicalMemory
