@@ -80,7 +80,9 @@ public struct ReportWriter {
     }
 
     /// Copies a finished run folder to the published folder: copy to a temporary folder, then
-    /// swap, so the published folder always holds one complete report.
+    /// swap, so the published folder always holds one complete report. Nothing of the folder it
+    /// replaces stays: a file beside the old report described another run (another commit or
+    /// host, perhaps), and a published folder shows one run only.
     func publish(from runFolder: URL) throws(ReportWriteError) {
         let latest = resultsDirectory.appendingPathComponent(publishedName, isDirectory: true)
         let fm = FileManager.default
@@ -88,12 +90,6 @@ public struct ReportWriter {
         let retired = resultsDirectory.appendingPathComponent(".retired-\(publishedName)-\(UUID().uuidString)", isDirectory: true)
         do {
             try fm.copyItem(at: runFolder, to: staging)
-            // Files someone placed beside the published report (measurements this writer does not
-            // make, such as the jemalloc comparison next to the bench report) stay.
-            let written = Set((try? fm.contentsOfDirectory(atPath: staging.path)) ?? [])
-            for name in (try? fm.contentsOfDirectory(atPath: latest.path)) ?? [] where !written.contains(name) {
-                try fm.copyItem(at: latest.appendingPathComponent(name), to: staging.appendingPathComponent(name))
-            }
             if fm.fileExists(atPath: latest.path) { try fm.moveItem(at: latest, to: retired) }
             do { try fm.moveItem(at: staging, to: latest) } catch {
                 // Put the old report back rather than leave no `latest` at all.

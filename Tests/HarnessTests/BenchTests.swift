@@ -239,8 +239,11 @@ import TestSupport
         let published = try Data(contentsOf: latest.appendingPathComponent("bench.md"))
         #expect(String(decoding: published, as: UTF8.self).contains("| a |"))
         // Same run id again: a new folder, and latest replaced, with nothing half-written left.
+        // A file put beside the published report by hand describes another run: it goes too.
+        try Data("another host".utf8).write(to: latest.appendingPathComponent("notes.md"))
         let second = try writer.write(Self.sampleReport(), publish: true)
         #expect(second.lastPathComponent == "bench-20250101-000000-2")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: latest.path).sorted() == ["bench.json", "bench.md"])
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(names == ["bench-20250101-000000", "bench-20250101-000000-2", "bench-latest"])
     }
