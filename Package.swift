@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "generate-engine", dependencies: ["InstructionSpec"]),
         // Relaxed-atomic access to guest RAM shared by hart threads (include/GuestMemory.h says why).
         .target(name: "CGuestMemory"),
-        .target(name: "Machine", dependencies: ["RISCV", "CGuestMemory"], swiftSettings: hotPathSettings),
+        .target(name: "Machine", dependencies: ["RISCV", "CGuestMemory", "CHostIO"], swiftSettings: hotPathSettings),
         .target(name: "Devices", dependencies: ["Machine", "RISCV"], swiftSettings: exitPathSettings),
         // Virtio devices and their transports over guest RAM; the board's slots take them (issue 18).
         // fallocate(2) for the block device's discard and write-zeroes (include/HostIO.h says why C).

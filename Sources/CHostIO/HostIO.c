@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #ifdef __linux__
 #include <linux/falloc.h>
 #endif
@@ -43,6 +44,16 @@ int vb_byte_is_locked(int fd, int64_t offset) {
     return lock.l_type != F_UNLCK;
 #else
     (void)fd; (void)offset;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int vb_memory_file(const char *name) {
+#ifdef __linux__
+    return memfd_create(name, MFD_CLOEXEC);
+#else
+    (void)name;
     errno = ENOSYS;
     return -1;
 #endif

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CHostIO
 import RISCV
 
 /// How the dispatch loop runs compiled code: `(x, dataTLB, blockPC, code) -> result` saves the
@@ -45,15 +46,20 @@ enum BlockFrame {
     static let end = 42
 }
 
-/// Executable memory for compiled blocks: one mapping, filled front to back, emptied with the
-/// block cache (`BlockCache.flushAll`). Pages are touched only as code is written.
+/// Executable memory for compiled blocks, filled front to back, emptied with the block cache
+/// (`BlockCache.flushAll`). One memory file mapped twice: code is written through a writable
+/// view and run through an executable one, so no address is ever writable and executable at
+/// once (W^X) and a guest-controlled write into code memory through a stray host pointer cannot
+/// turn into host code. Pages are touched only as code is written.
 struct CodeCache {
     static let capacity = 16 << 20
     /// The largest code one block can need (64 ops, the longest a load or store at ~60 bytes, plus stubs).
     static let blockReserve = 16 << 10
-    /// SAFETY: the start of this cache's own RWX mapping of `capacity` bytes (nil when compiling
-    /// is off), unmapped only by `release`, when the hart that owns the block cache goes.
-    let base: UnsafeMutableRawPointer?
+    /// SAFETY: the starts of this cache's two views of `capacity` bytes of one memory file (nil
+    /// when compiling is off): `base` read and execute only, `writable` read and write only.
+    /// Both are unmapped only by `release`, when the hart that owns the block cache goes.
+    let base: UnsafeRawPointer?
+    let writable: UnsafeMutableRawPointer?
     var used = 0
     /// The entry sequence, at the start of the mapping (kept across flushes).
     let entry: CompiledEntry?
@@ -65,24 +71,40 @@ struct CodeCache {
 
     init(enabled: Bool) {
         perfMap = enabled && getenv("VIRTBENCH_PERF_MAP") != nil ? fopen("/tmp/perf-\(getpid()).map", "a") : nil
-        // SAFETY: a fresh anonymous mapping (no address hint, no file), checked against MAP_FAILED
-        // before use; the entry sequence is a few bytes, far below `capacity`.
-        let mapped = enabled ? mmap(nil, CodeCache.capacity, PROT_READ | PROT_WRITE | PROT_EXEC,
-                                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) : MAP_FAILED
-        // A host that refuses writable executable memory (or another ISA) keeps the interpreter alone.
-        guard let mapped, mapped != MAP_FAILED, let code = BlockCompiler.entrySequence() else {
-            base = nil; entry = nil; entryBytes = 0; return
+        // A host that refuses the mappings (or another ISA) keeps the interpreter alone.
+        guard enabled, let views = CodeCache.mapViews(), let code = BlockCompiler.entrySequence() else {
+            base = nil; writable = nil; entry = nil; entryBytes = 0; return
         }
-        base = mapped
-        // SAFETY: the copy is code.count bytes from the array into the start of the mapping (far
-        // smaller than `capacity`). The cast makes the mapping's first byte a C function: the
-        // entry sequence (entrySequence) saves the callee-saved registers and jumps to its fourth
-        // argument, as CompiledEntry's C signature says, and the mapping is executable and lives
-        // as long as `entry` can be called (until `release`).
-        code.withUnsafeBytes { mapped.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
-        entry = unsafeBitCast(mapped, to: CompiledEntry.self)
+        (base, writable) = (UnsafeRawPointer(views.executable), views.writable)
+        // SAFETY: the copy is code.count bytes from the array into the start of the writable view
+        // (far smaller than `capacity`). The cast makes the executable view's first byte a C
+        // function: the entry sequence (entrySequence) saves the callee-saved registers and jumps
+        // to its fourth argument, as CompiledEntry's C signature says, and the view lives as long
+        // as `entry` can be called (until `release`).
+        code.withUnsafeBytes { views.writable.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
+        entry = unsafeBitCast(views.executable, to: CompiledEntry.self)
         entryBytes = (code.count + 15) & ~15
         used = entryBytes
+    }
+
+    /// A memory file of `capacity` bytes mapped writable and, elsewhere, executable; nil when the
+    /// host refuses either.
+    private static func mapViews() -> (writable: UnsafeMutableRawPointer, executable: UnsafeMutableRawPointer)? {
+        let fd = vb_memory_file("virtbench-code")
+        guard fd >= 0 else { return nil }
+        // The mappings keep the file; the descriptor is not needed after them.
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(capacity)) == 0 else { return nil }
+        // SAFETY: fresh shared mappings of the file (no address hint), checked against MAP_FAILED
+        // before use, and unmapped again when the second one fails.
+        let writable = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let writable, writable != MAP_FAILED else { return nil }
+        let executable = mmap(nil, capacity, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0)
+        guard let executable, executable != MAP_FAILED else {
+            munmap(writable, capacity)
+            return nil
+        }
+        return (writable, executable)
     }
 
     /// Drops every compiled block (with the block cache).
@@ -91,25 +113,27 @@ struct CodeCache {
     var hasRoom: Bool { base == nil || used + CodeCache.blockReserve <= CodeCache.capacity }
 
     /// Copies `code` in; `guestAddress` (the block's physical address) names it in the perf map.
+    /// Returns where it runs (in the executable view).
     mutating func install(_ code: [UInt8], guestAddress: UInt64) -> UnsafeRawPointer? {
-        guard let base, used + code.count <= CodeCache.capacity else { return nil }
-        // SAFETY: the guard keeps [used, used + code.count) inside the mapping's `capacity` bytes;
+        guard let base, let writable, used + code.count <= CodeCache.capacity else { return nil }
+        // SAFETY: the guard keeps [used, used + code.count) inside both views' `capacity` bytes;
         // the returned pointer stays valid until `reset` (which empties the block cache with it)
         // or `release`.
+        code.withUnsafeBytes { (writable + used).copyMemory(from: $0.baseAddress!, byteCount: code.count) }
         let start = base + used
-        code.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: code.count) }
         if let perfMap {
             fputs("\(String(UInt(bitPattern: start), radix: 16)) \(String(code.count, radix: 16)) guest-0x\(String(guestAddress, radix: 16))\n", perfMap)
             fflush(perfMap)
         }
         used = (used + code.count + 15) & ~15
-        return UnsafeRawPointer(start)
+        return start
     }
 
     func release() {
-        // SAFETY: the mapping made in `init`, of `capacity` bytes, unmapped once: `release` runs
-        // only from the block cache's release, in the owning hart's deinit.
-        if let base { munmap(base, CodeCache.capacity) }
+        // SAFETY: the views made in `init`, of `capacity` bytes each, unmapped once: `release`
+        // runs only from the block cache's release, in the owning hart's deinit.
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), CodeCache.capacity) }
+        if let writable { munmap(writable, CodeCache.capacity) }
         if let perfMap { fclose(perfMap) }
     }
 }

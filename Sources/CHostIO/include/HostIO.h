@@ -23,4 +23,10 @@ int vb_lock_byte(int fd, int64_t offset, int shared, int unlock);
 // exclusive lock: 1 if so, 0 if not, -1 with errno set on failure.
 int vb_byte_is_locked(int fd, int64_t offset);
 
+// An anonymous memory file (memfd_create(2), Linux 3.17+, declared only under _GNU_SOURCE),
+// close-on-exec. Mapped twice, once writable and once executable, it gives the block compiler
+// code memory that is never writable and executable at one address (Sources/Machine/BlockCompiler.swift).
+// Returns the descriptor, or -1 with errno set (ENOSYS on hosts other than Linux).
+int vb_memory_file(const char *name);
+
 #endif
