@@ -315,6 +315,17 @@ final class StopFlag: @unchecked Sendable {
         #expect(share.contents(share.outside + "/secret.txt") == NinePShare.secret)
         #expect(client.walkedQids(0, 2, ["sub", "secret.txt"])?.map(\.type) == [NineP.QidType.symlink], "the walk stops at the link")
         #expect(client.open(2).errorCode == EBADF)
+        // A file swapped for a link pointing out between the walk and Tlopen: the open reaches
+        // the file the walk found, never the link's target.
+        _ = client.walk(0, 3, ["hello.txt"])
+        #expect(rename(share.root + "/hello.txt", share.root + "/hello-aside.txt") == 0)
+        #expect(symlink(share.outside + "/secret.txt", share.root + "/hello.txt") == 0)
+        #expect(client.open(3).type == NinePMessageType.rlopen.rawValue)
+        #expect(client.read(3) == NinePShare.hello)
+        // `..` from inside a folder the client renamed follows the rename.
+        _ = client.walk(0, 4, ["sub-moved"])
+        #expect(client.send(.trenameat) { $0.u32(0); $0.string("sub-moved"); $0.u32(0); $0.string("renamed") }.type == NinePMessageType.rrenameat.rawValue)
+        #expect(client.walkedQids(4, 5, ["..", "renamed", "secret.txt"])?.count == 3)
     }
 
     /// A rename race: a host thread swaps sub/ for a link to the outside folder and back as fast
