@@ -456,6 +456,8 @@ struct Run: ParsableCommand {
     /// (`close`). Native and guest modes alike.
     static func flushDrives(_ transports: [VirtioTransportCore]) {
         for transport in transports {
+            // A 9P request the guest left running (it powered off without waiting) still reaches the share.
+            (transport.device as? VirtioNinePDevice)?.drain()
             guard let block = transport.device as? VirtioBlockDevice else { continue }
             // Writes still on an I/O thread reach the image before the flush.
             block.drain()

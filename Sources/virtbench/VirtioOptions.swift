@@ -647,7 +647,8 @@ struct DeviceOptions: Equatable {
                 throw CommandError("\(share.option) \(share.spec): cannot initialize fsdev '\(share.id)': \(error.description)")
             }
             do {
-                return try VirtioNinePDevice(server: server, mountTag: tag)
+                // With the board's polls (not --icount) the server runs on a thread of its own.
+                return try VirtioNinePDevice(server: server, mountTag: tag, serverThread: requestPoll != nil, requestPoll: requestPoll ?? {})
             } catch {
                 throw CommandError("\(device.option) \(device.spec): mount_tag '\(tag)': \(error.description)")
             }

@@ -100,3 +100,51 @@ import Storage
         #expect(throws: VirtioNinePDevice.TagError.containsNUL) { try VirtioNinePDevice.check(tag: "a\0b") }
     }
 }
+
+/// virtio-9p with its server on a thread of its own: the notification only hands the requests
+/// over, and the board's poll completes them in ring order with the same replies.
+@Suite struct VirtioNinePThreadTests {
+    @Test func requestsCompleteFromThePollInRingOrder() throws {
+        let folder = try VirtioNinePDeviceTests.share()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let polls = NinePPollCounter()
+        let device = try VirtioNinePDevice(server: NinePServer(root: folder, readOnly: false), mountTag: "t",
+                                           serverThread: true, requestPoll: { polls.add() })
+        let driver = try TestDriver(device: device, queueSize: 8)
+        driver.initialize(features: ~0)
+        let base = VirtioNinePDeviceTests.base
+        // Three requests in one notification: version, attach, walk to the file.
+        let messages = [
+            VirtioNinePDeviceTests.message(.tversion, tag: 1) { $0.u32(8192); $0.string("9P2000.L") },
+            VirtioNinePDeviceTests.message(.tattach, tag: 2) { $0.u32(0); $0.u32(NineP.noFid); $0.string(""); $0.string(""); $0.u32(0) },
+            VirtioNinePDeviceTests.message(.twalk, tag: 3) { $0.u32(0); $0.u32(1); $0.u16(1); $0.string("file.txt") },
+        ]
+        for (i, message) in messages.enumerated() {
+            let out = base + 0x10000 + 0x1000 * UInt64(i), reply = base + 0x20000 + 0x1000 * UInt64(i)
+            driver.memory.write(message, at: out)
+            driver.putDescriptor(.init(address: out, length: UInt32(message.count), flags: SplitRing.next, next: UInt16(2 * i + 1)), at: UInt16(2 * i))
+            driver.putDescriptor(.init(address: reply, length: 512, flags: SplitRing.write), at: UInt16(2 * i + 1))
+            driver.makeAvailable(head: UInt16(2 * i), notify: i == messages.count - 1)
+        }
+        #expect(driver.takeUsed().isEmpty, "nothing completes on the notifying thread")
+        #expect(polls.count >= 1, "the device asked for a poll")
+        var used: [(UInt32, UInt32)] = []
+        for _ in 0..<2000 where used.count < 3 {
+            driver.transport.core.poll()
+            used += driver.takeUsed()
+            if used.count < 3 { usleep(1000) }
+        }
+        #expect(used.map(\.0) == [0, 2, 4], "ring order")
+        let types = (0..<3).map { driver.memory.read(base + 0x20000 + 0x1000 * UInt64($0) + 4, count: 1)?.first }
+        #expect(types == [NinePMessageType.rversion.rawValue, NinePMessageType.rattach.rawValue, NinePMessageType.rwalk.rawValue])
+        #expect(device.requestsInFlight == 0)
+    }
+}
+
+/// Counts the polls a device asks for, from any thread.
+private final class NinePPollCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    var count: Int { lock.withLock { value } }
+    func add() { lock.withLock { value += 1 } }
+}
