@@ -13,7 +13,8 @@
 #               command line, /etc/kit-tests/NAME), then `poweroff -f`
 #   MODULES     the modules /init loads, in load order
 #   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers,
-#               9 net-switch; 10 made net-switch's server listen before its address answers pings)
+#               9 net-switch; 10 made net-switch's server listen before its address answers pings; 11 added
+#               the 9p modules and 9p)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -23,13 +24,14 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=10
+kit_revision=11
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
 # needs no entry: Debian's riscv64 kernel has it built in (modules.builtin lists it). virtio_net
-# brings net_failover and failover with it (its depends=).
-kit_modules=(virtio_mmio virtio_blk virtio_rng virtio_net crc32c_generic ext4)
+# brings net_failover and failover with it (its depends=); 9pnet_virtio and 9p (the virtio-9p
+# transport and the file system) bring 9pnet and netfs.
+kit_modules=(virtio_mmio virtio_blk virtio_rng virtio_net crc32c_generic ext4 9pnet_virtio 9p)
 default_commands='echo "kernel-kit: init ran on $(uname -m) $(uname -r)"; echo "kernel-kit: nproc $(nproc)"'
 commands=${VIRTBENCH_KIT_COMMANDS:-$default_commands}
 # HOME may be unset in a bare CI environment: fall back to the account's home, as Foundation does.
@@ -360,6 +362,39 @@ if [ "$serve" = yes ]; then
     sleep 2
 fi
 grep eth0 /proc/net/dev | sed 's/^ */kernel-kit: netdev /'
+EOF
+# kit.test=9p: the share whose mount tag is kit.9p-tag=TAG (default share) is mounted with
+# virtio-9p and 9P2000.L on /mnt. The guest lists it, reads hello.bin (size and SHA-256), copies
+# 256 KiB of random bytes in as guest.bin (its SHA-256 printed, for the host to compare), makes a
+# folder, renames a file in it, makes and reads a symlink, deletes both, and stats what is left.
+# Then it tries to read the host's secret through every way out of the share the test put there
+# (links pointing out, absolute and relative, a link to the parent, `..` past the mount) and says
+# for each whether the secret showed (kit.9p-secret=WORD: the word the host's secret holds).
+cat >"$initramfs/etc/kit-tests/9p" <<'EOF'
+tag=share; secret=
+for word in $(cat /proc/cmdline); do
+    case $word in kit.9p-tag=*) tag=${word#kit.9p-tag=} ;; kit.9p-secret=*) secret=${word#kit.9p-secret=} ;; esac
+done
+mount -t 9p -o trans=virtio,version=9p2000.L "$tag" /mnt && echo "kernel-kit: 9p mounted $tag"
+echo "kernel-kit: 9p listing $(ls -A /mnt | sort | tr '\n' ' ')"
+echo "kernel-kit: 9p hello.bin $(wc -c </mnt/hello.bin) bytes sha256 $(sha256sum /mnt/hello.bin | cut -d' ' -f1)"
+dd if=/dev/urandom of=/tmp/guest.bin bs=4096 count=64 2>/dev/null
+cp /tmp/guest.bin /mnt/guest.bin && sync
+echo "kernel-kit: 9p wrote guest.bin sha256 $(sha256sum /tmp/guest.bin | cut -d' ' -f1) read back $(sha256sum /mnt/guest.bin | cut -d' ' -f1)"
+mkdir /mnt/made && echo "made by the guest" >/mnt/made/first.txt && mv /mnt/made/first.txt /mnt/made/second.txt
+echo "kernel-kit: 9p renamed: $(ls /mnt/made) says $(cat /mnt/made/second.txt)"
+ln -s second.txt /mnt/made/link && echo "kernel-kit: 9p symlink to $(readlink /mnt/made/link) reads $(cat /mnt/made/link)"
+rm /mnt/made/link /mnt/made/second.txt && rmdir /mnt/made && echo "kernel-kit: 9p deleted made"
+echo "kernel-kit: 9p stat hello.bin $(stat -c '%s %F %a' /mnt/hello.bin), sub $(stat -c '%F' /mnt/sub)"
+for path in /mnt/abs-link /mnt/rel-link /mnt/sub/out-link /mnt/up-link/outside/secret.txt /mnt/../outside/secret.txt /mnt/sub/../../outside/secret.txt; do
+    if [ -n "$secret" ] && cat "$path" 2>/dev/null | grep -q "$secret"; then
+        echo "kernel-kit: 9p escape $path showed the secret"
+    else
+        echo "kernel-kit: 9p escape $path refused"
+    fi
+done
+echo "kernel-kit: 9p df $(df /mnt | tail -n 1 | awk '{ print ($2 > 0) ? "has blocks" : "empty" }')"
+umount /mnt && echo "kernel-kit: 9p unmounted"
 EOF
 # kit.test=cmdline: the command line as the kernel kept it (/proc/cmdline), for tests that check
 # that -append reached the kernel unchanged (a guest domain's /chosen/bootargs).

@@ -4,8 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/statfs.h>
+#endif
 #ifdef __linux__
 #include <linux/falloc.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 int vb_punch_hole(int fd, int64_t offset, int64_t length) {
@@ -54,6 +61,52 @@ int vb_memory_file(const char *name) {
     return memfd_create(name, MFD_CLOEXEC);
 #else
     (void)name;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int vb_openat2(int dirfd, const char *path, int flags, unsigned int mode, uint64_t resolve) {
+#if defined(__linux__) && defined(SYS_openat2)
+    struct open_how how = {0};
+    how.flags = (uint64_t)(unsigned int)flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+#else
+    (void)dirfd; (void)path; (void)flags; (void)mode; (void)resolve;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+#ifdef __linux__
+const uint64_t vb_resolve_beneath = RESOLVE_BENEATH;
+const uint64_t vb_resolve_no_symlinks = RESOLVE_NO_SYMLINKS;
+const uint64_t vb_resolve_no_magiclinks = RESOLVE_NO_MAGICLINKS;
+#else
+const uint64_t vb_resolve_beneath = 0;
+const uint64_t vb_resolve_no_symlinks = 0;
+const uint64_t vb_resolve_no_magiclinks = 0;
+#endif
+
+#ifdef __linux__
+const int vb_o_path = O_PATH;
+const int vb_at_empty_path = AT_EMPTY_PATH;
+#else
+const int vb_o_path = 0;
+const int vb_at_empty_path = 0;
+#endif
+const long vb_utime_now = UTIME_NOW;
+const long vb_utime_omit = UTIME_OMIT;
+
+int64_t vb_file_system_type(int fd) {
+#ifdef __linux__
+    struct statfs info;
+    if (fstatfs(fd, &info) != 0) return -1;
+    return (int64_t)(uint64_t)info.f_type;
+#else
+    (void)fd;
     errno = ENOSYS;
     return -1;
 #endif

@@ -82,6 +82,8 @@ public final class VirtioPCIFunction: PCIFunction {
         case .block: return 0x01_00_00      // mass storage, SCSI (PCI_CLASS_STORAGE_SCSI)
         case .console: return 0x07_80_00    // communication, other (PCI_CLASS_COMMUNICATION_OTHER)
         case .network: return 0x02_00_00    // network, Ethernet
+        // QEMU's virtio-9p-pci class_id is 0x0002 (class 0x00, subclass 0x02): the class word 00:02.
+        case .ninePTransport: return 0x00_02_00
         case .entropy: return 0x00_ff_00    // QEMU's PCI_CLASS_OTHERS (0xff) as the class word: 00:ff
         }
     }

@@ -6,6 +6,8 @@ public enum VirtioDeviceType: UInt32, Sendable {
     case block = 2
     case console = 3
     case entropy = 4
+    /// The 9P transport (§5, "Device Types"): a file server reached with 9P messages (virtio-9p).
+    case ninePTransport = 9
 }
 
 /// Feature bits that are not specific to one device type (§6, "Reserved Feature Bits"), and the

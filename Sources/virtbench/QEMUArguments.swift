@@ -34,6 +34,8 @@ enum QEMUArguments {
         .init(names: ["drive"], takesValue: true, singleDash: true),
         .init(names: ["device"], takesValue: true, singleDash: true),
         .init(names: ["netdev"], takesValue: true, singleDash: true),
+        .init(names: ["fsdev"], takesValue: true, singleDash: true),
+        .init(names: ["virtfs"], takesValue: true, singleDash: true),
         .init(names: ["object"], takesValue: true, singleDash: true),
         .init(names: ["global"], takesValue: true, singleDash: true),
         .init(names: ["chardev"], takesValue: true, singleDash: true),
@@ -118,7 +120,7 @@ enum QEMUArguments {
             "enable-kvm": "the board is always simulated", "accel": "the board is always simulated",
             "nic": "use -netdev user,id=ID with -device virtio-net-device,netdev=ID (or virtio-net-pci)",
         ]
-        let known = "QEMU's -M, -m, -smp, -cpu, -bios, -kernel, -initrd, -append, -dtb, -drive, -device, -netdev, -object, -chardev, -global, -serial, -monitor, -nographic, -no-reboot, -no-shutdown, -d, -D, -s, -S, -gdb, -version"
+        let known = "QEMU's -M, -m, -smp, -cpu, -bios, -kernel, -initrd, -append, -dtb, -drive, -device, -fsdev, -virtfs, -netdev, -object, -chardev, -global, -serial, -monitor, -nographic, -no-reboot, -no-shutdown, -d, -D, -s, -S, -gdb, -version"
         if let hint = hints[name] { return "unsupported option '\(word)': \(hint)" }
         return "unknown option '\(word)' (virtbench run takes \(known); see virtbench run --help)"
     }

@@ -70,8 +70,16 @@ struct Run: ParsableCommand {
     var drives: [String] = []
 
     @Option(name: [.customLong("device", withSingleDash: true), .customLong("device")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N], virtio-net-device,netdev=ID[,mac=52:54:00:xx:xx:xx][,bus=virtio-mmio-bus.N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); without bus= the free slot at the highest address, as QEMU 7.2. Or a modern virtio-pci device on the PCIe bus: virtio-blk-pci, virtio-net-pci, virtio-rng-pci, virtio-serial-pci (and their -non-transitional names) with the same properties and [,addr=SLOT] instead of bus=; without addr= the lowest free slot from 1.", valueName: "spec"))
+            help: ArgumentHelp("A virtio-mmio device: virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N][,serial=S][,num-queues=N], virtio-net-device,netdev=ID[,mac=52:54:00:xx:xx:xx][,bus=virtio-mmio-bus.N] or virtio-rng-device[,bus=virtio-mmio-bus.N]; virtio-serial-device[,bus=virtio-mmio-bus.N] with virtconsole[,chardev=ID] as its port 0 (hvc0 on Linux); virtio-9p-device,fsdev=ID,mount_tag=TAG[,bus=virtio-mmio-bus.N] (a -fsdev share); without bus= the free slot at the highest address, as QEMU 7.2. Or a modern virtio-pci device on the PCIe bus: virtio-blk-pci, virtio-net-pci, virtio-rng-pci, virtio-serial-pci, virtio-9p-pci (and their -non-transitional names) with the same properties and [,addr=SLOT] instead of bus=; without addr= the lowest free slot from 1.", valueName: "spec"))
     var devices: [String] = []
+
+    @Option(name: [.customLong("fsdev", withSingleDash: true), .customLong("fsdev")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A host folder for -device virtio-9p-device|virtio-9p-pci,fsdev=ID,mount_tag=TAG (9P2000.L, what Linux mounts with mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt): local,id=ID,path=DIR,security_model=none[,readonly=on]. Every lookup stays inside DIR (openat2 with RESOLVE_BENEATH and no symlinks followed by the server); owners and modes pass through as far as virtbench may; device nodes are neither opened nor made. \(FileSystemSpec.refusedSummary).", valueName: "spec"))
+    var fsdevs: [String] = []
+
+    @Option(name: [.customLong("virtfs", withSingleDash: true), .customLong("virtfs")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A host folder on a virtio-9p-pci device of its own, as QEMU's -virtfs: local,path=DIR,mount_tag=TAG,security_model=none[,readonly=on][,id=ID]. --mode native only (a domain has no PCIe bus: use -fsdev with -device virtio-9p-device there).", valueName: "spec"))
+    var virtfs: [String] = []
 
     @Option(name: [.customLong("chardev", withSingleDash: true), .customLong("chardev")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("A character device for -device virtconsole,chardev=ID: stdio,id=ID[,signal=on|off] (needs the UART and the monitor off stdio: -serial null, and -monitor none with -nographic), file,id=ID,path=PATH or null,id=ID.", valueName: "spec"))
@@ -208,13 +216,16 @@ struct Run: ParsableCommand {
             // would share stdin with the domain's UART, so guest modes take none.
             let virtio = mode == "hav"
             let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
-                               ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty),
+                               ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty), ("-fsdev", !virtio && !fsdevs.isEmpty),
+                               ("-virtfs", !virtfs.isEmpty),
                                ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty), ("-netdev", !netdevs.isEmpty), ("-object", !objects.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-monitor stdio", layout.monitor == .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first {
-                let modes = ["-device", "-drive", "-global"].contains(first) ? "--mode native and hav" : "--mode native"
-                throw CommandError("\(first) applies to \(modes) only, not --mode \(mode)")
+                let modes = ["-device", "-drive", "-global", "-fsdev"].contains(first) ? "--mode native and hav" : "--mode native"
+                // -virtfs makes a virtio-9p-pci device, and a domain has no PCIe bus.
+                let hint = first == "-virtfs" && virtio ? " (a domain has no PCIe bus: use -fsdev local,id=ID,path=DIR,security_model=none with -device virtio-9p-device,fsdev=ID,mount_tag=TAG)" : ""
+                throw CommandError("\(first) applies to \(modes) only, not --mode \(mode)\(hint)")
             }
             let cpus = try SMPTopology.parse(smp).cpus
             if cpus > 1 && mode != "hav" {
@@ -255,7 +266,7 @@ struct Run: ParsableCommand {
         }
 
         let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: chardevs,
-                                                    networkBackends: netdevs, objects: objects)
+                                                    networkBackends: netdevs, objects: objects, fileSystems: fsdevs, virtfs: virtfs)
         _ = try deviceOptions.slotAssignment()
         if layout.stdioTaken, let stdio = deviceOptions.characterDevices.first(where: { $0.backend == .stdio }) {
             // QEMU's words; its -nographic puts the serial port and the monitor on stdio.
@@ -445,6 +456,8 @@ struct Run: ParsableCommand {
     /// (`close`). Native and guest modes alike.
     static func flushDrives(_ transports: [VirtioTransportCore]) {
         for transport in transports {
+            // A 9P request the guest left running (it powered off without waiting) still reaches the share.
+            (transport.device as? VirtioNinePDevice)?.drain()
             guard let block = transport.device as? VirtioBlockDevice else { continue }
             // Writes still on an I/O thread reach the image before the flush.
             block.drain()
@@ -546,7 +559,7 @@ struct Run: ParsableCommand {
     static func summaryLine(_ transport: VirtioTransportCore) -> String {
         let s = transport.statistics
         let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng"
-            : transport.device.deviceType == .console ? "virtio-serial" : "virtio"
+            : transport.device.deviceType == .console ? "virtio-serial" : transport.device.deviceType == .ninePTransport ? "virtio-9p" : "virtio"
         let eventIndex = transport.ringFeatures & VirtioFeature.eventIndex != 0 ? "on" : "off"
         return "\(transport.name) (\(kind), event_idx=\(eventIndex)): \(s.requests) requests, \(s.notifications) notifications from the driver, "
             + "\(s.interrupts) used-buffer interrupts, \(s.suppressedInterrupts) suppressed, \(s.deviceErrors) device errors"

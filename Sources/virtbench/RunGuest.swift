@@ -29,7 +29,7 @@ extension Run {
             initrdBytes = [UInt8](bytes)
         }
         // -drive/-device under hav: the board's virtio models, plugged into the domain's slots.
-        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: [])
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: [], fileSystems: fsdevs)
         if deviceOptions.flashImages.contains(where: { $0 != nil }) {
             throw CommandError("-drive if=pflash: a domain has no flash; --mode \(mode) takes virtio disks (if=none with -device virtio-blk-device)")
         }

@@ -39,6 +39,8 @@ struct DeviceOptions: Equatable {
             case serial
             /// `virtio-net-device`: a NIC on the `-netdev` named `netdev`; nil `mac` takes QEMU's default.
             case network(netdev: String, mac: MACAddress?)
+            /// `virtio-9p-device` / `virtio-9p-pci`: the share of the -fsdev named `fsdev`, mounted by `mountTag`.
+            case nineP(fsdev: String, mountTag: String)
         }
         var kind: Kind
         /// `bus=virtio-mmio-bus.N`: the slot asked for.
@@ -50,6 +52,8 @@ struct DeviceOptions: Equatable {
         /// `indirect_desc=` and `event_idx=` (QEMU's virtio device properties, both on by default).
         var ringFeatures: UInt64 = VirtioFeature.ring
         let spec: String
+        /// The option that made it, for errors: -device, or -virtfs for the device it adds.
+        var option = "-device"
     }
 
     /// Flash bank images, bank 0 first (nil: that bank is blank).
@@ -64,6 +68,8 @@ struct DeviceOptions: Equatable {
     }
     var consolePort: ConsolePort?
     var characterDevices: [CharacterDevice] = []
+    /// `-fsdev` shares (and those -virtfs makes), in the order given.
+    var fileSystems: [FileSystemSpec] = []
     /// `-netdev` back-ends, in the order given.
     var networkBackends: [NetworkBackendSpec] = []
     /// `-object filter-dump` captures of those back-ends.
@@ -78,6 +84,9 @@ struct DeviceOptions: Equatable {
         name "virtio-blk-device", bus virtio-bus
         name "virtio-blk-pci", bus PCI, alias "virtio-blk"
         name "virtio-blk-pci-non-transitional", bus PCI
+        name "virtio-9p-device", bus virtio-bus
+        name "virtio-9p-pci", bus PCI, alias "virtio-9p"
+        name "virtio-9p-pci-non-transitional", bus PCI
 
         Network devices:
         name "virtio-net-device", bus virtio-bus
@@ -102,12 +111,14 @@ struct DeviceOptions: Equatable {
         "virtio-blk-pci": .block, "virtio-blk-pci-non-transitional": .block, "virtio-blk": .block,
         "virtio-rng-pci": .entropy, "virtio-rng-pci-non-transitional": .entropy, "virtio-rng": .entropy,
         "virtio-net-pci": .network, "virtio-net-pci-non-transitional": .network, "virtio-net": .network,
+        "virtio-9p-pci": .ninePTransport, "virtio-9p-pci-non-transitional": .ninePTransport, "virtio-9p": .ninePTransport,
         "virtio-serial-pci": .console, "virtio-serial-pci-non-transitional": .console, "virtio-serial": .console,
     ]
 
     static func parse(drives driveSpecs: [String], devices deviceSpecs: [String], globals: [String],
                       characterDevices chardevSpecs: [String] = [], networkBackends netdevSpecs: [String] = [],
-                      objects objectSpecs: [String] = []) throws -> DeviceOptions {
+                      objects objectSpecs: [String] = [], fileSystems fsdevSpecs: [String] = [],
+                      virtfs virtfsSpecs: [String] = []) throws -> DeviceOptions {
         var options = DeviceOptions()
         options.networkBackends = try NetworkBackendSpec.parse(netdevSpecs)
         options.networkCaptures = try NetworkCaptureSpec.parse(objectSpecs, backends: options.networkBackends)
@@ -124,6 +135,12 @@ struct DeviceOptions: Equatable {
             } else {
                 options.devices.append(try parseDevice(spec))
             }
+        }
+        // Each -virtfs adds a virtio-9p-pci device after the -device ones, as an if=virtio drive does.
+        options.devices += try options.parseFileSystems(fsdevs: fsdevSpecs, virtfs: virtfsSpecs)
+        for device in options.devices {
+            guard case .nineP(let fsdev, _) = device.kind, !options.fileSystems.contains(where: { $0.id == fsdev }) else { continue }
+            throw CommandError("-device \(device.spec): 9pfs device couldn't find fsdev with the id = \(fsdev)")
         }
         if let port = options.consolePort, !options.devices.contains(where: { $0.kind == .serial }) {
             throw CommandError("-device \(port.spec): No 'virtio-serial-bus' bus found for device 'virtconsole'")
@@ -387,6 +404,9 @@ struct DeviceOptions: Equatable {
             case .network:
                 try refuseOthers(["netdev", "mac"])
                 device = try networkDevice(spec, driver, values, ringFeatures: ringFeatures)
+            case .ninePTransport:
+                try refuseOthers(["fsdev", "mount_tag"])
+                device = try ninePDevice(spec, driver, values, ringFeatures: ringFeatures)
             default:
                 try refuseOthers([])
                 device = VirtioDeviceSpec(kind: .serial, ringFeatures: ringFeatures, spec: spec)
@@ -406,6 +426,11 @@ struct DeviceOptions: Equatable {
             var device = try networkDevice(spec, driver, values, ringFeatures: ringFeatures)
             device.bus = bus
             return device
+        case "virtio-9p-device":
+            try refuseOthers(["fsdev", "mount_tag"])
+            var device = try ninePDevice(spec, driver, values, ringFeatures: ringFeatures)
+            device.bus = bus
+            return device
         case "virtio-rng-device":
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .entropy, bus: bus, ringFeatures: ringFeatures, spec: spec)
@@ -413,7 +438,7 @@ struct DeviceOptions: Equatable {
             try refuseOthers([])
             return VirtioDeviceSpec(kind: .serial, bus: bus, ringFeatures: ringFeatures, spec: spec)
         default:
-            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-serial-device, their -pci forms and virtconsole are available)")
+            throw CommandError("-device \(spec): unsupported device '\(driver)' (virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-serial-device, virtio-9p-device, their -pci forms and virtconsole are available)")
         }
     }
 
@@ -612,6 +637,21 @@ struct DeviceOptions: Equatable {
                                      requestPoll: threaded ?? {})
         case .entropy:
             return VirtioEntropyDevice()
+        case .nineP(let fsdevID, let tag):
+            // `parse` checked that the fsdev exists.
+            guard let share = fileSystems.first(where: { $0.id == fsdevID }) else { throw CommandError("-device \(device.spec): no -fsdev with id=\(fsdevID)") }
+            let server: NinePServer
+            do {
+                server = try NinePServer(root: share.path, readOnly: share.readOnly)
+            } catch {
+                throw CommandError("\(share.option) \(share.spec): cannot initialize fsdev '\(share.id)': \(error.description)")
+            }
+            do {
+                // With the board's polls (not --icount) the server runs on a thread of its own.
+                return try VirtioNinePDevice(server: server, mountTag: tag, serverThread: requestPoll != nil, requestPoll: requestPoll ?? {})
+            } catch {
+                throw CommandError("\(device.option) \(device.spec): mount_tag '\(tag)': \(error.description)")
+            }
         case .network:
             throw CommandError("-device \(device.spec): virtio-net is available on --mode native only (a domain's network is not built yet)")
         case .serial:
@@ -632,7 +672,7 @@ struct DeviceOptions: Equatable {
     func plugMMIO(_ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
         -> [VirtioTransportCore] {
         if let pci = devices.first(where: \.pci) {
-            throw CommandError("-device \(pci.spec): a domain has no PCIe bus; use the virtio-mmio form (virtio-blk-device, virtio-rng-device)")
+            throw CommandError("-device \(pci.spec): a domain has no PCIe bus; use the virtio-mmio form (virtio-blk-device, virtio-rng-device, virtio-9p-device)")
         }
         var outputs: [String: ([UInt8]) -> Void] = [:]
         for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }

@@ -169,6 +169,12 @@ extension Tool {
                                                 from: "Scripts/kernel-kit.sh",
                                                 files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("net-switch")])
 
+    /// The kit as revision 11 of the script makes it: 9pnet_virtio and 9p loaded, and `kit.test=9p`
+    /// (mount the share tagged kit.9p-tag=, read, write, rename, link, delete, try the ways out).
+    public static let kernelKit9p = Tool("kernel kit with kit.test=9p (Image, initrd.gz, TESTS listing 9p)",
+                                         from: "Scripts/kernel-kit.sh",
+                                         files: [.kernelKitFile("Image"), .kernelKitFile("initrd.gz"), .kernelKitTest("9p")])
+
     /// unshare and nsenter (util-linux), ip (iproute2): network namespaces with Linux's vxlan device.
     public static let networkNamespaceTools = Tool("unshare, nsenter and ip", from: "Debian packages util-linux and iproute2",
                                                    files: [.executable("unshare"), .executable("nsenter"), .executable("ip")])
@@ -203,7 +209,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, networkNamespaceTools, wireguardGo, wireguardTools, e2fsprogs, tshark,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, kernelKit9p, networkNamespaceTools, wireguardGo, wireguardTools, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, qemuNBD, virtbench,
     ]
 }

@@ -29,4 +29,28 @@ int vb_byte_is_locked(int fd, int64_t offset);
 // Returns the descriptor, or -1 with errno set (ENOSYS on hosts other than Linux).
 int vb_memory_file(const char *name);
 
+// openat2(2) (Linux 5.6+), which glibc does not wrap: opens `path` relative to `dirfd` with
+// `resolve`'s RESOLVE_* restrictions (<linux/openat2.h>), which the kernel enforces during the
+// lookup itself, so a rename racing the lookup cannot lead it out. Used by the 9P server to keep
+// every lookup inside its share (Sources/Storage/NineP). Returns the new descriptor, or -1 with
+// errno set (ENOSYS where the kernel has no openat2, and on hosts other than Linux).
+int vb_openat2(int dirfd, const char *path, int flags, unsigned int mode, uint64_t resolve);
+
+// The RESOLVE_* bits of <linux/openat2.h>, for Swift (0 on hosts other than Linux).
+extern const uint64_t vb_resolve_beneath;
+extern const uint64_t vb_resolve_no_symlinks;
+extern const uint64_t vb_resolve_no_magiclinks;
+
+// Linux values Swift's Glibc module leaves out (declared only under _GNU_SOURCE, or macros it
+// cannot import): O_PATH, AT_EMPTY_PATH, and utimensat's UTIME_NOW and UTIME_OMIT.
+extern const int vb_o_path;
+extern const int vb_at_empty_path;
+extern const long vb_utime_now;
+extern const long vb_utime_omit;
+
+// The file system type (statfs's f_type, a magic number such as EXT4_SUPER_MAGIC) of the file
+// `fd` is open on, which statvfs does not give; -1 with errno set on failure. <sys/statfs.h> is
+// not part of Swift's Glibc module.
+int64_t vb_file_system_type(int fd);
+
 #endif
