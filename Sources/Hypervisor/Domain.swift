@@ -242,7 +242,7 @@ public final class Domain {
     public let virtioSlots: [VirtioMMIOSlot]
     /// A device of the domain takes input from outside the host's run at host times (a NIC on a
     /// network back-end): in virtual time the domain then waits for it in host time when idle
-    /// (`Host.waitForTimers`) instead of skipping its clock to its next timer at once.
+    /// (`Host.waitForOutsideInput`) instead of skipping its clock to its next timer at once.
     var receivesFromOutside = false
     /// The host's clock, for the UART's character timeout.
     private let timebase: Timebase
