@@ -228,9 +228,18 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     /// GET to 10.0.2.2.
     @Test(.requires(.kernelKitNet, .virtbench, .qemuSystemRISCV64, .tshark), arguments: [false, true])
     func filterDumpWritesAPcapThatTsharkDecodes(qemu: Bool) throws {
+        try Self.expectCapturedConversation(qemu: qemu)
+    }
+
+    /// The same capture of a hav domain's NIC.
+    @Test(.requires(.kernelKitNet, .virtbench, .tshark)) func filterDumpCapturesAHavGuest() throws {
+        try Self.expectCapturedConversation(extra: ["--mode", "hav"])
+    }
+
+    static func expectCapturedConversation(qemu: Bool = false, extra: [String] = []) throws {
         let capture = ProcessRunner.temporaryFile("capture.pcap", [])
         defer { ProcessRunner.remove(capture) }
-        let outcome = try Self.run(device: "virtio-net-device", qemu: qemu, extra: ["-object", "filter-dump,id=f0,netdev=n0,file=\(capture)"])
+        let outcome = try Self.run(device: "virtio-net-device", qemu: qemu, extra: ["-object", "filter-dump,id=f0,netdev=n0,file=\(capture)"] + extra)
         Self.check(outcome)
         let tshark = try #require(Tool.tshark.path)
         let decoded = ProcessRunner.run(tshark, ["-r", capture, "-Y", "dhcp || http.request", "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
