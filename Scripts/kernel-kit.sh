@@ -14,7 +14,8 @@
 #   MODULES     the modules /init loads, in load order
 #   TESTS       the kit.test= names /init knows (revision 5 added cmdline, 6 virtio-io, 7 net, 8 net-peers,
 #               9 net-switch; 10 made net-switch's server listen before its address answers pings; 11 added
-#               the 9p modules and 9p)
+#               the 9p modules and 9p; 12 gave net-switch kit.net-size= and the packets a fetch moved,
+#               for throughput runs)
 #   VERSIONS    the Debian suite and the package versions it was made from
 # A warm cache (same suite, same command list, same kit revision) is checked and left alone.
 #
@@ -24,7 +25,7 @@
 set -euo pipefail
 
 # Bump when the layout of the kit or of /init changes, so that old caches are rebuilt.
-kit_revision=11
+kit_revision=12
 suite=${VIRTBENCH_KIT_SUITE:-trixie}
 # The modules /init loads for the virtio tests (Debian builds these as modules); ext4 also asks
 # the crypto API for "crc32c" when it mounts, which crc32c_generic provides. virtio_console
@@ -307,14 +308,16 @@ EOF
 # kit.test=net-switch: guests on a virtual switch (`virtbench switch`). eth0 gets the static
 # kit.net-ip=ADDR/LEN and, with kit.net-mtu=N, a smaller MTU (for a VXLAN overlay's 50 bytes). The
 # guest pings kit.net-ping=IP up to kit.net-tries=N times (default 120) and says whether it answered.
-# With kit.net-serve=yes it serves a 256 KiB file of random bytes (printing its SHA-256) on port
-# 8080 and stays up until a peer has opened two connections to it (the file, then /done.txt), so a
-# fetching peer is never cut off; with kit.net-fetch=URL it fetches the file and prints its size
-# and SHA-256, then /done.txt from the same server.
+# With kit.net-serve=yes it serves a file of kit.net-size=KIB (default 256) random KiB (printing
+# its SHA-256) on port 8080 and stays up until a peer has opened two connections to it (the file,
+# then /done.txt), so a fetching peer is never cut off; with kit.net-fetch=URL it fetches the file
+# and prints its size and SHA-256, how long the fetch took and the frames eth0 moved meanwhile
+# (for throughput runs), then fetches /done.txt from the same server.
 cat >"$initramfs/etc/kit-tests/net-switch" <<'EOF'
-address=; target=; tries=120; mtu=; serve=; fetch=
+address=; target=; tries=120; mtu=; serve=; fetch=; size=256
 for word in $(cat /proc/cmdline); do
     case $word in
+        kit.net-size=*) size=${word#kit.net-size=} ;;
         kit.net-ip=*) address=${word#kit.net-ip=} ;;
         kit.net-ping=*) target=${word#kit.net-ping=} ;;
         kit.net-tries=*) tries=${word#kit.net-tries=} ;;
@@ -331,9 +334,9 @@ ip link set eth0 up
 # answered, and must not find the port closed.
 if [ "$serve" = yes ]; then
     mkdir -p /www
-    dd if=/dev/urandom of=/www/blob.bin bs=1024 count=256 2>/dev/null
+    dd if=/dev/urandom of=/www/blob.bin bs=1024 count="$size" 2>/dev/null
     echo done >/www/done.txt
-    echo "kernel-kit: serving 262144 bytes sha256 $(sha256sum /www/blob.bin | cut -d' ' -f1)"
+    echo "kernel-kit: serving $(wc -c </www/blob.bin) bytes sha256 $(sha256sum /www/blob.bin | cut -d' ' -f1)"
     httpd -p 8080 -h /www
 fi
 ip addr add "$address" dev eth0 && echo "kernel-kit: static $address"
@@ -342,12 +345,17 @@ if [ -n "$target" ]; then
     for i in $(seq "$tries"); do ping -c 1 -W 1 "$target" >/dev/null 2>&1 && { answered=yes; break; }; done
     echo "kernel-kit: ping $target answered $answered"
 fi
+# eth0's received and sent frames (/proc/net/dev: after "eth0:", rx packets is field 2, tx packets 10).
+frames() { awk '/eth0:/ { sub(/.*eth0:/, ""); print $2, $10 }' /proc/net/dev; }
 if [ -n "$fetch" ] && [ $answered = yes ]; then
+    set -- $(frames); rx0=$1; tx0=$2
     t0=$(cut -d" " -f1 /proc/uptime)
     if wget -q -T 60 -O /tmp/fetched "$fetch"; then
         t1=$(cut -d" " -f1 /proc/uptime)
+        set -- $(frames)
         echo "kernel-kit: fetched $(wc -c </tmp/fetched) bytes sha256 $(sha256sum /tmp/fetched | cut -d' ' -f1)"
         echo "kernel-kit: fetch took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+        echo "kernel-kit: fetch frames rx $(($1 - rx0)) tx $(($2 - tx0))"
     else
         echo "kernel-kit: fetch of $fetch failed"
     fi

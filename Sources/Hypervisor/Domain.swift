@@ -240,6 +240,10 @@ public final class Domain {
     /// source on the domain's PLIC; empty without a PLIC. A device is plugged in with
     /// `Host.plugVirtio` before the domain starts; an empty slot reads "no device".
     public let virtioSlots: [VirtioMMIOSlot]
+    /// A device of the domain takes input from outside the host's run at host times (a NIC on a
+    /// network back-end): in virtual time the domain then waits for it in host time when idle
+    /// (`Host.waitForOutsideInput`) instead of skipping its clock to its next timer at once.
+    var receivesFromOutside = false
     /// The host's clock, for the UART's character timeout.
     private let timebase: Timebase
     /// When the host must next bring the devices up to date (`Host.pollDevicesIfDue`): set when

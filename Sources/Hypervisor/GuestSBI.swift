@@ -14,6 +14,9 @@ enum GuestSBI {
     static let hsm: UInt64 = 0x0048_534D       // "HSM"
     static let srst: UInt64 = 0x5352_5354      // "SRST"
     static let dbcn: UInt64 = 0x4442_434E      // "DBCN"
+    /// scounteren as a hart starts in S-mode: CY, TM and IR readable from U-mode, as OpenSBI
+    /// leaves it (sbi_hart.c), so a guest's programs read `time` in the vDSO as on the board.
+    static let startCounterEnable: UInt64 = 7
 
     /// The extensions `probe_extension` reports.
     static let supported: Set<UInt64> = [legacySetTimer, legacyPutchar, legacyGetchar, legacyShutdown, base, time, ipi,
@@ -176,6 +179,7 @@ enum GuestSBI {
                 state.registers[10] = a[0]
                 state.registers[11] = a[2]
                 state.csrs[CSR.htimedelta] = domain.timeDelta
+                state.csrs[CSR.scounteren] = startCounterEnable
                 domain.vcpus[target] = VirtualCPU(hart: state, state: .startPending)
                 reply(success)
             case 1: // hart_stop: the calling vCPU stops; on success the call does not return

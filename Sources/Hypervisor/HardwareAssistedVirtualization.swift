@@ -41,6 +41,12 @@ final class HardwareAssistedVirtualization: VirtualizationKind {
         hart.hostWriteCSR(CSR.pmpcfg0, 0x1f)
     }
 
+    /// The boot vCPU starts with the S-mode scounteren an SBI implementation gives (the H
+    /// extension has no VS copy of it: the vCPU's own is what checks VU-mode counter reads).
+    func kernelLoaded(_ domain: Domain, host: Host) throws {
+        domain.vcpu.csrs[CSR.scounteren] = GuestSBI.startCounterEnable
+    }
+
     func attach(_ domain: Domain, host: Host) throws {
         domain.gstageRoot = try buildGStage(domain, host: host)
     }

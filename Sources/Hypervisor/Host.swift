@@ -530,7 +530,7 @@ public final class Host {
             }
             if !deadlines.isEmpty {
                 let now = hostTime(for: domain)
-                if isVirtualTime, !domain.vcpus.contains(where: { $0.state.isSchedulable }),
+                if isVirtualTime, !domain.receivesFromOutside, !domain.vcpus.contains(where: { $0.state.isSchedulable }),
                    let earliest = deadlines.map(\.at).min(), earliest > now {
                     domain.clockSkipped &+= earliest - now
                 }
@@ -543,8 +543,9 @@ public final class Host {
 
     /// All vCPUs are blocked (real time): sleep until the earliest armed timer. False when none is armed.
     func waitForTimers() -> Bool {
-        // In virtual time wakeBlocked already woke every domain a timer could wake.
-        guard !isVirtualTime else { return false }
+        // In virtual time wakeBlocked already woke every domain a timer could wake, but those
+        // that take input from outside.
+        guard !isVirtualTime else { return waitForOutsideInput() }
         let deadlines = domains.filter { $0.state == .blocked }.flatMap { domain in
             domain.vcpus.indices.filter { domain.vcpus[$0].state.isWaiting }.compactMap { index -> UInt64? in
                 if case .at(let deadline) = kind.wakeUp(domain, vcpu: index, host: self) { return deadline }
@@ -552,17 +553,54 @@ public final class Host {
             }
         }
         // A domain with a PLIC can also be woken by its devices (console input): look again soon.
+        // A back-end thread with a frame for one (`devicePollRequest`) cuts the sleep short.
         let deviceWake = domains.contains { $0.state == .blocked && $0.plic != nil }
+        let wakeup = board.interrupts.wakeup
         guard let earliest = deadlines.min() else {
-            if deviceWake { usleep(10_000) }
+            if deviceWake { wakeup.sleep(nanoseconds: 10_000_000) }
             return deviceWake
         }
         board.timebase.retired = hart.retired
         let now = board.timebase.now
         guard earliest > now else { return true }
-        usleep(UInt32(min(earliest - now, 10_000) / 10))
+        // Timer ticks are 100 ns (10 MHz); at most 1 ms, as before.
+        wakeup.sleep(nanoseconds: min(earliest - now, 10_000) * 100)
         return true
     }
+
+    /// Virtual time, every vCPU blocked, and some domains' devices take frames from outside
+    /// (`Domain.receivesFromOutside`): skipping such a domain's clock to its next timer at once
+    /// would run out its timeouts (a DHCP client's, TCP's) before a peer could answer. So it
+    /// waits in host time, as QEMU's `-icount sleep=on` does: the host sleeps until the earliest
+    /// of their timers or a frame (`devicePollRequest`), at most 1 ms, and their clocks move on by
+    /// the time slept, never past a timer. Such a run's counts then depend on the peer's timing.
+    /// False when no domain waits so (the others crash as "blocked with no timer armed").
+    func waitForOutsideInput() -> Bool {
+        let waiting = domains.filter { $0.state == .blocked && $0.receivesFromOutside }
+        guard !waiting.isEmpty else { return false }
+        let untilTimer = waiting.map { domain -> UInt64 in
+            let now = hostTime(for: domain)
+            let timers = domain.vcpus.indices.filter { domain.vcpus[$0].state.isWaiting }.compactMap { index -> UInt64? in
+                if case .at(let deadline) = kind.wakeUp(domain, vcpu: index, host: self) { return deadline > now ? deadline - now : 0 }
+                return nil
+            }
+            return timers.min() ?? .max
+        }
+        let started = Timebase.monotonicNanoseconds()
+        // Timer ticks are 100 ns (10 MHz).
+        board.interrupts.wakeup.sleep(nanoseconds: min(untilTimer.min() ?? .max, 10_000) * 100)
+        let slept = (Timebase.monotonicNanoseconds() &- started) / 100
+        for (domain, limit) in zip(waiting, untilTimer) { domain.clockSkipped &+= min(slept, limit) }
+        return true
+    }
+
+    /// Asks the host, from any thread, to look at its domains' devices soon: what a network
+    /// back-end's thread calls when a frame for a domain's NIC arrives. A host waiting for its
+    /// blocked domains' timers (`waitForTimers`) wakes at once and polls them (`wakeBlocked`);
+    /// a running guest's devices are polled at its next exit past `Domain.nextDevicePoll`
+    /// (every `Hart.realTimePollInterval` instructions) or when its slice ends, so the exit
+    /// path does no more work than before when no frame is waiting.
+    public var devicePollRequest: @Sendable () -> Void { board.devicePollRequest }
 
     /// Brings a domain's interrupting devices up to its time (console input typed meanwhile, the
     /// UART's character timeout, finished I/O) and passes their interrupt wires on to its vCPU.
@@ -612,6 +650,7 @@ public final class Host {
             throw HostError.unsupported("virtio-mmio slot \(index) is taken or does not exist (there are \(domain.virtioSlots.count))")
         }
         let slot = domain.virtioSlots[index]
+        if device.deviceType == .network { domain.receivesFromOutside = true }
         let ramBase = GuestLayout.ramBase.rawValue, hostBase = domain.hostBase.rawValue
         // A device's write into guest RAM drops code the hart decoded there (it runs on the hart's thread).
         let memory = ObservedGuestMemory(DomainGuestMemory(domain, memory: board.memory)) { [weak hart = hart] range in

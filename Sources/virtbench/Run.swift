@@ -9,6 +9,7 @@ import Foundation
 import Hypervisor
 import Loader
 import Machine
+import Network
 import Storage
 import Virtio
 
@@ -86,11 +87,11 @@ struct Run: ParsableCommand {
     var chardevs: [String] = []
 
     @Option(name: [.customLong("netdev", withSingleDash: true), .customLong("netdev")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A network back-end for -device virtio-net-device|virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx]: user,id=ID[,restrict=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... (libslirp's NAT on QEMU's 10.0.2.0/24: gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15); stream,id=ID,server=on|off,addr.type=inet,addr.host=IP,addr.port=PORT|addr.type=unix,addr.path=PATH or socket,id=ID,listen=[IP]:PORT|connect=IP:PORT (TCP, QEMU's length-prefixed frames); dgram,id=ID,local.type=inet,local.host=IP,local.port=PORT,remote.type=inet,remote.host=IP,remote.port=PORT or socket,id=ID,udp=IP:PORT,localaddr=IP:PORT (a frame per UDP datagram). --mode native only.", valueName: "spec"))
+            help: ArgumentHelp("A network back-end for -device virtio-net-device|virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx]: user,id=ID[,restrict=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... (libslirp's NAT on QEMU's 10.0.2.0/24: gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15); stream,id=ID,server=on|off,addr.type=inet,addr.host=IP,addr.port=PORT|addr.type=unix,addr.path=PATH or socket,id=ID,listen=[IP]:PORT|connect=IP:PORT (TCP, QEMU's length-prefixed frames); dgram,id=ID,local.type=inet,local.host=IP,local.port=PORT,remote.type=inet,remote.host=IP,remote.port=PORT or socket,id=ID,udp=IP:PORT,localaddr=IP:PORT (a frame per UDP datagram). --mode native and hav.", valueName: "spec"))
     var netdevs: [String] = []
 
     @Option(name: [.customLong("object", withSingleDash: true), .customLong("object")], parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]: every frame of a -netdev, both ways, into a pcap file (as QEMU's filter-dump). --mode native only.", valueName: "spec"))
+            help: ArgumentHelp("filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N]: every frame of a -netdev, both ways, into a pcap file (as QEMU's filter-dump). --mode native and hav.", valueName: "spec"))
     var objects: [String] = []
 
     @Option(name: [.customLong("global", withSingleDash: true), .customLong("global")], parsing: .unconditionalSingleValue,
@@ -212,17 +213,19 @@ struct Run: ParsableCommand {
         if mode != "native" {
             // The hypervisor modes boot one kernel (with its initrd and command line) as a domain,
             // whose device tree the hypervisor generates: the board's other boot files and devices do not apply.
-            // Virtio devices need the domain's PLIC, which only hav has; a virtconsole's chardev
-            // would share stdin with the domain's UART, so guest modes take none.
+            // Virtio devices (NICs and their -netdev back-ends too) need the domain's PLIC, which
+            // only hav has; a virtconsole's chardev would share stdin with the domain's UART, so
+            // guest modes take none.
             let virtio = mode == "hav"
             let unsupported = [("-dtb", dtb != nil), ("-M dumpdtb", machineOptions.dumpDeviceTree != nil),
                                ("-device", !virtio && !devices.isEmpty), ("-drive", !virtio && !drives.isEmpty), ("-fsdev", !virtio && !fsdevs.isEmpty),
                                ("-virtfs", !virtfs.isEmpty),
-                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty), ("-netdev", !netdevs.isEmpty), ("-object", !objects.isEmpty),
+                               ("-global", !virtio && !globals.isEmpty), ("-chardev", !chardevs.isEmpty),
+                               ("-netdev", !virtio && !netdevs.isEmpty), ("-object", !virtio && !objects.isEmpty),
                                ("-serial", serialBackend != .stdio), ("-monitor stdio", layout.monitor == .stdio), ("-no-reboot", noReboot), ("-no-shutdown", noShutdown),
                                ("-d", debugLog.isEnabled)].filter(\.1).map(\.0)
             if let first = unsupported.first {
-                let modes = ["-device", "-drive", "-global", "-fsdev"].contains(first) ? "--mode native and hav" : "--mode native"
+                let modes = ["-device", "-drive", "-global", "-fsdev", "-netdev", "-object"].contains(first) ? "--mode native and hav" : "--mode native"
                 // -virtfs makes a virtio-9p-pci device, and a domain has no PCIe bus.
                 let hint = first == "-virtfs" && virtio ? " (a domain has no PCIe bus: use -fsdev local,id=ID,path=DIR,security_model=none with -device virtio-9p-device,fsdev=ID,mount_tag=TAG)" : ""
                 throw CommandError("\(first) applies to \(modes) only, not --mode \(mode)\(hint)")
@@ -555,14 +558,27 @@ struct Run: ParsableCommand {
     }
 
     /// A virtio device's notification counts: with event index a batch of requests costs one
-    /// notification each way, so notifications per request show what suppression saved.
+    /// notification each way, so notifications per request show what suppression saved. A NIC's
+    /// line adds the frames its link carried each way, which the exits and notifications of a
+    /// network run are counted per.
     static func summaryLine(_ transport: VirtioTransportCore) -> String {
         let s = transport.statistics
-        let kind = transport.device.deviceType == .block ? "virtio-blk" : transport.device.deviceType == .entropy ? "virtio-rng"
-            : transport.device.deviceType == .console ? "virtio-serial" : transport.device.deviceType == .ninePTransport ? "virtio-9p" : "virtio"
+        let kind = switch transport.device.deviceType {
+        case .block: "virtio-blk"
+        case .entropy: "virtio-rng"
+        case .console: "virtio-serial"
+        case .network: "virtio-net"
+        case .ninePTransport: "virtio-9p"
+        }
         let eventIndex = transport.ringFeatures & VirtioFeature.eventIndex != 0 ? "on" : "off"
-        return "\(transport.name) (\(kind), event_idx=\(eventIndex)): \(s.requests) requests, \(s.notifications) notifications from the driver, "
+        var line = "\(transport.name) (\(kind), event_idx=\(eventIndex)): \(s.requests) requests, \(s.notifications) notifications from the driver, "
             + "\(s.interrupts) used-buffer interrupts, \(s.suppressedInterrupts) suppressed, \(s.deviceErrors) device errors"
+        if let nic = transport.device as? VirtioNetDevice {
+            let toGuest = nic.link.counters(toward: .frontEnd), fromGuest = nic.link.counters(toward: .backEnd)
+            line += "; netdev \(nic.link.name): \(toGuest.frames) frames to the guest, \(fromGuest.frames) from it, "
+                + "\(toGuest.totalDropped + fromGuest.totalDropped) dropped"
+        }
+        return line
     }
 
     /// One hart's counts, a line per kind.

@@ -28,8 +28,10 @@ extension Run {
             guard let bytes = FileManager.default.contents(atPath: initrd) else { throw CommandError("initrd '\(initrd)' not found or unreadable") }
             initrdBytes = [UInt8](bytes)
         }
-        // -drive/-device under hav: the board's virtio models, plugged into the domain's slots.
-        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: [], fileSystems: fsdevs)
+        // -drive/-netdev/-fsdev/-device under hav: the board's virtio models, network back-ends
+        // and 9P shares, plugged into the domain's slots.
+        let deviceOptions = try DeviceOptions.parse(drives: drives, devices: devices, globals: globals, characterDevices: [],
+                                                    networkBackends: netdevs, objects: objects, fileSystems: fsdevs)
         if deviceOptions.flashImages.contains(where: { $0 != nil }) {
             throw CommandError("-drive if=pflash: a domain has no flash; --mode \(mode) takes virtio disks (if=none with -device virtio-blk-device)")
         }
@@ -51,7 +53,7 @@ extension Run {
         }
         let transports: [VirtioTransportCore]
         do {
-            transports = try deviceOptions.plugMMIO { model, slot, ringFeatures in
+            transports = try deviceOptions.plugMMIO(requestPoll: host.devicePollRequest) { model, slot, ringFeatures in
                 try host.plugVirtio(model, into: slot, of: domain.id, legacy: deviceOptions.legacyTransport, ringFeatures: ringFeatures) {
                     printError("virtbench: " + $0)
                 }

@@ -563,26 +563,10 @@ struct DeviceOptions: Equatable {
         var portPlaced = false
         let memory: any VirtioGuestMemory = wroteMemory.map { ObservedGuestMemory(board.memory, wrote: $0) } ?? board.memory
         var mmioSlots = try slotAssignment()[...], pciSlots = try pciSlotAssignment()[...]
-        // Each -netdev's back-end starts now, as QEMU's does before the guest runs.
-        var links: [String: NetworkLink] = [:]
-        for backend in networkBackends {
-            if !devices.contains(where: { if case .network(backend.id, _) = $0.kind { true } else { false } }) {
-                printError("virtbench: warning: netdev \(backend.id) has no peer")
-            }
-            links[backend.id] = try backend.makeLink(captures: networkCaptures) { printError("virtbench: " + $0) }
-        }
-        var nicIndex = 0
+        var network = try startNetwork(requestPoll: board.devicePollRequest)
         for device in devices {
-            let model: any VirtioDevice
-            if case .network(let netdev, let mac) = device.kind, let link = links[netdev] {
-                // Frames arrive on the back-end's thread whatever --icount says: the poll it asks
-                // for is how they reach the guest.
-                model = VirtioNetDevice(mac: mac ?? MACAddress.qemuDefault(index: nicIndex), link: link, requestPoll: board.devicePollRequest)
-                if mac == nil { nicIndex += 1 }
-            } else {
-                model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput,
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput, network: &network,
                                       requestPoll: synchronousIO ? nil : board.devicePollRequest)
-            }
             if device.pci {
                 let slot = pciSlots.removeFirst()
                 let name = "virtio-pci 00:" + (slot < 16 ? "0" : "") + String(slot, radix: 16) + ".0"
@@ -605,13 +589,36 @@ struct DeviceOptions: Equatable {
         return (transports, consoleInput)
     }
 
-    /// The model of one -device: a block device over its -drive's file, an entropy source, or
-    /// a virtio-serial device (the first takes the virtconsole port, and its input when the
-    /// port's character device is stdio).
+    /// The started `-netdev` back-ends a NIC is made on, and how many NICs took QEMU's default MAC.
+    struct NetworkBackEnds {
+        var links: [String: NetworkLink]
+        var defaultMACs = 0
+        /// Asks whoever runs the guest (the board's harts, the hypervisor) for a device poll soon.
+        let requestPoll: @Sendable () -> Void
+    }
+
+    /// Starts each -netdev's back-end, as QEMU does before the guest runs. Frames arrive on a
+    /// back-end's thread whatever --icount says: the poll it asks for through `requestPoll` is how
+    /// they reach the guest.
+    func startNetwork(requestPoll: @escaping @Sendable () -> Void) throws -> NetworkBackEnds {
+        var links: [String: NetworkLink] = [:]
+        for backend in networkBackends {
+            if !devices.contains(where: { if case .network(backend.id, _) = $0.kind { true } else { false } }) {
+                printError("virtbench: warning: netdev \(backend.id) has no peer")
+            }
+            links[backend.id] = try backend.makeLink(captures: networkCaptures) { printError("virtbench: " + $0) }
+        }
+        return NetworkBackEnds(links: links, requestPoll: requestPoll)
+    }
+
+    /// The model of one -device: a block device over its -drive's file, an entropy source, a NIC
+    /// on its started -netdev, or a virtio-serial device (the first takes the virtconsole port, and
+    /// its input when the port's character device is stdio).
     /// `requestPoll` asks the board for a device poll: given, an `aio=threads` drive gets I/O
     /// threads; nil, every drive is synchronous.
     private func makeModel(_ device: VirtioDeviceSpec, outputs: [String: ([UInt8]) -> Void], portPlaced: inout Bool,
-                           consoleInput: inout VirtioConsoleInput?, requestPoll: (@Sendable () -> Void)? = nil) throws -> any VirtioDevice {
+                           consoleInput: inout VirtioConsoleInput?, network: inout NetworkBackEnds,
+                           requestPoll: (@Sendable () -> Void)? = nil) throws -> any VirtioDevice {
         switch device.kind {
         case .block(let driveID, let serial, let queues):
             // `parse` checked that the drive exists.
@@ -652,8 +659,12 @@ struct DeviceOptions: Equatable {
             } catch {
                 throw CommandError("\(device.option) \(device.spec): mount_tag '\(tag)': \(error.description)")
             }
-        case .network:
-            throw CommandError("-device \(device.spec): virtio-net is available on --mode native only (a domain's network is not built yet)")
+        case .network(let netdev, let mac):
+            // `parse` checked that the netdev exists.
+            guard let link = network.links[netdev] else { throw CommandError("-device \(device.spec): no -netdev with id=\(netdev)") }
+            let defaultMAC = MACAddress.qemuDefault(index: network.defaultMACs)
+            if mac == nil { network.defaultMACs += 1 }
+            return VirtioNetDevice(mac: mac ?? defaultMAC, link: link, requestPoll: network.requestPoll)
         case .serial:
             // The virtconsole goes on the first virtio-serial-device's bus, as in QEMU.
             let port = portPlaced ? nil : consolePort
@@ -666,20 +677,23 @@ struct DeviceOptions: Equatable {
         }
     }
 
-    /// Opens the drives and the character devices and hands each device's model to `plugIn`
-    /// with its virtio-mmio slot and ring features: a hypervisor domain's slots (its own memory
-    /// and PLIC). A domain has no PCIe bus, so virtio-pci devices are refused.
-    func plugMMIO(_ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
+    /// Opens the drives and the character devices, starts the -netdev back-ends, and hands each
+    /// device's model to `plugIn` with its virtio-mmio slot and ring features: a hypervisor
+    /// domain's slots (its own memory and PLIC). A domain has no PCIe bus, so virtio-pci devices
+    /// are refused. Every drive is synchronous; a NIC asks for its polls through `requestPoll`.
+    func plugMMIO(requestPoll: @escaping @Sendable () -> Void,
+                  _ plugIn: (_ model: any VirtioDevice, _ slot: Int, _ ringFeatures: UInt64) throws -> VirtioMMIOTransport) throws
         -> [VirtioTransportCore] {
         if let pci = devices.first(where: \.pci) {
-            throw CommandError("-device \(pci.spec): a domain has no PCIe bus; use the virtio-mmio form (virtio-blk-device, virtio-rng-device, virtio-9p-device)")
+            throw CommandError("-device \(pci.spec): a domain has no PCIe bus; use the virtio-mmio form (virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-9p-device)")
         }
         var outputs: [String: ([UInt8]) -> Void] = [:]
         for chardev in characterDevices { outputs[chardev.id] = try chardev.makeOutput() }
         var portPlaced = false, consoleInput: VirtioConsoleInput?
+        var network = try startNetwork(requestPoll: requestPoll)
         var transports: [VirtioTransportCore] = []
         for (device, slot) in zip(devices, try slotAssignment()) {
-            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput)
+            let model = try makeModel(device, outputs: outputs, portPlaced: &portPlaced, consoleInput: &consoleInput, network: &network)
             transports.append(try plugIn(model, slot, device.ringFeatures).core)
         }
         return transports

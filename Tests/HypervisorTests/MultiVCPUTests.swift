@@ -158,6 +158,49 @@ import Testing
         #expect(domain.events["sbi.rfence", default: 0] == 5)
     }
 
+    /// Every vCPU starts with scounteren = CY|TM|IR, as OpenSBI leaves S-mode (the H extension
+    /// has no VS copy: a vCPU's own scounteren is what VU-mode reads of `time` are checked
+    /// against, so a guest's vDSO would get an illegal instruction without it). vCPU 0 checks
+    /// its own, starts vCPU 1, which stores its own (marked with bit 8) and stops.
+    @Test func vCPUsStartWithUserCountersEnabled() throws {
+        var a = RV64Assembler()
+        let fail = a.label(), secondary = a.label()
+        a.auipc(Self.s0, 1)                                  // s0: the shared page
+        a.bne(Self.a0, 0, secondary)
+        a.csrrs(Self.t0, CSR.scounteren, 0)
+        Self.expect(&a, Self.t0, 7, check: 1, fail: fail)
+        let here = a.position
+        a.auipc(Self.a1, 0)
+        a.addi(Self.a1, Self.a1, -Int32(here * 4))
+        a.li32(Self.a0, 1)
+        a.li32(Self.a2, 0)
+        a.li32(Self.a6, 0)
+        a.li32(Self.a7, UInt32(GuestSBI.hsm))
+        a.ecall()                                            // hart_start(1, start of the image, 0)
+        Self.expect(&a, Self.a0, 0, check: 2, fail: fail)
+        let wait = a.label()
+        a.bind(wait)
+        a.ld(Self.t0, Self.s0, 0)
+        a.beq(Self.t0, 0, wait)
+        Self.expect(&a, Self.t0, 0x107, check: 3, fail: fail)
+        GuestPlatformTests.finish(&a, fail: fail)
+        a.bind(secondary)
+        a.csrrs(Self.t0, CSR.scounteren, 0)
+        a.ori(Self.t0, Self.t0, 0x100)
+        a.sd(Self.t0, Self.s0, 0)
+        Self.call(&a, GuestSBI.hsm, 1)                       // hart_stop does not return
+        a.li32(Self.t6, 4)
+        a.jal(0, fail)
+        let host = try Self.host()
+        var configuration = DomainConfiguration(name: "counters", memorySize: 8 << 20,
+                                                kernel: GuestPlatformTests.bytes(try GuestPlatformTests.assemble(&a)), instructionLimit: 5_000_000)
+        configuration.vcpuCount = 2
+        let domain = try host.createDomain(configuration)
+        try host.start(domain.id)
+        host.run()
+        Self.expectPassed(domain)
+    }
+
     /// A stopped vCPU is never put on the hart: a domain whose vCPU 1 is never started retires
     /// nothing on it (its pc stays where the domain was created).
     @Test func stoppedVCPUsNeverRun() throws {

@@ -18,6 +18,8 @@ import TestSupport
         var ping: String
         var mac: String
         var extra = ""
+        /// VirtBench's own options (`--mode hav`), after QEMU's.
+        var options: [String] = []
     }
 
     static func arguments(_ guest: Guest) -> [String] {
@@ -29,7 +31,7 @@ import TestSupport
         let arguments = arguments(guest)
         return guest.qemu
             ? ProcessRunner.run(try #require(Tool.qemuSystemRISCV64.path), arguments, timeout: 500)
-            : try ProcessRunner.runVirtBench(["run"] + arguments, timeout: 500)
+            : try ProcessRunner.runVirtBench(["run"] + arguments + guest.options, timeout: 500)
     }
 
     /// Runs the guests side by side; their kit lines, in order.
@@ -86,13 +88,30 @@ import TestSupport
     /// other and the second fetches the first's file with the same SHA-256; on QEMU too.
     @Test(.requires(.kernelKitNetSwitch, .virtbench, .qemuSystemRISCV64), arguments: [false, true])
     func twoGuestsOnOneVLANPingAndMoveAFile(secondIsQEMU: Bool) throws {
+        try Self.pingAndMoveAFile(second: Guest(qemu: secondIsQEMU, netdev: "", address: "", ping: "", mac: ""))
+    }
+
+    /// The same with hav domains of the Swift hypervisor: two of them, and a hav server with a
+    /// native client. Each domain's NIC is in its virtio-mmio slots, behind its own PLIC.
+    @Test(.requires(.kernelKitNetSwitch, .virtbench), arguments: [true, false])
+    func havGuestsOnOneVLANPingAndMoveAFile(secondIsHav: Bool) throws {
+        try Self.pingAndMoveAFile(first: ["--mode", "hav"], second: Guest(netdev: "", address: "", ping: "", mac: "",
+                                                                          options: secondIsHav ? ["--mode", "hav"] : []))
+    }
+
+    /// A server guest (VirtBench, with `first` options) on a Unix-socket port and a client
+    /// (`second`'s runner and options) on a TCP port of VLAN 10: they ping each other and the
+    /// client fetches the server's file with the same SHA-256; the switch accounts for every frame.
+    static func pingAndMoveAFile(first: [String] = [], second: Guest) throws {
         let socketPath = Self.temporaryPath("a.sock")
         let port = LoopbackHTTPServer.freePort()
         let fabric = try Self.startSwitch(["--port", "a,listen=unix:\(socketPath),vlan=10", "--port", "b,listen=tcp:127.0.0.1:\(port),vlan=10"])
         let outcome = try Self.runTogether([
-            Guest(netdev: Self.unix(socketPath), address: "10.0.6.1", ping: "10.0.6.2", mac: "52:54:00:00:06:01", extra: " kit.net-serve=yes"),
-            Guest(qemu: secondIsQEMU, netdev: "stream,id=n0,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=\(port)",
-                  address: "10.0.6.2", ping: "10.0.6.1", mac: "52:54:00:00:06:02", extra: " kit.net-fetch=http://10.0.6.1:8080/blob.bin"),
+            Guest(netdev: Self.unix(socketPath), address: "10.0.6.1", ping: "10.0.6.2", mac: "52:54:00:00:06:01", extra: " kit.net-serve=yes",
+                  options: first),
+            Guest(qemu: second.qemu, netdev: "stream,id=n0,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=\(port)",
+                  address: "10.0.6.2", ping: "10.0.6.1", mac: "52:54:00:00:06:02", extra: " kit.net-fetch=http://10.0.6.1:8080/blob.bin",
+                  options: second.options),
         ])
         let (status, counters) = try Self.stopSwitch(fabric)
         let (server, serverLines) = outcome[0], (client, clientLines) = outcome[1]
