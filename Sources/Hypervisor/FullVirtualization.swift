@@ -46,7 +46,10 @@ final class FullVirtualization: VirtualizationKind {
 
     func attach(_ domain: Domain, host: Host) throws {
         let shadow = ShadowPageTables(pool: domain.hypervisorRange, memory: host.board.memory, tracing: tracesPageTables)
-        domain.virtualizationState = FullVirtualCPU(shadow: shadow)
+        let cpu = FullVirtualCPU(shadow: shadow)
+        // The virtual supervisor starts with the scounteren an SBI implementation leaves, as hav's vCPUs do.
+        cpu.supervisor.registers.counterEnable = GuestSBI.startCounterEnable
+        domain.virtualizationState = cpu
     }
 
     func detach(_ domain: Domain, host: Host) {

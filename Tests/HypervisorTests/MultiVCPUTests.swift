@@ -201,6 +201,23 @@ import Testing
         Self.expectPassed(domain)
     }
 
+    /// A full domain's virtual supervisor starts with the same scounteren, so its programs read
+    /// `time` too (under full the kernel's csrr traps and the host answers from the virtual CSR).
+    @Test func aFullDomainStartsWithUserCountersEnabled() throws {
+        var a = RV64Assembler()
+        let fail = a.label()
+        a.csrrs(Self.t0, CSR.scounteren, 0)
+        Self.expect(&a, Self.t0, 7, check: 1, fail: fail)
+        GuestPlatformTests.finish(&a, fail: fail)
+        let host = try GuestPlatformTests.host(.full)
+        let domain = try host.createDomain(DomainConfiguration(name: "counters", memorySize: 8 << 20,
+                                                               kernel: GuestPlatformTests.bytes(try GuestPlatformTests.assemble(&a)),
+                                                               instructionLimit: 1_000_000))
+        try host.start(domain.id)
+        host.run()
+        Self.expectPassed(domain)
+    }
+
     /// A stopped vCPU is never put on the hart: a domain whose vCPU 1 is never started retires
     /// nothing on it (its pc stays where the domain was created).
     @Test func stoppedVCPUsNeverRun() throws {
