@@ -75,6 +75,8 @@ struct CodeCache {
         guard enabled, let views = CodeCache.mapViews(), let code = BlockCompiler.entrySequence() else {
             base = nil; writable = nil; entry = nil; entryBytes = 0; return
         }
+        // SAFETY: both views were just mapped by `mapViews`, `capacity` bytes each; the
+        // executable one is only read (as code) through `base`.
         (base, writable) = (UnsafeRawPointer(views.executable), views.writable)
         // SAFETY: the copy is code.count bytes from the array into the start of the writable view
         // (far smaller than `capacity`). The cast makes the executable view's first byte a C
