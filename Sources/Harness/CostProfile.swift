@@ -100,6 +100,17 @@ public enum FigureStatus: String, Codable, Sendable, CaseIterable {
     case assumed
 
     public var isEstimate: Bool { self != .verified }
+
+    /// How far from the true figure an estimate of this status may lie, as factors of it: a
+    /// recalled number is probably near what the source says, an assumed one may be off by half
+    /// or double. A verdict that changes inside this spread is reported as uncertain.
+    public var spread: (low: Double, high: Double) {
+        switch self {
+        case .verified: (1, 1)
+        case .recalled: (0.75, 1.25)
+        case .assumed: (0.5, 2)
+        }
+    }
 }
 
 /// One priced event: cycles, and where the number comes from.

@@ -115,6 +115,11 @@ public struct AdamsAgesenComparison: Codable, Sendable, Equatable {
     /// The cheaper side in our model; nil when a side is missing or both cost the same.
     public var ours: VirtualizationTechnique?
     public var agrees: Bool?
+    /// full − hav in modeled cycles per iteration at its lowest and highest as every price moves
+    /// within its status's spread (`FigureStatus.spread`); nil when a side is missing.
+    public var differenceRange: [Double]?
+    /// Set when that range holds zero: the verdict turns on estimated prices, not on the counts.
+    public var uncertain: Bool?
     /// Why, generated from the counts (or what is missing).
     public var why: String
 }
@@ -249,7 +254,36 @@ public struct MicrobenchmarkComparison: Codable, Sendable, Equatable {
         comparison.ours = soft < hard ? .software : hard < soft ? .hardware : nil
         comparison.agrees = comparison.ours.map { $0 == reported.winner }
         comparison.why = why(reported, software: software, hardware: hardware, ours: comparison.ours, profile: profile)
+        if let range = differenceRange(software: software, hardware: hardware, profile: profile) {
+            comparison.differenceRange = [range.low, range.high]
+            comparison.uncertain = range.low <= 0 && range.high >= 0
+            if comparison.uncertain == true {
+                comparison.why += "; but full − hav ranges from \(amount(range.low)) to \(amount(range.high)) cycles per iteration "
+                    + "as the estimated prices move within their spread, so this verdict is uncertain"
+            }
+        }
         return comparison
+    }
+
+    /// The lowest and highest full − hav (modeled cycles per iteration) as each figure of the
+    /// profile moves within its status's spread: every event's count difference times its price,
+    /// the price taken at whichever end makes the sum smallest, then largest. Nil without
+    /// iteration counts on both sides.
+    static func differenceRange(software: MicrobenchmarkCost, hardware: MicrobenchmarkCost,
+                                profile: CostProfile) -> (low: Double, high: Double)? {
+        guard let softIterations = software.iterations, let hardIterations = hardware.iterations,
+              let soft = software.modeled.first(where: { $0.profile == profile.name }),
+              let hard = hardware.modeled.first(where: { $0.profile == profile.name }) else { return nil }
+        var low = 0.0, high = 0.0
+        for (event, figure) in profile.figures where figure.cycles > 0 {
+            // Cycles per iteration at the figure as given; the spread scales each side's share alike.
+            let difference = (soft.cyclesByEvent[event] ?? 0) / Double(softIterations) - (hard.cyclesByEvent[event] ?? 0) / Double(hardIterations)
+            let spread = figure.status.spread
+            let ends = (difference * spread.low, difference * spread.high)
+            low += min(ends.0, ends.1)
+            high += max(ends.0, ends.1)
+        }
+        return (low, high)
     }
 
     /// The reasons, from the counts: how many transitions of which kinds each side took per

@@ -170,20 +170,44 @@ public enum ReportMarkdown {
             for row in view.adamsAgesen {
                 let reported = "\(row.reported.winner.rawValue) (\(row.reported.winner.mode)): \(row.reported.basis)"
                 let ours = row.ours.map { "\($0.rawValue) (\($0.mode))" } ?? "–"
-                let agree = row.agrees.map { $0 ? "yes" : "**no**" } ?? "–"
+                let agree = row.uncertain == true ? "uncertain" : row.agrees.map { $0 ? "yes" : "**no**" } ?? "–"
                 text += "| \(row.reported.microbenchmark) | \(cell(row.reported.theirs)) | \(cell(reported)) | \(status(row.reported.status)) | "
                 text += "\(number(row.softwareCyclesPerIteration, "%.0f")) | \(number(row.hardwareCyclesPerIteration, "%.0f")) | \(ours) | \(agree) | \(cell(row.why)) |\n"
             }
-            let agreeing = view.adamsAgesen.filter { $0.agrees == true }.map(\.reported.microbenchmark)
-            let differing = view.adamsAgesen.filter { $0.agrees == false }.map(\.reported.microbenchmark)
-            if !agreeing.isEmpty || !differing.isEmpty {
+            let settled = view.adamsAgesen.filter { $0.uncertain != true }
+            let agreeing = settled.filter { $0.agrees == true }.map(\.reported.microbenchmark)
+            let differing = settled.filter { $0.agrees == false }.map(\.reported.microbenchmark)
+            let uncertain = view.adamsAgesen.filter { $0.uncertain == true }.map(\.reported.microbenchmark)
+            if !agreeing.isEmpty || !differing.isEmpty || !uncertain.isEmpty {
                 text += "\nOurs agrees with theirs on " + (agreeing.isEmpty ? "none" : agreeing.joined(separator: ", "))
                 text += " and differs on " + (differing.isEmpty ? "none" : differing.joined(separator: ", ")) + ". "
-                text += "Two differences between their machines and ours decide it: our `hav` has a G-stage (nested paging, which x86 gained "
-                text += "only later: AMD NPT in 2007, Intel EPT in 2008), so page faults, page-table changes and address-space switches take no exit; and our `full` is "
-                text += "trap-and-emulate, not binary translation, so every privileged instruction of the guest kernel is a trap where "
-                text += "their software VMM ran translated code. Their software VMM beat first-generation VT-x by avoiding exits that "
-                text += "our `hav` does not take and paying callouts where our `full` pays traps.\n"
+                if !uncertain.isEmpty {
+                    let spreads = FigureStatus.allCases.filter(\.isEstimate).map {
+                        "\($0.rawValue) ×\(String(format: "%g", $0.spread.low))–\(String(format: "%g", $0.spread.high))"
+                    }
+                    text += "On \(uncertain.joined(separator: ", ")) the verdict is uncertain: the cheaper side changes as the estimated "
+                    text += "prices move within their spread (\(spreads.joined(separator: ", "))), so the counts alone do not settle it. "
+                }
+                // The reasons each row's counts gave (`why`), gathered: which difference between
+                // their machines and ours decided which microbenchmarks.
+                func named(_ phrase: String) -> [String] {
+                    view.adamsAgesen.filter { $0.why.contains(phrase) }.map(\.reported.microbenchmark)
+                }
+                var reasons: [String] = []
+                let nested = named("G-stage (nested paging)")
+                if !nested.isEmpty {
+                    reasons.append("our `hav` has a G-stage (nested paging, which x86 gained only later: AMD NPT in 2007, Intel EPT in 2008), "
+                                   + "so the guest's page faults and table changes take no exit (\(nested.joined(separator: ", ")))")
+                }
+                let trapped = named("trap-and-emulate, not binary translation")
+                if !trapped.isEmpty {
+                    reasons.append("our `full` is trap-and-emulate, not binary translation, so each privileged instruction of the guest "
+                                   + "kernel is a trap where their software VMM ran translated code (\(trapped.joined(separator: ", ")))")
+                }
+                if !reasons.isEmpty {
+                    text += "From the counts: " + reasons.joined(separator: "; and ") + "."
+                }
+                text += "\n"
             }
         }
         return text

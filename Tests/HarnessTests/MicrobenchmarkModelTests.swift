@@ -168,6 +168,12 @@ struct MicrobenchmarkModelTests {
         #expect(mmio.ours == .software && mmio.agrees == true)
         #expect(mmio.why.contains("the verdict rests on the profile's prices: trap 300 (assumed) against vmExit 1000 (assumed)"))
         #expect(mmio.why.contains("full takes as many transitions as hav"))
+        // Every figure here is assumed (×0.5–2): one trap against one exit can go either way
+        // (300·0.5 − 1000·2 to 300·2 − 1000·0.5), five traps against 0.005 exits cannot.
+        #expect(mmio.uncertain == true && mmio.differenceRange == [-1850, 100])
+        #expect(mmio.why.hasSuffix("so this verdict is uncertain"))
+        #expect(syscall.uncertain == false && syscall.differenceRange == [740, 2997.5])
+        #expect(try row("pagefault").uncertain == false)
 
         // A side without figures: no verdict, and the reason.
         let pte = try row("pte")
@@ -233,6 +239,12 @@ struct MicrobenchmarkModelTests {
         #expect(markdown.contains("| kernel | pagefault | native | – | no counts for this microbenchmark in this run |"))
         #expect(markdown.contains("| pagefault | pgfault | software (full): pgfault: native 1,093, software 3,927, hardware 11,242 cycles | recalled (estimate) | 1110 | 6 | hardware (hav) | **no** |"))
         #expect(markdown.contains("| syscall | syscall | hardware (hav): conclusion: hardware wins on system calls | verified | 1500 | 5 | hardware (hav) | yes |"))
+        #expect(markdown.contains("| 310 | 1010 | software (full) | uncertain |"))
+        #expect(markdown.contains("Ours agrees with theirs on syscall and differs on pagefault. On mmio the verdict is uncertain"))
+        #expect(markdown.contains("(recalled ×0.75–1.25, assumed ×0.5–2)"))
+        // The reasons paragraph names the rows whose counts gave each reason.
+        #expect(markdown.contains("take no exit (pagefault)"))
+        #expect(markdown.contains("translated code (syscall"))
         // Each figure printed is the one the JSON holds.
         for row in view.adamsAgesen {
             if let cycles = row.softwareCyclesPerIteration { #expect(markdown.contains("| \(String(format: "%.0f", cycles)) |")) }
