@@ -132,6 +132,21 @@ import Testing
         return try host.createDomain(configuration)
     }
 
+    /// Runs the guest `a` (finished by `GuestPlatformTests.finish`) as a domain of `vcpus` vCPUs
+    /// on `host` until it stops, and expects it to have passed.
+    @discardableResult
+    static func runToPass(_ a: inout RV64Assembler, on host: Hypervisor.Host, vcpus: Int = 1, instructionLimit: UInt64 = .max,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> Domain {
+        var configuration = DomainConfiguration(name: "guest", memorySize: 8 << 20,
+                                                kernel: GuestPlatformTests.bytes(try GuestPlatformTests.assemble(&a)), instructionLimit: instructionLimit)
+        configuration.vcpuCount = vcpus
+        let domain = try host.createDomain(configuration)
+        try host.start(domain.id)
+        host.run()
+        expectPassed(domain, sourceLocation: sourceLocation)
+        return domain
+    }
+
     /// Fails with the guest's check number when it did not pass.
     static func expectPassed(_ domain: Domain, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(domain.state == .shutdown(status: 0), "check \(Self.failedCheck(domain.state))", sourceLocation: sourceLocation)
@@ -191,14 +206,7 @@ import Testing
         Self.call(&a, GuestSBI.hsm, 1)                       // hart_stop does not return
         a.li32(Self.t6, 4)
         a.jal(0, fail)
-        let host = try Self.host()
-        var configuration = DomainConfiguration(name: "counters", memorySize: 8 << 20,
-                                                kernel: GuestPlatformTests.bytes(try GuestPlatformTests.assemble(&a)), instructionLimit: 5_000_000)
-        configuration.vcpuCount = 2
-        let domain = try host.createDomain(configuration)
-        try host.start(domain.id)
-        host.run()
-        Self.expectPassed(domain)
+        try Self.runToPass(&a, on: try Self.host(), vcpus: 2, instructionLimit: 5_000_000)
     }
 
     /// A full domain's virtual supervisor starts with the same scounteren, so its programs read
@@ -209,13 +217,7 @@ import Testing
         a.csrrs(Self.t0, CSR.scounteren, 0)
         Self.expect(&a, Self.t0, 7, check: 1, fail: fail)
         GuestPlatformTests.finish(&a, fail: fail)
-        let host = try GuestPlatformTests.host(.full)
-        let domain = try host.createDomain(DomainConfiguration(name: "counters", memorySize: 8 << 20,
-                                                               kernel: GuestPlatformTests.bytes(try GuestPlatformTests.assemble(&a)),
-                                                               instructionLimit: 1_000_000))
-        try host.start(domain.id)
-        host.run()
-        Self.expectPassed(domain)
+        try Self.runToPass(&a, on: try GuestPlatformTests.host(.full), instructionLimit: 1_000_000)
     }
 
     /// A stopped vCPU is never put on the hart: a domain whose vCPU 1 is never started retires
@@ -225,13 +227,7 @@ import Testing
         let fail = a.label()
         for _ in 0 ..< 2000 { a.nop() }
         GuestPlatformTests.finish(&a, fail: fail)
-        let host = try Self.host(timeSlice: 100)
-        var configuration = DomainConfiguration(name: "one", memorySize: 8 << 20, kernel: GuestPlatformTests.bytes(try GuestPlatformTests.assemble(&a)))
-        configuration.vcpuCount = 4
-        let domain = try host.createDomain(configuration)
-        try host.start(domain.id)
-        host.run()
-        Self.expectPassed(domain)
+        let domain = try Self.runToPass(&a, on: try Self.host(timeSlice: 100), vcpus: 4)
         #expect(domain.vcpus.dropFirst().allSatisfy { $0.state == .stopped && $0.hart.pc == 0 })
     }
 
