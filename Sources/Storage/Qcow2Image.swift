@@ -451,7 +451,15 @@ public final class Qcow2Image: BlockDriver {
         let location = try l2Location(cluster)
         let l2Offset = try ensureL2Table(location.l1Index)
         let host = try allocateCluster(contents: contents)
-        try setL2Entry(l2Offset, location.index, entry(host))
+        do {
+            try setL2Entry(l2Offset, location.index, entry(host))
+        } catch {
+            // The entry never reached the file (ENOSPC on a file system that allocates on
+            // rewrite): the new cluster is counted but unreferenced, so it is given back rather
+            // than leaked; the guest's cluster still maps what it mapped before.
+            try? freeCluster(host >> clusterBits)
+            throw error
+        }
         try dropReference(old)
     }
 
@@ -460,7 +468,14 @@ public final class Qcow2Image: BlockDriver {
         let index = try findFreeCluster(excluding: [])
         guard !metadataClusters.contains(index) else { throw corrupt("cluster \(index) holds metadata but its refcount is 0") }
         let host = index << clusterBits
-        try file.write(contents, at: host)
+        do {
+            try file.write(contents, at: host)
+        } catch {
+            // The file system is full (or failed): the cluster was never counted, so the image
+            // is as it was; a cluster appended in part is cut off so its space goes back.
+            if host >= fileEnd { try? file.truncate(to: fileEnd) }
+            throw error
+        }
         fileEnd = max(fileEnd, host + clusterSize)
         try setRefcount(ofCluster: index, to: 1, excluding: [index])
         freeClusterHint = index + 1
@@ -489,7 +504,14 @@ public final class Qcow2Image: BlockDriver {
         }
         let host = try allocateCluster(contents: Self.serializedTable(table, clusterSize: clusterSize))
         metadataClusters.insert(host >> clusterBits)
-        try setL1Entry(l1Index, host | Self.copiedFlag)
+        do {
+            try setL1Entry(l1Index, host | Self.copiedFlag)
+        } catch {
+            // The L1 entry was not written (a sparse L1 table on a full file system): nothing
+            // names the new table, so it is freed instead of leaked.
+            try? freeCluster(host >> clusterBits)
+            throw error
+        }
         try makeRoomInL2Cache()
         l2Cache.insert(table, at: host)
         if existing != 0 { try dropReference(.data(host: existing, copied: false)) }
@@ -754,7 +776,17 @@ public final class Qcow2Image: BlockDriver {
             try setRefcount(ofCluster: index, to: 1, excluding: excluding.union([index]), depth: depth + 1)
         }
         let offset = index << clusterBits
-        try file.write(block, at: offset)
+        do {
+            try file.write(block, at: offset)
+        } catch {
+            // Not counted in its own range, not named by the table: the cluster is free again
+            // (a count another block gained for it is given back), never metadata at refcount 0.
+            metadataClusters.remove(index)
+            refcountCache.remove(offset)
+            if index / refcountsPerBlock != tableIndex { try? setRefcount(ofCluster: index, to: 0, excluding: excluding.union([index]), depth: depth + 1) }
+            if offset >= fileEnd { try? file.truncate(to: fileEnd) }
+            throw error
+        }
         fileEnd = max(fileEnd, offset + clusterSize)
         refcountCache.insert(block, at: offset)
         try barrier()
