@@ -769,30 +769,36 @@ public final class Qcow2Image: BlockDriver {
         let index = try findFreeCluster(excluding: excluding)
         guard !metadataClusters.contains(index) else { throw corrupt("cluster \(index) holds metadata but its refcount is 0") }
         metadataClusters.insert(index)
-        var block = [UInt8](repeating: 0, count: Int(clusterSize))
-        if index / refcountsPerBlock == tableIndex {
-            setRefcountEntry(&block, index % refcountsPerBlock, 1)
-        } else {
-            try setRefcount(ofCluster: index, to: 1, excluding: excluding.union([index]), depth: depth + 1)
-        }
-        let offset = index << clusterBits
+        let offset = index << clusterBits, endBefore = fileEnd
+        let countedElsewhere = index / refcountsPerBlock != tableIndex
         do {
+            var block = [UInt8](repeating: 0, count: Int(clusterSize))
+            if countedElsewhere {
+                try setRefcount(ofCluster: index, to: 1, excluding: excluding.union([index]), depth: depth + 1)
+            } else {
+                setRefcountEntry(&block, index % refcountsPerBlock, 1)
+            }
             try file.write(block, at: offset)
+            fileEnd = max(fileEnd, offset + clusterSize)
+            refcountCache.insert(block, at: offset)
+            try barrier()
+            var field = [UInt8](repeating: 0, count: 8)
+            field.putBigEndian(offset, at: 0, 8)
+            try file.write(field, at: header.refcountTableOffset + tableIndex * 8)
         } catch {
-            // Not counted in its own range, not named by the table: the cluster is free again
-            // (a count another block gained for it is given back), never metadata at refcount 0.
+            // The table does not name the block (the file system is full, or failed): the cluster
+            // is free again, and a count another block gained for it is given back. Left known as
+            // metadata at refcount 0, it would later be taken for corruption.
             metadataClusters.remove(index)
             refcountCache.remove(offset)
-            if index / refcountsPerBlock != tableIndex { try? setRefcount(ofCluster: index, to: 0, excluding: excluding.union([index]), depth: depth + 1) }
-            if offset >= fileEnd { try? file.truncate(to: fileEnd) }
+            if countedElsewhere { try? setRefcount(ofCluster: index, to: 0, excluding: excluding.union([index]), depth: depth + 1) }
+            // Cut off if appended, unless counting it elsewhere may have appended a block after it.
+            if !countedElsewhere && offset >= endBefore {
+                try? file.truncate(to: endBefore)
+                fileEnd = endBefore
+            }
             throw error
         }
-        fileEnd = max(fileEnd, offset + clusterSize)
-        refcountCache.insert(block, at: offset)
-        try barrier()
-        var field = [UInt8](repeating: 0, count: 8)
-        field.putBigEndian(offset, at: 0, 8)
-        try file.write(field, at: header.refcountTableOffset + tableIndex * 8)
         refcountTable[Int(tableIndex)] = offset
         return offset
     }
