@@ -26,7 +26,7 @@ struct PoolCommand: ParsableCommand {
 
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
@@ -125,7 +125,8 @@ struct PoolCommand: ParsableCommand {
             }
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
             func line(_ cells: [String]) -> String {
-                cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                let padded = cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                return String(padded.reversed().drop(while: { $0 == " " }).reversed())
             }
             print(" " + line(header))
             print(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1) + 2))
