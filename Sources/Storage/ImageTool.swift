@@ -92,8 +92,10 @@ public enum ImageTool {
         var block = [UInt8](repeating: 0, count: Int(clusterSize))
         for index in 0..<Int(metadataClusters) { block.putBigEndian(1, at: index * 2, 2) }
         try file.write(block, at: refcountBlockOffset)
-        // The L1 table starts empty: a sparse extension of the file reads as its zeros.
-        try file.truncate(to: l1Offset + l1Clusters * clusterSize)
+        // The L1 table starts empty, written as zeros rather than left a hole (as qemu-img
+        // writes it): an L1 entry set later is then a rewrite of space the file already has,
+        // which a full file system cannot refuse, so a thin image stays consistent on ENOSPC.
+        try file.write([UInt8](repeating: 0, count: Int(l1Clusters * clusterSize)), at: l1Offset)
         try file.synchronize()
     }
 

@@ -451,7 +451,15 @@ public final class Qcow2Image: BlockDriver {
         let location = try l2Location(cluster)
         let l2Offset = try ensureL2Table(location.l1Index)
         let host = try allocateCluster(contents: contents)
-        try setL2Entry(l2Offset, location.index, entry(host))
+        do {
+            try setL2Entry(l2Offset, location.index, entry(host))
+        } catch {
+            // The entry never reached the file (ENOSPC on a file system that allocates on
+            // rewrite): the new cluster is counted but unreferenced, so it is given back rather
+            // than leaked; the guest's cluster still maps what it mapped before.
+            try? freeCluster(host >> clusterBits)
+            throw error
+        }
         try dropReference(old)
     }
 
@@ -460,7 +468,14 @@ public final class Qcow2Image: BlockDriver {
         let index = try findFreeCluster(excluding: [])
         guard !metadataClusters.contains(index) else { throw corrupt("cluster \(index) holds metadata but its refcount is 0") }
         let host = index << clusterBits
-        try file.write(contents, at: host)
+        do {
+            try file.write(contents, at: host)
+        } catch {
+            // The file system is full (or failed): the cluster was never counted, so the image
+            // is as it was; a cluster appended in part is cut off so its space goes back.
+            if host >= fileEnd { try? file.truncate(to: fileEnd) }
+            throw error
+        }
         fileEnd = max(fileEnd, host + clusterSize)
         try setRefcount(ofCluster: index, to: 1, excluding: [index])
         freeClusterHint = index + 1
@@ -489,7 +504,14 @@ public final class Qcow2Image: BlockDriver {
         }
         let host = try allocateCluster(contents: Self.serializedTable(table, clusterSize: clusterSize))
         metadataClusters.insert(host >> clusterBits)
-        try setL1Entry(l1Index, host | Self.copiedFlag)
+        do {
+            try setL1Entry(l1Index, host | Self.copiedFlag)
+        } catch {
+            // The L1 entry was not written (a sparse L1 table on a full file system): nothing
+            // names the new table, so it is freed instead of leaked.
+            try? freeCluster(host >> clusterBits)
+            throw error
+        }
         try makeRoomInL2Cache()
         l2Cache.insert(table, at: host)
         if existing != 0 { try dropReference(.data(host: existing, copied: false)) }
@@ -747,20 +769,36 @@ public final class Qcow2Image: BlockDriver {
         let index = try findFreeCluster(excluding: excluding)
         guard !metadataClusters.contains(index) else { throw corrupt("cluster \(index) holds metadata but its refcount is 0") }
         metadataClusters.insert(index)
-        var block = [UInt8](repeating: 0, count: Int(clusterSize))
-        if index / refcountsPerBlock == tableIndex {
-            setRefcountEntry(&block, index % refcountsPerBlock, 1)
-        } else {
-            try setRefcount(ofCluster: index, to: 1, excluding: excluding.union([index]), depth: depth + 1)
+        let offset = index << clusterBits, endBefore = fileEnd
+        let countedElsewhere = index / refcountsPerBlock != tableIndex
+        do {
+            var block = [UInt8](repeating: 0, count: Int(clusterSize))
+            if countedElsewhere {
+                try setRefcount(ofCluster: index, to: 1, excluding: excluding.union([index]), depth: depth + 1)
+            } else {
+                setRefcountEntry(&block, index % refcountsPerBlock, 1)
+            }
+            try file.write(block, at: offset)
+            fileEnd = max(fileEnd, offset + clusterSize)
+            refcountCache.insert(block, at: offset)
+            try barrier()
+            var field = [UInt8](repeating: 0, count: 8)
+            field.putBigEndian(offset, at: 0, 8)
+            try file.write(field, at: header.refcountTableOffset + tableIndex * 8)
+        } catch {
+            // The table does not name the block (the file system is full, or failed): the cluster
+            // is free again, and a count another block gained for it is given back. Left known as
+            // metadata at refcount 0, it would later be taken for corruption.
+            metadataClusters.remove(index)
+            refcountCache.remove(offset)
+            if countedElsewhere { try? setRefcount(ofCluster: index, to: 0, excluding: excluding.union([index]), depth: depth + 1) }
+            // Cut off if appended, unless counting it elsewhere may have appended a block after it.
+            if !countedElsewhere && offset >= endBefore {
+                try? file.truncate(to: endBefore)
+                fileEnd = endBefore
+            }
+            throw error
         }
-        let offset = index << clusterBits
-        try file.write(block, at: offset)
-        fileEnd = max(fileEnd, offset + clusterSize)
-        refcountCache.insert(block, at: offset)
-        try barrier()
-        var field = [UInt8](repeating: 0, count: 8)
-        field.putBigEndian(offset, at: 0, 8)
-        try file.write(field, at: header.refcountTableOffset + tableIndex * 8)
         refcountTable[Int(tableIndex)] = offset
         return offset
     }

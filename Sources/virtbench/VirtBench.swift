@@ -12,7 +12,7 @@ struct VirtBench: ParsableCommand {
         commandName: "virtbench",
         abstract: "A simulated RISC-V virt machine, hypervisor and benchmark harness.",
         version: VirtBenchVersion.line,
-        subcommands: [Run.self, HostCommand.self, SwitchCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self, Transitions.self, ImageCommand.self]
+        subcommands: [Run.self, HostCommand.self, SwitchCommand.self, Compare.self, Conform.self, Corpus.self, Bench.self, FuzzCommand.self, Transitions.self, ImageCommand.self, PoolCommand.self]
     )
 }
 

@@ -41,3 +41,18 @@ extension HostCapability {
         return probe.terminationStatus == 0
     }
 }
+
+extension HostCapability {
+    /// A mount namespace of our own with a size-limited tmpfs in it (`unshare -m` and
+    /// `mount -t tmpfs`): needs root (CAP_SYS_ADMIN); some containers refuse it even then.
+    public static let tmpfsNamespace = HostCapability("tmpfs-namespace", absence: "unshare -m cannot mount a tmpfs in a mount namespace (not root?)") {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["-m", "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", "/tmp"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }
+}

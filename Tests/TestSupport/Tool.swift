@@ -179,6 +179,11 @@ extension Tool {
     public static let networkNamespaceTools = Tool("unshare, nsenter and ip", from: "Debian packages util-linux and iproute2",
                                                    files: [.executable("unshare"), .executable("nsenter"), .executable("ip")])
 
+    /// unshare and mount (util-linux, mount): a tmpfs of a chosen size in a private mount
+    /// namespace (TmpfsNamespace), to fill a file system without touching the host's.
+    public static let mountNamespaceTools = Tool("unshare and mount", from: "Debian packages util-linux and mount",
+                                                 files: [.executable("unshare"), .executable("mount")])
+
     /// wireguard-go, the userspace WireGuard that Debian ships: the peer of VirtBench's WireGuard
     /// port, on a TUN device in a network namespace (this kernel has no WireGuard module).
     public static let wireguardGo = Tool("wireguard-go", from: "Debian package wireguard-go", files: [.executable("wireguard-go")])
@@ -209,7 +214,7 @@ extension Tool {
     public static let all: [Tool] = [
         qemuSystemRISCV64, qemuSystemARM, dtc, corpusToolchain, llvmObjdump,
         openSBIJumpELF, openSBIJumpBinary, openSBIDynamicELF, openSBIDynamicBinary, qemuOpenSBIDynamicBinary,
-        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, kernelKit9p, networkNamespaceTools, wireguardGo, wireguardTools, e2fsprogs, tshark,
+        uBootMachineELF, uBootMachineBinary, uBootSupervisorELF, terminalTools, kernelKit, kernelKitVirtio, kernelKitCommandLine, kernelKitVirtioIO, kernelKitNet, kernelKitNetPeers, kernelKitNetSwitch, kernelKit9p, networkNamespaceTools, mountNamespaceTools, wireguardGo, wireguardTools, e2fsprogs, tshark,
         gdbMultiarch, qemuImageTools, qemuNBD, virtbench,
     ]
 }
