@@ -23,7 +23,12 @@ let exitPathSettings: [SwiftSetting] = [
 
 // jemalloc is the process allocator (issue 3; libjemalloc-dev, installed by .ci/run). Linking it is
 // enough: the executable's own malloc/free symbols then resolve to jemalloc's. VIRTBENCH_JEMALLOC=0
-// builds without it, to measure the difference (results/bench-*/jemalloc.md).
+// builds without it, to measure the difference. Measured at e5525ae on one 2-core EPYC host
+// (farm-bench -n 8, jemalloc build against a VIRTBENCH_JEMALLOC=0 build of the same commit, in
+// turn): the kit's Linux boot 1.001x the wall time at 210.6 against 209.0 MiB peak, and
+// `compare --corpus os --rounds 1` 1.010x at 41.3 against 40.1 MiB. Equal within the spread
+// today, where one thread allocates; jemalloc stays the default for the per-thread arenas that
+// harts on host threads (issue 19) will allocate from. Measure again when they land.
 let jemalloc: [LinkerSetting] = Context.environment["VIRTBENCH_JEMALLOC"] == "0"
     ? [] : [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
 
