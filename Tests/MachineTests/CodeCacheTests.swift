@@ -1,4 +1,5 @@
 import Foundation
+import RISCV
 import Testing
 @testable import Machine
 
@@ -32,5 +33,32 @@ struct CodeCacheTests {
         #expect((0 ..< code.count).map { start.load(fromByteOffset: $0, as: UInt8.self) } == code)
         // The entry sequence, at the start, is callable through the executable view.
         #expect(cache.entry != nil)
+    }
+
+    /// While a hart runs compiled blocks, no mapping of the process is writable and executable.
+    @Test func noMappingIsWritableAndExecutableWhileCompiledCodeRuns() throws {
+        let base: UInt64 = 0x8000_0000
+        let memory = try PhysicalMemory(base: base, size: 1 << 20)
+        var configuration = HartConfiguration()
+        configuration.compileBlocks = true
+        let hart = Hart(bus: Bus(ram: memory), interrupts: InterruptLines(), timebase: Timebase(mode: .virtual(instructionsPerTick: 100)),
+                        control: MachineControl(), configuration: configuration)
+        var a = RV64Assembler()
+        let loop = a.label()
+        a.bind(loop)
+        a.addi(10, 10, 1)
+        a.addi(11, 11, 2)
+        a.addi(12, 12, 3)
+        a.jal(0, loop)
+        let assembled = a.finish()
+        let words = try #require(assembled)
+        #expect(memory.write(words.flatMap { w in (0 ..< 4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }, at: base))
+        hart.pc = base
+        _ = hart.run(instructionLimit: 1_000_000)
+        #expect(hart.register(10) > 1000, "the loop ran")
+        #expect(hart.blocks.code.used > hart.blocks.code.entryBytes, "a block was compiled")
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        let writableAndExecutable = maps.split(separator: "\n").filter { $0.split(separator: " ")[1].hasPrefix("rwx") }
+        #expect(writableAndExecutable.isEmpty, "\(writableAndExecutable)")
     }
 }
