@@ -103,17 +103,9 @@ import TestSupport
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: output]) }
-        return output
+        let child = try ChildProcess.run(executable, arguments)
+        guard child.status == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: child.output]) }
+        return child.output
     }
 
     @Test(.requires(.corpusToolchain, .llvmObjdump)) func everyEmittedFormDisassemblesLikeTheToolchainsOwnEncoding() throws {

@@ -67,25 +67,11 @@ import Storage
         // The image is closed (flushed, bitmaps stored): it is clean, and holds what was stored.
         // -U and no lock: the test driver's interrupt callback keeps the device, and so the
         // image's descriptor and its lock, alive until the process ends.
-        let check = try runTool(try #require(Tool.qemuImageTools.path), ["check", "-U", volume.path])
+        let check = try ChildProcess.run(try #require(Tool.qemuImageTools.path), ["check", "-U", volume.path])
         #expect(check.status == 0 && check.output.contains("No errors were found"), "\(check.output)")
         let image = try ImageOpener.open(volume.path, options: ImageOpenOptions(readOnly: true, format: .qcow2, lock: false)).driver
         for n in stored {
             #expect(try image.read(at: Self.sector(n) * 512, count: Int(Self.clusterBytes)) == Self.contents(n))
         }
     }
-}
-
-/// Runs `executable` to its end; its status and its output and errors together.
-private func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
