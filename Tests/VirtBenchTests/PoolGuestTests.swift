@@ -26,7 +26,8 @@ import TestSupport
         #expect(result.stdout.contains("kernel-kit: virtio-io 2 jobs of 2048 requests took"), "the guest ran on: \(result.stdout.suffix(3000))")
         #expect(result.stdout.contains("kernel-kit: powering off"), "\(result.stdout.suffix(1000))")
 
-        let check = try ProcessRunner.run(try #require(Tool.qemuImageTools.path), ["check", volume], timeout: 60)
+        let qemuImage = try #require(Tool.qemuImageTools.path)
+        let check = ProcessRunner.run(qemuImage, ["check", volume], timeout: 60)
         #expect(check.status == 0 && check.stdout.contains("No errors were found"), "\(check.stdout)\(check.stderr)")
         let list = try ProcessRunner.runVirtBench(["pool", "list", "--json", tmpfs.directory], timeout: 30)
         let volumes = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
