@@ -98,18 +98,30 @@ public enum FigureStatus: String, Codable, Sendable, CaseIterable {
     case recalled
     /// No published figure was at hand: an engineering estimate whose reasoning is the `source` text.
     case assumed
+    /// Computed by us from cited figures (a difference of two of them, say): it carries the
+    /// errors of each, so it is less sure than the figures themselves.
+    case derived
 
     public var isEstimate: Bool { self != .verified }
 
     /// How far from the true figure an estimate of this status may lie, as factors of it: a
     /// recalled number is probably near what the source says, an assumed one may be off by half
-    /// or double. A verdict that changes inside this spread is reported as uncertain.
+    /// or double, and a difference of two recalled figures a − b by 0.25 (a + b) / (a − b) of
+    /// itself, about 45% for the profiles' (3,223 − 889, 3,927 − 1,093). A verdict that changes
+    /// inside this spread is reported as uncertain.
     public var spread: (low: Double, high: Double) {
         switch self {
         case .verified: (1, 1)
         case .recalled: (0.75, 1.25)
         case .assumed: (0.5, 2)
+        case .derived: (0.5, 1.5)
         }
+    }
+
+    /// "recalled, assumed or derived": the statuses whose figures are estimates, for report prose.
+    public static var estimateNames: String {
+        let names = allCases.filter(\.isEstimate).map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + (names.count > 1 ? " or " : "") + (names.last ?? "")
     }
 }
 

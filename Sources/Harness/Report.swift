@@ -141,7 +141,7 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         "mips": "measured: guest instructions retired per wall-clock microsecond",
         "relativeThroughput": "measured: native's median wall time divided by the mode's (for a Thumb build under emulation, the native run of the RV64 build of the same source)",
         "counts": "exact: events counted by the simulated hart and the mode; identical across runs in virtual-time mode",
-        "modeled": "modeled: exact counts multiplied by a cost profile's cycles per event; profile figures marked recalled or assumed are estimates",
+        "modeled": "modeled: exact counts multiplied by a cost profile's cycles per event; profile figures marked \(FigureStatus.estimateNames) are estimates",
         "transitionCosts": "measured: host nanoseconds the hypervisor spends per transition of each kind (median over rounds), on this host in this run",
     ]
 

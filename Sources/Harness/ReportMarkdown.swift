@@ -15,7 +15,7 @@ public enum ReportMarkdown {
         text += "## What the numbers are\n\n"
         text += "- **measured**: wall time, MIPS and relative throughput are host measurements and vary between runs and machines.\n"
         text += "- **exact**: event counts come from the simulated hart and the mode; in virtual-time mode two runs give the same counts.\n"
-        text += "- **modeled**: cycles are exact counts multiplied by a cost profile's figures. Figures marked *recalled* or *assumed* are estimates, not the cited paper's printed numbers.\n\n"
+        text += "- **modeled**: cycles are exact counts multiplied by a cost profile's figures. Figures marked \(FigureStatus.estimateNames) are estimates, not the cited paper's printed numbers.\n\n"
 
         if !report.notes.isEmpty {
             text += "## Notes\n\n" + report.notes.map { "- \($0)\n" }.joined() + "\n"
@@ -163,7 +163,7 @@ public enum ReportMarkdown {
 
         if !view.adamsAgesen.isEmpty {
             text += "\n## Adams & Agesen 2006: software (full) against hardware (hav)\n\n"
-            text += "Modeled cycles per iteration under \(AdamsAgesen2006.profile) (figures marked recalled or assumed are estimates); "
+            text += "Modeled cycles per iteration under \(AdamsAgesen2006.profile) (figures marked \(FigureStatus.estimateNames) are estimates); "
             text += "what they reported is from ASPLOS 2006 as recorded in ANCHORS.md, with its status.\n\n"
             text += "| ours | theirs | they reported | status | full cycles | hav cycles | cheaper in ours | agree | why |\n"
             text += "|---|---|---|---|---:|---:|---|---|---|\n"
